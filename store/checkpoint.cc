@@ -1,0 +1,48 @@
+// Checksummed, atomically replaced text checkpoints.
+#include "store/checkpoint.h"
+
+#include <cstdio>
+#include <sstream>
+
+#include "store/crc32c.h"
+#include "store/file.h"
+
+namespace mq {
+
+Status write_checkpoint(const std::string& path, std::string_view kind, int version,
+                        const std::vector<std::string>& lines) {
+  std::string body = std::string(kind) + " " + std::to_string(version) + "\n";
+  for (const auto& line : lines) body += line + "\n";
+  char crc_line[32];
+  std::snprintf(crc_line, sizeof(crc_line), "crc32c %08x\n", crc32c::value(body.data(), body.size()));
+  return write_file_atomically(path, body + crc_line);
+}
+
+Result<std::vector<std::string>> read_checkpoint(const std::string& path, std::string_view kind,
+                                                 int version) {
+  MQ_ASSIGN_OR_RETURN(std::string data, read_small_file(path));
+  auto corrupt = [&](const std::string& why) {
+    return Status(ErrorCode::kCorruptMessage, path + ": " + why);
+  };
+  size_t crc_at = data.rfind("crc32c ");
+  if (crc_at == std::string::npos || (crc_at > 0 && data[crc_at - 1] != '\n')) {
+    return corrupt("no checksum line");
+  }
+  unsigned int stored = 0;
+  if (std::sscanf(data.c_str() + crc_at, "crc32c %8x", &stored) != 1) {
+    return corrupt("unreadable checksum line");
+  }
+  if (crc32c::value(data.data(), crc_at) != stored) return corrupt("checksum mismatch");
+  std::istringstream in(data.substr(0, crc_at));
+  std::string line;
+  std::getline(in, line);
+  if (line != std::string(kind) + " " + std::to_string(version)) {
+    return corrupt("expected '" + std::string(kind) + " " + std::to_string(version) +
+                   "', found '" + line + "'");
+  }
+  std::vector<std::string> lines;
+  while (std::getline(in, line)) lines.push_back(line);
+  return lines;
+}
+
+}  // namespace mq

@@ -1,0 +1,486 @@
+// Log: append, read, flush (group commit), truncation and retention.
+#include "store/log.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <unordered_set>
+
+#include "store/checkpoint.h"
+
+namespace mq {
+
+Log::Log(std::string dir, LogConfig config)
+    : dir_(std::move(dir)),
+      config_(std::move(config)),
+      epochs_(dir_ + "/leader-epoch-checkpoint") {}
+
+Log::~Log() {
+  if (!closed_) {
+    Status st = close();
+    if (!st.is_ok()) spdlog::error("closing log {}: {}", dir_, st.to_string());
+  }
+}
+
+std::shared_ptr<Segment> Log::active_locked() const {
+  std::shared_lock lock(segments_mu_);
+  return segments_.rbegin()->second;
+}
+
+std::vector<std::shared_ptr<Segment>> Log::segments_from(int64_t offset) const {
+  std::shared_lock lock(segments_mu_);
+  std::vector<std::shared_ptr<Segment>> out;
+  auto it = segments_.upper_bound(offset);
+  if (it != segments_.begin()) --it;
+  for (; it != segments_.end(); ++it) out.push_back(it->second);
+  return out;
+}
+
+uint64_t Log::size_bytes() const {
+  std::shared_lock lock(segments_mu_);
+  uint64_t total = 0;
+  for (const auto& [base, segment] : segments_) total += segment->size_bytes();
+  return total;
+}
+
+size_t Log::segment_count() const {
+  std::shared_lock lock(segments_mu_);
+  return segments_.size();
+}
+
+std::vector<int64_t> Log::segment_base_offsets() const {
+  std::shared_lock lock(segments_mu_);
+  std::vector<int64_t> out;
+  for (const auto& [base, segment] : segments_) out.push_back(base);
+  return out;
+}
+
+std::optional<ProducerEntry> Log::producer(int64_t producer_id) const {
+  std::lock_guard lock(append_mu_);
+  const ProducerEntry* e = producers_.find(producer_id);
+  if (e == nullptr) return std::nullopt;
+  return *e;
+}
+
+Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions& options) {
+  if (failed()) {
+    return Status(ErrorCode::kStorageError, dir_ + ": log is offline after an fsync failure");
+  }
+  // Validate outside the lock: CRC and record decoding are the costly part.
+  std::vector<BatchHeader> headers;
+  {
+    BatchCursor cursor(batches);
+    RecordBatchReader reader;
+    std::vector<Record> records;
+    std::unordered_set<int64_t> producer_ids;
+    while (true) {
+      std::span<const uint8_t> batch = cursor.next();
+      if (batch.empty()) break;
+      if (batch.size() > static_cast<size_t>(config_.max_batch_bytes)) {
+        return Status(ErrorCode::kMessageTooLarge,
+                      "batch of " + std::to_string(batch.size()) + " bytes exceeds max.message.bytes " +
+                          std::to_string(config_.max_batch_bytes));
+      }
+      MQ_ASSIGN_OR_RETURN(BatchHeader header, verify_batch(batch));
+      if (config_.validate_records) MQ_RETURN_IF_ERROR(reader.decode(batch, &records));
+      if (options.assign_offsets && header.is_idempotent() &&
+          !producer_ids.insert(header.producer_id).second) {
+        return Status(ErrorCode::kInvalidRequest,
+                      "more than one batch of producer " + std::to_string(header.producer_id) +
+                          " in one append");
+      }
+      headers.push_back(header);
+    }
+    if (cursor.position() != batches.size()) {
+      return Status(ErrorCode::kCorruptMessage,
+                    "append ends with " + std::to_string(batches.size() - cursor.position()) +
+                        " bytes that are not a whole batch");
+    }
+    if (headers.empty()) return Status(ErrorCode::kInvalidRequest, "append without batches");
+  }
+
+  AppendResult result;
+  int64_t rolled_at = -1;
+  {
+    std::lock_guard lock(append_mu_);
+    if (closed_) return Status(ErrorCode::kStorageError, dir_ + ": log is closed");
+    int64_t now = config_.now_ms();
+    if (options.assign_offsets) {
+      for (const BatchHeader& h : headers) {
+        MQ_ASSIGN_OR_RETURN(std::optional<ProducerBatch> original, producers_.check(h));
+        if (original) {
+          if (headers.size() != 1) {
+            return Status(ErrorCode::kDuplicateSequence, "retried batch inside a larger append");
+          }
+          result.base_offset = original->base_offset;
+          result.last_offset = original->last_offset;
+          result.record_count = h.record_count;
+          result.duplicate = true;
+          return result;
+        }
+      }
+    }
+    int64_t next = log_end_offset();
+    size_t position = 0;
+    for (BatchHeader& h : headers) {
+      auto batch = batches.subspan(position, h.total_size());
+      if (options.assign_offsets) {
+        h.base_offset = next;
+        h.leader_epoch = options.leader_epoch;
+        set_base_offset(batch, next);
+        set_leader_epoch(batch, options.leader_epoch);
+        if (config_.timestamp_type == TimestampType::kLogAppendTime) {
+          set_log_append_time(batch, now);
+          h.max_timestamp = now;
+          h.attributes |= 0x8;
+          result.log_append_time = now;
+        }
+      } else if (h.base_offset != next) {
+        return Status(ErrorCode::kOffsetOutOfRange,
+                      "follower append at offset " + std::to_string(h.base_offset) +
+                          " does not continue the log at " + std::to_string(next));
+      }
+      next = h.next_offset();
+      position += h.total_size();
+      result.record_count += h.record_count;
+    }
+
+    std::shared_ptr<Segment> active = active_locked();
+    int64_t first = headers.front().base_offset;
+    bool too_big = active->size_bytes() + batches.size() > config_.segment_bytes;
+    bool too_old = now - std::min(active->created_ms(), now) >= config_.segment_ms;
+    bool offsets_overflow = headers.back().last_offset() - active->base_offset() > INT32_MAX;
+    if (!active->empty() && (too_big || too_old || offsets_overflow)) {
+      MQ_RETURN_IF_ERROR(roll_locked(first, now));
+      rolled_at = first;
+      active = active_locked();
+    }
+    MQ_RETURN_IF_ERROR(active->append(batches, headers));
+    for (const BatchHeader& h : headers) {
+      producers_.update(h);
+      if (h.leader_epoch >= 0) {
+        auto latest = epochs_.latest();
+        if (!latest || h.leader_epoch > latest->epoch) {
+          MQ_RETURN_IF_ERROR(epochs_.assign(h.leader_epoch, h.base_offset));
+        }
+      }
+    }
+    log_end_offset_.store(next, std::memory_order_release);
+    result.base_offset = first;
+    result.last_offset = next - 1;
+  }
+
+  if (rolled_at >= 0) {
+    // The sealed segment is synced outside the lock, so the recovery point
+    // passes it whatever the policy.
+    MQ_RETURN_IF_ERROR(flush_to(rolled_at));
+    MQ_RETURN_IF_ERROR(write_checkpoints());
+  }
+  if (config_.fsync_policy == FsyncPolicy::kAlways) {
+    MQ_RETURN_IF_ERROR(flush_to(result.last_offset + 1));
+  }
+  return result;
+}
+
+Status Log::roll_locked(int64_t base_offset, int64_t now_ms) {
+  std::shared_ptr<Segment> old = active_locked();
+  MQ_RETURN_IF_ERROR(old->seal());
+  MQ_ASSIGN_OR_RETURN(std::shared_ptr<Segment> segment,
+                      Segment::create(dir_, base_offset, config_.index_interval_bytes, now_ms));
+  {
+    std::unique_lock lock(segments_mu_);
+    segments_[base_offset] = std::move(segment);
+  }
+  return sync_directory(dir_);
+}
+
+Result<LogReadResult> Log::read(int64_t offset, size_t max_bytes, int64_t max_offset) const {
+  LogReadResult result;
+  result.log_start_offset = log_start_offset();
+  result.log_end_offset = log_end_offset();
+  if (offset < result.log_start_offset || offset > result.log_end_offset) {
+    return Status(ErrorCode::kOffsetOutOfRange,
+                  "offset " + std::to_string(offset) + " is outside [" +
+                      std::to_string(result.log_start_offset) + ", " +
+                      std::to_string(result.log_end_offset) + "]");
+  }
+  if (offset == result.log_end_offset || offset >= max_offset) return result;
+  for (const auto& segment : segments_from(offset)) {
+    if (segment->next_offset() <= offset) continue;
+    Result<Segment::ReadSlice> slice =
+        segment->read(offset, max_bytes, max_offset, config_.verify_reads);
+    if (!slice.is_ok()) {
+      if (slice.code() == ErrorCode::kCorruptMessage) corrupt_reads_++;
+      return slice.status();
+    }
+    if (!slice->bytes.empty()) {
+      result.bytes = std::move(slice->bytes);
+      result.next_offset = slice->next_offset;
+    }
+    break;
+  }
+  return result;
+}
+
+Result<std::optional<int64_t>> Log::offset_for_timestamp(int64_t timestamp) const {
+  int64_t start = log_start_offset();
+  for (const auto& segment : segments_from(start)) {
+    MQ_ASSIGN_OR_RETURN(std::optional<BatchHeader> header,
+                        segment->find_batch_by_timestamp(timestamp));
+    if (!header) continue;
+    // Exact answer: the first record of that batch at or after `timestamp`.
+    uint64_t position = 0;
+    MQ_ASSIGN_OR_RETURN(Segment::ReadSlice slice,
+                        segment->read(header->base_offset, header->total_size(),
+                                      INT64_MAX, /*verify=*/true));
+    (void)position;
+    RecordBatchReader reader;
+    std::vector<Record> records;
+    MQ_RETURN_IF_ERROR(reader.decode(as_bytes(slice.bytes).first(header->total_size()), &records));
+    for (const Record& r : records) {
+      bool after = header->timestamp_type() == TimestampType::kLogAppendTime ||
+                   r.timestamp >= timestamp;
+      if (after && r.offset >= start) return std::optional<int64_t>(r.offset);
+    }
+  }
+  return std::optional<int64_t>();
+}
+
+Status Log::flush() { return flush_to(log_end_offset()); }
+
+Status Log::flush_to(int64_t offset) {
+  std::unique_lock lock(flush_mu_);
+  while (true) {
+    if (failed()) return Status(ErrorCode::kStorageError, dir_ + ": log is offline after an fsync failure");
+    if (flushed_offset_.load() >= offset) return Status::ok();
+    if (!flush_in_progress_) break;
+    flush_cv_.wait(lock);
+  }
+  // This caller syncs for everyone waiting: one fsync covers every append
+  // written before it starts (group commit).
+  flush_in_progress_ = true;
+  int64_t from = flushed_offset_.load();
+  lock.unlock();
+
+  int64_t target = log_end_offset();
+  Status status;
+  for (const auto& segment : segments_from(from)) {
+    if (segment->base_offset() > target) break;
+    auto started = std::chrono::steady_clock::now();
+    status = segment->flush(/*sync_index=*/false);
+    if (config_.fsync_observer) {
+      config_.fsync_observer(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                 std::chrono::steady_clock::now() - started)
+                                 .count());
+    }
+    if (!status.is_ok()) break;
+  }
+
+  lock.lock();
+  flush_in_progress_ = false;
+  if (status.is_ok()) {
+    if (target > flushed_offset_.load()) flushed_offset_.store(target);
+    last_flush_ms_ = config_.now_ms();
+  } else {
+    // After a failed fsync the page cache may have dropped the dirty pages; the
+    // only safe state is to stop accepting writes (PostgreSQL's lesson).
+    failed_.store(true, std::memory_order_release);
+    spdlog::error("{}: fsync failed, log taken offline: {}", dir_, status.to_string());
+  }
+  flush_cv_.notify_all();
+  return status;
+}
+
+Status Log::maybe_flush() {
+  int64_t now = config_.now_ms();
+  bool flush_due, checkpoint_due;
+  {
+    std::lock_guard lock(flush_mu_);
+    flush_due = config_.fsync_policy == FsyncPolicy::kInterval &&
+                now - last_flush_ms_ >= config_.flush_interval_ms;
+    checkpoint_due = now - last_checkpoint_ms_ >= config_.checkpoint_interval_ms;
+  }
+  if (flush_due && recovery_point() < log_end_offset()) MQ_RETURN_IF_ERROR(flush());
+  if (checkpoint_due) MQ_RETURN_IF_ERROR(write_checkpoints());
+  return Status::ok();
+}
+
+Status Log::write_log_state() {
+  return write_checkpoint(path("log-state.checkpoint"), "mq-log-state", 1,
+                          {"recovery_point " + std::to_string(recovery_point()),
+                           "log_start_offset " + std::to_string(log_start_offset())});
+}
+
+Status Log::write_checkpoints() {
+  ProducerStateTable snapshot;
+  int64_t end;
+  {
+    std::lock_guard lock(append_mu_);
+    producers_.expire(config_.now_ms(), config_.producer_expiration_ms);
+    snapshot = producers_;
+    end = log_end_offset();
+  }
+  MQ_RETURN_IF_ERROR(snapshot.write_snapshot(path("producer-state.checkpoint"), end));
+  MQ_RETURN_IF_ERROR(write_log_state());
+  std::lock_guard lock(flush_mu_);
+  last_checkpoint_ms_ = config_.now_ms();
+  return Status::ok();
+}
+
+Status Log::close() {
+  {
+    std::lock_guard lock(append_mu_);
+    if (closed_) return Status(ErrorCode::kStorageError, dir_ + ": already closed");
+    closed_ = true;
+  }
+  if (failed()) return Status(ErrorCode::kStorageError, dir_ + ": closed after an fsync failure");
+  MQ_RETURN_IF_ERROR(flush());
+  MQ_RETURN_IF_ERROR(active_locked()->seal());
+  MQ_RETURN_IF_ERROR(write_checkpoints());
+  // The marker goes last: it vouches for everything above.
+  return write_file_atomically(path(".clean-shutdown"), "");
+}
+
+Status Log::delete_oldest_locked(size_t count, const char* why) {
+  std::vector<std::shared_ptr<Segment>> doomed;
+  {
+    std::unique_lock lock(segments_mu_);
+    while (count-- > 0 && segments_.size() > 1) {
+      doomed.push_back(segments_.begin()->second);
+      segments_.erase(segments_.begin());
+    }
+    int64_t first = segments_.begin()->first;
+    if (log_start_offset() < first) log_start_offset_.store(first, std::memory_order_release);
+  }
+  for (const auto& segment : doomed) {
+    spdlog::info("{}: deleting segment {} ({} bytes, offsets {}..{}): {}", dir_,
+                 segment->base_offset(), segment->size_bytes(), segment->base_offset(),
+                 segment->next_offset() - 1, why);
+    // Readers holding the segment keep their open descriptor.
+    MQ_RETURN_IF_ERROR(segment->remove_files());
+  }
+  MQ_RETURN_IF_ERROR(epochs_.truncate_from_start(log_start_offset()));
+  return write_log_state();
+}
+
+Result<int> Log::delete_records_before(int64_t offset) {
+  std::lock_guard lock(append_mu_);
+  if (offset > log_end_offset()) {
+    return Status(ErrorCode::kOffsetOutOfRange, "cannot delete past the log end offset " +
+                                                    std::to_string(log_end_offset()));
+  }
+  if (offset <= log_start_offset()) return 0;
+  log_start_offset_.store(offset, std::memory_order_release);
+  size_t count = 0;
+  {
+    std::shared_lock segments_lock(segments_mu_);
+    for (const auto& [base, segment] : segments_) {
+      if (segment->next_offset() > offset) break;
+      count++;
+    }
+  }
+  if (count > 0 && count == segment_count()) {
+    MQ_RETURN_IF_ERROR(roll_locked(log_end_offset(), config_.now_ms()));
+  }
+  MQ_RETURN_IF_ERROR(delete_oldest_locked(count, "below the new log start offset"));
+  return static_cast<int>(count);
+}
+
+Result<int> Log::apply_retention() {
+  std::lock_guard lock(append_mu_);
+  int64_t now = config_.now_ms();
+  std::vector<std::shared_ptr<Segment>> segments;
+  {
+    std::shared_lock segments_lock(segments_mu_);
+    for (const auto& [base, segment] : segments_) segments.push_back(segment);
+  }
+  size_t by_age = 0;
+  if (config_.retention_ms >= 0) {
+    while (by_age < segments.size() && !segments[by_age]->empty() &&
+           segments[by_age]->max_timestamp() < now - config_.retention_ms) {
+      by_age++;
+    }
+  }
+  size_t by_size = 0;
+  if (config_.retention_bytes >= 0) {
+    uint64_t total = 0;
+    for (const auto& s : segments) total += s->size_bytes();
+    auto excess = static_cast<int64_t>(total) - config_.retention_bytes;
+    while (by_size + 1 < segments.size() &&
+           excess >= static_cast<int64_t>(segments[by_size]->size_bytes())) {
+      excess -= static_cast<int64_t>(segments[by_size]->size_bytes());
+      by_size++;
+    }
+  }
+  size_t count = std::max(by_age, by_size);
+  if (count == 0) return 0;
+  if (count == segments.size()) {
+    // Everything expired, the active segment too: roll so it can go.
+    MQ_RETURN_IF_ERROR(roll_locked(log_end_offset(), now));
+  }
+  MQ_RETURN_IF_ERROR(delete_oldest_locked(
+      count, by_age >= by_size ? "older than retention.ms" : "over retention.bytes"));
+  return static_cast<int>(count);
+}
+
+Status Log::truncate_to(int64_t offset) {
+  if (offset < log_start_offset()) return truncate_fully_and_start_at(offset);
+  {
+    std::lock_guard lock(append_mu_);
+    if (offset >= log_end_offset()) return Status::ok();
+    std::vector<std::shared_ptr<Segment>> doomed;
+    {
+      std::unique_lock segments_lock(segments_mu_);
+      while (segments_.size() > 1 && segments_.rbegin()->first >= offset) {
+        doomed.push_back(segments_.rbegin()->second);
+        segments_.erase(std::prev(segments_.end()));
+      }
+    }
+    for (const auto& segment : doomed) MQ_RETURN_IF_ERROR(segment->remove_files());
+    std::shared_ptr<Segment> last = active_locked();
+    MQ_RETURN_IF_ERROR(last->truncate_to(offset));
+    int64_t end = last->next_offset();
+    log_end_offset_.store(end, std::memory_order_release);
+    if (log_start_offset() > end) log_start_offset_.store(end, std::memory_order_release);
+    {
+      std::lock_guard flush_lock(flush_mu_);
+      if (flushed_offset_.load() > end) flushed_offset_.store(end);
+    }
+    spdlog::info("{}: truncated to offset {} (requested {})", dir_, end, offset);
+    MQ_RETURN_IF_ERROR(epochs_.truncate_from_end(end));
+    MQ_RETURN_IF_ERROR(rebuild_producer_state());
+  }
+  return write_log_state();
+}
+
+Status Log::truncate_fully_and_start_at(int64_t offset) {
+  {
+    std::lock_guard lock(append_mu_);
+    std::vector<std::shared_ptr<Segment>> doomed;
+    {
+      std::unique_lock segments_lock(segments_mu_);
+      for (auto& [base, segment] : segments_) doomed.push_back(segment);
+      segments_.clear();
+    }
+    for (const auto& segment : doomed) MQ_RETURN_IF_ERROR(segment->remove_files());
+    MQ_ASSIGN_OR_RETURN(std::shared_ptr<Segment> segment,
+                        Segment::create(dir_, offset, config_.index_interval_bytes, config_.now_ms()));
+    {
+      std::unique_lock segments_lock(segments_mu_);
+      segments_[offset] = std::move(segment);
+    }
+    log_start_offset_.store(offset, std::memory_order_release);
+    log_end_offset_.store(offset, std::memory_order_release);
+    {
+      std::lock_guard flush_lock(flush_mu_);
+      flushed_offset_.store(offset);
+    }
+    producers_.clear();
+    MQ_RETURN_IF_ERROR(epochs_.clear());
+    MQ_RETURN_IF_ERROR(sync_directory(dir_));
+    spdlog::info("{}: emptied, continuing at offset {}", dir_, offset);
+  }
+  return write_checkpoints();
+}
+
+}  // namespace mq

@@ -1,0 +1,173 @@
+// The partition log: an ordered list of segments in one directory, with
+// offsets assigned on append, reads of whole batches, lookups by time,
+// truncation, retention, an fsync policy with group commit, and crash recovery.
+//
+// Directory layout (docs/storage-format.md):
+//   00000000000000000000.log / .index / .timeindex   one trio per segment
+//   log-state.checkpoint        recovery point and log start offset
+//   leader-epoch-checkpoint     leader epoch -> first offset
+//   producer-state.checkpoint   idempotent producer snapshot
+//   .clean-shutdown             present only while the log is closed cleanly
+//
+// Thread safety: any number of readers run concurrently with one writer at a
+// time; appends, truncation and retention serialize on the append lock; fsync
+// happens outside it, so appends continue while a group commit is in flight.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "store/leader_epoch_cache.h"
+#include "store/log_config.h"
+#include "store/producer_state.h"
+#include "store/segment.h"
+
+namespace mq {
+
+struct AppendOptions {
+  // Leader appends: the log assigns offsets and stamps this epoch.
+  // Follower appends (assign_offsets = false): batches keep their offsets and
+  // epochs, which must continue the log exactly.
+  bool assign_offsets = true;
+  int32_t leader_epoch = 0;
+};
+
+struct AppendResult {
+  int64_t base_offset = -1;
+  int64_t last_offset = -1;
+  int64_t log_append_time = -1;  // set when the log stamps timestamps
+  int32_t record_count = 0;
+  bool duplicate = false;        // a retried idempotent batch; offsets are the original ones
+};
+
+struct LogReadResult {
+  std::string bytes;             // whole batches as stored; the first may start before `offset`
+  int64_t next_offset = -1;      // where the next read continues (-1 when nothing returned)
+  int64_t log_start_offset = 0;
+  int64_t log_end_offset = 0;
+};
+
+// What opening the log found and did, for the operator (logged as one line).
+struct RecoveryReport {
+  bool clean_shutdown = false;
+  int segments_opened = 0;
+  int segments_scanned = 0;      // verified batch by batch
+  uint64_t bytes_scanned = 0;
+  uint64_t bytes_truncated = 0;
+  int segments_removed = 0;      // later segments dropped after a truncation
+  int64_t producers_restored = 0;
+  std::vector<std::string> notes;  // what was cut or rebuilt, and why
+  int64_t duration_ms = 0;
+};
+
+class Log {
+ public:
+  // Opens (creating if needed) the log in `dir`, recovering it if it was not
+  // closed cleanly.
+  static Result<std::unique_ptr<Log>> open(const std::string& dir, LogConfig config);
+  ~Log();
+  Log(const Log&) = delete;
+  Log& operator=(const Log&) = delete;
+
+  // Appends whole batches (rewriting base offsets, epochs and, with
+  // log-append time, timestamps in `batches`). Returns once the batches are
+  // readable and, under fsync=always, synced. An append may carry at most one
+  // batch per producer id.
+  Result<AppendResult> append(std::span<uint8_t> batches, const AppendOptions& options = {});
+
+  // Whole batches from the one containing `offset`, about `max_bytes` (always
+  // at least one batch when there is one), none whose last offset is >= `max_offset`.
+  Result<LogReadResult> read(int64_t offset, size_t max_bytes,
+                             int64_t max_offset = INT64_MAX) const;
+
+  // Offset of the first record with timestamp >= `timestamp`, or nullopt.
+  Result<std::optional<int64_t>> offset_for_timestamp(int64_t timestamp) const;
+
+  int64_t log_start_offset() const { return log_start_offset_.load(std::memory_order_acquire); }
+  int64_t log_end_offset() const { return log_end_offset_.load(std::memory_order_acquire); }
+  // Everything below this offset has been fsynced.
+  int64_t recovery_point() const { return flushed_offset_.load(std::memory_order_acquire); }
+  uint64_t size_bytes() const;
+  size_t segment_count() const;
+  std::vector<int64_t> segment_base_offsets() const;
+  const std::string& dir() const { return dir_; }
+  const RecoveryReport& recovery_report() const { return recovery_; }
+  // Reads that found a corrupt batch (each also logged as an error).
+  uint64_t corrupt_reads() const { return corrupt_reads_.load(std::memory_order_relaxed); }
+  // True once an fsync failed: appends are refused until the log is reopened.
+  bool failed() const { return failed_.load(std::memory_order_acquire); }
+
+  LeaderEpochCache& leader_epochs() { return epochs_; }
+  // The producer's state, for tests and the broker's introspection.
+  std::optional<ProducerEntry> producer(int64_t producer_id) const;
+
+  // Removes every batch containing an offset >= `offset` (whole batches, so
+  // the end may land below `offset`). Below the log start, empties the log.
+  Status truncate_to(int64_t offset);
+  // Deletes everything and continues at `offset` (a follower far behind).
+  Status truncate_fully_and_start_at(int64_t offset);
+  // Moves the log start forward to `offset` (<= end), deleting whole
+  // segments below it. Returns the number of segments deleted.
+  Result<int> delete_records_before(int64_t offset);
+  // Deletes segments past retention.ms / retention.bytes. Returns how many.
+  Result<int> apply_retention();
+
+  // fsyncs everything appended so far.
+  Status flush();
+  // Periodic work: the interval fsync and the checkpoints, when due.
+  Status maybe_flush();
+  // Flushes, checkpoints and marks the shutdown clean. Further calls fail.
+  Status close();
+
+ private:
+  Log(std::string dir, LogConfig config);
+  Status recover();  // log_recovery.cc
+  Status replay_headers(int64_t from_offset, int64_t producer_snapshot_offset);
+  Status rebuild_producer_state();
+  Status flush_to(int64_t offset);
+  Status write_checkpoints();
+  Status write_log_state();
+  // Rolls to a new active segment at `base_offset`; append lock held.
+  Status roll_locked(int64_t base_offset, int64_t now_ms);
+  // Removes the oldest `count` segments; append lock held.
+  Status delete_oldest_locked(size_t count, const char* why);
+  std::shared_ptr<Segment> active_locked() const;
+  std::vector<std::shared_ptr<Segment>> segments_from(int64_t offset) const;
+  std::string path(std::string_view name) const { return dir_ + "/" + std::string(name); }
+
+  std::string dir_;
+  LogConfig config_;
+  RecoveryReport recovery_;
+  LeaderEpochCache epochs_;
+  ProducerStateTable producers_;  // guarded by append_mu_
+
+  mutable std::mutex append_mu_;
+  mutable std::shared_mutex segments_mu_;
+  std::map<int64_t, std::shared_ptr<Segment>> segments_;  // by base offset
+
+  std::atomic<int64_t> log_start_offset_{0};
+  std::atomic<int64_t> log_end_offset_{0};
+
+  std::mutex flush_mu_;
+  std::condition_variable flush_cv_;
+  bool flush_in_progress_ = false;
+  std::atomic<int64_t> flushed_offset_{0};
+  std::atomic<bool> failed_{false};
+  int64_t last_flush_ms_ = 0;       // guarded by flush_mu_
+  int64_t last_checkpoint_ms_ = 0;  // guarded by flush_mu_
+  bool closed_ = false;
+
+  mutable std::atomic<uint64_t> corrupt_reads_{0};
+};
+
+}  // namespace mq

@@ -1,0 +1,271 @@
+// Record batch encoding, decoding and validation.
+#include "store/record_batch.h"
+
+#include <limits>
+
+#include "store/coding.h"
+#include "store/crc32c.h"
+
+namespace mq {
+
+using coding::get_fixed;
+using coding::put_fixed;
+
+namespace {
+
+constexpr size_t kOffBaseOffset = 0;
+constexpr size_t kOffBatchLength = 8;
+constexpr size_t kOffLeaderEpoch = 12;
+constexpr size_t kOffMagic = 16;
+constexpr size_t kOffCrc = 17;
+constexpr size_t kOffAttributes = 21;
+constexpr size_t kOffLastOffsetDelta = 23;
+constexpr size_t kOffFirstTimestamp = 27;
+constexpr size_t kOffMaxTimestamp = 35;
+constexpr size_t kOffProducerId = 43;
+constexpr size_t kOffProducerEpoch = 51;
+constexpr size_t kOffBaseSequence = 53;
+constexpr size_t kOffRecordCount = 57;
+static_assert(kOffRecordCount + 4 == kBatchHeaderSize);
+
+constexpr uint16_t kKnownAttributeBits = 0x000F;
+
+Status corrupt(std::string what) { return Status(ErrorCode::kCorruptMessage, std::move(what)); }
+
+void append_bytes(std::string& out, std::optional<std::string_view> s) {
+  if (!s) {
+    coding::append_varint(out, -1);
+    return;
+  }
+  coding::append_varint(out, static_cast<int64_t>(s->size()));
+  out.append(*s);
+}
+
+// Reads a varint-length-prefixed byte string; -1 means null.
+bool read_bytes(const uint8_t** p, const uint8_t* end, std::optional<std::string_view>* out) {
+  int64_t len;
+  if (!coding::read_varint(p, end, &len)) return false;
+  if (len == -1) {
+    out->reset();
+    return true;
+  }
+  if (len < 0 || len > end - *p) return false;
+  *out = std::string_view(reinterpret_cast<const char*>(*p), static_cast<size_t>(len));
+  *p += len;
+  return true;
+}
+
+}  // namespace
+
+int32_t BatchHeader::last_sequence() const {
+  if (base_sequence < 0) return -1;
+  int64_t last = static_cast<int64_t>(base_sequence) + last_offset_delta;
+  if (last > std::numeric_limits<int32_t>::max()) last -= int64_t{1} << 31;
+  return static_cast<int32_t>(last);
+}
+
+int64_t peek_batch_size(const uint8_t* p) {
+  int32_t len = get_fixed<int32_t>(p + kOffBatchLength);
+  if (len < static_cast<int32_t>(kBatchHeaderSize - kBatchLengthPrefix) ||
+      len > kMaxBatchBytes) {
+    return -1;
+  }
+  return static_cast<int64_t>(kBatchLengthPrefix) + len;
+}
+
+Result<BatchHeader> parse_batch_header(std::span<const uint8_t> data) {
+  if (data.size() < kBatchHeaderSize) return corrupt("batch shorter than its 61-byte header");
+  const uint8_t* p = data.data();
+  BatchHeader h;
+  h.base_offset = get_fixed<int64_t>(p + kOffBaseOffset);
+  h.batch_length = get_fixed<int32_t>(p + kOffBatchLength);
+  h.leader_epoch = get_fixed<int32_t>(p + kOffLeaderEpoch);
+  h.magic = p[kOffMagic];
+  h.crc = get_fixed<uint32_t>(p + kOffCrc);
+  h.attributes = get_fixed<uint16_t>(p + kOffAttributes);
+  h.last_offset_delta = get_fixed<int32_t>(p + kOffLastOffsetDelta);
+  h.first_timestamp = get_fixed<int64_t>(p + kOffFirstTimestamp);
+  h.max_timestamp = get_fixed<int64_t>(p + kOffMaxTimestamp);
+  h.producer_id = get_fixed<int64_t>(p + kOffProducerId);
+  h.producer_epoch = get_fixed<int16_t>(p + kOffProducerEpoch);
+  h.base_sequence = get_fixed<int32_t>(p + kOffBaseSequence);
+  h.record_count = get_fixed<int32_t>(p + kOffRecordCount);
+
+  if (h.magic != kBatchMagic) {
+    return corrupt("unknown batch format version " + std::to_string(h.magic));
+  }
+  if (peek_batch_size(p) < 0) {
+    return corrupt("impossible batch length " + std::to_string(h.batch_length));
+  }
+  if (h.base_offset < 0) return corrupt("negative base offset");
+  if ((h.attributes & ~kKnownAttributeBits) != 0) return corrupt("unknown attribute bits set");
+  if (static_cast<uint8_t>(h.compression()) > static_cast<uint8_t>(Compression::kZstd)) {
+    return corrupt("unknown compression codec " + std::to_string(h.attributes & 0x7));
+  }
+  if (h.record_count < 1) return corrupt("batch with no records");
+  if (h.last_offset_delta < h.record_count - 1) {
+    return corrupt("last offset delta smaller than record count");
+  }
+  if (h.base_offset > std::numeric_limits<int64_t>::max() - h.last_offset_delta) {
+    return corrupt("offsets overflow");
+  }
+  return h;
+}
+
+uint32_t compute_batch_crc(std::span<const uint8_t> batch) {
+  return crc32c::value(batch.data() + kBatchCrcStart, batch.size() - kBatchCrcStart);
+}
+
+Result<BatchHeader> verify_batch(std::span<const uint8_t> batch) {
+  MQ_ASSIGN_OR_RETURN(BatchHeader h, parse_batch_header(batch));
+  if (h.total_size() != batch.size()) {
+    return corrupt("batch length " + std::to_string(h.total_size()) + " does not match its " +
+                   std::to_string(batch.size()) + " bytes");
+  }
+  uint32_t crc = compute_batch_crc(batch);
+  if (crc != h.crc) {
+    return corrupt("CRC mismatch at base offset " + std::to_string(h.base_offset));
+  }
+  return h;
+}
+
+void set_base_offset(std::span<uint8_t> batch, int64_t base_offset) {
+  put_fixed<int64_t>(batch.data() + kOffBaseOffset, base_offset);
+}
+
+void set_leader_epoch(std::span<uint8_t> batch, int32_t leader_epoch) {
+  put_fixed<int32_t>(batch.data() + kOffLeaderEpoch, leader_epoch);
+}
+
+void set_log_append_time(std::span<uint8_t> batch, int64_t timestamp_ms) {
+  uint16_t attributes = get_fixed<uint16_t>(batch.data() + kOffAttributes) | 0x8;
+  put_fixed<uint16_t>(batch.data() + kOffAttributes, attributes);
+  put_fixed<int64_t>(batch.data() + kOffMaxTimestamp, timestamp_ms);
+  put_fixed<uint32_t>(batch.data() + kOffCrc, compute_batch_crc(batch));
+}
+
+Status RecordBatchReader::decode(std::span<const uint8_t> batch, std::vector<Record>* out) {
+  MQ_ASSIGN_OR_RETURN(BatchHeader h, parse_batch_header(batch));
+  if (h.total_size() > batch.size()) return corrupt("truncated batch");
+  std::string_view body(reinterpret_cast<const char*>(batch.data()) + kBatchHeaderSize,
+                        h.total_size() - kBatchHeaderSize);
+  if (h.compression() != Compression::kNone) {
+    MQ_RETURN_IF_ERROR(decompress(h.compression(), body, kMaxRecordsBytes, &decompressed_));
+    body = decompressed_;
+  }
+  const auto* p = reinterpret_cast<const uint8_t*>(body.data());
+  const uint8_t* end = p + body.size();
+  // Each record takes at least 7 bytes, which bounds what a forged count can reserve.
+  out->clear();
+  out->reserve(std::min<size_t>(static_cast<size_t>(h.record_count), body.size() / 7 + 1));
+  for (int32_t i = 0; i < h.record_count; i++) {
+    int64_t length, ts_delta, offset_delta;
+    if (!coding::read_varint(&p, end, &length) || length < 0 || length > end - p) {
+      return Status(ErrorCode::kInvalidRecord, "record " + std::to_string(i) + ": bad length");
+    }
+    const uint8_t* record_end = p + length;
+    if (record_end - p < 1) return Status(ErrorCode::kInvalidRecord, "empty record");
+    p++;  // attributes: reserved, always 0
+    Record r;
+    int64_t header_count;
+    bool ok = coding::read_varint(&p, record_end, &ts_delta) &&
+              coding::read_varint(&p, record_end, &offset_delta) &&
+              read_bytes(&p, record_end, &r.key) && read_bytes(&p, record_end, &r.value) &&
+              coding::read_varint(&p, record_end, &header_count) && header_count >= 0 &&
+              header_count <= record_end - p;
+    if (!ok) {
+      return Status(ErrorCode::kInvalidRecord, "record " + std::to_string(i) + " does not parse");
+    }
+    if (offset_delta != i) {
+      return Status(ErrorCode::kInvalidRecord, "record " + std::to_string(i) +
+                                                   " has offset delta " +
+                                                   std::to_string(offset_delta));
+    }
+    for (int64_t k = 0; k < header_count; k++) {
+      std::optional<std::string_view> hkey, hvalue;
+      if (!read_bytes(&p, record_end, &hkey) || !hkey || !read_bytes(&p, record_end, &hvalue)) {
+        return Status(ErrorCode::kInvalidRecord, "record " + std::to_string(i) + ": bad header");
+      }
+      r.headers.push_back({*hkey, hvalue});
+    }
+    if (p != record_end) {
+      return Status(ErrorCode::kInvalidRecord, "record " + std::to_string(i) + ": trailing bytes");
+    }
+    r.offset = h.base_offset + offset_delta;
+    r.timestamp = h.first_timestamp + ts_delta;
+    out->push_back(std::move(r));
+  }
+  if (p != end) return Status(ErrorCode::kInvalidRecord, "bytes after the last record");
+  if (h.last_offset_delta != h.record_count - 1) {
+    return Status(ErrorCode::kInvalidRecord, "last offset delta does not match record count");
+  }
+  return Status::ok();
+}
+
+void RecordBatchBuilder::add(int64_t timestamp_ms, std::optional<std::string_view> key,
+                             std::optional<std::string_view> value,
+                             std::span<const RecordHeader> headers) {
+  if (count_ == 0) {
+    first_timestamp_ = timestamp_ms;
+    max_timestamp_ = timestamp_ms;
+  }
+  max_timestamp_ = std::max(max_timestamp_, timestamp_ms);
+  scratch_.clear();
+  scratch_.push_back(0);  // attributes
+  coding::append_varint(scratch_, timestamp_ms - first_timestamp_);
+  coding::append_varint(scratch_, count_);
+  append_bytes(scratch_, key);
+  append_bytes(scratch_, value);
+  coding::append_varint(scratch_, static_cast<int64_t>(headers.size()));
+  for (const auto& header : headers) {
+    append_bytes(scratch_, header.key);
+    append_bytes(scratch_, header.value);
+  }
+  coding::append_varint(records_, static_cast<int64_t>(scratch_.size()));
+  records_.append(scratch_);
+  count_++;
+}
+
+Result<std::string> RecordBatchBuilder::build() {
+  if (count_ == 0) return Status(ErrorCode::kInvalidRequest, "cannot build an empty batch");
+  std::string out(kBatchHeaderSize, '\0');
+  if (codec_ == Compression::kNone) {
+    out.append(records_);
+  } else {
+    std::string compressed;
+    MQ_RETURN_IF_ERROR(compress(codec_, records_, &compressed));
+    out.append(compressed);
+  }
+  if (out.size() - kBatchLengthPrefix > static_cast<size_t>(kMaxBatchBytes)) {
+    return Status(ErrorCode::kMessageTooLarge, "batch exceeds 256 MiB");
+  }
+  auto* p = reinterpret_cast<uint8_t*>(out.data());
+  put_fixed<int64_t>(p + kOffBaseOffset, 0);
+  put_fixed<int32_t>(p + kOffBatchLength, static_cast<int32_t>(out.size() - kBatchLengthPrefix));
+  put_fixed<int32_t>(p + kOffLeaderEpoch, -1);
+  p[kOffMagic] = kBatchMagic;
+  put_fixed<uint16_t>(p + kOffAttributes, static_cast<uint16_t>(codec_));
+  put_fixed<int32_t>(p + kOffLastOffsetDelta, count_ - 1);
+  put_fixed<int64_t>(p + kOffFirstTimestamp, first_timestamp_);
+  put_fixed<int64_t>(p + kOffMaxTimestamp, max_timestamp_);
+  put_fixed<int64_t>(p + kOffProducerId, producer_id_);
+  put_fixed<int16_t>(p + kOffProducerEpoch, producer_epoch_);
+  put_fixed<int32_t>(p + kOffBaseSequence, base_sequence_);
+  put_fixed<int32_t>(p + kOffRecordCount, count_);
+  put_fixed<uint32_t>(p + kOffCrc, compute_batch_crc(as_bytes(out)));
+
+  records_.clear();
+  count_ = 0;
+  return out;
+}
+
+std::span<const uint8_t> BatchCursor::next() {
+  if (data_.size() - pos_ < kBatchLengthPrefix) return {};
+  int64_t size = peek_batch_size(data_.data() + pos_);
+  if (size < 0 || static_cast<size_t>(size) > data_.size() - pos_) return {};
+  auto batch = data_.subspan(pos_, static_cast<size_t>(size));
+  pos_ += static_cast<size_t>(size);
+  return batch;
+}
+
+}  // namespace mq

@@ -1,0 +1,177 @@
+// The record batch: the unit of storage, replication and transfer.
+//
+// All integers little-endian. Header = 61 bytes; the CRC32C covers bytes
+// [21, 12 + batch_length), i.e. everything after the crc field, so the log can
+// rewrite base_offset and leader_epoch without recomputing it.
+//
+//   off size field
+//     0    8 base_offset        first offset in the batch (assigned by the log)
+//     8    4 batch_length       bytes after this field (total size - 12)
+//    12    4 leader_epoch       epoch of the leader that appended it
+//    16    1 magic              format version, = 1
+//    17    4 crc                CRC32C of bytes [21, end)
+//    21    2 attributes         bits 0-2 compression (0 none, 1 lz4, 2 zstd),
+//                               bit 3 timestamp type (0 create, 1 log append),
+//                               bits 4-15 zero
+//    23    4 last_offset_delta  last offset - base_offset
+//    27    8 first_timestamp    ms since epoch of the first record
+//    35    8 max_timestamp      largest record timestamp (or log append time)
+//    43    8 producer_id        -1 if not idempotent
+//    51    2 producer_epoch     -1 if not idempotent
+//    53    4 base_sequence      -1 if not idempotent
+//    57    4 record_count       >= 1
+//    61    . records            possibly compressed as one block
+//
+// Record (inside the records block), lengths and deltas zig-zag varints:
+//   length, attributes (int8, 0), timestamp_delta, offset_delta,
+//   key_length (-1 = null), key, value_length (-1 = null), value,
+//   header_count, then per header: key_length, key, value_length (-1 = null), value
+// where `length` counts the bytes after itself. docs/storage-format.md has the full text.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+#include "store/coding.h"
+#include "store/compression.h"
+
+namespace mq {
+
+constexpr size_t kBatchHeaderSize = 61;
+constexpr size_t kBatchLengthPrefix = 12;  // base_offset + batch_length
+constexpr size_t kBatchCrcStart = 21;
+constexpr uint8_t kBatchMagic = 1;
+// A batch may not exceed this on disk, whatever the configured limits.
+constexpr int32_t kMaxBatchBytes = 256 * 1024 * 1024;
+
+enum class TimestampType : uint8_t { kCreateTime = 0, kLogAppendTime = 1 };
+
+struct BatchHeader {
+  int64_t base_offset = 0;
+  int32_t batch_length = 0;
+  int32_t leader_epoch = 0;
+  uint8_t magic = kBatchMagic;
+  uint32_t crc = 0;
+  uint16_t attributes = 0;
+  int32_t last_offset_delta = 0;
+  int64_t first_timestamp = 0;
+  int64_t max_timestamp = 0;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  int32_t base_sequence = -1;
+  int32_t record_count = 0;
+
+  int64_t last_offset() const { return base_offset + last_offset_delta; }
+  int64_t next_offset() const { return last_offset() + 1; }
+  size_t total_size() const { return kBatchLengthPrefix + static_cast<size_t>(batch_length); }
+  Compression compression() const { return static_cast<Compression>(attributes & 0x7); }
+  TimestampType timestamp_type() const {
+    return (attributes & 0x8) ? TimestampType::kLogAppendTime : TimestampType::kCreateTime;
+  }
+  bool is_idempotent() const { return producer_id >= 0; }
+  // Sequence of the last record, wrapping at INT32_MAX as Kafka's does.
+  int32_t last_sequence() const;
+};
+
+// Reads the batch_length prefix: the total size of the batch starting at `p`
+// (which must hold kBatchLengthPrefix bytes), or -1 if the length is impossible.
+int64_t peek_batch_size(const uint8_t* p);
+
+// Parses and checks the structural fields of a header (magic, lengths,
+// attributes, counts). Does not check the CRC. `data` must hold >= 61 bytes.
+Result<BatchHeader> parse_batch_header(std::span<const uint8_t> data);
+
+// CRC32C over bytes [21, size) of a whole batch.
+uint32_t compute_batch_crc(std::span<const uint8_t> batch);
+
+// Full check of one whole batch: header, exact size, CRC.
+Result<BatchHeader> verify_batch(std::span<const uint8_t> batch);
+
+// In-place rewrites used by the log when it appends.
+void set_base_offset(std::span<uint8_t> batch, int64_t base_offset);
+void set_leader_epoch(std::span<uint8_t> batch, int32_t leader_epoch);
+// Sets max_timestamp and the log-append-time flag, then recomputes the CRC.
+void set_log_append_time(std::span<uint8_t> batch, int64_t timestamp_ms);
+
+struct RecordHeader {
+  std::string_view key;
+  std::optional<std::string_view> value;
+};
+
+// One decoded record. Views point into the batch (or its decompressed copy).
+struct Record {
+  int64_t offset = 0;
+  int64_t timestamp = 0;
+  std::optional<std::string_view> key;
+  std::optional<std::string_view> value;
+  std::vector<RecordHeader> headers;
+};
+
+// Decodes the records of one verified batch. Keeps the decompressed bytes the
+// views point into, so the object must outlive the records it returns.
+class RecordBatchReader {
+ public:
+  // Limit on the decompressed size of one batch's records.
+  static constexpr size_t kMaxRecordsBytes = 64 * 1024 * 1024;
+
+  // Decodes every record; checks offset deltas are 0..n-1 and the count matches.
+  Status decode(std::span<const uint8_t> batch, std::vector<Record>* out);
+
+ private:
+  std::string decompressed_;
+};
+
+// Builds one batch from records: the producer side of the format.
+class RecordBatchBuilder {
+ public:
+  explicit RecordBatchBuilder(Compression codec = Compression::kNone) : codec_(codec) {}
+
+  void set_producer(int64_t producer_id, int16_t producer_epoch, int32_t base_sequence) {
+    producer_id_ = producer_id;
+    producer_epoch_ = producer_epoch;
+    base_sequence_ = base_sequence;
+  }
+  void add(int64_t timestamp_ms, std::optional<std::string_view> key,
+           std::optional<std::string_view> value, std::span<const RecordHeader> headers = {});
+
+  int32_t record_count() const { return count_; }
+  // Bytes the records take before compression, plus the header.
+  size_t estimated_size() const { return kBatchHeaderSize + records_.size(); }
+  bool empty() const { return count_ == 0; }
+
+  // Encodes the batch (base_offset 0, leader_epoch -1) and resets the builder.
+  Result<std::string> build();
+
+ private:
+  Compression codec_;
+  std::string records_;
+  std::string scratch_;
+  int32_t count_ = 0;
+  int64_t first_timestamp_ = 0;
+  int64_t max_timestamp_ = 0;
+  int64_t producer_id_ = -1;
+  int16_t producer_epoch_ = -1;
+  int32_t base_sequence_ = -1;
+};
+
+// Walks a buffer of concatenated whole batches (as read from a segment or a
+// fetch response). Stops before an incomplete trailing batch.
+class BatchCursor {
+ public:
+  explicit BatchCursor(std::span<const uint8_t> data) : data_(data) {}
+  // Returns the next whole batch, or an empty span at the end / on a partial tail.
+  std::span<const uint8_t> next();
+  size_t position() const { return pos_; }
+
+ private:
+  std::span<const uint8_t> data_;
+  size_t pos_ = 0;
+};
+
+}  // namespace mq

@@ -1,0 +1,115 @@
+// A segment: one `.log` file of whole record batches, named by the base offset
+// of its first batch (20 zero-padded digits), with its sparse `.index` and
+// `.timeindex` (store/index.h). Only the log's active segment is appended to.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/status.h"
+#include "store/file.h"
+#include "store/index.h"
+#include "store/record_batch.h"
+
+namespace mq {
+
+// Largest segment: positions in the index are 32-bit.
+constexpr uint64_t kMaxSegmentBytes = uint64_t{2} * 1024 * 1024 * 1024 - 1;
+
+// "dir/00000000000000012345" (add ".log", ".index", ".timeindex").
+std::string segment_stem(const std::string& dir, int64_t base_offset);
+
+// What recovery found in one segment.
+struct SegmentRecovery {
+  int batches = 0;
+  uint64_t valid_bytes = 0;
+  uint64_t truncated_bytes = 0;  // bytes cut from the end
+  std::string reason;            // why, when truncated_bytes > 0
+};
+
+class Segment {
+ public:
+  using HeaderVisitor = std::function<Status(const BatchHeader&)>;
+
+  // Creates an empty segment (truncating any stale files of that name).
+  static Result<std::shared_ptr<Segment>> create(const std::string& dir, int64_t base_offset,
+                                                 uint32_t index_interval_bytes, int64_t now_ms);
+  // Opens an existing segment without verifying its batches. Loads the indexes
+  // (rebuilding them when invalid) and finds the end by scanning from the last
+  // index entry. Fails with kCorruptMessage if that tail does not parse; the
+  // caller then runs recover().
+  static Result<std::shared_ptr<Segment>> open(const std::string& dir, int64_t base_offset,
+                                               uint32_t index_interval_bytes,
+                                               std::string* index_note);
+  // Opens a segment and verifies every batch (header, CRC, dense offsets from
+  // the base offset), truncating the file at the first bad byte and rebuilding
+  // both indexes.
+  static Result<std::shared_ptr<Segment>> recover(const std::string& dir, int64_t base_offset,
+                                                  uint32_t index_interval_bytes,
+                                                  SegmentRecovery* report);
+
+  int64_t base_offset() const { return base_offset_; }
+  int64_t next_offset() const { return next_offset_.load(std::memory_order_acquire); }
+  uint64_t size_bytes() const { return size_bytes_.load(std::memory_order_acquire); }
+  bool empty() const { return size_bytes() == 0; }
+  // Largest batch max_timestamp in the segment (-1 when empty).
+  int64_t max_timestamp() const { return max_timestamp_.load(std::memory_order_acquire); }
+  // When the segment started: for age-based rolling.
+  int64_t created_ms() const { return created_ms_; }
+  const std::string& log_path() const { return log_file_.path(); }
+
+  // Appends whole batches whose headers (offsets already assigned) are given.
+  // On a failed write the file is cut back so no partial batch remains.
+  Status append(std::span<const uint8_t> bytes, std::span<const BatchHeader> headers);
+
+  // Whole batches starting with the one containing `offset`, up to `max_bytes`
+  // (at least one batch if any), stopping before a batch whose last offset is
+  // >= `max_offset`. Each batch's CRC is checked when `verify` is set; a
+  // corrupt first batch is an error, a later one ends the read.
+  struct ReadSlice {
+    std::string bytes;
+    int64_t next_offset = -1;  // offset after the last returned batch
+  };
+  Result<ReadSlice> read(int64_t offset, size_t max_bytes, int64_t max_offset, bool verify) const;
+
+  // First batch whose max_timestamp >= `timestamp`, or nullopt.
+  Result<std::optional<BatchHeader>> find_batch_by_timestamp(int64_t timestamp) const;
+  // Header of the batch containing `offset` and its position, or nullopt.
+  Result<std::optional<BatchHeader>> find_batch(int64_t offset, uint64_t* position) const;
+
+  // Visits headers of batches with last_offset >= from_offset, in order.
+  Status for_each_header(int64_t from_offset, const HeaderVisitor& visitor) const;
+
+  // Removes every batch with last_offset >= offset (whole batches only).
+  Status truncate_to(int64_t offset);
+
+  // fsyncs the log file and writes new index entries (synced if `sync_index`).
+  Status flush(bool sync_index);
+  // Called when the segment stops being active: final time index entry, synced indexes.
+  Status seal();
+  Status remove_files();
+
+ private:
+  Segment(std::string stem, int64_t base_offset, uint32_t index_interval_bytes, File log_file);
+  // Updates the running maximum and the sparse indexes for one appended batch.
+  void note_batch(const BatchHeader& header, uint64_t position);
+  // Scans headers from `start` to the end of the file, noting each batch.
+  Status scan_tail(uint64_t start);
+
+  std::string stem_;
+  int64_t base_offset_;
+  uint32_t index_interval_bytes_;
+  File log_file_;
+  SegmentIndex index_;
+  std::atomic<int64_t> next_offset_;
+  std::atomic<uint64_t> size_bytes_{0};
+  std::atomic<int64_t> max_timestamp_{-1};
+  int64_t created_ms_ = 0;
+  uint64_t bytes_since_index_entry_ = 0;
+};
+
+}  // namespace mq
