@@ -34,7 +34,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : value_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(value_).is_ok() && "a Result built from a Status must be an error");
   }
@@ -69,9 +69,9 @@ class [[nodiscard]] Result {
 }  // namespace mq
 
 // Returns the error of a Status-valued expression from the enclosing function.
-#define MQ_RETURN_IF_ERROR(expr)          \
-  do {                                    \
-    ::mq::Status mq_status_ = (expr);     \
+#define MQ_RETURN_IF_ERROR(expr)                \
+  do {                                          \
+    ::mq::Status mq_status_ = (expr);           \
     if (!mq_status_.is_ok()) return mq_status_; \
   } while (0)
 

@@ -14,7 +14,8 @@ Status write_checkpoint(const std::string& path, std::string_view kind, int vers
   std::string body = std::string(kind) + " " + std::to_string(version) + "\n";
   for (const auto& line : lines) body += line + "\n";
   char crc_line[32];
-  std::snprintf(crc_line, sizeof(crc_line), "crc32c %08x\n", crc32c::value(body.data(), body.size()));
+  std::snprintf(crc_line, sizeof(crc_line), "crc32c %08x\n",
+                crc32c::value(body.data(), body.size()));
   return write_file_atomically(path, body + crc_line);
 }
 
@@ -37,8 +38,8 @@ Result<std::vector<std::string>> read_checkpoint(const std::string& path, std::s
   std::string line;
   std::getline(in, line);
   if (line != std::string(kind) + " " + std::to_string(version)) {
-    return corrupt("expected '" + std::string(kind) + " " + std::to_string(version) +
-                   "', found '" + line + "'");
+    return corrupt("expected '" + std::string(kind) + " " + std::to_string(version) + "', found '" +
+                   line + "'");
   }
   std::vector<std::string> lines;
   while (std::getline(in, line)) lines.push_back(line);

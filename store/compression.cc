@@ -10,9 +10,12 @@ namespace mq {
 
 std::string_view compression_name(Compression codec) {
   switch (codec) {
-    case Compression::kNone: return "none";
-    case Compression::kLz4: return "lz4";
-    case Compression::kZstd: return "zstd";
+    case Compression::kNone:
+      return "none";
+    case Compression::kLz4:
+      return "lz4";
+    case Compression::kZstd:
+      return "zstd";
   }
   return "unknown";
 }
@@ -107,9 +110,13 @@ Status decompress_zstd(std::string_view input, size_t max_output_bytes, std::str
 
 Status compress(Compression codec, std::string_view input, std::string* out) {
   switch (codec) {
-    case Compression::kNone: out->assign(input); return Status::ok();
-    case Compression::kLz4: return compress_lz4(input, out);
-    case Compression::kZstd: return compress_zstd(input, out);
+    case Compression::kNone:
+      out->assign(input);
+      return Status::ok();
+    case Compression::kLz4:
+      return compress_lz4(input, out);
+    case Compression::kZstd:
+      return compress_zstd(input, out);
   }
   return Status(ErrorCode::kInvalidRequest, "unknown compression codec");
 }
@@ -123,8 +130,10 @@ Status decompress(Compression codec, std::string_view input, size_t max_output_b
       }
       out->assign(input);
       return Status::ok();
-    case Compression::kLz4: return decompress_lz4(input, max_output_bytes, out);
-    case Compression::kZstd: return decompress_zstd(input, max_output_bytes, out);
+    case Compression::kLz4:
+      return decompress_lz4(input, max_output_bytes, out);
+    case Compression::kZstd:
+      return decompress_zstd(input, max_output_bytes, out);
   }
   return Status(ErrorCode::kCorruptMessage, "unknown compression codec");
 }

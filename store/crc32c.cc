@@ -42,9 +42,9 @@ uint32_t extend_portable(uint32_t crc, const void* data, size_t size) {
   while (size >= 8) {
     uint32_t lo = load_le32(p) ^ c;
     uint32_t hi = load_le32(p + 4);
-    c = kTables.t[7][lo & 0xFF] ^ kTables.t[6][(lo >> 8) & 0xFF] ^
-        kTables.t[5][(lo >> 16) & 0xFF] ^ kTables.t[4][lo >> 24] ^ kTables.t[3][hi & 0xFF] ^
-        kTables.t[2][(hi >> 8) & 0xFF] ^ kTables.t[1][(hi >> 16) & 0xFF] ^ kTables.t[0][hi >> 24];
+    c = kTables.t[7][lo & 0xFF] ^ kTables.t[6][(lo >> 8) & 0xFF] ^ kTables.t[5][(lo >> 16) & 0xFF] ^
+        kTables.t[4][lo >> 24] ^ kTables.t[3][hi & 0xFF] ^ kTables.t[2][(hi >> 8) & 0xFF] ^
+        kTables.t[1][(hi >> 16) & 0xFF] ^ kTables.t[0][hi >> 24];
     p += 8;
     size -= 8;
   }
@@ -77,12 +77,13 @@ bool hardware_available() {
 uint32_t extend_hardware(uint32_t crc, const void* data, size_t size) {
   return extend_portable(crc, data, size);
 }
-bool hardware_available() { return false; }
+bool hardware_available() {
+  return false;
+}
 #endif
 
 uint32_t extend(uint32_t crc, const void* data, size_t size) {
-  return hardware_available() ? extend_hardware(crc, data, size)
-                              : extend_portable(crc, data, size);
+  return hardware_available() ? extend_hardware(crc, data, size) : extend_portable(crc, data, size);
 }
 
 }  // namespace mq::crc32c

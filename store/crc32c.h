@@ -10,7 +10,9 @@ namespace mq::crc32c {
 
 // Extends `crc` (the value returned for earlier bytes, 0 to start) with `data`.
 uint32_t extend(uint32_t crc, const void* data, size_t size);
-inline uint32_t value(const void* data, size_t size) { return extend(0, data, size); }
+inline uint32_t value(const void* data, size_t size) {
+  return extend(0, data, size);
+}
 
 // The two implementations, exposed so tests can check each against known vectors.
 uint32_t extend_portable(uint32_t crc, const void* data, size_t size);

@@ -13,7 +13,8 @@
 namespace mq {
 
 Status io_error(const std::string& op, const std::string& path, int err) {
-  ErrorCode code = (err == ENOSPC || err == EDQUOT) ? ErrorCode::kDiskFull : ErrorCode::kStorageError;
+  ErrorCode code =
+      (err == ENOSPC || err == EDQUOT) ? ErrorCode::kDiskFull : ErrorCode::kStorageError;
   return Status(code, op + " " + path + ": " + std::strerror(err));
 }
 
@@ -38,21 +39,24 @@ File& File::operator=(File&& other) noexcept {
 Result<File> File::open(const std::string& path, bool create) {
   int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0);
   int fd = ::open(path.c_str(), flags, 0644);
-  if (fd < 0) return errno == ENOENT && !create ? Status(ErrorCode::kNotFound, path) : io_error("open", path, errno);
+  if (fd < 0)
+    return errno == ENOENT && !create ? Status(ErrorCode::kNotFound, path)
+                                      : io_error("open", path, errno);
   return File(fd, path);
 }
 
 Result<File> File::open_read_only(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno == ENOENT ? Status(ErrorCode::kNotFound, path) : io_error("open", path, errno);
+  if (fd < 0)
+    return errno == ENOENT ? Status(ErrorCode::kNotFound, path) : io_error("open", path, errno);
   return File(fd, path);
 }
 
 Status File::write_at(uint64_t offset, std::span<const uint8_t> data) {
   size_t done = 0;
   while (done < data.size()) {
-    ssize_t n = ::pwrite(fd_, data.data() + done, data.size() - done,
-                         static_cast<off_t>(offset + done));
+    ssize_t n =
+        ::pwrite(fd_, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
       return io_error("write", path_, errno);
@@ -65,7 +69,8 @@ Status File::write_at(uint64_t offset, std::span<const uint8_t> data) {
 Result<size_t> File::read_at(uint64_t offset, std::span<uint8_t> out) const {
   size_t done = 0;
   while (done < out.size()) {
-    ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+    ssize_t n =
+        ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
       return io_error("read", path_, errno);
@@ -128,7 +133,8 @@ Result<std::string> read_small_file(const std::string& path) {
   MQ_ASSIGN_OR_RETURN(File file, File::open_read_only(path));
   MQ_ASSIGN_OR_RETURN(uint64_t size, file.size());
   std::string data(size, '\0');
-  MQ_ASSIGN_OR_RETURN(size_t n, file.read_at(0, {reinterpret_cast<uint8_t*>(data.data()), data.size()}));
+  MQ_ASSIGN_OR_RETURN(size_t n,
+                      file.read_at(0, {reinterpret_cast<uint8_t*>(data.data()), data.size()}));
   data.resize(n);
   return data;
 }

@@ -34,7 +34,7 @@ class File {
   Result<size_t> read_at(uint64_t offset, std::span<uint8_t> out) const;
   Result<uint64_t> size() const;
   Status truncate(uint64_t size);
-  Status sync();       // fdatasync
+  Status sync();  // fdatasync
   Status close();
 
  private:

@@ -70,17 +70,16 @@ void SegmentIndex::add_time_entry(int64_t timestamp, uint32_t relative_offset) {
 
 uint32_t SegmentIndex::position_for(uint32_t relative_offset) const {
   std::shared_lock lock(mu_);
-  auto it = std::upper_bound(
-      offsets_.begin(), offsets_.end(), relative_offset,
-      [](uint32_t v, const OffsetIndexEntry& e) { return v < e.relative_offset; });
+  auto it =
+      std::upper_bound(offsets_.begin(), offsets_.end(), relative_offset,
+                       [](uint32_t v, const OffsetIndexEntry& e) { return v < e.relative_offset; });
   return it == offsets_.begin() ? 0 : std::prev(it)->position;
 }
 
 uint32_t SegmentIndex::start_for_timestamp(int64_t timestamp) const {
   std::shared_lock lock(mu_);
-  auto it = std::lower_bound(
-      times_.begin(), times_.end(), timestamp,
-      [](const TimeIndexEntry& e, int64_t v) { return e.timestamp < v; });
+  auto it = std::lower_bound(times_.begin(), times_.end(), timestamp,
+                             [](const TimeIndexEntry& e, int64_t v) { return e.timestamp < v; });
   return it == times_.begin() ? 0 : std::prev(it)->relative_offset;
 }
 
@@ -166,7 +165,8 @@ Status SegmentIndex::remove_files() {
 
 size_t SegmentIndex::memory_bytes() const {
   std::shared_lock lock(mu_);
-  return offsets_.capacity() * sizeof(OffsetIndexEntry) + times_.capacity() * sizeof(TimeIndexEntry);
+  return offsets_.capacity() * sizeof(OffsetIndexEntry) +
+         times_.capacity() * sizeof(TimeIndexEntry);
 }
 
 }  // namespace mq

@@ -74,7 +74,7 @@ class SegmentIndex {
   std::vector<TimeIndexEntry> times_;
   size_t offsets_on_disk_ = 0;  // entries already written to the file
   size_t times_on_disk_ = 0;
-  bool rewrite_ = true;         // the files do not match a prefix of the vectors
+  bool rewrite_ = true;  // the files do not match a prefix of the vectors
 };
 
 constexpr size_t kOffsetIndexEntryBytes = 8;

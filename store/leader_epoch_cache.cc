@@ -24,8 +24,8 @@ Status LeaderEpochCache::load() {
     if (std::sscanf(line.c_str(), "%" SCNd32 " %" SCNd64 " %c", &e.epoch, &e.start_offset,
                     &extra) != 2 ||
         e.epoch < 0 || e.start_offset < 0 ||
-        (!entries_.empty() && (e.epoch <= entries_.back().epoch ||
-                               e.start_offset < entries_.back().start_offset))) {
+        (!entries_.empty() &&
+         (e.epoch <= entries_.back().epoch || e.start_offset < entries_.back().start_offset))) {
       entries_.clear();
       return Status(ErrorCode::kCorruptMessage, path_ + ": bad entry '" + line + "'");
     }

@@ -77,17 +77,17 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
       std::span<const uint8_t> batch = cursor.next();
       if (batch.empty()) break;
       if (batch.size() > static_cast<size_t>(config_.max_batch_bytes)) {
-        return Status(ErrorCode::kMessageTooLarge,
-                      "batch of " + std::to_string(batch.size()) + " bytes exceeds max.message.bytes " +
-                          std::to_string(config_.max_batch_bytes));
+        return Status(ErrorCode::kMessageTooLarge, "batch of " + std::to_string(batch.size()) +
+                                                       " bytes exceeds max.message.bytes " +
+                                                       std::to_string(config_.max_batch_bytes));
       }
       MQ_ASSIGN_OR_RETURN(BatchHeader header, verify_batch(batch));
       if (config_.validate_records) MQ_RETURN_IF_ERROR(reader.decode(batch, &records));
       if (options.assign_offsets && header.is_idempotent() &&
           !producer_ids.insert(header.producer_id).second) {
-        return Status(ErrorCode::kInvalidRequest,
-                      "more than one batch of producer " + std::to_string(header.producer_id) +
-                          " in one append");
+        return Status(ErrorCode::kInvalidRequest, "more than one batch of producer " +
+                                                      std::to_string(header.producer_id) +
+                                                      " in one append");
       }
       headers.push_back(header);
     }
@@ -157,7 +157,7 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
     }
     MQ_RETURN_IF_ERROR(active->append(batches, headers));
     for (const BatchHeader& h : headers) {
-      producers_.update(h);
+      producers_.update(h, now);
       if (h.leader_epoch >= 0) {
         auto latest = epochs_.latest();
         if (!latest || h.leader_epoch > latest->epoch) {
@@ -199,10 +199,10 @@ Result<LogReadResult> Log::read(int64_t offset, size_t max_bytes, int64_t max_of
   result.log_start_offset = log_start_offset();
   result.log_end_offset = log_end_offset();
   if (offset < result.log_start_offset || offset > result.log_end_offset) {
-    return Status(ErrorCode::kOffsetOutOfRange,
-                  "offset " + std::to_string(offset) + " is outside [" +
-                      std::to_string(result.log_start_offset) + ", " +
-                      std::to_string(result.log_end_offset) + "]");
+    return Status(ErrorCode::kOffsetOutOfRange, "offset " + std::to_string(offset) +
+                                                    " is outside [" +
+                                                    std::to_string(result.log_start_offset) + ", " +
+                                                    std::to_string(result.log_end_offset) + "]");
   }
   if (offset == result.log_end_offset || offset >= max_offset) return result;
   for (const auto& segment : segments_from(offset)) {
@@ -230,28 +230,31 @@ Result<std::optional<int64_t>> Log::offset_for_timestamp(int64_t timestamp) cons
     if (!header) continue;
     // Exact answer: the first record of that batch at or after `timestamp`.
     uint64_t position = 0;
-    MQ_ASSIGN_OR_RETURN(Segment::ReadSlice slice,
-                        segment->read(header->base_offset, header->total_size(),
-                                      INT64_MAX, /*verify=*/true));
+    MQ_ASSIGN_OR_RETURN(
+        Segment::ReadSlice slice,
+        segment->read(header->base_offset, header->total_size(), INT64_MAX, /*verify=*/true));
     (void)position;
     RecordBatchReader reader;
     std::vector<Record> records;
     MQ_RETURN_IF_ERROR(reader.decode(as_bytes(slice.bytes).first(header->total_size()), &records));
     for (const Record& r : records) {
-      bool after = header->timestamp_type() == TimestampType::kLogAppendTime ||
-                   r.timestamp >= timestamp;
+      bool after =
+          header->timestamp_type() == TimestampType::kLogAppendTime || r.timestamp >= timestamp;
       if (after && r.offset >= start) return std::optional<int64_t>(r.offset);
     }
   }
   return std::optional<int64_t>();
 }
 
-Status Log::flush() { return flush_to(log_end_offset()); }
+Status Log::flush() {
+  return flush_to(log_end_offset());
+}
 
 Status Log::flush_to(int64_t offset) {
   std::unique_lock lock(flush_mu_);
   while (true) {
-    if (failed()) return Status(ErrorCode::kStorageError, dir_ + ": log is offline after an fsync failure");
+    if (failed())
+      return Status(ErrorCode::kStorageError, dir_ + ": log is offline after an fsync failure");
     if (flushed_offset_.load() >= offset) return Status::ok();
     if (!flush_in_progress_) break;
     flush_cv_.wait(lock);
@@ -366,8 +369,8 @@ Status Log::delete_oldest_locked(size_t count, const char* why) {
 Result<int> Log::delete_records_before(int64_t offset) {
   std::lock_guard lock(append_mu_);
   if (offset > log_end_offset()) {
-    return Status(ErrorCode::kOffsetOutOfRange, "cannot delete past the log end offset " +
-                                                    std::to_string(log_end_offset()));
+    return Status(ErrorCode::kOffsetOutOfRange,
+                  "cannot delete past the log end offset " + std::to_string(log_end_offset()));
   }
   if (offset <= log_start_offset()) return 0;
   log_start_offset_.store(offset, std::memory_order_release);
@@ -463,8 +466,9 @@ Status Log::truncate_fully_and_start_at(int64_t offset) {
       segments_.clear();
     }
     for (const auto& segment : doomed) MQ_RETURN_IF_ERROR(segment->remove_files());
-    MQ_ASSIGN_OR_RETURN(std::shared_ptr<Segment> segment,
-                        Segment::create(dir_, offset, config_.index_interval_bytes, config_.now_ms()));
+    MQ_ASSIGN_OR_RETURN(
+        std::shared_ptr<Segment> segment,
+        Segment::create(dir_, offset, config_.index_interval_bytes, config_.now_ms()));
     {
       std::unique_lock segments_lock(segments_mu_);
       segments_[offset] = std::move(segment);

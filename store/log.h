@@ -47,12 +47,12 @@ struct AppendResult {
   int64_t last_offset = -1;
   int64_t log_append_time = -1;  // set when the log stamps timestamps
   int32_t record_count = 0;
-  bool duplicate = false;        // a retried idempotent batch; offsets are the original ones
+  bool duplicate = false;  // a retried idempotent batch; offsets are the original ones
 };
 
 struct LogReadResult {
-  std::string bytes;             // whole batches as stored; the first may start before `offset`
-  int64_t next_offset = -1;      // where the next read continues (-1 when nothing returned)
+  std::string bytes;         // whole batches as stored; the first may start before `offset`
+  int64_t next_offset = -1;  // where the next read continues (-1 when nothing returned)
   int64_t log_start_offset = 0;
   int64_t log_end_offset = 0;
 };
@@ -61,10 +61,10 @@ struct LogReadResult {
 struct RecoveryReport {
   bool clean_shutdown = false;
   int segments_opened = 0;
-  int segments_scanned = 0;      // verified batch by batch
+  int segments_scanned = 0;  // verified batch by batch
   uint64_t bytes_scanned = 0;
   uint64_t bytes_truncated = 0;
-  int segments_removed = 0;      // later segments dropped after a truncation
+  int segments_removed = 0;  // later segments dropped after a truncation
   int64_t producers_restored = 0;
   std::vector<std::string> notes;  // what was cut or rebuilt, and why
   int64_t duration_ms = 0;

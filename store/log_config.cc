@@ -9,9 +9,12 @@ namespace mq {
 
 std::string_view fsync_policy_name(FsyncPolicy policy) {
   switch (policy) {
-    case FsyncPolicy::kNever: return "never";
-    case FsyncPolicy::kInterval: return "interval";
-    case FsyncPolicy::kAlways: return "always";
+    case FsyncPolicy::kNever:
+      return "never";
+    case FsyncPolicy::kInterval:
+      return "interval";
+    case FsyncPolicy::kAlways:
+      return "always";
   }
   return "unknown";
 }
@@ -20,8 +23,8 @@ Result<FsyncPolicy> parse_fsync_policy(std::string_view name) {
   if (name == "never") return FsyncPolicy::kNever;
   if (name == "interval") return FsyncPolicy::kInterval;
   if (name == "always") return FsyncPolicy::kAlways;
-  return Status(ErrorCode::kInvalidConfig,
-                "unknown fsync policy '" + std::string(name) + "' (expected never, interval or always)");
+  return Status(ErrorCode::kInvalidConfig, "unknown fsync policy '" + std::string(name) +
+                                               "' (expected never, interval or always)");
 }
 
 Status LogConfig::validate() const {
@@ -34,7 +37,8 @@ Status LogConfig::validate() const {
   if (retention_bytes < -1) return bad("retention.bytes must be -1 (no limit) or >= 0");
   if (flush_interval_ms < 1) return bad("flush.interval.ms must be positive");
   if (index_interval_bytes < 1) return bad("index.interval.bytes must be positive");
-  if (max_batch_bytes < static_cast<int32_t>(kBatchHeaderSize) || max_batch_bytes > kMaxBatchBytes) {
+  if (max_batch_bytes < static_cast<int32_t>(kBatchHeaderSize) ||
+      max_batch_bytes > kMaxBatchBytes) {
     return bad("max.message.bytes must be between 61 and " + std::to_string(kMaxBatchBytes));
   }
   if (checkpoint_interval_ms < 1) return bad("checkpoint interval must be positive");

@@ -72,7 +72,8 @@ Status Log::recover() {
   std::sort(bases.begin(), bases.end());
   for (const auto& name : names) {  // indexes whose log is gone are leftovers
     int64_t base;
-    if ((parse_segment_name(name, ".index", &base) || parse_segment_name(name, ".timeindex", &base)) &&
+    if ((parse_segment_name(name, ".index", &base) ||
+         parse_segment_name(name, ".timeindex", &base)) &&
         !std::binary_search(bases.begin(), bases.end(), base)) {
       MQ_RETURN_IF_ERROR(remove_file(path(name)));
     }
@@ -86,7 +87,8 @@ Status Log::recover() {
   } else {
     if (loaded.code() != ErrorCode::kNotFound) report.notes.push_back(loaded.status().message());
     // Without a recovery point nothing can be trusted: verify every segment.
-    report.clean_shutdown = report.clean_shutdown && loaded.code() == ErrorCode::kNotFound && bases.empty();
+    report.clean_shutdown =
+        report.clean_shutdown && loaded.code() == ErrorCode::kNotFound && bases.empty();
     state.log_start_offset = bases.empty() ? 0 : bases.front();
   }
   bool rebuild_epochs = false;
@@ -120,8 +122,8 @@ Status Log::recover() {
     }
     if (!segment) {
       SegmentRecovery seg_report;
-      MQ_ASSIGN_OR_RETURN(segment, Segment::recover(dir_, base, config_.index_interval_bytes,
-                                                    &seg_report));
+      MQ_ASSIGN_OR_RETURN(segment,
+                          Segment::recover(dir_, base, config_.index_interval_bytes, &seg_report));
       report.segments_scanned++;
       report.bytes_scanned += seg_report.valid_bytes + seg_report.truncated_bytes;
       scan_start_offset = std::min(scan_start_offset, base);
@@ -150,9 +152,9 @@ Status Log::recover() {
         // A hole between segments: the earlier one lost its tail. Keep the prefix.
         spdlog::error("{}: segment {} ends at offset {} but the next starts at {}", dir_,
                       previous->base_offset(), previous->next_offset(), base);
-        report.notes.push_back("segment " + std::to_string(previous->base_offset()) +
-                               " ends at " + std::to_string(previous->next_offset()) +
-                               " but segment " + std::to_string(base) +
+        report.notes.push_back("segment " + std::to_string(previous->base_offset()) + " ends at " +
+                               std::to_string(previous->next_offset()) + " but segment " +
+                               std::to_string(base) +
                                " follows; removed it and every later segment");
         for (size_t k = i; k < bases.size(); k++) {
           MQ_RETURN_IF_ERROR(remove_file(segment_stem(dir_, bases[k]) + ".log"));
@@ -168,8 +170,8 @@ Status Log::recover() {
 
   if (segments_.empty()) {
     MQ_ASSIGN_OR_RETURN(std::shared_ptr<Segment> segment,
-                        Segment::create(dir_, state.log_start_offset,
-                                        config_.index_interval_bytes, config_.now_ms()));
+                        Segment::create(dir_, state.log_start_offset, config_.index_interval_bytes,
+                                        config_.now_ms()));
     segments_[state.log_start_offset] = std::move(segment);
   }
   int64_t end = segments_.rbegin()->second->next_offset();
@@ -216,14 +218,17 @@ Status Log::recover() {
   std::string notes;
   for (const auto& n : report.notes) notes += "; " + n;
   if (report.bytes_truncated > 0 || !report.notes.empty()) {
-    spdlog::warn("{}: recovered offsets [{}, {}) in {} ms after {} shutdown: {} segment(s) "
-                 "verified, {} bytes cut{}",
-                 dir_, log_start_offset(), end, report.duration_ms,
-                 report.clean_shutdown ? "a clean" : "an unclean", report.segments_scanned,
-                 report.bytes_truncated, notes);
+    spdlog::warn(
+        "{}: recovered offsets [{}, {}) in {} ms after {} shutdown: {} segment(s) "
+        "verified, {} bytes cut{}",
+        dir_, log_start_offset(), end, report.duration_ms,
+        report.clean_shutdown ? "a clean" : "an unclean", report.segments_scanned,
+        report.bytes_truncated, notes);
+  } else if (report.segments_opened == 0 && report.segments_scanned == 0) {
+    spdlog::info("{}: created an empty log at offset {}", dir_, end);
   } else {
-    spdlog::info("{}: opened offsets [{}, {}) in {} ms ({} shutdown, {} segment(s) verified)",
-                 dir_, log_start_offset(), end, report.duration_ms,
+    spdlog::info("{}: opened offsets [{}, {}) in {} ms ({} shutdown, {} segment(s) verified)", dir_,
+                 log_start_offset(), end, report.duration_ms,
                  report.clean_shutdown ? "clean" : "unclean", report.segments_scanned);
   }
   return Status::ok();
@@ -232,7 +237,7 @@ Status Log::recover() {
 Status Log::replay_headers(int64_t from_offset, int64_t producer_snapshot_offset) {
   for (const auto& segment : segments_from(from_offset)) {
     MQ_RETURN_IF_ERROR(segment->for_each_header(from_offset, [&](const BatchHeader& h) {
-      if (h.base_offset >= producer_snapshot_offset) producers_.update(h);
+      if (h.base_offset >= producer_snapshot_offset) producers_.update(h, h.max_timestamp);
       if (h.leader_epoch >= 0) {
         auto latest = epochs_.latest();
         if (!latest || h.leader_epoch > latest->epoch) {
@@ -258,7 +263,7 @@ Status Log::rebuild_producer_state() {
   }
   for (const auto& segment : segments_from(from)) {
     MQ_RETURN_IF_ERROR(segment->for_each_header(from, [&](const BatchHeader& h) {
-      producers_.update(h);
+      producers_.update(h, h.max_timestamp);
       return Status::ok();
     }));
   }

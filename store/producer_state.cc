@@ -11,7 +11,9 @@ namespace {
 constexpr std::string_view kKind = "mq-producer-state";
 constexpr int kVersion = 1;
 
-int32_t next_sequence(int32_t s) { return s == INT32_MAX ? 0 : s + 1; }
+int32_t next_sequence(int32_t s) {
+  return s == INT32_MAX ? 0 : s + 1;
+}
 
 // Whether `seq` lies behind `last` in sequence space (which wraps at 2^31).
 bool is_behind(int32_t seq, int32_t last) {
@@ -30,9 +32,8 @@ Result<std::optional<ProducerBatch>> ProducerStateTable::check(const BatchHeader
   auto it = producers_.find(h.producer_id);
   if (it == producers_.end()) {
     if (h.base_sequence == 0) return std::optional<ProducerBatch>();
-    return Status(ErrorCode::kUnknownProducerId,
-                  who + ": no state, and sequence " + std::to_string(h.base_sequence) +
-                      " is not 0");
+    return Status(ErrorCode::kUnknownProducerId, who + ": no state, and sequence " +
+                                                     std::to_string(h.base_sequence) + " is not 0");
   }
   const ProducerEntry& e = it->second;
   if (h.producer_epoch < e.epoch) {
@@ -42,9 +43,9 @@ Result<std::optional<ProducerBatch>> ProducerStateTable::check(const BatchHeader
   }
   if (h.producer_epoch > e.epoch || e.batches.empty()) {
     if (h.base_sequence == 0) return std::optional<ProducerBatch>();
-    return Status(ErrorCode::kOutOfOrderSequence,
-                  who + ": new epoch must start at sequence 0, got " +
-                      std::to_string(h.base_sequence));
+    return Status(
+        ErrorCode::kOutOfOrderSequence,
+        who + ": new epoch must start at sequence 0, got " + std::to_string(h.base_sequence));
   }
   int32_t last_seq = h.last_sequence();
   for (const ProducerBatch& b : e.batches) {
@@ -65,7 +66,7 @@ Result<std::optional<ProducerBatch>> ProducerStateTable::check(const BatchHeader
                                                     std::to_string(h.base_sequence));
 }
 
-void ProducerStateTable::update(const BatchHeader& h) {
+void ProducerStateTable::update(const BatchHeader& h, int64_t now_ms) {
   if (!h.is_idempotent()) return;
   ProducerEntry& e = producers_[h.producer_id];
   if (h.producer_epoch != e.epoch) {
@@ -74,7 +75,7 @@ void ProducerStateTable::update(const BatchHeader& h) {
   }
   e.batches.push_back({h.base_sequence, h.last_sequence(), h.base_offset, h.last_offset()});
   while (e.batches.size() > kProducerHistory) e.batches.pop_front();
-  e.last_timestamp = std::max(e.last_timestamp, h.max_timestamp);
+  e.last_timestamp = std::max(e.last_timestamp, now_ms);
 }
 
 void ProducerStateTable::expire(int64_t now_ms, int64_t expiration_ms) {
@@ -100,8 +101,8 @@ Status ProducerStateTable::write_snapshot(const std::string& path, int64_t offse
     std::string line = std::to_string(pid) + " " + std::to_string(e.epoch) + " " +
                        std::to_string(e.last_timestamp) + " " + std::to_string(e.batches.size());
     for (const auto& b : e.batches) {
-      line += " " + std::to_string(b.first_sequence) + " " + std::to_string(b.last_sequence) +
-              " " + std::to_string(b.base_offset) + " " + std::to_string(b.last_offset);
+      line += " " + std::to_string(b.first_sequence) + " " + std::to_string(b.last_sequence) + " " +
+              std::to_string(b.base_offset) + " " + std::to_string(b.last_offset);
     }
     lines.push_back(std::move(line));
   }

@@ -43,8 +43,9 @@ class ProducerStateTable {
   // Errors: OUT_OF_ORDER_SEQUENCE, DUPLICATE_SEQUENCE (older than the cached
   // five), INVALID_PRODUCER_EPOCH (fenced), UNKNOWN_PRODUCER_ID.
   Result<std::optional<ProducerBatch>> check(const BatchHeader& header) const;
-  // Records an appended batch (offsets assigned). Ignores non-idempotent batches.
-  void update(const BatchHeader& header);
+  // Records an appended batch (offsets assigned) at time `now_ms` (for
+  // expiration; replay passes the batch's timestamp). Ignores non-idempotent batches.
+  void update(const BatchHeader& header, int64_t now_ms);
 
   // Drops producers not heard from since `now_ms - expiration_ms`.
   void expire(int64_t now_ms, int64_t expiration_ms);

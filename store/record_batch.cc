@@ -30,7 +30,9 @@ static_assert(kOffRecordCount + 4 == kBatchHeaderSize);
 
 constexpr uint16_t kKnownAttributeBits = 0x000F;
 
-Status corrupt(std::string what) { return Status(ErrorCode::kCorruptMessage, std::move(what)); }
+Status corrupt(std::string what) {
+  return Status(ErrorCode::kCorruptMessage, std::move(what));
+}
 
 void append_bytes(std::string& out, std::optional<std::string_view> s) {
   if (!s) {
@@ -66,8 +68,7 @@ int32_t BatchHeader::last_sequence() const {
 
 int64_t peek_batch_size(const uint8_t* p) {
   int32_t len = get_fixed<int32_t>(p + kOffBatchLength);
-  if (len < static_cast<int32_t>(kBatchHeaderSize - kBatchLengthPrefix) ||
-      len > kMaxBatchBytes) {
+  if (len < static_cast<int32_t>(kBatchHeaderSize - kBatchLengthPrefix) || len > kMaxBatchBytes) {
     return -1;
   }
   return static_cast<int64_t>(kBatchLengthPrefix) + len;
@@ -177,9 +178,9 @@ Status RecordBatchReader::decode(std::span<const uint8_t> batch, std::vector<Rec
       return Status(ErrorCode::kInvalidRecord, "record " + std::to_string(i) + " does not parse");
     }
     if (offset_delta != i) {
-      return Status(ErrorCode::kInvalidRecord, "record " + std::to_string(i) +
-                                                   " has offset delta " +
-                                                   std::to_string(offset_delta));
+      return Status(
+          ErrorCode::kInvalidRecord,
+          "record " + std::to_string(i) + " has offset delta " + std::to_string(offset_delta));
     }
     for (int64_t k = 0; k < header_count; k++) {
       std::optional<std::string_view> hkey, hvalue;

@@ -161,7 +161,8 @@ Result<std::shared_ptr<Segment>> Segment::recover(const std::string& dir, int64_
 }
 
 void Segment::note_batch(const BatchHeader& header, uint64_t position) {
-  int64_t running_max = std::max(max_timestamp_.load(std::memory_order_relaxed), header.max_timestamp);
+  int64_t running_max =
+      std::max(max_timestamp_.load(std::memory_order_relaxed), header.max_timestamp);
   max_timestamp_.store(running_max, std::memory_order_release);
   bytes_since_index_entry_ += header.total_size();
   if (bytes_since_index_entry_ >= index_interval_bytes_) {
@@ -182,9 +183,8 @@ Status Segment::append(std::span<const uint8_t> bytes, std::span<const BatchHead
     // Cut back whatever part of the write landed: no partial batch may remain.
     Status cut = log_file_.truncate(start);
     if (!cut.is_ok()) {
-      return Status(ErrorCode::kStorageError, written.message() +
-                                                  "; and cutting the partial write failed: " +
-                                                  cut.message());
+      return Status(ErrorCode::kStorageError,
+                    written.message() + "; and cutting the partial write failed: " + cut.message());
     }
     return written;
   }
@@ -239,13 +239,14 @@ Result<Segment::ReadSlice> Segment::read(int64_t offset, size_t max_bytes, int64
     if (batch.empty()) break;
     Result<BatchHeader> header = verify ? verify_batch(batch) : parse_batch_header(batch);
     if (!header.is_ok()) {
-      spdlog::error("CORRUPT DATA in {} at position {}: {}; not serving it (restore this "
-                    "partition from a replica or backup)",
-                    log_file_.path(), start + keep, header.status().message());
+      spdlog::error(
+          "CORRUPT DATA in {} at position {}: {}; not serving it (restore this "
+          "partition from a replica or backup)",
+          log_file_.path(), start + keep, header.status().message());
       if (keep == 0) {
-        return Status(ErrorCode::kCorruptMessage,
-                      log_file_.path() + " position " + std::to_string(start) + ": " +
-                          header.status().message());
+        return Status(ErrorCode::kCorruptMessage, log_file_.path() + " position " +
+                                                      std::to_string(start) + ": " +
+                                                      header.status().message());
       }
       break;
     }
