@@ -71,7 +71,6 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
   {
     BatchCursor cursor(batches);
     RecordBatchReader reader;
-    std::vector<Record> records;
     std::unordered_set<int64_t> producer_ids;
     while (true) {
       std::span<const uint8_t> batch = cursor.next();
@@ -82,7 +81,7 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
                                                        std::to_string(config_.max_batch_bytes));
       }
       MQ_ASSIGN_OR_RETURN(BatchHeader header, verify_batch(batch));
-      if (config_.validate_records) MQ_RETURN_IF_ERROR(reader.decode(batch, &records));
+      if (config_.validate_records) MQ_RETURN_IF_ERROR(reader.validate(batch));
       if (options.assign_offsets && header.is_idempotent() &&
           !producer_ids.insert(header.producer_id).second) {
         return Status(ErrorCode::kInvalidRequest, "more than one batch of producer " +

@@ -146,6 +146,16 @@ void set_log_append_time(std::span<uint8_t> batch, int64_t timestamp_ms) {
 }
 
 Status RecordBatchReader::decode(std::span<const uint8_t> batch, std::vector<Record>* out) {
+  out->clear();
+  return visit(batch, [out](Record&& r) { out->push_back(std::move(r)); });
+}
+
+Status RecordBatchReader::validate(std::span<const uint8_t> batch) {
+  return visit(batch, [](Record&&) {});
+}
+
+template <typename Visitor>
+Status RecordBatchReader::visit(std::span<const uint8_t> batch, Visitor&& visitor) {
   MQ_ASSIGN_OR_RETURN(BatchHeader h, parse_batch_header(batch));
   if (h.total_size() > batch.size()) return corrupt("truncated batch");
   std::string_view body(reinterpret_cast<const char*>(batch.data()) + kBatchHeaderSize,
@@ -156,9 +166,6 @@ Status RecordBatchReader::decode(std::span<const uint8_t> batch, std::vector<Rec
   }
   const auto* p = reinterpret_cast<const uint8_t*>(body.data());
   const uint8_t* end = p + body.size();
-  // Each record takes at least 7 bytes, which bounds what a forged count can reserve.
-  out->clear();
-  out->reserve(std::min<size_t>(static_cast<size_t>(h.record_count), body.size() / 7 + 1));
   for (int32_t i = 0; i < h.record_count; i++) {
     int64_t length, ts_delta, offset_delta;
     if (!coding::read_varint(&p, end, &length) || length < 0 || length > end - p) {
@@ -194,7 +201,7 @@ Status RecordBatchReader::decode(std::span<const uint8_t> batch, std::vector<Rec
     }
     r.offset = h.base_offset + offset_delta;
     r.timestamp = h.first_timestamp + ts_delta;
-    out->push_back(std::move(r));
+    visitor(std::move(r));
   }
   if (p != end) return Status(ErrorCode::kInvalidRecord, "bytes after the last record");
   if (h.last_offset_delta != h.record_count - 1) {

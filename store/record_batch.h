@@ -122,8 +122,13 @@ class RecordBatchReader {
 
   // Decodes every record; checks offset deltas are 0..n-1 and the count matches.
   Status decode(std::span<const uint8_t> batch, std::vector<Record>* out);
+  // The same checks as decode, keeping nothing: for validating appends.
+  Status validate(std::span<const uint8_t> batch);
 
  private:
+  template <typename Visitor>
+  Status visit(std::span<const uint8_t> batch, Visitor&& visitor);
+
   std::string decompressed_;
 };
 
