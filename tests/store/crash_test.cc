@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -43,12 +44,25 @@ std::vector<Ack> run_and_kill(const std::string& dir, uint64_t seed, int run_ms)
   posix_spawn_file_actions_destroy(&actions);
   ::close(out[1]);
 
+  std::mutex mu;
   std::string output;
   std::thread drain([&] {
     char buf[4096];
     ssize_t n;
-    while ((n = ::read(out[0], buf, sizeof(buf))) > 0) output.append(buf, static_cast<size_t>(n));
+    while ((n = ::read(out[0], buf, sizeof(buf))) > 0) {
+      std::lock_guard lock(mu);
+      output.append(buf, static_cast<size_t>(n));
+    }
   });
+  // Wait until the writer has recovered the log (slow under sanitizers), then let it run.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    {
+      std::lock_guard lock(mu);
+      if (output.find("READY\n") != std::string::npos) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   std::this_thread::sleep_for(std::chrono::milliseconds(run_ms));
   ::kill(pid, SIGKILL);
   int status = 0;
@@ -56,6 +70,7 @@ std::vector<Ack> run_and_kill(const std::string& dir, uint64_t seed, int run_ms)
   drain.join();
   ::close(out[0]);
   EXPECT_TRUE(WIFSIGNALED(status)) << "the writer stopped by itself: " << status;
+  EXPECT_NE(output.find("READY\n"), std::string::npos) << "the writer never opened the log";
 
   std::vector<Ack> acks;
   std::istringstream in(output);

@@ -1,5 +1,6 @@
 // Crash-test writer: appends batches to a log under fsync=always and prints
-// "ACK <base> <last> <tag>" for each acknowledged append, until killed.
+// "READY" once the log is open, then "ACK <base> <last> <tag>" for each
+// acknowledged append, until killed.
 // Usage: store-crash-writer DIR SEED
 #include <unistd.h>
 
@@ -25,6 +26,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "open: %s\n", log.status().to_string().c_str());
     return 1;
   }
+  // The test starts its kill timer only now, so a kill always lands on appends.
+  if (::write(STDOUT_FILENO, "READY\n", 6) != 6) return 1;
   std::mt19937_64 rng(std::strtoull(argv[2], nullptr, 10));
   for (uint64_t n = 0;; n++) {
     // Tag records so the checker can tell this append's bytes from any other.
