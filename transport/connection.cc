@@ -1,0 +1,181 @@
+// The DEALER socket of a client and the matching of responses to requests.
+#include "transport/connection.h"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+
+#include "transport/zmq_frames.h"
+
+namespace mq::transport {
+
+struct Connection::Socket {
+  std::shared_ptr<zmq::context_t> context;  // declared first: outlives the socket
+  zmq::socket_t socket;
+};
+
+Result<std::unique_ptr<Connection>> Connection::connect(const std::string& endpoint,
+                                                        const ConnectionOptions& options) {
+  if (options.max_message_bytes <= 0 || options.max_frames_per_message < 1) {
+    return Status(ErrorCode::kInvalidConfig,
+                  "connection limits must allow at least one byte and one frame");
+  }
+  try {
+    auto socket = std::make_unique<Socket>();
+    socket->context = shared_zmq_context();
+    socket->socket = zmq::socket_t(*socket->context, zmq::socket_type::dealer);
+    zmq::socket_t& s = socket->socket;
+    s.set(zmq::sockopt::linger, options.linger_ms);
+    s.set(zmq::sockopt::maxmsgsize, options.max_message_bytes);
+    s.set(zmq::sockopt::sndhwm, options.high_water_mark);
+    s.set(zmq::sockopt::rcvhwm, options.high_water_mark);
+    s.set(zmq::sockopt::sndtimeo, options.send_timeout_ms);
+    s.set(zmq::sockopt::reconnect_ivl, options.reconnect_interval_ms);
+    s.set(zmq::sockopt::reconnect_ivl_max, options.reconnect_interval_max_ms);
+    s.connect(endpoint);
+    return std::unique_ptr<Connection>(new Connection(std::move(socket), endpoint, options));
+  } catch (const zmq::error_t& error) {
+    return status_from(error, "connect " + endpoint);
+  }
+}
+
+Connection::Connection(std::unique_ptr<Socket> socket, std::string endpoint,
+                       const ConnectionOptions& options)
+    : socket_(std::move(socket)), endpoint_(std::move(endpoint)), options_(options) {}
+
+Connection::~Connection() = default;
+
+Result<int32_t> Connection::send_frames(ApiKey api_key, Frames frames, bool expect_response) {
+  int32_t correlation_id = next_correlation_id_;
+  MQ_RETURN_IF_ERROR(send_message(socket_->socket, frames, /*dont_wait=*/false));
+  // Correlation ids stay non-negative: -1 marks "unknown" in error responses.
+  next_correlation_id_ =
+      correlation_id == std::numeric_limits<int32_t>::max() ? 0 : correlation_id + 1;
+  if (expect_response) pending_[correlation_id] = api_key;
+  return correlation_id;
+}
+
+Result<bool> Connection::receive_one(int timeout_ms) {
+  const ReceiveLimits limits{.max_message_bytes = static_cast<size_t>(options_.max_message_bytes),
+                             .max_frames = options_.max_frames_per_message};
+  MQ_ASSIGN_OR_RETURN(std::optional<ReceivedMessage> received,
+                      receive_message(socket_->socket, timeout_ms, limits));
+  if (!received) return false;
+  if (!received->limit_error.is_ok()) {
+    // The header (kept) says which request it answered; fail that request.
+    Result<ResponseHeader> header = received->frames.empty()
+                                        ? Result<ResponseHeader>(received->limit_error)
+                                        : decode_response_header(received->frames[0].bytes());
+    if (!header.is_ok()) return received->limit_error;
+    header->error_code = received->limit_error.code();
+    header->error_message = received->limit_error.message();
+    received->frames = {encode_response_header(*header).value()};
+  }
+  MQ_ASSIGN_OR_RETURN(InboundResponse response, parse_response(received->frames));
+  const ResponseHeader& header = response.header;
+  if (header.correlation_id == kUnknownCorrelationId) {
+    // The broker could not read a request header of ours: a bug on one side.
+    return Status(header.error_code,
+                  "broker rejected an unreadable request: " + header.error_message.value_or(""));
+  }
+  auto pending = pending_.find(header.correlation_id);
+  if (pending == pending_.end()) {
+    ++stale_responses_;
+    return true;
+  }
+  if (pending->second != header.api_key && header.error_code == ErrorCode::kNone) {
+    response = InboundResponse{.header = header};
+    response.header.error_code = ErrorCode::kCorruptMessage;
+    response.header.error_message = "response to a " + std::string(api_name(pending->second)) +
+                                    " request has api key " +
+                                    std::to_string(static_cast<int16_t>(header.api_key));
+  }
+  pending_.erase(pending);
+  ready_.push_back(std::move(response));
+  return true;
+}
+
+namespace {
+
+// Milliseconds left until `deadline`, for a timeout of -1 (forever) or more.
+int remaining_ms(int timeout_ms, std::chrono::steady_clock::time_point deadline) {
+  if (timeout_ms < 0) return -1;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  return static_cast<int>(std::max<int64_t>(0, left.count()));
+}
+
+}  // namespace
+
+Result<InboundResponse> Connection::receive(int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (ready_.empty()) {
+    if (pending_.empty()) {
+      return Status(ErrorCode::kInvalidRequest, "no request is waiting for a response");
+    }
+    MQ_ASSIGN_OR_RETURN(bool received, receive_one(remaining_ms(timeout_ms, deadline)));
+    if (!received) {
+      return Status(ErrorCode::kRequestTimedOut, "no response from " + endpoint_ + " within " +
+                                                     std::to_string(timeout_ms) + " ms");
+    }
+  }
+  InboundResponse response = std::move(ready_.front());
+  ready_.pop_front();
+  return response;
+}
+
+Result<InboundResponse> Connection::receive_for(int32_t correlation_id, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    auto it = std::ranges::find(ready_, correlation_id,
+                                [](const InboundResponse& r) { return r.header.correlation_id; });
+    if (it != ready_.end()) {
+      InboundResponse response = std::move(*it);
+      ready_.erase(it);
+      return response;
+    }
+    if (!pending_.contains(correlation_id)) {
+      return Status(ErrorCode::kInvalidRequest, "correlation id " + std::to_string(correlation_id) +
+                                                    " is not waiting for a response");
+    }
+    MQ_ASSIGN_OR_RETURN(bool received, receive_one(remaining_ms(timeout_ms, deadline)));
+    if (!received) {
+      return Status(ErrorCode::kRequestTimedOut,
+                    "no response to correlation id " + std::to_string(correlation_id) + " from " +
+                        endpoint_ + " within " + std::to_string(timeout_ms) + " ms");
+    }
+  }
+}
+
+Result<ApiVersionsResponse> Connection::negotiate_versions(int timeout_ms) {
+  ApiVersionsRequest request{.client_software_name = "mq", .client_software_version = "0.1.0"};
+  // v0 of ApiVersions is the one version every broker is required to keep.
+  MQ_ASSIGN_OR_RETURN(ApiVersionsResponse response, call(request, int16_t{0}, timeout_ms));
+  if (response.error_code != ErrorCode::kNone) {
+    return Status(response.error_code, "ApiVersions failed on " + endpoint_);
+  }
+  broker_versions_ = response;
+  return response;
+}
+
+Result<int16_t> Connection::version_for(ApiKey key) const {
+  if (!broker_versions_) {
+    return Status(ErrorCode::kUnsupportedVersion,
+                  "versions not negotiated with " + endpoint_ + "; call negotiate_versions first");
+  }
+  std::optional<int16_t> version = negotiate_version(*broker_versions_, key);
+  if (!version) {
+    return Status(ErrorCode::kUnsupportedVersion,
+                  std::string(api_name(key)) + ": no version in common with " + endpoint_);
+  }
+  return *version;
+}
+
+void Connection::forget(int32_t correlation_id) {
+  pending_.erase(correlation_id);
+  std::erase_if(ready_, [correlation_id](const InboundResponse& r) {
+    return r.header.correlation_id == correlation_id;
+  });
+}
+
+}  // namespace mq::transport

@@ -1,0 +1,100 @@
+// Every message of the protocol, and the mapping from an api key to its
+// request and response types (each Request names its Response).
+#pragma once
+
+#include "transport/api_versions.h"
+#include "transport/configs.h"
+#include "transport/fetch.h"
+#include "transport/group_admin.h"
+#include "transport/group_membership.h"
+#include "transport/group_offsets.h"
+#include "transport/init_producer_id.h"
+#include "transport/list_offsets.h"
+#include "transport/metadata.h"
+#include "transport/produce.h"
+#include "transport/replication.h"
+#include "transport/topic_admin.h"
+
+namespace mq::transport {
+
+// Calls `visitor.template operator()<Request>()` with the request type of
+// `key`; returns false for keys without messages (reserved or unknown).
+// Lets generic code (servers, tests, fuzzers) handle every API in one place.
+template <class Visitor>
+bool visit_api(ApiKey key, Visitor&& visitor) {
+  switch (key) {
+    case ApiKey::kApiVersions:
+      visitor.template operator()<ApiVersionsRequest>();
+      return true;
+    case ApiKey::kMetadata:
+      visitor.template operator()<MetadataRequest>();
+      return true;
+    case ApiKey::kProduce:
+      visitor.template operator()<ProduceRequest>();
+      return true;
+    case ApiKey::kFetch:
+      visitor.template operator()<FetchRequest>();
+      return true;
+    case ApiKey::kListOffsets:
+      visitor.template operator()<ListOffsetsRequest>();
+      return true;
+    case ApiKey::kInitProducerId:
+      visitor.template operator()<InitProducerIdRequest>();
+      return true;
+    case ApiKey::kCreateTopics:
+      visitor.template operator()<CreateTopicsRequest>();
+      return true;
+    case ApiKey::kDeleteTopics:
+      visitor.template operator()<DeleteTopicsRequest>();
+      return true;
+    case ApiKey::kCreatePartitions:
+      visitor.template operator()<CreatePartitionsRequest>();
+      return true;
+    case ApiKey::kDescribeConfigs:
+      visitor.template operator()<DescribeConfigsRequest>();
+      return true;
+    case ApiKey::kAlterConfigs:
+      visitor.template operator()<AlterConfigsRequest>();
+      return true;
+    case ApiKey::kFindCoordinator:
+      visitor.template operator()<FindCoordinatorRequest>();
+      return true;
+    case ApiKey::kJoinGroup:
+      visitor.template operator()<JoinGroupRequest>();
+      return true;
+    case ApiKey::kSyncGroup:
+      visitor.template operator()<SyncGroupRequest>();
+      return true;
+    case ApiKey::kHeartbeat:
+      visitor.template operator()<HeartbeatRequest>();
+      return true;
+    case ApiKey::kLeaveGroup:
+      visitor.template operator()<LeaveGroupRequest>();
+      return true;
+    case ApiKey::kOffsetCommit:
+      visitor.template operator()<OffsetCommitRequest>();
+      return true;
+    case ApiKey::kOffsetFetch:
+      visitor.template operator()<OffsetFetchRequest>();
+      return true;
+    case ApiKey::kOffsetDelete:
+      visitor.template operator()<OffsetDeleteRequest>();
+      return true;
+    case ApiKey::kListGroups:
+      visitor.template operator()<ListGroupsRequest>();
+      return true;
+    case ApiKey::kDescribeGroups:
+      visitor.template operator()<DescribeGroupsRequest>();
+      return true;
+    case ApiKey::kDeleteGroups:
+      visitor.template operator()<DeleteGroupsRequest>();
+      return true;
+    case ApiKey::kOffsetForLeaderEpoch:
+      visitor.template operator()<OffsetForLeaderEpochRequest>();
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace mq::transport
