@@ -1,6 +1,7 @@
 // Wire encoding of message bodies. Every message lists its fields once, in a
 // static `fields(self, codec)` template; BodyEncoder and BodyDecoder walk that
-// list, so the encoder and the decoder cannot disagree.
+// list, so the encoder and the decoder cannot disagree. A field added in a
+// later version is listed as `if (c.version() >= N) c("name", m.name);`.
 //
 //   type               encoding in the body frame
 //   int8/16/32/64      fixed width, little-endian, two's complement

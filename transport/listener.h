@@ -57,7 +57,11 @@ class Listener {
   Status reply(const InboundRequest& request, const Response& response) {
     if (!request.header.expects_response()) return Status::ok();
     Result<Frames> frames = encode_response(response, request.header);
-    if (!frames.is_ok()) return reply_error(request, frames.status());
+    if (!frames.is_ok()) {
+      // The broker built a response the format cannot carry: its bug, not the client's.
+      return reply_error(request, Status(ErrorCode::kUnknown, "cannot encode the response: " +
+                                                                  frames.status().message()));
+    }
     return send_to(request.peer, std::move(frames).value());
   }
 

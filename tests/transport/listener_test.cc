@@ -108,6 +108,17 @@ TEST(ListenerTest, RequestOverTheSizeLimitGetsMessageTooLargeAndTheConnectionSta
   EXPECT_EQ(broker.produce_requests(), 0);
 }
 
+TEST(ListenerTest, ResponseTheBrokerCannotEncodeBecomesAnUnknownServerError) {
+  TestBroker broker;
+  std::unique_ptr<Connection> connection = connect_to(broker);
+  ASSERT_NE(connection, nullptr);
+  MetadataRequest request{.topics = std::vector<std::string>{TestBroker::kUnencodable}};
+  Result<MetadataResponse> response = connection->call(request, 0, kTimeoutMs);
+  EXPECT_EQ(response.code(), ErrorCode::kUnknown) << response.status().to_string();
+  EXPECT_NE(response.status().message().find("cluster_id"), std::string::npos);
+  expect_connection_still_works(*connection);
+}
+
 TEST(ListenerTest, ReplyToAPeerThatIsGoneFailsWithAStatus) {
   TestBroker broker(ListenerOptions{}, /*serve=*/false);
   ASSERT_TRUE(broker.status().is_ok());

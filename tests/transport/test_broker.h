@@ -27,6 +27,8 @@ inline std::string expected_fetch_bytes(int32_t partition_index, int32_t size) {
 
 class TestBroker {
  public:
+  static constexpr const char* kUnencodable = "unencodable";
+
   explicit TestBroker(const ListenerOptions& options = {}, bool serve = true) {
     Result<std::unique_ptr<Listener>> listener = Listener::bind(options);
     status_ = listener.status();
@@ -85,6 +87,10 @@ class TestBroker {
     Result<MetadataRequest> decoded = decode_request<MetadataRequest>(request);
     if (!decoded.is_ok()) return listener_->reply_error(request, decoded.status());
     MetadataResponse response{.cluster_id = "test", .controller_id = 1};
+    // A request for this topic gets a response the format cannot carry.
+    if (decoded->topics && !decoded->topics->empty() && decoded->topics->front() == kUnencodable) {
+      response.cluster_id = std::string(kMaxStringBytes + 1, 'c');
+    }
     response.brokers.push_back({.node_id = 1, .host = "127.0.0.1", .port = 0});
     return listener_->reply(request, response);
   }
