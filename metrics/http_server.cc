@@ -1,0 +1,98 @@
+// HttpServer: routes and the serving thread.
+#include "metrics/http_server.h"
+
+#include <httplib.h>
+#include <prometheus/collectable.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
+
+#include <chrono>
+
+namespace mq::metrics {
+
+HttpServer::HttpServer(std::vector<std::shared_ptr<prometheus::Collectable>> collectables,
+                       HttpHandlers handlers)
+    : collectables_(std::move(collectables)), handlers_(std::move(handlers)) {}
+
+HttpServer::~HttpServer() {
+  stop();
+}
+
+Status HttpServer::start(const std::string& host, int port) {
+  server_ = std::make_unique<httplib::Server>();
+  // httplib's default adds SO_REUSEPORT, which would let a second broker
+  // share this port silently; keep only SO_REUSEADDR (fast restarts).
+  server_->set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    std::vector<prometheus::MetricFamily> families;
+    for (const auto& collectable : collectables_) {
+      auto collected = collectable->Collect();
+      families.insert(families.end(), std::make_move_iterator(collected.begin()),
+                      std::make_move_iterator(collected.end()));
+    }
+    prometheus::TextSerializer serializer;
+    res.set_content(serializer.Serialize(families), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  auto probe = [](const std::function<bool(std::string*)>& check) {
+    return [check](const httplib::Request&, httplib::Response& res) {
+      std::string why;
+      bool ok = check ? check(&why) : true;
+      res.status = ok ? 200 : 503;
+      res.set_content(ok ? "ok\n" : why + "\n", "text/plain");
+    };
+  };
+  server_->Get("/healthz", probe(handlers_.healthy));
+  server_->Get("/readyz", probe(handlers_.ready));
+  server_->Get("/v1/status", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(handlers_.status_json ? handlers_.status_json() : "{}", "application/json");
+  });
+  if (port == 0) {
+    port_ = server_->bind_to_any_port(host);
+  } else {
+    port_ = server_->bind_to_port(host, port) ? port : -1;
+  }
+  if (port_ < 0) {
+    return Status(ErrorCode::kInvalidConfig, "cannot listen on http address " + host + ":" +
+                                                 std::to_string(port) + " (in use or invalid)");
+  }
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // stop() only works on a running server: return once it is accepting.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!server_->is_running()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return Status(ErrorCode::kUnknown, "http server on " + host + " did not start");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return Status::ok();
+}
+
+void HttpServer::stop() {
+  if (server_) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+Result<std::pair<std::string, int>> parse_host_port(const std::string& address,
+                                                    const std::string& what) {
+  size_t colon = address.rfind(':');
+  auto bad = [&] {
+    return Status(ErrorCode::kInvalidConfig,
+                  what + ": '" + address + "' is not HOST:PORT with a port from 0 to 65535");
+  };
+  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) return bad();
+  int port = 0;
+  for (size_t i = colon + 1; i < address.size(); i++) {
+    if (address[i] < '0' || address[i] > '9') return bad();
+    port = port * 10 + (address[i] - '0');
+    if (port > 65535) return bad();
+  }
+  std::string host = address.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  return std::make_pair(host, port);
+}
+
+}  // namespace mq::metrics
