@@ -1,0 +1,350 @@
+// The settings table and the TOML parser built on it (toml++).
+#include "broker/config.h"
+
+#include <toml++/toml.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace mq::broker {
+namespace {
+
+Status invalid(const std::string& what) {
+  return Status(ErrorCode::kInvalidConfig, what);
+}
+
+// Builders for the common kinds of row. `field` returns a reference to the
+// value in a BrokerConfig.
+template <typename Field>
+Setting integer(std::string key, std::string description, bool dynamic, int64_t min, int64_t max,
+                Field field) {
+  BrokerConfig defaults;
+  Setting s;
+  s.key = std::move(key);
+  s.type = SettingType::kInteger;
+  s.default_value = std::to_string(field(defaults));
+  s.dynamic = dynamic;
+  s.description = std::move(description);
+  s.apply = [min, max, field](BrokerConfig& c, const std::string&, int64_t v, bool) {
+    if (v < min || v > max) {
+      return invalid("must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                     ", got " + std::to_string(v));
+    }
+    using T = std::remove_reference_t<decltype(field(c))>;
+    field(c) = static_cast<T>(v);
+    return Status::ok();
+  };
+  s.get = [field](const BrokerConfig& c) {
+    BrokerConfig copy = c;
+    return std::to_string(field(copy));
+  };
+  return s;
+}
+
+Setting boolean(std::string key, std::string description, bool dynamic,
+                std::function<bool&(BrokerConfig&)> field) {
+  BrokerConfig defaults;
+  Setting s;
+  s.key = std::move(key);
+  s.type = SettingType::kBoolean;
+  s.default_value = field(defaults) ? "true" : "false";
+  s.dynamic = dynamic;
+  s.description = std::move(description);
+  s.apply = [field](BrokerConfig& c, const std::string&, int64_t, bool v) {
+    field(c) = v;
+    return Status::ok();
+  };
+  s.get = [field](const BrokerConfig& c) {
+    BrokerConfig copy = c;
+    return field(copy) ? std::string("true") : std::string("false");
+  };
+  return s;
+}
+
+Setting text(std::string key, std::string description, bool dynamic,
+             std::function<Status(BrokerConfig&, const std::string&)> apply,
+             std::function<std::string(const BrokerConfig&)> get) {
+  Setting s;
+  s.key = std::move(key);
+  s.type = SettingType::kString;
+  s.default_value = "\"" + get(BrokerConfig()) + "\"";
+  s.dynamic = dynamic;
+  s.description = std::move(description);
+  s.apply = [apply](BrokerConfig& c, const std::string& v, int64_t, bool) { return apply(c, v); };
+  s.get = [get](const BrokerConfig& c) { return "\"" + get(c) + "\""; };
+  return s;
+}
+
+constexpr int64_t kMaxInt64 = INT64_MAX;
+
+std::vector<Setting> build_settings() {
+  std::vector<Setting> t;
+  t.push_back(integer("node_id", "This broker's id, unique in the cluster.", false, 0, INT32_MAX,
+                      [](BrokerConfig& c) -> int32_t& { return c.node_id; }));
+  t.push_back(text(
+      "data_dir", "Directory holding every partition's log and the broker's metadata.", false,
+      [](BrokerConfig& c, const std::string& v) {
+        if (v.empty()) return invalid("must not be empty");
+        c.data_dir = v;
+        return Status::ok();
+      },
+      [](const BrokerConfig& c) { return c.data_dir; }));
+  t.push_back(text(
+      "listeners.client",
+      "ZeroMQ endpoint clients connect to (tcp://HOST:PORT). Use 0.0.0.0 to listen everywhere.",
+      false,
+      [](BrokerConfig& c, const std::string& v) {
+        if (v.rfind("tcp://", 0) != 0 && v.rfind("ipc://", 0) != 0) {
+          return invalid("must start with tcp:// or ipc://, got '" + v + "'");
+        }
+        c.client_listener = v;
+        return Status::ok();
+      },
+      [](const BrokerConfig& c) { return c.client_listener; }));
+  t.push_back(text(
+      "http.address",
+      "HOST:PORT of the HTTP server for /metrics, /healthz, /readyz and /v1/status.", false,
+      [](BrokerConfig& c, const std::string& v) {
+        size_t colon = v.rfind(':');
+        if (colon == std::string::npos || colon == 0 || colon + 1 == v.size() ||
+            v.find_first_not_of("0123456789", colon + 1) != std::string::npos ||
+            std::stol(v.substr(colon + 1)) > 65535) {
+          return invalid("must be HOST:PORT with a port from 0 to 65535, got '" + v + "'");
+        }
+        c.http_address = v;
+        return Status::ok();
+      },
+      [](const BrokerConfig& c) { return c.http_address; }));
+
+  t.push_back(boolean("topics.auto_create",
+                      "Create a topic (with the defaults) when a client produces to or fetches "
+                      "metadata of one that does not exist.",
+                      true, [](BrokerConfig& c) -> bool& { return c.auto_create_topics; }));
+  t.push_back(integer("topics.default_partitions", "Partitions of a topic created without a count.",
+                      true, 1, 100000,
+                      [](BrokerConfig& c) -> int32_t& { return c.default_partitions; }));
+  t.push_back(integer("topics.default_replication_factor",
+                      "Replicas of a topic created without a replication factor.", true, 1, 16,
+                      [](BrokerConfig& c) -> int32_t& { return c.default_replication_factor; }));
+  t.push_back(integer("topics.min_insync_replicas",
+                      "Default min.insync.replicas: with acks=all, a produce fails with "
+                      "NOT_ENOUGH_REPLICAS when fewer replicas are in sync.",
+                      true, 1, 16,
+                      [](BrokerConfig& c) -> int32_t& { return c.min_insync_replicas; }));
+
+  t.push_back(integer(
+      "log.segment_bytes", "Roll a new segment when the active one would pass this size.", true,
+      1024, 2147483647LL, [](BrokerConfig& c) -> uint64_t& { return c.log.segment_bytes; }));
+  t.push_back(integer("log.segment_ms", "Roll a new segment when the active one is this old (ms).",
+                      true, 1, kMaxInt64,
+                      [](BrokerConfig& c) -> int64_t& { return c.log.segment_ms; }));
+  t.push_back(integer("log.retention_ms",
+                      "Delete segments whose newest record is older than this (ms); -1 keeps "
+                      "them forever.",
+                      true, -1, kMaxInt64,
+                      [](BrokerConfig& c) -> int64_t& { return c.log.retention_ms; }));
+  t.push_back(integer("log.retention_bytes",
+                      "Delete the oldest segments while a partition is larger than this; -1 "
+                      "for no limit.",
+                      true, -1, kMaxInt64,
+                      [](BrokerConfig& c) -> int64_t& { return c.log.retention_bytes; }));
+  t.push_back(text(
+      "log.fsync",
+      "When data is fsynced: \"never\" (on segment roll and shutdown; replication is the "
+      "durability), \"interval\" (every log.flush_interval_ms) or \"always\" (before the "
+      "produce is acknowledged, with group commit).",
+      true,
+      [](BrokerConfig& c, const std::string& v) {
+        Result<FsyncPolicy> p = parse_fsync_policy(v);
+        if (!p.is_ok()) return p.status();
+        c.log.fsync_policy = *p;
+        return Status::ok();
+      },
+      [](const BrokerConfig& c) { return std::string(fsync_policy_name(c.log.fsync_policy)); }));
+  t.push_back(integer("log.flush_interval_ms",
+                      "With log.fsync = \"interval\": the most time "
+                      "between an append and its fsync (ms).",
+                      true, 1, kMaxInt64,
+                      [](BrokerConfig& c) -> int64_t& { return c.log.flush_interval_ms; }));
+  t.push_back(integer("log.max_message_bytes",
+                      "Largest record batch a producer may send (bytes, after compression).", true,
+                      64, 256 * 1024 * 1024,
+                      [](BrokerConfig& c) -> int32_t& { return c.log.max_batch_bytes; }));
+  t.push_back(text(
+      "log.message_timestamp_type",
+      "\"create_time\" keeps the producer's timestamps; \"log_append_time\" stamps the "
+      "broker's clock on every batch.",
+      true,
+      [](BrokerConfig& c, const std::string& v) {
+        if (v == "create_time") {
+          c.log.timestamp_type = TimestampType::kCreateTime;
+        } else if (v == "log_append_time") {
+          c.log.timestamp_type = TimestampType::kLogAppendTime;
+        } else {
+          return invalid("must be \"create_time\" or \"log_append_time\", got '" + v + "'");
+        }
+        return Status::ok();
+      },
+      [](const BrokerConfig& c) {
+        return std::string(c.log.timestamp_type == TimestampType::kCreateTime ? "create_time"
+                                                                              : "log_append_time");
+      }));
+  t.push_back(integer("log.retention_check_interval_ms",
+                      "How often retention runs over every partition (ms).", true, 1000, kMaxInt64,
+                      [](BrokerConfig& c) -> int64_t& { return c.retention_check_interval_ms; }));
+
+  t.push_back(integer("server.worker_threads",
+                      "Threads that handle requests, besides the network thread.", false, 1, 64,
+                      [](BrokerConfig& c) -> int32_t& { return c.worker_threads; }));
+  t.push_back(integer("limits.max_connections", "Clients connected at once; more are refused.",
+                      true, 1, 1000000,
+                      [](BrokerConfig& c) -> int64_t& { return c.max_connections; }));
+  t.push_back(integer("limits.max_inflight_requests_per_connection",
+                      "Requests of one client being handled at once; the broker stops reading "
+                      "from a client past this, which pushes back on it.",
+                      true, 1, 100000, [](BrokerConfig& c) -> int32_t& {
+                        return c.max_inflight_requests_per_connection;
+                      }));
+  t.push_back(integer("limits.max_request_bytes", "Largest request accepted, all frames together.",
+                      false, 1024, 1LL << 31,
+                      [](BrokerConfig& c) -> int64_t& { return c.max_request_bytes; }));
+  t.push_back(integer("limits.buffer_memory_bytes",
+                      "Memory for requests and responses in flight; past it the broker stops "
+                      "reading new requests until responses drain.",
+                      true, 1 << 20, kMaxInt64,
+                      [](BrokerConfig& c) -> int64_t& { return c.buffer_memory_bytes; }));
+  t.push_back(integer("limits.fetch_max_wait_ms", "Longest long poll a fetch may ask for (ms).",
+                      true, 0, 3600 * 1000,
+                      [](BrokerConfig& c) -> int32_t& { return c.fetch_max_wait_ms; }));
+  t.push_back(integer("server.shutdown_timeout_ms",
+                      "On SIGTERM: how long in-flight requests may take before logs are closed.",
+                      true, 0, kMaxInt64,
+                      [](BrokerConfig& c) -> int64_t& { return c.shutdown_timeout_ms; }));
+  t.push_back(text(
+      "logging.level", "\"trace\", \"debug\", \"info\", \"warn\" or \"error\".", true,
+      [](BrokerConfig& c, const std::string& v) {
+        if (v != "trace" && v != "debug" && v != "info" && v != "warn" && v != "error") {
+          return invalid("must be trace, debug, info, warn or error, got '" + v + "'");
+        }
+        c.log_level = v;
+        return Status::ok();
+      },
+      [](const BrokerConfig& c) { return c.log_level; }));
+  return t;
+}
+
+// Visits every leaf of the TOML tree with its dotted key.
+void walk(const toml::table& table, const std::string& prefix,
+          const std::function<void(const std::string&, const toml::node&)>& leaf) {
+  for (const auto& [k, node] : table) {
+    std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    if (const toml::table* sub = node.as_table()) {
+      walk(*sub, key, leaf);
+    } else {
+      leaf(key, node);
+    }
+  }
+}
+
+}  // namespace
+
+const std::vector<Setting>& settings() {
+  static const std::vector<Setting> table = build_settings();
+  return table;
+}
+
+Result<BrokerConfig> parse_config(const std::string& toml_text, const std::string& source_name) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source_name);
+  } catch (const toml::parse_error& e) {
+    return invalid(source_name + ":" + std::to_string(e.source().begin.line) + ": " +
+                   std::string(e.description()));
+  }
+  std::map<std::string, const Setting*> by_key;
+  for (const Setting& s : settings()) by_key[s.key] = &s;
+
+  BrokerConfig config;
+  Status first_error;
+  walk(root, "", [&](const std::string& key, const toml::node& node) {
+    if (!first_error.is_ok()) return;
+    std::string where = source_name + ":" + std::to_string(node.source().begin.line) + ": " + key;
+    auto it = by_key.find(key);
+    if (it == by_key.end()) {
+      first_error = invalid(where + ": unknown setting (see docs/configuration.md)");
+      return;
+    }
+    const Setting& s = *it->second;
+    Status st;
+    switch (s.type) {
+      case SettingType::kInteger:
+        if (!node.is_integer()) {
+          first_error = invalid(where + ": expected an integer");
+          return;
+        }
+        st = s.apply(config, "", node.as_integer()->get(), false);
+        break;
+      case SettingType::kBoolean:
+        if (!node.is_boolean()) {
+          first_error = invalid(where + ": expected true or false");
+          return;
+        }
+        st = s.apply(config, "", 0, node.as_boolean()->get());
+        break;
+      case SettingType::kString:
+        if (!node.is_string()) {
+          first_error = invalid(where + ": expected a string");
+          return;
+        }
+        st = s.apply(config, node.as_string()->get(), 0, false);
+        break;
+    }
+    if (!st.is_ok()) first_error = invalid(where + ": " + st.message());
+  });
+  if (!first_error.is_ok()) return first_error;
+  Status log_ok = config.log.validate();
+  if (!log_ok.is_ok()) return invalid(source_name + ": " + log_ok.message());
+  return config;
+}
+
+Result<BrokerConfig> load_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status(ErrorCode::kNotFound, "cannot read config file " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), path);
+}
+
+ConfigDiff diff_configs(const BrokerConfig& before, const BrokerConfig& after) {
+  ConfigDiff diff;
+  for (const Setting& s : settings()) {
+    if (s.get(before) == s.get(after)) continue;
+    (s.dynamic ? diff.dynamic_keys : diff.static_keys).push_back(s.key);
+  }
+  return diff;
+}
+
+std::string configuration_reference() {
+  std::ostringstream out;
+  out << "# mqd configuration reference\n\n"
+      << "Generated from the broker's settings table (`broker/config.cc`) by\n"
+      << "`mqd --print-config-reference`; a test fails when this file and the table\n"
+      << "drift apart. mqd reads one TOML file (`mqd --config FILE`); every key is\n"
+      << "optional. Dotted keys are TOML tables: `log.fsync` is `fsync` under `[log]`.\n"
+      << "Unknown keys and bad values stop the broker with an error naming the key\n"
+      << "and its line; `mqd --check-config FILE` validates without starting.\n\n"
+      << "*Dynamic* settings change on `systemctl reload mqd` (SIGHUP); the others\n"
+      << "need a restart. Sizes are bytes, durations milliseconds.\n\n"
+      << "| key | type | default | dynamic | meaning |\n|---|---|---|---|---|\n";
+  for (const Setting& s : settings()) {
+    const char* type = s.type == SettingType::kInteger   ? "integer"
+                       : s.type == SettingType::kBoolean ? "boolean"
+                                                         : "string";
+    out << "| `" << s.key << "` | " << type << " | `" << s.default_value << "` | "
+        << (s.dynamic ? "yes" : "no") << " | " << s.description << " |\n";
+  }
+  return out.str();
+}
+
+}  // namespace mq::broker

@@ -1,0 +1,74 @@
+// mqd's configuration: the TOML file, its table of settings (the one source
+// for parsing, validation, defaults, SIGHUP reloads and docs/configuration.md),
+// and the values the broker runs with.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "store/log_config.h"
+
+namespace mq::broker {
+
+struct BrokerConfig {
+  int32_t node_id = 1;
+  std::string data_dir = "./data";
+  std::string client_listener = "tcp://127.0.0.1:9092";
+  std::string http_address = "127.0.0.1:9644";
+
+  // Topic defaults: what a topic gets unless created with its own configs.
+  bool auto_create_topics = false;
+  int32_t default_partitions = 1;
+  int32_t default_replication_factor = 1;
+  int32_t min_insync_replicas = 1;
+  LogConfig log;  // segment, retention, fsync, max message bytes, timestamps
+
+  int64_t retention_check_interval_ms = 5 * 60 * 1000;
+  int32_t worker_threads = 2;
+  int64_t max_connections = 10000;
+  int32_t max_inflight_requests_per_connection = 1000;
+  int64_t max_request_bytes = 100 * 1024 * 1024;
+  int64_t buffer_memory_bytes = 512 * 1024 * 1024;  // requests and responses in flight
+  int32_t fetch_max_wait_ms = 30000;                // the longest long poll accepted
+  int64_t shutdown_timeout_ms = 30000;
+  std::string log_level = "info";
+};
+
+enum class SettingType { kInteger, kBoolean, kString };
+
+// One row of the settings table.
+struct Setting {
+  std::string key;  // dotted TOML path, e.g. "log.retention_ms"
+  SettingType type;
+  std::string default_value;  // as written in TOML
+  bool dynamic;               // changes on SIGHUP without a restart
+  std::string description;    // one or two sentences, for the reference
+  // Stores a value (the field matching `type` is set) into the config; the
+  // error says what is allowed.
+  std::function<Status(BrokerConfig&, const std::string& text, int64_t number, bool flag)> apply;
+  // The current value, as written in TOML.
+  std::function<std::string(const BrokerConfig&)> get;
+};
+
+const std::vector<Setting>& settings();
+
+// Parses TOML text. Unknown keys, wrong types and bad values are errors that
+// name the key and its line: "config.toml:7: log.fsync: unknown fsync policy ...".
+Result<BrokerConfig> parse_config(const std::string& toml_text, const std::string& source_name);
+Result<BrokerConfig> load_config(const std::string& path);
+
+// Keys of the settings whose values differ, split by whether they can change
+// at run time (SIGHUP) or need a restart.
+struct ConfigDiff {
+  std::vector<std::string> dynamic_keys;
+  std::vector<std::string> static_keys;
+};
+ConfigDiff diff_configs(const BrokerConfig& before, const BrokerConfig& after);
+
+// docs/configuration.md, generated from the table.
+std::string configuration_reference();
+
+}  // namespace mq::broker

@@ -1,0 +1,121 @@
+// Broker configuration: parsing, errors that name key and line, reloads, reference.
+#include "broker/config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace mq::broker {
+namespace {
+
+TEST(Config, EmptyFileGivesTheDefaults) {
+  Result<BrokerConfig> c = parse_config("", "empty.toml");
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  EXPECT_EQ(c->node_id, 1);
+  EXPECT_EQ(c->client_listener, "tcp://127.0.0.1:9092");
+  EXPECT_EQ(c->log.fsync_policy, FsyncPolicy::kInterval);
+  EXPECT_FALSE(c->auto_create_topics);
+}
+
+TEST(Config, ParsesEveryKindOfSetting) {
+  Result<BrokerConfig> c = parse_config(R"(
+node_id = 7
+data_dir = "/var/lib/mq"
+[listeners]
+client = "tcp://0.0.0.0:19092"
+[http]
+address = "0.0.0.0:19644"
+[topics]
+auto_create = true
+default_partitions = 6
+[log]
+fsync = "always"
+retention_ms = -1
+segment_bytes = 1048576
+message_timestamp_type = "log_append_time"
+)",
+                                        "full.toml");
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  EXPECT_EQ(c->node_id, 7);
+  EXPECT_EQ(c->data_dir, "/var/lib/mq");
+  EXPECT_EQ(c->client_listener, "tcp://0.0.0.0:19092");
+  EXPECT_EQ(c->http_address, "0.0.0.0:19644");
+  EXPECT_TRUE(c->auto_create_topics);
+  EXPECT_EQ(c->default_partitions, 6);
+  EXPECT_EQ(c->log.fsync_policy, FsyncPolicy::kAlways);
+  EXPECT_EQ(c->log.retention_ms, -1);
+  EXPECT_EQ(c->log.segment_bytes, 1048576u);
+  EXPECT_EQ(c->log.timestamp_type, TimestampType::kLogAppendTime);
+}
+
+TEST(Config, ErrorsNameTheKeyAndItsLine) {
+  struct Case {
+    const char* toml;
+    const char* expected;
+  };
+  const Case cases[] = {
+      {"node_id = 1\n[log]\nfsnyc = \"always\"\n", "bad.toml:3: log.fsnyc: unknown setting"},
+      {"\n\n[log]\nfsync = \"sometimes\"\n", "bad.toml:4: log.fsync: unknown fsync policy"},
+      {"node_id = \"one\"\n", "bad.toml:1: node_id: expected an integer"},
+      {"[topics]\nauto_create = 1\n", "bad.toml:2: topics.auto_create: expected true or false"},
+      {"[topics]\ndefault_partitions = 0\n",
+       "bad.toml:2: topics.default_partitions: must be between 1"},
+      {"[http]\naddress = \"localhost\"\n", "bad.toml:2: http.address: must be HOST:PORT"},
+      {"[listeners]\nclient = \"127.0.0.1:9092\"\n",
+       "bad.toml:2: listeners.client: must start with tcp://"},
+      {"[log]\nretention_ms = -5\n", "bad.toml:2: log.retention_ms: must be between -1"},
+      {"node_id = 1\nnode_id = 2\n", "bad.toml:2:"},
+      {"[log\n", "bad.toml:1:"},
+  };
+  for (const Case& c : cases) {
+    Result<BrokerConfig> r = parse_config(c.toml, "bad.toml");
+    ASSERT_FALSE(r.is_ok()) << c.toml;
+    EXPECT_EQ(r.code(), ErrorCode::kInvalidConfig);
+    EXPECT_NE(r.status().message().find(c.expected), std::string::npos)
+        << "got: " << r.status().message();
+  }
+}
+
+TEST(Config, MissingFileIsAClearError) {
+  Result<BrokerConfig> r = load_config("/nonexistent/mq.toml");
+  EXPECT_EQ(r.code(), ErrorCode::kNotFound);
+  EXPECT_NE(r.status().message().find("/nonexistent/mq.toml"), std::string::npos);
+}
+
+TEST(Config, DiffSeparatesDynamicFromStaticSettings) {
+  BrokerConfig a = *parse_config("", "a");
+  BrokerConfig b = *parse_config("node_id = 2\n[log]\nretention_ms = 1000\n", "b");
+  ConfigDiff d = diff_configs(a, b);
+  EXPECT_EQ(d.dynamic_keys, std::vector<std::string>{"log.retention_ms"});
+  EXPECT_EQ(d.static_keys, std::vector<std::string>{"node_id"});
+}
+
+TEST(Config, ReferenceListsEverySetting) {
+  std::string ref = configuration_reference();
+  for (const Setting& s : settings()) {
+    EXPECT_NE(ref.find("| `" + s.key + "` |"), std::string::npos) << s.key;
+  }
+}
+
+// docs/configuration.md is generated from the table; regenerate it with
+// `build/bin/mqd --print-config-reference > docs/configuration.md`.
+TEST(Config, DocsMatchTheSettingsTable) {
+  std::ifstream in(std::string(MQ_SOURCE_DIR) + "/docs/configuration.md");
+  ASSERT_TRUE(in) << "docs/configuration.md is missing";
+  std::stringstream doc;
+  doc << in.rdbuf();
+  EXPECT_EQ(doc.str(), configuration_reference())
+      << "docs/configuration.md is stale: regenerate it with mqd --print-config-reference";
+}
+
+TEST(Config, ExampleConfigsAreValid) {
+  for (const char* name : {"single.toml"}) {
+    std::string path = std::string(MQ_SOURCE_DIR) + "/examples/configs/" + name;
+    Result<BrokerConfig> r = load_config(path);
+    EXPECT_TRUE(r.is_ok()) << path << ": " << r.status().to_string();
+  }
+}
+
+}  // namespace
+}  // namespace mq::broker
