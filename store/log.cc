@@ -13,7 +13,8 @@ namespace mq {
 Log::Log(std::string dir, LogConfig config)
     : dir_(std::move(dir)),
       config_(std::move(config)),
-      epochs_(dir_ + "/leader-epoch-checkpoint") {}
+      epochs_(dir_ + "/leader-epoch-checkpoint"),
+      max_batch_bytes_(config_.max_batch_bytes) {}
 
 Log::~Log() {
   if (!closed_) {
@@ -75,10 +76,11 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
     while (true) {
       std::span<const uint8_t> batch = cursor.next();
       if (batch.empty()) break;
-      if (batch.size() > static_cast<size_t>(config_.max_batch_bytes)) {
+      int32_t max_batch_bytes = max_batch_bytes_.load(std::memory_order_relaxed);
+      if (batch.size() > static_cast<size_t>(max_batch_bytes)) {
         return Status(ErrorCode::kMessageTooLarge, "batch of " + std::to_string(batch.size()) +
                                                        " bytes exceeds max.message.bytes " +
-                                                       std::to_string(config_.max_batch_bytes));
+                                                       std::to_string(max_batch_bytes));
       }
       MQ_ASSIGN_OR_RETURN(BatchHeader header, verify_batch(batch));
       if (config_.validate_records) MQ_RETURN_IF_ERROR(reader.validate(batch));
@@ -100,6 +102,7 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
 
   AppendResult result;
   int64_t rolled_at = -1;
+  bool sync_before_return = false;
   {
     std::lock_guard lock(append_mu_);
     if (closed_) return Status(ErrorCode::kStorageError, dir_ + ": log is closed");
@@ -165,6 +168,7 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
       }
     }
     log_end_offset_.store(next, std::memory_order_release);
+    sync_before_return = config_.fsync_policy == FsyncPolicy::kAlways;
     result.base_offset = first;
     result.last_offset = next - 1;
   }
@@ -175,7 +179,7 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
     MQ_RETURN_IF_ERROR(flush_to(rolled_at));
     MQ_RETURN_IF_ERROR(write_checkpoints());
   }
-  if (config_.fsync_policy == FsyncPolicy::kAlways) {
+  if (sync_before_return) {
     MQ_RETURN_IF_ERROR(flush_to(result.last_offset + 1));
   }
   return result;
@@ -243,6 +247,22 @@ Result<std::optional<int64_t>> Log::offset_for_timestamp(int64_t timestamp) cons
     }
   }
   return std::optional<int64_t>();
+}
+
+Status Log::reconfigure(const LogConfig& config) {
+  MQ_RETURN_IF_ERROR(config.validate());
+  std::lock_guard append_lock(append_mu_);
+  std::lock_guard flush_lock(flush_mu_);
+  config_.segment_bytes = config.segment_bytes;
+  config_.segment_ms = config.segment_ms;
+  config_.retention_ms = config.retention_ms;
+  config_.retention_bytes = config.retention_bytes;
+  config_.fsync_policy = config.fsync_policy;
+  config_.flush_interval_ms = config.flush_interval_ms;
+  config_.max_batch_bytes = config.max_batch_bytes;
+  config_.timestamp_type = config.timestamp_type;
+  max_batch_bytes_.store(config.max_batch_bytes, std::memory_order_relaxed);
+  return Status::ok();
 }
 
 Status Log::flush() {

@@ -122,6 +122,10 @@ class Log {
   // Deletes segments past retention.ms / retention.bytes. Returns how many.
   Result<int> apply_retention();
 
+  // Applies the settings that may change at run time: segment size and age,
+  // retention, fsync policy and interval, max batch size, timestamp type.
+  Status reconfigure(const LogConfig& config);
+
   // fsyncs everything appended so far.
   Status flush();
   // Periodic work: the interval fsync and the checkpoints, when due.
@@ -146,7 +150,7 @@ class Log {
   std::string path(std::string_view name) const { return dir_ + "/" + std::string(name); }
 
   std::string dir_;
-  LogConfig config_;
+  LogConfig config_;  // fields reconfigure() changes are read under append_mu_ or flush_mu_
   RecoveryReport recovery_;
   LeaderEpochCache epochs_;
   ProducerStateTable producers_;  // guarded by append_mu_
@@ -168,6 +172,7 @@ class Log {
   bool closed_ = false;
 
   mutable std::atomic<uint64_t> corrupt_reads_{0};
+  std::atomic<int32_t> max_batch_bytes_;  // read before the append lock is taken
 };
 
 }  // namespace mq

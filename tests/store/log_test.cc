@@ -453,6 +453,27 @@ TEST_F(LogTest, ConcurrentReadersSeeOnlyWholeBatches) {
   EXPECT_EQ(bad.load(), 0);
 }
 
+TEST_F(LogTest, ReconfigureChangesLimitsAndRetentionAtRunTime) {
+  auto log = open(config());
+  std::string big = make_sized_batch(2000);
+  ASSERT_TRUE(log->append(as_writable_bytes(big)).is_ok());
+  LogConfig smaller = config();
+  smaller.max_batch_bytes = 1000;
+  smaller.retention_ms = 1;
+  smaller.segment_bytes = 1024;
+  ASSERT_TRUE(log->reconfigure(smaller).is_ok());
+  big = make_sized_batch(2000);
+  EXPECT_EQ(log->append(as_writable_bytes(big)).code(), ErrorCode::kMessageTooLarge);
+  append(*log, make_batch(1, now_ms_));  // rolls: the active segment is over 1024 bytes
+  EXPECT_EQ(log->segment_count(), 2u);
+  now_ms_ += 10;
+  ASSERT_TRUE(log->apply_retention().is_ok());
+  EXPECT_EQ(log->log_start_offset(), 2) << "everything expired under the new retention";
+  LogConfig invalid = config();
+  invalid.segment_bytes = 1;
+  EXPECT_EQ(log->reconfigure(invalid).code(), ErrorCode::kInvalidConfig);
+}
+
 TEST_F(LogTest, ClosedLogRefusesAppends) {
   auto log = open(config());
   ASSERT_TRUE(log->close().is_ok());

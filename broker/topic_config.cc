@@ -1,0 +1,164 @@
+// Topic settings: names, parsing, and how overrides combine with defaults.
+#include "broker/topic_config.h"
+
+#include <charconv>
+#include <functional>
+
+namespace mq::broker {
+namespace {
+
+struct TopicSetting {
+  const char* name;
+  // Parses and applies `value`; returns an error saying what is allowed.
+  std::function<Status(EffectiveTopicConfig&, const std::string&)> apply;
+  std::function<std::string(const EffectiveTopicConfig&)> get;
+};
+
+Status bad(const std::string& key, const std::string& what) {
+  return Status(ErrorCode::kInvalidConfig, key + ": " + what);
+}
+
+Result<int64_t> parse_int(const std::string& key, const std::string& value, int64_t min,
+                          int64_t max) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+  if (ec != std::errc() || end != value.data() + value.size()) {
+    return bad(key, "'" + value + "' is not an integer");
+  }
+  if (v < min || v > max) {
+    return bad(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+  }
+  return v;
+}
+
+template <typename Field>
+TopicSetting integer(const char* name, int64_t min, int64_t max, Field field) {
+  return {name,
+          [name, min, max, field](EffectiveTopicConfig& c, const std::string& value) -> Status {
+            Result<int64_t> v = parse_int(name, value, min, max);
+            if (!v.is_ok()) return v.status();
+            using T = std::remove_reference_t<decltype(field(c))>;
+            field(c) = static_cast<T>(*v);
+            return Status::ok();
+          },
+          [field](const EffectiveTopicConfig& c) {
+            EffectiveTopicConfig copy = c;
+            return std::to_string(field(copy));
+          }};
+}
+
+const std::vector<TopicSetting>& topic_settings() {
+  static const std::vector<TopicSetting> table = {
+      {"cleanup.policy",
+       [](EffectiveTopicConfig&, const std::string& v) {
+         return v == "delete"
+                    ? Status::ok()
+                    : bad("cleanup.policy", "only \"delete\" is supported, got '" + v + "'");
+       },
+       [](const EffectiveTopicConfig&) { return std::string("delete"); }},
+      integer("retention.ms", -1, INT64_MAX,
+              [](EffectiveTopicConfig& c) -> int64_t& { return c.log.retention_ms; }),
+      integer("retention.bytes", -1, INT64_MAX,
+              [](EffectiveTopicConfig& c) -> int64_t& { return c.log.retention_bytes; }),
+      integer("segment.bytes", 1024, 2147483647,
+              [](EffectiveTopicConfig& c) -> uint64_t& { return c.log.segment_bytes; }),
+      integer("segment.ms", 1, INT64_MAX,
+              [](EffectiveTopicConfig& c) -> int64_t& { return c.log.segment_ms; }),
+      integer("max.message.bytes", 64, kMaxBatchBytes,
+              [](EffectiveTopicConfig& c) -> int32_t& { return c.log.max_batch_bytes; }),
+      integer("min.insync.replicas", 1, 16,
+              [](EffectiveTopicConfig& c) -> int32_t& { return c.min_insync_replicas; }),
+      integer("flush.ms", 1, INT64_MAX,
+              [](EffectiveTopicConfig& c) -> int64_t& { return c.log.flush_interval_ms; }),
+      {"fsync",
+       [](EffectiveTopicConfig& c, const std::string& v) {
+         Result<FsyncPolicy> p = parse_fsync_policy(v);
+         if (!p.is_ok()) return bad("fsync", p.status().message());
+         c.log.fsync_policy = *p;
+         return Status::ok();
+       },
+       [](const EffectiveTopicConfig& c) {
+         return std::string(fsync_policy_name(c.log.fsync_policy));
+       }},
+      {"message.timestamp.type",
+       [](EffectiveTopicConfig& c, const std::string& v) {
+         if (v == "CreateTime") {
+           c.log.timestamp_type = TimestampType::kCreateTime;
+         } else if (v == "LogAppendTime") {
+           c.log.timestamp_type = TimestampType::kLogAppendTime;
+         } else {
+           return bad("message.timestamp.type",
+                      "must be CreateTime or LogAppendTime, got '" + v + "'");
+         }
+         return Status::ok();
+       },
+       [](const EffectiveTopicConfig& c) {
+         return std::string(c.log.timestamp_type == TimestampType::kCreateTime ? "CreateTime"
+                                                                               : "LogAppendTime");
+       }},
+  };
+  return table;
+}
+
+const TopicSetting* find_setting(const std::string& key) {
+  for (const auto& s : topic_settings()) {
+    if (key == s.name) return &s;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Status validate_topic_config(const std::string& key, const std::string& value) {
+  const TopicSetting* s = find_setting(key);
+  if (s == nullptr) {
+    std::string known;
+    for (const auto& t : topic_settings()) known += std::string(known.empty() ? "" : ", ") + t.name;
+    return bad(key, "unknown topic setting (known: " + known + ")");
+  }
+  EffectiveTopicConfig scratch;
+  MQ_RETURN_IF_ERROR(s->apply(scratch, value));
+  return scratch.log.validate();
+}
+
+EffectiveTopicConfig effective_topic_config(const BrokerConfig& defaults,
+                                            const TopicOverrides& overrides) {
+  EffectiveTopicConfig c;
+  c.log = defaults.log;
+  c.min_insync_replicas = defaults.min_insync_replicas;
+  for (const auto& [key, value] : overrides) {
+    // Overrides were validated when they were set.
+    if (const TopicSetting* s = find_setting(key)) (void)s->apply(c, value);
+  }
+  return c;
+}
+
+std::vector<DescribedConfig> describe_topic_config(const BrokerConfig& defaults,
+                                                   const TopicOverrides& overrides) {
+  EffectiveTopicConfig c = effective_topic_config(defaults, overrides);
+  std::vector<DescribedConfig> out;
+  for (const auto& s : topic_settings()) {
+    out.push_back({s.name, s.get(c), overrides.find(s.name) == overrides.end()});
+  }
+  return out;
+}
+
+Status validate_topic_name(const std::string& name) {
+  if (name.empty() || name.size() > 249) {
+    return Status(ErrorCode::kInvalidTopic, "topic name must be 1 to 249 characters");
+  }
+  if (name == "." || name == "..") {
+    return Status(ErrorCode::kInvalidTopic, "topic name cannot be '.' or '..'");
+  }
+  for (char ch : name) {
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '.' || ch == '_' || ch == '-';
+    if (!ok) {
+      return Status(ErrorCode::kInvalidTopic,
+                    "topic name '" + name + "' may contain only letters, digits, '.', '_' and '-'");
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace mq::broker

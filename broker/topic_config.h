@@ -1,0 +1,42 @@
+// Topic-level settings, by their Kafka names (retention.ms, segment.bytes, ...).
+// A topic stores only its overrides; everything else comes from the broker's
+// [log] and [topics] defaults, so a SIGHUP that changes a default reaches
+// every topic that does not override it.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "broker/config.h"
+#include "store/log_config.h"
+
+namespace mq::broker {
+
+using TopicOverrides = std::map<std::string, std::string>;
+
+// Checks one override: the key is known and the value parses and is in range.
+Status validate_topic_config(const std::string& key, const std::string& value);
+
+// The settings a topic's partitions run with.
+struct EffectiveTopicConfig {
+  LogConfig log;
+  int32_t min_insync_replicas = 1;
+};
+EffectiveTopicConfig effective_topic_config(const BrokerConfig& defaults,
+                                            const TopicOverrides& overrides);
+
+struct DescribedConfig {
+  std::string name;
+  std::string value;
+  bool is_default;  // from the broker's defaults, not set on the topic
+};
+// Every topic setting with its value, for DescribeConfigs.
+std::vector<DescribedConfig> describe_topic_config(const BrokerConfig& defaults,
+                                                   const TopicOverrides& overrides);
+
+// Kafka's rules: 1-249 characters of [a-zA-Z0-9._-], not "." or "..".
+Status validate_topic_name(const std::string& name);
+
+}  // namespace mq::broker
