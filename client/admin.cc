@@ -1,0 +1,198 @@
+// The admin client: one synchronous request per call, to the controller for
+// topic changes and to partition leaders for offsets.
+#include "client/admin.h"
+
+#include <algorithm>
+#include <set>
+
+#include "client/cluster.h"
+#include "transport/list_offsets.h"
+#include "transport/topic_admin.h"
+
+namespace mq::client {
+namespace {
+
+Status item_status(ErrorCode code, const std::optional<std::string>& message) {
+  if (code == ErrorCode::kNone) return Status::ok();
+  return Status(code, message.value_or(std::string(error_name(code))));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Admin>> Admin::create(const AdminConfig& config) {
+  MQ_RETURN_IF_ERROR(config.validate());
+  MQ_ASSIGN_OR_RETURN(std::vector<std::string> bootstrap,
+                      parse_bootstrap_servers(config.bootstrap_servers));
+  auto cluster =
+      std::make_unique<Cluster>(ClusterOptions{.bootstrap_endpoints = std::move(bootstrap),
+                                               .client_id = config.client_id,
+                                               .request_timeout_ms = config.request_timeout_ms});
+  return std::unique_ptr<Admin>(new Admin(std::move(cluster)));
+}
+
+Admin::Admin(std::unique_ptr<Cluster> cluster) : cluster_(std::move(cluster)) {}
+
+Admin::~Admin() = default;
+
+Result<int32_t> Admin::controller() {
+  if (cluster_->metadata().controller_id < 0) {
+    // An empty topic list asks for brokers and controller only.
+    MQ_RETURN_IF_ERROR(cluster_->refresh_metadata(std::vector<std::string>{}));
+  }
+  int32_t id = cluster_->metadata().controller_id;
+  if (id >= 0 && cluster_->metadata().broker(id) != nullptr) return id;
+  return cluster_->any_node();
+}
+
+template <class Request>
+Result<typename Request::Response> Admin::call_controller(const Request& request) {
+  MQ_ASSIGN_OR_RETURN(int32_t node, controller());
+  Result<typename Request::Response> response = cluster_->call(node, request);
+  if (response.code() == ErrorCode::kNotController) {
+    MQ_RETURN_IF_ERROR(cluster_->refresh_metadata(std::vector<std::string>{}));
+    MQ_ASSIGN_OR_RETURN(node, controller());
+    response = cluster_->call(node, request);
+  }
+  return response;
+}
+
+Result<std::vector<ItemResult>> Admin::create_topics(const std::vector<NewTopic>& topics,
+                                                     bool validate_only) {
+  std::lock_guard lock(mu_);
+  transport::CreateTopicsRequest request{.validate_only = validate_only};
+  for (const NewTopic& topic : topics) {
+    auto& out = request.topics.emplace_back();
+    out.name = topic.name;
+    out.num_partitions = topic.num_partitions;
+    out.replication_factor = topic.replication_factor;
+    for (const auto& [name, value] : topic.configs) out.configs.push_back({name, value});
+  }
+  MQ_ASSIGN_OR_RETURN(transport::CreateTopicsResponse response, call_controller(request));
+  std::vector<ItemResult> results;
+  for (const auto& topic : response.topics) {
+    results.push_back({topic.name, item_status(topic.error_code, topic.error_message)});
+  }
+  return results;
+}
+
+Result<std::vector<ItemResult>> Admin::delete_topics(const std::vector<std::string>& topics) {
+  std::lock_guard lock(mu_);
+  MQ_ASSIGN_OR_RETURN(transport::DeleteTopicsResponse response,
+                      call_controller(transport::DeleteTopicsRequest{.topic_names = topics}));
+  std::vector<ItemResult> results;
+  for (const auto& topic : response.responses) {
+    results.push_back({topic.name, item_status(topic.error_code, topic.error_message)});
+  }
+  return results;
+}
+
+Result<std::vector<ItemResult>> Admin::create_partitions(
+    const std::map<std::string, int32_t>& totals, bool validate_only) {
+  std::lock_guard lock(mu_);
+  transport::CreatePartitionsRequest request{.validate_only = validate_only};
+  for (const auto& [name, count] : totals) request.topics.push_back({.name = name, .count = count});
+  MQ_ASSIGN_OR_RETURN(transport::CreatePartitionsResponse response, call_controller(request));
+  std::vector<ItemResult> results;
+  for (const auto& topic : response.results) {
+    results.push_back({topic.name, item_status(topic.error_code, topic.error_message)});
+  }
+  return results;
+}
+
+Result<std::vector<ConfigEntry>> Admin::describe_configs(
+    const ConfigResource& resource, const std::optional<std::vector<std::string>>& keys) {
+  std::lock_guard lock(mu_);
+  transport::DescribeConfigsRequest request;
+  request.resources.push_back(
+      {.resource_type = resource.type, .resource_name = resource.name, .configuration_keys = keys});
+  MQ_ASSIGN_OR_RETURN(transport::DescribeConfigsResponse response, call_controller(request));
+  if (response.results.size() != 1) {
+    return Status(
+        ErrorCode::kUnknown,
+        "DescribeConfigs answered " + std::to_string(response.results.size()) + " resources for 1");
+  }
+  const auto& result = response.results.front();
+  MQ_RETURN_IF_ERROR(item_status(result.error_code, result.error_message));
+  std::vector<ConfigEntry> entries;
+  for (const auto& config : result.configs) {
+    entries.push_back(
+        {config.name, config.value, config.read_only, config.config_source, config.is_sensitive});
+  }
+  return entries;
+}
+
+Status Admin::alter_configs(const ConfigResource& resource,
+                            const std::vector<ConfigChange>& changes, bool validate_only) {
+  std::lock_guard lock(mu_);
+  transport::AlterConfigsRequest request{.validate_only = validate_only};
+  auto& out = request.resources.emplace_back();
+  out.resource_type = resource.type;
+  out.resource_name = resource.name;
+  for (const ConfigChange& change : changes) {
+    out.configs.push_back({.name = change.name,
+                           .operation = change.value ? transport::AlterConfigOp::kSet
+                                                     : transport::AlterConfigOp::kDelete,
+                           .value = change.value});
+  }
+  MQ_ASSIGN_OR_RETURN(transport::AlterConfigsResponse response, call_controller(request));
+  if (response.responses.size() != 1) {
+    return Status(
+        ErrorCode::kUnknown,
+        "AlterConfigs answered " + std::to_string(response.responses.size()) + " resources for 1");
+  }
+  return item_status(response.responses.front().error_code,
+                     response.responses.front().error_message);
+}
+
+Result<std::map<TopicPartition, ListedOffset>> Admin::list_offsets(
+    const std::map<TopicPartition, int64_t>& timestamps) {
+  std::lock_guard lock(mu_);
+  std::set<std::string> topics;
+  for (const auto& [tp, timestamp] : timestamps) topics.insert(tp.topic);
+  MQ_RETURN_IF_ERROR(
+      cluster_->refresh_metadata(std::vector<std::string>(topics.begin(), topics.end())));
+  std::map<int32_t, transport::ListOffsetsRequest> requests;
+  for (const auto& [tp, timestamp] : timestamps) {
+    const PartitionInfo* info = cluster_->metadata().partition(tp.topic, tp.partition);
+    if (info == nullptr) {
+      return Status(ErrorCode::kUnknownTopicOrPartition, tp.to_string() + " does not exist");
+    }
+    if (info->leader_id < 0) {
+      return Status(ErrorCode::kLeaderNotAvailable, tp.to_string() + " has no leader");
+    }
+    transport::ListOffsetsRequest& request = requests[info->leader_id];
+    auto topic =
+        std::ranges::find(request.topics, tp.topic, &transport::ListOffsetsRequest::Topic::name);
+    if (topic == request.topics.end()) {
+      topic = request.topics.insert(request.topics.end(), {.name = tp.topic});
+    }
+    topic->partitions.push_back({.partition_index = tp.partition, .timestamp = timestamp});
+  }
+  std::map<TopicPartition, ListedOffset> offsets;
+  for (const auto& [node, request] : requests) {
+    MQ_ASSIGN_OR_RETURN(transport::ListOffsetsResponse response, cluster_->call(node, request));
+    for (const auto& topic : response.topics) {
+      for (const auto& partition : topic.partitions) {
+        TopicPartition tp{topic.name, partition.partition_index};
+        if (partition.error_code != ErrorCode::kNone) {
+          return Status(partition.error_code, "ListOffsets for " + tp.to_string() + " failed");
+        }
+        offsets[tp] = {partition.offset, partition.timestamp, partition.leader_epoch};
+      }
+    }
+  }
+  return offsets;
+}
+
+Result<ClusterMetadata> Admin::describe_cluster(
+    const std::optional<std::vector<std::string>>& topics) {
+  std::lock_guard lock(mu_);
+  MQ_ASSIGN_OR_RETURN(int32_t node, cluster_->any_node());
+  MQ_ASSIGN_OR_RETURN(transport::MetadataResponse response,
+                      cluster_->call(node, transport::MetadataRequest{.topics = topics}));
+  ClusterMetadata metadata;
+  metadata.merge(response);
+  return metadata;
+}
+
+}  // namespace mq::client

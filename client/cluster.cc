@@ -1,0 +1,175 @@
+// Connections to brokers and the metadata that says which one leads what.
+#include "client/cluster.h"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+namespace mq::client {
+
+const BrokerInfo* ClusterMetadata::broker(int32_t node_id) const {
+  auto it = std::ranges::find(brokers, node_id, &BrokerInfo::node_id);
+  return it == brokers.end() ? nullptr : &*it;
+}
+
+const TopicInfo* ClusterMetadata::topic(const std::string& name) const {
+  auto it = topics.find(name);
+  return it == topics.end() ? nullptr : &it->second;
+}
+
+const PartitionInfo* ClusterMetadata::partition(const std::string& topic_name,
+                                                int32_t partition) const {
+  const TopicInfo* info = topic(topic_name);
+  if (info == nullptr || partition < 0 ||
+      static_cast<size_t>(partition) >= info->partitions.size()) {
+    return nullptr;
+  }
+  return &info->partitions[static_cast<size_t>(partition)];
+}
+
+int32_t ClusterMetadata::partition_count(const std::string& topic_name) const {
+  const TopicInfo* info = topic(topic_name);
+  if (info == nullptr || info->error != ErrorCode::kNone) return 0;
+  return static_cast<int32_t>(info->partitions.size());
+}
+
+void ClusterMetadata::merge(const transport::MetadataResponse& response) {
+  brokers.clear();
+  for (const auto& broker : response.brokers) {
+    brokers.push_back({broker.node_id, broker.host, broker.port, broker.rack});
+  }
+  cluster_id = response.cluster_id;
+  controller_id = response.controller_id;
+  for (const auto& topic : response.topics) {
+    TopicInfo info{.name = topic.name, .error = topic.error_code, .is_internal = topic.is_internal};
+    for (const auto& p : topic.partitions) {
+      if (p.partition_index < 0 || p.partition_index > 1'000'000) continue;
+      // Index by partition number, whatever order the broker listed them in.
+      auto index = static_cast<size_t>(p.partition_index);
+      if (info.partitions.size() <= index) info.partitions.resize(index + 1);
+      info.partitions[index] = {p.partition_index, p.error_code, p.leader_id,       p.leader_epoch,
+                                p.replica_nodes,   p.isr_nodes,  p.offline_replicas};
+    }
+    topics.insert_or_assign(topic.name, std::move(info));
+  }
+}
+
+Cluster::Cluster(ClusterOptions options) : options_(std::move(options)) {}
+
+Result<std::unique_ptr<transport::Connection>> Cluster::open(const std::string& endpoint) {
+  transport::ConnectionOptions connection_options{.client_id = options_.client_id,
+                                                  .send_timeout_ms = options_.request_timeout_ms};
+  MQ_ASSIGN_OR_RETURN(std::unique_ptr<transport::Connection> connection,
+                      transport::Connection::connect(endpoint, connection_options));
+  MQ_RETURN_IF_ERROR(connection->negotiate_versions(options_.request_timeout_ms).status());
+  return connection;
+}
+
+Result<transport::Connection*> Cluster::connection(int32_t node_id) {
+  auto it = connections_.find(node_id);
+  if (it != connections_.end()) return it->second.get();
+  std::string endpoint;
+  if (node_id < 0) {
+    auto index = static_cast<size_t>(-node_id - 1);
+    if (index >= options_.bootstrap_endpoints.size()) {
+      return Status(ErrorCode::kBrokerNotAvailable, "no bootstrap broker " + std::to_string(index));
+    }
+    endpoint = options_.bootstrap_endpoints[index];
+  } else {
+    const BrokerInfo* broker = metadata_.broker(node_id);
+    if (broker == nullptr) {
+      return Status(ErrorCode::kBrokerNotAvailable,
+                    "broker " + std::to_string(node_id) + " is not in the metadata");
+    }
+    endpoint = broker->endpoint();
+  }
+  MQ_ASSIGN_OR_RETURN(std::unique_ptr<transport::Connection> connection, open(endpoint));
+  return connections_.emplace(node_id, std::move(connection)).first->second.get();
+}
+
+Result<int32_t> Cluster::any_node() {
+  std::vector<int32_t> candidates;
+  if (last_good_node_) candidates.push_back(*last_good_node_);
+  for (const BrokerInfo& broker : metadata_.brokers) candidates.push_back(broker.node_id);
+  for (size_t i = 0; i < options_.bootstrap_endpoints.size(); ++i) {
+    candidates.push_back(-static_cast<int32_t>(i) - 1);
+  }
+  Status last_error(ErrorCode::kBrokerNotAvailable, "no bootstrap brokers configured");
+  for (int32_t node : candidates) {
+    Result<transport::Connection*> connection = this->connection(node);
+    if (connection.is_ok()) return node;
+    last_error = connection.status();
+  }
+  return Status(ErrorCode::kBrokerNotAvailable,
+                "no broker reachable; last error: " + last_error.to_string());
+}
+
+void Cluster::disconnect(int32_t node_id) {
+  connections_.erase(node_id);
+  if (last_good_node_ == node_id) last_good_node_.reset();
+}
+
+Status Cluster::refresh_metadata(const std::optional<std::vector<std::string>>& topics) {
+  transport::MetadataRequest request{.topics = topics};
+  Status last_error;
+  // One retry through another broker if the first one fails mid-call.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    MQ_ASSIGN_OR_RETURN(int32_t node, any_node());
+    Result<transport::MetadataResponse> response = call(node, request);
+    if (response.is_ok()) {
+      last_good_node_ = node;
+      metadata_.merge(*response);
+      return Status::ok();
+    }
+    last_error = response.status();
+    disconnect(node);
+  }
+  return last_error;
+}
+
+void Cluster::forget(int32_t node_id, int32_t correlation_id) {
+  auto it = connections_.find(node_id);
+  if (it != connections_.end()) it->second->forget(correlation_id);
+}
+
+size_t Cluster::in_flight() const {
+  size_t total = 0;
+  for (const auto& [node, connection] : connections_) total += connection->in_flight();
+  return total;
+}
+
+Result<std::optional<NodeResponse>> Cluster::receive_any(int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    std::vector<int32_t> busy;
+    for (const auto& [node, connection] : connections_) {
+      if (connection->in_flight() > 0) busy.push_back(node);
+    }
+    if (busy.empty()) return std::optional<NodeResponse>();
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    // Connection offers no socket to zmq_poll across connections, so several
+    // busy connections are polled in turn with a short slice each.
+    int slice = busy.size() == 1 ? static_cast<int>(std::max<int64_t>(left, 0))
+                                 : static_cast<int>(std::clamp<int64_t>(left, 0, 1));
+    for (size_t i = 0; i < busy.size(); ++i) {
+      int32_t node = busy[(receive_cursor_ + i) % busy.size()];
+      transport::Connection& connection = *connections_.at(node);
+      Result<transport::InboundResponse> response = connection.receive(i == 0 ? slice : 0);
+      if (response.is_ok()) {
+        receive_cursor_ = (receive_cursor_ + i + 1) % busy.size();
+        last_good_node_ = node;
+        return std::optional<NodeResponse>(
+            NodeResponse{node, Status::ok(), std::move(response).value()});
+      }
+      if (response.code() != ErrorCode::kRequestTimedOut) {
+        disconnect(node);
+        return std::optional<NodeResponse>(NodeResponse{node, response.status(), {}});
+      }
+    }
+    if (left <= 0) return std::optional<NodeResponse>();
+  }
+}
+
+}  // namespace mq::client

@@ -1,0 +1,92 @@
+// Cluster: the client's connections to brokers and its view of the cluster.
+// Bootstraps from the configured broker list, learns the brokers and leaders
+// from Metadata, and opens one Connection per broker on first use
+// (negotiating api versions). Shared by the producer, consumer and admin
+// client; internal to client/.
+//
+// Not thread-safe: ZeroMQ sockets are single-threaded, so one thread owns a
+// Cluster (the producer's I/O thread, the consumer's poll() caller, the admin
+// client's calls under its mutex).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "client/metadata.h"
+#include "transport/connection.h"
+
+namespace mq::client {
+
+struct ClusterOptions {
+  std::vector<std::string> bootstrap_endpoints;  // "tcp://host:port"
+  std::string client_id;
+  int request_timeout_ms = 30'000;
+};
+
+// A response and the node whose connection it came from. A non-ok `error`
+// means the connection to the node failed and was closed: every request in
+// flight on it is lost.
+struct NodeResponse {
+  int32_t node_id = -1;
+  Status error;
+  transport::InboundResponse response;
+};
+
+class Cluster {
+ public:
+  explicit Cluster(ClusterOptions options);
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
+
+  // Fetches metadata for `topics` (nullopt = all topics) from any reachable
+  // broker and merges it into metadata().
+  Status refresh_metadata(const std::optional<std::vector<std::string>>& topics);
+  const ClusterMetadata& metadata() const { return metadata_; }
+
+  // The connection to broker `node_id`, opened (and versions negotiated) on
+  // first use. Bootstrap connections have node ids -1, -2, ...
+  Result<transport::Connection*> connection(int32_t node_id);
+  // Some broker that answers: the last one that did, else each bootstrap broker in turn.
+  Result<int32_t> any_node();
+  // Closes the connection to `node_id` after a failure; requests in flight on it are lost.
+  void disconnect(int32_t node_id);
+
+  // Sends `request` to `node_id` at the negotiated version and waits for its answer.
+  template <class Request>
+  Result<typename Request::Response> call(int32_t node_id, const Request& request) {
+    MQ_ASSIGN_OR_RETURN(transport::Connection * connection, this->connection(node_id));
+    Result<typename Request::Response> response =
+        connection->call(request, options_.request_timeout_ms);
+    if (!response.is_ok() && (response.code() == ErrorCode::kNetworkError ||
+                              response.code() == ErrorCode::kRequestTimedOut)) {
+      disconnect(node_id);
+    }
+    return response;
+  }
+
+  // Waits up to `timeout_ms` for a response on any connection with requests
+  // in flight; nullopt on timeout or when nothing is in flight.
+  Result<std::optional<NodeResponse>> receive_any(int timeout_ms);
+  // Requests in flight over all connections.
+  size_t in_flight() const;
+  // Stops waiting for a request that timed out; a late answer is dropped.
+  void forget(int32_t node_id, int32_t correlation_id);
+
+  int request_timeout_ms() const { return options_.request_timeout_ms; }
+
+ private:
+  Result<std::unique_ptr<transport::Connection>> open(const std::string& endpoint);
+
+  ClusterOptions options_;
+  ClusterMetadata metadata_;
+  std::map<int32_t, std::unique_ptr<transport::Connection>> connections_;
+  std::optional<int32_t> last_good_node_;
+  size_t receive_cursor_ = 0;  // round-robin start of receive_any
+};
+
+}  // namespace mq::client

@@ -1,0 +1,149 @@
+// Validation of the client settings and parsing of the bootstrap broker list.
+#include "client/config.h"
+
+#include <charconv>
+
+namespace mq::client {
+namespace {
+
+Status invalid(std::string_view setting, const std::string& why) {
+  return Status(ErrorCode::kInvalidConfig, std::string(setting) + ": " + why);
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+Status check_bootstrap(std::string_view list) {
+  Result<std::vector<std::string>> endpoints = parse_bootstrap_servers(list);
+  return endpoints.status();
+}
+
+Status check_positive(std::string_view setting, int64_t value) {
+  if (value <= 0) return invalid(setting, "must be > 0, got " + std::to_string(value));
+  return Status::ok();
+}
+
+Status check_non_negative(std::string_view setting, int64_t value) {
+  if (value < 0) return invalid(setting, "must be >= 0, got " + std::to_string(value));
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> parse_bootstrap_servers(std::string_view list) {
+  std::vector<std::string> endpoints;
+  while (true) {
+    size_t comma = list.find(',');
+    std::string_view entry = trim(list.substr(0, comma));
+    std::string_view address = entry;
+    if (address.starts_with("tcp://")) address.remove_prefix(6);
+    size_t colon = address.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      return invalid("bootstrap_servers",
+                     "entry '" + std::string(entry) + "' is not host:port or tcp://host:port");
+    }
+    std::string_view port_text = address.substr(colon + 1);
+    int port = 0;
+    auto [end, error] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (error != std::errc() || end != port_text.data() + port_text.size() || port < 1 ||
+        port > 65535) {
+      return invalid("bootstrap_servers",
+                     "entry '" + std::string(entry) + "' has no valid port (1-65535)");
+    }
+    endpoints.push_back("tcp://" + std::string(address));
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return endpoints;
+}
+
+Status ProducerConfig::validate() const {
+  MQ_RETURN_IF_ERROR(check_bootstrap(bootstrap_servers));
+  if (acks != -1 && acks != 0 && acks != 1) {
+    return invalid("acks", "must be -1 (all), 0 or 1, got " + std::to_string(acks));
+  }
+  if (enable_idempotence && acks == 0) {
+    return invalid("enable_idempotence",
+                   "needs acks -1 or 1: with acks=0 the producer cannot tell a retry is needed");
+  }
+  MQ_RETURN_IF_ERROR(check_positive("batch_size_bytes", batch_size_bytes));
+  MQ_RETURN_IF_ERROR(check_non_negative("linger_ms", linger_ms));
+  MQ_RETURN_IF_ERROR(check_positive("buffer_memory_bytes", buffer_memory_bytes));
+  MQ_RETURN_IF_ERROR(check_non_negative("max_block_ms", max_block_ms));
+  MQ_RETURN_IF_ERROR(check_positive("max_in_flight_per_partition", max_in_flight_per_partition));
+  if (enable_idempotence && max_in_flight_per_partition > 5) {
+    return invalid("max_in_flight_per_partition",
+                   "must be <= 5 with idempotence: the broker remembers only the last 5 batches "
+                   "of a producer, got " +
+                       std::to_string(max_in_flight_per_partition));
+  }
+  MQ_RETURN_IF_ERROR(check_non_negative("retries", retries));
+  MQ_RETURN_IF_ERROR(check_non_negative("retry_backoff_ms", retry_backoff_ms));
+  if (retry_backoff_max_ms < retry_backoff_ms) {
+    return invalid("retry_backoff_max_ms", "must be >= retry_backoff_ms");
+  }
+  MQ_RETURN_IF_ERROR(check_positive("request_timeout_ms", request_timeout_ms));
+  if (static_cast<int64_t>(delivery_timeout_ms) <
+      static_cast<int64_t>(linger_ms) + request_timeout_ms) {
+    return invalid("delivery_timeout_ms",
+                   "must be >= linger_ms + request_timeout_ms, or no record could ever be "
+                   "delivered in time");
+  }
+  MQ_RETURN_IF_ERROR(check_positive("max_request_size_bytes", max_request_size_bytes));
+  if (batch_size_bytes > max_request_size_bytes) {
+    return invalid("batch_size_bytes", "must be <= max_request_size_bytes");
+  }
+  if (max_request_size_bytes > buffer_memory_bytes) {
+    return invalid("max_request_size_bytes", "must be <= buffer_memory_bytes");
+  }
+  MQ_RETURN_IF_ERROR(check_positive("metadata_max_age_ms", metadata_max_age_ms));
+  return Status::ok();
+}
+
+std::string_view offset_reset_name(OffsetReset reset) {
+  switch (reset) {
+    case OffsetReset::kEarliest:
+      return "earliest";
+    case OffsetReset::kLatest:
+      return "latest";
+    case OffsetReset::kNone:
+      return "none";
+  }
+  return "unknown";
+}
+
+Result<OffsetReset> parse_offset_reset(std::string_view name) {
+  if (name == "earliest") return OffsetReset::kEarliest;
+  if (name == "latest") return OffsetReset::kLatest;
+  if (name == "none") return OffsetReset::kNone;
+  return invalid("auto_offset_reset",
+                 "must be earliest, latest or none, got '" + std::string(name) + "'");
+}
+
+Status ConsumerConfig::validate() const {
+  MQ_RETURN_IF_ERROR(check_bootstrap(bootstrap_servers));
+  MQ_RETURN_IF_ERROR(check_non_negative("fetch_min_bytes", fetch_min_bytes));
+  MQ_RETURN_IF_ERROR(check_non_negative("fetch_max_wait_ms", fetch_max_wait_ms));
+  MQ_RETURN_IF_ERROR(check_positive("fetch_max_bytes", fetch_max_bytes));
+  MQ_RETURN_IF_ERROR(check_positive("max_partition_fetch_bytes", max_partition_fetch_bytes));
+  MQ_RETURN_IF_ERROR(check_positive("max_poll_records", max_poll_records));
+  MQ_RETURN_IF_ERROR(check_positive("request_timeout_ms", request_timeout_ms));
+  if (request_timeout_ms <= fetch_max_wait_ms) {
+    return invalid("request_timeout_ms",
+                   "must be > fetch_max_wait_ms, or every long-polling fetch would time out");
+  }
+  MQ_RETURN_IF_ERROR(check_non_negative("retry_backoff_ms", retry_backoff_ms));
+  return Status::ok();
+}
+
+Status AdminConfig::validate() const {
+  MQ_RETURN_IF_ERROR(check_bootstrap(bootstrap_servers));
+  MQ_RETURN_IF_ERROR(check_positive("request_timeout_ms", request_timeout_ms));
+  return Status::ok();
+}
+
+}  // namespace mq::client

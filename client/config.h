@@ -1,0 +1,80 @@
+// Settings of the producer, consumer and admin client, with their defaults.
+// Names follow Kafka's client settings (batch.size -> batch_size_bytes, ...)
+// with the unit in the name. validate() names the offending setting.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "store/compression.h"
+
+namespace mq::client {
+
+// Parses a comma-separated broker list: "host:port" or "tcp://host:port"
+// entries, spaces around commas allowed. Returns ZeroMQ endpoints
+// ("tcp://host:port"); kInvalidConfig names the bad entry.
+Result<std::vector<std::string>> parse_bootstrap_servers(std::string_view list);
+
+struct ProducerConfig {
+  std::string bootstrap_servers;  // required: "host:port,host:port"
+  std::string client_id = "mq-producer";
+  // -1 (all in-sync replicas), 1 (leader) or 0 (no response, no retries).
+  int acks = -1;
+  // Producer id + epoch + per-partition sequences: retries never duplicate.
+  // Needs acks != 0 and max_in_flight_per_partition <= 5.
+  bool enable_idempotence = true;
+  int64_t batch_size_bytes = 16 * 1024;  // a partition's batch is sent when it reaches this
+  int linger_ms = 5;                     // ... or when its first record has waited this long
+  Compression compression = Compression::kNone;
+  int64_t buffer_memory_bytes = 32 * 1024 * 1024;  // records accepted but not yet acknowledged
+  int max_block_ms = 60'000;  // send() waits this long for buffer memory, then fails
+  int max_in_flight_per_partition = 5;
+  int retries =
+      2'147'483'647;  // retriable failures tolerated per batch (bounded by delivery_timeout_ms)
+  int retry_backoff_ms = 100;        // first wait before a retry; doubles per attempt
+  int retry_backoff_max_ms = 1'000;  // cap of that doubling
+  int request_timeout_ms = 30'000;   // a request without a response by then is failed (and retried)
+  int delivery_timeout_ms = 120'000;             // a record not acknowledged by then fails
+  int64_t max_request_size_bytes = 1024 * 1024;  // largest record (and batch) sent
+  int metadata_max_age_ms = 300'000;             // metadata is refreshed at least this often
+
+  Status validate() const;
+};
+
+enum class OffsetReset : uint8_t {
+  kEarliest,  // start from the log start offset
+  kLatest,    // start from the log end offset (only new records)
+  kNone,      // fail poll() with OFFSET_OUT_OF_RANGE; the application seeks
+};
+std::string_view offset_reset_name(OffsetReset reset);
+Result<OffsetReset> parse_offset_reset(std::string_view name);
+
+struct ConsumerConfig {
+  std::string bootstrap_servers;  // required
+  std::string client_id = "mq-consumer";
+  // Where to start a partition with no position, or whose position left the log.
+  OffsetReset auto_offset_reset = OffsetReset::kLatest;
+  int fetch_min_bytes = 1;                      // the broker answers once this much is available
+  int fetch_max_wait_ms = 500;                  // ... or after this long
+  int fetch_max_bytes = 50 * 1024 * 1024;       // per fetch response
+  int max_partition_fetch_bytes = 1024 * 1024;  // per partition in a fetch response
+  int max_poll_records = 500;                   // records returned by one poll()
+  bool check_crcs = true;                       // verify each fetched batch's CRC32C
+  int request_timeout_ms = 30'000;
+  int retry_backoff_ms = 100;  // wait before re-asking after a failed fetch or metadata call
+
+  Status validate() const;
+};
+
+struct AdminConfig {
+  std::string bootstrap_servers;  // required
+  std::string client_id = "mq-admin";
+  int request_timeout_ms = 30'000;
+
+  Status validate() const;
+};
+
+}  // namespace mq::client

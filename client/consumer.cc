@@ -1,0 +1,463 @@
+// The consumer: positions, pipelined fetches, decoding of fetched batches and
+// offset resets.
+#include "client/consumer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <set>
+#include <thread>
+
+#include "client/cluster.h"
+#include "store/record_batch.h"
+#include "transport/fetch.h"
+#include "transport/list_offsets.h"
+
+namespace mq::client {
+namespace {
+
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t reset_timestamp(OffsetReset reset) {
+  return reset == OffsetReset::kEarliest ? transport::kEarliestTimestamp
+                                         : transport::kLatestTimestamp;
+}
+
+bool needs_metadata_refresh(ErrorCode code) {
+  return code == ErrorCode::kNotLeader || code == ErrorCode::kLeaderNotAvailable ||
+         code == ErrorCode::kUnknownTopicOrPartition || code == ErrorCode::kFencedLeaderEpoch ||
+         code == ErrorCode::kUnknownLeaderEpoch || code == ErrorCode::kNetworkError ||
+         code == ErrorCode::kRequestTimedOut;
+}
+
+std::optional<std::string> copy_of(const std::optional<std::string_view>& bytes) {
+  if (!bytes) return std::nullopt;
+  return std::string(*bytes);
+}
+
+}  // namespace
+
+struct Consumer::PartitionState {
+  // Next offset poll() returns; nullopt until a seek or reset gives one.
+  std::optional<int64_t> position;
+  // A seek that needs ListOffsets: -2 earliest, -1 latest, or a timestamp.
+  std::optional<int64_t> pending_timestamp;
+  int64_t fetch_position = 0;  // next offset to fetch (ahead of position by the buffer)
+  bool fetch_in_flight = false;
+  int64_t retry_at_ms = 0;  // after a failed fetch
+  std::deque<ConsumerRecord> buffered;
+  Status error;  // reported by the next poll()
+};
+
+Result<std::unique_ptr<Consumer>> Consumer::create(const ConsumerConfig& config) {
+  MQ_RETURN_IF_ERROR(config.validate());
+  MQ_ASSIGN_OR_RETURN(std::vector<std::string> bootstrap,
+                      parse_bootstrap_servers(config.bootstrap_servers));
+  auto cluster =
+      std::make_unique<Cluster>(ClusterOptions{.bootstrap_endpoints = std::move(bootstrap),
+                                               .client_id = config.client_id,
+                                               .request_timeout_ms = config.request_timeout_ms});
+  return std::unique_ptr<Consumer>(new Consumer(config, std::move(cluster)));
+}
+
+Consumer::Consumer(const ConsumerConfig& config, std::unique_ptr<Cluster> cluster)
+    : config_(config), cluster_(std::move(cluster)) {}
+
+Consumer::~Consumer() = default;
+
+Status Consumer::assign(const std::vector<TopicPartition>& partitions) {
+  for (const TopicPartition& tp : partitions) {
+    if (tp.topic.empty() || tp.partition < 0) {
+      return Status(ErrorCode::kInvalidRequest, "cannot assign '" + tp.to_string() + "'");
+    }
+  }
+  std::map<TopicPartition, std::unique_ptr<PartitionState>> next;
+  for (const TopicPartition& tp : partitions) {
+    auto it = partitions_.find(tp);
+    next[tp] = it != partitions_.end() ? std::move(it->second) : std::make_unique<PartitionState>();
+  }
+  partitions_ = std::move(next);
+  metadata_stale_ = true;
+  return Status::ok();
+}
+
+std::vector<TopicPartition> Consumer::assignment() const {
+  std::vector<TopicPartition> out;
+  for (const auto& [tp, state] : partitions_) out.push_back(tp);
+  return out;
+}
+
+Status Consumer::seek(const TopicPartition& tp, int64_t offset) {
+  auto it = partitions_.find(tp);
+  if (it == partitions_.end()) {
+    return Status(ErrorCode::kInvalidRequest, tp.to_string() + " is not assigned");
+  }
+  if (offset < 0) return Status(ErrorCode::kInvalidRequest, "cannot seek to a negative offset");
+  PartitionState& state = *it->second;
+  state.position = offset;
+  state.pending_timestamp.reset();
+  state.fetch_position = offset;
+  state.buffered.clear();
+  state.error = Status::ok();
+  // A fetch in flight from the old position is dropped when it comes back.
+  return Status::ok();
+}
+
+Status Consumer::seek_to_timestamp(const TopicPartition& tp, int64_t timestamp_ms) {
+  auto it = partitions_.find(tp);
+  if (it == partitions_.end()) {
+    return Status(ErrorCode::kInvalidRequest, tp.to_string() + " is not assigned");
+  }
+  PartitionState& state = *it->second;
+  state.position.reset();
+  state.pending_timestamp = timestamp_ms;
+  state.buffered.clear();
+  state.error = Status::ok();
+  return Status::ok();
+}
+
+Status Consumer::seek_to_beginning(const std::vector<TopicPartition>& partitions) {
+  std::vector<TopicPartition> targets = partitions.empty() ? assignment() : partitions;
+  for (const TopicPartition& tp : targets) {
+    MQ_RETURN_IF_ERROR(seek_to_timestamp(tp, transport::kEarliestTimestamp));
+  }
+  return Status::ok();
+}
+
+Status Consumer::seek_to_end(const std::vector<TopicPartition>& partitions) {
+  std::vector<TopicPartition> targets = partitions.empty() ? assignment() : partitions;
+  for (const TopicPartition& tp : targets) {
+    MQ_RETURN_IF_ERROR(seek_to_timestamp(tp, transport::kLatestTimestamp));
+  }
+  return Status::ok();
+}
+
+Result<int64_t> Consumer::position(const TopicPartition& tp) {
+  auto it = partitions_.find(tp);
+  if (it == partitions_.end()) {
+    return Status(ErrorCode::kInvalidRequest, tp.to_string() + " is not assigned");
+  }
+  MQ_RETURN_IF_ERROR(resolve_positions());
+  if (!it->second->position) {
+    return Status(ErrorCode::kOffsetOutOfRange,
+                  tp.to_string() + " has no position and auto_offset_reset is none");
+  }
+  return *it->second->position;
+}
+
+Status Consumer::refresh_metadata_if_stale() {
+  if (!metadata_stale_ || steady_ms() < next_metadata_attempt_ms_) return Status::ok();
+  std::set<std::string> topics;
+  for (const auto& [tp, state] : partitions_) topics.insert(tp.topic);
+  Status status =
+      cluster_->refresh_metadata(std::vector<std::string>(topics.begin(), topics.end()));
+  if (!status.is_ok()) {
+    next_metadata_attempt_ms_ = steady_ms() + config_.retry_backoff_ms;
+    return status;
+  }
+  metadata_stale_ = false;
+  return Status::ok();
+}
+
+Result<int32_t> Consumer::leader_of(const TopicPartition& tp) {
+  const TopicInfo* topic = cluster_->metadata().topic(tp.topic);
+  if (topic != nullptr && topic->error != ErrorCode::kNone) {
+    return Status(topic->error, "topic " + tp.topic + ": " + std::string(error_name(topic->error)));
+  }
+  const PartitionInfo* info = cluster_->metadata().partition(tp.topic, tp.partition);
+  if (info == nullptr) {
+    metadata_stale_ = true;
+    return Status(ErrorCode::kUnknownTopicOrPartition, tp.to_string() + " is not in the metadata");
+  }
+  if (info->leader_id < 0) {
+    metadata_stale_ = true;
+    return Status(ErrorCode::kLeaderNotAvailable, tp.to_string() + " has no leader");
+  }
+  return info->leader_id;
+}
+
+Result<int64_t> Consumer::offset_for(const TopicPartition& tp, int64_t timestamp) {
+  MQ_RETURN_IF_ERROR(refresh_metadata_if_stale());
+  if (cluster_->metadata().topic(tp.topic) == nullptr) {
+    MQ_RETURN_IF_ERROR(cluster_->refresh_metadata(std::vector<std::string>{tp.topic}));
+  }
+  MQ_ASSIGN_OR_RETURN(int32_t leader, leader_of(tp));
+  transport::ListOffsetsRequest request;
+  request.topics.push_back(
+      {.name = tp.topic,
+       .partitions = {{.partition_index = tp.partition, .timestamp = timestamp}}});
+  Result<transport::ListOffsetsResponse> response = cluster_->call(leader, request);
+  if (!response.is_ok()) {
+    if (needs_metadata_refresh(response.code())) metadata_stale_ = true;
+    return response.status();
+  }
+  for (const auto& topic : response->topics) {
+    for (const auto& partition : topic.partitions) {
+      if (topic.name != tp.topic || partition.partition_index != tp.partition) continue;
+      if (partition.error_code != ErrorCode::kNone) {
+        if (needs_metadata_refresh(partition.error_code)) metadata_stale_ = true;
+        return Status(partition.error_code, "ListOffsets for " + tp.to_string() + " failed");
+      }
+      return partition.offset;
+    }
+  }
+  return Status(ErrorCode::kUnknown, "ListOffsets response has no result for " + tp.to_string());
+}
+
+Status Consumer::resolve_positions() {
+  for (auto& [tp, state] : partitions_) {
+    if (!state->position && !state->pending_timestamp) {
+      if (config_.auto_offset_reset == OffsetReset::kNone) continue;
+      state->pending_timestamp = reset_timestamp(config_.auto_offset_reset);
+    }
+    if (!state->pending_timestamp) continue;
+    int64_t timestamp = *state->pending_timestamp;
+    MQ_ASSIGN_OR_RETURN(int64_t offset, offset_for(tp, timestamp));
+    if (offset < 0) {
+      // No record that recent: start at the end, as Kafka's consumer does.
+      MQ_ASSIGN_OR_RETURN(offset, offset_for(tp, transport::kLatestTimestamp));
+    }
+    state->position = offset;
+    state->fetch_position = offset;
+    state->pending_timestamp.reset();
+    state->buffered.clear();
+  }
+  return Status::ok();
+}
+
+void Consumer::send_fetches() {
+  int64_t now = steady_ms();
+  std::set<int32_t> busy_nodes;
+  for (const auto& [key, fetch] : fetches_) busy_nodes.insert(key.first);
+  std::map<int32_t, transport::FetchRequest> requests;
+  std::map<int32_t, FetchInFlight> pending;
+  for (auto& [tp, state] : partitions_) {
+    // One response of records buffered ahead is enough to keep the broker busy.
+    if (!state->position || state->fetch_in_flight || !state->error.is_ok() ||
+        state->retry_at_ms > now ||
+        state->buffered.size() >= static_cast<size_t>(config_.max_poll_records)) {
+      continue;
+    }
+    Result<int32_t> leader = leader_of(tp);
+    if (!leader.is_ok()) {
+      if (!is_retriable(leader.code())) state->error = leader.status();
+      continue;
+    }
+    if (busy_nodes.contains(*leader)) continue;
+    transport::FetchRequest& request = requests[*leader];
+    request.max_wait_ms = config_.fetch_max_wait_ms;
+    request.min_bytes = config_.fetch_min_bytes;
+    request.max_bytes = config_.fetch_max_bytes;
+    auto topic = std::ranges::find(request.topics, tp.topic, &transport::FetchRequest::Topic::name);
+    if (topic == request.topics.end()) {
+      topic = request.topics.insert(request.topics.end(), {.name = tp.topic});
+    }
+    topic->partitions.push_back({.partition_index = tp.partition,
+                                 .fetch_offset = state->fetch_position,
+                                 .partition_max_bytes = config_.max_partition_fetch_bytes});
+    pending[*leader].partitions.emplace_back(tp, state->fetch_position);
+  }
+  for (auto& [node, request] : requests) {
+    Result<transport::Connection*> connection = cluster_->connection(node);
+    Result<int32_t> correlation_id = connection.status();
+    if (connection.is_ok()) {
+      Result<int16_t> version = (*connection)->version_for(transport::ApiKey::kFetch);
+      correlation_id = version.is_ok() ? (*connection)->send(request, *version)
+                                       : Result<int32_t>(version.status());
+    }
+    if (!correlation_id.is_ok()) {
+      cluster_->disconnect(node);
+      metadata_stale_ = true;
+      for (auto& [tp, offset] : pending[node].partitions) {
+        partitions_.at(tp)->retry_at_ms = now + config_.retry_backoff_ms;
+      }
+      continue;
+    }
+    for (auto& [tp, offset] : pending[node].partitions) partitions_.at(tp)->fetch_in_flight = true;
+    // The broker may hold a fetch for max_wait_ms before the request timeout starts to matter.
+    pending[node].deadline_ms = now + config_.request_timeout_ms;
+    fetches_[{node, *correlation_id}] = std::move(pending[node]);
+  }
+}
+
+void Consumer::fail_fetches(int32_t node) {
+  int64_t now = steady_ms();
+  for (auto it = fetches_.begin(); it != fetches_.end();) {
+    if (it->first.first != node) {
+      ++it;
+      continue;
+    }
+    for (auto& [tp, offset] : it->second.partitions) {
+      auto state = partitions_.find(tp);
+      if (state == partitions_.end()) continue;
+      state->second->fetch_in_flight = false;
+      state->second->retry_at_ms = now + config_.retry_backoff_ms;
+    }
+    it = fetches_.erase(it);
+  }
+  metadata_stale_ = true;
+}
+
+void Consumer::handle_fetch_response(NodeResponse& response) {
+  if (!response.error.is_ok()) {
+    fail_fetches(response.node_id);
+    return;
+  }
+  auto it = fetches_.find({response.node_id, response.response.header.correlation_id});
+  if (it == fetches_.end()) return;
+  FetchInFlight fetch = std::move(it->second);
+  fetches_.erase(it);
+  Result<transport::FetchResponse> decoded =
+      transport::decode_response<transport::FetchResponse>(response.response);
+  int64_t now = steady_ms();
+  for (auto& [tp, fetch_offset] : fetch.partitions) {
+    auto found = partitions_.find(tp);
+    if (found == partitions_.end()) continue;  // unassigned meanwhile
+    PartitionState& state = *found->second;
+    state.fetch_in_flight = false;
+    ErrorCode code = decoded.is_ok() ? decoded->error_code : decoded.code();
+    const transport::FetchResponse::Topic::Partition* result = nullptr;
+    if (decoded.is_ok()) {
+      for (const auto& topic : decoded->topics) {
+        for (const auto& partition : topic.partitions) {
+          if (topic.name == tp.topic && partition.partition_index == tp.partition) {
+            result = &partition;
+          }
+        }
+      }
+    }
+    if (code == ErrorCode::kNone) {
+      code = result != nullptr ? result->error_code : ErrorCode::kUnknown;
+    }
+    // A seek since the request was sent makes its answer irrelevant.
+    if (!state.position || state.fetch_position != fetch_offset) continue;
+    if (code == ErrorCode::kOffsetOutOfRange) {
+      if (config_.auto_offset_reset == OffsetReset::kNone) {
+        state.error = Status(ErrorCode::kOffsetOutOfRange,
+                             tp.to_string() + ": offset " + std::to_string(fetch_offset) +
+                                 " is out of range and auto_offset_reset is none");
+      } else {
+        state.position.reset();
+        state.pending_timestamp = reset_timestamp(config_.auto_offset_reset);
+      }
+      continue;
+    }
+    if (code != ErrorCode::kNone) {
+      if (needs_metadata_refresh(code)) metadata_stale_ = true;
+      if (is_retriable(code)) {
+        state.retry_at_ms = now + config_.retry_backoff_ms;
+      } else {
+        state.error = Status(code, "fetch from " + tp.to_string() + " failed");
+      }
+      continue;
+    }
+    BatchCursor cursor(result->records.bytes());
+    RecordBatchReader reader;
+    std::vector<Record> records;
+    for (std::span<const uint8_t> batch = cursor.next(); !batch.empty(); batch = cursor.next()) {
+      Result<BatchHeader> header =
+          config_.check_crcs ? verify_batch(batch) : parse_batch_header(batch);
+      Status status = header.status();
+      if (status.is_ok()) status = reader.decode(batch, &records);
+      if (!status.is_ok()) {
+        state.error = Status(status.code(), tp.to_string() + ": fetched batch at offset " +
+                                                std::to_string(state.fetch_position) +
+                                                " is unreadable: " + status.message());
+        break;
+      }
+      bool append_time = header->timestamp_type() == TimestampType::kLogAppendTime;
+      for (const Record& record : records) {
+        // The first batch may start before the offset asked for.
+        if (record.offset < state.fetch_position) continue;
+        ConsumerRecord& out = state.buffered.emplace_back();
+        out.topic = tp.topic;
+        out.partition = tp.partition;
+        out.offset = record.offset;
+        out.timestamp_ms = append_time ? header->max_timestamp : record.timestamp;
+        out.key = copy_of(record.key);
+        out.value = copy_of(record.value);
+        for (const RecordHeader& h : record.headers) {
+          out.headers.push_back({std::string(h.key), copy_of(h.value)});
+        }
+      }
+      state.fetch_position = std::max(state.fetch_position, header->next_offset());
+      records.clear();
+    }
+  }
+}
+
+void Consumer::expire_fetches(int64_t now_ms) {
+  for (auto it = fetches_.begin(); it != fetches_.end();) {
+    if (it->second.deadline_ms > now_ms) {
+      ++it;
+      continue;
+    }
+    cluster_->forget(it->first.first, it->first.second);
+    for (auto& [tp, offset] : it->second.partitions) {
+      auto state = partitions_.find(tp);
+      if (state != partitions_.end()) state->second->fetch_in_flight = false;
+    }
+    it = fetches_.erase(it);
+    metadata_stale_ = true;
+  }
+}
+
+Status Consumer::take_error() {
+  for (auto& [tp, state] : partitions_) {
+    if (!state->error.is_ok() && state->buffered.empty()) return std::exchange(state->error, {});
+  }
+  return Status::ok();
+}
+
+std::vector<ConsumerRecord> Consumer::drain_buffered() {
+  std::vector<ConsumerRecord> out;
+  if (partitions_.empty()) return out;
+  const size_t limit = static_cast<size_t>(config_.max_poll_records);
+  // Start at a different partition each time so one busy partition cannot starve the rest.
+  std::vector<PartitionState*> states;
+  for (auto& [tp, state] : partitions_) states.push_back(state.get());
+  size_t start = drain_cursor_++ % states.size();
+  for (size_t i = 0; i < states.size() && out.size() < limit; ++i) {
+    PartitionState& state = *states[(start + i) % states.size()];
+    while (!state.buffered.empty() && out.size() < limit) {
+      out.push_back(std::move(state.buffered.front()));
+      state.buffered.pop_front();
+      state.position = out.back().offset + 1;
+    }
+  }
+  return out;
+}
+
+Result<std::vector<ConsumerRecord>> Consumer::poll(int timeout_ms) {
+  const int64_t deadline = steady_ms() + std::max(timeout_ms, 0);
+  while (true) {
+    Status metadata = refresh_metadata_if_stale();
+    if (!metadata.is_ok() && cluster_->metadata().topics.empty()) return metadata;
+    MQ_RETURN_IF_ERROR(resolve_positions());
+    send_fetches();
+    std::vector<ConsumerRecord> records = drain_buffered();
+    if (!records.empty()) {
+      // Keep the connection busy while the application handles these.
+      send_fetches();
+      return records;
+    }
+    MQ_RETURN_IF_ERROR(take_error());
+    int64_t now = steady_ms();
+    if (now >= deadline) return records;
+    int wait = static_cast<int>(std::min<int64_t>(
+        deadline - now, cluster_->in_flight() > 0 ? deadline - now : config_.retry_backoff_ms));
+    if (cluster_->in_flight() == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(wait, 10)));
+      continue;
+    }
+    MQ_ASSIGN_OR_RETURN(std::optional<NodeResponse> response, cluster_->receive_any(wait));
+    if (response) handle_fetch_response(*response);
+    expire_fetches(steady_ms());
+  }
+}
+
+}  // namespace mq::client

@@ -1,0 +1,584 @@
+// The producer: application threads queue records under a mutex; the Sender,
+// on the I/O thread, turns them into batches, Produce requests and callbacks.
+#include "client/producer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <utility>
+
+#include "client/cluster.h"
+#include "client/partitioner.h"
+#include "client/record_accumulator.h"
+#include "store/record_batch.h"
+#include "transport/init_producer_id.h"
+#include "transport/produce.h"
+
+namespace mq::client {
+namespace {
+
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Errors after which the client's idea of who leads the partition is stale.
+bool needs_metadata_refresh(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kNotLeader:
+    case ErrorCode::kLeaderNotAvailable:
+    case ErrorCode::kUnknownTopicOrPartition:
+    case ErrorCode::kFencedLeaderEpoch:
+    case ErrorCode::kUnknownLeaderEpoch:
+    case ErrorCode::kBrokerNotAvailable:
+    case ErrorCode::kNetworkError:
+    case ErrorCode::kRequestTimedOut:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// While the I/O thread has requests in flight it blocks in a socket receive,
+// where the application cannot wake it; this bounds how long new records wait.
+constexpr int kReceiveSliceMs = 2;
+// Longest idle sleep of the I/O thread; sends and flushes wake it earlier.
+constexpr int kIdleWaitMs = 100;
+
+}  // namespace
+
+// A record handed over by send(), before the I/O thread gives it a partition.
+struct Producer::Submitted {
+  std::string topic;
+  std::optional<int32_t> partition;
+  PendingRecord record;
+  int64_t submitted_ms = 0;  // steady clock
+};
+
+// Everything the I/O thread owns: connections, metadata, partitioner,
+// accumulator and the requests in flight.
+class Producer::Sender {
+ public:
+  Sender(Producer* producer, std::vector<std::string> bootstrap)
+      : producer_(producer),
+        config_(producer->config_),
+        cluster_(ClusterOptions{.bootstrap_endpoints = std::move(bootstrap),
+                                .client_id = config_.client_id,
+                                .request_timeout_ms = config_.request_timeout_ms}),
+        accumulator_(
+            AccumulatorOptions{.batch_size_bytes = config_.batch_size_bytes,
+                               .linger_ms = config_.linger_ms,
+                               .max_in_flight_per_partition = config_.max_in_flight_per_partition,
+                               .idempotent = config_.enable_idempotence}) {}
+
+  void run();
+  ProducerStats stats() const {
+    return ProducerStats{.batches_sent = batches_sent_.load(),
+                         .retries = retries_.load(),
+                         .metadata_refreshes = metadata_refreshes_.load(),
+                         .records_acknowledged = records_acknowledged_.load(),
+                         .records_failed = records_failed_.load()};
+  }
+
+ private:
+  struct InFlight {
+    int64_t deadline_ms = 0;
+    std::vector<std::unique_ptr<ProducerBatch>> batches;
+  };
+
+  void take_incoming();
+  void assign_partitions(int64_t now);
+  void maybe_refresh_metadata(int64_t now);
+  bool ensure_producer_id(int64_t now);
+  void send_ready(int64_t now);
+  void send_to_node(int32_t node, std::vector<std::unique_ptr<ProducerBatch>> batches, int64_t now);
+  void wait_for_work(int64_t now);
+  void handle_response(NodeResponse response, int64_t now);
+  void handle_partition_result(std::unique_ptr<ProducerBatch> batch, ErrorCode code,
+                               const std::string& message, int64_t base_offset,
+                               int64_t log_append_time_ms, int64_t now);
+  void fail_node(int32_t node, const Status& error, int64_t now);
+  void expire(int64_t now);
+  void finish(std::unique_ptr<ProducerBatch> batch, const Status& error, int64_t base_offset,
+              int64_t log_append_time_ms);
+  void fail_everything(const Status& error);
+  bool flushing() const { return producer_->flushers_.load() > 0 || producer_->stop_.load(); }
+
+  Producer* producer_;
+  const ProducerConfig& config_;
+  Cluster cluster_;
+  RecordAccumulator accumulator_;
+  Partitioner partitioner_;
+  ProducerIdentity identity_;
+  bool need_new_identity_ = false;  // a sequenced batch failed for good: its sequence left a gap
+  int64_t next_identity_attempt_ms_ = 0;
+
+  std::deque<Submitted> unassigned_;  // waiting for their topic's metadata
+  std::set<std::string> topics_;      // topics this producer has sent to
+  bool metadata_stale_ = true;
+  int64_t last_metadata_attempt_ms_ = -1'000'000;
+  int64_t last_metadata_success_ms_ = 0;
+  std::map<std::pair<int32_t, int32_t>, InFlight> in_flight_;  // (node, correlation id)
+
+  std::atomic<uint64_t> batches_sent_{0};
+  std::atomic<uint64_t> retries_{0};
+  std::atomic<uint64_t> metadata_refreshes_{0};
+  std::atomic<uint64_t> records_acknowledged_{0};
+  std::atomic<uint64_t> records_failed_{0};
+};
+
+void Producer::Sender::run() {
+  while (true) {
+    int64_t now = steady_ms();
+    take_incoming();
+    if (producer_->stop_.load()) break;
+    maybe_refresh_metadata(now);
+    assign_partitions(now);
+    expire(now);
+    if (ensure_producer_id(now)) send_ready(now);
+    wait_for_work(now);
+  }
+  fail_everything(Status(ErrorCode::kRequestTimedOut,
+                         "the producer closed before the record was acknowledged"));
+}
+
+void Producer::Sender::take_incoming() {
+  std::deque<Submitted> incoming;
+  {
+    std::lock_guard lock(producer_->mu_);
+    incoming.swap(producer_->incoming_);
+  }
+  for (Submitted& submitted : incoming) {
+    if (topics_.insert(submitted.topic).second) metadata_stale_ = true;
+    unassigned_.push_back(std::move(submitted));
+  }
+}
+
+void Producer::Sender::maybe_refresh_metadata(int64_t now) {
+  bool too_old = now - last_metadata_success_ms_ >= config_.metadata_max_age_ms;
+  if ((!metadata_stale_ && !too_old) || topics_.empty()) return;
+  // Back off between attempts so a missing topic does not turn into a request storm.
+  if (now - last_metadata_attempt_ms_ < config_.retry_backoff_ms) return;
+  last_metadata_attempt_ms_ = now;
+  ++metadata_refreshes_;
+  Status status =
+      cluster_.refresh_metadata(std::vector<std::string>(topics_.begin(), topics_.end()));
+  if (status.is_ok()) {
+    metadata_stale_ = false;
+    last_metadata_success_ms_ = now;
+  }
+}
+
+void Producer::Sender::assign_partitions(int64_t now) {
+  std::deque<Submitted> waiting;
+  for (Submitted& submitted : unassigned_) {
+    int32_t count = cluster_.metadata().partition_count(submitted.topic);
+    bool known = count > 0 && (!submitted.partition || *submitted.partition < count);
+    if (!known) {
+      if (now - submitted.submitted_ms >= config_.max_block_ms) {
+        ++records_failed_;
+        std::string what = submitted.partition ? "partition " + submitted.topic + "-" +
+                                                     std::to_string(*submitted.partition)
+                                               : "topic " + submitted.topic;
+        if (submitted.record.on_done) {
+          submitted.record.on_done(Status(ErrorCode::kUnknownTopicOrPartition,
+                                          what +
+                                              " not found in the metadata within max_block_ms (" +
+                                              std::to_string(config_.max_block_ms) + " ms)"));
+        }
+      } else {
+        metadata_stale_ = true;
+        waiting.push_back(std::move(submitted));
+      }
+      continue;
+    }
+    int32_t partition = submitted.partition
+                            ? *submitted.partition
+                            : partitioner_.partition(submitted.topic, submitted.record.key, count);
+    accumulator_.append({submitted.topic, partition}, std::move(submitted.record), now);
+  }
+  unassigned_ = std::move(waiting);
+}
+
+bool Producer::Sender::ensure_producer_id(int64_t now) {
+  if (!config_.enable_idempotence) return true;
+  if (need_new_identity_) {
+    // A new id restarts every sequence at 0; wait until nothing uses the old one.
+    if (!in_flight_.empty()) return true;
+    identity_ = ProducerIdentity{};
+    accumulator_.reset_sequences();
+    need_new_identity_ = false;
+  }
+  if (identity_.valid()) return true;
+  if (now < next_identity_attempt_ms_) return false;
+  next_identity_attempt_ms_ = now + config_.retry_backoff_ms;
+  Result<int32_t> node = cluster_.any_node();
+  if (!node.is_ok()) return false;
+  Result<transport::InitProducerIdResponse> response =
+      cluster_.call(*node, transport::InitProducerIdRequest{});
+  if (!response.is_ok() || response->error_code != ErrorCode::kNone) return false;
+  identity_ = {response->producer_id, response->producer_epoch};
+  return true;
+}
+
+void Producer::Sender::send_ready(int64_t now) {
+  std::map<int32_t, std::vector<std::unique_ptr<ProducerBatch>>> by_node;
+  for (const TopicPartition& partition : accumulator_.ready(now, flushing())) {
+    const PartitionInfo* info = cluster_.metadata().partition(partition.topic, partition.partition);
+    if (info == nullptr || info->leader_id < 0) {
+      metadata_stale_ = true;
+      continue;
+    }
+    std::unique_ptr<ProducerBatch> batch = accumulator_.drain(partition);
+    if (batch->attempts > 1) ++retries_;
+    partitioner_.on_batch_sent(partition.topic, partition.partition,
+                               cluster_.metadata().partition_count(partition.topic));
+    by_node[info->leader_id].push_back(std::move(batch));
+  }
+  for (auto& [node, batches] : by_node) send_to_node(node, std::move(batches), now);
+}
+
+void Producer::Sender::send_to_node(int32_t node,
+                                    std::vector<std::unique_ptr<ProducerBatch>> batches,
+                                    int64_t now) {
+  transport::ProduceRequest request{.acks = static_cast<int16_t>(config_.acks),
+                                    .timeout_ms = config_.request_timeout_ms};
+  std::vector<std::unique_ptr<ProducerBatch>> sent;
+  for (auto& batch : batches) {
+    Result<std::string> encoded = batch->encode(identity_, config_.compression);
+    if (!encoded.is_ok()) {
+      accumulator_.on_complete(*batch);
+      finish(std::move(batch), encoded.status(), -1, -1);
+      continue;
+    }
+    auto topic = std::ranges::find(request.topics, batch->partition.topic,
+                                   &transport::ProduceRequest::Topic::name);
+    if (topic == request.topics.end()) {
+      topic = request.topics.insert(request.topics.end(), {.name = batch->partition.topic});
+    }
+    topic->partitions.push_back({.partition_index = batch->partition.partition,
+                                 .records = transport::Frame(std::move(encoded).value())});
+    sent.push_back(std::move(batch));
+  }
+  if (sent.empty()) return;
+  batches_sent_ += sent.size();
+  Result<transport::Connection*> connection = cluster_.connection(node);
+  Result<int32_t> correlation_id = connection.status();
+  if (connection.is_ok()) {
+    Result<int16_t> version = (*connection)->version_for(transport::ApiKey::kProduce);
+    correlation_id = version.is_ok() ? (*connection)->send(request, *version, config_.acks != 0)
+                                     : Result<int32_t>(version.status());
+  }
+  if (!correlation_id.is_ok()) {
+    cluster_.disconnect(node);
+    for (auto& batch : sent) {
+      handle_partition_result(std::move(batch), ErrorCode::kNetworkError,
+                              correlation_id.status().message(), -1, -1, now);
+    }
+    return;
+  }
+  if (config_.acks == 0) {
+    // Nothing will answer: the records count as sent once they are on the socket.
+    for (auto& batch : sent) {
+      accumulator_.on_complete(*batch);
+      finish(std::move(batch), Status::ok(), -1, -1);
+    }
+    return;
+  }
+  in_flight_[{node, *correlation_id}] =
+      InFlight{.deadline_ms = now + config_.request_timeout_ms, .batches = std::move(sent)};
+}
+
+void Producer::Sender::wait_for_work(int64_t now) {
+  std::optional<int64_t> ready_in = accumulator_.next_ready_delay_ms(now, flushing());
+  if (!unassigned_.empty() || (config_.enable_idempotence && !identity_.valid())) {
+    ready_in = std::min<int64_t>(ready_in.value_or(kIdleWaitMs), config_.retry_backoff_ms);
+  }
+  if (!in_flight_.empty()) {
+    int64_t earliest_deadline = INT64_MAX;
+    for (const auto& [key, request] : in_flight_) {
+      earliest_deadline = std::min(earliest_deadline, request.deadline_ms);
+    }
+    int timeout = static_cast<int>(
+        std::clamp<int64_t>(std::min({ready_in.value_or(kReceiveSliceMs), int64_t{kReceiveSliceMs},
+                                      earliest_deadline - now}),
+                            0, kReceiveSliceMs));
+    Result<std::optional<NodeResponse>> response = cluster_.receive_any(timeout);
+    now = steady_ms();
+    if (response.is_ok() && response->has_value()) handle_response(std::move(**response), now);
+    // Requests whose answer did not come in time are failed (and retried):
+    // the broker may still have appended them, which idempotence makes harmless.
+    for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+      if (it->second.deadline_ms > now) {
+        ++it;
+        continue;
+      }
+      auto [node, correlation_id] = it->first;
+      cluster_.forget(node, correlation_id);
+      InFlight timed_out = std::move(it->second);
+      it = in_flight_.erase(it);
+      for (auto& batch : timed_out.batches) {
+        handle_partition_result(std::move(batch), ErrorCode::kRequestTimedOut,
+                                "no response within request_timeout_ms", -1, -1, now);
+      }
+    }
+    return;
+  }
+  std::unique_lock lock(producer_->mu_);
+  int64_t wait = std::min<int64_t>(ready_in.value_or(kIdleWaitMs), kIdleWaitMs);
+  producer_->wake_cv_.wait_for(lock, std::chrono::milliseconds(wait), [this] {
+    return !producer_->incoming_.empty() || producer_->stop_.load() ||
+           producer_->flushers_.load() > 0;
+  });
+}
+
+void Producer::Sender::handle_response(NodeResponse response, int64_t now) {
+  if (!response.error.is_ok()) {
+    fail_node(response.node_id, response.error, now);
+    return;
+  }
+  auto it = in_flight_.find({response.node_id, response.response.header.correlation_id});
+  if (it == in_flight_.end()) return;
+  InFlight request = std::move(it->second);
+  in_flight_.erase(it);
+  Result<transport::ProduceResponse> decoded =
+      transport::decode_response<transport::ProduceResponse>(response.response);
+  for (auto& batch : request.batches) {
+    if (!decoded.is_ok()) {
+      handle_partition_result(std::move(batch), decoded.code(), decoded.status().message(), -1, -1,
+                              now);
+      continue;
+    }
+    const transport::ProduceResponse::Topic::Partition* result = nullptr;
+    for (const auto& topic : decoded->topics) {
+      if (topic.name != batch->partition.topic) continue;
+      for (const auto& partition : topic.partitions) {
+        if (partition.partition_index == batch->partition.partition) result = &partition;
+      }
+    }
+    if (result == nullptr) {
+      handle_partition_result(std::move(batch), ErrorCode::kUnknown,
+                              "the produce response has no result for this partition", -1, -1, now);
+      continue;
+    }
+    handle_partition_result(std::move(batch), result->error_code,
+                            result->error_message.value_or(""), result->base_offset,
+                            result->log_append_time_ms, now);
+  }
+}
+
+void Producer::Sender::handle_partition_result(std::unique_ptr<ProducerBatch> batch, ErrorCode code,
+                                               const std::string& message, int64_t base_offset,
+                                               int64_t log_append_time_ms, int64_t now) {
+  if (code == ErrorCode::kNone || code == ErrorCode::kDuplicateSequence) {
+    // DUPLICATE_SEQUENCE: appended long ago, too long for the broker to know where.
+    accumulator_.on_complete(*batch);
+    finish(std::move(batch), Status::ok(), code == ErrorCode::kNone ? base_offset : -1,
+           log_append_time_ms);
+    return;
+  }
+  if (needs_metadata_refresh(code)) metadata_stale_ = true;
+  // A batch refused because an earlier one of its partition failed first is
+  // retried behind it, not failed.
+  bool retriable =
+      is_retriable(code) ||
+      (code == ErrorCode::kOutOfOrderSequence && batch->base_sequence &&
+       accumulator_.has_earlier_unacknowledged(batch->partition, *batch->base_sequence));
+  bool in_time = now - batch->created_ms < config_.delivery_timeout_ms;
+  if (retriable && in_time && batch->attempts <= config_.retries && !producer_->stop_.load()) {
+    int shift = std::min(batch->attempts - 1, 20);
+    int64_t backoff = std::min<int64_t>(static_cast<int64_t>(config_.retry_backoff_ms) << shift,
+                                        config_.retry_backoff_max_ms);
+    accumulator_.requeue(std::move(batch), now + backoff);
+    return;
+  }
+  accumulator_.on_complete(*batch);
+  if (batch->base_sequence) need_new_identity_ = true;
+  std::string detail = message.empty() ? "" : ": " + message;
+  Status error(code, "produce to " + batch->partition.to_string() + " failed after " +
+                         std::to_string(batch->attempts) + " attempt(s)" + detail);
+  finish(std::move(batch), error, -1, -1);
+}
+
+void Producer::Sender::fail_node(int32_t node, const Status& error, int64_t now) {
+  metadata_stale_ = true;
+  for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+    if (it->first.first != node) {
+      ++it;
+      continue;
+    }
+    InFlight lost = std::move(it->second);
+    it = in_flight_.erase(it);
+    for (auto& batch : lost.batches) {
+      handle_partition_result(std::move(batch), ErrorCode::kNetworkError, error.to_string(), -1, -1,
+                              now);
+    }
+  }
+}
+
+void Producer::Sender::expire(int64_t now) {
+  for (auto& batch : accumulator_.expire_created_before(now - config_.delivery_timeout_ms)) {
+    if (batch->base_sequence) need_new_identity_ = true;
+    Status error(ErrorCode::kRequestTimedOut, "record for " + batch->partition.to_string() +
+                                                  " not acknowledged within delivery_timeout_ms (" +
+                                                  std::to_string(config_.delivery_timeout_ms) +
+                                                  " ms)");
+    finish(std::move(batch), error, -1, -1);
+  }
+}
+
+void Producer::Sender::finish(std::unique_ptr<ProducerBatch> batch, const Status& error,
+                              int64_t base_offset, int64_t log_append_time_ms) {
+  (error.is_ok() ? records_acknowledged_ : records_failed_) += batch->records.size();
+  batch->complete(error, base_offset, log_append_time_ms);
+}
+
+void Producer::Sender::fail_everything(const Status& error) {
+  for (Submitted& submitted : unassigned_) {
+    ++records_failed_;
+    if (submitted.record.on_done) submitted.record.on_done(error);
+  }
+  unassigned_.clear();
+  for (auto& batch : accumulator_.take_all()) finish(std::move(batch), error, -1, -1);
+  for (auto& [key, request] : in_flight_) {
+    for (auto& batch : request.batches) finish(std::move(batch), error, -1, -1);
+  }
+  in_flight_.clear();
+}
+
+Result<std::unique_ptr<Producer>> Producer::create(const ProducerConfig& config) {
+  MQ_RETURN_IF_ERROR(config.validate());
+  MQ_ASSIGN_OR_RETURN(std::vector<std::string> bootstrap,
+                      parse_bootstrap_servers(config.bootstrap_servers));
+  std::unique_ptr<Producer> producer(new Producer(config));
+  producer->sender_ = std::make_unique<Sender>(producer.get(), std::move(bootstrap));
+  producer->io_thread_ = std::thread([p = producer.get()] { p->sender_->run(); });
+  return producer;
+}
+
+Producer::Producer(const ProducerConfig& config) : config_(config) {}
+
+Producer::~Producer() {
+  (void)close(config_.max_block_ms);
+}
+
+Status Producer::send(ProducerRecord record, SendCallback callback) {
+  if (record.topic.empty()) return Status(ErrorCode::kInvalidTopic, "the record has no topic");
+  if (record.partition && *record.partition < 0) {
+    return Status(ErrorCode::kUnknownTopicOrPartition,
+                  "partition " + std::to_string(*record.partition) + " is negative");
+  }
+  size_t size = estimate_record_size(record.key, record.value, record.headers);
+  if (static_cast<int64_t>(size + kBatchHeaderSize) > config_.max_request_size_bytes) {
+    return Status(ErrorCode::kMessageTooLarge,
+                  "record of about " + std::to_string(size) +
+                      " bytes is larger than max_request_size_bytes (" +
+                      std::to_string(config_.max_request_size_bytes) + ")");
+  }
+  std::unique_lock lock(mu_);
+  bool has_space = space_cv_.wait_for(lock, std::chrono::milliseconds(config_.max_block_ms), [&] {
+    return closed_ ||
+           buffer_used_bytes_ + static_cast<int64_t>(size) <= config_.buffer_memory_bytes;
+  });
+  if (closed_) return Status(ErrorCode::kInvalidRequest, "the producer is closed");
+  if (!has_space) {
+    return Status(ErrorCode::kRequestTimedOut,
+                  "buffer memory full: " + std::to_string(config_.buffer_memory_bytes) +
+                      " bytes (buffer_memory_bytes) still unacknowledged after max_block_ms (" +
+                      std::to_string(config_.max_block_ms) + " ms)");
+  }
+  uint64_t id = next_record_id_++;
+  unanswered_.insert(id);
+  buffer_used_bytes_ += static_cast<int64_t>(size);
+  PendingRecord pending{.timestamp_ms = record.timestamp_ms.value_or(wall_ms()),
+                        .key = std::move(record.key),
+                        .value = std::move(record.value),
+                        .headers = std::move(record.headers),
+                        .size_bytes = size,
+                        .on_done = [this, id, size, callback = std::move(callback)](
+                                       const Result<RecordMetadata>& result) {
+                          if (callback) callback(result);
+                          release(id, size);
+                        }};
+  incoming_.push_back(Submitted{.topic = std::move(record.topic),
+                                .partition = record.partition,
+                                .record = std::move(pending),
+                                .submitted_ms = steady_ms()});
+  lock.unlock();
+  wake_cv_.notify_one();
+  return Status::ok();
+}
+
+std::future<Result<RecordMetadata>> Producer::send(ProducerRecord record) {
+  auto promise = std::make_shared<std::promise<Result<RecordMetadata>>>();
+  std::future<Result<RecordMetadata>> future = promise->get_future();
+  Status status = send(std::move(record), [promise](const Result<RecordMetadata>& result) {
+    promise->set_value(result);
+  });
+  if (!status.is_ok()) promise->set_value(status);
+  return future;
+}
+
+Result<RecordMetadata> Producer::send_sync(ProducerRecord record) {
+  return send(std::move(record)).get();
+}
+
+void Producer::release(uint64_t id, size_t size_bytes) {
+  {
+    std::lock_guard lock(mu_);
+    unanswered_.erase(id);
+    buffer_used_bytes_ -= static_cast<int64_t>(size_bytes);
+  }
+  space_cv_.notify_all();
+  done_cv_.notify_all();
+}
+
+Status Producer::flush(int timeout_ms) {
+  std::unique_lock lock(mu_);
+  if (stopped_) return Status::ok();
+  const uint64_t last = next_record_id_;  // ids below this were sent before the flush
+  auto done = [&] { return unanswered_.empty() || *unanswered_.begin() >= last; };
+  ++flushers_;
+  wake_cv_.notify_one();
+  bool finished = true;
+  if (timeout_ms < 0) {
+    done_cv_.wait(lock, done);
+  } else {
+    finished = done_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), done);
+  }
+  --flushers_;
+  if (!finished) {
+    return Status(ErrorCode::kRequestTimedOut, "flush: records still unacknowledged after " +
+                                                   std::to_string(timeout_ms) + " ms");
+  }
+  return Status::ok();
+}
+
+Status Producer::close(int timeout_ms) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_) return Status::ok();
+    closed_ = true;
+  }
+  space_cv_.notify_all();
+  Status drained = flush(timeout_ms);
+  stop_ = true;
+  wake_cv_.notify_one();
+  if (io_thread_.joinable()) io_thread_.join();
+  std::lock_guard lock(mu_);
+  stopped_ = true;
+  return drained;
+}
+
+ProducerStats Producer::stats() const {
+  return sender_->stats();
+}
+
+}  // namespace mq::client
