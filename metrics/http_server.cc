@@ -18,6 +18,11 @@ HttpServer::~HttpServer() {
   stop();
 }
 
+void HttpServer::add_collectable(std::shared_ptr<prometheus::Collectable> collectable) {
+  std::lock_guard lock(collectables_mu_);
+  collectables_.push_back(std::move(collectable));
+}
+
 Status HttpServer::start(const std::string& host, int port) {
   server_ = std::make_unique<httplib::Server>();
   // httplib's default adds SO_REUSEPORT, which would let a second broker
@@ -28,7 +33,12 @@ Status HttpServer::start(const std::string& host, int port) {
   });
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     std::vector<prometheus::MetricFamily> families;
-    for (const auto& collectable : collectables_) {
+    std::vector<std::shared_ptr<prometheus::Collectable>> collectables;
+    {
+      std::lock_guard lock(collectables_mu_);
+      collectables = collectables_;
+    }
+    for (const auto& collectable : collectables) {
       auto collected = collectable->Collect();
       families.insert(families.end(), std::make_move_iterator(collected.begin()),
                       std::make_move_iterator(collected.end()));

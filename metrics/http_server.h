@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,12 +38,16 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
+  // Adds a collectable whose source exists only later (e.g. after recovery).
+  void add_collectable(std::shared_ptr<prometheus::Collectable> collectable);
+
   // Binds `host:port` (port 0: any free port) and serves on a thread of its own.
   Status start(const std::string& host, int port);
   int port() const { return port_; }
   void stop();
 
  private:
+  std::mutex collectables_mu_;
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
   HttpHandlers handlers_;
   std::unique_ptr<httplib::Server> server_;

@@ -1,0 +1,176 @@
+// Broker: start-up order, housekeeping, reload, shutdown order.
+#include "broker/broker.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "metrics/process_collector.h"
+
+namespace mq::broker {
+namespace {
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// "tcp://127.0.0.1:9092" -> host and port, for Metadata.
+void split_endpoint(const std::string& endpoint, std::string* host, int32_t* port) {
+  std::string rest = endpoint.substr(endpoint.find("://") + 3);
+  size_t colon = rest.rfind(':');
+  *host = rest.substr(0, colon);
+  *port = colon == std::string::npos ? 0 : std::stoi(rest.substr(colon + 1));
+}
+
+}  // namespace
+
+Broker::Broker(BrokerConfig config) : config_(std::move(config)) {
+  config_.log.fsync_observer = [this](int64_t nanos) {
+    metrics_.observe_fsync(static_cast<double>(nanos) / 1e9);
+  };
+}
+
+Broker::~Broker() {
+  (void)shutdown();
+}
+
+Status Broker::start(const std::function<void(const std::string&)>& on_status) {
+  started_ms_ = wall_ms();
+  auto status = [&](const std::string& line) {
+    spdlog::info("{}", line);
+    if (on_status) on_status(line);
+  };
+  // HTTP first, so /healthz answers and /readyz says "recovering" during recovery.
+  Result<std::pair<std::string, int>> http_address =
+      metrics::parse_host_port(config_.http_address, "http.address");
+  if (!http_address.is_ok()) return http_address.status();
+  metrics::HttpHandlers handlers;
+  handlers.healthy = [this](std::string* why) {
+    if (server_ && server_->seconds_since_last_loop() > 10) {
+      *why = "the network thread has not run for " +
+             std::to_string(static_cast<int>(server_->seconds_since_last_loop())) + " s";
+      return false;
+    }
+    return true;
+  };
+  handlers.ready = [this](std::string* why) {
+    *why = stopped_ ? "shutting down" : "recovering partition logs";
+    return ready_.load();
+  };
+  handlers.status_json = [this] { return status_json(); };
+  http_ = std::make_unique<metrics::HttpServer>(
+      std::vector<std::shared_ptr<prometheus::Collectable>>{
+          metrics_.registry(), std::make_shared<metrics::ProcessCollector>()},
+      handlers);
+  MQ_RETURN_IF_ERROR(http_->start(http_address->first, http_address->second));
+  status("HTTP on " + http_address->first + ":" + std::to_string(http_->port()));
+
+  status("recovering partition logs in " + config_.data_dir);
+  MQ_ASSIGN_OR_RETURN(replicas_, ReplicaManager::open(config_));
+  status("opened " + std::to_string(replicas_->partitions().size()) + " partition(s) of " +
+         std::to_string(replicas_->topics().size()) + " topic(s)");
+
+  scheduler_ = std::make_unique<Scheduler>(config_.worker_threads);
+  // Bind before building the handler: Metadata answers with the real port.
+  BrokerIdentity identity{config_.node_id, "", 0};
+  handler_ = std::make_unique<RequestHandler>(*replicas_, *scheduler_, metrics_, identity);
+  server_ = std::make_unique<Server>(*handler_, *scheduler_, metrics_);
+  Status bound = server_->bind({.endpoint = config_.client_listener,
+                                .max_request_bytes = config_.max_request_bytes,
+                                .buffer_memory_bytes = config_.buffer_memory_bytes});
+  if (!bound.is_ok()) {
+    return Status(bound.code(),
+                  "listeners.client " + config_.client_listener + ": " + bound.message());
+  }
+  client_endpoint_ = server_->endpoint();
+  split_endpoint(client_endpoint_, &identity.host, &identity.port);
+  handler_->set_identity(identity);  // before serve(): no request has been read yet
+  server_->serve();
+  http_->add_collectable(std::make_shared<PartitionCollector>(*replicas_));
+  housekeeping_ = std::thread([this] { housekeeping(); });
+  ready_ = true;
+  status("serving clients on " + client_endpoint_);
+  return Status::ok();
+}
+
+void Broker::housekeeping() {
+  auto next_retention = std::chrono::steady_clock::now();
+  std::unique_lock lock(housekeeping_mu_);
+  while (!stopped_) {
+    housekeeping_cv_.wait_for(lock, std::chrono::milliseconds(100));
+    if (stopped_) break;
+    lock.unlock();
+    replicas_->flush_due();
+    if (std::chrono::steady_clock::now() >= next_retention) {
+      int deleted = replicas_->apply_retention();
+      if (deleted > 0) spdlog::info("retention deleted {} segment(s)", deleted);
+      next_retention = std::chrono::steady_clock::now() +
+                       std::chrono::milliseconds(replicas_->config().retention_check_interval_ms);
+    }
+    lock.lock();
+  }
+}
+
+Result<ConfigDiff> Broker::reload(const BrokerConfig& next) {
+  ConfigDiff diff = diff_configs(config_, next);
+  BrokerConfig applied = config_;
+  for (const Setting& s : settings()) {
+    if (!s.dynamic) continue;
+    // Copy the dynamic value through the table, so static ones stay put.
+    std::string value = s.get(next);
+    if (s.type == SettingType::kString) value = value.substr(1, value.size() - 2);
+    int64_t number = s.type == SettingType::kInteger ? std::stoll(value) : 0;
+    MQ_RETURN_IF_ERROR(s.apply(applied, value, number, value == "true"));
+  }
+  MQ_RETURN_IF_ERROR(replicas_->apply_defaults(applied));
+  spdlog::set_level(spdlog::level::from_str(applied.log_level));
+  config_ = applied;
+  return diff;
+}
+
+Status Broker::shutdown() {
+  if (stopped_.exchange(true)) return Status::ok();
+  ready_ = false;
+  housekeeping_cv_.notify_all();
+  if (housekeeping_.joinable()) housekeeping_.join();
+  // Order matters: stop taking requests and drain them, let the workers
+  // finish (their late replies are dropped), then close the logs.
+  if (server_) server_->stop(config_.shutdown_timeout_ms);
+  scheduler_.reset();
+  server_.reset();
+  handler_.reset();
+  Status closed = replicas_ ? replicas_->close() : Status::ok();
+  if (http_) http_->stop();
+  spdlog::info("shut down {}", closed.is_ok() ? "cleanly" : "with errors: " + closed.to_string());
+  return closed;
+}
+
+std::string Broker::status_json() const {
+  nlohmann::json j;
+  j["node_id"] = config_.node_id;
+  j["version"] = MQ_VERSION;
+  j["uptime_seconds"] = (wall_ms() - started_ms_) / 1000;
+  j["ready"] = ready_.load();
+  j["client_endpoint"] = client_endpoint_;
+  nlohmann::json partitions = nlohmann::json::array();
+  if (replicas_ && ready_) {
+    j["cluster_id"] = replicas_->cluster_id();
+    for (const auto& p : replicas_->partitions()) {
+      partitions.push_back({{"topic", p->topic()},
+                            {"partition", p->index()},
+                            {"leader", config_.node_id},
+                            {"leader_epoch", p->leader_epoch()},
+                            {"log_start_offset", p->log().log_start_offset()},
+                            {"log_end_offset", p->log().log_end_offset()},
+                            {"high_watermark", p->high_watermark()},
+                            {"size_bytes", p->log().size_bytes()}});
+    }
+  }
+  j["partitions"] = partitions;
+  return j.dump();
+}
+
+}  // namespace mq::broker

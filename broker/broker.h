@@ -1,0 +1,62 @@
+// mqd as one object: recovers the partitions, then serves clients and the
+// HTTP endpoints, runs housekeeping (fsync intervals, retention), reloads
+// dynamic settings and shuts down cleanly. main.cc adds signals and systemd.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "base/status.h"
+#include "broker/broker_metrics.h"
+#include "broker/config.h"
+#include "broker/replica_manager.h"
+#include "broker/request_handler.h"
+#include "broker/scheduler.h"
+#include "broker/server.h"
+#include "metrics/http_server.h"
+
+namespace mq::broker {
+
+class Broker {
+ public:
+  explicit Broker(BrokerConfig config);
+  ~Broker();
+
+  // Opens the logs (recovery), binds the client listener and the HTTP
+  // server. `on_status` receives start-up progress lines (for systemd STATUS=).
+  Status start(const std::function<void(const std::string&)>& on_status = {});
+  // Applies the dynamic settings of `config`; returns the keys that changed
+  // and those that need a restart (left as they were).
+  Result<ConfigDiff> reload(const BrokerConfig& config);
+  // Drains in-flight requests (bounded by server.shutdown_timeout_ms), closes
+  // every log cleanly. Idempotent.
+  Status shutdown();
+
+  const std::string& client_endpoint() const { return client_endpoint_; }
+  int http_port() const { return http_ ? http_->port() : -1; }
+  bool ready() const { return ready_.load(); }
+  std::string status_json() const;
+
+ private:
+  void housekeeping();
+
+  BrokerConfig config_;
+  BrokerMetrics metrics_;
+  std::unique_ptr<ReplicaManager> replicas_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<RequestHandler> handler_;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<metrics::HttpServer> http_;
+  std::string client_endpoint_;
+  std::atomic<bool> ready_{false};
+  std::atomic<bool> stopped_{false};
+  int64_t started_ms_ = 0;
+  std::mutex housekeeping_mu_;
+  std::condition_variable housekeeping_cv_;
+  std::thread housekeeping_;
+};
+
+}  // namespace mq::broker

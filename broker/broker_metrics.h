@@ -1,0 +1,56 @@
+// The broker's Prometheus metrics (names mq_*, base units, _total counters).
+// docs/metrics.md describes each one and what to alert on.
+#pragma once
+
+#include <prometheus/collectable.h>
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+
+#include "base/error_code.h"
+
+namespace mq::broker {
+
+class ReplicaManager;
+
+class BrokerMetrics {
+ public:
+  BrokerMetrics();
+
+  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+
+  void observe_request(std::string_view api, ErrorCode error, double seconds);
+  void add_produced(const std::string& topic, uint64_t bytes, uint64_t messages);
+  void add_fetched(const std::string& topic, uint64_t bytes, uint64_t messages);
+  void observe_fsync(double seconds);
+  void add_rejected_request(std::string_view reason);
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& request_seconds_;
+  prometheus::Family<prometheus::Counter>& bytes_in_;
+  prometheus::Family<prometheus::Counter>& bytes_out_;
+  prometheus::Family<prometheus::Counter>& messages_in_;
+  prometheus::Family<prometheus::Counter>& messages_out_;
+  prometheus::Histogram& fsync_seconds_;
+  prometheus::Family<prometheus::Counter>& rejected_;
+};
+
+// Per-partition gauges read from the logs at scrape time:
+// mq_partition_log_start_offset, mq_partition_log_end_offset,
+// mq_partition_high_watermark, mq_partition_size_bytes, mq_partition_segments.
+class PartitionCollector : public prometheus::Collectable {
+ public:
+  explicit PartitionCollector(const ReplicaManager& replicas) : replicas_(replicas) {}
+  std::vector<prometheus::MetricFamily> Collect() const override;
+
+ private:
+  const ReplicaManager& replicas_;
+};
+
+}  // namespace mq::broker

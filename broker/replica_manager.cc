@@ -1,0 +1,337 @@
+// ReplicaManager: topic metadata, partition logs, producer ids.
+#include "broker/replica_manager.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <random>
+#include <sstream>
+
+#include "store/checkpoint.h"
+#include "store/file.h"
+
+namespace mq::broker {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr int64_t kProducerIdBlock = 1000;
+
+std::string new_cluster_id() {
+  std::random_device rd;
+  std::mt19937_64 rng((static_cast<uint64_t>(rd()) << 32) ^ rd());
+  const char* hex = "0123456789abcdef";
+  std::string id;
+  for (int i = 0; i < 22; i++) id.push_back(hex[rng() % 16]);
+  return id;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ReplicaManager>> ReplicaManager::open(const BrokerConfig& config) {
+  std::unique_ptr<ReplicaManager> manager(new ReplicaManager(config));
+  MQ_RETURN_IF_ERROR(manager->load());
+  return manager;
+}
+
+ReplicaManager::~ReplicaManager() {
+  Status st = close();
+  if (!st.is_ok()) spdlog::error("closing partitions: {}", st.to_string());
+}
+
+Status ReplicaManager::load() {
+  MQ_RETURN_IF_ERROR(create_directories(config_.data_dir));
+  // Leftovers of deletions interrupted by a crash.
+  for (const auto& entry : fs::directory_iterator(config_.data_dir)) {
+    if (entry.path().filename().string().ends_with(".deleted")) {
+      std::error_code ec;
+      fs::remove_all(entry.path(), ec);
+    }
+  }
+  std::string broker_path = config_.data_dir + "/broker.checkpoint";
+  Result<std::vector<std::string>> broker = read_checkpoint(broker_path, "mq-broker", 1);
+  if (broker.is_ok()) {
+    for (const auto& line : *broker) {
+      std::istringstream in(line);
+      std::string key;
+      in >> key;
+      if (key == "cluster_id") in >> cluster_id_;
+      if (key == "producer_id_block") in >> producer_id_block_end_;
+    }
+  } else if (broker.code() != ErrorCode::kNotFound) {
+    return Status(ErrorCode::kStorageError,
+                  broker.status().message() + " (the broker's identity; restore it from a backup)");
+  }
+  if (cluster_id_.empty()) cluster_id_ = new_cluster_id();
+  // Ids of the block that was current at the crash may have been handed out.
+  next_producer_id_ = producer_id_block_end_;
+
+  std::string topics_path = config_.data_dir + "/topics.checkpoint";
+  Result<std::vector<std::string>> lines = read_checkpoint(topics_path, "mq-topics", 1);
+  if (!lines.is_ok() && lines.code() != ErrorCode::kNotFound) {
+    return Status(ErrorCode::kStorageError,
+                  lines.status().message() + " (the topic list; restore it from a backup)");
+  }
+  if (lines.is_ok()) {
+    for (const auto& line : *lines) {
+      std::istringstream in(line);
+      TopicInfo topic;
+      if (!(in >> topic.name >> topic.partitions >> topic.replication_factor)) {
+        return Status(ErrorCode::kStorageError, topics_path + ": bad line '" + line + "'");
+      }
+      std::string kv;
+      while (in >> kv) {
+        size_t eq = kv.find('=');
+        if (eq == std::string::npos) {
+          return Status(ErrorCode::kStorageError, topics_path + ": bad config '" + kv + "'");
+        }
+        topic.configs[kv.substr(0, eq)] = kv.substr(eq + 1);
+      }
+      topics_[topic.name] = topic;
+    }
+  }
+  for (const auto& [name, topic] : topics_) {
+    for (int32_t p = 0; p < topic.partitions; p++) {
+      MQ_ASSIGN_OR_RETURN(std::shared_ptr<Partition> partition, open_partition(topic, p));
+      partitions_[{name, p}] = std::move(partition);
+    }
+  }
+  std::unique_lock lock(mu_);
+  return persist_broker_state_locked();
+}
+
+Result<std::shared_ptr<Partition>> ReplicaManager::open_partition(const TopicInfo& topic,
+                                                                  int32_t index) {
+  EffectiveTopicConfig effective = effective_topic_config(config_, topic.configs);
+  std::string dir = config_.data_dir + "/" + partition_dir_name(topic.name, index);
+  Result<std::unique_ptr<Log>> log = Log::open(dir, effective.log);
+  if (!log.is_ok()) {
+    return Status(log.code(), "opening " + dir + ": " + log.status().message());
+  }
+  // A single node leads every partition in epoch 0; the controller assigns epochs in a cluster.
+  return std::make_shared<Partition>(topic.name, index, std::move(log).value(), 0,
+                                     effective.min_insync_replicas);
+}
+
+Status ReplicaManager::persist_topics_locked() {
+  std::vector<std::string> lines;
+  for (const auto& [name, topic] : topics_) {
+    std::string line = name + " " + std::to_string(topic.partitions) + " " +
+                       std::to_string(topic.replication_factor);
+    for (const auto& [k, v] : topic.configs) line += " " + k + "=" + v;
+    lines.push_back(std::move(line));
+  }
+  return write_checkpoint(config_.data_dir + "/topics.checkpoint", "mq-topics", 1, lines);
+}
+
+Status ReplicaManager::persist_broker_state_locked() {
+  return write_checkpoint(
+      config_.data_dir + "/broker.checkpoint", "mq-broker", 1,
+      {"cluster_id " + cluster_id_, "producer_id_block " + std::to_string(producer_id_block_end_)});
+}
+
+Status ReplicaManager::create_topic(const std::string& name, int32_t partitions,
+                                    int16_t replication_factor, const TopicOverrides& configs,
+                                    bool validate_only) {
+  MQ_RETURN_IF_ERROR(validate_topic_name(name));
+  if (partitions < 1 || partitions > 100000) {
+    return Status(ErrorCode::kInvalidPartitions,
+                  "partitions must be between 1 and 100000, got " + std::to_string(partitions));
+  }
+  if (replication_factor != 1) {
+    return Status(ErrorCode::kInvalidReplicationFactor,
+                  "replication factor " + std::to_string(replication_factor) +
+                      " needs that many brokers; this cluster has 1");
+  }
+  for (const auto& [k, v] : configs) MQ_RETURN_IF_ERROR(validate_topic_config(k, v));
+  std::unique_lock lock(mu_);
+  if (topics_.count(name) > 0) {
+    return Status(ErrorCode::kTopicAlreadyExists, "topic '" + name + "' already exists");
+  }
+  if (validate_only) return Status::ok();
+  TopicInfo topic{name, partitions, replication_factor, configs};
+  std::vector<std::shared_ptr<Partition>> opened;
+  for (int32_t p = 0; p < partitions; p++) {
+    MQ_ASSIGN_OR_RETURN(std::shared_ptr<Partition> partition, open_partition(topic, p));
+    opened.push_back(std::move(partition));
+  }
+  topics_[name] = topic;
+  MQ_RETURN_IF_ERROR(persist_topics_locked());
+  for (int32_t p = 0; p < partitions; p++) partitions_[{name, p}] = opened[p];
+  spdlog::info("created topic {} with {} partition(s)", name, partitions);
+  return Status::ok();
+}
+
+Status ReplicaManager::delete_topic(const std::string& name) {
+  std::vector<std::shared_ptr<Partition>> doomed;
+  {
+    std::unique_lock lock(mu_);
+    auto it = topics_.find(name);
+    if (it == topics_.end()) {
+      return Status(ErrorCode::kUnknownTopicOrPartition, "topic '" + name + "' does not exist");
+    }
+    for (int32_t p = 0; p < it->second.partitions; p++) {
+      auto found = partitions_.find({name, p});
+      if (found != partitions_.end()) {
+        doomed.push_back(found->second);
+        partitions_.erase(found);
+      }
+    }
+    topics_.erase(it);
+    MQ_RETURN_IF_ERROR(persist_topics_locked());
+  }
+  for (const auto& partition : doomed) {
+    // Closing first makes in-flight appends fail instead of writing into a
+    // directory on its way out; the rename makes the removal all-or-nothing.
+    (void)partition->log().close();
+    std::string dir = partition->log().dir();
+    std::error_code ec;
+    fs::rename(dir, dir + ".deleted", ec);
+    fs::remove_all(ec ? dir : dir + ".deleted", ec);
+    if (ec) spdlog::error("removing {}: {}", dir, ec.message());
+  }
+  spdlog::info("deleted topic {} ({} partition(s))", name, doomed.size());
+  return Status::ok();
+}
+
+Status ReplicaManager::add_partitions(const std::string& name, int32_t total, bool validate_only) {
+  std::unique_lock lock(mu_);
+  auto it = topics_.find(name);
+  if (it == topics_.end()) {
+    return Status(ErrorCode::kUnknownTopicOrPartition, "topic '" + name + "' does not exist");
+  }
+  TopicInfo& topic = it->second;
+  if (total <= topic.partitions || total > 100000) {
+    return Status(ErrorCode::kInvalidPartitions,
+                  "topic '" + name + "' has " + std::to_string(topic.partitions) +
+                      " partitions; the new count must be larger (and at most 100000)");
+  }
+  if (validate_only) return Status::ok();
+  for (int32_t p = topic.partitions; p < total; p++) {
+    MQ_ASSIGN_OR_RETURN(std::shared_ptr<Partition> partition, open_partition(topic, p));
+    partitions_[{name, p}] = std::move(partition);
+  }
+  int32_t before = topic.partitions;
+  topic.partitions = total;
+  MQ_RETURN_IF_ERROR(persist_topics_locked());
+  spdlog::info("topic {}: partitions {} -> {}", name, before, total);
+  return Status::ok();
+}
+
+Status ReplicaManager::alter_topic_configs(const std::string& name, const TopicOverrides& set,
+                                           const std::vector<std::string>& remove,
+                                           bool validate_only) {
+  for (const auto& [k, v] : set) MQ_RETURN_IF_ERROR(validate_topic_config(k, v));
+  for (const auto& k : remove) {
+    Status known = validate_topic_config(k, "");
+    if (known.message().find("unknown topic setting") != std::string::npos) return known;
+  }
+  std::unique_lock lock(mu_);
+  auto it = topics_.find(name);
+  if (it == topics_.end()) {
+    return Status(ErrorCode::kUnknownTopicOrPartition, "topic '" + name + "' does not exist");
+  }
+  TopicOverrides next = it->second.configs;
+  for (const auto& [k, v] : set) next[k] = v;
+  for (const auto& k : remove) next.erase(k);
+  EffectiveTopicConfig effective = effective_topic_config(config_, next);
+  MQ_RETURN_IF_ERROR(effective.log.validate());
+  if (validate_only) return Status::ok();
+  it->second.configs = next;
+  MQ_RETURN_IF_ERROR(persist_topics_locked());
+  for (int32_t p = 0; p < it->second.partitions; p++) {
+    auto& partition = partitions_.at({name, p});
+    MQ_RETURN_IF_ERROR(partition->log().reconfigure(effective.log));
+    partition->set_min_insync_replicas(effective.min_insync_replicas);
+  }
+  return Status::ok();
+}
+
+Status ReplicaManager::apply_defaults(const BrokerConfig& config) {
+  std::unique_lock lock(mu_);
+  config_ = config;
+  for (const auto& [key, partition] : partitions_) {
+    EffectiveTopicConfig effective = effective_topic_config(config_, topics_.at(key.first).configs);
+    MQ_RETURN_IF_ERROR(partition->log().reconfigure(effective.log));
+    partition->set_min_insync_replicas(effective.min_insync_replicas);
+  }
+  return Status::ok();
+}
+
+std::shared_ptr<Partition> ReplicaManager::partition(const std::string& topic,
+                                                     int32_t index) const {
+  std::shared_lock lock(mu_);
+  auto it = partitions_.find({topic, index});
+  return it == partitions_.end() ? nullptr : it->second;
+}
+
+std::optional<TopicInfo> ReplicaManager::topic(const std::string& name) const {
+  std::shared_lock lock(mu_);
+  auto it = topics_.find(name);
+  if (it == topics_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<TopicInfo> ReplicaManager::topics() const {
+  std::shared_lock lock(mu_);
+  std::vector<TopicInfo> out;
+  for (const auto& [name, topic] : topics_) out.push_back(topic);
+  return out;
+}
+
+std::vector<std::shared_ptr<Partition>> ReplicaManager::partitions() const {
+  std::shared_lock lock(mu_);
+  std::vector<std::shared_ptr<Partition>> out;
+  for (const auto& [key, partition] : partitions_) out.push_back(partition);
+  return out;
+}
+
+BrokerConfig ReplicaManager::config() const {
+  std::shared_lock lock(mu_);
+  return config_;
+}
+
+Result<int64_t> ReplicaManager::allocate_producer_id() {
+  std::lock_guard lock(producer_id_mu_);
+  if (next_producer_id_ >= producer_id_block_end_) {
+    // Persist the end of the next block before handing out any id in it, so a
+    // restart can never hand out the same id twice.
+    std::unique_lock state_lock(mu_);
+    producer_id_block_end_ = next_producer_id_ + kProducerIdBlock;
+    MQ_RETURN_IF_ERROR(persist_broker_state_locked());
+  }
+  return next_producer_id_++;
+}
+
+void ReplicaManager::flush_due() {
+  for (const auto& partition : partitions()) {
+    Status st = partition->log().maybe_flush();
+    if (!st.is_ok()) spdlog::error("{}: {}", partition->log().dir(), st.to_string());
+  }
+}
+
+int ReplicaManager::apply_retention() {
+  int deleted = 0;
+  for (const auto& partition : partitions()) {
+    Result<int> n = partition->log().apply_retention();
+    if (n.is_ok()) {
+      deleted += *n;
+    } else {
+      spdlog::error("{}: retention: {}", partition->log().dir(), n.status().to_string());
+    }
+  }
+  return deleted;
+}
+
+Status ReplicaManager::close() {
+  Status first;
+  for (const auto& partition : partitions()) {
+    if (partition->log().failed()) continue;
+    Status st = partition->log().close();
+    if (!st.is_ok() && st.message().find("already closed") == std::string::npos && first.is_ok()) {
+      first = st;
+    }
+  }
+  return first;
+}
+
+}  // namespace mq::broker

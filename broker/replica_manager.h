@@ -1,0 +1,84 @@
+// The partitions this broker holds, and the topic metadata that defines them:
+// topics are created, grown, reconfigured and deleted here, and their logs
+// opened (recovered) at start-up. Persisted in data_dir as checkpoints:
+//
+//   topics.checkpoint   mq-topics 1
+//                       <name> <partitions> <replication_factor> [<key>=<value> ...]
+//   broker.checkpoint   mq-broker 1
+//                       cluster_id <id>
+//                       producer_id_block <next unallocated producer id block>
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "broker/config.h"
+#include "broker/partition.h"
+#include "broker/topic_config.h"
+
+namespace mq::broker {
+
+struct TopicInfo {
+  std::string name;
+  int32_t partitions = 0;
+  int16_t replication_factor = 1;
+  TopicOverrides configs;
+};
+
+class ReplicaManager {
+ public:
+  // Loads the topic list and opens (recovering as needed) every partition's log.
+  static Result<std::unique_ptr<ReplicaManager>> open(const BrokerConfig& config);
+  ~ReplicaManager();
+
+  Status create_topic(const std::string& name, int32_t partitions, int16_t replication_factor,
+                      const TopicOverrides& configs, bool validate_only);
+  Status delete_topic(const std::string& name);
+  Status add_partitions(const std::string& name, int32_t total, bool validate_only);
+  // Sets and removes overrides in one step; validate_only checks without applying.
+  Status alter_topic_configs(const std::string& name, const TopicOverrides& set,
+                             const std::vector<std::string>& remove, bool validate_only);
+  // New broker defaults (SIGHUP): every partition picks up what it does not override.
+  Status apply_defaults(const BrokerConfig& config);
+
+  std::shared_ptr<Partition> partition(const std::string& topic, int32_t index) const;
+  std::optional<TopicInfo> topic(const std::string& name) const;
+  std::vector<TopicInfo> topics() const;
+  std::vector<std::shared_ptr<Partition>> partitions() const;
+  const std::string& cluster_id() const { return cluster_id_; }
+  BrokerConfig config() const;
+
+  // A fresh idempotent producer id (persisted in blocks, never reused).
+  Result<int64_t> allocate_producer_id();
+
+  // Background work, called by the broker's housekeeping thread.
+  void flush_due();
+  int apply_retention();
+  // Closes every log cleanly (flush, checkpoints, clean-shutdown marker).
+  Status close();
+
+ private:
+  explicit ReplicaManager(BrokerConfig config) : config_(std::move(config)) {}
+  Status load();
+  Status persist_topics_locked();
+  Status persist_broker_state_locked();
+  Result<std::shared_ptr<Partition>> open_partition(const TopicInfo& topic, int32_t index);
+
+  mutable std::shared_mutex mu_;
+  BrokerConfig config_;
+  std::map<std::string, TopicInfo> topics_;
+  std::map<std::pair<std::string, int32_t>, std::shared_ptr<Partition>> partitions_;
+  std::string cluster_id_;
+  std::mutex producer_id_mu_;
+  int64_t next_producer_id_ = 0;
+  int64_t producer_id_block_end_ = 0;  // persisted; ids below it may have been handed out
+};
+
+}  // namespace mq::broker

@@ -1,0 +1,549 @@
+// RequestHandler: one function per api.
+#include "broker/request_handler.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+
+#include "store/record_batch.h"
+#include "transport/messages.h"
+
+namespace mq::broker {
+
+using namespace mq::transport;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+template <class Response>
+Frames encode(const InboundRequest& request, const Response& response) {
+  Result<Frames> frames = encode_response(response, request.header);
+  if (!frames.is_ok()) {
+    return encode_error_response(request.header, ErrorCode::kUnknown, frames.status().message());
+  }
+  return std::move(frames).value();
+}
+
+uint64_t count_records(std::span<const uint8_t> batches) {
+  uint64_t n = 0;
+  BatchCursor cursor(batches);
+  for (auto batch = cursor.next(); !batch.empty(); batch = cursor.next()) {
+    Result<BatchHeader> h = parse_batch_header(batch);
+    if (h.is_ok()) n += static_cast<uint64_t>(h->record_count);
+  }
+  return n;
+}
+
+}  // namespace
+
+struct RequestHandler::FetchState {
+  InboundRequest request;
+  FetchRequest fetch;
+  Reply reply;
+  Clock::time_point started;
+  Clock::time_point deadline;
+  std::atomic<bool> done{false};
+  std::atomic<bool> retry_queued{false};
+  std::mutex mu;  // guards waits: registration races with wake-ups on other threads
+  std::vector<std::pair<std::shared_ptr<Partition>, uint64_t>> waits;
+
+  void cancel_waits() {
+    std::lock_guard lock(mu);
+    for (auto& [partition, ticket] : waits) partition->cancel_wait(ticket);
+    waits.clear();
+  }
+};
+
+void RequestHandler::handle(InboundRequest request, Reply reply) {
+  auto started = Clock::now();
+  ApiKey api = request.header.api_key;
+  // Wraps `reply` to record the request's outcome in the metrics.
+  auto timed = [this, api, started, reply = std::move(reply)](Frames frames) {
+    ErrorCode code = ErrorCode::kNone;
+    if (!frames.empty()) {
+      Result<ResponseHeader> header = decode_response_header(frames.front().bytes());
+      if (header.is_ok()) code = header->error_code;
+    }
+    metrics_.observe_request(api_name(api), code,
+                             std::chrono::duration<double>(Clock::now() - started).count());
+    reply(std::move(frames));
+  };
+  switch (api) {
+    case ApiKey::kProduce:
+      return produce(request, timed);
+    case ApiKey::kFetch: {
+      Result<FetchRequest> fetch_request = decode_request<FetchRequest>(request);
+      if (!fetch_request.is_ok()) {
+        return timed(encode_error_response(request.header, fetch_request.code(),
+                                           fetch_request.status().message()));
+      }
+      auto state = std::make_shared<FetchState>();
+      state->fetch = std::move(fetch_request).value();
+      state->request = std::move(request);
+      state->reply = timed;
+      state->started = started;
+      int32_t wait_ms =
+          std::clamp(state->fetch.max_wait_ms, 0, replicas_.config().fetch_max_wait_ms);
+      state->deadline = started + std::chrono::milliseconds(wait_ms);
+      return fetch(state);
+    }
+    case ApiKey::kMetadata:
+      return metadata(request, timed);
+    case ApiKey::kListOffsets:
+      return list_offsets(request, timed);
+    case ApiKey::kInitProducerId:
+      return init_producer_id(request, timed);
+    case ApiKey::kApiVersions:
+      return api_versions(request, timed);
+    case ApiKey::kCreateTopics:
+      return create_topics(request, timed);
+    case ApiKey::kDeleteTopics:
+      return delete_topics(request, timed);
+    case ApiKey::kCreatePartitions:
+      return create_partitions(request, timed);
+    case ApiKey::kDescribeConfigs:
+      return describe_configs(request, timed);
+    case ApiKey::kAlterConfigs:
+      return alter_configs(request, timed);
+    default:
+      return timed(encode_error_response(
+          request.header, ErrorCode::kUnsupportedVersion,
+          std::string(api_name(api)) + " is not served by this broker version"));
+  }
+}
+
+std::shared_ptr<Partition> RequestHandler::find_partition(const std::string& topic, int32_t index,
+                                                          bool may_create, ErrorCode* error) {
+  std::shared_ptr<Partition> partition = replicas_.partition(topic, index);
+  if (partition) return partition;
+  if (may_create && !replicas_.topic(topic)) {
+    BrokerConfig config = replicas_.config();
+    if (config.auto_create_topics) {
+      Status st = replicas_.create_topic(topic, config.default_partitions, 1, {}, false);
+      if (!st.is_ok() && st.code() != ErrorCode::kTopicAlreadyExists) {
+        *error = st.code() == ErrorCode::kInvalidTopic ? ErrorCode::kInvalidTopic
+                                                       : ErrorCode::kUnknownTopicOrPartition;
+        return nullptr;
+      }
+      partition = replicas_.partition(topic, index);
+      if (partition) return partition;
+    }
+  }
+  *error = ErrorCode::kUnknownTopicOrPartition;
+  return nullptr;
+}
+
+void RequestHandler::produce(const InboundRequest& request, const Reply& reply) {
+  Result<ProduceRequest> decoded = decode_request<ProduceRequest>(request);
+  if (!decoded.is_ok()) {
+    return reply(encode_error_response(request.header, decoded.code(), decoded.status().message()));
+  }
+  const ProduceRequest& produce = *decoded;
+  ProduceResponse response;
+  if (produce.acks != kAcksAll && produce.acks != kAcksLeader && produce.acks != kAcksNone) {
+    return reply(encode_error_response(request.header, ErrorCode::kInvalidRequiredAcks,
+                                       "acks must be -1, 0 or 1"));
+  }
+  for (const auto& topic : produce.topics) {
+    auto& out_topic = response.topics.emplace_back();
+    out_topic.name = topic.name;
+    for (const auto& p : topic.partitions) {
+      auto& out = out_topic.partitions.emplace_back();
+      out.partition_index = p.partition_index;
+      ErrorCode error = ErrorCode::kNone;
+      std::shared_ptr<Partition> partition =
+          find_partition(topic.name, p.partition_index, true, &error);
+      if (!partition) {
+        out.error_code = error;
+        continue;
+      }
+      // The log stamps offsets and epochs into the batches it appends, so it
+      // needs its own copy of the bytes (one memcpy; nothing is re-encoded).
+      std::string batches(p.records.as_string_view());
+      Result<AppendResult> appended =
+          partition->append_as_leader(as_writable_bytes(batches), produce.acks);
+      out.log_start_offset = partition->log().log_start_offset();
+      if (!appended.is_ok()) {
+        out.error_code = appended.code();
+        out.error_message = appended.status().message();
+        continue;
+      }
+      out.base_offset = appended->base_offset;
+      out.log_append_time_ms = appended->log_append_time;
+      if (!appended->duplicate) {
+        metrics_.add_produced(topic.name, batches.size(),
+                              static_cast<uint64_t>(appended->record_count));
+      }
+    }
+  }
+  if (!request.header.expects_response()) return reply({});
+  reply(encode(request, response));
+}
+
+void RequestHandler::fetch(std::shared_ptr<FetchState> state) {
+  if (state->done.load()) return;
+  const FetchRequest& wanted = state->fetch;
+  FetchResponse response;
+  int64_t budget = wanted.max_bytes > 0 ? wanted.max_bytes : INT32_MAX;
+  int64_t total = 0;
+  bool any_error = false;
+  std::vector<std::pair<std::shared_ptr<Partition>, int64_t>> watch;
+  for (const auto& topic : wanted.topics) {
+    auto& out_topic = response.topics.emplace_back();
+    out_topic.name = topic.name;
+    for (const auto& p : topic.partitions) {
+      auto& out = out_topic.partitions.emplace_back();
+      out.partition_index = p.partition_index;
+      ErrorCode error = ErrorCode::kNone;
+      std::shared_ptr<Partition> partition =
+          find_partition(topic.name, p.partition_index, false, &error);
+      if (!partition) {
+        out.error_code = error;
+        any_error = true;
+        continue;
+      }
+      out.high_watermark = partition->high_watermark();
+      out.last_stable_offset = out.high_watermark;
+      out.log_start_offset = partition->log().log_start_offset();
+      out.log_end_offset = partition->log().log_end_offset();
+      int64_t limit = std::min<int64_t>(
+          p.partition_max_bytes > 0 ? p.partition_max_bytes : INT32_MAX, budget - total);
+      if (limit <= 0 && total > 0) continue;  // the response is full; the client asks again
+      // Consumers read only committed data: nothing at or past the high watermark.
+      Result<LogReadResult> read = partition->log().read(
+          p.fetch_offset, static_cast<size_t>(std::max<int64_t>(limit, 1)), out.high_watermark);
+      if (!read.is_ok()) {
+        out.error_code = read.code();
+        any_error = true;
+        continue;
+      }
+      if (read->bytes.empty()) {
+        watch.emplace_back(partition, p.fetch_offset);
+        continue;
+      }
+      total += static_cast<int64_t>(read->bytes.size());
+      auto owner = std::make_shared<std::string>(std::move(read->bytes));
+      out.records = Frame(as_bytes(*owner), owner);
+    }
+  }
+  bool enough = total >= std::max(wanted.min_bytes, 1) || any_error;
+  bool expired = Clock::now() >= state->deadline;
+  if (!enough && !expired && !watch.empty()) {
+    // Long poll: try again when any watched partition gets data, or at the deadline.
+    state->retry_queued = false;
+    auto retry = [this, weak = std::weak_ptr<FetchState>(state)] {
+      if (auto s = weak.lock(); s && !s->done.load() && !s->retry_queued.exchange(true)) {
+        scheduler_.run([this, s] {
+          s->cancel_waits();
+          this->fetch(s);
+        });
+      }
+    };
+    {
+      std::lock_guard lock(state->mu);
+      for (auto& [partition, offset] : watch) {
+        uint64_t ticket = partition->on_data_after(offset, retry);
+        if (ticket != 0) state->waits.emplace_back(partition, ticket);
+      }
+    }
+    scheduler_.run_at(state->deadline, retry);
+    return;
+  }
+  if (state->done.exchange(true)) return;
+  state->cancel_waits();
+  for (const auto& topic : response.topics) {
+    uint64_t bytes = 0, messages = 0;
+    for (const auto& p : topic.partitions) {
+      bytes += p.records.size();
+      messages += count_records(p.records.bytes());
+    }
+    if (bytes > 0) metrics_.add_fetched(topic.name, bytes, messages);
+  }
+  state->reply(encode(state->request, response));
+}
+
+void RequestHandler::metadata(const InboundRequest& request, const Reply& reply) {
+  Result<MetadataRequest> decoded = decode_request<MetadataRequest>(request);
+  if (!decoded.is_ok()) {
+    return reply(encode_error_response(request.header, decoded.code(), decoded.status().message()));
+  }
+  MetadataResponse response;
+  auto& broker = response.brokers.emplace_back();
+  broker.node_id = identity_.node_id;
+  broker.host = identity_.host;
+  broker.port = identity_.port;
+  response.cluster_id = replicas_.cluster_id();
+  response.controller_id = identity_.node_id;
+  std::vector<std::string> names;
+  if (decoded->topics) {
+    names = *decoded->topics;
+  } else {
+    for (const auto& t : replicas_.topics()) names.push_back(t.name);
+  }
+  bool may_create = decoded->allow_auto_topic_creation && replicas_.config().auto_create_topics;
+  for (const auto& name : names) {
+    auto& out = response.topics.emplace_back();
+    out.name = name;
+    out.is_internal = name.rfind("__", 0) == 0;
+    std::optional<TopicInfo> topic = replicas_.topic(name);
+    if (!topic && may_create) {
+      BrokerConfig config = replicas_.config();
+      Status st = replicas_.create_topic(name, config.default_partitions, 1, {}, false);
+      if (!st.is_ok() && st.code() != ErrorCode::kTopicAlreadyExists) {
+        out.error_code = st.code();
+        continue;
+      }
+      topic = replicas_.topic(name);
+    }
+    if (!topic) {
+      out.error_code = ErrorCode::kUnknownTopicOrPartition;
+      continue;
+    }
+    for (int32_t p = 0; p < topic->partitions; p++) {
+      auto& part = out.partitions.emplace_back();
+      part.partition_index = p;
+      part.leader_id = identity_.node_id;
+      std::shared_ptr<Partition> partition = replicas_.partition(name, p);
+      part.leader_epoch = partition ? partition->leader_epoch() : 0;
+      part.replica_nodes = {identity_.node_id};
+      part.isr_nodes = {identity_.node_id};
+    }
+  }
+  reply(encode(request, response));
+}
+
+void RequestHandler::list_offsets(const InboundRequest& request, const Reply& reply) {
+  Result<ListOffsetsRequest> decoded = decode_request<ListOffsetsRequest>(request);
+  if (!decoded.is_ok()) {
+    return reply(encode_error_response(request.header, decoded.code(), decoded.status().message()));
+  }
+  ListOffsetsResponse response;
+  for (const auto& topic : decoded->topics) {
+    auto& out_topic = response.topics.emplace_back();
+    out_topic.name = topic.name;
+    for (const auto& p : topic.partitions) {
+      auto& out = out_topic.partitions.emplace_back();
+      out.partition_index = p.partition_index;
+      ErrorCode error = ErrorCode::kNone;
+      std::shared_ptr<Partition> partition =
+          find_partition(topic.name, p.partition_index, false, &error);
+      if (!partition) {
+        out.error_code = error;
+        continue;
+      }
+      out.leader_epoch = partition->leader_epoch();
+      constexpr int64_t kLatest = -1, kEarliest = -2;
+      if (p.timestamp == kEarliest) {
+        out.offset = partition->log().log_start_offset();
+      } else if (p.timestamp == kLatest) {
+        out.offset = partition->high_watermark();
+      } else if (p.timestamp < 0) {
+        out.error_code = ErrorCode::kInvalidRequest;
+      } else {
+        Result<std::optional<int64_t>> found = partition->log().offset_for_timestamp(p.timestamp);
+        if (!found.is_ok()) {
+          out.error_code = found.code();
+        } else if (*found && **found < partition->high_watermark()) {
+          out.offset = **found;
+          out.timestamp = p.timestamp;
+        } else {
+          out.offset = -1;  // no record at or after that time (Kafka's answer)
+        }
+      }
+    }
+  }
+  reply(encode(request, response));
+}
+
+void RequestHandler::init_producer_id(const InboundRequest& request, const Reply& reply) {
+  Result<InitProducerIdRequest> decoded = decode_request<InitProducerIdRequest>(request);
+  if (!decoded.is_ok()) {
+    return reply(encode_error_response(request.header, decoded.code(), decoded.status().message()));
+  }
+  InitProducerIdResponse response;
+  if (decoded->transactional_id) {
+    response.error_code = ErrorCode::kInvalidRequest;
+  } else {
+    Result<int64_t> id = replicas_.allocate_producer_id();
+    if (id.is_ok()) {
+      response.producer_id = *id;
+      response.producer_epoch = 0;
+    } else {
+      response.error_code = id.code();
+    }
+  }
+  reply(encode(request, response));
+}
+
+void RequestHandler::api_versions(const InboundRequest& request, const Reply& reply) {
+  ApiVersionsResponse response;
+  for (const SupportedApi& api : supported_apis()) {
+    int16_t key = static_cast<int16_t>(api.api_key);
+    // Served here: the client APIs below the consumer-group range.
+    if (key >= 40) continue;
+    auto& out = response.api_keys.emplace_back();
+    out.api_key = key;
+    out.min_version = api.versions.min_version;
+    out.max_version = api.versions.max_version;
+  }
+  reply(encode(request, response));
+}
+
+void RequestHandler::create_topics(const InboundRequest& request, const Reply& reply) {
+  Result<CreateTopicsRequest> decoded = decode_request<CreateTopicsRequest>(request);
+  if (!decoded.is_ok()) {
+    return reply(encode_error_response(request.header, decoded.code(), decoded.status().message()));
+  }
+  BrokerConfig config = replicas_.config();
+  CreateTopicsResponse response;
+  for (const auto& topic : decoded->topics) {
+    auto& out = response.topics.emplace_back();
+    out.name = topic.name;
+    int32_t partitions =
+        topic.num_partitions == -1 ? config.default_partitions : topic.num_partitions;
+    int16_t rf = topic.replication_factor == -1
+                     ? static_cast<int16_t>(config.default_replication_factor)
+                     : topic.replication_factor;
+    TopicOverrides overrides;
+    for (const auto& c : topic.configs) {
+      if (c.value) overrides[c.name] = *c.value;
+    }
+    Status st =
+        topic.assignments.empty()
+            ? replicas_.create_topic(topic.name, partitions, rf, overrides, decoded->validate_only)
+            : Status(ErrorCode::kInvalidReplicaAssignment,
+                     "manual replica assignment needs a cluster");
+    out.error_code = st.code();
+    if (!st.is_ok()) out.error_message = st.message();
+    out.num_partitions = partitions;
+    out.replication_factor = rf;
+  }
+  reply(encode(request, response));
+}
+
+void RequestHandler::delete_topics(const InboundRequest& request, const Reply& reply) {
+  Result<DeleteTopicsRequest> decoded = decode_request<DeleteTopicsRequest>(request);
+  if (!decoded.is_ok()) {
+    return reply(encode_error_response(request.header, decoded.code(), decoded.status().message()));
+  }
+  DeleteTopicsResponse response;
+  for (const auto& name : decoded->topic_names) {
+    auto& out = response.responses.emplace_back();
+    out.name = name;
+    Status st = replicas_.delete_topic(name);
+    out.error_code = st.code();
+    if (!st.is_ok()) out.error_message = st.message();
+  }
+  reply(encode(request, response));
+}
+
+void RequestHandler::create_partitions(const InboundRequest& request, const Reply& reply) {
+  Result<CreatePartitionsRequest> decoded = decode_request<CreatePartitionsRequest>(request);
+  if (!decoded.is_ok()) {
+    return reply(encode_error_response(request.header, decoded.code(), decoded.status().message()));
+  }
+  CreatePartitionsResponse response;
+  for (const auto& topic : decoded->topics) {
+    auto& out = response.results.emplace_back();
+    out.name = topic.name;
+    Status st = topic.assignments
+                    ? Status(ErrorCode::kInvalidReplicaAssignment,
+                             "manual replica assignment needs a cluster")
+                    : replicas_.add_partitions(topic.name, topic.count, decoded->validate_only);
+    out.error_code = st.code();
+    if (!st.is_ok()) out.error_message = st.message();
+  }
+  reply(encode(request, response));
+}
+
+void RequestHandler::describe_configs(const InboundRequest& request, const Reply& reply) {
+  Result<DescribeConfigsRequest> decoded = decode_request<DescribeConfigsRequest>(request);
+  if (!decoded.is_ok()) {
+    return reply(encode_error_response(request.header, decoded.code(), decoded.status().message()));
+  }
+  BrokerConfig config = replicas_.config();
+  DescribeConfigsResponse response;
+  for (const auto& resource : decoded->resources) {
+    auto& out = response.results.emplace_back();
+    out.resource_type = resource.resource_type;
+    out.resource_name = resource.resource_name;
+    auto wanted = [&](const std::string& key) {
+      if (!resource.configuration_keys) return true;
+      for (const auto& k : *resource.configuration_keys) {
+        if (k == key) return true;
+      }
+      return false;
+    };
+    if (resource.resource_type == ConfigResourceType::kTopic) {
+      std::optional<TopicInfo> topic = replicas_.topic(resource.resource_name);
+      if (!topic) {
+        out.error_code = ErrorCode::kUnknownTopicOrPartition;
+        out.error_message = "topic '" + resource.resource_name + "' does not exist";
+        continue;
+      }
+      for (const auto& d : describe_topic_config(config, topic->configs)) {
+        if (!wanted(d.name)) continue;
+        auto& entry = out.configs.emplace_back();
+        entry.name = d.name;
+        entry.value = d.value;
+        entry.config_source =
+            d.is_default ? ConfigSource::kStaticBrokerConfig : ConfigSource::kTopicConfig;
+      }
+    } else if (resource.resource_type == ConfigResourceType::kBroker) {
+      if (!resource.resource_name.empty() &&
+          resource.resource_name != std::to_string(identity_.node_id)) {
+        out.error_code = ErrorCode::kInvalidRequest;
+        out.error_message = "this is broker " + std::to_string(identity_.node_id);
+        continue;
+      }
+      for (const Setting& s : settings()) {
+        if (!wanted(s.key)) continue;
+        auto& entry = out.configs.emplace_back();
+        entry.name = s.key;
+        entry.value = s.get(config);
+        entry.read_only = true;  // broker settings change through the config file and SIGHUP
+        entry.config_source = ConfigSource::kStaticBrokerConfig;
+      }
+    } else {
+      out.error_code = ErrorCode::kInvalidRequest;
+      out.error_message = "unknown resource type";
+    }
+  }
+  reply(encode(request, response));
+}
+
+void RequestHandler::alter_configs(const InboundRequest& request, const Reply& reply) {
+  Result<AlterConfigsRequest> decoded = decode_request<AlterConfigsRequest>(request);
+  if (!decoded.is_ok()) {
+    return reply(encode_error_response(request.header, decoded.code(), decoded.status().message()));
+  }
+  AlterConfigsResponse response;
+  for (const auto& resource : decoded->resources) {
+    auto& out = response.responses.emplace_back();
+    out.resource_type = resource.resource_type;
+    out.resource_name = resource.resource_name;
+    if (resource.resource_type != ConfigResourceType::kTopic) {
+      out.error_code = ErrorCode::kInvalidRequest;
+      out.error_message = "broker settings change through the config file and SIGHUP";
+      continue;
+    }
+    TopicOverrides set;
+    std::vector<std::string> remove;
+    for (const auto& c : resource.configs) {
+      if (c.operation == AlterConfigOp::kDelete) {
+        remove.push_back(c.name);
+      } else {
+        set[c.name] = c.value.value_or("");
+      }
+    }
+    Status st =
+        replicas_.alter_topic_configs(resource.resource_name, set, remove, decoded->validate_only);
+    out.error_code = st.code();
+    if (!st.is_ok()) out.error_message = st.message();
+  }
+  reply(encode(request, response));
+}
+
+}  // namespace mq::broker

@@ -1,0 +1,137 @@
+// Server: the network thread's loop.
+#include "broker/server.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include <chrono>
+
+namespace mq::broker {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+Server::~Server() {
+  stop(0);
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+Status Server::bind(const ServerOptions& options) {
+  options_ = options;
+  transport::ListenerOptions listener_options;
+  listener_options.endpoint = options.endpoint;
+  listener_options.max_message_bytes = options.max_request_bytes;
+  MQ_ASSIGN_OR_RETURN(listener_, transport::Listener::bind(listener_options));
+  endpoint_ = listener_->endpoint();
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) return Status(ErrorCode::kUnknown, "eventfd failed");
+  return Status::ok();
+}
+
+void Server::serve() {
+  running_ = true;
+  last_loop_ns_ = now_ns();
+  thread_ = std::thread([this] { loop(); });
+}
+
+void Server::stop(int64_t timeout_ms) {
+  if (!running_.exchange(false)) return;
+  accepting_ = false;
+  auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (in_flight_requests_.load() > 0 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (in_flight_requests_.load() > 0) {
+    spdlog::warn("shutting down with {} request(s) still in flight", in_flight_requests_.load());
+  }
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+  listener_.reset();
+  int fd;
+  {
+    // Late replies (a long poll finishing after this) check the fd under the lock.
+    std::lock_guard lock(outbound_mu_);
+    fd = wake_fd_;
+    wake_fd_ = -1;
+  }
+  if (fd >= 0) ::close(fd);
+}
+
+double Server::seconds_since_last_loop() const {
+  return static_cast<double>(now_ns() - last_loop_ns_.load()) / 1e9;
+}
+
+void Server::send_ready_responses() {
+  std::deque<Outbound> ready;
+  {
+    std::lock_guard lock(outbound_mu_);
+    ready.swap(outbound_);
+  }
+  for (auto& out : ready) {
+    int64_t bytes = out.request_bytes + static_cast<int64_t>(transport::total_size(out.frames));
+    if (!out.frames.empty()) {
+      Status st = listener_->send_to(out.peer, std::move(out.frames));
+      if (!st.is_ok()) spdlog::debug("response dropped: {}", st.to_string());
+    }
+    buffered_bytes_ -= bytes;
+    in_flight_requests_--;
+  }
+}
+
+void Server::loop() {
+  while (!stopping_.load()) {
+    last_loop_ns_ = now_ns();
+    bool can_read = accepting_.load() && buffered_bytes_.load() < options_.buffer_memory_bytes;
+    zmq_pollitem_t items[2] = {
+        {listener_->native_handle(), 0, static_cast<short>(can_read ? ZMQ_POLLIN : 0), 0},
+        {nullptr, wake_fd_, ZMQ_POLLIN, 0}};
+    int rc = zmq_poll(items, 2, 100);
+    if (rc < 0) {
+      if (zmq_errno() == EINTR) continue;
+      spdlog::error("zmq_poll: {}", zmq_strerror(zmq_errno()));
+      continue;
+    }
+    if (items[1].revents & ZMQ_POLLIN) {
+      uint64_t count;
+      (void)::read(wake_fd_, &count, sizeof(count));
+    }
+    send_ready_responses();
+    if (!(items[0].revents & ZMQ_POLLIN)) continue;
+    // Drain what is readable now, within the memory budget.
+    for (int i = 0; i < 256 && buffered_bytes_.load() < options_.buffer_memory_bytes; i++) {
+      Result<std::optional<transport::InboundRequest>> received = listener_->receive(0);
+      if (!received.is_ok()) {
+        spdlog::warn("receive: {}", received.status().to_string());
+        break;
+      }
+      if (!received->has_value()) break;
+      transport::InboundRequest request = std::move(**received);
+      int64_t bytes =
+          static_cast<int64_t>(request.body.size() + transport::total_size(request.records));
+      buffered_bytes_ += bytes;
+      in_flight_requests_++;
+      std::string peer = request.peer;
+      scheduler_.run([this, request = std::move(request), peer, bytes]() mutable {
+        handler_.handle(std::move(request), [this, peer, bytes](transport::Frames frames) {
+          std::lock_guard lock(outbound_mu_);
+          if (wake_fd_ < 0) return;  // stopped: nobody will send it
+          buffered_bytes_ += static_cast<int64_t>(transport::total_size(frames));
+          outbound_.push_back({peer, std::move(frames), bytes});
+          uint64_t one = 1;
+          (void)::write(wake_fd_, &one, sizeof(one));
+        });
+      });
+    }
+  }
+  send_ready_responses();
+}
+
+}  // namespace mq::broker

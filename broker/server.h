@@ -1,0 +1,77 @@
+// The network side of mqd: one thread owns the ZeroMQ ROUTER socket (ZeroMQ
+// sockets are single-threaded), hands each request to the worker pool and
+// sends back the responses the workers queue for it.
+//
+// Back-pressure: requests and responses in flight are counted in bytes; past
+// limits.buffer_memory_bytes the thread stops reading the socket, so ZeroMQ's
+// queues fill and TCP pushes back on the clients, instead of mqd's memory
+// growing without bound.
+#pragma once
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "base/status.h"
+#include "broker/broker_metrics.h"
+#include "broker/request_handler.h"
+#include "transport/listener.h"
+
+namespace mq::broker {
+
+struct ServerOptions {
+  std::string endpoint;
+  int64_t max_request_bytes = 100 * 1024 * 1024;
+  int64_t buffer_memory_bytes = 512 * 1024 * 1024;
+};
+
+class Server {
+ public:
+  Server(RequestHandler& handler, Scheduler& scheduler, BrokerMetrics& metrics)
+      : handler_(handler), scheduler_(scheduler), metrics_(metrics) {}
+  ~Server();
+
+  // Binds the socket (endpoint() then has the real port).
+  Status bind(const ServerOptions& options);
+  // Starts the network thread.
+  void serve();
+  const std::string& endpoint() const { return endpoint_; }
+  // Stops reading requests, waits up to `timeout_ms` for in-flight ones to be
+  // answered, then closes the socket.
+  void stop(int64_t timeout_ms);
+  // Seconds since the network thread last went round its loop: /healthz fails
+  // when it is stuck.
+  double seconds_since_last_loop() const;
+  int64_t in_flight_requests() const { return in_flight_requests_.load(); }
+
+ private:
+  struct Outbound {
+    std::string peer;
+    transport::Frames frames;
+    int64_t request_bytes;
+  };
+  void loop();
+  void send_ready_responses();
+
+  RequestHandler& handler_;
+  Scheduler& scheduler_;
+  BrokerMetrics& metrics_;
+  std::unique_ptr<transport::Listener> listener_;
+  std::string endpoint_;
+  ServerOptions options_;
+  int wake_fd_ = -1;  // eventfd: workers signal queued responses
+  std::mutex outbound_mu_;
+  std::deque<Outbound> outbound_;
+  std::atomic<int64_t> buffered_bytes_{0};
+  std::atomic<int64_t> in_flight_requests_{0};
+  std::atomic<bool> accepting_{true};
+  std::atomic<bool> running_{false};
+  std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> last_loop_ns_{0};
+  std::thread thread_;
+};
+
+}  // namespace mq::broker
