@@ -45,6 +45,14 @@ void Partition::cancel_wait(uint64_t ticket) {
   waiters_.erase(ticket);
 }
 
+void Partition::cancel_all_waits() {
+  std::map<uint64_t, std::function<void()>> waiters;
+  {
+    std::lock_guard lock(waiters_mu_);
+    waiters.swap(waiters_);
+  }
+}
+
 void Partition::wake_waiters() {
   std::map<uint64_t, std::function<void()>> waiters;
   {

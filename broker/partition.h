@@ -44,6 +44,8 @@ class Partition {
   // fetch that times out cancels, so idle partitions collect no waiters.
   uint64_t on_data_after(int64_t offset, std::function<void()> wake);
   void cancel_wait(uint64_t ticket);
+  // Drops every waiter (shutdown): their closures may own this partition.
+  void cancel_all_waits();
 
  private:
   void wake_waiters();

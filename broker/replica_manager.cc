@@ -323,13 +323,17 @@ int ReplicaManager::apply_retention() {
 }
 
 Status ReplicaManager::close() {
+  {
+    std::unique_lock lock(mu_);
+    if (closed_) return Status::ok();
+    closed_ = true;
+  }
   Status first;
   for (const auto& partition : partitions()) {
+    partition->cancel_all_waits();
     if (partition->log().failed()) continue;
     Status st = partition->log().close();
-    if (!st.is_ok() && st.message().find("already closed") == std::string::npos && first.is_ok()) {
-      first = st;
-    }
+    if (!st.is_ok() && first.is_ok()) first = st;
   }
   return first;
 }

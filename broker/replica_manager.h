@@ -76,6 +76,7 @@ class ReplicaManager {
   std::map<std::string, TopicInfo> topics_;
   std::map<std::pair<std::string, int32_t>, std::shared_ptr<Partition>> partitions_;
   std::string cluster_id_;
+  bool closed_ = false;
   std::mutex producer_id_mu_;
   int64_t next_producer_id_ = 0;
   int64_t producer_id_block_end_ = 0;  // persisted; ids below it may have been handed out

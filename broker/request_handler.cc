@@ -233,8 +233,10 @@ void RequestHandler::fetch(std::shared_ptr<FetchState> state) {
   if (!enough && !expired && !watch.empty()) {
     // Long poll: try again when any watched partition gets data, or at the deadline.
     state->retry_queued = false;
-    auto retry = [this, weak = std::weak_ptr<FetchState>(state)] {
-      if (auto s = weak.lock(); s && !s->done.load() && !s->retry_queued.exchange(true)) {
+    // The closures own the state: it lives until the fetch is answered and,
+    // for the deadline's closure, until the deadline passes.
+    auto retry = [this, s = state] {
+      if (!s->done.load() && !s->retry_queued.exchange(true)) {
         scheduler_.run([this, s] {
           s->cancel_waits();
           this->fetch(s);
