@@ -22,9 +22,10 @@ build: configure
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) --timeout 600
 
-# Until the broker lands, `make run` exercises the store: the benchmark on a temp dir.
+# A single-node broker on examples/configs/single.toml, data under ./data.
+# Clients connect to tcp://127.0.0.1:9092; metrics at http://127.0.0.1:9644/metrics.
 run: build
-	$(BUILD_DIR)/bin/store-bench --benchmark_min_time=0.2
+	$(BUILD_DIR)/bin/mqd --config examples/configs/single.toml
 
 $(ASAN_DIR)/build.ninja: | deps
 	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMQ_SANITIZE=ON $(CMAKE_FLAGS)
@@ -38,6 +39,7 @@ asan-test: asan
 
 bench: build
 	bench/store.sh
+	bench/broker.sh
 
 format:
 	git ls-files '*.cc' '*.h' | xargs clang-format -i
