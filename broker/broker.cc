@@ -80,7 +80,8 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   server_ = std::make_unique<Server>(*handler_, *scheduler_, metrics_);
   Status bound = server_->bind({.endpoint = config_.client_listener,
                                 .max_request_bytes = config_.max_request_bytes,
-                                .buffer_memory_bytes = config_.buffer_memory_bytes});
+                                .buffer_memory_bytes = config_.buffer_memory_bytes,
+                                .max_inflight_requests = config_.max_inflight_requests});
   if (!bound.is_ok()) {
     return Status(bound.code(),
                   "listeners.client " + config_.client_listener + ": " + bound.message());
@@ -126,6 +127,7 @@ Result<ConfigDiff> Broker::reload(const BrokerConfig& next) {
     MQ_RETURN_IF_ERROR(s.apply(applied, value, number, value == "true"));
   }
   MQ_RETURN_IF_ERROR(replicas_->apply_defaults(applied));
+  server_->set_limits(applied.buffer_memory_bytes, applied.max_inflight_requests);
   spdlog::set_level(spdlog::level::from_str(applied.log_level));
   config_ = applied;
   return diff;

@@ -197,15 +197,11 @@ std::vector<Setting> build_settings() {
   t.push_back(integer("server.worker_threads",
                       "Threads that handle requests, besides the network thread.", false, 1, 64,
                       [](BrokerConfig& c) -> int32_t& { return c.worker_threads; }));
-  t.push_back(integer("limits.max_connections", "Clients connected at once; more are refused.",
+  t.push_back(integer("limits.max_inflight_requests",
+                      "Requests being handled at once, all clients together; past it the "
+                      "broker stops reading the socket, which pushes back on clients.",
                       true, 1, 1000000,
-                      [](BrokerConfig& c) -> int64_t& { return c.max_connections; }));
-  t.push_back(integer("limits.max_inflight_requests_per_connection",
-                      "Requests of one client being handled at once; the broker stops reading "
-                      "from a client past this, which pushes back on it.",
-                      true, 1, 100000, [](BrokerConfig& c) -> int32_t& {
-                        return c.max_inflight_requests_per_connection;
-                      }));
+                      [](BrokerConfig& c) -> int64_t& { return c.max_inflight_requests; }));
   t.push_back(integer("limits.max_request_bytes", "Largest request accepted, all frames together.",
                       false, 1024, 1LL << 31,
                       [](BrokerConfig& c) -> int64_t& { return c.max_request_bytes; }));

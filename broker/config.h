@@ -28,8 +28,7 @@ struct BrokerConfig {
 
   int64_t retention_check_interval_ms = 5 * 60 * 1000;
   int32_t worker_threads = 2;
-  int64_t max_connections = 10000;
-  int32_t max_inflight_requests_per_connection = 1000;
+  int64_t max_inflight_requests = 10000;
   int64_t max_request_bytes = 100 * 1024 * 1024;
   int64_t buffer_memory_bytes = 512 * 1024 * 1024;  // requests and responses in flight
   int32_t fetch_max_wait_ms = 30000;                // the longest long poll accepted

@@ -26,6 +26,7 @@ Server::~Server() {
 
 Status Server::bind(const ServerOptions& options) {
   options_ = options;
+  set_limits(options.buffer_memory_bytes, options.max_inflight_requests);
   transport::ListenerOptions listener_options;
   listener_options.endpoint = options.endpoint;
   listener_options.max_message_bytes = options.max_request_bytes;
@@ -86,10 +87,15 @@ void Server::send_ready_responses() {
   }
 }
 
+bool Server::has_room() const {
+  return buffered_bytes_.load() < buffer_limit_.load() &&
+         in_flight_requests_.load() < inflight_limit_.load();
+}
+
 void Server::loop() {
   while (!stopping_.load()) {
     last_loop_ns_ = now_ns();
-    bool can_read = accepting_.load() && buffered_bytes_.load() < options_.buffer_memory_bytes;
+    bool can_read = accepting_.load() && has_room();
     zmq_pollitem_t items[2] = {
         {listener_->native_handle(), 0, static_cast<short>(can_read ? ZMQ_POLLIN : 0), 0},
         {nullptr, wake_fd_, ZMQ_POLLIN, 0}};
@@ -106,7 +112,7 @@ void Server::loop() {
     send_ready_responses();
     if (!(items[0].revents & ZMQ_POLLIN)) continue;
     // Drain what is readable now, within the memory budget.
-    for (int i = 0; i < 256 && buffered_bytes_.load() < options_.buffer_memory_bytes; i++) {
+    for (int i = 0; i < 256 && has_room(); i++) {
       Result<std::optional<transport::InboundRequest>> received = listener_->receive(0);
       if (!received.is_ok()) {
         spdlog::warn("receive: {}", received.status().to_string());

@@ -2,10 +2,10 @@
 // sockets are single-threaded), hands each request to the worker pool and
 // sends back the responses the workers queue for it.
 //
-// Back-pressure: requests and responses in flight are counted in bytes; past
-// limits.buffer_memory_bytes the thread stops reading the socket, so ZeroMQ's
-// queues fill and TCP pushes back on the clients, instead of mqd's memory
-// growing without bound.
+// Back-pressure: requests and responses in flight are counted, in bytes and in
+// number; past limits.buffer_memory_bytes or limits.max_inflight_requests the
+// thread stops reading the socket, so ZeroMQ's queues fill and TCP pushes back
+// on the clients, instead of mqd's memory growing without bound.
 #pragma once
 
 #include <atomic>
@@ -26,6 +26,7 @@ struct ServerOptions {
   std::string endpoint;
   int64_t max_request_bytes = 100 * 1024 * 1024;
   int64_t buffer_memory_bytes = 512 * 1024 * 1024;
+  int64_t max_inflight_requests = 10000;
 };
 
 class Server {
@@ -42,6 +43,11 @@ class Server {
   // Stops reading requests, waits up to `timeout_ms` for in-flight ones to be
   // answered, then closes the socket.
   void stop(int64_t timeout_ms);
+  // New back-pressure limits (SIGHUP).
+  void set_limits(int64_t buffer_memory_bytes, int64_t max_inflight_requests) {
+    buffer_limit_ = buffer_memory_bytes;
+    inflight_limit_ = max_inflight_requests;
+  }
   // Seconds since the network thread last went round its loop: /healthz fails
   // when it is stuck.
   double seconds_since_last_loop() const;
@@ -54,6 +60,7 @@ class Server {
     int64_t request_bytes;
   };
   void loop();
+  bool has_room() const;
   void send_ready_responses();
 
   RequestHandler& handler_;
@@ -66,6 +73,8 @@ class Server {
   std::mutex outbound_mu_;
   std::deque<Outbound> outbound_;
   std::atomic<int64_t> buffered_bytes_{0};
+  std::atomic<int64_t> buffer_limit_{0};
+  std::atomic<int64_t> inflight_limit_{0};
   std::atomic<int64_t> in_flight_requests_{0};
   std::atomic<bool> accepting_{true};
   std::atomic<bool> running_{false};

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <filesystem>
+#include <fstream>
 #include <regex>
 #include <sstream>
 #include <zmq.hpp>
@@ -319,6 +321,45 @@ TEST_F(BrokerTest, MetricsParseAsPrometheusTextAndProbesAnswer) {
   EXPECT_EQ(http.Get("/readyz")->status, 200);
   auto status = http.Get("/v1/status");
   EXPECT_NE(status->body.find("\"topic\":\"m\""), std::string::npos);
+}
+
+TEST_F(BrokerTest, DeletingATopicRemovesItsFiles) {
+  create_topic("gone", 2);
+  ASSERT_TRUE(produce("gone", 1, batch_of({"x"})).is_ok());
+  ASSERT_TRUE(std::filesystem::exists(dir_.file("data/gone-1")));
+  DeleteTopicsRequest req;
+  req.topic_names = {"gone", "never-was"};
+  auto resp = conn_->call(req, kTimeoutMs);
+  ASSERT_TRUE(resp.is_ok());
+  EXPECT_EQ(resp->responses[0].error_code, ErrorCode::kNone);
+  EXPECT_EQ(resp->responses[1].error_code, ErrorCode::kUnknownTopicOrPartition);
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("data/gone-0")));
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("data/gone-1")));
+  EXPECT_EQ(produce("gone", 0, batch_of({"y"}))->error_code, ErrorCode::kUnknownTopicOrPartition);
+}
+
+TEST_F(BrokerTest, SighupReloadsDynamicSettingsAndNamesThem) {
+  create_topic("r", 1);
+  {
+    std::ofstream config(dir_.file("data.toml"), std::ios::app);
+    config << "[log]\nretention_ms = 5000\n";
+  }
+  // Appending a table to the generated file changes one dynamic setting.
+  ::kill(broker_->pid(), SIGHUP);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (broker_->log().find("reloaded") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_NE(broker_->log().find("changed: log.retention_ms"), std::string::npos) << broker_->log();
+  DescribeConfigsRequest describe;
+  describe.resources.push_back({.resource_type = ConfigResourceType::kTopic,
+                                .resource_name = "r",
+                                .configuration_keys = std::vector<std::string>{"retention.ms"}});
+  auto described = conn_->call(describe, kTimeoutMs);
+  ASSERT_TRUE(described.is_ok());
+  ASSERT_EQ(described->results[0].configs.size(), 1u);
+  EXPECT_EQ(described->results[0].configs[0].value, "5000") << "the topic follows the new default";
 }
 
 TEST_F(BrokerTest, SigtermExitsCleanlyInBound) {
