@@ -48,8 +48,10 @@ BrokerMetrics::BrokerMetrics()
                          .Add({}, latency_buckets())),
       rejected_(prometheus::BuildCounter()
                     .Name("mq_requests_rejected_total")
-                    .Help("Requests answered with an error before reaching a handler, by reason.")
-                    .Register(*registry_)) {}
+                    .Help("Requests answered with an error before reaching a handler: "
+                          "unreadable header, unknown api or version, too large.")
+                    .Register(*registry_)
+                    .Add({})) {}
 
 void BrokerMetrics::observe_request(std::string_view api, ErrorCode error, double seconds) {
   requests_.Add({{"api", std::string(api)}, {"error", std::string(error_name(error))}}).Increment();
@@ -70,8 +72,8 @@ void BrokerMetrics::observe_fsync(double seconds) {
   fsync_seconds_.Observe(seconds);
 }
 
-void BrokerMetrics::add_rejected_request(std::string_view reason) {
-  rejected_.Add({{"reason", std::string(reason)}}).Increment();
+void BrokerMetrics::add_rejected_requests(uint64_t count) {
+  rejected_.Increment(static_cast<double>(count));
 }
 
 std::vector<prometheus::MetricFamily> PartitionCollector::Collect() const {

@@ -27,7 +27,8 @@ class BrokerMetrics {
   void add_produced(const std::string& topic, uint64_t bytes, uint64_t messages);
   void add_fetched(const std::string& topic, uint64_t bytes, uint64_t messages);
   void observe_fsync(double seconds);
-  void add_rejected_request(std::string_view reason);
+  // Requests the listener answered itself: unreadable header, unknown api or version, too large.
+  void add_rejected_requests(uint64_t count);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -38,7 +39,7 @@ class BrokerMetrics {
   prometheus::Family<prometheus::Counter>& messages_in_;
   prometheus::Family<prometheus::Counter>& messages_out_;
   prometheus::Histogram& fsync_seconds_;
-  prometheus::Family<prometheus::Counter>& rejected_;
+  prometheus::Counter& rejected_;
 };
 
 // Per-partition gauges read from the logs at scrape time:

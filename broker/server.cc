@@ -110,6 +110,11 @@ void Server::loop() {
       (void)::read(wake_fd_, &count, sizeof(count));
     }
     send_ready_responses();
+    uint64_t rejected = listener_->stats().requests_rejected;
+    if (rejected > rejected_seen_) {
+      metrics_.add_rejected_requests(rejected - rejected_seen_);
+      rejected_seen_ = rejected;
+    }
     if (!(items[0].revents & ZMQ_POLLIN)) continue;
     // Drain what is readable now, within the memory budget.
     for (int i = 0; i < 256 && has_room(); i++) {

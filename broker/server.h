@@ -81,6 +81,7 @@ class Server {
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> last_loop_ns_{0};
   std::thread thread_;
+  uint64_t rejected_seen_ = 0;  // network thread only
 };
 
 }  // namespace mq::broker

@@ -260,6 +260,11 @@ TEST_F(BrokerTest, GarbageFramesGetErrorsWhileOthersAreServed) {
     }
   }
   EXPECT_TRUE(got_error_for_77);
+  httplib::Client http("127.0.0.1", broker_->http_port());
+  auto metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->body.find("mq_requests_rejected_total 0"), std::string::npos)
+      << "the garbage was counted";
   // Meanwhile a well-behaved client is served as usual.
   auto ok = produce("g", 0, batch_of({"fine"}));
   ASSERT_TRUE(ok.is_ok());
