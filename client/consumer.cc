@@ -262,13 +262,7 @@ void Consumer::send_fetches() {
     pending[*leader].partitions.emplace_back(tp, state->fetch_position);
   }
   for (auto& [node, request] : requests) {
-    Result<transport::Connection*> connection = cluster_->connection(node);
-    Result<int32_t> correlation_id = connection.status();
-    if (connection.is_ok()) {
-      Result<int16_t> version = (*connection)->version_for(transport::ApiKey::kFetch);
-      correlation_id = version.is_ok() ? (*connection)->send(request, *version)
-                                       : Result<int32_t>(version.status());
-    }
+    Result<int32_t> correlation_id = send_fetch(node, request);
     if (!correlation_id.is_ok()) {
       cluster_->disconnect(node);
       metadata_stale_ = true;
@@ -282,6 +276,12 @@ void Consumer::send_fetches() {
     pending[node].deadline_ms = now + config_.request_timeout_ms;
     fetches_[{node, *correlation_id}] = std::move(pending[node]);
   }
+}
+
+Result<int32_t> Consumer::send_fetch(int32_t node, const transport::FetchRequest& request) {
+  MQ_ASSIGN_OR_RETURN(transport::Connection * connection, cluster_->connection(node));
+  MQ_ASSIGN_OR_RETURN(int16_t version, connection->version_for(transport::ApiKey::kFetch));
+  return connection->send(request, version);
 }
 
 void Consumer::fail_fetches(int32_t node) {

@@ -18,6 +18,7 @@
 #include "base/status.h"
 #include "client/config.h"
 #include "client/record.h"
+#include "transport/fetch.h"
 
 namespace mq::client {
 
@@ -68,6 +69,7 @@ class Consumer {
   Status resolve_positions();
   Status refresh_metadata_if_stale();
   void send_fetches();
+  Result<int32_t> send_fetch(int32_t node, const transport::FetchRequest& request);
   void handle_fetch_response(NodeResponse& response);
   void fail_fetches(int32_t node);
   Status take_error();

@@ -99,6 +99,7 @@ class Producer::Sender {
   bool ensure_producer_id(int64_t now);
   void send_ready(int64_t now);
   void send_to_node(int32_t node, std::vector<std::unique_ptr<ProducerBatch>> batches, int64_t now);
+  Result<int32_t> send_produce(int32_t node, const transport::ProduceRequest& request);
   void wait_for_work(int64_t now);
   void handle_response(NodeResponse response, int64_t now);
   void handle_partition_result(std::unique_ptr<ProducerBatch> batch, ErrorCode code,
@@ -269,13 +270,7 @@ void Producer::Sender::send_to_node(int32_t node,
   }
   if (sent.empty()) return;
   batches_sent_ += sent.size();
-  Result<transport::Connection*> connection = cluster_.connection(node);
-  Result<int32_t> correlation_id = connection.status();
-  if (connection.is_ok()) {
-    Result<int16_t> version = (*connection)->version_for(transport::ApiKey::kProduce);
-    correlation_id = version.is_ok() ? (*connection)->send(request, *version, config_.acks != 0)
-                                     : Result<int32_t>(version.status());
-  }
+  Result<int32_t> correlation_id = send_produce(node, request);
   if (!correlation_id.is_ok()) {
     cluster_.disconnect(node);
     for (auto& batch : sent) {
@@ -294,6 +289,13 @@ void Producer::Sender::send_to_node(int32_t node,
   }
   in_flight_[{node, *correlation_id}] =
       InFlight{.deadline_ms = now + config_.request_timeout_ms, .batches = std::move(sent)};
+}
+
+Result<int32_t> Producer::Sender::send_produce(int32_t node,
+                                               const transport::ProduceRequest& request) {
+  MQ_ASSIGN_OR_RETURN(transport::Connection * connection, cluster_.connection(node));
+  MQ_ASSIGN_OR_RETURN(int16_t version, connection->version_for(transport::ApiKey::kProduce));
+  return connection->send(request, version, config_.acks != 0);
 }
 
 void Producer::Sender::wait_for_work(int64_t now) {
