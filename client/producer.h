@@ -55,7 +55,9 @@ class Producer {
   // record sent before this call has its answer. timeout_ms -1 = no limit.
   Status flush(int timeout_ms = -1);
   // Refuses new sends, drains what is queued for up to `timeout_ms`, then
-  // fails whatever is left and stops the I/O thread. Idempotent.
+  // fails whatever is left and stops the I/O thread. Idempotent. Connecting,
+  // Metadata and InitProducerId are blocking calls on the I/O thread, so with
+  // an unreachable cluster close() can take up to request_timeout_ms longer.
   Status close(int timeout_ms);
 
   ProducerStats stats() const;
