@@ -38,6 +38,13 @@ struct Options {
   int seconds = 10;
 };
 
+// Current time: old timestamps would fall to the broker's retention.ms.
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 std::unique_ptr<Connection> connect(const Options& o) {
   auto c = Connection::connect(o.endpoint);
   if (!c.is_ok() || !(*c)->negotiate_versions(10000).is_ok()) {
@@ -90,7 +97,7 @@ void ensure_topic(const Options& o) {
 void produce(const Options& o) {
   ensure_topic(o);
   int per_batch = std::max(1, (o.batch_bytes - 61) / (o.size + 8));
-  Frame batch(make_batch(per_batch, o.size, 1'700'000'000'000));
+  Frame batch(make_batch(per_batch, o.size, now_ms()));
   int64_t batches_total = (o.messages + per_batch - 1) / per_batch;
   std::atomic<int64_t> next{0};
   std::atomic<bool> failed{false};
@@ -181,7 +188,7 @@ void latency(const Options& o) {
   auto conn = connect(o);
   int16_t version = *conn->version_for(ApiKey::kProduce);
   constexpr int kPerBatch = 10;  // 10 messages per request: 5,000 requests/s at 50k msg/s
-  Frame batch(make_batch(kPerBatch, o.size, 1'700'000'000'000));
+  Frame batch(make_batch(kPerBatch, o.size, now_ms()));
   auto interval = std::chrono::nanoseconds(1'000'000'000LL * kPerBatch / o.rate);
   int64_t total = static_cast<int64_t>(o.rate) * o.seconds / kPerBatch;
   std::vector<double> rtt_us;
