@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <map>
+#include <thread>
 
 #include "client/producer.h"
 #include "tests/client/fake_broker.h"
@@ -112,6 +113,24 @@ TEST_F(ConsumerEndToEnd, ConsumesRecordsProducedWithAcksLeaderAndCompression) {
   Result<int64_t> position = c->position({"t", 0});
   ASSERT_TRUE(position.is_ok());
   EXPECT_EQ(*position, 200);
+}
+
+TEST_F(ConsumerEndToEnd, NextFetchIsInFlightWhileTheApplicationHandlesRecords) {
+  ASSERT_TRUE(broker_.create_topic("t", 1).is_ok());
+  produce("t", 0, 10);
+  auto c = consumer();
+  ASSERT_TRUE(c->assign({{"t", 0}}).is_ok());
+  std::vector<ConsumerRecord> records = consume(*c, 10);
+  ASSERT_EQ(records.size(), 10u);
+  // No poll() from here on: the fetch for offset 10 must already be on its way.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (broker_.fetch_requests() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  int fetches = broker_.fetch_requests();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_GE(fetches, 2) << "the fetch that brought the records, and the next one";
+  EXPECT_EQ(broker_.fetch_requests(), fetches) << "one fetch in flight, not a stream of them";
 }
 
 TEST_F(ConsumerEndToEnd, PollReturnsAtMostMaxPollRecords) {

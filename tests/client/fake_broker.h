@@ -63,6 +63,7 @@ class FakeBroker {
   }
   int produce_requests() const { return produce_requests_; }
   int metadata_requests() const { return metadata_requests_; }
+  int fetch_requests() const { return fetch_requests_; }
 
   int64_t log_end_offset(const std::string& topic, int32_t partition) {
     std::lock_guard lock(mu_);
@@ -170,6 +171,7 @@ class FakeBroker {
           (void)listener_->reply(request, response);
         });
       case ApiKey::kFetch:
+        ++fetch_requests_;
         return with_decoded<FetchRequest>(request, [&](const FetchRequest& r) {
           auto wait = std::chrono::milliseconds(std::min(r.max_wait_ms, 100));
           parked_.push_back({request, r, std::chrono::steady_clock::now() + wait});
@@ -444,6 +446,7 @@ class FakeBroker {
   std::atomic<ErrorCode> fail_code_{ErrorCode::kNone};
   std::atomic<int> produce_requests_{0};
   std::atomic<int> metadata_requests_{0};
+  std::atomic<int> fetch_requests_{0};
 };
 
 }  // namespace mq::client::testing
