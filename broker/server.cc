@@ -84,7 +84,32 @@ void Server::send_ready_responses() {
     }
     buffered_bytes_ -= bytes;
     in_flight_requests_--;
+    // The peer's next request may start now.
+    auto it = peers_.find(out.peer);
+    if (it == peers_.end()) continue;
+    if (it->second.empty()) {
+      peers_.erase(it);
+    } else {
+      transport::InboundRequest next = std::move(it->second.front().first);
+      int64_t next_bytes = it->second.front().second;
+      it->second.pop_front();
+      dispatch(std::move(next), next_bytes);
+    }
   }
+}
+
+void Server::dispatch(transport::InboundRequest request, int64_t bytes) {
+  std::string peer = request.peer;
+  scheduler_.run([this, request = std::move(request), peer, bytes]() mutable {
+    handler_.handle(std::move(request), [this, peer, bytes](transport::Frames frames) {
+      std::lock_guard lock(outbound_mu_);
+      if (wake_fd_ < 0) return;  // stopped: nobody will send it
+      buffered_bytes_ += static_cast<int64_t>(transport::total_size(frames));
+      outbound_.push_back({peer, std::move(frames), bytes});
+      uint64_t one = 1;
+      (void)::write(wake_fd_, &one, sizeof(one));
+    });
+  });
 }
 
 bool Server::has_room() const {
@@ -129,17 +154,15 @@ void Server::loop() {
           static_cast<int64_t>(request.body.size() + transport::total_size(request.records));
       buffered_bytes_ += bytes;
       in_flight_requests_++;
-      std::string peer = request.peer;
-      scheduler_.run([this, request = std::move(request), peer, bytes]() mutable {
-        handler_.handle(std::move(request), [this, peer, bytes](transport::Frames frames) {
-          std::lock_guard lock(outbound_mu_);
-          if (wake_fd_ < 0) return;  // stopped: nobody will send it
-          buffered_bytes_ += static_cast<int64_t>(transport::total_size(frames));
-          outbound_.push_back({peer, std::move(frames), bytes});
-          uint64_t one = 1;
-          (void)::write(wake_fd_, &one, sizeof(one));
-        });
-      });
+      // One request per peer at a time, in arrival order (as Kafka does per
+      // connection): a producer's pipelined batches must reach the log in the
+      // order it sent them, whatever worker picks them up.
+      auto [it, idle] = peers_.try_emplace(request.peer);
+      if (idle) {
+        dispatch(std::move(request), bytes);
+      } else {
+        it->second.emplace_back(std::move(request), bytes);
+      }
     }
   }
   send_ready_responses();

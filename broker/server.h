@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -61,6 +62,7 @@ class Server {
   };
   void loop();
   bool has_room() const;
+  void dispatch(transport::InboundRequest request, int64_t bytes);
   void send_ready_responses();
 
   RequestHandler& handler_;
@@ -82,6 +84,9 @@ class Server {
   std::atomic<int64_t> last_loop_ns_{0};
   std::thread thread_;
   uint64_t rejected_seen_ = 0;  // network thread only
+  // Peers with a request being handled, and their requests waiting behind it
+  // (with their sizes). Network thread only.
+  std::map<std::string, std::deque<std::pair<transport::InboundRequest, int64_t>>> peers_;
 };
 
 }  // namespace mq::broker

@@ -82,8 +82,9 @@ class Connection {
   // there is none, or if negotiate_versions() has not succeeded yet.
   Result<int16_t> version_for(ApiKey key) const;
 
-  // Requests sent and not yet answered (nor forgotten).
-  size_t in_flight() const { return pending_.size(); }
+  // Responses still owed to the caller: requests sent and not yet answered
+  // (nor forgotten), plus answers receive_for() set aside for a later receive().
+  size_t in_flight() const { return pending_.size() + ready_.size(); }
   // Stops waiting for `correlation_id` (after a timeout); a late response is dropped.
   void forget(int32_t correlation_id);
   // Responses dropped because nothing waited for them any more.

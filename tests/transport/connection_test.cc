@@ -145,6 +145,22 @@ TEST(ConnectionTest, RequestsWithoutResponseAreNotTracked) {
   EXPECT_EQ(connection->stale_responses(), 0u);
 }
 
+TEST(ConnectionTest, ResponsesSetAsideByReceiveForStillCountAsInFlight) {
+  TestBroker broker;
+  std::unique_ptr<Connection> connection = connect_to(broker);
+  ASSERT_NE(connection, nullptr);
+  int32_t first = connection->send(MetadataRequest{}, 0).value();
+  int32_t second = connection->send(MetadataRequest{}, 0).value();
+  // Waiting for the second sets the first's answer aside...
+  ASSERT_TRUE(connection->receive_for(second, kTimeoutMs).is_ok());
+  // ...and a caller that only receives while something is in flight must still get it.
+  EXPECT_EQ(connection->in_flight(), 1u);
+  Result<InboundResponse> late = connection->receive(0);
+  ASSERT_TRUE(late.is_ok()) << late.status().to_string();
+  EXPECT_EQ(late->header.correlation_id, first);
+  EXPECT_EQ(connection->in_flight(), 0u);
+}
+
 TEST(ConnectionTest, ReceiveTimesOutWhenTheBrokerDoesNotAnswer) {
   TestBroker silent(ListenerOptions{}, /*serve=*/false);
   std::unique_ptr<Connection> connection = connect_to(silent);
