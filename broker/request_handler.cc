@@ -17,15 +17,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-template <class Response>
-Frames encode(const InboundRequest& request, const Response& response) {
-  Result<Frames> frames = encode_response(response, request.header);
-  if (!frames.is_ok()) {
-    return encode_error_response(request.header, ErrorCode::kUnknown, frames.status().message());
-  }
-  return std::move(frames).value();
-}
-
 uint64_t count_records(std::span<const uint8_t> batches) {
   uint64_t n = 0;
   BatchCursor cursor(batches);
@@ -71,8 +62,6 @@ void RequestHandler::handle(InboundRequest request, Reply reply) {
     reply(std::move(frames));
   };
   switch (api) {
-    case ApiKey::kProduce:
-      return produce(request, timed);
     case ApiKey::kFetch: {
       Result<FetchRequest> fetch_request = decode_request<FetchRequest>(request);
       if (!fetch_request.is_ok()) {
@@ -89,24 +78,34 @@ void RequestHandler::handle(InboundRequest request, Reply reply) {
       state->deadline = started + std::chrono::milliseconds(wait_ms);
       return fetch(state);
     }
+    case ApiKey::kProduce:
+      return serve<ProduceRequest>(request, timed, [this](const auto& r) { return produce(r); });
     case ApiKey::kMetadata:
-      return metadata(request, timed);
+      return serve<MetadataRequest>(request, timed, [this](const auto& r) { return metadata(r); });
     case ApiKey::kListOffsets:
-      return list_offsets(request, timed);
+      return serve<ListOffsetsRequest>(request, timed,
+                                       [this](const auto& r) { return list_offsets(r); });
     case ApiKey::kInitProducerId:
-      return init_producer_id(request, timed);
+      return serve<InitProducerIdRequest>(request, timed,
+                                          [this](const auto& r) { return init_producer_id(r); });
     case ApiKey::kApiVersions:
-      return api_versions(request, timed);
+      return serve<ApiVersionsRequest>(request, timed,
+                                       [this](const auto& r) { return api_versions(r); });
     case ApiKey::kCreateTopics:
-      return create_topics(request, timed);
+      return serve<CreateTopicsRequest>(request, timed,
+                                        [this](const auto& r) { return create_topics(r); });
     case ApiKey::kDeleteTopics:
-      return delete_topics(request, timed);
+      return serve<DeleteTopicsRequest>(request, timed,
+                                        [this](const auto& r) { return delete_topics(r); });
     case ApiKey::kCreatePartitions:
-      return create_partitions(request, timed);
+      return serve<CreatePartitionsRequest>(request, timed,
+                                            [this](const auto& r) { return create_partitions(r); });
     case ApiKey::kDescribeConfigs:
-      return describe_configs(request, timed);
+      return serve<DescribeConfigsRequest>(request, timed,
+                                           [this](const auto& r) { return describe_configs(r); });
     case ApiKey::kAlterConfigs:
-      return alter_configs(request, timed);
+      return serve<AlterConfigsRequest>(request, timed,
+                                        [this](const auto& r) { return alter_configs(r); });
     default:
       return timed(encode_error_response(
           request.header, ErrorCode::kUnsupportedVersion,
@@ -135,23 +134,21 @@ std::shared_ptr<Partition> RequestHandler::find_partition(const std::string& top
   return nullptr;
 }
 
-void RequestHandler::produce(const InboundRequest& request, const Reply& reply) {
-  Result<ProduceRequest> decoded = decode_request<ProduceRequest>(request);
-  if (!decoded.is_ok()) {
-    return reply(encode_error_response(request.header, decoded.code(), decoded.status().message()));
-  }
-  const ProduceRequest& produce = *decoded;
+ProduceResponse RequestHandler::produce(const ProduceRequest& produce) {
   ProduceResponse response;
-  if (produce.acks != kAcksAll && produce.acks != kAcksLeader && produce.acks != kAcksNone) {
-    return reply(encode_error_response(request.header, ErrorCode::kInvalidRequiredAcks,
-                                       "acks must be -1, 0 or 1"));
-  }
+  bool valid_acks =
+      produce.acks == kAcksAll || produce.acks == kAcksLeader || produce.acks == kAcksNone;
   for (const auto& topic : produce.topics) {
     auto& out_topic = response.topics.emplace_back();
     out_topic.name = topic.name;
     for (const auto& p : topic.partitions) {
       auto& out = out_topic.partitions.emplace_back();
       out.partition_index = p.partition_index;
+      if (!valid_acks) {
+        out.error_code = ErrorCode::kInvalidRequiredAcks;
+        out.error_message = "acks must be -1, 0 or 1";
+        continue;
+      }
       ErrorCode error = ErrorCode::kNone;
       std::shared_ptr<Partition> partition =
           find_partition(topic.name, p.partition_index, true, &error);
@@ -178,8 +175,7 @@ void RequestHandler::produce(const InboundRequest& request, const Reply& reply) 
       }
     }
   }
-  if (!request.header.expects_response()) return reply({});
-  reply(encode(request, response));
+  return response;
 }
 
 void RequestHandler::fetch(std::shared_ptr<FetchState> state) {
@@ -266,11 +262,7 @@ void RequestHandler::fetch(std::shared_ptr<FetchState> state) {
   state->reply(encode(state->request, response));
 }
 
-void RequestHandler::metadata(const InboundRequest& request, const Reply& reply) {
-  Result<MetadataRequest> decoded = decode_request<MetadataRequest>(request);
-  if (!decoded.is_ok()) {
-    return reply(encode_error_response(request.header, decoded.code(), decoded.status().message()));
-  }
+MetadataResponse RequestHandler::metadata(const MetadataRequest& req) {
   MetadataResponse response;
   auto& broker = response.brokers.emplace_back();
   broker.node_id = identity_.node_id;
@@ -279,12 +271,12 @@ void RequestHandler::metadata(const InboundRequest& request, const Reply& reply)
   response.cluster_id = replicas_.cluster_id();
   response.controller_id = identity_.node_id;
   std::vector<std::string> names;
-  if (decoded->topics) {
-    names = *decoded->topics;
+  if (req.topics) {
+    names = *req.topics;
   } else {
     for (const auto& t : replicas_.topics()) names.push_back(t.name);
   }
-  bool may_create = decoded->allow_auto_topic_creation && replicas_.config().auto_create_topics;
+  bool may_create = req.allow_auto_topic_creation && replicas_.config().auto_create_topics;
   for (const auto& name : names) {
     auto& out = response.topics.emplace_back();
     out.name = name;
@@ -313,16 +305,12 @@ void RequestHandler::metadata(const InboundRequest& request, const Reply& reply)
       part.isr_nodes = {identity_.node_id};
     }
   }
-  reply(encode(request, response));
+  return response;
 }
 
-void RequestHandler::list_offsets(const InboundRequest& request, const Reply& reply) {
-  Result<ListOffsetsRequest> decoded = decode_request<ListOffsetsRequest>(request);
-  if (!decoded.is_ok()) {
-    return reply(encode_error_response(request.header, decoded.code(), decoded.status().message()));
-  }
+ListOffsetsResponse RequestHandler::list_offsets(const ListOffsetsRequest& req) {
   ListOffsetsResponse response;
-  for (const auto& topic : decoded->topics) {
+  for (const auto& topic : req.topics) {
     auto& out_topic = response.topics.emplace_back();
     out_topic.name = topic.name;
     for (const auto& p : topic.partitions) {
@@ -356,16 +344,12 @@ void RequestHandler::list_offsets(const InboundRequest& request, const Reply& re
       }
     }
   }
-  reply(encode(request, response));
+  return response;
 }
 
-void RequestHandler::init_producer_id(const InboundRequest& request, const Reply& reply) {
-  Result<InitProducerIdRequest> decoded = decode_request<InitProducerIdRequest>(request);
-  if (!decoded.is_ok()) {
-    return reply(encode_error_response(request.header, decoded.code(), decoded.status().message()));
-  }
+InitProducerIdResponse RequestHandler::init_producer_id(const InitProducerIdRequest& req) {
   InitProducerIdResponse response;
-  if (decoded->transactional_id) {
+  if (req.transactional_id) {
     response.error_code = ErrorCode::kInvalidRequest;
   } else {
     Result<int64_t> id = replicas_.allocate_producer_id();
@@ -376,10 +360,10 @@ void RequestHandler::init_producer_id(const InboundRequest& request, const Reply
       response.error_code = id.code();
     }
   }
-  reply(encode(request, response));
+  return response;
 }
 
-void RequestHandler::api_versions(const InboundRequest& request, const Reply& reply) {
+ApiVersionsResponse RequestHandler::api_versions(const ApiVersionsRequest&) {
   ApiVersionsResponse response;
   for (const SupportedApi& api : supported_apis()) {
     int16_t key = static_cast<int16_t>(api.api_key);
@@ -390,17 +374,13 @@ void RequestHandler::api_versions(const InboundRequest& request, const Reply& re
     out.min_version = api.versions.min_version;
     out.max_version = api.versions.max_version;
   }
-  reply(encode(request, response));
+  return response;
 }
 
-void RequestHandler::create_topics(const InboundRequest& request, const Reply& reply) {
-  Result<CreateTopicsRequest> decoded = decode_request<CreateTopicsRequest>(request);
-  if (!decoded.is_ok()) {
-    return reply(encode_error_response(request.header, decoded.code(), decoded.status().message()));
-  }
+CreateTopicsResponse RequestHandler::create_topics(const CreateTopicsRequest& req) {
   BrokerConfig config = replicas_.config();
   CreateTopicsResponse response;
-  for (const auto& topic : decoded->topics) {
+  for (const auto& topic : req.topics) {
     auto& out = response.topics.emplace_back();
     out.name = topic.name;
     int32_t partitions =
@@ -412,62 +392,49 @@ void RequestHandler::create_topics(const InboundRequest& request, const Reply& r
     for (const auto& c : topic.configs) {
       if (c.value) overrides[c.name] = *c.value;
     }
-    Status st =
-        topic.assignments.empty()
-            ? replicas_.create_topic(topic.name, partitions, rf, overrides, decoded->validate_only)
-            : Status(ErrorCode::kInvalidReplicaAssignment,
-                     "manual replica assignment needs a cluster");
+    Status st = topic.assignments.empty() ? replicas_.create_topic(topic.name, partitions, rf,
+                                                                   overrides, req.validate_only)
+                                          : Status(ErrorCode::kInvalidReplicaAssignment,
+                                                   "manual replica assignment needs a cluster");
     out.error_code = st.code();
     if (!st.is_ok()) out.error_message = st.message();
     out.num_partitions = partitions;
     out.replication_factor = rf;
   }
-  reply(encode(request, response));
+  return response;
 }
 
-void RequestHandler::delete_topics(const InboundRequest& request, const Reply& reply) {
-  Result<DeleteTopicsRequest> decoded = decode_request<DeleteTopicsRequest>(request);
-  if (!decoded.is_ok()) {
-    return reply(encode_error_response(request.header, decoded.code(), decoded.status().message()));
-  }
+DeleteTopicsResponse RequestHandler::delete_topics(const DeleteTopicsRequest& req) {
   DeleteTopicsResponse response;
-  for (const auto& name : decoded->topic_names) {
+  for (const auto& name : req.topic_names) {
     auto& out = response.responses.emplace_back();
     out.name = name;
     Status st = replicas_.delete_topic(name);
     out.error_code = st.code();
     if (!st.is_ok()) out.error_message = st.message();
   }
-  reply(encode(request, response));
+  return response;
 }
 
-void RequestHandler::create_partitions(const InboundRequest& request, const Reply& reply) {
-  Result<CreatePartitionsRequest> decoded = decode_request<CreatePartitionsRequest>(request);
-  if (!decoded.is_ok()) {
-    return reply(encode_error_response(request.header, decoded.code(), decoded.status().message()));
-  }
+CreatePartitionsResponse RequestHandler::create_partitions(const CreatePartitionsRequest& req) {
   CreatePartitionsResponse response;
-  for (const auto& topic : decoded->topics) {
+  for (const auto& topic : req.topics) {
     auto& out = response.results.emplace_back();
     out.name = topic.name;
     Status st = topic.assignments
                     ? Status(ErrorCode::kInvalidReplicaAssignment,
                              "manual replica assignment needs a cluster")
-                    : replicas_.add_partitions(topic.name, topic.count, decoded->validate_only);
+                    : replicas_.add_partitions(topic.name, topic.count, req.validate_only);
     out.error_code = st.code();
     if (!st.is_ok()) out.error_message = st.message();
   }
-  reply(encode(request, response));
+  return response;
 }
 
-void RequestHandler::describe_configs(const InboundRequest& request, const Reply& reply) {
-  Result<DescribeConfigsRequest> decoded = decode_request<DescribeConfigsRequest>(request);
-  if (!decoded.is_ok()) {
-    return reply(encode_error_response(request.header, decoded.code(), decoded.status().message()));
-  }
+DescribeConfigsResponse RequestHandler::describe_configs(const DescribeConfigsRequest& req) {
   BrokerConfig config = replicas_.config();
   DescribeConfigsResponse response;
-  for (const auto& resource : decoded->resources) {
+  for (const auto& resource : req.resources) {
     auto& out = response.results.emplace_back();
     out.resource_type = resource.resource_type;
     out.resource_name = resource.resource_name;
@@ -513,16 +480,12 @@ void RequestHandler::describe_configs(const InboundRequest& request, const Reply
       out.error_message = "unknown resource type";
     }
   }
-  reply(encode(request, response));
+  return response;
 }
 
-void RequestHandler::alter_configs(const InboundRequest& request, const Reply& reply) {
-  Result<AlterConfigsRequest> decoded = decode_request<AlterConfigsRequest>(request);
-  if (!decoded.is_ok()) {
-    return reply(encode_error_response(request.header, decoded.code(), decoded.status().message()));
-  }
+AlterConfigsResponse RequestHandler::alter_configs(const AlterConfigsRequest& req) {
   AlterConfigsResponse response;
-  for (const auto& resource : decoded->resources) {
+  for (const auto& resource : req.resources) {
     auto& out = response.responses.emplace_back();
     out.resource_type = resource.resource_type;
     out.resource_name = resource.resource_name;
@@ -541,11 +504,11 @@ void RequestHandler::alter_configs(const InboundRequest& request, const Reply& r
       }
     }
     Status st =
-        replicas_.alter_topic_configs(resource.resource_name, set, remove, decoded->validate_only);
+        replicas_.alter_topic_configs(resource.resource_name, set, remove, req.validate_only);
     out.error_code = st.code();
     if (!st.is_ok()) out.error_message = st.message();
   }
-  reply(encode(request, response));
+  return response;
 }
 
 }  // namespace mq::broker

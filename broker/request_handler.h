@@ -10,6 +10,7 @@
 #include "broker/replica_manager.h"
 #include "broker/scheduler.h"
 #include "transport/message.h"
+#include "transport/messages.h"
 
 namespace mq::broker {
 
@@ -36,17 +37,43 @@ class RequestHandler {
 
  private:
   struct FetchState;
-  void produce(const transport::InboundRequest& request, const Reply& reply);
+  // Decodes a `Request`, answers it with `handler(request)`, or with the
+  // decoding error; no answer when the client asked for none (acks=0).
+  template <class Request, class Handler>
+  void serve(const transport::InboundRequest& request, const Reply& reply, Handler handler) {
+    Result<Request> decoded = transport::decode_request<Request>(request);
+    if (!decoded.is_ok()) {
+      return reply(transport::encode_error_response(request.header, decoded.code(),
+                                                    decoded.status().message()));
+    }
+    auto response = handler(*decoded);
+    if (!request.header.expects_response()) return reply({});
+    reply(encode(request, response));
+  }
+  // The response's frames, or UNKNOWN_SERVER_ERROR if it cannot be encoded.
+  template <class Response>
+  static transport::Frames encode(const transport::InboundRequest& request,
+                                  const Response& response) {
+    Result<transport::Frames> frames = transport::encode_response(response, request.header);
+    if (frames.is_ok()) return std::move(frames).value();
+    return transport::encode_error_response(request.header, ErrorCode::kUnknown,
+                                            frames.status().message());
+  }
+
   void fetch(std::shared_ptr<FetchState> state);
-  void metadata(const transport::InboundRequest& request, const Reply& reply);
-  void list_offsets(const transport::InboundRequest& request, const Reply& reply);
-  void init_producer_id(const transport::InboundRequest& request, const Reply& reply);
-  void api_versions(const transport::InboundRequest& request, const Reply& reply);
-  void create_topics(const transport::InboundRequest& request, const Reply& reply);
-  void delete_topics(const transport::InboundRequest& request, const Reply& reply);
-  void create_partitions(const transport::InboundRequest& request, const Reply& reply);
-  void describe_configs(const transport::InboundRequest& request, const Reply& reply);
-  void alter_configs(const transport::InboundRequest& request, const Reply& reply);
+  transport::ProduceResponse produce(const transport::ProduceRequest& request);
+  transport::MetadataResponse metadata(const transport::MetadataRequest& request);
+  transport::ListOffsetsResponse list_offsets(const transport::ListOffsetsRequest& request);
+  transport::InitProducerIdResponse init_producer_id(
+      const transport::InitProducerIdRequest& request);
+  transport::ApiVersionsResponse api_versions(const transport::ApiVersionsRequest& request);
+  transport::CreateTopicsResponse create_topics(const transport::CreateTopicsRequest& request);
+  transport::DeleteTopicsResponse delete_topics(const transport::DeleteTopicsRequest& request);
+  transport::CreatePartitionsResponse create_partitions(
+      const transport::CreatePartitionsRequest& request);
+  transport::DescribeConfigsResponse describe_configs(
+      const transport::DescribeConfigsRequest& request);
+  transport::AlterConfigsResponse alter_configs(const transport::AlterConfigsRequest& request);
 
   // The partition, auto-creating its topic when the broker allows it.
   std::shared_ptr<Partition> find_partition(const std::string& topic, int32_t index,
