@@ -54,6 +54,11 @@ class ReplicaManager {
   std::vector<std::shared_ptr<Partition>> partitions() const;
   const std::string& cluster_id() const { return cluster_id_; }
   BrokerConfig config() const;
+  // The longest long poll allowed; read on every fetch, so no config copy.
+  int32_t fetch_max_wait_ms() const {
+    std::shared_lock lock(mu_);
+    return config_.fetch_max_wait_ms;
+  }
 
   // A fresh idempotent producer id (persisted in blocks, never reused).
   Result<int64_t> allocate_producer_id();

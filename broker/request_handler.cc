@@ -73,8 +73,7 @@ void RequestHandler::handle(InboundRequest request, Reply reply) {
       state->request = std::move(request);
       state->reply = timed;
       state->started = started;
-      int32_t wait_ms =
-          std::clamp(state->fetch.max_wait_ms, 0, replicas_.config().fetch_max_wait_ms);
+      int32_t wait_ms = std::clamp(state->fetch.max_wait_ms, 0, replicas_.fetch_max_wait_ms());
       state->deadline = started + std::chrono::milliseconds(wait_ms);
       return fetch(state);
     }
