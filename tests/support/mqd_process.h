@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 extern char** environ;
 
@@ -29,8 +30,12 @@ class MqdProcess {
     if (pid_ > 0) kill_now();
   }
 
-  // Starts mqd and waits (up to 30 s) until it serves clients. False on failure.
-  bool start() {
+  enum class WaitFor { kServing, kHttp };
+
+  // Starts mqd and waits (up to 30 s) until it serves clients, or with
+  // WaitFor::kHttp only until its HTTP server answers (recovery may still be
+  // running). False on failure.
+  bool start(WaitFor wait_for = WaitFor::kServing) {
     std::string config = data_dir_ + ".toml";
     {
       std::ofstream out(config);
@@ -48,7 +53,11 @@ class MqdProcess {
     std::string binary = MQ_MQD_BINARY;
     std::string flag = "--config";
     char* argv[] = {binary.data(), flag.data(), config.data(), nullptr};
-    int rc = posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv, environ);
+    std::vector<char*> env;
+    for (char** e = environ; *e != nullptr; e++) env.push_back(*e);
+    for (std::string& e : env_) env.push_back(e.data());
+    env.push_back(nullptr);
+    int rc = posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv, env.data());
     posix_spawn_file_actions_destroy(&actions);
     ::close(err[1]);
     if (rc != 0) return false;
@@ -67,6 +76,10 @@ class MqdProcess {
         std::lock_guard lock(mu_);
         size_t at = log_.find("serving clients on ");
         size_t http = log_.find("HTTP on 127.0.0.1:");
+        if (http != std::string::npos && wait_for == WaitFor::kHttp) {
+          http_port_ = std::stoi(log_.substr(http + 18));
+          return true;
+        }
         if (at != std::string::npos && http != std::string::npos) {
           endpoint_ = log_.substr(at + 19, log_.find('\n', at) - at - 19);
           http_port_ = std::stoi(log_.substr(http + 18));
@@ -107,6 +120,19 @@ class MqdProcess {
   }
 
   void set_top_level(std::string toml) { top_level_ = std::move(toml); }
+  // Adds NAME=VALUE to mqd's environment (on top of the test's own).
+  void set_env(const std::string& name, const std::string& value) {
+    env_.push_back(name + "=" + value);
+  }
+  // Waits up to `timeout_ms` for `text` to appear in the log.
+  bool wait_for_log(const std::string& text, int timeout_ms = 10000) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (log().find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  }
   const std::string& endpoint() const { return endpoint_; }
   int http_port() const { return http_port_; }
   pid_t pid() const { return pid_; }
@@ -126,6 +152,7 @@ class MqdProcess {
   std::string data_dir_;
   std::string extra_toml_;
   std::string top_level_;
+  std::vector<std::string> env_;
   pid_t pid_ = -1;
   int log_fd_ = -1;
   std::thread reader_;
