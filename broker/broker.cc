@@ -4,7 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "metrics/process_collector.h"
 
@@ -69,6 +72,7 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   status("HTTP on " + http_address->first + ":" + std::to_string(http_->port()));
 
   status("recovering partition logs in " + config_.data_dir);
+  hold_for_test_gate();
   MQ_ASSIGN_OR_RETURN(replicas_, ReplicaManager::open(config_));
   status("opened " + std::to_string(replicas_->partitions().size()) + " partition(s) of " +
          std::to_string(replicas_->topics().size()) + " topic(s)");
@@ -81,7 +85,8 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   Status bound = server_->bind({.endpoint = config_.client_listener,
                                 .max_request_bytes = config_.max_request_bytes,
                                 .buffer_memory_bytes = config_.buffer_memory_bytes,
-                                .max_inflight_requests = config_.max_inflight_requests});
+                                .max_inflight_requests = config_.max_inflight_requests,
+                                .max_connections = config_.max_connections});
   if (!bound.is_ok()) {
     return Status(bound.code(),
                   "listeners.client " + config_.client_listener + ": " + bound.message());
@@ -95,6 +100,18 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   ready_ = true;
   status("serving clients on " + client_endpoint_);
   return Status::ok();
+}
+
+// Test hook: while the file named by MQD_TEST_RECOVERY_GATE exists, start-up
+// waits at the recovery step, so a test can watch /readyz before recovery
+// ends. Unset in production, where it costs one getenv.
+void Broker::hold_for_test_gate() {
+  const char* gate = std::getenv("MQD_TEST_RECOVERY_GATE");
+  if (gate == nullptr || *gate == '\0') return;
+  spdlog::warn("MQD_TEST_RECOVERY_GATE is set: recovery waits while {} exists", gate);
+  while (std::filesystem::exists(gate)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 void Broker::housekeeping() {
@@ -127,7 +144,8 @@ Result<ConfigDiff> Broker::reload(const BrokerConfig& next) {
     MQ_RETURN_IF_ERROR(s.apply(applied, value, number, value == "true"));
   }
   MQ_RETURN_IF_ERROR(replicas_->apply_defaults(applied));
-  server_->set_limits(applied.buffer_memory_bytes, applied.max_inflight_requests);
+  server_->set_limits(applied.buffer_memory_bytes, applied.max_inflight_requests,
+                      applied.max_connections);
   spdlog::set_level(spdlog::level::from_str(applied.log_level));
   config_ = applied;
   return diff;

@@ -42,6 +42,7 @@ class Broker {
 
  private:
   void housekeeping();
+  void hold_for_test_gate();
 
   BrokerConfig config_;
   BrokerMetrics metrics_;

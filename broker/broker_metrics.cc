@@ -51,7 +51,23 @@ BrokerMetrics::BrokerMetrics()
                     .Help("Requests answered with an error before reaching a handler: "
                           "unreadable header, unknown api or version, too large.")
                     .Register(*registry_)
-                    .Add({})) {}
+                    .Add({})),
+      connections_(prometheus::BuildGauge()
+                       .Name("mq_connections")
+                       .Help("Client connections open now.")
+                       .Register(*registry_)
+                       .Add({})),
+      connections_accepted_(prometheus::BuildCounter()
+                                .Name("mq_connections_accepted_total")
+                                .Help("Client connections accepted.")
+                                .Register(*registry_)
+                                .Add({})),
+      connections_refused_(prometheus::BuildCounter()
+                               .Name("mq_connections_refused_total")
+                               .Help("Client connections closed at once because "
+                                     "limits.max_connections were open.")
+                               .Register(*registry_)
+                               .Add({})) {}
 
 void BrokerMetrics::observe_request(std::string_view api, ErrorCode error, double seconds) {
   requests_.Add({{"api", std::string(api)}, {"error", std::string(error_name(error))}}).Increment();
@@ -74,6 +90,12 @@ void BrokerMetrics::observe_fsync(double seconds) {
 
 void BrokerMetrics::add_rejected_requests(uint64_t count) {
   rejected_.Increment(static_cast<double>(count));
+}
+
+void BrokerMetrics::update_connections(int64_t open, uint64_t accepted, uint64_t refused) {
+  connections_.Set(static_cast<double>(open));
+  connections_accepted_.Increment(static_cast<double>(accepted));
+  connections_refused_.Increment(static_cast<double>(refused));
 }
 
 std::vector<prometheus::MetricFamily> PartitionCollector::Collect() const {

@@ -5,6 +5,7 @@
 #include <prometheus/collectable.h>
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
+#include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
@@ -29,6 +30,8 @@ class BrokerMetrics {
   void observe_fsync(double seconds);
   // Requests the listener answered itself: unreadable header, unknown api or version, too large.
   void add_rejected_requests(uint64_t count);
+  // Client connections open now, and accepted / refused since the last call.
+  void update_connections(int64_t open, uint64_t accepted, uint64_t refused);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -40,6 +43,9 @@ class BrokerMetrics {
   prometheus::Family<prometheus::Counter>& messages_out_;
   prometheus::Histogram& fsync_seconds_;
   prometheus::Counter& rejected_;
+  prometheus::Gauge& connections_;
+  prometheus::Counter& connections_accepted_;
+  prometheus::Counter& connections_refused_;
 };
 
 // Per-partition gauges read from the logs at scrape time:

@@ -29,6 +29,7 @@ struct BrokerConfig {
   int64_t retention_check_interval_ms = 5 * 60 * 1000;
   int32_t worker_threads = 2;
   int64_t max_inflight_requests = 10000;
+  int64_t max_connections = 10000;
   int64_t max_request_bytes = 100 * 1024 * 1024;
   int64_t buffer_memory_bytes = 512 * 1024 * 1024;  // requests and responses in flight
   int32_t fetch_max_wait_ms = 30000;                // the longest long poll accepted
@@ -69,5 +70,10 @@ ConfigDiff diff_configs(const BrokerConfig& before, const BrokerConfig& after);
 
 // docs/configuration.md, generated from the table.
 std::string configuration_reference();
+
+// A TOML file setting every key to its value in `values`, each under a
+// comment with its description and default, grouped by table in the table's
+// order (examples/configs/production.toml is this rendering of itself).
+std::string example_config(const BrokerConfig& values);
 
 }  // namespace mq::broker

@@ -93,12 +93,17 @@ int run(const std::string& config_path) {
 
 int main(int argc, char** argv) {
   CLI::App app{"mqd: the mq broker"};
-  std::string config_path, check_path;
+  std::string config_path, check_path, example_path;
   bool print_reference = false, version = false;
   app.add_option("-c,--config", config_path, "TOML config file to run with");
   app.add_option("--check-config", check_path, "Validate a config file and exit");
   app.add_flag("--print-config-reference", print_reference,
                "Print the configuration reference (docs/configuration.md) and exit");
+  CLI::Option* print_example =
+      app.add_option("--print-example-config", example_path,
+                     "Print a config file with every setting, its default and a comment, taking "
+                     "the values from FILE if given (examples/configs/production.toml), and exit")
+          ->expected(0, 1);
   app.add_flag("--version", version, "Print the version and exit");
   CLI11_PARSE(app, argc, argv);
 
@@ -108,6 +113,16 @@ int main(int argc, char** argv) {
   }
   if (print_reference) {
     std::fputs(mq::broker::configuration_reference().c_str(), stdout);
+    return 0;
+  }
+  if (print_example->count() > 0) {
+    mq::Result<mq::broker::BrokerConfig> values =
+        example_path.empty() ? mq::broker::BrokerConfig() : mq::broker::load_config(example_path);
+    if (!values.is_ok()) {
+      std::fprintf(stderr, "mqd: %s\n", values.status().message().c_str());
+      return 2;
+    }
+    std::fputs(mq::broker::example_config(*values).c_str(), stdout);
     return 0;
   }
   if (!check_path.empty()) {

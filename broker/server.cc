@@ -26,10 +26,11 @@ Server::~Server() {
 
 Status Server::bind(const ServerOptions& options) {
   options_ = options;
-  set_limits(options.buffer_memory_bytes, options.max_inflight_requests);
+  set_limits(options.buffer_memory_bytes, options.max_inflight_requests, options.max_connections);
   transport::ListenerOptions listener_options;
   listener_options.endpoint = options.endpoint;
   listener_options.max_message_bytes = options.max_request_bytes;
+  listener_options.max_connections = options.max_connections;
   MQ_ASSIGN_OR_RETURN(listener_, transport::Listener::bind(listener_options));
   endpoint_ = listener_->endpoint();
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -112,6 +113,19 @@ void Server::dispatch(transport::InboundRequest request, int64_t bytes) {
   });
 }
 
+void Server::update_connection_metrics() {
+  const transport::ListenerStats& now = listener_->stats();
+  if (now.connections_refused > connections_seen_.connections_refused) {
+    spdlog::warn("refused {} connection(s): limits.max_connections = {} are open",
+                 now.connections_refused - connections_seen_.connections_refused,
+                 connection_limit_.load());
+  }
+  metrics_.update_connections(now.connections_open,
+                              now.connections_accepted - connections_seen_.connections_accepted,
+                              now.connections_refused - connections_seen_.connections_refused);
+  connections_seen_ = now;
+}
+
 bool Server::has_room() const {
   return buffered_bytes_.load() < buffer_limit_.load() &&
          in_flight_requests_.load() < inflight_limit_.load();
@@ -121,10 +135,11 @@ void Server::loop() {
   while (!stopping_.load()) {
     last_loop_ns_ = now_ns();
     bool can_read = accepting_.load() && has_room();
-    zmq_pollitem_t items[2] = {
+    zmq_pollitem_t items[3] = {
         {listener_->native_handle(), 0, static_cast<short>(can_read ? ZMQ_POLLIN : 0), 0},
-        {nullptr, wake_fd_, ZMQ_POLLIN, 0}};
-    int rc = zmq_poll(items, 2, 100);
+        {nullptr, wake_fd_, ZMQ_POLLIN, 0},
+        {listener_->connection_events_handle(), 0, ZMQ_POLLIN, 0}};
+    int rc = zmq_poll(items, 3, 100);
     if (rc < 0) {
       if (zmq_errno() == EINTR) continue;
       spdlog::error("zmq_poll: {}", zmq_strerror(zmq_errno()));
@@ -133,6 +148,11 @@ void Server::loop() {
     if (items[1].revents & ZMQ_POLLIN) {
       uint64_t count;
       (void)::read(wake_fd_, &count, sizeof(count));
+    }
+    if (items[2].revents & ZMQ_POLLIN) {
+      listener_->set_max_connections(connection_limit_.load());
+      listener_->process_connection_events();
+      update_connection_metrics();
     }
     send_ready_responses();
     uint64_t rejected = listener_->stats().requests_rejected;

@@ -28,6 +28,7 @@ struct ServerOptions {
   int64_t max_request_bytes = 100 * 1024 * 1024;
   int64_t buffer_memory_bytes = 512 * 1024 * 1024;
   int64_t max_inflight_requests = 10000;
+  int64_t max_connections = 10000;  // 0: no limit
 };
 
 class Server {
@@ -45,9 +46,11 @@ class Server {
   // answered, then closes the socket.
   void stop(int64_t timeout_ms);
   // New back-pressure limits (SIGHUP).
-  void set_limits(int64_t buffer_memory_bytes, int64_t max_inflight_requests) {
+  void set_limits(int64_t buffer_memory_bytes, int64_t max_inflight_requests,
+                  int64_t max_connections) {
     buffer_limit_ = buffer_memory_bytes;
     inflight_limit_ = max_inflight_requests;
+    connection_limit_ = max_connections;
   }
   // Seconds since the network thread last went round its loop: /healthz fails
   // when it is stuck.
@@ -77,13 +80,16 @@ class Server {
   std::atomic<int64_t> buffered_bytes_{0};
   std::atomic<int64_t> buffer_limit_{0};
   std::atomic<int64_t> inflight_limit_{0};
+  std::atomic<int64_t> connection_limit_{0};
   std::atomic<int64_t> in_flight_requests_{0};
   std::atomic<bool> accepting_{true};
   std::atomic<bool> running_{false};
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> last_loop_ns_{0};
   std::thread thread_;
-  uint64_t rejected_seen_ = 0;  // network thread only
+  void update_connection_metrics();
+  uint64_t rejected_seen_ = 0;                 // network thread only
+  transport::ListenerStats connections_seen_;  // network thread only
   // Peers with a request being handled, and their requests waiting behind it
   // (with their sizes). Network thread only.
   std::map<std::string, std::deque<std::pair<transport::InboundRequest, int64_t>>> peers_;

@@ -1,16 +1,47 @@
 // The ROUTER socket of the broker and the screening of incoming requests.
 #include "transport/listener.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <zmq.h>
+
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
 
 #include "transport/zmq_frames.h"
 
 namespace mq::transport {
 
 struct Listener::Socket {
-  std::shared_ptr<zmq::context_t> context;  // declared first: outlives the socket
+  std::shared_ptr<zmq::context_t> context;  // declared first: outlives the sockets
   zmq::socket_t socket;
+  zmq::socket_t monitor;  // PAIR receiving the ROUTER's connection events
 };
+
+namespace {
+// Each listener's monitor needs its own inproc address.
+std::string next_monitor_address() {
+  static std::atomic<uint64_t> counter{0};
+  return "inproc://mq-listener-monitor-" + std::to_string(counter.fetch_add(1));
+}
+
+// Whether `address` has the port of "tcp://host:port" `endpoint`.
+bool same_port(const sockaddr_storage& address, const std::string& endpoint) {
+  size_t colon = endpoint.rfind(':');
+  if (colon == std::string::npos) return false;
+  int port = std::atoi(endpoint.c_str() + colon + 1);
+  if (address.ss_family == AF_INET) {
+    return ntohs(reinterpret_cast<const sockaddr_in&>(address).sin_port) == port;
+  }
+  if (address.ss_family == AF_INET6) {
+    return ntohs(reinterpret_cast<const sockaddr_in6&>(address).sin6_port) == port;
+  }
+  return false;
+}
+}  // namespace
 
 Result<std::unique_ptr<Listener>> Listener::bind(const ListenerOptions& options) {
   if (options.max_message_bytes <= 0 || options.max_frames_per_message < 2) {
@@ -29,6 +60,14 @@ Result<std::unique_ptr<Listener>> Listener::bind(const ListenerOptions& options)
     // Replies to a vanished peer fail instead of vanishing silently.
     s.set(zmq::sockopt::router_mandatory, 1);
     s.bind(options.endpoint);
+    std::string monitor_address = next_monitor_address();
+    if (zmq_socket_monitor(s.handle(), monitor_address.c_str(),
+                           ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0) {
+      throw zmq::error_t();
+    }
+    socket->monitor = zmq::socket_t(*socket->context, zmq::socket_type::pair);
+    socket->monitor.set(zmq::sockopt::linger, 0);
+    socket->monitor.connect(monitor_address);
     std::string endpoint = s.get(zmq::sockopt::last_endpoint);
     return std::unique_ptr<Listener>(new Listener(std::move(socket), std::move(endpoint), options));
   } catch (const zmq::error_t& error) {
@@ -40,10 +79,73 @@ Listener::Listener(std::unique_ptr<Socket> socket, std::string endpoint,
                    const ListenerOptions& options)
     : socket_(std::move(socket)), endpoint_(std::move(endpoint)), options_(options) {}
 
-Listener::~Listener() = default;
+Listener::~Listener() {
+  // Stop the monitor before its PAIR socket goes away.
+  if (socket_) (void)zmq_socket_monitor(socket_->socket.handle(), nullptr, 0);
+}
 
 void* Listener::native_handle() {
   return socket_->socket.handle();
+}
+
+void* Listener::connection_events_handle() {
+  return socket_->monitor.handle();
+}
+
+void Listener::process_connection_events() {
+  // Each event is two frames: 2 bytes event id + 4 bytes value (the file
+  // descriptor for ACCEPTED and DISCONNECTED), then the endpoint.
+  std::vector<std::pair<uint16_t, int32_t>> events;
+  while (true) {
+    zmq::message_t event;
+    zmq::recv_result_t got;
+    try {
+      got = socket_->monitor.recv(event, zmq::recv_flags::dontwait);
+      while (got && socket_->monitor.get(zmq::sockopt::rcvmore)) {
+        zmq::message_t rest;
+        (void)socket_->monitor.recv(rest, zmq::recv_flags::dontwait);
+      }
+    } catch (const zmq::error_t&) {
+      break;
+    }
+    if (!got) break;
+    if (event.size() < 6) continue;
+    uint16_t id;
+    int32_t fd;
+    std::memcpy(&id, event.data(), sizeof(id));
+    std::memcpy(&fd, static_cast<const char*>(event.data()) + 2, sizeof(fd));
+    events.emplace_back(id, fd);
+  }
+  for (size_t i = 0; i < events.size(); i++) {
+    auto [id, fd] = events[i];
+    if (id == ZMQ_EVENT_DISCONNECTED) {
+      if (stats_.connections_open > 0) --stats_.connections_open;
+      continue;
+    }
+    if (id != ZMQ_EVENT_ACCEPTED) continue;
+    ++stats_.connections_accepted;
+    ++stats_.connections_open;
+    if (options_.max_connections <= 0 || stats_.connections_open <= options_.max_connections) {
+      continue;
+    }
+    // ZeroMQ cannot refuse a connection. Shutting the socket down makes its
+    // I/O thread see the peer gone, drop the session and report DISCONNECTED,
+    // which brings the count back down. The descriptor is only touched while
+    // it is still this listener's connection: not already reported closed,
+    // and still a socket on this listener's local address.
+    bool closed_since = false;
+    for (size_t j = i + 1; j < events.size(); j++) {
+      closed_since |= events[j].first == ZMQ_EVENT_DISCONNECTED && events[j].second == fd;
+    }
+    sockaddr_storage local{};
+    socklen_t length = sizeof(local);
+    if (closed_since || ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0 ||
+        !same_port(local, endpoint_)) {
+      continue;
+    }
+    ++stats_.connections_refused;
+    ::shutdown(fd, SHUT_RDWR);
+  }
 }
 
 Result<std::optional<InboundRequest>> Listener::receive(int timeout_ms) {

@@ -24,6 +24,10 @@ struct ListenerOptions {
   int send_high_water_mark = 100'000;     // messages queued per peer
   int receive_high_water_mark = 100'000;  // messages queued per peer
   int linger_ms = 0;                      // on close, pending replies are dropped
+  // Open connections allowed at once; 0 = no limit. A connection over the
+  // limit is closed as soon as it is accepted (the client sees it drop and
+  // retries later), as Kafka's max.connections does.
+  int64_t max_connections = 0;
 };
 
 struct ListenerStats {
@@ -31,6 +35,9 @@ struct ListenerStats {
   uint64_t requests_rejected = 0;  // answered here with an error instead
   uint64_t replies_sent = 0;
   uint64_t replies_failed = 0;  // peer gone or its send queue full
+  int64_t connections_open = 0;
+  uint64_t connections_accepted = 0;
+  uint64_t connections_refused = 0;  // closed at once: over max_connections
 };
 
 // Not thread-safe: one thread owns a Listener (ZeroMQ sockets are single-threaded).
@@ -77,6 +84,13 @@ class Listener {
 
   // The ZeroMQ socket, for zmq_poll alongside the broker's other sockets.
   void* native_handle();
+
+  // Connection events (accepted, disconnected) arrive on a second socket:
+  // poll it for ZMQ_POLLIN and call process_connection_events(), which updates
+  // the connection counts in stats() and enforces max_connections.
+  void* connection_events_handle();
+  void process_connection_events();
+  void set_max_connections(int64_t max_connections) { options_.max_connections = max_connections; }
 
  private:
   struct Socket;

@@ -332,6 +332,83 @@ TEST_F(BrokerTest, MetricsParseAsPrometheusTextAndProbesAnswer) {
   EXPECT_NE(status->body.find("\"topic\":\"m\""), std::string::npos);
 }
 
+TEST(BrokerReadiness, ReadyzFlipsWhenRecoveryEnds) {
+  TempDir dir;
+  std::string gate = dir.file("gate");
+  std::ofstream(gate) << "hold";
+  MqdProcess broker(dir.file("data"));
+  broker.set_env("MQD_TEST_RECOVERY_GATE", gate);
+  ASSERT_TRUE(broker.start(MqdProcess::WaitFor::kHttp)) << broker.log();
+  ASSERT_TRUE(broker.wait_for_log("recovering partition logs")) << broker.log();
+  httplib::Client http("127.0.0.1", broker.http_port());
+  auto before = http.Get("/readyz");
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->status, 503);
+  EXPECT_NE(before->body.find("recovering"), std::string::npos) << before->body;
+  EXPECT_EQ(http.Get("/healthz")->status, 200) << "alive while it recovers";
+  EXPECT_EQ(broker.log().find("serving clients on"), std::string::npos);
+
+  std::filesystem::remove(gate);
+  ASSERT_TRUE(broker.wait_for_log("serving clients on")) << broker.log();
+  auto after = http.Get("/readyz");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 200);
+
+  ASSERT_EQ(broker.stop(SIGTERM), 0);
+}
+
+// The value of an unlabelled sample in Prometheus text, or -1.
+double sample_value(const std::string& text, const std::string& name) {
+  size_t at = text.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + name.size() + 2));
+}
+
+TEST(BrokerConnections, CountedAndLimited) {
+  TempDir dir;
+  MqdProcess broker(dir.file("data"), "[limits]\nmax_connections = 2\n");
+  ASSERT_TRUE(broker.start()) << broker.log();
+  httplib::Client http("127.0.0.1", broker.http_port());
+  auto metric = [&](const std::string& name) {
+    auto response = http.Get("/metrics");
+    return response ? sample_value(response->body, name) : -1;
+  };
+  auto wait_metric = [&](const std::string& name, double want) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (metric(name) != want && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return metric(name);
+  };
+
+  std::vector<std::unique_ptr<Connection>> open;
+  for (int i = 0; i < 2; i++) {
+    auto c = Connection::connect(broker.endpoint());
+    ASSERT_TRUE(c.is_ok());
+    ASSERT_TRUE((*c)->negotiate_versions(kTimeoutMs).is_ok());
+    open.push_back(std::move(c).value());
+  }
+  EXPECT_EQ(wait_metric("mq_connections", 2), 2);
+
+  // The third is closed as soon as it is accepted: its request gets no answer.
+  auto third = Connection::connect(broker.endpoint());
+  ASSERT_TRUE(third.is_ok());
+  EXPECT_FALSE((*third)->negotiate_versions(1000).is_ok());
+  EXPECT_GE(metric("mq_connections_refused_total"), 1);
+  EXPECT_TRUE(broker.wait_for_log("limits.max_connections")) << broker.log();
+  // The two open ones keep being served.
+  for (auto& c : open) EXPECT_TRUE(c->call(MetadataRequest{}, kTimeoutMs).is_ok());
+
+  // Room again once one leaves: the third's reconnect gets in.
+  third->reset();
+  open.pop_back();
+  EXPECT_EQ(wait_metric("mq_connections", 1), 1);
+  auto fourth = Connection::connect(broker.endpoint());
+  ASSERT_TRUE(fourth.is_ok());
+  EXPECT_TRUE((*fourth)->negotiate_versions(kTimeoutMs).is_ok());
+  EXPECT_GE(metric("mq_connections_accepted_total"), 4);
+}
+
 TEST_F(BrokerTest, DeletingATopicRemovesItsFiles) {
   create_topic("gone", 2);
   ASSERT_TRUE(produce("gone", 1, batch_of({"x"})).is_ok());
