@@ -26,6 +26,7 @@
 //       name                   string
 //       partition_indexes      array of int32
 //     require_stable           bool
+//     member_id                string
 //   OffsetFetchResponse v0
 //     error_code               int16 (error code)
 //     topics                   array of
@@ -172,6 +173,7 @@ struct OffsetFetchRequest {
   std::string group_id;                      // the group
   std::optional<std::vector<Topic>> topics;  // null = every partition with a committed offset
   bool require_stable = false;  // fail with a retriable error while offsets are pending (reserved)
+  std::string member_id;  // empty = the group's offsets; a broadcast member's id = its own offsets
 
   bool operator==(const OffsetFetchRequest&) const = default;
   template <class Self, class Codec>
@@ -179,6 +181,7 @@ struct OffsetFetchRequest {
     c("group_id", m.group_id);
     c("topics", m.topics);
     c("require_stable", m.require_stable);
+    c("member_id", m.member_id);
   }
 };
 
