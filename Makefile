@@ -4,7 +4,7 @@ ASAN_DIR  ?= build-asan
 JOBS      ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test run asan asan-test bench format clean
+.PHONY: all deps configure build test run install asan asan-test bench format clean
 
 all: build
 
@@ -26,6 +26,12 @@ test: build
 # Clients connect to tcp://127.0.0.1:9092; metrics at http://127.0.0.1:9644/metrics.
 run: build
 	$(BUILD_DIR)/bin/mqd --config examples/configs/single.toml
+
+# Installs mqd, the systemd units, the sysusers.d file, docs and example configs
+# under the prefix (/usr/local; CMAKE_FLAGS=-DCMAKE_INSTALL_PREFIX=/usr on a
+# fresh build dir to change it). Packagers: make install DESTDIR=/tmp/pkg.
+install: build
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD_DIR)
 
 $(ASAN_DIR)/build.ninja: | deps
 	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMQ_SANITIZE=ON $(CMAKE_FLAGS)
