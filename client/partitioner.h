@@ -12,14 +12,12 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "base/murmur2.h"
+
 namespace mq::client {
 
-// Kafka's murmur2 (seed 0x9747b28c), as org.apache.kafka.common.utils.Utils.murmur2.
-int32_t murmur2(std::string_view data);
-// Kafka's toPositive: clears the sign bit (not abs(), which overflows on INT32_MIN).
-inline int32_t to_positive(int32_t value) {
-  return value & 0x7fffffff;
-}
+using mq::murmur2;
+using mq::to_positive;
 // The partition of a keyed record: positive(murmur2(key)) % partition_count.
 int32_t partition_for_key(std::string_view key, int32_t partition_count);
 

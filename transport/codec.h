@@ -272,4 +272,38 @@ class BodyDecoder {
   Status status_;
 };
 
+// A struct encoded on its own, without a message header: what goes inside a
+// bytes field (consumer subscriptions) or a record (the offsets topic).
+template <WireStruct T>
+std::string encode_struct(const T& value) {
+  std::string body;
+  Frames records;
+  BodyEncoder encoder(0, &body, &records);
+  encoder.put(value);
+  return body;
+}
+
+// Decodes `bytes` as exactly one `T`; failures carry `error_code` and name `what`.
+template <WireStruct T>
+Result<T> decode_struct(std::span<const uint8_t> bytes, ErrorCode error_code,
+                        std::string_view what) {
+  T value;
+  BodyDecoder decoder(0, bytes, {}, error_code, what);
+  decoder.get(value);
+  MQ_RETURN_IF_ERROR(decoder.finish());
+  return value;
+}
+
+// decode_struct for structs that start with an int16 `version`: only version 0 is read.
+template <WireStruct T>
+Result<T> decode_versioned_struct(std::span<const uint8_t> bytes, ErrorCode error_code,
+                                  std::string_view what) {
+  MQ_ASSIGN_OR_RETURN(T value, decode_struct<T>(bytes, error_code, what));
+  if (value.version != 0) {
+    return Status(error_code, std::string(what) + " version " + std::to_string(value.version) +
+                                  " is not supported (this build reads version 0)");
+  }
+  return value;
+}
+
 }  // namespace mq::transport

@@ -4,46 +4,29 @@
 namespace mq::transport {
 namespace {
 
-template <class T>
-Bytes encode(const T& value) {
-  std::string body;
-  Frames records;
-  BodyEncoder encoder(0, &body, &records);
-  encoder.put(value);
+Bytes to_bytes(const std::string& body) {
   return Bytes(body.begin(), body.end());
-}
-
-template <class T>
-Result<T> decode(std::span<const uint8_t> bytes, std::string_view what) {
-  T value;
-  BodyDecoder decoder(0, bytes, {}, ErrorCode::kInconsistentGroupProtocol, what);
-  decoder.get(value);
-  MQ_RETURN_IF_ERROR(decoder.finish());
-  if (value.version != 0) {
-    return Status(ErrorCode::kInconsistentGroupProtocol,
-                  std::string(what) + " version " + std::to_string(value.version) +
-                      " is not supported (this build reads version 0)");
-  }
-  return value;
 }
 
 }  // namespace
 
 Bytes encode_subscription(const ConsumerSubscription& subscription) {
-  return encode(subscription);
+  return to_bytes(encode_struct(subscription));
 }
 
 Result<ConsumerSubscription> decode_subscription(std::span<const uint8_t> bytes) {
-  return decode<ConsumerSubscription>(bytes, "consumer subscription");
+  return decode_versioned_struct<ConsumerSubscription>(bytes, ErrorCode::kInconsistentGroupProtocol,
+                                                       "consumer subscription");
 }
 
 Bytes encode_assignment(const ConsumerAssignment& assignment) {
-  return encode(assignment);
+  return to_bytes(encode_struct(assignment));
 }
 
 Result<ConsumerAssignment> decode_assignment(std::span<const uint8_t> bytes) {
   if (bytes.empty()) return ConsumerAssignment{};
-  return decode<ConsumerAssignment>(bytes, "consumer assignment");
+  return decode_versioned_struct<ConsumerAssignment>(bytes, ErrorCode::kInconsistentGroupProtocol,
+                                                     "consumer assignment");
 }
 
 }  // namespace mq::transport

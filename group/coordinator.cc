@@ -1,0 +1,963 @@
+// The group coordinator's state machine; see coordinator.h and
+// docs/protocol.md §15.
+#include "group/coordinator.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+
+#include "base/murmur2.h"
+
+namespace mq::group {
+
+using namespace mq::transport;
+
+namespace {
+
+constexpr int kTimerPeriodMs = 20;
+
+std::string random_suffix() {
+  static thread_local std::mt19937_64 random(std::random_device{}());
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(random()));
+  return buf;
+}
+
+}  // namespace
+
+GroupCoordinator::GroupCoordinator(CoordinatorConfig config, GroupStorage& storage)
+    : config_(std::move(config)), storage_(storage) {
+  for (int32_t p = 0; p < config_.offsets_partitions; p++) {
+    partition_mu_.push_back(std::make_unique<std::mutex>());
+  }
+}
+
+GroupCoordinator::~GroupCoordinator() {
+  stop();
+}
+
+int64_t GroupCoordinator::now() const {
+  if (config_.clock_ms) return config_.clock_ms();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string_view GroupCoordinator::state_name(State state) {
+  switch (state) {
+    case State::kEmpty:
+      return "Empty";
+    case State::kPreparingRebalance:
+      return "PreparingRebalance";
+    case State::kCompletingRebalance:
+      return "CompletingRebalance";
+    case State::kStable:
+      return "Stable";
+    case State::kDead:
+      return "Dead";
+  }
+  return "Dead";
+}
+
+int32_t GroupCoordinator::partition_for(const std::string& group) const {
+  return to_positive(murmur2(group)) % config_.offsets_partitions;
+}
+
+// ---------------------------------------------------------------- loading
+
+Status GroupCoordinator::apply_record(const Record& record) {
+  if (!record.key) return Status::ok();  // not ours: ignore
+  auto key_bytes =
+      std::span(reinterpret_cast<const uint8_t*>(record.key->data()), record.key->size());
+  MQ_ASSIGN_OR_RETURN(OffsetsKey key, decode_key(key_bytes));
+  std::optional<std::span<const uint8_t>> value;
+  if (record.value) {
+    value = std::span(reinterpret_cast<const uint8_t*>(record.value->data()), record.value->size());
+  }
+  if (key.type == OffsetsRecordType::kGroup) {
+    if (!value) {
+      groups_.erase(key.group);
+      return Status::ok();
+    }
+    MQ_ASSIGN_OR_RETURN(GroupValue g, decode_group_value(*value));
+    Group& group = groups_[key.group];
+    group.id = key.group;
+    group.generation = g.generation;
+    group.protocol_type = g.protocol_type;
+    group.protocol_name = g.protocol_name;
+    return Status::ok();
+  }
+  TopicPartition tp{key.topic, key.partition};
+  if (!value) {
+    auto it = groups_.find(key.group);
+    if (it != groups_.end()) {
+      auto member = it->second.offsets.find(key.member_key);
+      if (member != it->second.offsets.end()) member->second.erase(tp);
+    }
+    return Status::ok();
+  }
+  MQ_ASSIGN_OR_RETURN(OffsetValue v, decode_offset_value(*value));
+  Group& group = groups_[key.group];
+  group.id = key.group;
+  group.offsets[key.member_key][tp] = {v.offset, v.leader_epoch, v.metadata};
+  return Status::ok();
+}
+
+Status GroupCoordinator::load() {
+  {
+    std::lock_guard lock(mu_);
+    for (int32_t p = 0; p < config_.offsets_partitions; p++) {
+      Status replayed = storage_.replay(p, [this](const Record& r) { return apply_record(r); });
+      if (!replayed.is_ok()) {
+        return Status(replayed.code(), std::string(kOffsetsTopic) + "-" + std::to_string(p) + ": " +
+                                           replayed.message());
+      }
+    }
+    // Loaded groups have no members yet: their members rejoin.
+    for (auto& [id, group] : groups_) group.state = State::kEmpty;
+  }
+  loaded_.store(true, std::memory_order_release);
+  timer_ = std::thread([this] { timer_loop(); });
+  return Status::ok();
+}
+
+void GroupCoordinator::stop() {
+  {
+    std::lock_guard lock(timer_mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  timer_cv_.notify_all();
+  if (timer_.joinable()) timer_.join();
+  Deferred deferred;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, group] : groups_) {
+      for (auto& [member_id, member] : group.members) {
+        if (!member.pending_join) continue;
+        JoinGroupResponse response;
+        response.error_code = ErrorCode::kCoordinatorNotAvailable;
+        response.member_id = member_id;
+        deferred.answers.push_back({std::move(member.pending_join), std::move(response)});
+        member.pending_join = nullptr;
+      }
+    }
+  }
+  for (auto& answer : deferred.answers) answer.done(std::move(answer.response));
+}
+
+void GroupCoordinator::timer_loop() {
+  std::unique_lock lock(timer_mu_);
+  while (!stopping_) {
+    timer_cv_.wait_for(lock, std::chrono::milliseconds(kTimerPeriodMs));
+    if (stopping_) break;
+    lock.unlock();
+    tick();
+    lock.lock();
+  }
+}
+
+void GroupCoordinator::finish(Deferred& deferred) {
+  for (auto& answer : deferred.answers) answer.done(std::move(answer.response));
+  deferred.answers.clear();
+  // The generation survives a restart, so members of an old generation stay fenced.
+  for (const auto& [id, value] : deferred.groups) {
+    OffsetsKey key{.type = OffsetsRecordType::kGroup, .group = id};
+    Status written =
+        append_records(partition_for(id), {{encode_key(key), encode_group_value(value)}});
+    if (!written.is_ok()) {
+      spdlog::warn("group {}: cannot record generation {}: {}", id, value.generation,
+                   written.to_string());
+    }
+  }
+  deferred.groups.clear();
+}
+
+Status GroupCoordinator::append_records(int32_t partition, const std::vector<KeyValue>& records) {
+  RecordBatchBuilder builder;
+  int64_t timestamp = now();
+  for (const auto& [key, value] : records) {
+    builder.add(timestamp, std::string_view(key),
+                value ? std::optional<std::string_view>(*value) : std::nullopt);
+  }
+  MQ_ASSIGN_OR_RETURN(std::string batch, builder.build());
+  return storage_.append(partition, std::move(batch));
+}
+
+// ---------------------------------------------------------------- membership
+
+GroupCoordinator::Group* GroupCoordinator::find_locked(const std::string& id) {
+  auto it = groups_.find(id);
+  if (it == groups_.end() || it->second.state == State::kDead) return nullptr;
+  return &it->second;
+}
+
+std::optional<std::string> GroupCoordinator::choose_protocol_locked(const Group& group) const {
+  if (group.join_order.empty()) return std::nullopt;
+  const Member& first = group.members.at(group.join_order.front());
+  for (const auto& candidate : first.protocols) {
+    if (!is_known_assignor(candidate.name)) continue;
+    bool everyone = true;
+    for (const auto& [id, member] : group.members) {
+      everyone &= std::any_of(member.protocols.begin(), member.protocols.end(),
+                              [&](const auto& p) { return p.name == candidate.name; });
+    }
+    if (everyone) return candidate.name;
+  }
+  return std::nullopt;
+}
+
+void GroupCoordinator::start_rebalance_locked(Group& group, Deferred& deferred) {
+  int64_t t = now();
+  int32_t longest = 0;
+  for (const auto& [id, member] : group.members) {
+    longest = std::max(longest, member.rebalance_timeout_ms);
+  }
+  if (group.state != State::kPreparingRebalance) {
+    group.state = State::kPreparingRebalance;
+    group.join_deadline_ms = t + longest;
+    group.rebalances++;
+  }
+  maybe_complete_join_locked(group, deferred);
+}
+
+void GroupCoordinator::maybe_complete_join_locked(Group& group, Deferred& deferred) {
+  if (group.state != State::kPreparingRebalance) return;
+  int64_t t = now();
+  bool everyone = !group.members.empty();
+  for (const auto& [id, member] : group.members) everyone &= member.pending_join != nullptr;
+  if ((everyone && t >= group.initial_delay_until_ms) || t >= group.join_deadline_ms) {
+    complete_join_locked(group, deferred);
+  }
+}
+
+void GroupCoordinator::complete_join_locked(Group& group, Deferred& deferred) {
+  // Members that did not rejoin in time are out.
+  std::vector<std::string> late;
+  for (const auto& [id, member] : group.members) {
+    if (!member.pending_join) late.push_back(id);
+  }
+  for (const auto& id : late) {
+    spdlog::info("group {}: member {} did not rejoin in time, removed", group.id, id);
+    group.members.erase(id);
+    std::erase(group.join_order, id);
+  }
+  group.generation++;
+  if (group.members.empty()) {
+    group.state = State::kEmpty;
+    group.leader.clear();
+    group.last_assignment.clear();
+    deferred.groups.emplace_back(group.id, GroupValue{.protocol_type = group.protocol_type,
+                                                      .protocol_name = group.protocol_name,
+                                                      .generation = group.generation});
+    return;
+  }
+  std::optional<std::string> protocol = choose_protocol_locked(group);
+  // join() admits only members that share an assignor with the group.
+  group.protocol_name = protocol.value_or(std::string(kAssignorSticky));
+  group.leader = group.join_order.front();
+
+  // Subscriptions and the topics' shapes; an undecodable subscription was
+  // refused at join, so every member decodes here.
+  std::vector<MemberSubscription> subscriptions;
+  std::map<std::string, int32_t> partition_counts;
+  std::map<std::string, Bytes> metadata_of;
+  for (const auto& id : group.join_order) {
+    const Member& member = group.members.at(id);
+    const Bytes* metadata = nullptr;
+    for (const auto& p : member.protocols) {
+      if (p.name == group.protocol_name) metadata = &p.metadata;
+    }
+    metadata_of[id] = *metadata;
+    MemberSubscription s;
+    s.member_id = id;
+    Result<ConsumerSubscription> decoded = decode_subscription(*metadata);
+    if (decoded.is_ok()) {
+      s.topics = decoded->topics;
+      auto last = group.last_assignment.find(id);
+      if (last != group.last_assignment.end()) {
+        s.owned = last->second;
+      } else {
+        for (const auto& owned : decoded->owned_partitions) s.owned[owned.topic] = owned.partitions;
+      }
+    }
+    for (const auto& topic : s.topics) {
+      if (partition_counts.count(topic)) continue;
+      std::optional<int32_t> count = storage_.partition_count(topic);
+      if (count) partition_counts[topic] = *count;
+    }
+    subscriptions.push_back(std::move(s));
+  }
+  GroupAssignment assignment = assign(group.protocol_name, subscriptions, partition_counts);
+  group.last_assignment.clear();
+  for (auto& [id, member] : group.members) {
+    ConsumerAssignment a;
+    for (const auto& [topic, partitions] : assignment[id]) {
+      a.partitions.push_back({topic, partitions});
+    }
+    member.assignment = encode_assignment(a);
+    member.synced = false;
+    group.last_assignment[id] = assignment[id];
+  }
+  group.state = State::kCompletingRebalance;
+  spdlog::info("group {}: generation {} with {} member(s), assignor {}", group.id, group.generation,
+               group.members.size(), group.protocol_name);
+
+  for (auto& [id, member] : group.members) {
+    JoinGroupResponse response;
+    response.generation_id = group.generation;
+    response.protocol_type = group.protocol_type;
+    response.protocol_name = group.protocol_name;
+    response.leader = group.leader;
+    response.member_id = id;
+    if (id == group.leader) {
+      for (const auto& other : group.join_order) {
+        response.members.push_back(
+            {other, group.members.at(other).instance_id, metadata_of[other]});
+      }
+    }
+    member.last_heard_ms = now();
+    deferred.answers.push_back({std::move(member.pending_join), std::move(response)});
+    member.pending_join = nullptr;
+  }
+  deferred.groups.emplace_back(group.id, GroupValue{.protocol_type = group.protocol_type,
+                                                    .protocol_name = group.protocol_name,
+                                                    .generation = group.generation});
+}
+
+void GroupCoordinator::remove_member_locked(Group& group, const std::string& member_id,
+                                            Deferred& deferred) {
+  auto it = group.members.find(member_id);
+  if (it == group.members.end()) return;
+  if (it->second.pending_join) {
+    JoinGroupResponse response;
+    response.error_code = ErrorCode::kUnknownMemberId;
+    response.member_id = member_id;
+    deferred.answers.push_back({std::move(it->second.pending_join), std::move(response)});
+  }
+  group.members.erase(it);
+  std::erase(group.join_order, member_id);
+  group.last_assignment.erase(member_id);
+}
+
+void GroupCoordinator::after_membership_change_locked(Group& group, Deferred& deferred) {
+  if (group.members.empty()) {
+    if (group.state != State::kEmpty) {
+      group.state = State::kEmpty;
+      group.generation++;
+      group.leader.clear();
+      group.last_assignment.clear();
+      deferred.groups.emplace_back(group.id, GroupValue{.protocol_type = group.protocol_type,
+                                                        .protocol_name = group.protocol_name,
+                                                        .generation = group.generation});
+    }
+    return;
+  }
+  start_rebalance_locked(group, deferred);
+}
+
+void GroupCoordinator::join(const JoinGroupRequest& request, const std::string& client_id,
+                            const std::string& client_host, JoinCallback done) {
+  auto fail = [&](ErrorCode code, std::string member_id = "") {
+    JoinGroupResponse response;
+    response.error_code = code;
+    response.member_id = std::move(member_id);
+    done(std::move(response));
+  };
+  if (!loaded()) return fail(ErrorCode::kCoordinatorLoadInProgress);
+  if (request.group_id.empty()) return fail(ErrorCode::kInvalidGroupId);
+  if (request.session_timeout_ms < config_.min_session_timeout_ms ||
+      request.session_timeout_ms > config_.max_session_timeout_ms) {
+    return fail(ErrorCode::kInvalidSessionTimeout);
+  }
+  if (request.protocol_type.empty() || request.protocols.empty()) {
+    return fail(ErrorCode::kInconsistentGroupProtocol);
+  }
+  // Every assignor here is server-side: the member must offer one we run,
+  // with a subscription we can read.
+  bool readable = false;
+  for (const auto& p : request.protocols) {
+    if (is_known_assignor(p.name) && decode_subscription(p.metadata).is_ok()) readable = true;
+  }
+  if (!readable) return fail(ErrorCode::kInconsistentGroupProtocol);
+
+  Deferred deferred;
+  {
+    std::lock_guard lock(mu_);
+    Group& group = groups_[request.group_id];
+    if (group.state == State::kDead) group = Group{};
+    group.id = request.group_id;
+    if (!group.members.empty() && group.protocol_type != request.protocol_type) {
+      return fail(ErrorCode::kInconsistentGroupProtocol);
+    }
+    if (!group.members.empty()) {
+      // The newcomer must share an assignor with everyone already in.
+      bool shared = false;
+      for (const auto& p : request.protocols) {
+        bool all = true;
+        for (const auto& [id, member] : group.members) {
+          if (id == request.member_id) continue;
+          all &= std::any_of(member.protocols.begin(), member.protocols.end(),
+                             [&](const auto& q) { return q.name == p.name; });
+        }
+        shared |= all && is_known_assignor(p.name);
+      }
+      if (!shared) return fail(ErrorCode::kInconsistentGroupProtocol);
+    }
+    if (request.member_id.empty()) {
+      if (static_cast<int32_t>(group.members.size()) >= config_.max_size) {
+        return fail(ErrorCode::kGroupMaxSizeReached);
+      }
+      // Kafka's two-step join: the member learns its id, then joins with it.
+      std::string id = (client_id.empty() ? std::string("member") : client_id) + "-" +
+                       std::to_string(++next_member_) + "-" + random_suffix();
+      return fail(ErrorCode::kMemberIdRequired, id);
+    }
+    auto existing = group.members.find(request.member_id);
+    if (existing == group.members.end()) {
+      if (static_cast<int32_t>(group.members.size()) >= config_.max_size) {
+        return fail(ErrorCode::kGroupMaxSizeReached);
+      }
+      // A static member that restarts replaces its old self.
+      if (request.group_instance_id) {
+        for (const auto& [id, member] : group.members) {
+          if (member.instance_id == request.group_instance_id) {
+            remove_member_locked(group, std::string(id), deferred);
+            break;
+          }
+        }
+      }
+    }
+    bool is_new = existing == group.members.end();
+    bool changed = is_new || existing->second.protocols != request.protocols;
+    Member& member = group.members[request.member_id];
+    if (is_new) group.join_order.push_back(request.member_id);
+    if (member.pending_join) {
+      JoinGroupResponse superseded;
+      superseded.error_code = ErrorCode::kRebalanceInProgress;
+      superseded.member_id = request.member_id;
+      deferred.answers.push_back({std::move(member.pending_join), std::move(superseded)});
+    }
+    member.id = request.member_id;
+    member.instance_id = request.group_instance_id;
+    member.client_id = client_id;
+    member.client_host = client_host;
+    member.session_timeout_ms = request.session_timeout_ms;
+    member.rebalance_timeout_ms = request.rebalance_timeout_ms;
+    member.protocols = request.protocols;
+    member.last_heard_ms = now();
+    member.pending_join = std::move(done);
+    group.protocol_type = request.protocol_type;
+
+    if (group.state == State::kEmpty) {
+      // Wait a little for the rest of a starting fleet.
+      int64_t t = now();
+      group.initial_delay_until_ms = t + config_.initial_rebalance_delay_ms;
+      group.state = State::kPreparingRebalance;
+      group.join_deadline_ms =
+          t + std::max(request.rebalance_timeout_ms, config_.initial_rebalance_delay_ms);
+      group.rebalances++;
+      maybe_complete_join_locked(group, deferred);
+    } else if (group.state == State::kPreparingRebalance) {
+      if (is_new && now() < group.initial_delay_until_ms) {
+        // Newcomers during the initial delay extend it, within the deadline.
+        group.initial_delay_until_ms =
+            std::min(now() + config_.initial_rebalance_delay_ms, group.join_deadline_ms);
+      }
+      maybe_complete_join_locked(group, deferred);
+    } else if (changed || group.state == State::kStable ||
+               group.state == State::kCompletingRebalance) {
+      // A known member rejoining means it lost track (or changed): everyone rejoins.
+      start_rebalance_locked(group, deferred);
+    }
+  }
+  finish(deferred);
+}
+
+SyncGroupResponse GroupCoordinator::sync(const SyncGroupRequest& request) {
+  SyncGroupResponse response;
+  if (!loaded()) {
+    response.error_code = ErrorCode::kCoordinatorLoadInProgress;
+    return response;
+  }
+  std::lock_guard lock(mu_);
+  Group* group = find_locked(request.group_id);
+  if (group == nullptr || !group->members.count(request.member_id)) {
+    response.error_code = ErrorCode::kUnknownMemberId;
+    return response;
+  }
+  if (request.generation_id != group->generation) {
+    response.error_code = ErrorCode::kIllegalGeneration;
+    return response;
+  }
+  if (group->state == State::kPreparingRebalance) {
+    response.error_code = ErrorCode::kRebalanceInProgress;
+    return response;
+  }
+  if ((request.protocol_type && *request.protocol_type != group->protocol_type) ||
+      (request.protocol_name && *request.protocol_name != group->protocol_name)) {
+    response.error_code = ErrorCode::kInconsistentGroupProtocol;
+    return response;
+  }
+  Member& member = group->members.at(request.member_id);
+  member.synced = true;
+  member.last_heard_ms = now();
+  bool all = true;
+  for (const auto& [id, m] : group->members) all &= m.synced;
+  if (all) group->state = State::kStable;
+  response.protocol_type = group->protocol_type;
+  response.protocol_name = group->protocol_name;
+  response.assignment = member.assignment;
+  return response;
+}
+
+HeartbeatResponse GroupCoordinator::heartbeat(const HeartbeatRequest& request) {
+  HeartbeatResponse response;
+  if (!loaded()) {
+    response.error_code = ErrorCode::kCoordinatorLoadInProgress;
+    return response;
+  }
+  std::lock_guard lock(mu_);
+  Group* group = find_locked(request.group_id);
+  if (group == nullptr || !group->members.count(request.member_id)) {
+    response.error_code = ErrorCode::kUnknownMemberId;
+    return response;
+  }
+  if (request.generation_id != group->generation) {
+    response.error_code = ErrorCode::kIllegalGeneration;
+    return response;
+  }
+  group->members.at(request.member_id).last_heard_ms = now();
+  if (group->state == State::kPreparingRebalance) {
+    response.error_code = ErrorCode::kRebalanceInProgress;
+  }
+  return response;
+}
+
+LeaveGroupResponse GroupCoordinator::leave(const LeaveGroupRequest& request) {
+  LeaveGroupResponse response;
+  if (!loaded()) {
+    response.error_code = ErrorCode::kCoordinatorLoadInProgress;
+    return response;
+  }
+  Deferred deferred;
+  {
+    std::lock_guard lock(mu_);
+    Group* group = find_locked(request.group_id);
+    if (group == nullptr) {
+      response.error_code = ErrorCode::kGroupIdNotFound;
+      return response;
+    }
+    bool removed = false;
+    for (const auto& m : request.members) {
+      std::string id = m.member_id;
+      if (id.empty() && m.group_instance_id) {
+        for (const auto& [member_id, member] : group->members) {
+          if (member.instance_id == m.group_instance_id) id = member_id;
+        }
+      }
+      LeaveGroupResponse::Member out{m.member_id, m.group_instance_id, ErrorCode::kNone};
+      if (id.empty() || !group->members.count(id)) {
+        out.error_code = ErrorCode::kUnknownMemberId;
+      } else {
+        remove_member_locked(*group, id, deferred);
+        removed = true;
+        spdlog::info("group {}: member {} left", group->id, id);
+      }
+      response.members.push_back(std::move(out));
+    }
+    if (removed) after_membership_change_locked(*group, deferred);
+  }
+  finish(deferred);
+  return response;
+}
+
+void GroupCoordinator::tick() {
+  if (!loaded()) return;
+  Deferred deferred;
+  {
+    std::lock_guard lock(mu_);
+    int64_t t = now();
+    for (auto& [id, group] : groups_) {
+      if (group.state == State::kPreparingRebalance) {
+        maybe_complete_join_locked(group, deferred);
+        continue;
+      }
+      std::vector<std::string> expired;
+      for (const auto& [member_id, member] : group.members) {
+        if (!member.pending_join && t - member.last_heard_ms > member.session_timeout_ms) {
+          expired.push_back(member_id);
+        }
+      }
+      if (expired.empty()) continue;
+      for (const auto& member_id : expired) {
+        spdlog::info("group {}: member {} sent no heartbeat for its session timeout, removed", id,
+                     member_id);
+        remove_member_locked(group, member_id, deferred);
+      }
+      after_membership_change_locked(group, deferred);
+    }
+  }
+  finish(deferred);
+}
+
+// ---------------------------------------------------------------- offsets
+
+OffsetCommitResponse GroupCoordinator::commit(const OffsetCommitRequest& request) {
+  OffsetCommitResponse response;
+  auto answer_all = [&](ErrorCode code) {
+    response.topics.clear();
+    for (const auto& t : request.topics) {
+      auto& out = response.topics.emplace_back();
+      out.name = t.name;
+      for (const auto& p : t.partitions) out.partitions.push_back({p.partition_index, code});
+    }
+    return response;
+  };
+  if (!loaded()) return answer_all(ErrorCode::kCoordinatorLoadInProgress);
+  if (request.group_id.empty()) return answer_all(ErrorCode::kInvalidGroupId);
+
+  std::string member_key;
+  {
+    std::lock_guard lock(mu_);
+    Group* group = find_locked(request.group_id);
+    bool manual = request.generation_id < 0 && request.member_id.empty();
+    if (manual) {
+      if (group != nullptr && !group->members.empty()) {
+        return answer_all(ErrorCode::kGroupNotEmpty);
+      }
+    } else {
+      if (group == nullptr || !group->members.count(request.member_id)) {
+        return answer_all(ErrorCode::kUnknownMemberId);
+      }
+      if (request.generation_id != group->generation) {
+        return answer_all(ErrorCode::kIllegalGeneration);
+      }
+      if (group->state == State::kCompletingRebalance) {
+        return answer_all(ErrorCode::kRebalanceInProgress);
+      }
+      Member& member = group->members.at(request.member_id);
+      member.last_heard_ms = now();
+      if (group->protocol_name == kAssignorBroadcast) member_key = member.offsets_key();
+    }
+  }
+
+  // Validate each partition, then write the valid ones as one batch.
+  std::vector<KeyValue> records;
+  std::vector<std::pair<TopicPartition, Committed>> applied;
+  int64_t timestamp = now();
+  for (const auto& t : request.topics) {
+    auto& out = response.topics.emplace_back();
+    out.name = t.name;
+    std::optional<int32_t> count = storage_.partition_count(t.name);
+    for (const auto& p : t.partitions) {
+      ErrorCode code = ErrorCode::kNone;
+      if (!count || p.partition_index < 0 || p.partition_index >= *count) {
+        code = ErrorCode::kUnknownTopicOrPartition;
+      } else if (p.committed_metadata &&
+                 static_cast<int32_t>(p.committed_metadata->size()) > config_.max_metadata_bytes) {
+        code = ErrorCode::kOffsetMetadataTooLarge;
+      } else if (p.committed_offset < 0) {
+        code = ErrorCode::kInvalidRequest;
+      }
+      out.partitions.push_back({p.partition_index, code});
+      if (code != ErrorCode::kNone) continue;
+      OffsetsKey key{.group = request.group_id,
+                     .member_key = member_key,
+                     .topic = t.name,
+                     .partition = p.partition_index};
+      OffsetValue value{.offset = p.committed_offset,
+                        .leader_epoch = p.committed_leader_epoch,
+                        .metadata = p.committed_metadata,
+                        .commit_timestamp = timestamp};
+      records.emplace_back(encode_key(key), encode_offset_value(value));
+      applied.push_back({{t.name, p.partition_index},
+                         {p.committed_offset, p.committed_leader_epoch, p.committed_metadata}});
+    }
+  }
+  if (records.empty()) return response;
+
+  int32_t partition = partition_for(request.group_id);
+  std::lock_guard write_lock(*partition_mu_[partition]);
+  Status written = append_records(partition, records);
+  if (!written.is_ok()) {
+    spdlog::warn("group {}: commit failed: {}", request.group_id, written.to_string());
+    ErrorCode code = written.code() == ErrorCode::kNotEnoughReplicas
+                         ? written.code()
+                         : ErrorCode::kCoordinatorNotAvailable;
+    for (auto& t : response.topics) {
+      for (auto& p : t.partitions) {
+        if (p.error_code == ErrorCode::kNone) p.error_code = code;
+      }
+    }
+    return response;
+  }
+  std::lock_guard lock(mu_);
+  Group& group = groups_[request.group_id];
+  if (group.state == State::kDead) group = Group{};
+  group.id = request.group_id;
+  for (auto& [tp, committed] : applied) group.offsets[member_key][tp] = std::move(committed);
+  group.commits++;
+  return response;
+}
+
+OffsetFetchResponse GroupCoordinator::fetch_offsets(const OffsetFetchRequest& request) {
+  OffsetFetchResponse response;
+  if (!loaded()) {
+    response.error_code = ErrorCode::kCoordinatorLoadInProgress;
+    return response;
+  }
+  std::lock_guard lock(mu_);
+  Group* group = find_locked(request.group_id);
+  std::string member_key;
+  if (group != nullptr && !request.member_id.empty()) {
+    auto member = group->members.find(request.member_id);
+    if (member == group->members.end()) {
+      response.error_code = ErrorCode::kUnknownMemberId;
+      return response;
+    }
+    member_key = member->second.offsets_key();
+  }
+  const std::map<TopicPartition, Committed>* offsets = nullptr;
+  if (group != nullptr) {
+    auto it = group->offsets.find(member_key);
+    if (it != group->offsets.end()) offsets = &it->second;
+  }
+  auto partition_out = [&](int32_t index) {
+    OffsetFetchResponse::Topic::Partition out;
+    out.partition_index = index;
+    return out;
+  };
+  if (request.topics) {
+    for (const auto& t : *request.topics) {
+      auto& out = response.topics.emplace_back();
+      out.name = t.name;
+      for (int32_t index : t.partition_indexes) {
+        auto p = partition_out(index);
+        if (offsets != nullptr) {
+          auto it = offsets->find({t.name, index});
+          if (it != offsets->end()) {
+            p.committed_offset = it->second.offset;
+            p.committed_leader_epoch = it->second.leader_epoch;
+            p.metadata = it->second.metadata;
+          }
+        }
+        out.partitions.push_back(std::move(p));
+      }
+    }
+    return response;
+  }
+  if (offsets == nullptr) return response;
+  for (const auto& [tp, committed] : *offsets) {
+    if (response.topics.empty() || response.topics.back().name != tp.first) {
+      response.topics.emplace_back().name = tp.first;
+    }
+    auto p = partition_out(tp.second);
+    p.committed_offset = committed.offset;
+    p.committed_leader_epoch = committed.leader_epoch;
+    p.metadata = committed.metadata;
+    response.topics.back().partitions.push_back(std::move(p));
+  }
+  return response;
+}
+
+// ---------------------------------------------------------------- admin
+
+ListGroupsResponse GroupCoordinator::list(const ListGroupsRequest& request) {
+  ListGroupsResponse response;
+  if (!loaded()) {
+    response.error_code = ErrorCode::kCoordinatorLoadInProgress;
+    return response;
+  }
+  std::lock_guard lock(mu_);
+  for (const auto& [id, group] : groups_) {
+    if (group.state == State::kDead) continue;
+    std::string state(state_name(group.state));
+    if (!request.states_filter.empty() &&
+        std::find(request.states_filter.begin(), request.states_filter.end(), state) ==
+            request.states_filter.end()) {
+      continue;
+    }
+    response.groups.push_back({id, group.protocol_type, state});
+  }
+  return response;
+}
+
+DescribeGroupsResponse GroupCoordinator::describe(const DescribeGroupsRequest& request) {
+  DescribeGroupsResponse response;
+  std::lock_guard lock(mu_);
+  for (const auto& id : request.groups) {
+    auto& out = response.groups.emplace_back();
+    out.group_id = id;
+    if (!loaded()) {
+      out.error_code = ErrorCode::kCoordinatorLoadInProgress;
+      continue;
+    }
+    Group* group = find_locked(id);
+    if (group == nullptr) {
+      out.group_state = std::string(state_name(State::kDead));
+      continue;
+    }
+    out.group_state = std::string(state_name(group->state));
+    out.protocol_type = group->protocol_type;
+    out.protocol_data = group->protocol_name;
+    for (const auto& member_id : group->join_order) {
+      const Member& member = group->members.at(member_id);
+      auto& m = out.members.emplace_back();
+      m.member_id = member_id;
+      m.group_instance_id = member.instance_id;
+      m.client_id = member.client_id;
+      m.client_host = member.client_host;
+      for (const auto& p : member.protocols) {
+        if (p.name == group->protocol_name) m.member_metadata = p.metadata;
+      }
+      if (m.member_metadata.empty() && !member.protocols.empty()) {
+        m.member_metadata = member.protocols.front().metadata;
+      }
+      if (group->state != State::kPreparingRebalance) m.member_assignment = member.assignment;
+    }
+  }
+  return response;
+}
+
+DeleteGroupsResponse GroupCoordinator::delete_groups(const DeleteGroupsRequest& request) {
+  DeleteGroupsResponse response;
+  for (const auto& id : request.groups_names) {
+    auto& out = response.results.emplace_back();
+    out.group_id = id;
+    if (!loaded()) {
+      out.error_code = ErrorCode::kCoordinatorLoadInProgress;
+      continue;
+    }
+    std::vector<KeyValue> tombstones;
+    {
+      std::lock_guard lock(mu_);
+      Group* group = find_locked(id);
+      if (group == nullptr) {
+        out.error_code = ErrorCode::kGroupIdNotFound;
+        continue;
+      }
+      if (!group->members.empty()) {
+        out.error_code = ErrorCode::kGroupNotEmpty;
+        continue;
+      }
+      for (const auto& [member_key, offsets] : group->offsets) {
+        for (const auto& [tp, committed] : offsets) {
+          OffsetsKey key{
+              .group = id, .member_key = member_key, .topic = tp.first, .partition = tp.second};
+          tombstones.emplace_back(encode_key(key), std::nullopt);
+        }
+      }
+      tombstones.emplace_back(encode_key({.type = OffsetsRecordType::kGroup, .group = id}),
+                              std::nullopt);
+    }
+    int32_t partition = partition_for(id);
+    std::lock_guard write_lock(*partition_mu_[partition]);
+    Status written = append_records(partition, tombstones);
+    if (!written.is_ok()) {
+      out.error_code = ErrorCode::kCoordinatorNotAvailable;
+      continue;
+    }
+    std::lock_guard lock(mu_);
+    Group* group = find_locked(id);
+    // A member may have joined meanwhile: then only the offsets went.
+    if (group != nullptr && group->members.empty()) {
+      groups_.erase(id);
+    } else if (group != nullptr) {
+      group->offsets.clear();
+    }
+    spdlog::info("group {} deleted", id);
+  }
+  return response;
+}
+
+std::set<std::string> GroupCoordinator::subscribed_topics_locked(const Group& group) const {
+  std::set<std::string> topics;
+  for (const auto& [id, member] : group.members) {
+    for (const auto& p : member.protocols) {
+      if (p.name != group.protocol_name) continue;
+      Result<ConsumerSubscription> s = decode_subscription(p.metadata);
+      if (s.is_ok()) topics.insert(s->topics.begin(), s->topics.end());
+    }
+  }
+  return topics;
+}
+
+OffsetDeleteResponse GroupCoordinator::delete_offsets(const OffsetDeleteRequest& request) {
+  OffsetDeleteResponse response;
+  if (!loaded()) {
+    response.error_code = ErrorCode::kCoordinatorLoadInProgress;
+    return response;
+  }
+  std::vector<KeyValue> tombstones;
+  std::vector<std::pair<std::string, TopicPartition>> deleted;
+  {
+    std::lock_guard lock(mu_);
+    Group* group = find_locked(request.group_id);
+    if (group == nullptr) {
+      response.error_code = ErrorCode::kGroupIdNotFound;
+      return response;
+    }
+    std::set<std::string> subscribed = subscribed_topics_locked(*group);
+    for (const auto& t : request.topics) {
+      auto& out = response.topics.emplace_back();
+      out.name = t.name;
+      for (int32_t index : t.partition_indexes) {
+        ErrorCode code =
+            subscribed.count(t.name) ? ErrorCode::kGroupSubscribedToTopic : ErrorCode::kNone;
+        out.partitions.push_back({index, code});
+        if (code != ErrorCode::kNone) continue;
+        for (const auto& [member_key, offsets] : group->offsets) {
+          if (!offsets.count({t.name, index})) continue;
+          OffsetsKey key{.group = request.group_id,
+                         .member_key = member_key,
+                         .topic = t.name,
+                         .partition = index};
+          tombstones.emplace_back(encode_key(key), std::nullopt);
+          deleted.push_back({member_key, {t.name, index}});
+        }
+      }
+    }
+  }
+  if (tombstones.empty()) return response;
+  int32_t partition = partition_for(request.group_id);
+  std::lock_guard write_lock(*partition_mu_[partition]);
+  Status written = append_records(partition, tombstones);
+  if (!written.is_ok()) {
+    response.error_code = ErrorCode::kCoordinatorNotAvailable;
+    return response;
+  }
+  std::lock_guard lock(mu_);
+  if (Group* group = find_locked(request.group_id)) {
+    for (const auto& [member_key, tp] : deleted) group->offsets[member_key].erase(tp);
+  }
+  return response;
+}
+
+std::vector<GroupStats> GroupCoordinator::stats() const {
+  std::vector<GroupStats> out;
+  if (!loaded()) return out;
+  std::lock_guard lock(mu_);
+  for (const auto& [id, group] : groups_) {
+    if (group.state == State::kDead) continue;
+    GroupStats s;
+    s.group = id;
+    s.state = std::string(state_name(group.state));
+    s.members = static_cast<int32_t>(group.members.size());
+    s.rebalances = group.rebalances;
+    s.commits = group.commits;
+    for (const auto& [member_key, offsets] : group.offsets) {
+      for (const auto& [tp, committed] : offsets) {
+        int64_t hw = storage_.high_watermark(tp.first, tp.second);
+        s.lags.push_back({tp.first, tp.second, member_key, committed.offset,
+                          hw < 0 ? -1 : std::max<int64_t>(0, hw - committed.offset)});
+      }
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace mq::group
