@@ -88,7 +88,7 @@ class MqdProcess {
       }
       int status;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
+        finish();  // mqd exited: its log is complete, join the reader
         return false;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
