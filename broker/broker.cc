@@ -77,10 +77,24 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   status("opened " + std::to_string(replicas_->partitions().size()) + " partition(s) of " +
          std::to_string(replicas_->topics().size()) + " topic(s)");
 
+  status("loading consumer groups");
+  offsets_storage_ = std::make_unique<OffsetsStorage>(*replicas_);
+  MQ_RETURN_IF_ERROR(offsets_storage_->ensure_topic(config_.offsets_topic_partitions));
+  coordinator_ = std::make_unique<group::GroupCoordinator>(
+      group::CoordinatorConfig{
+          .offsets_partitions = config_.offsets_topic_partitions,
+          .initial_rebalance_delay_ms = config_.group_initial_rebalance_delay_ms,
+          .min_session_timeout_ms = config_.group_min_session_timeout_ms,
+          .max_session_timeout_ms = config_.group_max_session_timeout_ms,
+          .max_size = config_.group_max_size},
+      *offsets_storage_);
+  MQ_RETURN_IF_ERROR(coordinator_->load());
+
   scheduler_ = std::make_unique<Scheduler>(config_.worker_threads);
   // Bind before building the handler: Metadata answers with the real port.
   BrokerIdentity identity{config_.node_id, "", 0};
   handler_ = std::make_unique<RequestHandler>(*replicas_, *scheduler_, metrics_, identity);
+  handler_->set_coordinator(coordinator_.get());
   server_ = std::make_unique<Server>(*handler_, *scheduler_, metrics_);
   Status bound = server_->bind({.endpoint = config_.client_listener,
                                 .max_request_bytes = config_.max_request_bytes,
@@ -96,6 +110,7 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   handler_->set_identity(identity);  // before serve(): no request has been read yet
   server_->serve();
   http_->add_collectable(std::make_shared<PartitionCollector>(*replicas_));
+  http_->add_collectable(std::make_shared<GroupCollector>(*coordinator_));
   housekeeping_ = std::thread([this] { housekeeping(); });
   ready_ = true;
   status("serving clients on " + client_endpoint_);
@@ -156,12 +171,15 @@ Status Broker::shutdown() {
   ready_ = false;
   housekeeping_cv_.notify_all();
   if (housekeeping_.joinable()) housekeeping_.join();
-  // Order matters: stop taking requests and drain them, let the workers
-  // finish (their late replies are dropped), then close the logs.
+  // Order matters: answer the JoinGroups waiting in the coordinator, stop
+  // taking requests and drain them, let the workers finish (their late
+  // replies are dropped), then close the logs.
+  if (coordinator_) coordinator_->stop();
   if (server_) server_->stop(config_.shutdown_timeout_ms);
   scheduler_.reset();
   server_.reset();
   handler_.reset();
+  coordinator_.reset();
   Status closed = replicas_ ? replicas_->close() : Status::ok();
   if (http_) http_->stop();
   spdlog::info("shut down {}", closed.is_ok() ? "cleanly" : "with errors: " + closed.to_string());

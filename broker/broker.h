@@ -12,6 +12,7 @@
 #include "base/status.h"
 #include "broker/broker_metrics.h"
 #include "broker/config.h"
+#include "broker/offsets_storage.h"
 #include "broker/replica_manager.h"
 #include "broker/request_handler.h"
 #include "broker/scheduler.h"
@@ -47,6 +48,8 @@ class Broker {
   BrokerConfig config_;
   BrokerMetrics metrics_;
   std::unique_ptr<ReplicaManager> replicas_;
+  std::unique_ptr<OffsetsStorage> offsets_storage_;
+  std::unique_ptr<group::GroupCoordinator> coordinator_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<RequestHandler> handler_;
   std::unique_ptr<Server> server_;

@@ -133,4 +133,57 @@ std::vector<prometheus::MetricFamily> PartitionCollector::Collect() const {
   return {start, end, hw, size, segments};
 }
 
+std::vector<prometheus::MetricFamily> GroupCollector::Collect() const {
+  auto family = [](const char* name, const char* help, prometheus::MetricType type) {
+    prometheus::MetricFamily f;
+    f.name = name;
+    f.help = help;
+    f.type = type;
+    return f;
+  };
+  using prometheus::MetricType;
+  auto members = family("mq_group_members", "Members of the group now.", MetricType::Gauge);
+  auto state = family("mq_group_state", "1 for the group's current state.", MetricType::Gauge);
+  auto rebalances = family("mq_group_rebalances_total", "Rebalances the group went through.",
+                           MetricType::Counter);
+  auto commits = family("mq_group_offset_commits_total", "OffsetCommit requests written.",
+                        MetricType::Counter);
+  auto lag = family("mq_group_lag",
+                    "High watermark minus committed offset, per partition the group has "
+                    "committed (member: broadcast groups, per member).",
+                    MetricType::Gauge);
+  auto total_lag = family("mq_group_total_lag", "mq_group_lag summed over the group's partitions.",
+                          MetricType::Gauge);
+  auto add = [](prometheus::MetricFamily& f, std::vector<prometheus::ClientMetric::Label> labels,
+                double v) {
+    prometheus::ClientMetric m;
+    m.label = std::move(labels);
+    if (f.type == prometheus::MetricType::Counter) {
+      m.counter.value = v;
+    } else {
+      m.gauge.value = v;
+    }
+    f.metric.push_back(std::move(m));
+  };
+  // Offsets-only groups whose partitions are gone report no lag for them.
+  constexpr int64_t kGone = -1;
+  for (const group::GroupStats& g : coordinator_.stats()) {
+    add(members, {{"group", g.group}}, g.members);
+    add(state, {{"group", g.group}, {"state", g.state}}, 1);
+    add(rebalances, {{"group", g.group}}, static_cast<double>(g.rebalances));
+    add(commits, {{"group", g.group}}, static_cast<double>(g.commits));
+    int64_t sum = 0;
+    for (const auto& l : g.lags) {
+      if (l.lag == kGone) continue;
+      std::vector<prometheus::ClientMetric::Label> labels = {
+          {"group", g.group}, {"topic", l.topic}, {"partition", std::to_string(l.partition)}};
+      if (!l.member_key.empty()) labels.push_back({"member", l.member_key});
+      add(lag, std::move(labels), static_cast<double>(l.lag));
+      sum += l.lag;
+    }
+    add(total_lag, {{"group", g.group}}, static_cast<double>(sum));
+  }
+  return {members, state, rebalances, commits, lag, total_lag};
+}
+
 }  // namespace mq::broker

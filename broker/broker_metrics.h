@@ -13,6 +13,7 @@
 #include <string>
 
 #include "base/error_code.h"
+#include "group/coordinator.h"
 
 namespace mq::broker {
 
@@ -58,6 +59,18 @@ class PartitionCollector : public prometheus::Collectable {
 
  private:
   const ReplicaManager& replicas_;
+};
+
+// Consumer group figures read from the coordinator at scrape time:
+// mq_group_members, mq_group_state, mq_group_rebalances_total,
+// mq_group_offset_commits_total, mq_group_lag, mq_group_total_lag.
+class GroupCollector : public prometheus::Collectable {
+ public:
+  explicit GroupCollector(const group::GroupCoordinator& coordinator) : coordinator_(coordinator) {}
+  std::vector<prometheus::MetricFamily> Collect() const override;
+
+ private:
+  const group::GroupCoordinator& coordinator_;
 };
 
 }  // namespace mq::broker

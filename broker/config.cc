@@ -194,6 +194,27 @@ std::vector<Setting> build_settings() {
                       "How often retention runs over every partition (ms).", true, 1000, kMaxInt64,
                       [](BrokerConfig& c) -> int64_t& { return c.retention_check_interval_ms; }));
 
+  t.push_back(integer("group.offsets_topic_partitions",
+                      "Partitions of the internal topic __consumer_offsets, made when the broker "
+                      "first starts; a group lives in one of them. Changing it later strands "
+                      "committed offsets.",
+                      false, 1, 1000,
+                      [](BrokerConfig& c) -> int32_t& { return c.offsets_topic_partitions; }));
+  t.push_back(integer("group.initial_rebalance_delay_ms",
+                      "How long the first member of an empty group waits for others before the "
+                      "first assignment, so a starting fleet rebalances once (ms).",
+                      false, 0, 300000, [](BrokerConfig& c) -> int32_t& {
+                        return c.group_initial_rebalance_delay_ms;
+                      }));
+  t.push_back(integer("group.min_session_timeout_ms",
+                      "Shortest session timeout a consumer may ask for (ms).", false, 1, 3600000,
+                      [](BrokerConfig& c) -> int32_t& { return c.group_min_session_timeout_ms; }));
+  t.push_back(integer("group.max_session_timeout_ms",
+                      "Longest session timeout a consumer may ask for (ms).", false, 1, 3600000,
+                      [](BrokerConfig& c) -> int32_t& { return c.group_max_session_timeout_ms; }));
+  t.push_back(integer("group.max_size", "Members a group may have at once.", false, 1, 1000000,
+                      [](BrokerConfig& c) -> int32_t& { return c.group_max_size; }));
+
   t.push_back(integer("server.worker_threads",
                       "Threads that handle requests, besides the network thread.", false, 1, 64,
                       [](BrokerConfig& c) -> int32_t& { return c.worker_threads; }));

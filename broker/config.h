@@ -34,6 +34,13 @@ struct BrokerConfig {
   int64_t buffer_memory_bytes = 512 * 1024 * 1024;  // requests and responses in flight
   int32_t fetch_max_wait_ms = 30000;                // the longest long poll accepted
   int64_t shutdown_timeout_ms = 30000;
+
+  // Consumer groups (group/coordinator.h).
+  int32_t offsets_topic_partitions = 16;
+  int32_t group_initial_rebalance_delay_ms = 3000;
+  int32_t group_min_session_timeout_ms = 6000;
+  int32_t group_max_session_timeout_ms = 1800000;
+  int32_t group_max_size = 1000;
   std::string log_level = "info";
 };
 

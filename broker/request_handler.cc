@@ -105,12 +105,155 @@ void RequestHandler::handle(InboundRequest request, Reply reply) {
     case ApiKey::kAlterConfigs:
       return serve<AlterConfigsRequest>(request, timed,
                                         [this](const auto& r) { return alter_configs(r); });
+    case ApiKey::kFindCoordinator:
+      return serve<FindCoordinatorRequest>(request, timed,
+                                           [this](const auto& r) { return find_coordinator(r); });
+    case ApiKey::kJoinGroup:
+      return join_group(request, timed);
+    case ApiKey::kSyncGroup:
+      return serve_group<SyncGroupRequest>(request, timed,
+                                           [](auto& c, const auto& r) { return c.sync(r); });
+    case ApiKey::kHeartbeat:
+      return serve_group<HeartbeatRequest>(request, timed,
+                                           [](auto& c, const auto& r) { return c.heartbeat(r); });
+    case ApiKey::kLeaveGroup:
+      return serve_group<LeaveGroupRequest>(request, timed,
+                                            [](auto& c, const auto& r) { return c.leave(r); });
+    case ApiKey::kOffsetCommit:
+      return serve_group<OffsetCommitRequest>(request, timed,
+                                              [](auto& c, const auto& r) { return c.commit(r); });
+    case ApiKey::kOffsetFetch:
+      return serve_group<OffsetFetchRequest>(
+          request, timed, [](auto& c, const auto& r) { return c.fetch_offsets(r); });
+    case ApiKey::kOffsetDelete:
+      return serve_group<OffsetDeleteRequest>(
+          request, timed, [](auto& c, const auto& r) { return c.delete_offsets(r); });
+    case ApiKey::kDescribeGroups:
+      return serve_group<DescribeGroupsRequest>(
+          request, timed, [](auto& c, const auto& r) { return c.describe(r); });
+    case ApiKey::kDeleteGroups:
+      return serve_group<DeleteGroupsRequest>(
+          request, timed, [](auto& c, const auto& r) { return c.delete_groups(r); });
+    case ApiKey::kListGroups:
+      return serve_group<ListGroupsRequest>(request, timed,
+                                            [](auto& c, const auto& r) { return c.list(r); });
     default:
       return timed(encode_error_response(
           request.header, ErrorCode::kUnsupportedVersion,
           std::string(api_name(api)) + " is not served by this broker version"));
   }
 }
+
+// ---------------------------------------------------------------- groups
+
+namespace {
+
+// The group a request concerns, "" for requests that span groups.
+const std::string& group_of(const SyncGroupRequest& r) {
+  return r.group_id;
+}
+const std::string& group_of(const HeartbeatRequest& r) {
+  return r.group_id;
+}
+const std::string& group_of(const LeaveGroupRequest& r) {
+  return r.group_id;
+}
+const std::string& group_of(const OffsetCommitRequest& r) {
+  return r.group_id;
+}
+const std::string& group_of(const OffsetFetchRequest& r) {
+  return r.group_id;
+}
+const std::string& group_of(const OffsetDeleteRequest& r) {
+  return r.group_id;
+}
+const std::string& group_of(const auto&) {
+  static const std::string none;
+  return none;
+}
+
+// The response a group request gets when this broker cannot answer it.
+template <class Request>
+typename Request::Response refused(const Request& request, ErrorCode code) {
+  typename Request::Response response;
+  if constexpr (std::is_same_v<Request, OffsetCommitRequest>) {
+    for (const auto& t : request.topics) {
+      auto& out = response.topics.emplace_back();
+      out.name = t.name;
+      for (const auto& p : t.partitions) out.partitions.push_back({p.partition_index, code});
+    }
+  } else if constexpr (std::is_same_v<Request, DescribeGroupsRequest>) {
+    for (const auto& id : request.groups) {
+      auto& out = response.groups.emplace_back();
+      out.group_id = id;
+      out.error_code = code;
+    }
+  } else if constexpr (std::is_same_v<Request, DeleteGroupsRequest>) {
+    for (const auto& id : request.groups_names) response.results.push_back({id, code});
+  } else {
+    response.error_code = code;
+  }
+  return response;
+}
+
+}  // namespace
+
+ErrorCode RequestHandler::coordinator_error(const std::string& group_id) const {
+  if (coordinator_ == nullptr) return ErrorCode::kCoordinatorNotAvailable;
+  if (group_id.empty()) return ErrorCode::kNone;
+  int32_t partition = coordinator_->partition_for(group_id);
+  // The coordinator is the leader of the group's offsets partition.
+  if (!replicas_.partition(std::string(group::kOffsetsTopic), partition)) {
+    return ErrorCode::kNotCoordinator;
+  }
+  return ErrorCode::kNone;
+}
+
+template <class Request, class Handler>
+void RequestHandler::serve_group(const InboundRequest& request, const Reply& reply,
+                                 Handler handler) {
+  serve<Request>(request, reply, [&](const Request& r) {
+    ErrorCode error = coordinator_error(group_of(r));
+    if (error != ErrorCode::kNone) return refused(r, error);
+    return handler(*coordinator_, r);
+  });
+}
+
+void RequestHandler::join_group(const InboundRequest& request, const Reply& reply) {
+  Result<JoinGroupRequest> join = decode_request<JoinGroupRequest>(request);
+  if (!join.is_ok()) {
+    return reply(encode_error_response(request.header, join.code(), join.status().message()));
+  }
+  ErrorCode error = coordinator_error(join->group_id);
+  if (error != ErrorCode::kNone) return reply(encode(request.header, refused(*join, error)));
+  // Answered when the group's join phase ends, maybe seconds from now.
+  coordinator_->join(*join, request.header.client_id, request.peer_address,
+                     [reply, header = request.header](JoinGroupResponse response) {
+                       reply(encode(header, response));
+                     });
+}
+
+FindCoordinatorResponse RequestHandler::find_coordinator(const FindCoordinatorRequest& request) {
+  FindCoordinatorResponse response;
+  if (request.key_type != CoordinatorType::kGroup) {
+    response.error_code = ErrorCode::kInvalidRequest;
+    response.error_message = "only group coordinators exist (transactions are not implemented)";
+    return response;
+  }
+  if (request.key.empty()) {
+    response.error_code = ErrorCode::kInvalidGroupId;
+    response.error_message = "the group id is empty";
+    return response;
+  }
+  response.error_code = coordinator_error(request.key);
+  if (response.error_code != ErrorCode::kNone) return response;
+  response.node_id = identity_.node_id;
+  response.host = identity_.host;
+  response.port = identity_.port;
+  return response;
+}
+
+// ---------------------------------------------------------------- topics
 
 std::shared_ptr<Partition> RequestHandler::find_partition(const std::string& topic, int32_t index,
                                                           bool may_create, ErrorCode* error) {
@@ -146,6 +289,11 @@ ProduceResponse RequestHandler::produce(const ProduceRequest& produce) {
       if (!valid_acks) {
         out.error_code = ErrorCode::kInvalidRequiredAcks;
         out.error_message = "acks must be -1, 0 or 1";
+        continue;
+      }
+      if (topic.name == group::kOffsetsTopic) {
+        out.error_code = ErrorCode::kInvalidTopic;
+        out.error_message = "__consumer_offsets is internal: only the group coordinator writes it";
         continue;
       }
       ErrorCode error = ErrorCode::kNone;
@@ -258,7 +406,7 @@ void RequestHandler::fetch(std::shared_ptr<FetchState> state) {
     }
     if (bytes > 0) metrics_.add_fetched(topic.name, bytes, messages);
   }
-  state->reply(encode(state->request, response));
+  state->reply(encode(state->request.header, response));
 }
 
 MetadataResponse RequestHandler::metadata(const MetadataRequest& req) {
@@ -366,8 +514,8 @@ ApiVersionsResponse RequestHandler::api_versions(const ApiVersionsRequest&) {
   ApiVersionsResponse response;
   for (const SupportedApi& api : supported_apis()) {
     int16_t key = static_cast<int16_t>(api.api_key);
-    // Served here: the client APIs below the consumer-group range.
-    if (key >= 40) continue;
+    // Served here: the client APIs (replication and quorum come with the cluster).
+    if (key >= kReplicationApiKeyFirst) continue;
     auto& out = response.api_keys.emplace_back();
     out.api_key = key;
     out.min_version = api.versions.min_version;
@@ -408,7 +556,10 @@ DeleteTopicsResponse RequestHandler::delete_topics(const DeleteTopicsRequest& re
   for (const auto& name : req.topic_names) {
     auto& out = response.responses.emplace_back();
     out.name = name;
-    Status st = replicas_.delete_topic(name);
+    Status st = name == group::kOffsetsTopic
+                    ? Status(ErrorCode::kInvalidTopic,
+                             "__consumer_offsets is internal: it holds every group's offsets")
+                    : replicas_.delete_topic(name);
     out.error_code = st.code();
     if (!st.is_ok()) out.error_message = st.message();
   }
@@ -420,7 +571,11 @@ CreatePartitionsResponse RequestHandler::create_partitions(const CreatePartition
   for (const auto& topic : req.topics) {
     auto& out = response.results.emplace_back();
     out.name = topic.name;
-    Status st = topic.assignments
+    Status st = topic.name == group::kOffsetsTopic
+                    ? Status(ErrorCode::kInvalidTopic,
+                             "__consumer_offsets is internal: its partition count is "
+                             "group.offsets_topic_partitions")
+                : topic.assignments
                     ? Status(ErrorCode::kInvalidReplicaAssignment,
                              "manual replica assignment needs a cluster")
                     : replicas_.add_partitions(topic.name, topic.count, req.validate_only);

@@ -9,6 +9,7 @@
 #include "broker/broker_metrics.h"
 #include "broker/replica_manager.h"
 #include "broker/scheduler.h"
+#include "group/coordinator.h"
 #include "transport/message.h"
 #include "transport/messages.h"
 
@@ -31,6 +32,8 @@ class RequestHandler {
 
   // Set once, before the server starts reading requests.
   void set_identity(const BrokerIdentity& identity) { identity_ = identity; }
+  // The group coordinator; group requests are answered COORDINATOR_NOT_AVAILABLE without one.
+  void set_coordinator(group::GroupCoordinator* coordinator) { coordinator_ = coordinator; }
 
   // Handles `request` and calls `reply` exactly once, maybe later (long poll).
   void handle(transport::InboundRequest request, Reply reply);
@@ -48,17 +51,25 @@ class RequestHandler {
     }
     auto response = handler(*decoded);
     if (!request.header.expects_response()) return reply({});
-    reply(encode(request, response));
+    reply(encode(request.header, response));
   }
   // The response's frames, or UNKNOWN_SERVER_ERROR if it cannot be encoded.
   template <class Response>
-  static transport::Frames encode(const transport::InboundRequest& request,
+  static transport::Frames encode(const transport::RequestHeader& header,
                                   const Response& response) {
-    Result<transport::Frames> frames = transport::encode_response(response, request.header);
+    Result<transport::Frames> frames = transport::encode_response(response, header);
     if (frames.is_ok()) return std::move(frames).value();
-    return transport::encode_error_response(request.header, ErrorCode::kUnknown,
-                                            frames.status().message());
+    return transport::encode_error_response(header, ErrorCode::kUnknown, frames.status().message());
   }
+  // Answers a group request: NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE
+  // unless this broker coordinates `group_id`, else `handler(coordinator)`.
+  template <class Request, class Handler>
+  void serve_group(const transport::InboundRequest& request, const Reply& reply, Handler handler);
+  void join_group(const transport::InboundRequest& request, const Reply& reply);
+  // NONE when this broker coordinates the group.
+  ErrorCode coordinator_error(const std::string& group_id) const;
+  transport::FindCoordinatorResponse find_coordinator(
+      const transport::FindCoordinatorRequest& request);
 
   void fetch(std::shared_ptr<FetchState> state);
   transport::ProduceResponse produce(const transport::ProduceRequest& request);
@@ -83,6 +94,7 @@ class RequestHandler {
   Scheduler& scheduler_;
   BrokerMetrics& metrics_;
   BrokerIdentity identity_;
+  group::GroupCoordinator* coordinator_ = nullptr;
 };
 
 }  // namespace mq::broker

@@ -134,6 +134,7 @@ void GroupCoordinator::stop() {
   Deferred deferred;
   {
     std::lock_guard lock(mu_);
+    stopped_ = true;
     for (auto& [id, group] : groups_) {
       for (auto& [member_id, member] : group.members) {
         if (!member.pending_join) continue;
@@ -386,6 +387,7 @@ void GroupCoordinator::join(const JoinGroupRequest& request, const std::string& 
   Deferred deferred;
   {
     std::lock_guard lock(mu_);
+    if (stopped_) return fail(ErrorCode::kCoordinatorNotAvailable);
     Group& group = groups_[request.group_id];
     if (group.state == State::kDead) group = Group{};
     group.id = request.group_id;

@@ -193,6 +193,7 @@ class GroupCoordinator {
   std::atomic<bool> loaded_{false};
   mutable std::mutex mu_;
   std::map<std::string, Group> groups_;
+  bool stopped_ = false;  // guarded by mu_: joins are refused once stop() began
   std::vector<std::unique_ptr<std::mutex>> partition_mu_;  // one per offsets partition
   std::mutex timer_mu_;
   std::condition_variable timer_cv_;

@@ -175,6 +175,7 @@ Result<std::optional<InboundRequest>> Listener::receive(int timeout_ms) {
                                          : Result<InboundRequest>(received->limit_error);
     if (request.is_ok()) {
       request->peer = std::move(peer);
+      request->peer_address = std::move(received->peer_address);
       ++stats_.requests_received;
       return std::optional<InboundRequest>(std::move(request).value());
     }

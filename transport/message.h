@@ -25,7 +25,8 @@ namespace mq::transport {
 
 // A request as the broker receives it, before its body is decoded.
 struct InboundRequest {
-  std::string peer;  // ZeroMQ routing id of the sender; empty off the socket
+  std::string peer;          // ZeroMQ routing id of the sender; empty off the socket
+  std::string peer_address;  // the sender's IP address, when the transport knows it
   RequestHeader header;
   Frame body;
   Frames records;

@@ -78,6 +78,10 @@ Result<std::optional<ReceivedMessage>> receive_message(zmq::socket_t& socket, in
         return Status(ErrorCode::kNetworkError, "multipart message ended early");
       }
       more = part.more();
+      if (frame_count == 0) {
+        const char* address = zmq_msg_gets(part.handle(), "Peer-Address");
+        if (address != nullptr) received.peer_address = address;
+      }
       ++frame_count;
       total_bytes += part.size();
       if (received.limit_error.is_ok() &&

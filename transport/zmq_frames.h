@@ -22,7 +22,8 @@ struct ReceivedMessage {
   // All frames; or, when the message broke a limit, only the first few (enough
   // for the routing id and the header, so the sender can be told).
   Frames frames;
-  Status limit_error;  // kMessageTooLarge when frames were dropped
+  Status limit_error;        // kMessageTooLarge when frames were dropped
+  std::string peer_address;  // ZeroMQ's "Peer-Address" of a TCP sender, else empty
 };
 
 // One process-wide ZeroMQ context, created on first use and destroyed when
