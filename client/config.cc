@@ -1,6 +1,7 @@
 // Validation of the client settings and parsing of the bootstrap broker list.
 #include "client/config.h"
 
+#include <algorithm>
 #include <charconv>
 
 namespace mq::client {
@@ -28,6 +29,57 @@ Status check_positive(std::string_view setting, int64_t value) {
 
 Status check_non_negative(std::string_view setting, int64_t value) {
   if (value < 0) return invalid(setting, "must be >= 0, got " + std::to_string(value));
+  return Status::ok();
+}
+
+Status check_strategy(std::string_view name) {
+  if (name == "sticky" || name == "range" || name == "roundrobin" || name == "broadcast") {
+    return Status::ok();
+  }
+  return invalid("partition_assignment_strategy",
+                 "'" + std::string(name) + "' is not one of sticky, range, roundrobin, broadcast");
+}
+
+Status validate_group_settings(const ConsumerConfig& c) {
+  if (c.group_instance_id && c.group_instance_id->empty()) {
+    return invalid("group_instance_id", "must not be empty when set");
+  }
+  MQ_RETURN_IF_ERROR(check_positive("session_timeout_ms", c.session_timeout_ms));
+  MQ_RETURN_IF_ERROR(check_positive("heartbeat_interval_ms", c.heartbeat_interval_ms));
+  if (c.heartbeat_interval_ms >= c.session_timeout_ms) {
+    return invalid("heartbeat_interval_ms",
+                   "must be < session_timeout_ms (" + std::to_string(c.session_timeout_ms) +
+                       "), or the coordinator drops the member between two heartbeats");
+  }
+  MQ_RETURN_IF_ERROR(check_positive("max_poll_interval_ms", c.max_poll_interval_ms));
+  MQ_RETURN_IF_ERROR(check_positive("auto_commit_interval_ms", c.auto_commit_interval_ms));
+  if (c.partition_assignment_strategy.empty()) {
+    return invalid("partition_assignment_strategy",
+                   "must list at least one of sticky, range, roundrobin, broadcast");
+  }
+  for (size_t i = 0; i < c.partition_assignment_strategy.size(); ++i) {
+    MQ_RETURN_IF_ERROR(check_strategy(c.partition_assignment_strategy[i]));
+    for (size_t j = 0; j < i; ++j) {
+      if (c.partition_assignment_strategy[j] == c.partition_assignment_strategy[i]) {
+        return invalid("partition_assignment_strategy",
+                       "lists '" + c.partition_assignment_strategy[i] + "' twice");
+      }
+    }
+  }
+  bool broadcast = std::ranges::find(c.partition_assignment_strategy, "broadcast") !=
+                   c.partition_assignment_strategy.end();
+  if (broadcast && c.partition_assignment_strategy.size() > 1) {
+    return invalid("partition_assignment_strategy",
+                   "broadcast cannot be combined with other assignors: broadcast members keep "
+                   "their own offsets, the others share the group's");
+  }
+  if (broadcast && !c.group_instance_id && c.client_id == ConsumerConfig{}.client_id) {
+    return invalid("partition_assignment_strategy",
+                   "broadcast keeps each member's offsets under its group_instance_id, else its "
+                   "client_id; set one of them to a name unique to this member (client_id is "
+                   "the default '" +
+                       c.client_id + "')");
+  }
   return Status::ok();
 }
 
@@ -137,7 +189,23 @@ Status ConsumerConfig::validate() const {
                    "must be > fetch_max_wait_ms, or every long-polling fetch would time out");
   }
   MQ_RETURN_IF_ERROR(check_non_negative("retry_backoff_ms", retry_backoff_ms));
-  return Status::ok();
+  return validate_group_settings(*this);
+}
+
+Result<std::vector<std::string>> parse_assignment_strategies(std::string_view list) {
+  std::vector<std::string> names;
+  while (true) {
+    size_t comma = list.find(',');
+    std::string name(trim(list.substr(0, comma)));
+    MQ_RETURN_IF_ERROR(check_strategy(name));
+    if (std::ranges::find(names, name) != names.end()) {
+      return invalid("partition_assignment_strategy", "lists '" + name + "' twice");
+    }
+    names.push_back(std::move(name));
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return names;
 }
 
 Status AdminConfig::validate() const {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,8 +67,29 @@ struct ConsumerConfig {
   int request_timeout_ms = 30'000;
   int retry_backoff_ms = 100;  // wait before re-asking after a failed fetch or metadata call
 
+  // Consumer groups (subscribe). Empty group_id: no group, assign() only.
+  std::string group_id;
+  // Static membership id. A broadcast member's offsets are kept under it (or,
+  // without one, under client_id), so it must be unique to the member.
+  std::optional<std::string> group_instance_id;
+  int session_timeout_ms = 45'000;    // the coordinator drops a member not heard from for this long
+  int heartbeat_interval_ms = 3'000;  // between heartbeats; below session_timeout_ms
+  // Longest gap between poll() calls. Sent as JoinGroup's rebalance_timeout_ms
+  // (how long the coordinator waits for members to rejoin); a member that does
+  // not poll for this long leaves the group so its partitions move.
+  int max_poll_interval_ms = 300'000;
+  // Assignors offered to the coordinator, preferred first: sticky, range,
+  // roundrobin, or broadcast alone (every member gets every partition).
+  std::vector<std::string> partition_assignment_strategy = {"sticky"};
+  bool enable_auto_commit = true;  // commit positions from poll() every auto_commit_interval_ms
+  int auto_commit_interval_ms = 5'000;
+
   Status validate() const;
 };
+
+// Parses a comma-separated assignor list ("sticky,range"), spaces allowed;
+// kInvalidConfig names a bad or repeated entry.
+Result<std::vector<std::string>> parse_assignment_strategies(std::string_view list);
 
 struct AdminConfig {
   std::string bootstrap_servers;  // required

@@ -1,5 +1,5 @@
-// The consumer: positions, pipelined fetches, decoding of fetched batches and
-// offset resets.
+// The consumer: positions, pipelined fetches, decoding of fetched batches,
+// offset resets, and its part in a consumer group (revoke, assign, commits).
 #include "client/consumer.h"
 
 #include <algorithm>
@@ -8,19 +8,15 @@
 #include <set>
 #include <thread>
 
+#include "client/clock.h"
 #include "client/cluster.h"
+#include "client/consumer_coordinator.h"
 #include "store/record_batch.h"
 #include "transport/fetch.h"
 #include "transport/list_offsets.h"
 
 namespace mq::client {
 namespace {
-
-int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 int64_t reset_timestamp(OffsetReset reset) {
   return reset == OffsetReset::kEarliest ? transport::kEarliestTimestamp
@@ -51,6 +47,8 @@ struct Consumer::PartitionState {
   int64_t retry_at_ms = 0;  // after a failed fetch
   std::deque<ConsumerRecord> buffered;
   Status error;  // reported by the next poll()
+  // Assigned by the group: the position comes from the committed offset.
+  bool awaiting_committed = false;
 };
 
 Result<std::unique_ptr<Consumer>> Consumer::create(const ConsumerConfig& config) {
@@ -65,11 +63,24 @@ Result<std::unique_ptr<Consumer>> Consumer::create(const ConsumerConfig& config)
 }
 
 Consumer::Consumer(const ConsumerConfig& config, std::unique_ptr<Cluster> cluster)
-    : config_(config), cluster_(std::move(cluster)) {}
+    : config_(config), cluster_(std::move(cluster)) {
+  if (!config_.group_id.empty()) {
+    group_ = std::make_unique<ConsumerCoordinator>(config_, cluster_.get());
+  }
+  next_auto_commit_ms_ = steady_ms() + config_.auto_commit_interval_ms;
+}
 
-Consumer::~Consumer() = default;
+Consumer::~Consumer() {
+  if (!closed_) (void)close();
+}
 
 Status Consumer::assign(const std::vector<TopicPartition>& partitions) {
+  if (closed_) return Status(ErrorCode::kInvalidRequest, "the consumer is closed");
+  if (group_ && group_->subscribed()) {
+    return Status(ErrorCode::kInvalidRequest,
+                  "the consumer is subscribed to group " + config_.group_id +
+                      ", which assigns its partitions; close it to assign by hand");
+  }
   for (const TopicPartition& tp : partitions) {
     if (tp.topic.empty() || tp.partition < 0) {
       return Status(ErrorCode::kInvalidRequest, "cannot assign '" + tp.to_string() + "'");
@@ -103,6 +114,7 @@ Status Consumer::seek(const TopicPartition& tp, int64_t offset) {
   state.fetch_position = offset;
   state.buffered.clear();
   state.error = Status::ok();
+  state.awaiting_committed = false;
   // A fetch in flight from the old position is dropped when it comes back.
   return Status::ok();
 }
@@ -117,6 +129,7 @@ Status Consumer::seek_to_timestamp(const TopicPartition& tp, int64_t timestamp_m
   state.pending_timestamp = timestamp_ms;
   state.buffered.clear();
   state.error = Status::ok();
+  state.awaiting_committed = false;
   return Status::ok();
 }
 
@@ -209,6 +222,7 @@ Result<int64_t> Consumer::offset_for(const TopicPartition& tp, int64_t timestamp
 }
 
 Status Consumer::resolve_positions() {
+  MQ_RETURN_IF_ERROR(load_committed_positions());
   for (auto& [tp, state] : partitions_) {
     if (!state->position && !state->pending_timestamp) {
       if (config_.auto_offset_reset == OffsetReset::kNone) continue;
@@ -433,8 +447,18 @@ std::vector<ConsumerRecord> Consumer::drain_buffered() {
 }
 
 Result<std::vector<ConsumerRecord>> Consumer::poll(int timeout_ms) {
+  if (closed_) return Status(ErrorCode::kInvalidRequest, "the consumer is closed");
   const int64_t deadline = steady_ms() + std::max(timeout_ms, 0);
+  if (group_) group_->note_poll();
   while (true) {
+    if (group_) {
+      MQ_RETURN_IF_ERROR(maintain_group(deadline));
+      if (group_->subscribed() && !group_->in_generation()) {
+        // Still joining: nothing to fetch yet.
+        if (steady_ms() >= deadline) return std::vector<ConsumerRecord>();
+        continue;
+      }
+    }
     Status metadata = refresh_metadata_if_stale();
     if (!metadata.is_ok() && cluster_->metadata().topics.empty()) return metadata;
     MQ_RETURN_IF_ERROR(resolve_positions());
@@ -458,6 +482,178 @@ Result<std::vector<ConsumerRecord>> Consumer::poll(int timeout_ms) {
     if (response) handle_fetch_response(*response);
     expire_fetches(steady_ms());
   }
+}
+
+Status Consumer::subscribe(const std::vector<std::string>& topics, RebalanceCallbacks callbacks) {
+  if (closed_) return Status(ErrorCode::kInvalidRequest, "the consumer is closed");
+  if (!group_) {
+    return Status(ErrorCode::kInvalidGroupId, "subscribe needs group_id in the consumer config");
+  }
+  if (topics.empty()) {
+    return Status(ErrorCode::kInvalidRequest, "subscribe needs at least one topic");
+  }
+  for (const std::string& topic : topics) {
+    if (topic.empty()) return Status(ErrorCode::kInvalidTopic, "cannot subscribe to topic ''");
+  }
+  if (!group_->subscribed() && !partitions_.empty()) {
+    return Status(ErrorCode::kInvalidRequest,
+                  "partitions are assigned by hand; assign({}) before subscribing");
+  }
+  callbacks_ = std::move(callbacks);
+  bool first = !group_->subscribed();
+  group_->set_subscription(topics);
+  if (first) group_->rejoin({});
+  return Status::ok();
+}
+
+std::vector<std::string> Consumer::subscription() const {
+  return group_ ? group_->subscription() : std::vector<std::string>();
+}
+
+GroupMetadata Consumer::group_metadata() const {
+  if (!group_) return {};
+  return GroupMetadata{.group_id = config_.group_id,
+                       .member_id = group_->member_id(),
+                       .generation_id = group_->in_generation() ? group_->generation_id() : -1,
+                       .assignor = group_->protocol_name()};
+}
+
+std::map<TopicPartition, int64_t> Consumer::positions() const {
+  std::map<TopicPartition, int64_t> out;
+  for (const auto& [tp, state] : partitions_) {
+    if (state->position) out[tp] = *state->position;
+  }
+  return out;
+}
+
+void Consumer::drop_fetches() {
+  for (const auto& [key, fetch] : fetches_) cluster_->forget(key.first, key.second);
+  fetches_.clear();
+}
+
+void Consumer::revoke_all() {
+  std::vector<TopicPartition> owned = assignment();
+  if (config_.enable_auto_commit) {
+    // Best effort: a fenced member's commit fails, and its partitions are
+    // someone else's already.
+    (void)group_->commit_sync(positions(), config_.request_timeout_ms);
+  }
+  if (callbacks_.on_revoked) callbacks_.on_revoked(owned);
+  drop_fetches();
+  partitions_.clear();
+  group_->rejoin(std::move(owned));
+}
+
+void Consumer::install_assignment(const std::vector<TopicPartition>& partitions) {
+  drop_fetches();
+  partitions_.clear();
+  for (const TopicPartition& tp : partitions) {
+    auto state = std::make_unique<PartitionState>();
+    state->awaiting_committed = true;
+    partitions_[tp] = std::move(state);
+  }
+  metadata_stale_ = true;
+  next_auto_commit_ms_ = steady_ms() + config_.auto_commit_interval_ms;
+  // Seeks in the callback win over the committed offsets read afterwards.
+  if (callbacks_.on_assigned) callbacks_.on_assigned(partitions);
+}
+
+Status Consumer::load_committed_positions() {
+  std::vector<TopicPartition> waiting;
+  for (const auto& [tp, state] : partitions_) {
+    if (state->awaiting_committed) waiting.push_back(tp);
+  }
+  if (waiting.empty()) return Status::ok();
+  MQ_ASSIGN_OR_RETURN(auto committed, group_->fetch_committed(waiting, config_.request_timeout_ms));
+  for (const TopicPartition& tp : waiting) {
+    auto it = partitions_.find(tp);
+    if (it == partitions_.end()) continue;
+    PartitionState& state = *it->second;
+    state.awaiting_committed = false;
+    auto found = committed.find(tp);
+    // No committed offset: auto_offset_reset decides, in resolve_positions().
+    if (found == committed.end() || found->second < 0) continue;
+    state.position = found->second;
+    state.fetch_position = found->second;
+  }
+  return Status::ok();
+}
+
+Status Consumer::maintain_group(int64_t deadline_ms) {
+  if (group_->has_async_commits()) group_->complete_async_commits(0);
+  if (group_->generation_ended()) revoke_all();
+  if (group_->subscribed() && !group_->in_generation()) {
+    int wait = static_cast<int>(std::clamp<int64_t>(deadline_ms - steady_ms(), 0, 100));
+    MQ_ASSIGN_OR_RETURN(std::optional<std::vector<TopicPartition>> assigned,
+                        group_->continue_join(wait));
+    if (assigned) install_assignment(*assigned);
+    return Status::ok();
+  }
+  int64_t now = steady_ms();
+  if (config_.enable_auto_commit && now >= next_auto_commit_ms_) {
+    next_auto_commit_ms_ = now + config_.auto_commit_interval_ms;
+    // Positions only move in drain_buffered(), so these are the offsets of
+    // records the application has been given by earlier polls.
+    std::map<TopicPartition, int64_t> offsets = positions();
+    if (!offsets.empty()) group_->commit_async(offsets, {});
+  }
+  return Status::ok();
+}
+
+Status Consumer::commit_sync() {
+  return commit_sync(positions());
+}
+
+Status Consumer::commit_sync(const std::map<TopicPartition, int64_t>& offsets) {
+  if (closed_) return Status(ErrorCode::kInvalidRequest, "the consumer is closed");
+  if (!group_) return Status(ErrorCode::kInvalidGroupId, "commits need group_id in the config");
+  return group_->commit_sync(offsets, config_.request_timeout_ms);
+}
+
+void Consumer::commit_async(CommitCallback callback) {
+  commit_async(positions(), std::move(callback));
+}
+
+void Consumer::commit_async(const std::map<TopicPartition, int64_t>& offsets,
+                            CommitCallback callback) {
+  Status refused;
+  if (closed_) refused = Status(ErrorCode::kInvalidRequest, "the consumer is closed");
+  if (!group_) refused = Status(ErrorCode::kInvalidGroupId, "commits need group_id in the config");
+  if (!refused.is_ok()) {
+    if (callback) callback(offsets, refused);
+    return;
+  }
+  group_->commit_async(offsets, [offsets, callback = std::move(callback)](const Status& status) {
+    if (callback) callback(offsets, status);
+  });
+}
+
+Result<std::map<TopicPartition, int64_t>> Consumer::committed(
+    const std::vector<TopicPartition>& partitions) {
+  if (closed_) return Status(ErrorCode::kInvalidRequest, "the consumer is closed");
+  if (!group_)
+    return Status(ErrorCode::kInvalidGroupId, "committed() needs group_id in the config");
+  return group_->fetch_committed(partitions, config_.request_timeout_ms);
+}
+
+Status Consumer::close() {
+  if (closed_) return Status::ok();
+  closed_ = true;
+  Status status;
+  if (group_) {
+    bool owns = !group_->subscribed() || group_->in_generation();
+    if (config_.enable_auto_commit && owns) {
+      status = group_->commit_sync(positions(), config_.request_timeout_ms);
+    }
+    if (group_->subscribed() && group_->in_generation() && callbacks_.on_revoked) {
+      callbacks_.on_revoked(assignment());
+    }
+    Status left = group_->leave(config_.request_timeout_ms);
+    if (status.is_ok()) status = left;
+  }
+  drop_fetches();
+  partitions_.clear();
+  return status;
 }
 
 }  // namespace mq::client

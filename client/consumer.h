@@ -2,16 +2,28 @@
 // records in offset order per partition and, before returning, sends the next
 // Fetch for the partitions it drained, so the broker is already working on
 // the next records while the application handles these. Positions start
-// where seek*() puts them, else by auto_offset_reset. Consumer groups
-// (subscribe) come with the groups issue.
+// where seek*() puts them, else at the group's committed offset, else by
+// auto_offset_reset.
 //
-// Not thread-safe: one thread uses a Consumer, as with Kafka's.
+// Partitions come from assign() (manual), or from a consumer group through
+// subscribe(): the group's coordinator hands out the partitions of the
+// subscribed topics among its members (docs/protocol.md §14, §15). Group work
+// happens inside poll(): joining, the revoke/assign callbacks, auto-commit.
+// A background thread only sends heartbeats; when one says the group is
+// rebalancing, the next poll() commits (with auto-commit), calls on_revoked,
+// gives up every partition (eager rebalancing), rejoins and calls
+// on_assigned. While it rejoins, poll() returns no records.
+//
+// Not thread-safe: one thread uses a Consumer, as with Kafka's. Callbacks run
+// on that thread, inside poll(), commit_*() or close().
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -23,19 +35,71 @@
 namespace mq::client {
 
 class Cluster;
+class ConsumerCoordinator;
 struct NodeResponse;
+
+// Called inside poll() around a rebalance (and on_revoked by close()).
+struct RebalanceCallbacks {
+  // Before the consumer gives up `partitions` (positions still valid; with
+  // auto-commit they were just committed): commit what was processed.
+  std::function<void(const std::vector<TopicPartition>& partitions)> on_revoked;
+  // After a rebalance, before fetching: positions start at the committed
+  // offsets unless the callback seeks.
+  std::function<void(const std::vector<TopicPartition>& partitions)> on_assigned;
+};
+
+// The outcome of commit_async(): the offsets sent and how it went.
+using CommitCallback =
+    std::function<void(const std::map<TopicPartition, int64_t>& offsets, const Status& status)>;
+
+// Which generation of which group the consumer is a member of.
+struct GroupMetadata {
+  std::string group_id;
+  std::string member_id;       // empty until the first JoinGroup answers
+  int32_t generation_id = -1;  // -1 while not in a generation
+  std::string assignor;        // the coordinator's choice, e.g. "sticky"
+};
 
 class Consumer {
  public:
   static Result<std::unique_ptr<Consumer>> create(const ConsumerConfig& config);
+  // close() if the application did not.
   ~Consumer();
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
 
   // Replaces the assignment. Partitions kept keep their positions; new ones
-  // start by auto_offset_reset unless seeked.
+  // start by auto_offset_reset unless seeked. Not while subscribed.
   Status assign(const std::vector<TopicPartition>& partitions);
+  // The partitions owned now: assigned, or given by the group.
   std::vector<TopicPartition> assignment() const;
+
+  // Joins config.group_id for `topics` (replacing an earlier subscription).
+  // The join happens in poll(); partitions arrive through on_assigned.
+  // Errors: no group_id, an empty topic list, or a manual assignment in place.
+  Status subscribe(const std::vector<std::string>& topics, RebalanceCallbacks callbacks = {});
+  std::vector<std::string> subscription() const;
+  GroupMetadata group_metadata() const;
+
+  // Commits `offsets` (next offset to read, per partition), by default every
+  // owned partition's position, and waits for the answer. A commit fenced by
+  // the coordinator (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID,
+  // REBALANCE_IN_PROGRESS: the partitions may be another member's now) is
+  // an error, and the next poll() rejoins. Without subscribe(), commits for
+  // a group without members (generation -1).
+  Status commit_sync();
+  Status commit_sync(const std::map<TopicPartition, int64_t>& offsets);
+  // Sends the commit; `callback` runs inside a later poll(), commit or close().
+  void commit_async(CommitCallback callback = {});
+  void commit_async(const std::map<TopicPartition, int64_t>& offsets, CommitCallback callback);
+  // The group's committed offsets (a broadcast member's own), -1 for none.
+  Result<std::map<TopicPartition, int64_t>> committed(
+      const std::vector<TopicPartition>& partitions);
+
+  // Commits positions (with auto-commit), calls on_revoked, leaves the group
+  // (LeaveGroup: the partitions move at once) and stops the heartbeat
+  // thread. Waits up to request_timeout_ms per step. Afterwards every call fails.
+  Status close();
 
   // Up to max_poll_records records, waiting up to `timeout_ms` for the first
   // one; an empty vector when none came in time. Errors: OFFSET_OUT_OF_RANGE
@@ -66,6 +130,17 @@ class Consumer {
   };
   explicit Consumer(const ConsumerConfig& config, std::unique_ptr<Cluster> cluster);
 
+  // Group work at the top of each poll() round: async commit answers, the
+  // heartbeat thread's news, revoke/rejoin, the join itself, auto-commit.
+  Status maintain_group(int64_t deadline_ms);
+  void revoke_all();
+  void install_assignment(const std::vector<TopicPartition>& partitions);
+  // Positions of partitions the group just assigned, from their committed offsets.
+  Status load_committed_positions();
+  std::map<TopicPartition, int64_t> positions() const;
+  // Forgets every fetch in flight: their answers would be for partitions given up.
+  void drop_fetches();
+
   Status resolve_positions();
   Status refresh_metadata_if_stale();
   void send_fetches();
@@ -84,6 +159,11 @@ class Consumer {
   bool metadata_stale_ = true;
   int64_t next_metadata_attempt_ms_ = 0;
   size_t drain_cursor_ = 0;  // round-robin over partitions when draining
+
+  std::unique_ptr<ConsumerCoordinator> group_;  // when config.group_id is set
+  RebalanceCallbacks callbacks_;
+  int64_t next_auto_commit_ms_ = 0;
+  bool closed_ = false;
 };
 
 }  // namespace mq::client

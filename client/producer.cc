@@ -7,6 +7,7 @@
 #include <map>
 #include <utility>
 
+#include "client/clock.h"
 #include "client/cluster.h"
 #include "client/partitioner.h"
 #include "client/record_accumulator.h"
@@ -16,18 +17,6 @@
 
 namespace mq::client {
 namespace {
-
-int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Errors after which the client's idea of who leads the partition is stale.
 bool needs_metadata_refresh(ErrorCode code) {

@@ -87,6 +87,63 @@ TEST(ConsumerConfigValidation, ParsesOffsetResetNames) {
   EXPECT_EQ(offset_reset_name(OffsetReset::kLatest), "latest");
 }
 
+TEST(ConsumerConfigValidation, NamesTheBadGroupSetting) {
+  struct Case {
+    void (*change)(ConsumerConfig&);
+    const char* setting;
+  };
+  const Case cases[] = {
+      {[](ConsumerConfig& c) { c.group_instance_id = ""; }, "group_instance_id"},
+      {[](ConsumerConfig& c) { c.session_timeout_ms = 0; }, "session_timeout_ms"},
+      {[](ConsumerConfig& c) { c.heartbeat_interval_ms = 0; }, "heartbeat_interval_ms"},
+      {[](ConsumerConfig& c) { c.heartbeat_interval_ms = c.session_timeout_ms; },
+       "heartbeat_interval_ms"},
+      {[](ConsumerConfig& c) { c.max_poll_interval_ms = -1; }, "max_poll_interval_ms"},
+      {[](ConsumerConfig& c) { c.auto_commit_interval_ms = 0; }, "auto_commit_interval_ms"},
+      {[](ConsumerConfig& c) { c.partition_assignment_strategy = {}; },
+       "partition_assignment_strategy"},
+      {[](ConsumerConfig& c) { c.partition_assignment_strategy = {"cooperative-sticky"}; },
+       "partition_assignment_strategy"},
+      {[](ConsumerConfig& c) {
+         c.partition_assignment_strategy = {"range", "range"};
+       },
+       "partition_assignment_strategy"},
+      {[](ConsumerConfig& c) {
+         c.partition_assignment_strategy = {"broadcast", "sticky"};
+       },
+       "partition_assignment_strategy"},
+      // Broadcast offsets are kept per client_id: the default would be shared.
+      {[](ConsumerConfig& c) { c.partition_assignment_strategy = {"broadcast"}; },
+       "partition_assignment_strategy"},
+  };
+  for (const Case& c : cases) {
+    ConsumerConfig config{.bootstrap_servers = "h:1", .group_id = "g"};
+    c.change(config);
+    Status status = config.validate();
+    EXPECT_EQ(status.code(), ErrorCode::kInvalidConfig) << c.setting;
+    EXPECT_TRUE(status.message().starts_with(c.setting)) << status.message();
+  }
+  ConsumerConfig broadcast{.bootstrap_servers = "h:1",
+                           .client_id = "worker-7",
+                           .group_id = "g",
+                           .partition_assignment_strategy = {"broadcast"}};
+  EXPECT_TRUE(broadcast.validate().is_ok());
+  broadcast.client_id = ConsumerConfig{}.client_id;
+  broadcast.group_instance_id = "host-3";
+  EXPECT_TRUE(broadcast.validate().is_ok());
+}
+
+TEST(ConsumerConfigValidation, ParsesAssignorLists) {
+  EXPECT_EQ(*parse_assignment_strategies("sticky"), std::vector<std::string>{"sticky"});
+  EXPECT_EQ(*parse_assignment_strategies(" range , roundrobin,sticky"),
+            (std::vector<std::string>{"range", "roundrobin", "sticky"}));
+  Result<std::vector<std::string>> bad = parse_assignment_strategies("range,rr");
+  EXPECT_EQ(bad.code(), ErrorCode::kInvalidConfig);
+  EXPECT_NE(bad.status().message().find("'rr'"), std::string::npos) << bad.status().message();
+  EXPECT_EQ(parse_assignment_strategies("range,range").code(), ErrorCode::kInvalidConfig);
+  EXPECT_EQ(parse_assignment_strategies("").code(), ErrorCode::kInvalidConfig);
+}
+
 TEST(AdminConfigValidation, NeedsBootstrapAndAPositiveTimeout) {
   EXPECT_TRUE(AdminConfig{.bootstrap_servers = "h:1"}.validate().is_ok());
   EXPECT_EQ(AdminConfig{}.validate().code(), ErrorCode::kInvalidConfig);

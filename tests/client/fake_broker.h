@@ -4,8 +4,9 @@
 // tcp://127.0.0.1 (ephemeral port). It answers ApiVersions, Metadata,
 // Produce (the log's idempotent-producer checks give the real duplicate and
 // sequence answers), Fetch (waits at most 100 ms for data), ListOffsets,
-// InitProducerId and the topic and config admin APIs. No replication: the
-// high watermark is the log end. Tests can make it drop or fail responses.
+// InitProducerId, the topic and config admin APIs, and the group APIs
+// (fake_group_coordinator.h). No replication: the high watermark is the log
+// end. Tests can make it drop or fail responses.
 #pragma once
 
 #include <atomic>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "store/log.h"
+#include "tests/client/fake_group_coordinator.h"
 #include "tests/support/temp_dir.h"
 #include "transport/listener.h"
 #include "transport/messages.h"
@@ -37,6 +39,11 @@ class FakeBroker {
     listener_ = std::move(listener).value();
     const std::string& endpoint = listener_->endpoint();
     port_ = std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
+    groups_ = std::make_unique<FakeGroupCoordinator>(listener_.get(), [this](const std::string& t) {
+      auto it = topics_.find(t);  // the serving thread holds mu_
+      return it == topics_.end() ? 0 : static_cast<int32_t>(it->second.partitions.size());
+    });
+    groups_->set_endpoint("127.0.0.1", port_);
     // The socket moves to the serving thread; thread start is the barrier ZeroMQ needs.
     thread_ = std::thread([this] { serve(); });
   }
@@ -64,6 +71,8 @@ class FakeBroker {
   int produce_requests() const { return produce_requests_; }
   int metadata_requests() const { return metadata_requests_; }
   int fetch_requests() const { return fetch_requests_; }
+  // The group coordinator's state and test hooks.
+  FakeGroupCoordinator& groups() { return *groups_; }
 
   int64_t log_end_offset(const std::string& topic, int32_t partition) {
     std::lock_guard lock(mu_);
@@ -135,6 +144,8 @@ class FakeBroker {
       Result<std::optional<transport::InboundRequest>> request = listener_->receive(5);
       if (request.is_ok() && request->has_value()) handle(**request);
       answer_parked_fetches(/*force=*/false);
+      std::lock_guard lock(mu_);
+      groups_->tick();
     }
   }
 
@@ -262,6 +273,10 @@ class FakeBroker {
           (void)listener_->reply(request, response);
         });
       default:
+        if (FakeGroupCoordinator::is_group_api(request.header.api_key)) {
+          std::lock_guard lock(mu_);
+          return groups_->handle(request);
+        }
         (void)listener_->reply_error(
             request, Status(ErrorCode::kUnsupportedVersion, "the fake broker lacks this API"));
     }
@@ -432,6 +447,7 @@ class FakeBroker {
   Status status_;
   std::unique_ptr<transport::Listener> listener_;
   int32_t port_ = 0;
+  std::unique_ptr<FakeGroupCoordinator> groups_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
 
