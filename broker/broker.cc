@@ -46,6 +46,9 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
     spdlog::info("{}", line);
     if (on_status) on_status(line);
   };
+  disk_ =
+      std::make_unique<DiskMonitor>(config_.data_dir, config_.min_free_bytes,
+                                    std::max<int64_t>(2LL * config_.log.max_batch_bytes, 1 << 20));
   // HTTP first, so /healthz answers and /readyz says "recovering" during recovery.
   Result<std::pair<std::string, int>> http_address =
       metrics::parse_host_port(config_.http_address, "http.address");
@@ -61,7 +64,12 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   };
   handlers.ready = [this](std::string* why) {
     *why = stopped_ ? "shutting down" : "recovering partition logs";
-    return ready_.load();
+    if (!ready_.load()) return false;
+    if (disk_->full()) {
+      *why = disk_->why();
+      return false;
+    }
+    return true;
   };
   handlers.status_json = [this] { return status_json(); };
   http_ = std::make_unique<metrics::HttpServer>(
@@ -74,6 +82,7 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   status("recovering partition logs in " + config_.data_dir);
   hold_for_test_gate();
   MQ_ASSIGN_OR_RETURN(replicas_, ReplicaManager::open(config_));
+  disk_->poll();  // the data directory exists now
   status("opened " + std::to_string(replicas_->partitions().size()) + " partition(s) of " +
          std::to_string(replicas_->topics().size()) + " topic(s)");
 
@@ -95,6 +104,7 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   BrokerIdentity identity{config_.node_id, "", 0};
   handler_ = std::make_unique<RequestHandler>(*replicas_, *scheduler_, metrics_, identity);
   handler_->set_coordinator(coordinator_.get());
+  handler_->set_disk_monitor(disk_.get());
   server_ = std::make_unique<Server>(*handler_, *scheduler_, metrics_);
   Status bound = server_->bind({.endpoint = config_.client_listener,
                                 .max_request_bytes = config_.max_request_bytes,
@@ -110,6 +120,7 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   handler_->set_identity(identity);  // before serve(): no request has been read yet
   server_->serve();
   http_->add_collectable(std::make_shared<PartitionCollector>(*replicas_));
+  http_->add_collectable(std::make_shared<StorageCollector>(*disk_));
   http_->add_collectable(std::make_shared<GroupCollector>(*coordinator_));
   housekeeping_ = std::thread([this] { housekeeping(); });
   ready_ = true;
@@ -136,6 +147,7 @@ void Broker::housekeeping() {
     housekeeping_cv_.wait_for(lock, std::chrono::milliseconds(100));
     if (stopped_) break;
     lock.unlock();
+    disk_->poll();
     replicas_->flush_due();
     if (std::chrono::steady_clock::now() >= next_retention) {
       int deleted = replicas_->apply_retention();
@@ -159,6 +171,7 @@ Result<ConfigDiff> Broker::reload(const BrokerConfig& next) {
     MQ_RETURN_IF_ERROR(s.apply(applied, value, number, value == "true"));
   }
   MQ_RETURN_IF_ERROR(replicas_->apply_defaults(applied));
+  disk_->set_min_free_bytes(applied.min_free_bytes);
   server_->set_limits(applied.buffer_memory_bytes, applied.max_inflight_requests,
                       applied.max_connections);
   spdlog::set_level(spdlog::level::from_str(applied.log_level));
@@ -208,6 +221,11 @@ std::string Broker::status_json() const {
     }
   }
   j["partitions"] = partitions;
+  if (disk_) {
+    j["storage"] = {{"free_bytes", disk_->free_bytes()},
+                    {"total_bytes", disk_->total_bytes()},
+                    {"full", disk_->full()}};
+  }
   return j.dump();
 }
 

@@ -12,6 +12,7 @@
 #include "base/status.h"
 #include "broker/broker_metrics.h"
 #include "broker/config.h"
+#include "broker/disk_monitor.h"
 #include "broker/offsets_storage.h"
 #include "broker/replica_manager.h"
 #include "broker/request_handler.h"
@@ -48,6 +49,7 @@ class Broker {
   BrokerConfig config_;
   BrokerMetrics metrics_;
   std::unique_ptr<ReplicaManager> replicas_;
+  std::unique_ptr<DiskMonitor> disk_;
   std::unique_ptr<OffsetsStorage> offsets_storage_;
   std::unique_ptr<group::GroupCoordinator> coordinator_;
   std::unique_ptr<Scheduler> scheduler_;

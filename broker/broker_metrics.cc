@@ -186,4 +186,30 @@ std::vector<prometheus::MetricFamily> GroupCollector::Collect() const {
   return {members, state, rebalances, commits, lag, total_lag};
 }
 
+std::vector<prometheus::MetricFamily> StorageCollector::Collect() const {
+  auto one = [](const char* name, const char* help, prometheus::MetricType type, double v) {
+    prometheus::MetricFamily f;
+    f.name = name;
+    f.help = help;
+    f.type = type;
+    prometheus::ClientMetric m;
+    if (type == prometheus::MetricType::Counter) {
+      m.counter.value = v;
+    } else {
+      m.gauge.value = v;
+    }
+    f.metric.push_back(std::move(m));
+    return f;
+  };
+  using prometheus::MetricType;
+  return {one("mq_storage_free_bytes", "Free bytes of the data directory's filesystem.",
+              MetricType::Gauge, static_cast<double>(disk_.free_bytes())),
+          one("mq_storage_total_bytes", "Size of the data directory's filesystem.",
+              MetricType::Gauge, static_cast<double>(disk_.total_bytes())),
+          one("mq_storage_full", "1 while produce is refused because the data directory is full.",
+              MetricType::Gauge, disk_.full() ? 1 : 0),
+          one("mq_storage_produce_refused_total", "Partition writes refused with DISK_FULL.",
+              MetricType::Counter, static_cast<double>(disk_.refused()))};
+}
+
 }  // namespace mq::broker

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "base/error_code.h"
+#include "broker/disk_monitor.h"
 #include "group/coordinator.h"
 
 namespace mq::broker {
@@ -59,6 +60,17 @@ class PartitionCollector : public prometheus::Collectable {
 
  private:
   const ReplicaManager& replicas_;
+};
+
+// The data directory's filesystem: mq_storage_free_bytes,
+// mq_storage_total_bytes, mq_storage_full, mq_storage_produce_refused_total.
+class StorageCollector : public prometheus::Collectable {
+ public:
+  explicit StorageCollector(const DiskMonitor& disk) : disk_(disk) {}
+  std::vector<prometheus::MetricFamily> Collect() const override;
+
+ private:
+  const DiskMonitor& disk_;
 };
 
 // Consumer group figures read from the coordinator at scrape time:

@@ -215,6 +215,13 @@ std::vector<Setting> build_settings() {
   t.push_back(integer("group.max_size", "Members a group may have at once.", false, 1, 1000000,
                       [](BrokerConfig& c) -> int32_t& { return c.group_max_size; }));
 
+  t.push_back(integer("storage.min_free_bytes",
+                      "Free space the data directory's filesystem keeps: below it produce is "
+                      "refused with DISK_FULL (fetches continue) until space returns. 0: only "
+                      "when a write finds the disk full.",
+                      true, 0, kMaxInt64,
+                      [](BrokerConfig& c) -> int64_t& { return c.min_free_bytes; }));
+
   t.push_back(integer("server.worker_threads",
                       "Threads that handle requests, besides the network thread.", false, 1, 64,
                       [](BrokerConfig& c) -> int32_t& { return c.worker_threads; }));

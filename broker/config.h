@@ -34,6 +34,7 @@ struct BrokerConfig {
   int64_t buffer_memory_bytes = 512 * 1024 * 1024;  // requests and responses in flight
   int32_t fetch_max_wait_ms = 30000;                // the longest long poll accepted
   int64_t shutdown_timeout_ms = 30000;
+  int64_t min_free_bytes = 64 * 1024 * 1024;  // produce is refused below it
 
   // Consumer groups (group/coordinator.h).
   int32_t offsets_topic_partitions = 16;

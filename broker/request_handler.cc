@@ -296,6 +296,12 @@ ProduceResponse RequestHandler::produce(const ProduceRequest& produce) {
         out.error_message = "__consumer_offsets is internal: only the group coordinator writes it";
         continue;
       }
+      if (disk_ != nullptr && disk_->full()) {
+        out.error_code = ErrorCode::kDiskFull;
+        out.error_message = disk_->why();
+        disk_->note_refused();
+        continue;
+      }
       ErrorCode error = ErrorCode::kNone;
       std::shared_ptr<Partition> partition =
           find_partition(topic.name, p.partition_index, true, &error);
@@ -312,6 +318,7 @@ ProduceResponse RequestHandler::produce(const ProduceRequest& produce) {
       if (!appended.is_ok()) {
         out.error_code = appended.code();
         out.error_message = appended.status().message();
+        if (appended.code() == ErrorCode::kDiskFull && disk_ != nullptr) disk_->note_enospc();
         continue;
       }
       out.base_offset = appended->base_offset;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "broker/broker_metrics.h"
+#include "broker/disk_monitor.h"
 #include "broker/replica_manager.h"
 #include "broker/scheduler.h"
 #include "group/coordinator.h"
@@ -34,6 +35,8 @@ class RequestHandler {
   void set_identity(const BrokerIdentity& identity) { identity_ = identity; }
   // The group coordinator; group requests are answered COORDINATOR_NOT_AVAILABLE without one.
   void set_coordinator(group::GroupCoordinator* coordinator) { coordinator_ = coordinator; }
+  // Produce is refused while it says the data directory is full.
+  void set_disk_monitor(DiskMonitor* disk) { disk_ = disk; }
 
   // Handles `request` and calls `reply` exactly once, maybe later (long poll).
   void handle(transport::InboundRequest request, Reply reply);
@@ -95,6 +98,7 @@ class RequestHandler {
   BrokerMetrics& metrics_;
   BrokerIdentity identity_;
   group::GroupCoordinator* coordinator_ = nullptr;
+  DiskMonitor* disk_ = nullptr;
 };
 
 }  // namespace mq::broker
