@@ -1,5 +1,6 @@
-// Admin: topics, partitions, configs, offsets and cluster metadata, for
-// mqctl and applications. Every call is synchronous and thread-safe (calls
+// Admin: topics, partitions, configs, offsets, cluster metadata and consumer
+// groups (list, describe with lag, delete, offset resets), for mqctl and
+// applications. Every call is synchronous and thread-safe (calls
 // are serialized: the connections belong to one thread at a time).
 #pragma once
 
@@ -9,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -20,6 +22,87 @@
 namespace mq::client {
 
 class Cluster;
+
+struct GroupListing {
+  std::string group_id;
+  std::string protocol_type;  // "consumer", or "" for a group with offsets only
+  std::string state;          // Empty, PreparingRebalance, CompletingRebalance, Stable
+  int32_t coordinator_id = -1;
+};
+
+struct GroupMemberDescription {
+  std::string member_id;
+  std::optional<std::string> group_instance_id;
+  std::string client_id;
+  std::string client_host;
+  std::vector<std::string> topics;         // its subscription
+  std::vector<TopicPartition> assignment;  // its partitions this generation
+};
+
+// One partition a group has a committed offset for, or that a member owns.
+struct GroupPartitionLag {
+  TopicPartition partition;
+  int64_t committed_offset = -1;  // -1: none
+  int64_t log_end_offset = -1;    // the high watermark (ListOffsets -1)
+  int64_t lag = -1;               // log_end_offset - committed_offset; -1 without a commit
+  std::string member_id;          // its owner, "" if no member owns it
+};
+
+struct GroupDescription {
+  std::string group_id;
+  std::string state;  // "Dead" for a group the coordinator does not know
+  std::string protocol_type;
+  std::string assignor;
+  int32_t coordinator_id = -1;
+  std::vector<GroupMemberDescription> members;
+  std::vector<GroupPartitionLag> partitions;  // sorted by topic, partition
+  int64_t total_lag = 0;                      // over partitions with a commit
+};
+
+// What `mqctl group reset-offsets` can do (issue 5). Every new offset is
+// clamped to [log start, log end] of its partition.
+enum class OffsetResetMode : uint8_t {
+  kToEarliest,  // the log start offset
+  kToLatest,    // the log end offset
+  kToOffset,    // `value`
+  kShiftBy,     // current + `value` (may be negative)
+  kToDatetime,  // first offset with timestamp >= `value` (ms since the epoch); the end if none
+  kByDuration,  // as kToDatetime with now - `value` ms
+  kToCurrent,   // current: the committed offset, else where a consumer would start
+  kFromCsv,     // `csv`: "topic,partition,offset" lines
+};
+
+// A topic, and some of its partitions (empty: all of them).
+struct TopicSelection {
+  std::string topic;
+  std::vector<int32_t> partitions;
+};
+// Parses mqctl's "--topic T" or "--topic T:0,2,5".
+Result<TopicSelection> parse_topic_selection(std::string_view text);
+
+struct OffsetResetSpec {
+  OffsetResetMode mode = OffsetResetMode::kToEarliest;
+  int64_t value = 0;  // the offset, shift, timestamp or duration (ms) of the mode
+  std::string csv;    // kFromCsv: its text; it names the partitions itself
+  // The partitions to reset; empty = every partition of every topic the
+  // group has committed offsets for.
+  std::vector<TopicSelection> topics;
+};
+
+struct OffsetResetEntry {
+  TopicPartition partition;
+  // The committed offset, -1 if none. Where there is none, "current" (for
+  // kToCurrent and kShiftBy) is the log end offset: where a consumer with the
+  // default auto_offset_reset (latest) would start.
+  int64_t current_offset = -1;
+  int64_t new_offset = 0;
+};
+
+// A computed reset, for printing (dry run) and then apply_offset_reset().
+struct OffsetResetPlan {
+  std::string group_id;
+  std::vector<OffsetResetEntry> entries;  // sorted by topic, partition
+};
 
 struct NewTopic {
   std::string name;
@@ -90,16 +173,52 @@ class Admin {
   Result<ClusterMetadata> describe_cluster(
       const std::optional<std::vector<std::string>>& topics = std::nullopt);
 
+  // Consumer groups. Every group call goes to the group's coordinator
+  // (FindCoordinator), found again after NOT_COORDINATOR and retried while
+  // it loads, within request_timeout_ms.
+
+  // Every group of every broker (ListGroups to each), sorted by id.
+  Result<std::vector<GroupListing>> list_groups();
+  // State, members (subscriptions and assignments decoded), and per
+  // partition committed offset, log end offset and lag.
+  Result<GroupDescription> describe_group(const std::string& group_id);
+  // Deletes Empty groups and their offsets (NON_EMPTY_GROUP for the others).
+  Result<std::vector<ItemResult>> delete_groups(const std::vector<std::string>& group_ids);
+  // Deletes the group's committed offsets of every partition of `topic`;
+  // refused (GROUP_SUBSCRIBED_TO_TOPIC) while a member subscribes to it.
+  Status delete_group_offsets(const std::string& group_id, const std::string& topic);
+
+  // Computes a reset; nothing is written. Refused (NON_EMPTY_GROUP) while
+  // the group has members, and for partitions that do not exist.
+  Result<OffsetResetPlan> plan_offset_reset(const std::string& group_id,
+                                            const OffsetResetSpec& spec);
+  // Writes the plan as one OffsetCommit (generation -1): all or nothing.
+  Status apply_offset_reset(const OffsetResetPlan& plan);
+
  private:
-  explicit Admin(std::unique_ptr<Cluster> cluster);
+  Admin(std::unique_ptr<Cluster> cluster, int request_timeout_ms);
   // The controller per the metadata, else any broker.
   Result<int32_t> controller();
   // Sends to the controller; on NOT_CONTROLLER refreshes metadata and tries once more.
   template <class Request>
   Result<typename Request::Response> call_controller(const Request& request);
+  // Sends to the group's coordinator, finding it again after coordinator errors.
+  template <class Request, class ErrorOf>
+  Result<typename Request::Response> call_coordinator(const std::string& group_id,
+                                                      const Request& request, ErrorOf error_of);
+  Result<std::map<TopicPartition, ListedOffset>> list_offsets_locked(
+      const std::map<TopicPartition, int64_t>& timestamps);
+  Result<GroupDescription> describe_group_locked(const std::string& group_id);
+  // The group's committed offsets (a broadcast member's own if `member_id`).
+  Result<std::map<TopicPartition, int64_t>> committed_offsets(const std::string& group_id,
+                                                              const std::string& member_id = "");
+  // NON_EMPTY_GROUP, saying why and what to do, if the group has members.
+  Status require_inactive(const std::string& group_id);
 
   std::mutex mu_;
   std::unique_ptr<Cluster> cluster_;
+  int request_timeout_ms_;
+  int32_t last_coordinator_id_ = -1;  // of the last group call that reached one
 };
 
 }  // namespace mq::client

@@ -34,17 +34,6 @@ std::vector<transport::TopicPartitions> group_by_topic(const std::vector<TopicPa
   return out;
 }
 
-// The first coordinator-level error of an OffsetCommit answer (it has no
-// top-level error code: NOT_COORDINATOR comes per partition).
-ErrorCode commit_coordinator_error(const transport::OffsetCommitResponse& response) {
-  for (const auto& topic : response.topics) {
-    for (const auto& partition : topic.partitions) {
-      if (is_coordinator_error(partition.error_code)) return partition.error_code;
-    }
-  }
-  return ErrorCode::kNone;
-}
-
 }  // namespace
 
 ConsumerCoordinator::ConsumerCoordinator(const ConsumerConfig& config, Cluster* cluster)

@@ -32,4 +32,13 @@ bool is_fencing_error(ErrorCode code) {
          code == ErrorCode::kRebalanceInProgress;
 }
 
+ErrorCode commit_coordinator_error(const transport::OffsetCommitResponse& response) {
+  for (const auto& topic : response.topics) {
+    for (const auto& partition : topic.partitions) {
+      if (is_coordinator_error(partition.error_code)) return partition.error_code;
+    }
+  }
+  return ErrorCode::kNone;
+}
+
 }  // namespace mq::client

@@ -6,6 +6,7 @@
 
 #include "base/status.h"
 #include "client/metadata.h"
+#include "transport/group_offsets.h"
 
 namespace mq::client {
 
@@ -22,5 +23,9 @@ bool is_coordinator_error(ErrorCode code);
 
 // Errors that end a member's generation: it must give up its partitions and rejoin.
 bool is_fencing_error(ErrorCode code);
+
+// The first coordinator error of an OffsetCommit answer, which has no
+// top-level error code (NOT_COORDINATOR comes per partition); kNone if none.
+ErrorCode commit_coordinator_error(const transport::OffsetCommitResponse& response);
 
 }  // namespace mq::client
