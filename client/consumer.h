@@ -104,7 +104,13 @@ class Consumer {
   // Up to max_poll_records records, waiting up to `timeout_ms` for the first
   // one; an empty vector when none came in time. Errors: OFFSET_OUT_OF_RANGE
   // when a position left the log and auto_offset_reset is none, a corrupt
-  // batch, an unknown topic, or no broker reachable.
+  // batch, an unknown topic, or no broker reachable; in a group, a join the
+  // coordinator refuses (e.g. INCONSISTENT_GROUP_PROTOCOL,
+  // INVALID_SESSION_TIMEOUT; the next poll() tries again) or committed
+  // offsets that cannot be read. In a group it also waits, up to
+  // request_timeout_ms each, for FindCoordinator, OffsetFetch and the commit
+  // before a revoke. Call it at least every max_poll_interval_ms, or the
+  // heartbeat thread leaves the group.
   Result<std::vector<ConsumerRecord>> poll(int timeout_ms);
 
   // The next poll() returns `tp` from `offset`.
