@@ -1,0 +1,208 @@
+// The Raft messages the voters and observers exchange, and the log entry they
+// carry. Each body lists its fields once (transport/codec.h), so the encoder
+// and the decoder cannot disagree; docs/raft.md describes every field.
+//
+//   Message (encode_message)          VoteRequest              VoteResponse
+//     kind   int8 (MessageKind)         term           uint64    term     uint64
+//     from   int32 node id              last_log_index uint64    granted  bool
+//     to     int32 node id              last_log_term  uint64    pre_vote bool
+//     body   the kind's fields          pre_vote       bool
+//
+//   AppendEntriesRequest              AppendEntriesResponse
+//     term           uint64             term           uint64
+//     prev_log_index uint64             success        bool
+//     prev_log_term  uint64             match_index    uint64  (success: log matches up to here)
+//     leader_commit  uint64             rejected_index uint64  (the request's prev_log_index)
+//     entries        array of Entry     hint_index     uint64  (failure: where to probe next)
+//                                       hint_term      uint64
+//   Entry
+//     index uint64, term uint64, type int8 (EntryType), data bytes
+//
+//   InstallSnapshotRequest            InstallSnapshotResponse
+//     term                uint64        term                uint64
+//     last_included_index uint64        last_included_index uint64
+//     last_included_term  uint64        next_offset         uint64  (bytes received so far)
+//     offset              uint64        done                bool    (snapshot installed)
+//     data                bytes  (one chunk)
+//     done                bool   (last chunk)
+//
+// All integers little-endian; a Message is one self-contained byte string.
+// The broker carries them on the quorum api keys (transport/api.h): Vote and
+// PreVote on kVote, AppendEntries on kAppendEntries, InstallSnapshot on
+// kInstallSnapshot.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "base/status.h"
+#include "transport/api.h"
+#include "transport/codec.h"
+
+namespace mq::raft {
+
+using Bytes = transport::Bytes;
+using NodeId = int32_t;
+inline constexpr NodeId kNoNode = -1;
+
+enum class EntryType : int8_t {
+  kCommand = 0,  // data proposed by the application
+  kNoop = 1,     // appended by every new leader to commit its predecessors' entries (§5.4.2)
+};
+
+struct Entry {
+  uint64_t index = 0;
+  uint64_t term = 0;
+  EntryType type = EntryType::kCommand;
+  Bytes data;
+
+  bool operator==(const Entry&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("index", m.index);
+    c("term", m.term);
+    c("type", m.type);
+    c("data", m.data);
+  }
+};
+
+// Both RequestVote and the pre-vote: a pre-vote carries the term the
+// candidate would campaign in (its term + 1) and changes nobody's term.
+struct VoteRequest {
+  uint64_t term = 0;
+  uint64_t last_log_index = 0;
+  uint64_t last_log_term = 0;
+  bool pre_vote = false;
+
+  bool operator==(const VoteRequest&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("term", m.term);
+    c("last_log_index", m.last_log_index);
+    c("last_log_term", m.last_log_term);
+    c("pre_vote", m.pre_vote);
+  }
+};
+
+struct VoteResponse {
+  uint64_t term = 0;  // a granted pre-vote echoes the request's term
+  bool granted = false;
+  bool pre_vote = false;
+
+  bool operator==(const VoteResponse&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("term", m.term);
+    c("granted", m.granted);
+    c("pre_vote", m.pre_vote);
+  }
+};
+
+// Also the heartbeat: no entries, prev_log_index at what the follower is
+// known to hold, so it is always accepted and carries the commit index.
+struct AppendEntriesRequest {
+  uint64_t term = 0;
+  uint64_t prev_log_index = 0;
+  uint64_t prev_log_term = 0;
+  uint64_t leader_commit = 0;
+  std::vector<Entry> entries;
+
+  bool operator==(const AppendEntriesRequest&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("term", m.term);
+    c("prev_log_index", m.prev_log_index);
+    c("prev_log_term", m.prev_log_term);
+    c("leader_commit", m.leader_commit);
+    c("entries", m.entries);
+  }
+};
+
+struct AppendEntriesResponse {
+  uint64_t term = 0;
+  bool success = false;
+  uint64_t match_index = 0;
+  uint64_t rejected_index = 0;
+  // On failure: the follower's last index at or before rejected_index whose
+  // term is at most the request's prev_log_term, and that term. The leader
+  // resumes after the last entry of its own log not newer than it, skipping
+  // a whole conflicting term per round trip.
+  uint64_t hint_index = 0;
+  uint64_t hint_term = 0;
+
+  bool operator==(const AppendEntriesResponse&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("term", m.term);
+    c("success", m.success);
+    c("match_index", m.match_index);
+    c("rejected_index", m.rejected_index);
+    c("hint_index", m.hint_index);
+    c("hint_term", m.hint_term);
+  }
+};
+
+struct InstallSnapshotRequest {
+  uint64_t term = 0;
+  uint64_t last_included_index = 0;
+  uint64_t last_included_term = 0;
+  uint64_t offset = 0;  // of `data` within the snapshot
+  Bytes data;
+  bool done = false;
+
+  bool operator==(const InstallSnapshotRequest&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("term", m.term);
+    c("last_included_index", m.last_included_index);
+    c("last_included_term", m.last_included_term);
+    c("offset", m.offset);
+    c("data", m.data);
+    c("done", m.done);
+  }
+};
+
+struct InstallSnapshotResponse {
+  uint64_t term = 0;
+  uint64_t last_included_index = 0;
+  uint64_t next_offset = 0;
+  bool done = false;
+
+  bool operator==(const InstallSnapshotResponse&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("term", m.term);
+    c("last_included_index", m.last_included_index);
+    c("next_offset", m.next_offset);
+    c("done", m.done);
+  }
+};
+
+// The variant index is the wire kind; append new kinds at the end.
+using MessageBody =
+    std::variant<VoteRequest, VoteResponse, AppendEntriesRequest, AppendEntriesResponse,
+                 InstallSnapshotRequest, InstallSnapshotResponse>;
+
+struct Message {
+  NodeId from = kNoNode;
+  NodeId to = kNoNode;
+  MessageBody body;
+
+  bool operator==(const Message&) const = default;
+};
+
+uint64_t message_term(const Message& message);
+bool is_request(const Message& message);
+// The reserved api key (transport/api.h) that carries this message.
+transport::ApiKey api_key(const Message& message);
+// "AppendEntriesRequest 1->2 term 3", for logs and test failures.
+std::string describe(const Message& message);
+
+std::string encode_message(const Message& message);
+// Fails with kCorruptMessage naming the field and byte offset.
+Result<Message> decode_message(std::span<const uint8_t> bytes);
+
+}  // namespace mq::raft

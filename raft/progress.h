@@ -1,0 +1,47 @@
+// What a leader knows about each other member's log, and how it paces
+// replication to it (etcd's probe / replicate / snapshot states).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+
+#include "raft/messages.h"
+
+namespace mq::raft {
+
+enum class ReplicationState : int8_t {
+  kProbe,      // one append at a time until the follower accepts one
+  kReplicate,  // appends pipelined, up to max_inflight_appends unacknowledged
+  kSnapshot,   // the follower is behind the log start: sending the snapshot in chunks
+};
+
+struct Progress {
+  bool voter = false;
+  uint64_t match = 0;  // highest index known to be in the member's log
+  uint64_t next = 1;   // next index to send
+  ReplicationState state = ReplicationState::kProbe;
+  bool probe_sent = false;        // kProbe: an append is out; wait for its answer or a heartbeat
+  std::deque<uint64_t> inflight;  // kReplicate: last index of each unacknowledged append
+  bool recent_active = false;     // answered since the last check-quorum round
+  int ticks_since_progress = 0;   // ticks without match or snapshot offset moving
+  bool sent_this_round = false;   // an append went out in the current flush
+  uint64_t snapshot_index = 0;    // kSnapshot: which snapshot is being sent
+  uint64_t snapshot_offset = 0;   // kSnapshot: bytes the member has acknowledged
+
+  void become_probe() {
+    state = ReplicationState::kProbe;
+    probe_sent = false;
+    inflight.clear();
+    next = match + 1;
+  }
+  void become_replicate() {
+    state = ReplicationState::kReplicate;
+    inflight.clear();
+    next = match + 1;
+  }
+  void acknowledge(uint64_t index) {
+    while (!inflight.empty() && inflight.front() <= index) inflight.pop_front();
+  }
+};
+
+}  // namespace mq::raft

@@ -1,0 +1,707 @@
+// The Raft state machine: elections with pre-vote and check-quorum, log
+// replication with flow control, commitment and snapshots.
+#include "raft/raft_node.h"
+
+#include <algorithm>
+#include <set>
+
+#include "raft/invariant.h"
+
+namespace mq::raft {
+
+Status validate(const RaftConfig& config) {
+  auto invalid = [](const std::string& why) {
+    return Status(ErrorCode::kInvalidConfig, "raft: " + why);
+  };
+  size_t voters = config.voters.size();
+  if (voters != 1 && voters != 3 && voters != 5) {
+    return invalid("the quorum has 1, 3 or 5 voters, not " + std::to_string(voters));
+  }
+  std::set<NodeId> seen;
+  for (const auto* ids : {&config.voters, &config.observers}) {
+    for (NodeId id : *ids) {
+      if (id < 0) return invalid("node id " + std::to_string(id) + " is negative");
+      if (!seen.insert(id).second) {
+        return invalid("node " + std::to_string(id) + " is listed twice");
+      }
+    }
+  }
+  if (!seen.contains(config.id)) {
+    return invalid("node " + std::to_string(config.id) + " is neither a voter nor an observer");
+  }
+  if (config.heartbeat_ticks < 1 || config.election_ticks <= config.heartbeat_ticks) {
+    return invalid("need 1 <= heartbeat_ticks < election_ticks");
+  }
+  if (config.max_entries_per_append < 1 || config.max_bytes_per_append < 1 ||
+      config.max_inflight_appends < 1 || config.snapshot_chunk_bytes < 1) {
+    return invalid("append, in-flight and chunk limits must be at least 1");
+  }
+  return Status::ok();
+}
+
+std::string_view role_name(Role role) {
+  switch (role) {
+    case Role::kFollower:
+      return "follower";
+    case Role::kPreCandidate:
+      return "pre-candidate";
+    case Role::kCandidate:
+      return "candidate";
+    case Role::kLeader:
+      return "leader";
+  }
+  return "unknown";
+}
+
+Status persist_ready(RaftStorage& storage, const Ready& ready) {
+  if (ready.snapshot) MQ_RETURN_IF_ERROR(storage.save_snapshot(*ready.snapshot));
+  if (!ready.entries.empty()) MQ_RETURN_IF_ERROR(storage.append(ready.entries));
+  if (ready.hard_state) MQ_RETURN_IF_ERROR(storage.save_hard_state(*ready.hard_state));
+  return Status::ok();
+}
+
+Result<RaftNode> RaftNode::create(const RaftConfig& config, PersistentState state) {
+  MQ_RETURN_IF_ERROR(validate(config));
+  uint64_t base = state.snapshot ? state.snapshot->index : 0;
+  for (size_t i = 0; i < state.entries.size(); ++i) {
+    if (state.entries[i].index != base + 1 + i) {
+      return Status(ErrorCode::kCorruptMessage,
+                    "raft: restored log has entry " + std::to_string(state.entries[i].index) +
+                        " where " + std::to_string(base + 1 + i) + " belongs");
+    }
+  }
+  if (state.hard_state.commit > base + state.entries.size()) {
+    return Status(ErrorCode::kCorruptMessage,
+                  "raft: restored commit index " + std::to_string(state.hard_state.commit) +
+                      " is past the last entry " + std::to_string(base + state.entries.size()));
+  }
+  return RaftNode(config, std::move(state));
+}
+
+RaftNode::RaftNode(const RaftConfig& config, PersistentState state)
+    : config_(config),
+      // Nodes given the same seed still draw different timeouts.
+      random_(config.random_seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(config.id)) {
+  is_voter_ =
+      std::find(config_.voters.begin(), config_.voters.end(), config_.id) != config_.voters.end();
+  uint64_t snapshot_index = state.snapshot ? state.snapshot->index : 0;
+  uint64_t snapshot_term = state.snapshot ? state.snapshot->term : 0;
+  log_ = RaftLog(snapshot_index, snapshot_term, std::move(state.entries));
+  snapshot_ = std::move(state.snapshot);
+  term_ = state.hard_state.term;
+  vote_ = state.hard_state.vote;
+  commit_ = std::max(state.hard_state.commit, snapshot_index);
+  applied_ = snapshot_index;
+  persisted_hard_state_ = state.hard_state;
+  become_follower(term_, kNoNode);
+}
+
+bool RaftNode::is_member(NodeId id) const {
+  auto listed = [id](const std::vector<NodeId>& ids) {
+    return std::find(ids.begin(), ids.end(), id) != ids.end();
+  };
+  return listed(config_.voters) || listed(config_.observers);
+}
+
+// Heard from a live leader within the last election timeout: a vote request
+// now comes from a node that is partitioned or restarting, not from a
+// quorum that lost its leader, so it must not disrupt the term.
+bool RaftNode::in_leader_lease() const {
+  return leader_ != kNoNode && election_elapsed_ < config_.election_ticks;
+}
+
+void RaftNode::reset_election_timer() {
+  election_elapsed_ = 0;
+  randomized_election_ticks_ =
+      config_.election_ticks +
+      static_cast<int>(random_() % static_cast<uint64_t>(config_.election_ticks));
+}
+
+void RaftNode::send(NodeId to, MessageBody body) {
+  outbox_.push_back(Message{config_.id, to, std::move(body)});
+}
+
+// ---- roles -----------------------------------------------------------------
+
+void RaftNode::become_follower(uint64_t term, NodeId leader) {
+  if (term > term_) {
+    term_ = term;
+    vote_ = kNoNode;
+  }
+  role_ = Role::kFollower;
+  leader_ = leader;
+  votes_.clear();
+  progress_.clear();
+  reset_election_timer();
+}
+
+void RaftNode::become_pre_candidate() {
+  role_ = Role::kPreCandidate;
+  leader_ = kNoNode;
+  votes_ = {{config_.id, true}};
+  reset_election_timer();
+  if (votes_.size() >= quorum()) return become_candidate();
+  for (NodeId voter : config_.voters) {
+    if (voter == config_.id) continue;
+    send(voter, VoteRequest{term_ + 1, log_.last_index(), log_.last_term(), /*pre_vote=*/true});
+  }
+}
+
+void RaftNode::become_candidate() {
+  term_ += 1;
+  vote_ = config_.id;
+  role_ = Role::kCandidate;
+  leader_ = kNoNode;
+  votes_ = {{config_.id, true}};
+  reset_election_timer();
+  if (votes_.size() >= quorum()) return become_leader();
+  for (NodeId voter : config_.voters) {
+    if (voter == config_.id) continue;
+    send(voter, VoteRequest{term_, log_.last_index(), log_.last_term(), /*pre_vote=*/false});
+  }
+}
+
+void RaftNode::become_leader() {
+  role_ = Role::kLeader;
+  leader_ = config_.id;
+  votes_.clear();
+  progress_.clear();
+  auto add = [&](NodeId id, bool voter) {
+    if (id == config_.id) return;
+    Progress progress;
+    progress.voter = voter;
+    progress.next = log_.last_index() + 1;
+    progress_[id] = progress;
+  };
+  for (NodeId id : config_.voters) add(id, true);
+  for (NodeId id : config_.observers) add(id, false);
+  election_elapsed_ = 0;
+  heartbeat_elapsed_ = 0;
+  // Entries of earlier terms commit only under one of this term (§5.4.2).
+  log_.append(Entry{log_.last_index() + 1, term_, EntryType::kNoop, {}});
+  flush_pending_ = true;
+}
+
+void RaftNode::campaign() {
+  if (config_.pre_vote) {
+    become_pre_candidate();
+  } else {
+    become_candidate();
+  }
+}
+
+// ---- clock -----------------------------------------------------------------
+
+void RaftNode::tick() {
+  MQ_RAFT_INVARIANT(!ready_outstanding_, "tick() between ready() and advance()");
+  if (role_ == Role::kLeader) return tick_leader();
+  election_elapsed_ += 1;
+  if (is_voter_ && election_elapsed_ >= randomized_election_ticks_) campaign();
+}
+
+void RaftNode::tick_leader() {
+  heartbeat_elapsed_ += 1;
+  election_elapsed_ += 1;
+  if (election_elapsed_ >= config_.election_ticks) {
+    election_elapsed_ = 0;
+    if (config_.check_quorum) {
+      size_t active = 1;
+      for (auto& [id, progress] : progress_) {
+        if (progress.voter && progress.recent_active) active += 1;
+        progress.recent_active = false;
+      }
+      // A leader cut off from a majority steps down rather than keep a
+      // client waiting on a term the others have left.
+      if (active < quorum()) return become_follower(term_, kNoNode);
+    }
+  }
+  for (auto& [id, progress] : progress_) progress.ticks_since_progress += 1;
+  if (heartbeat_elapsed_ >= config_.heartbeat_ticks) {
+    heartbeat_elapsed_ = 0;
+    broadcast_heartbeats();
+  }
+}
+
+// ---- messages --------------------------------------------------------------
+
+Status RaftNode::step(const Message& message) {
+  MQ_RAFT_INVARIANT(!ready_outstanding_, "step() between ready() and advance()");
+  if (message.to != config_.id) {
+    return Status(ErrorCode::kInvalidRequest, "raft node " + std::to_string(config_.id) +
+                                                  " got a message for " +
+                                                  std::to_string(message.to));
+  }
+  if (message.from == config_.id || !is_member(message.from)) {
+    return Status(ErrorCode::kInvalidRequest,
+                  "raft node " + std::to_string(config_.id) + " got a message from " +
+                      std::to_string(message.from) + ", not a member of the quorum");
+  }
+  const uint64_t term = message_term(message);
+  const auto* vote_request = std::get_if<VoteRequest>(&message.body);
+  if (term > term_) {
+    if (vote_request != nullptr) {
+      if (config_.check_quorum && in_leader_lease()) return Status::ok();
+      if (!vote_request->pre_vote) become_follower(term, kNoNode);
+    } else if (const auto* vote = std::get_if<VoteResponse>(&message.body);
+               vote != nullptr && vote->pre_vote && vote->granted) {
+      // The term the pre-candidate asked about, not one anybody is in.
+    } else if (is_request(message)) {
+      become_follower(term, message.from);
+    } else {
+      become_follower(term, kNoNode);
+    }
+  } else if (term < term_) {
+    if (vote_request != nullptr) {
+      send(message.from, VoteResponse{term_, false, vote_request->pre_vote});
+    } else if (is_request(message)) {
+      reject_stale_leader(message);
+    }
+    return Status::ok();
+  }
+
+  std::visit(
+      [&](const auto& body) {
+        using T = std::decay_t<decltype(body)>;
+        if constexpr (std::is_same_v<T, VoteRequest>) on_vote_request(message.from, body);
+        if constexpr (std::is_same_v<T, VoteResponse>) on_vote_response(message.from, body);
+        if constexpr (std::is_same_v<T, AppendEntriesRequest>) {
+          on_append_request(message.from, body);
+        }
+        if constexpr (std::is_same_v<T, AppendEntriesResponse>) {
+          on_append_response(message.from, body);
+        }
+        if constexpr (std::is_same_v<T, InstallSnapshotRequest>) {
+          on_snapshot_request(message.from, body);
+        }
+        if constexpr (std::is_same_v<T, InstallSnapshotResponse>) {
+          on_snapshot_response(message.from, body);
+        }
+      },
+      message.body);
+  return Status::ok();
+}
+
+// A leader of an old term learns the current one from the answer and steps down.
+void RaftNode::reject_stale_leader(const Message& message) {
+  if (const auto* append = std::get_if<AppendEntriesRequest>(&message.body)) {
+    AppendEntriesResponse response;
+    response.term = term_;
+    response.rejected_index = append->prev_log_index;
+    send(message.from, response);
+  } else if (const auto* chunk = std::get_if<InstallSnapshotRequest>(&message.body)) {
+    send(message.from, InstallSnapshotResponse{term_, chunk->last_included_index, 0, false});
+  }
+}
+
+void RaftNode::on_vote_request(NodeId from, const VoteRequest& request) {
+  if (!is_voter_) return;
+  bool log_ok =
+      request.last_log_term > log_.last_term() ||
+      (request.last_log_term == log_.last_term() && request.last_log_index >= log_.last_index());
+  if (request.pre_vote) {
+    bool granted = request.term > term_ && log_ok && !in_leader_lease();
+    send(from, VoteResponse{granted ? request.term : term_, granted, true});
+    return;
+  }
+  bool can_vote = vote_ == from || (vote_ == kNoNode && leader_ == kNoNode);
+  bool granted = can_vote && log_ok;
+  if (granted) {
+    vote_ = from;
+    reset_election_timer();
+  }
+  send(from, VoteResponse{term_, granted, false});
+}
+
+void RaftNode::on_vote_response(NodeId from, const VoteResponse& response) {
+  bool counts =
+      std::find(config_.voters.begin(), config_.voters.end(), from) != config_.voters.end();
+  if (role_ == Role::kPreCandidate) {
+    counts = counts && response.pre_vote;
+  } else if (role_ == Role::kCandidate) {
+    counts = counts && !response.pre_vote && response.term == term_;
+  } else {
+    counts = false;
+  }
+  if (!counts) return;
+  votes_.emplace(from, response.granted);
+  size_t granted = 0;
+  for (const auto& [id, yes] : votes_) granted += yes ? 1 : 0;
+  size_t rejected = votes_.size() - granted;
+  if (granted >= quorum()) {
+    if (role_ == Role::kPreCandidate) {
+      become_candidate();
+    } else {
+      become_leader();
+    }
+  } else if (rejected >= quorum()) {
+    become_follower(term_, kNoNode);
+  }
+}
+
+// The sender leads this node's term: follow it and hold the election timer.
+void RaftNode::follow(NodeId leader) {
+  MQ_RAFT_INVARIANT(role_ != Role::kLeader, "two leaders in one term");
+  if (role_ != Role::kFollower) become_follower(term_, leader);
+  leader_ = leader;
+  election_elapsed_ = 0;
+}
+
+void RaftNode::on_append_request(NodeId from, const AppendEntriesRequest& request) {
+  follow(from);
+
+  AppendEntriesResponse response;
+  response.term = term_;
+  response.rejected_index = request.prev_log_index;
+  uint64_t prev = request.prev_log_index;
+  uint64_t prev_term = request.prev_log_term;
+  size_t skip = 0;
+  if (prev < commit_) {
+    // Committed entries are in every later leader's log: they match.
+    skip = static_cast<size_t>(std::min<uint64_t>(commit_ - prev, request.entries.size()));
+    prev = commit_;
+    prev_term = *log_.term_at(commit_);
+  }
+  if (!log_.matches(prev, prev_term)) {
+    uint64_t hint = std::min(prev, log_.last_index());
+    while (hint > commit_ && log_.at(hint).term > prev_term) --hint;
+    response.hint_index = hint;
+    response.hint_term = *log_.term_at(hint);
+    send(from, response);
+    return;
+  }
+  std::vector<Entry> entries(request.entries.begin() + static_cast<ptrdiff_t>(skip),
+                             request.entries.end());
+  uint64_t truncated = log_.merge(entries);
+  MQ_RAFT_INVARIANT(truncated == 0 || truncated > commit_, "committed entries are never truncated");
+  uint64_t last_new = prev + entries.size();
+  commit_ = std::max(commit_, std::min(request.leader_commit, last_new));
+  response.success = true;
+  response.match_index = last_new;
+  send(from, response);
+}
+
+void RaftNode::on_append_response(NodeId from, const AppendEntriesResponse& response) {
+  if (role_ != Role::kLeader) return;
+  Progress& progress = progress_.at(from);
+  progress.recent_active = true;
+  if (!response.success) {
+    if (progress.state == ReplicationState::kSnapshot) return;
+    // Answers to appends sent before the last change of course are stale.
+    if (progress.state == ReplicationState::kReplicate && response.rejected_index <= progress.match)
+      return;
+    if (progress.state == ReplicationState::kProbe && response.rejected_index != progress.next - 1)
+      return;
+    uint64_t next;
+    if (response.hint_index < log_.snapshot_index()) {
+      next = response.hint_index + 1;  // below the log start: the snapshot follows
+    } else {
+      uint64_t index = std::min(response.hint_index, log_.last_index());
+      while (index > log_.snapshot_index() && log_.at(index).term > response.hint_term) --index;
+      bool below_start =
+          index == log_.snapshot_index() && log_.snapshot_term() > response.hint_term;
+      next = below_start ? index : index + 1;
+    }
+    progress.become_probe();
+    progress.next = std::max(next, progress.match + 1);
+    send_append(from, progress, /*as_heartbeat=*/true);
+    return;
+  }
+  if (response.match_index > progress.match) {
+    progress.match = response.match_index;
+    progress.ticks_since_progress = 0;
+  }
+  progress.acknowledge(progress.match);
+  if (progress.state == ReplicationState::kProbe) {
+    progress.become_replicate();
+  } else if (progress.state == ReplicationState::kSnapshot) {
+    if (progress.match >= progress.snapshot_index) progress.become_replicate();
+  } else {
+    progress.next = std::max(progress.next, progress.match + 1);
+  }
+  maybe_commit();
+  flush_pending_ = true;
+}
+
+void RaftNode::on_snapshot_request(NodeId from, const InstallSnapshotRequest& request) {
+  follow(from);
+
+  InstallSnapshotResponse response{term_, request.last_included_index, 0, false};
+  if (request.last_included_index <= commit_) {
+    // Everything it covers is committed here already.
+    incoming_snapshot_.reset();
+    response.done = true;
+    send(from, response);
+    return;
+  }
+  if (!incoming_snapshot_ || incoming_snapshot_->index != request.last_included_index ||
+      incoming_snapshot_->term != request.last_included_term) {
+    if (request.offset != 0) {
+      send(from, response);  // next_offset 0: start over
+      return;
+    }
+    incoming_snapshot_ = Snapshot{request.last_included_index, request.last_included_term, {}};
+  }
+  Bytes& data = incoming_snapshot_->data;
+  if (request.offset == data.size()) {
+    data.insert(data.end(), request.data.begin(), request.data.end());
+  }
+  response.next_offset = data.size();
+  if (request.done && request.offset + request.data.size() == data.size()) {
+    log_.compact_to(incoming_snapshot_->index, incoming_snapshot_->term);
+    commit_ = incoming_snapshot_->index;
+    snapshot_ = std::move(incoming_snapshot_);
+    incoming_snapshot_.reset();
+    snapshot_pending_ = true;
+    restore_pending_ = true;
+    response.done = true;
+  }
+  send(from, response);
+}
+
+void RaftNode::on_snapshot_response(NodeId from, const InstallSnapshotResponse& response) {
+  if (role_ != Role::kLeader) return;
+  Progress& progress = progress_.at(from);
+  progress.recent_active = true;
+  if (response.done) {
+    progress.match = std::max(progress.match, response.last_included_index);
+    if (progress.state == ReplicationState::kSnapshot) {
+      progress.become_probe();
+      send_append(from, progress, /*as_heartbeat=*/true);
+    }
+    return;
+  }
+  if (progress.state != ReplicationState::kSnapshot ||
+      response.last_included_index != progress.snapshot_index) {
+    return;
+  }
+  if (response.next_offset > progress.snapshot_offset) {
+    progress.snapshot_offset = response.next_offset;
+    send_snapshot_chunk(from, progress);
+  } else {
+    // The follower lost its partial copy; the resend timer restarts from here.
+    progress.snapshot_offset = response.next_offset;
+  }
+}
+
+// ---- replication -----------------------------------------------------------
+
+bool RaftNode::maybe_commit() {
+  if (role_ != Role::kLeader) return false;
+  std::vector<uint64_t> matches;
+  for (NodeId voter : config_.voters) {
+    matches.push_back(voter == config_.id ? log_.persisted_index() : progress_.at(voter).match);
+  }
+  std::sort(matches.begin(), matches.end(), std::greater<>());
+  uint64_t majority = matches[quorum() - 1];
+  // Only an entry of the current term is committed by counting replicas
+  // (Raft §5.4.2, the Figure 8 case); earlier ones commit beneath it.
+  if (majority <= commit_ || log_.term_at(majority) != term_) return false;
+  commit_ = majority;
+  commit_broadcast_pending_ = true;
+  flush_pending_ = true;
+  return true;
+}
+
+void RaftNode::send_append(NodeId to, Progress& progress, bool as_heartbeat) {
+  if (progress.state == ReplicationState::kSnapshot) return;
+  if (progress.state == ReplicationState::kProbe && progress.probe_sent) return;
+  if (progress.state == ReplicationState::kReplicate &&
+      progress.inflight.size() >= config_.max_inflight_appends) {
+    return;
+  }
+  uint64_t prev = progress.next - 1;
+  MQ_RAFT_INVARIANT(prev <= log_.last_index(), "next index within the log");
+  std::optional<uint64_t> prev_term = log_.term_at(prev);
+  if (!prev_term) {
+    // The entries it needs were compacted away: send the snapshot instead.
+    MQ_RAFT_INVARIANT(snapshot_.has_value(), "a compacted log has a snapshot");
+    progress.state = ReplicationState::kSnapshot;
+    progress.inflight.clear();
+    progress.snapshot_index = snapshot_->index;
+    progress.snapshot_offset = 0;
+    send_snapshot_chunk(to, progress);
+    return;
+  }
+  std::vector<Entry> entries =
+      log_.slice(progress.next, config_.max_entries_per_append, config_.max_bytes_per_append);
+  if (entries.empty() && !as_heartbeat) return;
+  if (progress.state == ReplicationState::kReplicate && !entries.empty()) {
+    if (progress.inflight.empty()) progress.ticks_since_progress = 0;
+    progress.next = entries.back().index + 1;
+    progress.inflight.push_back(entries.back().index);
+  }
+  if (progress.state == ReplicationState::kProbe) progress.probe_sent = true;
+  progress.sent_this_round = true;
+  send(to, AppendEntriesRequest{term_, prev, *prev_term, commit_, std::move(entries)});
+}
+
+// An empty append at the follower's match index: always accepted, it keeps
+// the follower from campaigning and tells it the commit index up to match.
+void RaftNode::send_heartbeat(NodeId to, const Progress& progress) {
+  AppendEntriesRequest request;
+  request.term = term_;
+  if (std::optional<uint64_t> match_term = log_.term_at(progress.match)) {
+    request.prev_log_index = progress.match;
+    request.prev_log_term = *match_term;
+    request.leader_commit = std::min(commit_, progress.match);
+  }
+  send(to, std::move(request));
+}
+
+void RaftNode::send_snapshot_chunk(NodeId to, Progress& progress) {
+  MQ_RAFT_INVARIANT(snapshot_.has_value(), "sending a snapshot needs one");
+  if (progress.snapshot_index != snapshot_->index) {
+    progress.snapshot_index = snapshot_->index;  // compacted again meanwhile: send the new one
+    progress.snapshot_offset = 0;
+  }
+  const Bytes& data = snapshot_->data;
+  uint64_t offset = std::min<uint64_t>(progress.snapshot_offset, data.size());
+  uint64_t length = std::min<uint64_t>(config_.snapshot_chunk_bytes, data.size() - offset);
+  InstallSnapshotRequest request;
+  request.term = term_;
+  request.last_included_index = snapshot_->index;
+  request.last_included_term = snapshot_->term;
+  request.offset = offset;
+  request.data.assign(data.begin() + static_cast<ptrdiff_t>(offset),
+                      data.begin() + static_cast<ptrdiff_t>(offset + length));
+  request.done = offset + length == data.size();
+  progress.ticks_since_progress = 0;
+  progress.sent_this_round = true;
+  send(to, std::move(request));
+}
+
+void RaftNode::broadcast_heartbeats() {
+  // Appends or chunks unanswered this long were probably lost: resend.
+  const int stall_ticks = std::max(2, config_.election_ticks / 2);
+  for (auto& [id, progress] : progress_) {
+    switch (progress.state) {
+      case ReplicationState::kProbe:
+        progress.probe_sent = false;
+        send_append(id, progress, /*as_heartbeat=*/true);
+        break;
+      case ReplicationState::kReplicate:
+        if (!progress.inflight.empty() && progress.ticks_since_progress >= stall_ticks) {
+          progress.become_probe();
+          send_append(id, progress, /*as_heartbeat=*/true);
+        } else {
+          send_heartbeat(id, progress);
+        }
+        break;
+      case ReplicationState::kSnapshot:
+        if (progress.ticks_since_progress >= stall_ticks) send_snapshot_chunk(id, progress);
+        send_heartbeat(id, progress);
+        break;
+    }
+  }
+}
+
+// Sends what accumulated since the last Ready: new entries, as many batches
+// as flow control allows, and the commit index to those that got nothing.
+void RaftNode::flush_appends() {
+  if (role_ != Role::kLeader) {
+    flush_pending_ = false;
+    commit_broadcast_pending_ = false;
+    return;
+  }
+  for (auto& [id, progress] : progress_) {
+    progress.sent_this_round = false;
+    while (true) {
+      size_t before = outbox_.size();
+      send_append(id, progress, /*as_heartbeat=*/false);
+      if (outbox_.size() == before || progress.state != ReplicationState::kReplicate) break;
+    }
+    if (commit_broadcast_pending_ && !progress.sent_this_round &&
+        progress.state != ReplicationState::kSnapshot) {
+      send_heartbeat(id, progress);
+    }
+  }
+  flush_pending_ = false;
+  commit_broadcast_pending_ = false;
+}
+
+// ---- application interface -------------------------------------------------
+
+Result<Proposal> RaftNode::propose(Bytes data) {
+  MQ_RAFT_INVARIANT(!ready_outstanding_, "propose() between ready() and advance()");
+  if (role_ != Role::kLeader) {
+    std::string known =
+        leader_ == kNoNode ? "no leader is known" : "the leader is node " + std::to_string(leader_);
+    return Status(ErrorCode::kNotLeader,
+                  "raft node " + std::to_string(config_.id) + " is not the leader; " + known);
+  }
+  Entry entry{log_.last_index() + 1, term_, EntryType::kCommand, std::move(data)};
+  Proposal proposal{entry.index, entry.term};
+  log_.append(std::move(entry));
+  flush_pending_ = true;
+  return proposal;
+}
+
+Status RaftNode::compact(uint64_t index, Bytes data) {
+  MQ_RAFT_INVARIANT(!ready_outstanding_, "compact() between ready() and advance()");
+  if (index <= log_.snapshot_index() || index > applied_) {
+    return Status(ErrorCode::kInvalidRequest, "raft: cannot snapshot at " + std::to_string(index) +
+                                                  " (snapshot at " +
+                                                  std::to_string(log_.snapshot_index()) +
+                                                  ", applied " + std::to_string(applied_) + ")");
+  }
+  uint64_t term = *log_.term_at(index);
+  log_.compact_to(index, term);
+  snapshot_ = Snapshot{index, term, std::move(data)};
+  snapshot_pending_ = true;
+  return Status::ok();
+}
+
+bool RaftNode::has_ready() const {
+  return hard_state() != persisted_hard_state_ || snapshot_pending_ ||
+         log_.persisted_index() < log_.last_index() || !outbox_.empty() || commit_ > applied_ ||
+         (flush_pending_ && role_ == Role::kLeader);
+}
+
+Ready RaftNode::ready() {
+  MQ_RAFT_INVARIANT(!ready_outstanding_, "ready() twice without advance()");
+  flush_appends();
+  Ready ready;
+  if (hard_state() != persisted_hard_state_) ready.hard_state = hard_state();
+  if (snapshot_pending_) {
+    ready.snapshot = *snapshot_;
+    ready.restore_from_snapshot = restore_pending_;
+  }
+  ready.entries = log_.unpersisted();
+  ready.messages = std::move(outbox_);
+  outbox_.clear();
+  uint64_t first = (restore_pending_ ? snapshot_->index : applied_) + 1;
+  for (uint64_t index = first; index <= commit_; ++index) {
+    ready.committed_entries.push_back(log_.at(index));
+  }
+  ready_outstanding_ = true;
+  return ready;
+}
+
+void RaftNode::advance(const Ready& ready) {
+  MQ_RAFT_INVARIANT(ready_outstanding_, "advance() without ready()");
+  ready_outstanding_ = false;
+  if (ready.hard_state) persisted_hard_state_ = *ready.hard_state;
+  if (ready.snapshot) {
+    if (ready.restore_from_snapshot) applied_ = std::max(applied_, ready.snapshot->index);
+    snapshot_pending_ = false;
+    restore_pending_ = false;
+  }
+  if (!ready.entries.empty()) log_.mark_persisted(ready.entries.back().index);
+  if (!ready.committed_entries.empty()) applied_ = ready.committed_entries.back().index;
+  // The leader's own entries count towards a quorum once they are on its disk.
+  maybe_commit();
+}
+
+std::vector<MemberStatus> RaftNode::members() const {
+  std::vector<MemberStatus> out;
+  if (role_ != Role::kLeader) return out;
+  out.push_back(MemberStatus{config_.id, is_voter_, log_.persisted_index(),
+                             ReplicationState::kReplicate, true});
+  for (const auto& [id, progress] : progress_) {
+    out.push_back(
+        MemberStatus{id, progress.voter, progress.match, progress.state, progress.recent_active});
+  }
+  return out;
+}
+
+}  // namespace mq::raft

@@ -1,0 +1,186 @@
+// RaftNode: the consensus core as a deterministic state machine, in the
+// manner of etcd/raft. It has no threads, no clock and no I/O: the caller
+// drives it with tick() (one logical clock unit), step() (a message that
+// arrived) and propose() (leader only), then collects a Ready batch and
+// handles it in this order:
+//
+//   1. persist: the snapshot, the entries and the hard state (persist_ready)
+//   2. send the messages (only now: votes and acknowledgements promise
+//      what is on stable storage)
+//   3. restore the state machine from the snapshot if restore_from_snapshot,
+//      then apply the committed entries in order
+//   4. advance(ready)
+//
+// No other call may come between ready() and advance(). docs/raft.md
+// describes the algorithm as implemented.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <random>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "raft/messages.h"
+#include "raft/progress.h"
+#include "raft/raft_log.h"
+#include "raft/storage.h"
+
+namespace mq::raft {
+
+struct RaftConfig {
+  NodeId id = kNoNode;
+  std::vector<NodeId> voters;     // 1, 3 or 5 nodes; they elect the leader and form quorums
+  std::vector<NodeId> observers;  // receive the log, never vote or count for a quorum
+  int election_ticks = 10;        // a follower campaigns after [election_ticks, 2 * election_ticks)
+  int heartbeat_ticks = 1;        // a leader sends heartbeats this often
+  bool pre_vote = true;
+  bool check_quorum = true;
+  size_t max_entries_per_append = 256;
+  size_t max_bytes_per_append = 1 << 20;
+  size_t max_inflight_appends = 64;  // per follower
+  size_t snapshot_chunk_bytes = 1 << 20;
+  uint64_t random_seed = 0;  // of the election timeout randomization
+};
+
+// kInvalidConfig naming the problem, or ok.
+Status validate(const RaftConfig& config);
+
+enum class Role : int8_t { kFollower, kPreCandidate, kCandidate, kLeader };
+std::string_view role_name(Role role);
+
+struct Ready {
+  std::optional<HardState> hard_state;  // changed since the last Ready
+  // A snapshot to persist: one the application made (compact) or one the
+  // leader sent, in which case restore_from_snapshot is set and the state
+  // machine is rebuilt from it before the committed entries are applied.
+  std::optional<Snapshot> snapshot;
+  bool restore_from_snapshot = false;
+  std::vector<Entry> entries;  // to append; replace persisted entries from entries.front().index
+  std::vector<Message> messages;
+  std::vector<Entry> committed_entries;  // to apply, consecutive
+
+  bool empty() const {
+    return !hard_state && !snapshot && entries.empty() && messages.empty() &&
+           committed_entries.empty();
+  }
+};
+
+// Writes a Ready's snapshot, entries and hard state, in that order.
+Status persist_ready(RaftStorage& storage, const Ready& ready);
+
+struct Proposal {
+  uint64_t index = 0;
+  uint64_t term = 0;
+};
+
+// A leader's view of one member, for quorum status and lag metrics.
+struct MemberStatus {
+  NodeId id = kNoNode;
+  bool voter = false;
+  uint64_t match_index = 0;
+  ReplicationState state = ReplicationState::kProbe;
+  bool recent_active = false;
+};
+
+class RaftNode {
+ public:
+  // A node restored from `state` (empty for a new node). The application
+  // restores its state machine from state.snapshot itself; committed entries
+  // after the snapshot come back in Ready.committed_entries.
+  static Result<RaftNode> create(const RaftConfig& config, PersistentState state);
+
+  void tick();
+  // kInvalidRequest if the message is not for this node or from a stranger.
+  Status step(const Message& message);
+  // kNotLeader (naming leader() if known) unless this node leads.
+  Result<Proposal> propose(Bytes data);
+  // The application's state up to applied `index` is `data`: the log before it
+  // is dropped. kInvalidRequest unless snapshot_index() < index <= applied_index().
+  Status compact(uint64_t index, Bytes data);
+
+  bool has_ready() const;
+  Ready ready();
+  void advance(const Ready& ready);
+
+  NodeId id() const { return config_.id; }
+  bool is_voter() const { return is_voter_; }
+  Role role() const { return role_; }
+  uint64_t term() const { return term_; }
+  NodeId vote() const { return vote_; }
+  NodeId leader() const { return leader_; }
+  uint64_t commit_index() const { return commit_; }
+  uint64_t applied_index() const { return applied_; }
+  const RaftLog& log() const { return log_; }
+  const RaftConfig& config() const { return config_; }
+  // Leader only; empty otherwise. Includes this node.
+  std::vector<MemberStatus> members() const;
+
+ private:
+  RaftNode(const RaftConfig& config, PersistentState state);
+
+  HardState hard_state() const { return {term_, vote_, commit_}; }
+  size_t quorum() const { return config_.voters.size() / 2 + 1; }
+  bool is_member(NodeId id) const;
+  bool in_leader_lease() const;
+  void reset_election_timer();
+  void send(NodeId to, MessageBody body);
+
+  void become_follower(uint64_t term, NodeId leader);
+  void follow(NodeId leader);
+  void become_pre_candidate();
+  void become_candidate();
+  void become_leader();
+  void campaign();
+  void tick_leader();
+
+  void on_vote_request(NodeId from, const VoteRequest& request);
+  void on_vote_response(NodeId from, const VoteResponse& response);
+  void on_append_request(NodeId from, const AppendEntriesRequest& request);
+  void on_append_response(NodeId from, const AppendEntriesResponse& response);
+  void on_snapshot_request(NodeId from, const InstallSnapshotRequest& request);
+  void on_snapshot_response(NodeId from, const InstallSnapshotResponse& response);
+  void reject_stale_leader(const Message& message);
+
+  bool maybe_commit();
+  void send_append(NodeId to, Progress& progress, bool as_heartbeat);
+  void send_heartbeat(NodeId to, const Progress& progress);
+  void send_snapshot_chunk(NodeId to, Progress& progress);
+  void broadcast_heartbeats();
+  void flush_appends();
+
+  RaftConfig config_;
+  bool is_voter_ = false;
+  std::mt19937_64 random_;
+
+  Role role_ = Role::kFollower;
+  uint64_t term_ = 0;
+  NodeId vote_ = kNoNode;
+  NodeId leader_ = kNoNode;
+  uint64_t commit_ = 0;
+  uint64_t applied_ = 0;
+  RaftLog log_;
+  std::optional<Snapshot> snapshot_;  // the latest one, sent to followers behind the log start
+
+  int election_elapsed_ = 0;
+  int heartbeat_elapsed_ = 0;
+  int randomized_election_ticks_ = 0;
+  std::map<NodeId, bool> votes_;         // candidate / pre-candidate: who answered what
+  std::map<NodeId, Progress> progress_;  // leader: every other member
+
+  // Snapshot being received from the leader, chunk by chunk.
+  std::optional<Snapshot> incoming_snapshot_;
+
+  // Not yet handed out in a Ready.
+  HardState persisted_hard_state_;
+  std::vector<Message> outbox_;
+  bool snapshot_pending_ = false;
+  bool restore_pending_ = false;
+  bool flush_pending_ = false;             // leader: new entries or a new commit index to send
+  bool commit_broadcast_pending_ = false;  // leader: the commit index moved
+  bool ready_outstanding_ = false;         // between ready() and advance()
+};
+
+}  // namespace mq::raft
