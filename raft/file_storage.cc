@@ -142,6 +142,7 @@ Result<PersistentState> FileStorage::load() {
 Status FileStorage::recover(bool repair, PersistentState* out) {
   PersistentState& state = *out;
   MQ_ASSIGN_OR_RETURN(state.hard_state, read_hard_state(path("hard-state")));
+  written_hard_state_ = state.hard_state;
   Result<std::string> snapshot_bytes = read_small_file(path("snapshot"));
   if (snapshot_bytes.is_ok()) {
     Result<Snapshot> snapshot = decode_snapshot(path("snapshot"), *snapshot_bytes);
@@ -273,11 +274,18 @@ Status FileStorage::scan_segment(Segment& segment, bool is_last, bool repair,
 }
 
 Status FileStorage::save_hard_state(const HardState& state) {
+  const HardState& written = written_hard_state_;
+  if (state.term == written.term && state.vote == written.vote && state.commit >= written.commit &&
+      state.commit - written.commit < options_.commit_write_interval) {
+    return Status::ok();
+  }
   recovered_.reset();  // the next load() reads the files again
-  return write_checkpoint(
-      path("hard-state"), kHardStateKind, kHardStateVersion,
-      {"term " + std::to_string(state.term), "vote " + std::to_string(state.vote),
-       "commit " + std::to_string(state.commit)});
+  MQ_RETURN_IF_ERROR(
+      write_checkpoint(path("hard-state"), kHardStateKind, kHardStateVersion,
+                       {"term " + std::to_string(state.term), "vote " + std::to_string(state.vote),
+                        "commit " + std::to_string(state.commit)}));
+  written_hard_state_ = state;
+  return Status::ok();
 }
 
 uint64_t FileStorage::last_index() const {

@@ -29,6 +29,11 @@ namespace mq::raft {
 
 struct FileStorageOptions {
   uint64_t segment_bytes = 16 << 20;  // a segment rolls once it is this large
+  // A hard state whose term and vote are unchanged (only the commit index
+  // moved) is rewritten once the commit index has moved this far. The commit
+  // index is not needed for safety: a restarted node re-learns it from the
+  // leader; what is stored only lets it re-apply that much at once.
+  uint64_t commit_write_interval = 1024;
 };
 
 class FileStorage : public RaftStorage {
@@ -78,6 +83,7 @@ class FileStorage : public RaftStorage {
   uint64_t snapshot_index_ = 0;
   uint64_t snapshot_term_ = 0;
   uint64_t truncated_bytes_ = 0;
+  HardState written_hard_state_;              // what the hard-state file holds
   std::optional<PersistentState> recovered_;  // what open() read, until a write or load()
 };
 

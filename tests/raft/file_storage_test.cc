@@ -247,26 +247,31 @@ TEST(FileStorageTest, ReportsACorruptSnapshotOrHardStateFile) {
   EXPECT_NE(opened.status().message().find(dir.file("hard-state")), std::string::npos);
 }
 
+// Runs a single-voter node on `storage` until it leads and has committed
+// three proposals, handling every Ready; returns the node's commit index.
+uint64_t lead_and_commit_three(const RaftConfig& config, FileStorage& storage) {
+  RaftNode node = *RaftNode::create(config, *storage.load());
+  while (node.role() != Role::kLeader) node.tick();
+  for (uint8_t v = 1; v <= 3; ++v) EXPECT_TRUE(node.propose({v}).is_ok());
+  while (node.has_ready()) {
+    Ready ready = node.ready();
+    EXPECT_TRUE(persist_ready(storage, ready).is_ok());
+    node.advance(ready);
+  }
+  return node.commit_index();
+}
+
 TEST(FileStorageTest, ANodeRestartsFromWhatItPersisted) {
   testing::TempDir dir;
   RaftConfig config;
   config.id = 1;
   config.voters = {1};
+  FileStorageOptions every_commit{.commit_write_interval = 1};
   {
-    auto storage = open_ok(dir.path());
-    RaftNode node = *RaftNode::create(config, *storage->load());
-    for (int i = 0; i < 2 * config.election_ticks && node.role() != Role::kLeader; ++i) node.tick();
-    ASSERT_EQ(node.role(), Role::kLeader);
-    for (uint8_t v = 1; v <= 3; ++v) ASSERT_TRUE(node.propose({v}).is_ok());
-    Ready ready = node.ready();
-    ASSERT_TRUE(persist_ready(*storage, ready).is_ok());
-    node.advance(ready);
-    ready = node.ready();  // the commit that followed the leader's own fsync
-    ASSERT_TRUE(persist_ready(*storage, ready).is_ok());
-    EXPECT_EQ(ready.committed_entries.size(), 4u);  // no-op + 3
-    node.advance(ready);
+    auto storage = open_ok(dir.path(), every_commit);
+    EXPECT_EQ(lead_and_commit_three(config, *storage), 4u);  // no-op + 3
   }
-  auto storage = open_ok(dir.path());
+  auto storage = open_ok(dir.path(), every_commit);
   Result<RaftNode> restarted = RaftNode::create(config, *storage->load());
   ASSERT_TRUE(restarted.is_ok());
   EXPECT_EQ(restarted->term(), 1u);
@@ -276,6 +281,33 @@ TEST(FileStorageTest, ANodeRestartsFromWhatItPersisted) {
   Ready ready = restarted->ready();
   ASSERT_EQ(ready.committed_entries.size(), 4u);  // re-applied: the state machine is rebuilt
   EXPECT_EQ(ready.committed_entries[3].data, Bytes{3});
+}
+
+TEST(FileStorageTest, WritesACommitOnlyChangeOnceItHasMovedFarEnough) {
+  testing::TempDir dir;
+  FileStorageOptions options{.commit_write_interval = 10};
+  auto storage = open_ok(dir.path(), options);
+  ASSERT_TRUE(storage->save_hard_state(HardState{2, 1, 0}).is_ok());
+  ASSERT_TRUE(storage->save_hard_state(HardState{2, 1, 9}).is_ok());
+  EXPECT_EQ(reopen(dir.path(), options).hard_state, (HardState{2, 1, 0}));
+  ASSERT_TRUE(storage->save_hard_state(HardState{2, 1, 10}).is_ok());
+  EXPECT_EQ(reopen(dir.path(), options).hard_state, (HardState{2, 1, 10}));
+  // A new term or vote is always written at once.
+  ASSERT_TRUE(storage->save_hard_state(HardState{3, -1, 11}).is_ok());
+  EXPECT_EQ(reopen(dir.path(), options).hard_state, (HardState{3, -1, 11}));
+
+  // A node restarted with a stale commit index re-learns it: here by leading again.
+  testing::TempDir node_dir;
+  RaftConfig config;
+  config.id = 1;
+  config.voters = {1};
+  {
+    auto node_storage = open_ok(node_dir.path());
+    EXPECT_EQ(lead_and_commit_three(config, *node_storage), 4u);
+  }
+  auto node_storage = open_ok(node_dir.path());
+  EXPECT_EQ(node_storage->load()->hard_state.commit, 0u);
+  EXPECT_EQ(lead_and_commit_three(config, *node_storage), 8u);  // term 2's no-op + 3 more
 }
 
 }  // namespace
