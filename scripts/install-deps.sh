@@ -8,7 +8,7 @@ PACKAGES=(
   libzmq3-dev cppzmq-dev libcli11-dev libcpp-httplib-dev prometheus-cpp-dev
   libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev libzstd-dev liblz4-dev
   libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev
-  systemd prometheus  # systemd-analyze and promtool for tests/ops; prometheus for its server test
+  systemd prometheus strace  # tests/ops: systemd-analyze, promtool, a Prometheus server, the syscall trace
 )
 
 missing=()

@@ -201,7 +201,8 @@ TEST_F(PrometheusServerTest, ScrapesMqdAndEvaluatesTheRulesAndDashboardQueries) 
     return prometheus_.query("topic:mq_produced_messages:rate1m{topic=\"orders\"}").size() == 1 &&
            !prometheus_.query("topic:mq_partition_retained_offsets:sum{topic=\"orders\"}").empty();
   })) << "the recording rules produced no series";
-  nlohmann::json retained = prometheus_.query("topic:mq_partition_retained_offsets:sum");
+  nlohmann::json retained =
+      prometheus_.query("topic:mq_partition_retained_offsets:sum{topic=\"orders\"}");
   ASSERT_EQ(retained.size(), 1u);
   EXPECT_EQ(retained[0]["value"][1], "10");
   EXPECT_TRUE(prometheus_.query("ALERTS").empty()) << "an idle healthy broker fires no alert";
