@@ -54,14 +54,7 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
       metrics::parse_host_port(config_.http_address, "http.address");
   if (!http_address.is_ok()) return http_address.status();
   metrics::HttpHandlers handlers;
-  handlers.healthy = [this](std::string* why) {
-    if (server_ && server_->seconds_since_last_loop() > 10) {
-      *why = "the network thread has not run for " +
-             std::to_string(static_cast<int>(server_->seconds_since_last_loop())) + " s";
-      return false;
-    }
-    return true;
-  };
+  handlers.healthy = [this](std::string* why) { return healthy(why); };
   handlers.ready = [this](std::string* why) {
     *why = stopped_ ? "shutting down" : "recovering partition logs";
     if (!ready_.load()) return false;
@@ -138,6 +131,15 @@ void Broker::hold_for_test_gate() {
   while (std::filesystem::exists(gate)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+}
+
+bool Broker::healthy(std::string* why) const {
+  if (server_ && server_->seconds_since_last_loop() > 10) {
+    *why = "the network thread has not run for " +
+           std::to_string(static_cast<int>(server_->seconds_since_last_loop())) + " s";
+    return false;
+  }
+  return true;
 }
 
 void Broker::housekeeping() {

@@ -40,6 +40,9 @@ class Broker {
   const std::string& client_endpoint() const { return client_endpoint_; }
   int http_port() const { return http_ ? http_->port() : -1; }
   bool ready() const { return ready_.load(); }
+  // False (with the reason) when the network thread is stuck: /healthz, and
+  // main.cc withholds the systemd watchdog ping.
+  bool healthy(std::string* why) const;
   std::string status_json() const;
 
  private:

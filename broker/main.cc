@@ -57,8 +57,16 @@ int run(const std::string& config_path) {
                   static_cast<long>(ping_every.count() % 1'000'000) * 1000};
     int sig = sigtimedwait(&signals, nullptr, &wait);
     if (sig < 0) {
-      // Only ping while requests are really being served (not merely alive).
-      if (watchdog && broker.ready()) sd_notify(0, "WATCHDOG=1");
+      // Only ping while requests are really being served (not merely alive):
+      // a stuck network thread lets systemd's watchdog restart mqd.
+      std::string why;
+      if (watchdog && broker.ready()) {
+        if (broker.healthy(&why)) {
+          sd_notify(0, "WATCHDOG=1");
+        } else {
+          spdlog::error("withholding the watchdog ping: {}", why);
+        }
+      }
       continue;
     }
     if (sig == SIGHUP) {

@@ -130,10 +130,10 @@ void RequestHandler::handle(InboundRequest request, Reply reply) {
           request, timed, [](auto& c, const auto& r) { return c.delete_offsets(r); });
     case ApiKey::kDescribeGroups:
       return serve_group<DescribeGroupsRequest>(
-          request, timed, [](auto& c, const auto& r) { return c.describe(r); });
+          request, timed, [this](auto& c, const auto& r) { return describe_groups(c, r); });
     case ApiKey::kDeleteGroups:
       return serve_group<DeleteGroupsRequest>(
-          request, timed, [](auto& c, const auto& r) { return c.delete_groups(r); });
+          request, timed, [this](auto& c, const auto& r) { return delete_groups(c, r); });
     case ApiKey::kListGroups:
       return serve_group<ListGroupsRequest>(request, timed,
                                             [](auto& c, const auto& r) { return c.list(r); });
@@ -231,6 +231,51 @@ void RequestHandler::join_group(const InboundRequest& request, const Reply& repl
                      [reply, header = request.header](JoinGroupResponse response) {
                        reply(encode(header, response));
                      });
+}
+
+DescribeGroupsResponse RequestHandler::describe_groups(group::GroupCoordinator& coordinator,
+                                                       const DescribeGroupsRequest& request) {
+  // Groups coordinated here go to the coordinator in one call; the others
+  // get NOT_COORDINATOR; the answer keeps the request's order.
+  DescribeGroupsRequest here;
+  for (const auto& id : request.groups) {
+    if (coordinator_error(id) == ErrorCode::kNone) here.groups.push_back(id);
+  }
+  DescribeGroupsResponse answered = coordinator.describe(here);
+  DescribeGroupsResponse response;
+  size_t next = 0;
+  for (const auto& id : request.groups) {
+    ErrorCode error = coordinator_error(id);
+    if (error == ErrorCode::kNone && next < answered.groups.size()) {
+      response.groups.push_back(std::move(answered.groups[next++]));
+    } else {
+      auto& out = response.groups.emplace_back();
+      out.group_id = id;
+      out.error_code = error == ErrorCode::kNone ? ErrorCode::kNotCoordinator : error;
+    }
+  }
+  return response;
+}
+
+DeleteGroupsResponse RequestHandler::delete_groups(group::GroupCoordinator& coordinator,
+                                                   const DeleteGroupsRequest& request) {
+  DeleteGroupsRequest here;
+  for (const auto& id : request.groups_names) {
+    if (coordinator_error(id) == ErrorCode::kNone) here.groups_names.push_back(id);
+  }
+  DeleteGroupsResponse answered = coordinator.delete_groups(here);
+  DeleteGroupsResponse response;
+  size_t next = 0;
+  for (const auto& id : request.groups_names) {
+    ErrorCode error = coordinator_error(id);
+    if (error == ErrorCode::kNone && next < answered.results.size()) {
+      response.results.push_back(std::move(answered.results[next++]));
+    } else {
+      response.results.push_back(
+          {id, error == ErrorCode::kNone ? ErrorCode::kNotCoordinator : error});
+    }
+  }
+  return response;
 }
 
 FindCoordinatorResponse RequestHandler::find_coordinator(const FindCoordinatorRequest& request) {

@@ -71,6 +71,11 @@ class RequestHandler {
   void join_group(const transport::InboundRequest& request, const Reply& reply);
   // NONE when this broker coordinates the group.
   ErrorCode coordinator_error(const std::string& group_id) const;
+  // Several groups, maybe coordinated by different brokers.
+  transport::DescribeGroupsResponse describe_groups(
+      group::GroupCoordinator& coordinator, const transport::DescribeGroupsRequest& request);
+  transport::DeleteGroupsResponse delete_groups(group::GroupCoordinator& coordinator,
+                                                const transport::DeleteGroupsRequest& request);
   transport::FindCoordinatorResponse find_coordinator(
       const transport::FindCoordinatorRequest& request);
 
