@@ -63,7 +63,7 @@ struct GroupMetadata {
 class Consumer {
  public:
   static Result<std::unique_ptr<Consumer>> create(const ConsumerConfig& config);
-  // close() if the application did not.
+  // close() if the application did not (so on_revoked may run here).
   ~Consumer();
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;

@@ -135,6 +135,9 @@ bool ConsumerCoordinator::generation_ended() {
     if (std::optional<HeartbeatThread::Event> event = heartbeat_->take_event()) {
       if (event->kind == HeartbeatThread::EventKind::kCoordinatorLost) {
         lose_coordinator(event->status);
+        // Found again, the heartbeat thread moves to it; if not, it keeps
+        // trying the old one until the session is lost.
+        (void)coordinator();
       } else if (state_ == State::kStable) {
         bool forget_id = event->kind == HeartbeatThread::EventKind::kLeftGroup ||
                          event->status.code() == ErrorCode::kUnknownMemberId;

@@ -134,8 +134,9 @@ TEST_F(ConsumerGroup, RebalanceCommitsThenRevokesEverythingBeforeAssigning) {
   ConsumerConfig c = config();
   c.enable_auto_commit = true;
   c.auto_commit_interval_ms = 60'000;  // only the commit before revoking
-  auto consumer = make(c);
+  // Declared first: the consumer's destructor closes, which calls on_revoked.
   std::vector<std::string> events;
+  auto consumer = make(c);
   RebalanceCallbacks callbacks{
       .on_revoked =
           [&](const std::vector<TopicPartition>& partitions) {
@@ -165,6 +166,8 @@ TEST_F(ConsumerGroup, RebalanceCommitsThenRevokesEverythingBeforeAssigning) {
   poll_until({consumer.get()}, [&] { return records_[consumer.get()].size() >= 3; });
   ASSERT_EQ(records_[consumer.get()].size(), 3u);
   for (const ConsumerRecord& r : records_[consumer.get()]) EXPECT_EQ(r.offset, 10);
+  ASSERT_TRUE(consumer->close().is_ok());
+  EXPECT_EQ(events.back(), "revoked 3");
 }
 
 TEST_F(ConsumerGroup, TwoMembersSplitThePartitionsAndTogetherReadEverythingOnce) {
@@ -191,8 +194,9 @@ TEST_F(ConsumerGroup, TwoMembersSplitThePartitionsAndTogetherReadEverythingOnce)
 }
 
 TEST_F(ConsumerGroup, FencedCommitIsAnErrorAndTheNextPollRejoins) {
-  auto consumer = make(config());
+  // Declared first: the consumer's destructor closes, which calls on_revoked.
   std::vector<std::string> events;
+  auto consumer = make(config());
   ASSERT_TRUE(consumer->subscribe({"t"}, recording_to(&events)).is_ok());
   poll_until({consumer.get()}, [&] { return consumer->assignment().size() == 3; });
   broker_.groups().fail_next(ApiKey::kOffsetCommit, 1, ErrorCode::kIllegalGeneration);
@@ -295,8 +299,9 @@ TEST_F(ConsumerGroup, CloseCommitsRevokesAndLeaves) {
 TEST_F(ConsumerGroup, AMemberThatStopsPollingLeavesAndRejoinsOnItsNextPoll) {
   ConsumerConfig c = config();
   c.max_poll_interval_ms = 300;
-  auto consumer = make(c);
+  // Declared first: the consumer's destructor closes, which calls on_revoked.
   std::vector<std::string> events;
+  auto consumer = make(c);
   ASSERT_TRUE(consumer->subscribe({"t"}, recording_to(&events)).is_ok());
   poll_until({consumer.get()}, [&] { return consumer->assignment().size() == 3; });
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
