@@ -14,7 +14,8 @@ Log::Log(std::string dir, LogConfig config)
     : dir_(std::move(dir)),
       config_(std::move(config)),
       epochs_(dir_ + "/leader-epoch-checkpoint"),
-      max_batch_bytes_(config_.max_batch_bytes) {}
+      max_batch_bytes_(config_.max_batch_bytes),
+      compacted_(config_.compacted()) {}
 
 Log::~Log() {
   if (!closed_) {
@@ -73,6 +74,9 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
     BatchCursor cursor(batches);
     RecordBatchReader reader;
     std::unordered_set<int64_t> producer_ids;
+    // Kafka's rule: a leader refuses unkeyed records for a compacted topic
+    // (followers copy what the leader accepted).
+    bool require_keys = options.assign_offsets && compacted_.load(std::memory_order_relaxed);
     while (true) {
       std::span<const uint8_t> batch = cursor.next();
       if (batch.empty()) break;
@@ -83,7 +87,9 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
                                                        std::to_string(max_batch_bytes));
       }
       MQ_ASSIGN_OR_RETURN(BatchHeader header, verify_batch(batch));
-      if (config_.validate_records) MQ_RETURN_IF_ERROR(reader.validate(batch));
+      if (config_.validate_records || require_keys) {
+        MQ_RETURN_IF_ERROR(reader.validate(batch, require_keys));
+      }
       if (options.assign_offsets && header.is_idempotent() &&
           !producer_ids.insert(header.producer_id).second) {
         return Status(ErrorCode::kInvalidRequest, "more than one batch of producer " +
@@ -261,7 +267,12 @@ Status Log::reconfigure(const LogConfig& config) {
   config_.flush_interval_ms = config.flush_interval_ms;
   config_.max_batch_bytes = config.max_batch_bytes;
   config_.timestamp_type = config.timestamp_type;
+  config_.cleanup_policy = config.cleanup_policy;
+  config_.delete_retention_ms = config.delete_retention_ms;
+  config_.min_compaction_lag_ms = config.min_compaction_lag_ms;
+  config_.min_cleanable_dirty_ratio = config.min_cleanable_dirty_ratio;
   max_batch_bytes_.store(config.max_batch_bytes, std::memory_order_relaxed);
+  compacted_.store(config.compacted(), std::memory_order_relaxed);
   return Status::ok();
 }
 
@@ -410,6 +421,7 @@ Result<int> Log::delete_records_before(int64_t offset) {
 
 Result<int> Log::apply_retention() {
   std::lock_guard lock(append_mu_);
+  if (!config_.deletes_by_retention()) return 0;
   int64_t now = config_.now_ms();
   std::vector<std::shared_ptr<Segment>> segments;
   {
@@ -447,6 +459,7 @@ Result<int> Log::apply_retention() {
 
 Status Log::truncate_to(int64_t offset) {
   if (offset < log_start_offset()) return truncate_fully_and_start_at(offset);
+  bool cleaner_changed = false;
   {
     std::lock_guard lock(append_mu_);
     if (offset >= log_end_offset()) return Status::ok();
@@ -471,7 +484,10 @@ Status Log::truncate_to(int64_t offset) {
     spdlog::info("{}: truncated to offset {} (requested {})", dir_, end, offset);
     MQ_RETURN_IF_ERROR(epochs_.truncate_from_end(end));
     MQ_RETURN_IF_ERROR(rebuild_producer_state());
+    truncations_++;
+    cleaner_changed = cleaner_.truncate_to(end);
   }
+  if (cleaner_changed) MQ_RETURN_IF_ERROR(write_cleaner_checkpoint());
   return write_log_state();
 }
 
@@ -501,8 +517,11 @@ Status Log::truncate_fully_and_start_at(int64_t offset) {
     producers_.clear();
     MQ_RETURN_IF_ERROR(epochs_.clear());
     MQ_RETURN_IF_ERROR(sync_directory(dir_));
+    truncations_++;
+    cleaner_.reset(offset);
     spdlog::info("{}: emptied, continuing at offset {}", dir_, offset);
   }
+  MQ_RETURN_IF_ERROR(write_cleaner_checkpoint());
   return write_checkpoints();
 }
 

@@ -7,11 +7,14 @@
 //   log-state.checkpoint        recovery point and log start offset
 //   leader-epoch-checkpoint     leader epoch -> first offset
 //   producer-state.checkpoint   idempotent producer snapshot
+//   cleaner.checkpoint          compaction progress (store/cleaner_checkpoint.h)
 //   .clean-shutdown             present only while the log is closed cleanly
 //
 // Thread safety: any number of readers run concurrently with one writer at a
 // time; appends, truncation and retention serialize on the append lock; fsync
 // happens outside it, so appends continue while a group commit is in flight.
+// Compaction reads and writes its files outside the append lock and takes it
+// only to swap the cleaned segments in.
 #pragma once
 
 #include <atomic>
@@ -27,6 +30,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "store/cleaner_checkpoint.h"
 #include "store/leader_epoch_cache.h"
 #include "store/log_config.h"
 #include "store/producer_state.h"
@@ -67,6 +71,29 @@ struct RecoveryReport {
   int segments_removed = 0;  // later segments dropped after a truncation
   int64_t producers_restored = 0;
   std::vector<std::string> notes;  // what was cut or rebuilt, and why
+  int64_t duration_ms = 0;
+};
+
+struct CompactionOptions {
+  // Compact even when the dirty part is below min.cleanable.dirty.ratio (tests,
+  // operators): expired tombstones then go without waiting for new data.
+  bool ignore_dirty_ratio = false;
+};
+
+// What one compaction pass did.
+struct CompactionReport {
+  bool compacted = false;          // false: below the dirty ratio or nothing cleanable
+  double dirty_ratio = 0;          // dirty bytes / compactable bytes when the pass started
+  int64_t first_dirty_offset = 0;  // where the previous pass had stopped
+  int64_t cleaned_end_offset = 0;  // this pass covered the offsets below this
+  int segments_before = 0;         // segments in the covered part, before and after
+  int segments_after = 0;
+  uint64_t bytes_before = 0;  // bytes of the covered part, before and after
+  uint64_t bytes_after = 0;
+  uint64_t bytes_read = 0;  // by the key map and the cleaning, together
+  int64_t records_removed = 0;
+  int64_t tombstones_removed = 0;
+  int groups_abandoned = 0;  // segment groups left as they were: the log changed under them
   int64_t duration_ms = 0;
 };
 
@@ -120,7 +147,20 @@ class Log {
   // segments below it. Returns the number of segments deleted.
   Result<int> delete_records_before(int64_t offset);
   // Deletes segments past retention.ms / retention.bytes. Returns how many.
+  // Does nothing with cleanup.policy=compact.
   Result<int> apply_retention();
+
+  // One compaction pass (cleanup.policy compact or compact,delete; see
+  // store/log_cleaner.cc): over the closed segments older than
+  // min.compaction.lag.ms, keeps the latest record of every key in the whole
+  // log and drops older ones and tombstones past delete.retention.ms, keeping
+  // offsets; merges small segments. Runs beside appends and reads. Fails with
+  // kInvalidRequest for cleanup.policy=delete, and with kCorruptMessage (log
+  // unchanged) when a batch it reads is corrupt.
+  Result<CompactionReport> compact(const CompactionOptions& options = {});
+  // Where the last compaction pass stopped (the cleaner checkpoint).
+  int64_t first_dirty_offset() const;
+  bool compacted() const;
 
   // Applies the settings that may change at run time: segment size and age,
   // retention, fsync policy and interval, max batch size, timestamp type.
@@ -145,6 +185,12 @@ class Log {
   Status roll_locked(int64_t base_offset, int64_t now_ms);
   // Removes the oldest `count` segments; append lock held.
   Status delete_oldest_locked(size_t count, const char* why);
+  // Compaction (log_cleaner.cc).
+  struct CleanedGroup;
+  Status swap_in_locked(CleanedGroup& group);
+  Status write_cleaner_checkpoint();
+  // Recovery of an interrupted compaction swap (log_recovery.cc).
+  Status finish_interrupted_swaps(const std::vector<std::string>& names);
   std::shared_ptr<Segment> active_locked() const;
   std::vector<std::shared_ptr<Segment>> segments_from(int64_t offset) const;
   std::string path(std::string_view name) const { return dir_ + "/" + std::string(name); }
@@ -171,8 +217,14 @@ class Log {
   int64_t last_checkpoint_ms_ = 0;  // guarded by flush_mu_
   bool closed_ = false;
 
+  std::mutex cleaner_mu_;       // one compaction pass at a time
+  std::mutex cleaner_file_mu_;  // one writer of cleaner.checkpoint at a time
+  CleanerCheckpoint cleaner_;   // guarded by append_mu_
+  uint64_t truncations_ = 0;    // guarded by append_mu_; a pass aborts if it moves
+
   mutable std::atomic<uint64_t> corrupt_reads_{0};
   std::atomic<int32_t> max_batch_bytes_;  // read before the append lock is taken
+  std::atomic<bool> compacted_;           // likewise: cleanup.policy includes compact
 };
 
 }  // namespace mq

@@ -27,6 +27,26 @@ Result<FsyncPolicy> parse_fsync_policy(std::string_view name) {
                                                "' (expected never, interval or always)");
 }
 
+std::string_view cleanup_policy_name(CleanupPolicy policy) {
+  switch (policy) {
+    case CleanupPolicy::kDelete:
+      return "delete";
+    case CleanupPolicy::kCompact:
+      return "compact";
+    case CleanupPolicy::kCompactDelete:
+      return "compact,delete";
+  }
+  return "unknown";
+}
+
+Result<CleanupPolicy> parse_cleanup_policy(std::string_view name) {
+  if (name == "delete") return CleanupPolicy::kDelete;
+  if (name == "compact") return CleanupPolicy::kCompact;
+  if (name == "compact,delete" || name == "delete,compact") return CleanupPolicy::kCompactDelete;
+  return Status(ErrorCode::kInvalidConfig, "unknown cleanup policy '" + std::string(name) +
+                                               "' (expected delete, compact or compact,delete)");
+}
+
 Status LogConfig::validate() const {
   auto bad = [](const std::string& what) { return Status(ErrorCode::kInvalidConfig, what); };
   if (segment_bytes < 1024 || segment_bytes > kMaxSegmentBytes) {
@@ -43,6 +63,11 @@ Status LogConfig::validate() const {
   }
   if (checkpoint_interval_ms < 1) return bad("checkpoint interval must be positive");
   if (producer_expiration_ms < 1) return bad("producer.id.expiration.ms must be positive");
+  if (delete_retention_ms < 0) return bad("delete.retention.ms must be >= 0");
+  if (min_compaction_lag_ms < 0) return bad("min.compaction.lag.ms must be >= 0");
+  if (!(min_cleanable_dirty_ratio >= 0.0 && min_cleanable_dirty_ratio <= 1.0)) {
+    return bad("min.cleanable.dirty.ratio must be between 0 and 1");
+  }
   return Status::ok();
 }
 

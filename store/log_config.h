@@ -20,6 +20,18 @@ enum class FsyncPolicy : uint8_t { kNever, kInterval, kAlways };
 std::string_view fsync_policy_name(FsyncPolicy policy);
 Result<FsyncPolicy> parse_fsync_policy(std::string_view name);
 
+// What happens to old data (Kafka's cleanup.policy):
+//   delete          - whole segments past retention.ms / retention.bytes are deleted
+//   compact         - Log::compact keeps the latest record of each key; nothing
+//                     is deleted by age or size
+//   compact,delete  - both
+enum class CleanupPolicy : uint8_t { kDelete, kCompact, kCompactDelete };
+
+// "delete", "compact" or "compact,delete".
+std::string_view cleanup_policy_name(CleanupPolicy policy);
+// Also accepts "delete,compact" (the same set, as Kafka does).
+Result<CleanupPolicy> parse_cleanup_policy(std::string_view name);
+
 struct LogConfig {
   uint64_t segment_bytes = 1024 * 1024 * 1024;    // roll when the active segment would pass this
   int64_t segment_ms = 7LL * 24 * 3600 * 1000;    // roll when the active segment is this old
@@ -35,6 +47,16 @@ struct LogConfig {
   int64_t checkpoint_interval_ms = 60 * 1000;  // recovery point and producer snapshot
   int64_t producer_expiration_ms = 7LL * 24 * 3600 * 1000;
 
+  CleanupPolicy cleanup_policy = CleanupPolicy::kDelete;
+  // Compaction: how long a tombstone (a record with a null value) survives
+  // once a compaction pass has first covered it (delete.retention.ms).
+  int64_t delete_retention_ms = 24LL * 3600 * 1000;
+  // Segments holding a record younger than this are not compacted yet.
+  int64_t min_compaction_lag_ms = 0;
+  // Compact only when the part written since the last pass is at least this
+  // fraction of the compactable log (min.cleanable.dirty.ratio).
+  double min_cleanable_dirty_ratio = 0.5;
+
   // Milliseconds since the Unix epoch; tests substitute their own clock.
   std::function<int64_t()> clock_ms;
   // Called with the duration of every data fsync, for metrics.
@@ -43,6 +65,8 @@ struct LogConfig {
   // Checks ranges; the message names the offending setting.
   Status validate() const;
   int64_t now_ms() const;
+  bool compacted() const { return cleanup_policy != CleanupPolicy::kDelete; }
+  bool deletes_by_retention() const { return cleanup_policy != CleanupPolicy::kCompact; }
 };
 
 }  // namespace mq

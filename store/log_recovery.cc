@@ -8,6 +8,7 @@
 
 #include "store/checkpoint.h"
 #include "store/log.h"
+#include "store/segment_scanner.h"
 
 namespace mq {
 namespace {
@@ -52,7 +53,11 @@ Result<std::unique_ptr<Log>> Log::open(const std::string& dir, LogConfig config)
   MQ_RETURN_IF_ERROR(config.validate());
   MQ_RETURN_IF_ERROR(create_directories(dir));
   std::unique_ptr<Log> log(new Log(dir, std::move(config)));
-  MQ_RETURN_IF_ERROR(log->recover());
+  Status recovered = log->recover();
+  if (!recovered.is_ok()) {
+    log->closed_ = true;  // nothing to flush or mark clean: the log never opened
+    return recovered;
+  }
   return log;
 }
 
@@ -60,6 +65,8 @@ Status Log::recover() {
   auto started = std::chrono::steady_clock::now();
   RecoveryReport& report = recovery_;
   MQ_ASSIGN_OR_RETURN(std::vector<std::string> names, list_directory(dir_));
+  MQ_RETURN_IF_ERROR(finish_interrupted_swaps(names));
+  MQ_ASSIGN_OR_RETURN(names, list_directory(dir_));
   std::vector<int64_t> bases;
   for (const auto& name : names) {
     int64_t base;
@@ -90,6 +97,11 @@ Status Log::recover() {
     report.clean_shutdown =
         report.clean_shutdown && loaded.code() == ErrorCode::kNotFound && bases.empty();
     state.log_start_offset = bases.empty() ? 0 : bases.front();
+  }
+  Status cleaner_loaded = cleaner_.load(path("cleaner.checkpoint"));
+  if (!cleaner_loaded.is_ok() && cleaner_loaded.code() != ErrorCode::kNotFound) {
+    report.notes.push_back(cleaner_loaded.message() +
+                           "; the next compaction treats the log as dirty");
   }
   bool rebuild_epochs = false;
   Status epochs_loaded = epochs_.load();
@@ -207,6 +219,7 @@ Status Log::recover() {
   flushed_offset_ = end;
   int64_t now = config_.now_ms();
   last_flush_ms_ = now;
+  if (cleaner_.truncate_to(end)) MQ_RETURN_IF_ERROR(write_cleaner_checkpoint());
   MQ_RETURN_IF_ERROR(write_checkpoints());
   // From here on a crash is an unclean shutdown again.
   MQ_RETURN_IF_ERROR(remove_file(path(".clean-shutdown")));
@@ -232,6 +245,79 @@ Status Log::recover() {
                  report.clean_shutdown ? "clean" : "unclean", report.segments_scanned);
   }
   return Status::ok();
+}
+
+// Compaction swaps (log_cleaner.cc) a crash interrupted. "<base>.log.swap"
+// is a complete, synced segment replacing every segment in [base, its end):
+// finish it. "*.cleaned" files were never committed: remove them.
+Status Log::finish_interrupted_swaps(const std::vector<std::string>& names) {
+  std::vector<int64_t> logs;
+  for (const auto& name : names) {
+    int64_t base;
+    if (parse_segment_name(name, ".log", &base)) logs.push_back(base);
+  }
+  bool changed = false;
+  for (const auto& name : names) {
+    int64_t base;
+    if (!parse_segment_name(name, std::string(".log") + std::string(kSwapSuffix), &base)) continue;
+    std::string stem = segment_stem(dir_, base);
+    std::string swap_path = path(name);
+    int64_t end = -1;
+    {
+      MQ_ASSIGN_OR_RETURN(File file, File::open_read_only(swap_path));
+      MQ_ASSIGN_OR_RETURN(uint64_t size, file.size());
+      SegmentScanner scanner(file, 0, size, /*whole_batches=*/true);
+      std::string why;
+      while (why.empty()) {
+        SegmentScanner::Step step = scanner.next();
+        if (step == SegmentScanner::Step::kEnd) break;
+        if (step != SegmentScanner::Step::kBatch) {
+          why = scanner.error().message();
+        } else if (end < 0 && scanner.header().base_offset != base) {
+          why = "first batch has base offset " + std::to_string(scanner.header().base_offset);
+        } else {
+          end = scanner.header().next_offset();
+        }
+      }
+      if (end < 0 && why.empty()) why = "no batches";
+      if (!why.empty()) {
+        // It was synced before its commit: this is damage, not a torn write.
+        return Status(ErrorCode::kCorruptMessage,
+                      swap_path + ": " + why +
+                          "; cannot finish the interrupted compaction swap (restore this "
+                          "partition from a replica or backup)");
+      }
+    }
+    int replaced = 0;
+    for (int64_t old : logs) {
+      if (old <= base || old >= end) continue;
+      MQ_RETURN_IF_ERROR(remove_file(segment_stem(dir_, old) + ".log"));
+      MQ_RETURN_IF_ERROR(remove_file(segment_stem(dir_, old) + ".index"));
+      MQ_RETURN_IF_ERROR(remove_file(segment_stem(dir_, old) + ".timeindex"));
+      replaced++;
+    }
+    // Whichever indexes are there may be the old segment's: rebuilt on open.
+    MQ_RETURN_IF_ERROR(remove_file(stem + ".index"));
+    MQ_RETURN_IF_ERROR(remove_file(stem + ".timeindex"));
+    if (::rename(swap_path.c_str(), (stem + ".log").c_str()) != 0) {
+      return io_error("rename", swap_path, errno);
+    }
+    recovery_.notes.push_back("finished an interrupted compaction swap: segment " +
+                              std::to_string(base) + " now holds offsets [" + std::to_string(base) +
+                              ", " + std::to_string(end) + "), replacing " +
+                              std::to_string(replaced + 1) + " old segment(s)");
+    changed = true;
+  }
+  for (const auto& name : names) {
+    if (name.ends_with(kCleanedSuffix)) {
+      MQ_RETURN_IF_ERROR(remove_file(path(name)));
+      if (name.find(".log") != std::string::npos) {
+        recovery_.notes.push_back("removed " + name + ": an uncommitted compaction output");
+      }
+      changed = true;
+    }
+  }
+  return changed ? sync_directory(dir_) : Status::ok();
 }
 
 Status Log::replay_headers(int64_t from_offset, int64_t producer_snapshot_offset) {

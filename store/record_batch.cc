@@ -150,8 +150,17 @@ Status RecordBatchReader::decode(std::span<const uint8_t> batch, std::vector<Rec
   return visit(batch, [out](Record&& r) { out->push_back(std::move(r)); });
 }
 
-Status RecordBatchReader::validate(std::span<const uint8_t> batch) {
-  return visit(batch, [](Record&&) {});
+Status RecordBatchReader::validate(std::span<const uint8_t> batch, bool require_keys) {
+  int64_t unkeyed = -1;  // offset of the first record without a key
+  MQ_RETURN_IF_ERROR(visit(batch, [&](Record&& r) {
+    if (require_keys && !r.key && unkeyed < 0) unkeyed = r.offset;
+  }));
+  if (unkeyed >= 0) {
+    return Status(ErrorCode::kInvalidRecord,
+                  "record " + std::to_string(unkeyed - get_fixed<int64_t>(batch.data())) +
+                      " has no key: every record of a compacted topic needs one");
+  }
+  return Status::ok();
 }
 
 template <typename Visitor>

@@ -122,8 +122,9 @@ class RecordBatchReader {
 
   // Decodes every record; checks offset deltas are 0..n-1 and the count matches.
   Status decode(std::span<const uint8_t> batch, std::vector<Record>* out);
-  // The same checks as decode, keeping nothing: for validating appends.
-  Status validate(std::span<const uint8_t> batch);
+  // The same checks as decode, keeping nothing: for validating appends. With
+  // `require_keys` (a compacted log), a record without a key is kInvalidRecord.
+  Status validate(std::span<const uint8_t> batch, bool require_keys = false);
 
  private:
   template <typename Visitor>

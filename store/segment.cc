@@ -14,6 +14,21 @@ namespace {
 // Header-only scans read small chunks: a few batches' headers at a time.
 constexpr size_t kHeaderScanChunk = 16 * 1024;
 
+// Whether a batch at `base_offset` may follow a previous one ending at
+// `expected` (-1: unknown). The first batch of a segment starts exactly at its
+// base offset; later ones may leave a gap (records removed by compaction) but
+// never go back.
+bool offset_follows(int64_t base_offset, int64_t expected, bool first_batch) {
+  if (expected < 0) return true;
+  return first_batch ? base_offset == expected : base_offset >= expected;
+}
+
+std::string offset_mismatch(const BatchHeader& h, uint64_t position, int64_t expected) {
+  return "batch at position " + std::to_string(position) + " has base offset " +
+         std::to_string(h.base_offset) + ", expected " + std::to_string(expected) +
+         (position == 0 ? "" : " or more");
+}
+
 }  // namespace
 
 std::string segment_stem(const std::string& dir, int64_t base_offset) {
@@ -23,21 +38,22 @@ std::string segment_stem(const std::string& dir, int64_t base_offset) {
 }
 
 Segment::Segment(std::string stem, int64_t base_offset, uint32_t index_interval_bytes,
-                 File log_file)
+                 File log_file, std::string_view suffix)
     : stem_(std::move(stem)),
       base_offset_(base_offset),
       index_interval_bytes_(index_interval_bytes),
       log_file_(std::move(log_file)),
-      index_(stem_ + ".index", stem_ + ".timeindex"),
+      index_(stem_ + ".index" + std::string(suffix), stem_ + ".timeindex" + std::string(suffix)),
       next_offset_(base_offset) {}
 
 Result<std::shared_ptr<Segment>> Segment::create(const std::string& dir, int64_t base_offset,
-                                                 uint32_t index_interval_bytes, int64_t now_ms) {
+                                                 uint32_t index_interval_bytes, int64_t now_ms,
+                                                 std::string_view suffix) {
   std::string stem = segment_stem(dir, base_offset);
-  MQ_ASSIGN_OR_RETURN(File file, File::open(stem + ".log", /*create=*/true));
+  MQ_ASSIGN_OR_RETURN(File file, File::open(stem + ".log" + std::string(suffix), /*create=*/true));
   MQ_RETURN_IF_ERROR(file.truncate(0));
   std::shared_ptr<Segment> segment(
-      new Segment(stem, base_offset, index_interval_bytes, std::move(file)));
+      new Segment(stem, base_offset, index_interval_bytes, std::move(file), suffix));
   MQ_RETURN_IF_ERROR(segment->index_.flush(/*sync=*/false));  // empty index files
   segment->created_ms_ = now_ms;
   return segment;
@@ -103,11 +119,10 @@ Status Segment::scan_tail(uint64_t start) {
                     log_file_.path() + ": " + scanner.error().message());
     }
     const BatchHeader& h = scanner.header();
-    if (expected >= 0 && h.base_offset != expected) {
-      return Status(ErrorCode::kCorruptMessage,
-                    log_file_.path() + ": batch at position " +
-                        std::to_string(scanner.batch_position()) + " has base offset " +
-                        std::to_string(h.base_offset) + ", expected " + std::to_string(expected));
+    if (!offset_follows(h.base_offset, expected, scanner.batch_position() == 0)) {
+      return Status(
+          ErrorCode::kCorruptMessage,
+          log_file_.path() + ": " + offset_mismatch(h, scanner.batch_position(), expected));
     }
     expected = h.next_offset();
     note_batch(h, scanner.batch_position());
@@ -138,10 +153,8 @@ Result<std::shared_ptr<Segment>> Segment::recover(const std::string& dir, int64_
       break;
     }
     const BatchHeader& h = scanner.header();
-    if (h.base_offset != expected) {
-      report->reason = "batch at position " + std::to_string(scanner.batch_position()) +
-                       " has base offset " + std::to_string(h.base_offset) + ", expected " +
-                       std::to_string(expected);
+    if (!offset_follows(h.base_offset, expected, valid == 0)) {
+      report->reason = offset_mismatch(h, scanner.batch_position(), expected);
       break;
     }
     if (valid == 0) segment->created_ms_ = h.max_timestamp;
@@ -297,32 +310,51 @@ Status Segment::for_each_header(int64_t from_offset, const HeaderVisitor& visito
   }
 }
 
+Status Segment::for_each_batch(int64_t end_offset, const BatchVisitor& visitor) const {
+  SegmentScanner scanner(log_file_, 0, size_bytes(), /*whole_batches=*/true);
+  while (true) {
+    SegmentScanner::Step step = scanner.next();
+    if (step == SegmentScanner::Step::kEnd) return Status::ok();
+    if (step != SegmentScanner::Step::kBatch) {
+      return Status(scanner.error().code(), log_file_.path() + " position " +
+                                                std::to_string(scanner.batch_position()) + ": " +
+                                                scanner.error().message());
+    }
+    if (scanner.header().base_offset >= end_offset) return Status::ok();
+    MQ_RETURN_IF_ERROR(visitor(scanner.header(), scanner.batch()));
+  }
+}
+
 Status Segment::truncate_to(int64_t offset) {
   if (offset >= next_offset()) return Status::ok();
   uint64_t position = 0;
-  int64_t new_next = base_offset_;
+  int64_t cut_offset = base_offset_;  // base offset of the first batch removed
   if (offset > base_offset_) {
     MQ_ASSIGN_OR_RETURN(std::optional<BatchHeader> batch, find_batch(offset, &position));
     if (!batch) return Status::ok();
-    new_next = batch->base_offset;
+    cut_offset = batch->base_offset;
   }
   MQ_RETURN_IF_ERROR(log_file_.truncate(position));
   size_bytes_.store(position, std::memory_order_release);
-  next_offset_.store(new_next, std::memory_order_release);
-  index_.truncate_to(static_cast<uint32_t>(new_next - base_offset_),
+  index_.truncate_to(static_cast<uint32_t>(cut_offset - base_offset_),
                      static_cast<uint32_t>(std::min<uint64_t>(position, UINT32_MAX)));
-  // Recompute the running maximum timestamp from what remains.
+  // Recompute the running maximum timestamp and the end from what remains.
+  // The end is the last kept batch's: when `offset` falls in a compaction gap
+  // it lies below the first batch removed.
   auto last_time = index_.last_time_entry();
   auto last_entry = index_.last_offset_entry();
   max_timestamp_.store(last_time ? last_time->timestamp : -1, std::memory_order_release);
   bytes_since_index_entry_ = 0;
+  int64_t new_next = base_offset_;
   uint64_t from = last_entry ? last_entry->position : 0;
   SegmentScanner scanner(log_file_, from, position, /*whole_batches=*/false, kHeaderScanChunk);
   while (scanner.next() == SegmentScanner::Step::kBatch) {
     int64_t ts = std::max(max_timestamp(), scanner.header().max_timestamp);
     max_timestamp_.store(ts, std::memory_order_release);
     bytes_since_index_entry_ += scanner.header().total_size();
+    new_next = scanner.header().next_offset();
   }
+  next_offset_.store(new_next, std::memory_order_release);
   return Status::ok();
 }
 

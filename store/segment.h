@@ -1,6 +1,9 @@
 // A segment: one `.log` file of whole record batches, named by the base offset
 // of its first batch (20 zero-padded digits), with its sparse `.index` and
 // `.timeindex` (store/index.h). Only the log's active segment is appended to.
+// Batch offsets increase through the file; they are dense except where
+// compaction removed records (store/log_cleaner.cc), which leaves gaps between
+// batches but never before the first batch or after the last.
 #pragma once
 
 #include <atomic>
@@ -23,6 +26,11 @@ constexpr uint64_t kMaxSegmentBytes = uint64_t{2} * 1024 * 1024 * 1024 - 1;
 // "dir/00000000000000012345" (add ".log", ".index", ".timeindex").
 std::string segment_stem(const std::string& dir, int64_t base_offset);
 
+// Suffixes of a compacted segment on its way in (docs/storage-format.md §8):
+// ".cleaned" while being written, ".swap" once complete and committed.
+constexpr std::string_view kCleanedSuffix = ".cleaned";
+constexpr std::string_view kSwapSuffix = ".swap";
+
 // What recovery found in one segment.
 struct SegmentRecovery {
   int batches = 0;
@@ -34,10 +42,14 @@ struct SegmentRecovery {
 class Segment {
  public:
   using HeaderVisitor = std::function<Status(const BatchHeader&)>;
+  using BatchVisitor = std::function<Status(const BatchHeader&, std::span<const uint8_t> batch)>;
 
-  // Creates an empty segment (truncating any stale files of that name).
+  // Creates an empty segment (truncating any stale files of that name). With
+  // a `suffix`, every file name gets it ("….log.cleaned"): a segment written
+  // aside, which becomes part of a log only once renamed.
   static Result<std::shared_ptr<Segment>> create(const std::string& dir, int64_t base_offset,
-                                                 uint32_t index_interval_bytes, int64_t now_ms);
+                                                 uint32_t index_interval_bytes, int64_t now_ms,
+                                                 std::string_view suffix = {});
   // Opens an existing segment without verifying its batches. Loads the indexes
   // (rebuilding them when invalid) and finds the end by scanning from the last
   // index entry. Fails with kCorruptMessage if that tail does not parse; the
@@ -83,6 +95,10 @@ class Segment {
 
   // Visits headers of batches with last_offset >= from_offset, in order.
   Status for_each_header(int64_t from_offset, const HeaderVisitor& visitor) const;
+  // Visits every whole batch, CRC-checked, in order, up to the segment's end
+  // when called, stopping before the first batch whose base offset is >=
+  // `end_offset`. A corrupt batch is a kCorruptMessage naming file and position.
+  Status for_each_batch(int64_t end_offset, const BatchVisitor& visitor) const;
 
   // Removes every batch with last_offset >= offset (whole batches only).
   Status truncate_to(int64_t offset);
@@ -94,7 +110,8 @@ class Segment {
   Status remove_files();
 
  private:
-  Segment(std::string stem, int64_t base_offset, uint32_t index_interval_bytes, File log_file);
+  Segment(std::string stem, int64_t base_offset, uint32_t index_interval_bytes, File log_file,
+          std::string_view suffix = {});
   // Updates the running maximum and the sparse indexes for one appended batch.
   void note_batch(const BatchHeader& header, uint64_t position);
   // Scans headers from `start` to the end of the file, noting each batch.

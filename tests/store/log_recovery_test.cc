@@ -59,21 +59,7 @@ class LogRecoveryTest : public ::testing::Test {
   // Every record offset readable from the log start, checking CRC and density.
   static std::vector<int64_t> read_everything(Log& log) {
     std::vector<int64_t> out;
-    RecordBatchReader reader;
-    std::vector<Record> records;
-    int64_t offset = log.log_start_offset();
-    while (offset < log.log_end_offset()) {
-      Result<LogReadResult> r = log.read(offset, 1 << 16);
-      EXPECT_TRUE(r.is_ok()) << r.status().to_string();
-      if (!r.is_ok() || r->bytes.empty()) break;
-      BatchCursor cursor(as_bytes(r->bytes));
-      for (auto batch = cursor.next(); !batch.empty(); batch = cursor.next()) {
-        EXPECT_TRUE(verify_batch(batch).is_ok());
-        EXPECT_TRUE(reader.decode(batch, &records).is_ok());
-        for (const auto& rec : records) out.push_back(rec.offset);
-      }
-      offset = r->next_offset;
-    }
+    testing::for_each_record(log, [&](const Record& r) { out.push_back(r.offset); });
     for (size_t i = 0; i < out.size(); i++) {
       EXPECT_EQ(out[i], log.log_start_offset() + static_cast<int64_t>(i)) << "offsets are dense";
     }
