@@ -116,6 +116,7 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   http_->add_collectable(std::make_shared<StorageCollector>(*disk_));
   http_->add_collectable(std::make_shared<GroupCollector>(*coordinator_));
   housekeeping_ = std::thread([this] { housekeeping(); });
+  cleaner_ = std::thread([this] { clean_logs(); });
   ready_ = true;
   status("serving clients on " + client_endpoint_);
   return Status::ok();
@@ -161,6 +162,22 @@ void Broker::housekeeping() {
   }
 }
 
+void Broker::clean_logs() {
+  auto interval = [this] {
+    return std::chrono::milliseconds(replicas_->config().cleaner_interval_ms);
+  };
+  auto next_pass = std::chrono::steady_clock::now() + interval();
+  std::unique_lock lock(housekeeping_mu_);
+  while (!stopped_) {
+    housekeeping_cv_.wait_for(lock, std::chrono::milliseconds(100));
+    if (stopped_ || std::chrono::steady_clock::now() < next_pass) continue;
+    lock.unlock();
+    replicas_->compact_logs();  // each pass logs what it did
+    next_pass = std::chrono::steady_clock::now() + interval();
+    lock.lock();
+  }
+}
+
 Result<ConfigDiff> Broker::reload(const BrokerConfig& next) {
   ConfigDiff diff = diff_configs(config_, next);
   BrokerConfig applied = config_;
@@ -186,6 +203,7 @@ Status Broker::shutdown() {
   ready_ = false;
   housekeeping_cv_.notify_all();
   if (housekeeping_.joinable()) housekeeping_.join();
+  if (cleaner_.joinable()) cleaner_.join();
   // Order matters: answer the JoinGroups waiting in the coordinator, stop
   // taking requests and drain them, let the workers finish (their late
   // replies are dropped), then close the logs.

@@ -47,6 +47,9 @@ class Broker {
 
  private:
   void housekeeping();
+  // Compaction of the compacted partitions every log.cleaner_interval_ms, on
+  // its own thread so a long pass never delays the interval fsyncs.
+  void clean_logs();
   void hold_for_test_gate();
 
   BrokerConfig config_;
@@ -66,6 +69,7 @@ class Broker {
   std::mutex housekeeping_mu_;
   std::condition_variable housekeeping_cv_;
   std::thread housekeeping_;
+  std::thread cleaner_;
 };
 
 }  // namespace mq::broker

@@ -193,6 +193,11 @@ std::vector<Setting> build_settings() {
   t.push_back(integer("log.retention_check_interval_ms",
                       "How often retention runs over every partition (ms).", true, 1000, kMaxInt64,
                       [](BrokerConfig& c) -> int64_t& { return c.retention_check_interval_ms; }));
+  t.push_back(integer("log.cleaner_interval_ms",
+                      "How often compaction looks at every partition with cleanup.policy "
+                      "compact and compacts those past min.cleanable.dirty.ratio (ms).",
+                      true, 1000, kMaxInt64,
+                      [](BrokerConfig& c) -> int64_t& { return c.cleaner_interval_ms; }));
 
   t.push_back(integer("group.offsets_topic_partitions",
                       "Partitions of the internal topic __consumer_offsets, made when the broker "

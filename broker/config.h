@@ -27,6 +27,7 @@ struct BrokerConfig {
   LogConfig log;  // segment, retention, fsync, max message bytes, timestamps
 
   int64_t retention_check_interval_ms = 5 * 60 * 1000;
+  int64_t cleaner_interval_ms = 15 * 1000;
   int32_t worker_threads = 2;
   int64_t max_inflight_requests = 10000;
   int64_t max_connections = 10000;

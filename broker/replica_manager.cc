@@ -322,6 +322,21 @@ int ReplicaManager::apply_retention() {
   return deleted;
 }
 
+int ReplicaManager::compact_logs() {
+  int compacted = 0;
+  for (const auto& partition : partitions()) {
+    Log& log = partition->log();
+    if (!log.compacted() || log.failed()) continue;
+    Result<CompactionReport> report = log.compact();
+    if (report.is_ok()) {
+      compacted += report->compacted ? 1 : 0;
+    } else {
+      spdlog::error("{}: compaction: {}", log.dir(), report.status().to_string());
+    }
+  }
+  return compacted;
+}
+
 Status ReplicaManager::close() {
   {
     std::unique_lock lock(mu_);

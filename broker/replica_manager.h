@@ -66,6 +66,9 @@ class ReplicaManager {
   // Background work, called by the broker's housekeeping thread.
   void flush_due();
   int apply_retention();
+  // One compaction pass over each partition with cleanup.policy compact whose
+  // dirty ratio is reached. Returns how many were compacted.
+  int compact_logs();
   // Closes every log cleanly (flush, checkpoints, clean-shutdown marker).
   Status close();
 

@@ -50,12 +50,35 @@ TopicSetting integer(const char* name, int64_t min, int64_t max, Field field) {
 const std::vector<TopicSetting>& topic_settings() {
   static const std::vector<TopicSetting> table = {
       {"cleanup.policy",
-       [](EffectiveTopicConfig&, const std::string& v) {
-         return v == "delete"
-                    ? Status::ok()
-                    : bad("cleanup.policy", "only \"delete\" is supported, got '" + v + "'");
+       [](EffectiveTopicConfig& c, const std::string& v) {
+         Result<CleanupPolicy> p = parse_cleanup_policy(v);
+         if (!p.is_ok()) return bad("cleanup.policy", p.status().message());
+         c.log.cleanup_policy = *p;
+         return Status::ok();
        },
-       [](const EffectiveTopicConfig&) { return std::string("delete"); }},
+       [](const EffectiveTopicConfig& c) {
+         return std::string(cleanup_policy_name(c.log.cleanup_policy));
+       }},
+      integer("delete.retention.ms", 0, INT64_MAX,
+              [](EffectiveTopicConfig& c) -> int64_t& { return c.log.delete_retention_ms; }),
+      integer("min.compaction.lag.ms", 0, INT64_MAX,
+              [](EffectiveTopicConfig& c) -> int64_t& { return c.log.min_compaction_lag_ms; }),
+      {"min.cleanable.dirty.ratio",
+       [](EffectiveTopicConfig& c, const std::string& v) {
+         double ratio = -1;
+         auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), ratio);
+         if (ec != std::errc() || end != v.data() + v.size() || !(ratio >= 0 && ratio <= 1)) {
+           return bad("min.cleanable.dirty.ratio",
+                      "must be a number between 0 and 1, got '" + v + "'");
+         }
+         c.log.min_cleanable_dirty_ratio = ratio;
+         return Status::ok();
+       },
+       [](const EffectiveTopicConfig& c) {
+         char text[32];
+         auto [end, ec] = std::to_chars(text, text + sizeof(text), c.log.min_cleanable_dirty_ratio);
+         return ec == std::errc() ? std::string(text, end) : std::string("?");
+       }},
       integer("retention.ms", -1, INT64_MAX,
               [](EffectiveTopicConfig& c) -> int64_t& { return c.log.retention_ms; }),
       integer("retention.bytes", -1, INT64_MAX,

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace mq::broker {
 namespace {
 
@@ -46,12 +48,38 @@ TEST(TopicConfig, RejectsUnknownKeysAndBadValuesByName) {
   };
   for (const Case& c :
        {Case{"retention.msec", "1"}, Case{"retention.ms", "soon"}, Case{"retention.ms", "-2"},
-        Case{"segment.bytes", "10"}, Case{"fsync", "sometimes"}, Case{"cleanup.policy", "compact"},
-        Case{"max.message.bytes", "1e9"}, Case{"retention.ms", "12 "}}) {
+        Case{"segment.bytes", "10"}, Case{"fsync", "sometimes"},
+        Case{"cleanup.policy", "compacted"}, Case{"min.cleanable.dirty.ratio", "1.5"},
+        Case{"min.cleanable.dirty.ratio", "half"}, Case{"delete.retention.ms", "-1"},
+        Case{"min.compaction.lag.ms", "-1"}, Case{"max.message.bytes", "1e9"},
+        Case{"retention.ms", "12 "}}) {
     Status st = validate_topic_config(c.key, c.value);
     EXPECT_EQ(st.code(), ErrorCode::kInvalidConfig) << c.key << "=" << c.value;
     EXPECT_EQ(st.message().rfind(c.key, 0), 0u) << st.message();
   }
+}
+
+TEST(TopicConfig, CompactionSettingsMapOntoTheLog) {
+  BrokerConfig defaults;
+  EXPECT_EQ(effective_topic_config(defaults, {}).log.cleanup_policy, CleanupPolicy::kDelete);
+  EffectiveTopicConfig c = effective_topic_config(defaults, {{"cleanup.policy", "compact,delete"},
+                                                             {"delete.retention.ms", "1000"},
+                                                             {"min.compaction.lag.ms", "2000"},
+                                                             {"min.cleanable.dirty.ratio", "0.1"}});
+  EXPECT_EQ(c.log.cleanup_policy, CleanupPolicy::kCompactDelete);
+  EXPECT_EQ(c.log.delete_retention_ms, 1000);
+  EXPECT_EQ(c.log.min_compaction_lag_ms, 2000);
+  EXPECT_DOUBLE_EQ(c.log.min_cleanable_dirty_ratio, 0.1);
+  for (const char* policy : {"compact", "delete", "compact,delete"}) {
+    EXPECT_TRUE(validate_topic_config("cleanup.policy", policy).is_ok()) << policy;
+  }
+  std::map<std::string, std::string> described;
+  for (const auto& d : describe_topic_config(defaults, {{"cleanup.policy", "compact"}})) {
+    described[d.name] = d.value;
+  }
+  EXPECT_EQ(described["cleanup.policy"], "compact");
+  EXPECT_EQ(described["min.cleanable.dirty.ratio"], "0.5");
+  EXPECT_EQ(described["delete.retention.ms"], "86400000");
 }
 
 TEST(TopicConfig, ValidatesTopicNamesLikeKafka) {
