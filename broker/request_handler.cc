@@ -105,6 +105,9 @@ void RequestHandler::handle(InboundRequest request, Reply reply) {
     case ApiKey::kAlterConfigs:
       return serve<AlterConfigsRequest>(request, timed,
                                         [this](const auto& r) { return alter_configs(r); });
+    case ApiKey::kOffsetForLeaderEpoch:
+      return serve<OffsetForLeaderEpochRequest>(
+          request, timed, [this](const auto& r) { return offset_for_leader_epoch(r); });
     case ApiKey::kFindCoordinator:
       return serve<FindCoordinatorRequest>(request, timed,
                                            [this](const auto& r) { return find_coordinator(r); });
@@ -565,11 +568,9 @@ InitProducerIdResponse RequestHandler::init_producer_id(const InitProducerIdRequ
 ApiVersionsResponse RequestHandler::api_versions(const ApiVersionsRequest&) {
   ApiVersionsResponse response;
   for (const SupportedApi& api : supported_apis()) {
-    int16_t key = static_cast<int16_t>(api.api_key);
-    // Served here: the client APIs (replication and quorum come with the cluster).
-    if (key >= kReplicationApiKeyFirst) continue;
+    // Every API this build implements is served.
     auto& out = response.api_keys.emplace_back();
-    out.api_key = key;
+    out.api_key = static_cast<int16_t>(api.api_key);
     out.min_version = api.versions.min_version;
     out.max_version = api.versions.max_version;
   }
@@ -713,6 +714,40 @@ AlterConfigsResponse RequestHandler::alter_configs(const AlterConfigsRequest& re
         replicas_.alter_topic_configs(resource.resource_name, set, remove, req.validate_only);
     out.error_code = st.code();
     if (!st.is_ok()) out.error_message = st.message();
+  }
+  return response;
+}
+
+OffsetForLeaderEpochResponse RequestHandler::offset_for_leader_epoch(
+    const OffsetForLeaderEpochRequest& request) {
+  OffsetForLeaderEpochResponse response;
+  for (const auto& topic : request.topics) {
+    auto& out_topic = response.topics.emplace_back();
+    out_topic.name = topic.name;
+    for (const auto& p : topic.partitions) {
+      auto& out = out_topic.partitions.emplace_back();
+      out.partition_index = p.partition_index;
+      std::shared_ptr<Partition> partition = replicas_.partition(topic.name, p.partition_index);
+      if (!partition) {
+        out.error_code = ErrorCode::kUnknownTopicOrPartition;
+        continue;
+      }
+      if (p.current_leader_epoch >= 0 && p.current_leader_epoch != partition->leader_epoch()) {
+        out.error_code = p.current_leader_epoch < partition->leader_epoch()
+                             ? ErrorCode::kFencedLeaderEpoch
+                             : ErrorCode::kUnknownLeaderEpoch;
+        continue;
+      }
+      // Followers see the whole log; consumers (replica_id -1) only what is committed.
+      int64_t end =
+          request.replica_id >= 0 ? partition->log().log_end_offset() : partition->high_watermark();
+      std::optional<EpochEntry> entry =
+          partition->log().leader_epochs().end_offset_for(p.leader_epoch, end);
+      if (entry) {
+        out.leader_epoch = entry->epoch;
+        out.end_offset = std::min(entry->start_offset, end);
+      }
+    }
   }
   return response;
 }

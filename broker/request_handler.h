@@ -76,6 +76,9 @@ class RequestHandler {
       group::GroupCoordinator& coordinator, const transport::DescribeGroupsRequest& request);
   transport::DeleteGroupsResponse delete_groups(group::GroupCoordinator& coordinator,
                                                 const transport::DeleteGroupsRequest& request);
+  // Where a leader epoch ends, for a follower truncating a divergent tail.
+  transport::OffsetForLeaderEpochResponse offset_for_leader_epoch(
+      const transport::OffsetForLeaderEpochRequest& request);
   transport::FindCoordinatorResponse find_coordinator(
       const transport::FindCoordinatorRequest& request);
 

@@ -409,6 +409,27 @@ TEST(BrokerConnections, CountedAndLimited) {
   EXPECT_GE(metric("mq_connections_accepted_total"), 4);
 }
 
+TEST_F(BrokerTest, OffsetForLeaderEpochTellsWhereAnEpochEnds) {
+  create_topic("e", 1);
+  ASSERT_TRUE(produce("e", 0, batch_of({"a", "b", "c"})).is_ok());
+  auto ask = [&](int32_t current, int32_t epoch, const std::string& topic = "e") {
+    OffsetForLeaderEpochRequest req;
+    req.replica_id = 2;
+    req.topics.push_back({.name = topic, .partitions = {{0, current, epoch}}});
+    auto resp = conn_->call(req, kTimeoutMs);
+    EXPECT_TRUE(resp.is_ok()) << resp.status().to_string();
+    return resp.is_ok() ? resp->topics.at(0).partitions.at(0)
+                        : OffsetForLeaderEpochResponse::Topic::Partition{};
+  };
+  auto latest = ask(0, 0);
+  EXPECT_EQ(latest.error_code, ErrorCode::kNone);
+  EXPECT_EQ(latest.leader_epoch, 0);
+  EXPECT_EQ(latest.end_offset, 3) << "the latest epoch ends at the log end";
+  EXPECT_EQ(ask(-1, 7).end_offset, 3) << "a later epoch maps to the largest one held";
+  EXPECT_EQ(ask(5, 0).error_code, ErrorCode::kUnknownLeaderEpoch);
+  EXPECT_EQ(ask(0, 0, "nope").error_code, ErrorCode::kUnknownTopicOrPartition);
+}
+
 TEST_F(BrokerTest, DeletingATopicRemovesItsFiles) {
   create_topic("gone", 2);
   ASSERT_TRUE(produce("gone", 1, batch_of({"x"})).is_ok());
