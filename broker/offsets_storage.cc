@@ -23,13 +23,7 @@ Status OffsetsStorage::ensure_topic(int32_t partitions) {
   // so the cleaner can work on them.
   TopicOverrides overrides{{"cleanup.policy", "compact"},
                            {"segment.bytes", std::to_string(100 * 1024 * 1024)}};
-  Status created = replicas_.create_topic(name, partitions, 1, overrides, false);
-  if (!created.is_ok() && created.code() == ErrorCode::kInvalidConfig) {
-    // A store without compaction keeps everything instead.
-    overrides = {{"retention.ms", "-1"}, {"segment.bytes", std::to_string(100 * 1024 * 1024)}};
-    created = replicas_.create_topic(name, partitions, 1, overrides, false);
-  }
-  return created;
+  return replicas_.create_topic(name, partitions, 1, overrides, false);
 }
 
 Status OffsetsStorage::append(int32_t partition, std::string batch) {

@@ -164,6 +164,14 @@ TEST_F(CoordinatorTest, TheOffsetsTopicIsInternalAndProtected) {
     EXPECT_EQ(t.partitions.size(), 16u);
   }
   EXPECT_TRUE(seen);
+  DescribeConfigsRequest describe;
+  describe.resources.push_back({.resource_type = ConfigResourceType::kTopic,
+                                .resource_name = "__consumer_offsets",
+                                .configuration_keys = std::vector<std::string>{"cleanup.policy"}});
+  auto described = conn_->call(describe, kTimeoutMs);
+  ASSERT_TRUE(described.is_ok());
+  ASSERT_EQ(described->results.at(0).configs.size(), 1u);
+  EXPECT_EQ(described->results[0].configs[0].value, "compact") << "one record per key is kept";
 
   ProduceRequest produce;
   produce.acks = 1;
