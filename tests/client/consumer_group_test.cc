@@ -245,6 +245,24 @@ TEST_F(ConsumerGroup, RetriesCoordinatorErrorsByFindingTheCoordinatorAgain) {
   EXPECT_EQ(*committed, (std::map<TopicPartition, int64_t>{{{"t", 1}, -1}, {{"t", 2}, 4}}));
 }
 
+TEST_F(ConsumerGroup, HeartbeatNotCoordinatorMakesThePollFindItAgainWithoutRejoining) {
+  auto consumer = make(config());
+  ASSERT_TRUE(consumer->subscribe({"t"}).is_ok());
+  poll_until({consumer.get()}, [&] { return consumer->assignment().size() == 3; });
+  int finds = broker_.groups().requests(ApiKey::kFindCoordinator);
+  int joins = broker_.groups().requests(ApiKey::kJoinGroup);
+  broker_.groups().fail_next(ApiKey::kHeartbeat, 2, ErrorCode::kNotCoordinator);
+  poll_until({consumer.get()},
+             [&] { return broker_.groups().requests(ApiKey::kFindCoordinator) > finds; });
+  // The generation is still valid at the (same) coordinator: no revoke, no join.
+  int beats = broker_.groups().requests(ApiKey::kHeartbeat);
+  poll_until({consumer.get()},
+             [&] { return broker_.groups().requests(ApiKey::kHeartbeat) >= beats + 3; });
+  EXPECT_EQ(broker_.groups().requests(ApiKey::kJoinGroup), joins);
+  EXPECT_EQ(consumer->group_metadata().generation_id, 1);
+  EXPECT_EQ(consumer->assignment().size(), 3u);
+}
+
 TEST_F(ConsumerGroup, AutoCommitsPositionsFromPollOnTheInterval) {
   produce_per_partition(5);
   ConsumerConfig c = config();
