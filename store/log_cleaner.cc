@@ -483,7 +483,7 @@ Result<CompactionReport> Log::compact(const CompactionOptions& options) {
   return report;
 }
 
-// Append lock held. See docs/storage-format.md §8 for the protocol.
+// Append lock held. See docs/storage-format.md §9.3 for the protocol.
 Status Log::swap_in_locked(CleanedGroup& group) {
   int64_t base = group.sources.front()->base_offset();
   std::string stem = segment_stem(dir_, base);

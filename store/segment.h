@@ -26,7 +26,7 @@ constexpr uint64_t kMaxSegmentBytes = uint64_t{2} * 1024 * 1024 * 1024 - 1;
 // "dir/00000000000000012345" (add ".log", ".index", ".timeindex").
 std::string segment_stem(const std::string& dir, int64_t base_offset);
 
-// Suffixes of a compacted segment on its way in (docs/storage-format.md §8):
+// Suffixes of a compacted segment on its way in (docs/storage-format.md §9.3):
 // ".cleaned" while being written, ".swap" once complete and committed.
 constexpr std::string_view kCleanedSuffix = ".cleaned";
 constexpr std::string_view kSwapSuffix = ".swap";
