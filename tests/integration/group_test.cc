@@ -11,6 +11,7 @@
 // The binary is also its own child: `group_test --member MODE BOOTSTRAP`
 // runs one consumer (see run_member()) whose progress the parent reads from
 // its stdout.
+#include <errno.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -151,6 +152,10 @@ class ChildMember {
     reader_.join();
   }
   // Complete lines that start with `prefix`, without it.
+  std::string output() {
+    std::lock_guard lock(mu_);
+    return output_;
+  }
   std::vector<std::string> lines(const std::string& prefix) {
     std::lock_guard lock(mu_);
     std::vector<std::string> out;
@@ -362,10 +367,14 @@ TEST_F(GroupTest, AZombieMembersCommitIsRejected) {
   ASSERT_GT(zombie.pid(), 0);
   // Wait until it stopped itself with its partitions.
   int status = 0;
-  ASSERT_EQ(::waitpid(zombie.pid(), &status, WUNTRACED), zombie.pid());
-  ASSERT_TRUE(WIFSTOPPED(status));
+  pid_t waited;
+  do {
+    waited = ::waitpid(zombie.pid(), &status, WUNTRACED);
+  } while (waited < 0 && errno == EINTR);
+  ASSERT_EQ(waited, zombie.pid());
+  ASSERT_TRUE(WIFSTOPPED(status)) << "status " << status << ", output:\n" << zombie.output();
   std::vector<std::string> assigned = zombie.lines("A ");
-  ASSERT_FALSE(assigned.empty());
+  ASSERT_FALSE(assigned.empty()) << zombie.output();
   int32_t partition = std::stoi(assigned.back());
   // A live member takes everything once the frozen one's session expires.
   auto live = member("live");
@@ -378,10 +387,13 @@ TEST_F(GroupTest, AZombieMembersCommitIsRejected) {
   while (zombie.lines("Z ").empty() && Clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  ASSERT_EQ(zombie.lines("Z ").size(), 1u);
+  ASSERT_EQ(zombie.lines("Z ").size(), 1u) << zombie.output();
   std::string error = zombie.lines("Z ")[0];
   EXPECT_TRUE(error == "ILLEGAL_GENERATION" || error == "UNKNOWN_MEMBER_ID") << error;
-  EXPECT_EQ(committed().at({"t", partition}), 5) << "the live member's commit stands";
+  auto offsets = committed();
+  auto found = offsets.find({"t", partition});
+  ASSERT_NE(found, offsets.end()) << "t-" << partition << " has no committed offset";
+  EXPECT_EQ(found->second, 5) << "the live member's commit stands";
 }
 
 TEST_F(GroupTest, CommittedOffsetsSurviveABrokerCrash) {
