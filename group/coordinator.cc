@@ -583,17 +583,19 @@ void GroupCoordinator::tick() {
     std::lock_guard lock(mu_);
     int64_t t = now();
     for (auto& [id, group] : groups_) {
-      if (group.state == State::kPreparingRebalance) {
-        maybe_complete_join_locked(group, deferred);
-        continue;
-      }
+      // In every state, including during a rebalance: a member that died
+      // just before one must not hold the group until the rebalance timeout.
+      // Only a member waiting in JoinGroup is exempt.
       std::vector<std::string> expired;
       for (const auto& [member_id, member] : group.members) {
         if (!member.pending_join && t - member.last_heard_ms > member.session_timeout_ms) {
           expired.push_back(member_id);
         }
       }
-      if (expired.empty()) continue;
+      if (expired.empty()) {
+        maybe_complete_join_locked(group, deferred);
+        continue;
+      }
       for (const auto& member_id : expired) {
         spdlog::info("group {}: member {} sent no heartbeat for its session timeout, removed", id,
                      member_id);

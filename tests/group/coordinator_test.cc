@@ -239,6 +239,28 @@ TEST_F(CoordinatorTest, MembersThatDoNotRejoinInTimeAreDropped) {
   EXPECT_EQ(heartbeat(b, 2), ErrorCode::kUnknownMemberId);
 }
 
+TEST_F(CoordinatorTest, AMemberThatDiesDuringARebalanceIsExpiredAtItsSessionTimeout) {
+  std::string a = new_member(), b = new_member();
+  join(join_request(a));
+  join(join_request(b));
+  advance(150);
+  sync(a, 1);
+  sync(b, 1);
+  std::string c = new_member();
+  auto jc = join(join_request(c));
+  auto ja = join(join_request(a));
+  // b is silent from here on: its session (1000 ms) ends before the
+  // rebalance timeout (2000 ms) would.
+  int64_t waited = 0;
+  while (!jc->has_value() && waited < 3000) {
+    advance(100);
+    waited += 100;
+  }
+  ASSERT_TRUE(jc->has_value());
+  EXPECT_LE(waited, 1200) << "dropped at its session timeout, not the rebalance timeout";
+  EXPECT_EQ(count(sync(a, 2)) + count(sync(c, 2)), 6u);
+}
+
 TEST_F(CoordinatorTest, LeavingRebalancesAndTheLastToLeaveEmptiesTheGroup) {
   std::string a = new_member(), b = new_member();
   join(join_request(a));
