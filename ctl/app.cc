@@ -1,0 +1,173 @@
+// Global flags, their resolution order, parse errors and dispatch.
+#include "ctl/app.h"
+
+#include <csignal>
+#include <cstdlib>
+#include <sstream>
+#include <vector>
+
+#include "client/config.h"
+#include "ctl/commands.h"
+#include "ctl/duration.h"
+#include "ctl/profiles.h"
+
+namespace mq::ctl {
+namespace {
+
+volatile std::sig_atomic_t g_interrupted = 0;
+
+void on_interrupt(int) {
+  g_interrupted = 1;
+}
+
+struct GlobalFlags {
+  std::string brokers;
+  std::string profile;
+  std::string output;
+  std::string timeout;
+  bool verbose = false;
+};
+
+// Fills ctx from flags > $MQ_BROKERS > profile > defaults. Usage errors are reported.
+int resolve_globals(const GlobalFlags& flags, Context& ctx) {
+  ctx.verbose = flags.verbose;
+  ctx.profiles_path = default_profiles_path();
+  Profile profile;
+  Result<ProfileStore> store = ProfileStore::load(ctx.profiles_path);
+  if (!flags.profile.empty()) {
+    if (!store.is_ok()) return ctx.usage(store.status().message());
+    auto found = store->profiles.find(flags.profile);
+    if (found == store->profiles.end()) {
+      return ctx.usage("profile \"" + flags.profile + "\" not found in " + ctx.profiles_path);
+    }
+    profile = found->second;
+  } else if (!store.is_ok()) {
+    ctx.error("ignoring profiles: " + store.status().message());
+  } else if (store->current) {
+    auto found = store->profiles.find(*store->current);
+    if (found != store->profiles.end()) {
+      profile = found->second;
+      ctx.note("using profile \"" + *store->current + "\"");
+    }
+  }
+
+  const char* env_brokers = std::getenv("MQ_BROKERS");
+  if (!flags.brokers.empty()) {
+    ctx.brokers = flags.brokers;
+  } else if (env_brokers != nullptr && *env_brokers != '\0') {
+    ctx.brokers = env_brokers;
+  } else if (profile.brokers) {
+    ctx.brokers = *profile.brokers;
+  }
+  Result<std::vector<std::string>> endpoints = client::parse_bootstrap_servers(ctx.brokers);
+  if (!endpoints.is_ok()) {
+    return ctx.usage("invalid --brokers \"" + ctx.brokers + "\": " + endpoints.status().message());
+  }
+
+  std::string timeout = !flags.timeout.empty() ? flags.timeout : profile.timeout.value_or("");
+  if (!timeout.empty()) {
+    Result<int64_t> ms = parse_duration_ms(timeout);
+    if (!ms.is_ok()) return ctx.usage("--timeout: " + ms.status().message());
+    if (*ms < 100 || *ms > 3'600'000) {
+      return ctx.usage("--timeout \"" + timeout + "\": must be between 100ms and 1h");
+    }
+    ctx.timeout_ms = static_cast<int>(*ms);
+  }
+
+  std::string output = !flags.output.empty() ? flags.output : profile.output.value_or("");
+  if (!output.empty()) {
+    Result<OutputFormat> format = parse_output_format(output);
+    if (!format.is_ok()) return ctx.usage("-o: " + format.status().message());
+    ctx.output = *format;
+  }
+  ctx.note("brokers " + ctx.brokers + ", timeout " + format_duration_ms(ctx.timeout_ms));
+  return kExitOk;
+}
+
+void add_version_command(CLI::App& root, Context& ctx, Action& action) {
+  CLI::App* version = root.add_subcommand("version", "Print mqctl's version");
+  version->callback([&ctx, &action] {
+    action = [&ctx] {
+      ctx.print({{"version", MQ_VERSION}}, [](const nlohmann::ordered_json& doc) {
+        return "mqctl " + cell(doc["version"]) + "\n";
+      });
+      return kExitOk;
+    };
+  });
+}
+
+}  // namespace
+
+void watch_interrupts() {
+  g_interrupted = 0;
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+}
+
+bool interrupted() {
+  return g_interrupted != 0;
+}
+
+int run_mqctl(int argc, const char* const* argv, Streams streams) {
+  Context ctx(streams);
+  Action action;
+  GlobalFlags flags;
+
+  CLI::App app{"mqctl: the mq operator CLI (docs/mqctl.md)", "mqctl"};
+  // Global flags are accepted after the subcommand too: `mqctl topic list -o json`.
+  app.fallthrough();
+  app.require_subcommand(1);
+  app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
+    std::string path = failed->get_name();
+    for (const CLI::App* parent = failed->get_parent(); parent != nullptr;
+         parent = parent->get_parent()) {
+      path = parent->get_name() + " " + path;
+    }
+    return "mqctl: " + std::string(e.what()) + "\nRun '" + path + " --help' for usage.\n";
+  });
+  app.add_option("-b,--brokers", flags.brokers,
+                 "Brokers HOST:PORT,... (default $MQ_BROKERS, the profile, 127.0.0.1:9092)");
+  app.add_option("--profile", flags.profile, "Profile to use (see `mqctl profile`)");
+  app.add_option("-o,--output", flags.output, "Output format: table (default), json or yaml");
+  app.add_option("--timeout", flags.timeout, "Time allowed per broker request (default 10s)");
+  app.add_flag("-v,--verbose", flags.verbose, "Say more on stderr");
+
+  add_topic_commands(app, ctx, action);
+  add_produce_command(app, ctx, action);
+  add_consume_command(app, ctx, action);
+  add_cluster_commands(app, ctx, action);
+  add_config_commands(app, ctx, action);
+  add_profile_commands(app, ctx, action);
+  add_bench_commands(app, ctx, action);
+  add_version_command(app, ctx, action);
+  add_completion_command(app, ctx, action);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // CLI11 calls a mistyped command a missing subcommand; name the word instead.
+    const CLI::App* deepest = &app;
+    for (auto parsed = deepest->get_subcommands(); !parsed.empty();
+         parsed = deepest->get_subcommands()) {
+      deepest = parsed.front();
+    }
+    // Unmatched words fall through to the root, so collect them from there.
+    std::vector<std::string> extra = app.remaining(true);
+    if (!extra.empty() && !extra.front().starts_with("-") &&
+        deepest->get_require_subcommand_min() > 0) {
+      std::string path = deepest == &app ? "mqctl" : "mqctl " + deepest->get_name();
+      ctx.error("unknown command \"" + extra.front() + "\" (see '" + path + " --help')");
+      return kExitUsage;
+    }
+    std::ostringstream out, err;
+    int code = app.exit(e, out, err);
+    std::fputs(out.str().c_str(), streams.out);
+    std::fputs(err.str().c_str(), streams.err);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  int resolved = resolve_globals(flags, ctx);
+  if (resolved != kExitOk) return resolved;
+  return action ? action() : kExitUsage;
+}
+
+}  // namespace mq::ctl

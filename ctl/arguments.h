@@ -1,0 +1,29 @@
+// Parsers for the small argument syntaxes that several commands share:
+// key=value pairs, partition lists and delimiters with escapes. Each error
+// names the flag and the bad text.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+
+namespace mq::ctl {
+
+// "key=value" (the value may contain '=' and may be empty; the key may not).
+Result<std::pair<std::string, std::string>> parse_key_value(std::string_view flag,
+                                                            std::string_view text);
+
+// "0,2,5" or "0-3,7": distinct partition numbers >= 0, in ascending order.
+Result<std::vector<int32_t>> parse_partition_list(std::string_view flag, std::string_view text);
+
+// A delimiter or separator as typed: \n \t \r \0 \\ are escapes; must not be empty.
+Result<std::string> parse_delimiter(std::string_view flag, std::string_view text);
+
+// --acks: "all" or "-1", "1", "0".
+Result<int> parse_acks(std::string_view text);
+
+}  // namespace mq::ctl

@@ -1,0 +1,292 @@
+// mqctl bench produce|consume: load through the client library against a
+// running cluster, with a progress bar on a terminal and a report of
+// throughput and latency (see ctl/bench_report.h). Produce latency is send()
+// to acknowledgement; consume latency is the message's age when read (its
+// end-to-end latency when a producer runs at the same time).
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <thread>
+
+#include "client/consumer.h"
+#include "client/producer.h"
+#include "ctl/arguments.h"
+#include "ctl/bench_report.h"
+#include "ctl/commands.h"
+
+namespace mq::ctl {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct BenchFlags {
+  std::string topic;
+  int64_t count = 100'000;
+  int64_t size_bytes = 100;
+  double rate = 0;  // messages/s over all producers; 0 = as fast as possible
+  std::string acks = "1";
+  int producers = 1;
+  int consumers = 1;
+  int32_t partitions = -1;
+};
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Draws the progress bar on stderr (terminals only) until `finished`.
+class Progress {
+ public:
+  Progress(const Context& ctx, const std::atomic<uint64_t>& done, uint64_t total)
+      : enabled_(ctx.io.err_is_terminal) {
+    if (!enabled_) return;
+    thread_ = std::thread([&ctx, &done, total, this] {
+      auto start = Clock::now();
+      while (!finished_.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        uint64_t n = done.load();
+        std::string bar = progress_bar(n, total, static_cast<double>(n) / seconds_since(start));
+        std::fprintf(ctx.io.err, "\r%s", bar.c_str());
+        std::fflush(ctx.io.err);
+      }
+      std::fprintf(ctx.io.err, "\r\033[K");
+      std::fflush(ctx.io.err);
+    });
+  }
+  ~Progress() {
+    finished_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  bool enabled_;
+  std::atomic<bool> finished_{false};
+  std::thread thread_;
+};
+
+// Per producer: written only by that producer's I/O thread (its callbacks).
+struct ProducerTally {
+  std::vector<double> latencies_ms;
+  std::atomic<uint64_t>* acknowledged = nullptr;
+  std::atomic<uint64_t> errors{0};  // also counted by the sending thread
+  std::string first_error;          // written by the I/O thread only
+};
+
+int report(Context& ctx, BenchResult& result, const std::string& what) {
+  nlohmann::ordered_json doc = bench_json(result);
+  ctx.print(doc, bench_table);
+  if (result.errors > 0) {
+    ctx.error(what + ": " + std::to_string(result.errors) + " errors");
+    return kExitFailed;
+  }
+  return kExitOk;
+}
+
+int create_topic_if_missing(Context& ctx, const BenchFlags& flags) {
+  if (flags.partitions < 0) return kExitOk;
+  auto admin = ctx.open_admin();
+  if (!admin) return kExitFailed;
+  auto created = admin->create_topics({{flags.topic, flags.partitions, -1, {}}});
+  if (!created.is_ok())
+    return ctx.fail("cannot create topic \"" + flags.topic + "\"", created.status());
+  const Status& status = created->front().status;
+  if (status.code() == ErrorCode::kTopicAlreadyExists) {
+    ctx.note("topic \"" + flags.topic + "\" exists; --partitions applies only to new topics");
+  } else if (!status.is_ok()) {
+    return ctx.fail("cannot create topic \"" + flags.topic + "\"", status);
+  }
+  return kExitOk;
+}
+
+int bench_produce(Context& ctx, const BenchFlags& flags) {
+  Result<int> acks = parse_acks(flags.acks);
+  if (!acks.is_ok()) return ctx.usage(acks.status().message());
+  if (flags.count < 1) return ctx.usage("--count: must be >= 1");
+  if (flags.size_bytes < 0 || flags.size_bytes > 1'000'000)
+    return ctx.usage("--size: 0 to 1000000 bytes");
+  if (flags.producers < 1 || flags.producers > 64) return ctx.usage("--producers: 1 to 64");
+  if (flags.rate < 0) return ctx.usage("--rate: must be >= 0");
+  if (int code = create_topic_if_missing(ctx, flags); code != kExitOk) return code;
+
+  std::string payload(static_cast<size_t>(flags.size_bytes), 'x');
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>('a' + i % 26);
+  std::atomic<uint64_t> acknowledged{0};
+  std::vector<ProducerTally> tallies(static_cast<size_t>(flags.producers));
+  std::vector<std::unique_ptr<client::Producer>> producers;
+  for (ProducerTally& tally : tallies) {
+    tally.acknowledged = &acknowledged;
+    tally.latencies_ms.reserve(static_cast<size_t>(flags.count / flags.producers + 1));
+    client::ProducerConfig config = ctx.producer_config(*acks);
+    config.client_id = "mqctl-bench";
+    // Unthrottled, records queue in the producer for a while before they are sent.
+    config.delivery_timeout_ms = std::max(ctx.timeout_ms * 3, ctx.timeout_ms + 100);
+    auto producer = client::Producer::create(config);
+    if (!producer.is_ok()) return ctx.fail("cannot start a producer", producer.status());
+    producers.push_back(std::move(producer).value());
+  }
+
+  auto total = static_cast<uint64_t>(flags.count);
+  auto start = Clock::now();
+  {
+    Progress progress(ctx, acknowledged, total);
+    std::vector<std::thread> threads;
+    for (size_t p = 0; p < producers.size(); ++p) {
+      threads.emplace_back([&, p] {
+        uint64_t mine = total / producers.size() + (p < total % producers.size() ? 1 : 0);
+        double per_second = flags.rate / static_cast<double>(producers.size());
+        ProducerTally* tally = &tallies[p];
+        for (uint64_t i = 0; i < mine; ++i) {
+          if (per_second > 0) {
+            std::this_thread::sleep_until(
+                start + std::chrono::duration_cast<Clock::duration>(
+                            std::chrono::duration<double>(static_cast<double>(i) / per_second)));
+          }
+          auto sent_at = Clock::now();
+          Status sent = producers[p]->send(
+              {.topic = flags.topic, .value = payload},
+              [tally, sent_at](const Result<client::RecordMetadata>& result) {
+                if (!result.is_ok()) {
+                  if (tally->errors.fetch_add(1) == 0)
+                    tally->first_error = result.status().to_string();
+                  return;
+                }
+                tally->latencies_ms.push_back(
+                    std::chrono::duration<double, std::milli>(Clock::now() - sent_at).count());
+                tally->acknowledged->fetch_add(1, std::memory_order_relaxed);
+              });
+          if (!sent.is_ok()) {
+            tally->errors.fetch_add(1);
+          }
+        }
+        (void)producers[p]->flush(ctx.timeout_ms * 3);
+      });
+    }
+    for (auto& thread : threads) thread.join();
+  }
+  BenchResult result;
+  result.seconds = seconds_since(start);
+  for (size_t p = 0; p < producers.size(); ++p) {
+    (void)producers[p]->close(ctx.timeout_ms);
+    ProducerTally& tally = tallies[p];
+    result.errors += tally.errors.load();
+    if (!tally.first_error.empty()) ctx.error("bench produce: first error: " + tally.first_error);
+    result.latencies_ms.insert(result.latencies_ms.end(), tally.latencies_ms.begin(),
+                               tally.latencies_ms.end());
+  }
+  result.count = acknowledged.load();
+  result.bytes = result.count * static_cast<uint64_t>(flags.size_bytes);
+  return report(ctx, result, "bench produce");
+}
+
+int bench_consume(Context& ctx, const BenchFlags& flags) {
+  if (flags.count < 1) return ctx.usage("--count: must be >= 1");
+  if (flags.consumers < 1 || flags.consumers > 64) return ctx.usage("--consumers: 1 to 64");
+  auto admin = ctx.open_admin();
+  if (!admin) return kExitFailed;
+  auto metadata = admin->describe_cluster(std::vector<std::string>{flags.topic});
+  if (!metadata.is_ok()) return ctx.fail("cannot read metadata", metadata.status());
+  int32_t partitions = metadata->partition_count(flags.topic);
+  if (partitions == 0) {
+    return ctx.not_found("topic", flags.topic);
+  }
+  // Partitions dealt round-robin; consumers beyond the partition count would idle.
+  size_t consumer_count =
+      std::min<size_t>(static_cast<size_t>(flags.consumers), static_cast<size_t>(partitions));
+  std::vector<std::vector<client::TopicPartition>> assignments(consumer_count);
+  for (int32_t p = 0; p < partitions; ++p) {
+    assignments[static_cast<size_t>(p) % consumer_count].push_back({flags.topic, p});
+  }
+  auto total = static_cast<uint64_t>(flags.count);
+  std::atomic<uint64_t> consumed{0}, bytes{0}, errors{0};
+  std::atomic<int64_t> last_progress_ms{now_ms()};
+  std::vector<std::vector<double>> latencies(consumer_count);
+  std::mutex error_mu;
+  std::string first_error;
+  auto start = Clock::now();
+  {
+    Progress progress(ctx, consumed, total);
+    std::vector<std::thread> threads;
+    for (size_t c = 0; c < consumer_count; ++c) {
+      threads.emplace_back([&, c] {
+        client::ConsumerConfig config = ctx.consumer_config();
+        config.client_id = "mqctl-bench";
+        auto consumer = client::Consumer::create(config);
+        Status st = consumer.is_ok() ? (*consumer)->assign(assignments[c]) : consumer.status();
+        while (st.is_ok() && consumed.load() < total) {
+          auto records = (*consumer)->poll(100);
+          if (!records.is_ok()) {
+            st = records.status();
+            break;
+          }
+          int64_t now = now_ms();
+          // Claim records up to --count; what the last poll brought beyond it is not counted.
+          uint64_t before = consumed.fetch_add(records->size());
+          size_t take = before >= total ? 0 : std::min<uint64_t>(records->size(), total - before);
+          for (size_t i = 0; i < take; ++i) {
+            const client::ConsumerRecord& record = (*records)[i];
+            latencies[c].push_back(static_cast<double>(now - record.timestamp_ms));
+            bytes.fetch_add(record.value ? record.value->size() : 0, std::memory_order_relaxed);
+          }
+          if (!records->empty()) {
+            last_progress_ms = now;
+          } else if (now - last_progress_ms.load() > ctx.timeout_ms) {
+            break;  // the topic ran dry before --count
+          }
+        }
+        if (!st.is_ok()) {
+          errors.fetch_add(1);
+          std::lock_guard lock(error_mu);
+          if (first_error.empty()) first_error = st.to_string();
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+  }
+  BenchResult result;
+  result.seconds = seconds_since(start);
+  result.count = std::min(consumed.load(), total);
+  result.bytes = bytes.load();
+  result.errors = errors.load();
+  for (auto& l : latencies)
+    result.latencies_ms.insert(result.latencies_ms.end(), l.begin(), l.end());
+  if (!first_error.empty()) ctx.error("bench consume: " + first_error);
+  if (result.count < total && result.errors == 0) {
+    ctx.error("bench consume: read " + std::to_string(result.count) + " of " +
+              std::to_string(total) + " messages; none came for --timeout");
+    result.errors = total - result.count;
+  }
+  return report(ctx, result, "bench consume");
+}
+
+}  // namespace
+
+void add_bench_commands(CLI::App& root, Context& ctx, Action& action) {
+  CLI::App* bench =
+      root.add_subcommand("bench", "Load a cluster and report throughput and latency");
+  bench->require_subcommand(1);
+  auto flags = std::make_shared<BenchFlags>();
+
+  CLI::App* produce = bench->add_subcommand("produce", "Send COUNT messages of SIZE bytes");
+  produce->add_option("--topic", flags->topic, "Topic")->required();
+  produce->add_option("--count", flags->count, "Messages (default 100000)");
+  produce->add_option("--size", flags->size_bytes, "Payload bytes per message (default 100)");
+  produce->add_option("--rate", flags->rate,
+                      "Messages per second over all producers (default: no limit)");
+  produce->add_option("--acks", flags->acks, "0, 1 (default) or all");
+  produce->add_option("--producers", flags->producers,
+                      "Producers, each on its own thread (default 1)");
+  produce->add_option("--partitions", flags->partitions,
+                      "Create the topic with N partitions if missing");
+  produce->callback(
+      [&ctx, &action, flags] { action = [&ctx, flags] { return bench_produce(ctx, *flags); }; });
+
+  CLI::App* consume = bench->add_subcommand("consume", "Read COUNT messages from the beginning");
+  consume->add_option("--topic", flags->topic, "Topic")->required();
+  consume->add_option("--count", flags->count, "Messages (default 100000)");
+  consume->add_option("--consumers", flags->consumers,
+                      "Consumers splitting the partitions (default 1)");
+  consume->callback(
+      [&ctx, &action, flags] { action = [&ctx, flags] { return bench_consume(ctx, *flags); }; });
+}
+
+}  // namespace mq::ctl

@@ -1,0 +1,51 @@
+// The command groups of mqctl. Each add_*_commands() registers its
+// subcommands on the root CLI11 app; the callback of the subcommand that was
+// chosen stores what to run in `action`, which runs once the global options
+// are resolved into the Context. Internal to ctl/.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+#include "ctl/context.h"
+
+namespace mq::ctl {
+
+using Action = std::function<int()>;
+
+void add_topic_commands(CLI::App& root, Context& ctx, Action& action);
+void add_produce_command(CLI::App& root, Context& ctx, Action& action);
+void add_consume_command(CLI::App& root, Context& ctx, Action& action);
+void add_cluster_commands(CLI::App& root, Context& ctx, Action& action);
+void add_config_commands(CLI::App& root, Context& ctx, Action& action);
+void add_profile_commands(CLI::App& root, Context& ctx, Action& action);
+void add_bench_commands(CLI::App& root, Context& ctx, Action& action);
+// Needs the whole tree: register it last.
+void add_completion_command(CLI::App& root, Context& ctx, Action& action);
+
+// Runs until SIGINT/SIGTERM: installs handlers that set interrupted().
+void watch_interrupts();
+bool interrupted();
+
+}  // namespace mq::ctl
+
+namespace mq::ctl {
+
+// Config entries as the JSON array that `topic describe` and `config get`
+// print: [{"name", "value", "source", "read_only", "sensitive"}].
+nlohmann::ordered_json config_entries_json(const std::vector<client::ConfigEntry>& entries);
+std::string config_entries_table(const nlohmann::ordered_json& entries);
+
+// The outcome of one named item of a batch command (create three topics, ...).
+struct ItemOutcome {
+  std::string name;
+  std::string status;  // "created", "deleted", "exists", "missing", "failed", ...
+  Status error;        // set when status is "failed"
+};
+// Prints [{"name", "status", "error"?}] (table NAME STATUS), reports each
+// failure on stderr as "mqctl: <verb> <kind> "<name>": <cause>", and returns
+// the exit code: 0 if none failed, 4 if some did, else that of the failure.
+int report_outcomes(const Context& ctx, const std::string& verb, const std::string& kind,
+                    const std::vector<ItemOutcome>& outcomes);
+
+}  // namespace mq::ctl

@@ -1,0 +1,87 @@
+// What every mqctl command runs with: the resolved global options (brokers,
+// timeout, output format), the streams it prints to, and the conventions all
+// commands share — errors as one line on stderr naming the thing and the
+// cause, data on stdout, and the documented exit codes.
+#pragma once
+
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "base/status.h"
+#include "client/admin.h"
+#include "client/config.h"
+#include "ctl/output.h"
+
+namespace mq::ctl {
+
+// Documented in docs/mqctl.md; scripts depend on them.
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitFailed = 1,     // the operation failed (broker error, unreachable cluster, ...)
+  kExitUsage = 2,      // bad flags or arguments
+  kExitNotFound = 3,   // a named topic (or other resource) does not exist
+  kExitUnhealthy = 4,  // cluster health: unhealthy; or some items of a batch failed
+};
+
+struct Streams {
+  FILE* in = stdin;
+  FILE* out = stdout;
+  FILE* err = stderr;
+  bool in_is_terminal = false;
+  bool out_is_terminal = false;
+  bool err_is_terminal = false;
+};
+
+class Context {
+ public:
+  explicit Context(Streams streams) : io(streams) {}
+
+  Streams io;
+  std::string brokers = "127.0.0.1:9092";
+  int timeout_ms = 10'000;
+  OutputFormat output = OutputFormat::kTable;
+  bool verbose = false;
+  std::string profiles_path;
+
+  // "mqctl: <message>" on stderr.
+  void error(const std::string& message) const;
+  // The same, only with -v.
+  void note(const std::string& message) const;
+
+  // Reports `status` as "mqctl: <what>: <cause>" and returns its exit code
+  // (3 for a missing topic, 1 otherwise). An unreachable cluster is said as such.
+  int fail(const std::string& what, const Status& status) const;
+  // "mqctl: <kind> "<name>" not found"; returns kExitNotFound.
+  int not_found(const std::string& kind, const std::string& name) const;
+  // Reports a bad argument and returns kExitUsage.
+  int usage(const std::string& message) const;
+
+  // Prints `document` as JSON or YAML, or as the text `as_table` makes of it.
+  void print(const nlohmann::ordered_json& document,
+             const std::function<std::string(const nlohmann::ordered_json&)>& as_table) const;
+
+  client::AdminConfig admin_config() const;
+  // Client settings from the global options: large batches for throughput,
+  // requests bounded by --timeout, idempotence with acks=all.
+  client::ProducerConfig producer_config(int acks) const;
+  // Reads from the earliest offset when a position is lost; fetches wait at
+  // most half of --timeout.
+  client::ConsumerConfig consumer_config() const;
+  // The admin client, or nullptr after saying why on stderr.
+  std::unique_ptr<client::Admin> open_admin() const;
+
+  // On a terminal asks `question` on stderr and reads y/N from stdin; off a
+  // terminal (scripts, pipes) or with `assume_yes` the answer is yes.
+  bool confirm(const std::string& question, bool assume_yes) const;
+};
+
+// Exit code for a failed status: kExitNotFound for unknown topics, else kExitFailed.
+int exit_code_for(const Status& status);
+
+// Milliseconds since the epoch, by the wall clock.
+int64_t now_ms();
+
+}  // namespace mq::ctl

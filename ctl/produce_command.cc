@@ -1,0 +1,197 @@
+// mqctl produce: one message per line (or per --delimiter) of stdin or a
+// file, optionally with a key split off each line, sent through the
+// asynchronous producer. Each failed message is reported on stderr with its
+// number; the exit code is 1 if any failed.
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <mutex>
+
+#include "client/producer.h"
+#include "ctl/arguments.h"
+#include "ctl/commands.h"
+
+namespace mq::ctl {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+struct ProduceFlags {
+  std::string topic;
+  std::string key;
+  CLI::Option* key_option = nullptr;
+  std::string key_separator;
+  std::vector<std::string> headers;
+  int32_t partition = -1;
+  std::string acks = "all";
+  std::string delimiter = "\\n";
+  std::string file;
+};
+
+// What the producer's callbacks report into (they run on its I/O thread).
+struct Outcome {
+  FILE* err = nullptr;
+  std::mutex mu;  // serializes lines on stderr
+  std::atomic<uint64_t> failed{0};
+
+  void report(uint64_t number, const Status& status) {
+    failed.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard lock(mu);
+    std::fprintf(err, "mqctl: message %llu failed: %s\n", static_cast<unsigned long long>(number),
+                 status.to_string().c_str());
+  }
+};
+
+// Splits input read in large chunks into messages, handing each to `emit`.
+// A last message without a trailing delimiter still counts; an empty input
+// after the last delimiter does not.
+template <class Emit>
+bool for_each_message(FILE* in, const std::string& delimiter, Emit&& emit) {
+  constexpr size_t kChunk = 1 << 20;
+  std::unique_ptr<char[]> buffer(new char[kChunk]);
+  std::string carry;  // a message split across chunks
+  while (true) {
+    size_t n = std::fread(buffer.get(), 1, kChunk, in);
+    if (n == 0) break;
+    std::string_view chunk(buffer.get(), n);
+    if (!carry.empty()) {
+      // Find the delimiter across the boundary by joining just enough.
+      carry.append(chunk);
+      chunk = carry;
+    }
+    size_t start = 0;
+    while (true) {
+      size_t end = delimiter.size() == 1
+                       ? [&] {
+                           const void* hit = std::memchr(chunk.data() + start, delimiter[0],
+                                                         chunk.size() - start);
+                           return hit ? static_cast<size_t>(static_cast<const char*>(hit) -
+                                                            chunk.data())
+                                      : std::string_view::npos;
+                         }()
+                       : chunk.find(delimiter, start);
+      if (end == std::string_view::npos) break;
+      emit(chunk.substr(start, end - start));
+      start = end + delimiter.size();
+    }
+    std::string rest(chunk.substr(start));
+    carry = std::move(rest);
+  }
+  if (!carry.empty()) emit(std::string_view(carry));
+  return std::ferror(in) == 0;
+}
+
+int produce(Context& ctx, const ProduceFlags& flags) {
+  Result<int> acks = parse_acks(flags.acks);
+  if (!acks.is_ok()) return ctx.usage(acks.status().message());
+  Result<std::string> delimiter = parse_delimiter("--delimiter", flags.delimiter);
+  if (!delimiter.is_ok()) return ctx.usage(delimiter.status().message());
+  std::string separator;
+  if (!flags.key_separator.empty()) {
+    if (flags.key_option->count() > 0)
+      return ctx.usage("-k and --key-separator exclude each other");
+    Result<std::string> parsed = parse_delimiter("--key-separator", flags.key_separator);
+    if (!parsed.is_ok()) return ctx.usage(parsed.status().message());
+    separator = *parsed;
+  }
+  std::vector<client::Header> headers;
+  for (const std::string& text : flags.headers) {
+    Result<std::pair<std::string, std::string>> kv = parse_key_value("-H", text);
+    if (!kv.is_ok()) return ctx.usage(kv.status().message());
+    headers.push_back({kv->first, kv->second});
+  }
+  if (flags.partition < -1) return ctx.usage("-p: a partition is >= 0");
+
+  FILE* in = ctx.io.in;
+  std::unique_ptr<FILE, int (*)(FILE*)> file(nullptr, std::fclose);
+  if (!flags.file.empty() && flags.file != "-") {
+    file.reset(std::fopen(flags.file.c_str(), "rb"));
+    if (!file) {
+      ctx.error("cannot open --file \"" + flags.file + "\": " + std::strerror(errno));
+      return kExitFailed;
+    }
+    in = file.get();
+  }
+
+  // Asked first so that a missing topic or an unreachable cluster is one
+  // clear error within --timeout, not a failure per message.
+  auto admin = ctx.open_admin();
+  if (!admin) return kExitFailed;
+  Result<client::ClusterMetadata> metadata =
+      admin->describe_cluster(std::vector<std::string>{flags.topic});
+  if (!metadata.is_ok()) return ctx.fail("cannot produce", metadata.status());
+  int32_t partitions = metadata->partition_count(flags.topic);
+  if (partitions == 0) return ctx.not_found("topic", flags.topic);
+  if (flags.partition >= partitions) {
+    return ctx.usage("-p " + std::to_string(flags.partition) + ": topic \"" + flags.topic +
+                     "\" has " + std::to_string(partitions) + " partitions");
+  }
+  admin.reset();
+
+  client::ProducerConfig config = ctx.producer_config(*acks);
+  Result<std::unique_ptr<client::Producer>> producer = client::Producer::create(config);
+  if (!producer.is_ok()) return ctx.fail("cannot start the producer", producer.status());
+
+  auto outcome = std::make_shared<Outcome>();
+  outcome->err = ctx.io.err;
+  uint64_t count = 0;
+  bool fixed_key = flags.key_option->count() > 0;
+  bool read_ok = for_each_message(in, *delimiter, [&](std::string_view message) {
+    uint64_t number = ++count;
+    client::ProducerRecord record;
+    record.topic = flags.topic;
+    if (fixed_key) record.key = flags.key;
+    if (!separator.empty()) {
+      size_t at = message.find(separator);
+      if (at != std::string_view::npos) {
+        record.key = std::string(message.substr(0, at));
+        message.remove_prefix(at + separator.size());
+      }
+    }
+    record.value = std::string(message);
+    record.headers = headers;
+    if (flags.partition >= 0) record.partition = flags.partition;
+    Status sent = (*producer)->send(std::move(record), [outcome, number](const auto& result) {
+      if (!result.is_ok()) outcome->report(number, result.status());
+    });
+    if (!sent.is_ok()) outcome->report(number, sent);
+  });
+  if (!read_ok) ctx.error("reading input failed: " + std::string(std::strerror(errno)));
+  Status flushed = (*producer)->flush(ctx.timeout_ms * 2);
+  Status closed = (*producer)->close(ctx.timeout_ms);
+  uint64_t failed = outcome->failed.load();
+  if (!flushed.is_ok() && failed == 0) ctx.fail("cannot deliver", flushed);
+  if (ctx.output != OutputFormat::kTable) {
+    ctx.print({{"topic", flags.topic}, {"count", count}, {"failed", failed}},
+              [](const json&) { return std::string(); });
+  }
+  ctx.note("sent " + std::to_string(count) + " messages, " + std::to_string(failed) + " failed");
+  if (failed > 0) {
+    ctx.error(std::to_string(failed) + " of " + std::to_string(count) + " messages failed");
+  }
+  return failed > 0 || !flushed.is_ok() || !read_ok ? kExitFailed : kExitOk;
+}
+
+}  // namespace
+
+void add_produce_command(CLI::App& root, Context& ctx, Action& action) {
+  auto flags = std::make_shared<ProduceFlags>();
+  CLI::App* produce_command = root.add_subcommand(
+      "produce", "Send one message per line of stdin (or per --delimiter, or from --file)");
+  produce_command->add_option("topic", flags->topic, "Topic")->required();
+  flags->key_option = produce_command->add_option("-k,--key", flags->key, "Key of every message");
+  produce_command->add_option("--key-separator", flags->key_separator,
+                              "Split each message into KEY SEP VALUE at the first SEP");
+  produce_command->add_option("-H,--header", flags->headers,
+                              "Header key=value on every message (repeatable)");
+  produce_command->add_option("-p,--partition", flags->partition,
+                              "Partition (default: by key hash, else sticky)");
+  produce_command->add_option("--acks", flags->acks, "0, 1 or all (default all)");
+  produce_command->add_option("--delimiter", flags->delimiter,
+                              "Message delimiter (default \\n; escapes \\n \\t \\r \\0 \\\\)");
+  produce_command->add_option("--file", flags->file, "Read from FILE instead of stdin");
+  produce_command->callback(
+      [&ctx, &action, flags] { action = [&ctx, flags] { return produce(ctx, *flags); }; });
+}
+
+}  // namespace mq::ctl

@@ -1,0 +1,249 @@
+// The real mqctl binary against a real mqd, driven through a shell the way
+// operators and scripts use it: topics, produce/consume pipelines, keys and
+// headers, JSON output, configs, cluster health, and the error cases (bad
+// arguments, missing topics, an unreachable broker within --timeout).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/mqd_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace mq {
+namespace {
+
+using json = nlohmann::json;
+using mq::testing::MqdProcess;
+using mq::testing::TempDir;
+
+struct Shell {
+  int code = -1;
+  std::string out;
+  std::string err;
+  double seconds = 0;
+};
+
+class MqctlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    broker_ = std::make_unique<MqdProcess>(dir_.file("data"));
+    ASSERT_TRUE(broker_->start()) << broker_->log();
+    std::string endpoint = broker_->endpoint();  // tcp://127.0.0.1:PORT
+    brokers_ = endpoint.substr(endpoint.find("//") + 2);
+  }
+
+  // Runs `command` under sh with mqctl as $MQCTL, the broker in MQ_BROKERS
+  // and profiles in the test's directory. `timeout 60` bounds every command.
+  Shell sh(const std::string& command) {
+    std::string err_file = dir_.file("stderr");
+    std::string full = "cd " + dir_.path() + " && XDG_CONFIG_HOME=" + dir_.file("config") +
+                       " MQ_BROKERS=" + brokers_ + " MQCTL=" + MQ_MQCTL_BINARY +
+                       " timeout 60 sh -c '" + command + "' 2>" + err_file;
+    Shell result;
+    auto start = std::chrono::steady_clock::now();
+    FILE* pipe = ::popen(full.c_str(), "r");
+    if (pipe == nullptr) return result;
+    char buffer[65536];
+    size_t n;
+    while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.out.append(buffer, n);
+    int status = ::pclose(pipe);
+    result.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::ifstream err(err_file);
+    result.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
+    return result;
+  }
+
+  Shell ok(const std::string& command) {
+    Shell result = sh(command);
+    EXPECT_EQ(result.code, 0) << command << "\n" << result.err;
+    return result;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<MqdProcess> broker_;
+  std::string brokers_;
+};
+
+TEST_F(MqctlTest, TopicLifecycle) {
+  ok("$MQCTL topic create orders -p 3 -c retention.ms=3600000");
+  Shell again = sh("$MQCTL topic create orders");
+  EXPECT_EQ(again.code, 1);
+  EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
+  ok("$MQCTL topic create orders --if-not-exists");
+
+  json list = json::parse(ok("$MQCTL topic list -o json").out);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["name"], "orders");
+  EXPECT_EQ(list[0]["partitions"], 3);
+
+  json described = json::parse(ok("$MQCTL -o json topic describe orders").out);
+  ASSERT_EQ(described.size(), 1u);
+  EXPECT_EQ(described[0]["partitions"].size(), 3u);
+  EXPECT_EQ(described[0]["partitions"][0]["high_watermark"], 0);
+  bool found = false;
+  for (const auto& c : described[0]["configs"]) {
+    if (c["name"] == "retention.ms") {
+      EXPECT_EQ(c["value"], "3600000");
+      EXPECT_EQ(c["source"], "topic");
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found) << described.dump();
+
+  ok("$MQCTL topic alter-config orders --set retention.ms=7200000 --set segment.bytes=1048576");
+  json configs = json::parse(ok("$MQCTL config get --topic orders retention.ms -o json").out);
+  ASSERT_EQ(configs.size(), 1u);
+  EXPECT_EQ(configs[0]["value"], "7200000");
+  ok("$MQCTL topic alter-config orders --delete retention.ms");
+  configs = json::parse(ok("$MQCTL config get --topic orders retention.ms -o json").out);
+  EXPECT_NE(configs[0]["source"], "topic");
+  Shell bad_value = sh("$MQCTL topic alter-config orders --set retention.ms=soon");
+  EXPECT_EQ(bad_value.code, 1);
+  EXPECT_NE(bad_value.err.find("retention.ms"), std::string::npos) << bad_value.err;
+
+  ok("$MQCTL topic add-partitions orders -p 5");
+  EXPECT_EQ(json::parse(ok("$MQCTL topic describe orders -o json").out)[0]["partitions"].size(),
+            5u);
+  EXPECT_EQ(sh("$MQCTL topic add-partitions orders -p 2").code, 1) << "cannot shrink";
+
+  ok("$MQCTL topic delete orders");
+  Shell gone = sh("$MQCTL topic describe orders");
+  EXPECT_EQ(gone.code, 3);
+  EXPECT_NE(gone.err.find("mqctl: topic \"orders\" not found"), std::string::npos) << gone.err;
+  EXPECT_EQ(sh("$MQCTL topic delete orders").code, 3);
+  ok("$MQCTL topic delete orders --if-exists");
+}
+
+TEST_F(MqctlTest, ProduceAndConsumePipelines) {
+  ok("$MQCTL topic create t -p 3");
+  ok("seq 1 1000 | $MQCTL produce t");
+  EXPECT_EQ(ok("$MQCTL consume t --from beginning -e | wc -l").out, "1000\n");
+
+  ok("seq 1001 1500 > more.txt && $MQCTL produce t --file more.txt --acks 1 -p 1");
+  Shell all = ok("$MQCTL consume t --from beginning -e | sort -n | uniq | wc -l");
+  EXPECT_EQ(all.out, "1500\n");
+  EXPECT_EQ(ok("$MQCTL consume t --from beginning -e -n 10 | wc -l").out, "10\n");
+  EXPECT_EQ(ok("$MQCTL consume t -p 1 --from -5 -e | wc -l").out, "5\n");
+  EXPECT_EQ(ok("$MQCTL consume t --from end -e | wc -l").out, "0\n");
+  EXPECT_EQ(ok("$MQCTL consume t --from @-1h -e | wc -l").out, "1500\n");
+
+  ok("printf \"a;b;c\" | $MQCTL produce t -p 0 --delimiter \\;");
+  Shell tail = ok("$MQCTL consume t -p 0 --from -3 -e -f \"{partition}:{value}\\n\"");
+  EXPECT_EQ(tail.out, "0:a\n0:b\n0:c\n");
+}
+
+TEST_F(MqctlTest, KeysAndHeadersRoundTripAsJson) {
+  ok("$MQCTL topic create kv -p 1");
+  ok("printf \"user1=alice\\nuser2=bob=x\\nnokey\\n\" | "
+     "$MQCTL produce kv --key-separator = -H source=test -H trace=42");
+  Shell out = ok("$MQCTL consume kv --from beginning -e -o json");
+  std::vector<json> records;
+  size_t start = 0;
+  while (start < out.out.size()) {
+    size_t end = out.out.find('\n', start);
+    records.push_back(json::parse(out.out.substr(start, end - start)));
+    start = end + 1;
+  }
+  ASSERT_EQ(records.size(), 3u) << out.out;
+  EXPECT_EQ(records[0]["key"], "user1");
+  EXPECT_EQ(records[0]["value"], "alice");
+  EXPECT_EQ(records[1]["key"], "user2");
+  EXPECT_EQ(records[1]["value"], "bob=x");
+  EXPECT_TRUE(records[2]["key"].is_null());
+  EXPECT_EQ(records[2]["value"], "nokey");
+  for (const json& r : records) {
+    EXPECT_EQ(r["topic"], "kv");
+    EXPECT_EQ(r["headers"],
+              json::parse(R"([{"key":"source","value":"test"},{"key":"trace","value":"42"}])"));
+  }
+  EXPECT_EQ(records[2]["offset"], 2);
+
+  ok("echo v | $MQCTL produce kv -k fixed");
+  EXPECT_EQ(ok("$MQCTL consume kv --from -1 -e -f \"{key}={value}|{headers}\"").out, "fixed=v|");
+}
+
+TEST_F(MqctlTest, ClusterAndBrokerConfig) {
+  ok("$MQCTL topic create a -p 2");
+  json info = json::parse(ok("$MQCTL cluster info -o json").out);
+  EXPECT_EQ(info["brokers"], 1);
+  // Internal topics (the group offsets) count too.
+  json all = json::parse(ok("$MQCTL topic list --internal -o json").out);
+  EXPECT_EQ(info["topics"], all.size());
+  int partitions = 0;
+  for (const auto& t : all) partitions += t["partitions"].get<int>();
+  EXPECT_EQ(info["partitions"], partitions);
+  EXPECT_EQ(json::parse(ok("$MQCTL topic list -o json").out).size(), 1u) << "a only";
+  json brokers = json::parse(ok("$MQCTL cluster brokers -o json").out);
+  ASSERT_EQ(brokers.size(), 1u);
+  EXPECT_EQ(brokers[0]["controller"], true);
+  json health = json::parse(ok("$MQCTL cluster health -o json").out);
+  EXPECT_EQ(health["healthy"], true);
+  EXPECT_EQ(health["brokers"][0]["reachable"], true);
+
+  json settings = json::parse(ok("$MQCTL config get -o json").out);
+  EXPECT_FALSE(settings.empty());
+  Shell refused = sh("$MQCTL config set --broker 1 log.segment_bytes=1");
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_NE(refused.err.find("config file and SIGHUP"), std::string::npos) << refused.err;
+  EXPECT_EQ(sh("$MQCTL config get --topic nope").code, 3);
+}
+
+TEST_F(MqctlTest, BadInputGetsClearErrorsAndExitCodes) {
+  Shell produce_missing = sh("echo x | $MQCTL produce nope");
+  EXPECT_EQ(produce_missing.code, 3);
+  EXPECT_NE(produce_missing.err.find("topic \"nope\" not found"), std::string::npos);
+  Shell consume_missing = sh("$MQCTL consume nope -e");
+  EXPECT_EQ(consume_missing.code, 3);
+  EXPECT_NE(consume_missing.err.find("topic \"nope\" not found"), std::string::npos);
+  ok("$MQCTL topic create one -p 1");
+  EXPECT_EQ(sh("$MQCTL consume one -p 3 -e").code, 3);
+  EXPECT_EQ(sh("echo x | $MQCTL produce one -p 3").code, 2);
+  Shell bad_from = sh("$MQCTL consume one --from tomorrow");
+  EXPECT_EQ(bad_from.code, 2);
+  EXPECT_NE(bad_from.err.find("--from \"tomorrow\""), std::string::npos) << bad_from.err;
+  EXPECT_EQ(sh("$MQCTL consume one -f \"{nope}\"").code, 2);
+  EXPECT_EQ(sh("$MQCTL topic create x -c novalue").code, 2);
+  EXPECT_EQ(sh("$MQCTL topic list --wat").code, 2);
+  Shell bad_name = sh("$MQCTL topic create \"bad name!\"");
+  EXPECT_EQ(bad_name.code, 1);
+  EXPECT_NE(bad_name.err.find("bad name!"), std::string::npos) << bad_name.err;
+}
+
+TEST_F(MqctlTest, UnreachableBrokerFailsWithinTheTimeout) {
+  // Port 1 on loopback: nothing listens, so no request is ever answered.
+  for (const char* command : {"$MQCTL -b 127.0.0.1:1 --timeout 500ms topic list",
+                              "echo x | $MQCTL -b 127.0.0.1:1 --timeout 500ms produce t",
+                              "$MQCTL -b 127.0.0.1:1 --timeout 500ms consume t -e"}) {
+    Shell r = sh(command);
+    EXPECT_EQ(r.code, 1) << command << "\n" << r.err;
+    EXPECT_NE(r.err.find("no answer from 127.0.0.1:1 within 500ms"), std::string::npos) << r.err;
+    EXPECT_LT(r.seconds, 5.0) << command;
+  }
+  Shell health = sh("$MQCTL -b 127.0.0.1:1 --timeout 500ms cluster health -o json");
+  EXPECT_EQ(health.code, 4);
+  EXPECT_EQ(json::parse(health.out)["healthy"], false);
+}
+
+TEST_F(MqctlTest, ProfilesAndBench) {
+  ok("env -u MQ_BROKERS $MQCTL profile create here -b " + brokers_ + " --use");
+  ok("env -u MQ_BROKERS $MQCTL topic create viaprofile");
+  json bench = json::parse(
+      ok("$MQCTL bench produce --topic b --count 2000 --size 64 --partitions 2 -o json").out);
+  EXPECT_EQ(bench["count"], 2000);
+  EXPECT_EQ(bench["errors"], 0);
+  EXPECT_GT(bench["msgs_per_sec"].get<double>(), 0);
+  EXPECT_GE(bench["latency_ms"]["max"].get<double>(), bench["latency_ms"]["p50"].get<double>());
+  json read =
+      json::parse(ok("$MQCTL bench consume --topic b --count 2000 --consumers 2 -o json").out);
+  EXPECT_EQ(read["count"], 2000);
+  EXPECT_NEAR(read["mb_per_sec"].get<double>() * read["seconds"].get<double>(), 0.128, 0.01);
+}
+
+}  // namespace
+}  // namespace mq
