@@ -230,6 +230,20 @@ TEST_F(MqctlTest, UnreachableBrokerFailsWithinTheTimeout) {
   EXPECT_EQ(json::parse(health.out)["healthy"], false);
 }
 
+TEST_F(MqctlTest, WatchAndFollowUntilInterrupted) {
+  ok("$MQCTL topic create f");
+  Shell watch =
+      ok("timeout --preserve-status -s INT 2 $MQCTL cluster health --watch --interval 300ms -o json"
+         " > watch.json; echo exit=$?; grep -c \"healthy.: true\" watch.json");
+  ASSERT_EQ(watch.out.substr(0, 7), "exit=0\n") << watch.out;
+  EXPECT_GE(std::stoi(watch.out.substr(7)), 2) << "one report per interval";
+  // consume follows new messages from the end until SIGINT, then exits 0.
+  Shell follow =
+      ok("$MQCTL consume f > follow.txt & pid=$!; sleep 2; seq 1 5 | $MQCTL produce f; sleep 1;"
+         " kill -INT $pid; wait $pid; echo exit=$?; cat follow.txt");
+  EXPECT_EQ(follow.out, "exit=0\n1\n2\n3\n4\n5\n");
+}
+
 TEST_F(MqctlTest, ProfilesAndBench) {
   ok("env -u MQ_BROKERS $MQCTL profile create here -b " + brokers_ + " --use");
   ok("env -u MQ_BROKERS $MQCTL topic create viaprofile");
