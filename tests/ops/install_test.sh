@@ -11,7 +11,7 @@ trap 'rm -rf "$dest"' EXIT
 DESTDIR=$dest "${CMAKE:-cmake}" --install "$build" >/dev/null
 root=$dest$prefix
 fail=0
-for f in bin/mqd \
+for f in bin/mqd bin/mqctl \
          lib/systemd/system/mqd.service lib/systemd/system/mqd@.service lib/sysusers.d/mq.conf \
          share/doc/mq/README.md share/doc/mq/quickstart.md share/doc/mq/operations.md \
          share/doc/mq/runbooks.md share/doc/mq/architecture.md share/doc/mq/configuration.md \
@@ -27,6 +27,7 @@ outside=$(cd "$dest" && find . -type f ! -path ".$prefix/*")
 [ -z "$outside" ] || { echo "installed outside $prefix: $outside" >&2; fail=1; }
 
 "$root/bin/mqd" --version | grep -q '^mqd ' || { echo "installed mqd --version failed" >&2; fail=1; }
+"$root/bin/mqctl" version >/dev/null || { echo "installed mqctl version failed" >&2; fail=1; }
 for config in "$root"/share/doc/mq/examples/*.toml "$root"/share/doc/mq/examples/*/*.toml; do
   [ -e "$config" ] || continue
   "$root/bin/mqd" --check-config "$config" >/dev/null || fail=1
