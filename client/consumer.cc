@@ -249,6 +249,11 @@ void Consumer::send_fetches() {
   for (const auto& [key, fetch] : fetches_) busy_nodes.insert(key.first);
   std::map<int32_t, transport::FetchRequest> requests;
   std::map<int32_t, FetchInFlight> pending;
+  // A long poll only when the application has nothing else to read: while
+  // records are buffered, a fetch held for a partition at its end would
+  // keep the next fetch of every other partition of that broker waiting.
+  bool buffered =
+      std::ranges::any_of(partitions_, [](const auto& p) { return !p.second->buffered.empty(); });
   for (auto& [tp, state] : partitions_) {
     // One response of records buffered ahead is enough to keep the broker busy.
     if (!state->position || state->fetch_in_flight || !state->error.is_ok() ||
@@ -263,7 +268,7 @@ void Consumer::send_fetches() {
     }
     if (busy_nodes.contains(*leader)) continue;
     transport::FetchRequest& request = requests[*leader];
-    request.max_wait_ms = config_.fetch_max_wait_ms;
+    request.max_wait_ms = buffered ? 0 : config_.fetch_max_wait_ms;
     request.min_bytes = config_.fetch_min_bytes;
     request.max_bytes = config_.fetch_max_bytes;
     auto topic = std::ranges::find(request.topics, tp.topic, &transport::FetchRequest::Topic::name);

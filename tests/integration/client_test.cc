@@ -102,6 +102,41 @@ TEST_F(ClientBrokerTest, ProducesAndConsumesInOrderAtEveryAcksLevel) {
   for (const auto& [key, parts] : partitions_of_key) EXPECT_EQ(parts.size(), 1u) << key;
 }
 
+TEST_F(ClientBrokerTest, APartitionAtItsEndDoesNotHoldBackTheOthersOfItsBroker) {
+  auto created = admin_->create_topics({{.name = "mixed", .num_partitions = 2}});
+  ASSERT_TRUE(created.is_ok() && (*created)[0].status.is_ok());
+  auto p = producer(1);
+  for (int i = 0; i < 3000; i++) {
+    ASSERT_TRUE(p->send({.topic = "mixed", .value = std::string(1000, 'v'), .partition = 1},
+                        [](const Result<RecordMetadata>& m) { EXPECT_TRUE(m.is_ok()); })
+                    .is_ok());
+  }
+  ASSERT_TRUE(p->flush(20000).is_ok());
+  // Partition 0 stays empty: a long poll for it alone would be held for
+  // fetch_max_wait_ms while partition 1's records wait behind it.
+  ConsumerConfig config;
+  config.bootstrap_servers = bootstrap_;
+  config.auto_offset_reset = OffsetReset::kEarliest;
+  // A fetch answer (one 16 KiB batch) holds more than a poll returns, so
+  // partition 1 sits out fetches while its records are buffered.
+  config.max_poll_records = 5;
+  config.max_partition_fetch_bytes = 16 * 1024;
+  config.fetch_max_wait_ms = 10000;
+  auto c = Consumer::create(config);
+  ASSERT_TRUE(c.is_ok());
+  ASSERT_TRUE((*c)->assign({{"mixed", 0}, {"mixed", 1}}).is_ok());
+  size_t got = 0;
+  int empty_polls = 0;
+  while (got < 3000 && empty_polls < 20) {
+    auto batch = (*c)->poll(100);
+    ASSERT_TRUE(batch.is_ok()) << batch.status().to_string();
+    got += batch->size();
+    if (batch->empty()) empty_polls++;
+  }
+  EXPECT_EQ(got, 3000u);
+  EXPECT_LT(empty_polls, 20) << "polls came back empty while records were waiting";
+}
+
 TEST_F(ClientBrokerTest, SeeksByOffsetAndTimestamp) {
   ASSERT_TRUE(
       admin_->create_topics({{.name = "t", .num_partitions = 1, .replication_factor = 1}}).is_ok());
