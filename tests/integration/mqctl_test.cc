@@ -215,6 +215,56 @@ TEST_F(MqctlTest, BadInputGetsClearErrorsAndExitCodes) {
   EXPECT_NE(bad_name.err.find("bad name!"), std::string::npos) << bad_name.err;
 }
 
+TEST_F(MqctlTest, GroupsDescribeResetAndDelete) {
+  ok("$MQCTL topic create t -p 2");
+  ok("seq 1 10 | $MQCTL produce t -p 0");
+  ok("printf \"t,0,4\\nt,1,0\\n\" > plan.csv");
+  Shell applied = ok("$MQCTL group reset-offsets g --from-file plan.csv --execute");
+  EXPECT_NE(applied.out.find("applied"), std::string::npos) << applied.out;
+
+  json described = json::parse(ok("$MQCTL -o json group describe g").out);
+  ASSERT_EQ(described.size(), 1u);
+  EXPECT_EQ(described[0]["state"], "Empty");
+  EXPECT_EQ(described[0]["total_lag"], 6);
+  EXPECT_EQ(described[0]["partitions"][0]["committed_offset"], 4);
+  EXPECT_EQ(described[0]["partitions"][0]["log_end_offset"], 10);
+
+  // The default is a dry run: the plan is printed, nothing moves.
+  json plan = json::parse(ok("$MQCTL -o json group reset-offsets g --topic t:0 --shift-by 3").out);
+  EXPECT_EQ(plan["executed"], false);
+  EXPECT_EQ(plan["partitions"][0]["current_offset"], 4);
+  EXPECT_EQ(plan["partitions"][0]["new_offset"], 7);
+  described = json::parse(ok("$MQCTL -o json group describe g").out);
+  EXPECT_EQ(described[0]["partitions"][0]["committed_offset"], 4);
+  ok("$MQCTL group reset-offsets g --all-topics --to-latest --execute");
+  described = json::parse(ok("$MQCTL -o json group describe g").out);
+  EXPECT_EQ(described[0]["total_lag"], 0);
+
+  json listed = json::parse(ok("$MQCTL -o json group list").out);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0]["group"], "g");
+
+  // Bad input: usage errors (2) before any request; unknown groups (3).
+  Shell two_modes = sh("$MQCTL group reset-offsets g --topic t --to-earliest --to-latest");
+  EXPECT_EQ(two_modes.code, 2);
+  EXPECT_NE(two_modes.err.find("exactly one of"), std::string::npos) << two_modes.err;
+  EXPECT_EQ(sh("$MQCTL group reset-offsets g --to-earliest").code, 2) << "no topic chosen";
+  EXPECT_EQ(sh("$MQCTL group reset-offsets g --topic t --to-datetime soon").code, 2);
+  EXPECT_EQ(sh("$MQCTL group reset-offsets g --topic t --to-offset 1 --dry-run --execute").code, 2);
+  Shell missing_file = sh("$MQCTL group reset-offsets g --from-file nope.csv");
+  EXPECT_EQ(missing_file.code, 2);
+  EXPECT_NE(missing_file.err.find("nope.csv"), std::string::npos);
+  Shell bad_csv =
+      sh("printf \"t,x,1\\n\" > bad.csv && $MQCTL group reset-offsets g --from-file bad.csv");
+  EXPECT_EQ(bad_csv.code, 1);
+  EXPECT_NE(bad_csv.err.find("line 1"), std::string::npos) << bad_csv.err;
+  EXPECT_EQ(sh("$MQCTL group describe nobody").code, 3);
+
+  ok("$MQCTL group delete-offsets g --topic t");
+  ok("$MQCTL group delete -y g");
+  EXPECT_EQ(json::parse(ok("$MQCTL -o json group list").out).size(), 0u);
+}
+
 TEST_F(MqctlTest, UnreachableBrokerFailsWithinTheTimeout) {
   // Port 1 on loopback: nothing listens, so no request is ever answered.
   for (const char* command : {"$MQCTL -b 127.0.0.1:1 --timeout 500ms topic list",
