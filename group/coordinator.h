@@ -176,6 +176,10 @@ class GroupCoordinator {
 
   // All with mu_ held.
   Group* find_locked(const std::string& id);
+  // NONE if `member_id` is in `group_id` at `generation` (then *group is
+  // set), else UNKNOWN_MEMBER_ID or ILLEGAL_GENERATION.
+  ErrorCode check_member_locked(const std::string& group_id, const std::string& member_id,
+                                int32_t generation, Group** group);
   void start_rebalance_locked(Group& group, Deferred& deferred);
   void maybe_complete_join_locked(Group& group, Deferred& deferred);
   void complete_join_locked(Group& group, Deferred& deferred);
