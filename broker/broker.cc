@@ -42,6 +42,14 @@ Broker::~Broker() {
 
 Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   started_ms_ = wall_ms();
+  if (config_.cluster.enabled()) {
+    // Refused rather than silently run as a single node: the settings parse,
+    // but this mqd does not join a quorum yet.
+    return Status(ErrorCode::kInvalidConfig,
+                  "cluster.voters is set, but this mqd runs single-node only: cluster mode "
+                  "(quorum, replication) is not available in this version; remove "
+                  "cluster.voters");
+  }
   auto status = [&](const std::string& line) {
     spdlog::info("{}", line);
     if (on_status) on_status(line);

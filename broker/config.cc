@@ -265,6 +265,114 @@ std::vector<Setting> build_settings() {
         return Status::ok();
       },
       [](const BrokerConfig& c) { return c.log_level; }));
+
+  t.push_back(text(
+      "cluster.voters",
+      "The metadata quorum's voters as ID@HOST:PORT,... (1, 3 or 5; HOST:PORT is each voter's "
+      "quorum endpoint). Empty: a single-node broker. Set it, and every node of the cluster "
+      "runs the same list; their Raft leader is the active controller.",
+      false,
+      [](BrokerConfig& c, const std::string& v) {
+        MQ_ASSIGN_OR_RETURN(c.cluster.voters, parse_quorum_members(v));
+        size_t n = c.cluster.voters.size();
+        if (n != 0 && n != 1 && n != 3 && n != 5) {
+          return invalid("needs 1, 3 or 5 voters, got " + std::to_string(n));
+        }
+        return Status::ok();
+      },
+      [](const BrokerConfig& c) { return format_quorum_members(c.cluster.voters); }));
+  t.push_back(text(
+      "cluster.observers",
+      "Brokers that store partitions and follow the metadata log without voting, as "
+      "ID@HOST:PORT,... (HOST:PORT is each one's quorum endpoint).",
+      false,
+      [](BrokerConfig& c, const std::string& v) {
+        MQ_ASSIGN_OR_RETURN(c.cluster.observers, parse_quorum_members(v));
+        return Status::ok();
+      },
+      [](const BrokerConfig& c) { return format_quorum_members(c.cluster.observers); }));
+  t.push_back(text(
+      "listeners.quorum",
+      "ZeroMQ endpoint the quorum listens on (tcp://HOST:PORT). Empty: the HOST:PORT of this "
+      "node's entry in cluster.voters or cluster.observers.",
+      false,
+      [](BrokerConfig& c, const std::string& v) {
+        if (!v.empty() && v.rfind("tcp://", 0) != 0) {
+          return invalid("must start with tcp://, got '" + v + "'");
+        }
+        c.cluster.quorum_listener = v;
+        return Status::ok();
+      },
+      [](const BrokerConfig& c) { return c.cluster.quorum_listener; }));
+  t.push_back(text(
+      "cluster.rack",
+      "This broker's rack (or zone). When racks are set, a partition's replicas go to "
+      "different racks.",
+      false,
+      [](BrokerConfig& c, const std::string& v) {
+        if (v.size() > 255) return invalid("at most 255 characters");
+        c.cluster.rack = v;
+        return Status::ok();
+      },
+      [](const BrokerConfig& c) { return c.cluster.rack; }));
+  t.push_back(
+      integer("cluster.broker_heartbeat_interval_ms",
+              "How often a broker tells the controller it is alive (ms).", false, 10, 60000,
+              [](BrokerConfig& c) -> int32_t& { return c.cluster.broker_heartbeat_interval_ms; }));
+  t.push_back(integer(
+      "cluster.broker_session_timeout_ms",
+      "A broker the controller has not heard from for this long is fenced and its partitions "
+      "get new leaders (ms).",
+      false, 100, 600000,
+      [](BrokerConfig& c) -> int32_t& { return c.cluster.broker_session_timeout_ms; }));
+  t.push_back(boolean(
+      "cluster.unclean_leader_election",
+      "Default of the topic setting unclean.leader.election.enable: when no in-sync replica is "
+      "alive, elect any live replica (availability over durability: acknowledged messages can "
+      "be lost).",
+      true, [](BrokerConfig& c) -> bool& { return c.cluster.unclean_leader_election; }));
+  t.push_back(boolean(
+      "cluster.auto_leader_rebalance",
+      "Move leadership back to each partition's preferred (first) replica when it is in sync.",
+      true, [](BrokerConfig& c) -> bool& { return c.cluster.auto_leader_rebalance; }));
+  t.push_back(
+      integer("cluster.leader_rebalance_interval_ms",
+              "How often the controller checks for partitions led by another than their preferred "
+              "replica (ms).",
+              true, 1000, kMaxInt64,
+              [](BrokerConfig& c) -> int64_t& { return c.cluster.leader_rebalance_interval_ms; }));
+  t.push_back(integer("quorum.tick_ms", "The quorum's clock: one Raft tick (ms).", false, 5, 1000,
+                      [](BrokerConfig& c) -> int32_t& { return c.cluster.quorum_tick_ms; }));
+  t.push_back(integer(
+      "quorum.election_timeout_ms",
+      "A voter that hears nothing from a leader for a random time between this and twice this "
+      "starts an election (ms); a leader that cannot reach a majority for this long steps down.",
+      false, 50, 60000,
+      [](BrokerConfig& c) -> int32_t& { return c.cluster.quorum_election_timeout_ms; }));
+  t.push_back(integer("quorum.snapshot_every_entries",
+                      "Snapshot the metadata and truncate the quorum log after this many entries.",
+                      false, 10, kMaxInt64, [](BrokerConfig& c) -> int64_t& {
+                        return c.cluster.quorum_snapshot_every_entries;
+                      }));
+  t.push_back(integer(
+      "replication.lag_time_max_ms",
+      "A follower that has not caught up with the leader's log end for this long leaves the "
+      "in-sync replicas (ms).",
+      true, 100, kMaxInt64,
+      [](BrokerConfig& c) -> int64_t& { return c.cluster.replica_lag_time_max_ms; }));
+  t.push_back(
+      integer("replication.fetch_max_wait_ms",
+              "How long a follower's fetch waits at the leader for new data (ms).", true, 0, 10000,
+              [](BrokerConfig& c) -> int32_t& { return c.cluster.replica_fetch_max_wait_ms; }));
+  t.push_back(integer(
+      "replication.fetch_max_bytes", "Most bytes one follower fetch asks for.", true, 1024,
+      1LL << 30, [](BrokerConfig& c) -> int64_t& { return c.cluster.replica_fetch_max_bytes; }));
+  t.push_back(integer(
+      "replication.throttle_bytes_per_sec",
+      "Caps what this broker's followers fetch, all partitions together (bytes/s), e.g. while "
+      "a reassignment copies partitions. 0: no cap.",
+      true, 0, kMaxInt64,
+      [](BrokerConfig& c) -> int64_t& { return c.cluster.replica_throttle_bytes_per_sec; }));
   return t;
 }
 
@@ -298,6 +406,95 @@ std::string comment_lines(const std::string& text) {
 }
 
 }  // namespace
+
+Result<std::vector<QuorumMember>> parse_quorum_members(const std::string& text) {
+  std::vector<QuorumMember> members;
+  std::stringstream list(text);
+  std::string entry;
+  while (std::getline(list, entry, ',')) {
+    entry.erase(0, entry.find_first_not_of(" \t"));
+    entry.erase(entry.find_last_not_of(" \t") + 1);
+    if (entry.empty()) {
+      if (text.find_first_not_of(" \t,") == std::string::npos) continue;
+      return invalid("empty entry in '" + text + "'");
+    }
+    size_t at = entry.find('@');
+    size_t colon = entry.rfind(':');
+    if (at == std::string::npos || colon == std::string::npos || colon < at) {
+      return invalid("'" + entry + "' is not ID@HOST:PORT");
+    }
+    std::string id = entry.substr(0, at);
+    std::string host = entry.substr(at + 1, colon - at - 1);
+    std::string port = entry.substr(colon + 1);
+    auto digits = [](const std::string& s) {
+      return !s.empty() && s.size() <= 10 && s.find_first_not_of("0123456789") == std::string::npos;
+    };
+    if (!digits(id) || std::stoll(id) > INT32_MAX) {
+      return invalid("'" + entry + "': the id must be a number from 0 to 2147483647");
+    }
+    if (host.empty()) return invalid("'" + entry + "': the host is empty");
+    if (!digits(port) || std::stoll(port) < 1 || std::stoll(port) > 65535) {
+      return invalid("'" + entry + "': the port must be from 1 to 65535");
+    }
+    QuorumMember member{static_cast<int32_t>(std::stoll(id)), host,
+                        static_cast<int>(std::stoll(port))};
+    for (const QuorumMember& m : members) {
+      if (m.id == member.id) return invalid("node id " + id + " is listed twice");
+    }
+    members.push_back(member);
+  }
+  return members;
+}
+
+std::string format_quorum_members(const std::vector<QuorumMember>& members) {
+  std::string out;
+  for (const QuorumMember& m : members) out += (out.empty() ? "" : ",") + m.to_string();
+  return out;
+}
+
+const QuorumMember* ClusterConfig::member(int32_t node_id) const {
+  for (const auto* list : {&voters, &observers}) {
+    for (const QuorumMember& m : *list) {
+      if (m.id == node_id) return &m;
+    }
+  }
+  return nullptr;
+}
+
+Status BrokerConfig::validate() const {
+  MQ_RETURN_IF_ERROR(log.validate());
+  if (!cluster.enabled()) {
+    if (!cluster.observers.empty()) {
+      return invalid("cluster.observers is set but cluster.voters is empty: name the voters");
+    }
+    return Status::ok();
+  }
+  for (const QuorumMember& o : cluster.observers) {
+    for (const QuorumMember& v : cluster.voters) {
+      if (o.id == v.id) {
+        return invalid("node id " + std::to_string(o.id) +
+                       " is both in cluster.voters and cluster.observers");
+      }
+    }
+  }
+  if (cluster.member(node_id) == nullptr) {
+    return invalid("node_id " + std::to_string(node_id) +
+                   " is in neither cluster.voters nor cluster.observers (" +
+                   format_quorum_members(cluster.voters) + ")");
+  }
+  if (cluster.broker_session_timeout_ms <= cluster.broker_heartbeat_interval_ms) {
+    return invalid("cluster.broker_session_timeout_ms (" +
+                   std::to_string(cluster.broker_session_timeout_ms) +
+                   ") must be above cluster.broker_heartbeat_interval_ms (" +
+                   std::to_string(cluster.broker_heartbeat_interval_ms) + ")");
+  }
+  if (cluster.quorum_election_timeout_ms < 2 * cluster.quorum_tick_ms) {
+    return invalid(
+        "quorum.election_timeout_ms (" + std::to_string(cluster.quorum_election_timeout_ms) +
+        ") must be at least two quorum.tick_ms (" + std::to_string(cluster.quorum_tick_ms) + ")");
+  }
+  return Status::ok();
+}
 
 const std::vector<Setting>& settings() {
   static const std::vector<Setting> table = build_settings();
@@ -353,8 +550,8 @@ Result<BrokerConfig> parse_config(const std::string& toml_text, const std::strin
     if (!st.is_ok()) first_error = invalid(where + ": " + st.message());
   });
   if (!first_error.is_ok()) return first_error;
-  Status log_ok = config.log.validate();
-  if (!log_ok.is_ok()) return invalid(source_name + ": " + log_ok.message());
+  Status valid = config.validate();
+  if (!valid.is_ok()) return invalid(source_name + ": " + valid.message());
   return config;
 }
 

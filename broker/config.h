@@ -13,6 +13,52 @@
 
 namespace mq::broker {
 
+// One member of the metadata quorum: "ID@HOST:PORT" in cluster.voters and
+// cluster.observers.
+struct QuorumMember {
+  int32_t id = -1;
+  std::string host;
+  int port = 0;
+
+  std::string endpoint() const { return "tcp://" + host + ":" + std::to_string(port); }
+  std::string to_string() const {
+    return std::to_string(id) + "@" + host + ":" + std::to_string(port);
+  }
+  bool operator==(const QuorumMember&) const = default;
+};
+
+// Parses "ID@HOST:PORT,ID@HOST:PORT,..." (empty text: no members). Errors name
+// the bad entry: a missing '@', a bad id or port, a repeated id.
+Result<std::vector<QuorumMember>> parse_quorum_members(const std::string& text);
+std::string format_quorum_members(const std::vector<QuorumMember>& members);
+
+// Cluster mode (docs/cluster.md): on when voters are named. Without them mqd
+// is a single-node broker whose metadata lives in data_dir's checkpoints.
+struct ClusterConfig {
+  std::vector<QuorumMember> voters;     // 1, 3 or 5; their Raft leader is the controller
+  std::vector<QuorumMember> observers;  // brokers that follow the metadata log, never vote
+  std::string quorum_listener;          // bind address; empty: this node's member entry
+  std::string rack;
+  int32_t broker_heartbeat_interval_ms = 500;
+  int32_t broker_session_timeout_ms = 4000;
+  bool unclean_leader_election = false;
+  bool auto_leader_rebalance = true;
+  int64_t leader_rebalance_interval_ms = 60000;
+
+  int32_t quorum_tick_ms = 50;
+  int32_t quorum_election_timeout_ms = 1000;
+  int64_t quorum_snapshot_every_entries = 10000;
+
+  int64_t replica_lag_time_max_ms = 10000;
+  int32_t replica_fetch_max_wait_ms = 200;
+  int64_t replica_fetch_max_bytes = 8 * 1024 * 1024;
+  int64_t replica_throttle_bytes_per_sec = 0;  // 0: no throttle
+
+  bool enabled() const { return !voters.empty(); }
+  // This node's entry in voters or observers, or nullptr.
+  const QuorumMember* member(int32_t node_id) const;
+};
+
 struct BrokerConfig {
   int32_t node_id = 1;
   std::string data_dir = "./data";
@@ -44,6 +90,12 @@ struct BrokerConfig {
   int32_t group_max_session_timeout_ms = 1800000;
   int32_t group_max_size = 1000;
   std::string log_level = "info";
+
+  ClusterConfig cluster;
+
+  // Cross-setting checks after parsing (e.g. node_id must be a quorum member
+  // in cluster mode).
+  Status validate() const;
 };
 
 enum class SettingType { kInteger, kBoolean, kString };

@@ -98,6 +98,75 @@ TEST(Config, ReferenceListsEverySetting) {
   }
 }
 
+TEST(Config, ClusterModeNeedsVotersAndThisNodeAmongThem) {
+  Result<BrokerConfig> single = parse_config("", "single.toml");
+  ASSERT_TRUE(single.is_ok());
+  EXPECT_FALSE(single->cluster.enabled());
+
+  Result<BrokerConfig> c = parse_config(R"(
+node_id = 2
+[cluster]
+voters = "1@127.0.0.1:9193, 2@127.0.0.1:9293,3@localhost:9393"
+observers = "4@127.0.0.1:9493"
+rack = "r2"
+broker_session_timeout_ms = 2000
+[quorum]
+tick_ms = 20
+election_timeout_ms = 400
+[replication]
+lag_time_max_ms = 5000
+)",
+                                        "node2.toml");
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  EXPECT_TRUE(c->cluster.enabled());
+  ASSERT_EQ(c->cluster.voters.size(), 3u);
+  EXPECT_EQ(c->cluster.voters[1], (QuorumMember{2, "127.0.0.1", 9293}));
+  EXPECT_EQ(c->cluster.voters[2].endpoint(), "tcp://localhost:9393");
+  ASSERT_NE(c->cluster.member(4), nullptr);
+  EXPECT_EQ(c->cluster.member(4)->port, 9493);
+  EXPECT_EQ(c->cluster.member(9), nullptr);
+  EXPECT_EQ(c->cluster.rack, "r2");
+  EXPECT_EQ(c->cluster.quorum_tick_ms, 20);
+  EXPECT_EQ(c->cluster.replica_lag_time_max_ms, 5000);
+  // The table prints the list back as it parses it.
+  for (const Setting& s : settings()) {
+    if (s.key == "cluster.voters") {
+      EXPECT_EQ(s.get(*c), "\"1@127.0.0.1:9193,2@127.0.0.1:9293,3@localhost:9393\"");
+    }
+  }
+}
+
+TEST(Config, BadClusterSettingsAreClearErrors) {
+  struct Case {
+    const char* toml;
+    const char* expected;
+  };
+  const Case cases[] = {
+      {"[cluster]\nvoters = \"1@h:1,2@h:2\"\n", "needs 1, 3 or 5 voters, got 2"},
+      {"[cluster]\nvoters = \"1@h:1,1@h:2,3@h:3\"\n", "node id 1 is listed twice"},
+      {"[cluster]\nvoters = \"1-h:1\"\n", "'1-h:1' is not ID@HOST:PORT"},
+      {"[cluster]\nvoters = \"x@h:1\"\n", "the id must be a number"},
+      {"[cluster]\nvoters = \"1@h:99999\"\n", "the port must be from 1 to 65535"},
+      {"[cluster]\nvoters = \"1@:5\"\n", "the host is empty"},
+      {"[cluster]\nvoters = \"1@h:1,,2@h:2\"\n", "empty entry"},
+      {"node_id = 9\n[cluster]\nvoters = \"1@h:1\"\n",
+       "node_id 9 is in neither cluster.voters nor cluster.observers"},
+      {"[cluster]\nobservers = \"4@h:4\"\n", "cluster.voters is empty"},
+      {"[cluster]\nvoters = \"1@h:1\"\nobservers = \"1@h:2\"\n",
+       "node id 1 is both in cluster.voters and cluster.observers"},
+      {"[cluster]\nvoters = \"1@h:1\"\nbroker_session_timeout_ms = 400\n"
+       "broker_heartbeat_interval_ms = 500\n",
+       "must be above cluster.broker_heartbeat_interval_ms"},
+      {"[listeners]\nquorum = \"h:1\"\n", "listeners.quorum: must start with tcp://"},
+  };
+  for (const Case& c : cases) {
+    Result<BrokerConfig> r = parse_config(c.toml, "bad.toml");
+    ASSERT_FALSE(r.is_ok()) << c.toml;
+    EXPECT_NE(r.status().message().find(c.expected), std::string::npos)
+        << "got: " << r.status().message() << "\nwanted: " << c.expected;
+  }
+}
+
 // docs/configuration.md is generated from the table; regenerate it with
 // `build/bin/mqd --print-config-reference > docs/configuration.md`.
 TEST(Config, DocsMatchTheSettingsTable) {
