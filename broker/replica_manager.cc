@@ -15,6 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 constexpr int64_t kProducerIdBlock = 1000;
+constexpr const char* kCleanShutdownMarker = "clean_shutdown";
 
 std::string new_cluster_id() {
   std::random_device rd;
@@ -62,10 +63,36 @@ Status ReplicaManager::load() {
                   broker.status().message() + " (the broker's identity; restore it from a backup)");
   }
   if (cluster_id_.empty()) cluster_id_ = new_cluster_id();
+  std::string marker = config_.data_dir + "/" + kCleanShutdownMarker;
+  previous_shutdown_clean_ = fs::exists(marker);
+  if (previous_shutdown_clean_) {
+    // From here on a crash is an unclean shutdown again.
+    std::error_code ec;
+    fs::remove(marker, ec);
+    if (ec) return Status(ErrorCode::kStorageError, "removing " + marker + ": " + ec.message());
+    MQ_RETURN_IF_ERROR(sync_directory(config_.data_dir));
+  }
   // Ids of the block that was current at the crash may have been handed out.
   next_producer_id_ = producer_id_block_end_;
 
   std::string topics_path = config_.data_dir + "/topics.checkpoint";
+  if (cluster_mode_) {
+    // Topics come from the metadata log; replicas open as it is replayed.
+    if (fs::exists(topics_path)) {
+      return Status(ErrorCode::kInvalidConfig,
+                    topics_path +
+                        " exists: this data_dir belongs to a single-node broker, and cluster "
+                        "mode (cluster.voters) starts from an empty data_dir");
+    }
+    std::unique_lock lock(mu_);
+    return persist_broker_state_locked();
+  }
+  if (fs::exists(config_.data_dir + "/__quorum")) {
+    return Status(ErrorCode::kInvalidConfig,
+                  config_.data_dir +
+                      "/__quorum exists: this data_dir belongs to a cluster member; set "
+                      "cluster.voters as before (a cluster node cannot restart single-node)");
+  }
   Result<std::vector<std::string>> lines = read_checkpoint(topics_path, "mq-topics", 1);
   if (!lines.is_ok() && lines.code() != ErrorCode::kNotFound) {
     return Status(ErrorCode::kStorageError,
@@ -132,6 +159,7 @@ Status ReplicaManager::persist_broker_state_locked() {
 Status ReplicaManager::create_topic(const std::string& name, int32_t partitions,
                                     int16_t replication_factor, const TopicOverrides& configs,
                                     bool validate_only) {
+  MQ_RETURN_IF_ERROR(refuse_in_cluster_mode("creating a topic"));
   MQ_RETURN_IF_ERROR(validate_topic_name(name));
   if (partitions < 1 || partitions > 100000) {
     return Status(ErrorCode::kInvalidPartitions,
@@ -162,6 +190,7 @@ Status ReplicaManager::create_topic(const std::string& name, int32_t partitions,
 }
 
 Status ReplicaManager::delete_topic(const std::string& name) {
+  MQ_RETURN_IF_ERROR(refuse_in_cluster_mode("deleting a topic"));
   std::vector<std::shared_ptr<Partition>> doomed;
   {
     std::unique_lock lock(mu_);
@@ -179,21 +208,13 @@ Status ReplicaManager::delete_topic(const std::string& name) {
     topics_.erase(it);
     MQ_RETURN_IF_ERROR(persist_topics_locked());
   }
-  for (const auto& partition : doomed) {
-    // Closing first makes in-flight appends fail instead of writing into a
-    // directory on its way out; the rename makes the removal all-or-nothing.
-    (void)partition->log().close();
-    std::string dir = partition->log().dir();
-    std::error_code ec;
-    fs::rename(dir, dir + ".deleted", ec);
-    fs::remove_all(ec ? dir : dir + ".deleted", ec);
-    if (ec) spdlog::error("removing {}: {}", dir, ec.message());
-  }
+  for (const auto& partition : doomed) delete_partition_files(partition);
   spdlog::info("deleted topic {} ({} partition(s))", name, doomed.size());
   return Status::ok();
 }
 
 Status ReplicaManager::add_partitions(const std::string& name, int32_t total, bool validate_only) {
+  MQ_RETURN_IF_ERROR(refuse_in_cluster_mode("adding partitions"));
   std::unique_lock lock(mu_);
   auto it = topics_.find(name);
   if (it == topics_.end()) {
@@ -220,6 +241,7 @@ Status ReplicaManager::add_partitions(const std::string& name, int32_t total, bo
 Status ReplicaManager::alter_topic_configs(const std::string& name, const TopicOverrides& set,
                                            const std::vector<std::string>& remove,
                                            bool validate_only) {
+  MQ_RETURN_IF_ERROR(refuse_in_cluster_mode("altering topic settings"));
   for (const auto& [k, v] : set) MQ_RETURN_IF_ERROR(validate_topic_config(k, v));
   for (const auto& k : remove) {
     Status known = validate_topic_config(k, "");
@@ -292,7 +314,13 @@ BrokerConfig ReplicaManager::config() const {
 
 Result<int64_t> ReplicaManager::allocate_producer_id() {
   std::lock_guard lock(producer_id_mu_);
-  if (next_producer_id_ >= producer_id_block_end_) {
+  if (next_producer_id_ >= producer_id_block_end_ && producer_id_source_) {
+    // The controller's blocks are unique cluster-wide and committed in the
+    // metadata log, so nothing is persisted here.
+    MQ_ASSIGN_OR_RETURN(auto block, producer_id_source_());
+    next_producer_id_ = block.first;
+    producer_id_block_end_ = block.second;
+  } else if (next_producer_id_ >= producer_id_block_end_) {
     // Persist the end of the next block before handing out any id in it, so a
     // restart can never hand out the same id twice.
     std::unique_lock state_lock(mu_);
@@ -344,13 +372,114 @@ Status ReplicaManager::close() {
     closed_ = true;
   }
   Status first;
+  bool all_clean = true;
   for (const auto& partition : partitions()) {
     partition->cancel_all_waits();
-    if (partition->log().failed()) continue;
+    if (partition->log().failed()) {
+      all_clean = false;
+      continue;
+    }
     Status st = partition->log().close();
+    if (!st.is_ok()) all_clean = false;
     if (!st.is_ok() && first.is_ok()) first = st;
   }
+  if (all_clean) {
+    std::string marker = config_.data_dir + "/" + kCleanShutdownMarker;
+    Status written = write_file_atomically(marker, "mq clean shutdown\n");
+    if (!written.is_ok()) spdlog::error("{}: {}", marker, written.to_string());
+  }
   return first;
+}
+
+Status ReplicaManager::refuse_in_cluster_mode(const char* what) const {
+  if (!cluster_mode_) return Status::ok();
+  return Status(ErrorCode::kNotController,
+                std::string(what) + " goes through the controller in cluster mode");
+}
+
+void ReplicaManager::delete_partition_files(const std::shared_ptr<Partition>& partition) {
+  // Closing first makes in-flight appends fail instead of writing into a
+  // directory on its way out; the rename makes the removal all-or-nothing.
+  partition->cancel_all_waits();
+  (void)partition->log().close();
+  std::string dir = partition->log().dir();
+  std::error_code ec;
+  fs::rename(dir, dir + ".deleted", ec);
+  fs::remove_all(ec ? dir : dir + ".deleted", ec);
+  if (ec) spdlog::error("removing {}: {}", dir, ec.message());
+}
+
+Status ReplicaManager::put_topic(const TopicInfo& topic) {
+  for (const auto& [k, v] : topic.configs) MQ_RETURN_IF_ERROR(validate_topic_config(k, v));
+  std::unique_lock lock(mu_);
+  EffectiveTopicConfig effective = effective_topic_config(config_, topic.configs);
+  MQ_RETURN_IF_ERROR(effective.log.validate());
+  auto it = topics_.find(topic.name);
+  bool reconfigure = it != topics_.end() && it->second.configs != topic.configs;
+  topics_[topic.name] = topic;
+  if (!reconfigure) return Status::ok();
+  for (auto& [key, partition] : partitions_) {
+    if (key.first != topic.name) continue;
+    MQ_RETURN_IF_ERROR(partition->log().reconfigure(effective.log));
+    partition->set_min_insync_replicas(effective.min_insync_replicas);
+  }
+  return Status::ok();
+}
+
+Result<std::shared_ptr<Partition>> ReplicaManager::open_replica(const std::string& topic,
+                                                                int32_t index) {
+  std::unique_lock lock(mu_);
+  if (closed_) return Status(ErrorCode::kStorageError, "the broker is shutting down");
+  auto known = topics_.find(topic);
+  if (known == topics_.end() || index < 0 || index >= known->second.partitions) {
+    return Status(ErrorCode::kUnknownTopicOrPartition,
+                  "no partition " + topic + "-" + std::to_string(index) + " in the metadata");
+  }
+  auto open = partitions_.find({topic, index});
+  if (open != partitions_.end()) return open->second;
+  MQ_ASSIGN_OR_RETURN(std::shared_ptr<Partition> partition, open_partition(known->second, index));
+  partitions_[{topic, index}] = partition;
+  return partition;
+}
+
+Status ReplicaManager::remove_replica(const std::string& topic, int32_t index) {
+  std::shared_ptr<Partition> doomed;
+  {
+    std::unique_lock lock(mu_);
+    auto it = partitions_.find({topic, index});
+    if (it == partitions_.end()) return Status::ok();
+    doomed = it->second;
+    partitions_.erase(it);
+  }
+  delete_partition_files(doomed);
+  spdlog::info("removed the local replica of {}-{}", topic, index);
+  return Status::ok();
+}
+
+Status ReplicaManager::remove_topic(const std::string& name) {
+  std::vector<std::shared_ptr<Partition>> doomed;
+  {
+    std::unique_lock lock(mu_);
+    topics_.erase(name);
+    for (auto it = partitions_.begin(); it != partitions_.end();) {
+      if (it->first.first == name) {
+        doomed.push_back(it->second);
+        it = partitions_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const auto& partition : doomed) delete_partition_files(partition);
+  if (!doomed.empty()) spdlog::info("deleted topic {} ({} local replica(s))", name, doomed.size());
+  return Status::ok();
+}
+
+void ReplicaManager::set_producer_id_block_source(ProducerIdBlockSource source) {
+  std::lock_guard lock(producer_id_mu_);
+  producer_id_source_ = std::move(source);
+  next_producer_id_ = 0;
+  producer_id_block_end_ = 0;
 }
 
 }  // namespace mq::broker

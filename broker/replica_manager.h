@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -63,6 +64,33 @@ class ReplicaManager {
   // A fresh idempotent producer id (persisted in blocks, never reused).
   Result<int64_t> allocate_producer_id();
 
+  // Cluster mode (config.cluster.enabled()): the metadata log owns the topic
+  // list, and this broker holds only the partitions it is a replica of. The
+  // broker reconciles through these calls; none of them writes
+  // topics.checkpoint, and the single-node calls above (create_topic,
+  // delete_topic, add_partitions, alter_topic_configs) refuse to run.
+  bool cluster_mode() const { return cluster_mode_; }
+  // Adds or updates a topic known from the metadata; new settings reach the
+  // replicas already open.
+  Status put_topic(const TopicInfo& topic);
+  // This broker's replica of a partition of a known topic, opened (recovered,
+  // or created empty) if it is not open yet.
+  Result<std::shared_ptr<Partition>> open_replica(const std::string& topic, int32_t index);
+  // Closes and deletes this broker's replica (moved away, or its topic deleted).
+  Status remove_replica(const std::string& topic, int32_t index);
+  // Forgets a deleted topic, removing its local replicas.
+  Status remove_topic(const std::string& name);
+  // Where producer id blocks come from in a cluster (the controller): returns
+  // [first, end) of a fresh block.
+  using ProducerIdBlockSource = std::function<Result<std::pair<int64_t, int64_t>>()>;
+  void set_producer_id_block_source(ProducerIdBlockSource source);
+
+  // Whether the previous run of this broker closed every log cleanly (the
+  // marker file "clean_shutdown" in data_dir, written by close() and removed
+  // at start-up). A broker that did not is never elected from the eligible
+  // leader replicas (KIP-966): its unsynced tail may be gone.
+  bool previous_shutdown_clean() const { return previous_shutdown_clean_; }
+
   // Background work, called by the broker's housekeeping thread.
   void flush_due();
   int apply_retention();
@@ -73,8 +101,12 @@ class ReplicaManager {
   Status close();
 
  private:
-  explicit ReplicaManager(BrokerConfig config) : config_(std::move(config)) {}
+  explicit ReplicaManager(BrokerConfig config)
+      : config_(std::move(config)), cluster_mode_(config_.cluster.enabled()) {}
   Status load();
+  Status refuse_in_cluster_mode(const char* what) const;
+  // Closes a partition's log and removes its directory (rename, then delete).
+  static void delete_partition_files(const std::shared_ptr<Partition>& partition);
   Status persist_topics_locked();
   Status persist_broker_state_locked();
   Result<std::shared_ptr<Partition>> open_partition(const TopicInfo& topic, int32_t index);
@@ -84,10 +116,13 @@ class ReplicaManager {
   std::map<std::string, TopicInfo> topics_;
   std::map<std::pair<std::string, int32_t>, std::shared_ptr<Partition>> partitions_;
   std::string cluster_id_;
+  bool cluster_mode_ = false;
+  bool previous_shutdown_clean_ = false;
   bool closed_ = false;
   std::mutex producer_id_mu_;
   int64_t next_producer_id_ = 0;
-  int64_t producer_id_block_end_ = 0;  // persisted; ids below it may have been handed out
+  int64_t producer_id_block_end_ = 0;         // persisted; ids below it may have been handed out
+  ProducerIdBlockSource producer_id_source_;  // cluster mode
 };
 
 }  // namespace mq::broker

@@ -1,0 +1,130 @@
+// ReplicaManager: the clean-shutdown marker, and cluster mode, where the
+// metadata log owns the topic list and the broker holds only its replicas.
+#include "broker/replica_manager.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "tests/support/temp_dir.h"
+
+namespace mq::broker {
+namespace {
+
+namespace fs = std::filesystem;
+
+BrokerConfig config_in(const std::string& dir, bool cluster) {
+  BrokerConfig config;
+  config.data_dir = dir;
+  if (cluster) config.cluster.voters = {{1, "127.0.0.1", 9193}};
+  return config;
+}
+
+TEST(ReplicaManager, RemembersWhetherThePreviousRunClosedCleanly) {
+  testing::TempDir dir;
+  BrokerConfig config = config_in(dir.path(), false);
+  {
+    auto manager = ReplicaManager::open(config);
+    ASSERT_TRUE(manager.is_ok()) << manager.status().to_string();
+    EXPECT_FALSE((*manager)->previous_shutdown_clean());  // a new data_dir
+    ASSERT_TRUE((*manager)->create_topic("t", 2, 1, {}, false).is_ok());
+    ASSERT_TRUE((*manager)->close().is_ok());
+  }
+  EXPECT_TRUE(fs::exists(dir.file("clean_shutdown")));
+  {
+    auto manager = ReplicaManager::open(config);
+    ASSERT_TRUE(manager.is_ok());
+    EXPECT_TRUE((*manager)->previous_shutdown_clean());
+    // Running again: a crash from here on is unclean.
+    EXPECT_FALSE(fs::exists(dir.file("clean_shutdown")));
+    std::unique_ptr<ReplicaManager> crashed = std::move(manager).value();
+    // A crash: the destructor never runs close(), so no marker.
+    (void)crashed.release();
+  }
+  auto after_crash = ReplicaManager::open(config);
+  ASSERT_TRUE(after_crash.is_ok());
+  EXPECT_FALSE((*after_crash)->previous_shutdown_clean());
+}
+
+TEST(ReplicaManager, ClusterModeOpensOnlyTheReplicasTheMetadataNames) {
+  testing::TempDir dir;
+  auto opened = ReplicaManager::open(config_in(dir.path(), true));
+  ASSERT_TRUE(opened.is_ok()) << opened.status().to_string();
+  ReplicaManager& manager = **opened;
+  EXPECT_TRUE(manager.cluster_mode());
+
+  // The single-node calls refuse: topics change through the controller.
+  Status refused = manager.create_topic("t", 1, 1, {}, false);
+  EXPECT_EQ(refused.code(), ErrorCode::kNotController) << refused.to_string();
+  EXPECT_EQ(manager.delete_topic("t").code(), ErrorCode::kNotController);
+
+  // A replica of an unknown topic or partition is an error, not a new log.
+  EXPECT_EQ(manager.open_replica("t", 0).code(), ErrorCode::kUnknownTopicOrPartition);
+  ASSERT_TRUE(manager.put_topic({"t", 3, 3, {{"retention.ms", "60000"}}}).is_ok());
+  EXPECT_EQ(manager.open_replica("t", 3).code(), ErrorCode::kUnknownTopicOrPartition);
+  auto p1 = manager.open_replica("t", 1);
+  ASSERT_TRUE(p1.is_ok()) << p1.status().to_string();
+  auto again = manager.open_replica("t", 1);
+  ASSERT_TRUE(again.is_ok());
+  EXPECT_EQ(p1->get(), again->get());  // opened once
+  EXPECT_EQ(manager.partitions().size(), 1u);
+  EXPECT_TRUE(fs::exists(dir.file("t-1")));
+  EXPECT_FALSE(fs::exists(dir.file("t-0")));
+  EXPECT_FALSE(fs::exists(dir.file("topics.checkpoint")));
+
+  // Bad settings from the metadata are refused, the old ones stay.
+  EXPECT_FALSE(manager.put_topic({"t", 3, 3, {{"retention.ms", "soon"}}}).is_ok());
+  EXPECT_EQ(manager.topic("t")->configs.at("retention.ms"), "60000");
+
+  ASSERT_TRUE(manager.remove_replica("t", 1).is_ok());
+  EXPECT_FALSE(fs::exists(dir.file("t-1")));
+  EXPECT_EQ(manager.partition("t", 1), nullptr);
+  EXPECT_TRUE(manager.remove_replica("t", 1).is_ok());  // already gone: fine
+
+  ASSERT_TRUE(manager.open_replica("t", 2).is_ok());
+  ASSERT_TRUE(manager.remove_topic("t").is_ok());
+  EXPECT_FALSE(fs::exists(dir.file("t-2")));
+  EXPECT_FALSE(manager.topic("t").has_value());
+}
+
+TEST(ReplicaManager, ClusterProducerIdsComeFromTheControllersBlocks) {
+  testing::TempDir dir;
+  auto opened = ReplicaManager::open(config_in(dir.path(), true));
+  ASSERT_TRUE(opened.is_ok());
+  int blocks = 0;
+  (*opened)->set_producer_id_block_source([&]() -> Result<std::pair<int64_t, int64_t>> {
+    blocks++;
+    if (blocks == 3) return Status(ErrorCode::kNotController, "no controller");
+    return std::pair<int64_t, int64_t>{blocks * 1000, blocks * 1000 + 2};
+  });
+  EXPECT_EQ(*(*opened)->allocate_producer_id(), 1000);
+  EXPECT_EQ(*(*opened)->allocate_producer_id(), 1001);
+  EXPECT_EQ(*(*opened)->allocate_producer_id(), 2000);
+  EXPECT_EQ(*(*opened)->allocate_producer_id(), 2001);
+  EXPECT_EQ((*opened)->allocate_producer_id().code(), ErrorCode::kNotController);
+  EXPECT_EQ(*(*opened)->allocate_producer_id(), 4000);
+}
+
+TEST(ReplicaManager, DataDirsDoNotSwitchModes) {
+  testing::TempDir single;
+  {
+    auto manager = ReplicaManager::open(config_in(single.path(), false));
+    ASSERT_TRUE(manager.is_ok());
+    ASSERT_TRUE((*manager)->create_topic("t", 1, 1, {}, false).is_ok());
+  }
+  auto as_cluster = ReplicaManager::open(config_in(single.path(), true));
+  ASSERT_FALSE(as_cluster.is_ok());
+  EXPECT_NE(as_cluster.status().message().find("belongs to a single-node broker"),
+            std::string::npos)
+      << as_cluster.status().to_string();
+
+  testing::TempDir member;
+  fs::create_directories(member.file("__quorum"));
+  auto as_single = ReplicaManager::open(config_in(member.path(), false));
+  ASSERT_FALSE(as_single.is_ok());
+  EXPECT_NE(as_single.status().message().find("belongs to a cluster member"), std::string::npos)
+      << as_single.status().to_string();
+}
+
+}  // namespace
+}  // namespace mq::broker
