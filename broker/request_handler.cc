@@ -7,6 +7,7 @@
 #include <chrono>
 #include <mutex>
 
+#include "broker/delayed_produce.h"
 #include "store/record_batch.h"
 #include "transport/messages.h"
 
@@ -68,6 +69,12 @@ void RequestHandler::handle(InboundRequest request, Reply reply) {
         return timed(encode_error_response(request.header, fetch_request.code(),
                                            fetch_request.status().message()));
       }
+      if (fetch_request->replica_id < kConsumerReplicaId) {
+        return timed(
+            encode_error_response(request.header, ErrorCode::kInvalidRequest,
+                                  "replica_id " + std::to_string(fetch_request->replica_id) +
+                                      " is neither -1 (a consumer) nor a broker id (a follower)"));
+      }
       auto state = std::make_shared<FetchState>();
       state->fetch = std::move(fetch_request).value();
       state->request = std::move(request);
@@ -78,7 +85,7 @@ void RequestHandler::handle(InboundRequest request, Reply reply) {
       return fetch(state);
     }
     case ApiKey::kProduce:
-      return serve<ProduceRequest>(request, timed, [this](const auto& r) { return produce(r); });
+      return produce(request, timed);
     case ApiKey::kMetadata:
       return serve<MetadataRequest>(request, timed, [this](const auto& r) { return metadata(r); });
     case ApiKey::kListOffsets:
@@ -324,7 +331,26 @@ std::shared_ptr<Partition> RequestHandler::find_partition(const std::string& top
   return nullptr;
 }
 
-ProduceResponse RequestHandler::produce(const ProduceRequest& produce) {
+void RequestHandler::produce(const InboundRequest& request, const Reply& reply) {
+  Result<ProduceRequest> decoded = decode_request<ProduceRequest>(request);
+  if (!decoded.is_ok()) {
+    return reply(encode_error_response(request.header, decoded.code(), decoded.status().message()));
+  }
+  std::vector<DelayedProduce::Pending> pending;
+  ProduceResponse response = produce(*decoded, &pending);
+  if (!request.header.expects_response()) return reply({});
+  if (pending.empty()) return reply(encode(request.header, response));
+  // acks=all with batches not yet replicated: answered by a wake-up or the
+  // deadline, on a worker, without holding this one.
+  auto deadline = Clock::now() + std::chrono::milliseconds(std::max(decoded->timeout_ms, 0));
+  DelayedProduce::start(scheduler_, std::move(response), std::move(pending), deadline,
+                        [reply, header = request.header](ProduceResponse answered) {
+                          reply(encode(header, answered));
+                        });
+}
+
+ProduceResponse RequestHandler::produce(const ProduceRequest& produce,
+                                        std::vector<DelayedProduce::Pending>* pending) {
   ProduceResponse response;
   bool valid_acks =
       produce.acks == kAcksAll || produce.acks == kAcksLeader || produce.acks == kAcksNone;
@@ -360,8 +386,9 @@ ProduceResponse RequestHandler::produce(const ProduceRequest& produce) {
       // The log stamps offsets and epochs into the batches it appends, so it
       // needs its own copy of the bytes (one memcpy; nothing is re-encoded).
       std::string batches(p.records.as_string_view());
+      int32_t epoch = 0;
       Result<AppendResult> appended =
-          partition->append_as_leader(as_writable_bytes(batches), produce.acks);
+          partition->append_as_leader(as_writable_bytes(batches), produce.acks, &epoch);
       out.log_start_offset = partition->log().log_start_offset();
       if (!appended.is_ok()) {
         out.error_code = appended.code();
@@ -375,6 +402,22 @@ ProduceResponse RequestHandler::produce(const ProduceRequest& produce) {
         metrics_.add_produced(topic.name, batches.size(),
                               static_cast<uint64_t>(appended->record_count));
       }
+      if (produce.acks == kAcksAll) {
+        // A single-node leader's high watermark is past the batch already.
+        std::optional<ErrorCode> outcome =
+            partition->acks_all_outcome(appended->last_offset, epoch);
+        if (!outcome) {
+          pending->push_back({.partition = partition,
+                              .leader_epoch = epoch,
+                              .last_offset = appended->last_offset,
+                              .topic_index = response.topics.size() - 1,
+                              .partition_index = out_topic.partitions.size() - 1});
+        } else if (*outcome != ErrorCode::kNone) {
+          out.error_code = *outcome;
+          out.error_message = "leadership or the ISR changed during the append";
+          out.base_offset = -1;
+        }
+      }
     }
   }
   return response;
@@ -387,6 +430,10 @@ void RequestHandler::fetch(std::shared_ptr<FetchState> state) {
   int64_t budget = wanted.max_bytes > 0 ? wanted.max_bytes : INT32_MAX;
   int64_t total = 0;
   bool any_error = false;
+  // Followers (replica_id >= 0) read up to the log end and report their
+  // position; consumers read up to the high watermark.
+  const bool from_follower = wanted.replica_id >= 0;
+  const WaitBound bound = from_follower ? WaitBound::kLogEnd : WaitBound::kHighWatermark;
   std::vector<std::pair<std::shared_ptr<Partition>, int64_t>> watch;
   for (const auto& topic : wanted.topics) {
     auto& out_topic = response.topics.emplace_back();
@@ -402,16 +449,27 @@ void RequestHandler::fetch(std::shared_ptr<FetchState> state) {
         any_error = true;
         continue;
       }
-      out.high_watermark = partition->high_watermark();
-      out.last_stable_offset = out.high_watermark;
       out.log_start_offset = partition->log().log_start_offset();
       out.log_end_offset = partition->log().log_end_offset();
+      ErrorCode refused = partition->check_leader(p.current_leader_epoch);
+      if (refused == ErrorCode::kNone && from_follower) {
+        refused = partition->record_follower_fetch(wanted.replica_id, p.fetch_offset);
+      }
+      // Read after the follower's position moved it: the answer carries the new HW.
+      out.high_watermark = partition->high_watermark();
+      out.last_stable_offset = out.high_watermark;
+      if (refused != ErrorCode::kNone) {
+        out.error_code = refused;
+        any_error = true;
+        continue;
+      }
       int64_t limit = std::min<int64_t>(
           p.partition_max_bytes > 0 ? p.partition_max_bytes : INT32_MAX, budget - total);
       if (limit <= 0 && total > 0) continue;  // the response is full; the client asks again
       // Consumers read only committed data: nothing at or past the high watermark.
-      Result<LogReadResult> read = partition->log().read(
-          p.fetch_offset, static_cast<size_t>(std::max<int64_t>(limit, 1)), out.high_watermark);
+      Result<LogReadResult> read =
+          partition->log().read(p.fetch_offset, static_cast<size_t>(std::max<int64_t>(limit, 1)),
+                                from_follower ? INT64_MAX : out.high_watermark);
       if (!read.is_ok()) {
         out.error_code = read.code();
         any_error = true;
@@ -444,7 +502,7 @@ void RequestHandler::fetch(std::shared_ptr<FetchState> state) {
     {
       std::lock_guard lock(state->mu);
       for (auto& [partition, offset] : watch) {
-        uint64_t ticket = partition->on_data_after(offset, retry);
+        uint64_t ticket = partition->on_data_after(offset, retry, bound);
         if (ticket != 0) state->waits.emplace_back(partition, ticket);
       }
     }
@@ -454,6 +512,7 @@ void RequestHandler::fetch(std::shared_ptr<FetchState> state) {
   if (state->done.exchange(true)) return;
   state->cancel_waits();
   for (const auto& topic : response.topics) {
+    if (from_follower) break;  // replication traffic is not consumption
     uint64_t bytes = 0, messages = 0;
     for (const auto& p : topic.partitions) {
       bytes += p.records.size();
@@ -732,12 +791,9 @@ OffsetForLeaderEpochResponse RequestHandler::offset_for_leader_epoch(
         out.error_code = ErrorCode::kUnknownTopicOrPartition;
         continue;
       }
-      if (p.current_leader_epoch >= 0 && p.current_leader_epoch != partition->leader_epoch()) {
-        out.error_code = p.current_leader_epoch < partition->leader_epoch()
-                             ? ErrorCode::kFencedLeaderEpoch
-                             : ErrorCode::kUnknownLeaderEpoch;
-        continue;
-      }
+      // Only the leader answers, in the epoch the requester knows (when given).
+      out.error_code = partition->check_leader(p.current_leader_epoch);
+      if (out.error_code != ErrorCode::kNone) continue;
       // Followers see the whole log; consumers (replica_id -1) only what is committed.
       int64_t end =
           request.replica_id >= 0 ? partition->log().log_end_offset() : partition->high_watermark();

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "broker/broker_metrics.h"
+#include "broker/delayed_produce.h"
 #include "broker/disk_monitor.h"
 #include "broker/replica_manager.h"
 #include "broker/scheduler.h"
@@ -83,7 +84,10 @@ class RequestHandler {
       const transport::FindCoordinatorRequest& request);
 
   void fetch(std::shared_ptr<FetchState> state);
-  transport::ProduceResponse produce(const transport::ProduceRequest& request);
+  // Appends; answers now, or once acks=all batches are replicated (DelayedProduce).
+  void produce(const transport::InboundRequest& request, const Reply& reply);
+  transport::ProduceResponse produce(const transport::ProduceRequest& request,
+                                     std::vector<DelayedProduce::Pending>* pending);
   transport::MetadataResponse metadata(const transport::MetadataRequest& request);
   transport::ListOffsetsResponse list_offsets(const transport::ListOffsetsRequest& request);
   transport::InitProducerIdResponse init_producer_id(

@@ -1,0 +1,231 @@
+// ReplicaFetcher against an in-process leader: replication with acks=all,
+// byte-identical logs, truncation of divergent tails by leader epoch
+// (including epochs the leader never had), a restart at the leader's log
+// start, and a fenced epoch that waits for new metadata.
+#include "broker/replica_fetcher.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <thread>
+
+#include "tests/broker/leader_node.h"
+#include "tests/store/batches.h"
+#include "transport/produce.h"
+
+namespace mq::broker {
+namespace {
+
+using namespace mq::transport;
+using mq::testing::log_bytes;
+using mq::testing::make_batch;
+constexpr int kTimeoutMs = 10000;
+
+// Polls `done` until it holds or 10 s pass (the bound, not a measurement).
+bool eventually(const std::function<bool()>& done) {
+  for (int i = 0; i < 1000; i++) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+class ReplicaFetcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    node_.start("t");
+    leader_ = node_.partition("t");
+  }
+  // Appends `n` one-record batches to the leader.
+  void leader_appends(int n) {
+    for (int i = 0; i < n; i++) {
+      std::string batch = make_batch(1, 1000 + i, "leader");
+      ASSERT_TRUE(leader_->append_as_leader(as_writable_bytes(batch), 1).is_ok());
+    }
+  }
+  void become_leader(int32_t epoch, std::vector<int32_t> isr) {
+    ASSERT_TRUE(leader_
+                    ->become_leader({.leader_epoch = epoch,
+                                     .partition_epoch = epoch,
+                                     .replicas = {1, 2},
+                                     .isr = std::move(isr),
+                                     .local_broker_id = 1})
+                    .is_ok());
+  }
+  // The follower's log, opened before it becomes a Partition.
+  std::unique_ptr<Log> open_follower_log() {
+    auto log = Log::open(follower_dir_.path() + "/t-0", LogConfig{});
+    EXPECT_TRUE(log.is_ok()) << log.status().to_string();
+    return std::move(log).value();
+  }
+  // Copies the leader's batches below `end` into `log` as a follower would.
+  void copy_leader_prefix(Log& log, int64_t end) {
+    Result<LogReadResult> read = leader_->log().read(0, 1 << 20, end);
+    ASSERT_TRUE(read.is_ok());
+    ASSERT_TRUE(log.append(as_writable_bytes(read->bytes), {.assign_offsets = false}).is_ok());
+  }
+  // Appends `n` batches of the follower's own in `epoch` (a divergent tail).
+  void follower_own_appends(Log& log, int n, int32_t epoch) {
+    for (int i = 0; i < n; i++) {
+      std::string batch = make_batch(1, 5000 + i, "divergent");
+      ASSERT_TRUE(
+          log.append(as_writable_bytes(batch), {.assign_offsets = true, .leader_epoch = epoch})
+              .is_ok());
+    }
+  }
+  void make_follower(std::unique_ptr<Log> log, int32_t epoch) {
+    follower_ = std::make_shared<Partition>("t", 0, std::move(log), 0, 1);
+    ASSERT_TRUE(follower_
+                    ->become_follower({.leader_epoch = epoch,
+                                       .partition_epoch = epoch,
+                                       .leader_id = 1,
+                                       .replicas = {1, 2}})
+                    .is_ok());
+  }
+  void start_fetcher(int32_t epoch) {
+    fetcher_ = std::make_unique<ReplicaFetcher>(ReplicaFetcherOptions{
+        .local_broker_id = 2,
+        .leader_id = 1,
+        .leader_endpoint = node_.endpoint(),
+        .fetch_max_wait_ms = 50,
+        .retry_backoff_ms = 50,
+    });
+    fetcher_->add_partition(follower_, epoch);
+    fetcher_->start();
+  }
+  bool in_step() {
+    return follower_->log().log_end_offset() == leader_->log().log_end_offset() &&
+           follower_->high_watermark() == leader_->high_watermark();
+  }
+  void expect_identical_logs() {
+    EXPECT_EQ(follower_->log().log_start_offset(), leader_->log().log_start_offset());
+    EXPECT_EQ(follower_->log().log_end_offset(), leader_->log().log_end_offset());
+    EXPECT_EQ(log_bytes(follower_->log()), log_bytes(leader_->log()));
+    EXPECT_EQ(follower_->log().leader_epochs().entries(), leader_->log().leader_epochs().entries());
+  }
+
+  mq::testing::LeaderNode node_;
+  mq::testing::TempDir follower_dir_;
+  std::shared_ptr<Partition> leader_;
+  std::shared_ptr<Partition> follower_;
+  std::unique_ptr<ReplicaFetcher> fetcher_;
+};
+
+TEST_F(ReplicaFetcherTest, AcksAllWaitsForTheFollowerWhichEndsByteIdentical) {
+  become_leader(1, {1, 2});
+  make_follower(open_follower_log(), 1);
+  auto conn = node_.connect();
+  ProduceRequest req;
+  req.acks = kAcksAll;
+  req.timeout_ms = kTimeoutMs;
+  req.topics.push_back({.name = "t"});
+  req.topics[0].partitions.push_back({.partition_index = 0, .records = Frame(make_batch(3))});
+  auto sent = conn->send(req, 0);
+  ASSERT_TRUE(sent.is_ok());
+  EXPECT_EQ(conn->receive_for(*sent, 200).code(), ErrorCode::kRequestTimedOut)
+      << "no answer before the follower has the batch";
+
+  start_fetcher(1);
+  auto answered = conn->receive_for(*sent, kTimeoutMs);
+  ASSERT_TRUE(answered.is_ok()) << answered.status().to_string();
+  auto response = decode_response<ProduceResponse>(*answered);
+  ASSERT_TRUE(response.is_ok());
+  EXPECT_EQ(response->topics[0].partitions[0].error_code, ErrorCode::kNone);
+  EXPECT_GE(follower_->log().log_end_offset(), 3) << "acknowledged only once the follower has it";
+  EXPECT_GE(leader_->high_watermark(), 3);
+
+  for (int i = 0; i < 5; i++) {
+    req.topics[0].partitions[0].records = Frame(make_batch(2, 2000 + i));
+    auto more = conn->call(req, kTimeoutMs);
+    ASSERT_TRUE(more.is_ok());
+    EXPECT_EQ(more->topics[0].partitions[0].error_code, ErrorCode::kNone);
+  }
+  ASSERT_TRUE(eventually([&] { return in_step(); }));
+  EXPECT_EQ(leader_->high_watermark(), 13);
+  expect_identical_logs();
+  auto status = fetcher_->status("t", 0);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->phase, FollowPhase::kFetching);
+  EXPECT_EQ(status->lag_messages, 0);
+  EXPECT_EQ(status->bytes_fetched, log_bytes(leader_->log()).size());
+  EXPECT_EQ(status->last_error, ErrorCode::kNone);
+  fetcher_->stop();
+}
+
+TEST_F(ReplicaFetcherTest, TruncatesADivergentTailByLeaderEpochBeforeFetching) {
+  // Both have epoch 1 up to offset 3; the follower then wrote 3..4 in epoch 1
+  // that never reached the leader, which wrote 3..5 in epoch 2.
+  become_leader(1, {1});
+  leader_appends(3);
+  std::unique_ptr<Log> log = open_follower_log();
+  copy_leader_prefix(*log, 3);
+  follower_own_appends(*log, 2, 1);
+  ASSERT_EQ(log->log_end_offset(), 5);
+  become_leader(2, {1, 2});
+  leader_appends(3);
+  make_follower(std::move(log), 2);
+  start_fetcher(2);
+  ASSERT_TRUE(eventually([&] { return in_step(); }));
+  expect_identical_logs();
+  EXPECT_EQ(follower_->log().leader_epochs().entries(), (std::vector<EpochEntry>{{1, 0}, {2, 3}}));
+}
+
+TEST_F(ReplicaFetcherTest, WalksBackThroughEpochsTheLeaderNeverHad) {
+  // Leader: epoch 1 [0,3), 2 [3,4), 4 [4,6). Follower: epoch 1 [0,3), then 3
+  // [3,5), an epoch the leader never saw. Asked about 3, the leader answers
+  // "2 ends at 4"; the follower has no epoch 2, cuts to where its epoch 1
+  // ends (3) and asks again about 1: "ends at 3".
+  become_leader(1, {1});
+  leader_appends(3);
+  std::unique_ptr<Log> log = open_follower_log();
+  copy_leader_prefix(*log, 3);
+  follower_own_appends(*log, 2, 3);
+  become_leader(2, {1});
+  leader_appends(1);
+  become_leader(4, {1});
+  leader_appends(2);
+  make_follower(std::move(log), 4);
+  start_fetcher(4);
+  ASSERT_TRUE(eventually([&] { return in_step(); }));
+  expect_identical_logs();
+}
+
+TEST_F(ReplicaFetcherTest, RestartsAtTheLeadersLogStartWhenFarBehind) {
+  become_leader(1, {1});
+  leader_appends(5);
+  ASSERT_TRUE(leader_->log().delete_records_before(3).is_ok());
+  ASSERT_EQ(leader_->log().log_start_offset(), 3);
+  std::unique_ptr<Log> log = open_follower_log();
+  make_follower(std::move(log), 1);
+  start_fetcher(1);
+  ASSERT_TRUE(eventually([&] { return in_step(); }));
+  EXPECT_EQ(follower_->log().log_start_offset(), 3);
+  EXPECT_EQ(log_bytes(follower_->log()), log_bytes(leader_->log()));
+}
+
+TEST_F(ReplicaFetcherTest, AFencedEpochWaitsForNewMetadata) {
+  become_leader(2, {1, 2});
+  leader_appends(2);
+  make_follower(open_follower_log(), 1);
+  start_fetcher(1);  // an epoch older than the leader's
+  ASSERT_TRUE(eventually([&] {
+    auto s = fetcher_->status("t", 0);
+    return s && s->phase == FollowPhase::kAwaitingMetadata;
+  }));
+  EXPECT_EQ(fetcher_->status("t", 0)->last_error, ErrorCode::kFencedLeaderEpoch);
+  EXPECT_EQ(follower_->log().log_end_offset(), 0);
+  // New metadata: the follower moves to epoch 2 and the fetcher is told.
+  ASSERT_TRUE(follower_
+                  ->become_follower(
+                      {.leader_epoch = 2, .partition_epoch = 2, .leader_id = 1, .replicas = {1, 2}})
+                  .is_ok());
+  fetcher_->add_partition(follower_, 2);
+  ASSERT_TRUE(eventually([&] { return in_step(); }));
+  expect_identical_logs();
+  fetcher_->remove_partition("t", 0);
+  EXPECT_EQ(fetcher_->partition_count(), 0u);
+}
+
+}  // namespace
+}  // namespace mq::broker
