@@ -324,6 +324,11 @@ Status MetadataImage::apply_record(const PartitionChange& r, uint64_t) {
                   "change to unknown partition " + partition_name(r.topic, r.partition));
   }
   PartitionState& current = it->second.partitions[static_cast<size_t>(r.partition)];
+  if (r.partition_epoch != current.partition_epoch) {
+    return invalid("change to " + partition_name(r.topic, r.partition) +
+                   " was decided at partition epoch " + std::to_string(r.partition_epoch) +
+                   ", the partition is at " + std::to_string(current.partition_epoch));
+  }
   PartitionState next = current;
   if (r.leader != kLeaderUnchanged) {
     if (r.leader < kNoLeader) return invalid("leader " + std::to_string(r.leader) + " is invalid");
@@ -394,9 +399,10 @@ Status MetadataImage::apply_record(const Config& r, uint64_t) {
 
 Status MetadataImage::apply_record(const ProducerIds& r, uint64_t) {
   MQ_RETURN_IF_ERROR(registered(r.broker_id, r.broker_epoch, "producer ids").status());
-  if (r.block_start != next_producer_id_) {
+  // A block may skip ids (a proposal that never committed), never reuse them.
+  if (r.block_start < next_producer_id_) {
     return invalid("producer id block starts at " + std::to_string(r.block_start) +
-                   ", the next free id is " + std::to_string(next_producer_id_));
+                   ", below the next free id " + std::to_string(next_producer_id_));
   }
   if (r.block_size < 1) return invalid("producer id block size " + std::to_string(r.block_size));
   if (r.block_start > INT64_MAX - r.block_size) return invalid("producer ids exhausted");

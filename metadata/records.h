@@ -161,10 +161,12 @@ struct Partition {
 
 // Only the changed fields: a null array or kLeaderUnchanged keeps the old
 // value. Applying bumps partition_epoch always and leader_epoch when `leader`
-// is given.
+// is given. `partition_epoch` is the epoch the change was decided from: a
+// change decided from an older state is rejected at apply, not merged.
 struct PartitionChange {
   std::string topic;
   int32_t partition = 0;
+  int32_t partition_epoch = 0;
   BrokerId leader = kLeaderUnchanged;
   std::optional<std::vector<BrokerId>> replicas;
   std::optional<std::vector<BrokerId>> isr;
@@ -178,6 +180,7 @@ struct PartitionChange {
   static void fields(Self& m, Codec& c) {
     c("topic", m.topic);
     c("partition", m.partition);
+    c("partition_epoch", m.partition_epoch);
     c("leader", m.leader);
     c("replicas", m.replicas);
     c("isr", m.isr);

@@ -44,7 +44,7 @@ TEST(RecordsTest, EveryTypeRoundTrips) {
 }
 
 TEST(RecordsTest, PartitionChangeKeepsUnchangedFieldsNull) {
-  PartitionChange only_isr{"t", 0, kLeaderUnchanged, std::nullopt, std::vector<BrokerId>{}};
+  PartitionChange only_isr{"t", 0, 4, kLeaderUnchanged, std::nullopt, std::vector<BrokerId>{}};
   Result<Bytes> bytes = encode_record(only_isr);
   ASSERT_TRUE(bytes.is_ok());
   Result<Record> decoded = decode_record(*bytes);

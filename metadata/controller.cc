@@ -1,0 +1,243 @@
+// The controller's broker lifecycle: registration, heartbeats and fencing,
+// controlled shutdown, removal, and producer-id blocks.
+#include "metadata/controller.h"
+
+#include <algorithm>
+
+namespace mq::metadata {
+namespace {
+
+Status invalid(std::string what) {
+  return Status(ErrorCode::kInvalidRequest, std::move(what));
+}
+
+bool leads_anything(const MetadataImage& image, BrokerId id) {
+  for (const auto& [name, topic] : image.topics()) {
+    for (const PartitionState& p : topic.partitions) {
+      if (p.leader == id) return true;
+    }
+  }
+  return false;
+}
+
+bool involves(const PartitionState& p, BrokerId id) {
+  auto has = [id](const std::vector<BrokerId>& ids) {
+    return std::find(ids.begin(), ids.end(), id) != ids.end();
+  };
+  return p.leader == id || has(p.isr) || has(p.elr) || has(p.last_known_elr);
+}
+
+}  // namespace
+
+Controller::Controller(ControllerConfig config, std::shared_ptr<const MetadataImage> image)
+    : config_(config), image_(std::move(image)), random_state_(config.seed) {
+  next_producer_id_ = image_->next_producer_id();
+}
+
+void Controller::update_image(std::shared_ptr<const MetadataImage> image) {
+  image_ = std::move(image);
+  next_producer_id_ = std::max(next_producer_id_, image_->next_producer_id());
+  for (auto it = liveness_.begin(); it != liveness_.end();) {
+    it = image_->broker(it->first) == nullptr ? liveness_.erase(it) : std::next(it);
+  }
+}
+
+uint64_t Controller::next_random() {
+  // splitmix64: deterministic for a given seed, so tests can predict it.
+  uint64_t z = (random_state_ += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+Result<RecordBatch> Controller::initialize_cluster(const std::string& cluster_id) const {
+  if (!image_->cluster_id().empty()) {
+    return invalid("the cluster id is already " + image_->cluster_id());
+  }
+  if (cluster_id.empty() || cluster_id.size() > transport::kMaxStringBytes) {
+    return invalid("a cluster id has 1 to 32767 bytes");
+  }
+  return RecordBatch{ClusterId{cluster_id}};
+}
+
+std::vector<PartitionDecision> Controller::decide_all(const BrokerView& view, RecordBatch& records,
+                                                      const PartitionFilter& only) const {
+  std::vector<PartitionDecision> decisions;
+  for (const auto& [name, topic] : image_->topics()) {
+    PartitionTarget target = target_for(topic);
+    for (size_t i = 0; i < topic.partitions.size(); ++i) {
+      const PartitionState& state = topic.partitions[i];
+      if (!only(topic, state)) continue;
+      PartitionDecision decision =
+          decide_partition(name, static_cast<int32_t>(i), state, target, view);
+      if (decision.change) {
+        records.push_back(*decision.change);
+        decisions.push_back(std::move(decision));
+      }
+    }
+  }
+  return decisions;
+}
+
+Result<const BrokerState*> Controller::current_broker(BrokerId id, int64_t epoch) const {
+  const BrokerState* broker = image_->broker(id);
+  if (broker == nullptr) {
+    return Status(ErrorCode::kBrokerNotAvailable,
+                  "broker " + std::to_string(id) + " is not registered");
+  }
+  if (epoch < broker->broker_epoch) {
+    return invalid("STALE_BROKER_EPOCH: broker " + std::to_string(id) + " epoch " +
+                   std::to_string(epoch) + " is older than its registration at " +
+                   std::to_string(broker->broker_epoch) + "; register again");
+  }
+  if (epoch > broker->broker_epoch) {
+    return Status(ErrorCode::kBrokerNotAvailable,
+                  "broker " + std::to_string(id) + " epoch " + std::to_string(epoch) +
+                      " is newer than the applied registration " +
+                      std::to_string(broker->broker_epoch) + "; retry");
+  }
+  return broker;
+}
+
+Result<RecordBatch> Controller::register_broker(const BrokerRegistration& request, int64_t now_ms) {
+  if (request.broker_id < 0) {
+    return invalid("broker id " + std::to_string(request.broker_id) + " is negative");
+  }
+  if (request.endpoint.empty() || request.endpoint.size() > transport::kMaxStringBytes ||
+      request.rack.size() > transport::kMaxStringBytes) {
+    return invalid("broker " + std::to_string(request.broker_id) +
+                   ": the endpoint must have 1 to 32767 bytes and the rack at most 32767");
+  }
+  const BrokerState* old = image_->broker(request.broker_id);
+  if (old != nullptr && old->incarnation_id == request.incarnation_id) {
+    return invalid("DUPLICATE_BROKER_REGISTRATION: broker " + std::to_string(request.broker_id) +
+                   " incarnation " + std::to_string(request.incarnation_id) +
+                   " is already registered at epoch " + std::to_string(old->broker_epoch) +
+                   "; heartbeat with that epoch");
+  }
+  RecordBatch records;
+  // A new incarnation replaces the old: the old one is fenced first, leaving
+  // every ISR and leadership; if the process lost data (unclean shutdown) it
+  // also leaves every ELR and can never be elected from one.
+  BrokerView view(*image_);
+  view.fence(request.broker_id);
+  if (!request.clean_shutdown) view.mark_lost_data(request.broker_id);
+  if (old != nullptr && !old->fenced) {
+    records.push_back(FenceBroker{request.broker_id, old->broker_epoch});
+  }
+  decide_all(view, records, [&](const TopicState&, const PartitionState& p) {
+    return involves(p, request.broker_id);
+  });
+  records.push_back(RegisterBroker{request.broker_id, request.incarnation_id, request.endpoint,
+                                   request.rack, request.clean_shutdown});
+  liveness_[request.broker_id] = Liveness{request.incarnation_id, now_ms};
+  return records;
+}
+
+Result<Decision<HeartbeatResponse>> Controller::broker_heartbeat(const BrokerHeartbeat& request,
+                                                                 int64_t now_ms) {
+  MQ_ASSIGN_OR_RETURN(const BrokerState* broker,
+                      current_broker(request.broker_id, request.broker_epoch));
+  liveness_[broker->broker_id] = Liveness{broker->incarnation_id, now_ms};
+  Decision<HeartbeatResponse> decision;
+  decision.response.fenced = broker->fenced;
+  decision.response.in_controlled_shutdown = broker->in_controlled_shutdown;
+  decision.response.should_shut_down =
+      broker->in_controlled_shutdown && !leads_anything(*image_, broker->broker_id);
+  // Unfenced once it has applied the metadata log up to its own registration.
+  bool caught_up = request.metadata_offset >= static_cast<uint64_t>(broker->broker_epoch);
+  if (broker->fenced && !broker->in_controlled_shutdown && caught_up) {
+    decision.records.push_back(UnfenceBroker{broker->broker_id, broker->broker_epoch});
+    BrokerView view(*image_);
+    view.unfence(broker->broker_id);
+    // Leaderless partitions may now elect it (from the ELR, or unclean).
+    decide_all(view, decision.records,
+               [&](const TopicState&, const PartitionState& p) { return p.leader == kNoLeader; });
+    decision.response.fenced = false;
+  }
+  return decision;
+}
+
+RecordBatch Controller::tick(int64_t now_ms) {
+  RecordBatch records;
+  BrokerView view(*image_);
+  std::vector<BrokerId> expired;
+  for (const auto& [id, broker] : image_->brokers()) {
+    auto it = liveness_.find(id);
+    // A broker this controller has not heard from (new controller, or a
+    // registration applied elsewhere) gets a full session from now.
+    if (it == liveness_.end() || it->second.incarnation_id != broker.incarnation_id) {
+      liveness_[id] = Liveness{broker.incarnation_id, now_ms};
+      continue;
+    }
+    if (broker.fenced) continue;
+    if (now_ms - it->second.last_heartbeat_ms >= config_.broker_session_timeout_ms) {
+      records.push_back(FenceBroker{id, broker.broker_epoch});
+      view.fence(id);
+      expired.push_back(id);
+    }
+  }
+  decide_all(view, records, [&](const TopicState&, const PartitionState& p) {
+    if (p.leader == kNoLeader) return true;
+    return std::any_of(expired.begin(), expired.end(),
+                       [&](BrokerId id) { return involves(p, id); });
+  });
+  return records;
+}
+
+Result<Decision<ControlledShutdownResponse>> Controller::controlled_shutdown(BrokerId broker_id,
+                                                                             int64_t broker_epoch) {
+  MQ_ASSIGN_OR_RETURN(const BrokerState* broker, current_broker(broker_id, broker_epoch));
+  Decision<ControlledShutdownResponse> decision;
+  if (!broker->in_controlled_shutdown) {
+    decision.records.push_back(BrokerControlledShutdown{broker_id, broker_epoch});
+  }
+  BrokerView view(*image_);
+  view.fence(broker_id);
+  std::vector<PartitionDecision> moved = decide_all(
+      view, decision.records,
+      [&](const TopicState&, const PartitionState& p) { return involves(p, broker_id); });
+  for (const PartitionDecision& d : moved) {
+    if (d.change->leader == kLeaderUnchanged) continue;
+    ++(d.next.leader == kNoLeader ? decision.response.partitions_offline
+                                  : decision.response.leaderships_moved);
+  }
+  return decision;
+}
+
+Result<RecordBatch> Controller::unregister_broker(BrokerId broker_id) {
+  const BrokerState* broker = image_->broker(broker_id);
+  if (broker == nullptr) {
+    return Status(ErrorCode::kBrokerNotAvailable,
+                  "broker " + std::to_string(broker_id) + " is not registered");
+  }
+  if (!broker->fenced && !broker->in_controlled_shutdown) {
+    return invalid("broker " + std::to_string(broker_id) +
+                   " is alive and not shutting down; shut it down before removing it");
+  }
+  RecordBatch records;
+  BrokerView view(*image_);
+  view.fence(broker_id);
+  view.mark_lost_data(broker_id);  // it will not come back with its data
+  decide_all(view, records,
+             [&](const TopicState&, const PartitionState& p) { return involves(p, broker_id); });
+  records.push_back(UnregisterBroker{broker_id, broker->broker_epoch});
+  liveness_.erase(broker_id);
+  return records;
+}
+
+Result<Decision<ProducerIdBlock>> Controller::allocate_producer_ids(BrokerId broker_id,
+                                                                    int64_t broker_epoch) {
+  MQ_RETURN_IF_ERROR(current_broker(broker_id, broker_epoch).status());
+  int32_t size = config_.producer_id_block_size;
+  if (next_producer_id_ > INT64_MAX - size) {
+    return Status(ErrorCode::kUnknown, "producer ids are exhausted");
+  }
+  Decision<ProducerIdBlock> decision;
+  decision.response = ProducerIdBlock{next_producer_id_, size};
+  decision.records.push_back(ProducerIds{broker_id, broker_epoch, next_producer_id_, size});
+  next_producer_id_ += size;
+  return decision;
+}
+
+}  // namespace mq::metadata
