@@ -100,6 +100,8 @@ std::string_view api_name(ApiKey key) {
       return "BrokerRegistration";
     case ApiKey::kBrokerHeartbeat:
       return "BrokerHeartbeat";
+    case ApiKey::kControllerCall:
+      return "ControllerCall";
   }
   return "Unknown";
 }

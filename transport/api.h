@@ -44,13 +44,17 @@ enum class ApiKey : int16_t {
   // Replication (100-199).
   kOffsetForLeaderEpoch = 100,
   kAlterPartition = 101,  // reserved: leader asks the controller to change the ISR
-  // Quorum and controller (200-299), reserved; see docs/protocol.md.
+  // Quorum and controller (200-299), served on the quorum endpoint only (quorum/,
+  // docs/protocol.md §16), never on the client port. Raft messages travel on
+  // kVote, kAppendEntries and kInstallSnapshot (raft::api_key); requests to the
+  // active controller on kControllerCall. 201, 204 and 205 stay reserved.
   kVote = 200,
   kBeginQuorumEpoch = 201,
   kAppendEntries = 202,
   kInstallSnapshot = 203,
   kBrokerRegistration = 204,
   kBrokerHeartbeat = 205,
+  kControllerCall = 206,
 };
 
 constexpr int16_t kReplicationApiKeyFirst = 100;

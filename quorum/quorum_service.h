@@ -1,0 +1,130 @@
+// QuorumService: one member of the metadata quorum. It runs a raft::RaftNode
+// on its own thread over ZeroMQ — a ROUTER bound on the quorum endpoint, a
+// DEALER to every other member — persists with raft::FileStorage, applies
+// the committed log to the application's StateMachine, takes proposals from
+// any thread and carries "controller calls" (application bytes in and out) to
+// whichever member currently leads. docs/raft.md ("The quorum service")
+// describes the thread and its guarantees; docs/protocol.md §16 the frames.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "quorum/quorum_config.h"
+#include "quorum/state_machine.h"
+#include "raft/progress.h"
+#include "raft/raft_node.h"
+
+namespace mq::quorum {
+
+// A leader's view of one member (itself included).
+struct MemberProgress {
+  NodeId id = raft::kNoNode;
+  bool voter = false;
+  uint64_t match_index = 0;  // highest index known to be in its log
+  uint64_t lag = 0;          // entries behind the leader's last index
+  raft::ReplicationState state = raft::ReplicationState::kProbe;
+  bool recent_active = false;  // heard from within the current check-quorum round
+};
+
+struct QuorumCounters {
+  uint64_t messages_sent = 0;      // raft messages handed to ZeroMQ
+  uint64_t messages_dropped = 0;   // raft messages not sent: peer unreachable or its queue full
+  uint64_t messages_received = 0;  // raft messages stepped
+  uint64_t frames_rejected = 0;    // malformed, or from an unknown member: logged and dropped
+  uint64_t snapshots_taken = 0;    // StateMachine::snapshot() calls
+  uint64_t snapshots_restored = 0;
+  uint64_t calls_sent = 0;     // controller calls forwarded to the leader
+  uint64_t calls_handled = 0;  // controller calls given to this node's handler
+};
+
+struct QuorumStatus {
+  NodeId id = raft::kNoNode;
+  bool voter = false;
+  bool running = false;  // the quorum thread is up (false before start, after stop or a failure)
+  raft::Role role = raft::Role::kFollower;
+  uint64_t term = 0;
+  NodeId leader = raft::kNoNode;
+  bool am_controller = false;  // as last passed to StateMachine::on_leader_change
+  uint64_t commit_index = 0;
+  uint64_t applied_index = 0;
+  uint64_t snapshot_index = 0;
+  uint64_t last_log_index = 0;
+  std::vector<MemberProgress> members;  // on the leader: every member, by id; else empty
+  QuorumCounters counters;
+};
+
+// The application's handler of controller calls, registered on every member;
+// the leader's is the one used. Called on the quorum thread, only while this
+// node is the controller (am_controller); it must not block. `reply` may be
+// called later from any thread (e.g. once a proposal commits), once; later
+// calls are ignored, and a reply dropped without being called answers the
+// caller UNKNOWN ("the controller dropped the request").
+using ReplyFn = std::function<void(Result<Bytes>)>;
+using ControllerHandler = std::function<void(Bytes request, ReplyFn reply)>;
+
+// Errors that name a leader (NOT_CONTROLLER) end in "(leader: <id>)" or
+// "(leader: none)"; this reads the id back, raft::kNoNode if there is none.
+NodeId leader_in(const Status& status);
+
+class QuorumService {
+ public:
+  // `state_machine` must outlive the service.
+  QuorumService(QuorumConfig config, StateMachine& state_machine);
+  ~QuorumService();  // stop()
+  QuorumService(const QuorumService&) = delete;
+  QuorumService& operator=(const QuorumService&) = delete;
+
+  // Before start(); without one, calls reaching this node while it leads are
+  // answered UNKNOWN ("no controller handler").
+  void set_controller_handler(ControllerHandler handler);
+
+  // Validates the config, opens the storage, restores the state machine from
+  // the stored snapshot (if any), binds the ROUTER, connects a DEALER to
+  // every other member and starts the quorum thread. Once only.
+  Status start();
+  // Stops the thread (within one poll interval, at most tick_ms), fails
+  // every pending proposal and call, closes the sockets. Idempotent.
+  void stop();
+
+  NodeId id() const;
+  // The bound endpoint (with the actual port when port 0 was asked); empty
+  // before start().
+  const std::string& endpoint() const;
+
+  // Appends `data` to the log. Resolved on the quorum thread with the entry's
+  // index once this node, the leader, has applied it (StateMachine::apply
+  // returned), or failed: NOT_CONTROLLER naming the leader if this node does
+  // not lead, or stops leading before the entry commits (the entry may still
+  // commit under the new leader: the outcome is unknown, as after any lost
+  // connection); MESSAGE_TOO_LARGE above config.max_entry_bytes();
+  // NOT_CONTROLLER "(leader: none)" once stopped. Callable from any thread.
+  void propose(Bytes data, std::function<void(Result<uint64_t>)> done);
+  std::future<Result<uint64_t>> propose(Bytes data);
+
+  // Sends `request` to the controller handler of the current leader (this
+  // node's own if it is the controller) and waits for its reply. A member
+  // that is not the controller answers NOT_CONTROLLER naming the leader, and
+  // the call is retried there; so is a call in flight to a leader that lost
+  // leadership. REQUEST_TIMED_OUT if no reply came within `timeout`. The
+  // handler may therefore see a request more than once: make requests
+  // idempotent. Callable from any thread except the quorum thread.
+  Result<Bytes> call_leader(Bytes request, std::chrono::milliseconds timeout);
+
+  // A copy of the state as of the quorum thread's last loop iteration.
+  QuorumStatus status() const;
+  // ok, or what stopped the quorum thread (storage failure, restore failure).
+  Status failure() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mq::quorum

@@ -1,0 +1,118 @@
+// QuorumConfig validation and member parsing.
+#include "quorum/quorum_config.h"
+
+#include <gtest/gtest.h>
+
+namespace mq::quorum {
+namespace {
+
+QuorumConfig three_voters() {
+  QuorumConfig config;
+  config.id = 1;
+  config.voters = {
+      {1, "tcp://127.0.0.1:9193"}, {2, "tcp://127.0.0.1:9293"}, {3, "tcp://127.0.0.1:9393"}};
+  config.listen_endpoint = "tcp://127.0.0.1:9193";
+  config.storage_dir = "/tmp/quorum";
+  return config;
+}
+
+void expect_invalid(const QuorumConfig& config, const std::string& fragment) {
+  Status status = validate(config);
+  EXPECT_EQ(status.code(), ErrorCode::kInvalidConfig) << status.to_string();
+  EXPECT_NE(status.message().find(fragment), std::string::npos) << status.message();
+}
+
+TEST(QuorumConfigTest, AValidConfigPassesAndMapsOntoRaft) {
+  QuorumConfig config = three_voters();
+  config.observers = {{4, "tcp://127.0.0.1:9493"}};
+  ASSERT_TRUE(validate(config)) << validate(config).to_string();
+  raft::RaftConfig raft = config.raft_config();
+  EXPECT_EQ(raft.id, 1);
+  EXPECT_EQ(raft.voters, (std::vector<NodeId>{1, 2, 3}));
+  EXPECT_EQ(raft.observers, (std::vector<NodeId>{4}));
+  EXPECT_EQ(raft.election_ticks, 20);  // 1000 ms / 50 ms
+  EXPECT_EQ(raft.heartbeat_ticks, 1);
+  EXPECT_TRUE(validate(raft));
+}
+
+TEST(QuorumConfigTest, AnObserverIsAValidOwnId) {
+  QuorumConfig config = three_voters();
+  config.observers = {{4, "tcp://127.0.0.1:9493"}};
+  config.id = 4;
+  EXPECT_TRUE(validate(config));
+  EXPECT_FALSE(config.is_voter());
+}
+
+TEST(QuorumConfigTest, RejectsAnUnknownOwnId) {
+  QuorumConfig config = three_voters();
+  config.id = 7;
+  expect_invalid(config, "node 7 is neither a voter nor an observer");
+}
+
+TEST(QuorumConfigTest, RejectsVoterCountsOtherThanOneThreeOrFive) {
+  QuorumConfig config = three_voters();
+  config.voters.erase(3);
+  expect_invalid(config, "1, 3 or 5 voters, not 2");
+  config.voters.clear();
+  expect_invalid(config, "not 0");
+}
+
+TEST(QuorumConfigTest, RejectsDuplicates) {
+  QuorumConfig config = three_voters();
+  config.observers = {{2, "tcp://127.0.0.1:9593"}};
+  expect_invalid(config, "node 2 is both a voter and an observer");
+  config.observers = {{4, "tcp://127.0.0.1:9293"}};
+  expect_invalid(config, "endpoint tcp://127.0.0.1:9293 is listed for two members");
+}
+
+TEST(QuorumConfigTest, RejectsBadEndpoints) {
+  for (std::string endpoint :
+       {"127.0.0.1:9293", "tcp://127.0.0.1", "tcp://:9293", "tcp://127.0.0.1:70000",
+        "tcp://127.0.0.1:0", "tcp://h:9x", "ipc:///tmp/q", "tcp://127.0.0.1:*"}) {
+    QuorumConfig config = three_voters();
+    config.voters[2] = endpoint;
+    expect_invalid(config, "endpoint \"" + endpoint + "\"");
+  }
+  QuorumConfig config = three_voters();
+  config.listen_endpoint = "tcp://127.0.0.1:0";
+  EXPECT_TRUE(validate(config));
+  config.listen_endpoint = "tcp://127.0.0.1:*";
+  EXPECT_TRUE(validate(config));
+  config.listen_endpoint = "udp://127.0.0.1:9193";
+  expect_invalid(config, "does not start with tcp://");
+}
+
+TEST(QuorumConfigTest, RejectsTimingsThatLeaveNoRoomForAnElection) {
+  QuorumConfig config = three_voters();
+  config.tick_ms = 0;
+  expect_invalid(config, "tick_ms");
+  config = three_voters();
+  config.election_timeout_ms = 100;  // 2 ticks
+  expect_invalid(config, "at least 3 ticks");
+  config = three_voters();
+  config.heartbeat_interval_ms = 1000;
+  expect_invalid(config, "heartbeat_interval_ms");
+  config = three_voters();
+  config.snapshot_every_entries = 0;
+  expect_invalid(config, "snapshot_every_entries");
+  config = three_voters();
+  config.storage_dir.clear();
+  expect_invalid(config, "storage directory");
+  config = three_voters();
+  config.max_message_bytes = 1 << 20;
+  expect_invalid(config, "max_message_bytes");
+}
+
+TEST(QuorumConfigTest, ParsesMembersOfTheClusterSettings) {
+  auto member = parse_member("2@127.0.0.1:9293");
+  ASSERT_TRUE(member) << member.status().to_string();
+  EXPECT_EQ(member->first, 2);
+  EXPECT_EQ(member->second, "tcp://127.0.0.1:9293");
+  for (const char* bad : {"127.0.0.1:9293", "@127.0.0.1:9293", "x@127.0.0.1:9293",
+                          "-1@127.0.0.1:9293", "2@127.0.0.1", "2@127.0.0.1:0", "2@:9293"}) {
+    EXPECT_EQ(parse_member(bad).code(), ErrorCode::kInvalidConfig) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace mq::quorum

@@ -1,0 +1,127 @@
+// The quorum endpoint's frames: round trips and malformed input.
+#include "quorum/wire.h"
+
+#include <gtest/gtest.h>
+
+#include "transport/header.h"
+
+namespace mq::quorum {
+namespace {
+
+using transport::ApiKey;
+using transport::Frame;
+using transport::Frames;
+
+raft::Message append_request() {
+  raft::AppendEntriesRequest request{
+      .term = 3, .prev_log_index = 7, .prev_log_term = 2, .leader_commit = 6};
+  request.entries.push_back({8, 3, raft::EntryType::kCommand, {1, 2, 3}});
+  return raft::Message{1, 2, request};
+}
+
+TEST(WireTest, RaftMessagesRoundTripOnTheirApiKeys) {
+  std::vector<raft::Message> messages = {
+      {1, 2, raft::VoteRequest{4, 10, 3, true}},
+      {2, 1, raft::VoteResponse{4, true, true}},
+      append_request(),
+      {2, 1, raft::AppendEntriesResponse{3, true, 8, 7, 0, 0}},
+      {1, 3, raft::InstallSnapshotRequest{3, 100, 2, 0, {9, 9}, true}},
+      {3, 1, raft::InstallSnapshotResponse{3, 100, 2, true}},
+  };
+  for (const raft::Message& message : messages) {
+    Frames frames = encode_raft_frames(message);
+    ASSERT_EQ(frames.size(), 2u);
+    auto header = transport::decode_request_header(frames[0].bytes());
+    ASSERT_TRUE(header);
+    EXPECT_EQ(header->api_key, raft::api_key(message));
+    EXPECT_EQ(header->flags, transport::kNoResponse);
+    EXPECT_EQ(header->client_id, "quorum-" + std::to_string(message.from));
+    auto decoded = decode_inbound(frames);
+    ASSERT_TRUE(decoded) << decoded.status().to_string();
+    EXPECT_EQ(std::get<raft::Message>(decoded.value()), message);
+  }
+}
+
+TEST(WireTest, ControllerCallsRoundTrip) {
+  Frames request = encode_call_request(42, {.from = 3, .request = {5, 6, 7}});
+  auto decoded = decode_inbound(request);
+  ASSERT_TRUE(decoded) << decoded.status().to_string();
+  const auto& call = std::get<InboundCall>(decoded.value());
+  EXPECT_EQ(call.correlation_id, 42);
+  EXPECT_EQ(call.request, (ControllerCallRequest{3, {5, 6, 7}}));
+
+  ControllerCallResponse response{.error_code = ErrorCode::kNotController,
+                                  .error_message = "not the controller (leader: 2)",
+                                  .leader_id = 2};
+  auto reply = decode_reply(encode_call_response(42, response));
+  ASSERT_TRUE(reply) << reply.status().to_string();
+  EXPECT_EQ(reply->correlation_id, 42);
+  EXPECT_EQ(reply->response, response);
+}
+
+TEST(WireTest, AHeaderOnlyErrorResponseBecomesAnErrorReply) {
+  Frames frames;
+  frames.push_back(transport::encode_response_header({.api_key = ApiKey::kControllerCall,
+                                                      .correlation_id = 5,
+                                                      .error_code = ErrorCode::kInvalidRequest,
+                                                      .error_message = "bad"})
+                       .value());
+  auto reply = decode_reply(frames);
+  ASSERT_TRUE(reply) << reply.status().to_string();
+  EXPECT_EQ(reply->response.error_code, ErrorCode::kInvalidRequest);
+  EXPECT_EQ(reply->response.error_message, "bad");
+}
+
+void expect_rejected(const Frames& frames, const std::string& fragment) {
+  auto decoded = decode_inbound(frames);
+  ASSERT_FALSE(decoded);
+  EXPECT_EQ(decoded.code(), ErrorCode::kInvalidRequest);
+  EXPECT_NE(decoded.status().message().find(fragment), std::string::npos)
+      << decoded.status().message();
+}
+
+TEST(WireTest, MalformedInboundMessagesAreRejectedWithTheReason) {
+  Frames good = encode_raft_frames(append_request());
+  expect_rejected({good[0]}, "1 frames, not 2");
+  expect_rejected({good[0], good[1], good[1]}, "3 frames, not 2");
+  expect_rejected({Frame::copy_of(std::string_view("\x01\x02")), good[1]}, "request header");
+
+  // Every truncation of the body fails, none crashes.
+  std::string_view body = good[1].as_string_view();
+  for (size_t size = 0; size < body.size(); ++size) {
+    EXPECT_FALSE(decode_inbound(Frames{good[0], Frame::copy_of(body.substr(0, size))})) << size;
+  }
+  std::string trailing(body);
+  trailing.push_back('\0');
+  EXPECT_FALSE(decode_inbound(Frames{good[0], Frame(trailing)}));
+
+  // The right body on the wrong key.
+  Frames vote = encode_raft_frames({1, 2, raft::VoteRequest{4, 10, 3, false}});
+  expect_rejected({vote[0], good[1]}, "arrived on api key 200");
+
+  auto header = [](ApiKey key, int16_t version, uint16_t flags) {
+    return transport::encode_request_header(
+               {.api_key = key, .api_version = version, .flags = flags, .client_id = "x"})
+        .value();
+  };
+  expect_rejected({header(ApiKey::kAppendEntries, 1, transport::kNoResponse), good[1]},
+                  "version 1 is not served");
+  expect_rejected({header(ApiKey::kAppendEntries, 0, 0), good[1]}, "kNoResponse");
+  expect_rejected({header(ApiKey::kProduce, 0, 0), good[1]}, "api key 2 is not served");
+  expect_rejected({header(ApiKey::kControllerCall, 0, 0), Frame::copy_of(std::string_view("xy"))},
+                  "ControllerCall");
+  expect_rejected({header(ApiKey::kControllerCall, 0, transport::kNoResponse), good[1]}, "flags");
+}
+
+TEST(WireTest, MalformedRepliesAreRejected) {
+  Frames good = encode_call_response(1, {.response = {1}});
+  EXPECT_FALSE(decode_reply(Frames{}));
+  EXPECT_FALSE(decode_reply(Frames{good[0]}));
+  EXPECT_FALSE(decode_reply(Frames{good[0], good[1], good[1]}));
+  EXPECT_FALSE(decode_reply(Frames{good[0], Frame::copy_of(std::string_view("\x00"))}));
+  Frames wrong_key = encode_raft_frames(append_request());  // a request header, not a response
+  EXPECT_EQ(decode_reply(wrong_key).code(), ErrorCode::kCorruptMessage);
+}
+
+}  // namespace
+}  // namespace mq::quorum
