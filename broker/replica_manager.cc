@@ -17,6 +17,8 @@ namespace fs = std::filesystem;
 constexpr int64_t kProducerIdBlock = 1000;
 constexpr const char* kCleanShutdownMarker = "clean_shutdown";
 
+}  // namespace
+
 std::string new_cluster_id() {
   std::random_device rd;
   std::mt19937_64 rng((static_cast<uint64_t>(rd()) << 32) ^ rd());
@@ -25,8 +27,6 @@ std::string new_cluster_id() {
   for (int i = 0; i < 22; i++) id.push_back(hex[rng() % 16]);
   return id;
 }
-
-}  // namespace
 
 Result<std::unique_ptr<ReplicaManager>> ReplicaManager::open(const BrokerConfig& config) {
   std::unique_ptr<ReplicaManager> manager(new ReplicaManager(config));

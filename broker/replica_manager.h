@@ -33,6 +33,9 @@ struct TopicInfo {
   TopicOverrides configs;
 };
 
+// A fresh random cluster id (22 hex digits).
+std::string new_cluster_id();
+
 class ReplicaManager {
  public:
   // Loads the topic list and opens (recovering as needed) every partition's log.

@@ -1,0 +1,326 @@
+// ClusterController: one thread deciding, proposing and answering.
+#include "broker/cluster_controller.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "broker/replica_manager.h"
+
+namespace mq::broker {
+namespace {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+template <class T>
+Result<T> decode_body(const ControllerCall& call, const char* what) {
+  return transport::decode_struct<T>(call.body, ErrorCode::kInvalidRequest, what);
+}
+
+Status not_controller() {
+  return Status(ErrorCode::kNotController, "this node is no longer the active controller");
+}
+
+}  // namespace
+
+ClusterController::ClusterController(ClusterControllerConfig config, quorum::QuorumService& quorum,
+                                     MetadataStore& store)
+    : config_(std::move(config)), quorum_(quorum), store_(store), thread_([this] { run(); }) {}
+
+ClusterController::~ClusterController() {
+  stop();
+}
+
+void ClusterController::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+  std::deque<Call> left;
+  {
+    std::lock_guard lock(mu_);
+    left.swap(calls_);
+  }
+  for (Call& call : left) call.reply(Status(ErrorCode::kNotController, "the broker is stopping"));
+}
+
+void ClusterController::handle(Bytes request, quorum::ReplyFn reply) {
+  {
+    std::lock_guard lock(mu_);
+    if (!active_ || stop_) {
+      reply(not_controller());
+      return;
+    }
+    calls_.push_back({std::move(request), std::move(reply)});
+  }
+  cv_.notify_all();
+}
+
+void ClusterController::set_active(bool active) {
+  {
+    std::lock_guard lock(mu_);
+    if (active_ == active) return;
+    active_ = active;
+    activation_++;
+  }
+  cv_.notify_all();
+}
+
+uint64_t ClusterController::decisions() const {
+  std::lock_guard lock(mu_);
+  return decisions_;
+}
+
+void ClusterController::run() {
+  uint64_t activation_seen = 0;
+  int64_t next_tick_ms = 0;
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    if (activation_ != activation_seen) {
+      activation_seen = activation_;
+      bool active = active_;
+      lock.unlock();
+      if (active) {
+        activate();
+      } else {
+        controller_.reset();
+      }
+      lock.lock();
+      if (!active_) {
+        std::deque<Call> dropped;
+        dropped.swap(calls_);
+        lock.unlock();
+        for (Call& call : dropped) call.reply(not_controller());
+        lock.lock();
+      }
+      continue;
+    }
+    if (!calls_.empty() && controller_) {
+      Call call = std::move(calls_.front());
+      calls_.pop_front();
+      lock.unlock();
+      call.reply(dispatch(call.request));
+      lock.lock();
+      decisions_++;
+      continue;
+    }
+    int64_t now = now_ms();
+    if (controller_ && now >= next_tick_ms) {
+      next_tick_ms = now + config_.tick_interval_ms;
+      lock.unlock();
+      metadata::RecordBatch batch = controller_->tick(now);
+      if (!batch.empty()) {
+        Result<uint64_t> done = commit(batch);
+        if (!done.is_ok())
+          spdlog::warn("controller: liveness changes: {}", done.status().to_string());
+      }
+      if (controller_) {
+        metadata::RecordBatch rebalance = controller_->auto_rebalance(now);
+        if (!rebalance.empty()) {
+          Result<uint64_t> done = commit(rebalance);
+          if (!done.is_ok())
+            spdlog::warn("controller: leader rebalance: {}", done.status().to_string());
+        }
+      }
+      lock.lock();
+      continue;
+    }
+    cv_.wait_for(lock, std::chrono::milliseconds(
+                           controller_ ? std::max<int64_t>(next_tick_ms - now, 1) : 1000));
+  }
+}
+
+void ClusterController::activate() {
+  controller_ = std::make_unique<metadata::Controller>(config_.decisions, store_.image());
+  spdlog::info("controller: active at metadata index {}", store_.applied_index());
+  if (store_.image()->cluster_id().empty()) {
+    Result<metadata::RecordBatch> init = controller_->initialize_cluster(new_cluster_id());
+    if (init.is_ok()) {
+      Result<uint64_t> done = commit(*init);
+      if (done.is_ok()) {
+        spdlog::info("controller: new cluster {}", store_.image()->cluster_id());
+      } else {
+        spdlog::error("controller: cannot set the cluster id: {}", done.status().to_string());
+      }
+    }
+  }
+}
+
+Result<uint64_t> ClusterController::commit(const metadata::RecordBatch& batch) {
+  if (!controller_) return not_controller();
+  MQ_ASSIGN_OR_RETURN(Bytes bytes, metadata::encode_batch(batch));
+  std::future<Result<uint64_t>> proposed = quorum_.propose(std::move(bytes));
+  if (proposed.wait_for(std::chrono::milliseconds(config_.commit_timeout_ms)) !=
+      std::future_status::ready) {
+    // The outcome is unknown; the next decision starts from whatever was applied.
+    controller_->update_image(store_.image());
+    return Status(ErrorCode::kRequestTimedOut, "the metadata change was not committed within " +
+                                                   std::to_string(config_.commit_timeout_ms) +
+                                                   " ms");
+  }
+  Result<uint64_t> index = proposed.get();
+  if (!index.is_ok()) {
+    controller_->update_image(store_.image());
+    return index.status();
+  }
+  // propose() resolves after the local apply, so the image already has it.
+  controller_->update_image(store_.image());
+  MQ_RETURN_IF_ERROR(store_.outcome(*index));
+  return index;
+}
+
+template <class Response, class Decide>
+Result<Response> ClusterController::decide(Decide decide) {
+  auto decision = decide(*controller_);
+  if (!decision.is_ok()) return decision.status();
+  if (!decision->records.empty()) MQ_RETURN_IF_ERROR(commit(decision->records).status());
+  return std::move(decision->response);
+}
+
+Bytes ClusterController::dispatch(const Bytes& request) {
+  Result<ControllerCall> call = transport::decode_versioned_struct<ControllerCall>(
+      request, ErrorCode::kInvalidRequest, "controller call");
+  if (!call.is_ok()) return encode_reply(Result<EmptyReply>(call.status()));
+  int64_t now = now_ms();
+  switch (call->kind) {
+    case CallKind::kRegisterBroker: {
+      Result<RegisterBrokerCall> r = decode_body<RegisterBrokerCall>(*call, "RegisterBroker");
+      if (!r.is_ok()) return encode_reply(Result<RegisterBrokerReply>(r.status()));
+      Result<metadata::RecordBatch> batch =
+          controller_->register_broker({.broker_id = r->broker_id,
+                                        .incarnation_id = r->incarnation_id,
+                                        .endpoint = r->endpoint,
+                                        .rack = r->rack,
+                                        .clean_shutdown = r->clean_shutdown},
+                                       now);
+      if (!batch.is_ok()) return encode_reply(Result<RegisterBrokerReply>(batch.status()));
+      Result<uint64_t> index = commit(*batch);
+      if (!index.is_ok()) return encode_reply(Result<RegisterBrokerReply>(index.status()));
+      // An idempotent repeat commits nothing: answer with the registration in the image.
+      const metadata::BrokerState* state = store_.image()->broker(r->broker_id);
+      if (state == nullptr || state->incarnation_id != r->incarnation_id) {
+        return encode_reply(Result<RegisterBrokerReply>(
+            Status(ErrorCode::kBrokerNotAvailable, "the registration did not take")));
+      }
+      return encode_reply(Result<RegisterBrokerReply>(RegisterBrokerReply{state->broker_epoch}));
+    }
+    case CallKind::kBrokerHeartbeat: {
+      Result<BrokerHeartbeatCall> r = decode_body<BrokerHeartbeatCall>(*call, "BrokerHeartbeat");
+      if (!r.is_ok()) return encode_reply(Result<BrokerHeartbeatReply>(r.status()));
+      Result<metadata::HeartbeatResponse> response =
+          decide<metadata::HeartbeatResponse>([&](metadata::Controller& c) {
+            return c.broker_heartbeat({.broker_id = r->broker_id,
+                                       .broker_epoch = r->broker_epoch,
+                                       .metadata_offset = r->metadata_offset},
+                                      now);
+          });
+      if (!response.is_ok()) return encode_reply(Result<BrokerHeartbeatReply>(response.status()));
+      return encode_reply(Result<BrokerHeartbeatReply>(BrokerHeartbeatReply{
+          response->fenced, response->in_controlled_shutdown, response->should_shut_down}));
+    }
+    case CallKind::kAlterPartition: {
+      Result<AlterPartitionCall> r = decode_body<AlterPartitionCall>(*call, "AlterPartition");
+      if (!r.is_ok()) return encode_reply(Result<AlterPartitionReply>(r.status()));
+      Result<metadata::PartitionState> state =
+          decide<metadata::PartitionState>([&](metadata::Controller& c) {
+            return c.alter_partition({.broker_id = r->broker_id,
+                                      .broker_epoch = r->broker_epoch,
+                                      .topic = r->topic,
+                                      .partition = r->partition,
+                                      .leader_epoch = r->leader_epoch,
+                                      .partition_epoch = r->partition_epoch,
+                                      .new_isr = r->new_isr});
+          });
+      if (!state.is_ok()) return encode_reply(Result<AlterPartitionReply>(state.status()));
+      return encode_reply(Result<AlterPartitionReply>(AlterPartitionReply{
+          state->leader, state->leader_epoch, state->partition_epoch, state->isr}));
+    }
+    case CallKind::kAllocateProducerIds: {
+      Result<AllocateProducerIdsCall> r =
+          decode_body<AllocateProducerIdsCall>(*call, "AllocateProducerIds");
+      if (!r.is_ok()) return encode_reply(Result<AllocateProducerIdsReply>(r.status()));
+      Result<metadata::ProducerIdBlock> block =
+          decide<metadata::ProducerIdBlock>([&](metadata::Controller& c) {
+            return c.allocate_producer_ids(r->broker_id, r->broker_epoch);
+          });
+      if (!block.is_ok()) return encode_reply(Result<AllocateProducerIdsReply>(block.status()));
+      return encode_reply(
+          Result<AllocateProducerIdsReply>(AllocateProducerIdsReply{block->start, block->size}));
+    }
+    case CallKind::kCreateTopic: {
+      Result<CreateTopicCall> r = decode_body<CreateTopicCall>(*call, "CreateTopic");
+      if (!r.is_ok()) return encode_reply(Result<CreateTopicReply>(r.status()));
+      metadata::CreateTopicRequest request{.name = r->name,
+                                           .partitions = r->partitions,
+                                           .replication_factor = r->replication_factor};
+      for (const TopicConfigEntry& e : r->configs) request.configs.push_back({e.key, e.value});
+      for (const ReplicaList& l : r->assignment) request.assignment.push_back(l.replicas);
+      Result<metadata::Decision<metadata::CreatedTopic>> decision =
+          controller_->create_topic(request);
+      if (!decision.is_ok()) return encode_reply(Result<CreateTopicReply>(decision.status()));
+      CreateTopicReply reply{.topic_id = decision->response.topic_id};
+      for (const auto& replicas : decision->response.assignment) {
+        reply.assignment.push_back({replicas});
+      }
+      if (r->validate_only) return encode_reply(Result<CreateTopicReply>(reply));
+      Result<uint64_t> index = commit(decision->records);
+      if (!index.is_ok()) return encode_reply(Result<CreateTopicReply>(index.status()));
+      return encode_reply(Result<CreateTopicReply>(reply));
+    }
+    case CallKind::kDeleteTopic: {
+      Result<DeleteTopicCall> r = decode_body<DeleteTopicCall>(*call, "DeleteTopic");
+      if (!r.is_ok()) return encode_reply(Result<EmptyReply>(r.status()));
+      Result<metadata::RecordBatch> batch = controller_->delete_topic(r->name);
+      if (!batch.is_ok()) return encode_reply(Result<EmptyReply>(batch.status()));
+      Result<uint64_t> index = commit(*batch);
+      if (!index.is_ok()) return encode_reply(Result<EmptyReply>(index.status()));
+      return encode_reply(Result<EmptyReply>(EmptyReply{}));
+    }
+    case CallKind::kAddPartitions: {
+      Result<AddPartitionsCall> r = decode_body<AddPartitionsCall>(*call, "AddPartitions");
+      if (!r.is_ok()) return encode_reply(Result<EmptyReply>(r.status()));
+      Result<metadata::RecordBatch> batch = controller_->add_partitions(r->name, r->total);
+      if (!batch.is_ok()) return encode_reply(Result<EmptyReply>(batch.status()));
+      if (!r->validate_only) {
+        Result<uint64_t> index = commit(*batch);
+        if (!index.is_ok()) return encode_reply(Result<EmptyReply>(index.status()));
+      }
+      return encode_reply(Result<EmptyReply>(EmptyReply{}));
+    }
+    case CallKind::kAlterTopicConfigs: {
+      Result<AlterTopicConfigsCall> r =
+          decode_body<AlterTopicConfigsCall>(*call, "AlterTopicConfigs");
+      if (!r.is_ok()) return encode_reply(Result<EmptyReply>(r.status()));
+      if (store_.image()->topic(r->name) == nullptr) {
+        return encode_reply(Result<EmptyReply>(
+            Status(ErrorCode::kUnknownTopicOrPartition, "topic '" + r->name + "' does not exist")));
+      }
+      std::vector<metadata::Config> changes;
+      for (const TopicConfigEntry& e : r->set) {
+        changes.push_back({metadata::ConfigResource::kTopic, r->name, e.key, e.value});
+      }
+      for (const std::string& key : r->remove) {
+        changes.push_back({metadata::ConfigResource::kTopic, r->name, key, std::nullopt});
+      }
+      Result<metadata::RecordBatch> batch = controller_->alter_configs(changes);
+      if (!batch.is_ok()) return encode_reply(Result<EmptyReply>(batch.status()));
+      if (!r->validate_only) {
+        Result<uint64_t> index = commit(*batch);
+        if (!index.is_ok()) return encode_reply(Result<EmptyReply>(index.status()));
+      }
+      return encode_reply(Result<EmptyReply>(EmptyReply{}));
+    }
+  }
+  return encode_reply(Result<EmptyReply>(
+      Status(ErrorCode::kInvalidRequest,
+             "unknown controller call kind " + std::to_string(static_cast<int>(call->kind)))));
+}
+
+}  // namespace mq::broker

@@ -1,0 +1,75 @@
+// ClusterController: the active controller's runtime. While this node is the
+// quorum's controller it owns a metadata::Controller (the decisions) and one
+// thread that takes controller calls and timers one at a time: decide from
+// the latest image, propose the records through the quorum, wait until they
+// are applied here, answer. One decision at a time is what
+// metadata::Controller's contract asks for (docs/cluster.md, "The
+// controller").
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "broker/controller_rpc.h"
+#include "broker/metadata_store.h"
+#include "metadata/controller.h"
+#include "quorum/quorum_service.h"
+
+namespace mq::broker {
+
+struct ClusterControllerConfig {
+  metadata::ControllerConfig decisions;
+  int64_t tick_interval_ms = 100;     // fencing, elections, rebalance checks
+  int64_t commit_timeout_ms = 10000;  // a proposal not applied by then fails the call
+};
+
+class ClusterController {
+ public:
+  ClusterController(ClusterControllerConfig config, quorum::QuorumService& quorum,
+                    MetadataStore& store);
+  ~ClusterController();  // stop()
+  ClusterController(const ClusterController&) = delete;
+  ClusterController& operator=(const ClusterController&) = delete;
+
+  // The quorum's controller handler: queues the call (any thread, never blocks).
+  void handle(Bytes request, quorum::ReplyFn reply);
+  // From MetadataStore's leader listener.
+  void set_active(bool active);
+  void stop();
+
+  uint64_t decisions() const;
+
+ private:
+  struct Call {
+    Bytes request;
+    quorum::ReplyFn reply;
+  };
+  void run();
+  void activate();
+  Bytes dispatch(const Bytes& request);
+  // Proposes `batch` and waits until it is applied here: the raft index, or
+  // why it failed (not controller any more, rejected by the image, timeout).
+  Result<uint64_t> commit(const metadata::RecordBatch& batch);
+  // Runs one decision that returns records and a response.
+  template <class Response, class Decide>
+  Result<Response> decide(Decide decide);
+
+  ClusterControllerConfig config_;
+  quorum::QuorumService& quorum_;
+  MetadataStore& store_;
+  std::unique_ptr<metadata::Controller> controller_;  // controller thread only
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Call> calls_;
+  bool active_ = false;
+  uint64_t activation_ = 0;  // bumped on every change of active_
+  bool stop_ = false;
+  uint64_t decisions_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace mq::broker

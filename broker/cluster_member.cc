@@ -1,0 +1,172 @@
+// ClusterMember: quorum member, controller when leading, broker lifecycle.
+#include "broker/cluster_member.h"
+
+#include <spdlog/spdlog.h>
+
+#include <random>
+
+namespace mq::broker {
+namespace {
+
+uint64_t random_incarnation() {
+  std::random_device rd;
+  std::mt19937_64 rng((static_cast<uint64_t>(rd()) << 32) ^ rd());
+  uint64_t id = 0;
+  while (id == 0) id = rng();
+  return id;
+}
+
+quorum::QuorumConfig quorum_config(const BrokerConfig& config) {
+  const ClusterConfig& cluster = config.cluster;
+  quorum::QuorumConfig q;
+  q.id = config.node_id;
+  for (const QuorumMember& m : cluster.voters) q.voters[m.id] = m.endpoint();
+  for (const QuorumMember& m : cluster.observers) q.observers[m.id] = m.endpoint();
+  const QuorumMember* self = cluster.member(config.node_id);
+  q.listen_endpoint = !cluster.quorum_listener.empty() ? cluster.quorum_listener
+                      : self != nullptr                ? self->endpoint()
+                                                       : "";
+  q.storage_dir = config.data_dir + "/__quorum";
+  q.tick_ms = cluster.quorum_tick_ms;
+  q.election_timeout_ms = cluster.quorum_election_timeout_ms;
+  q.heartbeat_interval_ms = cluster.quorum_tick_ms;
+  q.snapshot_every_entries = static_cast<uint64_t>(cluster.quorum_snapshot_every_entries);
+  q.random_seed = random_incarnation();
+  return q;
+}
+
+ClusterControllerConfig controller_config(const BrokerConfig& config) {
+  ClusterControllerConfig c;
+  c.decisions.broker_session_timeout_ms = config.cluster.broker_session_timeout_ms;
+  c.decisions.unclean_leader_election = config.cluster.unclean_leader_election;
+  c.decisions.min_insync_replicas = config.min_insync_replicas;
+  c.decisions.auto_leader_rebalance = config.cluster.auto_leader_rebalance;
+  c.decisions.leader_rebalance_interval_ms = config.cluster.leader_rebalance_interval_ms;
+  c.decisions.seed = random_incarnation();
+  c.tick_interval_ms = std::max(config.cluster.broker_heartbeat_interval_ms / 2, 10);
+  return c;
+}
+
+}  // namespace
+
+ClusterMember::ClusterMember(const BrokerConfig& config, ClusterMemberOptions options)
+    : config_(config), options_(std::move(options)), incarnation_id_(random_incarnation()) {
+  quorum_ = std::make_unique<quorum::QuorumService>(quorum_config(config_), store_);
+  controller_ = std::make_unique<ClusterController>(controller_config(config_), *quorum_, store_);
+  quorum_->set_controller_handler([this](Bytes request, quorum::ReplyFn reply) {
+    controller_->handle(std::move(request), std::move(reply));
+  });
+  store_.set_leader_listener([this](uint64_t, quorum::NodeId, bool am_controller) {
+    controller_->set_active(am_controller);
+  });
+  store_.set_image_listener([this] {
+    {
+      std::lock_guard lock(mu_);
+      image_changed_ = true;
+    }
+    cv_.notify_all();
+  });
+}
+
+ClusterMember::~ClusterMember() {
+  stop();
+}
+
+void ClusterMember::set_change_handler(ChangeHandler handler) {
+  on_changes_ = std::move(handler);
+}
+
+Status ClusterMember::start() {
+  handed_over_ = std::make_shared<metadata::MetadataImage>();
+  MQ_RETURN_IF_ERROR(quorum_->start());
+  thread_ = std::thread([this] { run(); });
+  return Status::ok();
+}
+
+void ClusterMember::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  controller_->stop();
+  quorum_->stop();
+}
+
+void ClusterMember::run() {
+  auto interval = std::chrono::milliseconds(config_.cluster.broker_heartbeat_interval_ms);
+  auto next_beat = std::chrono::steady_clock::now();
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    if (image_changed_) {
+      image_changed_ = false;
+      lock.unlock();
+      hand_over_changes();
+      lock.lock();
+      continue;
+    }
+    if (std::chrono::steady_clock::now() >= next_beat) {
+      lock.unlock();
+      heartbeat();
+      lock.lock();
+      next_beat = std::chrono::steady_clock::now() + interval;
+      continue;
+    }
+    cv_.wait_until(lock, next_beat);
+  }
+}
+
+void ClusterMember::heartbeat() {
+  // A call must end well before the next one is due, and before the session does.
+  auto timeout = std::chrono::milliseconds(config_.cluster.broker_heartbeat_interval_ms);
+  if (broker_epoch_.load() == 0) {
+    Result<RegisterBrokerReply> registered =
+        call<RegisterBrokerReply>(CallKind::kRegisterBroker,
+                                  RegisterBrokerCall{.broker_id = config_.node_id,
+                                                     .incarnation_id = incarnation_id_,
+                                                     .endpoint = options_.client_endpoint,
+                                                     .rack = config_.cluster.rack,
+                                                     .clean_shutdown = options_.clean_shutdown},
+                                  timeout);
+    if (!registered.is_ok()) {
+      spdlog::debug("registering with the controller: {}", registered.status().to_string());
+      return;
+    }
+    broker_epoch_ = registered->broker_epoch;
+    spdlog::info("registered with the controller as broker {} (epoch {})", config_.node_id,
+                 registered->broker_epoch);
+  }
+  Result<BrokerHeartbeatReply> beat =
+      call<BrokerHeartbeatReply>(CallKind::kBrokerHeartbeat,
+                                 BrokerHeartbeatCall{.broker_id = config_.node_id,
+                                                     .broker_epoch = broker_epoch_.load(),
+                                                     .metadata_offset = store_.applied_index()},
+                                 timeout);
+  if (!beat.is_ok()) {
+    const metadata::BrokerState* state = store_.image()->broker(config_.node_id);
+    if (state != nullptr && state->incarnation_id != incarnation_id_ &&
+        state->broker_epoch > broker_epoch_.load()) {
+      // Someone registered under our id since: we are the stale one.
+      spdlog::error("broker id {} was registered by another process (epoch {})", config_.node_id,
+                    state->broker_epoch);
+    }
+    spdlog::debug("heartbeat: {}", beat.status().to_string());
+    return;
+  }
+  if (fenced_.exchange(beat->fenced) != beat->fenced) {
+    spdlog::info("broker {} is {}", config_.node_id, beat->fenced ? "fenced" : "unfenced");
+  }
+}
+
+void ClusterMember::hand_over_changes() {
+  std::shared_ptr<const metadata::MetadataImage> next = store_.image();
+  if (next == handed_over_) return;
+  std::vector<metadata::LocalPartitionChange> changes =
+      metadata::local_changes(*handed_over_, *next, config_.node_id);
+  handed_over_ = next;
+  if (on_changes_) on_changes_(*next, changes);
+}
+
+}  // namespace mq::broker

@@ -1,0 +1,306 @@
+// The requests brokers send the active controller through the quorum's
+// controller-call channel (quorum::QuorumService::call_leader), and the
+// replies. Each call is one ControllerCall whose body is the kind's request
+// struct; each reply one ControllerReply whose body is the kind's response
+// struct (types as in transport/codec.h; docs/cluster.md, "Controller calls"):
+//
+//   ControllerCall                 ControllerReply
+//     version  int16 (0)             version        int16 (0)
+//     kind     int8 (CallKind)       error_code     int16 (error code)
+//     body     bytes                 error_message  string
+//                                    body           bytes (empty on error)
+//
+// Calls may reach the handler more than once (the channel retries across
+// leader changes), so every kind is idempotent or fenced by epochs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/error_code.h"
+#include "base/status.h"
+#include "transport/codec.h"
+
+namespace mq::broker {
+
+using Bytes = transport::Bytes;
+
+enum class CallKind : int8_t {
+  kRegisterBroker = 0,
+  kBrokerHeartbeat = 1,
+  kAlterPartition = 2,
+  kAllocateProducerIds = 3,
+  kCreateTopic = 4,
+  kDeleteTopic = 5,
+  kAddPartitions = 6,
+  kAlterTopicConfigs = 7,
+};
+
+struct ControllerCall {
+  int16_t version = 0;
+  CallKind kind = CallKind::kRegisterBroker;
+  transport::Bytes body;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("version", m.version);
+    c("kind", m.kind);
+    c("body", m.body);
+  }
+};
+
+struct ControllerReply {
+  int16_t version = 0;
+  ErrorCode error_code = ErrorCode::kNone;
+  std::string error_message;
+  transport::Bytes body;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("version", m.version);
+    c("error_code", m.error_code);
+    c("error_message", m.error_message);
+    c("body", m.body);
+  }
+};
+
+struct RegisterBrokerCall {
+  int32_t broker_id = 0;
+  uint64_t incarnation_id = 0;
+  std::string endpoint;
+  std::string rack;
+  bool clean_shutdown = true;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("broker_id", m.broker_id);
+    c("incarnation_id", m.incarnation_id);
+    c("endpoint", m.endpoint);
+    c("rack", m.rack);
+    c("clean_shutdown", m.clean_shutdown);
+  }
+};
+
+struct RegisterBrokerReply {
+  int64_t broker_epoch = 0;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("broker_epoch", m.broker_epoch);
+  }
+};
+
+struct BrokerHeartbeatCall {
+  int32_t broker_id = 0;
+  int64_t broker_epoch = 0;
+  uint64_t metadata_offset = 0;  // last metadata raft index this broker applied
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("broker_id", m.broker_id);
+    c("broker_epoch", m.broker_epoch);
+    c("metadata_offset", m.metadata_offset);
+  }
+};
+
+struct BrokerHeartbeatReply {
+  bool fenced = true;
+  bool in_controlled_shutdown = false;
+  bool should_shut_down = false;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("fenced", m.fenced);
+    c("in_controlled_shutdown", m.in_controlled_shutdown);
+    c("should_shut_down", m.should_shut_down);
+  }
+};
+
+struct AlterPartitionCall {
+  int32_t broker_id = 0;
+  int64_t broker_epoch = 0;
+  std::string topic;
+  int32_t partition = 0;
+  int32_t leader_epoch = 0;
+  int32_t partition_epoch = 0;
+  std::vector<int32_t> new_isr;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("broker_id", m.broker_id);
+    c("broker_epoch", m.broker_epoch);
+    c("topic", m.topic);
+    c("partition", m.partition);
+    c("leader_epoch", m.leader_epoch);
+    c("partition_epoch", m.partition_epoch);
+    c("new_isr", m.new_isr);
+  }
+};
+
+// The partition as the controller committed it.
+struct AlterPartitionReply {
+  int32_t leader = -1;
+  int32_t leader_epoch = 0;
+  int32_t partition_epoch = 0;
+  std::vector<int32_t> isr;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("leader", m.leader);
+    c("leader_epoch", m.leader_epoch);
+    c("partition_epoch", m.partition_epoch);
+    c("isr", m.isr);
+  }
+};
+
+struct AllocateProducerIdsCall {
+  int32_t broker_id = 0;
+  int64_t broker_epoch = 0;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("broker_id", m.broker_id);
+    c("broker_epoch", m.broker_epoch);
+  }
+};
+
+struct AllocateProducerIdsReply {
+  int64_t start = 0;
+  int32_t size = 0;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("start", m.start);
+    c("size", m.size);
+  }
+};
+
+struct TopicConfigEntry {
+  std::string key;
+  std::string value;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("key", m.key);
+    c("value", m.value);
+  }
+};
+
+struct ReplicaList {
+  std::vector<int32_t> replicas;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("replicas", m.replicas);
+  }
+};
+
+struct CreateTopicCall {
+  std::string name;
+  int32_t partitions = 1;
+  int32_t replication_factor = 1;
+  std::vector<TopicConfigEntry> configs;
+  std::vector<ReplicaList> assignment;  // manual: one list per partition, or empty
+  bool validate_only = false;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("name", m.name);
+    c("partitions", m.partitions);
+    c("replication_factor", m.replication_factor);
+    c("configs", m.configs);
+    c("assignment", m.assignment);
+    c("validate_only", m.validate_only);
+  }
+};
+
+struct CreateTopicReply {
+  uint64_t topic_id = 0;
+  std::vector<ReplicaList> assignment;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("topic_id", m.topic_id);
+    c("assignment", m.assignment);
+  }
+};
+
+struct DeleteTopicCall {
+  std::string name;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("name", m.name);
+  }
+};
+
+struct AddPartitionsCall {
+  std::string name;
+  int32_t total = 0;
+  bool validate_only = false;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("name", m.name);
+    c("total", m.total);
+    c("validate_only", m.validate_only);
+  }
+};
+
+struct AlterTopicConfigsCall {
+  std::string name;
+  std::vector<TopicConfigEntry> set;
+  std::vector<std::string> remove;
+  bool validate_only = false;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("name", m.name);
+    c("set", m.set);
+    c("remove", m.remove);
+    c("validate_only", m.validate_only);
+  }
+};
+
+struct EmptyReply {
+  template <class Self, class Codec>
+  static void fields(Self&, Codec&) {}
+};
+
+// Encodes a call of `kind` carrying `request`.
+template <class Request>
+transport::Bytes encode_call(CallKind kind, const Request& request) {
+  std::string body = transport::encode_struct(request);
+  ControllerCall call{.kind = kind, .body = transport::Bytes(body.begin(), body.end())};
+  std::string bytes = transport::encode_struct(call);
+  return transport::Bytes(bytes.begin(), bytes.end());
+}
+
+// A reply: the error, or ok with `response` as its body.
+template <class Response>
+transport::Bytes encode_reply(const Result<Response>& response) {
+  ControllerReply reply;
+  if (response.is_ok()) {
+    std::string body = transport::encode_struct(*response);
+    reply.body = transport::Bytes(body.begin(), body.end());
+  } else {
+    reply.error_code = response.code();
+    reply.error_message = response.status().message();
+  }
+  std::string bytes = transport::encode_struct(reply);
+  return transport::Bytes(bytes.begin(), bytes.end());
+}
+
+// The response in `reply_bytes`, or the error the controller answered with.
+template <class Response>
+Result<Response> decode_reply(std::span<const uint8_t> reply_bytes) {
+  MQ_ASSIGN_OR_RETURN(ControllerReply reply,
+                      transport::decode_versioned_struct<ControllerReply>(
+                          reply_bytes, ErrorCode::kCorruptMessage, "controller reply"));
+  if (reply.error_code != ErrorCode::kNone) return Status(reply.error_code, reply.error_message);
+  return transport::decode_struct<Response>(reply.body, ErrorCode::kCorruptMessage,
+                                            "controller reply body");
+}
+
+}  // namespace mq::broker
