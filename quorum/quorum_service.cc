@@ -852,6 +852,12 @@ Status QuorumService::start() {
 }
 
 void QuorumService::stop() {
+  if (std::this_thread::get_id() == impl_->thread_id.load()) {
+    // From a callback on the quorum thread: it leaves its loop after this
+    // iteration; joining it is left to a later stop() or the destructor.
+    impl_->stop_requested = true;
+    return;
+  }
   std::lock_guard lock(impl_->lifecycle_mutex);
   impl_->stop();
 }

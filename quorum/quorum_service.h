@@ -90,7 +90,9 @@ class QuorumService {
   // every other member and starts the quorum thread. Once only.
   Status start();
   // Stops the thread (within one poll interval, at most tick_ms), fails
-  // every pending proposal and call, closes the sockets. Idempotent.
+  // every pending proposal and call, closes the sockets. Idempotent. Called
+  // from a callback on the quorum thread it only asks the thread to stop;
+  // a later stop() or the destructor joins it.
   void stop();
 
   NodeId id() const;

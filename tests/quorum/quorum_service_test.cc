@@ -298,18 +298,26 @@ TEST(QuorumServiceTest, ControllerCallsReachTheLeadersHandlerFromAnyMember) {
   // Many callers at once, from every member.
   std::vector<std::thread> callers;
   std::atomic<int> answered{0};
+  std::mutex errors_mutex;
+  std::vector<std::string> errors;
   for (NodeId id = 1; id <= 3; ++id) {
     callers.emplace_back([&, id] {
       for (int i = 0; i < 50; ++i) {
+        auto sent = std::chrono::steady_clock::now();
         Result<Bytes> reply = quorum.service(id).call_leader(bytes(std::to_string(i)), 10s);
         if (reply && text(reply.value()) == std::to_string(leader) + ":" + std::to_string(i)) {
           ++answered;
+          continue;
         }
+        std::lock_guard lock(errors_mutex);
+        errors.push_back("node " + std::to_string(id) + " call " + std::to_string(i) + " after " +
+                         std::to_string((std::chrono::steady_clock::now() - sent) / 1ms) + " ms: " +
+                         (reply ? "answer " + text(reply.value()) : reply.status().to_string()));
       }
     });
   }
   for (auto& caller : callers) caller.join();
-  EXPECT_EQ(answered.load(), 150);
+  EXPECT_EQ(answered.load(), 150) << (errors.empty() ? "" : errors.front());
 }
 
 TEST(QuorumServiceTest, ControllerCallsAreRetriedAcrossALeaderChange) {
