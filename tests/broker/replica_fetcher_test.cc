@@ -227,5 +227,23 @@ TEST_F(ReplicaFetcherTest, AFencedEpochWaitsForNewMetadata) {
   EXPECT_EQ(fetcher_->partition_count(), 0u);
 }
 
+TEST_F(ReplicaFetcherTest, UnreachableLeaderIsRetriedWithPositionsKept) {
+  make_follower(open_follower_log(), 1);
+  // Nothing listens on port 1: every connection attempt fails.
+  ReplicaFetcher fetcher(ReplicaFetcherOptions{.local_broker_id = 2,
+                                               .leader_id = 1,
+                                               .leader_endpoint = "tcp://127.0.0.1:1",
+                                               .request_timeout_ms = 100,
+                                               .retry_backoff_ms = 20});
+  fetcher.add_partition(follower_, 1);
+  fetcher.start();
+  ASSERT_TRUE(eventually([&] { return fetcher.connection_errors() >= 2; }));
+  auto status = fetcher.status("t", 0);
+  ASSERT_TRUE(status);
+  EXPECT_NE(status->phase, FollowPhase::kAwaitingMetadata) << "network errors are retried";
+  EXPECT_EQ(fetcher.fetch_responses(), 0u);
+  fetcher.stop();
+}
+
 }  // namespace
 }  // namespace mq::broker
