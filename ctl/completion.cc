@@ -1,6 +1,6 @@
 // mqctl completion bash|zsh: a completion script generated from the command
 // tree itself, so it never falls behind the flags. It completes commands and
-// flags, and topic and profile names by asking mqctl (with the -b/--brokers
+// flags, and topic, group and profile names by asking mqctl (with the -b/--brokers
 // already on the command line). zsh runs the same script through bashcompinit.
 #include <map>
 #include <set>
@@ -58,6 +58,8 @@ std::string bash_script(const CLI::App& root) {
        "    -o|--output) COMPREPLY=($(compgen -W \"table json yaml\" -- \"$cur\")); return ;;\n"
        "    --acks) COMPREPLY=($(compgen -W \"0 1 all\" -- \"$cur\")); return ;;\n"
        "    --from) COMPREPLY=($(compgen -W \"beginning end\" -- \"$cur\")); return ;;\n"
+       "    -g|--group) COMPREPLY=($(compgen -W \"$(mqctl \"${brokers[@]}\" --timeout 2s -o table "
+       "group list 2>/dev/null | awk 'NR>1{print $1}')\" -- \"$cur\")); return ;;\n"
        "    --file) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
        "  esac\n"
        "  local global=\"";

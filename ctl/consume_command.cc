@@ -3,8 +3,15 @@
 // a -f template, or one JSON object per line with -o json. With -e it stops
 // at the end offsets the partitions had when it started, so
 // `mqctl consume t --from beginning -e | wc -l` counts a topic.
+//
+// With -g GROUP it is a member of a consumer group instead: the group's
+// coordinator hands it partitions, it starts at the group's committed offsets
+// (--from beginning|end only where there is none) and commits the offsets of
+// the messages it printed, every 5 s, before each rebalance and on exit.
+#include <chrono>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "client/consumer.h"
 #include "ctl/arguments.h"
@@ -25,7 +32,12 @@ struct ConsumeFlags {
   int64_t count = -1;
   bool exit_at_end = false;
   std::string format;
+  std::string group;
+  bool grouped = false;  // -g was given
 };
+
+// How often -g commits what it printed while running.
+constexpr int64_t kGroupCommitIntervalMs = 5'000;
 
 json record_json(const client::ConsumerRecord& record) {
   json headers = json::array();
@@ -39,6 +51,25 @@ json record_json(const client::ConsumerRecord& record) {
           {"key", record.key ? json(*record.key) : json(nullptr)},
           {"value", record.value ? json(*record.value) : json(nullptr)},
           {"headers", headers}};
+}
+
+// Appends `record` to `out` as -o/-f ask.
+void render(const Context& ctx, const RecordFormat& format, const client::ConsumerRecord& record,
+            std::string& out) {
+  if (ctx.output == OutputFormat::kJson) {
+    out += to_json_line(record_json(record));
+    out += '\n';
+  } else if (ctx.output == OutputFormat::kYaml) {
+    out += "---\n" + to_yaml(record_json(record));
+  } else {
+    format.render(record, out);
+  }
+}
+
+void write_out(const Context& ctx, const std::string& out) {
+  if (out.empty()) return;
+  std::fwrite(out.data(), 1, out.size(), ctx.io.out);
+  std::fflush(ctx.io.out);
 }
 
 // Where each partition starts and (with -e) stops.
@@ -82,23 +113,9 @@ std::optional<std::map<TopicPartition, Range>> plan_ranges(const Context& ctx, c
   return ranges;
 }
 
-int consume(Context& ctx, const ConsumeFlags& flags) {
-  Result<StartPosition> from = parse_start_position(flags.from, now_ms());
-  if (!from.is_ok()) return ctx.usage(from.status().message());
-  if (!flags.format.empty() && ctx.output != OutputFormat::kTable) {
-    return ctx.usage("-f and -o json/yaml exclude each other");
-  }
-  Result<RecordFormat> format =
-      RecordFormat::parse(flags.format.empty() ? "{value}\\n" : flags.format);
-  if (!format.is_ok()) return ctx.usage(format.status().message());
-  if (flags.count == 0 || flags.count < -1) return ctx.usage("-n: must be >= 1");
-  std::vector<int32_t> wanted_partitions;
-  if (!flags.partitions.empty()) {
-    Result<std::vector<int32_t>> parsed = parse_partition_list("-p", flags.partitions);
-    if (!parsed.is_ok()) return ctx.usage(parsed.status().message());
-    wanted_partitions = *parsed;
-  }
-
+// Without -g: the chosen partitions, each from --from.
+int consume_partitions(Context& ctx, const ConsumeFlags& flags, const StartPosition& from,
+                       const RecordFormat& format, const std::vector<int32_t>& wanted_partitions) {
   auto admin = ctx.open_admin();
   if (!admin) return kExitFailed;
   Result<client::ClusterMetadata> metadata = admin->describe_cluster(flags.topics);
@@ -121,8 +138,7 @@ int consume(Context& ctx, const ConsumeFlags& flags) {
     }
   }
   int code = kExitOk;
-  std::optional<std::map<TopicPartition, Range>> ranges =
-      plan_ranges(ctx, *admin, tps, *from, code);
+  std::optional<std::map<TopicPartition, Range>> ranges = plan_ranges(ctx, *admin, tps, from, code);
   if (!ranges) return code;
 
   client::ConsumerConfig config = ctx.consumer_config();
@@ -159,14 +175,7 @@ int consume(Context& ctx, const ConsumeFlags& flags) {
       int64_t end = ranges->at(tp).end;
       if (flags.exit_at_end && record.offset >= end) continue;
       at->second = record.offset + 1;
-      if (ctx.output == OutputFormat::kJson) {
-        out += to_json_line(record_json(record));
-        out += '\n';
-      } else if (ctx.output == OutputFormat::kYaml) {
-        out += "---\n" + to_yaml(record_json(record));
-      } else {
-        format->render(record, out);
-      }
+      render(ctx, format, record, out);
       if (flags.exit_at_end && at->second >= end) --open;
       if (++printed == flags.count) break;
     }
@@ -182,12 +191,262 @@ int consume(Context& ctx, const ConsumeFlags& flags) {
         }
       }
     }
-    if (!out.empty()) {
-      std::fwrite(out.data(), 1, out.size(), ctx.io.out);
-      std::fflush(ctx.io.out);
-    }
+    write_out(ctx, out);
   }
   return kExitOk;
+}
+
+// With -g: what this member knows of each partition the group gave it.
+struct OwnedPartition {
+  int64_t end = -1;           // -e: the partition's end when it was assigned
+  bool done = false;          // -e: everything before `end` was read
+  int64_t printed_next = -1;  // the offset after the last message printed; -1: none yet
+  int64_t sent_next = -1;     // printed_next as of the last periodic commit sent
+};
+
+// The callbacks and commits of `consume -g`. Commits carry the offsets of
+// printed messages only (the consumer's own auto-commit is off: it would
+// commit positions, which run ahead of what was printed when -n stops in the
+// middle of a batch or -e skips messages past the end).
+class GroupMember {
+ public:
+  GroupMember(const Context& ctx, const ConsumeFlags& flags, client::Admin& admin)
+      : ctx_(ctx), flags_(flags), admin_(admin) {}
+
+  void attach(client::Consumer* consumer) { consumer_ = consumer; }
+
+  client::RebalanceCallbacks callbacks() {
+    return {.on_revoked = [this](const std::vector<TopicPartition>& p) { on_revoked(p); },
+            .on_assigned = [this](const std::vector<TopicPartition>& p) { on_assigned(p); }};
+  }
+
+  // A failure inside a callback, which ends consume.
+  const Status& failure() const { return failure_; }
+  // -e: every partition of the current assignment reached its end.
+  bool all_at_end() const {
+    if (!in_generation_) return false;
+    for (const auto& [tp, owned] : owned_) {
+      if (!owned.done) return false;
+    }
+    return true;
+  }
+  OwnedPartition* find(const TopicPartition& tp) {
+    auto it = owned_.find(tp);
+    return it == owned_.end() ? nullptr : &it->second;
+  }
+  std::map<TopicPartition, OwnedPartition>& owned() { return owned_; }
+
+  // Sends the offsets printed since the last periodic commit (not waiting).
+  void commit_async() {
+    std::map<TopicPartition, int64_t> offsets;
+    for (auto& [tp, owned] : owned_) {
+      if (owned.printed_next > owned.sent_next) {
+        offsets[tp] = owned.printed_next;
+        owned.sent_next = owned.printed_next;
+      }
+    }
+    if (offsets.empty()) return;
+    consumer_->commit_async(offsets, [this](const std::map<TopicPartition, int64_t>& sent,
+                                            const Status& status) {
+      if (status.is_ok()) return;
+      // Sent again by the next periodic commit, or by the one before a
+      // rebalance or on exit, which are synchronous.
+      for (const auto& [tp, offset] : sent) {
+        OwnedPartition* owned = find(tp);
+        if (owned != nullptr && owned->sent_next == offset) owned->sent_next = -1;
+      }
+      ctx_.note("group \"" + flags_.group + "\": periodic commit failed: " + status.to_string());
+    });
+  }
+
+  // Commits what was printed of `partitions`, waiting for the answer.
+  Status commit_sync(const std::vector<TopicPartition>& partitions) {
+    std::map<TopicPartition, int64_t> offsets;
+    for (const TopicPartition& tp : partitions) {
+      OwnedPartition* owned = find(tp);
+      if (owned != nullptr && owned->printed_next >= 0) offsets[tp] = owned->printed_next;
+    }
+    if (offsets.empty()) return Status::ok();
+    return consumer_->commit_sync(offsets);
+  }
+
+  // The final commit; the consumer's close() then only leaves the group.
+  Status commit_on_exit() {
+    closing_ = true;
+    std::vector<TopicPartition> all;
+    for (const auto& [tp, owned] : owned_) all.push_back(tp);
+    return commit_sync(all);
+  }
+
+ private:
+  void on_assigned(const std::vector<TopicPartition>& partitions) {
+    owned_.clear();
+    for (const TopicPartition& tp : partitions) owned_[tp] = {};
+    in_generation_ = true;
+    std::string names;
+    for (const TopicPartition& tp : partitions) names += " " + tp.to_string();
+    ctx_.note("group \"" + flags_.group + "\": assigned" + (names.empty() ? " nothing" : names));
+    if (!flags_.exit_at_end || partitions.empty()) return;
+    std::map<TopicPartition, int64_t> latest;
+    for (const TopicPartition& tp : partitions) latest[tp] = -1;
+    Result<std::map<TopicPartition, client::ListedOffset>> ends = admin_.list_offsets(latest);
+    if (!ends.is_ok()) {
+      failure_ = Status(ends.code(), "cannot read the end offsets of the assigned partitions: " +
+                                         ends.status().message());
+      return;
+    }
+    for (const TopicPartition& tp : partitions) owned_[tp].end = ends->at(tp).offset;
+  }
+
+  void on_revoked(const std::vector<TopicPartition>& partitions) {
+    // close() runs this after commit_on_exit(), when the consumer takes no
+    // more commits.
+    if (!closing_) {
+      Status committed = commit_sync(partitions);
+      if (!committed.is_ok()) {
+        ctx_.error("group \"" + flags_.group + "\": cannot commit before the rebalance (" +
+                   committed.to_string() + "); the last messages printed may be read again");
+      }
+    }
+    for (const TopicPartition& tp : partitions) owned_.erase(tp);
+    in_generation_ = false;
+  }
+
+  const Context& ctx_;
+  const ConsumeFlags& flags_;
+  client::Admin& admin_;
+  client::Consumer* consumer_ = nullptr;
+  std::map<TopicPartition, OwnedPartition> owned_;
+  bool in_generation_ = false;  // between on_assigned and on_revoked
+  bool closing_ = false;
+  Status failure_;
+};
+
+int64_t steady_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// With -g: a member of the group, on the partitions the group gives it.
+int consume_group(Context& ctx, const ConsumeFlags& flags, const StartPosition& from,
+                  const RecordFormat& format) {
+  auto admin = ctx.open_admin();
+  if (!admin) return kExitFailed;
+  Result<client::ClusterMetadata> metadata = admin->describe_cluster(flags.topics);
+  if (!metadata.is_ok()) return ctx.fail("cannot read metadata", metadata.status());
+  for (const std::string& topic : flags.topics) {
+    if (metadata->partition_count(topic) == 0) return ctx.not_found("topic", topic);
+  }
+
+  client::ConsumerConfig config = ctx.consumer_config();
+  config.group_id = flags.group;
+  config.auto_offset_reset = from.kind == StartPosition::Kind::kBeginning
+                                 ? client::OffsetReset::kEarliest
+                                 : client::OffsetReset::kLatest;
+  config.enable_auto_commit = false;  // GroupMember commits what was printed
+  // The member declared before the consumer outlives it: ~Consumer may still
+  // call on_revoked.
+  GroupMember member(ctx, flags, *admin);
+  Result<std::unique_ptr<client::Consumer>> created = client::Consumer::create(config);
+  if (!created.is_ok()) return ctx.fail("cannot start the consumer", created.status());
+  client::Consumer& consumer = **created;
+  member.attach(&consumer);
+  Status subscribed = consumer.subscribe(flags.topics, member.callbacks());
+  if (!subscribed.is_ok()) {
+    return ctx.fail("cannot join group \"" + flags.group + "\"", subscribed);
+  }
+
+  watch_interrupts();
+  int64_t printed = 0;
+  int64_t next_commit_ms = steady_now_ms() + kGroupCommitIntervalMs;
+  std::string out;
+  Status failed;
+  std::string failed_what;
+  while (!interrupted() && (flags.count < 0 || printed < flags.count) &&
+         !(flags.exit_at_end && member.all_at_end())) {
+    if (steady_now_ms() >= next_commit_ms) {
+      member.commit_async();
+      next_commit_ms = steady_now_ms() + kGroupCommitIntervalMs;
+    }
+    Result<std::vector<client::ConsumerRecord>> records = consumer.poll(200);
+    if (!member.failure().is_ok()) {
+      failed = member.failure();
+      failed_what = "group \"" + flags.group + "\"";
+      break;
+    }
+    if (!records.is_ok()) {
+      failed = records.status();
+      failed_what = "consume failed";
+      break;
+    }
+    out.clear();
+    for (const client::ConsumerRecord& record : *records) {
+      OwnedPartition* owned = member.find({record.topic, record.partition});
+      if (owned == nullptr || owned->done || record.offset < owned->printed_next) continue;
+      if (flags.exit_at_end && record.offset >= owned->end) {
+        owned->done = true;  // past the end it had when assigned: not printed, not committed
+        continue;
+      }
+      render(ctx, format, record, out);
+      owned->printed_next = record.offset + 1;
+      if (flags.exit_at_end && owned->printed_next >= owned->end) owned->done = true;
+      if (++printed == flags.count) break;
+    }
+    write_out(ctx, out);
+    if (records->empty() && flags.exit_at_end) {
+      // Partitions that start at their end (or whose last offsets before it
+      // are gone to compaction or retention) return nothing: ask where they are.
+      for (auto& [tp, owned] : member.owned()) {
+        if (owned.done) continue;
+        Result<int64_t> position = consumer.position(tp);
+        if (position.is_ok() && *position >= owned.end) owned.done = true;
+      }
+    }
+  }
+
+  // Commit what was printed, then leave the group so its partitions move at once.
+  Status committed = member.commit_on_exit();
+  Status left = consumer.close();
+  if (!failed.is_ok()) return ctx.fail(failed_what, failed);
+  if (!committed.is_ok()) {
+    return ctx.fail("cannot commit the offsets of group \"" + flags.group + "\"", committed);
+  }
+  if (!left.is_ok()) return ctx.fail("cannot leave group \"" + flags.group + "\"", left);
+  return kExitOk;
+}
+
+int consume(Context& ctx, const ConsumeFlags& flags) {
+  Result<StartPosition> from = parse_start_position(flags.from, now_ms());
+  if (!from.is_ok()) return ctx.usage(from.status().message());
+  if (!flags.format.empty() && ctx.output != OutputFormat::kTable) {
+    return ctx.usage("-f and -o json/yaml exclude each other");
+  }
+  Result<RecordFormat> format =
+      RecordFormat::parse(flags.format.empty() ? "{value}\\n" : flags.format);
+  if (!format.is_ok()) return ctx.usage(format.status().message());
+  if (flags.count == 0 || flags.count < -1) return ctx.usage("-n: must be >= 1");
+  if (flags.grouped) {
+    if (flags.group.empty()) return ctx.usage("-g: the group name must not be empty");
+    if (!flags.partitions.empty()) {
+      return ctx.usage("-p cannot be used with -g: the group assigns the partitions");
+    }
+    if (from->kind != StartPosition::Kind::kBeginning && from->kind != StartPosition::Kind::kEnd) {
+      return ctx.usage("--from \"" + flags.from +
+                       "\" cannot be used with -g: a group starts at its committed offsets "
+                       "(--from beginning|end only applies where it has none); to move them "
+                       "use `mqctl group reset-offsets " +
+                       flags.group + "`");
+    }
+    return consume_group(ctx, flags, *from, *format);
+  }
+  std::vector<int32_t> wanted_partitions;
+  if (!flags.partitions.empty()) {
+    Result<std::vector<int32_t>> parsed = parse_partition_list("-p", flags.partitions);
+    if (!parsed.is_ok()) return ctx.usage(parsed.status().message());
+    wanted_partitions = *parsed;
+  }
+  return consume_partitions(ctx, flags, *from, *format, wanted_partitions);
 }
 
 }  // namespace
@@ -202,12 +461,20 @@ void add_consume_command(CLI::App& root, Context& ctx, Action& action) {
                       "beginning | end (default) | OFFSET | -N (last N) | @TIME | @-DURATION");
   command->add_option("-n,--count", flags->count, "Stop after COUNT messages");
   command->add_flag("-e,--exit-at-end", flags->exit_at_end,
-                    "Stop at the end every partition had when consume started");
+                    "Stop at the end every partition had when consume started (with -g: "
+                    "when it was assigned)");
+  CLI::Option* group =
+      command->add_option("-g,--group", flags->group,
+                          "Consume as a member of consumer group GROUP: the group assigns the "
+                          "partitions, reading starts at its committed offsets and what is printed "
+                          "is committed");
   command->add_option("-f,--format", flags->format,
                       "Template: {key} {value} {headers} {topic} {partition} {offset} "
                       "{timestamp}, \\n \\t (default {value}\\n)");
-  command->callback(
-      [&ctx, &action, flags] { action = [&ctx, flags] { return consume(ctx, *flags); }; });
+  command->callback([&ctx, &action, flags, group] {
+    flags->grouped = group->count() > 0;
+    action = [&ctx, flags] { return consume(ctx, *flags); };
+  });
 }
 
 }  // namespace mq::ctl

@@ -117,6 +117,23 @@ TEST_F(AppTest, ConsumeRejectsBadSpecsBeforeConnecting) {
   EXPECT_NE(usage_error({"consume", "t", "-n", "0"}).err.find("-n"), std::string::npos);
 }
 
+TEST_F(AppTest, ConsumeGroupRejectsPartitionsAndExplicitPositionsBeforeConnecting) {
+  for (const char* from : {"5", "-10", "@-1h", "@2026-11-25T10:00:00Z"}) {
+    CommandResult r = usage_error({"consume", "t", "-g", "g", "--from", from});
+    EXPECT_NE(r.err.find(std::string("--from \"") + from + "\" cannot be used with -g"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("mqctl group reset-offsets g"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
+  }
+  EXPECT_NE(usage_error({"consume", "t", "--group", "g", "-p", "0"})
+                .err.find("-p cannot be used with -g: the group assigns the partitions"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"consume", "t", "-g", ""}).err.find("must not be empty"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"consume", "t", "-g", "g", "-n", "0"}).err.find("-n"), std::string::npos);
+}
+
 TEST_F(AppTest, ProduceRejectsBadFlagsBeforeConnecting) {
   EXPECT_NE(usage_error({"produce", "t", "-H", "novalue"}).err.find("invalid -H \"novalue\""),
             std::string::npos);
@@ -180,8 +197,9 @@ TEST_F(AppTest, ProfilesSupplyDefaultsBelowEnvironmentAndFlags) {
 TEST_F(AppTest, CompletionScriptsCoverCommandsAndFlags) {
   CommandResult bash = run({"completion", "bash"});
   ASSERT_EQ(bash.code, 0);
-  for (const char* word : {"complete -F _mqctl mqctl", "\"topic create\")", "--if-not-exists",
-                           "--exit-at-end", "\"bench produce\")", "--key-separator"}) {
+  for (const char* word :
+       {"complete -F _mqctl mqctl", "\"topic create\")", "--if-not-exists", "--exit-at-end",
+        "\"bench produce\")", "--key-separator", "--group", "group list"}) {
     EXPECT_NE(bash.out.find(word), std::string::npos) << word;
   }
   CommandResult zsh = run({"completion", "zsh"});

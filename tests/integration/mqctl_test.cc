@@ -5,10 +5,15 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <thread>
 
 #include "tests/support/mqd_process.h"
 #include "tests/support/temp_dir.h"
@@ -30,7 +35,9 @@ struct Shell {
 class MqctlTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    broker_ = std::make_unique<MqdProcess>(dir_.file("data"));
+    // No initial rebalance delay: each `consume -g` joins an empty group at once.
+    broker_ = std::make_unique<MqdProcess>(dir_.file("data"),
+                                           "[group]\ninitial_rebalance_delay_ms = 0\n");
     ASSERT_TRUE(broker_->start()) << broker_->log();
     std::string endpoint = broker_->endpoint();  // tcp://127.0.0.1:PORT
     brokers_ = endpoint.substr(endpoint.find("//") + 2);
@@ -63,6 +70,23 @@ class MqctlTest : public ::testing::Test {
     Shell result = sh(command);
     EXPECT_EQ(result.code, 0) << command << "\n" << result.err;
     return result;
+  }
+
+  // `group describe` as JSON (the one group).
+  json describe(const std::string& group) {
+    json described = json::parse(ok("$MQCTL -o json group describe " + group).out);
+    return described.at(0);
+  }
+
+  // Waits up to 30 s for `done` on `group describe`.
+  bool wait_for_group(const std::string& group, const std::function<bool(const json&)>& done) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      Shell r = sh("$MQCTL -o json group describe " + group);
+      if (r.code == 0 && done(json::parse(r.out).at(0))) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return false;
   }
 
   TempDir dir_;
@@ -307,6 +331,132 @@ TEST_F(MqctlTest, ProfilesAndBench) {
       json::parse(ok("$MQCTL bench consume --topic b --count 2000 --consumers 2 -o json").out);
   EXPECT_EQ(read["count"], 2000);
   EXPECT_NEAR(read["mb_per_sec"].get<double>() * read["seconds"].get<double>(), 0.128, 0.01);
+}
+
+std::vector<int> numbers(const std::string& lines) {
+  std::vector<int> out;
+  std::istringstream in(lines);
+  for (int n; in >> n;) out.push_back(n);
+  return out;
+}
+
+std::vector<int> range(int first, int last) {
+  std::vector<int> out;
+  for (int n = first; n <= last; ++n) out.push_back(n);
+  return out;
+}
+
+TEST_F(MqctlTest, ConsumeGroupCommitsWhatItPrinted) {
+  ok("$MQCTL topic create t -p 1");
+  ok("seq 1 50 | $MQCTL produce t");
+  // Successive runs continue where the last one stopped.
+  EXPECT_EQ(numbers(ok("$MQCTL consume t -g g --from beginning -n 10").out), range(1, 10));
+  EXPECT_EQ(numbers(ok("$MQCTL consume t -g g --from beginning -n 10").out), range(11, 20));
+  json described = describe("g");
+  EXPECT_EQ(described["state"], "Empty") << "left the group on exit";
+  ASSERT_EQ(described["partitions"].size(), 1u) << described.dump();
+  EXPECT_EQ(described["partitions"][0]["committed_offset"], 20);
+  EXPECT_EQ(described["total_lag"], 30);
+  // --from only applies without a committed offset: "end" does not skip the rest.
+  EXPECT_EQ(numbers(ok("$MQCTL consume t -g g --from end -e").out), range(21, 50));
+  EXPECT_EQ(ok("$MQCTL consume t -g g -e").out, "") << "nothing left";
+  EXPECT_EQ(describe("g")["partitions"][0]["committed_offset"], 50);
+  // A new group with the default --from end starts at the end.
+  EXPECT_EQ(ok("$MQCTL consume t -g fresh -e").out, "");
+  // Same output formats as without -g.
+  json record = json::parse(ok("$MQCTL consume t -g j --from beginning -n 1 -o json").out);
+  EXPECT_EQ(record["offset"], 0);
+  EXPECT_EQ(record["value"], "1");
+  EXPECT_EQ(record["partition"], 0);
+
+  // Several partitions: -n counts over all of them, -e stops at the ends.
+  ok("$MQCTL topic create m -p 3");
+  ok("seq 1 300 | awk \"{print \\$1 \\\"=\\\" \\$1}\" | $MQCTL produce m --key-separator =");
+  std::vector<int> first = numbers(ok("$MQCTL consume m -g h --from beginning -n 100").out);
+  // The same --from each time: a partition the first run printed nothing
+  // from has no committed offset yet, and "end" would start it at its end.
+  std::vector<int> second = numbers(ok("$MQCTL consume m -g h --from beginning -n 100").out);
+  std::vector<int> rest = numbers(ok("$MQCTL consume m -g h --from beginning -e").out);
+  EXPECT_EQ(first.size(), 100u);
+  EXPECT_EQ(second.size(), 100u);
+  EXPECT_EQ(rest.size(), 100u);
+  std::vector<int> all = first;
+  all.insert(all.end(), second.begin(), second.end());
+  all.insert(all.end(), rest.begin(), rest.end());
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(all, range(1, 300)) << "every message once";
+  EXPECT_EQ(ok("$MQCTL consume m -g h -e | wc -l").out, "0\n");
+  described = describe("h");
+  EXPECT_EQ(described["total_lag"], 0);
+  int64_t committed = 0;
+  for (const json& p : described["partitions"]) committed += p["committed_offset"].get<int64_t>();
+  EXPECT_EQ(committed, 300);
+  ASSERT_EQ(described["partitions"].size(), 3u);
+  for (const json& p : described["partitions"]) {
+    EXPECT_GT(p["committed_offset"].get<int64_t>(), 0) << "the keys spread over the partitions";
+  }
+}
+
+TEST_F(MqctlTest, ConsumeGroupMembersSplitThePartitions) {
+  ok("$MQCTL topic create c -p 4");
+  auto produce = [&](int first, int last) {
+    ok("seq " + std::to_string(first) + " " + std::to_string(last) +
+       " | awk \"{print \\$1 \\\"=\\\" \\$1}\" | $MQCTL produce c --key-separator =");
+  };
+  produce(1, 200);
+  // The members run in the background; whatever happens, they end with the test.
+  struct AtExit {
+    std::function<void()> run;
+    ~AtExit() { run(); }
+  } reaper{[this] {
+    sh("for f in a.pid b.pid; do [ -f $f ] && kill -KILL $(cat $f) 2>/dev/null; done; true");
+  }};
+  ok("$MQCTL consume c -g cg --from beginning > a.txt 2> a.err & echo $! > a.pid");
+  ASSERT_TRUE(wait_for_group("cg", [](const json& g) {
+    return g["members"].size() == 1 && g["members"][0]["assignment"].size() == 4;
+  })) << "the first member gets every partition";
+  ok("$MQCTL consume c -g cg --from beginning > b.txt 2> b.err & echo $! > b.pid");
+  ASSERT_TRUE(wait_for_group("cg", [](const json& g) {
+    return g["state"] == "Stable" && g["members"].size() == 2 &&
+           g["members"][0]["assignment"].size() == 2 && g["members"][1]["assignment"].size() == 2;
+  })) << "two members, two partitions each";
+  produce(201, 400);
+  // Wait until both together printed 400 lines, then stop them (INT and TERM).
+  Shell waited =
+      ok("for i in $(seq 1 150); do [ \"$(cat a.txt b.txt | wc -l)\" -ge 400 ] && break; sleep 0.2;"
+         " done; kill -INT $(cat a.pid); kill -TERM $(cat b.pid);"
+         " while kill -0 $(cat a.pid) 2>/dev/null || kill -0 $(cat b.pid) 2>/dev/null; do"
+         " sleep 0.1; done; cat a.err b.err");
+  EXPECT_EQ(waited.out, "") << "no errors from the members";
+  std::ifstream a_file(dir_.file("a.txt")), b_file(dir_.file("b.txt"));
+  std::string a((std::istreambuf_iterator<char>(a_file)), std::istreambuf_iterator<char>());
+  std::string b((std::istreambuf_iterator<char>(b_file)), std::istreambuf_iterator<char>());
+  std::vector<int> from_a = numbers(a), from_b = numbers(b);
+  EXPECT_FALSE(from_b.empty()) << "the second member got partitions with messages";
+  std::vector<int> all = from_a;
+  all.insert(all.end(), from_b.begin(), from_b.end());
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(all, range(1, 400)) << "every message exactly once";
+  // Both committed on the way out.
+  json described = describe("cg");
+  EXPECT_EQ(described["members"].size(), 0u);
+  EXPECT_EQ(described["total_lag"], 0) << described.dump();
+}
+
+TEST_F(MqctlTest, ConsumeGroupBadArgumentsAreUsageErrors) {
+  ok("$MQCTL topic create u -p 2");
+  for (const char* args :
+       {"-g g -p 0", "-g g --from 5", "-g g --from @-1h", "-g g --from -3", "--group \"\" -e"}) {
+    Shell r = sh(std::string("$MQCTL consume u ") + args);
+    EXPECT_EQ(r.code, 2) << args << "\n" << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
+  }
+  Shell offset = sh("$MQCTL consume u -g g --from 5");
+  EXPECT_NE(offset.err.find("use `mqctl group reset-offsets g`"), std::string::npos) << offset.err;
+  Shell missing = sh("$MQCTL consume nope -g g -e");
+  EXPECT_EQ(missing.code, 3);
+  EXPECT_NE(missing.err.find("topic \"nope\" not found"), std::string::npos) << missing.err;
+  EXPECT_EQ(sh("$MQCTL group describe g").code, 3) << "no group was created";
 }
 
 }  // namespace
