@@ -9,6 +9,9 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
+
+#include "store/power_loss.h"
 
 namespace mq {
 
@@ -93,6 +96,11 @@ Status File::truncate(uint64_t size) {
 }
 
 Status File::sync() {
+  if (power_loss_journal_enabled()) {
+    MQ_ASSIGN_OR_RETURN(PendingFileSync pending, journal_before_file_sync(path_, fd_));
+    if (::fdatasync(fd_) != 0) return io_error("fsync", path_, errno);
+    return journal_file_synced(pending);
+  }
   if (::fdatasync(fd_) != 0) return io_error("fsync", path_, errno);
   return Status::ok();
 }
@@ -106,13 +114,17 @@ Status File::close() {
 }
 
 Status sync_directory(const std::string& dir) {
+  std::optional<PendingDirectorySync> pending;
+  if (power_loss_journal_enabled()) {
+    MQ_ASSIGN_OR_RETURN(pending, journal_before_directory_sync(dir));
+  }
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return io_error("open directory", dir, errno);
   int rc = ::fsync(fd);
   int err = errno;
   ::close(fd);
   if (rc != 0) return io_error("fsync directory", dir, err);
-  return Status::ok();
+  return pending ? journal_directory_synced(*pending) : Status::ok();
 }
 
 Status write_file_atomically(const std::string& path, std::string_view data) {
@@ -122,9 +134,15 @@ Status write_file_atomically(const std::string& path, std::string_view data) {
     MQ_RETURN_IF_ERROR(file.truncate(0));
     MQ_RETURN_IF_ERROR(
         file.write_at(0, {reinterpret_cast<const uint8_t*>(data.data()), data.size()}));
+    std::optional<PendingFileSync> pending;
+    if (power_loss_journal_enabled()) {
+      MQ_ASSIGN_OR_RETURN(pending, journal_before_file_sync(tmp, file.fd()));
+    }
     if (::fsync(file.fd()) != 0) return io_error("fsync", tmp, errno);
+    if (pending) MQ_RETURN_IF_ERROR(journal_file_synced(*pending));
     MQ_RETURN_IF_ERROR(file.close());
   }
+  if (power_loss_journal_enabled()) MQ_RETURN_IF_ERROR(journal_file_removed(path));
   if (::rename(tmp.c_str(), path.c_str()) != 0) return io_error("rename", tmp, errno);
   return sync_directory(std::filesystem::path(path).parent_path().string());
 }
@@ -140,6 +158,7 @@ Result<std::string> read_small_file(const std::string& path) {
 }
 
 Status remove_file(const std::string& path) {
+  if (power_loss_journal_enabled()) MQ_RETURN_IF_ERROR(journal_file_removed(path));
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) return io_error("remove", path, errno);
   return Status::ok();
 }
