@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -42,14 +43,6 @@ Broker::~Broker() {
 
 Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   started_ms_ = wall_ms();
-  if (config_.cluster.enabled()) {
-    // Refused rather than silently run as a single node: the settings parse,
-    // but this mqd does not join a quorum yet.
-    return Status(ErrorCode::kInvalidConfig,
-                  "cluster.voters is set, but this mqd runs single-node only: cluster mode "
-                  "(quorum, replication) is not available in this version; remove "
-                  "cluster.voters");
-  }
   auto status = [&](const std::string& line) {
     spdlog::info("{}", line);
     if (on_status) on_status(line);
@@ -66,6 +59,12 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   handlers.ready = [this](std::string* why) {
     *why = stopped_ ? "shutting down" : "recovering partition logs";
     if (!ready_.load()) return false;
+    if (cluster_ && cluster_->member().fenced()) {
+      *why = cluster_->member().broker_epoch() == 0
+                 ? "not registered with the controller yet"
+                 : "fenced by the controller (catching up with the metadata)";
+      return false;
+    }
     if (disk_->full()) {
       *why = disk_->why();
       return false;
@@ -87,24 +86,31 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   status("opened " + std::to_string(replicas_->partitions().size()) + " partition(s) of " +
          std::to_string(replicas_->topics().size()) + " topic(s)");
 
-  status("loading consumer groups");
-  offsets_storage_ = std::make_unique<OffsetsStorage>(*replicas_);
-  MQ_RETURN_IF_ERROR(offsets_storage_->ensure_topic(config_.offsets_topic_partitions));
-  coordinator_ = std::make_unique<group::GroupCoordinator>(
-      group::CoordinatorConfig{
-          .offsets_partitions = config_.offsets_topic_partitions,
-          .initial_rebalance_delay_ms = config_.group_initial_rebalance_delay_ms,
-          .min_session_timeout_ms = config_.group_min_session_timeout_ms,
-          .max_session_timeout_ms = config_.group_max_session_timeout_ms,
-          .max_size = config_.group_max_size},
-      *offsets_storage_);
-  MQ_RETURN_IF_ERROR(coordinator_->load());
+  if (!config_.cluster.enabled()) {
+    status("loading consumer groups");
+    offsets_storage_ = std::make_unique<OffsetsStorage>(*replicas_);
+    MQ_RETURN_IF_ERROR(offsets_storage_->ensure_topic(config_.offsets_topic_partitions));
+    coordinator_ = std::make_unique<group::GroupCoordinator>(
+        group::CoordinatorConfig{
+            .offsets_partitions = config_.offsets_topic_partitions,
+            .initial_rebalance_delay_ms = config_.group_initial_rebalance_delay_ms,
+            .min_session_timeout_ms = config_.group_min_session_timeout_ms,
+            .max_session_timeout_ms = config_.group_max_session_timeout_ms,
+            .max_size = config_.group_max_size},
+        *offsets_storage_);
+    MQ_RETURN_IF_ERROR(coordinator_->load());
+  } else {
+    // Group coordinators do not follow the offsets partitions' leaders yet:
+    // in cluster mode group requests are answered COORDINATOR_NOT_AVAILABLE.
+    cluster_ = std::make_unique<ClusterNode>(config_, *replicas_);
+  }
 
   scheduler_ = std::make_unique<Scheduler>(config_.worker_threads);
   // Bind before building the handler: Metadata answers with the real port.
   BrokerIdentity identity{config_.node_id, "", 0};
   handler_ = std::make_unique<RequestHandler>(*replicas_, *scheduler_, metrics_, identity);
   handler_->set_coordinator(coordinator_.get());
+  handler_->set_cluster(cluster_.get());
   handler_->set_disk_monitor(disk_.get());
   server_ = std::make_unique<Server>(*handler_, *scheduler_, metrics_);
   Status bound = server_->bind({.endpoint = config_.client_listener,
@@ -119,6 +125,17 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   client_endpoint_ = server_->endpoint();
   split_endpoint(client_endpoint_, &identity.host, &identity.port);
   handler_->set_identity(identity);  // before serve(): no request has been read yet
+  if (cluster_) {
+    const QuorumMember* self = config_.cluster.member(config_.node_id);
+    status(
+        "joining the metadata quorum as " +
+        std::string(config_.cluster.voters.end() != std::find(config_.cluster.voters.begin(),
+                                                              config_.cluster.voters.end(), *self)
+                        ? "voter "
+                        : "observer ") +
+        self->to_string());
+    MQ_RETURN_IF_ERROR(cluster_->start(client_endpoint_));
+  }
   server_->serve();
   http_->add_collectable(std::make_shared<PartitionCollector>(*replicas_));
   http_->add_collectable(std::make_shared<StorageCollector>(*disk_));
@@ -221,6 +238,8 @@ Status Broker::shutdown() {
   server_.reset();
   handler_.reset();
   coordinator_.reset();
+  // Followers stop fetching and the quorum member leaves before the logs close.
+  if (cluster_) cluster_->stop();
   Status closed = replicas_ ? replicas_->close() : Status::ok();
   if (http_) http_->stop();
   spdlog::info("shut down {}", closed.is_ok() ? "cleanly" : "with errors: " + closed.to_string());
@@ -236,11 +255,12 @@ std::string Broker::status_json() const {
   j["client_endpoint"] = client_endpoint_;
   nlohmann::json partitions = nlohmann::json::array();
   if (replicas_ && ready_) {
-    j["cluster_id"] = replicas_->cluster_id();
+    j["cluster_id"] = cluster_ ? cluster_->member().image()->cluster_id() : replicas_->cluster_id();
     for (const auto& p : replicas_->partitions()) {
       partitions.push_back({{"topic", p->topic()},
                             {"partition", p->index()},
-                            {"leader", config_.node_id},
+                            {"leader", cluster_ ? p->leader_id() : config_.node_id},
+                            {"role", p->is_leader() ? "leader" : "follower"},
                             {"leader_epoch", p->leader_epoch()},
                             {"log_start_offset", p->log().log_start_offset()},
                             {"log_end_offset", p->log().log_end_offset()},
@@ -249,6 +269,18 @@ std::string Broker::status_json() const {
     }
   }
   j["partitions"] = partitions;
+  if (cluster_) {
+    quorum::QuorumStatus q = cluster_->member().quorum_status();
+    j["cluster"] = {{"broker_epoch", cluster_->member().broker_epoch()},
+                    {"fenced", cluster_->member().fenced()},
+                    {"quorum",
+                     {{"voter", q.voter},
+                      {"role", std::string(raft::role_name(q.role))},
+                      {"term", q.term},
+                      {"leader", q.leader},
+                      {"commit_index", q.commit_index},
+                      {"applied_index", q.applied_index}}}};
+  }
   if (disk_) {
     j["storage"] = {{"free_bytes", disk_->free_bytes()},
                     {"total_bytes", disk_->total_bytes()},

@@ -11,6 +11,7 @@
 
 #include "base/status.h"
 #include "broker/broker_metrics.h"
+#include "broker/cluster_node.h"
 #include "broker/config.h"
 #include "broker/disk_monitor.h"
 #include "broker/offsets_storage.h"
@@ -58,6 +59,7 @@ class Broker {
   std::unique_ptr<DiskMonitor> disk_;
   std::unique_ptr<OffsetsStorage> offsets_storage_;
   std::unique_ptr<group::GroupCoordinator> coordinator_;
+  std::unique_ptr<ClusterNode> cluster_;  // cluster mode only
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<RequestHandler> handler_;
   std::unique_ptr<Server> server_;

@@ -314,10 +314,17 @@ std::shared_ptr<Partition> RequestHandler::find_partition(const std::string& top
                                                           bool may_create, ErrorCode* error) {
   std::shared_ptr<Partition> partition = replicas_.partition(topic, index);
   if (partition) return partition;
+  if (cluster_ != nullptr && cluster_->knows_topic(topic)) {
+    // Another broker holds it: the client's metadata is stale.
+    *error = ErrorCode::kNotLeader;
+    return nullptr;
+  }
   if (may_create && !replicas_.topic(topic)) {
     BrokerConfig config = replicas_.config();
     if (config.auto_create_topics) {
-      Status st = replicas_.create_topic(topic, config.default_partitions, 1, {}, false);
+      Status st = cluster_ != nullptr
+                      ? cluster_->create_topic(topic, -1, -1, {}, {}, false)
+                      : replicas_.create_topic(topic, config.default_partitions, 1, {}, false);
       if (!st.is_ok() && st.code() != ErrorCode::kTopicAlreadyExists) {
         *error = st.code() == ErrorCode::kInvalidTopic ? ErrorCode::kInvalidTopic
                                                        : ErrorCode::kUnknownTopicOrPartition;
@@ -524,6 +531,7 @@ void RequestHandler::fetch(std::shared_ptr<FetchState> state) {
 }
 
 MetadataResponse RequestHandler::metadata(const MetadataRequest& req) {
+  if (cluster_ != nullptr) return cluster_->metadata(req);
   MetadataResponse response;
   auto& broker = response.brokers.emplace_back();
   broker.node_id = identity_.node_id;
@@ -651,10 +659,32 @@ CreateTopicsResponse RequestHandler::create_topics(const CreateTopicsRequest& re
     for (const auto& c : topic.configs) {
       if (c.value) overrides[c.name] = *c.value;
     }
-    Status st = topic.assignments.empty() ? replicas_.create_topic(topic.name, partitions, rf,
-                                                                   overrides, req.validate_only)
-                                          : Status(ErrorCode::kInvalidReplicaAssignment,
-                                                   "manual replica assignment needs a cluster");
+    Status st;
+    if (cluster_ != nullptr) {
+      std::vector<std::vector<int32_t>> assignment;
+      for (const auto& a : topic.assignments) {
+        if (a.partition_index != static_cast<int32_t>(assignment.size())) {
+          st = Status(ErrorCode::kInvalidReplicaAssignment,
+                      "assignments must list partitions 0, 1, 2, ... in order");
+          break;
+        }
+        assignment.push_back(a.broker_ids);
+      }
+      if (st.is_ok()) {
+        st = cluster_->create_topic(topic.name, assignment.empty() ? partitions : -1,
+                                    assignment.empty() ? rf : -1, overrides, assignment,
+                                    req.validate_only);
+      }
+      if (!assignment.empty()) {
+        partitions = static_cast<int32_t>(assignment.size());
+        rf = static_cast<int16_t>(assignment.front().size());
+      }
+    } else {
+      st = topic.assignments.empty()
+               ? replicas_.create_topic(topic.name, partitions, rf, overrides, req.validate_only)
+               : Status(ErrorCode::kInvalidReplicaAssignment,
+                        "manual replica assignment needs a cluster");
+    }
     out.error_code = st.code();
     if (!st.is_ok()) out.error_message = st.message();
     out.num_partitions = partitions;
@@ -671,7 +701,8 @@ DeleteTopicsResponse RequestHandler::delete_topics(const DeleteTopicsRequest& re
     Status st = name == group::kOffsetsTopic
                     ? Status(ErrorCode::kInvalidTopic,
                              "__consumer_offsets is internal: it holds every group's offsets")
-                    : replicas_.delete_topic(name);
+                : cluster_ != nullptr ? cluster_->delete_topic(name)
+                                      : replicas_.delete_topic(name);
     out.error_code = st.code();
     if (!st.is_ok()) out.error_message = st.message();
   }
@@ -687,9 +718,10 @@ CreatePartitionsResponse RequestHandler::create_partitions(const CreatePartition
                     ? Status(ErrorCode::kInvalidTopic,
                              "__consumer_offsets is internal: its partition count is "
                              "group.offsets_topic_partitions")
-                : topic.assignments
-                    ? Status(ErrorCode::kInvalidReplicaAssignment,
-                             "manual replica assignment needs a cluster")
+                : topic.assignments ? Status(ErrorCode::kInvalidReplicaAssignment,
+                                             "manual replica assignment needs a cluster")
+                : cluster_ != nullptr
+                    ? cluster_->add_partitions(topic.name, topic.count, req.validate_only)
                     : replicas_.add_partitions(topic.name, topic.count, req.validate_only);
     out.error_code = st.code();
     if (!st.is_ok()) out.error_message = st.message();
@@ -770,7 +802,9 @@ AlterConfigsResponse RequestHandler::alter_configs(const AlterConfigsRequest& re
       }
     }
     Status st =
-        replicas_.alter_topic_configs(resource.resource_name, set, remove, req.validate_only);
+        cluster_ != nullptr
+            ? cluster_->alter_topic_configs(resource.resource_name, set, remove, req.validate_only)
+            : replicas_.alter_topic_configs(resource.resource_name, set, remove, req.validate_only);
     out.error_code = st.code();
     if (!st.is_ok()) out.error_message = st.message();
   }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "broker/broker_metrics.h"
+#include "broker/cluster_view.h"
 #include "broker/delayed_produce.h"
 #include "broker/disk_monitor.h"
 #include "broker/replica_manager.h"
@@ -36,6 +37,8 @@ class RequestHandler {
   void set_identity(const BrokerIdentity& identity) { identity_ = identity; }
   // The group coordinator; group requests are answered COORDINATOR_NOT_AVAILABLE without one.
   void set_coordinator(group::GroupCoordinator* coordinator) { coordinator_ = coordinator; }
+  // Cluster mode: metadata and topic changes through the cluster.
+  void set_cluster(ClusterView* cluster) { cluster_ = cluster; }
   // Produce is refused while it says the data directory is full.
   void set_disk_monitor(DiskMonitor* disk) { disk_ = disk; }
 
@@ -111,6 +114,7 @@ class RequestHandler {
   BrokerIdentity identity_;
   group::GroupCoordinator* coordinator_ = nullptr;
   DiskMonitor* disk_ = nullptr;
+  ClusterView* cluster_ = nullptr;
 };
 
 }  // namespace mq::broker

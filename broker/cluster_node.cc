@@ -1,0 +1,417 @@
+// ClusterNode: metadata-driven replicas, fetchers, ISR proposals, and the
+// request handler's view of the cluster.
+#include "broker/cluster_node.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
+
+namespace mq::broker {
+namespace {
+
+using metadata::LocalPartitionChange;
+using metadata::MetadataImage;
+
+// "tcp://host:port" -> host, port (0 if there is none).
+void split_endpoint(const std::string& endpoint, std::string* host, int32_t* port) {
+  size_t scheme = endpoint.find("://");
+  std::string rest = scheme == std::string::npos ? endpoint : endpoint.substr(scheme + 3);
+  size_t colon = rest.rfind(':');
+  *host = rest.substr(0, colon);
+  *port = 0;
+  if (colon != std::string::npos) {
+    try {
+      *port = std::stoi(rest.substr(colon + 1));
+    } catch (const std::exception&) {
+      *port = 0;
+    }
+  }
+}
+
+TopicInfo topic_info(const metadata::TopicState& topic) {
+  TopicInfo info;
+  info.name = topic.name;
+  info.partitions = static_cast<int32_t>(topic.partitions.size());
+  info.replication_factor =
+      topic.partitions.empty() ? 1 : static_cast<int16_t>(topic.partitions[0].replicas.size());
+  for (const metadata::ConfigEntry& c : topic.configs) info.configs[c.key] = c.value;
+  return info;
+}
+
+bool live(const MetadataImage& image, int32_t broker) {
+  const metadata::BrokerState* state = image.broker(broker);
+  return state != nullptr && !state->fenced;
+}
+
+}  // namespace
+
+ClusterNode::ClusterNode(const BrokerConfig& config, ReplicaManager& replicas)
+    : config_(config), replicas_(replicas) {}
+
+ClusterNode::~ClusterNode() {
+  stop();
+}
+
+std::chrono::milliseconds ClusterNode::call_timeout() const {
+  // Long enough for an election and a commit.
+  return std::chrono::milliseconds(std::max(5000, 4 * config_.cluster.quorum_election_timeout_ms));
+}
+
+Status ClusterNode::start(const std::string& client_endpoint) {
+  member_ = std::make_unique<ClusterMember>(
+      config_, ClusterMemberOptions{.client_endpoint = client_endpoint,
+                                    .clean_shutdown = replicas_.previous_shutdown_clean()});
+  member_->set_change_handler(
+      [this](const MetadataImage& image, const std::vector<LocalPartitionChange>& changes) {
+        apply(image, changes);
+      });
+  replicas_.set_producer_id_block_source([this]() -> Result<std::pair<int64_t, int64_t>> {
+    MQ_ASSIGN_OR_RETURN(AllocateProducerIdsReply block,
+                        member_->call<AllocateProducerIdsReply>(
+                            CallKind::kAllocateProducerIds,
+                            AllocateProducerIdsCall{.broker_id = config_.node_id,
+                                                    .broker_epoch = member_->broker_epoch()},
+                            call_timeout()));
+    return std::pair<int64_t, int64_t>{block.start, block.start + block.size};
+  });
+  worker_ = std::thread([this] { work(); });
+  return member_->start();
+}
+
+void ClusterNode::stop() {
+  {
+    std::lock_guard lock(work_mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+  if (member_) member_->stop();
+  std::map<int32_t, std::unique_ptr<ReplicaFetcher>> fetchers;
+  {
+    std::lock_guard lock(fetchers_mu_);
+    fetchers.swap(fetchers_);
+    followed_.clear();
+  }
+  for (auto& [id, fetcher] : fetchers) fetcher->stop();
+  // Whatever the proposals queued last: answer them, nobody will send them.
+  std::deque<std::function<void()>> left;
+  {
+    std::lock_guard lock(work_mu_);
+    left.swap(work_);
+  }
+  for (auto& job : left) job();
+}
+
+std::vector<FollowerPartitionStatus> ClusterNode::follower_statuses() const {
+  std::lock_guard lock(fetchers_mu_);
+  std::vector<FollowerPartitionStatus> out;
+  for (const auto& [id, fetcher] : fetchers_) {
+    for (FollowerPartitionStatus& s : fetcher->statuses()) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+// ------------------------------------------------------------ metadata changes
+
+void ClusterNode::apply(const MetadataImage& image,
+                        const std::vector<LocalPartitionChange>& changes) {
+  // Every topic of the cluster is known here (Metadata, DescribeConfigs),
+  // whether or not this broker holds a replica of it.
+  for (const auto& [name, topic] : image.topics()) {
+    Status st = replicas_.put_topic(topic_info(topic));
+    if (!st.is_ok()) spdlog::error("topic {} from the metadata: {}", name, st.to_string());
+  }
+  for (const LocalPartitionChange& change : changes) apply_one(image, change);
+  for (const TopicInfo& known : replicas_.topics()) {
+    if (image.topic(known.name) == nullptr) {
+      Status st = replicas_.remove_topic(known.name);
+      if (!st.is_ok()) spdlog::error("removing topic {}: {}", known.name, st.to_string());
+    }
+  }
+}
+
+void ClusterNode::apply_one(const MetadataImage& image, const LocalPartitionChange& change) {
+  const std::string name = change.topic + "-" + std::to_string(change.partition);
+  if (change.role == LocalPartitionChange::Role::kStopped) {
+    unfollow(change.topic, change.partition);
+    if (!change.deleted) {
+      Status st = replicas_.remove_replica(change.topic, change.partition);
+      if (!st.is_ok()) spdlog::error("{}: removing the replica: {}", name, st.to_string());
+    }
+    return;
+  }
+  Result<std::shared_ptr<Partition>> opened =
+      replicas_.open_replica(change.topic, change.partition);
+  if (!opened.is_ok()) {
+    spdlog::error("{}: opening the replica: {}", name, opened.status().to_string());
+    return;
+  }
+  std::shared_ptr<Partition> partition = *opened;
+  partition->set_isr_changer(this);
+  partition->set_replication_settings({.lag_time_max_ms = config_.cluster.replica_lag_time_max_ms});
+  const metadata::PartitionState& state = change.state;
+  if (change.role == LocalPartitionChange::Role::kLeader) {
+    unfollow(change.topic, change.partition);
+    Status st = partition->become_leader({.leader_epoch = state.leader_epoch,
+                                          .partition_epoch = state.partition_epoch,
+                                          .replicas = state.replicas,
+                                          .isr = state.isr,
+                                          .local_broker_id = config_.node_id});
+    if (!st.is_ok()) spdlog::error("{}: becoming leader: {}", name, st.to_string());
+    return;
+  }
+  Status st = partition->become_follower({.leader_epoch = state.leader_epoch,
+                                          .partition_epoch = state.partition_epoch,
+                                          .leader_id = state.leader,
+                                          .replicas = state.replicas});
+  if (!st.is_ok()) {
+    spdlog::error("{}: becoming follower: {}", name, st.to_string());
+    return;
+  }
+  if (state.leader == metadata::kNoLeader) {
+    unfollow(change.topic, change.partition);  // nobody to fetch from until a leader is elected
+    return;
+  }
+  follow(image, partition, state.leader, state.leader_epoch);
+}
+
+void ClusterNode::follow(const MetadataImage& image, const std::shared_ptr<Partition>& partition,
+                         int32_t leader, int32_t leader_epoch) {
+  const metadata::BrokerState* source = image.broker(leader);
+  if (source == nullptr) return;
+  std::lock_guard lock(fetchers_mu_);
+  auto key = std::make_pair(partition->topic(), partition->index());
+  auto followed = followed_.find(key);
+  if (followed != followed_.end() && followed->second != leader) {
+    fetchers_.at(followed->second)->remove_partition(key.first, key.second);
+  }
+  auto& fetcher = fetchers_[leader];
+  if (fetcher && fetcher->options().leader_endpoint != source->endpoint) {
+    // The leader restarted somewhere else: a new fetcher for the new address.
+    fetcher->stop();
+    fetcher.reset();
+  }
+  if (!fetcher) {
+    fetcher = std::make_unique<ReplicaFetcher>(ReplicaFetcherOptions{
+        .local_broker_id = config_.node_id,
+        .leader_id = leader,
+        .leader_endpoint = source->endpoint,
+        .fetch_max_wait_ms = config_.cluster.replica_fetch_max_wait_ms,
+        .fetch_max_bytes = static_cast<int32_t>(config_.cluster.replica_fetch_max_bytes),
+        .throttle_bytes_per_sec = config_.cluster.replica_throttle_bytes_per_sec});
+    fetcher->start();
+  }
+  fetcher->add_partition(partition, leader_epoch);
+  followed_[key] = leader;
+}
+
+void ClusterNode::unfollow(const std::string& topic, int32_t partition) {
+  std::lock_guard lock(fetchers_mu_);
+  auto followed = followed_.find({topic, partition});
+  if (followed == followed_.end()) return;
+  fetchers_.at(followed->second)->remove_partition(topic, partition);
+  followed_.erase(followed);
+}
+
+// ------------------------------------------------------------ ISR proposals
+
+void ClusterNode::propose(const IsrProposal& proposal, std::function<void(Status)> done) {
+  {
+    std::lock_guard lock(work_mu_);
+    if (stop_) {
+      work_.push_back(
+          [done] { done(Status(ErrorCode::kNotController, "the broker is stopping")); });
+    } else {
+      work_.push_back([this, proposal, done] {
+        Result<AlterPartitionReply> reply = member_->call<AlterPartitionReply>(
+            CallKind::kAlterPartition,
+            AlterPartitionCall{.broker_id = config_.node_id,
+                               .broker_epoch = member_->broker_epoch(),
+                               .topic = proposal.topic,
+                               .partition = proposal.partition,
+                               .leader_epoch = proposal.leader_epoch,
+                               .partition_epoch = proposal.partition_epoch,
+                               .new_isr = proposal.isr},
+            call_timeout());
+        if (!reply.is_ok()) {
+          spdlog::warn("{}-{}: ISR change to {} refused: {}", proposal.topic, proposal.partition,
+                       proposal.isr.size(), reply.status().to_string());
+        }
+        done(reply.status());
+      });
+    }
+  }
+  work_cv_.notify_all();
+}
+
+void ClusterNode::work() {
+  auto next_shrink = std::chrono::steady_clock::now();
+  std::unique_lock lock(work_mu_);
+  while (!stop_) {
+    if (!work_.empty()) {
+      std::function<void()> job = std::move(work_.front());
+      work_.pop_front();
+      lock.unlock();
+      job();
+      lock.lock();
+      continue;
+    }
+    if (std::chrono::steady_clock::now() >= next_shrink) {
+      lock.unlock();
+      for (const std::shared_ptr<Partition>& p : replicas_.partitions()) {
+        if (p->is_leader()) p->maybe_shrink_isr();
+      }
+      lock.lock();
+      next_shrink = std::chrono::steady_clock::now() +
+                    std::chrono::milliseconds(
+                        std::clamp<int64_t>(config_.cluster.replica_lag_time_max_ms / 4, 10, 1000));
+      continue;
+    }
+    work_cv_.wait_until(lock, next_shrink);
+  }
+}
+
+// ------------------------------------------------------------ ClusterView
+
+transport::MetadataResponse ClusterNode::metadata(const transport::MetadataRequest& request) {
+  std::shared_ptr<const MetadataImage> image = member_->image();
+  bool may_create = request.allow_auto_topic_creation && replicas_.config().auto_create_topics;
+  if (may_create && request.topics) {
+    bool created = false;
+    for (const std::string& name : *request.topics) {
+      if (image->topic(name) != nullptr) continue;
+      Status st = create_topic(name, -1, -1, {}, {}, false);
+      created |= st.is_ok();
+    }
+    if (created) image = member_->image();
+  }
+  transport::MetadataResponse response;
+  response.cluster_id = image->cluster_id();
+  response.controller_id = member_->store().leader();
+  for (const auto& [id, broker] : image->brokers()) {
+    if (broker.fenced) continue;
+    auto& out = response.brokers.emplace_back();
+    out.node_id = id;
+    split_endpoint(broker.endpoint, &out.host, &out.port);
+    if (!broker.rack.empty()) out.rack = broker.rack;
+  }
+  std::vector<std::string> names;
+  if (request.topics) {
+    names = *request.topics;
+  } else {
+    for (const auto& [name, topic] : image->topics()) names.push_back(name);
+  }
+  for (const std::string& name : names) {
+    auto& out = response.topics.emplace_back();
+    out.name = name;
+    out.is_internal = name.rfind("__", 0) == 0;
+    const metadata::TopicState* topic = image->topic(name);
+    if (topic == nullptr) {
+      out.error_code = ErrorCode::kUnknownTopicOrPartition;
+      continue;
+    }
+    for (size_t p = 0; p < topic->partitions.size(); p++) {
+      const metadata::PartitionState& state = topic->partitions[p];
+      auto& part = out.partitions.emplace_back();
+      part.partition_index = static_cast<int32_t>(p);
+      part.leader_id = state.leader;
+      part.leader_epoch = state.leader_epoch;
+      part.replica_nodes = state.replicas;
+      part.isr_nodes = state.isr;
+      for (int32_t replica : state.replicas) {
+        if (!live(*image, replica)) part.offline_replicas.push_back(replica);
+      }
+      if (state.leader == metadata::kNoLeader) part.error_code = ErrorCode::kLeaderNotAvailable;
+    }
+  }
+  return response;
+}
+
+bool ClusterNode::knows_topic(const std::string& name) const {
+  return member_->image()->topic(name) != nullptr;
+}
+
+Status ClusterNode::await_image(const std::function<bool(const MetadataImage&)>& done) {
+  auto deadline = std::chrono::steady_clock::now() + call_timeout();
+  while (!done(*member_->image())) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Status(ErrorCode::kRequestTimedOut,
+                    "the change was committed but has not reached this broker yet");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return Status::ok();
+}
+
+Status ClusterNode::create_topic(const std::string& name, int32_t partitions,
+                                 int32_t replication_factor, const TopicOverrides& configs,
+                                 const std::vector<std::vector<int32_t>>& assignment,
+                                 bool validate_only) {
+  BrokerConfig defaults = replicas_.config();
+  CreateTopicCall call{.name = name,
+                       .partitions = partitions,
+                       .replication_factor = replication_factor,
+                       .validate_only = validate_only};
+  if (assignment.empty()) {
+    if (call.partitions == -1) call.partitions = defaults.default_partitions;
+    if (call.replication_factor == -1) {
+      call.replication_factor = defaults.default_replication_factor;
+    }
+  }
+  for (const auto& [k, v] : configs) call.configs.push_back({k, v});
+  for (const auto& replicas : assignment) call.assignment.push_back({replicas});
+  MQ_RETURN_IF_ERROR(
+      member_->call<CreateTopicReply>(CallKind::kCreateTopic, call, call_timeout()).status());
+  if (validate_only) return Status::ok();
+  return await_image([&](const MetadataImage& image) { return image.topic(name) != nullptr; });
+}
+
+Status ClusterNode::delete_topic(const std::string& name) {
+  MQ_RETURN_IF_ERROR(
+      member_
+          ->call<EmptyReply>(CallKind::kDeleteTopic, DeleteTopicCall{.name = name}, call_timeout())
+          .status());
+  return await_image([&](const MetadataImage& image) { return image.topic(name) == nullptr; });
+}
+
+Status ClusterNode::add_partitions(const std::string& name, int32_t total, bool validate_only) {
+  MQ_RETURN_IF_ERROR(
+      member_
+          ->call<EmptyReply>(
+              CallKind::kAddPartitions,
+              AddPartitionsCall{.name = name, .total = total, .validate_only = validate_only},
+              call_timeout())
+          .status());
+  if (validate_only) return Status::ok();
+  return await_image([&](const MetadataImage& image) {
+    const metadata::TopicState* topic = image.topic(name);
+    return topic != nullptr && static_cast<int32_t>(topic->partitions.size()) >= total;
+  });
+}
+
+Status ClusterNode::alter_topic_configs(const std::string& name, const TopicOverrides& set,
+                                        const std::vector<std::string>& remove,
+                                        bool validate_only) {
+  for (const auto& [k, v] : set) MQ_RETURN_IF_ERROR(validate_topic_config(k, v));
+  AlterTopicConfigsCall call{.name = name, .remove = remove, .validate_only = validate_only};
+  for (const auto& [k, v] : set) call.set.push_back({k, v});
+  MQ_RETURN_IF_ERROR(
+      member_->call<EmptyReply>(CallKind::kAlterTopicConfigs, call, call_timeout()).status());
+  if (validate_only) return Status::ok();
+  return await_image([&](const MetadataImage& image) {
+    const metadata::TopicState* topic = image.topic(name);
+    if (topic == nullptr) return true;  // deleted meanwhile
+    for (const auto& [k, v] : set) {
+      const std::string* value = topic->config(k);
+      if (value == nullptr || *value != v) return false;
+    }
+    for (const std::string& k : remove) {
+      if (topic->config(k) != nullptr) return false;
+    }
+    return true;
+  });
+}
+
+}  // namespace mq::broker

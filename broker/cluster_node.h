@@ -1,0 +1,85 @@
+// ClusterNode: mqd's data plane in cluster mode, driven by the metadata. It
+// owns the ClusterMember (quorum, controller, registration), answers the
+// request handler's ClusterView questions from the metadata image, and turns
+// each image's changes for this broker into actions: open the local replica,
+// make it leader or follower with the committed epochs, replicas and ISR,
+// start or stop following with one ReplicaFetcher per leader broker, delete
+// replicas moved away and topics deleted. It also sends the leaders' ISR
+// proposals to the controller (AlterPartition), asks leaders to shrink their
+// ISR periodically and fetches producer-id blocks from the controller.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "broker/cluster_member.h"
+#include "broker/cluster_view.h"
+#include "broker/config.h"
+#include "broker/partition.h"
+#include "broker/replica_fetcher.h"
+#include "broker/replica_manager.h"
+
+namespace mq::broker {
+
+class ClusterNode : public ClusterView, private IsrChanger {
+ public:
+  ClusterNode(const BrokerConfig& config, ReplicaManager& replicas);
+  ~ClusterNode() override;  // stop()
+
+  // After the client listener is bound: registers that endpoint.
+  Status start(const std::string& client_endpoint);
+  void stop();
+
+  ClusterMember& member() { return *member_; }
+  // Every followed partition's replication status, for metrics.
+  std::vector<FollowerPartitionStatus> follower_statuses() const;
+
+  // ClusterView
+  transport::MetadataResponse metadata(const transport::MetadataRequest& request) override;
+  bool knows_topic(const std::string& name) const override;
+  Status create_topic(const std::string& name, int32_t partitions, int32_t replication_factor,
+                      const TopicOverrides& configs,
+                      const std::vector<std::vector<int32_t>>& assignment,
+                      bool validate_only) override;
+  Status delete_topic(const std::string& name) override;
+  Status add_partitions(const std::string& name, int32_t total, bool validate_only) override;
+  Status alter_topic_configs(const std::string& name, const TopicOverrides& set,
+                             const std::vector<std::string>& remove, bool validate_only) override;
+
+ private:
+  // ClusterMember's change handler (its lifecycle thread).
+  void apply(const metadata::MetadataImage& image,
+             const std::vector<metadata::LocalPartitionChange>& changes);
+  void apply_one(const metadata::MetadataImage& image,
+                 const metadata::LocalPartitionChange& change);
+  void follow(const metadata::MetadataImage& image, const std::shared_ptr<Partition>& partition,
+              int32_t leader, int32_t leader_epoch);
+  void unfollow(const std::string& topic, int32_t partition);
+  // IsrChanger: queued for the worker thread, which makes the call.
+  void propose(const IsrProposal& proposal, std::function<void(Status)> done) override;
+  void work();
+  // Waits until this broker's image satisfies `done` (a committed change has
+  // reached it), so a client's next request here sees it.
+  Status await_image(const std::function<bool(const metadata::MetadataImage&)>& done);
+  std::chrono::milliseconds call_timeout() const;
+
+  BrokerConfig config_;
+  ReplicaManager& replicas_;
+  std::unique_ptr<ClusterMember> member_;
+
+  mutable std::mutex fetchers_mu_;
+  std::map<int32_t, std::unique_ptr<ReplicaFetcher>> fetchers_;  // by leader broker id
+  std::map<std::pair<std::string, int32_t>, int32_t> followed_;  // partition -> leader id
+
+  std::mutex work_mu_;
+  std::condition_variable work_cv_;
+  std::deque<std::function<void()>> work_;
+  bool stop_ = false;
+  std::thread worker_;
+};
+
+}  // namespace mq::broker

@@ -1,0 +1,39 @@
+// ClusterView: what the request handler asks of the cluster when mqd runs in
+// cluster mode (cluster.voters set). Metadata is answered from the metadata
+// image; topic changes go to the active controller and return once they are
+// committed and applied on this broker. Without a ClusterView the handler
+// answers from and changes the local ReplicaManager (single-node).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "broker/topic_config.h"
+#include "transport/metadata.h"
+
+namespace mq::broker {
+
+class ClusterView {
+ public:
+  virtual ~ClusterView() = default;
+
+  virtual transport::MetadataResponse metadata(const transport::MetadataRequest& request) = 0;
+  // Whether the metadata knows the topic (a partition of it that is not on
+  // this broker is NOT_LEADER, not UNKNOWN_TOPIC_OR_PARTITION).
+  virtual bool knows_topic(const std::string& name) const = 0;
+  // partitions / replication_factor -1: the broker defaults. `assignment`:
+  // one replica list per partition, or empty for the controller's choice.
+  virtual Status create_topic(const std::string& name, int32_t partitions,
+                              int32_t replication_factor, const TopicOverrides& configs,
+                              const std::vector<std::vector<int32_t>>& assignment,
+                              bool validate_only) = 0;
+  virtual Status delete_topic(const std::string& name) = 0;
+  virtual Status add_partitions(const std::string& name, int32_t total, bool validate_only) = 0;
+  virtual Status alter_topic_configs(const std::string& name, const TopicOverrides& set,
+                                     const std::vector<std::string>& remove,
+                                     bool validate_only) = 0;
+};
+
+}  // namespace mq::broker
