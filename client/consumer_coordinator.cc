@@ -138,6 +138,9 @@ bool ConsumerCoordinator::generation_ended() {
         // Found again, the heartbeat thread moves to it; if not, it keeps
         // trying the old one until the session is lost.
         (void)coordinator();
+      } else if (event->kind == HeartbeatThread::EventKind::kRebalance) {
+        // Revoke, then rejoin; the heartbeats go on until rejoin() pauses them.
+        if (state_ == State::kStable) rejoin_needed_ = true;
       } else if (state_ == State::kStable) {
         bool forget_id = event->kind == HeartbeatThread::EventKind::kLeftGroup ||
                          event->status.code() == ErrorCode::kUnknownMemberId;

@@ -153,6 +153,12 @@ void HeartbeatThread::run() {
     } else if (status.is_ok()) {
       last_success_ms_ = now;
       ++heartbeats_ok_;
+    } else if (status.code() == ErrorCode::kRebalanceInProgress) {
+      // The coordinator heard us and the generation is still ours until the
+      // join phase ends: keep beating until the consumer rejoins (pause()),
+      // or the member would be expired at its session timeout meanwhile.
+      last_success_ms_ = now;
+      event_ = Event{EventKind::kRebalance, status};
     } else if (is_fencing_error(status.code()) || status.code() == ErrorCode::kFencedInstanceId) {
       event_ = Event{EventKind::kFenced, status};
       member_.reset();

@@ -4,8 +4,13 @@
 // with the consumer but a small mailbox under a mutex: the consumer posts the
 // member to keep alive (beat()/pause()) and the time of its last poll; the
 // thread posts back what it learned (take_event()). It never touches
-// partitions or positions: when a heartbeat says the generation is over, the
-// consumer's next poll() revokes and rejoins, as Kafka's consumer does.
+// partitions or positions: when a heartbeat says the generation is over or
+// the group is rebalancing, the consumer's next poll() revokes and rejoins,
+// as Kafka's consumer does. As in Kafka, REBALANCE_IN_PROGRESS does not stop
+// the heartbeats: the coordinator removes a member it has not heard from for
+// its session timeout, in every state, so the member keeps beating until the
+// consumer pauses the thread to send its JoinGroup (the coordinator then
+// waits up to the rebalance timeout for it).
 #pragma once
 
 #include <condition_variable>
@@ -32,9 +37,11 @@ struct HeartbeatSettings {
 class HeartbeatThread {
  public:
   // Why the consumer must act. kLeftGroup and kSessionLost end the
-  // generation like a fencing error; kCoordinatorLost only asks the consumer
-  // to find the coordinator again (the generation may still be valid).
-  enum class EventKind { kFenced, kLeftGroup, kSessionLost, kCoordinatorLost };
+  // generation like a fencing error; kRebalance (REBALANCE_IN_PROGRESS) asks
+  // the consumer to revoke and rejoin, the member still being in the group;
+  // kCoordinatorLost only asks the consumer to find the coordinator again
+  // (the generation may still be valid).
+  enum class EventKind { kFenced, kLeftGroup, kSessionLost, kCoordinatorLost, kRebalance };
   struct Event {
     EventKind kind = EventKind::kFenced;
     Status status;  // the error the coordinator gave, or why the thread gave up
@@ -52,9 +59,10 @@ class HeartbeatThread {
   void pause();
   // The application called poll() now: the max_poll_interval_ms clock restarts.
   void note_poll();
-  // The latest event not yet taken, if any. After an event other than
-  // kCoordinatorLost the thread is paused; after kCoordinatorLost it keeps
-  // beating at the old address until beat() gives it the new one.
+  // The latest event not yet taken, if any. After kFenced, kLeftGroup and
+  // kSessionLost the thread is paused; after kRebalance it keeps beating (the
+  // answers keep the session alive) until pause(); after kCoordinatorLost it
+  // keeps beating at the old address until beat() gives it the new one.
   std::optional<Event> take_event();
   // Heartbeats answered without error, for tests and metrics.
   int64_t heartbeats_sent() const;

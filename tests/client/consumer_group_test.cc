@@ -1,7 +1,8 @@
 // The consumer in a group, against the fake broker's coordinator: join
 // (MEMBER_ID_REQUIRED, sync, heartbeats), positions from committed offsets,
-// rebalances with revoke-before-assign, fenced commits, auto-commit, async
-// commits, close, the poll interval, broadcast and manual assignment.
+// rebalances with revoke-before-assign (heartbeats going on until the member
+// rejoins), fenced commits, auto-commit, async commits, close, the poll
+// interval, broadcast and manual assignment.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -226,6 +227,31 @@ TEST_F(ConsumerGroup, HeartbeatFencingMakesThePollRejoinWithANewMemberIdWhenUnkn
   // UNKNOWN_MEMBER_ID: a new first join (MEMBER_ID_REQUIRED), then the join.
   EXPECT_EQ(broker_.groups().requests(ApiKey::kJoinGroup), joins + 2);
   EXPECT_NE(consumer->group_metadata().member_id, first_id);
+}
+
+TEST_F(ConsumerGroup, HeartbeatsGoOnDuringARebalanceUntilTheMemberRejoins) {
+  ConsumerConfig c = config();
+  c.session_timeout_ms = 300;
+  auto consumer = make(c);
+  ASSERT_TRUE(consumer->subscribe({"t"}).is_ok());
+  poll_until({consumer.get()}, [&] { return consumer->assignment().size() == 3; });
+  std::string member_id = consumer->group_metadata().member_id;
+  int joins = broker_.groups().requests(ApiKey::kJoinGroup);
+  broker_.groups().force_rebalance("g");
+  // The application is busy for several session timeouts, well within
+  // max_poll_interval_ms: the heartbeats (answered REBALANCE_IN_PROGRESS)
+  // keep the member in the group until its next poll rejoins.
+  int beats = broker_.groups().requests(ApiKey::kHeartbeat);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1'000));
+  EXPECT_GE(broker_.groups().requests(ApiKey::kHeartbeat), beats + 5);
+  EXPECT_EQ(broker_.groups().member_count("g"), 1u) << "expired while the group rebalanced";
+  EXPECT_EQ(broker_.groups().state("g"), "PreparingRebalance");
+  poll_until({consumer.get()}, [&] {
+    return consumer->group_metadata().generation_id == 2 && consumer->assignment().size() == 3;
+  });
+  // One JoinGroup with the same member id: no MEMBER_ID_REQUIRED round.
+  EXPECT_EQ(broker_.groups().requests(ApiKey::kJoinGroup), joins + 1);
+  EXPECT_EQ(consumer->group_metadata().member_id, member_id);
 }
 
 TEST_F(ConsumerGroup, RetriesCoordinatorErrorsByFindingTheCoordinatorAgain) {
