@@ -1,8 +1,12 @@
-// BrokerMetrics and PartitionCollector.
+// BrokerMetrics and the scrape-time collectors.
 #include "broker/broker_metrics.h"
 
 #include <prometheus/metric_family.h>
 
+#include <algorithm>
+#include <set>
+
+#include "broker/cluster_member.h"
 #include "broker/replica_manager.h"
 
 namespace mq::broker {
@@ -210,6 +214,241 @@ std::vector<prometheus::MetricFamily> StorageCollector::Collect() const {
               MetricType::Gauge, disk_.full() ? 1 : 0),
           one("mq_storage_produce_refused_total", "Partition writes refused with DISK_FULL.",
               MetricType::Counter, static_cast<double>(disk_.refused()))};
+}
+
+ClusterCollector::ClusterCollector(ClusterMetricsSource source) : source_(std::move(source)) {}
+
+ClusterCollector::ClusterCollector(const ClusterMember& member, const ReplicaManager& replicas,
+                                   std::function<std::vector<FollowerPartitionStatus>()> followers)
+    : ClusterCollector(
+          ClusterMetricsSource{.broker_id = member.broker_id(),
+                               .quorum_status = [&member] { return member.quorum_status(); },
+                               .image = [&member] { return member.image(); },
+                               .fenced = [&member] { return member.fenced(); },
+                               .partitions = [&replicas] { return replicas.partitions(); },
+                               .followers = std::move(followers)}) {}
+
+ClusterCollector::IsrCounts ClusterCollector::isr_counts_locked(
+    const std::vector<std::shared_ptr<Partition>>& partitions) const {
+  std::set<std::weak_ptr<Partition>, std::owner_less<>> current(partitions.begin(),
+                                                                partitions.end());
+  for (auto it = isr_seen_.begin(); it != isr_seen_.end();) {
+    if (current.count(it->first) > 0) {
+      ++it;
+      continue;
+    }
+    // Gone from this broker (moved away, topic deleted): its counts stay in the totals.
+    isr_retired_.shrinks += it->second.shrinks;
+    isr_retired_.expands += it->second.expands;
+    it = isr_seen_.erase(it);
+  }
+  IsrCounts total = isr_retired_;
+  for (const auto& p : partitions) {
+    IsrCounts now{p->isr_shrinks(), p->isr_expands()};
+    isr_seen_[p] = now;
+    total.shrinks += now.shrinks;
+    total.expands += now.expands;
+  }
+  return total;
+}
+
+uint64_t ClusterCollector::elections_locked(const metadata::MetadataImage& image) const {
+  // Until this broker is first unfenced its image may still be replaying the
+  // log: every scrape takes the epochs as they are as the starting point.
+  bool baseline = !epochs_baselined_;
+  if (baseline && !source_.fenced()) epochs_baselined_ = true;
+  std::set<std::pair<metadata::TopicId, int32_t>> current;
+  for (const auto& [name, topic] : image.topics()) {
+    for (size_t i = 0; i < topic.partitions.size(); i++) {
+      std::pair<metadata::TopicId, int32_t> key{topic.topic_id, static_cast<int32_t>(i)};
+      int32_t epoch = topic.partitions[i].leader_epoch;
+      current.insert(key);
+      auto it = epochs_.find(key);
+      if (it == epochs_.end()) {
+        // Seen for the first time: at the baseline its elections so far are
+        // history; later it is a new partition, whose epochs start at 0.
+        epochs_.emplace(key, std::pair<int32_t, int32_t>{baseline ? epoch : 0, epoch});
+      } else {
+        if (baseline) it->second.first = epoch;
+        it->second.second = std::max(it->second.second, epoch);
+      }
+    }
+  }
+  for (auto it = epochs_.begin(); it != epochs_.end();) {
+    if (current.count(it->first) > 0) {
+      ++it;
+      continue;
+    }
+    elections_retired_ += static_cast<uint64_t>(it->second.second - it->second.first);
+    it = epochs_.erase(it);
+  }
+  uint64_t total = elections_retired_;
+  for (const auto& [key, epochs] : epochs_) {
+    total += static_cast<uint64_t>(epochs.second - epochs.first);
+  }
+  return total;
+}
+
+std::vector<prometheus::MetricFamily> ClusterCollector::Collect() const {
+  using prometheus::MetricType;
+  using Labels = std::vector<prometheus::ClientMetric::Label>;
+  auto family = [](const char* name, const char* help, MetricType type) {
+    prometheus::MetricFamily f;
+    f.name = name;
+    f.help = help;
+    f.type = type;
+    return f;
+  };
+  auto add = [](prometheus::MetricFamily& f, Labels labels, double v) {
+    prometheus::ClientMetric m;
+    m.label = std::move(labels);
+    if (f.type == MetricType::Counter) {
+      m.counter.value = v;
+    } else {
+      m.gauge.value = v;
+    }
+    f.metric.push_back(std::move(m));
+  };
+  auto d = [](auto v) { return static_cast<double>(v); };
+
+  quorum::QuorumStatus q = source_.quorum_status();
+  std::shared_ptr<const metadata::MetadataImage> image = source_.image();
+  if (!image) image = std::make_shared<const metadata::MetadataImage>();
+  bool fenced = source_.fenced();
+  std::vector<std::shared_ptr<Partition>> partitions = source_.partitions();
+  std::vector<FollowerPartitionStatus> followers = source_.followers();
+
+  // The quorum.
+  auto active = family("mq_cluster_active_controller",
+                       "1 on the broker that is the active controller (the quorum leader).",
+                       MetricType::Gauge);
+  add(active, {}, q.am_controller ? 1 : 0);
+  auto role = family("mq_quorum_role", "1 for this member's current Raft role, 0 for the others.",
+                     MetricType::Gauge);
+  for (raft::Role r : {raft::Role::kFollower, raft::Role::kPreCandidate, raft::Role::kCandidate,
+                       raft::Role::kLeader}) {
+    add(role, {{"role", std::string(raft::role_name(r))}}, q.running && q.role == r ? 1 : 0);
+  }
+  auto voter = family("mq_quorum_voter", "1 if this member is a voter, 0 for an observer.",
+                      MetricType::Gauge);
+  add(voter, {}, q.voter ? 1 : 0);
+  auto term = family("mq_quorum_term", "The current Raft term.", MetricType::Gauge);
+  add(term, {}, d(q.term));
+  auto leader = family("mq_quorum_leader",
+                       "Node id of the quorum leader as this member knows it, -1 if none.",
+                       MetricType::Gauge);
+  add(leader, {}, d(q.leader));
+  auto commit = family("mq_quorum_commit_index", "Highest metadata log index known committed.",
+                       MetricType::Gauge);
+  add(commit, {}, d(q.commit_index));
+  auto applied =
+      family("mq_quorum_applied_index",
+             "Highest metadata log index applied to this broker's image.", MetricType::Gauge);
+  add(applied, {}, d(q.applied_index));
+  auto voter_lag = family("mq_quorum_voter_lag",
+                          "On the quorum leader: entries each voter is behind the leader's log.",
+                          MetricType::Gauge);
+  for (const quorum::MemberProgress& m : q.members) {
+    if (m.voter) add(voter_lag, {{"voter", std::to_string(m.id)}}, d(m.lag));
+  }
+  auto dropped =
+      family("mq_quorum_messages_dropped_total",
+             "Raft messages not sent: peer unreachable or its queue full.", MetricType::Counter);
+  add(dropped, {}, d(q.counters.messages_dropped));
+  auto rejected =
+      family("mq_quorum_frames_rejected_total",
+             "Quorum frames dropped: malformed, or from an unknown member.", MetricType::Counter);
+  add(rejected, {}, d(q.counters.frames_rejected));
+
+  // This broker and the brokers of the image.
+  auto fenced_f = family("mq_broker_fenced",
+                         "1 while this broker is fenced (not registered, or not caught up "
+                         "with the metadata, or missed heartbeats).",
+                         MetricType::Gauge);
+  add(fenced_f, {}, fenced ? 1 : 0);
+  auto brokers = family("mq_cluster_brokers", "Registered brokers in the metadata, by state.",
+                        MetricType::Gauge);
+  int alive = 0;
+  int fenced_brokers = 0;
+  for (const auto& [id, b] : image->brokers()) (b.fenced ? fenced_brokers : alive)++;
+  add(brokers, {{"state", "alive"}}, alive);
+  add(brokers, {{"state", "fenced"}}, fenced_brokers);
+
+  // Partitions this broker leads.
+  auto leading = family("mq_partitions_leader", "Partitions this broker leads.", MetricType::Gauge);
+  auto under_replicated =
+      family("mq_partitions_under_replicated",
+             "Partitions this broker leads whose ISR is smaller than their replica set.",
+             MetricType::Gauge);
+  auto under_min_isr =
+      family("mq_partitions_under_min_isr",
+             "Partitions this broker leads whose ISR is smaller than min.insync.replicas.",
+             MetricType::Gauge);
+  int n_leading = 0;
+  int n_under_replicated = 0;
+  int n_under_min_isr = 0;
+  for (const auto& p : partitions) {
+    // A replica opened but not yet given a role is the single-node default
+    // leader (leader id -1): not counted.
+    if (!p->is_leader() || p->leader_id() != source_.broker_id || p->leader_id() < 0) continue;
+    n_leading++;
+    size_t isr = p->isr().size();
+    if (isr < p->replicas().size()) n_under_replicated++;
+    if (static_cast<int64_t>(isr) < p->min_insync_replicas()) n_under_min_isr++;
+  }
+  add(leading, {}, n_leading);
+  add(under_replicated, {}, n_under_replicated);
+  add(under_min_isr, {}, n_under_min_isr);
+  auto offline = family("mq_partitions_offline",
+                        "Exported by the active controller only: partitions of the cluster "
+                        "without a leader.",
+                        MetricType::Gauge);
+  if (q.am_controller) {
+    int n_offline = 0;
+    for (const auto& [name, topic] : image->topics()) {
+      for (const metadata::PartitionState& p : topic.partitions) {
+        if (p.leader == metadata::kNoLeader) n_offline++;
+      }
+    }
+    add(offline, {}, n_offline);
+  }
+
+  auto shrinks =
+      family("mq_isr_shrinks_total",
+             "Committed ISR changes removing a replica, on partitions this broker was leading.",
+             MetricType::Counter);
+  auto expands =
+      family("mq_isr_expands_total",
+             "Committed ISR changes adding a replica, on partitions this broker was leading.",
+             MetricType::Counter);
+  auto elections = family("mq_leader_elections_total",
+                          "Partition leader epoch increases this broker saw in the metadata.",
+                          MetricType::Counter);
+  {
+    std::lock_guard lock(mu_);
+    IsrCounts isr = isr_counts_locked(partitions);
+    add(shrinks, {}, d(isr.shrinks));
+    add(expands, {}, d(isr.expands));
+    add(elections, {}, d(elections_locked(*image)));
+  }
+
+  // Partitions this broker follows.
+  auto lag = family("mq_follower_lag_messages",
+                    "Offsets this follower is behind the leader's log end, as of its last fetch.",
+                    MetricType::Gauge);
+  auto fetched = family("mq_follower_fetched_bytes_total",
+                        "Record bytes this follower appended from the leader since it "
+                        "started following it.",
+                        MetricType::Counter);
+  for (const FollowerPartitionStatus& f : followers) {
+    Labels labels = {{"topic", f.topic}, {"partition", std::to_string(f.partition)}};
+    add(lag, labels, d(f.lag_messages));
+    add(fetched, labels, d(f.bytes_fetched));
+  }
+
+  return {active,        role,    voter,    term,     leader,    commit,  applied,
+          voter_lag,     dropped, rejected, fenced_f, brokers,   leading, under_replicated,
+          under_min_isr, offline, shrinks,  expands,  elections, lag,     fetched};
 }
 
 }  // namespace mq::broker

@@ -9,15 +9,25 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "base/error_code.h"
 #include "broker/disk_monitor.h"
+#include "broker/partition.h"
+#include "broker/replica_fetcher.h"
 #include "group/coordinator.h"
+#include "metadata/image.h"
+#include "quorum/quorum_service.h"
 
 namespace mq::broker {
 
+class ClusterMember;
 class ReplicaManager;
 
 class BrokerMetrics {
@@ -83,6 +93,60 @@ class GroupCollector : public prometheus::Collectable {
 
  private:
   const group::GroupCoordinator& coordinator_;
+};
+
+// What ClusterCollector reads at scrape time; every function is called from
+// the scraping thread and must be safe to call concurrently with the broker.
+struct ClusterMetricsSource {
+  int32_t broker_id = -1;
+  std::function<quorum::QuorumStatus()> quorum_status;
+  std::function<std::shared_ptr<const metadata::MetadataImage>()> image;
+  std::function<bool()> fenced;
+  std::function<std::vector<std::shared_ptr<Partition>>()> partitions;
+  std::function<std::vector<FollowerPartitionStatus>()> followers;
+};
+
+// Cluster mode only: the metadata quorum, this broker's standing with the
+// controller, replication health and follower progress, read at scrape time
+// (docs/metrics.md, "Cluster, quorum and replication"):
+// mq_cluster_active_controller, mq_quorum_role, mq_quorum_term,
+// mq_quorum_leader, mq_quorum_commit_index, mq_quorum_applied_index,
+// mq_quorum_voter_lag, mq_quorum_messages_dropped_total,
+// mq_quorum_frames_rejected_total, mq_broker_fenced, mq_cluster_brokers,
+// mq_partitions_leader, mq_partitions_under_replicated,
+// mq_partitions_under_min_isr, mq_partitions_offline (active controller only),
+// mq_isr_shrinks_total, mq_isr_expands_total, mq_leader_elections_total,
+// mq_follower_lag_messages, mq_follower_fetched_bytes_total.
+class ClusterCollector : public prometheus::Collectable {
+ public:
+  explicit ClusterCollector(ClusterMetricsSource source);
+  // Reads `member` (quorum, image, fencing) and `replicas` (the local
+  // partitions); `followers` gives the followed partitions' fetch status
+  // (ClusterNode::follower_statuses). All must outlive the collector.
+  ClusterCollector(const ClusterMember& member, const ReplicaManager& replicas,
+                   std::function<std::vector<FollowerPartitionStatus>()> followers);
+  std::vector<prometheus::MetricFamily> Collect() const override;
+
+ private:
+  struct IsrCounts {
+    uint64_t shrinks = 0;
+    uint64_t expands = 0;
+  };
+  // Sums the partitions' ISR counters, keeping those of partitions no longer
+  // on this broker so the totals never go down. mu_ held.
+  IsrCounts isr_counts_locked(const std::vector<std::shared_ptr<Partition>>& partitions) const;
+  // Leader epoch increases since the first scrape (partitions created later
+  // count from their epoch 0). mu_ held.
+  uint64_t elections_locked(const metadata::MetadataImage& image) const;
+
+  ClusterMetricsSource source_;
+  mutable std::mutex mu_;
+  mutable std::map<std::weak_ptr<Partition>, IsrCounts, std::owner_less<>> isr_seen_;
+  mutable IsrCounts isr_retired_;
+  // (topic id, partition) -> {leader epoch counted from, last leader epoch seen}.
+  mutable std::map<std::pair<metadata::TopicId, int32_t>, std::pair<int32_t, int32_t>> epochs_;
+  mutable uint64_t elections_retired_ = 0;
+  mutable bool epochs_baselined_ = false;
 };
 
 }  // namespace mq::broker

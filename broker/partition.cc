@@ -124,6 +124,20 @@ Status Partition::become_leader(const LeaderState& state) {
       epoch_start_offset_ = end;
     }
     if (new_leader || state.partition_epoch != partition_epoch_.load()) pending_.reset();
+    // ISR changes committed while this broker goes on leading (not the ISR a
+    // new leadership starts with) count as shrinks and expansions.
+    bool was_leading = role_.load() == ReplicaRole::kLeader && local_id_ >= 0 &&
+                       local_id_ == state.local_broker_id;
+    if (was_leading) {
+      if (std::any_of(isr_.begin(), isr_.end(),
+                      [&](int32_t id) { return !contains(state.isr, id); })) {
+        isr_shrinks_.fetch_add(1);
+      }
+      if (std::any_of(state.isr.begin(), state.isr.end(),
+                      [&](int32_t id) { return !contains(isr_, id); })) {
+        isr_expands_.fetch_add(1);
+      }
+    }
     followers_ = std::move(followers);
     local_id_ = state.local_broker_id;
     replicas_ = state.replicas;

@@ -142,6 +142,11 @@ class Partition : public std::enable_shared_from_this<Partition> {
   std::vector<int32_t> maximal_isr() const;
   std::optional<IsrProposal> pending_isr_change() const;
   std::vector<FollowerProgress> followers() const;
+  // ISR changes applied by become_leader() while this broker was already the
+  // leader (same broker id, any epoch): a shrink removes at least one member,
+  // an expansion adds at least one (a change doing both counts as each).
+  uint64_t isr_shrinks() const { return isr_shrinks_.load(); }
+  uint64_t isr_expands() const { return isr_expands_.load(); }
 
   // ---- leader
 
@@ -224,6 +229,8 @@ class Partition : public std::enable_shared_from_this<Partition> {
   std::atomic<int32_t> partition_epoch_{0};
   std::atomic<int32_t> leader_id_{-1};
   std::atomic<int64_t> high_watermark_;
+  std::atomic<uint64_t> isr_shrinks_{0};
+  std::atomic<uint64_t> isr_expands_{0};
 
   mutable std::mutex state_mu_;
   int32_t local_id_ = -1;
