@@ -139,7 +139,12 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   server_->serve();
   http_->add_collectable(std::make_shared<PartitionCollector>(*replicas_));
   http_->add_collectable(std::make_shared<StorageCollector>(*disk_));
-  http_->add_collectable(std::make_shared<GroupCollector>(*coordinator_));
+  if (coordinator_) http_->add_collectable(std::make_shared<GroupCollector>(*coordinator_));
+  if (cluster_) {
+    http_->add_collectable(std::make_shared<ClusterCollector>(
+        cluster_->member(), *replicas_,
+        [node = cluster_.get()] { return node->follower_statuses(); }));
+  }
   housekeeping_ = std::thread([this] { housekeeping(); });
   cleaner_ = std::thread([this] { clean_logs(); });
   ready_ = true;

@@ -57,7 +57,9 @@ void Scheduler::work() {
     if (delayed_.empty()) {
       cv_.wait(lock);
     } else {
-      cv_.wait_until(lock, delayed_.top().when);
+      // A copy: run_at() may grow the heap (moving its elements) while we wait.
+      Clock::time_point when = delayed_.top().when;
+      cv_.wait_until(lock, when);
     }
   }
 }
