@@ -4,7 +4,7 @@ ASAN_DIR  ?= build-asan
 JOBS      ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test run install asan asan-test bench format clean
+.PHONY: all deps configure build test run install asan asan-test bench cluster-soak format clean
 
 all: build
 
@@ -46,6 +46,12 @@ asan-test: asan
 bench: build
 	bench/store.sh
 	bench/broker.sh
+
+# The cluster failover tests (three mqd processes; leader and controller
+# SIGKILLed, leader paused, nodes restarted) many times over: ITERATIONS each.
+ITERATIONS ?= 20
+cluster-soak: build
+	MQ_CLUSTER_TEST_ITERATIONS=$(ITERATIONS) $(BUILD_DIR)/tests/bin/integration_cluster_test
 
 format:
 	git ls-files '*.cc' '*.h' | xargs clang-format -i

@@ -36,12 +36,17 @@ class MqdProcess {
   // WaitFor::kHttp only until its HTTP server answers (recovery may still be
   // running). False on failure.
   bool start(WaitFor wait_for = WaitFor::kServing) {
+    {
+      // A restart: wait for this run's lines, not the last run's.
+      std::lock_guard lock(mu_);
+      log_.clear();
+    }
     std::string config = data_dir_ + ".toml";
     {
       std::ofstream out(config);
       out << "data_dir = \"" << data_dir_ << "\"\n"
           << top_level_ << "\n"
-          << "[listeners]\nclient = \"tcp://127.0.0.1:0\"\n"
+          << "[listeners]\nclient = \"tcp://127.0.0.1:" << client_port_ << "\"\n"
           << "[http]\naddress = \"127.0.0.1:0\"\n"
           << extra_toml_ << "\n";
     }
@@ -120,6 +125,9 @@ class MqdProcess {
   }
 
   void set_top_level(std::string toml) { top_level_ = std::move(toml); }
+  // A fixed client port (default 0: the kernel's pick), so a restarted mqd
+  // is where clients last saw it.
+  void set_client_port(int port) { client_port_ = port; }
   // Adds NAME=VALUE to mqd's environment (on top of the test's own).
   void set_env(const std::string& name, const std::string& value) {
     env_.push_back(name + "=" + value);
@@ -160,6 +168,7 @@ class MqdProcess {
   std::string log_;
   std::string endpoint_;
   int http_port_ = -1;
+  int client_port_ = 0;
 };
 
 }  // namespace mq::testing

@@ -1,0 +1,361 @@
+// Three mqd processes forming a cluster on 127.0.0.1, an RF=3 topic with
+// min.insync.replicas=2, and an idempotent acks=all producer running while
+// the partition leader is SIGKILLed, the active controller is SIGKILLed, or
+// the leader is paused (SIGSTOP) past its session and resumed, and while
+// nodes restart. Afterwards every acknowledged message is in the log exactly
+// once, offsets are dense, and every message a consumer saw during the
+// disruption is still there at the offset it was seen at.
+//
+// MQ_CLUSTER_TEST_ITERATIONS (default 1) repeats each scenario: `make
+// cluster-soak` runs many.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "client/admin.h"
+#include "client/consumer.h"
+#include "client/producer.h"
+#include "tests/support/mqd_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace mq::client {
+namespace {
+
+using namespace std::chrono_literals;
+using mq::testing::MqdProcess;
+using mq::testing::TempDir;
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  socklen_t length = sizeof(address);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+int iterations() {
+  const char* n = std::getenv("MQ_CLUSTER_TEST_ITERATIONS");
+  return n != nullptr && std::atoi(n) > 0 ? std::atoi(n) : 1;
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return condition();
+}
+
+constexpr const char* kTopic = "orders";
+constexpr int kSessionTimeoutMs = 1500;
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string voters;
+    for (int id = 1; id <= 3; id++) {
+      voters +=
+          (id > 1 ? "," : "") + std::to_string(id) + "@127.0.0.1:" + std::to_string(free_port());
+    }
+    for (int id = 1; id <= 3; id++) {
+      auto node = std::make_unique<MqdProcess>(
+          dir_.file("node" + std::to_string(id)),
+          "[cluster]\nvoters = \"" + voters +
+              "\"\n"
+              "broker_heartbeat_interval_ms = 100\n"
+              "broker_session_timeout_ms = " +
+              std::to_string(kSessionTimeoutMs) +
+              "\n"
+              "auto_leader_rebalance = false\n"
+              "[quorum]\ntick_ms = 20\nelection_timeout_ms = 400\n"
+              "[replication]\nlag_time_max_ms = 3000\nfetch_max_wait_ms = 100\n");
+      node->set_top_level("node_id = " + std::to_string(id));
+      node->set_client_port(free_port());
+      nodes_[id] = std::move(node);
+    }
+    for (auto& [id, node] : nodes_) ASSERT_TRUE(node->start()) << node->log();
+    ASSERT_TRUE(eventually([&] { return live_brokers() == 3; }, 30s))
+        << "the three brokers never registered";
+    AdminConfig config;
+    config.bootstrap_servers = bootstrap();
+    auto admin = Admin::create(config);
+    ASSERT_TRUE(admin.is_ok()) << admin.status().to_string();
+    auto created = (*admin)->create_topics({{.name = kTopic,
+                                             .num_partitions = 1,
+                                             .replication_factor = 3,
+                                             .configs = {{"min.insync.replicas", "2"}}}});
+    ASSERT_TRUE(created.is_ok()) << created.status().to_string();
+    ASSERT_TRUE((*created)[0].status.is_ok()) << (*created)[0].status.to_string();
+    ASSERT_TRUE(eventually([&] { return isr_size() == 3; }, 20s)) << "ISR never complete";
+  }
+
+  void TearDown() override {
+    for (auto& [id, node] : nodes_) {
+      if (node->pid() > 0) ::kill(node->pid(), SIGCONT);
+    }
+    if (HasFailure()) {
+      for (auto& [id, node] : nodes_) {
+        std::string log = node->log();
+        std::cerr << "---- node " << id << " (last 3000 bytes)\n"
+                  << log.substr(log.size() > 3000 ? log.size() - 3000 : 0) << "\n";
+      }
+    }
+  }
+
+  std::string bootstrap(int except = 0) {
+    std::string out;
+    for (auto& [id, node] : nodes_) {
+      if (id == except || node->pid() <= 0) continue;
+      out += (out.empty() ? "" : ",") + node->endpoint().substr(6);  // without tcp://
+    }
+    return out;
+  }
+
+  Result<ClusterMetadata> describe(int except = 0) {
+    AdminConfig config;
+    config.bootstrap_servers = bootstrap(except);
+    config.request_timeout_ms = 2000;
+    MQ_ASSIGN_OR_RETURN(std::unique_ptr<Admin> admin, Admin::create(config));
+    return admin->describe_cluster(std::vector<std::string>{kTopic});
+  }
+
+  int live_brokers() {
+    Result<ClusterMetadata> m = describe();
+    return m.is_ok() ? static_cast<int>(m->brokers.size()) : 0;
+  }
+
+  const PartitionInfo* partition_of(const Result<ClusterMetadata>& m) {
+    return m.is_ok() ? m->partition(kTopic, 0) : nullptr;
+  }
+
+  int leader(int except = 0) {
+    Result<ClusterMetadata> m = describe(except);
+    const PartitionInfo* p = partition_of(m);
+    return p != nullptr ? p->leader_id : -1;
+  }
+
+  int isr_size() {
+    Result<ClusterMetadata> m = describe();
+    const PartitionInfo* p = partition_of(m);
+    return p != nullptr ? static_cast<int>(p->isr.size()) : 0;
+  }
+
+  int controller(int except = 0) {
+    Result<ClusterMetadata> m = describe(except);
+    return m.is_ok() ? m->controller_id : -1;
+  }
+
+  // Produces `count` distinct values with acks=all while `disrupt` runs on
+  // this thread once `disrupt_after` were acknowledged, with a consumer
+  // reading alongside; then checks the log. Returns how many were acked.
+  void run(int count, int disrupt_after, const std::function<void()>& disrupt) {
+    std::mutex mu;
+    std::set<std::string> acked;
+    std::atomic<int> failed{0};
+    std::atomic<bool> producing{true};
+    std::map<int64_t, std::string> seen;  // by the concurrent consumer
+
+    struct Joiner {
+      std::atomic<bool>& producing;
+      std::thread& thread;
+      ~Joiner() {
+        producing = false;
+        if (thread.joinable()) thread.join();
+      }
+    };
+    std::thread reader;
+    Joiner joiner{producing, reader};
+    reader = std::thread([&] {
+      ConsumerConfig config;
+      config.bootstrap_servers = bootstrap();
+      config.auto_offset_reset = OffsetReset::kEarliest;
+      config.request_timeout_ms = 2000;
+      auto consumer = Consumer::create(config);
+      if (!consumer.is_ok()) return;
+      if (!(*consumer)->assign({{kTopic, 0}}).is_ok()) return;
+      while (producing.load()) {
+        auto batch = (*consumer)->poll(100);
+        if (!batch.is_ok()) continue;
+        std::lock_guard lock(mu);
+        for (const ConsumerRecord& r : *batch) seen[r.offset] = r.value.value_or("");
+      }
+    });
+
+    ProducerConfig config;
+    config.bootstrap_servers = bootstrap();
+    config.acks = -1;
+    config.enable_idempotence = true;
+    config.request_timeout_ms = 3000;
+    config.delivery_timeout_ms = 60000;
+    auto producer = Producer::create(config);
+    ASSERT_TRUE(producer.is_ok()) << producer.status().to_string();
+    std::atomic<int> acked_count{0};
+    bool disrupted = false;
+    for (int i = 0; i < count; i++) {
+      std::string value = "m" + std::to_string(i);
+      Status sent = (*producer)->send({.topic = kTopic, .value = value},
+                                      [&, value](const Result<RecordMetadata>& r) {
+                                        if (r.is_ok()) {
+                                          std::lock_guard lock(mu);
+                                          acked.insert(value);
+                                          acked_count++;
+                                        } else {
+                                          failed++;
+                                        }
+                                      });
+      ASSERT_TRUE(sent.is_ok()) << sent.to_string();
+      if (!disrupted && i >= disrupt_after) {
+        ASSERT_TRUE((*producer)->flush(60000).is_ok());
+        disrupt();
+        disrupted = true;
+      }
+      if (i % 500 == 499) std::this_thread::sleep_for(5ms);  // spread over the disruption
+    }
+    ASSERT_TRUE((*producer)->flush(90000).is_ok());
+    (void)(*producer)->close(10000);
+    // The live consumer follows the partition to its new leader and catches up.
+    bool caught_up = eventually(
+        [&] {
+          std::lock_guard lock(mu);
+          return seen.size() >= acked.size();
+        },
+        30s);
+    producing = false;
+    reader.join();
+    EXPECT_TRUE(caught_up) << "the consumer reading during the disruption stopped at "
+                           << seen.size() << " messages";
+    EXPECT_GE(acked_count.load(), disrupt_after) << "the first part was not acknowledged";
+
+    // The whole log, read from the current leader through any live broker.
+    std::vector<ConsumerRecord> log = read_all();
+    std::set<std::string> values;
+    for (size_t i = 0; i < log.size(); i++) {
+      ASSERT_EQ(log[i].offset, static_cast<int64_t>(i)) << "offsets are not dense";
+      EXPECT_TRUE(values.insert(log[i].value.value_or("")).second)
+          << "duplicate " << log[i].value.value_or("") << " at offset " << log[i].offset;
+    }
+    std::lock_guard lock(mu);
+    for (const std::string& v : acked) {
+      EXPECT_TRUE(values.count(v) == 1) << "acknowledged " << v << " is missing";
+    }
+    for (const auto& [offset, value] : seen) {
+      ASSERT_LT(offset, static_cast<int64_t>(log.size()))
+          << "a consumer saw offset " << offset << " that is gone";
+      EXPECT_EQ(log[offset].value.value_or(""), value)
+          << "a consumer saw " << value << " at " << offset << ", which later changed";
+    }
+    std::cerr << "acked " << acked.size() << " of " << count << ", failed " << failed.load()
+              << ", log " << log.size() << ", seen by the live consumer " << seen.size() << "\n";
+  }
+
+  std::vector<ConsumerRecord> read_all() {
+    ConsumerConfig config;
+    config.bootstrap_servers = bootstrap();
+    config.auto_offset_reset = OffsetReset::kEarliest;
+    auto consumer = Consumer::create(config);
+    EXPECT_TRUE(consumer.is_ok()) << consumer.status().to_string();
+    if (!consumer.is_ok()) return {};
+    EXPECT_TRUE((*consumer)->assign({{kTopic, 0}}).is_ok());
+    // The end: the high watermark as the leader reports it.
+    int64_t end = -1;
+    eventually(
+        [&] {
+          auto e = (*consumer)->offset_for({kTopic, 0}, -1);
+          if (e.is_ok()) end = *e;
+          return e.is_ok();
+        },
+        20s);
+    std::vector<ConsumerRecord> out;
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (static_cast<int64_t>(out.size()) < end && std::chrono::steady_clock::now() < deadline) {
+      auto batch = (*consumer)->poll(200);
+      if (!batch.is_ok()) continue;
+      out.insert(out.end(), batch->begin(), batch->end());
+    }
+    EXPECT_EQ(static_cast<int64_t>(out.size()), end) << "could not read up to the end";
+    return out;
+  }
+
+  TempDir dir_;
+  std::map<int, std::unique_ptr<MqdProcess>> nodes_;
+};
+
+TEST_F(ClusterTest, KillingThePartitionLeaderLosesNoAcknowledgedMessage) {
+  for (int round = 0; round < iterations(); round++) {
+    run(6000, 2000, [&] {
+      int victim = leader();
+      ASSERT_GT(victim, 0);
+      nodes_[victim]->kill_now();
+      ASSERT_TRUE(eventually([&] { return leader(victim) > 0 && leader(victim) != victim; },
+                             std::chrono::milliseconds(kSessionTimeoutMs * 5)))
+          << "no new leader after the leader died";
+      // It comes back and catches up while the rest is produced.
+      ASSERT_TRUE(nodes_[victim]->start()) << nodes_[victim]->log();
+    });
+    ASSERT_TRUE(eventually([&] { return isr_size() == 3; }, 30s)) << "the ISR never healed";
+  }
+}
+
+TEST_F(ClusterTest, KillingTheActiveControllerLosesNoAcknowledgedMessage) {
+  for (int round = 0; round < iterations(); round++) {
+    run(6000, 2000, [&] {
+      int victim = controller();
+      ASSERT_GT(victim, 0);
+      nodes_[victim]->kill_now();
+      ASSERT_TRUE(eventually(
+          [&] {
+            int c = controller(victim);
+            return c > 0 && c != victim;
+          },
+          10s))
+          << "no new controller";
+      ASSERT_TRUE(nodes_[victim]->start()) << nodes_[victim]->log();
+    });
+    ASSERT_TRUE(eventually([&] { return isr_size() == 3; }, 30s)) << "the ISR never healed";
+  }
+}
+
+TEST_F(ClusterTest, APausedLeaderThatResumesCannotAcknowledgeUnderItsOldEpoch) {
+  for (int round = 0; round < iterations(); round++) {
+    run(6000, 2000, [&] {
+      int victim = leader();
+      ASSERT_GT(victim, 0);
+      ::kill(nodes_[victim]->pid(), SIGSTOP);
+      ASSERT_TRUE(eventually([&] { return leader(victim) > 0 && leader(victim) != victim; },
+                             std::chrono::milliseconds(kSessionTimeoutMs * 5)))
+          << "no new leader while the old one was paused";
+      ::kill(nodes_[victim]->pid(), SIGCONT);
+    });
+    ASSERT_TRUE(eventually([&] { return isr_size() == 3; }, 30s)) << "the ISR never healed";
+  }
+}
+
+TEST_F(ClusterTest, RestartingEveryNodeInTurnKeepsEverything) {
+  run(6000, 1000, [&] {
+    for (int id = 1; id <= 3; id++) {
+      ASSERT_EQ(nodes_[id]->stop(SIGTERM), 0) << nodes_[id]->log();
+      ASSERT_TRUE(nodes_[id]->start()) << nodes_[id]->log();
+      ASSERT_TRUE(eventually([&] { return isr_size() == 3; }, 30s))
+          << "node " << id << " did not rejoin the ISR";
+    }
+  });
+}
+
+}  // namespace
+}  // namespace mq::client
