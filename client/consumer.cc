@@ -642,17 +642,22 @@ Result<std::map<TopicPartition, int64_t>> Consumer::committed(
 }
 
 Status Consumer::close() {
-  if (closed_) return Status::ok();
-  closed_ = true;
+  if (closed_ || closing_) return Status::ok();
+  closing_ = true;
   Status status;
   if (group_) {
+    // While the consumer is still open: the application commits what it
+    // processed in on_revoked, as during any rebalance.
+    if (group_->subscribed() && group_->in_generation() && callbacks_.on_revoked) {
+      callbacks_.on_revoked(assignment());
+    }
     bool owns = !group_->subscribed() || group_->in_generation();
     if (config_.enable_auto_commit && owns) {
       status = group_->commit_sync(positions(), config_.request_timeout_ms);
     }
-    if (group_->subscribed() && group_->in_generation() && callbacks_.on_revoked) {
-      callbacks_.on_revoked(assignment());
-    }
+  }
+  closed_ = true;
+  if (group_) {
     Status left = group_->leave(config_.request_timeout_ms);
     if (status.is_ok()) status = left;
   }

@@ -170,6 +170,7 @@ class Consumer {
   RebalanceCallbacks callbacks_;
   int64_t next_auto_commit_ms_ = 0;
   bool closed_ = false;
+  bool closing_ = false;  // in close(): on_revoked may still commit
 };
 
 }  // namespace mq::client

@@ -401,6 +401,25 @@ TEST_F(GroupTest, AZombieMembersCommitIsRejected) {
   EXPECT_EQ(found->second, 5) << "the live member's commit stands";
 }
 
+TEST_F(GroupTest, OnRevokedCanCommitWhileTheConsumerCloses) {
+  produce(20);
+  ConsumerConfig c = member_config(bootstrap_, "closing");
+  c.enable_auto_commit = false;
+  auto consumer = Consumer::create(c);
+  ASSERT_TRUE(consumer.is_ok()) << consumer.status().to_string();
+  Consumer* self = consumer->get();
+  Status committed_in_callback(ErrorCode::kUnknown, "on_revoked never ran");
+  RebalanceCallbacks callbacks;
+  callbacks.on_revoked = [&](const std::vector<TopicPartition>&) {
+    committed_in_callback = self->commit_sync();
+  };
+  ASSERT_TRUE((*consumer)->subscribe({"t"}, callbacks).is_ok());
+  ASSERT_TRUE(poll_until({self}, [&] { return records_[self].size() == 120; }));
+  ASSERT_TRUE((*consumer)->close().is_ok());
+  EXPECT_TRUE(committed_in_callback.is_ok()) << committed_in_callback.to_string();
+  EXPECT_EQ(committed(), all_six(20));
+}
+
 TEST_F(GroupTest, CommittedOffsetsSurviveABrokerCrash) {
   produce(20);
   auto a = member("a");
