@@ -163,8 +163,9 @@ class ClusterTest : public ::testing::Test {
 
   // Produces `count` distinct values with acks=all while `disrupt` runs on
   // this thread once `disrupt_after` were acknowledged, with a consumer
-  // reading alongside; then checks the log. Returns how many were acked.
+  // reading alongside; then checks the whole log.
   void run(int count, int disrupt_after, const std::function<void()>& disrupt) {
+    round_++;  // values differ between rounds: the log keeps every round's
     std::mutex mu;
     std::set<std::string> acked;
     std::atomic<int> failed{0};
@@ -208,7 +209,7 @@ class ClusterTest : public ::testing::Test {
     std::atomic<int> acked_count{0};
     bool disrupted = false;
     for (int i = 0; i < count; i++) {
-      std::string value = "m" + std::to_string(i);
+      std::string value = "r" + std::to_string(round_) + "-m" + std::to_string(i);
       Status sent = (*producer)->send({.topic = kTopic, .value = value},
                                       [&, value](const Result<RecordMetadata>& r) {
                                         if (r.is_ok()) {
@@ -229,11 +230,16 @@ class ClusterTest : public ::testing::Test {
     }
     ASSERT_TRUE((*producer)->flush(90000).is_ok());
     (void)(*producer)->close(10000);
-    // The live consumer follows the partition to its new leader and catches up.
+    // The live consumer follows the partition to its new leader and catches
+    // up with everything acknowledged so far, this round's and earlier ones'.
+    {
+      std::lock_guard lock(mu);
+      acked_total_ += acked.size();
+    }
     bool caught_up = eventually(
         [&] {
           std::lock_guard lock(mu);
-          return seen.size() >= acked.size();
+          return seen.size() >= acked_total_;
         },
         30s);
     producing = false;
@@ -294,6 +300,8 @@ class ClusterTest : public ::testing::Test {
 
   TempDir dir_;
   std::map<int, std::unique_ptr<MqdProcess>> nodes_;
+  int round_ = 0;
+  size_t acked_total_ = 0;  // over every round: the log holds them all
 };
 
 TEST_F(ClusterTest, KillingThePartitionLeaderLosesNoAcknowledgedMessage) {
