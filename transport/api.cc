@@ -22,6 +22,8 @@ constexpr std::array kSupportedApis = {
     SupportedApi{ApiKey::kCreatePartitions, {0, 0}},
     SupportedApi{ApiKey::kDescribeConfigs, {0, 0}},
     SupportedApi{ApiKey::kAlterConfigs, {0, 0}},
+    SupportedApi{ApiKey::kElectLeaders, {0, 0}},
+    SupportedApi{ApiKey::kDescribeQuorum, {0, 0}},
     SupportedApi{ApiKey::kFindCoordinator, {0, 0}},
     SupportedApi{ApiKey::kJoinGroup, {0, 0}},
     SupportedApi{ApiKey::kSyncGroup, {0, 0}},
@@ -62,6 +64,10 @@ std::string_view api_name(ApiKey key) {
       return "DescribeConfigs";
     case ApiKey::kAlterConfigs:
       return "AlterConfigs";
+    case ApiKey::kElectLeaders:
+      return "ElectLeaders";
+    case ApiKey::kDescribeQuorum:
+      return "DescribeQuorum";
     case ApiKey::kFindCoordinator:
       return "FindCoordinator";
     case ApiKey::kJoinGroup:

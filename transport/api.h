@@ -29,6 +29,8 @@ enum class ApiKey : int16_t {
   kCreatePartitions = 22,
   kDescribeConfigs = 23,
   kAlterConfigs = 24,
+  kElectLeaders = 25,
+  kDescribeQuorum = 26,
   // Consumer groups.
   kFindCoordinator = 40,
   kJoinGroup = 41,

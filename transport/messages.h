@@ -3,6 +3,7 @@
 #pragma once
 
 #include "transport/api_versions.h"
+#include "transport/cluster_admin.h"
 #include "transport/configs.h"
 #include "transport/fetch.h"
 #include "transport/group_admin.h"
@@ -55,6 +56,12 @@ bool visit_api(ApiKey key, Visitor&& visitor) {
       return true;
     case ApiKey::kAlterConfigs:
       visitor.template operator()<AlterConfigsRequest>();
+      return true;
+    case ApiKey::kElectLeaders:
+      visitor.template operator()<ElectLeadersRequest>();
+      return true;
+    case ApiKey::kDescribeQuorum:
+      visitor.template operator()<DescribeQuorumRequest>();
       return true;
     case ApiKey::kFindCoordinator:
       visitor.template operator()<FindCoordinatorRequest>();

@@ -1,0 +1,152 @@
+// Round trips and malformed bodies of the cluster admin APIs: ElectLeaders
+// and DescribeQuorum.
+#include "transport/cluster_admin.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/transport/round_trip.h"
+#include "transport/message.h"
+
+namespace mq::transport {
+namespace {
+
+template <class Message>
+std::vector<uint8_t> body_of(const Message& message) {
+  Result<Frames> frames = encode_body(message, 0);
+  EXPECT_TRUE(frames.is_ok());
+  auto bytes = (*frames)[0].bytes();
+  return {bytes.begin(), bytes.end()};
+}
+
+template <class Message>
+Result<Message> decode(const std::vector<uint8_t>& body, ErrorCode error) {
+  Frame frame = Frame::copy_of(body);
+  return decode_body<Message>(frame, {}, 0, error);
+}
+
+TEST(ClusterAdminTest, ElectLeadersForNamedPartitionsRoundTrips) {
+  ElectLeadersRequest request{.election_type = ElectionType::kUnclean, .timeout_ms = 5000};
+  request.topics = std::vector<ElectLeadersRequest::Topic>{{"orders", {0, 2}}, {"audit", {1}}};
+  ElectLeadersRequest decoded = testing::expect_request_round_trip(request);
+  EXPECT_EQ(decoded.election_type, ElectionType::kUnclean);
+  ASSERT_TRUE(decoded.topics.has_value());
+  EXPECT_EQ(decoded.topics->at(0).partitions, (std::vector<int32_t>{0, 2}));
+  EXPECT_EQ(decoded.timeout_ms, 5000);
+}
+
+TEST(ClusterAdminTest, ElectLeadersNullTopicsDiffersFromEmpty) {
+  ElectLeadersRequest all;
+  ElectLeadersRequest none;
+  none.topics = std::vector<ElectLeadersRequest::Topic>{};
+  EXPECT_FALSE(testing::expect_request_round_trip(all).topics.has_value());
+  ElectLeadersRequest decoded = testing::expect_request_round_trip(none);
+  ASSERT_TRUE(decoded.topics.has_value());
+  EXPECT_TRUE(decoded.topics->empty());
+  EXPECT_NE(body_of(all), body_of(none));
+}
+
+TEST(ClusterAdminTest, ElectLeadersResponseRoundTrips) {
+  ElectLeadersResponse response;
+  response.results.push_back(
+      {.name = "orders",
+       .partitions = {{.partition_index = 0, .elected = true, .leader_id = 1},
+                      {.partition_index = 1,
+                       .error_message = "election not needed: orders-1 is led by its preferred "
+                                        "replica",
+                       .leader_id = 2},
+                      {.partition_index = 2,
+                       .error_code = ErrorCode::kLeaderNotAvailable,
+                       .error_message = "PREFERRED_LEADER_NOT_AVAILABLE"}}});
+  ElectLeadersResponse decoded = testing::expect_response_round_trip(response);
+  EXPECT_TRUE(decoded.results[0].partitions[0].elected);
+  EXPECT_EQ(decoded.results[0].partitions[2].error_code, ErrorCode::kLeaderNotAvailable);
+
+  ElectLeadersResponse failed{.error_code = ErrorCode::kNotController,
+                              .error_message = "no controller"};
+  testing::expect_response_round_trip(failed);
+}
+
+TEST(ClusterAdminTest, DescribeQuorumRoundTrips) {
+  testing::expect_request_round_trip(DescribeQuorumRequest{});
+  EXPECT_TRUE(body_of(DescribeQuorumRequest{}).empty());
+
+  DescribeQuorumResponse response{.node_id = 2,
+                                  .voter = true,
+                                  .role = QuorumRole::kLeader,
+                                  .leader_id = 2,
+                                  .term = 7,
+                                  .commit_index = 1234,
+                                  .applied_index = 1234,
+                                  .last_log_index = 1240};
+  response.members = {{.node_id = 1, .voter = true, .match_index = 1230, .lag = 10},
+                      {.node_id = 2, .voter = true, .match_index = 1240, .recent_active = true},
+                      {.node_id = 4, .voter = false, .match_index = 0, .lag = 1240}};
+  DescribeQuorumResponse decoded = testing::expect_response_round_trip(response);
+  EXPECT_EQ(decoded.role, QuorumRole::kLeader);
+  EXPECT_EQ(decoded.members[2].lag, 1240);
+  EXPECT_FALSE(decoded.members[2].voter);
+
+  DescribeQuorumResponse single{.single_node = true, .node_id = 1, .leader_id = 1};
+  EXPECT_TRUE(testing::expect_response_round_trip(single).single_node);
+}
+
+TEST(ClusterAdminTest, TruncatedBodiesFailWithTheFieldNamed) {
+  ElectLeadersRequest request;
+  request.topics = std::vector<ElectLeadersRequest::Topic>{{"orders", {0, 1, 2}}};
+  std::vector<uint8_t> body = body_of(request);
+  for (size_t length = 0; length < body.size(); ++length) {
+    std::vector<uint8_t> prefix(body.begin(), body.begin() + static_cast<ptrdiff_t>(length));
+    Result<ElectLeadersRequest> decoded =
+        decode<ElectLeadersRequest>(prefix, ErrorCode::kInvalidRequest);
+    ASSERT_FALSE(decoded.is_ok()) << "a " << length << "-byte prefix decoded";
+    EXPECT_EQ(decoded.code(), ErrorCode::kInvalidRequest);
+  }
+  DescribeQuorumResponse response{.node_id = 1};
+  response.members.push_back({.node_id = 1, .voter = true});
+  std::vector<uint8_t> rbody = body_of(response);
+  rbody.pop_back();
+  Result<DescribeQuorumResponse> decoded =
+      decode<DescribeQuorumResponse>(rbody, ErrorCode::kCorruptMessage);
+  ASSERT_FALSE(decoded.is_ok());
+  EXPECT_EQ(decoded.code(), ErrorCode::kCorruptMessage);
+  EXPECT_NE(decoded.status().message().find("members"), std::string::npos)
+      << decoded.status().message();
+}
+
+TEST(ClusterAdminTest, MalformedBodiesAreRejected) {
+  // A partition count larger than the bytes left.
+  ElectLeadersRequest request;
+  request.topics = std::vector<ElectLeadersRequest::Topic>{{"t", {0}}};
+  std::vector<uint8_t> body = body_of(request);
+  // election_type (1) + topics count (4) + name length (2) + "t" (1): partitions count next.
+  body[8] = 0xff;
+  body[9] = 0xff;
+  body[10] = 0xff;
+  body[11] = 0x7f;
+  Result<ElectLeadersRequest> decoded =
+      decode<ElectLeadersRequest>(body, ErrorCode::kInvalidRequest);
+  ASSERT_FALSE(decoded.is_ok());
+  EXPECT_EQ(decoded.code(), ErrorCode::kInvalidRequest);
+
+  // A topics count below -1.
+  std::vector<uint8_t> negative = body_of(ElectLeadersRequest{});
+  negative[1] = 0xfe;  // -2 as int32 little-endian: fe ff ff ff
+  EXPECT_FALSE(decode<ElectLeadersRequest>(negative, ErrorCode::kInvalidRequest).is_ok());
+
+  // A bool that is neither 0 nor 1 (single_node, after error_code and the null message).
+  std::vector<uint8_t> quorum = body_of(DescribeQuorumResponse{});
+  quorum[4] = 2;
+  Result<DescribeQuorumResponse> bad_bool =
+      decode<DescribeQuorumResponse>(quorum, ErrorCode::kCorruptMessage);
+  ASSERT_FALSE(bad_bool.is_ok());
+  EXPECT_NE(bad_bool.status().message().find("single_node"), std::string::npos)
+      << bad_bool.status().message();
+
+  // Bytes left over after the last field.
+  std::vector<uint8_t> trailing = body_of(DescribeQuorumRequest{});
+  trailing.push_back(0);
+  EXPECT_FALSE(decode<DescribeQuorumRequest>(trailing, ErrorCode::kInvalidRequest).is_ok());
+}
+
+}  // namespace
+}  // namespace mq::transport

@@ -1,0 +1,211 @@
+// Cluster administration: ElectLeaders (25), DescribeQuorum (26).
+//
+// Wire layout (v0; types as in transport/codec.h, fields in this order):
+//   ElectLeadersRequest v0
+//     election_type            int8 (ElectionType)
+//     topics                   nullable array of (null = every partition)
+//       name                   string
+//       partitions             array of int32
+//     timeout_ms               int32
+//   ElectLeadersResponse v0
+//     error_code               int16 (error code)
+//     error_message            nullable string
+//     results                  array of
+//       name                   string
+//       partitions             array of
+//         partition_index      int32
+//         error_code           int16 (error code)
+//         error_message        nullable string
+//         elected              bool
+//         leader_id            int32
+//   DescribeQuorumRequest v0
+//     (no fields)
+//   DescribeQuorumResponse v0
+//     error_code               int16 (error code)
+//     error_message            nullable string
+//     single_node              bool
+//     node_id                  int32
+//     voter                    bool
+//     role                     int8 (QuorumRole)
+//     leader_id                int32
+//     term                     int64
+//     commit_index             int64
+//     applied_index            int64
+//     last_log_index           int64
+//     members                  array of
+//       node_id                int32
+//       voter                  bool
+//       match_index            int64
+//       lag                    int64
+//       recent_active          bool
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error_code.h"
+#include "transport/api.h"
+#include "transport/codec.h"
+
+namespace mq::transport {
+
+// Which leaders ElectLeaders chooses.
+enum class ElectionType : int8_t {
+  kPreferred = 0,  // the first replica of the assignment, if it is a live ISR member
+  kUnclean = 1,    // any live replica of a partition without a leader (may lose data)
+};
+
+// The answering node's place in the metadata quorum (raft::Role's order).
+enum class QuorumRole : int8_t {
+  kFollower = 0,
+  kPreCandidate = 1,
+  kCandidate = 2,
+  kLeader = 3,
+};
+
+// ElectLeaders: elects partition leaders on demand (preferred or unclean).
+struct ElectLeadersResponse;
+
+struct ElectLeadersRequest {
+  static constexpr ApiKey kApiKey = ApiKey::kElectLeaders;
+  using Response = ElectLeadersResponse;
+
+  struct Topic {
+    std::string name;                 // topic name
+    std::vector<int32_t> partitions;  // partition numbers
+
+    bool operator==(const Topic&) const = default;
+    template <class Self, class Codec>
+    static void fields(Self& m, Codec& c) {
+      c("name", m.name);
+      c("partitions", m.partitions);
+    }
+  };
+
+  ElectionType election_type = ElectionType::kPreferred;  // 0 = preferred, 1 = unclean
+  std::optional<std::vector<Topic>> topics;               // partitions to elect, null = all
+  int32_t timeout_ms = 30000;  // how long to wait for the new leaders to be committed
+
+  bool operator==(const ElectLeadersRequest&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("election_type", m.election_type);
+    c("topics", m.topics);
+    c("timeout_ms", m.timeout_ms);
+  }
+};
+
+struct ElectLeadersResponse {
+  static constexpr ApiKey kApiKey = ApiKey::kElectLeaders;
+
+  struct Partition {
+    int32_t partition_index = 0;               // partition number
+    ErrorCode error_code = ErrorCode::kNone;   // per-partition result
+    std::optional<std::string> error_message;  // why it failed, or why no election was needed
+    bool elected = false;                      // this request changed the leader
+    int32_t leader_id = -1;                    // the leader afterwards, -1 = none or unknown
+
+    bool operator==(const Partition&) const = default;
+    template <class Self, class Codec>
+    static void fields(Self& m, Codec& c) {
+      c("partition_index", m.partition_index);
+      c("error_code", m.error_code);
+      c("error_message", m.error_message);
+      c("elected", m.elected);
+      c("leader_id", m.leader_id);
+    }
+  };
+
+  struct Topic {
+    std::string name;                   // topic name
+    std::vector<Partition> partitions;  // one per partition asked for
+
+    bool operator==(const Topic&) const = default;
+    template <class Self, class Codec>
+    static void fields(Self& m, Codec& c) {
+      c("name", m.name);
+      c("partitions", m.partitions);
+    }
+  };
+
+  ErrorCode error_code = ErrorCode::kNone;   // request-level: e.g. INVALID_REQUEST, NOT_CONTROLLER
+  std::optional<std::string> error_message;  // detail for people
+  std::vector<Topic> results;                // per topic, empty on a request-level error
+
+  bool operator==(const ElectLeadersResponse&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("error_code", m.error_code);
+    c("error_message", m.error_message);
+    c("results", m.results);
+  }
+};
+
+// DescribeQuorum: the metadata quorum as the answering node sees it (send it to the controller
+// for every member's progress).
+struct DescribeQuorumResponse;
+
+struct DescribeQuorumRequest {
+  static constexpr ApiKey kApiKey = ApiKey::kDescribeQuorum;
+  using Response = DescribeQuorumResponse;
+
+  bool operator==(const DescribeQuorumRequest&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self&, Codec&) {}
+};
+
+struct DescribeQuorumResponse {
+  static constexpr ApiKey kApiKey = ApiKey::kDescribeQuorum;
+
+  struct Member {
+    int32_t node_id = -1;        // member (= broker) id
+    bool voter = false;          // voter, else observer
+    int64_t match_index = 0;     // highest log index known to be in its log
+    int64_t lag = 0;             // entries behind the leader's last log index
+    bool recent_active = false;  // the leader heard from it within the last election timeout
+
+    bool operator==(const Member&) const = default;
+    template <class Self, class Codec>
+    static void fields(Self& m, Codec& c) {
+      c("node_id", m.node_id);
+      c("voter", m.voter);
+      c("match_index", m.match_index);
+      c("lag", m.lag);
+      c("recent_active", m.recent_active);
+    }
+  };
+
+  ErrorCode error_code = ErrorCode::kNone;   // request-level error
+  std::optional<std::string> error_message;  // detail for people
+  bool single_node = false;                  // the broker runs without a quorum (no cluster.voters)
+  int32_t node_id = -1;                      // the answering node
+  bool voter = false;                        // the answering node is a voter
+  QuorumRole role = QuorumRole::kFollower;   // the answering node's role
+  int32_t leader_id = -1;                    // the quorum leader (active controller), -1 = unknown
+  int64_t term = 0;                          // current term as the answering node knows it
+  int64_t commit_index = 0;                  // highest committed log index it knows
+  int64_t applied_index = 0;                 // highest log index it applied
+  int64_t last_log_index = 0;                // last index in its log
+  std::vector<Member> members;               // every member with its progress; only from the leader
+
+  bool operator==(const DescribeQuorumResponse&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("error_code", m.error_code);
+    c("error_message", m.error_message);
+    c("single_node", m.single_node);
+    c("node_id", m.node_id);
+    c("voter", m.voter);
+    c("role", m.role);
+    c("leader_id", m.leader_id);
+    c("term", m.term);
+    c("commit_index", m.commit_index);
+    c("applied_index", m.applied_index);
+    c("last_log_index", m.last_log_index);
+    c("members", m.members);
+  }
+};
+
+}  // namespace mq::transport
