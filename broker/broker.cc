@@ -86,23 +86,34 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   status("opened " + std::to_string(replicas_->partitions().size()) + " partition(s) of " +
          std::to_string(replicas_->topics().size()) + " topic(s)");
 
+  const group::CoordinatorConfig coordinator_config{
+      .offsets_partitions = config_.offsets_topic_partitions,
+      .initial_rebalance_delay_ms = config_.group_initial_rebalance_delay_ms,
+      .min_session_timeout_ms = config_.group_min_session_timeout_ms,
+      .max_session_timeout_ms = config_.group_max_session_timeout_ms,
+      .max_size = config_.group_max_size};
+  offsets_storage_ = std::make_unique<OffsetsStorage>(*replicas_);
+  coordinator_ = std::make_unique<group::GroupCoordinator>(coordinator_config, *offsets_storage_);
   if (!config_.cluster.enabled()) {
     status("loading consumer groups");
-    offsets_storage_ = std::make_unique<OffsetsStorage>(*replicas_);
     MQ_RETURN_IF_ERROR(offsets_storage_->ensure_topic(config_.offsets_topic_partitions));
-    coordinator_ = std::make_unique<group::GroupCoordinator>(
-        group::CoordinatorConfig{
-            .offsets_partitions = config_.offsets_topic_partitions,
-            .initial_rebalance_delay_ms = config_.group_initial_rebalance_delay_ms,
-            .min_session_timeout_ms = config_.group_min_session_timeout_ms,
-            .max_session_timeout_ms = config_.group_max_session_timeout_ms,
-            .max_size = config_.group_max_size},
-        *offsets_storage_);
     MQ_RETURN_IF_ERROR(coordinator_->load());
   } else {
-    // Group coordinators do not follow the offsets partitions' leaders yet:
-    // in cluster mode group requests are answered COORDINATOR_NOT_AVAILABLE.
+    // A group's coordinator is the leader of its __consumer_offsets
+    // partition: the coordinator loads a partition's groups when this broker
+    // becomes its leader and drops them when it stops leading it.
+    coordinator_->start();
     cluster_ = std::make_unique<ClusterNode>(config_, *replicas_);
+    cluster_->set_leadership_listener(
+        [coordinator = coordinator_.get()](const std::string& topic, int32_t partition,
+                                           bool leading, int32_t leader_epoch) {
+          if (topic != group::kOffsetsTopic) return;
+          if (leading) {
+            coordinator->load_partition(partition, leader_epoch);
+          } else {
+            coordinator->unload_partition(partition);
+          }
+        });
   }
 
   scheduler_ = std::make_unique<Scheduler>(config_.worker_threads);
@@ -135,6 +146,8 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
                         : "observer ") +
         self->to_string());
     MQ_RETURN_IF_ERROR(cluster_->start(client_endpoint_));
+    // Creates __consumer_offsets through the controller if no broker has yet.
+    offsets_storage_->start_creating(*cluster_, config_, config_.offsets_topic_partitions);
   }
   server_->serve();
   http_->add_collectable(std::make_shared<PartitionCollector>(*replicas_));
@@ -237,11 +250,14 @@ Status Broker::shutdown() {
   // Order matters: answer the JoinGroups waiting in the coordinator, stop
   // taking requests and drain them, let the workers finish (their late
   // replies are dropped), then close the logs.
+  if (offsets_storage_) offsets_storage_->stop_creating();
   if (coordinator_) coordinator_->stop();
   if (server_) server_->stop(config_.shutdown_timeout_ms);
   scheduler_.reset();
   server_.reset();
   handler_.reset();
+  // The metadata stops reaching the coordinator before it goes.
+  if (cluster_) cluster_->set_leadership_listener({});
   coordinator_.reset();
   // Followers stop fetching and the quorum member leaves before the logs close.
   if (cluster_) cluster_->stop();

@@ -132,9 +132,21 @@ void ClusterNode::apply(const MetadataImage& image,
   }
 }
 
+void ClusterNode::set_leadership_listener(LeadershipListener listener) {
+  std::lock_guard lock(listener_mu_);
+  listener_ = std::move(listener);
+}
+
+void ClusterNode::tell_leadership(const std::string& topic, int32_t partition, bool leading,
+                                  int32_t leader_epoch) {
+  std::lock_guard lock(listener_mu_);
+  if (listener_) listener_(topic, partition, leading, leader_epoch);
+}
+
 void ClusterNode::apply_one(const MetadataImage& image, const LocalPartitionChange& change) {
   const std::string name = change.topic + "-" + std::to_string(change.partition);
   if (change.role == LocalPartitionChange::Role::kStopped) {
+    tell_leadership(change.topic, change.partition, false, -1);
     unfollow(change.topic, change.partition);
     if (!change.deleted) {
       Status st = replicas_.remove_replica(change.topic, change.partition);
@@ -146,6 +158,7 @@ void ClusterNode::apply_one(const MetadataImage& image, const LocalPartitionChan
       replicas_.open_replica(change.topic, change.partition);
   if (!opened.is_ok()) {
     spdlog::error("{}: opening the replica: {}", name, opened.status().to_string());
+    tell_leadership(change.topic, change.partition, false, -1);
     return;
   }
   std::shared_ptr<Partition> partition = *opened;
@@ -159,9 +172,16 @@ void ClusterNode::apply_one(const MetadataImage& image, const LocalPartitionChan
                                           .replicas = state.replicas,
                                           .isr = state.isr,
                                           .local_broker_id = config_.node_id});
-    if (!st.is_ok()) spdlog::error("{}: becoming leader: {}", name, st.to_string());
+    if (!st.is_ok()) {
+      spdlog::error("{}: becoming leader: {}", name, st.to_string());
+      return;
+    }
+    tell_leadership(change.topic, change.partition, true, state.leader_epoch);
     return;
   }
+  // Told before the role changes: whoever serves from this partition as its
+  // leader stops first.
+  tell_leadership(change.topic, change.partition, false, state.leader_epoch);
   Status st = partition->become_follower({.leader_epoch = state.leader_epoch,
                                           .partition_epoch = state.partition_epoch,
                                           .leader_id = state.leader,

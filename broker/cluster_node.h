@@ -11,6 +11,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -35,6 +36,17 @@ class ClusterNode : public ClusterView, private IsrChanger {
   void stop();
 
   ClusterMember& member() { return *member_; }
+
+  // Told, on the ClusterMember's lifecycle thread, whenever the metadata
+  // makes this broker the leader of a partition (`leading`, with its leader
+  // epoch; repeated for ISR-only changes) or a follower, or removes the
+  // replica (not leading, epoch -1). The group coordinator follows the
+  // __consumer_offsets partitions with it. Must not block; set it before
+  // start() and clear it (empty function) before what it calls goes away:
+  // clearing waits for a call in progress.
+  using LeadershipListener = std::function<void(const std::string& topic, int32_t partition,
+                                                bool leading, int32_t leader_epoch)>;
+  void set_leadership_listener(LeadershipListener listener);
   // Every followed partition's replication status, for metrics.
   std::vector<FollowerPartitionStatus> follower_statuses() const;
 
@@ -59,6 +71,8 @@ class ClusterNode : public ClusterView, private IsrChanger {
   void follow(const metadata::MetadataImage& image, const std::shared_ptr<Partition>& partition,
               int32_t leader, int32_t leader_epoch);
   void unfollow(const std::string& topic, int32_t partition);
+  void tell_leadership(const std::string& topic, int32_t partition, bool leading,
+                       int32_t leader_epoch);
   // IsrChanger: queued for the worker thread, which makes the call.
   void propose(const IsrProposal& proposal, std::function<void(Status)> done) override;
   void work();
@@ -70,6 +84,8 @@ class ClusterNode : public ClusterView, private IsrChanger {
   BrokerConfig config_;
   ReplicaManager& replicas_;
   std::unique_ptr<ClusterMember> member_;
+  std::mutex listener_mu_;
+  LeadershipListener listener_;
 
   mutable std::mutex fetchers_mu_;
   std::map<int32_t, std::unique_ptr<ReplicaFetcher>> fetchers_;  // by leader broker id

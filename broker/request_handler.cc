@@ -211,12 +211,9 @@ typename Request::Response refused(const Request& request, ErrorCode code) {
 ErrorCode RequestHandler::coordinator_error(const std::string& group_id) const {
   if (coordinator_ == nullptr) return ErrorCode::kCoordinatorNotAvailable;
   if (group_id.empty()) return ErrorCode::kNone;
-  int32_t partition = coordinator_->partition_for(group_id);
-  // The coordinator is the leader of the group's offsets partition.
-  if (!replicas_.partition(std::string(group::kOffsetsTopic), partition)) {
-    return ErrorCode::kNotCoordinator;
-  }
-  return ErrorCode::kNone;
+  // The coordinator serves the groups of the offsets partitions it loaded:
+  // those this broker leads (every one in single-node mode).
+  return coordinator_->group_error(group_id);
 }
 
 template <class Request, class Handler>
@@ -300,11 +297,39 @@ FindCoordinatorResponse RequestHandler::find_coordinator(const FindCoordinatorRe
     response.error_message = "the group id is empty";
     return response;
   }
-  response.error_code = coordinator_error(request.key);
-  if (response.error_code != ErrorCode::kNone) return response;
-  response.node_id = identity_.node_id;
-  response.host = identity_.host;
-  response.port = identity_.port;
+  if (cluster_ == nullptr || coordinator_ == nullptr) {
+    response.error_code = coordinator_error(request.key);
+    if (response.error_code != ErrorCode::kNone) return response;
+    response.node_id = identity_.node_id;
+    response.host = identity_.host;
+    response.port = identity_.port;
+    return response;
+  }
+  // Cluster mode: the leader of the group's offsets partition, from the
+  // metadata (which may be another broker, or this one still loading).
+  const std::string topic(group::kOffsetsTopic);
+  const int32_t partition = coordinator_->partition_for(request.key);
+  MetadataRequest which;
+  which.topics = std::vector<std::string>{topic};
+  which.allow_auto_topic_creation = false;
+  MetadataResponse metadata = cluster_->metadata(which);
+  response.error_code = ErrorCode::kCoordinatorNotAvailable;
+  if (metadata.topics.empty() ||
+      metadata.topics[0].error_code == ErrorCode::kUnknownTopicOrPartition ||
+      partition >= static_cast<int32_t>(metadata.topics[0].partitions.size())) {
+    response.error_message = topic + " does not exist yet";
+    return response;
+  }
+  int32_t leader = metadata.topics[0].partitions[partition].leader_id;
+  for (const auto& broker : metadata.brokers) {
+    if (broker.node_id != leader) continue;
+    response.error_code = ErrorCode::kNone;
+    response.node_id = broker.node_id;
+    response.host = broker.host;
+    response.port = broker.port;
+    return response;
+  }
+  response.error_message = topic + "-" + std::to_string(partition) + " has no live leader";
   return response;
 }
 

@@ -32,6 +32,7 @@ GroupCoordinator::GroupCoordinator(CoordinatorConfig config, GroupStorage& stora
   for (int32_t p = 0; p < config_.offsets_partitions; p++) {
     partition_mu_.push_back(std::make_unique<std::mutex>());
   }
+  partitions_.resize(static_cast<size_t>(std::max(0, config_.offsets_partitions)));
 }
 
 GroupCoordinator::~GroupCoordinator() {
@@ -67,7 +68,7 @@ int32_t GroupCoordinator::partition_for(const std::string& group) const {
 
 // ---------------------------------------------------------------- loading
 
-Status GroupCoordinator::apply_record(const Record& record) {
+Status GroupCoordinator::apply_record(std::map<std::string, Group>& groups, const Record& record) {
   if (!record.key) return Status::ok();  // not ours: ignore
   auto key_bytes =
       std::span(reinterpret_cast<const uint8_t*>(record.key->data()), record.key->size());
@@ -78,11 +79,11 @@ Status GroupCoordinator::apply_record(const Record& record) {
   }
   if (key.type == OffsetsRecordType::kGroup) {
     if (!value) {
-      groups_.erase(key.group);
+      groups.erase(key.group);
       return Status::ok();
     }
     MQ_ASSIGN_OR_RETURN(GroupValue g, decode_group_value(*value));
-    Group& group = groups_[key.group];
+    Group& group = groups[key.group];
     group.id = key.group;
     group.generation = g.generation;
     group.protocol_type = g.protocol_type;
@@ -91,36 +92,176 @@ Status GroupCoordinator::apply_record(const Record& record) {
   }
   TopicPartition tp{key.topic, key.partition};
   if (!value) {
-    auto it = groups_.find(key.group);
-    if (it != groups_.end()) {
+    auto it = groups.find(key.group);
+    if (it != groups.end()) {
       auto member = it->second.offsets.find(key.member_key);
       if (member != it->second.offsets.end()) member->second.erase(tp);
     }
     return Status::ok();
   }
   MQ_ASSIGN_OR_RETURN(OffsetValue v, decode_offset_value(*value));
-  Group& group = groups_[key.group];
+  Group& group = groups[key.group];
   group.id = key.group;
   group.offsets[key.member_key][tp] = {v.offset, v.leader_epoch, v.metadata};
   return Status::ok();
 }
 
+Status GroupCoordinator::replay_partition(int32_t partition, std::map<std::string, Group>& into) {
+  Status replayed =
+      storage_.replay(partition, [&into](const Record& r) { return apply_record(into, r); });
+  if (!replayed.is_ok()) {
+    return Status(replayed.code(), std::string(kOffsetsTopic) + "-" + std::to_string(partition) +
+                                       ": " + replayed.message());
+  }
+  // Loaded groups have no members yet: their members rejoin.
+  for (auto& [id, group] : into) group.state = State::kEmpty;
+  return Status::ok();
+}
+
 Status GroupCoordinator::load() {
+  std::map<std::string, Group> loaded;
+  for (int32_t p = 0; p < config_.offsets_partitions; p++) {
+    MQ_RETURN_IF_ERROR(replay_partition(p, loaded));
+  }
   {
     std::lock_guard lock(mu_);
-    for (int32_t p = 0; p < config_.offsets_partitions; p++) {
-      Status replayed = storage_.replay(p, [this](const Record& r) { return apply_record(r); });
-      if (!replayed.is_ok()) {
-        return Status(replayed.code(), std::string(kOffsetsTopic) + "-" + std::to_string(p) + ": " +
-                                           replayed.message());
-      }
+    groups_ = std::move(loaded);
+    for (PartitionSlot& slot : partitions_) {
+      slot.state = Load::kLoaded;
+      slot.generation++;
     }
-    // Loaded groups have no members yet: their members rejoin.
-    for (auto& [id, group] : groups_) group.state = State::kEmpty;
   }
-  loaded_.store(true, std::memory_order_release);
   timer_ = std::thread([this] { timer_loop(); });
   return Status::ok();
+}
+
+void GroupCoordinator::start() {
+  timer_ = std::thread([this] { timer_loop(); });
+  loader_ = std::thread([this] { loader_loop(); });
+}
+
+void GroupCoordinator::load_partition(int32_t partition, int32_t leader_epoch) {
+  if (partition < 0 || partition >= config_.offsets_partitions) return;
+  Deferred deferred;
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_) return;
+    PartitionSlot& slot = partitions_[partition];
+    if (slot.state != Load::kAbsent && slot.leader_epoch == leader_epoch) return;
+    if (slot.state != Load::kAbsent) unload_locked(partition, ErrorCode::kNotCoordinator, deferred);
+    slot.state = Load::kLoading;
+    slot.leader_epoch = leader_epoch;
+    slot.generation++;
+    load_queue_.emplace_back(partition, slot.generation);
+    spdlog::info("{}-{}: leading it in epoch {}, loading its groups", kOffsetsTopic, partition,
+                 leader_epoch);
+  }
+  loader_cv_.notify_all();
+  finish(deferred);
+}
+
+void GroupCoordinator::unload_partition(int32_t partition) {
+  if (partition < 0 || partition >= config_.offsets_partitions) return;
+  Deferred deferred;
+  {
+    std::lock_guard lock(mu_);
+    if (partitions_[partition].state == Load::kAbsent) return;
+    unload_locked(partition, ErrorCode::kNotCoordinator, deferred);
+    spdlog::info("{}-{}: no longer led here, its groups unloaded", kOffsetsTopic, partition);
+  }
+  finish(deferred);
+}
+
+void GroupCoordinator::unload_locked(int32_t partition, ErrorCode code, Deferred& deferred) {
+  PartitionSlot& slot = partitions_[partition];
+  slot.state = Load::kAbsent;
+  slot.leader_epoch = -1;
+  slot.generation++;
+  for (auto it = groups_.begin(); it != groups_.end();) {
+    if (partition_for(it->first) != partition) {
+      ++it;
+      continue;
+    }
+    for (auto& [member_id, member] : it->second.members) {
+      if (!member.pending_join) continue;
+      JoinGroupResponse response;
+      response.error_code = code;
+      response.member_id = member_id;
+      deferred.answers.push_back({std::move(member.pending_join), std::move(response)});
+      member.pending_join = nullptr;
+    }
+    it = groups_.erase(it);
+  }
+}
+
+void GroupCoordinator::loader_loop() {
+  std::unique_lock lock(mu_);
+  while (!stopped_) {
+    if (load_queue_.empty()) {
+      loader_cv_.wait(lock);
+      continue;
+    }
+    auto [partition, generation] = load_queue_.front();
+    load_queue_.pop_front();
+    if (partitions_[partition].generation != generation) continue;  // unloaded or reloaded since
+    lock.unlock();
+    bool done = load_queued(partition, generation);
+    lock.lock();
+    if (!done && !stopped_ && partitions_[partition].generation == generation) {
+      // The partition is still ours: try again shortly.
+      loader_cv_.wait_for(lock, std::chrono::milliseconds(100));
+      load_queue_.emplace_back(partition, generation);
+    }
+  }
+}
+
+bool GroupCoordinator::load_queued(int32_t partition, uint64_t generation) {
+  auto cancelled = [this, partition, generation] {
+    std::lock_guard lock(mu_);
+    return stopped_ || partitions_[partition].generation != generation;
+  };
+  Status committed = storage_.wait_committed(partition, cancelled);
+  std::map<std::string, Group> loaded;
+  Status replayed = committed.is_ok() ? replay_partition(partition, loaded) : committed;
+  if (!replayed.is_ok()) {
+    if (!cancelled()) {
+      spdlog::warn("{}-{}: loading its groups: {} (retrying)", kOffsetsTopic, partition,
+                   replayed.to_string());
+    }
+    return false;
+  }
+  std::lock_guard lock(mu_);
+  PartitionSlot& slot = partitions_[partition];
+  if (stopped_ || slot.generation != generation) return true;  // no longer wanted
+  size_t count = loaded.size();
+  for (auto& [id, group] : loaded) groups_[id] = std::move(group);
+  slot.state = Load::kLoaded;
+  spdlog::info("{}-{}: loaded {} group(s), coordinating them now", kOffsetsTopic, partition, count);
+  return true;
+}
+
+ErrorCode GroupCoordinator::group_error_locked(const std::string& group) const {
+  if (stopped_) return ErrorCode::kCoordinatorNotAvailable;
+  switch (partitions_[partition_for(group)].state) {
+    case Load::kLoaded:
+      return ErrorCode::kNone;
+    case Load::kLoading:
+      return ErrorCode::kCoordinatorLoadInProgress;
+    case Load::kAbsent:
+      break;
+  }
+  return ErrorCode::kNotCoordinator;
+}
+
+ErrorCode GroupCoordinator::group_error(const std::string& group) const {
+  std::lock_guard lock(mu_);
+  return group_error_locked(group);
+}
+
+bool GroupCoordinator::partition_loaded(int32_t partition) const {
+  std::lock_guard lock(mu_);
+  return partition >= 0 && partition < config_.offsets_partitions &&
+         partitions_[partition].state == Load::kLoaded;
 }
 
 void GroupCoordinator::stop() {
@@ -146,6 +287,8 @@ void GroupCoordinator::stop() {
       }
     }
   }
+  loader_cv_.notify_all();
+  if (loader_.joinable()) loader_.join();
   for (auto& answer : deferred.answers) answer.done(std::move(answer.response));
 }
 
@@ -167,7 +310,8 @@ void GroupCoordinator::finish(Deferred& deferred) {
   for (const auto& [id, value] : deferred.groups) {
     OffsetsKey key{.type = OffsetsRecordType::kGroup, .group = id};
     Status written =
-        append_records(partition_for(id), {{encode_key(key), encode_group_value(value)}});
+        append_records(partition_for(id), {{encode_key(key), encode_group_value(value)}},
+                       GroupStorage::Durability::kLocal);
     if (!written.is_ok()) {
       spdlog::warn("group {}: cannot record generation {}: {}", id, value.generation,
                    written.to_string());
@@ -176,7 +320,8 @@ void GroupCoordinator::finish(Deferred& deferred) {
   deferred.groups.clear();
 }
 
-Status GroupCoordinator::append_records(int32_t partition, const std::vector<KeyValue>& records) {
+Status GroupCoordinator::append_records(int32_t partition, const std::vector<KeyValue>& records,
+                                        GroupStorage::Durability durability) {
   RecordBatchBuilder builder;
   int64_t timestamp = now();
   for (const auto& [key, value] : records) {
@@ -184,7 +329,7 @@ Status GroupCoordinator::append_records(int32_t partition, const std::vector<Key
                 value ? std::optional<std::string_view>(*value) : std::nullopt);
   }
   MQ_ASSIGN_OR_RETURN(std::string batch, builder.build());
-  return storage_.append(partition, std::move(batch));
+  return storage_.append(partition, std::move(batch), durability);
 }
 
 // ---------------------------------------------------------------- membership
@@ -377,8 +522,10 @@ void GroupCoordinator::join(const JoinGroupRequest& request, const std::string& 
     response.member_id = std::move(member_id);
     done(std::move(response));
   };
-  if (!loaded()) return fail(ErrorCode::kCoordinatorLoadInProgress);
   if (request.group_id.empty()) return fail(ErrorCode::kInvalidGroupId);
+  if (ErrorCode unavailable = group_error(request.group_id); unavailable != ErrorCode::kNone) {
+    return fail(unavailable);
+  }
   if (request.session_timeout_ms < config_.min_session_timeout_ms ||
       request.session_timeout_ms > config_.max_session_timeout_ms) {
     return fail(ErrorCode::kInvalidSessionTimeout);
@@ -397,7 +544,11 @@ void GroupCoordinator::join(const JoinGroupRequest& request, const std::string& 
   Deferred deferred;
   {
     std::lock_guard lock(mu_);
-    if (stopped_) return fail(ErrorCode::kCoordinatorNotAvailable);
+    // Checked again under the lock: the partition may have moved meanwhile.
+    if (ErrorCode unavailable = group_error_locked(request.group_id);
+        unavailable != ErrorCode::kNone) {
+      return fail(unavailable);
+    }
     Group& group = groups_[request.group_id];
     if (group.state == State::kDead) group = Group{};
     group.id = request.group_id;
@@ -490,11 +641,9 @@ void GroupCoordinator::join(const JoinGroupRequest& request, const std::string& 
 
 SyncGroupResponse GroupCoordinator::sync(const SyncGroupRequest& request) {
   SyncGroupResponse response;
-  if (!loaded()) {
-    response.error_code = ErrorCode::kCoordinatorLoadInProgress;
-    return response;
-  }
   std::lock_guard lock(mu_);
+  response.error_code = group_error_locked(request.group_id);
+  if (response.error_code != ErrorCode::kNone) return response;
   Group* group = nullptr;
   response.error_code =
       check_member_locked(request.group_id, request.member_id, request.generation_id, &group);
@@ -522,11 +671,9 @@ SyncGroupResponse GroupCoordinator::sync(const SyncGroupRequest& request) {
 
 HeartbeatResponse GroupCoordinator::heartbeat(const HeartbeatRequest& request) {
   HeartbeatResponse response;
-  if (!loaded()) {
-    response.error_code = ErrorCode::kCoordinatorLoadInProgress;
-    return response;
-  }
   std::lock_guard lock(mu_);
+  response.error_code = group_error_locked(request.group_id);
+  if (response.error_code != ErrorCode::kNone) return response;
   Group* group = nullptr;
   response.error_code =
       check_member_locked(request.group_id, request.member_id, request.generation_id, &group);
@@ -540,13 +687,11 @@ HeartbeatResponse GroupCoordinator::heartbeat(const HeartbeatRequest& request) {
 
 LeaveGroupResponse GroupCoordinator::leave(const LeaveGroupRequest& request) {
   LeaveGroupResponse response;
-  if (!loaded()) {
-    response.error_code = ErrorCode::kCoordinatorLoadInProgress;
-    return response;
-  }
   Deferred deferred;
   {
     std::lock_guard lock(mu_);
+    response.error_code = group_error_locked(request.group_id);
+    if (response.error_code != ErrorCode::kNone) return response;
     Group* group = find_locked(request.group_id);
     if (group == nullptr) {
       response.error_code = ErrorCode::kGroupIdNotFound;
@@ -577,7 +722,6 @@ LeaveGroupResponse GroupCoordinator::leave(const LeaveGroupRequest& request) {
 }
 
 void GroupCoordinator::tick() {
-  if (!loaded()) return;
   Deferred deferred;
   {
     std::lock_guard lock(mu_);

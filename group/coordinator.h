@@ -3,16 +3,25 @@
 // partitions this broker leads. docs/protocol.md §15 is the contract;
 // docs/groups.md explains it for operators.
 //
+// Offsets partitions come and go: a single-node broker loads every one at
+// start (load()); in cluster mode the broker calls load_partition() when it
+// becomes the leader of one and unload_partition() when it stops leading it,
+// and a loader thread replays the partition's committed records. A group is
+// served only while its partition is loaded here: COORDINATOR_LOAD_IN_PROGRESS
+// while it loads, NOT_COORDINATOR when it is not led here.
+//
 // Threading: every call may come from any worker thread. One mutex guards the
-// groups; a commit holds its offsets partition's own mutex across the append,
-// so the cache changes in log order, but never the groups mutex. JoinGroup
-// answers later (when the join phase ends), through its callback, called
-// without any lock held. A timer thread expires members and ends join phases.
+// groups and the partitions' load states; a commit holds its offsets
+// partition's own mutex across the append, so the cache changes in log order,
+// but never the groups mutex. JoinGroup answers later (when the join phase
+// ends), through its callback, called without any lock held. A timer thread
+// expires members and ends join phases.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -51,10 +60,24 @@ struct CoordinatorConfig {
 class GroupStorage {
  public:
   virtual ~GroupStorage() = default;
-  // Appends one batch to partition `partition` of __consumer_offsets and
-  // returns once it is as durable as the topic's settings make it.
-  virtual Status append(int32_t partition, std::string batch) = 0;
-  // Every record of the partition, in offset order.
+  // How far an append must have gone before append() returns.
+  enum class Durability {
+    kLocal,       // in this broker's log (group generation records)
+    kReplicated,  // committed: the high watermark passed it (commits, deletions)
+  };
+  // Appends one batch to partition `partition` of __consumer_offsets, as its
+  // leader. NOT_COORDINATOR when the partition is not led here (or stops
+  // being led before a replicated append is committed); kReplicated waits,
+  // bounded by the storage's own timeout (REQUEST_TIMED_OUT).
+  virtual Status append(int32_t partition, std::string batch, Durability durability) = 0;
+  // Returns once every record now in the partition's log is committed (a new
+  // leader's high watermark catches up with its log end as the followers
+  // fetch), so a replay sees everything a previous leader acknowledged.
+  // NOT_COORDINATOR if the partition is not led here; stops early, with an
+  // error, when `cancelled` returns true (it is polled).
+  virtual Status wait_committed(int32_t partition, const std::function<bool()>& cancelled) = 0;
+  // Every committed record of the partition (below the high watermark), in
+  // offset order.
   virtual Status replay(int32_t partition, const std::function<Status(const Record&)>& each) = 0;
   // Partition count of a data topic, nullopt if it does not exist.
   virtual std::optional<int32_t> partition_count(const std::string& topic) const = 0;
@@ -88,14 +111,35 @@ class GroupCoordinator {
   GroupCoordinator(const GroupCoordinator&) = delete;
   GroupCoordinator& operator=(const GroupCoordinator&) = delete;
 
-  // Reads every offsets partition back into memory, then starts the timer.
-  // Until it returns, requests are answered COORDINATOR_LOAD_IN_PROGRESS.
+  // Single-node mode: reads every offsets partition back into memory, then
+  // starts the timer. Until it returns, requests are answered
+  // COORDINATOR_LOAD_IN_PROGRESS.
   Status load();
-  // Stops the timer; pending joins are answered COORDINATOR_NOT_AVAILABLE.
+  // Cluster mode: starts the timer and the loader thread with no partition
+  // loaded; load_partition()/unload_partition() follow the leadership.
+  void start();
+  // This broker leads offsets partition `partition` in `leader_epoch`: its
+  // groups are loaded in the background (wait_committed, then replay) and
+  // served once loaded. Idempotent for the same epoch; a different epoch
+  // unloads and loads again (another leader may have written meanwhile).
+  // Quick: never blocks on storage. Out-of-range partitions are ignored.
+  void load_partition(int32_t partition, int32_t leader_epoch);
+  // This broker no longer leads `partition`: its groups are dropped (pending
+  // joins answered NOT_COORDINATOR so members find the new coordinator) and
+  // its requests answered NOT_COORDINATOR. A load in progress is abandoned.
+  void unload_partition(int32_t partition);
+  // Stops the timer and the loader; pending joins are answered
+  // COORDINATOR_NOT_AVAILABLE.
   void stop();
 
   // The offsets partition of `group`: toPositive(murmur2(group)) % partitions.
   int32_t partition_for(const std::string& group) const;
+  // NONE when this coordinator serves `group` now; COORDINATOR_LOAD_IN_PROGRESS
+  // while its partition loads; NOT_COORDINATOR when the partition is not
+  // loaded here; COORDINATOR_NOT_AVAILABLE once stopped.
+  ErrorCode group_error(const std::string& group) const;
+  // Whether offsets partition `partition` is loaded (tests, status).
+  bool partition_loaded(int32_t partition) const;
 
   // `client_id` and `client_host` are the member's, for DescribeGroups.
   void join(const transport::JoinGroupRequest& request, const std::string& client_id,
@@ -169,10 +213,25 @@ class GroupCoordinator {
     std::vector<std::pair<std::string, GroupValue>> groups;  // group id, its record
   };
 
+  // Where an offsets partition stands on this broker.
+  enum class Load { kAbsent, kLoading, kLoaded };
+  struct PartitionSlot {
+    Load state = Load::kAbsent;
+    int32_t leader_epoch = -1;
+    uint64_t generation = 0;  // bumped by every load and unload: stale loads are dropped
+  };
+
   int64_t now() const;
-  bool loaded() const { return loaded_.load(std::memory_order_acquire); }
-  Status apply_record(const Record& record);
+  static Status apply_record(std::map<std::string, Group>& groups, const Record& record);
+  // Replays offsets partition `partition` into `into` (groups Empty).
+  Status replay_partition(int32_t partition, std::map<std::string, Group>& into);
   void timer_loop();
+  void loader_loop();
+  // Loads one queued partition; false if it must be retried later.
+  bool load_queued(int32_t partition, uint64_t generation);
+  // Drops `partition`'s groups; pending joins get `code`. mu_ held.
+  void unload_locked(int32_t partition, ErrorCode code, Deferred& deferred);
+  ErrorCode group_error_locked(const std::string& group) const;
 
   // All with mu_ held.
   Group* find_locked(const std::string& id);
@@ -190,14 +249,18 @@ class GroupCoordinator {
 
   void finish(Deferred& deferred);
   using KeyValue = std::pair<std::string, std::optional<std::string>>;
-  Status append_records(int32_t partition, const std::vector<KeyValue>& records);
+  Status append_records(int32_t partition, const std::vector<KeyValue>& records,
+                        GroupStorage::Durability durability);
 
   CoordinatorConfig config_;
   GroupStorage& storage_;
-  std::atomic<bool> loaded_{false};
   mutable std::mutex mu_;
-  std::map<std::string, Group> groups_;
+  std::map<std::string, Group> groups_;  // only groups of loaded partitions
+  std::vector<PartitionSlot> partitions_;
   bool stopped_ = false;  // guarded by mu_: joins are refused once stop() began
+  std::deque<std::pair<int32_t, uint64_t>> load_queue_;  // guarded by mu_
+  std::condition_variable loader_cv_;                    // with mu_
+  std::thread loader_;
   std::vector<std::unique_ptr<std::mutex>> partition_mu_;  // one per offsets partition
   std::mutex timer_mu_;
   std::condition_variable timer_cv_;

@@ -23,12 +23,18 @@ OffsetCommitResponse GroupCoordinator::commit(const OffsetCommitRequest& request
     }
     return response;
   };
-  if (!loaded()) return answer_all(ErrorCode::kCoordinatorLoadInProgress);
   if (request.group_id.empty()) return answer_all(ErrorCode::kInvalidGroupId);
 
+  const int32_t partition = partition_for(request.group_id);
   std::string member_key;
+  uint64_t generation = 0;  // of the partition's load: a commit lands only in the load it began in
   {
     std::lock_guard lock(mu_);
+    if (ErrorCode unavailable = group_error_locked(request.group_id);
+        unavailable != ErrorCode::kNone) {
+      return answer_all(unavailable);
+    }
+    generation = partitions_[partition].generation;
     Group* group = find_locked(request.group_id);
     bool manual = request.generation_id < 0 && request.member_id.empty();
     if (manual) {
@@ -83,14 +89,19 @@ OffsetCommitResponse GroupCoordinator::commit(const OffsetCommitRequest& request
   }
   if (records.empty()) return response;
 
-  int32_t partition = partition_for(request.group_id);
   std::lock_guard write_lock(*partition_mu_[partition]);
-  Status written = append_records(partition, records);
+  // Answered only once replicated: a coordinator failover cannot lose it.
+  Status written = append_records(partition, records, GroupStorage::Durability::kReplicated);
   if (!written.is_ok()) {
     spdlog::warn("group {}: commit failed: {}", request.group_id, written.to_string());
-    ErrorCode code = written.code() == ErrorCode::kNotEnoughReplicas
-                         ? written.code()
-                         : ErrorCode::kCoordinatorNotAvailable;
+    ErrorCode code = ErrorCode::kCoordinatorNotAvailable;
+    if (written.code() == ErrorCode::kNotEnoughReplicas ||
+        written.code() == ErrorCode::kNotEnoughReplicasAfterAppend) {
+      code = written.code();
+    } else if (written.code() == ErrorCode::kNotCoordinator ||
+               written.code() == ErrorCode::kNotLeader) {
+      code = ErrorCode::kNotCoordinator;
+    }
     for (auto& t : response.topics) {
       for (auto& p : t.partitions) {
         if (p.error_code == ErrorCode::kNone) p.error_code = code;
@@ -99,6 +110,9 @@ OffsetCommitResponse GroupCoordinator::commit(const OffsetCommitRequest& request
     return response;
   }
   std::lock_guard lock(mu_);
+  // The partition moved away (and maybe back) meanwhile: the commit is
+  // durable in the log, which whoever loads the partition replays.
+  if (stopped_ || partitions_[partition].generation != generation) return response;
   Group& group = groups_[request.group_id];
   if (group.state == State::kDead) group = Group{};
   group.id = request.group_id;
@@ -109,11 +123,9 @@ OffsetCommitResponse GroupCoordinator::commit(const OffsetCommitRequest& request
 
 OffsetFetchResponse GroupCoordinator::fetch_offsets(const OffsetFetchRequest& request) {
   OffsetFetchResponse response;
-  if (!loaded()) {
-    response.error_code = ErrorCode::kCoordinatorLoadInProgress;
-    return response;
-  }
   std::lock_guard lock(mu_);
+  response.error_code = group_error_locked(request.group_id);
+  if (response.error_code != ErrorCode::kNone) return response;
   Group* group = find_locked(request.group_id);
   std::string member_key;
   if (group != nullptr && !request.member_id.empty()) {
@@ -171,11 +183,15 @@ OffsetFetchResponse GroupCoordinator::fetch_offsets(const OffsetFetchRequest& re
 
 ListGroupsResponse GroupCoordinator::list(const ListGroupsRequest& request) {
   ListGroupsResponse response;
-  if (!loaded()) {
-    response.error_code = ErrorCode::kCoordinatorLoadInProgress;
-    return response;
-  }
   std::lock_guard lock(mu_);
+  // Only groups of loaded partitions are here; while one loads, the list
+  // would be incomplete.
+  for (const PartitionSlot& slot : partitions_) {
+    if (slot.state == Load::kLoading) {
+      response.error_code = ErrorCode::kCoordinatorLoadInProgress;
+      return response;
+    }
+  }
   for (const auto& [id, group] : groups_) {
     if (group.state == State::kDead) continue;
     std::string state(state_name(group.state));
@@ -195,10 +211,8 @@ DescribeGroupsResponse GroupCoordinator::describe(const DescribeGroupsRequest& r
   for (const auto& id : request.groups) {
     auto& out = response.groups.emplace_back();
     out.group_id = id;
-    if (!loaded()) {
-      out.error_code = ErrorCode::kCoordinatorLoadInProgress;
-      continue;
-    }
+    out.error_code = group_error_locked(id);
+    if (out.error_code != ErrorCode::kNone) continue;
     Group* group = find_locked(id);
     if (group == nullptr) {
       out.group_state = std::string(state_name(State::kDead));
@@ -231,13 +245,11 @@ DeleteGroupsResponse GroupCoordinator::delete_groups(const DeleteGroupsRequest& 
   for (const auto& id : request.groups_names) {
     auto& out = response.results.emplace_back();
     out.group_id = id;
-    if (!loaded()) {
-      out.error_code = ErrorCode::kCoordinatorLoadInProgress;
-      continue;
-    }
     std::vector<KeyValue> tombstones;
     {
       std::lock_guard lock(mu_);
+      out.error_code = group_error_locked(id);
+      if (out.error_code != ErrorCode::kNone) continue;
       Group* group = find_locked(id);
       if (group == nullptr) {
         out.error_code = ErrorCode::kGroupIdNotFound;
@@ -259,9 +271,11 @@ DeleteGroupsResponse GroupCoordinator::delete_groups(const DeleteGroupsRequest& 
     }
     int32_t partition = partition_for(id);
     std::lock_guard write_lock(*partition_mu_[partition]);
-    Status written = append_records(partition, tombstones);
+    Status written = append_records(partition, tombstones, GroupStorage::Durability::kReplicated);
     if (!written.is_ok()) {
-      out.error_code = ErrorCode::kCoordinatorNotAvailable;
+      out.error_code = written.code() == ErrorCode::kNotCoordinator
+                           ? ErrorCode::kNotCoordinator
+                           : ErrorCode::kCoordinatorNotAvailable;
       continue;
     }
     std::lock_guard lock(mu_);
@@ -291,14 +305,12 @@ std::set<std::string> GroupCoordinator::subscribed_topics_locked(const Group& gr
 
 OffsetDeleteResponse GroupCoordinator::delete_offsets(const OffsetDeleteRequest& request) {
   OffsetDeleteResponse response;
-  if (!loaded()) {
-    response.error_code = ErrorCode::kCoordinatorLoadInProgress;
-    return response;
-  }
   std::vector<KeyValue> tombstones;
   std::vector<std::pair<std::string, TopicPartition>> deleted;
   {
     std::lock_guard lock(mu_);
+    response.error_code = group_error_locked(request.group_id);
+    if (response.error_code != ErrorCode::kNone) return response;
     Group* group = find_locked(request.group_id);
     if (group == nullptr) {
       response.error_code = ErrorCode::kGroupIdNotFound;
@@ -328,9 +340,11 @@ OffsetDeleteResponse GroupCoordinator::delete_offsets(const OffsetDeleteRequest&
   if (tombstones.empty()) return response;
   int32_t partition = partition_for(request.group_id);
   std::lock_guard write_lock(*partition_mu_[partition]);
-  Status written = append_records(partition, tombstones);
+  Status written = append_records(partition, tombstones, GroupStorage::Durability::kReplicated);
   if (!written.is_ok()) {
-    response.error_code = ErrorCode::kCoordinatorNotAvailable;
+    response.error_code = written.code() == ErrorCode::kNotCoordinator
+                              ? ErrorCode::kNotCoordinator
+                              : ErrorCode::kCoordinatorNotAvailable;
     return response;
   }
   std::lock_guard lock(mu_);
@@ -342,7 +356,6 @@ OffsetDeleteResponse GroupCoordinator::delete_offsets(const OffsetDeleteRequest&
 
 std::vector<GroupStats> GroupCoordinator::stats() const {
   std::vector<GroupStats> out;
-  if (!loaded()) return out;
   std::lock_guard lock(mu_);
   for (const auto& [id, group] : groups_) {
     if (group.state == State::kDead) continue;

@@ -4,7 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <mutex>
 #include <set>
+#include <thread>
 
 namespace mq::group {
 namespace {
@@ -13,14 +17,28 @@ using namespace mq::transport;
 
 class MemoryStorage : public GroupStorage {
  public:
-  Status append(int32_t partition, std::string batch) override {
+  Status append(int32_t partition, std::string batch, Durability durability) override {
+    durabilities.push_back(durability);
     if (fail_appends) return Status(ErrorCode::kDiskFull, "disk full");
+    if (!append_error.is_ok()) return append_error;
+    std::lock_guard lock(mu);
     batches[partition].push_back(std::move(batch));
     return Status::ok();
+  }
+  // Blocks while `hold_commit_wait` is set (a new leader whose followers
+  // have not caught up), then answers `commit_wait`.
+  Status wait_committed(int32_t, const std::function<bool()>& cancelled) override {
+    while (hold_commit_wait.load()) {
+      if (cancelled()) return Status(ErrorCode::kCoordinatorNotAvailable, "cancelled");
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    waits++;
+    return commit_wait;
   }
   Status replay(int32_t partition, const std::function<Status(const Record&)>& each) override {
     RecordBatchReader reader;
     std::vector<Record> records;
+    std::lock_guard lock(mu);
     for (const auto& batch : batches[partition]) {
       MQ_RETURN_IF_ERROR(reader.decode(as_bytes(batch), &records));
       for (const auto& r : records) MQ_RETURN_IF_ERROR(each(r));
@@ -38,9 +56,15 @@ class MemoryStorage : public GroupStorage {
     return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
   }
 
+  std::mutex mu;  // batches: the loader thread replays while tests append
   std::map<int32_t, std::vector<std::string>> batches;
   std::map<std::string, int32_t> topics{{"t", 6}, {"u", 2}};
   bool fail_appends = false;
+  Status append_error = Status::ok();
+  std::vector<Durability> durabilities;
+  std::atomic<bool> hold_commit_wait{false};
+  Status commit_wait = Status::ok();
+  std::atomic<int> waits{0};
 };
 
 class CoordinatorTest : public ::testing::Test {
@@ -429,6 +453,182 @@ TEST_F(CoordinatorTest, ListDescribeAndStats) {
   EXPECT_EQ(stats[0].rebalances, 1u);
   ASSERT_EQ(stats[0].lags.size(), 1u);
   EXPECT_EQ(stats[0].lags[0].lag, 40);
+}
+
+// ---------------------------------------------------------------- cluster mode
+
+// Cluster mode: partitions are loaded and unloaded as leadership moves.
+class ClusterCoordinatorTest : public CoordinatorTest {
+ protected:
+  void SetUp() override {
+    CoordinatorConfig config;
+    config.offsets_partitions = 4;
+    config.initial_rebalance_delay_ms = 100;
+    config.min_session_timeout_ms = 100;
+    config.clock_ms = [this] { return now_; };
+    coordinator_ = std::make_unique<GroupCoordinator>(config, storage_);
+    coordinator_->start();
+    partition_ = coordinator_->partition_for("g");
+  }
+  // Waits (bounded) for the loader thread.
+  bool loaded(int32_t partition) {
+    for (int i = 0; i < 5000 && !coordinator_->partition_loaded(partition); i++) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return coordinator_->partition_loaded(partition);
+  }
+  ErrorCode fetch_error() {
+    OffsetFetchRequest r;
+    r.group_id = "g";
+    r.topics = std::vector<OffsetFetchRequest::Topic>{{"t", {0}}};
+    return coordinator_->fetch_offsets(r).error_code;
+  }
+  int32_t partition_ = 0;
+};
+
+TEST_F(ClusterCoordinatorTest, NothingIsServedUntilThePartitionIsLoaded) {
+  EXPECT_EQ(coordinator_->group_error("g"), ErrorCode::kNotCoordinator);
+  EXPECT_EQ((*join(join_request("")))->error_code, ErrorCode::kNotCoordinator);
+  EXPECT_EQ(commit("", -1, 5), ErrorCode::kNotCoordinator);
+  EXPECT_EQ(fetch_error(), ErrorCode::kNotCoordinator);
+  EXPECT_EQ(heartbeat("m", 1), ErrorCode::kNotCoordinator);
+  EXPECT_EQ(coordinator_->describe({{"g"}}).groups.at(0).error_code, ErrorCode::kNotCoordinator);
+  EXPECT_TRUE(storage_.batches.empty());
+  // Another partition loading does not make this group served.
+  coordinator_->load_partition((partition_ + 1) % 4, 1);
+  ASSERT_TRUE(loaded((partition_ + 1) % 4));
+  EXPECT_EQ(coordinator_->group_error("g"), ErrorCode::kNotCoordinator);
+  coordinator_->load_partition(partition_, 1);
+  ASSERT_TRUE(loaded(partition_));
+  EXPECT_EQ(coordinator_->group_error("g"), ErrorCode::kNone);
+  EXPECT_EQ(commit("", -1, 5), ErrorCode::kNone);
+  EXPECT_EQ(committed("t", 0), 5);
+  // Out-of-range partitions (a bad metadata record) are ignored.
+  coordinator_->load_partition(-1, 1);
+  coordinator_->load_partition(4, 1);
+  coordinator_->unload_partition(99);
+}
+
+TEST_F(ClusterCoordinatorTest, LoadInProgressUntilTheLogIsCommitted) {
+  storage_.hold_commit_wait = true;
+  coordinator_->load_partition(partition_, 3);
+  EXPECT_EQ(coordinator_->group_error("g"), ErrorCode::kCoordinatorLoadInProgress);
+  EXPECT_EQ((*join(join_request("")))->error_code, ErrorCode::kCoordinatorLoadInProgress);
+  EXPECT_EQ(commit("", -1, 5), ErrorCode::kCoordinatorLoadInProgress);
+  EXPECT_EQ(fetch_error(), ErrorCode::kCoordinatorLoadInProgress);
+  EXPECT_EQ(coordinator_->list({}).error_code, ErrorCode::kCoordinatorLoadInProgress);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(coordinator_->partition_loaded(partition_));
+  storage_.hold_commit_wait = false;
+  ASSERT_TRUE(loaded(partition_));
+  EXPECT_EQ(coordinator_->list({}).error_code, ErrorCode::kNone);
+}
+
+TEST_F(ClusterCoordinatorTest, AFailedLoadIsRetriedWhileThePartitionIsLedHere) {
+  storage_.commit_wait = Status(ErrorCode::kNotCoordinator, "not led here yet");
+  coordinator_->load_partition(partition_, 1);
+  for (int i = 0; i < 5000 && storage_.waits.load() < 2; i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_GE(storage_.waits.load(), 2);
+  EXPECT_EQ(coordinator_->group_error("g"), ErrorCode::kCoordinatorLoadInProgress);
+  storage_.commit_wait = Status::ok();
+  EXPECT_TRUE(loaded(partition_));
+}
+
+TEST_F(ClusterCoordinatorTest, UnloadDropsGroupsAndAnswersPendingJoinsNotCoordinator) {
+  coordinator_->load_partition(partition_, 1);
+  ASSERT_TRUE(loaded(partition_));
+  std::string a = new_member();
+  join(join_request(a));
+  advance(150);
+  sync(a, 1);
+  ASSERT_EQ(commit(a, 1, 42), ErrorCode::kNone);
+  // A second member's join waits for the rebalance when leadership moves.
+  std::string b = new_member();
+  auto pending = join(join_request(b));
+  EXPECT_FALSE(pending->has_value());
+  coordinator_->unload_partition(partition_);
+  ASSERT_TRUE(pending->has_value());
+  EXPECT_EQ((*pending)->error_code, ErrorCode::kNotCoordinator);
+  EXPECT_EQ(heartbeat(a, 1), ErrorCode::kNotCoordinator);
+  EXPECT_EQ(commit(a, 1, 43), ErrorCode::kNotCoordinator);
+  EXPECT_TRUE(coordinator_->list({}).groups.empty());
+  EXPECT_TRUE(coordinator_->stats().empty());
+  // Leadership comes back: the committed offset and the generation are in
+  // the log; members rejoin.
+  coordinator_->load_partition(partition_, 3);
+  ASSERT_TRUE(loaded(partition_));
+  EXPECT_EQ(committed("t", 0), 42);
+  EXPECT_EQ(state(), "Empty");
+  EXPECT_EQ(heartbeat(a, 1), ErrorCode::kUnknownMemberId);
+}
+
+TEST_F(ClusterCoordinatorTest, ANewLeaderEpochReloadsWhatAnotherLeaderWrote) {
+  coordinator_->load_partition(partition_, 1);
+  ASSERT_TRUE(loaded(partition_));
+  ASSERT_EQ(commit("", -1, 10), ErrorCode::kNone);
+  // The same epoch again (an ISR change) keeps the state: no new load.
+  int waits = storage_.waits.load();
+  coordinator_->load_partition(partition_, 1);
+  EXPECT_TRUE(coordinator_->partition_loaded(partition_));
+  EXPECT_EQ(storage_.waits.load(), waits);
+  // Another leader committed 20 in between (its record is in the log now).
+  {
+    RecordBatchBuilder builder;
+    OffsetsKey key{.group = "g", .topic = "t", .partition = 0};
+    OffsetValue value{.offset = 20};
+    std::string k = encode_key(key);
+    std::string v = encode_offset_value(value);
+    builder.add(now_, std::string_view(k), std::optional<std::string_view>(v));
+    auto batch = builder.build();
+    ASSERT_TRUE(batch.is_ok());
+    std::lock_guard lock(storage_.mu);
+    storage_.batches[partition_].push_back(*batch);
+  }
+  EXPECT_EQ(committed("t", 0), 10);
+  coordinator_->load_partition(partition_, 5);
+  ASSERT_TRUE(loaded(partition_));
+  EXPECT_EQ(committed("t", 0), 20);
+}
+
+TEST_F(ClusterCoordinatorTest, CommitsWaitForReplicationAndMapLeadershipLoss) {
+  coordinator_->load_partition(partition_, 1);
+  ASSERT_TRUE(loaded(partition_));
+  std::string a = new_member();
+  join(join_request(a));
+  advance(150);
+  sync(a, 1);
+  storage_.durabilities.clear();
+  ASSERT_EQ(commit(a, 1, 7), ErrorCode::kNone);
+  ASSERT_EQ(storage_.durabilities.size(), 1u);
+  EXPECT_EQ(storage_.durabilities[0], GroupStorage::Durability::kReplicated);
+  // Generation records need not wait for the followers.
+  storage_.durabilities.clear();
+  LeaveGroupRequest leave;
+  leave.group_id = "g";
+  leave.members.push_back({a, std::nullopt});
+  coordinator_->leave(leave);
+  ASSERT_EQ(storage_.durabilities.size(), 1u);
+  EXPECT_EQ(storage_.durabilities[0], GroupStorage::Durability::kLocal);
+  // Leadership lost during the append: NOT_COORDINATOR, nothing cached.
+  storage_.append_error = Status(ErrorCode::kNotCoordinator, "moved");
+  EXPECT_EQ(commit("", -1, 8), ErrorCode::kNotCoordinator);
+  storage_.append_error = Status(ErrorCode::kRequestTimedOut, "slow followers");
+  EXPECT_EQ(commit("", -1, 9), ErrorCode::kCoordinatorNotAvailable);
+  storage_.append_error = Status(ErrorCode::kNotEnoughReplicasAfterAppend, "isr shrank");
+  EXPECT_EQ(commit("", -1, 9), ErrorCode::kNotEnoughReplicasAfterAppend);
+  EXPECT_EQ(committed("t", 0), 7);
+}
+
+TEST_F(ClusterCoordinatorTest, StopAbandonsALoadInProgress) {
+  storage_.hold_commit_wait = true;
+  coordinator_->load_partition(partition_, 1);
+  coordinator_->stop();
+  EXPECT_FALSE(coordinator_->partition_loaded(partition_));
+  EXPECT_EQ(coordinator_->group_error("g"), ErrorCode::kCoordinatorNotAvailable);
+  coordinator_->load_partition(partition_, 2);  // after stop: ignored
+  EXPECT_FALSE(coordinator_->partition_loaded(partition_));
 }
 
 }  // namespace
