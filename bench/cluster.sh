@@ -16,7 +16,7 @@ TMP=$(mktemp -d -t mq-cluster-bench.XXXXXX)
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
-  rm -rf "$TMP"
+  [ -n "${KEEP:-}" ] && cp -r "$TMP" /tmp/mq/bench-keep; rm -rf "$TMP"
 }
 trap cleanup EXIT
 
@@ -34,6 +34,8 @@ client = "tcp://127.0.0.1:${CLIENT[$i]}"
 address = "127.0.0.1:0"
 [cluster]
 voters = "$VOTERS"
+[replication]
+fetch_max_wait_ms = ${FETCH_WAIT:-200}
 TOML
   "$BIN/mqd" --config "$TMP/node$i.toml" 2>"$TMP/node$i.log" &
   PIDS+=($!)

@@ -30,9 +30,21 @@ int64_t steady_ns() {
 }
 
 // Errors after which only new metadata (a new leader epoch) helps.
+// Our leader epoch is older than the leader's: only newer metadata helps.
 bool needs_new_metadata(ErrorCode code) {
-  return code == ErrorCode::kNotLeader || code == ErrorCode::kFencedLeaderEpoch;
+  return code == ErrorCode::kFencedLeaderEpoch;
 }
+
+// The broker the metadata names as leader does not lead (or know) the
+// partition yet: it has not applied that metadata, which takes it
+// milliseconds. Asked again soon; if it lost the leadership instead, our
+// own metadata brings the new leader meanwhile.
+bool leader_not_ready(ErrorCode code) {
+  return code == ErrorCode::kNotLeader || code == ErrorCode::kUnknownTopicOrPartition ||
+         code == ErrorCode::kUnknownLeaderEpoch;
+}
+
+constexpr int64_t kLeaderNotReadyBackoffMs = 20;
 
 std::string name_of(const std::string& topic, int32_t partition) {
   return topic + "-" + std::to_string(partition);
@@ -312,7 +324,10 @@ void ReplicaFetcher::reconcile(const std::vector<Work>& work) {
         if (needs_new_metadata(p.error_code)) {
           update(w, FollowPhase::kAwaitingMetadata, p.error_code, message);
         } else {
-          update(w, FollowPhase::kReconciling, p.error_code, message, options_.retry_backoff_ms);
+          update(w, FollowPhase::kReconciling, p.error_code, message,
+                 leader_not_ready(p.error_code)
+                     ? std::min<int64_t>(options_.retry_backoff_ms, kLeaderNotReadyBackoffMs)
+                     : options_.retry_backoff_ms);
         }
         continue;
       }
@@ -431,7 +446,10 @@ void ReplicaFetcher::fetch(const std::vector<Work>& work) {
         if (needs_new_metadata(p.error_code)) {
           update(w, FollowPhase::kAwaitingMetadata, p.error_code, message);
         } else {
-          update(w, FollowPhase::kFetching, p.error_code, message, options_.retry_backoff_ms);
+          update(w, FollowPhase::kFetching, p.error_code, message,
+                 leader_not_ready(p.error_code)
+                     ? std::min<int64_t>(options_.retry_backoff_ms, kLeaderNotReadyBackoffMs)
+                     : options_.retry_backoff_ms);
         }
         continue;
       }

@@ -204,6 +204,32 @@ TEST_F(ReplicaFetcherTest, RestartsAtTheLeadersLogStartWhenFarBehind) {
   EXPECT_EQ(log_bytes(follower_->log()), log_bytes(leader_->log()));
 }
 
+// The metadata named the leader before the leader itself applied it: its
+// NOT_LEADER answers are asked again soon, without new metadata, and
+// replication starts as soon as it leads.
+TEST_F(ReplicaFetcherTest, ALeaderThatHasNotAppliedItsLeadershipYetIsAskedAgain) {
+  ASSERT_TRUE(leader_
+                  ->become_follower(
+                      {.leader_epoch = 1, .partition_epoch = 0, .leader_id = 3, .replicas = {1, 2}})
+                  .is_ok());
+  make_follower(open_follower_log(), 1);
+  start_fetcher(1);
+  ASSERT_TRUE(eventually([&] {
+    auto s = fetcher_->status("t", 0);
+    // Its epoch is behind ours (UNKNOWN_LEADER_EPOCH) or it follows (NOT_LEADER).
+    return s && (s->last_error == ErrorCode::kUnknownLeaderEpoch ||
+                 s->last_error == ErrorCode::kNotLeader);
+  })) << "last error "
+      << error_name(fetcher_->status("t", 0)->last_error) << ": "
+      << fetcher_->status("t", 0)->last_error_message;
+  EXPECT_NE(fetcher_->status("t", 0)->phase, FollowPhase::kAwaitingMetadata);
+  become_leader(1, {1, 2});
+  leader_appends(3);
+  ASSERT_TRUE(eventually([&] { return in_step(); }))
+      << "follower at " << follower_->log().log_end_offset();
+  EXPECT_EQ(leader_->high_watermark(), 3);
+}
+
 TEST_F(ReplicaFetcherTest, AFencedEpochWaitsForNewMetadata) {
   become_leader(2, {1, 2});
   leader_appends(2);
