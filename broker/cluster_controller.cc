@@ -317,6 +317,32 @@ Bytes ClusterController::dispatch(const Bytes& request) {
       }
       return encode_reply(Result<EmptyReply>(EmptyReply{}));
     }
+    case CallKind::kElectLeaders: {
+      Result<ElectLeadersCall> r = decode_body<ElectLeadersCall>(*call, "ElectLeaders");
+      if (!r.is_ok()) return encode_reply(Result<ElectLeadersReply>(r.status()));
+      if (r->election_type != static_cast<int8_t>(metadata::ElectionType::kPreferred) &&
+          r->election_type != static_cast<int8_t>(metadata::ElectionType::kUnclean)) {
+        return encode_reply(Result<ElectLeadersReply>(
+            Status(ErrorCode::kInvalidRequest,
+                   "unknown election type " + std::to_string(r->election_type))));
+      }
+      std::vector<metadata::TopicPartition> partitions;
+      for (const ElectLeadersPartition& p : r->partitions) {
+        partitions.push_back({p.topic, p.partition});
+      }
+      metadata::Decision<std::vector<metadata::ElectionResult>> decision =
+          controller_->elect_leaders(static_cast<metadata::ElectionType>(r->election_type),
+                                     partitions);
+      Status committed = Status::ok();
+      if (!decision.records.empty()) committed = commit(decision.records).status();
+      ElectLeadersReply reply;
+      for (const metadata::ElectionResult& result : decision.response) {
+        Status status = result.status.is_ok() ? committed : result.status;
+        reply.results.push_back(
+            {result.partition.topic, result.partition.partition, status.code(), status.message()});
+      }
+      return encode_reply(Result<ElectLeadersReply>(std::move(reply)));
+    }
   }
   return encode_reply(Result<EmptyReply>(
       Status(ErrorCode::kInvalidRequest,

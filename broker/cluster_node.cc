@@ -434,4 +434,111 @@ Status ClusterNode::alter_topic_configs(const std::string& name, const TopicOver
   });
 }
 
+transport::ElectLeadersResponse ClusterNode::elect_leaders(
+    const transport::ElectLeadersRequest& request) {
+  using transport::ElectionType;
+  transport::ElectLeadersResponse response;
+  if (request.election_type != ElectionType::kPreferred &&
+      request.election_type != ElectionType::kUnclean) {
+    response.error_code = ErrorCode::kInvalidRequest;
+    response.error_message = "unknown election type " +
+                             std::to_string(static_cast<int>(request.election_type)) +
+                             " (0 = preferred, 1 = unclean)";
+    return response;
+  }
+  if (request.topics && request.topics->empty()) return response;
+  ElectLeadersCall call{.election_type = static_cast<int8_t>(request.election_type)};
+  if (request.topics) {
+    for (const auto& topic : *request.topics) {
+      for (int32_t p : topic.partitions) call.partitions.push_back({topic.name, p});
+    }
+  }
+  std::chrono::milliseconds timeout =
+      request.timeout_ms > 0 ? std::chrono::milliseconds(request.timeout_ms) : call_timeout();
+  Result<ElectLeadersReply> reply =
+      member_->call<ElectLeadersReply>(CallKind::kElectLeaders, call, timeout);
+  if (!reply.is_ok()) {
+    if (!request.topics) {
+      response.error_code = reply.code();
+      response.error_message = reply.status().message();
+      return response;
+    }
+    // Every partition asked for carries the failure.
+    for (const auto& topic : *request.topics) {
+      auto& out = response.results.emplace_back();
+      out.name = topic.name;
+      for (int32_t p : topic.partitions) {
+        out.partitions.push_back({.partition_index = p,
+                                  .error_code = reply.code(),
+                                  .error_message = reply.status().message()});
+      }
+    }
+    return response;
+  }
+  // Answer once the elected leaders are in this broker's image, so a
+  // Metadata request here right after shows them.
+  bool preferred = request.election_type == ElectionType::kPreferred;
+  auto has_new_leader = [preferred](const metadata::PartitionState& p) {
+    if (p.leader == metadata::kNoLeader) return false;
+    return !preferred || (!p.replicas.empty() && p.leader == p.replicas.front());
+  };
+  Status reached = await_image([&](const MetadataImage& image) {
+    for (const ElectLeadersResult& r : reply->results) {
+      if (r.error_code != ErrorCode::kNone) continue;
+      const metadata::PartitionState* p = image.partition(r.topic, r.partition);
+      if (p != nullptr && !has_new_leader(*p)) return false;  // deleted meanwhile: done
+    }
+    return true;
+  });
+  if (!reached.is_ok()) spdlog::warn("ElectLeaders: {}", reached.to_string());
+  std::shared_ptr<const MetadataImage> image = member_->image();
+  std::map<std::string, size_t> topic_index;
+  constexpr std::string_view kNotNeeded = "ELECTION_NOT_NEEDED: ";
+  for (const ElectLeadersResult& r : reply->results) {
+    auto [it, added] = topic_index.emplace(r.topic, response.results.size());
+    if (added) response.results.push_back({.name = r.topic});
+    transport::ElectLeadersResponse::Partition out{.partition_index = r.partition,
+                                                   .error_code = r.error_code};
+    if (r.error_code == ErrorCode::kInvalidRequest && r.error_message.starts_with(kNotNeeded)) {
+      out.error_code = ErrorCode::kNone;
+      out.error_message = "election not needed: " + r.error_message.substr(kNotNeeded.size());
+    } else if (r.error_code != ErrorCode::kNone) {
+      out.error_message = r.error_message;
+    } else {
+      out.elected = true;
+    }
+    const metadata::PartitionState* p = image->partition(r.topic, r.partition);
+    if (p != nullptr) out.leader_id = p->leader;
+    response.results[it->second].partitions.push_back(std::move(out));
+  }
+  return response;
+}
+
+transport::DescribeQuorumResponse ClusterNode::describe_quorum() {
+  quorum::QuorumStatus status = member_->quorum_status();
+  transport::DescribeQuorumResponse response{
+      .node_id = static_cast<int32_t>(status.id),
+      .voter = status.voter,
+      .role = static_cast<transport::QuorumRole>(status.role),
+      .leader_id = status.leader == raft::kNoNode ? -1 : static_cast<int32_t>(status.leader),
+      .term = static_cast<int64_t>(status.term),
+      .commit_index = static_cast<int64_t>(status.commit_index),
+      .applied_index = static_cast<int64_t>(status.applied_index),
+      .last_log_index = static_cast<int64_t>(status.last_log_index)};
+  if (!status.running) {
+    response.error_code = ErrorCode::kNotController;
+    response.error_message =
+        "the quorum member of node " + std::to_string(config_.node_id) + " is not running";
+    return response;
+  }
+  for (const quorum::MemberProgress& m : status.members) {
+    response.members.push_back({.node_id = static_cast<int32_t>(m.id),
+                                .voter = m.voter,
+                                .match_index = static_cast<int64_t>(m.match_index),
+                                .lag = static_cast<int64_t>(m.lag),
+                                .recent_active = m.recent_active});
+  }
+  return response;
+}
+
 }  // namespace mq::broker

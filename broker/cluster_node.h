@@ -61,6 +61,9 @@ class ClusterNode : public ClusterView, private IsrChanger {
   Status add_partitions(const std::string& name, int32_t total, bool validate_only) override;
   Status alter_topic_configs(const std::string& name, const TopicOverrides& set,
                              const std::vector<std::string>& remove, bool validate_only) override;
+  transport::ElectLeadersResponse elect_leaders(
+      const transport::ElectLeadersRequest& request) override;
+  transport::DescribeQuorumResponse describe_quorum() override;
 
  private:
   // ClusterMember's change handler (its lifecycle thread).

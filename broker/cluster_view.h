@@ -11,6 +11,7 @@
 
 #include "base/status.h"
 #include "broker/topic_config.h"
+#include "transport/cluster_admin.h"
 #include "transport/metadata.h"
 
 namespace mq::broker {
@@ -34,6 +35,12 @@ class ClusterView {
   virtual Status alter_topic_configs(const std::string& name, const TopicOverrides& set,
                                      const std::vector<std::string>& remove,
                                      bool validate_only) = 0;
+  // Leader elections by the active controller; answers once the new leaders
+  // are committed and in this broker's image (docs/protocol.md, ElectLeaders).
+  virtual transport::ElectLeadersResponse elect_leaders(
+      const transport::ElectLeadersRequest& request) = 0;
+  // This node's view of the metadata quorum; members' progress on the leader only.
+  virtual transport::DescribeQuorumResponse describe_quorum() = 0;
 };
 
 }  // namespace mq::broker

@@ -35,6 +35,7 @@ enum class CallKind : int8_t {
   kDeleteTopic = 5,
   kAddPartitions = 6,
   kAlterTopicConfigs = 7,
+  kElectLeaders = 8,
 };
 
 struct ControllerCall {
@@ -260,6 +261,55 @@ struct AlterTopicConfigsCall {
     c("set", m.set);
     c("remove", m.remove);
     c("validate_only", m.validate_only);
+  }
+};
+
+struct ElectLeadersPartition {
+  std::string topic;
+  int32_t partition = 0;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("topic", m.topic);
+    c("partition", m.partition);
+  }
+};
+
+// Preferred (0) or unclean (1) elections of `partitions`; empty = every partition.
+struct ElectLeadersCall {
+  int8_t election_type = 0;
+  std::vector<ElectLeadersPartition> partitions;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("election_type", m.election_type);
+    c("partitions", m.partitions);
+  }
+};
+
+// One per partition decided, in the order asked (every partition for an empty list).
+// error_message starts "ELECTION_NOT_NEEDED: " when nothing had to change.
+struct ElectLeadersResult {
+  std::string topic;
+  int32_t partition = 0;
+  ErrorCode error_code = ErrorCode::kNone;
+  std::string error_message;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("topic", m.topic);
+    c("partition", m.partition);
+    c("error_code", m.error_code);
+    c("error_message", m.error_message);
+  }
+};
+
+struct ElectLeadersReply {
+  std::vector<ElectLeadersResult> results;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("results", m.results);
   }
 };
 

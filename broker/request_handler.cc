@@ -112,6 +112,12 @@ void RequestHandler::handle(InboundRequest request, Reply reply) {
     case ApiKey::kAlterConfigs:
       return serve<AlterConfigsRequest>(request, timed,
                                         [this](const auto& r) { return alter_configs(r); });
+    case ApiKey::kElectLeaders:
+      return serve<ElectLeadersRequest>(request, timed,
+                                        [this](const auto& r) { return elect_leaders(r); });
+    case ApiKey::kDescribeQuorum:
+      return serve<DescribeQuorumRequest>(request, timed,
+                                          [this](const auto& r) { return describe_quorum(r); });
     case ApiKey::kOffsetForLeaderEpoch:
       return serve<OffsetForLeaderEpochRequest>(
           request, timed, [this](const auto& r) { return offset_for_leader_epoch(r); });

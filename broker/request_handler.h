@@ -103,6 +103,10 @@ class RequestHandler {
   transport::DescribeConfigsResponse describe_configs(
       const transport::DescribeConfigsRequest& request);
   transport::AlterConfigsResponse alter_configs(const transport::AlterConfigsRequest& request);
+  // cluster_requests.cc
+  transport::ElectLeadersResponse elect_leaders(const transport::ElectLeadersRequest& request);
+  transport::DescribeQuorumResponse describe_quorum(
+      const transport::DescribeQuorumRequest& request);
 
   // The partition, auto-creating its topic when the broker allows it.
   std::shared_ptr<Partition> find_partition(const std::string& topic, int32_t index,

@@ -202,4 +202,84 @@ Result<ClusterMetadata> Admin::describe_cluster(
   return metadata;
 }
 
+Result<std::vector<ElectionOutcome>> Admin::elect_leaders(
+    transport::ElectionType type, const std::optional<std::vector<TopicPartition>>& partitions) {
+  std::lock_guard lock(mu_);
+  // The broker answers before this client's request timeout runs out.
+  transport::ElectLeadersRequest request{
+      .election_type = type,
+      .timeout_ms = std::max(100, request_timeout_ms_ - request_timeout_ms_ / 4)};
+  if (partitions) {
+    std::map<std::string, std::vector<int32_t>> by_topic;
+    std::vector<std::string> order;
+    for (const TopicPartition& tp : *partitions) {
+      auto [it, added] = by_topic.emplace(tp.topic, std::vector<int32_t>{});
+      if (added) order.push_back(tp.topic);
+      it->second.push_back(tp.partition);
+    }
+    request.topics.emplace();
+    for (const std::string& topic : order) request.topics->push_back({topic, by_topic[topic]});
+  }
+  MQ_ASSIGN_OR_RETURN(transport::ElectLeadersResponse response, call_controller(request));
+  MQ_RETURN_IF_ERROR(item_status(response.error_code, response.error_message));
+  std::vector<ElectionOutcome> outcomes;
+  for (const auto& topic : response.results) {
+    for (const auto& p : topic.partitions) {
+      ElectionOutcome& out = outcomes.emplace_back();
+      out.partition = {topic.name, p.partition_index};
+      out.status = item_status(p.error_code, p.error_message);
+      out.elected = p.elected;
+      out.leader_id = p.leader_id;
+      if (p.error_code == ErrorCode::kNone) out.note = p.error_message.value_or("");
+    }
+  }
+  return outcomes;
+}
+
+namespace {
+
+std::string quorum_role_name(transport::QuorumRole role) {
+  switch (role) {
+    case transport::QuorumRole::kFollower:
+      return "follower";
+    case transport::QuorumRole::kPreCandidate:
+      return "pre-candidate";
+    case transport::QuorumRole::kCandidate:
+      return "candidate";
+    case transport::QuorumRole::kLeader:
+      return "leader";
+  }
+  return "unknown(" + std::to_string(static_cast<int>(role)) + ")";
+}
+
+}  // namespace
+
+Result<QuorumDescription> Admin::describe_quorum() {
+  std::lock_guard lock(mu_);
+  MQ_ASSIGN_OR_RETURN(transport::DescribeQuorumResponse response,
+                      call_controller(transport::DescribeQuorumRequest{}));
+  MQ_RETURN_IF_ERROR(item_status(response.error_code, response.error_message));
+  if (!response.single_node && response.members.empty() && response.leader_id >= 0 &&
+      response.leader_id != response.node_id &&
+      cluster_->metadata().broker(response.leader_id) != nullptr) {
+    // The metadata's controller was not the quorum leader (any more): ask the leader.
+    Result<transport::DescribeQuorumResponse> leader =
+        cluster_->call(response.leader_id, transport::DescribeQuorumRequest{});
+    if (leader.is_ok() && leader->error_code == ErrorCode::kNone) response = std::move(*leader);
+  }
+  QuorumDescription out{.single_node = response.single_node,
+                        .node_id = response.node_id,
+                        .voter = response.voter,
+                        .role = quorum_role_name(response.role),
+                        .leader_id = response.leader_id,
+                        .term = response.term,
+                        .commit_index = response.commit_index,
+                        .applied_index = response.applied_index,
+                        .last_log_index = response.last_log_index};
+  for (const auto& m : response.members) {
+    out.members.push_back({m.node_id, m.voter, m.match_index, m.lag, m.recent_active});
+  }
+  return out;
+}
+
 }  // namespace mq::client

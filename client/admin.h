@@ -17,6 +17,7 @@
 #include "client/config.h"
 #include "client/metadata.h"
 #include "client/record.h"
+#include "transport/cluster_admin.h"
 #include "transport/configs.h"
 
 namespace mq::client {
@@ -142,6 +143,37 @@ struct ListedOffset {
   int32_t leader_epoch = -1;
 };
 
+// One partition's outcome of Admin::elect_leaders().
+struct ElectionOutcome {
+  TopicPartition partition;
+  Status status;           // the failure; ok when elected or when no election was needed
+  bool elected = false;    // this request changed the leader
+  int32_t leader_id = -1;  // the leader afterwards, -1 = none or unknown
+  std::string note;        // why no election was needed ("election not needed: ...")
+};
+
+struct QuorumMember {
+  int32_t node_id = -1;
+  bool voter = false;
+  int64_t match_index = 0;
+  int64_t lag = 0;  // entries behind the leader's last log index
+  bool recent_active = false;
+};
+
+// The metadata quorum as the answering node (the controller, when reachable) sees it.
+struct QuorumDescription {
+  bool single_node = false;  // a broker without cluster.voters: its own quorum of one
+  int32_t node_id = -1;      // the node that answered
+  bool voter = false;
+  std::string role;  // follower, pre-candidate, candidate, leader
+  int32_t leader_id = -1;
+  int64_t term = 0;
+  int64_t commit_index = 0;
+  int64_t applied_index = 0;
+  int64_t last_log_index = 0;
+  std::vector<QuorumMember> members;  // empty unless the leader answered
+};
+
 class Admin {
  public:
   static Result<std::unique_ptr<Admin>> create(const AdminConfig& config);
@@ -194,6 +226,16 @@ class Admin {
                                             const OffsetResetSpec& spec);
   // Writes the plan as one OffsetCommit (generation -1): all or nothing.
   Status apply_offset_reset(const OffsetResetPlan& plan);
+
+  // Preferred or unclean leader elections (docs/protocol.md, ElectLeaders):
+  // `partitions` or, with nullopt, every partition of the cluster. A
+  // request-level failure is the error; per-partition ones are in the outcomes.
+  Result<std::vector<ElectionOutcome>> elect_leaders(
+      transport::ElectionType type,
+      const std::optional<std::vector<TopicPartition>>& partitions = std::nullopt);
+  // Asks the controller; if another node answers without the members'
+  // progress, asks the quorum leader it names.
+  Result<QuorumDescription> describe_quorum();
 
  private:
   Admin(std::unique_ptr<Cluster> cluster, int request_timeout_ms);
