@@ -1,0 +1,376 @@
+// Consumer groups on a three-node cluster (three real mqd processes on
+// 127.0.0.1): group coordinators move with the __consumer_offsets
+// partitions. Two members of a group read an RF=3 topic and commit; the
+// broker coordinating the group is SIGKILLed; the committed offsets are at
+// the new coordinator (the leader the controller elected for the group's
+// offsets partition) before anyone commits again, the members find it and
+// go on from their commits without re-reading anything below them, and
+// `mqctl group describe` answers against the cluster.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "base/murmur2.h"
+#include "client/admin.h"
+#include "client/consumer.h"
+#include "client/producer.h"
+#include "tests/support/mqd_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace mq::client {
+namespace {
+
+using namespace std::chrono_literals;
+using mq::testing::MqdProcess;
+using mq::testing::TempDir;
+
+constexpr const char* kTopic = "events";
+constexpr const char* kGroup = "workers";
+constexpr int kPartitions = 4;
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  socklen_t length = sizeof(address);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return condition();
+}
+
+class ClusterGroupsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string voters;
+    for (int id = 1; id <= 3; id++) {
+      voters +=
+          (id > 1 ? "," : "") + std::to_string(id) + "@127.0.0.1:" + std::to_string(free_port());
+    }
+    for (int id = 1; id <= 3; id++) {
+      auto node = std::make_unique<MqdProcess>(
+          dir_.file("node" + std::to_string(id)),
+          "[cluster]\nvoters = \"" + voters +
+              "\"\n"
+              "broker_heartbeat_interval_ms = 100\n"
+              "broker_session_timeout_ms = 1500\n"
+              "auto_leader_rebalance = false\n"
+              "[quorum]\ntick_ms = 20\nelection_timeout_ms = 400\n"
+              "[replication]\nlag_time_max_ms = 3000\nfetch_max_wait_ms = 100\n"
+              "[group]\noffsets_topic_partitions = 4\ninitial_rebalance_delay_ms = 0\n"
+              "min_session_timeout_ms = 100\n");
+      node->set_top_level("node_id = " + std::to_string(id));
+      node->set_client_port(free_port());
+      nodes_[id] = std::move(node);
+    }
+    for (auto& [id, node] : nodes_) ASSERT_TRUE(node->start()) << node->log();
+    // __consumer_offsets is created by the brokers themselves, RF 3 once
+    // all three registered; every partition gets a leader.
+    ASSERT_TRUE(eventually(
+        [&] {
+          Result<ClusterMetadata> m = describe({"__consumer_offsets"});
+          if (!m.is_ok() || m->brokers.size() != 3) return false;
+          for (int p = 0; p < kPartitions; p++) {
+            const PartitionInfo* info = m->partition("__consumer_offsets", p);
+            if (info == nullptr || info->leader_id < 0 || info->replicas.size() != 3) return false;
+          }
+          return true;
+        },
+        30s))
+        << "__consumer_offsets never got 4 partitions with 3 replicas and a leader each";
+    AdminConfig config;
+    config.bootstrap_servers = bootstrap();
+    auto admin = Admin::create(config);
+    ASSERT_TRUE(admin.is_ok()) << admin.status().to_string();
+    auto created = (*admin)->create_topics({{.name = kTopic,
+                                             .num_partitions = kPartitions,
+                                             .replication_factor = 3,
+                                             .configs = {{"min.insync.replicas", "2"}}}});
+    ASSERT_TRUE(created.is_ok()) << created.status().to_string();
+    ASSERT_TRUE((*created)[0].status.is_ok()) << (*created)[0].status.to_string();
+  }
+
+  void TearDown() override {
+    if (HasFailure()) {
+      for (auto& [id, node] : nodes_) {
+        std::string log = node->log();
+        std::cerr << "---- node " << id << " (last 4000 bytes)\n"
+                  << log.substr(log.size() > 4000 ? log.size() - 4000 : 0) << "\n";
+      }
+    }
+  }
+
+  std::string bootstrap() {
+    std::string out;
+    for (auto& [id, node] : nodes_) {
+      if (node->pid() <= 0) continue;
+      out += (out.empty() ? "" : ",") + node->endpoint().substr(6);  // without tcp://
+    }
+    return out;
+  }
+
+  Result<ClusterMetadata> describe(const std::vector<std::string>& topics) {
+    AdminConfig config;
+    config.bootstrap_servers = bootstrap();
+    config.request_timeout_ms = 2000;
+    MQ_ASSIGN_OR_RETURN(std::unique_ptr<Admin> admin, Admin::create(config));
+    return admin->describe_cluster(topics);
+  }
+
+  Result<GroupDescription> describe_group() {
+    AdminConfig config;
+    config.bootstrap_servers = bootstrap();
+    config.request_timeout_ms = 2000;
+    MQ_ASSIGN_OR_RETURN(std::unique_ptr<Admin> admin, Admin::create(config));
+    return admin->describe_group(kGroup);
+  }
+
+  std::map<int32_t, int64_t> committed() {
+    std::map<int32_t, int64_t> out;
+    Result<GroupDescription> group = describe_group();
+    if (!group.is_ok()) return out;
+    for (const auto& p : group->partitions) {
+      if (p.committed_offset >= 0) out[p.partition.partition] = p.committed_offset;
+    }
+    return out;
+  }
+
+  void produce(int from, int count) {
+    ProducerConfig config;
+    config.bootstrap_servers = bootstrap();
+    config.acks = -1;
+    config.enable_idempotence = true;
+    config.request_timeout_ms = 5000;
+    auto producer = Producer::create(config);
+    ASSERT_TRUE(producer.is_ok()) << producer.status().to_string();
+    std::vector<std::future<Result<RecordMetadata>>> futures;
+    for (int i = from; i < from + count; i++) {
+      ProducerRecord record;
+      record.topic = kTopic;
+      record.partition = i % kPartitions;
+      record.value = "m" + std::to_string(i);
+      futures.push_back((*producer)->send(std::move(record)));
+    }
+    for (auto& f : futures) {
+      Result<RecordMetadata> sent = f.get();
+      ASSERT_TRUE(sent.is_ok()) << sent.status().to_string();
+    }
+  }
+
+  std::unique_ptr<Consumer> member(const std::string& client_id) {
+    ConsumerConfig c;
+    c.bootstrap_servers = bootstrap();
+    c.client_id = client_id;
+    c.group_id = kGroup;
+    c.auto_offset_reset = OffsetReset::kEarliest;
+    c.fetch_max_wait_ms = 100;
+    c.request_timeout_ms = 3000;
+    c.session_timeout_ms = 3000;
+    c.heartbeat_interval_ms = 200;
+    c.max_poll_interval_ms = 30000;
+    c.enable_auto_commit = false;
+    auto consumer = Consumer::create(c);
+    EXPECT_TRUE(consumer.is_ok()) << consumer.status().to_string();
+    if (!consumer.is_ok()) return nullptr;
+    EXPECT_TRUE((*consumer)->subscribe({kTopic}).is_ok());
+    return std::move(consumer).value();
+  }
+
+  // Polls both members, committing what each read after every poll, until
+  // `done` or `limit`. Every record read lands in `read` (partition ->
+  // offsets). A record may be read again when its commit failed (during a
+  // rebalance or a failover): at-least-once.
+  bool consume(const std::vector<Consumer*>& members, std::map<int32_t, std::set<int64_t>>& read,
+               const std::function<bool()>& done, std::chrono::seconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      for (Consumer* c : members) {
+        auto records = c->poll(50);
+        if (!records.is_ok()) continue;  // a coordinator or leader moving: the client retries
+        for (const ConsumerRecord& r : *records) read[r.partition].insert(r.offset);
+        (void)c->commit_sync();  // may fail in a rebalance or failover: retried next poll
+      }
+    }
+    return true;
+  }
+
+  static size_t total(const std::map<int32_t, std::set<int64_t>>& read) {
+    size_t n = 0;
+    for (const auto& [p, offsets] : read) n += offsets.size();
+    return n;
+  }
+
+  // Runs mqctl against the whole cluster.
+  int mqctl(const std::string& args, std::string* out) {
+    std::string command =
+        std::string(MQ_MQCTL_BINARY) + " --brokers " + bootstrap() + " " + args + " 2>&1";
+    FILE* pipe = ::popen(("timeout 60 " + command).c_str(), "r");
+    if (pipe == nullptr) return -1;
+    char buffer[4096];
+    size_t n;
+    out->clear();
+    while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) out->append(buffer, n);
+    int status = ::pclose(pipe);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  TempDir dir_;
+  std::map<int, std::unique_ptr<MqdProcess>> nodes_;
+};
+
+TEST_F(ClusterGroupsTest, CoordinatorFailoverKeepsCommitsAndMembersContinue) {
+  produce(0, 200);
+  auto a = member("member-a");
+  auto b = member("member-b");
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+
+  // Phase 1: read (and commit) about half, with both members holding partitions.
+  std::map<int32_t, std::set<int64_t>> before;
+  ASSERT_TRUE(consume(
+      {a.get(), b.get()}, before,
+      [&] { return total(before) >= 100 && !a->assignment().empty() && !b->assignment().empty(); },
+      60s))
+      << "the two members did not share the work (read " << total(before) << ")";
+  ASSERT_TRUE(a->commit_sync().is_ok());
+  ASSERT_TRUE(b->commit_sync().is_ok());
+  std::map<int32_t, int64_t> at_kill = committed();
+  ASSERT_FALSE(at_kill.empty());
+  for (const auto& [p, offsets] : before) {
+    ASSERT_EQ(at_kill[p], *offsets.rbegin() + 1) << "partition " << p << " committed";
+  }
+
+  Result<GroupDescription> group = describe_group();
+  ASSERT_TRUE(group.is_ok()) << group.status().to_string();
+  EXPECT_EQ(group->state, "Stable");
+  EXPECT_EQ(group->members.size(), 2u);
+  const int coordinator = group->coordinator_id;
+  ASSERT_TRUE(nodes_.count(coordinator)) << "coordinator " << coordinator;
+
+  std::string out;
+  ASSERT_EQ(mqctl("group describe " + std::string(kGroup), &out), 0) << out;
+  EXPECT_NE(out.find("member-a"), std::string::npos) << out;
+  EXPECT_NE(out.find("member-b"), std::string::npos) << out;
+
+  // The coordinator dies; the controller elects another leader for the
+  // group's offsets partition, which loads the group with its commits.
+  nodes_[coordinator]->kill_now();  // SIGKILL
+  int new_coordinator = -1;
+  ASSERT_TRUE(eventually(
+      [&] {
+        Result<GroupDescription> g = describe_group();
+        if (!g.is_ok() || g->coordinator_id == coordinator) return false;
+        new_coordinator = g->coordinator_id;
+        return true;
+      },
+      30s))
+      << "no new coordinator";
+  EXPECT_NE(new_coordinator, coordinator);
+  // Nobody committed since: what the new coordinator has is what the old
+  // one acknowledged (it may answer LOAD_IN_PROGRESS for a moment).
+  EXPECT_TRUE(eventually([&] { return committed() == at_kill; }, 30s))
+      << "the commits did not survive the failover";
+
+  // Phase 2: more messages; the members find the new coordinator and go on.
+  produce(200, 100);
+  std::map<int32_t, std::set<int64_t>> after;
+  auto all_read = [&] {
+    size_t want = 300;
+    size_t have = 0;
+    for (int p = 0; p < kPartitions; p++) {
+      have += before[p].size();
+      for (int64_t o : after[p]) {
+        if (!before[p].count(o)) have++;
+      }
+    }
+    return have >= want;
+  };
+  // Done when everything was read, the group is Stable with both members
+  // again and every partition's commit is at its end (75 each).
+  auto next_check = std::chrono::steady_clock::now();
+  auto settled = [&] {
+    if (!all_read() || std::chrono::steady_clock::now() < next_check) return false;
+    next_check = std::chrono::steady_clock::now() + 300ms;
+    Result<GroupDescription> g = describe_group();
+    if (!g.is_ok() || g->state != "Stable" || g->members.size() != 2) return false;
+    std::map<int32_t, int64_t> commits = committed();
+    for (int p = 0; p < kPartitions; p++) {
+      if (commits[p] != 75) return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(consume({a.get(), b.get()}, after, settled, 90s))
+      << "consumption did not continue after the failover: read " << total(after) << ", committed "
+      << committed().size() << " partition(s)";
+  for (const auto& [p, offsets] : after) {
+    ASSERT_FALSE(offsets.empty());
+    EXPECT_GE(*offsets.begin(), at_kill[p])
+        << "partition " << p << " re-read below its commit " << at_kill[p];
+  }
+
+  ASSERT_EQ(mqctl("-o json group describe " + std::string(kGroup), &out), 0) << out;
+  EXPECT_TRUE(std::regex_search(out, std::regex("\"total_lag\":\\s*0\\b"))) << out;
+  EXPECT_NE(out.find("member-a"), std::string::npos) << out;
+  ASSERT_TRUE(a->close().is_ok());
+  ASSERT_TRUE(b->close().is_ok());
+}
+
+TEST_F(ClusterGroupsTest, FindCoordinatorNamesTheOffsetsPartitionLeader) {
+  // Each group's coordinator is the leader of its offsets partition, and a
+  // broker that is not it answers NOT_COORDINATOR (the client follows).
+  Result<ClusterMetadata> m = describe({"__consumer_offsets"});
+  ASSERT_TRUE(m.is_ok()) << m.status().to_string();
+  std::set<int> coordinators;
+  for (int i = 0; i < 12; i++) {
+    std::string id = "group-" + std::to_string(i);
+    const PartitionInfo* offsets =
+        m->partition("__consumer_offsets", to_positive(murmur2(id)) % kPartitions);
+    ASSERT_NE(offsets, nullptr);
+    ConsumerConfig c;
+    c.bootstrap_servers = bootstrap();
+    c.group_id = id;
+    c.enable_auto_commit = false;
+    auto consumer = Consumer::create(c);
+    ASSERT_TRUE(consumer.is_ok());
+    ASSERT_TRUE((*consumer)->commit_sync({{{kTopic, 0}, 1}}).is_ok()) << id;
+    AdminConfig config;
+    config.bootstrap_servers = bootstrap();
+    auto admin = Admin::create(config);
+    ASSERT_TRUE(admin.is_ok());
+    Result<GroupDescription> g = (*admin)->describe_group(id);
+    ASSERT_TRUE(g.is_ok()) << g.status().to_string();
+    EXPECT_EQ(g->coordinator_id, offsets->leader_id) << id;
+    coordinators.insert(g->coordinator_id);
+    ASSERT_EQ(g->partitions.size(), 1u);
+    EXPECT_EQ(g->partitions[0].committed_offset, 1);
+  }
+  // Twelve groups over four offsets partitions whose leaders the controller
+  // spreads over the three brokers: more than one broker coordinates.
+  EXPECT_GT(coordinators.size(), 1u);
+}
+
+}  // namespace
+}  // namespace mq::client
