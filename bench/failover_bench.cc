@@ -7,16 +7,13 @@
 // until the ISR is whole again. Prints each failover and p50 / max.
 //
 // Usage: failover-bench [--kills 20] [--session-timeout-ms 1500]   (runs the mqd built beside it)
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -24,7 +21,7 @@
 
 #include "client/admin.h"
 #include "client/producer.h"
-#include "tests/support/mqd_process.h"
+#include "tests/support/mqd_cluster.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
@@ -33,55 +30,21 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using mq::testing::MqdProcess;
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
 class Cluster {
  public:
-  Cluster(const std::string& dir, int session_timeout_ms) {
-    std::string voters;
-    for (int id = 1; id <= 3; id++) {
-      voters +=
-          (id > 1 ? "," : "") + std::to_string(id) + "@127.0.0.1:" + std::to_string(free_port());
-    }
-    for (int id = 1; id <= 3; id++) {
-      auto node = std::make_unique<MqdProcess>(
-          dir + "/node" + std::to_string(id),
-          "[cluster]\nvoters = \"" + voters + "\"\nbroker_heartbeat_interval_ms = " +
-              std::to_string(std::max(session_timeout_ms / 10, 10)) +
-              "\nbroker_session_timeout_ms = " + std::to_string(session_timeout_ms) +
-              "\nauto_leader_rebalance = false\n");
-      node->set_top_level("node_id = " + std::to_string(id));
-      node->set_client_port(free_port());
-      nodes_[id] = std::move(node);
-    }
-  }
+  Cluster(const std::string& dir, int session_timeout_ms)
+      : nodes_(dir, 3,
+               "broker_heartbeat_interval_ms = " +
+                   std::to_string(std::max(session_timeout_ms / 10, 10)) +
+                   "\nbroker_session_timeout_ms = " + std::to_string(session_timeout_ms) +
+                   "\nauto_leader_rebalance = false\n") {}
   bool start() {
-    for (auto& [id, node] : nodes_) {
-      if (!node->start()) {
-        std::fprintf(stderr, "node %d did not start:\n%s\n", id, node->log().c_str());
-        return false;
-      }
-    }
-    return true;
+    std::string why;
+    if (nodes_.start(&why)) return true;
+    std::fprintf(stderr, "%s did not start\n", why.c_str());
+    return false;
   }
-  std::string bootstrap() {
-    std::string out;
-    for (auto& [id, node] : nodes_) {
-      if (node->pid() <= 0) continue;
-      out += (out.empty() ? "" : ",") + node->endpoint().substr(6);
-    }
-    return out;
-  }
+  std::string bootstrap() { return nodes_.bootstrap(); }
   const mq::client::PartitionInfo* partition(mq::client::ClusterMetadata& m) {
     mq::client::AdminConfig config;
     config.bootstrap_servers = bootstrap();
@@ -103,10 +66,10 @@ class Cluster {
     const mq::client::PartitionInfo* p = partition(m);
     return m.brokers.size() == 3 && p != nullptr && p->isr.size() == 3 && p->leader_id > 0;
   }
-  MqdProcess& node(int id) { return *nodes_.at(id); }
+  MqdProcess& node(int id) { return nodes_.node(id); }
 
  private:
-  std::map<int, std::unique_ptr<MqdProcess>> nodes_;
+  mq::testing::MqdCluster nodes_;
 };
 
 bool wait_until(const std::function<bool()>& done, std::chrono::seconds limit) {
@@ -219,6 +182,19 @@ int main(int argc, char** argv) {
     std::printf("kill %2d: leader %d, writes acknowledged again after %.3f s\n", k + 1, victim,
                 gap);
     std::fflush(stdout);
+    if (gap > 10 && std::getenv("FB_DEBUG")) {
+      std::printf("DEBUG kill at wall %lld ms\n",
+                  (long long)std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                          .count() -
+                      (long long)(gap * 1000));
+      for (int id = 1; id <= 3; id++) {
+        std::string log = cluster.node(id).log();
+        std::printf("==== node %d log (last 20000)\n%s\n", id,
+                    log.substr(log.size() > 20000 ? log.size() - 20000 : 0).c_str());
+      }
+      std::fflush(stdout);
+    }
     if (!cluster.node(victim).start() || !wait_until([&] { return cluster.whole(); }, 60s)) {
       std::string log = cluster.node(victim).log();
       std::fprintf(stderr, "node %d did not rejoin; its log ends:\n%s\n", victim,

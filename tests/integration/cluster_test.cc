@@ -8,12 +8,8 @@
 //
 // MQ_CLUSTER_TEST_ITERATIONS (default 1) repeats each scenario: `make
 // cluster-soak` runs many.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -26,27 +22,15 @@
 #include "client/admin.h"
 #include "client/consumer.h"
 #include "client/producer.h"
-#include "tests/support/mqd_process.h"
+#include "tests/support/mqd_cluster.h"
 #include "tests/support/temp_dir.h"
 
 namespace mq::client {
 namespace {
 
 using namespace std::chrono_literals;
-using mq::testing::MqdProcess;
+using mq::testing::MqdCluster;
 using mq::testing::TempDir;
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 int iterations() {
   const char* n = std::getenv("MQ_CLUSTER_TEST_ITERATIONS");
@@ -68,28 +52,17 @@ constexpr int kSessionTimeoutMs = 1500;
 class ClusterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string voters;
-    for (int id = 1; id <= 3; id++) {
-      voters +=
-          (id > 1 ? "," : "") + std::to_string(id) + "@127.0.0.1:" + std::to_string(free_port());
-    }
-    for (int id = 1; id <= 3; id++) {
-      auto node = std::make_unique<MqdProcess>(
-          dir_.file("node" + std::to_string(id)),
-          "[cluster]\nvoters = \"" + voters +
-              "\"\n"
-              "broker_heartbeat_interval_ms = 100\n"
-              "broker_session_timeout_ms = " +
-              std::to_string(kSessionTimeoutMs) +
-              "\n"
-              "auto_leader_rebalance = false\n"
-              "[quorum]\ntick_ms = 20\nelection_timeout_ms = 400\n"
-              "[replication]\nlag_time_max_ms = 3000\nfetch_max_wait_ms = 100\n");
-      node->set_top_level("node_id = " + std::to_string(id));
-      node->set_client_port(free_port());
-      nodes_[id] = std::move(node);
-    }
-    for (auto& [id, node] : nodes_) ASSERT_TRUE(node->start()) << node->log();
+    cluster_ = std::make_unique<MqdCluster>(
+        dir_.path(), 3,
+        "broker_heartbeat_interval_ms = 100\n"
+        "broker_session_timeout_ms = " +
+            std::to_string(kSessionTimeoutMs) +
+            "\n"
+            "auto_leader_rebalance = false\n",
+        "[quorum]\ntick_ms = 20\nelection_timeout_ms = 400\n"
+        "[replication]\nlag_time_max_ms = 3000\nfetch_max_wait_ms = 100\n");
+    std::string why;
+    ASSERT_TRUE(cluster_->start(&why)) << why;
     ASSERT_TRUE(eventually([&] { return live_brokers() == 3; }, 30s))
         << "the three brokers never registered";
     AdminConfig config;
@@ -106,26 +79,13 @@ class ClusterTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    for (auto& [id, node] : nodes_) {
+    for (auto& [id, node] : cluster_->nodes()) {
       if (node->pid() > 0) ::kill(node->pid(), SIGCONT);
     }
-    if (HasFailure()) {
-      for (auto& [id, node] : nodes_) {
-        std::string log = node->log();
-        std::cerr << "---- node " << id << " (last 3000 bytes)\n"
-                  << log.substr(log.size() > 3000 ? log.size() - 3000 : 0) << "\n";
-      }
-    }
+    if (HasFailure()) std::cerr << cluster_->logs();
   }
 
-  std::string bootstrap(int except = 0) {
-    std::string out;
-    for (auto& [id, node] : nodes_) {
-      if (id == except || node->pid() <= 0) continue;
-      out += (out.empty() ? "" : ",") + node->endpoint().substr(6);  // without tcp://
-    }
-    return out;
-  }
+  std::string bootstrap(int except = 0) { return cluster_->bootstrap(except); }
 
   Result<ClusterMetadata> describe(int except = 0) {
     AdminConfig config;
@@ -299,7 +259,7 @@ class ClusterTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::map<int, std::unique_ptr<MqdProcess>> nodes_;
+  std::unique_ptr<MqdCluster> cluster_;
   int round_ = 0;
   size_t acked_total_ = 0;  // over every round: the log holds them all
 };
@@ -309,12 +269,12 @@ TEST_F(ClusterTest, KillingThePartitionLeaderLosesNoAcknowledgedMessage) {
     run(6000, 2000, [&] {
       int victim = leader();
       ASSERT_GT(victim, 0);
-      nodes_[victim]->kill_now();
+      cluster_->node(victim).kill_now();
       ASSERT_TRUE(eventually([&] { return leader(victim) > 0 && leader(victim) != victim; },
                              std::chrono::milliseconds(kSessionTimeoutMs * 5)))
           << "no new leader after the leader died";
       // It comes back and catches up while the rest is produced.
-      ASSERT_TRUE(nodes_[victim]->start()) << nodes_[victim]->log();
+      ASSERT_TRUE(cluster_->node(victim).start()) << cluster_->node(victim).log();
     });
     ASSERT_TRUE(eventually([&] { return isr_size() == 3; }, 30s)) << "the ISR never healed";
   }
@@ -325,7 +285,7 @@ TEST_F(ClusterTest, KillingTheActiveControllerLosesNoAcknowledgedMessage) {
     run(6000, 2000, [&] {
       int victim = controller();
       ASSERT_GT(victim, 0);
-      nodes_[victim]->kill_now();
+      cluster_->node(victim).kill_now();
       ASSERT_TRUE(eventually(
           [&] {
             int c = controller(victim);
@@ -333,7 +293,7 @@ TEST_F(ClusterTest, KillingTheActiveControllerLosesNoAcknowledgedMessage) {
           },
           10s))
           << "no new controller";
-      ASSERT_TRUE(nodes_[victim]->start()) << nodes_[victim]->log();
+      ASSERT_TRUE(cluster_->node(victim).start()) << cluster_->node(victim).log();
     });
     ASSERT_TRUE(eventually([&] { return isr_size() == 3; }, 30s)) << "the ISR never healed";
   }
@@ -344,11 +304,11 @@ TEST_F(ClusterTest, APausedLeaderThatResumesCannotAcknowledgeUnderItsOldEpoch) {
     run(6000, 2000, [&] {
       int victim = leader();
       ASSERT_GT(victim, 0);
-      ::kill(nodes_[victim]->pid(), SIGSTOP);
+      ::kill(cluster_->node(victim).pid(), SIGSTOP);
       ASSERT_TRUE(eventually([&] { return leader(victim) > 0 && leader(victim) != victim; },
                              std::chrono::milliseconds(kSessionTimeoutMs * 5)))
           << "no new leader while the old one was paused";
-      ::kill(nodes_[victim]->pid(), SIGCONT);
+      ::kill(cluster_->node(victim).pid(), SIGCONT);
     });
     ASSERT_TRUE(eventually([&] { return isr_size() == 3; }, 30s)) << "the ISR never healed";
   }
@@ -357,8 +317,8 @@ TEST_F(ClusterTest, APausedLeaderThatResumesCannotAcknowledgeUnderItsOldEpoch) {
 TEST_F(ClusterTest, RestartingEveryNodeInTurnKeepsEverything) {
   run(6000, 1000, [&] {
     for (int id = 1; id <= 3; id++) {
-      ASSERT_EQ(nodes_[id]->stop(SIGTERM), 0) << nodes_[id]->log();
-      ASSERT_TRUE(nodes_[id]->start()) << nodes_[id]->log();
+      ASSERT_EQ(cluster_->node(id).stop(SIGTERM), 0) << cluster_->node(id).log();
+      ASSERT_TRUE(cluster_->node(id).start()) << cluster_->node(id).log();
       ASSERT_TRUE(eventually([&] { return isr_size() == 3; }, 30s))
           << "node " << id << " did not rejoin the ISR";
     }

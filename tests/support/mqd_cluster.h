@@ -1,0 +1,93 @@
+// Several mqd processes forming one cluster on 127.0.0.1: every node a
+// voter on its own free quorum port, with a fixed client port (so a
+// restarted node is where clients last saw it) and its own data directory.
+// The cluster tests and failover-bench start clusters through this class.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "tests/support/mqd_process.h"
+
+namespace mq::testing {
+
+// A port nothing listens on right now (the kernel's pick for port 0).
+inline int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  socklen_t length = sizeof(address);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+class MqdCluster {
+ public:
+  // Nodes 1..`nodes` in `dir`/nodeN. `cluster_toml` holds more [cluster]
+  // keys (after the voters line); `more_toml` other tables.
+  MqdCluster(const std::string& dir, int nodes, const std::string& cluster_toml,
+             const std::string& more_toml = "") {
+    std::string voters;
+    for (int id = 1; id <= nodes; id++) {
+      voters +=
+          (id > 1 ? "," : "") + std::to_string(id) + "@127.0.0.1:" + std::to_string(free_port());
+    }
+    for (int id = 1; id <= nodes; id++) {
+      auto node = std::make_unique<MqdProcess>(
+          dir + "/node" + std::to_string(id),
+          "[cluster]\nvoters = \"" + voters + "\"\n" + cluster_toml + "\n" + more_toml);
+      node->set_top_level("node_id = " + std::to_string(id));
+      node->set_client_port(free_port());
+      nodes_[id] = std::move(node);
+    }
+  }
+
+  // Starts every node; false (with the failing node's log in `why`) if one fails.
+  bool start(std::string* why = nullptr) {
+    for (auto& [id, node] : nodes_) {
+      if (!node->start()) {
+        if (why != nullptr) *why = "node " + std::to_string(id) + ":\n" + node->log();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  MqdProcess& node(int id) { return *nodes_.at(id); }
+  std::map<int, std::unique_ptr<MqdProcess>>& nodes() { return nodes_; }
+
+  // HOST:PORT,... of the running nodes but `except`.
+  std::string bootstrap(int except = 0) {
+    std::string out;
+    for (auto& [id, node] : nodes_) {
+      if (id == except || node->pid() <= 0) continue;
+      out += (out.empty() ? "" : ",") + node->endpoint().substr(6);  // without tcp://
+    }
+    return out;
+  }
+
+  // The last `bytes` of every node's log, for a failure message.
+  std::string logs(size_t bytes = 3000) {
+    std::string out;
+    for (auto& [id, node] : nodes_) {
+      std::string log = node->log();
+      out += "---- node " + std::to_string(id) + " (last " + std::to_string(bytes) + " bytes)\n" +
+             log.substr(log.size() > bytes ? log.size() - bytes : 0) + "\n";
+    }
+    return out;
+  }
+
+ private:
+  std::map<int, std::unique_ptr<MqdProcess>> nodes_;
+};
+
+}  // namespace mq::testing
