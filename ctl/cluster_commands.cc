@@ -1,7 +1,6 @@
-// mqctl cluster info|brokers|health, from Metadata. Health covers what the
-// protocol can tell today: whether every broker answers and whether every
-// partition has a leader. Broker readiness (/readyz) is not in the metadata,
-// so it is not checked here.
+// mqctl cluster info|brokers|health, from Metadata; cluster quorum, from DescribeQuorum. Health
+// covers what the protocol can tell today: whether every broker answers and whether every partition
+// has a leader. Broker readiness (/readyz) is not in the metadata, so it is not checked here.
 #include <chrono>
 #include <memory>
 #include <thread>
@@ -56,6 +55,54 @@ int cluster_brokers(Context& ctx) {
                      b["controller"].get<bool>() ? "yes" : ""});
     }
     return table.render();
+  });
+  return kExitOk;
+}
+
+// {"single_node", "answered_by", "leader_id", "term", "commit_index",
+//  "members": [{"node", "role", "voter", "match_index", "lag", "recent_active"}]}.
+int cluster_quorum(Context& ctx) {
+  auto admin = ctx.open_admin();
+  if (!admin) return kExitFailed;
+  Result<client::QuorumDescription> quorum = admin->describe_quorum();
+  if (!quorum.is_ok()) return ctx.fail("cannot describe the quorum", quorum.status());
+  json members = json::array();
+  for (const client::QuorumMember& m : quorum->members) {
+    std::string role = m.node_id == quorum->leader_id ? "leader"
+                       : m.voter                      ? "follower"
+                                                      : "observer";
+    members.push_back({{"node", m.node_id},
+                       {"role", role},
+                       {"voter", m.voter},
+                       {"match_index", m.match_index},
+                       {"lag", m.lag},
+                       {"recent_active", m.recent_active}});
+  }
+  json doc = {{"single_node", quorum->single_node},
+              {"answered_by", quorum->node_id},
+              {"leader_id", quorum->leader_id >= 0 ? json(quorum->leader_id) : json(nullptr)},
+              {"term", quorum->term},
+              {"commit_index", quorum->commit_index},
+              {"members", members}};
+  ctx.print(doc, [](const json& q) {
+    std::string out;
+    if (q["single_node"].get<bool>()) out += "MODE          single node (no cluster.voters)\n";
+    out += "LEADER        " +
+           (q["leader_id"].is_null() ? std::string("none") : cell(q["leader_id"])) + "\n";
+    out += "TERM          " + cell(q["term"]) + "\n";
+    out += "COMMIT INDEX  " + cell(q["commit_index"]) + "\n";
+    out += "ANSWERED BY   " + cell(q["answered_by"]) + "\n\n";
+    if (q["members"].empty()) {
+      out += "(no member progress: only the quorum leader knows it, and it did not answer)\n";
+      return out;
+    }
+    Table table({"NODE", "ROLE", "VOTER", "MATCH INDEX", "LAG", "ACTIVE"});
+    for (const auto& m : q["members"]) {
+      table.add_row({cell(m["node"]), cell(m["role"]), m["voter"].get<bool>() ? "yes" : "no",
+                     cell(m["match_index"]), cell(m["lag"]),
+                     m["recent_active"].get<bool>() ? "yes" : "no"});
+    }
+    return out + table.render();
   });
   return kExitOk;
 }
@@ -164,6 +211,10 @@ void add_cluster_commands(CLI::App& root, Context& ctx, Action& action) {
   cluster->add_subcommand("brokers", "The brokers in the metadata")->callback([&ctx, &action] {
     action = [&ctx] { return cluster_brokers(ctx); };
   });
+  cluster
+      ->add_subcommand("quorum",
+                       "The metadata quorum: leader, term, commit index, each member's lag")
+      ->callback([&ctx, &action] { action = [&ctx] { return cluster_quorum(ctx); }; });
   auto flags = std::make_shared<HealthFlags>();
   CLI::App* health = cluster->add_subcommand(
       "health", "Every broker answers and every partition has a leader (exit 4 if not)");

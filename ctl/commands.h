@@ -17,6 +17,7 @@ void add_topic_commands(CLI::App& root, Context& ctx, Action& action);
 void add_produce_command(CLI::App& root, Context& ctx, Action& action);
 void add_consume_command(CLI::App& root, Context& ctx, Action& action);
 void add_cluster_commands(CLI::App& root, Context& ctx, Action& action);
+void add_partition_commands(CLI::App& root, Context& ctx, Action& action);
 void add_group_commands(CLI::App& root, Context& ctx, Action& action);
 void add_config_commands(CLI::App& root, Context& ctx, Action& action);
 void add_profile_commands(CLI::App& root, Context& ctx, Action& action);

@@ -72,7 +72,7 @@ std::string bash_script(const CLI::App& root) {
        "  if [[ \"$cur\" != -* ]]; then\n"
        "    case \"$path\" in\n"
        "      \"topic describe\"|\"topic delete\"|\"topic alter-config\"|\"topic add-partitions\""
-       "|produce|consume)\n"
+       "|\"partition elect-leaders\"|produce|consume)\n"
        "        COMPREPLY=($(compgen -W \"$(mqctl \"${brokers[@]}\" --timeout 2s -o table topic "
        "list "
        "2>/dev/null | awk 'NR>1{print $1}')\" -- \"$cur\")); return ;;\n"

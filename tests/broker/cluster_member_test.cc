@@ -218,5 +218,52 @@ TEST_F(ClusterMemberTest, MalformedControllerCallsGetClearErrors) {
   EXPECT_FALSE(stranger.is_ok());
 }
 
+TEST_F(ClusterMemberTest, ElectLeadersCallsAnswerPerPartitionAndRejectBadTypes) {
+  for (int id = 1; id <= 3; id++) start(id);
+  ASSERT_TRUE(eventually([&] { return all_unfenced(); }));
+  Result<CreateTopicReply> created = members_[1]->call<CreateTopicReply>(
+      CallKind::kCreateTopic,
+      CreateTopicCall{.name = "orders", .partitions = 2, .replication_factor = 3}, 5s);
+  ASSERT_TRUE(created.is_ok()) << created.status().to_string();
+  ASSERT_TRUE(eventually([&] { return any().image()->topic("orders") != nullptr; }));
+
+  // Every partition is led by its preferred replica: nothing to elect; an
+  // unknown partition and a repeated one are named.
+  Result<ElectLeadersReply> preferred = members_[2]->call<ElectLeadersReply>(
+      CallKind::kElectLeaders,
+      ElectLeadersCall{.election_type = 0,
+                       .partitions = {{"orders", 0}, {"orders", 1}, {"orders", 9}, {"orders", 0}}},
+      5s);
+  ASSERT_TRUE(preferred.is_ok()) << preferred.status().to_string();
+  ASSERT_EQ(preferred->results.size(), 4u);
+  for (int i = 0; i < 2; i++) {
+    EXPECT_EQ(preferred->results[i].error_code, ErrorCode::kInvalidRequest);
+    EXPECT_EQ(preferred->results[i].error_message.rfind("ELECTION_NOT_NEEDED: ", 0), 0u)
+        << preferred->results[i].error_message;
+  }
+  EXPECT_EQ(preferred->results[2].error_code, ErrorCode::kUnknownTopicOrPartition);
+  EXPECT_NE(preferred->results[3].error_message.find("listed twice"), std::string::npos);
+
+  // An empty list means every partition; unclean: both have leaders.
+  Result<ElectLeadersReply> unclean = members_[3]->call<ElectLeadersReply>(
+      CallKind::kElectLeaders, ElectLeadersCall{.election_type = 1}, 5s);
+  ASSERT_TRUE(unclean.is_ok()) << unclean.status().to_string();
+  ASSERT_EQ(unclean->results.size(), 2u);
+  EXPECT_NE(unclean->results[0].error_message.find("has a leader"), std::string::npos);
+
+  Result<ElectLeadersReply> bad_type = members_[1]->call<ElectLeadersReply>(
+      CallKind::kElectLeaders, ElectLeadersCall{.election_type = 7}, 5s);
+  EXPECT_EQ(bad_type.code(), ErrorCode::kInvalidRequest);
+  EXPECT_NE(bad_type.status().message().find("unknown election type 7"), std::string::npos);
+  std::string bad =
+      transport::encode_struct(ControllerCall{.kind = CallKind::kElectLeaders, .body = {0, 1}});
+  Result<Bytes> answer = members_[2]->call_bytes(Bytes(bad.begin(), bad.end()), 5s);
+  ASSERT_TRUE(answer.is_ok()) << answer.status().to_string();
+  Result<ElectLeadersReply> reply = decode_reply<ElectLeadersReply>(*answer);
+  EXPECT_EQ(reply.code(), ErrorCode::kInvalidRequest);
+  EXPECT_NE(reply.status().message().find("ElectLeaders"), std::string::npos)
+      << reply.status().message();
+}
+
 }  // namespace
 }  // namespace mq::broker

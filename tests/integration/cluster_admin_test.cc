@@ -1,0 +1,360 @@
+// mqctl cluster quorum and partition elect-leaders against real mqd
+// processes: a three-node cluster (three voters, one leader, lags; a
+// preferred leader SIGKILLed and restarted gets its leadership back only on
+// demand, with cluster.auto_leader_rebalance off) and a single-node broker
+// (both commands say single node).
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "client/admin.h"
+#include "tests/support/mqd_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace mq::client {
+namespace {
+
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+using mq::testing::MqdProcess;
+using mq::testing::TempDir;
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  socklen_t length = sizeof(address);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return condition();
+}
+
+struct Shell {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs mqctl `args` (a shell word list) against `brokers`; `timeout 60` bounds it.
+Shell mqctl(const TempDir& dir, const std::string& brokers, const std::string& args) {
+  std::string err_file = dir.file("mqctl.stderr");
+  std::string command = std::string("XDG_CONFIG_HOME=") + dir.file("config") + " timeout 60 " +
+                        MQ_MQCTL_BINARY + " -b " + brokers + " " + args + " </dev/null 2>" +
+                        err_file;
+  Shell result;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return result;
+  char buffer[65536];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.out.append(buffer, n);
+  int status = ::pclose(pipe);
+  result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream err(err_file);
+  result.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
+  return result;
+}
+
+json parse(const Shell& shell) {
+  json doc = json::parse(shell.out, nullptr, false);
+  EXPECT_FALSE(doc.is_discarded()) << "not JSON: " << shell.out << "\n" << shell.err;
+  return doc;
+}
+
+constexpr const char* kTopic = "orders";
+constexpr int kSessionTimeoutMs = 1500;
+
+class ClusterAdminTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string voters;
+    for (int id = 1; id <= 3; id++) {
+      voters +=
+          (id > 1 ? "," : "") + std::to_string(id) + "@127.0.0.1:" + std::to_string(free_port());
+    }
+    for (int id = 1; id <= 3; id++) {
+      auto node = std::make_unique<MqdProcess>(
+          dir_.file("node" + std::to_string(id)),
+          "[cluster]\nvoters = \"" + voters +
+              "\"\n"
+              "broker_heartbeat_interval_ms = 100\n"
+              "broker_session_timeout_ms = " +
+              std::to_string(kSessionTimeoutMs) +
+              "\n"
+              "auto_leader_rebalance = false\n"
+              "[quorum]\ntick_ms = 20\nelection_timeout_ms = 400\n"
+              "[replication]\nlag_time_max_ms = 3000\nfetch_max_wait_ms = 100\n");
+      node->set_top_level("node_id = " + std::to_string(id));
+      node->set_client_port(free_port());
+      nodes_[id] = std::move(node);
+    }
+    for (auto& [id, node] : nodes_) ASSERT_TRUE(node->start()) << node->log();
+    ASSERT_TRUE(eventually([&] { return live_brokers() == 3; }, 30s))
+        << "the three brokers never registered";
+    AdminConfig config;
+    config.bootstrap_servers = bootstrap();
+    auto admin = Admin::create(config);
+    ASSERT_TRUE(admin.is_ok()) << admin.status().to_string();
+    auto created =
+        (*admin)->create_topics({{.name = kTopic, .num_partitions = 1, .replication_factor = 3}});
+    ASSERT_TRUE(created.is_ok()) << created.status().to_string();
+    ASSERT_TRUE((*created)[0].status.is_ok()) << (*created)[0].status.to_string();
+    ASSERT_TRUE(eventually([&] { return isr_size() == 3; }, 20s)) << "ISR never complete";
+  }
+
+  void TearDown() override {
+    if (HasFailure()) {
+      for (auto& [id, node] : nodes_) {
+        std::string log = node->log();
+        std::cerr << "---- node " << id << " (last 3000 bytes)\n"
+                  << log.substr(log.size() > 3000 ? log.size() - 3000 : 0) << "\n";
+      }
+    }
+  }
+
+  std::string bootstrap(int except = 0) {
+    std::string out;
+    for (auto& [id, node] : nodes_) {
+      if (id == except || node->pid() <= 0) continue;
+      out += (out.empty() ? "" : ",") + node->endpoint().substr(6);  // without tcp://
+    }
+    return out;
+  }
+
+  Result<ClusterMetadata> describe(int except = 0) {
+    AdminConfig config;
+    config.bootstrap_servers = bootstrap(except);
+    config.request_timeout_ms = 2000;
+    MQ_ASSIGN_OR_RETURN(std::unique_ptr<Admin> admin, Admin::create(config));
+    return admin->describe_cluster(std::vector<std::string>{kTopic});
+  }
+
+  int live_brokers() {
+    Result<ClusterMetadata> m = describe();
+    return m.is_ok() ? static_cast<int>(m->brokers.size()) : 0;
+  }
+
+  PartitionInfo partition(int except = 0) {
+    Result<ClusterMetadata> m = describe(except);
+    const PartitionInfo* p = m.is_ok() ? m->partition(kTopic, 0) : nullptr;
+    return p != nullptr ? *p : PartitionInfo{};
+  }
+
+  int isr_size() { return static_cast<int>(partition().isr.size()); }
+
+  TempDir dir_;
+  std::map<int, std::unique_ptr<MqdProcess>> nodes_;
+};
+
+TEST_F(ClusterAdminTest, QuorumShowsThreeVotersOneLeaderAndTheirLag) {
+  json quorum;
+  // The controller answers with every member's progress; all three caught up.
+  ASSERT_TRUE(eventually(
+      [&] {
+        Shell shell = mqctl(dir_, bootstrap(), "-o json cluster quorum");
+        if (shell.code != 0) return false;
+        quorum = parse(shell);
+        if (!quorum.is_object() || quorum["members"].size() != 3) return false;
+        for (const auto& m : quorum["members"]) {
+          if (m["lag"].get<int64_t>() != 0) return false;
+        }
+        return true;
+      },
+      20s))
+      << quorum.dump();
+  EXPECT_FALSE(quorum["single_node"].get<bool>());
+  ASSERT_TRUE(quorum["leader_id"].is_number());
+  int leader = quorum["leader_id"].get<int>();
+  EXPECT_EQ(quorum["answered_by"].get<int>(), leader) << "the controller answers";
+  EXPECT_GE(quorum["term"].get<int64_t>(), 1);
+  EXPECT_GT(quorum["commit_index"].get<int64_t>(), 0);
+  int leaders = 0;
+  std::set<int> ids;
+  for (const auto& m : quorum["members"]) {
+    ids.insert(m["node"].get<int>());
+    EXPECT_TRUE(m["voter"].get<bool>());
+    EXPECT_EQ(m["match_index"].get<int64_t>() > 0, true) << m.dump();
+    if (m["role"] == "leader") {
+      ++leaders;
+      EXPECT_EQ(m["node"].get<int>(), leader);
+    } else {
+      EXPECT_EQ(m["role"], "follower");
+    }
+  }
+  EXPECT_EQ(leaders, 1);
+  EXPECT_EQ(ids, (std::set<int>{1, 2, 3}));
+
+  Shell table = mqctl(dir_, bootstrap(), "cluster quorum");
+  ASSERT_EQ(table.code, 0) << table.err;
+  EXPECT_NE(table.out.find("LEADER        " + std::to_string(leader)), std::string::npos)
+      << table.out;
+  EXPECT_NE(table.out.find("MATCH INDEX"), std::string::npos) << table.out;
+
+  // Asked through a follower only, the answer still comes from the leader.
+  int follower = leader == 1 ? 2 : 1;
+  Shell via = mqctl(dir_, nodes_[follower]->endpoint().substr(6), "-o json cluster quorum");
+  ASSERT_EQ(via.code, 0) << via.err;
+  EXPECT_EQ(parse(via)["members"].size(), 3u) << via.out;
+}
+
+TEST_F(ClusterAdminTest, PreferredElectionMovesLeadershipBackAfterARestart) {
+  PartitionInfo before = partition();
+  ASSERT_EQ(before.replicas.size(), 3u);
+  int preferred = before.replicas.front();
+  ASSERT_EQ(before.leader_id, preferred) << "a new partition is led by its preferred replica";
+
+  // Nothing to do while the preferred replica leads.
+  Shell idle = mqctl(dir_, bootstrap(), "-o json partition elect-leaders --preferred orders");
+  ASSERT_EQ(idle.code, 0) << idle.err;
+  json idle_doc = parse(idle);
+  ASSERT_EQ(idle_doc.size(), 1u) << idle.out;
+  EXPECT_EQ(idle_doc[0]["status"], "not-needed") << idle.out;
+  EXPECT_EQ(idle_doc[0]["leader"].get<int>(), preferred);
+
+  nodes_[preferred]->kill_now();
+  ASSERT_TRUE(eventually(
+      [&] {
+        int l = partition(preferred).leader_id;
+        return l > 0 && l != preferred;
+      },
+      std::chrono::milliseconds(kSessionTimeoutMs * 6)))
+      << "no new leader after the preferred leader died";
+  // While it is down the preferred replica cannot lead: that partition fails.
+  Shell down =
+      mqctl(dir_, bootstrap(preferred), "-o json partition elect-leaders --preferred orders:0");
+  EXPECT_EQ(down.code, 1) << down.out << down.err;
+  json down_doc = parse(down);
+  ASSERT_EQ(down_doc.size(), 1u);
+  EXPECT_EQ(down_doc[0]["status"], "failed");
+  EXPECT_EQ(down_doc[0]["error_code"], "LEADER_NOT_AVAILABLE") << down.out;
+
+  ASSERT_TRUE(nodes_[preferred]->start()) << nodes_[preferred]->log();
+  ASSERT_TRUE(eventually([&] { return isr_size() == 3; }, 30s)) << "it never rejoined the ISR";
+  int moved_to = partition().leader_id;
+  ASSERT_NE(moved_to, preferred) << "leadership came back without being asked";
+
+  Shell elect = mqctl(dir_, bootstrap(), "-o json partition elect-leaders --preferred orders");
+  ASSERT_EQ(elect.code, 0) << elect.out << elect.err;
+  json elected = parse(elect);
+  ASSERT_EQ(elected.size(), 1u) << elect.out;
+  EXPECT_EQ(elected[0]["status"], "elected") << elect.out;
+  EXPECT_EQ(elected[0]["leader"].get<int>(), preferred) << elect.out;
+
+  // Every broker's metadata shows it soon (the answering broker's at once).
+  json described;
+  EXPECT_TRUE(eventually(
+      [&] {
+        Shell shell = mqctl(dir_, bootstrap(), "-o json topic describe orders");
+        if (shell.code != 0) return false;
+        described = parse(shell);
+        return described[0]["partitions"][0]["leader"] == preferred;
+      },
+      10s))
+      << described.dump();
+
+  // Every partition of the cluster (null = all): __consumer_offsets' replicas
+  // on the restarted broker may still be catching up, so that can take a few
+  // tries; orders needs nothing any more.
+  Shell all;
+  EXPECT_TRUE(eventually(
+      [&] {
+        all = mqctl(dir_, bootstrap(), "-o json partition elect-leaders");
+        return all.code == 0;
+      },
+      30s))
+      << all.out << all.err;
+  json orders_result;
+  for (const auto& item : parse(all)) {
+    EXPECT_NE(item["status"], "failed") << item.dump();
+    if (item["topic"] == kTopic) orders_result = item;
+  }
+  EXPECT_EQ(orders_result["status"], "not-needed") << all.out;
+  EXPECT_EQ(orders_result["leader"], preferred) << all.out;
+
+  // Unclean elections only touch leaderless partitions: nothing to do here.
+  Shell unclean = mqctl(dir_, bootstrap(), "-o json partition elect-leaders --unclean -y orders");
+  ASSERT_EQ(unclean.code, 0) << unclean.err;
+  EXPECT_EQ(parse(unclean)[0]["status"], "not-needed") << unclean.out;
+}
+
+TEST_F(ClusterAdminTest, ElectLeadersReportsMissingTopicsAndPartitions) {
+  Shell missing = mqctl(dir_, bootstrap(), "partition elect-leaders --preferred nosuch");
+  EXPECT_EQ(missing.code, 3) << missing.out << missing.err;
+  EXPECT_NE(missing.err.find("topic \"nosuch\" not found"), std::string::npos) << missing.err;
+
+  // One partition exists, one does not: a partial failure.
+  Shell partial = mqctl(dir_, bootstrap(), "-o json partition elect-leaders orders:0,7");
+  EXPECT_EQ(partial.code, 4) << partial.out << partial.err;
+  json doc = parse(partial);
+  ASSERT_EQ(doc.size(), 2u) << partial.out;
+  EXPECT_EQ(doc[0]["status"], "not-needed");
+  EXPECT_EQ(doc[1]["status"], "failed");
+  EXPECT_EQ(doc[1]["error_code"], "UNKNOWN_TOPIC_OR_PARTITION");
+  EXPECT_NE(partial.err.find("orders-7"), std::string::npos) << partial.err;
+
+  Shell only_missing = mqctl(dir_, bootstrap(), "partition elect-leaders orders:7");
+  EXPECT_EQ(only_missing.code, 3) << only_missing.out << only_missing.err;
+
+  Shell both = mqctl(dir_, bootstrap(), "partition elect-leaders --preferred --unclean");
+  EXPECT_EQ(both.code, 2) << both.err;
+  Shell bad = mqctl(dir_, bootstrap(), "partition elect-leaders orders:x");
+  EXPECT_EQ(bad.code, 2) << bad.err;
+}
+
+TEST(SingleNodeAdminTest, QuorumAndElectionsSaySingleNode) {
+  TempDir dir;
+  MqdProcess broker(dir.file("data"), "");
+  ASSERT_TRUE(broker.start()) << broker.log();
+  std::string brokers = broker.endpoint().substr(6);
+  ASSERT_EQ(mqctl(dir, brokers, "topic create orders -p 2").code, 0);
+
+  Shell quorum = mqctl(dir, brokers, "-o json cluster quorum");
+  ASSERT_EQ(quorum.code, 0) << quorum.err;
+  json doc = parse(quorum);
+  EXPECT_TRUE(doc["single_node"].get<bool>()) << quorum.out;
+  ASSERT_EQ(doc["members"].size(), 1u);
+  EXPECT_EQ(doc["members"][0]["role"], "leader");
+  EXPECT_EQ(doc["leader_id"], doc["answered_by"]);
+  Shell table = mqctl(dir, brokers, "cluster quorum");
+  EXPECT_NE(table.out.find("single node"), std::string::npos) << table.out;
+
+  Shell elect = mqctl(dir, brokers, "-o json partition elect-leaders");
+  ASSERT_EQ(elect.code, 0) << elect.err;
+  json results = parse(elect);
+  int of_orders = 0;
+  for (const auto& r : results) {  // every partition, __consumer_offsets' too
+    of_orders += r["topic"] == "orders" ? 1 : 0;
+    EXPECT_EQ(r["status"], "not-needed");
+    EXPECT_EQ(r["note"], "single node: nothing to elect");
+  }
+  EXPECT_EQ(of_orders, 2) << elect.out;
+  Shell text = mqctl(dir, brokers, "partition elect-leaders --unclean -y orders");
+  EXPECT_EQ(text.code, 0) << text.err;
+  EXPECT_NE(text.out.find("single node"), std::string::npos) << text.out;
+  EXPECT_EQ(mqctl(dir, brokers, "partition elect-leaders orders:5").code, 3);
+}
+
+}  // namespace
+}  // namespace mq::client
