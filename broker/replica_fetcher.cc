@@ -97,6 +97,11 @@ void ReplicaFetcher::add_partition(std::shared_ptr<Partition> partition, int32_t
     e.leader_epoch = leader_epoch;
     e.generation = next_generation_++;
     e.bytes_fetched = bytes;
+    // A request in flight is abandoned with its connection: it does not ask
+    // for this partition, and it may never be answered (the leader restarted
+    // at the same address and lost it), which would hold the new partition
+    // for the whole request timeout.
+    interrupt_ = true;
   }
   cv_.notify_all();
 }
@@ -146,6 +151,11 @@ uint64_t ReplicaFetcher::fetch_responses() const {
   return fetch_responses_;
 }
 
+uint64_t ReplicaFetcher::interrupted_calls() const {
+  std::lock_guard lock(mu_);
+  return interrupted_calls_;
+}
+
 uint64_t ReplicaFetcher::connection_errors() const {
   std::lock_guard lock(mu_);
   return connection_errors_;
@@ -160,8 +170,7 @@ void ReplicaFetcher::run() {
       if (stopping_) break;
     }
     std::vector<Work> reconciling = due(FollowPhase::kReconciling);
-    std::vector<Work> fetching = due(FollowPhase::kFetching);
-    if (reconciling.empty() && fetching.empty()) {
+    if (reconciling.empty() && due(FollowPhase::kFetching).empty()) {
       // Nothing due: wait for add_partition(), stop() or the next retry.
       std::unique_lock lock(mu_);
       cv_.wait_for(lock, std::chrono::milliseconds(50), [this] { return stopping_; });
@@ -172,7 +181,11 @@ void ReplicaFetcher::run() {
       continue;
     }
     if (!reconciling.empty()) reconcile(reconciling);
-    if (!fetching.empty() && connection_) fetch(fetching);
+    if (!connection_) continue;
+    // Taken after reconciling: a partition that just finished it is fetched
+    // in this round, not after the long poll of the others.
+    std::vector<Work> fetching = due(FollowPhase::kFetching);
+    if (!fetching.empty()) fetch(fetching);
   }
   connection_.reset();
 }
@@ -211,6 +224,11 @@ void ReplicaFetcher::drop_connection(const Status& why) {
 template <class Request>
 Result<typename Request::Response> ReplicaFetcher::call(const Request& request, int timeout_ms) {
   MQ_ASSIGN_OR_RETURN(int16_t version, connection_->version_for(Request::kApiKey));
+  {
+    // This request is built from the entries as they are now.
+    std::lock_guard lock(mu_);
+    interrupt_ = false;
+  }
   Result<int32_t> sent = connection_->send(request, version);
   if (!sent.is_ok()) {
     drop_connection(sent.status());
@@ -224,6 +242,17 @@ Result<typename Request::Response> ReplicaFetcher::call(const Request& request, 
       if (stopping_) {
         connection_->forget(*sent);
         return Status(ErrorCode::kNetworkError, "replica fetcher stopping");
+      }
+      if (interrupt_) {
+        // A new connection (a new peer identity for the leader), not this one:
+        // the leader answers a connection's requests in order, so a new
+        // request would queue behind the abandoned long poll.
+        interrupt_ = false;
+        interrupted_calls_++;
+        connection_->forget(*sent);
+        connection_.reset();
+        return Status(ErrorCode::kRequestTimedOut,
+                      std::string(api_name(Request::kApiKey)) + " abandoned for a new partition");
       }
     }
     int64_t left = deadline - steady_ms();

@@ -11,7 +11,11 @@
 // min(leader's, own log end). Out of range: restart the log at the leader's
 // log start if it is past the own end, else reconcile again. Leader moved or
 // epoch fenced: the partition stops until add_partition() brings a new epoch.
-// Network errors: reconnect after a back-off, positions kept.
+// Network errors: reconnect after a back-off, positions kept. add_partition()
+// abandons the request in flight and its connection (its answer is dropped)
+// so the next round asks for the new partition at once, over a new connection: a request to a
+// leader that restarted at the same address is never answered, and waiting out its timeout would
+// stall the partition this broker must now replicate for acks=all.
 #pragma once
 
 #include <condition_variable>
@@ -89,6 +93,9 @@ class ReplicaFetcher {
   // Responses received from the leader and connection failures, for tests and metrics.
   uint64_t fetch_responses() const;
   uint64_t connection_errors() const;
+  // Requests abandoned in flight (with their connection) because add_partition()
+  // changed what to ask.
+  uint64_t interrupted_calls() const;
 
  private:
   using Key = std::pair<std::string, int32_t>;
@@ -139,6 +146,8 @@ class ReplicaFetcher {
   bool started_ = false;
   uint64_t fetch_responses_ = 0;
   uint64_t connection_errors_ = 0;
+  uint64_t interrupted_calls_ = 0;
+  bool interrupt_ = false;  // set by add_partition: abandon the request in flight
   std::thread thread_;
 
   // Fetch thread only.

@@ -57,6 +57,10 @@ class LeaderNode {
     replicas_.reset();
   }
 
+  // Another topic of one partition, after start().
+  void add_topic(const std::string& topic) {
+    ASSERT_TRUE(replicas_->create_topic(topic, 1, 1, {}, false).is_ok());
+  }
   std::shared_ptr<broker::Partition> partition(const std::string& topic) {
     return replicas_->partition(topic, 0);
   }

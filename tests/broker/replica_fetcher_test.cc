@@ -253,6 +253,58 @@ TEST_F(ReplicaFetcherTest, AFencedEpochWaitsForNewMetadata) {
   EXPECT_EQ(fetcher_->partition_count(), 0u);
 }
 
+// A fetch in flight that is not answered soon (here a long poll held for
+// 30 s; after a leader restarted at the same address, never) must not hold a
+// partition added meanwhile: add_partition() abandons it.
+TEST_F(ReplicaFetcherTest, APartitionAddedDuringAFetchInFlightIsFetchedWithoutWaitingForIt) {
+  become_leader(1, {1, 2});  // "t": nothing to fetch, so the leader holds the long poll
+  node_.add_topic("u");
+  std::shared_ptr<Partition> u_leader = node_.partition("u");
+  ASSERT_TRUE(u_leader
+                  ->become_leader({.leader_epoch = 1,
+                                   .partition_epoch = 1,
+                                   .replicas = {1, 2},
+                                   .isr = {1, 2},
+                                   .local_broker_id = 1})
+                  .is_ok());
+  for (int i = 0; i < 3; i++) {
+    std::string batch = make_batch(1, 2000 + i, "u");
+    ASSERT_TRUE(u_leader->append_as_leader(as_writable_bytes(batch), 1).is_ok());
+  }
+  make_follower(open_follower_log(), 1);
+  ReplicaFetcher fetcher(ReplicaFetcherOptions{.local_broker_id = 2,
+                                               .leader_id = 1,
+                                               .leader_endpoint = node_.endpoint(),
+                                               .fetch_max_wait_ms = 30000,
+                                               .request_timeout_ms = 600000,
+                                               .retry_backoff_ms = 50});
+  fetcher.add_partition(follower_, 1);
+  fetcher.start();
+  ASSERT_TRUE(eventually([&] {
+    auto s = fetcher.status("t", 0);
+    return s && s->phase == FollowPhase::kFetching;
+  }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the long poll is in flight
+
+  auto u_log = Log::open(follower_dir_.path() + "/u-0", LogConfig{});
+  ASSERT_TRUE(u_log.is_ok());
+  auto u_follower = std::make_shared<Partition>("u", 0, std::move(u_log).value(), 0, 1);
+  ASSERT_TRUE(u_follower
+                  ->become_follower(
+                      {.leader_epoch = 1, .partition_epoch = 1, .leader_id = 1, .replicas = {1, 2}})
+                  .is_ok());
+  fetcher.add_partition(u_follower, 1);
+  // Within the 10 s bound, far less than the 30 s the held poll would take.
+  ASSERT_TRUE(eventually([&] { return u_follower->log().log_end_offset() == 3; }))
+      << "u follower at " << u_follower->log().log_end_offset() << ", interrupted "
+      << fetcher.interrupted_calls() << ", responses " << fetcher.fetch_responses() << ", u error "
+      << fetcher.status("u", 0)->last_error_message;
+  EXPECT_GE(fetcher.interrupted_calls(), 1u);
+  EXPECT_EQ(fetcher.connection_errors(), 0u) << "the connection is kept";
+  EXPECT_TRUE(eventually([&] { return u_leader->high_watermark() == 3; }));
+  fetcher.stop();
+}
+
 TEST_F(ReplicaFetcherTest, UnreachableLeaderIsRetriedWithPositionsKept) {
   make_follower(open_follower_log(), 1);
   // Nothing listens on port 1: every connection attempt fails.
