@@ -140,6 +140,15 @@ void ClusterController::run() {
 void ClusterController::activate() {
   controller_ = std::make_unique<metadata::Controller>(config_.decisions, store_.image());
   spdlog::info("controller: active at metadata index {}", store_.applied_index());
+  // The previous controller's broker heartbeated to itself: its session runs
+  // from its last quorum message here, not from now (a full session more).
+  quorum::QuorumStatus quorum = quorum_.status();
+  if (quorum.last_leader_heard != raft::kNoNode && quorum.last_leader_heard != quorum.id &&
+      quorum.last_leader_silence_ms >= 0) {
+    controller_->heard_from(quorum.last_leader_heard, now_ms() - quorum.last_leader_silence_ms);
+    spdlog::info("controller: broker {} (the previous controller) last heard {} ms ago",
+                 quorum.last_leader_heard, quorum.last_leader_silence_ms);
+  }
   if (store_.image()->cluster_id().empty()) {
     Result<metadata::RecordBatch> init = controller_->initialize_cluster(new_cluster_id());
     if (init.is_ok()) {

@@ -158,6 +158,17 @@ Result<Decision<HeartbeatResponse>> Controller::broker_heartbeat(const BrokerHea
   return decision;
 }
 
+void Controller::heard_from(BrokerId id, int64_t at_ms) {
+  const BrokerState* broker = image_->broker(id);
+  if (broker == nullptr) return;
+  auto it = liveness_.find(id);
+  if (it == liveness_.end() || it->second.incarnation_id != broker->incarnation_id) {
+    liveness_[id] = Liveness{broker->incarnation_id, at_ms};
+    return;
+  }
+  it->second.last_heartbeat_ms = std::max(it->second.last_heartbeat_ms, at_ms);
+}
+
 RecordBatch Controller::tick(int64_t now_ms) {
   RecordBatch records;
   BrokerView view(*image_);

@@ -118,6 +118,13 @@ class Controller {
 
   // The latest applied image. Liveness timers are kept by broker incarnation.
   void update_image(std::shared_ptr<const MetadataImage> image);
+  // A sign of life of broker `id` other than a heartbeat to this controller,
+  // at `at_ms` (the tick clock): a broker without a timer yet (a new
+  // controller gives everyone a full session from its first tick) starts its
+  // session there; a later time than its timer's moves the timer. Used for
+  // the previous active controller, whose heartbeats went to itself: its last
+  // quorum message is the last the cluster heard of it.
+  void heard_from(BrokerId id, int64_t at_ms);
   const MetadataImage& image() const { return *image_; }
 
   // Cluster id, once, by the first controller of a new cluster.

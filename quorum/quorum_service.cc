@@ -279,9 +279,11 @@ struct QuorumService::Impl {
   std::thread thread;
   std::atomic<std::thread::id> thread_id;  // of the quorum thread while it runs
 
-  mutable std::mutex status_mutex;  // guards published and failure
+  mutable std::mutex status_mutex;  // guards published, failure and leader_heard*
   QuorumStatus published;
   Status failure;
+  NodeId leader_heard = raft::kNoNode;  // the last other leader a message came from
+  Clock::time_point leader_heard_at;
 
   // Owned by the quorum thread once it runs.
   std::unique_ptr<zmq::context_t> context;
@@ -560,6 +562,11 @@ void QuorumService::Impl::on_raft_message(raft::Message message) {
     return;
   }
   ++counters.messages_received;
+  if (message.from == node->leader()) {
+    std::lock_guard lock(status_mutex);
+    leader_heard = message.from;
+    leader_heard_at = Clock::now();
+  }
 }
 
 void QuorumService::Impl::on_call(const std::string& routing_id, InboundCall call) {
@@ -918,7 +925,14 @@ Result<Bytes> QuorumService::call_leader(Bytes request, std::chrono::millisecond
 
 QuorumStatus QuorumService::status() const {
   std::lock_guard lock(impl_->status_mutex);
-  return impl_->published;
+  QuorumStatus out = impl_->published;
+  if (impl_->leader_heard != raft::kNoNode) {
+    out.last_leader_heard = impl_->leader_heard;
+    out.last_leader_silence_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - impl_->leader_heard_at)
+            .count();
+  }
+  return out;
 }
 
 Status QuorumService::failure() const {

@@ -58,6 +58,12 @@ struct QuorumStatus {
   uint64_t last_log_index = 0;
   std::vector<MemberProgress> members;  // on the leader: every member, by id; else empty
   QuorumCounters counters;
+  // The last other node this one followed as leader, and how long ago (as of
+  // status()) its last message reached this node; raft::kNoNode and -1 before
+  // any. A new controller starts that node's broker session there: its
+  // heartbeats went to itself, so this is the last sign of life the quorum has.
+  NodeId last_leader_heard = raft::kNoNode;
+  int64_t last_leader_silence_ms = -1;
 };
 
 // The application's handler of controller calls, registered on every member;

@@ -96,6 +96,30 @@ TEST(ControllerBrokersTest, NewControllerStartsEveryTimerFresh) {
   EXPECT_FALSE(h.image().broker(2)->fenced);
 }
 
+TEST(ControllerBrokersTest, NewControllerRunsASessionFromWhereABrokerWasLastHeard) {
+  ControllerHarness h(test_config());  // sessions of 3 s
+  for (BrokerId id : {1, 2, 3}) h.start_broker(id);
+  h.create("t", {{1, 2, 3}});
+  h.stop_heartbeating(1);  // the previous controller's broker, dead
+  h.now += 2000;
+  h.new_controller(test_config());
+  h.controller().heard_from(1, h.now - 2000);  // its last quorum message
+  h.controller().heard_from(2, h.now - 2500);  // alive: its heartbeats move the timer on
+  h.controller().heard_from(99, h.now);        // not registered: ignored
+  h.commit(h.controller().tick(h.now));
+  EXPECT_FALSE(h.image().broker(1)->fenced) << "2 s of a 3 s session";
+  h.advance(1000);
+  EXPECT_TRUE(h.image().broker(1)->fenced) << "fenced after 3 s, not a fresh session";
+  EXPECT_EQ(h.partition("t", 0).leader, 2);
+  EXPECT_FALSE(h.image().broker(2)->fenced);
+  EXPECT_FALSE(h.image().broker(3)->fenced);
+  EXPECT_EQ(h.image().broker(99), nullptr);
+  // A time older than the timer's does not move it back.
+  h.controller().heard_from(3, h.now - 100'000);
+  h.advance(1000);
+  EXPECT_FALSE(h.image().broker(3)->fenced);
+}
+
 TEST(ControllerBrokersTest, RestartedBrokerFencesItsOldSelf) {
   ControllerHarness h(test_config());
   for (BrokerId id : {1, 2, 3}) h.start_broker(id);

@@ -120,6 +120,33 @@ TEST(QuorumServiceTest, ANewLeaderTakesOverAndTheOldOneCatchesUpFromDisk) {
   expect_same_sequence(quorum, new_leader);
 }
 
+// A new controller starts the previous one's broker session from its last
+// quorum message: every member knows which leader it last heard and when.
+TEST(QuorumServiceTest, MembersKnowWhenTheyLastHeardTheLeaderEvenAfterItDied) {
+  TestQuorum quorum;
+  quorum.start_all();
+  NodeId old_leader = quorum.wait_for_controller(10s);
+  ASSERT_NE(old_leader, raft::kNoNode);
+  ASSERT_EQ(quorum.propose_all(old_leader, "x", 10).size(), 10u);
+  NodeId follower = some_follower(quorum, old_leader);
+  ASSERT_TRUE(eventually(
+      [&] { return quorum.service(follower).status().last_leader_heard == old_leader; }, 5s));
+  EXPECT_GE(quorum.service(follower).status().last_leader_silence_ms, 0);
+
+  quorum.stop(old_leader);
+  auto stopped_at = std::chrono::steady_clock::now();
+  NodeId new_leader = quorum.wait_for_controller(10 * quorum.election_timeout());
+  ASSERT_NE(new_leader, raft::kNoNode);
+  ASSERT_NE(new_leader, old_leader);
+  QuorumStatus status = quorum.service(new_leader).status();
+  auto since_stop = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - stopped_at)
+                        .count();
+  // Leading itself does not replace it: the dead leader is the last other one heard.
+  EXPECT_EQ(status.last_leader_heard, old_leader);
+  EXPECT_GE(status.last_leader_silence_ms, since_stop) << "heard nothing since it stopped";
+}
+
 TEST(QuorumServiceTest, SnapshotsTruncateTheLogAndALaggingMemberCatchesUpBySnapshot) {
   TestQuorum quorum({.snapshot_every_entries = 50});
   quorum.start_all();
