@@ -369,6 +369,8 @@ Status ClusterNode::create_topic(const std::string& name, int32_t partitions,
                                  int32_t replication_factor, const TopicOverrides& configs,
                                  const std::vector<std::vector<int32_t>>& assignment,
                                  bool validate_only) {
+  // Checked here too: every broker opens the topic's replicas with these.
+  for (const auto& [k, v] : configs) MQ_RETURN_IF_ERROR(validate_topic_config(k, v));
   BrokerConfig defaults = replicas_.config();
   CreateTopicCall call{.name = name,
                        .partitions = partitions,

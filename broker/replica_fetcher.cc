@@ -465,6 +465,17 @@ void ReplicaFetcher::fetch(const std::vector<Work>& work) {
             spdlog::info("{}: behind the leader's log start {}; log restarted there",
                          name_of(w.key.first, w.key.second), p.log_start_offset);
           }
+        } else if (p.log_end_offset >= 0 && log.log_end_offset() > p.log_end_offset) {
+          // Ahead of the leader (it was elected uncleanly, or with a log that
+          // came back shorter) and no epoch of ours told where to cut: the
+          // leader's log end does (Kafka does the same).
+          Status cut = w.partition->truncate_to(p.log_end_offset, w.leader_epoch);
+          if (!cut.is_ok()) {
+            update(w, FollowPhase::kAwaitingMetadata, cut.code(), "truncation: " + cut.message());
+          } else {
+            spdlog::warn("{}: ahead of leader {} (log end {}); truncated to its log end",
+                         name_of(w.key.first, w.key.second), options_.leader_id, p.log_end_offset);
+          }
         } else {
           update(w, FollowPhase::kReconciling, p.error_code, "Fetch: OFFSET_OUT_OF_RANGE");
         }

@@ -103,6 +103,17 @@ const std::vector<TopicSetting>& topic_settings() {
        [](const EffectiveTopicConfig& c) {
          return std::string(fsync_policy_name(c.log.fsync_policy));
        }},
+      {"unclean.leader.election.enable",
+       [](EffectiveTopicConfig& c, const std::string& v) {
+         if (v != "true" && v != "false") {
+           return bad("unclean.leader.election.enable", "must be true or false, got '" + v + "'");
+         }
+         c.unclean_leader_election = v == "true";
+         return Status::ok();
+       },
+       [](const EffectiveTopicConfig& c) {
+         return std::string(c.unclean_leader_election ? "true" : "false");
+       }},
       {"message.timestamp.type",
        [](EffectiveTopicConfig& c, const std::string& v) {
          if (v == "CreateTime") {
@@ -149,6 +160,7 @@ EffectiveTopicConfig effective_topic_config(const BrokerConfig& defaults,
   EffectiveTopicConfig c;
   c.log = defaults.log;
   c.min_insync_replicas = defaults.min_insync_replicas;
+  c.unclean_leader_election = defaults.cluster.unclean_leader_election;
   for (const auto& [key, value] : overrides) {
     // Overrides were validated when they were set.
     if (const TopicSetting* s = find_setting(key)) (void)s->apply(c, value);

@@ -23,6 +23,9 @@ Status validate_topic_config(const std::string& key, const std::string& value);
 struct EffectiveTopicConfig {
   LogConfig log;
   int32_t min_insync_replicas = 1;
+  // Read by the controller (metadata/): elect a replica outside the ISR
+  // when none in it is alive. Default: cluster.unclean_leader_election.
+  bool unclean_leader_election = false;
 };
 EffectiveTopicConfig effective_topic_config(const BrokerConfig& defaults,
                                             const TopicOverrides& overrides);

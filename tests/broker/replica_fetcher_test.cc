@@ -230,6 +230,28 @@ TEST_F(ReplicaFetcherTest, ALeaderThatHasNotAppliedItsLeadershipYetIsAskedAgain)
   EXPECT_EQ(leader_->high_watermark(), 3);
 }
 
+// An unclean election made a replica with a shorter log leader: a follower
+// that holds more, in an epoch the new leader never had, is cut to the
+// leader's log end instead of asking again forever, and then replicates.
+// (As in Kafka, the records it keeps below that point are its own, not the
+// new leader's: the cost of an unclean election, docs/cluster.md.)
+TEST_F(ReplicaFetcherTest, AFollowerAheadOfAnUncleanlyElectedLeaderIsCutToItsLogEnd) {
+  become_leader(2, {1, 2});
+  leader_appends(2);
+  std::unique_ptr<Log> log = open_follower_log();
+  follower_own_appends(*log, 5, 1);  // offsets 0-4 in epoch 1, which the leader never had
+  make_follower(std::move(log), 2);
+  follower_->update_follower_high_watermark(5);  // it had seen them committed
+  ASSERT_EQ(follower_->high_watermark(), 5);
+  start_fetcher(2);
+  ASSERT_TRUE(eventually([&] { return in_step(); }))
+      << "follower at " << follower_->log().log_end_offset() << ", leader at "
+      << leader_->log().log_end_offset();
+  leader_appends(3);
+  ASSERT_TRUE(eventually([&] { return in_step(); }));
+  EXPECT_EQ(follower_->log().log_end_offset(), 5);
+}
+
 TEST_F(ReplicaFetcherTest, AFencedEpochWaitsForNewMetadata) {
   become_leader(2, {1, 2});
   leader_appends(2);

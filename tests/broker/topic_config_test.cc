@@ -20,6 +20,19 @@ TEST(TopicConfig, OverridesWinOverBrokerDefaults) {
   EXPECT_EQ(effective_topic_config(defaults, {}).log.retention_ms, 1000);
 }
 
+TEST(TopicConfig, UncleanLeaderElectionIsATopicSettingDefaultingToTheClusters) {
+  BrokerConfig defaults;
+  EXPECT_FALSE(effective_topic_config(defaults, {}).unclean_leader_election);
+  defaults.cluster.unclean_leader_election = true;
+  EXPECT_TRUE(effective_topic_config(defaults, {}).unclean_leader_election);
+  EXPECT_FALSE(effective_topic_config(defaults, {{"unclean.leader.election.enable", "false"}})
+                   .unclean_leader_election);
+  EXPECT_TRUE(validate_topic_config("unclean.leader.election.enable", "true").is_ok());
+  Status bad = validate_topic_config("unclean.leader.election.enable", "maybe");
+  EXPECT_EQ(bad.code(), ErrorCode::kInvalidConfig);
+  EXPECT_NE(bad.message().find("must be true or false"), std::string::npos) << bad.to_string();
+}
+
 TEST(TopicConfig, DescribeMarksDefaultsAndOverrides) {
   BrokerConfig defaults;
   auto described = describe_topic_config(defaults, {{"segment.bytes", "4096"}});
