@@ -181,9 +181,23 @@ Result<std::vector<std::string>> list_directory(const std::string& dir) {
 }
 
 Status create_directories(const std::string& dir) {
+  namespace fs = std::filesystem;
+  // The levels that do not exist yet, outermost first: each one's parent is
+  // synced once it exists, so a power cut cannot take back a directory (and
+  // everything inside) that was created and written to.
+  std::vector<fs::path> missing;
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  for (fs::path p = fs::path(dir); !p.empty(); p = p.parent_path()) {
+    if (fs::exists(p, ec)) break;
+    missing.push_back(p);
+    if (p == p.parent_path()) break;
+  }
+  fs::create_directories(dir, ec);
   if (ec) return Status(ErrorCode::kStorageError, "create directory " + dir + ": " + ec.message());
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    fs::path parent = it->parent_path();
+    MQ_RETURN_IF_ERROR(sync_directory(parent.empty() ? std::string(".") : parent.string()));
+  }
   return Status::ok();
 }
 

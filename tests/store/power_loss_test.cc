@@ -235,6 +235,24 @@ TEST_F(PowerLossTest, FilesAreCutToTheirFsyncsAndUnsyncedEntriesDisappear) {
   EXPECT_TRUE(journals(root_.path()).empty());
 }
 
+// create_directories syncs each new level's parent: a partition directory
+// created and written to does not vanish with everything in it.
+TEST_F(PowerLossTest, NewDirectoriesSurviveOnceCreated) {
+  std::string top = root_.file("top");
+  run_and_kill([&] {
+    if (!create_directories(top).is_ok() || !sync_directory(top).is_ok()) return false;
+    // `top` is journaled now, listing nothing; then a new partition directory:
+    if (!create_directories(top + "/orders-0/nested").is_ok()) return false;
+    Result<File> file = File::open(top + "/orders-0/nested/data", /*create=*/true);
+    if (!file.is_ok() || !file->write_at(0, as_bytes(std::string("kept"))).is_ok()) return false;
+    if (!file->sync().is_ok()) return false;
+    return sync_directory(top + "/orders-0/nested").is_ok();
+  });
+  ASSERT_TRUE(simulate_power_loss(root_.path()).is_ok());
+  EXPECT_TRUE(fs::exists(top + "/orders-0")) << "the new directory was lost";
+  EXPECT_EQ(slurp(top + "/orders-0/nested/data"), "kept");
+}
+
 TEST_F(PowerLossTest, NoJournalWithoutTheVariableAndRecoveryIgnoresIt) {
   ::unsetenv(std::string(kPowerLossJournalEnv).c_str());
   {
