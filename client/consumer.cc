@@ -646,14 +646,14 @@ Status Consumer::close() {
   closing_ = true;
   Status status;
   if (group_) {
-    // While the consumer is still open: the application commits what it
-    // processed in on_revoked, as during any rebalance.
-    if (group_->subscribed() && group_->in_generation() && callbacks_.on_revoked) {
-      callbacks_.on_revoked(assignment());
-    }
+    // As in a rebalance: the auto-commit, then on_revoked, while the
+    // consumer is still open, so the application's own commit there works.
     bool owns = !group_->subscribed() || group_->in_generation();
     if (config_.enable_auto_commit && owns) {
       status = group_->commit_sync(positions(), config_.request_timeout_ms);
+    }
+    if (group_->subscribed() && group_->in_generation() && callbacks_.on_revoked) {
+      callbacks_.on_revoked(assignment());
     }
   }
   closed_ = true;
