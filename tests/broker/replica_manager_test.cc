@@ -3,6 +3,8 @@
 #include "broker/replica_manager.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -31,16 +33,20 @@ TEST(ReplicaManager, RemembersWhetherThePreviousRunClosedCleanly) {
     ASSERT_TRUE((*manager)->close().is_ok());
   }
   EXPECT_TRUE(fs::exists(dir.file("clean_shutdown")));
-  {
+  // A run that crashes: a child process opens the state and dies without
+  // closing (no destructor, so no close() and no marker).
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
     auto manager = ReplicaManager::open(config);
-    ASSERT_TRUE(manager.is_ok());
-    EXPECT_TRUE((*manager)->previous_shutdown_clean());
     // Running again: a crash from here on is unclean.
-    EXPECT_FALSE(fs::exists(dir.file("clean_shutdown")));
-    std::unique_ptr<ReplicaManager> crashed = std::move(manager).value();
-    // A crash: the destructor never runs close(), so no marker.
-    (void)crashed.release();
+    bool ok = manager.is_ok() && (*manager)->previous_shutdown_clean() &&
+              !fs::exists(dir.file("clean_shutdown"));
+    ::_exit(ok ? 0 : 1);
   }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
   auto after_crash = ReplicaManager::open(config);
   ASSERT_TRUE(after_crash.is_ok());
   EXPECT_FALSE((*after_crash)->previous_shutdown_clean());
