@@ -355,7 +355,17 @@ TEST_F(ClusterGroupsTest, FindCoordinatorNamesTheOffsetsPartitionLeader) {
     c.enable_auto_commit = false;
     auto consumer = Consumer::create(c);
     ASSERT_TRUE(consumer.is_ok());
-    ASSERT_TRUE((*consumer)->commit_sync({{{kTopic, 0}, 1}}).is_ok()) << id;
+    // The offsets partitions' leaders may still be loading right after the
+    // cluster formed (COORDINATOR_LOAD_IN_PROGRESS, or the commit waiting for
+    // a follower's first fetch): the first commit is retried until it lands.
+    Status commit;
+    ASSERT_TRUE(eventually(
+        [&] {
+          commit = (*consumer)->commit_sync({{{kTopic, 0}, 1}});
+          return commit.is_ok();
+        },
+        30s))
+        << id << ": " << commit.to_string();
     AdminConfig config;
     config.bootstrap_servers = bootstrap();
     auto admin = Admin::create(config);
