@@ -202,6 +202,12 @@ Bytes ClusterController::dispatch(const Bytes& request) {
     case CallKind::kRegisterBroker: {
       Result<RegisterBrokerCall> r = decode_body<RegisterBrokerCall>(*call, "RegisterBroker");
       if (!r.is_ok()) return encode_reply(Result<RegisterBrokerReply>(r.status()));
+      // A retry of a registration that did commit (the caller's timeout
+      // passed first): the same incarnation gets its epoch again.
+      if (const metadata::BrokerState* known = store_.image()->broker(r->broker_id);
+          known != nullptr && known->incarnation_id == r->incarnation_id) {
+        return encode_reply(Result<RegisterBrokerReply>(RegisterBrokerReply{known->broker_epoch}));
+      }
       Result<metadata::RecordBatch> batch =
           controller_->register_broker({.broker_id = r->broker_id,
                                         .incarnation_id = r->incarnation_id,

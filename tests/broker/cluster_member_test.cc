@@ -148,6 +148,17 @@ TEST_F(ClusterMemberTest, BrokersRegisterTopicsReachEveryoneAndLeadershipMovesOf
     return true;
   }));
 
+  // A registration repeated by the same incarnation (its first answer was
+  // lost to a timeout) gets the same epoch, not an error.
+  Result<RegisterBrokerReply> again_registered = members_[3]->call<RegisterBrokerReply>(
+      CallKind::kRegisterBroker,
+      RegisterBrokerCall{.broker_id = 3,
+                         .incarnation_id = members_[3]->incarnation_id(),
+                         .endpoint = "tcp://127.0.0.1:9003"},
+      5s);
+  ASSERT_TRUE(again_registered.is_ok()) << again_registered.status().to_string();
+  EXPECT_EQ(again_registered->broker_epoch, epoch_of_3);
+
   // Producer ids come in disjoint blocks.
   Result<AllocateProducerIdsReply> block1 = members_[1]->call<AllocateProducerIdsReply>(
       CallKind::kAllocateProducerIds,
