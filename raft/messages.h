@@ -14,7 +14,8 @@
 //     prev_log_term  uint64             match_index    uint64  (success: log matches up to here)
 //     leader_commit  uint64             rejected_index uint64  (the request's prev_log_index)
 //     entries        array of Entry     hint_index     uint64  (failure: where to probe next)
-//                                       hint_term      uint64
+//     request_id     uint64             hint_term      uint64
+//       (numbers the leader's appends)  request_id     uint64  (the request's, echoed)
 //   Entry
 //     index uint64, term uint64, type int8 (EntryType), data bytes
 //
@@ -109,6 +110,11 @@ struct AppendEntriesRequest {
   uint64_t prev_log_term = 0;
   uint64_t leader_commit = 0;
   std::vector<Entry> entries;
+  // Numbers the leader's appends (heartbeats included) in its term, from 1.
+  // The answer echoes it, which tells the leader whether the member answered
+  // after it had acknowledged its match index (docs/raft.md, "A member that
+  // lost its log").
+  uint64_t request_id = 0;
 
   bool operator==(const AppendEntriesRequest&) const = default;
   template <class Self, class Codec>
@@ -118,6 +124,7 @@ struct AppendEntriesRequest {
     c("prev_log_term", m.prev_log_term);
     c("leader_commit", m.leader_commit);
     c("entries", m.entries);
+    c("request_id", m.request_id);
   }
 };
 
@@ -132,6 +139,7 @@ struct AppendEntriesResponse {
   // a whole conflicting term per round trip.
   uint64_t hint_index = 0;
   uint64_t hint_term = 0;
+  uint64_t request_id = 0;  // the request's, echoed
 
   bool operator==(const AppendEntriesResponse&) const = default;
   template <class Self, class Codec>
@@ -142,6 +150,7 @@ struct AppendEntriesResponse {
     c("rejected_index", m.rejected_index);
     c("hint_index", m.hint_index);
     c("hint_term", m.hint_term);
+    c("request_id", m.request_id);
   }
 };
 

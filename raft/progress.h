@@ -18,7 +18,11 @@ enum class ReplicationState : int8_t {
 struct Progress {
   bool voter = false;
   uint64_t match = 0;  // highest index known to be in the member's log
-  uint64_t next = 1;   // next index to send
+  // The leader's last request_id when `match` last rose: a request numbered
+  // above it reached the member after it had acknowledged `match`, so its
+  // refusal at or below `match` means the member lost its log.
+  uint64_t match_request_id = 0;
+  uint64_t next = 1;  // next index to send
   ReplicationState state = ReplicationState::kProbe;
   bool probe_sent = false;        // kProbe: an append is out; wait for its answer or a heartbeat
   std::deque<uint64_t> inflight;  // kReplicate: last index of each unacknowledged append

@@ -166,6 +166,7 @@ void RaftNode::become_leader() {
   leader_ = config_.id;
   votes_.clear();
   progress_.clear();
+  append_requests_sent_ = 0;
   auto add = [&](NodeId id, bool voter) {
     if (id == config_.id) return;
     Progress progress;
@@ -287,6 +288,7 @@ void RaftNode::reject_stale_leader(const Message& message) {
     AppendEntriesResponse response;
     response.term = term_;
     response.rejected_index = append->prev_log_index;
+    response.request_id = append->request_id;
     send(message.from, response);
   } else if (const auto* chunk = std::get_if<InstallSnapshotRequest>(&message.body)) {
     send(message.from, InstallSnapshotResponse{term_, chunk->last_included_index, 0, false});
@@ -352,6 +354,7 @@ void RaftNode::on_append_request(NodeId from, const AppendEntriesRequest& reques
   AppendEntriesResponse response;
   response.term = term_;
   response.rejected_index = request.prev_log_index;
+  response.request_id = request.request_id;
   uint64_t prev = request.prev_log_index;
   uint64_t prev_term = request.prev_log_term;
   size_t skip = 0;
@@ -385,12 +388,30 @@ void RaftNode::on_append_response(NodeId from, const AppendEntriesResponse& resp
   Progress& progress = progress_.at(from);
   progress.recent_active = true;
   if (!response.success) {
+    // A member that held `match` when it got this request still holds it
+    // (the leader's entries never conflict with its own, and acknowledged
+    // entries were persisted). So a refusal at or below `match` of a request
+    // sent after `match` was learned means the member lost its log: it
+    // restarted from empty storage. Its old acknowledgement no longer counts
+    // for commit, and replication starts over from its answer's hint. An
+    // older refusal of that kind was answered before the acknowledgement
+    // overtook it: stale, like the other cases below.
+    bool log_lost = response.rejected_index <= progress.match &&
+                    response.request_id > progress.match_request_id;
+    if (log_lost) {
+      progress.match = 0;
+      progress.match_request_id = append_requests_sent_;
+    }
     if (progress.state == ReplicationState::kSnapshot) return;
-    // Answers to appends sent before the last change of course are stale.
-    if (progress.state == ReplicationState::kReplicate && response.rejected_index <= progress.match)
-      return;
-    if (progress.state == ReplicationState::kProbe && response.rejected_index != progress.next - 1)
-      return;
+    if (!log_lost) {
+      // Answers to appends sent before the last change of course are stale.
+      if (progress.state == ReplicationState::kReplicate &&
+          response.rejected_index <= progress.match)
+        return;
+      if (progress.state == ReplicationState::kProbe &&
+          response.rejected_index != progress.next - 1)
+        return;
+    }
     uint64_t next;
     if (response.hint_index < log_.snapshot_index()) {
       next = response.hint_index + 1;  // below the log start: the snapshot follows
@@ -408,6 +429,7 @@ void RaftNode::on_append_response(NodeId from, const AppendEntriesResponse& resp
   }
   if (response.match_index > progress.match) {
     progress.match = response.match_index;
+    progress.match_request_id = append_requests_sent_;
     progress.ticks_since_progress = 0;
   }
   progress.acknowledge(progress.match);
@@ -463,7 +485,10 @@ void RaftNode::on_snapshot_response(NodeId from, const InstallSnapshotResponse& 
   Progress& progress = progress_.at(from);
   progress.recent_active = true;
   if (response.done) {
-    progress.match = std::max(progress.match, response.last_included_index);
+    if (response.last_included_index > progress.match) {
+      progress.match = response.last_included_index;
+      progress.match_request_id = append_requests_sent_;
+    }
     if (progress.state == ReplicationState::kSnapshot) {
       progress.become_probe();
       send_append(from, progress, /*as_heartbeat=*/true);
@@ -532,7 +557,14 @@ void RaftNode::send_append(NodeId to, Progress& progress, bool as_heartbeat) {
   }
   if (progress.state == ReplicationState::kProbe) progress.probe_sent = true;
   progress.sent_this_round = true;
-  send(to, AppendEntriesRequest{term_, prev, *prev_term, commit_, std::move(entries)});
+  send_append_request(to,
+                      AppendEntriesRequest{term_, prev, *prev_term, commit_, std::move(entries)});
+}
+
+void RaftNode::send_append_request(NodeId to, AppendEntriesRequest request) {
+  append_requests_sent_ += 1;
+  request.request_id = append_requests_sent_;
+  send(to, std::move(request));
 }
 
 // An empty append at the follower's match index: always accepted, it keeps
@@ -545,7 +577,7 @@ void RaftNode::send_heartbeat(NodeId to, const Progress& progress) {
     request.prev_log_term = *match_term;
     request.leader_commit = std::min(commit_, progress.match);
   }
-  send(to, std::move(request));
+  send_append_request(to, std::move(request));
 }
 
 void RaftNode::send_snapshot_chunk(NodeId to, Progress& progress) {

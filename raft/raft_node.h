@@ -146,6 +146,7 @@ class RaftNode {
 
   bool maybe_commit();
   void send_append(NodeId to, Progress& progress, bool as_heartbeat);
+  void send_append_request(NodeId to, AppendEntriesRequest request);
   void send_heartbeat(NodeId to, const Progress& progress);
   void send_snapshot_chunk(NodeId to, Progress& progress);
   void broadcast_heartbeats();
@@ -169,6 +170,7 @@ class RaftNode {
   int randomized_election_ticks_ = 0;
   std::map<NodeId, bool> votes_;         // candidate / pre-candidate: who answered what
   std::map<NodeId, Progress> progress_;  // leader: every other member
+  uint64_t append_requests_sent_ = 0;    // leader: request_id of the last append sent in its term
 
   // Snapshot being received from the leader, chunk by chunk.
   std::optional<Snapshot> incoming_snapshot_;

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "tests/raft/test_cluster.h"
 
 namespace mq::raft {
@@ -356,6 +358,169 @@ TEST(RaftNodeTest, ARestartedNodeKeepsItsTermAndVote) {
   ASSERT_EQ(ready.messages.size(), 1u);
   EXPECT_FALSE(std::get<VoteResponse>(ready.messages[0].body).granted);
   cluster.node(2).advance(ready);
+}
+
+// The leader's view of member `id` (the leader must be `leader`).
+MemberStatus member_status(TestCluster& cluster, NodeId leader, NodeId id) {
+  for (const MemberStatus& member : cluster.node(leader).members()) {
+    if (member.id == id) return member;
+  }
+  ADD_FAILURE() << "node " << leader << " reports no member " << id;
+  return {};
+}
+
+void expect_same_log(TestCluster& cluster, NodeId a, NodeId b) {
+  const RaftLog& log_a = cluster.node(a).log();
+  const RaftLog& log_b = cluster.node(b).log();
+  ASSERT_EQ(log_a.last_index(), log_b.last_index());
+  uint64_t from = std::max(log_a.snapshot_index(), log_b.snapshot_index()) + 1;
+  for (uint64_t i = from; i <= log_a.last_index(); ++i) {
+    EXPECT_EQ(log_a.at(i), log_b.at(i)) << "entry " << i;
+  }
+}
+
+// A voter whose storage was lost restarts empty, below the match index the
+// leader holds for it. The leader learns that from its refusal of a request
+// sent after that acknowledgement and replicates the whole log again.
+TEST(RaftNodeTest, AVoterThatLostItsLogCatchesUpUnderTheSameLeader) {
+  TestCluster cluster({1, 2, 3});
+  cluster.elect(1);
+  for (uint8_t v = 1; v <= 5; ++v) cluster.propose(1, v);
+  cluster.deliver_all();
+  cluster.tick_all(1);
+  ASSERT_EQ(cluster.applied_values(3), (std::vector<uint8_t>{1, 2, 3, 4, 5}));
+  uint64_t term = cluster.node(1).term();
+
+  cluster.wipe(3);
+  EXPECT_EQ(cluster.node(3).log().last_index(), 0u);
+  cluster.tick_all(1);
+  for (uint8_t v = 6; v <= 8; ++v) cluster.propose(1, v);
+  cluster.deliver_all();
+  cluster.tick_all(2);
+
+  EXPECT_EQ(cluster.node(1).role(), Role::kLeader);
+  EXPECT_EQ(cluster.node(1).term(), term);
+  EXPECT_EQ(cluster.node(3).term(), term);
+  expect_same_log(cluster, 1, 3);
+  EXPECT_EQ(cluster.applied_values(3), (std::vector<uint8_t>{1, 2, 3, 4, 5, 6, 7, 8}));
+  EXPECT_EQ(member_status(cluster, 1, 3).match_index, cluster.node(1).log().last_index());
+}
+
+TEST(RaftNodeTest, AnObserverRestartedFromScratchCatchesUp) {
+  TestCluster cluster({1, 2, 3}, {4});
+  cluster.elect(1);
+  for (uint8_t v = 1; v <= 3; ++v) cluster.propose(1, v);
+  cluster.deliver_all();
+  cluster.tick_all(1);
+  ASSERT_EQ(cluster.applied_values(4), (std::vector<uint8_t>{1, 2, 3}));
+
+  cluster.wipe(4);
+  cluster.tick_all(3);
+  EXPECT_EQ(cluster.applied_values(4), (std::vector<uint8_t>{1, 2, 3}));
+  cluster.propose(1, 4);
+  cluster.deliver_all();
+  cluster.tick_all(1);
+  expect_same_log(cluster, 1, 4);
+  EXPECT_EQ(cluster.applied_values(4), (std::vector<uint8_t>{1, 2, 3, 4}));
+}
+
+// With the log compacted, the member that lost its storage gets the snapshot.
+TEST(RaftNodeTest, AMemberThatLostItsLogGetsTheSnapshotOfACompactedLog) {
+  TestCluster cluster({1, 2, 3});
+  cluster.elect(1);
+  for (uint8_t v = 1; v <= 10; ++v) cluster.propose(1, v);
+  cluster.deliver_all();
+  cluster.tick_all(1);
+  uint64_t applied = cluster.node(1).applied_index();
+  Bytes state(30, 0x3C);
+  ASSERT_TRUE(cluster.node(1).compact(applied, state).is_ok());
+  cluster.process();
+
+  cluster.wipe(2);
+  cluster.tick_all(2);
+  cluster.propose(1, 11);
+  cluster.deliver_all();
+  cluster.tick_all(1);
+  EXPECT_EQ(cluster.member(2).restored_from, state);
+  EXPECT_EQ(cluster.node(2).log().snapshot_index(), applied);
+  expect_same_log(cluster, 1, 2);
+  EXPECT_EQ(cluster.applied_values(2), std::vector<uint8_t>{11});
+  EXPECT_EQ(cluster.node(2).applied_index(), cluster.node(1).applied_index());
+}
+
+// Five voters; entry X reached only node 2, which then lost its storage.
+// Once the leader learns of the loss, node 2's old acknowledgement of X no
+// longer counts: X is on the leader and node 3 only, not on a majority.
+// (Check-quorum is off: the leader hears from too few voters for a while.)
+TEST(RaftNodeTest, AnAcknowledgementOfALostLogNoLongerCountsForCommit) {
+  TestCluster cluster({1, 2, 3, 4, 5}, {}, [](RaftConfig& config) { config.check_quorum = false; });
+  cluster.elect(1);
+  cluster.propose(1, 1);
+  cluster.deliver_all();
+  cluster.tick_all(1);
+  uint64_t committed = cluster.node(1).commit_index();
+  for (NodeId id : {3, 4, 5}) cluster.isolate(id);
+  Proposal x = cluster.propose(1, 2);
+  cluster.deliver_all();
+  ASSERT_EQ(member_status(cluster, 1, 2).match_index, x.index);
+  ASSERT_EQ(cluster.node(1).commit_index(), committed);
+
+  cluster.wipe(2);
+  // Node 2 hears one heartbeat and answers; the resends it asks for are lost.
+  cluster.drop = [](const Message& m) {
+    const auto* append = std::get_if<AppendEntriesRequest>(&m.body);
+    return m.to == 2 && append != nullptr && !append->entries.empty();
+  };
+  cluster.tick_all(1);
+  EXPECT_EQ(member_status(cluster, 1, 2).match_index, 0u);
+  // Node 3 comes back and stores X: two copies of five, not committed.
+  cluster.heal();
+  for (NodeId id : {4, 5}) cluster.isolate(id);
+  cluster.drop = [](const Message& m) { return m.to == 2 || m.from == 2; };
+  cluster.tick_all(cluster.node(1).config().election_ticks);  // resends X to node 3
+  ASSERT_EQ(member_status(cluster, 1, 3).match_index, x.index);
+  EXPECT_EQ(cluster.node(1).commit_index(), committed);
+  // Node 2 catches up for real: now X is on three of five.
+  cluster.drop = nullptr;
+  cluster.tick_all(cluster.node(1).config().election_ticks);
+  EXPECT_EQ(cluster.node(1).commit_index(), x.index);
+  EXPECT_EQ(cluster.applied_values(2), (std::vector<uint8_t>{1, 2}));
+}
+
+// Appends A1 (entry p+1) and A2 (entry p+2) reach a follower in the wrong
+// order: it refuses A2, then accepts A1. Its refusal of A2, overtaken by its
+// acknowledgement of A1, is stale and must not lower the match index, even
+// though it names an index at or below it.
+TEST(RaftNodeTest, ARefusalOvertakenByALaterAcknowledgementIsIgnored) {
+  TestCluster cluster({1, 2, 3}, {}, [](RaftConfig& config) { config.max_entries_per_append = 1; });
+  cluster.elect(1);
+  cluster.tick_all(1);
+  uint64_t p = cluster.node(1).log().last_index();
+  cluster.propose(1, 1);
+  cluster.propose(1, 2);
+  cluster.process();
+  std::vector<Message> appends = cluster.take([](const Message& m) {
+    return m.to == 2 && std::holds_alternative<AppendEntriesRequest>(m.body);
+  });
+  ASSERT_EQ(appends.size(), 2u);
+  ASSERT_EQ(std::get<AppendEntriesRequest>(appends[1].body).prev_log_index, p + 1);
+  cluster.deliver(appends[1]);
+  cluster.deliver(appends[0]);
+  std::vector<Message> answers = cluster.take([](const Message& m) { return m.from == 2; });
+  ASSERT_EQ(answers.size(), 2u);
+  const auto& refusal = std::get<AppendEntriesResponse>(answers[0].body);
+  ASSERT_FALSE(refusal.success);
+  ASSERT_EQ(refusal.rejected_index, p + 1);
+  ASSERT_TRUE(std::get<AppendEntriesResponse>(answers[1].body).success);
+  cluster.deliver(answers[1]);
+  ASSERT_EQ(member_status(cluster, 1, 2).match_index, p + 1);
+  cluster.deliver(answers[0]);
+  MemberStatus status = member_status(cluster, 1, 2);
+  EXPECT_EQ(status.match_index, p + 1);
+  EXPECT_EQ(status.state, ReplicationState::kReplicate);
+  cluster.deliver_all();
+  cluster.tick_all(cluster.node(1).config().election_ticks);
+  EXPECT_EQ(cluster.applied_values(2), (std::vector<uint8_t>{1, 2}));
 }
 
 TEST(RaftNodeTest, ReportsEachMembersProgressToTheLeader) {

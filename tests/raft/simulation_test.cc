@@ -4,6 +4,9 @@
 // had not persisted) and restart from their storage, and values are proposed
 // throughout. After every step it checks election safety, log matching,
 // leader completeness and state machine safety; after healing, liveness.
+// A second scenario keeps one leader while members (voters and the observer)
+// lose their storage and restart empty, one at a time: they must catch up
+// and apply the same sequence.
 //
 // MQ_RAFT_SIM_SEEDS=n runs n seeds per cluster size (default 300);
 // MQ_RAFT_SIM_SEED=s runs only seed s (a failure prints its seed).
@@ -28,6 +31,12 @@ constexpr int kElectionTicks = 10;
 constexpr int kChaosTicks = 300;
 constexpr int kLivenessTicks = 150;  // bound for a leader and a commit after healing
 constexpr size_t kSnapshotPadding = 150;
+constexpr int kFirstWipeTick = 40;  // kWipes: after the first election
+
+enum class Scenario {
+  kChaos,  // partitions, crashes, a lossy network; leaders come and go
+  kWipes,  // one leader throughout; followers lose their storage and restart empty
+};
 
 volatile uint64_t current_seed = 0;
 volatile int current_voters = 0;
@@ -59,8 +68,13 @@ uint64_t decode_u64(const Bytes& bytes, size_t at) {
 
 class Simulation {
  public:
-  Simulation(int voters, uint64_t seed)
-      : random_(seed), pre_vote_(seed % 4 != 1), check_quorum_(seed % 4 != 2) {
+  Simulation(int voters, uint64_t seed, Scenario scenario = Scenario::kChaos)
+      : random_(seed),
+        scenario_(scenario),
+        // The wipe scenario runs mq's configuration: a wiped voter must not
+        // disrupt the leader (it has no term, no vote and no log).
+        pre_vote_(scenario == Scenario::kWipes || seed % 4 != 1),
+        check_quorum_(scenario == Scenario::kWipes || seed % 4 != 2) {
     for (int i = 1; i <= voters; ++i) voters_.push_back(i);
     observers_.push_back(voters + 1);
     for (NodeId id : voters_) nodes_[id].phase = static_cast<int>(draw(kStepsPerTick));
@@ -85,6 +99,7 @@ class Simulation {
   uint64_t committed() const { return record_.size() - 1; }
   int elections() const { return static_cast<int>(leaders_by_term_.size()); }
   int crashes() const { return crashes_; }
+  int wipes() const { return wipes_; }
 
  private:
   struct SimNode {
@@ -253,10 +268,36 @@ class Simulation {
     }
   }
 
+  // The storage of a follower (voter or observer) is lost: it restarts empty
+  // a little later. One at a time, so a majority of voters keeps its log.
+  void wipe_a_follower() {
+    std::vector<NodeId> followers;
+    for (auto& [id, node] : nodes_) {
+      if (!node.raft) return;
+      if (node.raft->role() != Role::kLeader) followers.push_back(id);
+    }
+    if (followers.empty()) return;
+    SimNode& node = nodes_[followers[draw(followers.size())]];
+    node.raft.reset();
+    node.storage = MemoryStorage{};
+    node.down_until_tick = tick_now() + 1 + static_cast<int>(draw(20));
+    wipes_++;
+  }
+
   void chaos() {
     int tick = tick_now();
     for (auto& [id, node] : nodes_) {
       if (!node.raft && tick >= node.down_until_tick) start(id);
+    }
+    if (scenario_ == Scenario::kWipes) {
+      if (tick >= kFirstWipeTick && chance(0.03)) wipe_a_follower();
+      if (chance(0.05)) {
+        // Losses low enough that the leader keeps its quorum; reordering galore.
+        drop_rate_ = chance(0.5) ? 0.0 : 0.02 * static_cast<double>(draw(5));
+        duplicate_rate_ = 0.05 * static_cast<double>(draw(3));
+        max_delay_steps_ = 1 + draw(2 * kStepsPerTick);
+      }
+      return;
     }
     if (chance(0.03)) {
       std::vector<NodeId> up;
@@ -403,6 +444,7 @@ class Simulation {
   }
 
   std::mt19937_64 random_;
+  Scenario scenario_;
   // Most seeds run the configuration mq uses; some turn pre-vote or
   // check-quorum off, so the rules beneath them are exercised bare.
   bool pre_vote_;
@@ -419,6 +461,7 @@ class Simulation {
   double propose_rate_ = 0.05;
   uint64_t next_value_ = 1;
   int crashes_ = 0;
+  int wipes_ = 0;
 
   std::vector<Recorded> record_;   // the committed sequence, as first applied
   std::vector<uint64_t> digests_;  // state machine digest after each committed entry
@@ -434,7 +477,7 @@ uint64_t env_or(const char* name, uint64_t fallback) {
   return value != nullptr ? std::strtoull(value, nullptr, 10) : fallback;
 }
 
-void run_seeds(int voters) {
+void run_seeds(int voters, Scenario scenario = Scenario::kChaos) {
   std::signal(SIGABRT, print_seed_on_abort);
   std::vector<uint64_t> seeds;
   if (std::getenv("MQ_RAFT_SIM_SEED") != nullptr) {
@@ -446,22 +489,31 @@ void run_seeds(int voters) {
   uint64_t committed = 0;
   int elections = 0;
   int crashes = 0;
+  int wipes = 0;
   for (uint64_t seed : seeds) {
     current_seed = seed;
     current_voters = voters;
-    Simulation simulation(voters, seed);
+    Simulation simulation(voters, seed, scenario);
     std::string failure = simulation.run();
     ASSERT_TRUE(failure.empty()) << "seed " << seed << " (" << voters
                                  << " voters; rerun with MQ_RAFT_SIM_SEED=" << seed
                                  << "): " << failure;
+    if (scenario == Scenario::kWipes) {
+      // Otherwise the seed did not test what it is for.
+      ASSERT_EQ(simulation.elections(), 1) << "seed " << seed << ": the leader changed";
+    }
     committed += simulation.committed();
     elections += simulation.elections();
     crashes += simulation.crashes();
+    wipes += simulation.wipes();
   }
   std::printf(
       "%zu seeds, %d voters + 1 observer: %llu entries committed, %d terms with a leader, "
-      "%d crashes\n",
-      seeds.size(), voters, static_cast<unsigned long long>(committed), elections, crashes);
+      "%d crashes, %d wipes\n",
+      seeds.size(), voters, static_cast<unsigned long long>(committed), elections, crashes, wipes);
+  if (scenario == Scenario::kWipes) {
+    EXPECT_GT(wipes, static_cast<int>(seeds.size()));
+  }
   // The chaos must not be so harsh that nothing happens.
   EXPECT_GT(committed, seeds.size() * 20);
 }
@@ -472,6 +524,11 @@ TEST(RaftSimulationTest, ThreeVotersAndAnObserverStaySafeAndLive) {
 
 TEST(RaftSimulationTest, FiveVotersAndAnObserverStaySafeAndLive) {
   run_seeds(5);
+}
+
+TEST(RaftSimulationTest, MembersThatLoseTheirStorageCatchUpUnderTheSameLeader) {
+  run_seeds(3, Scenario::kWipes);
+  run_seeds(5, Scenario::kWipes);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <vector>
 
 #include "raft/memory_storage.h"
 #include "raft/raft_node.h"
@@ -55,6 +56,14 @@ class TestCluster {
     member.node.emplace(std::move(node).value());
   }
   void crash(NodeId id) { members_[id].node.reset(); }
+  // Node `id` lost its disk: it restarts with empty storage (no term, no vote,
+  // no log), as a member whose data directory was replaced.
+  void wipe(NodeId id) {
+    crash(id);
+    members_[id].storage = MemoryStorage{};
+    members_[id].restored_from.clear();
+    start(id);
+  }
 
   RaftNode& node(NodeId id) { return *members_.at(id).node; }
   TestMember& member(NodeId id) { return members_.at(id); }
@@ -89,6 +98,28 @@ class TestCluster {
       ASSERT_TRUE(target.node->step(message).is_ok()) << describe(message);
       process();
     }
+  }
+
+  // Removes the queued messages `pick` selects and returns them in order, so
+  // a test can deliver them in another order (deliver()) or not at all.
+  std::vector<Message> take(const std::function<bool(const Message&)>& pick) {
+    std::vector<Message> taken;
+    std::deque<Message> kept;
+    for (Message& message : in_flight_) {
+      if (pick(message)) {
+        taken.push_back(std::move(message));
+      } else {
+        kept.push_back(std::move(message));
+      }
+    }
+    in_flight_ = std::move(kept);
+    return taken;
+  }
+  // Delivers one message now and handles the Readies it causes; what they
+  // send is queued, not delivered.
+  void deliver(const Message& message) {
+    ASSERT_TRUE(node(message.to).step(message).is_ok()) << describe(message);
+    process();
   }
 
   void tick(NodeId id, int times = 1) {
