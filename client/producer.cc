@@ -377,11 +377,14 @@ void Producer::Sender::handle_partition_result(std::unique_ptr<ProducerBatch> ba
   }
   if (needs_metadata_refresh(code)) metadata_stale_ = true;
   // A batch refused because an earlier one of its partition failed first is
-  // retried behind it, not failed.
-  bool retriable =
-      is_retriable(code) ||
-      (code == ErrorCode::kOutOfOrderSequence && batch->base_sequence &&
-       accumulator_.has_earlier_unacknowledged(batch->partition, *batch->base_sequence));
+  // retried behind it, not failed: the leader sees a sequence gap
+  // (OUT_OF_ORDER_SEQUENCE), or, when the earlier one was the partition's
+  // first, no state for this producer at all (UNKNOWN_PRODUCER_ID).
+  bool gap_of_our_own =
+      (code == ErrorCode::kOutOfOrderSequence || code == ErrorCode::kUnknownProducerId) &&
+      batch->base_sequence &&
+      accumulator_.has_earlier_unacknowledged(batch->partition, *batch->base_sequence);
+  bool retriable = is_retriable(code) || gap_of_our_own;
   bool in_time = now - batch->created_ms < config_.delivery_timeout_ms;
   if (retriable && in_time && batch->attempts <= config_.retries && !producer_->stop_.load()) {
     int shift = std::min(batch->attempts - 1, 20);

@@ -151,6 +151,30 @@ TEST_F(ProducerEndToEnd, RefreshesMetadataAndRetriesOnNotLeader) {
   EXPECT_GE(producer->stats().retries, 2u);
 }
 
+TEST_F(ProducerEndToEnd, BatchesBehindAFailedFirstBatchAreRetriedNotFailed) {
+  // The partition's first batch fails (NOT_LEADER) while later ones are in
+  // flight: the leader has no state for the producer when they arrive and
+  // answers UNKNOWN_PRODUCER_ID; they go back behind the first one.
+  ASSERT_TRUE(broker_.create_topic("t", 1).is_ok());
+  ProducerConfig c = config();
+  c.batch_size_bytes = 64;  // a batch per record or two
+  c.linger_ms = 0;
+  c.retry_backoff_ms = 10;
+  auto producer = make(c);
+  broker_.fail_produce_requests(1, ErrorCode::kNotLeader);
+  std::vector<std::future<Result<RecordMetadata>>> sent;
+  for (int i = 0; i < 20; ++i) {
+    sent.push_back(producer->send(
+        ProducerRecord{.topic = "t", .value = std::string(40, 'a') + std::to_string(i)}));
+  }
+  for (int i = 0; i < 20; ++i) {
+    Result<RecordMetadata> result = sent[i].get();
+    ASSERT_TRUE(result.is_ok()) << i << ": " << result.status().to_string();
+    EXPECT_EQ(result->offset, i) << "in send order, once";
+  }
+  EXPECT_GE(producer->stats().retries, 2u);
+}
+
 TEST_F(ProducerEndToEnd, NonRetriableErrorFailsTheRecord) {
   ASSERT_TRUE(broker_.create_topic("t", 1).is_ok());
   auto producer = make(config());
