@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <random>
 
 namespace mq::broker {
@@ -122,6 +123,11 @@ void ClusterMember::heartbeat() {
   // A call must end well before the next one is due, and before the session does.
   auto timeout = std::chrono::milliseconds(config_.cluster.broker_heartbeat_interval_ms);
   if (broker_epoch_.load() == 0) {
+    // Registration has no session to keep yet, and is committed through the
+    // quorum before it is answered: give it half a session rather than one
+    // heartbeat interval, so a slow commit is not retried over and over.
+    auto register_timeout =
+        std::max(timeout, std::chrono::milliseconds(config_.cluster.broker_session_timeout_ms / 2));
     Result<RegisterBrokerReply> registered =
         call<RegisterBrokerReply>(CallKind::kRegisterBroker,
                                   RegisterBrokerCall{.broker_id = config_.node_id,
@@ -129,7 +135,7 @@ void ClusterMember::heartbeat() {
                                                      .endpoint = options_.client_endpoint,
                                                      .rack = config_.cluster.rack,
                                                      .clean_shutdown = options_.clean_shutdown},
-                                  timeout);
+                                  register_timeout);
     if (!registered.is_ok()) {
       spdlog::debug("registering with the controller: {}", registered.status().to_string());
       return;
