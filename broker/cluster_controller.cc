@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <set>
 
 #include "broker/replica_manager.h"
 
@@ -358,10 +359,71 @@ Bytes ClusterController::dispatch(const Bytes& request) {
       }
       return encode_reply(Result<ElectLeadersReply>(std::move(reply)));
     }
+    case CallKind::kAlterReassignments: {
+      Result<AlterReassignmentsCall> r =
+          decode_body<AlterReassignmentsCall>(*call, "AlterReassignments");
+      if (!r.is_ok()) return encode_reply(Result<AlterReassignmentsReply>(r.status()));
+      return encode_reply(alter_reassignments(*r));
+    }
   }
   return encode_reply(Result<EmptyReply>(
       Status(ErrorCode::kInvalidRequest,
              "unknown controller call kind " + std::to_string(static_cast<int>(call->kind)))));
+}
+
+Result<AlterReassignmentsReply> ClusterController::alter_reassignments(
+    const AlterReassignmentsCall& call) {
+  if (call.throttle_bytes_per_sec < -1) {
+    return Status(ErrorCode::kInvalidRequest,
+                  "throttle_bytes_per_sec must be -1 (unchanged), 0 (none) or a rate, not " +
+                      std::to_string(call.throttle_bytes_per_sec));
+  }
+  // Each partition is decided against the same image: they are independent,
+  // except that one partition named twice would be decided twice.
+  metadata::RecordBatch records;
+  AlterReassignmentsReply reply;
+  std::set<std::pair<std::string, int32_t>> seen;
+  size_t accepted = 0;
+  for (const ReassignPartition& p : call.partitions) {
+    ElectLeadersResult& result = reply.results.emplace_back();
+    result.topic = p.topic;
+    result.partition = p.partition;
+    Result<metadata::RecordBatch> decided =
+        !seen.insert({p.topic, p.partition}).second
+            ? Result<metadata::RecordBatch>(
+                  Status(ErrorCode::kInvalidRequest,
+                         p.topic + "-" + std::to_string(p.partition) + " is listed twice"))
+        : p.replicas ? controller_->reassign({p.topic, p.partition}, *p.replicas)
+                     : controller_->cancel_reassignment({p.topic, p.partition});
+    if (!decided.is_ok()) {
+      result.error_code = decided.code();
+      result.error_message = decided.status().message();
+      continue;
+    }
+    ++accepted;
+    records.insert(records.end(), decided->begin(), decided->end());
+  }
+  // The throttle goes with the reassignments it is for, or alone when none
+  // is named (changing the rate of moves in progress).
+  if (call.throttle_bytes_per_sec >= 0 && (accepted > 0 || call.partitions.empty())) {
+    std::optional<std::string> value;
+    if (call.throttle_bytes_per_sec > 0) value = std::to_string(call.throttle_bytes_per_sec);
+    MQ_ASSIGN_OR_RETURN(
+        metadata::RecordBatch throttle,
+        controller_->alter_configs({{metadata::ConfigResource::kCluster, "",
+                                     std::string(metadata::kReassignmentThrottle), value}}));
+    records.insert(records.end(), throttle.begin(), throttle.end());
+  }
+  if (call.validate_only || records.empty()) return reply;
+  Status committed = commit(records).status();
+  if (!committed.is_ok()) {
+    for (ElectLeadersResult& result : reply.results) {
+      if (result.error_code != ErrorCode::kNone) continue;
+      result.error_code = committed.code();
+      result.error_message = committed.message();
+    }
+  }
+  return reply;
 }
 
 }  // namespace mq::broker

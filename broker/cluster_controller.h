@@ -56,6 +56,8 @@ class ClusterController {
   // Runs one decision that returns records and a response.
   template <class Response, class Decide>
   Result<Response> decide(Decide decide);
+  // Reassignments and cancellations, each partition decided on its own, one commit.
+  Result<AlterReassignmentsReply> alter_reassignments(const AlterReassignmentsCall& call);
 
   ClusterControllerConfig config_;
   quorum::QuorumService& quorum_;

@@ -47,7 +47,9 @@ bool live(const MetadataImage& image, int32_t broker) {
 }  // namespace
 
 ClusterNode::ClusterNode(const BrokerConfig& config, ReplicaManager& replicas)
-    : config_(config), replicas_(replicas) {}
+    : config_(config),
+      replicas_(replicas),
+      reassignment_throttle_(std::make_shared<ReplicationThrottle>()) {}
 
 ClusterNode::~ClusterNode() {
   stop();
@@ -117,6 +119,12 @@ std::vector<FollowerPartitionStatus> ClusterNode::follower_statuses() const {
 
 void ClusterNode::apply(const MetadataImage& image,
                         const std::vector<LocalPartitionChange>& changes) {
+  int64_t throttle = metadata::reassignment_throttle(image);
+  if (throttle != reassignment_throttle_->rate()) {
+    spdlog::info("reassignment throttle: {}",
+                 throttle > 0 ? std::to_string(throttle) + " bytes/s" : "none");
+    reassignment_throttle_->set_rate(throttle);
+  }
   // Every topic of the cluster is known here (Metadata, DescribeConfigs),
   // whether or not this broker holds a replica of it.
   for (const auto& [name, topic] : image.topics()) {
@@ -194,11 +202,13 @@ void ClusterNode::apply_one(const MetadataImage& image, const LocalPartitionChan
     unfollow(change.topic, change.partition);  // nobody to fetch from until a leader is elected
     return;
   }
-  follow(image, partition, state.leader, state.leader_epoch);
+  follow(image, partition, state.leader, state.leader_epoch,
+         std::find(state.adding_replicas.begin(), state.adding_replicas.end(), config_.node_id) !=
+             state.adding_replicas.end());
 }
 
 void ClusterNode::follow(const MetadataImage& image, const std::shared_ptr<Partition>& partition,
-                         int32_t leader, int32_t leader_epoch) {
+                         int32_t leader, int32_t leader_epoch, bool throttled) {
   const metadata::BrokerState* source = image.broker(leader);
   if (source == nullptr) return;
   std::lock_guard lock(fetchers_mu_);
@@ -220,10 +230,12 @@ void ClusterNode::follow(const MetadataImage& image, const std::shared_ptr<Parti
         .leader_endpoint = source->endpoint,
         .fetch_max_wait_ms = config_.cluster.replica_fetch_max_wait_ms,
         .fetch_max_bytes = static_cast<int32_t>(config_.cluster.replica_fetch_max_bytes),
-        .throttle_bytes_per_sec = config_.cluster.replica_throttle_bytes_per_sec});
+        .throttle_bytes_per_sec = config_.cluster.replica_throttle_bytes_per_sec,
+        .reassignment_throttle = reassignment_throttle_});
     fetcher->start();
   }
   fetcher->add_partition(partition, leader_epoch);
+  fetcher->set_throttled(partition->topic(), partition->index(), throttled);
   followed_[key] = leader;
 }
 
@@ -512,6 +524,103 @@ transport::ElectLeadersResponse ClusterNode::elect_leaders(
     const metadata::PartitionState* p = image->partition(r.topic, r.partition);
     if (p != nullptr) out.leader_id = p->leader;
     response.results[it->second].partitions.push_back(std::move(out));
+  }
+  return response;
+}
+
+transport::AlterPartitionReassignmentsResponse ClusterNode::alter_reassignments(
+    const transport::AlterPartitionReassignmentsRequest& request) {
+  transport::AlterPartitionReassignmentsResponse response;
+  if (request.throttle_bytes_per_sec < -1) {
+    response.error_code = ErrorCode::kInvalidRequest;
+    response.error_message =
+        "throttle_bytes_per_sec must be -1 (unchanged), 0 (none) or a rate in bytes per second";
+    return response;
+  }
+  AlterReassignmentsCall call{.throttle_bytes_per_sec = request.throttle_bytes_per_sec,
+                              .validate_only = request.validate_only};
+  for (const auto& topic : request.topics) {
+    for (const auto& p : topic.partitions) {
+      call.partitions.push_back({topic.name, p.partition_index, p.replicas});
+    }
+  }
+  if (call.partitions.empty() && call.throttle_bytes_per_sec < 0) return response;
+  std::chrono::milliseconds timeout =
+      request.timeout_ms > 0 ? std::chrono::milliseconds(request.timeout_ms) : call_timeout();
+  Result<AlterReassignmentsReply> reply =
+      member_->call<AlterReassignmentsReply>(CallKind::kAlterReassignments, call, timeout);
+  if (!reply.is_ok()) {
+    response.error_code = reply.code();
+    response.error_message = reply.status().message();
+    return response;
+  }
+  // Answer once the accepted decisions are in this broker's image: a
+  // ListPartitionReassignments or Metadata here right after shows them.
+  if (!request.validate_only) {
+    Status reached = await_image([&](const MetadataImage& image) {
+      for (size_t i = 0; i < reply->results.size() && i < call.partitions.size(); ++i) {
+        if (reply->results[i].error_code != ErrorCode::kNone) continue;
+        const ReassignPartition& asked = call.partitions[i];
+        const metadata::PartitionState* p = image.partition(asked.topic, asked.partition);
+        if (p == nullptr) continue;  // deleted meanwhile
+        if (asked.replicas ? p->target_replicas() != *asked.replicas : p->reassigning()) {
+          return false;
+        }
+      }
+      if (request.throttle_bytes_per_sec >= 0 &&
+          std::any_of(
+              reply->results.begin(), reply->results.end(),
+              [](const ElectLeadersResult& r) { return r.error_code == ErrorCode::kNone; })) {
+        // Set, or already removed again because every move completed at once.
+        int64_t throttle = metadata::reassignment_throttle(image);
+        if (throttle != request.throttle_bytes_per_sec && throttle != 0) return false;
+      }
+      return true;
+    });
+    if (!reached.is_ok()) spdlog::warn("AlterPartitionReassignments: {}", reached.to_string());
+  }
+  std::map<std::string, size_t> topic_index;
+  for (const ElectLeadersResult& r : reply->results) {
+    auto [it, added] = topic_index.emplace(r.topic, response.results.size());
+    if (added) response.results.push_back({.name = r.topic});
+    transport::AlterPartitionReassignmentsResponse::Partition out{.partition_index = r.partition,
+                                                                  .error_code = r.error_code};
+    if (r.error_code != ErrorCode::kNone) out.error_message = r.error_message;
+    response.results[it->second].partitions.push_back(std::move(out));
+  }
+  return response;
+}
+
+transport::ListPartitionReassignmentsResponse ClusterNode::list_reassignments(
+    const transport::ListPartitionReassignmentsRequest& request) {
+  std::shared_ptr<const MetadataImage> image = member_->image();
+  transport::ListPartitionReassignmentsResponse response;
+  response.throttle_bytes_per_sec = metadata::reassignment_throttle(*image);
+  auto add = [&](const std::string& topic, int32_t index, const metadata::PartitionState& p) {
+    if (!p.reassigning()) return;
+    if (response.topics.empty() || response.topics.back().name != topic) {
+      response.topics.push_back({.name = topic});
+    }
+    response.topics.back().partitions.push_back({.partition_index = index,
+                                                 .replicas = p.replicas,
+                                                 .adding_replicas = p.adding_replicas,
+                                                 .removing_replicas = p.removing_replicas,
+                                                 .isr = p.isr,
+                                                 .leader_id = p.leader});
+  };
+  if (!request.topics) {
+    for (const auto& [name, topic] : image->topics()) {
+      for (size_t i = 0; i < topic.partitions.size(); ++i) {
+        add(name, static_cast<int32_t>(i), topic.partitions[i]);
+      }
+    }
+    return response;
+  }
+  for (const auto& topic : *request.topics) {
+    for (int32_t p : topic.partitions) {
+      const metadata::PartitionState* state = image->partition(topic.name, p);
+      if (state != nullptr) add(topic.name, p, *state);
+    }
   }
   return response;
 }

@@ -64,6 +64,10 @@ class ClusterNode : public ClusterView, private IsrChanger {
   transport::ElectLeadersResponse elect_leaders(
       const transport::ElectLeadersRequest& request) override;
   transport::DescribeQuorumResponse describe_quorum() override;
+  transport::AlterPartitionReassignmentsResponse alter_reassignments(
+      const transport::AlterPartitionReassignmentsRequest& request) override;
+  transport::ListPartitionReassignmentsResponse list_reassignments(
+      const transport::ListPartitionReassignmentsRequest& request) override;
 
  private:
   // ClusterMember's change handler (its lifecycle thread).
@@ -71,8 +75,10 @@ class ClusterNode : public ClusterView, private IsrChanger {
              const std::vector<metadata::LocalPartitionChange>& changes);
   void apply_one(const metadata::MetadataImage& image,
                  const metadata::LocalPartitionChange& change);
+  // `throttled`: this broker is being added to the partition by a
+  // reassignment, so it fetches under the reassignment throttle.
   void follow(const metadata::MetadataImage& image, const std::shared_ptr<Partition>& partition,
-              int32_t leader, int32_t leader_epoch);
+              int32_t leader, int32_t leader_epoch, bool throttled);
   void unfollow(const std::string& topic, int32_t partition);
   void tell_leadership(const std::string& topic, int32_t partition, bool leading,
                        int32_t leader_epoch);
@@ -86,6 +92,7 @@ class ClusterNode : public ClusterView, private IsrChanger {
 
   BrokerConfig config_;
   ReplicaManager& replicas_;
+  std::shared_ptr<ReplicationThrottle> reassignment_throttle_;  // shared by the fetchers
   std::unique_ptr<ClusterMember> member_;
   std::mutex listener_mu_;
   LeadershipListener listener_;

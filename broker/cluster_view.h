@@ -41,6 +41,13 @@ class ClusterView {
       const transport::ElectLeadersRequest& request) = 0;
   // This node's view of the metadata quorum; members' progress on the leader only.
   virtual transport::DescribeQuorumResponse describe_quorum() = 0;
+  // Reassignments through the active controller; answers once the decisions
+  // are committed and in this broker's image (docs/protocol.md).
+  virtual transport::AlterPartitionReassignmentsResponse alter_reassignments(
+      const transport::AlterPartitionReassignmentsRequest& request) = 0;
+  // The partitions being reassigned, from this broker's image.
+  virtual transport::ListPartitionReassignmentsResponse list_reassignments(
+      const transport::ListPartitionReassignmentsRequest& request) = 0;
 };
 
 }  // namespace mq::broker

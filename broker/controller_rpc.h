@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,7 @@ enum class CallKind : int8_t {
   kAddPartitions = 6,
   kAlterTopicConfigs = 7,
   kElectLeaders = 8,
+  kAlterReassignments = 9,
 };
 
 struct ControllerCall {
@@ -305,6 +307,44 @@ struct ElectLeadersResult {
 };
 
 struct ElectLeadersReply {
+  std::vector<ElectLeadersResult> results;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("results", m.results);
+  }
+};
+
+struct ReassignPartition {
+  std::string topic;
+  int32_t partition = 0;
+  std::optional<std::vector<int32_t>> replicas;  // the target, null = cancel
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("topic", m.topic);
+    c("partition", m.partition);
+    c("replicas", m.replicas);
+  }
+};
+
+// Reassignments (and cancellations) of `partitions`, and the reassignment
+// throttle: -1 leaves it, 0 removes it, > 0 sets it (bytes per second).
+struct AlterReassignmentsCall {
+  int64_t throttle_bytes_per_sec = -1;
+  bool validate_only = false;
+  std::vector<ReassignPartition> partitions;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("throttle_bytes_per_sec", m.throttle_bytes_per_sec);
+    c("validate_only", m.validate_only);
+    c("partitions", m.partitions);
+  }
+};
+
+// One result per partition, in the order asked (ElectLeadersResult's layout).
+struct AlterReassignmentsReply {
   std::vector<ElectLeadersResult> results;
 
   template <class Self, class Codec>

@@ -92,7 +92,9 @@ void ReplicaFetcher::add_partition(std::shared_ptr<Partition> partition, int32_t
     Key key{partition->topic(), partition->index()};
     Entry& e = entries_[key];
     uint64_t bytes = e.bytes_fetched;
+    bool throttled = e.throttled;
     e = Entry{};
+    e.throttled = throttled;
     e.partition = std::move(partition);
     e.leader_epoch = leader_epoch;
     e.generation = next_generation_++;
@@ -104,6 +106,12 @@ void ReplicaFetcher::add_partition(std::shared_ptr<Partition> partition, int32_t
     interrupt_ = true;
   }
   cv_.notify_all();
+}
+
+void ReplicaFetcher::set_throttled(const std::string& topic, int32_t partition, bool throttled) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find({topic, partition});
+  if (it != entries_.end()) it->second.throttled = throttled;
 }
 
 void ReplicaFetcher::remove_partition(const std::string& topic, int32_t partition) {
@@ -281,10 +289,15 @@ Result<typename Request::Response> ReplicaFetcher::call(const Request& request, 
 std::vector<ReplicaFetcher::Work> ReplicaFetcher::due(FollowPhase phase) {
   std::lock_guard lock(mu_);
   int64_t now = steady_ms();
+  const ReplicationThrottle* throttle = options_.reassignment_throttle.get();
+  bool held =
+      phase == FollowPhase::kFetching && throttle != nullptr && throttle->blocked(steady_ns());
   std::vector<Work> out;
   for (const auto& [key, e] : entries_) {
     if (e.phase != phase || e.retry_at_ms > now) continue;
-    out.push_back(Work{key, e.partition, e.leader_epoch, e.generation});
+    bool throttled = e.throttled && throttle != nullptr;
+    if (throttled && held) continue;  // over the reassignment throttle's rate for now
+    out.push_back(Work{key, e.partition, e.leader_epoch, e.generation, throttled});
   }
   return out;
 }
@@ -429,7 +442,10 @@ void ReplicaFetcher::fetch(const std::vector<Work>& work) {
                                  .current_leader_epoch = w.leader_epoch,
                                  .fetch_offset = w.partition->log().log_end_offset(),
                                  .log_start_offset = w.partition->log().log_start_offset(),
-                                 .partition_max_bytes = options_.fetch_max_bytes});
+                                 .partition_max_bytes =
+                                     w.throttled ? options_.reassignment_throttle->fetch_bytes(
+                                                       options_.fetch_max_bytes)
+                                                 : options_.fetch_max_bytes});
     asked[w.key] = &w;
   }
   Result<FetchResponse> response =
@@ -505,6 +521,7 @@ void ReplicaFetcher::fetch(const std::vector<Work>& work) {
         continue;
       }
       total_bytes += *appended;
+      if (w.throttled) options_.reassignment_throttle->record(*appended, steady_ns());
       w.partition->update_follower_high_watermark(p.high_watermark);
       std::lock_guard lock(mu_);
       auto entry = entries_.find(w.key);

@@ -31,6 +31,7 @@
 
 #include "base/status.h"
 #include "broker/partition.h"
+#include "broker/replication_throttle.h"
 #include "transport/connection.h"
 
 namespace mq::broker {
@@ -44,6 +45,8 @@ struct ReplicaFetcherOptions {
   int64_t throttle_bytes_per_sec = 0;         // 0: unthrottled
   int32_t request_timeout_ms = 30000;         // beyond fetch_max_wait_ms
   int32_t retry_backoff_ms = 500;             // after network and retriable errors
+  // Shared by the broker's fetchers; applies to partitions set_throttled().
+  std::shared_ptr<ReplicationThrottle> reassignment_throttle;
 };
 
 enum class FollowPhase {
@@ -84,6 +87,9 @@ class ReplicaFetcher {
   // in `leader_epoch`, reconciling first. Replaces an earlier entry for the
   // same partition. Any thread.
   void add_partition(std::shared_ptr<Partition> partition, int32_t leader_epoch);
+  // Whether the partition is fetched under the reassignment throttle (this
+  // broker is a replica being added to it). Any thread; kept across add_partition().
+  void set_throttled(const std::string& topic, int32_t partition, bool throttled);
   // Stops following it; an answer in flight for it is dropped. Any thread.
   void remove_partition(const std::string& topic, int32_t partition);
 
@@ -107,6 +113,7 @@ class ReplicaFetcher {
     int64_t retry_at_ms = 0;
     int64_t leader_log_end_offset = -1;
     uint64_t bytes_fetched = 0;
+    bool throttled = false;
     ErrorCode last_error = ErrorCode::kNone;
     std::string last_error_message;
   };
@@ -116,6 +123,7 @@ class ReplicaFetcher {
     std::shared_ptr<Partition> partition;
     int32_t leader_epoch;
     uint64_t generation;
+    bool throttled;
   };
 
   void run();

@@ -118,6 +118,12 @@ void RequestHandler::handle(InboundRequest request, Reply reply) {
     case ApiKey::kDescribeQuorum:
       return serve<DescribeQuorumRequest>(request, timed,
                                           [this](const auto& r) { return describe_quorum(r); });
+    case ApiKey::kAlterPartitionReassignments:
+      return serve<transport::AlterPartitionReassignmentsRequest>(
+          request, timed, [this](const auto& r) { return alter_reassignments(r); });
+    case ApiKey::kListPartitionReassignments:
+      return serve<transport::ListPartitionReassignmentsRequest>(
+          request, timed, [this](const auto& r) { return list_reassignments(r); });
     case ApiKey::kOffsetForLeaderEpoch:
       return serve<OffsetForLeaderEpochRequest>(
           request, timed, [this](const auto& r) { return offset_for_leader_epoch(r); });

@@ -107,6 +107,10 @@ class RequestHandler {
   transport::ElectLeadersResponse elect_leaders(const transport::ElectLeadersRequest& request);
   transport::DescribeQuorumResponse describe_quorum(
       const transport::DescribeQuorumRequest& request);
+  transport::AlterPartitionReassignmentsResponse alter_reassignments(
+      const transport::AlterPartitionReassignmentsRequest& request);
+  transport::ListPartitionReassignmentsResponse list_reassignments(
+      const transport::ListPartitionReassignmentsRequest& request);
 
   // The partition, auto-creating its topic when the broker allows it.
   std::shared_ptr<Partition> find_partition(const std::string& topic, int32_t index,

@@ -236,6 +236,64 @@ Result<std::vector<ElectionOutcome>> Admin::elect_leaders(
   return outcomes;
 }
 
+Result<std::vector<ReassignmentOutcome>> Admin::alter_reassignments(
+    const std::vector<ReassignmentTarget>& targets, int64_t throttle_bytes_per_sec,
+    bool validate_only) {
+  std::lock_guard lock(mu_);
+  transport::AlterPartitionReassignmentsRequest request{
+      .timeout_ms = std::max(100, request_timeout_ms_ - request_timeout_ms_ / 4),
+      .throttle_bytes_per_sec = throttle_bytes_per_sec,
+      .validate_only = validate_only};
+  for (const ReassignmentTarget& t : targets) {
+    if (request.topics.empty() || request.topics.back().name != t.partition.topic) {
+      request.topics.push_back({.name = t.partition.topic});
+    }
+    request.topics.back().partitions.push_back(
+        {.partition_index = t.partition.partition, .replicas = t.replicas});
+  }
+  MQ_ASSIGN_OR_RETURN(transport::AlterPartitionReassignmentsResponse response,
+                      call_controller(request));
+  MQ_RETURN_IF_ERROR(item_status(response.error_code, response.error_message));
+  std::vector<ReassignmentOutcome> outcomes;
+  for (const auto& topic : response.results) {
+    for (const auto& p : topic.partitions) {
+      outcomes.push_back(
+          {{topic.name, p.partition_index}, item_status(p.error_code, p.error_message)});
+    }
+  }
+  return outcomes;
+}
+
+Result<ReassignmentListing> Admin::list_reassignments(
+    const std::optional<std::vector<TopicPartition>>& partitions) {
+  std::lock_guard lock(mu_);
+  transport::ListPartitionReassignmentsRequest request;
+  if (partitions) {
+    request.topics.emplace();
+    for (const TopicPartition& tp : *partitions) {
+      if (request.topics->empty() || request.topics->back().name != tp.topic) {
+        request.topics->push_back({.name = tp.topic});
+      }
+      request.topics->back().partitions.push_back(tp.partition);
+    }
+  }
+  MQ_ASSIGN_OR_RETURN(transport::ListPartitionReassignmentsResponse response,
+                      call_controller(request));
+  MQ_RETURN_IF_ERROR(item_status(response.error_code, response.error_message));
+  ReassignmentListing listing{.throttle_bytes_per_sec = response.throttle_bytes_per_sec};
+  for (const auto& topic : response.topics) {
+    for (const auto& p : topic.partitions) {
+      listing.partitions.push_back({.partition = {topic.name, p.partition_index},
+                                    .replicas = p.replicas,
+                                    .adding_replicas = p.adding_replicas,
+                                    .removing_replicas = p.removing_replicas,
+                                    .isr = p.isr,
+                                    .leader_id = p.leader_id});
+    }
+  }
+  return listing;
+}
+
 namespace {
 
 std::string quorum_role_name(transport::QuorumRole role) {

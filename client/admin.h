@@ -152,6 +152,34 @@ struct ElectionOutcome {
   std::string note;        // why no election was needed ("election not needed: ...")
 };
 
+// A partition's new replica set for Admin::alter_reassignments(); nullopt
+// cancels its reassignment in progress.
+struct ReassignmentTarget {
+  TopicPartition partition;
+  std::optional<std::vector<int32_t>> replicas;
+};
+
+// One partition's outcome of Admin::alter_reassignments().
+struct ReassignmentOutcome {
+  TopicPartition partition;
+  Status status;
+};
+
+// A partition being reassigned.
+struct OngoingReassignment {
+  TopicPartition partition;
+  std::vector<int32_t> replicas;  // every replica now: the target ones first
+  std::vector<int32_t> adding_replicas;
+  std::vector<int32_t> removing_replicas;
+  std::vector<int32_t> isr;
+  int32_t leader_id = -1;
+};
+
+struct ReassignmentListing {
+  int64_t throttle_bytes_per_sec = 0;  // 0 = none
+  std::vector<OngoingReassignment> partitions;
+};
+
 struct QuorumMember {
   int32_t node_id = -1;
   bool voter = false;
@@ -236,6 +264,16 @@ class Admin {
   // Asks the controller; if another node answers without the members'
   // progress, asks the quorum leader it names.
   Result<QuorumDescription> describe_quorum();
+
+  // Partition reassignments (docs/protocol.md, AlterPartitionReassignments):
+  // the throttle -1 leaves the cluster's reassignment throttle as it is, 0
+  // removes it, > 0 sets it in bytes per second.
+  Result<std::vector<ReassignmentOutcome>> alter_reassignments(
+      const std::vector<ReassignmentTarget>& targets, int64_t throttle_bytes_per_sec = -1,
+      bool validate_only = false);
+  // The partitions being reassigned (nullopt = all) and the throttle in force.
+  Result<ReassignmentListing> list_reassignments(
+      const std::optional<std::vector<TopicPartition>>& partitions = std::nullopt);
 
  private:
   Admin(std::unique_ptr<Cluster> cluster, int request_timeout_ms);

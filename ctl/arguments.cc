@@ -1,7 +1,9 @@
 // Shared argument parsers.
 #include "ctl/arguments.h"
 
+#include <cctype>
 #include <charconv>
+#include <cstdint>
 #include <set>
 
 namespace mq::ctl {
@@ -82,6 +84,36 @@ Result<std::string> parse_delimiter(std::string_view flag, std::string_view text
   }
   if (out.empty()) return bad(flag, text, "must not be empty");
   return out;
+}
+
+Result<int64_t> parse_byte_rate(std::string_view flag, std::string_view text) {
+  std::string_view rest = text;
+  if (rest.ends_with("/s")) rest.remove_suffix(2);
+  size_t digits = 0;
+  while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
+  if (digits == 0) return bad(flag, text, "expected a number of bytes per second, like 50MB");
+  int64_t number = 0;
+  auto [end, ec] = std::from_chars(rest.data(), rest.data() + digits, number);
+  if (ec != std::errc() || end != rest.data() + digits) return bad(flag, text, "number too large");
+  std::string unit;
+  for (char c : rest.substr(digits))
+    unit += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  static const std::pair<std::string_view, int64_t> kUnits[] = {
+      {"", 1},
+      {"b", 1},
+      {"kb", 1000},
+      {"mb", 1000 * 1000},
+      {"gb", 1000 * 1000 * 1000},
+      {"kib", 1024},
+      {"mib", 1024 * 1024},
+      {"gib", int64_t{1024} * 1024 * 1024}};
+  for (const auto& [name, scale] : kUnits) {
+    if (unit != name) continue;
+    if (number < 1) return bad(flag, text, "must be at least 1 byte per second");
+    if (number > INT64_MAX / scale) return bad(flag, text, "number too large");
+    return number * scale;
+  }
+  return bad(flag, text, "unknown unit (use B, KB, MB, GB, KiB, MiB or GiB)");
 }
 
 Result<int> parse_acks(std::string_view text) {

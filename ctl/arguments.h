@@ -26,4 +26,9 @@ Result<std::string> parse_delimiter(std::string_view flag, std::string_view text
 // --acks: "all" or "-1", "1", "0".
 Result<int> parse_acks(std::string_view text);
 
+// A byte rate: an integer >= 1 with an optional unit (B, KB, MB, GB in
+// powers of 1000; KiB, MiB, GiB in powers of 1024; any case) and an optional
+// "/s": "1048576", "50MB", "10MiB/s".
+Result<int64_t> parse_byte_rate(std::string_view flag, std::string_view text);
+
 }  // namespace mq::ctl

@@ -18,6 +18,8 @@ void add_produce_command(CLI::App& root, Context& ctx, Action& action);
 void add_consume_command(CLI::App& root, Context& ctx, Action& action);
 void add_cluster_commands(CLI::App& root, Context& ctx, Action& action);
 void add_partition_commands(CLI::App& root, Context& ctx, Action& action);
+// partition reassign (reassign_command.cc), under `partition`.
+void add_reassign_command(CLI::App* partition, Context& ctx, Action& action);
 void add_group_commands(CLI::App& root, Context& ctx, Action& action);
 void add_config_commands(CLI::App& root, Context& ctx, Action& action);
 void add_profile_commands(CLI::App& root, Context& ctx, Action& action);

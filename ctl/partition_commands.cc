@@ -1,5 +1,6 @@
 // mqctl partition elect-leaders: preferred or unclean leader elections
-// through the controller (ElectLeaders), per partition outcomes.
+// through the controller (ElectLeaders), per partition outcomes. The
+// reassign command is in reassign_command.cc.
 #include <memory>
 #include <set>
 
@@ -121,7 +122,7 @@ int elect_leaders(Context& ctx, const ElectFlags& flags) {
 }  // namespace
 
 void add_partition_commands(CLI::App& root, Context& ctx, Action& action) {
-  CLI::App* partition = root.add_subcommand("partition", "Partition leadership");
+  CLI::App* partition = root.add_subcommand("partition", "Partition leadership and placement");
   partition->require_subcommand(1);
   auto flags = std::make_shared<ElectFlags>();
   CLI::App* elect = partition->add_subcommand(
@@ -138,6 +139,7 @@ void add_partition_commands(CLI::App& root, Context& ctx, Action& action) {
   elect->add_flag("-y,--yes", flags->yes, "Do not ask for confirmation of --unclean on a terminal");
   elect->callback(
       [&ctx, &action, flags] { action = [&ctx, flags] { return elect_leaders(ctx, *flags); }; });
+  add_reassign_command(partition, ctx, action);
 }
 
 }  // namespace mq::ctl

@@ -193,6 +193,18 @@ RecordBatch Controller::tick(int64_t now_ms) {
     return std::any_of(expired.begin(), expired.end(),
                        [&](BrokerId id) { return involves(p, id); });
   });
+  // A throttle outliving every reassignment would slow the next one
+  // unannounced (Kafka leaves it to the operator, who forgets).
+  if (image_->config(ConfigResource::kCluster, "", kReassignmentThrottle) != nullptr) {
+    bool moving = false;
+    for (const auto& [name, topic] : image_->topics()) {
+      for (const PartitionState& p : topic.partitions) moving |= p.reassigning();
+    }
+    if (!moving) {
+      records.push_back(
+          Config{ConfigResource::kCluster, "", std::string(kReassignmentThrottle), std::nullopt});
+    }
+  }
   return records;
 }
 

@@ -27,6 +27,13 @@
 
 namespace mq::metadata {
 
+// The cluster setting (ConfigResource::kCluster) that throttles replicas
+// being added by a reassignment, in bytes per second per receiving broker.
+// The controller removes it once no partition is being reassigned.
+inline constexpr std::string_view kReassignmentThrottle = "reassignment.throttle.bytes.per.sec";
+// Its value in `image`; 0 when unset.
+int64_t reassignment_throttle(const MetadataImage& image);
+
 struct ControllerConfig {
   int64_t broker_session_timeout_ms = 3000;
   bool unclean_leader_election = false;  // default of unclean.leader.election.enable
@@ -135,8 +142,9 @@ class Controller {
   Result<RecordBatch> register_broker(const BrokerRegistration& request, int64_t now_ms);
   Result<Decision<HeartbeatResponse>> broker_heartbeat(const BrokerHeartbeat& request,
                                                        int64_t now_ms);
-  // Fences brokers whose session expired, moves their leaderships, and
-  // retries elections of leaderless partitions.
+  // Fences brokers whose session expired, moves their leaderships, retries
+  // elections of leaderless partitions, and drops the reassignment throttle
+  // once nothing is being reassigned.
   RecordBatch tick(int64_t now_ms);
   Result<Decision<ControlledShutdownResponse>> controlled_shutdown(BrokerId broker_id,
                                                                    int64_t broker_epoch);

@@ -21,6 +21,13 @@ std::optional<int32_t> parse_min_isr(const std::string& text) {
   return value;
 }
 
+std::optional<int64_t> parse_throttle(const std::string& text) {
+  int64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value < 1) return std::nullopt;
+  return value;
+}
+
 std::optional<bool> parse_bool(const std::string& text) {
   if (text == "true") return true;
   if (text == "false") return false;
@@ -38,6 +45,12 @@ Status check_config_value(const std::string& key, const std::optional<std::strin
   if (key == kMinInsyncReplicas && !parse_min_isr(*value)) {
     return Status(ErrorCode::kInvalidConfig,
                   "min.insync.replicas must be an integer >= 1, not '" + *value + "'");
+  }
+  if (key == kReassignmentThrottle && !parse_throttle(*value)) {
+    return Status(ErrorCode::kInvalidConfig,
+                  std::string(kReassignmentThrottle) +
+                      " must be an integer >= 1 (bytes per second; remove it for none), not '" +
+                      *value + "'");
   }
   if (key == kUncleanLeaderElection && !parse_bool(*value)) {
     return Status(ErrorCode::kInvalidConfig,
@@ -70,6 +83,12 @@ std::vector<const BrokerState*> rack_alternated(const std::vector<const BrokerSt
 }
 
 }  // namespace
+
+int64_t reassignment_throttle(const MetadataImage& image) {
+  const std::string* value = image.config(ConfigResource::kCluster, "", kReassignmentThrottle);
+  if (value == nullptr) return 0;
+  return parse_throttle(*value).value_or(0);
+}
 
 Status check_topic_name(const std::string& name) {
   if (name.empty() || name.size() > 249) {

@@ -24,6 +24,8 @@ constexpr std::array kSupportedApis = {
     SupportedApi{ApiKey::kAlterConfigs, {0, 0}},
     SupportedApi{ApiKey::kElectLeaders, {0, 0}},
     SupportedApi{ApiKey::kDescribeQuorum, {0, 0}},
+    SupportedApi{ApiKey::kAlterPartitionReassignments, {0, 0}},
+    SupportedApi{ApiKey::kListPartitionReassignments, {0, 0}},
     SupportedApi{ApiKey::kFindCoordinator, {0, 0}},
     SupportedApi{ApiKey::kJoinGroup, {0, 0}},
     SupportedApi{ApiKey::kSyncGroup, {0, 0}},
@@ -68,6 +70,10 @@ std::string_view api_name(ApiKey key) {
       return "ElectLeaders";
     case ApiKey::kDescribeQuorum:
       return "DescribeQuorum";
+    case ApiKey::kAlterPartitionReassignments:
+      return "AlterPartitionReassignments";
+    case ApiKey::kListPartitionReassignments:
+      return "ListPartitionReassignments";
     case ApiKey::kFindCoordinator:
       return "FindCoordinator";
     case ApiKey::kJoinGroup:

@@ -31,6 +31,8 @@ enum class ApiKey : int16_t {
   kAlterConfigs = 24,
   kElectLeaders = 25,
   kDescribeQuorum = 26,
+  kAlterPartitionReassignments = 27,
+  kListPartitionReassignments = 28,
   // Consumer groups.
   kFindCoordinator = 40,
   kJoinGroup = 41,

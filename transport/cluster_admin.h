@@ -1,4 +1,5 @@
-// Cluster administration: ElectLeaders (25), DescribeQuorum (26).
+// Cluster administration: ElectLeaders (25), DescribeQuorum (26),
+// AlterPartitionReassignments (27), ListPartitionReassignments (28).
 //
 // Wire layout (v0; types as in transport/codec.h, fields in this order):
 //   ElectLeadersRequest v0
@@ -38,6 +39,41 @@
 //       match_index            int64
 //       lag                    int64
 //       recent_active          bool
+//   AlterPartitionReassignmentsRequest v0
+//     timeout_ms               int32
+//     throttle_bytes_per_sec   int64 (-1 = leave as is, 0 = remove, > 0 = set)
+//     validate_only            bool
+//     topics                   array of
+//       name                   string
+//       partitions             array of
+//         partition_index      int32
+//         replicas             nullable array of int32 (null = cancel)
+//   AlterPartitionReassignmentsResponse v0
+//     error_code               int16 (error code)
+//     error_message            nullable string
+//     results                  array of
+//       name                   string
+//       partitions             array of
+//         partition_index      int32
+//         error_code           int16 (error code)
+//         error_message        nullable string
+//   ListPartitionReassignmentsRequest v0
+//     topics                   nullable array of (null = every partition)
+//       name                   string
+//       partitions             array of int32
+//   ListPartitionReassignmentsResponse v0
+//     error_code               int16 (error code)
+//     error_message            nullable string
+//     throttle_bytes_per_sec   int64 (0 = none)
+//     topics                   array of
+//       name                   string
+//       partitions             array of
+//         partition_index      int32
+//         replicas             array of int32
+//         adding_replicas      array of int32
+//         removing_replicas    array of int32
+//         isr                  array of int32
+//         leader_id            int32
 #pragma once
 
 #include <cstdint>
@@ -205,6 +241,165 @@ struct DescribeQuorumResponse {
     c("applied_index", m.applied_index);
     c("last_log_index", m.last_log_index);
     c("members", m.members);
+  }
+};
+
+// AlterPartitionReassignments: moves partitions to other replica sets (or
+// cancels moves in progress), optionally setting the cluster's reassignment
+// throttle; answered once the controller has committed the decisions.
+struct AlterPartitionReassignmentsResponse;
+
+struct AlterPartitionReassignmentsRequest {
+  static constexpr ApiKey kApiKey = ApiKey::kAlterPartitionReassignments;
+  using Response = AlterPartitionReassignmentsResponse;
+
+  struct Partition {
+    int32_t partition_index = 0;                   // partition number
+    std::optional<std::vector<int32_t>> replicas;  // the target replicas, null = cancel
+
+    bool operator==(const Partition&) const = default;
+    template <class Self, class Codec>
+    static void fields(Self& m, Codec& c) {
+      c("partition_index", m.partition_index);
+      c("replicas", m.replicas);
+    }
+  };
+
+  struct Topic {
+    std::string name;                   // topic name
+    std::vector<Partition> partitions;  // partitions to move
+
+    bool operator==(const Topic&) const = default;
+    template <class Self, class Codec>
+    static void fields(Self& m, Codec& c) {
+      c("name", m.name);
+      c("partitions", m.partitions);
+    }
+  };
+
+  int32_t timeout_ms = 30000;           // how long to wait for the commit
+  int64_t throttle_bytes_per_sec = -1;  // -1 = leave as is, 0 = remove, > 0 = set
+  bool validate_only = false;           // check everything, change nothing
+  std::vector<Topic> topics;
+
+  bool operator==(const AlterPartitionReassignmentsRequest&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("timeout_ms", m.timeout_ms);
+    c("throttle_bytes_per_sec", m.throttle_bytes_per_sec);
+    c("validate_only", m.validate_only);
+    c("topics", m.topics);
+  }
+};
+
+struct AlterPartitionReassignmentsResponse {
+  static constexpr ApiKey kApiKey = ApiKey::kAlterPartitionReassignments;
+
+  struct Partition {
+    int32_t partition_index = 0;               // partition number
+    ErrorCode error_code = ErrorCode::kNone;   // per-partition result
+    std::optional<std::string> error_message;  // why it failed
+
+    bool operator==(const Partition&) const = default;
+    template <class Self, class Codec>
+    static void fields(Self& m, Codec& c) {
+      c("partition_index", m.partition_index);
+      c("error_code", m.error_code);
+      c("error_message", m.error_message);
+    }
+  };
+
+  struct Topic {
+    std::string name;
+    std::vector<Partition> partitions;
+
+    bool operator==(const Topic&) const = default;
+    template <class Self, class Codec>
+    static void fields(Self& m, Codec& c) {
+      c("name", m.name);
+      c("partitions", m.partitions);
+    }
+  };
+
+  ErrorCode error_code = ErrorCode::kNone;   // request-level: INVALID_REQUEST, NOT_CONTROLLER, ...
+  std::optional<std::string> error_message;  // detail for people
+  std::vector<Topic> results;                // per topic and partition, in the order asked
+
+  bool operator==(const AlterPartitionReassignmentsResponse&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("error_code", m.error_code);
+    c("error_message", m.error_message);
+    c("results", m.results);
+  }
+};
+
+// ListPartitionReassignments: the partitions being moved, as the answering
+// broker's metadata has them.
+struct ListPartitionReassignmentsResponse;
+
+struct ListPartitionReassignmentsRequest {
+  static constexpr ApiKey kApiKey = ApiKey::kListPartitionReassignments;
+  using Response = ListPartitionReassignmentsResponse;
+
+  using Topic = ElectLeadersRequest::Topic;
+
+  std::optional<std::vector<Topic>> topics;  // partitions to look at, null = all
+
+  bool operator==(const ListPartitionReassignmentsRequest&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("topics", m.topics);
+  }
+};
+
+struct ListPartitionReassignmentsResponse {
+  static constexpr ApiKey kApiKey = ApiKey::kListPartitionReassignments;
+
+  struct Partition {
+    int32_t partition_index = 0;
+    std::vector<int32_t> replicas;           // every replica now: the target ones first
+    std::vector<int32_t> adding_replicas;    // target replicas still catching up
+    std::vector<int32_t> removing_replicas;  // replicas that leave once the others caught up
+    std::vector<int32_t> isr;
+    int32_t leader_id = -1;
+
+    bool operator==(const Partition&) const = default;
+    template <class Self, class Codec>
+    static void fields(Self& m, Codec& c) {
+      c("partition_index", m.partition_index);
+      c("replicas", m.replicas);
+      c("adding_replicas", m.adding_replicas);
+      c("removing_replicas", m.removing_replicas);
+      c("isr", m.isr);
+      c("leader_id", m.leader_id);
+    }
+  };
+
+  struct Topic {
+    std::string name;
+    std::vector<Partition> partitions;  // only partitions being reassigned
+
+    bool operator==(const Topic&) const = default;
+    template <class Self, class Codec>
+    static void fields(Self& m, Codec& c) {
+      c("name", m.name);
+      c("partitions", m.partitions);
+    }
+  };
+
+  ErrorCode error_code = ErrorCode::kNone;
+  std::optional<std::string> error_message;
+  int64_t throttle_bytes_per_sec = 0;  // the reassignment throttle in force, 0 = none
+  std::vector<Topic> topics;
+
+  bool operator==(const ListPartitionReassignmentsResponse&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("error_code", m.error_code);
+    c("error_message", m.error_message);
+    c("throttle_bytes_per_sec", m.throttle_bytes_per_sec);
+    c("topics", m.topics);
   }
 };
 

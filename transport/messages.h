@@ -63,6 +63,12 @@ bool visit_api(ApiKey key, Visitor&& visitor) {
     case ApiKey::kDescribeQuorum:
       visitor.template operator()<DescribeQuorumRequest>();
       return true;
+    case ApiKey::kAlterPartitionReassignments:
+      visitor.template operator()<AlterPartitionReassignmentsRequest>();
+      return true;
+    case ApiKey::kListPartitionReassignments:
+      visitor.template operator()<ListPartitionReassignmentsRequest>();
+      return true;
     case ApiKey::kFindCoordinator:
       visitor.template operator()<FindCoordinatorRequest>();
       return true;

@@ -50,5 +50,22 @@ TEST(Arguments, Acks) {
   EXPECT_FALSE(parse_acks("").is_ok());
 }
 
+TEST(Arguments, ByteRates) {
+  EXPECT_EQ(*parse_byte_rate("--throttle", "1048576"), 1048576);
+  EXPECT_EQ(*parse_byte_rate("--throttle", "50MB"), 50'000'000);
+  EXPECT_EQ(*parse_byte_rate("--throttle", "10MiB/s"), 10 * 1024 * 1024);
+  EXPECT_EQ(*parse_byte_rate("--throttle", "2gib"), int64_t{2} * 1024 * 1024 * 1024);
+  EXPECT_EQ(*parse_byte_rate("--throttle", "512kb"), 512'000);
+  EXPECT_EQ(*parse_byte_rate("--throttle", "7B"), 7);
+  for (const char* bad : {"", "MB", "0", "0MB", "-5", "10XB", "1.5MB", "99999999999999999999",
+                          "9223372036854775807GiB"}) {
+    Result<int64_t> rate = parse_byte_rate("--throttle", bad);
+    EXPECT_FALSE(rate.is_ok()) << bad;
+    if (!rate.is_ok()) {
+      EXPECT_NE(rate.status().message().find("--throttle"), std::string::npos) << bad;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace mq::ctl

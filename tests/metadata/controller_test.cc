@@ -491,6 +491,30 @@ TEST(ControllerPartitionsTest, ReassignmentCanBeCancelledAndShrinkCompletesAtOnc
   EXPECT_EQ(h.partition("t", 0).leader, 3) << "1 left: the first ISR member in replica order";
 }
 
+TEST(ControllerPartitionsTest, ReassignmentThrottleIsCheckedAndDroppedWhenNothingMoves) {
+  ControllerHarness h(test_config());
+  for (BrokerId id : {1, 2, 3, 4}) h.start_broker(id);
+  h.create("t", {{1, 2, 3}});
+  auto throttle = [](std::optional<std::string> value) {
+    return std::vector<Config>{
+        {ConfigResource::kCluster, "", std::string(kReassignmentThrottle), std::move(value)}};
+  };
+  for (const char* bad : {"0", "-1", "fast", "10MB", ""}) {
+    EXPECT_EQ(h.controller().alter_configs(throttle(bad)).code(), ErrorCode::kInvalidConfig) << bad;
+  }
+  h.commit(h.controller().reassign({"t", 0}, {2, 3, 4}));
+  h.commit(h.controller().alter_configs(throttle("1048576")));
+  EXPECT_EQ(reassignment_throttle(h.image()), 1048576);
+  h.advance(1000);
+  EXPECT_EQ(reassignment_throttle(h.image()), 1048576) << "kept while t-0 moves";
+  h.commit(h.alter_isr("t", 0, {1, 2, 3, 4}));
+  EXPECT_FALSE(h.partition("t", 0).reassigning());
+  h.advance(500);
+  EXPECT_EQ(reassignment_throttle(h.image()), 0) << "dropped once nothing moves";
+  EXPECT_EQ(h.image().config(ConfigResource::kCluster, "", kReassignmentThrottle), nullptr);
+  EXPECT_TRUE(h.controller().tick(h.now).empty()) << "removed once, not on every tick";
+}
+
 TEST(ControllerBrokersTest, ControlledShutdownMovesLeadershipFirst) {
   ControllerHarness h(test_config());
   for (BrokerId id : {1, 2, 3}) h.start_broker(id);

@@ -1,5 +1,5 @@
-// Round trips and malformed bodies of the cluster admin APIs: ElectLeaders
-// and DescribeQuorum.
+// Round trips and malformed bodies of the cluster admin APIs: ElectLeaders,
+// DescribeQuorum and the partition reassignments.
 #include "transport/cluster_admin.h"
 
 #include <gtest/gtest.h>
@@ -88,6 +88,65 @@ TEST(ClusterAdminTest, DescribeQuorumRoundTrips) {
 
   DescribeQuorumResponse single{.single_node = true, .node_id = 1, .leader_id = 1};
   EXPECT_TRUE(testing::expect_response_round_trip(single).single_node);
+}
+
+TEST(ClusterAdminTest, AlterPartitionReassignmentsRoundTrips) {
+  AlterPartitionReassignmentsRequest request{
+      .timeout_ms = 4000, .throttle_bytes_per_sec = 50'000'000, .validate_only = true};
+  request.topics.push_back({.name = "orders",
+                            .partitions = {{.partition_index = 0, .replicas = {{2, 3, 4}}},
+                                           {.partition_index = 1, .replicas = std::nullopt}}});
+  AlterPartitionReassignmentsRequest decoded = testing::expect_request_round_trip(request);
+  EXPECT_EQ(decoded.throttle_bytes_per_sec, 50'000'000);
+  EXPECT_TRUE(decoded.validate_only);
+  ASSERT_TRUE(decoded.topics[0].partitions[0].replicas.has_value());
+  EXPECT_EQ(*decoded.topics[0].partitions[0].replicas, (std::vector<int32_t>{2, 3, 4}));
+  EXPECT_FALSE(decoded.topics[0].partitions[1].replicas.has_value());  // cancel
+
+  AlterPartitionReassignmentsResponse response;
+  response.results.push_back(
+      {.name = "orders",
+       .partitions = {{.partition_index = 0},
+                      {.partition_index = 1,
+                       .error_code = ErrorCode::kInvalidReplicaAssignment,
+                       .error_message = "orders-1: broker 9 is not registered"}}});
+  AlterPartitionReassignmentsResponse back = testing::expect_response_round_trip(response);
+  EXPECT_EQ(back.results[0].partitions[1].error_code, ErrorCode::kInvalidReplicaAssignment);
+}
+
+TEST(ClusterAdminTest, ListPartitionReassignmentsRoundTrips) {
+  ListPartitionReassignmentsRequest all;
+  EXPECT_FALSE(testing::expect_request_round_trip(all).topics.has_value());
+  ListPartitionReassignmentsRequest some;
+  some.topics = std::vector<ListPartitionReassignmentsRequest::Topic>{{"orders", {0, 3}}};
+  EXPECT_EQ(testing::expect_request_round_trip(some).topics->at(0).partitions,
+            (std::vector<int32_t>{0, 3}));
+
+  ListPartitionReassignmentsResponse response{.throttle_bytes_per_sec = 1024};
+  response.topics.push_back({.name = "orders",
+                             .partitions = {{.partition_index = 0,
+                                             .replicas = {2, 3, 1},
+                                             .adding_replicas = {3},
+                                             .removing_replicas = {1},
+                                             .isr = {2, 1},
+                                             .leader_id = 2}}});
+  ListPartitionReassignmentsResponse back = testing::expect_response_round_trip(response);
+  EXPECT_EQ(back.throttle_bytes_per_sec, 1024);
+  EXPECT_EQ(back.topics[0].partitions[0].removing_replicas, (std::vector<int32_t>{1}));
+}
+
+TEST(ClusterAdminTest, TruncatedReassignmentBodiesAreRejected) {
+  AlterPartitionReassignmentsRequest request;
+  request.topics.push_back(
+      {.name = "t", .partitions = {{.partition_index = 0, .replicas = {{1}}}}});
+  std::vector<uint8_t> body = body_of(request);
+  for (size_t length = 0; length < body.size(); ++length) {
+    std::vector<uint8_t> prefix(body.begin(), body.begin() + static_cast<ptrdiff_t>(length));
+    Result<AlterPartitionReassignmentsRequest> decoded =
+        decode<AlterPartitionReassignmentsRequest>(prefix, ErrorCode::kInvalidRequest);
+    ASSERT_FALSE(decoded.is_ok()) << "a " << length << "-byte prefix decoded";
+    EXPECT_EQ(decoded.code(), ErrorCode::kInvalidRequest);
+  }
 }
 
 TEST(ClusterAdminTest, TruncatedBodiesFailWithTheFieldNamed) {

@@ -1,0 +1,158 @@
+// Reassignment plans: parsing, printing, generating.
+#include "ctl/reassignment_plan.h"
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <utility>
+
+namespace mq::ctl {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+Status bad_plan(const std::string& where, const std::string& what) {
+  return Status(ErrorCode::kInvalidRequest,
+                "plan: " + (where.empty() ? what : where + ": " + what));
+}
+
+bool is_int32(const json& value) {
+  if (!value.is_number_integer()) return false;
+  auto v = value.get<int64_t>();
+  return v >= 0 && v <= INT32_MAX;
+}
+
+}  // namespace
+
+Result<std::vector<PlanEntry>> parse_plan(std::string_view text) {
+  json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return bad_plan("", "not valid JSON");
+  if (!doc.is_object()) return bad_plan("", "the top level must be an object");
+  for (const auto& [key, value] : doc.items()) {
+    if (key != "version" && key != "partitions") {
+      return bad_plan("", "unknown field \"" + key + "\" (expected version and partitions)");
+    }
+  }
+  if (!doc.contains("version")) return bad_plan("", "\"version\" is missing (use 1)");
+  if (doc["version"] != 1) return bad_plan("version", "must be 1, not " + doc["version"].dump());
+  if (!doc.contains("partitions") || !doc["partitions"].is_array()) {
+    return bad_plan("", "\"partitions\" must be an array");
+  }
+  std::vector<PlanEntry> plan;
+  std::set<std::pair<std::string, int32_t>> seen;
+  const json& partitions = doc["partitions"];
+  for (size_t i = 0; i < partitions.size(); ++i) {
+    std::string where = "partitions[" + std::to_string(i) + "]";
+    const json& item = partitions[i];
+    if (!item.is_object()) return bad_plan(where, "must be an object");
+    for (const auto& [key, value] : item.items()) {
+      if (key == "topic" || key == "partition" || key == "replicas") continue;
+      if (key == "log_dirs") {
+        bool all_any = value.is_array() && std::all_of(value.begin(), value.end(),
+                                                       [](const json& d) { return d == "any"; });
+        if (all_any) continue;
+        return bad_plan(where + ".log_dirs", "only \"any\" is supported (mq places logs itself)");
+      }
+      return bad_plan(where, "unknown field \"" + key + "\"");
+    }
+    PlanEntry entry;
+    if (!item.contains("topic") || !item["topic"].is_string() ||
+        item["topic"].get<std::string>().empty()) {
+      return bad_plan(where + ".topic", "must be a topic name");
+    }
+    entry.topic = item["topic"].get<std::string>();
+    if (!item.contains("partition") || !is_int32(item["partition"])) {
+      return bad_plan(where + ".partition", "must be a partition number >= 0");
+    }
+    entry.partition = item["partition"].get<int32_t>();
+    if (!item.contains("replicas") || !item["replicas"].is_array() || item["replicas"].empty()) {
+      return bad_plan(where + ".replicas", "must be a non-empty array of broker ids");
+    }
+    std::set<int32_t> brokers;
+    for (const json& id : item["replicas"]) {
+      if (!is_int32(id)) {
+        return bad_plan(where + ".replicas", id.dump() + " is not a broker id (an integer >= 0)");
+      }
+      auto broker = id.get<int32_t>();
+      if (!brokers.insert(broker).second) {
+        return bad_plan(where + ".replicas",
+                        "broker " + std::to_string(broker) + " is listed twice");
+      }
+      entry.replicas.push_back(broker);
+    }
+    if (!seen.insert({entry.topic, entry.partition}).second) {
+      return bad_plan(where, entry.topic + "-" + std::to_string(entry.partition) +
+                                 " is already listed earlier");
+    }
+    plan.push_back(std::move(entry));
+  }
+  return plan;
+}
+
+std::string plan_to_json(const std::vector<PlanEntry>& plan) {
+  json partitions = json::array();
+  for (const PlanEntry& e : plan) {
+    partitions.push_back(
+        {{"topic", e.topic}, {"partition", e.partition}, {"replicas", e.replicas}});
+  }
+  json doc = {{"version", 1}, {"partitions", partitions}};
+  return doc.dump(2) + "\n";
+}
+
+Result<std::vector<PlanEntry>> generate_plan(const std::vector<PlanEntry>& current,
+                                             const std::vector<int32_t>& brokers) {
+  if (brokers.empty()) return Status(ErrorCode::kInvalidRequest, "no brokers to move onto");
+  std::set<int32_t> allowed;
+  for (int32_t id : brokers) {
+    if (!allowed.insert(id).second) {
+      return Status(ErrorCode::kInvalidRequest,
+                    "broker " + std::to_string(id) + " is listed twice");
+    }
+  }
+  for (const PlanEntry& p : current) {
+    if (p.replicas.size() > allowed.size()) {
+      return Status(ErrorCode::kInvalidReplicaAssignment,
+                    p.topic + "-" + std::to_string(p.partition) + " has " +
+                        std::to_string(p.replicas.size()) + " replicas but only " +
+                        std::to_string(allowed.size()) + " brokers are given");
+    }
+  }
+  // Replicas each broker keeps, and preferred leaderships it keeps.
+  std::map<int32_t, int64_t> load, leads;
+  for (int32_t id : allowed) load[id] = 0, leads[id] = 0;
+  for (const PlanEntry& p : current) {
+    for (int32_t id : p.replicas) {
+      if (allowed.contains(id)) ++load[id];
+    }
+    if (!p.replicas.empty() && allowed.contains(p.replicas.front())) ++leads[p.replicas.front()];
+  }
+  std::vector<PlanEntry> plan;
+  for (const PlanEntry& p : current) {
+    std::vector<int32_t> next;
+    for (int32_t id : p.replicas) {
+      if (allowed.contains(id)) next.push_back(id);
+    }
+    if (next.size() == p.replicas.size()) continue;  // stays where it is
+    while (next.size() < p.replicas.size()) {
+      int32_t best = -1;
+      for (const auto& [id, n] : load) {
+        if (std::find(next.begin(), next.end(), id) != next.end()) continue;
+        if (best < 0 || n < load[best]) best = id;
+      }
+      next.push_back(best);
+      ++load[best];
+    }
+    if (!allowed.contains(p.replicas.front())) {
+      auto first = std::min_element(next.begin(), next.end(), [&](int32_t a, int32_t b) {
+        return leads[a] != leads[b] ? leads[a] < leads[b] : a < b;
+      });
+      std::rotate(next.begin(), first, first + 1);
+      ++leads[next.front()];
+    }
+    plan.push_back({p.topic, p.partition, std::move(next)});
+  }
+  return plan;
+}
+
+}  // namespace mq::ctl

@@ -1,0 +1,48 @@
+// Reassignment plans: the JSON file `mqctl partition reassign` reads and
+// --generate writes, and the generator that spreads partitions over a given
+// set of brokers. Pure functions; docs/mqctl.md has the file format:
+//
+//   {"version": 1,
+//    "partitions": [{"topic": "orders", "partition": 0, "replicas": [2, 3, 4]}, ...]}
+//
+// Kafka's plans (kafka-reassign-partitions.sh) read as they are: their
+// "log_dirs" lists are accepted and ignored when every entry is "any".
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace mq::ctl {
+
+struct PlanEntry {
+  std::string topic;
+  int32_t partition = 0;
+  std::vector<int32_t> replicas;  // the first is the preferred leader
+
+  bool operator==(const PlanEntry&) const = default;
+};
+
+// Parses and checks a plan: version 1, every entry with a topic, a partition
+// >= 0 and 1+ distinct broker ids >= 0, no partition twice, nothing unknown.
+// Errors name the entry ("partitions[2].replicas: broker 3 is listed twice").
+Result<std::vector<PlanEntry>> parse_plan(std::string_view text);
+
+// The plan as the file format, pretty-printed with a final newline.
+std::string plan_to_json(const std::vector<PlanEntry>& plan);
+
+// Moves `current` (every partition to consider, with its replicas) onto
+// `brokers`: each partition keeps its replication factor and the replicas it
+// has on those brokers; the places of the others go to the brokers holding
+// the fewest replicas so far (ties: lowest id). A partition whose preferred
+// leader leaves gets as first replica the one of its replicas that is first
+// on the fewest partitions. Only partitions that change are returned, in the
+// order of `current`. Errors: no brokers, a broker listed twice, or a
+// replication factor larger than the number of brokers.
+Result<std::vector<PlanEntry>> generate_plan(const std::vector<PlanEntry>& current,
+                                             const std::vector<int32_t>& brokers);
+
+}  // namespace mq::ctl
