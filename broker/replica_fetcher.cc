@@ -391,13 +391,18 @@ Result<bool> ReplicaFetcher::truncate_by_epoch(const Work& w, int32_t leader_epo
   int64_t target;
   bool finished = true;
   if (leader_epoch < 0 || leader_end_offset < 0) {
-    // The leader has no epoch as old as ours: keep what was committed; an
-    // out-of-range fetch then settles the rest against the leader's log.
+    // The leader has no epoch history at all (an epoch older than all of its
+    // history is answered with its first epoch's start): keep what was
+    // committed; an out-of-range fetch then settles the rest against the
+    // leader's log.
     target = std::min(w.partition->high_watermark(), end);
   } else {
+    // An epoch older than all of ours ends, by our history, where our first
+    // epoch starts (LeaderEpochCache::end_offset_for), so records of epochs
+    // the leader never had are cut in the last branch.
     std::optional<EpochEntry> ours = log.leader_epochs().end_offset_for(leader_epoch, end);
     if (!ours) {
-      // Nothing of ours is as old as the leader's answer: its offset rules.
+      // Our epoch history was emptied meanwhile: the leader's offset rules.
       target = std::min(leader_end_offset, end);
     } else if (ours->epoch != leader_epoch) {
       // We never had the epoch the leader answered with: cut to where our

@@ -86,13 +86,16 @@ std::optional<EpochEntry> LeaderEpochCache::latest() const {
 std::optional<EpochEntry> LeaderEpochCache::end_offset_for(int32_t epoch,
                                                            int64_t log_end_offset) const {
   std::lock_guard lock(mu_);
+  if (epoch < 0 || entries_.empty()) return std::nullopt;
   for (size_t i = entries_.size(); i-- > 0;) {
     if (entries_[i].epoch <= epoch) {
       int64_t end = i + 1 < entries_.size() ? entries_[i + 1].start_offset : log_end_offset;
       return EpochEntry{entries_[i].epoch, end};
     }
   }
-  return std::nullopt;
+  // Older than anything here. "Unknown" would leave a follower keeping its
+  // records of that epoch at offsets where this log holds other epochs'.
+  return EpochEntry{epoch, entries_.front().start_offset};
 }
 
 std::vector<EpochEntry> LeaderEpochCache::entries() const {

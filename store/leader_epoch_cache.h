@@ -41,9 +41,16 @@ class LeaderEpochCache {
   Status clear();
 
   std::optional<EpochEntry> latest() const;
-  // For a follower: the largest epoch <= `epoch` and the offset where it ended
-  // (start of the next epoch, or `log_end_offset` if it is the latest). nullopt
-  // if `epoch` is older than every entry.
+  // Where leader epoch `epoch` ends in this log, for a follower truncating a
+  // divergent tail (OffsetForLeaderEpoch, KIP-101): the largest epoch <=
+  // `epoch` and the offset where it ended (start of the next epoch, or
+  // `log_end_offset` if it is the latest). If `epoch` is older than every
+  // entry (the log starts in a later epoch: an unclean election made a
+  // replica with a shorter history leader, or retention dropped the older
+  // epochs), `epoch` itself and the first entry's start offset: nothing of
+  // `epoch` is known past there, so the asker keeps nothing past there
+  // (Kafka's answer too). nullopt if `epoch` is undefined (< 0) or the cache
+  // is empty.
   std::optional<EpochEntry> end_offset_for(int32_t epoch, int64_t log_end_offset) const;
   std::vector<EpochEntry> entries() const;
 

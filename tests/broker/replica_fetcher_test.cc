@@ -1,7 +1,8 @@
 // ReplicaFetcher against an in-process leader: replication with acks=all,
 // byte-identical logs, truncation of divergent tails by leader epoch
-// (including epochs the leader never had), a restart at the leader's log
-// start, and a fenced epoch that waits for new metadata.
+// (including epochs the leader never had, and a leader whose history starts
+// after the follower's latest epoch), a restart at the leader's log start,
+// and a fenced epoch that waits for new metadata.
 #include "broker/replica_fetcher.h"
 
 #include <gtest/gtest.h>
@@ -230,16 +231,61 @@ TEST_F(ReplicaFetcherTest, ALeaderThatHasNotAppliedItsLeadershipYetIsAskedAgain)
   EXPECT_EQ(leader_->high_watermark(), 3);
 }
 
-// An unclean election made a replica with a shorter log leader: a follower
-// that holds more, in an epoch the new leader never had, is cut to the
-// leader's log end instead of asking again forever, and then replicates.
-// (As in Kafka, the records it keeps below that point are its own, not the
-// new leader's: the cost of an unclean election, docs/cluster.md.)
-TEST_F(ReplicaFetcherTest, AFollowerAheadOfAnUncleanlyElectedLeaderIsCutToItsLogEnd) {
+// An unclean election made a replica with a shorter log leader; its history
+// starts in epoch 2. A follower holding offsets 0-4 of epoch 1, which the
+// leader never had, asks where epoch 1 ends: "at 0", where the leader's first
+// epoch starts (Kafka's answer). It drops all five, although it had seen them
+// committed, and then holds exactly the leader's log. Answered "unknown", it
+// kept the records up to its high watermark: at offsets 0-1 its own, where
+// the leader has others.
+TEST_F(ReplicaFetcherTest, AFollowerWhoseEpochIsOlderThanTheLeadersHistoryIsCutToItsStart) {
   become_leader(2, {1, 2});
   leader_appends(2);
   std::unique_ptr<Log> log = open_follower_log();
   follower_own_appends(*log, 5, 1);  // offsets 0-4 in epoch 1, which the leader never had
+  make_follower(std::move(log), 2);
+  follower_->update_follower_high_watermark(5);  // it had seen them committed
+  ASSERT_EQ(follower_->high_watermark(), 5);
+  start_fetcher(2);
+  ASSERT_TRUE(eventually([&] { return in_step(); }))
+      << "follower at " << follower_->log().log_end_offset() << ", leader at "
+      << leader_->log().log_end_offset();
+  leader_appends(3);
+  ASSERT_TRUE(eventually([&] { return in_step(); }));
+  expect_identical_logs();
+}
+
+// The follower's own history is all newer than the epoch the leader answers
+// with. Leader: epoch 1 [0,2), 3 [2,3). Follower: epoch 2 [0,2), which the
+// leader never had. Asked about 2, the leader answers "1 ends at 2"; the
+// follower has nothing of epoch 1, so by its own history epoch 1 ends where
+// its first epoch starts, 0: it cuts there, not at 2 (which kept its own
+// records at 0-1).
+TEST_F(ReplicaFetcherTest, AFollowerWithOnlyEpochsNewerThanTheLeadersAnswerIsCutToItsFirstEpoch) {
+  become_leader(1, {1});
+  leader_appends(2);
+  become_leader(3, {1, 2});
+  leader_appends(1);
+  std::unique_ptr<Log> log = open_follower_log();
+  follower_own_appends(*log, 2, 2);
+  make_follower(std::move(log), 3);
+  start_fetcher(3);
+  ASSERT_TRUE(eventually([&] { return in_step(); }))
+      << "follower at " << follower_->log().log_end_offset() << ", leader at "
+      << leader_->log().log_end_offset();
+  expect_identical_logs();
+}
+
+// Without any epoch history (records written before leader epochs), the
+// follower keeps what it had seen committed; being ahead of the leader, it is
+// then cut to the leader's log end instead of asking again forever. The
+// records it keeps below that are its own (Kafka's fallback too).
+TEST_F(ReplicaFetcherTest, AFollowerWithoutEpochsAheadOfTheLeaderIsCutToItsLogEnd) {
+  become_leader(2, {1, 2});
+  leader_appends(2);
+  std::unique_ptr<Log> log = open_follower_log();
+  follower_own_appends(*log, 5, -1);  // offsets 0-4, no leader epoch
+  ASSERT_FALSE(log->leader_epochs().latest().has_value());
   make_follower(std::move(log), 2);
   follower_->update_follower_high_watermark(5);  // it had seen them committed
   ASSERT_EQ(follower_->high_watermark(), 5);

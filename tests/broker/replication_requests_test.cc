@@ -174,11 +174,17 @@ TEST_F(ReplicationRequestsTest, OffsetForLeaderEpochIsAnsweredByTheLeaderOnly) {
     return resp.is_ok() ? resp->topics.at(0).partitions.at(0)
                         : OffsetForLeaderEpochResponse::Topic::Partition{};
   };
-  // The log was empty when epoch 3 began there, so it knows no older epoch.
+  // The log was empty when epoch 3 began there: it knows no older epoch, so
+  // an older one ends where its history starts, and a follower holding
+  // records of epoch 0 drops them all.
   auto old = ask(3, 0);
   EXPECT_EQ(old.error_code, ErrorCode::kNone);
-  EXPECT_EQ(old.leader_epoch, -1);
-  EXPECT_EQ(old.end_offset, -1);
+  EXPECT_EQ(old.leader_epoch, 0);
+  EXPECT_EQ(old.end_offset, 0);
+  auto undefined = ask(3, -1);
+  EXPECT_EQ(undefined.error_code, ErrorCode::kNone);
+  EXPECT_EQ(undefined.leader_epoch, -1);
+  EXPECT_EQ(undefined.end_offset, -1);
   auto current = ask(3, 3);
   EXPECT_EQ(current.leader_epoch, 3);
   EXPECT_EQ(current.end_offset, 2) << "a follower learns the log end, not the HW";

@@ -35,12 +35,38 @@ TEST(LeaderEpochCache, EndOffsetForFollowsKip101) {
   ASSERT_TRUE(cache.assign(2, 10).is_ok());
   ASSERT_TRUE(cache.assign(4, 30).is_ok());
   ASSERT_TRUE(cache.assign(7, 60).is_ok());
-  EXPECT_FALSE(cache.end_offset_for(1, 100).has_value()) << "older than anything known";
   EXPECT_EQ(*cache.end_offset_for(2, 100), (EpochEntry{2, 30}));
   EXPECT_EQ(*cache.end_offset_for(3, 100), (EpochEntry{2, 30})) << "largest epoch <= requested";
   EXPECT_EQ(*cache.end_offset_for(4, 100), (EpochEntry{4, 60}));
   EXPECT_EQ(*cache.end_offset_for(7, 100), (EpochEntry{7, 100})) << "latest ends at the log end";
   EXPECT_EQ(*cache.end_offset_for(9, 100), (EpochEntry{7, 100}));
+}
+
+// After an unclean election the leader's history can start at a later epoch
+// than the one a follower asks about: the answer is that epoch ending where
+// the leader's first epoch starts, so the follower cuts its tail there (as
+// Kafka answers), not "unknown", which kept records the leader never had.
+TEST(LeaderEpochCache, AnEpochOlderThanTheFirstEndsWhereTheFirstStarts) {
+  TempDir dir;
+  LeaderEpochCache cache(dir.file("c"));
+  ASSERT_TRUE(cache.assign(5, 0).is_ok());
+  ASSERT_TRUE(cache.assign(7, 40).is_ok());
+  EXPECT_EQ(cache.end_offset_for(3, 100), (EpochEntry{3, 0}));
+  EXPECT_EQ(cache.end_offset_for(0, 100), (EpochEntry{0, 0}));
+  EXPECT_EQ(cache.end_offset_for(5, 100), (EpochEntry{5, 40})) << "the first epoch itself";
+  // Retention moved the log start: the first epoch now starts there.
+  ASSERT_TRUE(cache.truncate_from_start(60).is_ok());
+  ASSERT_EQ(cache.entries(), (std::vector<EpochEntry>{{7, 60}}));
+  EXPECT_EQ(cache.end_offset_for(5, 100), (EpochEntry{5, 60}));
+  EXPECT_EQ(cache.end_offset_for(7, 100), (EpochEntry{7, 100}));
+}
+
+TEST(LeaderEpochCache, NoAnswerForAnUndefinedEpochOrAnEmptyHistory) {
+  TempDir dir;
+  LeaderEpochCache cache(dir.file("c"));
+  EXPECT_FALSE(cache.end_offset_for(3, 100).has_value()) << "no epochs at all";
+  ASSERT_TRUE(cache.assign(2, 10).is_ok());
+  EXPECT_FALSE(cache.end_offset_for(-1, 100).has_value()) << "undefined epoch";
 }
 
 TEST(LeaderEpochCache, TruncationKeepsItConsistentWithTheLog) {
