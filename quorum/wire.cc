@@ -1,6 +1,8 @@
 // Encoding and decoding of the quorum endpoint's messages.
 #include "quorum/wire.h"
 
+#include <vector>
+
 #include "transport/codec.h"
 #include "transport/header.h"
 
@@ -27,6 +29,26 @@ Frame request_header(ApiKey key, int32_t correlation_id, uint16_t flags, NodeId 
 
 bool is_raft_key(ApiKey key) {
   return key == ApiKey::kVote || key == ApiKey::kAppendEntries || key == ApiKey::kInstallSnapshot;
+}
+
+// AppendEntriesRequest and AppendEntriesResponse gained a trailing request_id
+// (uint64) without a new api version. A body from an earlier build is the
+// current layout minus those last 8 bytes: decoded with 8 zero bytes added it
+// yields request_id 0, which makes the leader treat every refusal as before
+// (docs/raft.md, "A member that lost its log"). Padding can only complete a
+// body whose other fields end exactly where it ends: request_id is last and
+// fixed-size, so any other truncation still fails.
+Result<raft::Message> decode_raft_message(std::span<const uint8_t> body) {
+  Result<raft::Message> message = raft::decode_message(body);
+  if (message) return message;
+  std::vector<uint8_t> padded(body.begin(), body.end());
+  padded.resize(body.size() + sizeof(uint64_t), 0);
+  Result<raft::Message> legacy = raft::decode_message(padded);
+  if (legacy && (std::holds_alternative<raft::AppendEntriesRequest>(legacy->body) ||
+                 std::holds_alternative<raft::AppendEntriesResponse>(legacy->body))) {
+    return legacy;
+  }
+  return message;
 }
 
 }  // namespace
@@ -71,7 +93,7 @@ Result<std::variant<raft::Message, InboundCall>> decode_inbound(std::span<const 
     if (header.flags != transport::kNoResponse) {
       return Status(ErrorCode::kInvalidRequest, "raft message without the kNoResponse flag");
     }
-    MQ_ASSIGN_OR_RETURN(raft::Message message, raft::decode_message(frames[1].bytes()));
+    MQ_ASSIGN_OR_RETURN(raft::Message message, decode_raft_message(frames[1].bytes()));
     if (raft::api_key(message) != header.api_key) {
       return Status(ErrorCode::kInvalidRequest,
                     raft::describe(message) + " arrived on api key " +
