@@ -9,6 +9,7 @@ namespace {
 constexpr std::string_view kKindNames[] = {
     "VoteRequest",           "VoteResponse",           "AppendEntriesRequest",
     "AppendEntriesResponse", "InstallSnapshotRequest", "InstallSnapshotResponse",
+    "ObserverHello",
 };
 static_assert(std::size(kKindNames) == std::variant_size_v<MessageBody>);
 
@@ -39,6 +40,7 @@ transport::ApiKey api_key(const Message& message) {
       return transport::ApiKey::kVote;
     case 2:
     case 3:
+    case 6:  // ObserverHello: asks to be sent appends
       return transport::ApiKey::kAppendEntries;
     default:
       return transport::ApiKey::kInstallSnapshot;
@@ -61,6 +63,8 @@ std::string describe(const Message& message) {
     if (vote->pre_vote) text += " pre-vote";
   } else if (const auto* granted = std::get_if<VoteResponse>(&message.body)) {
     text += granted->granted ? " granted" : " rejected";
+  } else if (const auto* hello = std::get_if<ObserverHello>(&message.body)) {
+    text += " at " + hello->address;
   }
   return text;
 }

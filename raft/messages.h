@@ -27,10 +27,14 @@
 //     data                bytes  (one chunk)
 //     done                bool   (last chunk)
 //
+//   ObserverHello (a node listed nowhere -> each voter; docs/raft.md, "Dynamic observers")
+//     term    uint64  (the sender's; never adopted by the receiver)
+//     address string  (where the members reach the sender; opaque to raft)
+//
 // All integers little-endian; a Message is one self-contained byte string.
 // The broker carries them on the quorum api keys (transport/api.h): Vote and
 // PreVote on kVote, AppendEntries on kAppendEntries, InstallSnapshot on
-// kInstallSnapshot.
+// kInstallSnapshot, ObserverHello on kAppendEntries.
 #pragma once
 
 #include <cstdint>
@@ -190,10 +194,27 @@ struct InstallSnapshotResponse {
   }
 };
 
+// Sent by a node that is in neither the voters nor the observers of its
+// config (a dynamic observer) to every voter: when it starts and whenever it
+// has heard nothing from a leader for an election timeout. The leader then
+// replicates to it as to an observer. It changes nobody's term or vote, so a
+// node that is not listed cannot disturb elections.
+struct ObserverHello {
+  uint64_t term = 0;    // the sender's term, for logs only
+  std::string address;  // how the members reach the sender; raft passes it on untouched
+
+  bool operator==(const ObserverHello&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("term", m.term);
+    c("address", m.address);
+  }
+};
+
 // The variant index is the wire kind; append new kinds at the end.
 using MessageBody =
     std::variant<VoteRequest, VoteResponse, AppendEntriesRequest, AppendEntriesResponse,
-                 InstallSnapshotRequest, InstallSnapshotResponse>;
+                 InstallSnapshotRequest, InstallSnapshotResponse, ObserverHello>;
 
 struct Message {
   NodeId from = kNoNode;

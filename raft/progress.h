@@ -31,6 +31,10 @@ struct Progress {
   bool sent_this_round = false;   // an append went out in the current flush
   uint64_t snapshot_index = 0;    // kSnapshot: which snapshot is being sent
   uint64_t snapshot_offset = 0;   // kSnapshot: bytes the member has acknowledged
+  // A dynamic observer: listed nowhere, added when its ObserverHello
+  // arrived, and forgotten once silent for RaftConfig::dynamic_observer_expiry_ticks().
+  bool dynamic = false;
+  int silent_ticks = 0;  // dynamic: ticks since its last message
 
   void become_probe() {
     state = ReplicationState::kProbe;

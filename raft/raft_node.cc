@@ -26,9 +26,8 @@ Status validate(const RaftConfig& config) {
       }
     }
   }
-  if (!seen.contains(config.id)) {
-    return invalid("node " + std::to_string(config.id) + " is neither a voter nor an observer");
-  }
+  // An id in neither list is a dynamic observer (docs/raft.md, "Dynamic observers").
+  if (config.id < 0) return invalid("node id " + std::to_string(config.id) + " is negative");
   if (config.heartbeat_ticks < 1 || config.election_ticks <= config.heartbeat_ticks) {
     return invalid("need 1 <= heartbeat_ticks < election_ticks");
   }
@@ -96,11 +95,18 @@ RaftNode::RaftNode(const RaftConfig& config, PersistentState state)
   become_follower(term_, kNoNode);
 }
 
+bool RaftConfig::lists(NodeId node) const {
+  return std::find(voters.begin(), voters.end(), node) != voters.end() ||
+         std::find(observers.begin(), observers.end(), node) != observers.end();
+}
+
 bool RaftNode::is_member(NodeId id) const {
-  auto listed = [id](const std::vector<NodeId>& ids) {
-    return std::find(ids.begin(), ids.end(), id) != ids.end();
-  };
-  return listed(config_.voters) || listed(config_.observers);
+  return config_.lists(id) || replicates_to_dynamic_observer(id);
+}
+
+bool RaftNode::replicates_to_dynamic_observer(NodeId node) const {
+  auto it = progress_.find(node);
+  return role_ == Role::kLeader && it != progress_.end() && it->second.dynamic;
 }
 
 // Heard from a live leader within the last election timeout: a vote request
@@ -198,6 +204,31 @@ void RaftNode::tick() {
   if (role_ == Role::kLeader) return tick_leader();
   election_elapsed_ += 1;
   if (is_voter_ && election_elapsed_ >= randomized_election_ticks_) campaign();
+  if (is_dynamic_observer()) {
+    announce_elapsed_ += 1;
+    // At once after a start, then once per election timeout without a
+    // leader: a new leader does not know this node until told.
+    if (!announced_ || announce_elapsed_ >= config_.election_ticks) announce();
+  }
+}
+
+void RaftNode::announce() {
+  announced_ = true;
+  announce_elapsed_ = 0;
+  for (NodeId voter : config_.voters) send(voter, ObserverHello{term_, config_.address});
+}
+
+// A dynamic observer that stopped answering (gone, or following another
+// leader) is forgotten; if it is alive it announces itself again.
+void RaftNode::expire_dynamic_observers() {
+  for (auto it = progress_.begin(); it != progress_.end();) {
+    Progress& progress = it->second;
+    if (progress.dynamic && ++progress.silent_ticks >= config_.dynamic_observer_expiry_ticks()) {
+      it = progress_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 void RaftNode::tick_leader() {
@@ -217,6 +248,7 @@ void RaftNode::tick_leader() {
     }
   }
   for (auto& [id, progress] : progress_) progress.ticks_since_progress += 1;
+  expire_dynamic_observers();
   if (heartbeat_elapsed_ >= config_.heartbeat_ticks) {
     heartbeat_elapsed_ = 0;
     broadcast_heartbeats();
@@ -232,10 +264,30 @@ Status RaftNode::step(const Message& message) {
                                                   " got a message for " +
                                                   std::to_string(message.to));
   }
+  if (std::holds_alternative<ObserverHello>(message.body)) {
+    // Before the term rules: a hello never changes a term.
+    return on_observer_hello(message.from);
+  }
+  const bool answer = std::holds_alternative<AppendEntriesResponse>(message.body) ||
+                      std::holds_alternative<InstallSnapshotResponse>(message.body);
   if (message.from == config_.id || !is_member(message.from)) {
+    // A dynamic observer's answer to a leadership this node has lost, or to
+    // a leader that forgot it: nothing to act on, and its term must not count.
+    if (message.from != config_.id && message.from >= 0 && answer && !config_.lists(message.from)) {
+      return Status::ok();
+    }
     return Status(ErrorCode::kInvalidRequest,
                   "raft node " + std::to_string(config_.id) + " got a message from " +
                       std::to_string(message.from) + ", not a member of the quorum");
+  }
+  if (!config_.lists(message.from)) {
+    // Only answers are taken from a dynamic observer: it never leads or votes.
+    if (!answer) {
+      return Status(ErrorCode::kInvalidRequest, "raft node " + std::to_string(config_.id) +
+                                                    " got " + describe(message) +
+                                                    " from a dynamic observer");
+    }
+    progress_.at(message.from).silent_ticks = 0;
   }
   const uint64_t term = message_term(message);
   const auto* vote_request = std::get_if<VoteRequest>(&message.body);
@@ -346,6 +398,33 @@ void RaftNode::follow(NodeId leader) {
   if (role_ != Role::kFollower) become_follower(term_, leader);
   leader_ = leader;
   election_elapsed_ = 0;
+  announce_elapsed_ = 0;
+}
+
+// The hello's address is for the transport (quorum/), which has already
+// connected to it; raft needs only the sender's id.
+Status RaftNode::on_observer_hello(NodeId from) {
+  if (from < 0 || from == config_.id || config_.lists(from)) {
+    return Status(ErrorCode::kInvalidRequest,
+                  "raft node " + std::to_string(config_.id) + " got an ObserverHello from node " +
+                      std::to_string(from) + ", which is listed (or itself)");
+  }
+  // Every voter gets the hello; only the leader replicates. The others
+  // ignore it: if one of them is elected, the observer announces itself to
+  // it once the old leader has gone quiet.
+  if (role_ != Role::kLeader) return Status::ok();
+  auto [it, added] = progress_.try_emplace(from);
+  Progress& progress = it->second;
+  progress.silent_ticks = 0;
+  if (added) {
+    progress.dynamic = true;
+    progress.voter = false;
+    progress.next = log_.last_index() + 1;
+    // A probe at the end of the log: the answer's hint says where its log
+    // ends, and the snapshot follows if that is before the log start.
+    send_append(from, progress, /*as_heartbeat=*/true);
+  }
+  return Status::ok();
 }
 
 void RaftNode::on_append_request(NodeId from, const AppendEntriesRequest& request) {
@@ -727,11 +806,11 @@ void RaftNode::advance(const Ready& ready) {
 std::vector<MemberStatus> RaftNode::members() const {
   std::vector<MemberStatus> out;
   if (role_ != Role::kLeader) return out;
-  out.push_back(MemberStatus{config_.id, is_voter_, log_.persisted_index(),
+  out.push_back(MemberStatus{config_.id, is_voter_, is_dynamic_observer(), log_.persisted_index(),
                              ReplicationState::kReplicate, true});
   for (const auto& [id, progress] : progress_) {
-    out.push_back(
-        MemberStatus{id, progress.voter, progress.match, progress.state, progress.recent_active});
+    out.push_back(MemberStatus{id, progress.voter, progress.dynamic, progress.match, progress.state,
+                               progress.recent_active});
   }
   return out;
 }

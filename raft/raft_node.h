@@ -19,6 +19,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -34,8 +35,12 @@ struct RaftConfig {
   NodeId id = kNoNode;
   std::vector<NodeId> voters;     // 1, 3 or 5 nodes; they elect the leader and form quorums
   std::vector<NodeId> observers;  // receive the log, never vote or count for a quorum
-  int election_ticks = 10;        // a follower campaigns after [election_ticks, 2 * election_ticks)
-  int heartbeat_ticks = 1;        // a leader sends heartbeats this often
+  // A node whose id is in neither list is a dynamic observer: it announces
+  // itself to the voters with ObserverHello carrying `address`, and the leader
+  // replicates to it until it has been silent for 10 election timeouts.
+  std::string address;
+  int election_ticks = 10;  // a follower campaigns after [election_ticks, 2 * election_ticks)
+  int heartbeat_ticks = 1;  // a leader sends heartbeats this often
   bool pre_vote = true;
   bool check_quorum = true;
   size_t max_entries_per_append = 256;
@@ -43,6 +48,9 @@ struct RaftConfig {
   size_t max_inflight_appends = 64;  // per follower
   size_t snapshot_chunk_bytes = 1 << 20;
   uint64_t random_seed = 0;  // of the election timeout randomization
+
+  bool lists(NodeId node) const;  // in voters or observers
+  int dynamic_observer_expiry_ticks() const { return 10 * election_ticks; }
 };
 
 // kInvalidConfig naming the problem, or ok.
@@ -80,6 +88,7 @@ struct Proposal {
 struct MemberStatus {
   NodeId id = kNoNode;
   bool voter = false;
+  bool dynamic = false;  // an observer that announced itself, listed nowhere
   uint64_t match_index = 0;
   ReplicationState state = ReplicationState::kProbe;
   bool recent_active = false;
@@ -94,6 +103,9 @@ class RaftNode {
 
   void tick();
   // kInvalidRequest if the message is not for this node or from a stranger.
+  // From a node listed nowhere only an ObserverHello, and the answers of a
+  // dynamic observer the leader replicates to, are taken; other answers from
+  // such a node are ignored (they answer a leadership this node lost).
   Status step(const Message& message);
   // kNotLeader (naming leader() if known) unless this node leads.
   Result<Proposal> propose(Bytes data);
@@ -107,6 +119,10 @@ class RaftNode {
 
   NodeId id() const { return config_.id; }
   bool is_voter() const { return is_voter_; }
+  // Listed in neither voters nor observers: announces itself (ObserverHello).
+  bool is_dynamic_observer() const { return !config_.lists(config_.id); }
+  // Leader only: `node` is a dynamic observer this node replicates to.
+  bool replicates_to_dynamic_observer(NodeId node) const;
   Role role() const { return role_; }
   uint64_t term() const { return term_; }
   NodeId vote() const { return vote_; }
@@ -123,7 +139,7 @@ class RaftNode {
 
   HardState hard_state() const { return {term_, vote_, commit_}; }
   size_t quorum() const { return config_.voters.size() / 2 + 1; }
-  bool is_member(NodeId id) const;
+  bool is_member(NodeId id) const;  // listed, or a dynamic observer this leader replicates to
   bool in_leader_lease() const;
   void reset_election_timer();
   void send(NodeId to, MessageBody body);
@@ -135,6 +151,8 @@ class RaftNode {
   void become_leader();
   void campaign();
   void tick_leader();
+  void announce();
+  void expire_dynamic_observers();
 
   void on_vote_request(NodeId from, const VoteRequest& request);
   void on_vote_response(NodeId from, const VoteResponse& response);
@@ -142,6 +160,7 @@ class RaftNode {
   void on_append_response(NodeId from, const AppendEntriesResponse& response);
   void on_snapshot_request(NodeId from, const InstallSnapshotRequest& request);
   void on_snapshot_response(NodeId from, const InstallSnapshotResponse& response);
+  Status on_observer_hello(NodeId from);
   void reject_stale_leader(const Message& message);
 
   bool maybe_commit();
@@ -168,6 +187,10 @@ class RaftNode {
   int election_elapsed_ = 0;
   int heartbeat_elapsed_ = 0;
   int randomized_election_ticks_ = 0;
+  // Dynamic observer: ticks since a leader's message or its last hello, and
+  // whether it has announced itself since it started.
+  int announce_elapsed_ = 0;
+  bool announced_ = false;
   std::map<NodeId, bool> votes_;         // candidate / pre-candidate: who answered what
   std::map<NodeId, Progress> progress_;  // leader: every other member
   uint64_t append_requests_sent_ = 0;    // leader: request_id of the last append sent in its term

@@ -17,6 +17,7 @@ std::vector<Message> samples() {
       Message{3, 1, AppendEntriesResponse{7, false, 0, 41, 38, 5}},
       Message{1, 5, InstallSnapshotRequest{7, 1000, 6, 4096, Bytes(100, 0xAB), true}},
       Message{5, 1, InstallSnapshotResponse{7, 1000, 4196, true}},
+      Message{9, 1, ObserverHello{7, "tcp://10.0.0.9:9193"}},
   };
 }
 
@@ -64,7 +65,9 @@ TEST(MessagesTest, TravelOnTheReservedQuorumApiKeys) {
   EXPECT_EQ(api_key(all[3]), transport::ApiKey::kAppendEntries);
   EXPECT_EQ(api_key(all[4]), transport::ApiKey::kInstallSnapshot);
   EXPECT_EQ(api_key(all[5]), transport::ApiKey::kInstallSnapshot);
+  EXPECT_EQ(api_key(all[6]), transport::ApiKey::kAppendEntries);
   EXPECT_TRUE(is_request(all[0]));
+  EXPECT_FALSE(is_request(all[6]));  // one-way: nobody answers a hello
   EXPECT_FALSE(is_request(all[1]));
   EXPECT_EQ(message_term(all[4]), 7u);
 }

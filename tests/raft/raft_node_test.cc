@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "tests/raft/test_cluster.h"
 
@@ -35,8 +36,10 @@ TEST(RaftNodeTest, ValidatesItsConfig) {
   config.observers = {3};
   EXPECT_NE(validate(config).message().find("listed twice"), std::string::npos);
   config.observers = {};
-  config.id = 9;
-  EXPECT_NE(validate(config).message().find("neither a voter nor an observer"), std::string::npos);
+  config.id = 9;  // listed nowhere: a dynamic observer
+  EXPECT_TRUE(validate(config).is_ok());
+  config.id = -2;
+  EXPECT_NE(validate(config).message().find("negative"), std::string::npos);
 }
 
 TEST(RaftNodeTest, ASingleVoterLeadsAndCommitsAlone) {
@@ -535,6 +538,190 @@ TEST(RaftNodeTest, ReportsEachMembersProgressToTheLeader) {
     EXPECT_EQ(member.voter, member.id != 4);
   }
   EXPECT_TRUE(cluster.node(2).members().empty());
+}
+
+// ---- dynamic observers -------------------------------------------------------
+
+std::optional<NodeId> leader_among(TestCluster& cluster, std::vector<NodeId> ids) {
+  for (NodeId id : ids) {
+    if (cluster.node(id).role() == Role::kLeader) return id;
+  }
+  return std::nullopt;
+}
+
+bool lists_member(TestCluster& cluster, NodeId leader, NodeId id) {
+  auto members = cluster.node(leader).members();
+  return std::any_of(members.begin(), members.end(),
+                     [id](const MemberStatus& m) { return m.id == id; });
+}
+
+// Node 9 is in no config. It announces itself, the leader sends it the
+// snapshot of its compacted log and then the log, and its acknowledgements
+// never count for commit.
+TEST(RaftNodeTest, AnUnlistedNodeAnnouncesItselfAndCatchesUpAsAnObserver) {
+  TestCluster cluster({1, 2, 3}, {}, [](RaftConfig& config) { config.snapshot_chunk_bytes = 8; });
+  cluster.elect(1);
+  for (uint8_t v = 1; v <= 5; ++v) cluster.propose(1, v);
+  cluster.deliver_all();
+  cluster.tick_all(1);
+  uint64_t applied = cluster.node(1).applied_index();
+  Bytes state(20, 0x77);
+  ASSERT_TRUE(cluster.node(1).compact(applied, state).is_ok());
+  cluster.process();
+  cluster.propose(1, 6);
+  cluster.deliver_all();
+
+  cluster.join(9);
+  EXPECT_TRUE(cluster.node(9).is_dynamic_observer());
+  EXPECT_FALSE(cluster.node(1).is_dynamic_observer());
+  cluster.tick(9);  // announces at once
+  EXPECT_EQ(count(cluster.in_flight(),
+                  [](const Message& m) {
+                    const auto* hello = std::get_if<ObserverHello>(&m.body);
+                    return hello != nullptr && m.from == 9 && hello->address == "node-9";
+                  }),
+            3);
+  cluster.deliver_all();
+  cluster.tick_all(3);
+  EXPECT_EQ(cluster.member(9).restored_from, state);
+  EXPECT_EQ(cluster.node(9).log().snapshot_index(), applied);
+  EXPECT_EQ(cluster.applied_values(9), std::vector<uint8_t>{6});
+  EXPECT_EQ(cluster.node(9).applied_index(), cluster.node(1).applied_index());
+  EXPECT_EQ(cluster.node(9).leader(), 1);
+  MemberStatus status = member_status(cluster, 1, 9);
+  EXPECT_FALSE(status.voter);
+  EXPECT_TRUE(status.dynamic);
+  EXPECT_EQ(status.match_index, cluster.node(1).log().last_index());
+  EXPECT_FALSE(member_status(cluster, 1, 2).dynamic);
+  // Followers keep no list: only the leader replicates.
+  EXPECT_FALSE(cluster.node(2).replicates_to_dynamic_observer(9));
+  EXPECT_TRUE(cluster.node(1).replicates_to_dynamic_observer(9));
+
+  // With both other voters cut off, the observer's acknowledgement commits nothing.
+  cluster.isolate(2);
+  cluster.isolate(3);
+  Proposal lonely = cluster.propose(1, 7);
+  cluster.deliver_all();
+  EXPECT_EQ(cluster.node(9).log().last_index(), lonely.index);
+  EXPECT_LT(cluster.node(1).commit_index(), lonely.index);
+  // And it never campaigns, however long it hears nothing.
+  cluster.heal();
+  cluster.isolate(9);
+  cluster.tick(9, 50);
+  EXPECT_EQ(cluster.node(9).role(), Role::kFollower);
+  EXPECT_EQ(cluster.node(9).term(), cluster.node(1).term());
+}
+
+// The new leader does not know the observer; the observer, hearing no
+// leader for an election timeout, announces itself again.
+TEST(RaftNodeTest, ADynamicObserverAnnouncesItselfToANewLeader) {
+  TestCluster cluster({1, 2, 3});
+  cluster.elect(1);
+  cluster.join(9);
+  for (uint8_t v = 1; v <= 3; ++v) cluster.propose(1, v);
+  cluster.tick_all(2);
+  ASSERT_EQ(cluster.applied_values(9), (std::vector<uint8_t>{1, 2, 3}));
+
+  cluster.isolate(1);
+  const int election_ticks = cluster.node(1).config().election_ticks;
+  std::optional<NodeId> leader;
+  for (int i = 0; i < 6 * election_ticks && !leader; ++i) {
+    cluster.tick_all(1);
+    leader = leader_among(cluster, {2, 3});
+  }
+  ASSERT_TRUE(leader) << "no new leader";
+  for (int i = 0; i < 3 * election_ticks && !lists_member(cluster, *leader, 9); ++i) {
+    cluster.tick_all(1);
+  }
+  ASSERT_TRUE(lists_member(cluster, *leader, 9)) << "the new leader never learnt of node 9";
+  cluster.propose(*leader, 4);
+  cluster.tick_all(2);
+  EXPECT_EQ(cluster.node(9).leader(), *leader);
+  EXPECT_EQ(cluster.applied_values(9), (std::vector<uint8_t>{1, 2, 3, 4}));
+  expect_same_log(cluster, *leader, 9);
+}
+
+TEST(RaftNodeTest, ADynamicObserverCatchesUpAfterARestartAndAfterLosingItsLog) {
+  TestCluster cluster({1, 2, 3});
+  cluster.elect(1);
+  cluster.join(9);
+  cluster.propose(1, 1);
+  cluster.tick_all(2);
+  ASSERT_EQ(cluster.applied_values(9), std::vector<uint8_t>{1});
+
+  cluster.crash(9);
+  cluster.propose(1, 2);
+  cluster.tick_all(2);
+  cluster.start(9);  // from its storage; it re-applies the committed entries it holds
+  // The append of 2 was lost with the crash: resent once it stalls.
+  const int election_ticks = cluster.node(1).config().election_ticks;
+  cluster.tick_all(election_ticks);
+  EXPECT_EQ(cluster.applied_values(9), (std::vector<uint8_t>{1, 2}));
+
+  cluster.wipe(9);
+  cluster.propose(1, 3);
+  cluster.tick_all(election_ticks);
+  EXPECT_EQ(cluster.applied_values(9), (std::vector<uint8_t>{1, 2, 3}));
+  expect_same_log(cluster, 1, 9);
+}
+
+TEST(RaftNodeTest, ASilentDynamicObserverIsForgottenAndCanJoinAgain) {
+  TestCluster cluster({1, 2, 3});
+  cluster.elect(1);
+  cluster.join(9);
+  cluster.tick_all(2);
+  ASSERT_TRUE(lists_member(cluster, 1, 9));
+
+  cluster.crash(9);
+  const int expiry = cluster.node(1).config().dynamic_observer_expiry_ticks();
+  cluster.tick_all(expiry - 1);
+  EXPECT_TRUE(lists_member(cluster, 1, 9));
+  cluster.tick_all(1);
+  EXPECT_FALSE(lists_member(cluster, 1, 9));
+  EXPECT_EQ(cluster.node(1).members().size(), 3u);
+  // Nothing more is sent to it.
+  int sent_to_9 = 0;
+  cluster.drop = [&](const Message& m) {
+    sent_to_9 += m.to == 9 ? 1 : 0;
+    return false;
+  };
+  cluster.tick_all(5);
+  EXPECT_EQ(sent_to_9, 0);
+  cluster.drop = nullptr;
+
+  cluster.start(9);
+  cluster.propose(1, 5);
+  cluster.tick_all(3);
+  EXPECT_TRUE(lists_member(cluster, 1, 9));
+  EXPECT_EQ(cluster.applied_values(9), std::vector<uint8_t>{5});
+}
+
+TEST(RaftNodeTest, AHelloNeverChangesATermAndAnUnlistedNodeNeverLeadsOrVotes) {
+  TestCluster cluster({1, 2, 3});
+  cluster.elect(1);
+  const uint64_t term = cluster.node(1).term();
+  // A hello from a listed member is refused; one with a huge term is
+  // taken without adopting it.
+  EXPECT_EQ(cluster.node(1).step(Message{2, 1, ObserverHello{term, "x"}}).code(),
+            ErrorCode::kInvalidRequest);
+  EXPECT_TRUE(cluster.node(2).step(Message{9, 2, ObserverHello{term + 50, "x"}}).is_ok());
+  EXPECT_TRUE(cluster.node(1).step(Message{9, 1, ObserverHello{term + 50, "x"}}).is_ok());
+  EXPECT_EQ(cluster.node(1).term(), term);
+  EXPECT_EQ(cluster.node(2).term(), term);
+  EXPECT_EQ(cluster.node(1).role(), Role::kLeader);
+  EXPECT_TRUE(cluster.node(1).replicates_to_dynamic_observer(9));
+  // Node 9 is known to the leader now, yet its requests and votes are not
+  // taken: it cannot lead or campaign.
+  EXPECT_EQ(cluster.node(1).step(Message{9, 1, VoteRequest{term + 1, 100, term, false}}).code(),
+            ErrorCode::kInvalidRequest);
+  EXPECT_EQ(cluster.node(2).step(Message{9, 2, AppendEntriesRequest{.term = term + 1}}).code(),
+            ErrorCode::kInvalidRequest);
+  // An answer from a node this node does not replicate to is ignored,
+  // higher term and all.
+  EXPECT_TRUE(cluster.node(2).step(Message{8, 2, AppendEntriesResponse{.term = term + 9}}).is_ok());
+  EXPECT_EQ(cluster.node(2).term(), term);
+  EXPECT_EQ(cluster.node(1).term(), term);
+  EXPECT_EQ(cluster.node(2).leader(), 1);
 }
 
 TEST(RaftNodeTest, RejectsMessagesFromStrangers) {

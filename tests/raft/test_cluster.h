@@ -40,6 +40,7 @@ class TestCluster {
     config.voters = voters_;
     config.observers = observers_;
     config.random_seed = 42;
+    config.address = "node-" + std::to_string(id);
     if (adjust_) adjust_(config);
     return config;
   }
@@ -55,6 +56,9 @@ class TestCluster {
     ASSERT_TRUE(node.is_ok()) << node.status().to_string();
     member.node.emplace(std::move(node).value());
   }
+  // Starts node `id`, listed in no config, as a dynamic observer: it
+  // announces itself on its first tick.
+  void join(NodeId id) { start(id); }
   void crash(NodeId id) { members_[id].node.reset(); }
   // Node `id` lost its disk: it restarts with empty storage (no term, no vote,
   // no log), as a member whose data directory was replaced.
