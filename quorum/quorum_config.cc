@@ -79,11 +79,19 @@ Status validate(const QuorumConfig& config) {
       }
     }
   }
-  if (!config.voters.contains(config.id) && !config.observers.contains(config.id)) {
-    return invalid("node " + std::to_string(config.id) +
-                   " is neither a voter nor an observer of the quorum");
-  }
   MQ_RETURN_IF_ERROR(check_endpoint(config.listen_endpoint, true));
+  if (config.is_dynamic_observer()) {
+    // Its bound endpoint is the address it announces: the voters connect to it.
+    std::string_view rest = std::string_view(config.listen_endpoint).substr(6);  // "tcp://"
+    std::string_view host = rest.substr(0, rest.rfind(':'));
+    if (host == "*" || host == "0.0.0.0" || host == "::" || host == "[::]") {
+      return invalid("node " + std::to_string(config.id) +
+                     " is in neither voters nor observers, so the voters connect to the endpoint "
+                     "it listens on, " +
+                     config.listen_endpoint + ": it needs a host they can reach, not " +
+                     std::string(host));
+    }
+  }
   if (config.storage_dir.empty()) return invalid("no storage directory");
   if (config.tick_ms < 1) return invalid("tick_ms must be at least 1");
   if (config.election_ticks() < 3) {

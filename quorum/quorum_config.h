@@ -21,11 +21,14 @@ using Bytes = raft::Bytes;
 struct QuorumConfig {
   NodeId id = raft::kNoNode;
   // Member id -> its quorum endpoint "tcp://host:port". This node is listed
-  // in exactly one of the two maps.
+  // in at most one of the two maps; in neither, it is a dynamic observer that
+  // announces itself to the voters (docs/raft.md, "Dynamic observers").
   std::map<NodeId, std::string> voters;     // 1, 3 or 5
   std::map<NodeId, std::string> observers;  // receive and apply the log, never vote
   // Where this node's ROUTER binds, "tcp://host:port"; port 0 (or "*") binds
-  // an ephemeral port, which QuorumService::endpoint() reports.
+  // an ephemeral port, which QuorumService::endpoint() reports. A dynamic
+  // observer announces the bound endpoint as its address, so its host must
+  // be one the voters can connect to (not "*", 0.0.0.0 or ::).
   std::string listen_endpoint;
   std::string storage_dir;  // raft::FileStorage directory, created if missing
 
@@ -51,15 +54,17 @@ struct QuorumConfig {
   // The largest proposal: one entry alone in an append must fit a message.
   size_t max_entry_bytes() const { return static_cast<size_t>(max_message_bytes - (64 << 10)); }
   bool is_voter() const { return voters.contains(id); }
+  bool is_dynamic_observer() const { return !voters.contains(id) && !observers.contains(id); }
   int election_ticks() const { return election_timeout_ms / tick_ms; }
   int heartbeat_ticks() const { return heartbeat_interval_ms / tick_ms; }
   // The raft::RaftConfig this config runs with.
   raft::RaftConfig raft_config() const;
 };
 
-// kInvalidConfig naming the first problem: an unknown own id, an id listed
-// twice, a voter count other than 1, 3 or 5, an endpoint that is not
-// "tcp://host:port", timings that leave no room for an election.
+// kInvalidConfig naming the first problem: an id listed twice, a voter count
+// other than 1, 3 or 5, an endpoint that is not "tcp://host:port", a dynamic
+// observer listening on a wildcard host, timings that leave no room for an
+// election.
 Status validate(const QuorumConfig& config);
 
 // "1@127.0.0.1:9193" (the form of cluster.voters and cluster.observers) ->

@@ -264,9 +264,14 @@ struct QuorumService::Impl {
   void shutdown();
   void publish_status(bool running);
   void close_sockets();
-  bool is_member(NodeId id) const {
+  void connect_dealer(NodeId id, const std::string& peer_endpoint);
+  Status accept_hello(NodeId from, const std::string& address);
+  void forget_dynamic_observers(Clock::time_point now);
+  bool is_listed(NodeId id) const {
     return id != config.id && (config.voters.contains(id) || config.observers.contains(id));
   }
+  // Listed, or a dynamic observer that announced itself to this node.
+  bool is_member(NodeId id) const { return is_listed(id) || dynamic_observers.contains(id); }
 
   QuorumConfig config;
   StateMachine& state_machine;
@@ -289,6 +294,15 @@ struct QuorumService::Impl {
   std::unique_ptr<zmq::context_t> context;
   std::optional<zmq::socket_t> router;
   std::map<NodeId, zmq::socket_t> dealers;
+  bool dealers_changed = false;  // the poll set must be rebuilt
+  // Unlisted nodes that sent this voter an ObserverHello: where they listen
+  // and when they last said so. Forgotten (with their DEALER) once the raft
+  // node does not replicate to them and no hello came for 10 election timeouts.
+  struct DynamicObserver {
+    std::string endpoint;
+    Clock::time_point last_hello;
+  };
+  std::map<NodeId, DynamicObserver> dynamic_observers;
   std::unique_ptr<raft::FileStorage> storage;
   std::optional<raft::RaftNode> node;
   struct PendingProposal {
@@ -328,11 +342,6 @@ Status QuorumService::Impl::start() {
     }
     ++counters.snapshots_restored;
   }
-  MQ_ASSIGN_OR_RETURN(raft::RaftNode created,
-                      raft::RaftNode::create(config.raft_config(), std::move(state)));
-  node.emplace(std::move(created));
-  published_term = node->term();
-
   std::string doing = "binding " + config.listen_endpoint;
   try {
     context = std::make_unique<zmq::context_t>(1);
@@ -348,29 +357,33 @@ Status QuorumService::Impl::start() {
       for (const auto& [id, peer_endpoint] : *members) {
         if (id == config.id) continue;
         doing = "connecting to node " + std::to_string(id) + " at " + peer_endpoint;
-        zmq::socket_t dealer(*context, zmq::socket_type::dealer);
-        dealer.set(zmq::sockopt::linger, 0);
-        dealer.set(zmq::sockopt::maxmsgsize, config.max_message_bytes);
-        dealer.set(zmq::sockopt::sndhwm, config.send_queue_messages);
-        dealer.set(zmq::sockopt::rcvhwm, config.send_queue_messages);
-        // Nothing queues for a peer that is not connected: raft resends.
-        dealer.set(zmq::sockopt::immediate, 1);
-        dealer.set(zmq::sockopt::reconnect_ivl, config.reconnect_interval_ms);
-        dealer.set(zmq::sockopt::reconnect_ivl_max, config.reconnect_interval_max_ms);
-        dealer.connect(peer_endpoint);
-        dealers.emplace(id, std::move(dealer));
+        connect_dealer(id, peer_endpoint);
       }
     }
   } catch (const zmq::error_t& error) {
     close_sockets();
     return Status(ErrorCode::kNetworkError, "quorum: " + doing + ": " + error.what());
   }
+  // A dynamic observer announces the endpoint it is bound to, with the port
+  // ZeroMQ picked if it asked for port 0.
+  raft::RaftConfig raft_config = config.raft_config();
+  raft_config.address = endpoint;
+  Result<raft::RaftNode> created = raft::RaftNode::create(raft_config, std::move(state));
+  if (!created) {
+    close_sockets();
+    return created.status();
+  }
+  node.emplace(std::move(created).value());
+  published_term = node->term();
   next_tick = Clock::now() + std::chrono::milliseconds(config.tick_ms);
   mailbox->open();
   publish_status(true);
   spdlog::info("quorum: node {} ({}) listening on {}, {} voters, {} observers, storage {}",
-               config.id, config.is_voter() ? "voter" : "observer", endpoint, config.voters.size(),
-               config.observers.size(), config.storage_dir);
+               config.id,
+               config.is_voter()              ? "voter"
+               : config.is_dynamic_observer() ? "dynamic observer"
+                                              : "observer",
+               endpoint, config.voters.size(), config.observers.size(), config.storage_dir);
   thread = std::thread([this] { run(); });
   return Status::ok();
 }
@@ -385,15 +398,88 @@ void QuorumService::Impl::stop() {
 void QuorumService::Impl::close_sockets() {
   router.reset();
   dealers.clear();
+  dynamic_observers.clear();
+}
+
+// Throws zmq::error_t.
+void QuorumService::Impl::connect_dealer(NodeId id, const std::string& peer_endpoint) {
+  zmq::socket_t dealer(*context, zmq::socket_type::dealer);
+  dealer.set(zmq::sockopt::linger, 0);
+  dealer.set(zmq::sockopt::maxmsgsize, config.max_message_bytes);
+  dealer.set(zmq::sockopt::sndhwm, config.send_queue_messages);
+  dealer.set(zmq::sockopt::rcvhwm, config.send_queue_messages);
+  // Nothing queues for a peer that is not connected: raft resends.
+  dealer.set(zmq::sockopt::immediate, 1);
+  dealer.set(zmq::sockopt::reconnect_ivl, config.reconnect_interval_ms);
+  dealer.set(zmq::sockopt::reconnect_ivl_max, config.reconnect_interval_max_ms);
+  dealer.connect(peer_endpoint);
+  dealers.insert_or_assign(id, std::move(dealer));
+  dealers_changed = true;
+}
+
+// An ObserverHello reached this node: a voter connects to the sender's
+// announced endpoint so that, as leader, it can replicate to it. The raft
+// node decides whether to replicate.
+Status QuorumService::Impl::accept_hello(NodeId from, const std::string& address) {
+  if (from < 0 || from == config.id || is_listed(from)) {
+    return Status(ErrorCode::kInvalidRequest,
+                  "node " + std::to_string(from) + " is listed, it does not announce itself");
+  }
+  if (!config.is_voter()) return Status::ok();  // only voters lead: nothing to connect
+  MQ_RETURN_IF_ERROR(check_endpoint(address, false));
+  if (address == endpoint) return Status(ErrorCode::kInvalidRequest, "it announces our endpoint");
+  for (const auto* members : {&config.voters, &config.observers}) {
+    for (const auto& [id, member_endpoint] : *members) {
+      if (member_endpoint == address) {
+        return Status(ErrorCode::kInvalidRequest,
+                      "it announces the endpoint of node " + std::to_string(id));
+      }
+    }
+  }
+  DynamicObserver& observer = dynamic_observers[from];
+  observer.last_hello = Clock::now();
+  if (observer.endpoint == address) return Status::ok();
+  try {
+    connect_dealer(from, address);
+  } catch (const zmq::error_t& error) {
+    dynamic_observers.erase(from);
+    dealers.erase(from);
+    return Status(ErrorCode::kNetworkError, "connecting to " + address + ": " + error.what());
+  }
+  spdlog::info("quorum: node {}: node {} announced itself as an observer at {}{}", config.id, from,
+               address, observer.endpoint.empty() ? "" : " (was " + observer.endpoint + ")");
+  observer.endpoint = address;
+  return Status::ok();
+}
+
+void QuorumService::Impl::forget_dynamic_observers(Clock::time_point now) {
+  const auto expiry = std::chrono::milliseconds(config.election_timeout_ms) * 10;
+  for (auto it = dynamic_observers.begin(); it != dynamic_observers.end();) {
+    if (node->replicates_to_dynamic_observer(it->first) || now - it->second.last_hello < expiry) {
+      ++it;
+      continue;
+    }
+    spdlog::info("quorum: node {}: forgets observer {} at {} (silent)", config.id, it->first,
+                 it->second.endpoint);
+    dealers.erase(it->first);
+    dealers_changed = true;
+    it = dynamic_observers.erase(it);
+  }
 }
 
 void QuorumService::Impl::run() {
   thread_id = std::this_thread::get_id();
   std::vector<zmq::pollitem_t> items;
-  items.push_back({router->handle(), 0, ZMQ_POLLIN, 0});
-  for (auto& [id, dealer] : dealers) items.push_back({dealer.handle(), 0, ZMQ_POLLIN, 0});
-  items.push_back({nullptr, mailbox->fd(), ZMQ_POLLIN, 0});
+  dealers_changed = true;
   while (!stop_requested) {
+    if (dealers_changed) {
+      // Dynamic observers come and go.
+      items.clear();
+      items.push_back({router->handle(), 0, ZMQ_POLLIN, 0});
+      for (auto& [id, dealer] : dealers) items.push_back({dealer.handle(), 0, ZMQ_POLLIN, 0});
+      items.push_back({nullptr, mailbox->fd(), ZMQ_POLLIN, 0});
+      dealers_changed = false;
+    }
     Clock::time_point wake_at = next_tick;
     for (const auto& [id, call] : calls) wake_at = std::min(wake_at, call.deadline);
     auto wait = std::chrono::ceil<std::chrono::milliseconds>(wake_at - Clock::now());
@@ -425,6 +511,7 @@ bool QuorumService::Impl::iterate() {
   update_leadership();
   if (!handle_ready()) return false;
   expire_calls(Clock::now());
+  forget_dynamic_observers(Clock::now());
   publish_status(true);
   return true;
 }
@@ -552,7 +639,14 @@ void QuorumService::Impl::receive_from_members() {
 }
 
 void QuorumService::Impl::on_raft_message(raft::Message message) {
-  if (message.to != config.id || !is_member(message.from)) {
+  if (const auto* hello = std::get_if<raft::ObserverHello>(&message.body);
+      hello != nullptr && message.to == config.id) {
+    Status accepted = accept_hello(message.from, hello->address);
+    if (!accepted) {
+      reject("quorum endpoint", raft::describe(message) + ": " + accepted.message());
+      return;
+    }
+  } else if (message.to != config.id || !is_member(message.from)) {
     reject("quorum endpoint", raft::describe(message) + ": not from a member to this node");
     return;
   }
@@ -822,6 +916,7 @@ void QuorumService::Impl::publish_status(bool running) {
     status.members.push_back(MemberProgress{
         .id = member.id,
         .voter = member.voter,
+        .dynamic = member.dynamic,
         .match_index = member.match_index,
         .lag = status.last_log_index - std::min(member.match_index, status.last_log_index),
         .state = member.state,

@@ -27,6 +27,7 @@ namespace mq::quorum {
 struct MemberProgress {
   NodeId id = raft::kNoNode;
   bool voter = false;
+  bool dynamic = false;      // an observer listed nowhere that announced itself
   uint64_t match_index = 0;  // highest index known to be in its log
   uint64_t lag = 0;          // entries behind the leader's last index
   raft::ReplicationState state = raft::ReplicationState::kProbe;

@@ -43,10 +43,27 @@ TEST(QuorumConfigTest, AnObserverIsAValidOwnId) {
   EXPECT_FALSE(config.is_voter());
 }
 
-TEST(QuorumConfigTest, RejectsAnUnknownOwnId) {
+TEST(QuorumConfigTest, AnUnlistedOwnIdIsADynamicObserverListeningOnAReachableHost) {
   QuorumConfig config = three_voters();
   config.id = 7;
-  expect_invalid(config, "node 7 is neither a voter nor an observer");
+  config.listen_endpoint = "tcp://10.1.2.3:9493";
+  EXPECT_TRUE(validate(config));
+  EXPECT_TRUE(config.is_dynamic_observer());
+  EXPECT_FALSE(config.is_voter());
+  config.listen_endpoint = "tcp://127.0.0.1:0";  // the bound port is announced
+  EXPECT_TRUE(validate(config));
+  for (const char* wildcard : {"tcp://*:9493", "tcp://0.0.0.0:9493", "tcp://[::]:9493"}) {
+    config.listen_endpoint = wildcard;
+    expect_invalid(config, "needs a host they can reach");
+  }
+  config.listen_endpoint = "tcp://10.1.2.3";
+  expect_invalid(config, "has no port");
+  config.id = -3;
+  expect_invalid(config, "negative");
+  // A listed member may bind a wildcard: the others use its listed endpoint.
+  config = three_voters();
+  config.listen_endpoint = "tcp://0.0.0.0:9491";
+  EXPECT_TRUE(validate(config));
 }
 
 TEST(QuorumConfigTest, RejectsVoterCountsOtherThanOneThreeOrFive) {

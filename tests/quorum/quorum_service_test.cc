@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <optional>
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
@@ -223,6 +224,76 @@ TEST(QuorumServiceTest, AnObserverAppliesEverythingAndNeverLeads) {
   EXPECT_EQ(quorum.machine(4).controller_turns(), 0);
 }
 
+// The leader's view of member `id`, if it reports one.
+std::optional<MemberProgress> member_of(TestQuorum& quorum, NodeId leader, NodeId id) {
+  for (const MemberProgress& member : quorum.service(leader).status().members) {
+    if (member.id == id) return member;
+  }
+  return std::nullopt;
+}
+
+bool caught_up_dynamic_observer(TestQuorum& quorum, NodeId leader, NodeId id) {
+  std::optional<MemberProgress> member = member_of(quorum, leader, id);
+  return member && member->dynamic && !member->voter && member->lag == 0;
+}
+
+// Node 4 is in no config: it listens on an ephemeral port and announces it.
+// The leader sends it the snapshot of its compacted log, then the log; after
+// the leader stops, the new one learns of it from its next announcement, and
+// a restart of node 4 changes nothing.
+TEST(QuorumServiceTest, AnUnlistedObserverJoinsCatchesUpAndSurvivesALeaderChange) {
+  TestQuorum quorum({.voters = 3, .snapshot_every_entries = 50});
+  const NodeId joiner = quorum.add_dynamic_observer();
+  ASSERT_EQ(joiner, 4);
+  for (NodeId id = 1; id <= 3; ++id) quorum.start(id);
+  NodeId leader = quorum.wait_for_controller(10s);
+  ASSERT_NE(leader, raft::kNoNode);
+  std::vector<uint64_t> early = quorum.propose_all(leader, "early", 120);
+  ASSERT_EQ(early.size(), 120u);
+  ASSERT_TRUE(quorum.wait_applied(early.back(), 10s));
+  ASSERT_GT(quorum.service(leader).status().snapshot_index, 1u);
+
+  quorum.start(joiner);
+  EXPECT_NE(quorum.service(joiner).endpoint(), quorum.config(joiner).listen_endpoint);
+  ASSERT_TRUE(quorum.wait_applied(early.back(), 10s));
+  EXPECT_GE(quorum.machine(joiner).restores(), 1);  // joined behind the log start
+  EXPECT_FALSE(quorum.service(joiner).status().voter);
+  ASSERT_TRUE(eventually([&] { return caught_up_dynamic_observer(quorum, leader, joiner); }, 5s));
+  EXPECT_FALSE(member_of(quorum, leader, (leader % 3) + 1)->dynamic);
+  std::vector<uint64_t> middle = quorum.propose_all(leader, "middle", 30);
+  ASSERT_EQ(middle.size(), 30u);
+  ASSERT_TRUE(quorum.wait_applied(middle.back(), 10s));
+  expect_same_sequence(quorum, leader);
+  for (NodeId id = 1; id <= 3; ++id) {
+    EXPECT_EQ(quorum.service(id).status().counters.frames_rejected, 0u) << "node " << id;
+  }
+
+  // Every running member, node 4 included, ends up following the new leader.
+  quorum.stop(leader);
+  NodeId new_leader = quorum.wait_for_controller(20 * quorum.election_timeout());
+  ASSERT_NE(new_leader, raft::kNoNode);
+  ASSERT_NE(new_leader, joiner);
+  ASSERT_TRUE(
+      eventually([&] { return caught_up_dynamic_observer(quorum, new_leader, joiner); }, 10s));
+  std::vector<uint64_t> late = quorum.propose_all(new_leader, "late", 50);
+  ASSERT_EQ(late.size(), 50u);
+  ASSERT_TRUE(quorum.wait_applied(late.back(), 10s));
+  expect_same_sequence(quorum, new_leader);
+
+  // Restarted from its storage with a fresh state machine (and another port).
+  quorum.stop(joiner);
+  std::vector<uint64_t> while_down = quorum.propose_all(new_leader, "down", 20);
+  ASSERT_EQ(while_down.size(), 20u);
+  quorum.start(joiner);
+  ASSERT_TRUE(quorum.wait_applied(while_down.back(), 10s));
+  auto applied = quorum.machine(joiner).applied();
+  ASSERT_EQ(applied.size(), 220u);
+  EXPECT_EQ(applied.front().data, "early-0");
+  EXPECT_EQ(applied.back().data, "down-19");
+  expect_same_sequence(quorum, new_leader);
+  EXPECT_EQ(quorum.machine(joiner).controller_turns(), 0);
+}
+
 TEST(QuorumServiceTest, ProposingOnAFollowerFailsNamingTheLeader) {
   TestQuorum quorum;
   quorum.start_all();
@@ -281,9 +352,11 @@ TEST(QuorumServiceTest, InvalidConfigsAndUnusableEndpointsFailStart) {
   TestQuorum quorum({.voters = 1});
   RecordingMachine machine;
   QuorumConfig config = quorum.config(1);
-  config.id = 9;
-  QuorumService unknown(config, machine);
-  EXPECT_EQ(unknown.start().code(), ErrorCode::kInvalidConfig);
+  config.id = 9;  // a dynamic observer, which must listen where the voters can reach it
+  config.listen_endpoint = "tcp://0.0.0.0:0";
+  QuorumService unreachable(config, machine);
+  Status refused = unreachable.start();
+  EXPECT_EQ(refused.code(), ErrorCode::kInvalidConfig) << refused.to_string();
 
   quorum.start_all();  // holds the port
   QuorumConfig same_port = quorum.config(1);
@@ -450,6 +523,11 @@ TEST(QuorumServiceTest, MalformedFramesAreDroppedAndTheQuorumKeepsWorking) {
       as_strings(encode_raft_frames(stranger)),
       as_strings(encode_raft_frames(misdirected)),
       as_strings(encode_call_request(1, {.from = 9, .request = bytes("who")})),
+      // Hellos from a listed member, or announcing no endpoint or a member's.
+      as_strings(encode_raft_frames({2, leader, raft::ObserverHello{1000, "tcp://127.0.0.1:1"}})),
+      as_strings(encode_raft_frames({9, leader, raft::ObserverHello{1000, "nowhere"}})),
+      as_strings(encode_raft_frames(
+          {9, leader, raft::ObserverHello{1000, quorum.config(1).listen_endpoint}})),
   };
   for (auto& socket : sockets) {
     for (const auto& message : garbage) send_raw(socket, message);
@@ -463,8 +541,9 @@ TEST(QuorumServiceTest, MalformedFramesAreDroppedAndTheQuorumKeepsWorking) {
       },
       5s));
 
-  // The term 1000 of the strangers' messages was never adopted and the
-  // quorum still commits.
+  // The term 1000 of the strangers' messages was never adopted, none of
+  // them became a member, and the quorum still commits.
+  EXPECT_EQ(quorum.service(leader).status().members.size(), 3u);
   for (NodeId id = 1; id <= 3; ++id) EXPECT_LT(quorum.service(id).status().term, 1000u);
   EXPECT_EQ(quorum.wait_for_controller(5s), leader);
   std::vector<uint64_t> indexes = quorum.propose_all(leader, "ok", 10);

@@ -159,7 +159,8 @@ struct QuorumOptions {
   uint64_t snapshot_every_entries = 10'000;
 };
 
-// Members 1..voters are voters, the next ones observers.
+// Members 1..voters are voters, the next ones observers; add_dynamic_observer()
+// adds members that no config lists.
 class TestQuorum {
  public:
   explicit TestQuorum(QuorumOptions options = {}) : options_(options) {
@@ -181,7 +182,10 @@ class TestQuorum {
     config.id = id;
     config.voters = voters_;
     config.observers = observers_;
-    config.listen_endpoint = voters_.contains(id) ? voters_.at(id) : observers_.at(id);
+    // A dynamic observer binds an ephemeral port and announces it.
+    config.listen_endpoint = voters_.contains(id)      ? voters_.at(id)
+                             : observers_.contains(id) ? observers_.at(id)
+                                                       : "tcp://127.0.0.1:0";
     config.storage_dir = dir_.path() + "/node-" + std::to_string(id);
     config.tick_ms = options_.tick_ms;
     config.election_timeout_ms = options_.election_timeout_ms;
@@ -199,6 +203,11 @@ class TestQuorum {
     if (handler) node.service->set_controller_handler(std::move(handler));
     Status started = node.service->start();
     ASSERT_TRUE(started) << started.to_string();
+  }
+  // A member id no config lists; start() it like the others.
+  NodeId add_dynamic_observer() {
+    nodes_.emplace_back();
+    return members();
   }
   void start_all() {
     for (NodeId id = 1; id < static_cast<NodeId>(nodes_.size()); ++id) start(id);
