@@ -49,6 +49,9 @@ class ClusterMemberTest : public ::testing::Test {
   void SetUp() override {
     for (int id = 1; id <= 3; id++) voters_.push_back({id, "127.0.0.1", free_port()});
   }
+  // The members' threads call the change handler, which writes roles_: they
+  // stop before roles_ and mu_ (declared after members_) are destroyed.
+  void TearDown() override { members_.clear(); }
 
   BrokerConfig config_for(int id) {
     BrokerConfig config;
