@@ -138,13 +138,17 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   handler_->set_identity(identity);  // before serve(): no request has been read yet
   if (cluster_) {
     const QuorumMember* self = config_.cluster.member(config_.node_id);
-    status(
-        "joining the metadata quorum as " +
-        std::string(config_.cluster.voters.end() != std::find(config_.cluster.voters.begin(),
-                                                              config_.cluster.voters.end(), *self)
-                        ? "voter "
-                        : "observer ") +
-        self->to_string());
+    if (self == nullptr) {
+      // Listed nowhere: it announces itself to the voters (docs/cluster.md,
+      // "Adding a broker").
+      status("joining the metadata quorum as dynamic observer " + std::to_string(config_.node_id) +
+             " at " + config_.cluster.quorum_listener);
+    } else {
+      bool voter = std::find(config_.cluster.voters.begin(), config_.cluster.voters.end(), *self) !=
+                   config_.cluster.voters.end();
+      status("joining the metadata quorum as " + std::string(voter ? "voter " : "observer ") +
+             self->to_string());
+    }
     MQ_RETURN_IF_ERROR(cluster_->start(client_endpoint_));
     // Creates __consumer_offsets through the controller if no broker has yet.
     offsets_storage_->start_creating(*cluster_, config_, config_.offsets_topic_partitions);
@@ -244,6 +248,12 @@ Result<ConfigDiff> Broker::reload(const BrokerConfig& next) {
 Status Broker::shutdown() {
   if (stopped_.exchange(true)) return Status::ok();
   ready_ = false;
+  // Still serving: clients and followers move to the new leaders while
+  // this broker answers NOT_LEADER.
+  if (cluster_ && config_.cluster.controlled_shutdown_timeout_ms > 0) {
+    cluster_->controlled_shutdown(
+        std::chrono::milliseconds(config_.cluster.controlled_shutdown_timeout_ms));
+  }
   housekeeping_cv_.notify_all();
   if (housekeeping_.joinable()) housekeeping_.join();
   if (cleaner_.joinable()) cleaner_.join();

@@ -359,6 +359,20 @@ Bytes ClusterController::dispatch(const Bytes& request) {
       }
       return encode_reply(Result<ElectLeadersReply>(std::move(reply)));
     }
+    case CallKind::kControlledShutdown: {
+      Result<ControlledShutdownCall> r =
+          decode_body<ControlledShutdownCall>(*call, "ControlledShutdown");
+      if (!r.is_ok()) return encode_reply(Result<ControlledShutdownReply>(r.status()));
+      Result<metadata::ControlledShutdownResponse> response =
+          decide<metadata::ControlledShutdownResponse>([&](metadata::Controller& c) {
+            return c.controlled_shutdown(r->broker_id, r->broker_epoch);
+          });
+      if (!response.is_ok()) {
+        return encode_reply(Result<ControlledShutdownReply>(response.status()));
+      }
+      return encode_reply(Result<ControlledShutdownReply>(
+          ControlledShutdownReply{response->leaderships_moved, response->partitions_offline}));
+    }
     case CallKind::kAlterReassignments: {
       Result<AlterReassignmentsCall> r =
           decode_body<AlterReassignmentsCall>(*call, "AlterReassignments");

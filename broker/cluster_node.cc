@@ -81,6 +81,57 @@ Status ClusterNode::start(const std::string& client_endpoint) {
   return member_->start();
 }
 
+void ClusterNode::controlled_shutdown(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  int32_t me = config_.node_id;
+  auto leads = [me](const MetadataImage& image) {
+    int32_t n = 0;
+    for (const auto& [name, topic] : image.topics()) {
+      for (const metadata::PartitionState& p : topic.partitions) n += p.leader == me;
+    }
+    return n;
+  };
+  if (member_ == nullptr || member_->broker_epoch() == 0) return;  // never registered
+  int32_t leading = leads(*member_->image());
+  spdlog::info("controlled shutdown: moving the leadership of {} partition(s) to other replicas",
+               leading);
+  Result<ControlledShutdownReply> reply = Status(ErrorCode::kRequestTimedOut, "not asked");
+  // Retried while a controller election may be under way, but not for the
+  // whole timeout: without a quorum (the last nodes of a cluster being
+  // stopped) nobody can move anything.
+  auto asking_until = std::min(deadline, std::chrono::steady_clock::now() + call_timeout());
+  while (std::chrono::steady_clock::now() < asking_until) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        asking_until - std::chrono::steady_clock::now());
+    reply = member_->call<ControlledShutdownReply>(
+        CallKind::kControlledShutdown,
+        ControlledShutdownCall{.broker_id = me, .broker_epoch = member_->broker_epoch()},
+        std::min(left, call_timeout()));
+    if (reply.is_ok() || reply.code() == ErrorCode::kInvalidRequest) break;  // e.g. a stale epoch
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (!reply.is_ok()) {
+    spdlog::warn(
+        "controlled shutdown: {}; stopping anyway, the partitions led here fail over "
+        "after the session timeout",
+        reply.status().to_string());
+    return;
+  }
+  while (leads(*member_->image()) > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  int32_t still = leads(*member_->image());
+  if (still > 0) {
+    spdlog::warn("controlled shutdown: {} partition(s) still led here after {} ms; stopping anyway",
+                 still, timeout.count());
+  } else {
+    spdlog::info(
+        "controlled shutdown: {} leadership(s) moved, {} partition(s) left without a "
+        "leader (no other in-sync replica)",
+        reply->leaderships_moved, reply->partitions_offline);
+  }
+}
+
 void ClusterNode::stop() {
   {
     std::lock_guard lock(work_mu_);

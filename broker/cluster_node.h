@@ -33,6 +33,11 @@ class ClusterNode : public ClusterView, private IsrChanger {
 
   // After the client listener is bound: registers that endpoint.
   Status start(const std::string& client_endpoint);
+  // Before stop(), on a clean shutdown: asks the controller to move this
+  // broker's leaderships to other in-sync replicas and waits until its
+  // image shows none led here, up to `timeout`. Errors are only logged: the
+  // broker stops anyway and its partitions fail over after its session.
+  void controlled_shutdown(std::chrono::milliseconds timeout);
   void stop();
 
   ClusterMember& member() { return *member_; }

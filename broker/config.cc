@@ -325,6 +325,13 @@ std::vector<Setting> build_settings() {
       "get new leaders (ms).",
       false, 100, 600000,
       [](BrokerConfig& c) -> int32_t& { return c.cluster.broker_session_timeout_ms; }));
+  t.push_back(integer(
+      "cluster.controlled_shutdown_timeout_ms",
+      "On SIGTERM the broker first asks the controller to move its leaderships to other in-sync "
+      "replicas and waits up to this long for them to move before it stops (ms); 0 stops at "
+      "once and its partitions fail over after its session timeout.",
+      false, 0, 600000,
+      [](BrokerConfig& c) -> int32_t& { return c.cluster.controlled_shutdown_timeout_ms; }));
   t.push_back(boolean(
       "cluster.unclean_leader_election",
       "Default of the topic setting unclean.leader.election.enable: when no in-sync replica is "
@@ -478,9 +485,28 @@ Status BrokerConfig::validate() const {
     }
   }
   if (cluster.member(node_id) == nullptr) {
-    return invalid("node_id " + std::to_string(node_id) +
-                   " is in neither cluster.voters nor cluster.observers (" +
-                   format_quorum_members(cluster.voters) + ")");
+    // A dynamic observer (docs/cluster.md, "Adding a broker"): it announces
+    // its quorum listener to the voters, who connect to it, so that must be
+    // an address they can reach.
+    const std::string& listener = cluster.quorum_listener;
+    size_t colon = listener.rfind(':');
+    std::string host = colon == std::string::npos || listener.size() < 6
+                           ? ""
+                           : listener.substr(6, colon - 6);  // after "tcp://"
+    std::string port = colon == std::string::npos ? "" : listener.substr(colon + 1);
+    bool port_ok = !port.empty() && port.size() <= 5 &&
+                   port.find_first_not_of("0123456789") == std::string::npos &&
+                   std::stoi(port) >= 1 && std::stoi(port) <= 65535;
+    if (listener.empty() || host.empty() || host == "*" || host == "0.0.0.0" || host == "::" ||
+        host == "[::]" || !port_ok) {
+      return invalid("node_id " + std::to_string(node_id) +
+                     " is in neither cluster.voters nor cluster.observers (" +
+                     format_quorum_members(cluster.voters) +
+                     "), so it joins as a dynamic observer and needs listeners.quorum = "
+                     "\"tcp://HOST:PORT\" with the HOST the voters reach it at (not 0.0.0.0 or "
+                     "*) and a port from 1 to 65535; got '" +
+                     listener + "'");
+    }
   }
   if (cluster.broker_session_timeout_ms <= cluster.broker_heartbeat_interval_ms) {
     return invalid("cluster.broker_session_timeout_ms (" +

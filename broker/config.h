@@ -41,6 +41,7 @@ struct ClusterConfig {
   std::string rack;
   int32_t broker_heartbeat_interval_ms = 500;
   int32_t broker_session_timeout_ms = 4000;
+  int32_t controlled_shutdown_timeout_ms = 30000;  // 0: stop without moving leaderships
   bool unclean_leader_election = false;
   bool auto_leader_rebalance = true;
   int64_t leader_rebalance_interval_ms = 60000;

@@ -38,6 +38,7 @@ enum class CallKind : int8_t {
   kAlterTopicConfigs = 7,
   kElectLeaders = 8,
   kAlterReassignments = 9,
+  kControlledShutdown = 10,
 };
 
 struct ControllerCall {
@@ -350,6 +351,29 @@ struct AlterReassignmentsReply {
   template <class Self, class Codec>
   static void fields(Self& m, Codec& c) {
     c("results", m.results);
+  }
+};
+
+// The broker is stopping: move its leaderships away (fenced by its epoch).
+struct ControlledShutdownCall {
+  int32_t broker_id = 0;
+  int64_t broker_epoch = 0;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("broker_id", m.broker_id);
+    c("broker_epoch", m.broker_epoch);
+  }
+};
+
+struct ControlledShutdownReply {
+  int32_t leaderships_moved = 0;   // partitions now led by another broker
+  int32_t partitions_offline = 0;  // partitions it led that have no other in-sync replica
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("leaderships_moved", m.leaderships_moved);
+    c("partitions_offline", m.partitions_offline);
   }
 };
 

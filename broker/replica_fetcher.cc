@@ -443,14 +443,14 @@ void ReplicaFetcher::fetch(const std::vector<Work>& work) {
       request.topics.emplace_back().name = w.key.first;
       topic = std::prev(request.topics.end());
     }
-    topic->partitions.push_back({.partition_index = w.key.second,
-                                 .current_leader_epoch = w.leader_epoch,
-                                 .fetch_offset = w.partition->log().log_end_offset(),
-                                 .log_start_offset = w.partition->log().log_start_offset(),
-                                 .partition_max_bytes =
-                                     w.throttled ? options_.reassignment_throttle->fetch_bytes(
-                                                       options_.fetch_max_bytes)
-                                                 : options_.fetch_max_bytes});
+    topic->partitions.push_back(
+        {.partition_index = w.key.second,
+         .current_leader_epoch = w.leader_epoch,
+         .fetch_offset = w.partition->log().log_end_offset(),
+         .log_start_offset = w.partition->log().log_start_offset(),
+         .partition_max_bytes =
+             w.throttled ? options_.reassignment_throttle->fetch_bytes(options_.fetch_max_bytes)
+                         : options_.fetch_max_bytes});
     asked[w.key] = &w;
   }
   Result<FetchResponse> response =

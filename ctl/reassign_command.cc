@@ -107,6 +107,18 @@ Result<std::map<client::TopicPartition, std::vector<int32_t>>> current_replicas(
   return out;
 }
 
+// Where a partition being moved is going: its replicas but the removing ones.
+std::vector<int32_t> target_of(const client::OngoingReassignment& r) {
+  std::vector<int32_t> target;
+  for (int32_t id : r.replicas) {
+    if (std::find(r.removing_replicas.begin(), r.removing_replicas.end(), id) ==
+        r.removing_replicas.end()) {
+      target.push_back(id);
+    }
+  }
+  return target;
+}
+
 // Exit code for a batch: 0 if nothing failed, 4 if some did, else the failure's.
 int batch_exit(size_t failed, size_t total, int failure_code) {
   if (failed == 0) return kExitOk;
@@ -210,27 +222,30 @@ int run_plan(Context& ctx, const ReassignFlags& flags) {
     failure_code = ctx.fail(what, status);
   };
 
-  if (flags.verify) {
+  // The moves in progress: --verify reports them, --execute leaves alone
+  // those already going to the plan's replicas (running it again with
+  // another --throttle only changes the rate).
+  std::map<client::TopicPartition, client::OngoingReassignment> ongoing;
+  int64_t throttle_in_force = 0;
+  if (flags.verify || flags.execute) {
     Result<client::ReassignmentListing> listing = admin->list_reassignments();
     if (!listing.is_ok()) return ctx.fail("cannot list reassignments", listing.status());
-    std::map<client::TopicPartition, const client::OngoingReassignment*> ongoing;
-    for (const auto& r : listing->partitions) ongoing[r.partition] = &r;
+    for (const auto& r : listing->partitions) ongoing[r.partition] = r;
+    throttle_in_force = listing->throttle_bytes_per_sec;
+  }
+  auto in_progress = [&](json& item, const client::OngoingReassignment& r) {
+    item["adding"] = r.adding_replicas;
+    item["isr"] = r.isr;
+  };
+
+  if (flags.verify) {
     size_t pending = 0;
     for (const PlanEntry& e : *plan) {
       json item = item_of(e);
       auto it = ongoing.find({e.topic, e.partition});
       if (it != ongoing.end()) {
-        const client::OngoingReassignment& r = *it->second;
-        std::vector<int32_t> target;
-        for (int32_t id : r.replicas) {
-          if (std::find(r.removing_replicas.begin(), r.removing_replicas.end(), id) ==
-              r.removing_replicas.end()) {
-            target.push_back(id);
-          }
-        }
-        item["status"] = target == e.replicas ? "in-progress" : "other-reassignment";
-        item["adding"] = r.adding_replicas;
-        item["isr"] = r.isr;
+        item["status"] = target_of(it->second) == e.replicas ? "in-progress" : "other-reassignment";
+        in_progress(item, it->second);
         ++pending;
       } else if ((*current)[{e.topic, e.partition}] == e.replicas) {
         item["status"] = "done";
@@ -241,18 +256,23 @@ int run_plan(Context& ctx, const ReassignFlags& flags) {
       doc.push_back(item);
     }
     ctx.print(doc, plan_table);
-    if (listing->throttle_bytes_per_sec > 0) {
-      ctx.error(
-          "reassignment throttle in force: " + std::to_string(listing->throttle_bytes_per_sec) +
-          " bytes/s (removed by the controller when no partition is moving)");
+    if (throttle_in_force > 0) {
+      ctx.error("reassignment throttle in force: " + std::to_string(throttle_in_force) +
+                " bytes/s (removed by the controller when no partition is moving)");
     }
     return pending == 0 ? kExitOk : kExitUnhealthy;
   }
 
   std::vector<client::ReassignmentTarget> targets;
   std::vector<size_t> sent;  // index into plan of each target
+  std::set<size_t> already_moving;
   for (size_t i = 0; i < plan->size(); ++i) {
     const PlanEntry& e = (*plan)[i];
+    auto moving = ongoing.find({e.topic, e.partition});
+    if (flags.execute && moving != ongoing.end() && target_of(moving->second) == e.replicas) {
+      already_moving.insert(i);
+      continue;
+    }
     if (flags.cancel || (*current)[{e.topic, e.partition}] != e.replicas) {
       targets.push_back(
           {{e.topic, e.partition}, flags.cancel ? std::nullopt : std::optional(e.replicas)});
@@ -290,7 +310,10 @@ int run_plan(Context& ctx, const ReassignFlags& flags) {
     const PlanEntry& e = (*plan)[i];
     json item = item_of(e);
     auto it = by_entry.find(i);
-    if (it == by_entry.end()) {
+    if (already_moving.contains(i)) {
+      item["status"] = "in-progress";
+      in_progress(item, ongoing.at({e.topic, e.partition}));
+    } else if (it == by_entry.end()) {
       item["status"] = "unchanged";
     } else if (it->second->status.is_ok()) {
       item["status"] = ok_status;
@@ -305,7 +328,12 @@ int run_plan(Context& ctx, const ReassignFlags& flags) {
     doc.push_back(item);
   }
   ctx.print(doc, plan_table);
-  if (flags.execute && failed < targets.size() && !targets.empty()) {
+  bool took = targets.empty() || failed < targets.size();
+  if (flags.execute && throttle > 0 && took) {
+    ctx.error("reassignment throttle: " + std::to_string(throttle) +
+              " bytes/s per receiving broker");
+  }
+  if (flags.execute && !targets.empty() && failed < targets.size()) {
     ctx.error("started; follow it with: mqctl partition reassign --plan " + flags.plan_path +
               " --verify");
   }

@@ -127,30 +127,76 @@ Result<std::vector<PlanEntry>> generate_plan(const std::vector<PlanEntry>& curre
     }
     if (!p.replicas.empty() && allowed.contains(p.replicas.front())) ++leads[p.replicas.front()];
   }
-  std::vector<PlanEntry> plan;
-  for (const PlanEntry& p : current) {
-    std::vector<int32_t> next;
+  std::vector<PlanEntry> next = current;
+  for (PlanEntry& p : next) {
+    std::vector<int32_t> kept;
     for (int32_t id : p.replicas) {
-      if (allowed.contains(id)) next.push_back(id);
+      if (allowed.contains(id)) kept.push_back(id);
     }
-    if (next.size() == p.replicas.size()) continue;  // stays where it is
-    while (next.size() < p.replicas.size()) {
+    if (kept.size() == p.replicas.size()) continue;  // stays where it is
+    bool lost_preferred = !allowed.contains(p.replicas.front());
+    while (kept.size() < p.replicas.size()) {
       int32_t best = -1;
       for (const auto& [id, n] : load) {
-        if (std::find(next.begin(), next.end(), id) != next.end()) continue;
+        if (std::find(kept.begin(), kept.end(), id) != kept.end()) continue;
         if (best < 0 || n < load[best]) best = id;
       }
-      next.push_back(best);
+      kept.push_back(best);
       ++load[best];
     }
-    if (!allowed.contains(p.replicas.front())) {
-      auto first = std::min_element(next.begin(), next.end(), [&](int32_t a, int32_t b) {
+    if (lost_preferred) {
+      auto first = std::min_element(kept.begin(), kept.end(), [&](int32_t a, int32_t b) {
         return leads[a] != leads[b] ? leads[a] < leads[b] : a < b;
       });
-      std::rotate(next.begin(), first, first + 1);
-      ++leads[next.front()];
+      std::rotate(kept.begin(), first, first + 1);
+      ++leads[kept.front()];
     }
-    plan.push_back({p.topic, p.partition, std::move(next)});
+    p.replicas = std::move(kept);
+  }
+  // Even out: a replica moves from the most to the least loaded broker while
+  // they differ by more than one (a broker just added starts empty), then
+  // preferred leaderships swap within replica lists the same way.
+  auto extreme = [](const std::map<int32_t, int64_t>& counts, bool most) {
+    auto it = std::min_element(counts.begin(), counts.end(), [&](const auto& a, const auto& b) {
+      return most ? a.second > b.second : a.second < b.second;
+    });
+    return it->first;
+  };
+  auto has = [](const PlanEntry& p, int32_t id) {
+    return std::find(p.replicas.begin(), p.replicas.end(), id) != p.replicas.end();
+  };
+  for (bool moved = true; moved;) {
+    moved = false;
+    int32_t most = extreme(load, true), least = extreme(load, false);
+    if (load[most] - load[least] <= 1) break;
+    // Prefer a partition where `most` is not the preferred leader.
+    for (int pass = 0; pass < 2 && !moved; ++pass) {
+      for (PlanEntry& p : next) {
+        if (!has(p, most) || has(p, least)) continue;
+        if (pass == 0 && p.replicas.front() == most) continue;
+        *std::find(p.replicas.begin(), p.replicas.end(), most) = least;
+        --load[most], ++load[least];
+        if (p.replicas.front() == least) --leads[most], ++leads[least];
+        moved = true;
+        break;
+      }
+    }
+  }
+  for (bool swapped = true; swapped;) {
+    swapped = false;
+    int32_t most = extreme(leads, true), least = extreme(leads, false);
+    if (leads[most] - leads[least] <= 1) break;
+    for (PlanEntry& p : next) {
+      if (p.replicas.front() != most || !has(p, least)) continue;
+      std::iter_swap(p.replicas.begin(), std::find(p.replicas.begin(), p.replicas.end(), least));
+      --leads[most], ++leads[least];
+      swapped = true;
+      break;
+    }
+  }
+  std::vector<PlanEntry> plan;
+  for (size_t i = 0; i < next.size(); ++i) {
+    if (next[i].replicas != current[i].replicas) plan.push_back(std::move(next[i]));
   }
   return plan;
 }

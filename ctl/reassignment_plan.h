@@ -34,12 +34,16 @@ Result<std::vector<PlanEntry>> parse_plan(std::string_view text);
 // The plan as the file format, pretty-printed with a final newline.
 std::string plan_to_json(const std::vector<PlanEntry>& plan);
 
-// Moves `current` (every partition to consider, with its replicas) onto
+// Places `current` (every partition to consider, with its replicas) on
 // `brokers`: each partition keeps its replication factor and the replicas it
 // has on those brokers; the places of the others go to the brokers holding
-// the fewest replicas so far (ties: lowest id). A partition whose preferred
-// leader leaves gets as first replica the one of its replicas that is first
-// on the fewest partitions. Only partitions that change are returned, in the
+// the fewest replicas so far (ties: lowest id), and a partition whose
+// preferred leader leaves gets as first replica the one of its replicas that
+// is first on the fewest partitions. Then the load is evened out: while two
+// brokers' replica counts differ by more than one, a replica moves from the
+// most to the least loaded (preferably not a preferred leader), and
+// likewise preferred leaderships swap within replica lists, so a broker just
+// added gets its share. Only partitions that change are returned, in the
 // order of `current`. Errors: no brokers, a broker listed twice, or a
 // replication factor larger than the number of brokers.
 Result<std::vector<PlanEntry>> generate_plan(const std::vector<PlanEntry>& current,

@@ -136,6 +136,24 @@ lag_time_max_ms = 5000
   }
 }
 
+// A broker added to a running cluster: the cluster's voters, its own id in
+// neither list, and the quorum listener it announces.
+TEST(Config, ANodeInNeitherListIsADynamicObserverWithAReachableQuorumListener) {
+  Result<BrokerConfig> c = parse_config(R"(
+node_id = 9
+[listeners]
+quorum = "tcp://10.0.0.9:9093"
+[cluster]
+voters = "1@10.0.0.1:9093,2@10.0.0.2:9093,3@10.0.0.3:9093"
+observers = "4@10.0.0.4:9093"
+)",
+                                        "node9.toml");
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  EXPECT_TRUE(c->cluster.enabled());
+  EXPECT_EQ(c->cluster.member(9), nullptr);
+  EXPECT_EQ(c->cluster.quorum_listener, "tcp://10.0.0.9:9093");
+}
+
 TEST(Config, BadClusterSettingsAreClearErrors) {
   struct Case {
     const char* toml;
@@ -150,7 +168,19 @@ TEST(Config, BadClusterSettingsAreClearErrors) {
       {"[cluster]\nvoters = \"1@:5\"\n", "the host is empty"},
       {"[cluster]\nvoters = \"1@h:1,,2@h:2\"\n", "empty entry"},
       {"node_id = 9\n[cluster]\nvoters = \"1@h:1\"\n",
-       "node_id 9 is in neither cluster.voters nor cluster.observers"},
+       "node_id 9 is in neither cluster.voters nor cluster.observers (1@h:1), so it joins as a "
+       "dynamic observer and needs listeners.quorum"},
+      {"node_id = 9\n[listeners]\nquorum = \"tcp://0.0.0.0:9\"\n[cluster]\nvoters = \"1@h:1\"\n",
+       "not 0.0.0.0 or *) and a port from 1 to 65535; got 'tcp://0.0.0.0:9'"},
+      {"node_id = 9\n[listeners]\nquorum = \"tcp://*:9\"\n[cluster]\nvoters = \"1@h:1\"\n",
+       "got 'tcp://*:9'"},
+      {"node_id = 9\n[listeners]\nquorum = \"tcp://h9:0\"\n[cluster]\nvoters = \"1@h:1\"\n",
+       "got 'tcp://h9:0'"},
+      {"node_id = 9\n[listeners]\nquorum = \"tcp://h9\"\n[cluster]\nvoters = \"1@h:1\"\n",
+       "got 'tcp://h9'"},
+      {"node_id = 1\n[listeners]\nquorum = \"tcp://h1:1\"\n[cluster]\nvoters = \"1@h:1\"\n"
+       "observers = \"1@h:2\"\n",
+       "node id 1 is both in cluster.voters and cluster.observers"},
       {"[cluster]\nobservers = \"4@h:4\"\n", "cluster.voters is empty"},
       {"[cluster]\nvoters = \"1@h:1\"\nobservers = \"1@h:2\"\n",
        "node id 1 is both in cluster.voters and cluster.observers"},

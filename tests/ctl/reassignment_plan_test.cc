@@ -120,5 +120,28 @@ TEST(ReassignmentPlanTest, GenerateOntoANewBrokerAndItsErrors) {
   EXPECT_NE(too_few.status().message().find("only 1 brokers"), std::string::npos);
 }
 
+TEST(ReassignmentPlanTest, GenerateGivesABrokerJustAddedItsShare) {
+  // Six partitions of RF 2 on brokers 1-3 (four replicas each, two leads each);
+  // broker 4 joins.
+  std::vector<PlanEntry> current = {{"t", 0, {1, 2}}, {"t", 1, {2, 3}}, {"t", 2, {3, 1}},
+                                    {"t", 3, {1, 3}}, {"t", 4, {2, 1}}, {"t", 5, {3, 2}}};
+  Result<std::vector<PlanEntry>> plan = generate_plan(current, {1, 2, 3, 4});
+  ASSERT_TRUE(plan.is_ok()) << plan.status().to_string();
+  std::map<std::pair<std::string, int32_t>, std::vector<int32_t>> after;
+  for (const PlanEntry& e : current) after[{e.topic, e.partition}] = e.replicas;
+  for (const PlanEntry& e : *plan) after[{e.topic, e.partition}] = e.replicas;
+  std::map<int32_t, int> load, leads;
+  for (const auto& [tp, replicas] : after) {
+    ASSERT_EQ(replicas.size(), 2u);
+    EXPECT_NE(replicas[0], replicas[1]);
+    for (int32_t id : replicas) ++load[id];
+    ++leads[replicas.front()];
+  }
+  EXPECT_EQ(load[4], 3) << "12 replicas over 4 brokers";
+  for (int32_t id : {1, 2, 3}) EXPECT_EQ(load[id], 3) << id;
+  for (int32_t id : {1, 2, 3, 4}) EXPECT_GE(leads[id], 1) << id;
+  EXPECT_LE(plan->size(), 4u) << "only what has to move to balance";
+}
+
 }  // namespace
 }  // namespace mq::ctl

@@ -1,9 +1,12 @@
-// mqctl partition reassign against three real mqd processes: a plan
-// generated to move every replica off broker 1 (decommissioning it) is
-// checked, executed while an acks=all producer keeps writing, followed with
-// --verify until done, and every acknowledged message is then read back
-// once from the new replicas, broker 1 holding none; a move slowed by the
-// throttle is seen in progress and cancelled; bad plans are refused.
+// Moving partitions and retiring brokers, against three real mqd processes:
+// mqctl partition reassign with a plan generated to move every replica off
+// broker 1 (decommissioning it), checked, executed while an acks=all
+// producer keeps writing, followed with --verify until done, and every
+// acknowledged message then read back once from the new replicas, broker 1
+// holding none; a move slowed by the throttle seen in progress and
+// cancelled; bad plans refused. And controlled shutdown: a leader stopped
+// with SIGTERM hands its leaderships over before it exits, long before its
+// session would have expired.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -30,6 +33,7 @@ namespace {
 using namespace std::chrono_literals;
 using json = nlohmann::json;
 using mq::testing::MqdCluster;
+using mq::testing::MqdProcess;
 using mq::testing::TempDir;
 
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
@@ -52,13 +56,15 @@ constexpr int kPartitions = 3;
 
 class ClusterReassignTest : public ::testing::Test {
  protected:
+  virtual int session_timeout_ms() const { return 1500; }
+
   void SetUp() override {
-    cluster_ = std::make_unique<MqdCluster>(
-        dir_.path(), 3,
-        "broker_heartbeat_interval_ms = 100\nbroker_session_timeout_ms = 1500\n"
-        "auto_leader_rebalance = false\n",
+    cluster_toml_ = "broker_heartbeat_interval_ms = 100\nbroker_session_timeout_ms = " +
+                    std::to_string(session_timeout_ms()) + "\nauto_leader_rebalance = false\n";
+    more_toml_ =
         "[quorum]\ntick_ms = 20\nelection_timeout_ms = 400\n"
-        "[replication]\nlag_time_max_ms = 3000\nfetch_max_wait_ms = 100\n");
+        "[replication]\nlag_time_max_ms = 3000\nfetch_max_wait_ms = 100\n";
+    cluster_ = std::make_unique<MqdCluster>(dir_.path(), 3, cluster_toml_, more_toml_);
     std::string why;
     ASSERT_TRUE(cluster_->start(&why)) << why;
     AdminConfig config;
@@ -150,6 +156,8 @@ class ClusterReassignTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  std::string cluster_toml_;
+  std::string more_toml_;
   std::unique_ptr<MqdCluster> cluster_;
   std::unique_ptr<Admin> admin_;
 };
@@ -182,7 +190,17 @@ TEST_F(ClusterReassignTest, DecommissionABrokerWhileProducing) {
   for (int i = 0; i < 3000; i++) send(i);
   ASSERT_TRUE((*producer)->flush(30000).is_ok());
 
-  // Every topic cannot leave broker 1: __consumer_offsets has three replicas.
+  // Every topic cannot leave broker 1: __consumer_offsets (created by the
+  // brokers once three registered) has three replicas.
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto metadata = admin_->describe_cluster(std::vector<std::string>{"__consumer_offsets"});
+        if (!metadata.is_ok()) return false;
+        const TopicInfo* offsets = metadata->topic("__consumer_offsets");
+        return offsets != nullptr && offsets->error == ErrorCode::kNone &&
+               !offsets->partitions.empty();
+      },
+      30s));
   Shell everything = mqctl("partition reassign --generate --brokers 2,3");
   EXPECT_EQ(everything.code, 1) << everything.out;
   EXPECT_NE(everything.err.find("has 3 replicas but only 2 brokers are given"), std::string::npos)
@@ -314,6 +332,15 @@ TEST_F(ClusterReassignTest, AThrottledMoveIsSeenInProgressAndCancelled) {
   EXPECT_EQ(parse(verified)[0]["status"], "in-progress") << verified.out;
   EXPECT_NE(verified.err.find("throttle in force: 16384"), std::string::npos) << verified.err;
 
+  // The same plan again with another throttle: the move goes on, the rate changes.
+  Shell faster =
+      mqctl("-o json partition reassign --plan " + plan_path + " --execute --throttle 20KB -y");
+  ASSERT_EQ(faster.code, 0) << faster.out << faster.err;
+  EXPECT_EQ(parse(faster)[0]["status"], "in-progress") << faster.out;
+  EXPECT_NE(faster.err.find("throttle: 20000 bytes/s"), std::string::npos) << faster.err;
+  listed = mqctl("-o json partition reassign --list");
+  EXPECT_EQ(parse(listed)["throttle_bytes_per_sec"], 20000) << listed.out;
+
   // A second reassignment of the same partition is refused while this one runs.
   std::string other = write_file(
       "other.json",
@@ -391,6 +418,147 @@ TEST_F(ClusterReassignTest, BadPlansAndArgumentsAreRefused) {
   Shell verify = mqctl("-o json partition reassign --plan - --verify", plan);
   EXPECT_EQ(verify.code, 4) << verify.out << verify.err;
   EXPECT_EQ(parse(verify)[0]["status"], "not-started") << verify.out;
+}
+
+TEST_F(ClusterReassignTest, ABrokerAddedToTheRunningClusterTakesItsShare) {
+  ProducerConfig config;
+  config.bootstrap_servers = cluster_->bootstrap();
+  auto producer = Producer::create(config);
+  ASSERT_TRUE(producer.is_ok());
+  std::mutex mu;
+  std::set<std::string> acknowledged;
+  for (int i = 0; i < 1500; i++) {
+    std::string value = "a" + std::to_string(i);
+    ASSERT_TRUE((*producer)
+                    ->send({.topic = kTopic, .value = value},
+                           [&, value](const Result<RecordMetadata>& r) {
+                             std::lock_guard lock(mu);
+                             if (r.is_ok()) acknowledged.insert(value);
+                           })
+                    .is_ok());
+  }
+  ASSERT_TRUE((*producer)->flush(30000).is_ok());
+  EXPECT_TRUE((*producer)->close(10000).is_ok());
+
+  // Node 4 is in nobody's config: it joins the quorum as a dynamic observer
+  // and registers as a broker.
+  MqdProcess& added = cluster_->add_unlisted(dir_.path(), 4, cluster_toml_, more_toml_);
+  ASSERT_TRUE(added.start()) << added.log();
+  EXPECT_TRUE(added.wait_for_log("joining the metadata quorum as dynamic observer 4", 5000));
+  ASSERT_TRUE(eventually([&] { return live_brokers() == 4; }, 30s))
+      << "the added broker never registered\n"
+      << added.log();
+  Shell quorum = mqctl("-o json cluster quorum");
+  ASSERT_EQ(quorum.code, 0) << quorum.err;
+  bool listed = false;
+  json members = parse(quorum)["members"];
+  for (const auto& m : members) {
+    if (m["node"] == 4) listed = m["voter"] == false && m["role"] == "observer";
+  }
+  EXPECT_TRUE(listed) << quorum.out;
+
+  Shell generated = mqctl(std::string("partition reassign --generate --brokers 1,2,3,4 ") + kTopic);
+  ASSERT_EQ(generated.code, 0) << generated.err;
+  json plan = parse(generated);
+  bool onto_4 = false;
+  for (const auto& p : plan["partitions"]) {
+    for (const auto& id : p["replicas"]) onto_4 |= id == 4;
+  }
+  ASSERT_TRUE(onto_4) << generated.out;
+  std::string plan_path = write_file("grow.json", generated.out);
+  Shell executed = mqctl("partition reassign --plan " + plan_path + " --execute -y");
+  ASSERT_EQ(executed.code, 0) << executed.out << executed.err;
+  Shell verified;
+  ASSERT_TRUE(eventually(
+      [&] {
+        verified = mqctl("partition reassign --plan " + plan_path + " --verify");
+        return verified.code == 0;
+      },
+      60s))
+      << verified.out << verified.err;
+  int on_4 = 0;
+  for (const auto& [i, p] : partitions()) {
+    on_4 += std::count(p.replicas.begin(), p.replicas.end(), 4);
+    EXPECT_EQ(p.isr.size(), p.replicas.size()) << "partition " << i;
+  }
+  EXPECT_GE(on_4, 1);
+  // Everything acknowledged is read back once after the moves.
+  std::multiset<std::string> read = consume_all();
+  size_t missing = 0;
+  for (const std::string& value : acknowledged) missing += read.count(value) == 1 ? 0 : 1;
+  EXPECT_EQ(missing, 0u) << "of " << acknowledged.size() << " acknowledged";
+  EXPECT_EQ(acknowledged.size(), 1500u);
+}
+
+// A session long enough that only a controlled shutdown can move the
+// leaderships within the test's time.
+class ClusterControlledShutdownTest : public ClusterReassignTest {
+ protected:
+  int session_timeout_ms() const override { return 120000; }
+};
+
+TEST_F(ClusterControlledShutdownTest, AStoppingLeaderHandsOverItsLeadershipsFirst) {
+  auto before = partitions();
+  ASSERT_EQ(before.size(), static_cast<size_t>(kPartitions));
+  int32_t leader = before.at(0).leader_id;
+  ASSERT_GE(leader, 1);
+  ProducerConfig config;
+  config.bootstrap_servers = cluster_->bootstrap();
+  config.acks = -1;
+  config.delivery_timeout_ms = 60000;
+  auto producer = Producer::create(config);
+  ASSERT_TRUE(producer.is_ok());
+  std::mutex mu;
+  std::set<std::string> acknowledged;
+  std::atomic<int> failures{0};
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int i = 0; !stop; i++) {
+      std::string value = "c" + std::to_string(i);
+      Status sent = (*producer)->send({.topic = kTopic, .value = value},
+                                      [&, value](const Result<RecordMetadata>& r) {
+                                        std::lock_guard lock(mu);
+                                        if (r.is_ok()) acknowledged.insert(value);
+                                        if (!r.is_ok()) failures++;
+                                      });
+      if (!sent.is_ok()) failures++;
+      if (i % 50 == 0) std::this_thread::sleep_for(5ms);
+    }
+  });
+  std::this_thread::sleep_for(500ms);
+  int status = cluster_->node(leader).stop(SIGTERM, 60000);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "exit status " << status;
+  std::string log = cluster_->node(leader).log();
+  EXPECT_NE(log.find("controlled shutdown: moving the leadership of"), std::string::npos);
+  EXPECT_NE(log.find("leadership(s) moved"), std::string::npos) << log.substr(log.size() - 2000);
+
+  // The survivors lead everything long before the 120 s session ends, and
+  // the producer's records all get through.
+  AdminConfig survivors;
+  survivors.bootstrap_servers = cluster_->bootstrap();
+  auto admin = Admin::create(survivors);
+  ASSERT_TRUE(admin.is_ok());
+  admin_ = std::move(*admin);
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto ps = partitions();
+        if (ps.size() != kPartitions) return false;
+        for (const auto& [i, p] : ps) {
+          if (p.leader_id < 0 || p.leader_id == leader) return false;
+        }
+        return true;
+      },
+      10s));
+  std::this_thread::sleep_for(500ms);
+  stop = true;
+  writer.join();
+  EXPECT_TRUE((*producer)->flush(30000).is_ok()) << "records still waiting for a leader";
+  EXPECT_TRUE((*producer)->close(10000).is_ok());
+  EXPECT_EQ(failures.load(), 0);
+  std::multiset<std::string> read = consume_all();
+  size_t missing = 0;
+  for (const std::string& value : acknowledged) missing += read.count(value) == 1 ? 0 : 1;
+  EXPECT_EQ(missing, 0u) << "of " << acknowledged.size() << " acknowledged";
 }
 
 }  // namespace

@@ -41,6 +41,7 @@ class MqdCluster {
       voters +=
           (id > 1 ? "," : "") + std::to_string(id) + "@127.0.0.1:" + std::to_string(free_port());
     }
+    voters_ = voters;
     for (int id = 1; id <= nodes; id++) {
       auto node = std::make_unique<MqdProcess>(
           dir + "/node" + std::to_string(id),
@@ -63,6 +64,21 @@ class MqdCluster {
   }
 
   MqdProcess& node(int id) { return *nodes_.at(id); }
+  // The cluster.voters line's value, "1@127.0.0.1:PORT,...".
+  const std::string& voters() const { return voters_; }
+  // Adds node `id`, listed in no config: it joins the running cluster as a
+  // dynamic observer announcing its own quorum listener. Not started.
+  MqdProcess& add_unlisted(const std::string& dir, int id, const std::string& cluster_toml,
+                           const std::string& more_toml = "") {
+    auto node = std::make_unique<MqdProcess>(
+        dir + "/node" + std::to_string(id),
+        "[cluster]\nvoters = \"" + voters_ + "\"\n" + cluster_toml + "\n" + more_toml);
+    node->set_top_level("node_id = " + std::to_string(id));
+    node->set_client_port(free_port());
+    node->set_listeners_toml("quorum = \"tcp://127.0.0.1:" + std::to_string(free_port()) + "\"");
+    nodes_[id] = std::move(node);
+    return *nodes_[id];
+  }
   std::map<int, std::unique_ptr<MqdProcess>>& nodes() { return nodes_; }
 
   // HOST:PORT,... of the running nodes but `except`.
@@ -87,6 +103,7 @@ class MqdCluster {
   }
 
  private:
+  std::string voters_;
   std::map<int, std::unique_ptr<MqdProcess>> nodes_;
 };
 

@@ -47,6 +47,7 @@ class MqdProcess {
       out << "data_dir = \"" << data_dir_ << "\"\n"
           << top_level_ << "\n"
           << "[listeners]\nclient = \"tcp://127.0.0.1:" << client_port_ << "\"\n"
+          << listeners_toml_ << "\n"
           << "[http]\naddress = \"127.0.0.1:0\"\n"
           << extra_toml_ << "\n";
     }
@@ -125,6 +126,8 @@ class MqdProcess {
   }
 
   void set_top_level(std::string toml) { top_level_ = std::move(toml); }
+  // More keys of the [listeners] table (e.g. quorum = "tcp://...").
+  void set_listeners_toml(std::string toml) { listeners_toml_ = std::move(toml); }
   // A fixed client port (default 0: the kernel's pick), so a restarted mqd
   // is where clients last saw it.
   void set_client_port(int port) { client_port_ = port; }
@@ -160,6 +163,7 @@ class MqdProcess {
   std::string data_dir_;
   std::string extra_toml_;
   std::string top_level_;
+  std::string listeners_toml_;
   std::vector<std::string> env_;
   pid_t pid_ = -1;
   int log_fd_ = -1;
