@@ -2,7 +2,8 @@
 // processes: a three-node cluster (three voters, one leader, lags; a
 // preferred leader SIGKILLed and restarted gets its leadership back only on
 // demand, with cluster.auto_leader_rebalance off) and a single-node broker
-// (both commands say single node).
+// (both commands say single node; partition reassign finds nothing to move
+// and refuses other brokers).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -354,6 +355,38 @@ TEST(SingleNodeAdminTest, QuorumAndElectionsSaySingleNode) {
   EXPECT_EQ(text.code, 0) << text.err;
   EXPECT_NE(text.out.find("single node"), std::string::npos) << text.out;
   EXPECT_EQ(mqctl(dir, brokers, "partition elect-leaders orders:5").code, 3);
+
+  // Reassignment: every partition lives on the one broker; nothing moves.
+  Shell listed_brokers = mqctl(dir, brokers, "-o json cluster brokers");
+  ASSERT_EQ(listed_brokers.code, 0) << listed_brokers.err;
+  int id = parse(listed_brokers)[0]["id"].get<int>();
+  std::string same = dir.file("same.json");
+  std::ofstream(same) << R"({"version": 1, "partitions": [{"topic": "orders", "partition": 0, )"
+                      << R"("replicas": [)" << id << "]}]}";
+  Shell unchanged = mqctl(dir, brokers, "-o json partition reassign --plan " + same + " --dry-run");
+  ASSERT_EQ(unchanged.code, 0) << unchanged.err;
+  EXPECT_EQ(parse(unchanged)[0]["status"], "unchanged") << unchanged.out;
+  Shell done = mqctl(dir, brokers, "-o json partition reassign --plan " + same + " --verify");
+  EXPECT_EQ(done.code, 0) << done.err;
+  EXPECT_EQ(parse(done)[0]["status"], "done") << done.out;
+  std::string elsewhere = dir.file("elsewhere.json");
+  std::ofstream(elsewhere)
+      << R"({"version": 1, "partitions": [{"topic": "orders", "partition": 1, "replicas": [)"
+      << id + 1 << "]}]}";
+  Shell refused =
+      mqctl(dir, brokers, "-o json partition reassign --plan " + elsewhere + " --dry-run");
+  EXPECT_EQ(refused.code, 1) << refused.out << refused.err;
+  EXPECT_EQ(parse(refused)[0]["status"], "invalid") << refused.out;
+  EXPECT_NE(refused.err.find("single-node broker"), std::string::npos) << refused.err;
+  Shell list = mqctl(dir, brokers, "-o json partition reassign --list");
+  ASSERT_EQ(list.code, 0) << list.err;
+  EXPECT_EQ(parse(list)["throttle_bytes_per_sec"], 0);
+  EXPECT_TRUE(parse(list)["partitions"].empty()) << list.out;
+  Shell generated =
+      mqctl(dir, brokers, "partition reassign --generate --brokers " + std::to_string(id));
+  EXPECT_EQ(generated.code, 0) << generated.err;
+  EXPECT_TRUE(parse(generated)["partitions"].empty()) << generated.out;
+  EXPECT_NE(generated.err.find("empty plan"), std::string::npos) << generated.err;
 }
 
 }  // namespace
