@@ -399,6 +399,29 @@ std::vector<prometheus::MetricFamily> ClusterCollector::Collect() const {
   add(leading, {}, n_leading);
   add(under_replicated, {}, n_under_replicated);
   add(under_min_isr, {}, n_under_min_isr);
+
+  // Each follower of the partitions this broker leads, as the leader sees it.
+  auto replica_lag = family("mq_replica_lag_messages",
+                            "On the leader: offsets a follower replica is behind the leader's "
+                            "log end, from the position of its last fetch.",
+                            MetricType::Gauge);
+  auto replica_lag_bytes = family("mq_replica_lag_bytes",
+                                  "On the leader: bytes of the leader's log past a follower "
+                                  "replica's position at its last fetch (what it has to copy).",
+                                  MetricType::Gauge);
+  for (const auto& p : partitions) {
+    if (!p->is_leader() || p->leader_id() != source_.broker_id || p->leader_id() < 0) continue;
+    int64_t end = p->log().log_end_offset();
+    for (const FollowerProgress& f : p->followers()) {
+      if (f.log_end_offset < 0) continue;  // not fetched yet in this leader epoch
+      Labels labels = {{"topic", p->topic()},
+                       {"partition", std::to_string(p->index())},
+                       {"replica", std::to_string(f.broker_id)}};
+      add(replica_lag, labels, d(std::max<int64_t>(0, end - f.log_end_offset)));
+      Result<uint64_t> bytes = p->log().bytes_from(f.log_end_offset);
+      if (bytes.is_ok()) add(replica_lag_bytes, labels, d(*bytes));
+    }
+  }
   auto offline = family("mq_partitions_offline",
                         "Exported by the active controller only: partitions of the cluster "
                         "without a leader.",
@@ -446,9 +469,10 @@ std::vector<prometheus::MetricFamily> ClusterCollector::Collect() const {
     add(fetched, labels, d(f.bytes_fetched));
   }
 
-  return {active,        role,    voter,    term,     leader,    commit,  applied,
-          voter_lag,     dropped, rejected, fenced_f, brokers,   leading, under_replicated,
-          under_min_isr, offline, shrinks,  expands,  elections, lag,     fetched};
+  return {
+      active,  role,     voter,     term,    leader,  commit,           applied,          voter_lag,
+      dropped, rejected, fenced_f,  brokers, leading, under_replicated, under_min_isr,    offline,
+      shrinks, expands,  elections, lag,     fetched, replica_lag,      replica_lag_bytes};
 }
 
 }  // namespace mq::broker

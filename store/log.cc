@@ -45,6 +45,26 @@ uint64_t Log::size_bytes() const {
   return total;
 }
 
+Result<uint64_t> Log::bytes_from(int64_t offset) const {
+  if (offset >= log_end_offset()) return uint64_t{0};
+  offset = std::max(offset, log_start_offset());
+  uint64_t total = 0;
+  bool first = true;
+  for (const auto& segment : segments_from(offset)) {
+    uint64_t size = segment->size_bytes();
+    if (!first) {
+      total += size;
+      continue;
+    }
+    first = false;
+    if (segment->next_offset() <= offset) continue;
+    uint64_t position = 0;
+    MQ_ASSIGN_OR_RETURN(std::optional<BatchHeader> batch, segment->find_batch(offset, &position));
+    if (batch && position < size) total += size - position;
+  }
+  return total;
+}
+
 size_t Log::segment_count() const {
   std::shared_lock lock(segments_mu_);
   return segments_.size();

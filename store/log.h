@@ -125,6 +125,10 @@ class Log {
   // Everything below this offset has been fsynced.
   int64_t recovery_point() const { return flushed_offset_.load(std::memory_order_acquire); }
   uint64_t size_bytes() const;
+  // Bytes of the log from the batch holding `offset` (the log start if it is
+  // older) to the log end; 0 at or past the end. A replica at `offset` has
+  // this much to copy.
+  Result<uint64_t> bytes_from(int64_t offset) const;
   size_t segment_count() const;
   std::vector<int64_t> segment_base_offsets() const;
   const std::string& dir() const { return dir_; }

@@ -19,6 +19,7 @@
 #include "broker/broker_metrics.h"
 #include "broker/cluster_member.h"
 #include "broker/replica_manager.h"
+#include "tests/store/batches.h"
 #include "tests/support/temp_dir.h"
 
 namespace mq::broker {
@@ -158,7 +159,9 @@ TEST_F(ClusterMetricsTest, ExportsEveryFamilyWithHelpAndType) {
                              "mq_isr_expands_total counter",
                              "mq_leader_elections_total counter",
                              "mq_follower_lag_messages gauge",
-                             "mq_follower_fetched_bytes_total counter"}) {
+                             "mq_follower_fetched_bytes_total counter",
+                             "mq_replica_lag_messages gauge",
+                             "mq_replica_lag_bytes gauge"}) {
     EXPECT_NE(text.find(std::string("# TYPE ") + family + "\n"), std::string::npos)
         << family << " missing from\n"
         << text;
@@ -283,6 +286,34 @@ TEST_F(ClusterMetricsTest, CountsThePartitionsThisBrokerLeadsByHealth) {
   EXPECT_EQ(s["mq_follower_lag_messages{topic=\"t\",partition=\"3\"}"], 15);
   EXPECT_EQ(s["mq_follower_fetched_bytes_total{topic=\"t\",partition=\"3\"}"], 4096);
   EXPECT_EQ(s.count("mq_follower_lag_messages{topic=\"t\",partition=\"0\"}"), 0u);
+}
+
+TEST_F(ClusterMetricsTest, TheLeaderExportsEachFollowersLagInMessagesAndBytes) {
+  auto p = make_partition("t", 0, 1);
+  ASSERT_TRUE(p->become_leader({.leader_epoch = 1,
+                                .partition_epoch = 1,
+                                .replicas = {1, 2, 3, 4},
+                                .isr = {1, 2, 3, 4},
+                                .local_broker_id = 1})
+                  .is_ok());
+  for (int i = 0; i < 10; i++) {
+    std::string batch = testing::make_sized_batch(500);
+    ASSERT_TRUE(p->append_as_leader(as_writable_bytes(batch), 1).is_ok());
+  }
+  int64_t end = p->log().log_end_offset();
+  ASSERT_EQ(end, 10);
+  EXPECT_EQ(p->record_follower_fetch(2, 4), ErrorCode::kNone);    // behind by 6 batches
+  EXPECT_EQ(p->record_follower_fetch(3, end), ErrorCode::kNone);  // caught up
+  // Broker 4 has not fetched in this epoch: its position is unknown, no series.
+  partitions_ = {p};
+  auto s = samples(exposition(*collector()));
+  uint64_t batch_bytes = p->log().size_bytes() / 10;
+  EXPECT_EQ(s["mq_replica_lag_messages{topic=\"t\",partition=\"0\",replica=\"2\"}"], 6);
+  EXPECT_EQ(s["mq_replica_lag_bytes{topic=\"t\",partition=\"0\",replica=\"2\"}"],
+            static_cast<double>(6 * batch_bytes));
+  EXPECT_EQ(s["mq_replica_lag_messages{topic=\"t\",partition=\"0\",replica=\"3\"}"], 0);
+  EXPECT_EQ(s["mq_replica_lag_bytes{topic=\"t\",partition=\"0\",replica=\"3\"}"], 0);
+  EXPECT_EQ(s.count("mq_replica_lag_bytes{topic=\"t\",partition=\"0\",replica=\"4\"}"), 0u);
 }
 
 TEST_F(ClusterMetricsTest, IsrShrinksAndExpandsNeverGoDown) {

@@ -112,6 +112,25 @@ TEST_F(LogTest, RejectsBadInputWithoutChangingTheLog) {
   EXPECT_EQ(read_all_offsets(*log, 0).size(), 2u);
 }
 
+TEST_F(LogTest, BytesFromCountsWhatAReplicaAtAnOffsetHasToCopy) {
+  LogConfig c = config();
+  c.segment_bytes = 3500;  // three 1000-byte batches per segment
+  auto log = open(c);
+  std::vector<int64_t> batch_starts;
+  for (int i = 0; i < 10; i++)
+    batch_starts.push_back(append(*log, make_sized_batch(1000)).base_offset);
+  ASSERT_GT(log->segment_count(), 2u);
+  uint64_t total = log->size_bytes();
+  EXPECT_EQ(*log->bytes_from(0), total);
+  EXPECT_EQ(*log->bytes_from(-5), total) << "older than the start: all of it";
+  EXPECT_EQ(*log->bytes_from(log->log_end_offset()), 0u);
+  EXPECT_EQ(*log->bytes_from(log->log_end_offset() + 7), 0u);
+  uint64_t batch = total / 10;
+  for (int i = 0; i < 10; i++) {
+    EXPECT_EQ(*log->bytes_from(batch_starts[i]), total - batch * i) << "from batch " << i;
+  }
+}
+
 TEST_F(LogTest, ReadRespectsByteLimitButReturnsAtLeastOneBatch) {
   auto log = open(config());
   for (int i = 0; i < 10; i++) append(*log, make_sized_batch(1000));
