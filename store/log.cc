@@ -163,10 +163,12 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
           h.attributes |= 0x8;
           result.log_append_time = now;
         }
-      } else if (h.base_offset != next) {
+      } else if (h.base_offset < next) {
+        // At or past the end: a gap is offsets the leader's compaction
+        // removed with their whole batches (Kafka's followers take it too).
         return Status(ErrorCode::kOffsetOutOfRange,
                       "follower append at offset " + std::to_string(h.base_offset) +
-                          " does not continue the log at " + std::to_string(next));
+                          " overlaps the log, which ends at " + std::to_string(next));
       }
       next = h.next_offset();
       position += h.total_size();

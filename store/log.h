@@ -41,7 +41,8 @@ namespace mq {
 struct AppendOptions {
   // Leader appends: the log assigns offsets and stamps this epoch.
   // Follower appends (assign_offsets = false): batches keep their offsets and
-  // epochs, which must continue the log exactly.
+  // epochs; each must start at or after the log end (a gap is offsets the
+  // leader's compaction removed), never below it.
   bool assign_offsets = true;
   int32_t leader_epoch = 0;
 };

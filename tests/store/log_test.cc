@@ -276,7 +276,7 @@ TEST_F(LogTest, TruncateFullyStartsAtNewOffset) {
   EXPECT_EQ(log->log_end_offset(), 1001);
 }
 
-TEST_F(LogTest, FollowerAppendsKeepOffsetsAndMustContinueTheLog) {
+TEST_F(LogTest, FollowerAppendsKeepOffsetsAndNeverOverlapTheLog) {
   auto log = open(config());
   std::string batch = make_batch(3);
   set_base_offset(as_writable_bytes(batch), 0);
@@ -284,10 +284,31 @@ TEST_F(LogTest, FollowerAppendsKeepOffsetsAndMustContinueTheLog) {
   Result<AppendResult> ok = log->append(as_writable_bytes(batch), {.assign_offsets = false});
   ASSERT_TRUE(ok.is_ok());
   EXPECT_EQ(log->leader_epochs().latest()->epoch, 4);
-  std::string gap = make_batch(1);
-  set_base_offset(as_writable_bytes(gap), 10);
-  EXPECT_EQ(log->append(as_writable_bytes(gap), {.assign_offsets = false}).code(),
-            ErrorCode::kOffsetOutOfRange);
+  // Offsets 3..9 were compacted away on the leader with their batches: the
+  // follower copies the gap as it is.
+  std::string after_gap = make_batch(2);
+  set_base_offset(as_writable_bytes(after_gap), 10);
+  set_leader_epoch(as_writable_bytes(after_gap), 4);
+  Result<AppendResult> gap = log->append(as_writable_bytes(after_gap), {.assign_offsets = false});
+  ASSERT_TRUE(gap.is_ok()) << gap.status().to_string();
+  EXPECT_EQ(gap->base_offset, 10);
+  EXPECT_EQ(log->log_end_offset(), 12);
+  EXPECT_EQ(read_all_offsets(*log, 0), (std::vector<int64_t>{0, 1, 2, 10, 11}));
+  EXPECT_EQ(read_all_offsets(*log, 5), (std::vector<int64_t>{10, 11})) << "a read in the gap";
+  // Below the end is a divergence, never an append.
+  for (int64_t base : {0, 11}) {
+    std::string overlap = make_batch(2);
+    set_base_offset(as_writable_bytes(overlap), base);
+    Result<AppendResult> refused =
+        log->append(as_writable_bytes(overlap), {.assign_offsets = false});
+    EXPECT_EQ(refused.code(), ErrorCode::kOffsetOutOfRange) << base;
+  }
+  EXPECT_EQ(log->log_end_offset(), 12);
+  // The gap survives a restart.
+  log.reset();
+  log = open(config());
+  EXPECT_EQ(log->log_end_offset(), 12);
+  EXPECT_EQ(read_all_offsets(*log, 0), (std::vector<int64_t>{0, 1, 2, 10, 11}));
 }
 
 TEST_F(LogTest, DeleteRecordsAdvancesStartAndDropsWholeSegments) {
