@@ -517,7 +517,7 @@ void ReplicaFetcher::fetch(const std::vector<Work>& work) {
       Result<uint64_t> appended = append_fetched(w, p.records.as_string_view());
       if (!appended.is_ok()) {
         if (appended.code() == ErrorCode::kOffsetOutOfRange) {
-          // The log moved under us (it does not continue where the batches start).
+          // The log moved under us (the batches start below its end).
           update(w, FollowPhase::kReconciling, appended.code(), appended.status().message());
         } else {
           update(w, FollowPhase::kAwaitingMetadata, appended.code(),
