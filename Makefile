@@ -4,7 +4,7 @@ ASAN_DIR  ?= build-asan
 JOBS      ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test run install asan asan-test bench cluster-soak format clean
+.PHONY: all deps configure build test run install asan asan-test bench failover-bench cluster-soak format clean
 
 all: build
 
@@ -46,6 +46,12 @@ asan-test: asan
 bench: build
 	bench/store.sh
 	bench/broker.sh
+
+# A default producer at 100 k msg/s against three mqd whose partition leader
+# is SIGKILLed 20 times, then stopped with SIGTERM 20 times: stalls per
+# failure, and failed/lost/duplicated messages (all must be 0).
+failover-bench: build
+	$(BUILD_DIR)/bin/failover-bench --kills 20 --terms 20 --rate 100000
 
 # The cluster failover tests (three mqd processes; leader and controller
 # SIGKILLed, leader paused, nodes restarted) many times over: ITERATIONS each.

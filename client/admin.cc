@@ -4,8 +4,11 @@
 #include "client/admin.h"
 
 #include <algorithm>
+#include <chrono>
 #include <set>
+#include <thread>
 
+#include "client/clock.h"
 #include "client/cluster.h"
 #include "transport/list_offsets.h"
 #include "transport/topic_admin.h"
@@ -18,6 +21,14 @@ Status item_status(ErrorCode code, const std::optional<std::string>& message) {
   return Status(code, message.value_or(std::string(error_name(code))));
 }
 
+// What a call retries: the broker or the leader it asked is away or moving.
+// UNKNOWN_TOPIC_OR_PARTITION is an answer, not a transient state, unless the
+// caller knows better (list_offsets: the metadata named the partition).
+bool transient(ErrorCode code) {
+  return is_retriable(code) && code != ErrorCode::kUnknownTopicOrPartition &&
+         code != ErrorCode::kNotEnoughReplicas && code != ErrorCode::kNotEnoughReplicasAfterAppend;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Admin>> Admin::create(const AdminConfig& config) {
@@ -28,11 +39,29 @@ Result<std::unique_ptr<Admin>> Admin::create(const AdminConfig& config) {
       std::make_unique<Cluster>(ClusterOptions{.bootstrap_endpoints = std::move(bootstrap),
                                                .client_id = config.client_id,
                                                .request_timeout_ms = config.request_timeout_ms});
-  return std::unique_ptr<Admin>(new Admin(std::move(cluster), config.request_timeout_ms));
+  return std::unique_ptr<Admin>(new Admin(std::move(cluster), config));
 }
 
-Admin::Admin(std::unique_ptr<Cluster> cluster, int request_timeout_ms)
-    : cluster_(std::move(cluster)), request_timeout_ms_(request_timeout_ms) {}
+Admin::Admin(std::unique_ptr<Cluster> cluster, const AdminConfig& config)
+    : cluster_(std::move(cluster)),
+      request_timeout_ms_(config.request_timeout_ms),
+      config_(config) {}
+
+template <class Attempt, class Retriable>
+auto Admin::retrying(Attempt&& attempt, Retriable&& retriable) -> decltype(attempt()) {
+  const int64_t deadline = steady_ms() + config_.default_api_timeout_ms;
+  int backoff_ms = config_.retry_backoff_ms;
+  while (true) {
+    auto result = attempt();
+    if (result.is_ok() || !retriable(result.code())) return result;
+    int64_t left = deadline - steady_ms();
+    if (left <= backoff_ms) return result;
+    std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+    backoff_ms = std::min(backoff_ms * 2, config_.retry_backoff_max_ms);
+    // Leaders, the controller and live brokers may have changed.
+    (void)cluster_->refresh_metadata(std::vector<std::string>{});
+  }
+}
 
 Admin::~Admin() = default;
 
@@ -48,14 +77,17 @@ Result<int32_t> Admin::controller() {
 
 template <class Request>
 Result<typename Request::Response> Admin::call_controller(const Request& request) {
-  MQ_ASSIGN_OR_RETURN(int32_t node, controller());
-  Result<typename Request::Response> response = cluster_->call(node, request);
-  if (response.code() == ErrorCode::kNotController) {
-    MQ_RETURN_IF_ERROR(cluster_->refresh_metadata(std::vector<std::string>{}));
-    MQ_ASSIGN_OR_RETURN(node, controller());
-    response = cluster_->call(node, request);
-  }
-  return response;
+  return retrying(
+      [&]() -> Result<typename Request::Response> {
+        MQ_ASSIGN_OR_RETURN(int32_t node, controller());
+        Result<typename Request::Response> response = cluster_->call(node, request);
+        if (response.code() == ErrorCode::kNotController) {
+          // Forget the controller the metadata named; the next attempt asks again.
+          MQ_RETURN_IF_ERROR(cluster_->refresh_metadata(std::vector<std::string>{}));
+        }
+        return response;
+      },
+      transient);
 }
 
 Result<std::vector<ItemResult>> Admin::create_topics(const std::vector<NewTopic>& topics,
@@ -154,6 +186,23 @@ Result<std::map<TopicPartition, ListedOffset>> Admin::list_offsets(
 
 Result<std::map<TopicPartition, ListedOffset>> Admin::list_offsets_locked(
     const std::map<TopicPartition, int64_t>& timestamps) {
+  // A partition the metadata lists is retried while its leader moves or has
+  // not loaded it yet (UNKNOWN_TOPIC_OR_PARTITION from the leader); one the
+  // metadata does not list fails at once.
+  bool listed = true;
+  return retrying(
+      [&]() -> Result<std::map<TopicPartition, ListedOffset>> {
+        auto result = list_offsets_once(timestamps, &listed);
+        return result;
+      },
+      [&](ErrorCode code) {
+        return transient(code) || (listed && code == ErrorCode::kUnknownTopicOrPartition);
+      });
+}
+
+Result<std::map<TopicPartition, ListedOffset>> Admin::list_offsets_once(
+    const std::map<TopicPartition, int64_t>& timestamps, bool* listed) {
+  *listed = false;
   std::set<std::string> topics;
   for (const auto& [tp, timestamp] : timestamps) topics.insert(tp.topic);
   MQ_RETURN_IF_ERROR(
@@ -162,8 +211,10 @@ Result<std::map<TopicPartition, ListedOffset>> Admin::list_offsets_locked(
   for (const auto& [tp, timestamp] : timestamps) {
     const PartitionInfo* info = cluster_->metadata().partition(tp.topic, tp.partition);
     if (info == nullptr) {
+      *listed = false;
       return Status(ErrorCode::kUnknownTopicOrPartition, tp.to_string() + " does not exist");
     }
+    *listed = true;
     if (info->leader_id < 0) {
       return Status(ErrorCode::kLeaderNotAvailable, tp.to_string() + " has no leader");
     }
@@ -194,12 +245,16 @@ Result<std::map<TopicPartition, ListedOffset>> Admin::list_offsets_locked(
 Result<ClusterMetadata> Admin::describe_cluster(
     const std::optional<std::vector<std::string>>& topics) {
   std::lock_guard lock(mu_);
-  MQ_ASSIGN_OR_RETURN(int32_t node, cluster_->any_node());
-  MQ_ASSIGN_OR_RETURN(transport::MetadataResponse response,
-                      cluster_->call(node, transport::MetadataRequest{.topics = topics}));
-  ClusterMetadata metadata;
-  metadata.merge(response);
-  return metadata;
+  return retrying(
+      [&]() -> Result<ClusterMetadata> {
+        MQ_ASSIGN_OR_RETURN(int32_t node, cluster_->any_node());
+        MQ_ASSIGN_OR_RETURN(transport::MetadataResponse response,
+                            cluster_->call(node, transport::MetadataRequest{.topics = topics}));
+        ClusterMetadata metadata;
+        metadata.merge(response);
+        return metadata;
+      },
+      transient);
 }
 
 Result<std::vector<ElectionOutcome>> Admin::elect_leaders(

@@ -276,10 +276,16 @@ class Admin {
       const std::optional<std::vector<TopicPartition>>& partitions = std::nullopt);
 
  private:
-  Admin(std::unique_ptr<Cluster> cluster, int request_timeout_ms);
+  Admin(std::unique_ptr<Cluster> cluster, const AdminConfig& config);
+  // Runs `attempt` (returning a Result) again after each error `retriable`
+  // accepts, with backoff and a metadata refresh in between, until it
+  // succeeds, fails for good, or default_api_timeout_ms is up.
+  template <class Attempt, class Retriable>
+  auto retrying(Attempt&& attempt, Retriable&& retriable) -> decltype(attempt());
   // The controller per the metadata, else any broker.
   Result<int32_t> controller();
-  // Sends to the controller; on NOT_CONTROLLER refreshes metadata and tries once more.
+  // Sends to the controller; on NOT_CONTROLLER or a lost connection finds it
+  // again and retries within default_api_timeout_ms.
   template <class Request>
   Result<typename Request::Response> call_controller(const Request& request);
   // Sends to the group's coordinator, finding it again after coordinator errors.
@@ -288,6 +294,9 @@ class Admin {
                                                       const Request& request, ErrorOf error_of);
   Result<std::map<TopicPartition, ListedOffset>> list_offsets_locked(
       const std::map<TopicPartition, int64_t>& timestamps);
+  // One attempt; `listed` says whether the metadata named every partition.
+  Result<std::map<TopicPartition, ListedOffset>> list_offsets_once(
+      const std::map<TopicPartition, int64_t>& timestamps, bool* listed);
   Result<GroupDescription> describe_group_locked(const std::string& group_id);
   // The group's committed offsets (a broadcast member's own if `member_id`).
   Result<std::map<TopicPartition, int64_t>> committed_offsets(const std::string& group_id,
@@ -298,6 +307,7 @@ class Admin {
   std::mutex mu_;
   std::unique_ptr<Cluster> cluster_;
   int request_timeout_ms_;
+  AdminConfig config_;
   int32_t last_coordinator_id_ = -1;  // of the last group call that reached one
 };
 

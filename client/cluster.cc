@@ -1,9 +1,13 @@
 // Connections to brokers and the metadata that says which one leads what.
 #include "client/cluster.h"
 
+#include <zmq.h>
+
 #include <algorithm>
 #include <chrono>
 #include <thread>
+
+#include "client/clock.h"
 
 namespace mq::client {
 
@@ -57,11 +61,14 @@ void ClusterMetadata::merge(const transport::MetadataResponse& response) {
 Cluster::Cluster(ClusterOptions options) : options_(std::move(options)) {}
 
 Result<std::unique_ptr<transport::Connection>> Cluster::open(const std::string& endpoint) {
-  transport::ConnectionOptions connection_options{.client_id = options_.client_id,
-                                                  .send_timeout_ms = options_.request_timeout_ms};
+  transport::ConnectionOptions connection_options{
+      .client_id = options_.client_id,
+      .send_timeout_ms = options_.request_timeout_ms,
+      .connect_timeout_ms = options_.connection_setup_timeout_ms};
   MQ_ASSIGN_OR_RETURN(std::unique_ptr<transport::Connection> connection,
                       transport::Connection::connect(endpoint, connection_options));
-  MQ_RETURN_IF_ERROR(connection->negotiate_versions(options_.request_timeout_ms).status());
+  int setup_ms = std::min(options_.request_timeout_ms, options_.connection_setup_timeout_ms);
+  MQ_RETURN_IF_ERROR(connection->negotiate_versions(setup_ms).status());
   return connection;
 }
 
@@ -83,8 +90,32 @@ Result<transport::Connection*> Cluster::connection(int32_t node_id) {
     }
     endpoint = broker->endpoint();
   }
-  MQ_ASSIGN_OR_RETURN(std::unique_ptr<transport::Connection> connection, open(endpoint));
-  return connections_.emplace(node_id, std::move(connection)).first->second.get();
+  if (auto backoff = backoff_.find(node_id); backoff != backoff_.end()) {
+    int64_t wait_ms = backoff->second.retry_at_ms - steady_ms();
+    if (wait_ms > 0) {
+      return Status(ErrorCode::kBrokerNotAvailable,
+                    "broker " + endpoint + " unreachable (" +
+                        backoff->second.last_error.to_string() + "); next attempt in " +
+                        std::to_string(wait_ms) + " ms");
+    }
+  }
+  Result<std::unique_ptr<transport::Connection>> connection = open(endpoint);
+  if (!connection.is_ok()) {
+    note_failure(node_id, connection.status());
+    return connection.status();
+  }
+  backoff_.erase(node_id);
+  return connections_.emplace(node_id, std::move(connection).value()).first->second.get();
+}
+
+void Cluster::note_failure(int32_t node_id, const Status& why) {
+  Backoff& backoff = backoff_[node_id];
+  backoff.last_error = why;
+  int shift = std::min(backoff.failures, 16);
+  int64_t wait_ms = std::min<int64_t>(static_cast<int64_t>(options_.reconnect_backoff_ms) << shift,
+                                      options_.reconnect_backoff_max_ms);
+  ++backoff.failures;
+  backoff.retry_at_ms = steady_ms() + wait_ms;
 }
 
 Result<int32_t> Cluster::any_node() {
@@ -105,7 +136,15 @@ Result<int32_t> Cluster::any_node() {
 }
 
 void Cluster::disconnect(int32_t node_id) {
-  connections_.erase(node_id);
+  auto it = connections_.find(node_id);
+  if (it != connections_.end()) {
+    Status why = it->second->broken();
+    note_failure(node_id, why.is_ok() ? Status(ErrorCode::kNetworkError,
+                                               "connection to " + it->second->endpoint() +
+                                                   " closed after a failure")
+                                      : why);
+    connections_.erase(it);
+  }
   if (last_good_node_ == node_id) last_good_node_.reset();
 }
 
@@ -138,25 +177,21 @@ size_t Cluster::in_flight() const {
   return total;
 }
 
-Result<std::optional<NodeResponse>> Cluster::receive_any(int timeout_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+Result<std::optional<NodeResponse>> Cluster::receive_any(int timeout_ms, int wake_fd) {
+  const int64_t deadline = steady_ms() + timeout_ms;
+  std::vector<int32_t> busy;
+  std::vector<zmq_pollitem_t> items;
   while (true) {
-    std::vector<int32_t> busy;
+    busy.clear();
     for (const auto& [node, connection] : connections_) {
       if (connection->in_flight() > 0) busy.push_back(node);
     }
     if (busy.empty()) return std::optional<NodeResponse>();
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    deadline - std::chrono::steady_clock::now())
-                    .count();
-    // Connection offers no socket to zmq_poll across connections, so several
-    // busy connections are polled in turn with a short slice each.
-    int slice = busy.size() == 1 ? static_cast<int>(std::max<int64_t>(left, 0))
-                                 : static_cast<int>(std::clamp<int64_t>(left, 0, 1));
+    // What already arrived (or broke) is returned first, round-robin over
+    // the connections so a busy one cannot starve the others.
     for (size_t i = 0; i < busy.size(); ++i) {
       int32_t node = busy[(receive_cursor_ + i) % busy.size()];
-      transport::Connection& connection = *connections_.at(node);
-      Result<transport::InboundResponse> response = connection.receive(i == 0 ? slice : 0);
+      Result<transport::InboundResponse> response = connections_.at(node)->receive(0);
       if (response.is_ok()) {
         receive_cursor_ = (receive_cursor_ + i + 1) % busy.size();
         last_good_node_ = node;
@@ -168,7 +203,23 @@ Result<std::optional<NodeResponse>> Cluster::receive_any(int timeout_ms) {
         return std::optional<NodeResponse>(NodeResponse{node, response.status(), {}});
       }
     }
+    int64_t left = deadline - steady_ms();
     if (left <= 0) return std::optional<NodeResponse>();
+    items.clear();
+    for (int32_t node : busy) {
+      for (void* handle : connections_.at(node)->poll_handles()) {
+        items.push_back({handle, 0, ZMQ_POLLIN, 0});
+      }
+    }
+    if (wake_fd >= 0) items.push_back({nullptr, wake_fd, ZMQ_POLLIN, 0});
+    int ready = zmq_poll(items.data(), static_cast<int>(items.size()), left);
+    if (ready < 0 && zmq_errno() != EINTR) {
+      return Status(ErrorCode::kNetworkError,
+                    std::string("zmq_poll failed: ") + zmq_strerror(zmq_errno()));
+    }
+    if (wake_fd >= 0 && (items.back().revents & ZMQ_POLLIN) != 0) {
+      return std::optional<NodeResponse>();
+    }
   }
 }
 

@@ -26,6 +26,14 @@ struct ClusterOptions {
   std::vector<std::string> bootstrap_endpoints;  // "tcp://host:port"
   std::string client_id;
   int request_timeout_ms = 30'000;
+  // Opening a connection (TCP connect and version negotiation) may take this
+  // long; a broker that does not answer in time counts as unreachable.
+  int connection_setup_timeout_ms = 10'000;
+  // After a broker was unreachable or its connection broke, it is not tried
+  // again for this long, doubling per consecutive failure up to the max
+  // (Kafka's reconnect.backoff.ms / reconnect.backoff.max.ms).
+  int reconnect_backoff_ms = 50;
+  int reconnect_backoff_max_ms = 1'000;
 };
 
 // A response and the node whose connection it came from. A non-ok `error`
@@ -70,8 +78,11 @@ class Cluster {
   }
 
   // Waits up to `timeout_ms` for a response on any connection with requests
-  // in flight; nullopt on timeout or when nothing is in flight.
-  Result<std::optional<NodeResponse>> receive_any(int timeout_ms);
+  // in flight, or for a connection to break (a NodeResponse with an error:
+  // every request in flight on it is lost, and the connection is closed).
+  // nullopt on timeout, when nothing is in flight, or when `wake_fd` (a file
+  // descriptor, -1 for none) became readable.
+  Result<std::optional<NodeResponse>> receive_any(int timeout_ms, int wake_fd = -1);
   // Requests in flight over all connections.
   size_t in_flight() const;
   // Stops waiting for a request that timed out; a late answer is dropped.
@@ -82,8 +93,16 @@ class Cluster {
  private:
   Result<std::unique_ptr<transport::Connection>> open(const std::string& endpoint);
 
+  struct Backoff {
+    int failures = 0;
+    int64_t retry_at_ms = 0;  // steady clock
+    Status last_error;        // why the node was last given up on
+  };
+  void note_failure(int32_t node_id, const Status& why);
+
   ClusterOptions options_;
   ClusterMetadata metadata_;
+  std::map<int32_t, Backoff> backoff_;  // nodes that failed lately
   std::map<int32_t, std::unique_ptr<transport::Connection>> connections_;
   std::optional<int32_t> last_good_node_;
   size_t receive_cursor_ = 0;  // round-robin start of receive_any

@@ -211,6 +211,13 @@ Result<std::vector<std::string>> parse_assignment_strategies(std::string_view li
 Status AdminConfig::validate() const {
   MQ_RETURN_IF_ERROR(check_bootstrap(bootstrap_servers));
   MQ_RETURN_IF_ERROR(check_positive("request_timeout_ms", request_timeout_ms));
+  MQ_RETURN_IF_ERROR(check_positive("default_api_timeout_ms", default_api_timeout_ms));
+  MQ_RETURN_IF_ERROR(check_positive("retry_backoff_ms", retry_backoff_ms));
+  if (retry_backoff_max_ms < retry_backoff_ms) {
+    return Status(ErrorCode::kInvalidConfig,
+                  "retry_backoff_max_ms (" + std::to_string(retry_backoff_max_ms) +
+                      ") is below retry_backoff_ms (" + std::to_string(retry_backoff_ms) + ")");
+  }
   return Status::ok();
 }
 

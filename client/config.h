@@ -94,7 +94,13 @@ Result<std::vector<std::string>> parse_assignment_strategies(std::string_view li
 struct AdminConfig {
   std::string bootstrap_servers;  // required
   std::string client_id = "mq-admin";
-  int request_timeout_ms = 30'000;
+  int request_timeout_ms = 30'000;  // one request
+  // One call, retries included (Kafka's default.api.timeout.ms): a call that
+  // meets a retriable error (a broker down or restarting, a leader or
+  // controller moving) finds the new one and tries again until this is up.
+  int default_api_timeout_ms = 60'000;
+  int retry_backoff_ms = 100;        // first wait before a retry; doubles per attempt
+  int retry_backoff_max_ms = 1'000;  // cap of that doubling
 
   Status validate() const;
 };

@@ -37,6 +37,16 @@ std::optional<std::string> copy_of(const std::optional<std::string_view>& bytes)
 
 }  // namespace
 
+// A fetched batch, decoded into views of the fetched (or decompressed)
+// bytes, which it keeps alive until poll hands its last record over.
+struct FetchedBatch {
+  std::shared_ptr<const void> owner;          // the fetch response's records frame
+  std::unique_ptr<RecordBatchReader> reader;  // holds the decompressed bytes, if any
+  std::vector<Record> records;
+  size_t next = 0;                     // the next record poll hands over
+  std::optional<int64_t> append_time;  // the log-append time of every record, if the log set one
+};
+
 struct Consumer::PartitionState {
   // Next offset poll() returns; nullopt until a seek or reset gives one.
   std::optional<int64_t> position;
@@ -45,8 +55,9 @@ struct Consumer::PartitionState {
   int64_t fetch_position = 0;  // next offset to fetch (ahead of position by the buffer)
   bool fetch_in_flight = false;
   int64_t retry_at_ms = 0;  // after a failed fetch
-  std::deque<ConsumerRecord> buffered;
-  Status error;  // reported by the next poll()
+  std::deque<FetchedBatch> buffered;
+  size_t buffered_records = 0;  // not yet handed over, over all buffered batches
+  Status error;                 // reported by the next poll()
   // Assigned by the group: the position comes from the committed offset.
   bool awaiting_committed = false;
 };
@@ -113,6 +124,7 @@ Status Consumer::seek(const TopicPartition& tp, int64_t offset) {
   state.pending_timestamp.reset();
   state.fetch_position = offset;
   state.buffered.clear();
+  state.buffered_records = 0;
   state.error = Status::ok();
   state.awaiting_committed = false;
   // A fetch in flight from the old position is dropped when it comes back.
@@ -128,6 +140,7 @@ Status Consumer::seek_to_timestamp(const TopicPartition& tp, int64_t timestamp_m
   state.position.reset();
   state.pending_timestamp = timestamp_ms;
   state.buffered.clear();
+  state.buffered_records = 0;
   state.error = Status::ok();
   state.awaiting_committed = false;
   return Status::ok();
@@ -239,6 +252,7 @@ Status Consumer::resolve_positions() {
     state->fetch_position = offset;
     state->pending_timestamp.reset();
     state->buffered.clear();
+    state->buffered_records = 0;
   }
   return Status::ok();
 }
@@ -258,7 +272,7 @@ void Consumer::send_fetches() {
     // One response of records buffered ahead is enough to keep the broker busy.
     if (!state->position || state->fetch_in_flight || !state->error.is_ok() ||
         state->retry_at_ms > now ||
-        state->buffered.size() >= static_cast<size_t>(config_.max_poll_records)) {
+        state->buffered_records >= static_cast<size_t>(config_.max_poll_records)) {
       continue;
     }
     Result<int32_t> leader = leader_of(tp);
@@ -375,36 +389,36 @@ void Consumer::handle_fetch_response(NodeResponse& response) {
       continue;
     }
     BatchCursor cursor(result->records.bytes());
-    RecordBatchReader reader;
-    std::vector<Record> records;
     for (std::span<const uint8_t> batch = cursor.next(); !batch.empty(); batch = cursor.next()) {
       Result<BatchHeader> header =
           config_.check_crcs ? verify_batch(batch) : parse_batch_header(batch);
+      FetchedBatch fetched{.owner = result->records.owner()};
+      if (header.is_ok() && header->compression() != Compression::kNone) {
+        fetched.reader = std::make_unique<RecordBatchReader>();
+      }
+      RecordBatchReader plain;
       Status status = header.status();
-      if (status.is_ok()) status = reader.decode(batch, &records);
+      if (status.is_ok()) {
+        status = (fetched.reader ? *fetched.reader : plain).decode(batch, &fetched.records);
+      }
       if (!status.is_ok()) {
         state.error = Status(status.code(), tp.to_string() + ": fetched batch at offset " +
                                                 std::to_string(state.fetch_position) +
                                                 " is unreadable: " + status.message());
         break;
       }
-      bool append_time = header->timestamp_type() == TimestampType::kLogAppendTime;
-      for (const Record& record : records) {
-        // The first batch may start before the offset asked for.
-        if (record.offset < state.fetch_position) continue;
-        ConsumerRecord& out = state.buffered.emplace_back();
-        out.topic = tp.topic;
-        out.partition = tp.partition;
-        out.offset = record.offset;
-        out.timestamp_ms = append_time ? header->max_timestamp : record.timestamp;
-        out.key = copy_of(record.key);
-        out.value = copy_of(record.value);
-        for (const RecordHeader& h : record.headers) {
-          out.headers.push_back({std::string(h.key), copy_of(h.value)});
-        }
+      if (header->timestamp_type() == TimestampType::kLogAppendTime) {
+        fetched.append_time = header->max_timestamp;
+      }
+      // The first batch may start before the offset asked for.
+      while (fetched.next < fetched.records.size() &&
+             fetched.records[fetched.next].offset < state.fetch_position) {
+        ++fetched.next;
       }
       state.fetch_position = std::max(state.fetch_position, header->next_offset());
-      records.clear();
+      if (fetched.next == fetched.records.size()) continue;
+      state.buffered_records += fetched.records.size() - fetched.next;
+      state.buffered.push_back(std::move(fetched));
     }
   }
 }
@@ -432,26 +446,56 @@ Status Consumer::take_error() {
   return Status::ok();
 }
 
-std::vector<ConsumerRecord> Consumer::drain_buffered() {
-  std::vector<ConsumerRecord> out;
-  if (partitions_.empty()) return out;
-  const size_t limit = static_cast<size_t>(config_.max_poll_records);
+size_t Consumer::drain_buffered(const std::function<void(const ConsumerRecordView&)>& visit) {
+  size_t handed = 0;
+  if (partitions_.empty()) return handed;
+  const auto limit = static_cast<size_t>(config_.max_poll_records);
   // Start at a different partition each time so one busy partition cannot starve the rest.
-  std::vector<PartitionState*> states;
-  for (auto& [tp, state] : partitions_) states.push_back(state.get());
+  std::vector<std::pair<const TopicPartition*, PartitionState*>> states;
+  for (auto& [tp, state] : partitions_) states.emplace_back(&tp, state.get());
   size_t start = drain_cursor_++ % states.size();
-  for (size_t i = 0; i < states.size() && out.size() < limit; ++i) {
-    PartitionState& state = *states[(start + i) % states.size()];
-    while (!state.buffered.empty() && out.size() < limit) {
-      out.push_back(std::move(state.buffered.front()));
-      state.buffered.pop_front();
-      state.position = out.back().offset + 1;
+  for (size_t i = 0; i < states.size() && handed < limit; ++i) {
+    auto [tp, state] = states[(start + i) % states.size()];
+    while (!state->buffered.empty() && handed < limit) {
+      FetchedBatch& batch = state->buffered.front();
+      while (batch.next < batch.records.size() && handed < limit) {
+        const Record& record = batch.records[batch.next++];
+        --state->buffered_records;
+        ++handed;
+        state->position = record.offset + 1;
+        visit(ConsumerRecordView{.topic = tp->topic,
+                                 .partition = tp->partition,
+                                 .offset = record.offset,
+                                 .timestamp_ms = batch.append_time.value_or(record.timestamp),
+                                 .key = record.key,
+                                 .value = record.value,
+                                 .headers = record.headers});
+      }
+      if (batch.next == batch.records.size()) state->buffered.pop_front();
     }
   }
-  return out;
+  return handed;
 }
 
 Result<std::vector<ConsumerRecord>> Consumer::poll(int timeout_ms) {
+  std::vector<ConsumerRecord> out;
+  MQ_RETURN_IF_ERROR(poll_each(timeout_ms, [&out](const ConsumerRecordView& view) {
+                       ConsumerRecord& record = out.emplace_back();
+                       record.topic = std::string(view.topic);
+                       record.partition = view.partition;
+                       record.offset = view.offset;
+                       record.timestamp_ms = view.timestamp_ms;
+                       record.key = copy_of(view.key);
+                       record.value = copy_of(view.value);
+                       for (const RecordHeader& h : view.headers) {
+                         record.headers.push_back({std::string(h.key), copy_of(h.value)});
+                       }
+                     }).status());
+  return out;
+}
+
+Result<size_t> Consumer::poll_each(int timeout_ms,
+                                   const std::function<void(const ConsumerRecordView&)>& visit) {
   if (closed_) return Status(ErrorCode::kInvalidRequest, "the consumer is closed");
   const int64_t deadline = steady_ms() + std::max(timeout_ms, 0);
   if (group_) group_->note_poll();
@@ -460,7 +504,7 @@ Result<std::vector<ConsumerRecord>> Consumer::poll(int timeout_ms) {
       MQ_RETURN_IF_ERROR(maintain_group(deadline));
       if (group_->subscribed() && !group_->in_generation()) {
         // Still joining: nothing to fetch yet.
-        if (steady_ms() >= deadline) return std::vector<ConsumerRecord>();
+        if (steady_ms() >= deadline) return size_t{0};
         continue;
       }
     }
@@ -468,15 +512,16 @@ Result<std::vector<ConsumerRecord>> Consumer::poll(int timeout_ms) {
     if (!metadata.is_ok() && cluster_->metadata().topics.empty()) return metadata;
     MQ_RETURN_IF_ERROR(resolve_positions());
     send_fetches();
-    std::vector<ConsumerRecord> records = drain_buffered();
-    if (!records.empty()) {
-      // Keep the connection busy while the application handles these.
+    // Fetches go out before the records are handed over, so the broker
+    // works while the application handles them.
+    if (std::ranges::any_of(partitions_,
+                            [](const auto& p) { return p.second->buffered_records > 0; })) {
       send_fetches();
-      return records;
+      return drain_buffered(visit);
     }
     MQ_RETURN_IF_ERROR(take_error());
     int64_t now = steady_ms();
-    if (now >= deadline) return records;
+    if (now >= deadline) return size_t{0};
     int wait = static_cast<int>(std::min<int64_t>(
         deadline - now, cluster_->in_flight() > 0 ? deadline - now : config_.retry_backoff_ms));
     if (cluster_->in_flight() == 0) {

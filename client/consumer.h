@@ -30,9 +30,22 @@
 #include "base/status.h"
 #include "client/config.h"
 #include "client/record.h"
+#include "store/record_batch.h"
 #include "transport/fetch.h"
 
 namespace mq::client {
+
+// A fetched record as views into the bytes the consumer fetched, for
+// Consumer::poll_each(): valid only during the call that hands it over.
+struct ConsumerRecordView {
+  std::string_view topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  int64_t timestamp_ms = 0;
+  std::optional<std::string_view> key;
+  std::optional<std::string_view> value;
+  std::span<const RecordHeader> headers;
+};
 
 class Cluster;
 class ConsumerCoordinator;
@@ -112,6 +125,11 @@ class Consumer {
   // before a revoke. Call it at least every max_poll_interval_ms, or the
   // heartbeat thread leaves the group.
   Result<std::vector<ConsumerRecord>> poll(int timeout_ms);
+  // The same records, each handed to `visit` as views into the fetched
+  // bytes instead of copied: no allocation per record. A view is valid only
+  // during its call. Returns how many records were visited.
+  Result<size_t> poll_each(int timeout_ms,
+                           const std::function<void(const ConsumerRecordView&)>& visit);
 
   // The next poll() returns `tp` from `offset`.
   Status seek(const TopicPartition& tp, int64_t offset);
@@ -154,7 +172,8 @@ class Consumer {
   void handle_fetch_response(NodeResponse& response);
   void fail_fetches(int32_t node);
   Status take_error();
-  std::vector<ConsumerRecord> drain_buffered();
+  // Hands up to max_poll_records buffered records to `visit`, moving positions.
+  size_t drain_buffered(const std::function<void(const ConsumerRecordView&)>& visit);
   void expire_fetches(int64_t now_ms);
   Result<int32_t> leader_of(const TopicPartition& tp);
 

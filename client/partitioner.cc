@@ -1,7 +1,8 @@
-// murmur2 and the sticky partitioner; see partitioner.h.
+// murmur2 and the sticky partition; see partitioner.h.
 #include "client/partitioner.h"
 
 #include <cassert>
+#include <random>
 
 namespace mq::client {
 
@@ -10,39 +11,42 @@ int32_t partition_for_key(std::string_view key, int32_t partition_count) {
   return to_positive(murmur2(key)) % partition_count;
 }
 
-int32_t Partitioner::partition(const std::string& topic, const std::optional<std::string>& key,
-                               int32_t partition_count) {
+StickyPartition::StickyPartition(uint64_t seed)
+    : random_state_(seed != 0 ? seed
+                              : (uint64_t{std::random_device{}()} << 32) | std::random_device{}()) {
+}
+
+int32_t StickyPartition::current(int32_t partition_count) {
   assert(partition_count >= 1);
-  if (key) return partition_for_key(*key, partition_count);
-  auto it = sticky_.find(topic);
-  // A topic that lost partitions (or a first record) needs a fresh choice.
-  if (it == sticky_.end() || it->second >= partition_count) {
-    it = sticky_.insert_or_assign(topic, pick(partition_count, std::nullopt)).first;
-  }
-  return it->second;
+  int32_t partition = partition_.load(std::memory_order_relaxed);
+  // A first record, or a topic that lost partitions, needs a fresh choice.
+  if (partition >= 0 && partition < partition_count) return partition;
+  int32_t chosen = pick(partition_count, -1);
+  if (partition_.compare_exchange_strong(partition, chosen)) return chosen;
+  return partition >= 0 && partition < partition_count ? partition : chosen;
 }
 
-void Partitioner::on_batch_sent(const std::string& topic, int32_t partition,
-                                int32_t partition_count) {
-  auto it = sticky_.find(topic);
-  if (it == sticky_.end() || it->second != partition || partition_count < 1) return;
-  it->second = pick(partition_count, partition);
+void StickyPartition::on_batch_sealed(int32_t partition, int32_t partition_count) {
+  if (partition_count < 1) return;
+  int32_t expected = partition;
+  // Only the thread that sealed the sticky partition's batch moves it.
+  partition_.compare_exchange_strong(expected, pick(partition_count, partition));
 }
 
-std::optional<int32_t> Partitioner::sticky_partition(const std::string& topic) const {
-  auto it = sticky_.find(topic);
-  if (it == sticky_.end()) return std::nullopt;
-  return it->second;
-}
-
-int32_t Partitioner::pick(int32_t partition_count, std::optional<int32_t> avoid) {
+int32_t StickyPartition::pick(int32_t partition_count, int32_t avoid) {
   if (partition_count == 1) return 0;
-  if (!avoid || *avoid >= partition_count) {
-    return static_cast<int32_t>(random_() % static_cast<uint64_t>(partition_count));
+  // splitmix64: cheap, and good enough to spread partitions evenly.
+  uint64_t z = random_state_.fetch_add(0x9e3779b97f4a7c15ULL, std::memory_order_relaxed) +
+               0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  if (avoid < 0 || avoid >= partition_count) {
+    return static_cast<int32_t>(z % static_cast<uint64_t>(partition_count));
   }
   // Uniform over the other partitions.
-  auto choice = static_cast<int32_t>(random_() % static_cast<uint64_t>(partition_count - 1));
-  return choice >= *avoid ? choice + 1 : choice;
+  auto choice = static_cast<int32_t>(z % static_cast<uint64_t>(partition_count - 1));
+  return choice >= avoid ? choice + 1 : choice;
 }
 
 }  // namespace mq::client

@@ -1,15 +1,22 @@
-// The producer: application threads queue records under a mutex; the Sender,
-// on the I/O thread, turns them into batches, Produce requests and callbacks.
+// The producer: application threads append records to their partition's
+// batch; the Sender, on the I/O thread, turns sealed batches into Produce
+// requests and runs the callbacks.
 #include "client/producer.h"
 
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <map>
+#include <set>
 #include <utility>
 
 #include "client/clock.h"
 #include "client/cluster.h"
-#include "client/partitioner.h"
 #include "client/record_accumulator.h"
 #include "store/record_batch.h"
 #include "transport/init_producer_id.h"
@@ -35,24 +42,28 @@ bool needs_metadata_refresh(ErrorCode code) {
   }
 }
 
-// While the I/O thread has requests in flight it blocks in a socket receive,
-// where the application cannot wake it; this bounds how long new records wait.
-constexpr int kReceiveSliceMs = 2;
 // Longest idle sleep of the I/O thread; sends and flushes wake it earlier.
 constexpr int kIdleWaitMs = 100;
 
 }  // namespace
 
-// A record handed over by send(), before the I/O thread gives it a partition.
+// A record of a topic whose partitions are not known yet: it waits, owning
+// its bytes, until the I/O thread has the topic's metadata.
 struct Producer::Submitted {
   std::string topic;
   std::optional<int32_t> partition;
-  PendingRecord record;
+  std::optional<std::string> key;
+  std::optional<std::string> value;
+  std::vector<Header> headers;
+  int64_t timestamp_ms = 0;  // wall clock: the record's, else the time of send()
+  size_t size_bytes = 0;
+  SendCallback callback;
+  uint64_t id = 0;           // flush id, until it is in a batch
   int64_t submitted_ms = 0;  // steady clock
 };
 
-// Everything the I/O thread owns: connections, metadata, partitioner,
-// accumulator and the requests in flight.
+// Everything the I/O thread owns: connections, metadata and the requests in
+// flight. The accumulator is shared with the application threads.
 class Producer::Sender {
  public:
   Sender(Producer* producer, std::vector<std::string> bootstrap)
@@ -68,6 +79,7 @@ class Producer::Sender {
                                .idempotent = config_.enable_idempotence}) {}
 
   void run();
+  RecordAccumulator& accumulator() { return accumulator_; }
   ProducerStats stats() const {
     return ProducerStats{.batches_sent = batches_sent_.load(),
                          .retries = retries_.load(),
@@ -82,14 +94,16 @@ class Producer::Sender {
     std::vector<std::unique_ptr<ProducerBatch>> batches;
   };
 
-  void take_incoming();
-  void assign_partitions(int64_t now);
+  void take_waiting();
+  void assign_waiting(int64_t now);
+  void fail_waiting(Submitted& submitted, const Status& error);
   void maybe_refresh_metadata(int64_t now);
   bool ensure_producer_id(int64_t now);
   void send_ready(int64_t now);
   void send_to_node(int32_t node, std::vector<std::unique_ptr<ProducerBatch>> batches, int64_t now);
   Result<int32_t> send_produce(int32_t node, const transport::ProduceRequest& request);
-  void wait_for_work(int64_t now);
+  void wait_and_receive(std::optional<int64_t> timer_ms, uint64_t events_seen, int64_t now);
+  void expire_requests(int64_t now);
   void handle_response(NodeResponse response, int64_t now);
   void handle_partition_result(std::unique_ptr<ProducerBatch> batch, ErrorCode code,
                                const std::string& message, int64_t base_offset,
@@ -99,13 +113,17 @@ class Producer::Sender {
   void finish(std::unique_ptr<ProducerBatch> batch, const Status& error, int64_t base_offset,
               int64_t log_append_time_ms);
   void fail_everything(const Status& error);
-  bool flushing() const { return producer_->flushers_.load() > 0 || producer_->stop_.load(); }
+  // Linger is ignored while someone flushes, the producer stops, or a send()
+  // waits for buffer memory that only completed batches give back.
+  bool flushing() const {
+    return producer_->flushers_.load() > 0 || producer_->stop_.load() ||
+           producer_->memory_waiters_.load() > 0;
+  }
 
   Producer* producer_;
   const ProducerConfig& config_;
   Cluster cluster_;
   RecordAccumulator accumulator_;
-  Partitioner partitioner_;
   ProducerIdentity identity_;
   bool need_new_identity_ = false;  // a sequenced batch failed for good: its sequence left a gap
   int64_t next_identity_attempt_ms_ = 0;
@@ -126,32 +144,36 @@ class Producer::Sender {
 
 void Producer::Sender::run() {
   while (true) {
+    // News arriving after this read makes the wait below return at once.
+    uint64_t events_seen = producer_->events_.load();
     int64_t now = steady_ms();
-    take_incoming();
+    take_waiting();
     if (producer_->stop_.load()) break;
     maybe_refresh_metadata(now);
-    assign_partitions(now);
+    assign_waiting(now);
     expire(now);
+    std::optional<int64_t> timer = accumulator_.seal_lingering(now, flushing());
     if (ensure_producer_id(now)) send_ready(now);
-    wait_for_work(now);
+    wait_and_receive(timer, events_seen, now);
   }
   fail_everything(Status(ErrorCode::kRequestTimedOut,
                          "the producer closed before the record was acknowledged"));
 }
 
-void Producer::Sender::take_incoming() {
-  std::deque<Submitted> incoming;
+void Producer::Sender::take_waiting() {
+  std::deque<Submitted> waiting;
   {
     std::lock_guard lock(producer_->mu_);
-    incoming.swap(producer_->incoming_);
+    if (producer_->waiting_.empty()) return;
+    waiting.swap(producer_->waiting_);
   }
-  for (Submitted& submitted : incoming) {
-    if (topics_.insert(submitted.topic).second) metadata_stale_ = true;
-    unassigned_.push_back(std::move(submitted));
-  }
+  for (Submitted& submitted : waiting) unassigned_.push_back(std::move(submitted));
 }
 
 void Producer::Sender::maybe_refresh_metadata(int64_t now) {
+  for (const Submitted& submitted : unassigned_) {
+    if (topics_.insert(submitted.topic).second) metadata_stale_ = true;
+  }
   bool too_old = now - last_metadata_success_ms_ >= config_.metadata_max_age_ms;
   if ((!metadata_stale_ && !too_old) || topics_.empty()) return;
   // Back off between attempts so a missing topic does not turn into a request storm.
@@ -163,40 +185,48 @@ void Producer::Sender::maybe_refresh_metadata(int64_t now) {
   if (status.is_ok()) {
     metadata_stale_ = false;
     last_metadata_success_ms_ = now;
+    for (const std::string& topic : topics_) {
+      accumulator_.set_partition_count(topic, cluster_.metadata().partition_count(topic));
+    }
   }
 }
 
-void Producer::Sender::assign_partitions(int64_t now) {
-  std::deque<Submitted> waiting;
+void Producer::Sender::fail_waiting(Submitted& submitted, const Status& error) {
+  ++records_failed_;
+  if (submitted.callback) submitted.callback(error);
+  accumulator_.release_id(submitted.id);
+  producer_->release(static_cast<int64_t>(submitted.size_bytes));
+}
+
+void Producer::Sender::assign_waiting(int64_t now) {
+  std::deque<Submitted> still_waiting;
   for (Submitted& submitted : unassigned_) {
-    int32_t count = cluster_.metadata().partition_count(submitted.topic);
-    bool known = count > 0 && (!submitted.partition || *submitted.partition < count);
-    if (!known) {
-      if (now - submitted.submitted_ms >= config_.max_block_ms) {
-        ++records_failed_;
-        std::string what = submitted.partition ? "partition " + submitted.topic + "-" +
-                                                     std::to_string(*submitted.partition)
-                                               : "topic " + submitted.topic;
-        if (submitted.record.on_done) {
-          submitted.record.on_done(Status(ErrorCode::kUnknownTopicOrPartition,
-                                          what +
-                                              " not found in the metadata within max_block_ms (" +
-                                              std::to_string(config_.max_block_ms) + " ms)"));
-        }
-      } else {
-        metadata_stale_ = true;
-        waiting.push_back(std::move(submitted));
-      }
+    RecordView view{
+        .key = submitted.key ? std::optional<std::string_view>(*submitted.key) : std::nullopt,
+        .value = submitted.value ? std::optional<std::string_view>(*submitted.value) : std::nullopt,
+        .headers = submitted.headers,
+        .timestamp_ms = submitted.timestamp_ms};
+    // Only this thread changes partition counts, so the check holds for append().
+    int32_t count = accumulator_.partition_count(submitted.topic);
+    if (count > 0 && (!submitted.partition || *submitted.partition < count)) {
+      accumulator_.append(submitted.topic, submitted.partition, view, submitted.size_bytes,
+                          std::move(submitted.callback), submitted.id);
       continue;
     }
-    int32_t partition = submitted.partition
-                            ? *submitted.partition
-                            : partitioner_.partition(submitted.topic, submitted.record.key, count);
-    accumulator_.append({submitted.topic, partition}, std::move(submitted.record), now);
+    if (now - submitted.submitted_ms >= config_.max_block_ms) {
+      std::string what = submitted.partition ? "partition " + submitted.topic + "-" +
+                                                   std::to_string(*submitted.partition)
+                                             : "topic " + submitted.topic;
+      fail_waiting(submitted, Status(ErrorCode::kUnknownTopicOrPartition,
+                                     what + " not found in the metadata within max_block_ms (" +
+                                         std::to_string(config_.max_block_ms) + " ms)"));
+      continue;
+    }
+    metadata_stale_ = true;
+    still_waiting.push_back(std::move(submitted));
   }
-  unassigned_ = std::move(waiting);
+  unassigned_ = std::move(still_waiting);
 }
-
 bool Producer::Sender::ensure_producer_id(int64_t now) {
   if (!config_.enable_idempotence) return true;
   if (need_new_identity_) {
@@ -219,20 +249,25 @@ bool Producer::Sender::ensure_producer_id(int64_t now) {
 }
 
 void Producer::Sender::send_ready(int64_t now) {
+  std::vector<std::unique_ptr<ProducerBatch>> batches =
+      accumulator_.drain(now, [this](const TopicPartition& partition) {
+        const PartitionInfo* info =
+            cluster_.metadata().partition(partition.topic, partition.partition);
+        if (info == nullptr || info->leader_id < 0) {
+          metadata_stale_ = true;
+          return false;
+        }
+        return true;
+      });
+  if (batches.empty()) return;
   std::map<int32_t, std::vector<std::unique_ptr<ProducerBatch>>> by_node;
-  for (const TopicPartition& partition : accumulator_.ready(now, flushing())) {
-    const PartitionInfo* info = cluster_.metadata().partition(partition.topic, partition.partition);
-    if (info == nullptr || info->leader_id < 0) {
-      metadata_stale_ = true;
-      continue;
-    }
-    std::unique_ptr<ProducerBatch> batch = accumulator_.drain(partition);
+  for (auto& batch : batches) {
     if (batch->attempts > 1) ++retries_;
-    partitioner_.on_batch_sent(partition.topic, partition.partition,
-                               cluster_.metadata().partition_count(partition.topic));
+    const PartitionInfo* info =
+        cluster_.metadata().partition(batch->partition.topic, batch->partition.partition);
     by_node[info->leader_id].push_back(std::move(batch));
   }
-  for (auto& [node, batches] : by_node) send_to_node(node, std::move(batches), now);
+  for (auto& [node, node_batches] : by_node) send_to_node(node, std::move(node_batches), now);
 }
 
 void Producer::Sender::send_to_node(int32_t node,
@@ -242,7 +277,7 @@ void Producer::Sender::send_to_node(int32_t node,
                                     .timeout_ms = config_.request_timeout_ms};
   std::vector<std::unique_ptr<ProducerBatch>> sent;
   for (auto& batch : batches) {
-    Result<std::string> encoded = batch->encode(identity_, config_.compression);
+    Result<transport::Frame> encoded = batch->encode(identity_, config_.compression);
     if (!encoded.is_ok()) {
       accumulator_.on_complete(*batch);
       finish(std::move(batch), encoded.status(), -1, -1);
@@ -253,8 +288,8 @@ void Producer::Sender::send_to_node(int32_t node,
     if (topic == request.topics.end()) {
       topic = request.topics.insert(request.topics.end(), {.name = batch->partition.topic});
     }
-    topic->partitions.push_back({.partition_index = batch->partition.partition,
-                                 .records = transport::Frame(std::move(encoded).value())});
+    topic->partitions.push_back(
+        {.partition_index = batch->partition.partition, .records = std::move(encoded).value()});
     sent.push_back(std::move(batch));
   }
   if (sent.empty()) return;
@@ -287,47 +322,58 @@ Result<int32_t> Producer::Sender::send_produce(int32_t node,
   return connection->send(request, version, config_.acks != 0);
 }
 
-void Producer::Sender::wait_for_work(int64_t now) {
-  std::optional<int64_t> ready_in = accumulator_.next_ready_delay_ms(now, flushing());
-  if (!unassigned_.empty() || (config_.enable_idempotence && !identity_.valid())) {
-    ready_in = std::min<int64_t>(ready_in.value_or(kIdleWaitMs), config_.retry_backoff_ms);
+void Producer::Sender::wait_and_receive(std::optional<int64_t> timer_ms, uint64_t events_seen,
+                                        int64_t now) {
+  int64_t wait = std::min<int64_t>(timer_ms.value_or(kIdleWaitMs), kIdleWaitMs);
+  if (!unassigned_.empty() || (config_.enable_idempotence && !identity_.valid()) ||
+      metadata_stale_) {
+    wait = std::min<int64_t>(wait, config_.retry_backoff_ms);
   }
-  if (!in_flight_.empty()) {
-    int64_t earliest_deadline = INT64_MAX;
-    for (const auto& [key, request] : in_flight_) {
-      earliest_deadline = std::min(earliest_deadline, request.deadline_ms);
-    }
-    int timeout = static_cast<int>(
-        std::clamp<int64_t>(std::min({ready_in.value_or(kReceiveSliceMs), int64_t{kReceiveSliceMs},
-                                      earliest_deadline - now}),
-                            0, kReceiveSliceMs));
-    Result<std::optional<NodeResponse>> response = cluster_.receive_any(timeout);
-    now = steady_ms();
-    if (response.is_ok() && response->has_value()) handle_response(std::move(**response), now);
-    // Requests whose answer did not come in time are failed (and retried):
-    // the broker may still have appended them, which idempotence makes harmless.
-    for (auto it = in_flight_.begin(); it != in_flight_.end();) {
-      if (it->second.deadline_ms > now) {
-        ++it;
-        continue;
-      }
-      auto [node, correlation_id] = it->first;
-      cluster_.forget(node, correlation_id);
-      InFlight timed_out = std::move(it->second);
-      it = in_flight_.erase(it);
-      for (auto& batch : timed_out.batches) {
-        handle_partition_result(std::move(batch), ErrorCode::kRequestTimedOut,
-                                "no response within request_timeout_ms", -1, -1, now);
-      }
-    }
-    return;
+  for (const auto& [key, request] : in_flight_) {
+    wait = std::min(wait, std::max<int64_t>(0, request.deadline_ms - now));
   }
-  std::unique_lock lock(producer_->mu_);
-  int64_t wait = std::min<int64_t>(ready_in.value_or(kIdleWaitMs), kIdleWaitMs);
-  producer_->wake_cv_.wait_for(lock, std::chrono::milliseconds(wait), [this] {
-    return !producer_->incoming_.empty() || producer_->stop_.load() ||
-           producer_->flushers_.load() > 0;
-  });
+  // Application threads wake us only while this flag is set; news that came
+  // before it was set is seen through events_.
+  producer_->sender_sleeping_.store(true);
+  if (producer_->events_.load() != events_seen) wait = 0;
+  Result<std::optional<NodeResponse>> response = std::optional<NodeResponse>();
+  if (cluster_.in_flight() > 0) {
+    response = cluster_.receive_any(static_cast<int>(wait), producer_->wake_fd_);
+  } else if (wait > 0) {
+    pollfd wake{.fd = producer_->wake_fd_, .events = POLLIN, .revents = 0};
+    ::poll(&wake, 1, static_cast<int>(wait));
+  }
+  producer_->sender_sleeping_.store(false);
+  uint64_t drained = 0;
+  while (::read(producer_->wake_fd_, &drained, sizeof(drained)) > 0) {
+  }
+  now = steady_ms();
+  // Everything that already arrived is handled before the next round of sends.
+  while (response.is_ok() && response->has_value()) {
+    handle_response(std::move(**response), now);
+    if (cluster_.in_flight() == 0) break;
+    response = cluster_.receive_any(0);
+  }
+  expire_requests(now);
+}
+
+void Producer::Sender::expire_requests(int64_t now) {
+  // Requests whose answer did not come in time are failed (and retried):
+  // the broker may still have appended them, which idempotence makes harmless.
+  for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+    if (it->second.deadline_ms > now) {
+      ++it;
+      continue;
+    }
+    auto [node, correlation_id] = it->first;
+    cluster_.forget(node, correlation_id);
+    InFlight timed_out = std::move(it->second);
+    it = in_flight_.erase(it);
+    for (auto& batch : timed_out.batches) {
+      handle_partition_result(std::move(batch), ErrorCode::kRequestTimedOut,
+                              "no response within request_timeout_ms", -1, -1, now);
+    }
+  }
 }
 
 void Producer::Sender::handle_response(NodeResponse response, int64_t now) {
@@ -390,6 +436,7 @@ void Producer::Sender::handle_partition_result(std::unique_ptr<ProducerBatch> ba
     int shift = std::min(batch->attempts - 1, 20);
     int64_t backoff = std::min<int64_t>(static_cast<int64_t>(config_.retry_backoff_ms) << shift,
                                         config_.retry_backoff_max_ms);
+    batch->last_error = Status(code, message);
     accumulator_.requeue(std::move(batch), now + backoff);
     return;
   }
@@ -420,25 +467,34 @@ void Producer::Sender::fail_node(int32_t node, const Status& error, int64_t now)
 void Producer::Sender::expire(int64_t now) {
   for (auto& batch : accumulator_.expire_created_before(now - config_.delivery_timeout_ms)) {
     if (batch->base_sequence) need_new_identity_ = true;
-    Status error(ErrorCode::kRequestTimedOut, "record for " + batch->partition.to_string() +
-                                                  " not acknowledged within delivery_timeout_ms (" +
-                                                  std::to_string(config_.delivery_timeout_ms) +
-                                                  " ms)");
-    finish(std::move(batch), error, -1, -1);
+    // The cause of the last failed attempt (NOT_ENOUGH_REPLICAS, ...) is what
+    // the user needs to know; a plain timeout only when nothing answered.
+    const Status& cause = batch->last_error;
+    std::string what = "record for " + batch->partition.to_string() +
+                       " not acknowledged within delivery_timeout_ms (" +
+                       std::to_string(config_.delivery_timeout_ms) + " ms)";
+    if (!cause.is_ok()) {
+      what += " after " + std::to_string(batch->attempts) +
+              " attempt(s); last error: " + cause.to_string();
+    }
+    finish(std::move(batch),
+           Status(cause.is_ok() ? ErrorCode::kRequestTimedOut : cause.code(), what), -1, -1);
   }
 }
 
 void Producer::Sender::finish(std::unique_ptr<ProducerBatch> batch, const Status& error,
                               int64_t base_offset, int64_t log_append_time_ms) {
-  (error.is_ok() ? records_acknowledged_ : records_failed_) += batch->records.size();
+  (error.is_ok() ? records_acknowledged_ : records_failed_) +=
+      static_cast<uint64_t>(batch->record_count);
   batch->complete(error, base_offset, log_append_time_ms);
+  accumulator_.release_id(batch->id);
+  producer_->release(batch->reserved_bytes);
+  accumulator_.recycle(*batch);
 }
 
 void Producer::Sender::fail_everything(const Status& error) {
-  for (Submitted& submitted : unassigned_) {
-    ++records_failed_;
-    if (submitted.record.on_done) submitted.record.on_done(error);
-  }
+  take_waiting();
+  for (Submitted& submitted : unassigned_) fail_waiting(submitted, error);
   unassigned_.clear();
   for (auto& batch : accumulator_.take_all()) finish(std::move(batch), error, -1, -1);
   for (auto& [key, request] : in_flight_) {
@@ -452,6 +508,10 @@ Result<std::unique_ptr<Producer>> Producer::create(const ProducerConfig& config)
   MQ_ASSIGN_OR_RETURN(std::vector<std::string> bootstrap,
                       parse_bootstrap_servers(config.bootstrap_servers));
   std::unique_ptr<Producer> producer(new Producer(config));
+  producer->wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (producer->wake_fd_ < 0) {
+    return Status(ErrorCode::kUnknown, std::string("eventfd: ") + std::strerror(errno));
+  }
   producer->sender_ = std::make_unique<Sender>(producer.get(), std::move(bootstrap));
   producer->io_thread_ = std::thread([p = producer.get()] { p->sender_->run(); });
   return producer;
@@ -461,52 +521,130 @@ Producer::Producer(const ProducerConfig& config) : config_(config) {}
 
 Producer::~Producer() {
   (void)close(config_.max_block_ms);
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+void Producer::wake_sender() {
+  events_.fetch_add(1);
+  if (sender_sleeping_.load() && sender_sleeping_.exchange(false)) {
+    uint64_t one = 1;
+    (void)!::write(wake_fd_, &one, sizeof(one));
+  }
+}
+
+Status Producer::reserve_memory(int64_t size_bytes) {
+  if (size_bytes > config_.buffer_memory_bytes) {
+    return Status(ErrorCode::kMessageTooLarge, "record of about " + std::to_string(size_bytes) +
+                                                   " bytes is larger than buffer_memory_bytes (" +
+                                                   std::to_string(config_.buffer_memory_bytes) +
+                                                   ")");
+  }
+  auto try_reserve = [&] {
+    int64_t used = buffer_used_bytes_.load(std::memory_order_relaxed);
+    while (used + size_bytes <= config_.buffer_memory_bytes) {
+      if (buffer_used_bytes_.compare_exchange_weak(used, used + size_bytes)) return true;
+    }
+    return false;
+  };
+  if (try_reserve()) return Status::ok();
+  // Full: the I/O thread sends every batch at once (linger is ignored) while
+  // anyone waits here, and wakes us as batches complete.
+  ++memory_waiters_;
+  wake_sender();
+  std::unique_lock lock(mu_);
+  bool reserved = false;
+  space_cv_.wait_for(lock, std::chrono::milliseconds(config_.max_block_ms), [&] {
+    reserved = !closed_.load() && try_reserve();
+    return reserved || closed_.load();
+  });
+  --memory_waiters_;
+  if (closed_.load()) {
+    if (reserved) buffer_used_bytes_.fetch_sub(size_bytes);
+    return Status(ErrorCode::kInvalidRequest, "the producer is closed");
+  }
+  if (!reserved) {
+    return Status(ErrorCode::kRequestTimedOut,
+                  "buffer memory full: " + std::to_string(config_.buffer_memory_bytes) +
+                      " bytes (buffer_memory_bytes) still unacknowledged after max_block_ms (" +
+                      std::to_string(config_.max_block_ms) + " ms)");
+  }
+  return Status::ok();
+}
+
+void Producer::release(int64_t size_bytes) {
+  buffer_used_bytes_.fetch_sub(size_bytes);
+  if (memory_waiters_.load() > 0) {
+    std::lock_guard lock(mu_);
+    space_cv_.notify_all();
+  }
+  if (flushers_.load() > 0) {
+    std::lock_guard lock(mu_);
+    done_cv_.notify_all();
+  }
 }
 
 Status Producer::send(ProducerRecord record, SendCallback callback) {
+  auto view_of = [](const std::optional<std::string>& s) {
+    return s ? std::optional<std::string_view>(*s) : std::nullopt;
+  };
+  return send_view(ProducerRecordView{.topic = record.topic,
+                                      .key = view_of(record.key),
+                                      .value = view_of(record.value),
+                                      .headers = record.headers,
+                                      .partition = record.partition,
+                                      .timestamp_ms = record.timestamp_ms},
+                   std::move(callback));
+}
+
+Status Producer::send_view(const ProducerRecordView& record, SendCallback callback) {
   if (record.topic.empty()) return Status(ErrorCode::kInvalidTopic, "the record has no topic");
   if (record.partition && *record.partition < 0) {
     return Status(ErrorCode::kUnknownTopicOrPartition,
                   "partition " + std::to_string(*record.partition) + " is negative");
   }
-  size_t size = estimate_record_size(record.key, record.value, record.headers);
+  RecordView view{.key = record.key,
+                  .value = record.value,
+                  .headers = record.headers,
+                  .timestamp_ms = record.timestamp_ms};
+  size_t size = estimate_record_size(view);
   if (static_cast<int64_t>(size + kBatchHeaderSize) > config_.max_request_size_bytes) {
     return Status(ErrorCode::kMessageTooLarge,
                   "record of about " + std::to_string(size) +
                       " bytes is larger than max_request_size_bytes (" +
                       std::to_string(config_.max_request_size_bytes) + ")");
   }
-  std::unique_lock lock(mu_);
-  bool has_space = space_cv_.wait_for(lock, std::chrono::milliseconds(config_.max_block_ms), [&] {
-    return closed_ ||
-           buffer_used_bytes_ + static_cast<int64_t>(size) <= config_.buffer_memory_bytes;
-  });
-  if (closed_) return Status(ErrorCode::kInvalidRequest, "the producer is closed");
-  if (!has_space) {
-    return Status(ErrorCode::kRequestTimedOut,
-                  "buffer memory full: " + std::to_string(config_.buffer_memory_bytes) +
-                      " bytes (buffer_memory_bytes) still unacknowledged after max_block_ms (" +
-                      std::to_string(config_.max_block_ms) + " ms)");
+  if (closed_.load(std::memory_order_relaxed)) {
+    return Status(ErrorCode::kInvalidRequest, "the producer is closed");
   }
-  uint64_t id = next_record_id_++;
-  unanswered_.insert(id);
-  buffer_used_bytes_ += static_cast<int64_t>(size);
-  PendingRecord pending{.timestamp_ms = record.timestamp_ms.value_or(wall_ms()),
-                        .key = std::move(record.key),
-                        .value = std::move(record.value),
-                        .headers = std::move(record.headers),
-                        .size_bytes = size,
-                        .on_done = [this, id, size, callback = std::move(callback)](
-                                       const Result<RecordMetadata>& result) {
-                          if (callback) callback(result);
-                          release(id, size);
-                        }};
-  incoming_.push_back(Submitted{.topic = std::move(record.topic),
-                                .partition = record.partition,
-                                .record = std::move(pending),
-                                .submitted_ms = steady_ms()});
-  lock.unlock();
-  wake_cv_.notify_one();
+  MQ_RETURN_IF_ERROR(reserve_memory(static_cast<int64_t>(size)));
+  RecordAccumulator& accumulator = sender_->accumulator();
+  // The partition count is checked first so the callback is not moved into a
+  // record that then has to wait for metadata.
+  int32_t count = accumulator.partition_count(record.topic);
+  if (count > 0 && (!record.partition || *record.partition < count)) {
+    auto appended =
+        accumulator.append(record.topic, record.partition, view, size, std::move(callback));
+    if (appended != RecordAccumulator::Appended::kToOpenBatch) wake_sender();
+    return Status::ok();
+  }
+  auto owned = [](std::optional<std::string_view> s) {
+    return s ? std::optional<std::string>(*s) : std::nullopt;
+  };
+  Submitted submitted{.topic = std::string(record.topic),
+                      .partition = record.partition,
+                      .key = owned(record.key),
+                      .value = owned(record.value),
+                      .headers = {record.headers.begin(), record.headers.end()},
+                      .timestamp_ms = record.timestamp_ms.value_or(wall_ms()),
+                      .size_bytes = size,
+                      .callback = std::move(callback),
+                      .id = accumulator.reserve_id(),
+                      .submitted_ms = steady_ms()};
+  {
+    std::lock_guard lock(mu_);
+    waiting_.push_back(std::move(submitted));
+  }
+  wake_sender();
   return Status::ok();
 }
 
@@ -524,28 +662,25 @@ Result<RecordMetadata> Producer::send_sync(ProducerRecord record) {
   return send(std::move(record)).get();
 }
 
-void Producer::release(uint64_t id, size_t size_bytes) {
+Status Producer::flush(int timeout_ms) {
   {
     std::lock_guard lock(mu_);
-    unanswered_.erase(id);
-    buffer_used_bytes_ -= static_cast<int64_t>(size_bytes);
+    if (stopped_) return Status::ok();
   }
-  space_cv_.notify_all();
-  done_cv_.notify_all();
-}
-
-Status Producer::flush(int timeout_ms) {
-  std::unique_lock lock(mu_);
-  if (stopped_) return Status::ok();
-  const uint64_t last = next_record_id_;  // ids below this were sent before the flush
-  auto done = [&] { return unanswered_.empty() || *unanswered_.begin() >= last; };
+  RecordAccumulator& accumulator = sender_->accumulator();
+  // Every batch and waiting record with an id below this was sent before the flush.
+  const uint64_t last = accumulator.next_id();
+  auto done = [&] { return accumulator.oldest_incomplete() >= last; };
   ++flushers_;
-  wake_cv_.notify_one();
+  wake_sender();
   bool finished = true;
-  if (timeout_ms < 0) {
-    done_cv_.wait(lock, done);
-  } else {
-    finished = done_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), done);
+  {
+    std::unique_lock lock(mu_);
+    if (timeout_ms < 0) {
+      done_cv_.wait(lock, done);
+    } else {
+      finished = done_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), done);
+    }
   }
   --flushers_;
   if (!finished) {
@@ -560,11 +695,11 @@ Status Producer::close(int timeout_ms) {
     std::lock_guard lock(mu_);
     if (stopped_) return Status::ok();
     closed_ = true;
+    space_cv_.notify_all();
   }
-  space_cv_.notify_all();
   Status drained = flush(timeout_ms);
   stop_ = true;
-  wake_cv_.notify_one();
+  wake_sender();
   if (io_thread_.joinable()) io_thread_.join();
   std::lock_guard lock(mu_);
   stopped_ = true;

@@ -1,9 +1,10 @@
 // Producer: sends records to partition leaders in batches. send() is
-// asynchronous and thread-safe: it hands the record to one background I/O
-// thread, which owns the ZeroMQ connections (sockets are single-threaded),
-// assigns partitions, batches per partition, compresses, sends, retries and
-// runs the callbacks. Idempotent by default: a retried batch is never
-// appended twice (see record_accumulator.h for how order is kept).
+// asynchronous and thread-safe: it encodes the record into its partition's
+// open batch on the caller's thread (record_accumulator.h). One background
+// I/O thread owns the ZeroMQ connections (sockets are single-threaded): it is
+// woken when a batch is sealed or opened, never per record, and sends,
+// retries and runs the callbacks, batch by batch. Idempotent by default: a
+// retried batch is never appended twice.
 #pragma once
 
 #include <atomic>
@@ -13,7 +14,6 @@
 #include <future>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <thread>
 
 #include "base/status.h"
@@ -41,11 +41,15 @@ class Producer {
   Producer& operator=(const Producer&) = delete;
 
   // Queues `record`; `callback` (may be empty) later runs on the I/O thread
-  // with the record's partition and offset, or its error. Keep it short: it
-  // delays every other send. Returns an error (and never runs the callback)
-  // when the record is invalid, too large, the producer is closed, or buffer
-  // memory stays full for max_block_ms.
+  // with the record's partition and offset, or its error. Callbacks of one
+  // partition run in send order. Keep them short: they delay every other
+  // send. Returns an error (and never runs the callback) when the record is
+  // invalid, too large, the producer is closed, or buffer memory stays full
+  // for max_block_ms. A record without a timestamp gets the time its batch
+  // was opened: at most linger_ms before send() (one clock read per batch).
   Status send(ProducerRecord record, SendCallback callback);
+  // The same without copying the record's bytes (see ProducerRecordView).
+  Status send_view(const ProducerRecordView& record, SendCallback callback);
   // The same, with the outcome (including an immediate error) in a future.
   std::future<Result<RecordMetadata>> send(ProducerRecord record);
   // send() and wait: the thin synchronous wrapper.
@@ -67,25 +71,32 @@ class Producer {
   class Sender;
   explicit Producer(const ProducerConfig& config);
 
-  // Called on the I/O thread when a record has its answer.
-  void release(uint64_t id, size_t size_bytes);
+  // Waits for buffer memory for `size_bytes`; false after max_block_ms or on close.
+  Status reserve_memory(int64_t size_bytes);
+  // Called on the I/O thread when a batch (or a waiting record) has its answer.
+  void release(int64_t size_bytes);
+  // Tells the I/O thread there is news; wakes it if it sleeps (one write to an eventfd).
+  void wake_sender();
 
   ProducerConfig config_;
   std::unique_ptr<Sender> sender_;
   std::thread io_thread_;
+  int wake_fd_ = -1;  // eventfd the I/O thread polls beside its sockets
+
+  std::atomic<int64_t> buffer_used_bytes_{0};
+  std::atomic<uint64_t> events_{
+      0};  // counts news for the I/O thread: batches opened or sealed, ...
+  std::atomic<bool> sender_sleeping_{false};  // the I/O thread waits: wake it on news
+  std::atomic<bool> closed_{false};           // no more sends
+  std::atomic<int> flushers_{0};              // flush() calls waiting: linger is ignored
+  std::atomic<int> memory_waiters_{0};        // send() calls waiting for buffer memory
+  std::atomic<bool> stop_{false};             // the I/O thread fails what is left and exits
 
   mutable std::mutex mu_;
-  std::condition_variable space_cv_;  // buffer memory released
-  std::condition_variable done_cv_;   // records answered
-  std::condition_variable wake_cv_;   // the I/O thread has work
-  std::deque<Submitted> incoming_;    // guarded by mu_
-  int64_t buffer_used_bytes_ = 0;     // guarded by mu_
-  std::set<uint64_t> unanswered_;     // record ids, guarded by mu_
-  uint64_t next_record_id_ = 0;       // guarded by mu_
-  bool closed_ = false;               // guarded by mu_: no more sends
+  std::condition_variable space_cv_;  // buffer memory released (with memory_waiters_)
+  std::condition_variable done_cv_;   // batches answered (with flushers_)
+  std::deque<Submitted> waiting_;     // records of topics without metadata yet; guarded by mu_
   bool stopped_ = false;              // guarded by mu_: the I/O thread was joined
-  std::atomic<int> flushers_{0};      // flush() calls waiting: linger is ignored
-  std::atomic<bool> stop_{false};     // the I/O thread fails what is left and exits
 };
 
 }  // namespace mq::client

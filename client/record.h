@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -37,6 +39,18 @@ struct ProducerRecord {
   std::vector<Header> headers;
   std::optional<int32_t> partition;
   std::optional<int64_t> timestamp_ms;  // default: the time of send()
+};
+
+// The same record as views into the caller's bytes, for send() without a
+// copy: the producer encodes the record into its batch before send()
+// returns, so the views need to live only for the call.
+struct ProducerRecordView {
+  std::string_view topic;
+  std::optional<std::string_view> key;
+  std::optional<std::string_view> value;
+  std::span<const Header> headers;
+  std::optional<int32_t> partition;
+  std::optional<int64_t> timestamp_ms;
 };
 
 // Where a sent record landed. offset is -1 with acks=0, and when the broker

@@ -1,6 +1,8 @@
 // Global flags, their resolution order, parse errors and dispatch.
 #include "ctl/app.h"
 
+#include <signal.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <sstream>
@@ -100,8 +102,14 @@ void add_version_command(CLI::App& root, Context& ctx, Action& action) {
 
 void watch_interrupts() {
   g_interrupted = 0;
-  std::signal(SIGINT, on_interrupt);
-  std::signal(SIGTERM, on_interrupt);
+  // Without SA_RESTART: a read of stdin or a wait in a system call returns
+  // EINTR, so every command can notice the signal and stop within a second.
+  struct sigaction action {};
+  action.sa_handler = on_interrupt;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
 }
 
 bool interrupted() {

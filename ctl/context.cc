@@ -81,7 +81,10 @@ client::AdminConfig Context::admin_config() const {
   client::AdminConfig config;
   config.bootstrap_servers = brokers;
   config.client_id = "mqctl";
+  // --timeout is the time a question may take, retries included: a broker
+  // restarting or a leader moving within it is waited out, not an error.
   config.request_timeout_ms = timeout_ms;
+  config.default_api_timeout_ms = timeout_ms;
   return config;
 }
 
@@ -92,9 +95,13 @@ client::ProducerConfig Context::producer_config(int acks) const {
   config.acks = acks;
   config.enable_idempotence = acks == -1;
   config.batch_size_bytes = 256 * 1024;
-  config.request_timeout_ms = timeout_ms;
-  config.delivery_timeout_ms = timeout_ms + config.linger_ms;
-  config.max_block_ms = timeout_ms;
+  // Kafka's defaults (30 s per request, 120 s per record), never less than
+  // --timeout: a failover takes seconds, and the producer rides through it by
+  // retrying; a send fails only when a record could not be delivered for this
+  // long. --timeout bounds the metadata questions asked before sending.
+  config.request_timeout_ms = std::max(30'000, timeout_ms);
+  config.delivery_timeout_ms = std::max(120'000, timeout_ms + config.linger_ms);
+  config.max_block_ms = std::max(60'000, timeout_ms);
   return config;
 }
 

@@ -2,7 +2,11 @@
 // file, optionally with a key split off each line, sent through the
 // asynchronous producer. Each failed message is reported on stderr with its
 // number; the exit code is 1 if any failed.
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -10,6 +14,7 @@
 #include "client/producer.h"
 #include "ctl/arguments.h"
 #include "ctl/commands.h"
+#include "ctl/duration.h"
 
 namespace mq::ctl {
 namespace {
@@ -26,6 +31,7 @@ struct ProduceFlags {
   std::string acks = "all";
   std::string delimiter = "\\n";
   std::string file;
+  std::string linger = "5ms";
 };
 
 // What the producer's callbacks report into (they run on its I/O thread).
@@ -42,18 +48,39 @@ struct Outcome {
   }
 };
 
-// Splits input read in large chunks into messages, handing each to `emit`.
-// A last message without a trailing delimiter still counts; an empty input
-// after the last delimiter does not.
+// Reads up to `size` bytes: whatever a pipe or terminal holds right now
+// (read(2) returns without waiting for a full buffer, so `tail -f | mqctl
+// produce` streams), or fread for a stream without a descriptor. 0 at the
+// end of input; -1 on an error.
+ssize_t read_some(FILE* in, char* buffer, size_t size) {
+  int fd = ::fileno(in);
+  if (fd < 0) {
+    size_t n = std::fread(buffer, 1, size, in);
+    return n == 0 && std::ferror(in) ? -1 : static_cast<ssize_t>(n);
+  }
+  while (true) {
+    ssize_t n = ::read(fd, buffer, size);
+    if (n >= 0 || errno != EINTR) return n;
+    if (interrupted()) return 0;
+  }
+}
+
+// Splits input read in large chunks into messages, handing each to `emit`
+// as soon as its delimiter arrives. A last message without a trailing
+// delimiter still counts; an empty input after the last delimiter does not.
 template <class Emit>
 bool for_each_message(FILE* in, const std::string& delimiter, Emit&& emit) {
   constexpr size_t kChunk = 1 << 20;
   std::unique_ptr<char[]> buffer(new char[kChunk]);
   std::string carry;  // a message split across chunks
-  while (true) {
-    size_t n = std::fread(buffer.get(), 1, kChunk, in);
-    if (n == 0) break;
-    std::string_view chunk(buffer.get(), n);
+  bool read_ok = true;
+  while (!interrupted()) {
+    ssize_t n = read_some(in, buffer.get(), kChunk);
+    if (n <= 0) {
+      read_ok = n == 0;
+      break;
+    }
+    std::string_view chunk(buffer.get(), static_cast<size_t>(n));
     if (!carry.empty()) {
       // Find the delimiter across the boundary by joining just enough.
       carry.append(chunk);
@@ -78,7 +105,7 @@ bool for_each_message(FILE* in, const std::string& delimiter, Emit&& emit) {
     carry = std::move(rest);
   }
   if (!carry.empty()) emit(std::string_view(carry));
-  return std::ferror(in) == 0;
+  return read_ok;
 }
 
 int produce(Context& ctx, const ProduceFlags& flags) {
@@ -101,6 +128,9 @@ int produce(Context& ctx, const ProduceFlags& flags) {
     headers.push_back({kv->first, kv->second});
   }
   if (flags.partition < -1) return ctx.usage("-p: a partition is >= 0");
+  Result<int64_t> linger = parse_duration_ms(flags.linger);
+  if (!linger.is_ok()) return ctx.usage("--linger: " + linger.status().message());
+  if (*linger < 0 || *linger > 60'000) return ctx.usage("--linger: 0 to 1m");
 
   FILE* in = ctx.io.in;
   std::unique_ptr<FILE, int (*)(FILE*)> file(nullptr, std::fclose);
@@ -129,37 +159,60 @@ int produce(Context& ctx, const ProduceFlags& flags) {
   admin.reset();
 
   client::ProducerConfig config = ctx.producer_config(*acks);
+  config.linger_ms = static_cast<int>(*linger);
   Result<std::unique_ptr<client::Producer>> producer = client::Producer::create(config);
   if (!producer.is_ok()) return ctx.fail("cannot start the producer", producer.status());
 
-  auto outcome = std::make_shared<Outcome>();
-  outcome->err = ctx.io.err;
+  // Outlives the producer, which is closed below before it goes.
+  Outcome outcome;
+  outcome.err = ctx.io.err;
   uint64_t count = 0;
   bool fixed_key = flags.key_option->count() > 0;
+  const std::optional<int32_t> partition =
+      flags.partition >= 0 ? std::optional<int32_t>(flags.partition) : std::nullopt;
   bool read_ok = for_each_message(in, *delimiter, [&](std::string_view message) {
     uint64_t number = ++count;
-    client::ProducerRecord record;
-    record.topic = flags.topic;
+    client::ProducerRecordView record{
+        .topic = flags.topic, .headers = headers, .partition = partition};
     if (fixed_key) record.key = flags.key;
     if (!separator.empty()) {
       size_t at = message.find(separator);
       if (at != std::string_view::npos) {
-        record.key = std::string(message.substr(0, at));
+        record.key = message.substr(0, at);
         message.remove_prefix(at + separator.size());
       }
     }
-    record.value = std::string(message);
-    record.headers = headers;
-    if (flags.partition >= 0) record.partition = flags.partition;
-    Status sent = (*producer)->send(std::move(record), [outcome, number](const auto& result) {
-      if (!result.is_ok()) outcome->report(number, result.status());
+    record.value = message;
+    // Two words of capture: std::function keeps them without an allocation.
+    Status sent = (*producer)->send_view(record, [report = &outcome, number](const auto& result) {
+      if (!result.is_ok()) report->report(number, result.status());
     });
-    if (!sent.is_ok()) outcome->report(number, sent);
+    if (!sent.is_ok()) outcome.report(number, sent);
   });
   if (!read_ok) ctx.error("reading input failed: " + std::string(std::strerror(errno)));
-  Status flushed = (*producer)->flush(ctx.timeout_ms * 2);
-  Status closed = (*producer)->close(ctx.timeout_ms);
-  uint64_t failed = outcome->failed.load();
+  if (interrupted()) ctx.note("interrupted: sending what was read");
+  // The producer itself fails a record after delivery_timeout_ms, so this
+  // wait ends; after SIGINT/SIGTERM it gets one more second, then whatever is
+  // still unacknowledged is failed (and counted) by close().
+  Status flushed;
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(config.delivery_timeout_ms + config.linger_ms + 1'000);
+  auto interrupted_at = std::chrono::steady_clock::time_point::max();
+  while (true) {
+    flushed = (*producer)->flush(100);
+    auto now = std::chrono::steady_clock::now();
+    if (flushed.is_ok() || now >= deadline) break;
+    if (interrupted() && interrupted_at == std::chrono::steady_clock::time_point::max()) {
+      interrupted_at = now;
+    }
+    if (now - interrupted_at >= std::chrono::seconds(1)) {
+      flushed =
+          Status(ErrorCode::kRequestTimedOut, "interrupted before every message was acknowledged");
+      break;
+    }
+  }
+  (void)(*producer)->close(0);
+  uint64_t failed = outcome.failed.load();
   if (!flushed.is_ok() && failed == 0) ctx.fail("cannot deliver", flushed);
   if (ctx.output != OutputFormat::kTable) {
     ctx.print({{"topic", flags.topic}, {"count", count}, {"failed", failed}},
@@ -190,6 +243,9 @@ void add_produce_command(CLI::App& root, Context& ctx, Action& action) {
   produce_command->add_option("--delimiter", flags->delimiter,
                               "Message delimiter (default \\n; escapes \\n \\t \\r \\0 \\\\)");
   produce_command->add_option("--file", flags->file, "Read from FILE instead of stdin");
+  produce_command->add_option("--linger", flags->linger,
+                              "Longest wait for more input before what was read is sent "
+                              "(default 5ms)");
   produce_command->callback(
       [&ctx, &action, flags] { action = [&ctx, flags] { return produce(ctx, *flags); }; });
 }

@@ -412,6 +412,13 @@ void QuorumService::Impl::connect_dealer(NodeId id, const std::string& peer_endp
   dealer.set(zmq::sockopt::immediate, 1);
   dealer.set(zmq::sockopt::reconnect_ivl, config.reconnect_interval_ms);
   dealer.set(zmq::sockopt::reconnect_ivl_max, config.reconnect_interval_max_ms);
+  // ZMTP heartbeats, as the client's connections have: a peer that is cut
+  // off or stopped (its TCP connection still open) is disconnected after 5 s
+  // without traffic, so messages stop queueing for it (immediate) instead of
+  // arriving stale when it returns.
+  dealer.set(zmq::sockopt::heartbeat_ivl, 1'000);
+  dealer.set(zmq::sockopt::heartbeat_timeout, 5'000);
+  dealer.set(zmq::sockopt::heartbeat_ttl, 10'000);
   dealer.connect(peer_endpoint);
   dealers.insert_or_assign(id, std::move(dealer));
   dealers_changed = true;

@@ -51,6 +51,18 @@ inline void append_varint(std::string& out, int64_t v) {
   out.push_back(static_cast<char>(u));
 }
 
+// Writes the zig-zag varint of `v` at `out` (room for kMaxVarintBytes);
+// returns the byte after it.
+inline uint8_t* put_varint(uint8_t* out, int64_t v) {
+  uint64_t u = zigzag_encode(v);
+  while (u >= 0x80) {
+    *out++ = static_cast<uint8_t>((u & 0x7F) | 0x80);
+    u >>= 7;
+  }
+  *out++ = static_cast<uint8_t>(u);
+  return out;
+}
+
 inline size_t varint_size(int64_t v) {
   uint64_t u = zigzag_encode(v);
   size_t n = 1;

@@ -145,6 +145,31 @@ void set_log_append_time(std::span<uint8_t> batch, int64_t timestamp_ms) {
   put_fixed<uint32_t>(batch.data() + kOffCrc, compute_batch_crc(batch));
 }
 
+void write_batch_header(std::span<uint8_t> batch, const BatchHeader& header) {
+  uint8_t* p = batch.data();
+  put_fixed<int64_t>(p + kOffBaseOffset, 0);
+  put_fixed<int32_t>(p + kOffBatchLength, static_cast<int32_t>(batch.size() - kBatchLengthPrefix));
+  put_fixed<int32_t>(p + kOffLeaderEpoch, header.leader_epoch);
+  p[kOffMagic] = kBatchMagic;
+  put_fixed<uint16_t>(p + kOffAttributes, header.attributes);
+  put_fixed<int32_t>(p + kOffLastOffsetDelta, header.last_offset_delta);
+  put_fixed<int64_t>(p + kOffFirstTimestamp, header.first_timestamp);
+  put_fixed<int64_t>(p + kOffMaxTimestamp, header.max_timestamp);
+  put_fixed<int64_t>(p + kOffProducerId, header.producer_id);
+  put_fixed<int16_t>(p + kOffProducerEpoch, header.producer_epoch);
+  put_fixed<int32_t>(p + kOffBaseSequence, header.base_sequence);
+  put_fixed<int32_t>(p + kOffRecordCount, header.record_count);
+  put_fixed<uint32_t>(p + kOffCrc, compute_batch_crc(batch));
+}
+
+void set_producer_fields(std::span<uint8_t> batch, int64_t producer_id, int16_t producer_epoch,
+                         int32_t base_sequence) {
+  put_fixed<int64_t>(batch.data() + kOffProducerId, producer_id);
+  put_fixed<int16_t>(batch.data() + kOffProducerEpoch, producer_epoch);
+  put_fixed<int32_t>(batch.data() + kOffBaseSequence, base_sequence);
+  put_fixed<uint32_t>(batch.data() + kOffCrc, compute_batch_crc(batch));
+}
+
 Status RecordBatchReader::decode(std::span<const uint8_t> batch, std::vector<Record>* out) {
   out->clear();
   return visit(batch, [out](Record&& r) { out->push_back(std::move(r)); });
@@ -256,20 +281,16 @@ Result<std::string> RecordBatchBuilder::build() {
   if (out.size() - kBatchLengthPrefix > static_cast<size_t>(kMaxBatchBytes)) {
     return Status(ErrorCode::kMessageTooLarge, "batch exceeds 256 MiB");
   }
-  auto* p = reinterpret_cast<uint8_t*>(out.data());
-  put_fixed<int64_t>(p + kOffBaseOffset, 0);
-  put_fixed<int32_t>(p + kOffBatchLength, static_cast<int32_t>(out.size() - kBatchLengthPrefix));
-  put_fixed<int32_t>(p + kOffLeaderEpoch, -1);
-  p[kOffMagic] = kBatchMagic;
-  put_fixed<uint16_t>(p + kOffAttributes, static_cast<uint16_t>(codec_));
-  put_fixed<int32_t>(p + kOffLastOffsetDelta, count_ - 1);
-  put_fixed<int64_t>(p + kOffFirstTimestamp, first_timestamp_);
-  put_fixed<int64_t>(p + kOffMaxTimestamp, max_timestamp_);
-  put_fixed<int64_t>(p + kOffProducerId, producer_id_);
-  put_fixed<int16_t>(p + kOffProducerEpoch, producer_epoch_);
-  put_fixed<int32_t>(p + kOffBaseSequence, base_sequence_);
-  put_fixed<int32_t>(p + kOffRecordCount, count_);
-  put_fixed<uint32_t>(p + kOffCrc, compute_batch_crc(as_bytes(out)));
+  write_batch_header(as_writable_bytes(out),
+                     BatchHeader{.leader_epoch = -1,
+                                 .attributes = static_cast<uint16_t>(codec_),
+                                 .last_offset_delta = count_ - 1,
+                                 .first_timestamp = first_timestamp_,
+                                 .max_timestamp = max_timestamp_,
+                                 .producer_id = producer_id_,
+                                 .producer_epoch = producer_epoch_,
+                                 .base_sequence = base_sequence_,
+                                 .record_count = count_});
 
   records_.clear();
   count_ = 0;

@@ -99,6 +99,14 @@ void set_leader_epoch(std::span<uint8_t> batch, int32_t leader_epoch);
 // Sets max_timestamp and the log-append-time flag, then recomputes the CRC.
 void set_log_append_time(std::span<uint8_t> batch, int64_t timestamp_ms);
 
+// The producer side. `batch` is kBatchHeaderSize bytes followed by the
+// (possibly compressed) records: writes the header from `header` (its
+// base_offset, batch_length and crc are computed, not taken) and the CRC.
+void write_batch_header(std::span<uint8_t> batch, const BatchHeader& header);
+// Rewrites the producer id, epoch and base sequence, then the CRC.
+void set_producer_fields(std::span<uint8_t> batch, int64_t producer_id, int16_t producer_epoch,
+                         int32_t base_sequence);
+
 struct RecordHeader {
   std::string_view key;
   std::optional<std::string_view> value;

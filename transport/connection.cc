@@ -2,7 +2,9 @@
 #include "transport/connection.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstring>
 #include <limits>
 
 #include "transport/zmq_frames.h"
@@ -10,9 +12,27 @@
 namespace mq::transport {
 
 struct Connection::Socket {
-  std::shared_ptr<zmq::context_t> context;  // declared first: outlives the socket
+  std::shared_ptr<zmq::context_t> context;  // declared first: outlives the sockets
   zmq::socket_t socket;
+  zmq::socket_t monitor;  // PAIR receiving the DEALER's connection events
+
+  ~Socket() {
+    if (socket.handle() != nullptr) zmq_socket_monitor(socket.handle(), nullptr, 0);
+  }
 };
+
+namespace {
+
+constexpr int kMonitoredEvents =
+    ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECT_RETRIED;
+
+// Each monitor needs an inproc address of its own in the shared context.
+std::string next_monitor_address() {
+  static std::atomic<uint64_t> counter{0};
+  return "inproc://mq-connection-monitor-" + std::to_string(counter.fetch_add(1));
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Connection>> Connection::connect(const std::string& endpoint,
                                                         const ConnectionOptions& options) {
@@ -32,6 +52,21 @@ Result<std::unique_ptr<Connection>> Connection::connect(const std::string& endpo
     s.set(zmq::sockopt::sndtimeo, options.send_timeout_ms);
     s.set(zmq::sockopt::reconnect_ivl, options.reconnect_interval_ms);
     s.set(zmq::sockopt::reconnect_ivl_max, options.reconnect_interval_max_ms);
+    s.set(zmq::sockopt::connect_timeout, options.connect_timeout_ms);
+    if (options.heartbeat_interval_ms > 0) {
+      s.set(zmq::sockopt::heartbeat_ivl, options.heartbeat_interval_ms);
+      s.set(zmq::sockopt::heartbeat_timeout, options.heartbeat_timeout_ms);
+      s.set(zmq::sockopt::heartbeat_ttl, options.heartbeat_ttl_ms);
+    }
+    // The monitor is attached before connect() so no event is missed.
+    std::string monitor_address = next_monitor_address();
+    if (zmq_socket_monitor(s.handle(), monitor_address.c_str(), kMonitoredEvents) != 0) {
+      return Status(ErrorCode::kNetworkError,
+                    std::string("socket monitor: ") + zmq_strerror(zmq_errno()));
+    }
+    socket->monitor = zmq::socket_t(*socket->context, zmq::socket_type::pair);
+    socket->monitor.set(zmq::sockopt::linger, 0);
+    socket->monitor.connect(monitor_address);
     s.connect(endpoint);
     return std::unique_ptr<Connection>(new Connection(std::move(socket), endpoint, options));
   } catch (const zmq::error_t& error) {
@@ -45,7 +80,43 @@ Connection::Connection(std::unique_ptr<Socket> socket, std::string endpoint,
 
 Connection::~Connection() = default;
 
+std::array<void*, 2> Connection::poll_handles() const {
+  return {socket_->socket.handle(), socket_->monitor.handle()};
+}
+
+const Status& Connection::poll_events() {
+  while (broken_.is_ok()) {
+    zmq::message_t event;
+    zmq::recv_result_t got;
+    try {
+      got = socket_->monitor.recv(event, zmq::recv_flags::dontwait);
+    } catch (const zmq::error_t& error) {
+      broken_ = status_from(error, "connection monitor of " + endpoint_);
+      break;
+    }
+    if (!got) break;
+    // Frame 1: uint16 event, uint32 value (native order); frame 2: the address.
+    uint16_t id = 0;
+    if (event.size() >= sizeof(id)) std::memcpy(&id, event.data(), sizeof(id));
+    while (event.more()) {
+      zmq::message_t rest;
+      if (!socket_->monitor.recv(rest, zmq::recv_flags::dontwait)) break;
+      event = std::move(rest);
+    }
+    if (id == ZMQ_EVENT_CONNECTED) {
+      ever_connected_ = true;
+    } else if (id == ZMQ_EVENT_DISCONNECTED) {
+      broken_ = Status(ErrorCode::kNetworkError, "connection to " + endpoint_ + " lost");
+    } else if (id == ZMQ_EVENT_CONNECT_RETRIED && !ever_connected_) {
+      broken_ = Status(ErrorCode::kNetworkError,
+                       "cannot connect to " + endpoint_ + " (refused or unreachable)");
+    }
+  }
+  return broken_;
+}
+
 Result<int32_t> Connection::send_frames(ApiKey api_key, Frames frames, bool expect_response) {
+  if (!broken_.is_ok()) return broken_;
   int32_t correlation_id = next_correlation_id_;
   MQ_RETURN_IF_ERROR(send_message(socket_->socket, frames, /*dont_wait=*/false));
   // Correlation ids stay non-negative: -1 marks "unknown" in error responses.
@@ -58,9 +129,26 @@ Result<int32_t> Connection::send_frames(ApiKey api_key, Frames frames, bool expe
 Result<bool> Connection::receive_one(int timeout_ms) {
   const ReceiveLimits limits{.max_message_bytes = static_cast<size_t>(options_.max_message_bytes),
                              .max_frames = options_.max_frames_per_message};
-  MQ_ASSIGN_OR_RETURN(std::optional<ReceivedMessage> received,
-                      receive_message(socket_->socket, timeout_ms, limits));
-  if (!received) return false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::optional<ReceivedMessage> received;
+  while (true) {
+    // Answers that arrived before the connection broke are still delivered.
+    MQ_ASSIGN_OR_RETURN(received, receive_message(socket_->socket, 0, limits));
+    if (received) break;
+    MQ_RETURN_IF_ERROR(poll_events());
+    int left = timeout_ms < 0 ? -1
+                              : static_cast<int>(std::max<int64_t>(
+                                    0, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           deadline - std::chrono::steady_clock::now())
+                                           .count()));
+    if (left == 0) return false;
+    zmq_pollitem_t items[2] = {{socket_->socket.handle(), 0, ZMQ_POLLIN, 0},
+                               {socket_->monitor.handle(), 0, ZMQ_POLLIN, 0}};
+    if (zmq_poll(items, 2, left) < 0 && zmq_errno() != EINTR) {
+      return Status(ErrorCode::kNetworkError,
+                    std::string("zmq_poll failed: ") + zmq_strerror(zmq_errno()));
+    }
+  }
   if (!received->limit_error.is_ok()) {
     // The header (kept) says which request it answered; fail that request.
     Result<ResponseHeader> header = received->frames.empty()

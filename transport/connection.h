@@ -1,8 +1,18 @@
 // Connection: the client's end of the transport. A ZeroMQ DEALER socket to
 // one broker with many requests in flight, matched to their responses by
 // correlation id, and the api versions negotiated with that broker.
+//
+// ZeroMQ reconnects silently and tells a DEALER nothing of a lost peer, so a
+// request sent to a broker that died would wait out its whole timeout. A
+// socket monitor watches the connection instead: once the TCP connection
+// closes (ZMQ_EVENT_DISCONNECTED, also raised by a heartbeat timeout), or a
+// first connect is refused (ZMQ_EVENT_CONNECT_RETRIED before any
+// ZMQ_EVENT_CONNECTED), the connection is broken for good: every request in
+// flight and every later call fails at once with NETWORK_ERROR, which callers
+// treat as retriable, and the owner opens a new Connection.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -28,6 +38,16 @@ struct ConnectionOptions {
   int linger_ms = 0;              // on close, unsent requests are dropped
   int reconnect_interval_ms = 100;
   int reconnect_interval_max_ms = 5'000;
+  // Liveness. ZMTP heartbeats (ZMQ_HEARTBEAT_IVL/_TIMEOUT/_TTL): a PING every
+  // interval; no traffic for the timeout closes the connection. A broker that
+  // dies, stops or is cut off is noticed within heartbeat_timeout_ms; a closed
+  // TCP connection (a killed process) at once. 0 turns heartbeats off.
+  int heartbeat_interval_ms = 1'000;
+  int heartbeat_timeout_ms = 5'000;
+  // Asks the broker to drop this connection after this long without traffic.
+  int heartbeat_ttl_ms = 10'000;
+  // How long the TCP connect itself may take (ZMQ_CONNECT_TIMEOUT).
+  int connect_timeout_ms = 10'000;
 };
 
 // Not thread-safe: one thread owns a Connection.
@@ -41,6 +61,15 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   const std::string& endpoint() const { return endpoint_; }
+
+  // Why the connection is unusable (peer gone, connect refused), or ok.
+  // Updated by receive calls and poll_events().
+  const Status& broken() const { return broken_; }
+  // The two ZeroMQ sockets to wait on with zmq_poll (ZMQ_POLLIN): the DEALER
+  // and its monitor. After either is readable, receive(0) returns what came.
+  std::array<void*, 2> poll_handles() const;
+  // Reads the monitor's pending events without waiting; returns broken().
+  const Status& poll_events();
 
   // Sends `request` at `version` and returns its correlation id. With
   // `expect_response` false (Produce acks=0) the header asks for no
@@ -105,6 +134,8 @@ class Connection {
 
   std::unique_ptr<Socket> socket_;
   std::string endpoint_;
+  bool ever_connected_ = false;
+  Status broken_;
   ConnectionOptions options_;
   int32_t next_correlation_id_ = 0;
   std::unordered_map<int32_t, ApiKey> pending_;  // correlation id -> api key

@@ -33,60 +33,63 @@ TEST(PartitionerMurmur2, ToPositiveClearsOnlyTheSignBit) {
 TEST(PartitionerKeyHash, KeyedRecordsGoWhereKafkaPutsThem) {
   EXPECT_EQ(partition_for_key("21", 10), (-973932308 & 0x7fffffff) % 10);
   EXPECT_EQ(partition_for_key("foobar", 7), (-790332482 & 0x7fffffff) % 7);
-  Partitioner partitioner(1);
   for (int i = 0; i < 100; ++i) {
     std::string key = "key-" + std::to_string(i);
-    EXPECT_EQ(partitioner.partition("t", key, 6), partition_for_key(key, 6));
-    EXPECT_EQ(partitioner.partition("t", key, 6), partitioner.partition("t", key, 6));
+    int32_t p = partition_for_key(key, 6);
+    EXPECT_EQ(p, to_positive(murmur2(key)) % 6);
+    EXPECT_EQ(partition_for_key(key, 6), p);
   }
 }
 
-TEST(PartitionerSticky, KeylessRecordsStickUntilABatchIsSent) {
-  Partitioner partitioner(7);
-  int32_t first = partitioner.partition("t", std::nullopt, 8);
-  for (int i = 0; i < 50; ++i) EXPECT_EQ(partitioner.partition("t", std::nullopt, 8), first);
-  partitioner.on_batch_sent("t", first, 8);
-  int32_t second = partitioner.partition("t", std::nullopt, 8);
+TEST(PartitionerSticky, KeylessRecordsStickUntilABatchIsSealed) {
+  StickyPartition sticky(7);
+  int32_t first = sticky.current(8);
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(sticky.current(8), first);
+  sticky.on_batch_sealed(first, 8);
+  int32_t second = sticky.current(8);
   EXPECT_NE(second, first);
-  EXPECT_EQ(partitioner.sticky_partition("t"), second);
+  EXPECT_EQ(sticky.current(8), second);
 }
 
 TEST(PartitionerSticky, OnlyTheStickyPartitionsBatchMovesIt) {
-  Partitioner partitioner(3);
-  int32_t sticky = partitioner.partition("t", std::nullopt, 4);
-  partitioner.on_batch_sent("t", (sticky + 1) % 4, 4);  // a keyed batch elsewhere
-  EXPECT_EQ(partitioner.partition("t", std::nullopt, 4), sticky);
-  partitioner.on_batch_sent("other", sticky, 4);
-  EXPECT_EQ(partitioner.partition("t", std::nullopt, 4), sticky);
+  StickyPartition sticky(3);
+  int32_t chosen = sticky.current(4);
+  sticky.on_batch_sealed((chosen + 1) % 4, 4);  // a keyed batch elsewhere
+  EXPECT_EQ(sticky.current(4), chosen);
 }
 
 TEST(PartitionerSticky, SpreadsOverEveryPartitionInTime) {
-  Partitioner partitioner(11);
+  StickyPartition sticky(11);
   std::set<int32_t> seen;
   for (int i = 0; i < 200; ++i) {
-    int32_t p = partitioner.partition("t", std::nullopt, 5);
+    int32_t p = sticky.current(5);
     ASSERT_GE(p, 0);
     ASSERT_LT(p, 5);
     seen.insert(p);
-    partitioner.on_batch_sent("t", p, 5);
+    sticky.on_batch_sealed(p, 5);
   }
   EXPECT_EQ(seen.size(), 5u);
 }
 
 TEST(PartitionerSticky, SinglePartitionTopicAlwaysGetsZero) {
-  Partitioner partitioner(5);
+  StickyPartition sticky(5);
   for (int i = 0; i < 10; ++i) {
-    EXPECT_EQ(partitioner.partition("t", std::nullopt, 1), 0);
-    partitioner.on_batch_sent("t", 0, 1);
+    EXPECT_EQ(sticky.current(1), 0);
+    sticky.on_batch_sealed(0, 1);
   }
 }
 
-TEST(PartitionerSticky, TopicsStickIndependently) {
-  Partitioner partitioner(9);
-  int32_t a = partitioner.partition("a", std::nullopt, 100);
-  int32_t b = partitioner.partition("b", std::nullopt, 100);
-  partitioner.on_batch_sent("a", a, 100);
-  EXPECT_EQ(partitioner.partition("b", std::nullopt, 100), b);
+TEST(PartitionerSticky, AChoiceBeyondAShrunkPartitionCountIsMadeAgain) {
+  StickyPartition sticky(9);
+  for (int i = 0; i < 20; ++i) {
+    int32_t p = sticky.current(100);
+    if (p >= 3) {
+      EXPECT_LT(sticky.current(3), 3);
+      return;
+    }
+    sticky.on_batch_sealed(p, 100);
+  }
+  FAIL() << "no choice above 2 in 20 tries over 100 partitions";
 }
 
 }  // namespace

@@ -187,6 +187,27 @@ TEST_F(ProducerEndToEnd, NonRetriableErrorFailsTheRecord) {
   EXPECT_EQ(next->offset, 0);
 }
 
+TEST_F(ProducerEndToEnd, ARecordRetriedUntilItsDeliveryTimeoutFailsWithTheCause) {
+  // NOT_ENOUGH_REPLICAS is retriable (the ISR may grow back); when the
+  // delivery timeout ends the retries, the user learns why, not just "timeout".
+  ASSERT_TRUE(broker_.create_topic("t", 1).is_ok());
+  ProducerConfig c = config();
+  c.retry_backoff_ms = 20;
+  c.retry_backoff_max_ms = 100;
+  c.request_timeout_ms = 300;
+  c.delivery_timeout_ms = 800;
+  auto producer = make(c);
+  ASSERT_NE(producer, nullptr);
+  broker_.fail_produce_requests(1'000'000, ErrorCode::kNotEnoughReplicas);
+  auto start = std::chrono::steady_clock::now();
+  Result<RecordMetadata> result = producer->send_sync(ProducerRecord{.topic = "t", .value = "x"});
+  EXPECT_EQ(result.code(), ErrorCode::kNotEnoughReplicas) << result.status().to_string();
+  EXPECT_NE(result.status().message().find("delivery_timeout_ms"), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  // Backed off, not spinning: well under one attempt per millisecond.
+  EXPECT_LT(producer->stats().retries, 100u) << producer->stats().retries;
+}
+
 TEST_F(ProducerEndToEnd, UnknownTopicFailsAfterMaxBlock) {
   ProducerConfig c = config();
   c.max_block_ms = 200;

@@ -3,6 +3,7 @@
 // headers, JSON output, configs, cluster health, and the error cases (bad
 // arguments, missing topics, an unreachable broker within --timeout).
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -160,6 +161,40 @@ TEST_F(MqctlTest, ProduceAndConsumePipelines) {
   ok("printf \"a;b;c\" | $MQCTL produce t -p 0 --delimiter \\;");
   Shell tail = ok("$MQCTL consume t -p 0 --from -3 -e -f \"{partition}:{value}\\n\"");
   EXPECT_EQ(tail.out, "0:a\n0:b\n0:c\n");
+}
+
+// `tail -f log | mqctl produce`: each line must reach the broker while the
+// pipe stays open, not when it closes. Prints the time from write to a
+// follow-mode consumer printing it (bench/README.md records the figures).
+TEST_F(MqctlTest, ASlowPipeIntoProduceStreamsLineByLine) {
+  ok("$MQCTL topic create slow");
+  auto open_pipe = [&](const std::string& command, const char* mode) {
+    std::string full = "cd " + dir_.path() + " && MQ_BROKERS=" + brokers_ + " exec timeout 60 " +
+                       MQ_MQCTL_BINARY + " " + command;
+    return ::popen(full.c_str(), mode);
+  };
+  FILE* consumer = open_pipe("consume slow --from beginning -n 5", "r");
+  FILE* producer = open_pipe("produce slow", "w");
+  ASSERT_NE(consumer, nullptr);
+  ASSERT_NE(producer, nullptr);
+  for (int i = 0; i < 5; ++i) {
+    std::string line = "line-" + std::to_string(i);
+    auto written = std::chrono::steady_clock::now();
+    std::fprintf(producer, "%s\n", line.c_str());
+    std::fflush(producer);
+    pollfd readable{.fd = ::fileno(consumer), .events = POLLIN, .revents = 0};
+    ASSERT_EQ(::poll(&readable, 1, 10'000), 1) << line << " never reached the consumer";
+    char got[256] = {};
+    ASSERT_NE(std::fgets(got, sizeof(got), consumer), nullptr);
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - written)
+            .count();
+    EXPECT_EQ(std::string(got), line + "\n");
+    std::printf("line %d: written to consumed in %.1f ms\n", i, ms);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the pipe idles
+  }
+  EXPECT_EQ(::pclose(producer), 0);
+  EXPECT_EQ(::pclose(consumer), 0);
 }
 
 TEST_F(MqctlTest, KeysAndHeadersRoundTripAsJson) {

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <memory>
+
 #include "tests/transport/test_broker.h"
 
 namespace mq::transport {
@@ -179,6 +182,37 @@ TEST(ConnectionTest, ReceiveWithNothingInFlightFailsAtOnce) {
   ASSERT_NE(connection, nullptr);
   EXPECT_EQ(connection->receive(kTimeoutMs).code(), ErrorCode::kInvalidRequest);
   EXPECT_EQ(connection->receive_for(99, kTimeoutMs).code(), ErrorCode::kInvalidRequest);
+}
+
+TEST(ConnectionTest, ABrokerThatGoesAwayFailsTheRequestsInFlightAtOnce) {
+  auto silent = std::make_unique<TestBroker>(ListenerOptions{}, /*serve=*/false);
+  std::unique_ptr<Connection> connection = connect_to(*silent);
+  ASSERT_NE(connection, nullptr);
+  int32_t correlation_id = connection->send(MetadataRequest{}, 0).value();
+  // The request reaches the broker, which never answers; then it goes away.
+  EXPECT_EQ(connection->receive_for(correlation_id, 300).code(), ErrorCode::kRequestTimedOut);
+  silent.reset();
+  auto start = std::chrono::steady_clock::now();
+  Result<InboundResponse> response = connection->receive_for(correlation_id, 20'000);
+  EXPECT_EQ(response.code(), ErrorCode::kNetworkError) << response.status().to_string();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5))
+      << "the loss must be seen long before the request timeout";
+  EXPECT_NE(response.status().message().find("lost"), std::string::npos);
+  // Broken for good: the owner opens a new connection.
+  EXPECT_EQ(connection->send(MetadataRequest{}, 0).code(), ErrorCode::kNetworkError);
+}
+
+TEST(ConnectionTest, ARefusedFirstConnectFailsAtOnce) {
+  // Nothing listens on port 1.
+  Result<std::unique_ptr<Connection>> connection = Connection::connect("tcp://127.0.0.1:1");
+  ASSERT_TRUE(connection.is_ok());
+  auto start = std::chrono::steady_clock::now();
+  Result<ApiVersionsResponse> versions = (*connection)->negotiate_versions(20'000);
+  EXPECT_EQ(versions.code(), ErrorCode::kNetworkError);
+  EXPECT_NE(versions.status().message().find("cannot connect to tcp://127.0.0.1:1"),
+            std::string::npos)
+      << versions.status().to_string();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
 TEST(ConnectionTest, ConnectingToAMalformedEndpointFailsWithAStatus) {
