@@ -42,7 +42,7 @@ TOML
 done
 BROKERS="127.0.0.1:${CLIENT[1]},127.0.0.1:${CLIENT[2]},127.0.0.1:${CLIENT[3]}"
 for _ in $(seq 100); do
-  [ "$("$BIN/mqctl" -b "$BROKERS" cluster brokers -o json 2>/dev/null | grep -o '"node_id"' | wc -l)" = 3 ] && break
+  [ "$("$BIN/mqctl" -b "$BROKERS" cluster brokers -o json 2>/dev/null | grep -c '"fenced": false')" = 3 ] && break
   sleep 0.2
 done
 echo "mqd $($BIN/mqd --version | awk '{print $2}'), 3 nodes on 127.0.0.1, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"

@@ -412,6 +412,23 @@ transport::MetadataResponse ClusterNode::metadata(const transport::MetadataReque
   return response;
 }
 
+transport::DescribeClusterResponse ClusterNode::describe_cluster() {
+  std::shared_ptr<const MetadataImage> image = member_->image();
+  transport::DescribeClusterResponse response;
+  if (!image->cluster_id().empty()) response.cluster_id = image->cluster_id();
+  response.controller_id = member_->store().leader();
+  // Unlike Metadata, fenced brokers too: an operator needs to see the ones that are down.
+  for (const auto& [id, broker] : image->brokers()) {
+    auto& out = response.brokers.emplace_back();
+    out.node_id = id;
+    split_endpoint(broker.endpoint, &out.host, &out.port);
+    if (!broker.rack.empty()) out.rack = broker.rack;
+    out.fenced = broker.fenced;
+    out.in_controlled_shutdown = broker.in_controlled_shutdown;
+  }
+  return response;
+}
+
 bool ClusterNode::knows_topic(const std::string& name) const {
   return member_->image()->topic(name) != nullptr;
 }

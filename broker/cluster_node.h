@@ -57,6 +57,7 @@ class ClusterNode : public ClusterView, private IsrChanger {
 
   // ClusterView
   transport::MetadataResponse metadata(const transport::MetadataRequest& request) override;
+  transport::DescribeClusterResponse describe_cluster() override;
   bool knows_topic(const std::string& name) const override;
   Status create_topic(const std::string& name, int32_t partitions, int32_t replication_factor,
                       const TopicOverrides& configs,

@@ -21,6 +21,8 @@ class ClusterView {
   virtual ~ClusterView() = default;
 
   virtual transport::MetadataResponse metadata(const transport::MetadataRequest& request) = 0;
+  // Every registered broker with its fencing state, from this broker's image.
+  virtual transport::DescribeClusterResponse describe_cluster() = 0;
   // Whether the metadata knows the topic (a partition of it that is not on
   // this broker is NOT_LEADER, not UNKNOWN_TOPIC_OR_PARTITION).
   virtual bool knows_topic(const std::string& name) const = 0;

@@ -124,6 +124,9 @@ void RequestHandler::handle(InboundRequest request, Reply reply) {
     case ApiKey::kListPartitionReassignments:
       return serve<transport::ListPartitionReassignmentsRequest>(
           request, timed, [this](const auto& r) { return list_reassignments(r); });
+    case ApiKey::kDescribeCluster:
+      return serve<transport::DescribeClusterRequest>(
+          request, timed, [this](const auto& r) { return describe_cluster(r); });
     case ApiKey::kOffsetForLeaderEpoch:
       return serve<OffsetForLeaderEpochRequest>(
           request, timed, [this](const auto& r) { return offset_for_leader_epoch(r); });

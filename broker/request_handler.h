@@ -111,6 +111,9 @@ class RequestHandler {
       const transport::AlterPartitionReassignmentsRequest& request);
   transport::ListPartitionReassignmentsResponse list_reassignments(
       const transport::ListPartitionReassignmentsRequest& request);
+  // describe_cluster.cc
+  transport::DescribeClusterResponse describe_cluster(
+      const transport::DescribeClusterRequest& request);
 
   // The partition, auto-creating its topic when the broker allows it.
   std::shared_ptr<Partition> find_partition(const std::string& topic, int32_t index,

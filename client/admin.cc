@@ -29,6 +29,15 @@ bool transient(ErrorCode code) {
          code != ErrorCode::kNotEnoughReplicas && code != ErrorCode::kNotEnoughReplicasAfterAppend;
 }
 
+std::vector<ConfigEntry> config_entries(const transport::DescribeConfigsResponse::Result& result) {
+  std::vector<ConfigEntry> entries;
+  for (const auto& config : result.configs) {
+    entries.push_back(
+        {config.name, config.value, config.read_only, config.config_source, config.is_sensitive});
+  }
+  return entries;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Admin>> Admin::create(const AdminConfig& config) {
@@ -147,12 +156,7 @@ Result<std::vector<ConfigEntry>> Admin::describe_configs(
   }
   const auto& result = response.results.front();
   MQ_RETURN_IF_ERROR(item_status(result.error_code, result.error_message));
-  std::vector<ConfigEntry> entries;
-  for (const auto& config : result.configs) {
-    entries.push_back(
-        {config.name, config.value, config.read_only, config.config_source, config.is_sensitive});
-  }
-  return entries;
+  return config_entries(result);
 }
 
 Status Admin::alter_configs(const ConfigResource& resource,
@@ -178,6 +182,35 @@ Status Admin::alter_configs(const ConfigResource& resource,
                      response.responses.front().error_message);
 }
 
+Result<std::map<std::string, Result<std::vector<ConfigEntry>>>> Admin::describe_topic_configs(
+    const std::vector<std::string>& topics, const std::optional<std::vector<std::string>>& keys) {
+  std::lock_guard lock(mu_);
+  std::map<std::string, Result<std::vector<ConfigEntry>>> configs;
+  if (topics.empty()) return configs;
+  transport::DescribeConfigsRequest request;
+  for (const std::string& topic : topics) {
+    request.resources.push_back({.resource_type = transport::ConfigResourceType::kTopic,
+                                 .resource_name = topic,
+                                 .configuration_keys = keys});
+  }
+  MQ_ASSIGN_OR_RETURN(transport::DescribeConfigsResponse response, call_controller(request));
+  for (const auto& result : response.results) {
+    Status status = item_status(result.error_code, result.error_message);
+    if (!status.is_ok()) {
+      configs.insert_or_assign(result.resource_name, status);
+      continue;
+    }
+    configs.insert_or_assign(result.resource_name, config_entries(result));
+  }
+  for (const std::string& topic : topics) {
+    if (!configs.contains(topic)) {
+      configs.insert_or_assign(
+          topic, Status(ErrorCode::kUnknown, "DescribeConfigs did not answer for " + topic));
+    }
+  }
+  return configs;
+}
+
 Result<std::map<TopicPartition, ListedOffset>> Admin::list_offsets(
     const std::map<TopicPartition, int64_t>& timestamps) {
   std::lock_guard lock(mu_);
@@ -192,32 +225,55 @@ Result<std::map<TopicPartition, ListedOffset>> Admin::list_offsets_locked(
   bool listed = true;
   return retrying(
       [&]() -> Result<std::map<TopicPartition, ListedOffset>> {
-        auto result = list_offsets_once(timestamps, &listed);
-        return result;
+        MQ_ASSIGN_OR_RETURN(auto each, list_offsets_each_locked(timestamps));
+        std::map<TopicPartition, ListedOffset> offsets;
+        listed = true;
+        Status first_error;
+        for (auto& [tp, offset] : each) {
+          if (offset.is_ok()) {
+            offsets[tp] = *offset;
+            continue;
+          }
+          if (cluster_->metadata().partition(tp.topic, tp.partition) == nullptr) listed = false;
+          if (first_error.is_ok()) first_error = offset.status();
+        }
+        if (!first_error.is_ok()) return first_error;
+        return offsets;
       },
       [&](ErrorCode code) {
         return transient(code) || (listed && code == ErrorCode::kUnknownTopicOrPartition);
       });
 }
 
-Result<std::map<TopicPartition, ListedOffset>> Admin::list_offsets_once(
-    const std::map<TopicPartition, int64_t>& timestamps, bool* listed) {
-  *listed = false;
+Result<std::map<TopicPartition, Result<ListedOffset>>> Admin::list_offsets_each(
+    const std::map<TopicPartition, int64_t>& timestamps) {
+  std::lock_guard lock(mu_);
+  return list_offsets_each_locked(timestamps);
+}
+
+Result<std::map<TopicPartition, Result<ListedOffset>>> Admin::list_offsets_each_locked(
+    const std::map<TopicPartition, int64_t>& timestamps) {
   std::set<std::string> topics;
   for (const auto& [tp, timestamp] : timestamps) topics.insert(tp.topic);
   MQ_RETURN_IF_ERROR(
       cluster_->refresh_metadata(std::vector<std::string>(topics.begin(), topics.end())));
+  std::map<TopicPartition, Result<ListedOffset>> offsets;
   std::map<int32_t, transport::ListOffsetsRequest> requests;
   for (const auto& [tp, timestamp] : timestamps) {
     const PartitionInfo* info = cluster_->metadata().partition(tp.topic, tp.partition);
     if (info == nullptr) {
-      *listed = false;
-      return Status(ErrorCode::kUnknownTopicOrPartition, tp.to_string() + " does not exist");
+      offsets.insert_or_assign(
+          tp, Status(ErrorCode::kUnknownTopicOrPartition, tp.to_string() + " does not exist"));
+      continue;
     }
-    *listed = true;
     if (info->leader_id < 0) {
-      return Status(ErrorCode::kLeaderNotAvailable, tp.to_string() + " has no leader");
+      offsets.insert_or_assign(
+          tp, Status(ErrorCode::kLeaderNotAvailable, tp.to_string() + " has no leader"));
+      continue;
     }
+    // Until its leader answers, a partition has no offset: one the answer leaves out keeps this.
+    offsets.insert_or_assign(
+        tp, Status(ErrorCode::kUnknown, "ListOffsets for " + tp.to_string() + " was not answered"));
     transport::ListOffsetsRequest& request = requests[info->leader_id];
     auto topic =
         std::ranges::find(request.topics, tp.topic, &transport::ListOffsetsRequest::Topic::name);
@@ -226,16 +282,29 @@ Result<std::map<TopicPartition, ListedOffset>> Admin::list_offsets_once(
     }
     topic->partitions.push_back({.partition_index = tp.partition, .timestamp = timestamp});
   }
-  std::map<TopicPartition, ListedOffset> offsets;
   for (const auto& [node, request] : requests) {
-    MQ_ASSIGN_OR_RETURN(transport::ListOffsetsResponse response, cluster_->call(node, request));
-    for (const auto& topic : response.topics) {
+    Result<transport::ListOffsetsResponse> response = cluster_->call(node, request);
+    if (!response.is_ok()) {
+      // Every partition this leader was asked for fails with the call.
+      for (const auto& topic : request.topics) {
+        for (const auto& partition : topic.partitions) {
+          offsets.insert_or_assign(TopicPartition{topic.name, partition.partition_index},
+                                   response.status());
+        }
+      }
+      continue;
+    }
+    for (const auto& topic : response->topics) {
       for (const auto& partition : topic.partitions) {
         TopicPartition tp{topic.name, partition.partition_index};
+        if (!offsets.contains(tp)) continue;  // not asked for
         if (partition.error_code != ErrorCode::kNone) {
-          return Status(partition.error_code, "ListOffsets for " + tp.to_string() + " failed");
+          offsets.insert_or_assign(
+              tp, Status(partition.error_code, "ListOffsets for " + tp.to_string() + " failed"));
+        } else {
+          offsets.insert_or_assign(
+              tp, ListedOffset{partition.offset, partition.timestamp, partition.leader_epoch});
         }
-        offsets[tp] = {partition.offset, partition.timestamp, partition.leader_epoch};
       }
     }
   }
@@ -255,6 +324,25 @@ Result<ClusterMetadata> Admin::describe_cluster(
         return metadata;
       },
       transient);
+}
+
+Result<BrokerListing> Admin::describe_brokers() {
+  std::lock_guard lock(mu_);
+  MQ_ASSIGN_OR_RETURN(transport::DescribeClusterResponse response,
+                      retrying(
+                          [&]() -> Result<transport::DescribeClusterResponse> {
+                            MQ_ASSIGN_OR_RETURN(int32_t node, cluster_->any_node());
+                            return cluster_->call(node, transport::DescribeClusterRequest{});
+                          },
+                          transient));
+  MQ_RETURN_IF_ERROR(item_status(response.error_code, response.error_message));
+  BrokerListing listing{.cluster_id = response.cluster_id, .controller_id = response.controller_id};
+  for (const auto& b : response.brokers) {
+    listing.brokers.push_back({.broker = {b.node_id, b.host, b.port, b.rack},
+                               .fenced = b.fenced,
+                               .in_controlled_shutdown = b.in_controlled_shutdown});
+  }
+  return listing;
 }
 
 Result<std::vector<ElectionOutcome>> Admin::elect_leaders(

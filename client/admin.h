@@ -188,6 +188,19 @@ struct QuorumMember {
   bool recent_active = false;
 };
 
+// A registered broker and its state (DescribeCluster), fenced or not.
+struct RegisteredBroker {
+  BrokerInfo broker;
+  bool fenced = false;                  // not serving (down, cut off, or still catching up)
+  bool in_controlled_shutdown = false;  // stopping: its leaderships are moving away
+};
+
+struct BrokerListing {
+  std::optional<std::string> cluster_id;
+  int32_t controller_id = -1;             // -1: no active controller known
+  std::vector<RegisteredBroker> brokers;  // by id
+};
+
 // The metadata quorum as the answering node (the controller, when reachable) sees it.
 struct QuorumDescription {
   bool single_node = false;  // a broker without cluster.voters: its own quorum of one
@@ -223,15 +236,30 @@ class Admin {
       const std::optional<std::vector<std::string>>& keys = std::nullopt);
   Status alter_configs(const ConfigResource& resource, const std::vector<ConfigChange>& changes,
                        bool validate_only = false);
+  // The configs of several topics in one request: each topic's entries, or
+  // its own error (UNKNOWN_TOPIC_OR_PARTITION, ...). keys nullopt = every key.
+  Result<std::map<std::string, Result<std::vector<ConfigEntry>>>> describe_topic_configs(
+      const std::vector<std::string>& topics,
+      const std::optional<std::vector<std::string>>& keys = std::nullopt);
 
   // kEarliestTimestamp (-2), kLatestTimestamp (-1) or a time in ms per
   // partition; each asked of the partition's leader.
   Result<std::map<TopicPartition, ListedOffset>> list_offsets(
       const std::map<TopicPartition, int64_t>& timestamps);
+  // The same, partition by partition: a partition without a leader, whose
+  // leader does not answer or answers with an error fails alone, and the
+  // others are still read. Fails as a whole only when no metadata can be read.
+  Result<std::map<TopicPartition, Result<ListedOffset>>> list_offsets_each(
+      const std::map<TopicPartition, int64_t>& timestamps);
 
-  // Brokers, controller and topics (nullopt = all topics).
+  // Brokers, controller and topics (nullopt = all topics). Lists only the
+  // brokers clients may use: fenced ones are left out (see describe_brokers).
   Result<ClusterMetadata> describe_cluster(
       const std::optional<std::vector<std::string>>& topics = std::nullopt);
+  // Every registered broker, fenced ones included, as the answering broker's
+  // metadata has them (DescribeCluster). UNSUPPORTED_VERSION from a broker
+  // older than that API.
+  Result<BrokerListing> describe_brokers();
 
   // Consumer groups. Every group call goes to the group's coordinator
   // (FindCoordinator), found again after NOT_COORDINATOR and retried while
@@ -294,9 +322,9 @@ class Admin {
                                                       const Request& request, ErrorOf error_of);
   Result<std::map<TopicPartition, ListedOffset>> list_offsets_locked(
       const std::map<TopicPartition, int64_t>& timestamps);
-  // One attempt; `listed` says whether the metadata named every partition.
-  Result<std::map<TopicPartition, ListedOffset>> list_offsets_once(
-      const std::map<TopicPartition, int64_t>& timestamps, bool* listed);
+  // One attempt, an outcome per partition.
+  Result<std::map<TopicPartition, Result<ListedOffset>>> list_offsets_each_locked(
+      const std::map<TopicPartition, int64_t>& timestamps);
   Result<GroupDescription> describe_group_locked(const std::string& group_id);
   // The group's committed offsets (a broadcast member's own if `member_id`).
   Result<std::map<TopicPartition, int64_t>> committed_offsets(const std::string& group_id,

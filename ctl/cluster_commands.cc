@@ -1,10 +1,14 @@
-// mqctl cluster info|brokers|health, from Metadata; cluster quorum, from DescribeQuorum. Health
-// covers what the protocol can tell today: whether every broker answers and whether every partition
-// has a leader. Broker readiness (/readyz) is not in the metadata, so it is not checked here.
+// mqctl cluster info, from Metadata; cluster brokers, from DescribeCluster
+// (fenced brokers too); cluster quorum, from DescribeQuorum; cluster health,
+// which asks all of these and every broker itself, and evaluates the answers
+// (ctl/cluster_report.h). Broker readiness (/readyz) is not in the metadata,
+// so it is not checked here.
 #include <chrono>
+#include <future>
 #include <memory>
 #include <thread>
 
+#include "ctl/cluster_report.h"
 #include "ctl/commands.h"
 #include "ctl/duration.h"
 
@@ -35,27 +39,28 @@ int cluster_info(Context& ctx) {
   return kExitOk;
 }
 
+// The registered brokers: DescribeCluster, or from a broker older than that
+// API, Metadata's unfenced brokers only (said on stderr).
+Result<client::BrokerListing> read_brokers(const Context& ctx, client::Admin& admin) {
+  Result<client::BrokerListing> listing = admin.describe_brokers();
+  if (listing.is_ok() || listing.code() != ErrorCode::kUnsupportedVersion) return listing;
+  ctx.error(
+      "the broker does not serve DescribeCluster (it is older than this mqctl): "
+      "fenced brokers are not listed");
+  MQ_ASSIGN_OR_RETURN(client::ClusterMetadata metadata,
+                      admin.describe_cluster(std::vector<std::string>{}));
+  client::BrokerListing live{.cluster_id = metadata.cluster_id,
+                             .controller_id = metadata.controller_id};
+  for (const client::BrokerInfo& broker : metadata.brokers) live.brokers.push_back({broker});
+  return live;
+}
+
 int cluster_brokers(Context& ctx) {
   auto admin = ctx.open_admin();
   if (!admin) return kExitFailed;
-  Result<client::ClusterMetadata> metadata = admin->describe_cluster(std::vector<std::string>{});
-  if (!metadata.is_ok()) return ctx.fail("cannot describe the cluster", metadata.status());
-  json doc = json::array();
-  for (const client::BrokerInfo& broker : metadata->brokers) {
-    doc.push_back({{"id", broker.node_id},
-                   {"host", broker.host},
-                   {"port", broker.port},
-                   {"rack", broker.rack ? json(*broker.rack) : json(nullptr)},
-                   {"controller", broker.node_id == metadata->controller_id}});
-  }
-  ctx.print(doc, [](const json& brokers) {
-    Table table({"ID", "HOST", "PORT", "RACK", "CONTROLLER"});
-    for (const auto& b : brokers) {
-      table.add_row({cell(b["id"]), cell(b["host"]), cell(b["port"]), cell(b["rack"]),
-                     b["controller"].get<bool>() ? "yes" : ""});
-    }
-    return table.render();
-  });
+  Result<client::BrokerListing> listing = read_brokers(ctx, *admin);
+  if (!listing.is_ok()) return ctx.fail("cannot describe the cluster", listing.status());
+  ctx.print(brokers_json(*listing), brokers_table);
   return kExitOk;
 }
 
@@ -107,70 +112,52 @@ int cluster_quorum(Context& ctx) {
   return kExitOk;
 }
 
-// One health check: {"healthy", "brokers": [{"id", "endpoint", "reachable", "error"?}],
-// "leaderless_partitions": [{"topic", "partition"}], "error"?}.
-json check_health(const Context& ctx) {
-  json doc = {
-      {"healthy", false}, {"brokers", json::array()}, {"leaderless_partitions", json::array()}};
-  auto admin = ctx.open_admin();
-  if (!admin) return doc;
-  Result<client::ClusterMetadata> metadata = admin->describe_cluster();
-  if (!metadata.is_ok()) {
-    doc["error"] = "no answer from " + ctx.brokers + ": " + metadata.status().to_string();
-    return doc;
-  }
-  bool healthy = true;
-  for (const client::BrokerInfo& broker : metadata->brokers) {
-    // Ask each broker itself, not the one that bootstrapped us.
-    client::AdminConfig config = ctx.admin_config();
-    config.bootstrap_servers = broker.host + ":" + std::to_string(broker.port);
-    Result<std::unique_ptr<client::Admin>> direct = client::Admin::create(config);
-    Status reached = direct.is_ok()
-                         ? (*direct)->describe_cluster(std::vector<std::string>{}).status()
-                         : direct.status();
-    json entry = {{"id", broker.node_id},
-                  {"endpoint", config.bootstrap_servers},
-                  {"reachable", reached.is_ok()}};
-    if (!reached.is_ok()) {
-      entry["error"] = reached.to_string();
-      healthy = false;
-    }
-    doc["brokers"].push_back(entry);
-  }
-  for (const auto& [name, topic] : metadata->topics) {
-    for (const client::PartitionInfo& p : topic.partitions) {
-      if (p.leader_id < 0 || p.error != ErrorCode::kNone) {
-        doc["leaderless_partitions"].push_back({{"topic", name}, {"partition", p.partition}});
-        healthy = false;
-      }
-    }
-  }
-  doc["healthy"] = healthy;
-  return doc;
+// Whether `broker` answers a request of its own (Metadata without topics),
+// asked directly rather than through the broker that bootstrapped us.
+Status probe(const Context& ctx, const client::BrokerInfo& broker) {
+  client::AdminConfig config = ctx.admin_config();
+  config.bootstrap_servers = broker.host + ":" + std::to_string(broker.port);
+  Result<std::unique_ptr<client::Admin>> direct = client::Admin::create(config);
+  if (!direct.is_ok()) return direct.status();
+  return (*direct)->describe_cluster(std::vector<std::string>{}).status();
 }
 
-std::string health_table(const json& doc) {
-  std::string out = std::string("HEALTHY  ") + (doc["healthy"].get<bool>() ? "yes" : "no") + "\n";
-  if (doc.contains("error")) out += "ERROR    " + cell(doc["error"]) + "\n";
-  if (!doc["brokers"].empty()) {
-    Table brokers({"BROKER", "ENDPOINT", "REACHABLE", "ERROR"});
-    for (const auto& b : doc["brokers"]) {
-      brokers.add_row({cell(b["id"]), cell(b["endpoint"]),
-                       b["reachable"].get<bool>() ? "yes" : "no",
-                       b.contains("error") ? cell(b["error"]) : ""});
-    }
-    out += "\n" + brokers.render();
+// One health check (the schema in ctl/cluster_report.h and docs/mqctl.md).
+json check_health(const Context& ctx) {
+  auto admin = ctx.open_admin();
+  if (!admin) return health_error_json("no admin client for " + ctx.brokers);
+  Result<client::BrokerListing> listing = read_brokers(ctx, *admin);
+  if (!listing.is_ok()) {
+    return health_error_json("cannot describe the cluster through " + ctx.brokers + ": " +
+                             listing.status().to_string());
   }
-  out +=
-      "\nPARTITIONS WITHOUT LEADER  " + std::to_string(doc["leaderless_partitions"].size()) + "\n";
-  if (!doc["leaderless_partitions"].empty()) {
-    Table partitions({"TOPIC", "PARTITION"});
-    for (const auto& p : doc["leaderless_partitions"]) {
-      partitions.add_row({cell(p["topic"]), cell(p["partition"])});
-    }
-    out += partitions.render();
+  // Every broker at once, fenced ones too (one alive but cut off from the
+  // controller answers): a dead one costs one --timeout, not one each.
+  std::vector<std::future<Status>> probes;
+  for (const client::RegisteredBroker& r : listing->brokers) {
+    probes.push_back(std::async(std::launch::async, probe, std::cref(ctx), r.broker));
   }
-  return out;
+  HealthInput input{.controller_id = listing->controller_id};
+  Result<client::ClusterMetadata> metadata = admin->describe_cluster();
+  if (metadata.is_ok()) {
+    input.topics = metadata->topics;
+    std::vector<std::string> names;
+    for (const auto& [name, topic] : input.topics) names.push_back(name);
+    auto configs = admin->describe_topic_configs(
+        names, std::vector<std::string>{std::string(kMinInsyncReplicas)});
+    for (const std::string& name : names) {
+      input.min_insync_replicas.insert_or_assign(
+          name, configs.is_ok() ? min_insync_replicas_of(configs->at(name)) : configs.status());
+    }
+  }
+  for (size_t i = 0; i < probes.size(); ++i) {
+    input.brokers.push_back({listing->brokers[i], probes[i].get()});
+  }
+  if (!metadata.is_ok()) {
+    return health_error_json("cannot read the partitions through " + ctx.brokers + ": " +
+                             metadata.status().to_string());
+  }
+  return health_json(input, evaluate_health(input));
 }
 
 struct HealthFlags {
@@ -208,16 +195,17 @@ void add_cluster_commands(CLI::App& root, Context& ctx, Action& action) {
   cluster->require_subcommand(1);
   cluster->add_subcommand("info", "Cluster id, controller, counts of brokers, topics, partitions")
       ->callback([&ctx, &action] { action = [&ctx] { return cluster_info(ctx); }; });
-  cluster->add_subcommand("brokers", "The brokers in the metadata")->callback([&ctx, &action] {
-    action = [&ctx] { return cluster_brokers(ctx); };
-  });
+  cluster->add_subcommand("brokers", "Every registered broker and its state, fenced ones too")
+      ->callback([&ctx, &action] { action = [&ctx] { return cluster_brokers(ctx); }; });
   cluster
       ->add_subcommand("quorum",
                        "The metadata quorum: leader, term, commit index, each member's lag")
       ->callback([&ctx, &action] { action = [&ctx] { return cluster_quorum(ctx); }; });
   auto flags = std::make_shared<HealthFlags>();
   CLI::App* health = cluster->add_subcommand(
-      "health", "Every broker answers and every partition has a leader (exit 4 if not)");
+      "health",
+      "Brokers fenced or not answering; partitions offline, under min ISR or under-replicated "
+      "(exit 4 if any)");
   health->add_flag("-w,--watch", flags->watch, "Check again every --interval until interrupted");
   health->add_option("--interval", flags->interval,
                      "Time between checks with --watch (default 5s)");

@@ -24,6 +24,7 @@ enum ExitCode : int {
   kExitUsage = 2,      // bad flags or arguments
   kExitNotFound = 3,   // a named topic (or other resource) does not exist
   kExitUnhealthy = 4,  // cluster health: unhealthy; or some items of a batch failed
+  kExitPartial = 4,    // the same code: printed, but some of it could not be read or done
 };
 
 struct Streams {

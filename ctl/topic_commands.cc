@@ -5,6 +5,7 @@
 
 #include "ctl/arguments.h"
 #include "ctl/commands.h"
+#include "ctl/topic_description.h"
 
 namespace mq::ctl {
 namespace {
@@ -79,24 +80,17 @@ int topic_list(Context& ctx, const TopicFlags& flags) {
   return kExitOk;
 }
 
-std::string describe_table(const json& doc) {
-  std::string out;
-  for (const auto& topic : doc) {
-    if (!out.empty()) out += "\n";
-    Table summary({"TOPIC", cell(topic["name"])});
-    summary.add_row({"PARTITIONS", std::to_string(topic["partitions"].size())});
-    summary.add_row({"INTERNAL", cell(topic["internal"])});
-    out += summary.render() + "\n";
-    Table partitions(
-        {"PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "LOG-START", "HIGH-WATERMARK"});
-    for (const auto& p : topic["partitions"]) {
-      partitions.add_row({cell(p["partition"]), cell(p["leader"]), cell(p["leader_epoch"]),
-                          cell(p["replicas"]), cell(p["isr"]), cell(p["log_start_offset"]),
-                          cell(p["high_watermark"])});
-    }
-    out += partitions.render() + "\n" + config_entries_table(topic["configs"]);
-  }
-  return out;
+// Offsets of every partition of `topic` at `timestamp` (-2 earliest, -1
+// latest); when the lookup fails as a whole, that is every partition's error.
+PartitionOffsets read_offsets(client::Admin& admin, const client::TopicInfo& topic,
+                              int64_t timestamp) {
+  std::map<client::TopicPartition, int64_t> wanted;
+  for (const auto& p : topic.partitions) wanted[{topic.name, p.partition}] = timestamp;
+  Result<PartitionOffsets> read = admin.list_offsets_each(wanted);
+  if (read.is_ok()) return std::move(read).value();
+  PartitionOffsets failed;
+  for (const auto& [tp, unused] : wanted) failed.insert_or_assign(tp, read.status());
+  return failed;
 }
 
 int topic_describe(Context& ctx, const TopicFlags& flags) {
@@ -116,45 +110,28 @@ int topic_describe(Context& ctx, const TopicFlags& flags) {
                                            Status(error, "the broker reported an error")));
       continue;
     }
-    std::map<client::TopicPartition, int64_t> earliest, latest;
-    for (const auto& p : topic->partitions) {
-      earliest[{name, p.partition}] = -2;
-      latest[{name, p.partition}] = -1;
+    // Every partition is printed, led or not: what could not be read is null
+    // (the table's "-"), said on stderr, and makes the exit code 4.
+    PartitionOffsets starts = read_offsets(*admin, *topic, -2);
+    PartitionOffsets ends = read_offsets(*admin, *topic, -1);
+    std::string unread = unread_offsets_summary(*topic, starts, ends);
+    if (!unread.empty()) {
+      ctx.error("topic \"" + name + "\": " + unread);
+      code = std::max(code, static_cast<int>(kExitPartial));
     }
-    Result<std::map<client::TopicPartition, client::ListedOffset>> starts =
-        admin->list_offsets(earliest);
-    Result<std::map<client::TopicPartition, client::ListedOffset>> ends =
-        admin->list_offsets(latest);
-    if (!starts.is_ok() || !ends.is_ok()) {
-      code = std::max(code, ctx.fail("cannot read offsets of topic \"" + name + "\"",
-                                     starts.is_ok() ? ends.status() : starts.status()));
-      continue;
-    }
-    Result<std::vector<client::ConfigEntry>> configs =
+    std::optional<std::vector<client::ConfigEntry>> configs;
+    Result<std::vector<client::ConfigEntry>> read_configs =
         admin->describe_configs({transport::ConfigResourceType::kTopic, name});
-    if (!configs.is_ok()) {
-      code = std::max(code,
-                      ctx.fail("cannot read configs of topic \"" + name + "\"", configs.status()));
-      continue;
+    if (read_configs.is_ok()) {
+      configs = std::move(read_configs).value();
+    } else {
+      ctx.error("topic \"" + name +
+                "\": the configs could not be read: " + read_configs.status().to_string());
+      code = std::max(code, static_cast<int>(kExitPartial));
     }
-    json partitions = json::array();
-    for (const auto& p : topic->partitions) {
-      client::TopicPartition tp{name, p.partition};
-      partitions.push_back({{"partition", p.partition},
-                            {"leader", p.leader_id},
-                            {"leader_epoch", p.leader_epoch},
-                            {"replicas", p.replicas},
-                            {"isr", p.isr},
-                            {"offline_replicas", p.offline_replicas},
-                            {"log_start_offset", starts->at(tp).offset},
-                            {"high_watermark", ends->at(tp).offset}});
-    }
-    topics.push_back({{"name", name},
-                      {"internal", topic->is_internal},
-                      {"partitions", partitions},
-                      {"configs", config_entries_json(*configs)}});
+    topics.push_back(topic_description_json(*topic, starts, ends, configs));
   }
-  if (!topics.empty()) ctx.print(topics, describe_table);
+  if (!topics.empty()) ctx.print(topics, topic_descriptions_table);
   return code;
 }
 

@@ -26,6 +26,7 @@ constexpr std::array kSupportedApis = {
     SupportedApi{ApiKey::kDescribeQuorum, {0, 0}},
     SupportedApi{ApiKey::kAlterPartitionReassignments, {0, 0}},
     SupportedApi{ApiKey::kListPartitionReassignments, {0, 0}},
+    SupportedApi{ApiKey::kDescribeCluster, {0, 0}},
     SupportedApi{ApiKey::kFindCoordinator, {0, 0}},
     SupportedApi{ApiKey::kJoinGroup, {0, 0}},
     SupportedApi{ApiKey::kSyncGroup, {0, 0}},
@@ -74,6 +75,8 @@ std::string_view api_name(ApiKey key) {
       return "AlterPartitionReassignments";
     case ApiKey::kListPartitionReassignments:
       return "ListPartitionReassignments";
+    case ApiKey::kDescribeCluster:
+      return "DescribeCluster";
     case ApiKey::kFindCoordinator:
       return "FindCoordinator";
     case ApiKey::kJoinGroup:

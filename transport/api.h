@@ -33,6 +33,7 @@ enum class ApiKey : int16_t {
   kDescribeQuorum = 26,
   kAlterPartitionReassignments = 27,
   kListPartitionReassignments = 28,
+  kDescribeCluster = 29,
   // Consumer groups.
   kFindCoordinator = 40,
   kJoinGroup = 41,

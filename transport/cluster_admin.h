@@ -1,5 +1,6 @@
 // Cluster administration: ElectLeaders (25), DescribeQuorum (26),
-// AlterPartitionReassignments (27), ListPartitionReassignments (28).
+// AlterPartitionReassignments (27), ListPartitionReassignments (28),
+// DescribeCluster (29).
 //
 // Wire layout (v0; types as in transport/codec.h, fields in this order):
 //   ElectLeadersRequest v0
@@ -74,6 +75,20 @@
 //         removing_replicas    array of int32
 //         isr                  array of int32
 //         leader_id            int32
+//   DescribeClusterRequest v0
+//     (no fields)
+//   DescribeClusterResponse v0
+//     error_code               int16 (error code)
+//     error_message            nullable string
+//     cluster_id               nullable string
+//     controller_id            int32
+//     brokers                  array of
+//       node_id                int32
+//       host                   string
+//       port                   int32
+//       rack                   nullable string
+//       fenced                 bool
+//       in_controlled_shutdown bool
 #pragma once
 
 #include <cstdint>
@@ -400,6 +415,61 @@ struct ListPartitionReassignmentsResponse {
     c("error_message", m.error_message);
     c("throttle_bytes_per_sec", m.throttle_bytes_per_sec);
     c("topics", m.topics);
+  }
+};
+
+// DescribeCluster: every registered broker with its state, fenced ones
+// included (Metadata lists only the brokers clients may use), as the
+// answering broker's metadata image has them.
+struct DescribeClusterResponse;
+
+struct DescribeClusterRequest {
+  static constexpr ApiKey kApiKey = ApiKey::kDescribeCluster;
+  using Response = DescribeClusterResponse;
+
+  bool operator==(const DescribeClusterRequest&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self&, Codec&) {}
+};
+
+struct DescribeClusterResponse {
+  static constexpr ApiKey kApiKey = ApiKey::kDescribeCluster;
+
+  struct Broker {
+    int32_t node_id = -1;                 // broker id
+    std::string host;                     // host of its client listener
+    int32_t port = 0;                     // port of its client listener
+    std::optional<std::string> rack;      // rack id, null if unset
+    bool fenced = false;                  // not serving: no heartbeat within the session, or
+                                          // registered and still catching up
+    bool in_controlled_shutdown = false;  // stopping: its leaderships are being moved away
+
+    bool operator==(const Broker&) const = default;
+    template <class Self, class Codec>
+    static void fields(Self& m, Codec& c) {
+      c("node_id", m.node_id);
+      c("host", m.host);
+      c("port", m.port);
+      c("rack", m.rack);
+      c("fenced", m.fenced);
+      c("in_controlled_shutdown", m.in_controlled_shutdown);
+    }
+  };
+
+  ErrorCode error_code = ErrorCode::kNone;   // request-level error
+  std::optional<std::string> error_message;  // detail for people
+  std::optional<std::string> cluster_id;     // null if not yet known
+  int32_t controller_id = -1;                // the active controller, -1 if none is known
+  std::vector<Broker> brokers;               // every registered broker, by id
+
+  bool operator==(const DescribeClusterResponse&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("error_code", m.error_code);
+    c("error_message", m.error_message);
+    c("cluster_id", m.cluster_id);
+    c("controller_id", m.controller_id);
+    c("brokers", m.brokers);
   }
 };
 

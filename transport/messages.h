@@ -69,6 +69,9 @@ bool visit_api(ApiKey key, Visitor&& visitor) {
     case ApiKey::kListPartitionReassignments:
       visitor.template operator()<ListPartitionReassignmentsRequest>();
       return true;
+    case ApiKey::kDescribeCluster:
+      visitor.template operator()<DescribeClusterRequest>();
+      return true;
     case ApiKey::kFindCoordinator:
       visitor.template operator()<FindCoordinatorRequest>();
       return true;

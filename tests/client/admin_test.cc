@@ -117,6 +117,46 @@ TEST_F(AdminEndToEnd, ListsOffsetsEarliestLatestAndByTime) {
   EXPECT_EQ(admin_->list_offsets({{{"t", 9}, -1}}).code(), ErrorCode::kUnknownTopicOrPartition);
 }
 
+TEST_F(AdminEndToEnd, ListsOffsetsPartitionByPartition) {
+  ASSERT_TRUE(broker_.create_topic("t", 2).is_ok());
+  // t-9 does not exist: it fails alone, the others are read.
+  Result<std::map<TopicPartition, Result<ListedOffset>>> offsets =
+      admin_->list_offsets_each({{{"t", 0}, transport::kLatestTimestamp},
+                                 {{"t", 1}, transport::kEarliestTimestamp},
+                                 {{"t", 9}, transport::kLatestTimestamp}});
+  ASSERT_TRUE(offsets.is_ok()) << offsets.status().to_string();
+  ASSERT_EQ(offsets->size(), 3u);
+  ASSERT_TRUE(offsets->at({"t", 0}).is_ok());
+  EXPECT_EQ(offsets->at({"t", 0})->offset, 0);
+  ASSERT_TRUE(offsets->at({"t", 1}).is_ok());
+  EXPECT_EQ(offsets->at({"t", 9}).code(), ErrorCode::kUnknownTopicOrPartition);
+  // The all-or-nothing call still fails as a whole.
+  EXPECT_EQ(admin_->list_offsets({{{"t", 0}, -1}, {{"t", 9}, -1}}).code(),
+            ErrorCode::kUnknownTopicOrPartition);
+}
+
+TEST_F(AdminEndToEnd, DescribesTheConfigsOfSeveralTopicsInOneCall) {
+  Result<std::vector<ItemResult>> created =
+      admin_->create_topics({{.name = "a", .configs = {{"min.insync.replicas", "2"}}}});
+  ASSERT_TRUE(created.is_ok()) << created.status().to_string();
+  auto configs = admin_->describe_topic_configs({"a", "nope"});
+  ASSERT_TRUE(configs.is_ok()) << configs.status().to_string();
+  ASSERT_EQ(configs->size(), 2u);
+  ASSERT_TRUE(configs->at("a").is_ok());
+  ASSERT_EQ(configs->at("a")->size(), 1u);
+  EXPECT_EQ(configs->at("a")->front().name, "min.insync.replicas");
+  EXPECT_EQ(configs->at("a")->front().value, "2");
+  EXPECT_EQ(configs->at("nope").code(), ErrorCode::kUnknownTopicOrPartition);
+  auto none = admin_->describe_topic_configs({});
+  ASSERT_TRUE(none.is_ok());
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_F(AdminEndToEnd, DescribeBrokersFromABrokerWithoutTheApiIsUnsupported) {
+  // The fake broker does not serve DescribeCluster, as brokers older than it.
+  EXPECT_EQ(admin_->describe_brokers().code(), ErrorCode::kUnsupportedVersion);
+}
+
 TEST(AdminCreate, RefusesAnInvalidConfig) {
   EXPECT_EQ(Admin::create(AdminConfig{.bootstrap_servers = "host-without-port"}).code(),
             ErrorCode::kInvalidConfig);

@@ -241,9 +241,15 @@ TEST_F(MqctlTest, ClusterAndBrokerConfig) {
   json brokers = json::parse(ok("$MQCTL cluster brokers -o json").out);
   ASSERT_EQ(brokers.size(), 1u);
   EXPECT_EQ(brokers[0]["controller"], true);
+  EXPECT_EQ(brokers[0]["fenced"], false);
+  EXPECT_EQ(brokers[0]["in_controlled_shutdown"], false);
   json health = json::parse(ok("$MQCTL cluster health -o json").out);
   EXPECT_EQ(health["healthy"], true);
   EXPECT_EQ(health["brokers"][0]["reachable"], true);
+  EXPECT_EQ(health["brokers"][0]["fenced"], false);
+  EXPECT_EQ(health["controller_id"], brokers[0]["id"]);
+  EXPECT_TRUE(health["findings"].empty()) << health.dump();
+  EXPECT_EQ(health["partitions"]["total"], partitions) << "every partition is checked";
 
   json settings = json::parse(ok("$MQCTL config get -o json").out);
   EXPECT_FALSE(settings.empty());

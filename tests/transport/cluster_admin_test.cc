@@ -1,5 +1,5 @@
 // Round trips and malformed bodies of the cluster admin APIs: ElectLeaders,
-// DescribeQuorum and the partition reassignments.
+// DescribeQuorum, the partition reassignments and DescribeCluster.
 #include "transport/cluster_admin.h"
 
 #include <gtest/gtest.h>
@@ -205,6 +205,69 @@ TEST(ClusterAdminTest, MalformedBodiesAreRejected) {
   std::vector<uint8_t> trailing = body_of(DescribeQuorumRequest{});
   trailing.push_back(0);
   EXPECT_FALSE(decode<DescribeQuorumRequest>(trailing, ErrorCode::kInvalidRequest).is_ok());
+}
+
+TEST(ClusterAdminTest, DescribeClusterRoundTripsWithFencedBrokers) {
+  testing::expect_request_round_trip(DescribeClusterRequest{});
+  EXPECT_TRUE(body_of(DescribeClusterRequest{}).empty());
+
+  DescribeClusterResponse response{.cluster_id = "c-1", .controller_id = 1};
+  response.brokers = {{.node_id = 1, .host = "10.0.0.1", .port = 9092, .rack = "a"},
+                      {.node_id = 2, .host = "10.0.0.2", .port = 9092, .fenced = true},
+                      {.node_id = 3,
+                       .host = "10.0.0.3",
+                       .port = 9093,
+                       .rack = "c",
+                       .in_controlled_shutdown = true}};
+  DescribeClusterResponse decoded = testing::expect_response_round_trip(response);
+  ASSERT_EQ(decoded.brokers.size(), 3u);
+  EXPECT_FALSE(decoded.brokers[0].fenced);
+  EXPECT_TRUE(decoded.brokers[1].fenced);
+  EXPECT_FALSE(decoded.brokers[1].rack.has_value());
+  EXPECT_TRUE(decoded.brokers[2].in_controlled_shutdown);
+
+  DescribeClusterResponse failed{.error_code = ErrorCode::kNotController,
+                                 .error_message = "the metadata is not loaded yet"};
+  testing::expect_response_round_trip(failed);
+}
+
+// The bytes docs/protocol.md describes, field by field, for a client written
+// from the document alone.
+TEST(ClusterAdminTest, DescribeClusterResponseHasTheDocumentedLayout) {
+  DescribeClusterResponse response{.controller_id = 2};
+  response.brokers = {{.node_id = 3, .host = "h", .port = 9092, .rack = "r", .fenced = true}};
+  std::vector<uint8_t> expected = {
+      0x00, 0x00,              // error_code 0
+      0xff, 0xff,              // error_message null
+      0xff, 0xff,              // cluster_id null
+      0x02, 0x00, 0x00, 0x00,  // controller_id 2
+      0x01, 0x00, 0x00, 0x00,  // one broker
+      0x03, 0x00, 0x00, 0x00,  // node_id 3
+      0x01, 0x00, 'h',         // host "h"
+      0x84, 0x23, 0x00, 0x00,  // port 9092
+      0x01, 0x00, 'r',         // rack "r"
+      0x01,                    // fenced
+      0x00,                    // in_controlled_shutdown
+  };
+  EXPECT_EQ(body_of(response), expected);
+
+  // Every truncation is refused, naming what is missing.
+  for (size_t length = 0; length < expected.size(); ++length) {
+    std::vector<uint8_t> prefix(expected.begin(),
+                                expected.begin() + static_cast<ptrdiff_t>(length));
+    Result<DescribeClusterResponse> decoded =
+        decode<DescribeClusterResponse>(prefix, ErrorCode::kCorruptMessage);
+    ASSERT_FALSE(decoded.is_ok()) << "a " << length << "-byte prefix decoded";
+    EXPECT_EQ(decoded.code(), ErrorCode::kCorruptMessage);
+  }
+  // fenced must be 0 or 1.
+  std::vector<uint8_t> bad_bool = expected;
+  bad_bool[bad_bool.size() - 2] = 2;
+  Result<DescribeClusterResponse> decoded =
+      decode<DescribeClusterResponse>(bad_bool, ErrorCode::kCorruptMessage);
+  ASSERT_FALSE(decoded.is_ok());
+  EXPECT_NE(decoded.status().message().find("fenced"), std::string::npos)
+      << decoded.status().message();
 }
 
 }  // namespace
