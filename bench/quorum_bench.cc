@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/free_port.h"
 #include "quorum/quorum_service.h"
 
 namespace mq::quorum {
@@ -63,20 +64,7 @@ class CountingMachine : public StateMachine {
   uint64_t bytes_ = 0;
 };
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    std::perror("quorum-bench: finding a free port");
-    std::exit(1);
-  }
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
+using mq::testing::free_port;
 
 bool parse_int(const char* text, int* out) {
   std::string_view view(text);

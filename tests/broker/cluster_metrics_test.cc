@@ -20,6 +20,7 @@
 #include "broker/cluster_member.h"
 #include "broker/replica_manager.h"
 #include "tests/store/batches.h"
+#include "tests/support/free_port.h"
 #include "tests/support/temp_dir.h"
 
 namespace mq::broker {
@@ -45,17 +46,7 @@ std::string exposition(const ClusterCollector& collector) {
   return prometheus::TextSerializer().Serialize(collector.Collect());
 }
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
+using mq::testing::free_port;
 
 class ClusterMetricsTest : public ::testing::Test {
  protected:

@@ -32,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/free_port.h"
 #include "tests/support/temp_dir.h"
 
 extern char** environ;
@@ -56,17 +57,7 @@ std::string tail(const std::string& text, size_t bytes = 4000) {
   return text.substr(text.size() > bytes ? text.size() - bytes : 0);
 }
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
+using mq::testing::free_port;
 
 // Replaces every occurrence of `from`; returns how many there were.
 int replace_all(std::string* text, const std::string& from, const std::string& to) {

@@ -19,27 +19,14 @@
 #include <vector>
 
 #include "quorum/quorum_service.h"
+#include "tests/support/free_port.h"
 #include "tests/support/temp_dir.h"
 
 namespace mq::quorum::testing {
 
 using namespace std::chrono_literals;
 
-// A port nothing listens on right now (the kernel's pick for port 0).
-inline int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof(address);
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    std::abort();
-  }
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
+using mq::testing::free_port;
 
 inline Bytes bytes(const std::string& text) {
   return Bytes(text.begin(), text.end());

@@ -13,22 +13,11 @@
 #include <memory>
 #include <string>
 
+#include "tests/support/free_port.h"
 #include "tests/support/mqd_process.h"
 
 namespace mq::testing {
 
-// A port nothing listens on right now (the kernel's pick for port 0).
-inline int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 class MqdCluster {
  public:
