@@ -57,5 +57,5 @@ end=$(date +%s.%N)
 awk -v n="$SEQ" -v s="$start" -v e="$end" '{printf "seq 1 %d | mqctl produce lines: %.2f s, %.0f lines/s, mqctl CPU %.3f us per line\n", n, e - s, n / (e - s), ($1 + $2) * 1e6 / n}' "$TMP/time"
 
 "$BIN/mqctl" topic create lat -p 1 >/dev/null
-echo "produce at a steady 50,000 msg/s (10 s), acks=1:"
-"$BIN/mqctl" -o json bench produce --topic lat --count 500000 --size 100 --acks 1 --rate 50000
+echo "produce at a steady 50,000 msg/s (10 s), acks=1, linger 0ms:"
+"$BIN/mqctl" -o json bench produce --topic lat --count 500000 --size 100 --acks 1 --rate 50000 --linger 0ms

@@ -253,7 +253,14 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(1s);  // acknowledgements flow again
       double stall = static_cast<double>(tally.longest_gap_ns.load()) / 1e6;
       stalls_ms.push_back(stall);
-      std::printf("%s %2d: leader %d, longest stall %.1f ms\n", what, k + 1, victim, stall);
+      mq::client::ProducerStats stats = (*producer)->stats();
+      std::printf(
+          "%s %2d: leader %d, longest stall %.1f ms (acknowledged %llu, batches sent %llu, "
+          "retries %llu, metadata refreshes %llu)\n",
+          what, k + 1, victim, stall, static_cast<unsigned long long>(tally.acknowledged.load()),
+          static_cast<unsigned long long>(stats.batches_sent),
+          static_cast<unsigned long long>(stats.retries),
+          static_cast<unsigned long long>(stats.metadata_refreshes));
       std::fflush(stdout);
     }
     return stalls_ms;

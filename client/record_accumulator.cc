@@ -315,11 +315,17 @@ std::optional<int64_t> RecordAccumulator::seal_lingering(int64_t now_ms, bool fl
   for_each_queue([&](TopicQueues& queues, PartitionQueue& queue) {
     std::lock_guard lock(queue.mu);
     if (queue.open) {
-      if (flushing || now_ms - queue.open->created_ms >= options_.linger_ms) {
+      bool lingered = flushing || now_ms - queue.open->created_ms >= options_.linger_ms;
+      // Sealed only when it can go out now: while batches wait for a slot
+      // in flight, the open one keeps filling (Kafka closes batches when it
+      // drains them), so a backlog travels in full batches, not in one
+      // small batch per linger.
+      bool can_go = queue.sealed.empty() && queue.in_flight < options_.max_in_flight_per_partition;
+      if (lingered && can_go) {
         queue.sealed.push_back(std::move(queue.open));
         queues.sticky.on_batch_sealed(queue.partition.partition,
                                       queues.partition_count.load(std::memory_order_relaxed));
-      } else {
+      } else if (!lingered) {
         wait_until(queue.open->created_ms + options_.linger_ms);
       }
     }

@@ -162,8 +162,9 @@ class RecordAccumulator {
   void set_partition_count(std::string_view topic, int32_t count);
 
   // Seals open batches that lingered linger_ms (all of them when
-  // `flushing`); returns the milliseconds until the next open batch must be
-  // sealed or a retry backoff ends, nullopt when nothing waits on time.
+  // `flushing`) and can be sent now (nothing of their partition waits for a
+  // slot in flight); returns the milliseconds until the next open batch must
+  // be sealed or a retry backoff ends, nullopt when nothing waits on time.
   std::optional<int64_t> seal_lingering(int64_t now_ms, bool flushing);
   // Takes the batches that may be sent now, at most one per partition, for
   // the partitions `may_send` accepts (their leader is known). Assigns

@@ -108,6 +108,21 @@ TEST_F(Accumulator, FlushIgnoresLinger) {
   EXPECT_EQ(drain(1, /*flushing=*/true).size(), 1u);
 }
 
+TEST_F(Accumulator, ALingeredBatchKeepsFillingWhileItsPartitionCannotSend) {
+  make(options(10'000, 0, /*in_flight=*/1));
+  append(kP0, 10);
+  auto first = drain_one(kP0);
+  ASSERT_NE(first, nullptr);
+  // Lingered (linger 0), but the one slot in flight is taken: not sealed, so
+  // the backlog goes out as one batch, not one batch per record.
+  for (int i = 0; i < 5; ++i) append(kP0, 10, 100);
+  EXPECT_TRUE(drain(200).empty());
+  accumulator_->on_complete(*first);
+  auto batches = drain(200);
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_EQ(batches.front()->record_count, 5);
+}
+
 TEST_F(Accumulator, RecordLargerThanABatchGetsABatchOfItsOwn) {
   make(options(100, 1000));
   EXPECT_EQ(append(kP0, 500), RecordAccumulator::Appended::kSealedBatch);
