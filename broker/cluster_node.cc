@@ -77,6 +77,26 @@ Status ClusterNode::start(const std::string& client_endpoint) {
                             call_timeout()));
     return std::pair<int64_t, int64_t>{block.start, block.start + block.size};
   });
+  replicas_.set_producer_epoch_source(
+      {.bump = [this](int64_t producer_id,
+                      int16_t producer_epoch) -> Result<std::optional<int16_t>> {
+         MQ_ASSIGN_OR_RETURN(BumpProducerEpochReply reply,
+                             member_->call<BumpProducerEpochReply>(
+                                 CallKind::kBumpProducerEpoch,
+                                 BumpProducerEpochCall{.broker_id = config_.node_id,
+                                                       .broker_epoch = member_->broker_epoch(),
+                                                       .producer_id = producer_id,
+                                                       .producer_epoch = producer_epoch},
+                                 call_timeout()));
+         if (reply.producer_epoch < 0) return std::optional<int16_t>();
+         // Answered once this broker fences the older epochs too.
+         MQ_RETURN_IF_ERROR(await_image([&](const MetadataImage& image) {
+           return image.producer_epoch(producer_id) >= reply.producer_epoch;
+         }));
+         return std::optional<int16_t>(reply.producer_epoch);
+       },
+       .current =
+           [this](int64_t producer_id) { return member_->image()->producer_epoch(producer_id); }});
   worker_ = std::thread([this] { work(); });
   return member_->start();
 }

@@ -427,6 +427,11 @@ ProduceResponse RequestHandler::produce(const ProduceRequest& produce,
         out.error_code = error;
         continue;
       }
+      if (Status fenced = check_producer_epochs(p.records.bytes()); !fenced.is_ok()) {
+        out.error_code = fenced.code();
+        out.error_message = fenced.message();
+        continue;
+      }
       // The log stamps offsets and epochs into the batches it appends, so it
       // needs its own copy of the bytes (one memcpy; nothing is re-encoded).
       std::string batches(p.records.as_string_view());
@@ -465,6 +470,22 @@ ProduceResponse RequestHandler::produce(const ProduceRequest& produce,
     }
   }
   return response;
+}
+
+Status RequestHandler::check_producer_epochs(std::span<const uint8_t> batches) const {
+  BatchCursor cursor(batches);
+  for (auto batch = cursor.next(); !batch.empty(); batch = cursor.next()) {
+    Result<BatchHeader> h = parse_batch_header(batch);
+    if (!h.is_ok() || !h->is_idempotent()) continue;  // the log's checks answer these
+    int16_t current = replicas_.producer_epoch(h->producer_id);
+    if (h->producer_epoch < current) {
+      return Status(ErrorCode::kInvalidProducerEpoch,
+                    "producer " + std::to_string(h->producer_id) + " epoch " +
+                        std::to_string(h->producer_epoch) + " is fenced: InitProducerId bumped " +
+                        "it to epoch " + std::to_string(current));
+    }
+  }
+  return Status::ok();
 }
 
 void RequestHandler::fetch(std::shared_ptr<FetchState> state) {
@@ -655,15 +676,29 @@ ListOffsetsResponse RequestHandler::list_offsets(const ListOffsetsRequest& req) 
 
 InitProducerIdResponse RequestHandler::init_producer_id(const InitProducerIdRequest& req) {
   InitProducerIdResponse response;
-  if (req.transactional_id) {
+  bool new_id = req.producer_id == -1 && req.producer_epoch == -1;
+  bool existing_id = req.producer_id >= 0 && req.producer_epoch >= 0;
+  if (req.transactional_id || (!new_id && !existing_id)) {
+    // The response has no message: the cases are in docs/protocol.md.
     response.error_code = ErrorCode::kInvalidRequest;
-  } else {
+  } else if (new_id) {
     Result<int64_t> id = replicas_.allocate_producer_id();
     if (id.is_ok()) {
       response.producer_id = *id;
       response.producer_epoch = 0;
     } else {
       response.error_code = id.code();
+    }
+  } else {
+    Result<ProducerIdAndEpoch> bumped =
+        replicas_.bump_producer_epoch(req.producer_id, req.producer_epoch);
+    if (bumped.is_ok()) {
+      response.producer_id = bumped->producer_id;
+      response.producer_epoch = bumped->producer_epoch;
+    } else {
+      spdlog::info("InitProducerId for producer {} epoch {}: {}", req.producer_id,
+                   req.producer_epoch, bumped.status().to_string());
+      response.error_code = bumped.code();
     }
   }
   return response;

@@ -91,6 +91,10 @@ class RequestHandler {
   void produce(const transport::InboundRequest& request, const Reply& reply);
   transport::ProduceResponse produce(const transport::ProduceRequest& request,
                                      std::vector<DelayedProduce::Pending>* pending);
+  // INVALID_PRODUCER_EPOCH if a batch's producer epoch is older than the
+  // id's current one (InitProducerId bumped it since), even on a partition
+  // that has not seen the newer epoch yet.
+  Status check_producer_epochs(std::span<const uint8_t> batches) const;
   transport::MetadataResponse metadata(const transport::MetadataRequest& request);
   transport::ListOffsetsResponse list_offsets(const transport::ListOffsetsRequest& request);
   transport::InitProducerIdResponse init_producer_id(

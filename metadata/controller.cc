@@ -263,4 +263,39 @@ Result<Decision<ProducerIdBlock>> Controller::allocate_producer_ids(BrokerId bro
   return decision;
 }
 
+Result<std::optional<int16_t>> next_producer_epoch(int64_t producer_id, int16_t current,
+                                                   int16_t requested) {
+  if (requested == current) {
+    if (current == INT16_MAX) return std::optional<int16_t>();
+    return std::optional<int16_t>(static_cast<int16_t>(current + 1));
+  }
+  if (current > 0 && requested == current - 1) return std::optional<int16_t>(current);
+  return Status(ErrorCode::kInvalidProducerEpoch,
+                "producer " + std::to_string(producer_id) + " is at epoch " +
+                    std::to_string(current) + ", not " + std::to_string(requested) +
+                    ": another InitProducerId bumped it (this producer is fenced)");
+}
+
+Result<Decision<std::optional<int16_t>>> Controller::bump_producer_epoch(BrokerId broker_id,
+                                                                         int64_t broker_epoch,
+                                                                         int64_t producer_id,
+                                                                         int16_t producer_epoch) {
+  MQ_RETURN_IF_ERROR(current_broker(broker_id, broker_epoch).status());
+  if (producer_id < 0 || producer_epoch < 0) {
+    return invalid("producer id " + std::to_string(producer_id) + " and epoch " +
+                   std::to_string(producer_epoch) + " must not be negative");
+  }
+  if (producer_id >= image_->next_producer_id()) {
+    return Status(ErrorCode::kUnknownProducerId,
+                  "producer id " + std::to_string(producer_id) + " was never handed out");
+  }
+  int16_t current = image_->producer_epoch(producer_id);
+  MQ_ASSIGN_OR_RETURN(std::optional<int16_t> next,
+                      next_producer_epoch(producer_id, current, producer_epoch));
+  Decision<std::optional<int16_t>> decision;
+  decision.response = next;
+  if (next && *next != current) decision.records.push_back(ProducerEpoch{producer_id, *next});
+  return decision;
+}
+
 }  // namespace mq::metadata

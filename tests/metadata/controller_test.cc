@@ -560,5 +560,42 @@ TEST(ControllerBrokersTest, ProducerIdBlocksDoNotOverlap) {
   EXPECT_EQ(h.controller().allocate_producer_ids(7, 1).code(), ErrorCode::kBrokerNotAvailable);
 }
 
+TEST(ControllerProducersTest, BumpFollowsKafkasEpochRule) {
+  ControllerHarness h(test_config());
+  int64_t epoch = h.start_broker(1);
+  h.commit(h.controller().allocate_producer_ids(1, epoch));
+  // The holder of the current epoch gets the next one; the record fences the older.
+  EXPECT_EQ(h.commit(h.controller().bump_producer_epoch(1, epoch, 7, 0)), 1);
+  EXPECT_EQ(h.image().producer_epoch(7), 1);
+  EXPECT_EQ(h.commit(h.controller().bump_producer_epoch(1, epoch, 7, 1)), 2);
+  // The previous epoch again is a retry of the last bump: the same answer, no record.
+  auto retry = h.controller().bump_producer_epoch(1, epoch, 7, 1);
+  ASSERT_TRUE(retry.is_ok()) << retry.status().to_string();
+  EXPECT_EQ(retry->response, 2);
+  EXPECT_TRUE(retry->records.empty());
+  // Any other epoch is fenced, as is the previous one of an id never bumped.
+  for (int16_t stale : {int16_t{0}, int16_t{3}, int16_t{100}}) {
+    auto fenced = h.controller().bump_producer_epoch(1, epoch, 7, stale);
+    EXPECT_EQ(fenced.code(), ErrorCode::kInvalidProducerEpoch) << stale;
+  }
+  EXPECT_EQ(h.controller().bump_producer_epoch(1, epoch, 8, 1).code(),
+            ErrorCode::kInvalidProducerEpoch);
+  // Only ids handed out, only live broker epochs, no negative values.
+  EXPECT_EQ(h.controller().bump_producer_epoch(1, epoch, 1000, 0).code(),
+            ErrorCode::kUnknownProducerId);
+  EXPECT_FALSE(h.controller().bump_producer_epoch(1, epoch - 1, 7, 2).is_ok());
+  EXPECT_EQ(h.controller().bump_producer_epoch(1, epoch, -1, 0).code(), ErrorCode::kInvalidRequest);
+  EXPECT_EQ(h.controller().bump_producer_epoch(1, epoch, 7, -1).code(), ErrorCode::kInvalidRequest);
+}
+
+TEST(ControllerProducersTest, TheLastEpochCannotBeBumped) {
+  EXPECT_EQ(*next_producer_epoch(5, 32766, 32766), std::optional<int16_t>(32767));
+  Result<std::optional<int16_t>> used_up = next_producer_epoch(5, 32767, 32767);
+  ASSERT_TRUE(used_up.is_ok());
+  EXPECT_FALSE(used_up->has_value()) << "the caller needs a new producer id";
+  EXPECT_EQ(*next_producer_epoch(5, 32767, 32766), std::optional<int16_t>(32767)) << "a retry";
+  EXPECT_EQ(next_producer_epoch(5, 0, 32767).code(), ErrorCode::kInvalidProducerEpoch);
+}
+
 }  // namespace
 }  // namespace mq::metadata
