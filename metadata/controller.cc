@@ -241,7 +241,7 @@ Result<RecordBatch> Controller::unregister_broker(BrokerId broker_id) {
   RecordBatch records;
   BrokerView view(*image_);
   view.fence(broker_id);
-  view.mark_lost_data(broker_id);  // it will not come back with its data
+  view.mark_removed(broker_id);  // it will not come back, with its data or at all
   decide_all(view, records,
              [&](const TopicState&, const PartitionState& p) { return involves(p, broker_id); });
   records.push_back(UnregisterBroker{broker_id, broker->broker_epoch});

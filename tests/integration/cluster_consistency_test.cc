@@ -1,6 +1,8 @@
 // What the brokers of a three-node cluster answer, over the wire, with real
 // mqd processes: an InitProducerId epoch bump asked of one broker fences the
-// old epoch on the partitions every broker leads.
+// old epoch on the partitions every broker leads; a partition whose only
+// in-sync replica's broker is SIGKILLed leads again when it restarts, with
+// its data (replication factor 1, and 3 with every node killed).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -35,10 +37,11 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
   return condition();
 }
 
-std::string batch_of(const std::string& value, int64_t producer_id, int16_t epoch,
-                     int32_t sequence) {
+// One record; idempotent when `producer_id` is not -1.
+std::string batch_of(const std::string& value, int64_t producer_id = -1, int16_t epoch = 0,
+                     int32_t sequence = 0) {
   RecordBatchBuilder builder;
-  builder.set_producer(producer_id, epoch, sequence);
+  if (producer_id >= 0) builder.set_producer(producer_id, epoch, sequence);
   int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
@@ -112,10 +115,23 @@ class ClusterConsistencyTest : public ::testing::Test {
     return out;
   }
 
+  // The partition's state as node `id` sees it, if it knows the partition.
+  std::optional<MetadataResponse::Topic::Partition> partition_state(int id,
+                                                                    const std::string& topic,
+                                                                    int32_t partition) {
+    Result<MetadataResponse> m = metadata(id, std::vector<std::string>{topic});
+    if (!m.is_ok() || m->topics.empty()) return std::nullopt;
+    for (const auto& p : m->topics[0].partitions) {
+      if (p.partition_index == partition) return p;
+    }
+    return std::nullopt;
+  }
+
   Result<ProduceResponse::Topic::Partition> produce(int id, const std::string& topic,
-                                                    int32_t partition, const std::string& batch) {
+                                                    int32_t partition, const std::string& batch,
+                                                    int16_t acks = 1) {
     ProduceRequest request;
-    request.acks = 1;
+    request.acks = acks;
     auto& t = request.topics.emplace_back();
     t.name = topic;
     auto& p = t.partitions.emplace_back();
@@ -123,6 +139,55 @@ class ClusterConsistencyTest : public ::testing::Test {
     p.records = Frame(batch);
     MQ_ASSIGN_OR_RETURN(ProduceResponse response, to(id).call(request, kTimeoutMs));
     return response.topics.at(0).partitions.at(0);
+  }
+
+  // Produces `value` to the partition at node `id` until it is accepted.
+  bool produce_eventually(int id, const std::string& topic, int32_t partition,
+                          const std::string& value, int16_t acks = 1) {
+    ErrorCode last = ErrorCode::kUnknown;
+    bool done = eventually(
+        [&] {
+          auto answer = produce(id, topic, partition, batch_of(value), acks);
+          last = answer.is_ok() ? answer->error_code : answer.code();
+          return last == ErrorCode::kNone;
+        },
+        20s);
+    EXPECT_TRUE(done) << topic << "-" << partition << " at node " << id << ": " << error_name(last);
+    return done;
+  }
+
+  // Every record value of the partition below its high watermark, read from node `id`.
+  std::vector<std::string> read_all(int id, const std::string& topic, int32_t partition) {
+    std::vector<std::string> values;
+    int64_t offset = 0;
+    RecordBatchReader reader;
+    std::vector<Record> records;
+    while (true) {
+      FetchRequest request;
+      request.max_wait_ms = 0;
+      request.max_bytes = 1 << 20;
+      auto& t = request.topics.emplace_back();
+      t.name = topic;
+      auto& p = t.partitions.emplace_back();
+      p.partition_index = partition;
+      p.fetch_offset = offset;
+      p.partition_max_bytes = 1 << 20;
+      Result<FetchResponse> response = to(id).call(request, kTimeoutMs);
+      EXPECT_TRUE(response.is_ok()) << response.status().to_string();
+      if (!response.is_ok()) return values;
+      const auto& out = response->topics.at(0).partitions.at(0);
+      EXPECT_EQ(out.error_code, ErrorCode::kNone) << error_name(out.error_code);
+      if (out.error_code != ErrorCode::kNone || out.records.empty()) return values;
+      BatchCursor cursor(out.records.bytes());
+      for (auto batch = cursor.next(); !batch.empty(); batch = cursor.next()) {
+        EXPECT_TRUE(reader.decode(batch, &records).is_ok());
+        for (const Record& r : records) {
+          if (r.offset < offset) continue;
+          values.emplace_back(*r.value);
+          offset = r.offset + 1;
+        }
+      }
+    }
   }
 
   TempDir dir_;
@@ -196,6 +261,80 @@ TEST_F(ClusterConsistencyTest, EpochBumpOnOneBrokerFencesTheOldEpochOnEveryLeade
     ASSERT_TRUE(new_epoch.is_ok());
     EXPECT_EQ(new_epoch->error_code, ErrorCode::kNone) << new_epoch->error_message.value_or("");
   }
+}
+
+TEST_F(ClusterConsistencyTest, SingleReplicaPartitionLeadsAgainAfterItsBrokerIsKilled) {
+  create_topic(1, "rf1", 3, 1);
+  int32_t broker = -1;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto p = partition_state(1, "rf1", 0);
+        broker = p ? p->leader_id : -1;
+        return broker > 0;
+      },
+      20s));
+  ASSERT_TRUE(produce_eventually(broker, "rf1", 0, "before-1"));
+  ASSERT_TRUE(produce_eventually(broker, "rf1", 0, "before-2"));
+  int other = broker == 1 ? 2 : 1;
+
+  cluster_->node(broker).kill_now();
+  // Fenced after its session: no leader, but the ISR keeps its only member.
+  std::optional<MetadataResponse::Topic::Partition> down;
+  ASSERT_TRUE(eventually(
+      [&] {
+        down = partition_state(other, "rf1", 0);
+        return down && down->leader_id == -1;
+      },
+      std::chrono::milliseconds(kSessionTimeoutMs * 6)))
+      << "rf1-0 never lost its leader";
+  EXPECT_EQ(down->isr_nodes, std::vector<int32_t>{broker});
+  EXPECT_EQ(down->error_code, ErrorCode::kLeaderNotAvailable);
+
+  ASSERT_TRUE(cluster_->node(broker).start()) << cluster_->node(broker).log();
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto p = partition_state(other, "rf1", 0);
+        return p && p->leader_id == broker;
+      },
+      20s))
+      << "rf1-0 was not given back to broker " << broker;
+  ASSERT_TRUE(produce_eventually(broker, "rf1", 0, "after"));
+  EXPECT_EQ(read_all(broker, "rf1", 0),
+            (std::vector<std::string>{"before-1", "before-2", "after"}));
+  std::string log = cluster_->node(broker).log();
+  EXPECT_EQ(log.find("becoming follower"), std::string::npos) << "a leaderless replica waits";
+}
+
+TEST_F(ClusterConsistencyTest, ReplicatedPartitionLeadsAgainAfterEveryNodeIsKilled) {
+  create_topic(1, "rf3", 1, 3);
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto p = partition_state(1, "rf3", 0);
+        return p && p->leader_id > 0 && p->isr_nodes.size() == 3;
+      },
+      20s));
+  int32_t leader = partition_state(1, "rf3", 0)->leader_id;
+  std::vector<std::string> written;
+  for (int i = 0; i < 5; i++) {
+    written.push_back("v" + std::to_string(i));
+    ASSERT_TRUE(produce_eventually(leader, "rf3", 0, written.back(), -1));
+  }
+  // The whole cluster (the quorum too) is killed: every restart is unclean.
+  for (int id = 1; id <= 3; id++) cluster_->node(id).kill_now();
+  for (int id = 1; id <= 3; id++) {
+    ASSERT_TRUE(cluster_->node(id).start()) << cluster_->node(id).log();
+  }
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto p = partition_state(1, "rf3", 0);
+        leader = p ? p->leader_id : -1;
+        return leader > 0;
+      },
+      30s))
+      << "rf3-0 has no leader after the cluster restarted";
+  written.push_back("after");
+  ASSERT_TRUE(produce_eventually(leader, "rf3", 0, written.back(), -1));
+  EXPECT_EQ(read_all(leader, "rf3", 0), written);
 }
 
 }  // namespace

@@ -207,6 +207,101 @@ TEST_F(LastReplicaStandingTest, ElrIsClearedOnceTheIsrReachesTheMinimumAgain) {
   EXPECT_TRUE(h.partition("t", 0).elr.empty());
 }
 
+TEST_F(LastReplicaStandingTest, UncleanLastIsrMemberWaitsForTheCleanElrMember) {
+  h.stop_heartbeating(kA);
+  h.advance(3500);  // B is down too: nobody to elect, A stays in the ISR
+  ASSERT_EQ(h.partition("t", 0).leader, kNoLeader);
+  ASSERT_EQ(h.partition("t", 0).isr, Ids({kA}));
+  ASSERT_EQ(h.partition("t", 0).elr, Ids({kB}));
+  h.register_only(kA, /*clean=*/false);
+  EXPECT_TRUE(h.partition("t", 0).isr.empty()) << "B holds what A may have lost";
+  h.heartbeat(kA);
+  EXPECT_EQ(h.partition("t", 0).leader, kNoLeader);
+  h.start_broker(kB, "", true);
+  EXPECT_EQ(h.partition("t", 0).leader, kB);
+}
+
+TEST_F(LastReplicaStandingTest, CleanLastIsrMemberLeadsAgain) {
+  h.stop_heartbeating(kA);
+  h.advance(3500);
+  ASSERT_EQ(h.partition("t", 0).isr, Ids({kA}));
+  h.start_broker(kA, "", true);
+  EXPECT_EQ(h.partition("t", 0).leader, kA);
+  EXPECT_EQ(h.partition("t", 0).isr, Ids({kA}));
+  EXPECT_EQ(h.partition("t", 0).elr, Ids({kB}));
+}
+
+// KRaft: a partition whose last in-sync replica's broker goes away keeps that
+// replica in its ISR, without a leader, and elects it when the broker returns
+// (after a crash too: no other replica can hold more).
+TEST(ControllerLastIsrMemberTest, SingleReplicaLeadsAgainAfterItsBrokerCrashes) {
+  for (bool session_expires_first : {true, false}) {
+    SCOPED_TRACE(session_expires_first ? "fenced, then restarted" : "restarted within its session");
+    ControllerHarness h(test_config());
+    for (BrokerId id : {1, 2}) h.start_broker(id);
+    h.create("solo", {{1}});
+    int32_t epoch = h.partition("solo", 0).leader_epoch;
+    h.stop_heartbeating(1);
+    if (session_expires_first) {
+      h.advance(3500);
+      EXPECT_TRUE(h.image().broker(1)->fenced);
+      EXPECT_EQ(h.partition("solo", 0).leader, kNoLeader);
+      EXPECT_EQ(h.partition("solo", 0).isr, Ids({1}));
+      EXPECT_TRUE(h.partition("solo", 0).elr.empty());
+    }
+    h.register_only(1, /*clean=*/false);  // SIGKILL: no clean-shutdown marker
+    EXPECT_EQ(h.partition("solo", 0).leader, kNoLeader) << "not before it is unfenced";
+    EXPECT_EQ(h.partition("solo", 0).isr, Ids({1}));
+    h.advance(2000);  // ticks change nothing while it is fenced
+    EXPECT_EQ(h.partition("solo", 0).leader, kNoLeader);
+    h.heartbeat(1);
+    EXPECT_EQ(h.partition("solo", 0).leader, 1);
+    EXPECT_EQ(h.partition("solo", 0).isr, Ids({1}));
+    EXPECT_GT(h.partition("solo", 0).leader_epoch, epoch);
+    auto elect = h.controller().elect_leaders(ElectionType::kPreferred, {{"solo", 0}});
+    EXPECT_TRUE(has_substr(elect.response[0].status, "ELECTION_NOT_NEEDED"));
+  }
+}
+
+TEST(ControllerLastIsrMemberTest, ReplicatedPartitionLeadsAgainWhenEveryReplicaRestartsUncleanly) {
+  for (std::vector<BrokerId> order : {std::vector<BrokerId>{1, 2, 3}, {2, 3, 1}, {3, 1, 2}}) {
+    SCOPED_TRACE("restart order " + std::to_string(order[0]) + std::to_string(order[1]) +
+                 std::to_string(order[2]));
+    ControllerHarness h(test_config());
+    for (BrokerId id : {1, 2, 3}) h.start_broker(id);
+    h.create("t", {{1, 2, 3}}, {{"min.insync.replicas", "2"}});
+    for (BrokerId id : {1, 2, 3}) h.stop_heartbeating(id);
+    h.advance(3500);  // all three fenced at once
+    const PartitionState& down = h.partition("t", 0);
+    EXPECT_EQ(down.leader, kNoLeader);
+    EXPECT_EQ(down.isr, Ids({1})) << "the leader was the last ISR member";
+    EXPECT_EQ(down.elr, Ids({2, 3}));
+    for (BrokerId id : order) h.register_only(id, /*clean=*/false);
+    for (BrokerId id : order) h.heartbeat(id);
+    const PartitionState& up = h.partition("t", 0);
+    EXPECT_NE(up.leader, kNoLeader) << "every holder lost data: the last one leads";
+    EXPECT_EQ(up.isr, Ids({up.leader}));
+    EXPECT_TRUE(up.elr.empty());
+  }
+}
+
+TEST(ControllerLastIsrMemberTest, ClusterRestartWithoutFencingElectsTheLastRegistered) {
+  // The whole cluster (controller included) was killed: the image still shows
+  // every broker unfenced. Each registration fences its old incarnation.
+  ControllerHarness h(test_config());
+  for (BrokerId id : {1, 2, 3}) h.start_broker(id);
+  h.create("t", {{1, 2, 3}});
+  for (BrokerId id : {1, 2, 3}) h.stop_heartbeating(id);
+  h.new_controller(test_config());
+  for (BrokerId id : {2, 1, 3}) h.register_only(id, /*clean=*/false);
+  EXPECT_EQ(h.partition("t", 0).leader, kNoLeader);
+  EXPECT_EQ(h.partition("t", 0).isr, Ids({3}));
+  for (BrokerId id : {1, 2}) h.heartbeat(id);
+  EXPECT_EQ(h.partition("t", 0).leader, kNoLeader) << "waits for 3, the last in sync";
+  h.heartbeat(3);
+  EXPECT_EQ(h.partition("t", 0).leader, 3);
+}
+
 TEST(ControllerElectionTest, UncleanElectionOnlyWhenEnabled) {
   ControllerHarness h(test_config());
   for (BrokerId id : {1, 2}) h.start_broker(id);
@@ -216,7 +311,8 @@ TEST(ControllerElectionTest, UncleanElectionOnlyWhenEnabled) {
   h.advance(3500);
   const PartitionState& p = h.partition("t", 0);
   EXPECT_EQ(p.leader, kNoLeader) << "2 is behind and unclean election is off";
-  EXPECT_EQ(p.elr, Ids({1}));
+  EXPECT_EQ(p.isr, Ids({1})) << "the ISR keeps its last member";
+  EXPECT_TRUE(p.elr.empty());
   h.advance(5000);
   EXPECT_EQ(h.partition("t", 0).leader, kNoLeader);
 
@@ -530,7 +626,8 @@ TEST(ControllerBrokersTest, ControlledShutdownMovesLeadershipFirst) {
   EXPECT_EQ(h.partition("t", 0).leader, 2);
   EXPECT_EQ(h.partition("t", 1).leader, 3);
   EXPECT_EQ(h.partition("t", 2).isr, Ids({2}));
-  EXPECT_EQ(h.partition("solo", 0).elr, Ids({1})) << "a clean shutdown keeps it eligible";
+  EXPECT_EQ(h.partition("solo", 0).leader, kNoLeader);
+  EXPECT_EQ(h.partition("solo", 0).isr, Ids({1})) << "the last ISR member stays, to lead again";
   HeartbeatResponse beat = h.heartbeat(1);
   EXPECT_TRUE(beat.in_controlled_shutdown);
   EXPECT_TRUE(beat.should_shut_down);
@@ -540,6 +637,7 @@ TEST(ControllerBrokersTest, ControlledShutdownMovesLeadershipFirst) {
   h.commit(h.controller().unregister_broker(1));
   EXPECT_EQ(h.image().broker(1), nullptr);
   EXPECT_TRUE(h.partition("solo", 0).elr.empty());
+  EXPECT_TRUE(h.partition("solo", 0).isr.empty()) << "an unregistered broker is not waited for";
   EXPECT_EQ(h.controller().unregister_broker(1).code(), ErrorCode::kBrokerNotAvailable);
 }
 
