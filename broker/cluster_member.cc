@@ -143,6 +143,7 @@ void ClusterMember::heartbeat() {
     broker_epoch_ = registered->broker_epoch;
     spdlog::info("registered with the controller as broker {} (epoch {})", config_.node_id,
                  registered->broker_epoch);
+    check_caught_up();
   }
   Result<BrokerHeartbeatReply> beat =
       call<BrokerHeartbeatReply>(CallKind::kBrokerHeartbeat,
@@ -173,6 +174,19 @@ void ClusterMember::hand_over_changes() {
       metadata::local_changes(*handed_over_, *next, config_.node_id);
   handed_over_ = next;
   if (on_changes_) on_changes_(*next, changes);
+  check_caught_up();
+}
+
+void ClusterMember::check_caught_up() {
+  int64_t epoch = broker_epoch_.load();
+  if (caught_up_.load() || epoch == 0 ||
+      handed_over_->applied_index() < static_cast<uint64_t>(epoch)) {
+    return;
+  }
+  caught_up_ = true;
+  spdlog::info(
+      "caught up with the cluster metadata (index {}, registered at {}): answering clients from it",
+      handed_over_->applied_index(), epoch);
 }
 
 }  // namespace mq::broker

@@ -65,12 +65,19 @@ class ClusterMember {
   // 0 until registered; the epoch of this incarnation's registration.
   int64_t broker_epoch() const { return broker_epoch_.load(); }
   bool fenced() const { return fenced_.load(); }
+  // True once this incarnation has caught up with the metadata as the quorum
+  // had it when it registered: every batch up to its registration record
+  // (whose index is its broker epoch, past the commit index when it started)
+  // was handed to the broker. Before that the image may lack topics, or show
+  // leaderships of the previous incarnation, so it answers no client from it.
+  bool caught_up() const { return caught_up_.load(); }
   uint64_t incarnation_id() const { return incarnation_id_; }
 
  private:
   void run();
   void heartbeat();
   void hand_over_changes();
+  void check_caught_up();  // lifecycle thread
 
   BrokerConfig config_;
   ClusterMemberOptions options_;
@@ -82,6 +89,7 @@ class ClusterMember {
 
   std::atomic<int64_t> broker_epoch_{0};
   std::atomic<bool> fenced_{true};
+  std::atomic<bool> caught_up_{false};
   std::shared_ptr<const metadata::MetadataImage> handed_over_;  // lifecycle thread
 
   std::mutex mu_;

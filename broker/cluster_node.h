@@ -56,6 +56,7 @@ class ClusterNode : public ClusterView, private IsrChanger {
   std::vector<FollowerPartitionStatus> follower_statuses() const;
 
   // ClusterView
+  bool caught_up() const override { return member_ != nullptr && member_->caught_up(); }
   transport::MetadataResponse metadata(const transport::MetadataRequest& request) override;
   bool knows_topic(const std::string& name) const override;
   Status create_topic(const std::string& name, int32_t partitions, int32_t replication_factor,

@@ -20,6 +20,10 @@ class ClusterView {
  public:
   virtual ~ClusterView() = default;
 
+  // False while a starting broker's metadata is behind the quorum's as of
+  // its start (ClusterMember::caught_up): the handler holds the requests it
+  // would answer from the metadata until then.
+  virtual bool caught_up() const = 0;
   virtual transport::MetadataResponse metadata(const transport::MetadataRequest& request) = 0;
   // Whether the metadata knows the topic (a partition of it that is not on
   // this broker is NOT_LEADER, not UNKNOWN_TOPIC_OR_PARTITION).

@@ -2,7 +2,10 @@
 // mqd processes: an InitProducerId epoch bump asked of one broker fences the
 // old epoch on the partitions every broker leads; a partition whose only
 // in-sync replica's broker is SIGKILLed leads again when it restarts, with
-// its data (replication factor 1, and 3 with every node killed).
+// its data (replication factor 1, and 3 with every node killed); a broker
+// asked right after its restart answers only from metadata that has caught
+// up with the quorum (never "unknown topic" for a topic created while it was
+// down).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -335,6 +338,56 @@ TEST_F(ClusterConsistencyTest, ReplicatedPartitionLeadsAgainAfterEveryNodeIsKill
   written.push_back("after");
   ASSERT_TRUE(produce_eventually(leader, "rf3", 0, written.back(), -1));
   EXPECT_EQ(read_all(leader, "rf3", 0), written);
+}
+
+TEST_F(ClusterConsistencyTest, RestartedBrokerAnswersOnlyOnceItsMetadataCaughtUp) {
+  constexpr int kRestarted = 3;
+  for (int round = 0; round < 3; round++) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    cluster_->node(kRestarted).kill_now();
+    ASSERT_TRUE(eventually([&] { return live_brokers(1) == 2; },
+                           std::chrono::milliseconds(kSessionTimeoutMs * 6)));
+    // Created while it is down: its own copy of the metadata lacks the topic.
+    std::string topic = "probe" + std::to_string(round);
+    create_topic(1, topic, 3, 2);
+    for (int32_t p = 0; p < 3; p++) {
+      int32_t leader = -1;
+      ASSERT_TRUE(eventually(
+          [&] {
+            auto state = partition_state(1, topic, p);
+            leader = state ? state->leader_id : -1;
+            return leader > 0;
+          },
+          10s));
+      ASSERT_TRUE(produce_eventually(leader, topic, p, "m"));
+    }
+
+    ASSERT_TRUE(cluster_->node(kRestarted).start()) << cluster_->node(kRestarted).log();
+    auto asked = std::chrono::steady_clock::now();
+    // At once: the answers wait for its metadata, they are never "unknown".
+    Result<MetadataResponse> m = metadata(kRestarted, std::vector<std::string>{topic});
+    ASSERT_TRUE(m.is_ok()) << m.status().to_string();
+    ASSERT_EQ(m->topics.size(), 1u);
+    EXPECT_EQ(m->topics[0].error_code, ErrorCode::kNone) << error_name(m->topics[0].error_code);
+    EXPECT_EQ(m->topics[0].partitions.size(), 3u);
+    for (const auto& p : m->topics[0].partitions) {
+      EXPECT_TRUE(p.leader_id == 1 || p.leader_id == 2) << "partition " << p.partition_index;
+    }
+    // It holds no replica of the topic: NOT_LEADER (ask the leader), not UNKNOWN.
+    ListOffsetsRequest offsets;
+    auto& t = offsets.topics.emplace_back();
+    t.name = topic;
+    for (int32_t p = 0; p < 3; p++) t.partitions.push_back({.partition_index = p});
+    Result<ListOffsetsResponse> listed = to(kRestarted).call(offsets, kTimeoutMs);
+    ASSERT_TRUE(listed.is_ok()) << listed.status().to_string();
+    for (const auto& p : listed->topics.at(0).partitions) {
+      EXPECT_EQ(p.error_code, ErrorCode::kNotLeader)
+          << "partition " << p.partition_index << ": " << error_name(p.error_code);
+    }
+    auto waited = std::chrono::steady_clock::now() - asked;
+    EXPECT_LT(waited, std::chrono::milliseconds(5000)) << "held past the bound";
+    EXPECT_TRUE(cluster_->node(kRestarted).wait_for_log("caught up with the cluster metadata"));
+  }
 }
 
 }  // namespace
