@@ -386,6 +386,12 @@ Bytes ClusterController::dispatch(const Bytes& request) {
       return encode_reply(
           Result<BumpProducerEpochReply>(BumpProducerEpochReply{epoch->value_or(int16_t{-1})}));
     }
+    case CallKind::kBrokersBehind: {
+      Result<BrokersBehindCall> r = decode_body<BrokersBehindCall>(*call, "BrokersBehind");
+      if (!r.is_ok()) return encode_reply(Result<BrokersBehindReply>(r.status()));
+      return encode_reply(Result<BrokersBehindReply>(
+          BrokersBehindReply{controller_->brokers_behind(r->metadata_offset)}));
+    }
     case CallKind::kAlterReassignments: {
       Result<AlterReassignmentsCall> r =
           decode_body<AlterReassignmentsCall>(*call, "AlterReassignments");

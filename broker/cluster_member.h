@@ -3,8 +3,10 @@
 // ClusterController while this node leads, and the broker's lifecycle
 // thread: register with the controller (a new incarnation each start),
 // heartbeat every cluster.broker_heartbeat_interval_ms with the metadata
-// index applied so far, and hand every new image's changes for this broker
-// to the broker (which opens replicas and makes them leaders or followers).
+// index handed over so far (and soon after each new image, so admin calls
+// waiting for every broker learn it has their change), and hand every new
+// image's changes for this broker to the broker (which opens replicas and
+// makes them leaders or followers).
 #pragma once
 
 #include <atomic>
@@ -91,6 +93,7 @@ class ClusterMember {
   std::atomic<bool> fenced_{true};
   std::atomic<bool> caught_up_{false};
   std::shared_ptr<const metadata::MetadataImage> handed_over_;  // lifecycle thread
+  uint64_t reported_offset_ = 0;  // lifecycle thread: the last offset a heartbeat carried
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -40,6 +40,7 @@ enum class CallKind : int8_t {
   kAlterReassignments = 9,
   kControlledShutdown = 10,
   kBumpProducerEpoch = 11,
+  kBrokersBehind = 12,
 };
 
 struct ControllerCall {
@@ -99,7 +100,7 @@ struct RegisterBrokerReply {
 struct BrokerHeartbeatCall {
   int32_t broker_id = 0;
   int64_t broker_epoch = 0;
-  uint64_t metadata_offset = 0;  // last metadata raft index this broker applied
+  uint64_t metadata_offset = 0;  // last metadata raft index this broker applied and acted on
 
   template <class Self, class Codec>
   static void fields(Self& m, Codec& c) {
@@ -400,6 +401,27 @@ struct BumpProducerEpochReply {
   template <class Self, class Codec>
   static void fields(Self& m, Codec& c) {
     c("producer_epoch", m.producer_epoch);
+  }
+};
+
+// Which live brokers (unfenced, not shutting down) have not applied the
+// metadata up to `metadata_offset` (as their heartbeats report it): asked
+// until none, after an admin change.
+struct BrokersBehindCall {
+  uint64_t metadata_offset = 0;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("metadata_offset", m.metadata_offset);
+  }
+};
+
+struct BrokersBehindReply {
+  std::vector<int32_t> brokers;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("brokers", m.brokers);
   }
 };
 

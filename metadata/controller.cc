@@ -138,7 +138,10 @@ Result<Decision<HeartbeatResponse>> Controller::broker_heartbeat(const BrokerHea
                                                                  int64_t now_ms) {
   MQ_ASSIGN_OR_RETURN(const BrokerState* broker,
                       current_broker(request.broker_id, request.broker_epoch));
-  liveness_[broker->broker_id] = Liveness{broker->incarnation_id, now_ms};
+  Liveness& liveness = liveness_[broker->broker_id];
+  uint64_t reported =
+      liveness.incarnation_id == broker->incarnation_id ? liveness.metadata_offset : 0;
+  liveness = Liveness{broker->incarnation_id, now_ms, std::max(reported, request.metadata_offset)};
   Decision<HeartbeatResponse> decision;
   decision.response.fenced = broker->fenced;
   decision.response.in_controlled_shutdown = broker->in_controlled_shutdown;
@@ -206,6 +209,21 @@ RecordBatch Controller::tick(int64_t now_ms) {
     }
   }
   return records;
+}
+
+std::vector<BrokerId> Controller::brokers_behind(uint64_t metadata_offset) const {
+  std::vector<BrokerId> behind;
+  for (const auto& [id, broker] : image_->brokers()) {
+    // A fenced broker serves nothing from its metadata, and one in
+    // controlled shutdown is about to stop (heartbeating too): no one waits
+    // for them.
+    if (broker.fenced || broker.in_controlled_shutdown) continue;
+    auto it = liveness_.find(id);
+    bool caught_up = it != liveness_.end() && it->second.incarnation_id == broker.incarnation_id &&
+                     it->second.metadata_offset >= metadata_offset;
+    if (!caught_up) behind.push_back(id);
+  }
+  return behind;
 }
 
 Result<Decision<ControlledShutdownResponse>> Controller::controlled_shutdown(BrokerId broker_id,

@@ -62,7 +62,7 @@ struct BrokerRegistration {
 struct BrokerHeartbeat {
   BrokerId broker_id = 0;
   int64_t broker_epoch = 0;
-  uint64_t metadata_offset = 0;  // the last metadata raft index the broker applied
+  uint64_t metadata_offset = 0;  // the last metadata raft index the broker applied (and acted on)
 };
 
 struct HeartbeatResponse {
@@ -158,6 +158,11 @@ class Controller {
   RecordBatch tick(int64_t now_ms);
   Result<Decision<ControlledShutdownResponse>> controlled_shutdown(BrokerId broker_id,
                                                                    int64_t broker_epoch);
+  // The unfenced brokers, not in controlled shutdown, that have not reported
+  // (in a heartbeat to this controller) applying the metadata up to
+  // `metadata_offset`: an admin call answers once none is left, so a
+  // client's next request to any broker sees its change.
+  std::vector<BrokerId> brokers_behind(uint64_t metadata_offset) const;
   // Only a fenced or shut-down broker; it leaves every ISR and ELR.
   Result<RecordBatch> unregister_broker(BrokerId broker_id);
   Result<Decision<ProducerIdBlock>> allocate_producer_ids(BrokerId broker_id, int64_t broker_epoch);
@@ -198,6 +203,7 @@ class Controller {
   struct Liveness {
     uint64_t incarnation_id = 0;
     int64_t last_heartbeat_ms = 0;
+    uint64_t metadata_offset = 0;  // the last one it heartbeated; 0 before its first heartbeat
   };
 
   using PartitionFilter = std::function<bool(const TopicState&, const PartitionState&)>;

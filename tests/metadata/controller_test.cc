@@ -695,5 +695,42 @@ TEST(ControllerProducersTest, TheLastEpochCannotBeBumped) {
   EXPECT_EQ(next_producer_epoch(5, 0, 32767).code(), ErrorCode::kInvalidProducerEpoch);
 }
 
+TEST(ControllerBrokersTest, BrokersBehindAreTheLiveOnesNotReportingTheOffset) {
+  ControllerHarness h(test_config());
+  for (BrokerId id : {1, 2, 3}) h.start_broker(id);
+  h.advance(500);  // everyone heartbeats the latest index
+  EXPECT_TRUE(h.controller().brokers_behind(h.index()).empty());
+  h.create("t", {{1, 2, 3}});
+  uint64_t change = h.index();
+  EXPECT_EQ(h.controller().brokers_behind(change), Ids({1, 2, 3}));
+  auto report = [&](BrokerId id, uint64_t offset) {
+    h.commit(
+        h.controller().broker_heartbeat({id, h.image().broker(id)->broker_epoch, offset}, h.now));
+  };
+  report(1, change);
+  report(2, change - 1);
+  EXPECT_EQ(h.controller().brokers_behind(change), Ids({2, 3}));
+  report(2, change + 5);
+  report(2, change - 1);  // a late, older report does not move it back
+  EXPECT_EQ(h.controller().brokers_behind(change), Ids({3}));
+  // Nor is one shutting down.
+  h.commit(h.controller().controlled_shutdown(2, h.image().broker(2)->broker_epoch));
+  EXPECT_EQ(h.controller().brokers_behind(change + 6), Ids({1, 3}));
+  h.start_broker(2);
+  // A fenced broker is not waited for; a new incarnation reports anew.
+  h.stop_heartbeating(3);
+  h.advance(3500);
+  ASSERT_TRUE(h.image().broker(3)->fenced);
+  uint64_t later = h.index();
+  EXPECT_TRUE(h.controller().brokers_behind(later).empty());
+  h.start_broker(3);
+  EXPECT_TRUE(h.controller().brokers_behind(later).empty()) << "its unfencing heartbeat reported";
+  // A new controller knows nobody's offset until they heartbeat to it.
+  h.new_controller(test_config());
+  EXPECT_EQ(h.controller().brokers_behind(later), Ids({1, 2, 3}));
+  h.advance(500);
+  EXPECT_TRUE(h.controller().brokers_behind(later).empty());
+}
+
 }  // namespace
 }  // namespace mq::metadata
