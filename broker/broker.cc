@@ -59,10 +59,16 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   handlers.ready = [this](std::string* why) {
     *why = stopped_ ? "shutting down" : "recovering partition logs";
     if (!ready_.load()) return false;
+    if (cluster_ && cluster_->member().broker_epoch() == 0) {
+      *why = "not registered with the controller yet";
+      return false;
+    }
+    if (cluster_ && !cluster_->member().caught_up()) {
+      *why = "catching up with the cluster metadata (client requests wait)";
+      return false;
+    }
     if (cluster_ && cluster_->member().fenced()) {
-      *why = cluster_->member().broker_epoch() == 0
-                 ? "not registered with the controller yet"
-                 : "fenced by the controller (catching up with the metadata)";
+      *why = "fenced by the controller";
       return false;
     }
     if (disk_->full()) {
@@ -303,6 +309,7 @@ std::string Broker::status_json() const {
   if (cluster_) {
     quorum::QuorumStatus q = cluster_->member().quorum_status();
     j["cluster"] = {{"broker_epoch", cluster_->member().broker_epoch()},
+                    {"caught_up", cluster_->member().caught_up()},
                     {"fenced", cluster_->member().fenced()},
                     {"quorum",
                      {{"voter", q.voter},

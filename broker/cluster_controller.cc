@@ -373,6 +373,25 @@ Bytes ClusterController::dispatch(const Bytes& request) {
       return encode_reply(Result<ControlledShutdownReply>(
           ControlledShutdownReply{response->leaderships_moved, response->partitions_offline}));
     }
+    case CallKind::kBumpProducerEpoch: {
+      Result<BumpProducerEpochCall> r =
+          decode_body<BumpProducerEpochCall>(*call, "BumpProducerEpoch");
+      if (!r.is_ok()) return encode_reply(Result<BumpProducerEpochReply>(r.status()));
+      Result<std::optional<int16_t>> epoch =
+          decide<std::optional<int16_t>>([&](metadata::Controller& c) {
+            return c.bump_producer_epoch(r->broker_id, r->broker_epoch, r->producer_id,
+                                         r->producer_epoch);
+          });
+      if (!epoch.is_ok()) return encode_reply(Result<BumpProducerEpochReply>(epoch.status()));
+      return encode_reply(
+          Result<BumpProducerEpochReply>(BumpProducerEpochReply{epoch->value_or(int16_t{-1})}));
+    }
+    case CallKind::kBrokersBehind: {
+      Result<BrokersBehindCall> r = decode_body<BrokersBehindCall>(*call, "BrokersBehind");
+      if (!r.is_ok()) return encode_reply(Result<BrokersBehindReply>(r.status()));
+      return encode_reply(Result<BrokersBehindReply>(
+          BrokersBehindReply{controller_->brokers_behind(r->metadata_offset)}));
+    }
     case CallKind::kAlterReassignments: {
       Result<AlterReassignmentsCall> r =
           decode_body<AlterReassignmentsCall>(*call, "AlterReassignments");

@@ -98,7 +98,12 @@ void ClusterMember::stop() {
 
 void ClusterMember::run() {
   auto interval = std::chrono::milliseconds(config_.cluster.broker_heartbeat_interval_ms);
+  // A new image is reported soon after it is handed over, since admin calls
+  // wait for every broker to report their change; but heartbeats stay at
+  // least this far apart, however fast the metadata changes.
+  auto report_spacing = std::max(std::chrono::milliseconds(5), interval / 10);
   auto next_beat = std::chrono::steady_clock::now();
+  auto last_beat = next_beat - interval;
   std::unique_lock lock(mu_);
   while (!stop_) {
     if (image_changed_) {
@@ -106,13 +111,17 @@ void ClusterMember::run() {
       lock.unlock();
       hand_over_changes();
       lock.lock();
+      if (broker_epoch_.load() != 0 && handed_over_->applied_index() > reported_offset_) {
+        next_beat = std::min(next_beat, last_beat + report_spacing);
+      }
       continue;
     }
     if (std::chrono::steady_clock::now() >= next_beat) {
       lock.unlock();
       heartbeat();
       lock.lock();
-      next_beat = std::chrono::steady_clock::now() + interval;
+      last_beat = std::chrono::steady_clock::now();
+      next_beat = last_beat + interval;
       continue;
     }
     cv_.wait_until(lock, next_beat);
@@ -143,12 +152,16 @@ void ClusterMember::heartbeat() {
     broker_epoch_ = registered->broker_epoch;
     spdlog::info("registered with the controller as broker {} (epoch {})", config_.node_id,
                  registered->broker_epoch);
+    check_caught_up();
   }
+  // What this broker acted on (its replicas opened, leaders and followers
+  // set), not merely what its quorum member applied.
+  uint64_t offset = handed_over_->applied_index();
   Result<BrokerHeartbeatReply> beat =
       call<BrokerHeartbeatReply>(CallKind::kBrokerHeartbeat,
                                  BrokerHeartbeatCall{.broker_id = config_.node_id,
                                                      .broker_epoch = broker_epoch_.load(),
-                                                     .metadata_offset = store_.applied_index()},
+                                                     .metadata_offset = offset},
                                  timeout);
   if (!beat.is_ok()) {
     const metadata::BrokerState* state = store_.image()->broker(config_.node_id);
@@ -161,6 +174,7 @@ void ClusterMember::heartbeat() {
     spdlog::debug("heartbeat: {}", beat.status().to_string());
     return;
   }
+  reported_offset_ = offset;
   if (fenced_.exchange(beat->fenced) != beat->fenced) {
     spdlog::info("broker {} is {}", config_.node_id, beat->fenced ? "fenced" : "unfenced");
   }
@@ -173,6 +187,19 @@ void ClusterMember::hand_over_changes() {
       metadata::local_changes(*handed_over_, *next, config_.node_id);
   handed_over_ = next;
   if (on_changes_) on_changes_(*next, changes);
+  check_caught_up();
+}
+
+void ClusterMember::check_caught_up() {
+  int64_t epoch = broker_epoch_.load();
+  if (caught_up_.load() || epoch == 0 ||
+      handed_over_->applied_index() < static_cast<uint64_t>(epoch)) {
+    return;
+  }
+  caught_up_ = true;
+  spdlog::info(
+      "caught up with the cluster metadata (index {}, registered at {}): answering clients from it",
+      handed_over_->applied_index(), epoch);
 }
 
 }  // namespace mq::broker

@@ -3,8 +3,10 @@
 // ClusterController while this node leads, and the broker's lifecycle
 // thread: register with the controller (a new incarnation each start),
 // heartbeat every cluster.broker_heartbeat_interval_ms with the metadata
-// index applied so far, and hand every new image's changes for this broker
-// to the broker (which opens replicas and makes them leaders or followers).
+// index handed over so far (and soon after each new image, so admin calls
+// waiting for every broker learn it has their change), and hand every new
+// image's changes for this broker to the broker (which opens replicas and
+// makes them leaders or followers).
 #pragma once
 
 #include <atomic>
@@ -65,12 +67,19 @@ class ClusterMember {
   // 0 until registered; the epoch of this incarnation's registration.
   int64_t broker_epoch() const { return broker_epoch_.load(); }
   bool fenced() const { return fenced_.load(); }
+  // True once this incarnation has caught up with the metadata as the quorum
+  // had it when it registered: every batch up to its registration record
+  // (whose index is its broker epoch, past the commit index when it started)
+  // was handed to the broker. Before that the image may lack topics, or show
+  // leaderships of the previous incarnation, so it answers no client from it.
+  bool caught_up() const { return caught_up_.load(); }
   uint64_t incarnation_id() const { return incarnation_id_; }
 
  private:
   void run();
   void heartbeat();
   void hand_over_changes();
+  void check_caught_up();  // lifecycle thread
 
   BrokerConfig config_;
   ClusterMemberOptions options_;
@@ -82,7 +91,9 @@ class ClusterMember {
 
   std::atomic<int64_t> broker_epoch_{0};
   std::atomic<bool> fenced_{true};
+  std::atomic<bool> caught_up_{false};
   std::shared_ptr<const metadata::MetadataImage> handed_over_;  // lifecycle thread
+  uint64_t reported_offset_ = 0;  // lifecycle thread: the last offset a heartbeat carried
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -77,6 +77,26 @@ Status ClusterNode::start(const std::string& client_endpoint) {
                             call_timeout()));
     return std::pair<int64_t, int64_t>{block.start, block.start + block.size};
   });
+  replicas_.set_producer_epoch_source(
+      {.bump = [this](int64_t producer_id,
+                      int16_t producer_epoch) -> Result<std::optional<int16_t>> {
+         MQ_ASSIGN_OR_RETURN(BumpProducerEpochReply reply,
+                             member_->call<BumpProducerEpochReply>(
+                                 CallKind::kBumpProducerEpoch,
+                                 BumpProducerEpochCall{.broker_id = config_.node_id,
+                                                       .broker_epoch = member_->broker_epoch(),
+                                                       .producer_id = producer_id,
+                                                       .producer_epoch = producer_epoch},
+                                 call_timeout()));
+         if (reply.producer_epoch < 0) return std::optional<int16_t>();
+         // Answered once every live broker fences the older epochs too.
+         MQ_RETURN_IF_ERROR(await_everywhere([&](const MetadataImage& image) {
+           return image.producer_epoch(producer_id) >= reply.producer_epoch;
+         }));
+         return std::optional<int16_t>(reply.producer_epoch);
+       },
+       .current =
+           [this](int64_t producer_id) { return member_->image()->producer_epoch(producer_id); }});
   worker_ = std::thread([this] { work(); });
   return member_->start();
 }
@@ -445,6 +465,36 @@ Status ClusterNode::await_image(const std::function<bool(const MetadataImage&)>&
   return Status::ok();
 }
 
+Status ClusterNode::await_everywhere(const std::function<bool(const MetadataImage&)>& done) {
+  auto deadline = std::chrono::steady_clock::now() + call_timeout();
+  MQ_RETURN_IF_ERROR(await_image(done));
+  uint64_t offset = member_->image()->applied_index();
+  std::vector<int32_t> behind;
+  Status last = Status::ok();
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    Result<BrokersBehindReply> reply = member_->call<BrokersBehindReply>(
+        CallKind::kBrokersBehind, BrokersBehindCall{.metadata_offset = offset}, left);
+    if (reply.is_ok()) {
+      if (reply->brokers.empty()) return Status::ok();
+      behind = reply->brokers;
+    } else {
+      last = reply.status();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::string ids;
+  for (int32_t id : behind) ids += (ids.empty() ? "" : ",") + std::to_string(id);
+  spdlog::warn(
+      "a committed change (metadata index {}) has not reached every live broker after {} ms "
+      "(behind: {}{}); answering anyway",
+      offset, call_timeout().count(), ids.empty() ? "unknown" : ids,
+      last.is_ok() ? "" : "; " + last.to_string());
+  return Status::ok();
+}
+
 Status ClusterNode::create_topic(const std::string& name, int32_t partitions,
                                  int32_t replication_factor, const TopicOverrides& configs,
                                  const std::vector<std::vector<int32_t>>& assignment,
@@ -467,7 +517,7 @@ Status ClusterNode::create_topic(const std::string& name, int32_t partitions,
   MQ_RETURN_IF_ERROR(
       member_->call<CreateTopicReply>(CallKind::kCreateTopic, call, call_timeout()).status());
   if (validate_only) return Status::ok();
-  return await_image([&](const MetadataImage& image) { return image.topic(name) != nullptr; });
+  return await_everywhere([&](const MetadataImage& image) { return image.topic(name) != nullptr; });
 }
 
 Status ClusterNode::delete_topic(const std::string& name) {
@@ -475,7 +525,7 @@ Status ClusterNode::delete_topic(const std::string& name) {
       member_
           ->call<EmptyReply>(CallKind::kDeleteTopic, DeleteTopicCall{.name = name}, call_timeout())
           .status());
-  return await_image([&](const MetadataImage& image) { return image.topic(name) == nullptr; });
+  return await_everywhere([&](const MetadataImage& image) { return image.topic(name) == nullptr; });
 }
 
 Status ClusterNode::add_partitions(const std::string& name, int32_t total, bool validate_only) {
@@ -487,7 +537,7 @@ Status ClusterNode::add_partitions(const std::string& name, int32_t total, bool 
               call_timeout())
           .status());
   if (validate_only) return Status::ok();
-  return await_image([&](const MetadataImage& image) {
+  return await_everywhere([&](const MetadataImage& image) {
     const metadata::TopicState* topic = image.topic(name);
     return topic != nullptr && static_cast<int32_t>(topic->partitions.size()) >= total;
   });
@@ -502,7 +552,7 @@ Status ClusterNode::alter_topic_configs(const std::string& name, const TopicOver
   MQ_RETURN_IF_ERROR(
       member_->call<EmptyReply>(CallKind::kAlterTopicConfigs, call, call_timeout()).status());
   if (validate_only) return Status::ok();
-  return await_image([&](const MetadataImage& image) {
+  return await_everywhere([&](const MetadataImage& image) {
     const metadata::TopicState* topic = image.topic(name);
     if (topic == nullptr) return true;  // deleted meanwhile
     for (const auto& [k, v] : set) {
@@ -557,14 +607,14 @@ transport::ElectLeadersResponse ClusterNode::elect_leaders(
     }
     return response;
   }
-  // Answer once the elected leaders are in this broker's image, so a
-  // Metadata request here right after shows them.
+  // Answer once the elected leaders are in every live broker's image, so a
+  // Metadata request anywhere right after shows them.
   bool preferred = request.election_type == ElectionType::kPreferred;
   auto has_new_leader = [preferred](const metadata::PartitionState& p) {
     if (p.leader == metadata::kNoLeader) return false;
     return !preferred || (!p.replicas.empty() && p.leader == p.replicas.front());
   };
-  Status reached = await_image([&](const MetadataImage& image) {
+  Status reached = await_everywhere([&](const MetadataImage& image) {
     for (const ElectLeadersResult& r : reply->results) {
       if (r.error_code != ErrorCode::kNone) continue;
       const metadata::PartitionState* p = image.partition(r.topic, r.partition);
@@ -622,10 +672,10 @@ transport::AlterPartitionReassignmentsResponse ClusterNode::alter_reassignments(
     response.error_message = reply.status().message();
     return response;
   }
-  // Answer once the accepted decisions are in this broker's image: a
-  // ListPartitionReassignments or Metadata here right after shows them.
+  // Answer once the accepted decisions are in every live broker's image: a
+  // ListPartitionReassignments or Metadata anywhere right after shows them.
   if (!request.validate_only) {
-    Status reached = await_image([&](const MetadataImage& image) {
+    Status reached = await_everywhere([&](const MetadataImage& image) {
       for (size_t i = 0; i < reply->results.size() && i < call.partitions.size(); ++i) {
         if (reply->results[i].error_code != ErrorCode::kNone) continue;
         const ReassignPartition& asked = call.partitions[i];

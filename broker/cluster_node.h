@@ -56,6 +56,7 @@ class ClusterNode : public ClusterView, private IsrChanger {
   std::vector<FollowerPartitionStatus> follower_statuses() const;
 
   // ClusterView
+  bool caught_up() const override { return member_ != nullptr && member_->caught_up(); }
   transport::MetadataResponse metadata(const transport::MetadataRequest& request) override;
   transport::DescribeClusterResponse describe_cluster() override;
   bool knows_topic(const std::string& name) const override;
@@ -94,6 +95,12 @@ class ClusterNode : public ClusterView, private IsrChanger {
   // Waits until this broker's image satisfies `done` (a committed change has
   // reached it), so a client's next request here sees it.
   Status await_image(const std::function<bool(const metadata::MetadataImage&)>& done);
+  // await_image(), then until every live broker has acted on this image too
+  // (the controller's BrokersBehind), so a client's next request to any
+  // broker sees the change. Both bounded by call_timeout(); brokers still
+  // behind then are logged and the change is answered anyway (it is
+  // committed).
+  Status await_everywhere(const std::function<bool(const metadata::MetadataImage&)>& done);
   std::chrono::milliseconds call_timeout() const;
 
   BrokerConfig config_;

@@ -1,7 +1,8 @@
 // ClusterView: what the request handler asks of the cluster when mqd runs in
 // cluster mode (cluster.voters set). Metadata is answered from the metadata
 // image; topic changes go to the active controller and return once they are
-// committed and applied on this broker. Without a ClusterView the handler
+// committed and every live broker has applied them (bounded: see
+// ClusterNode::await_everywhere). Without a ClusterView the handler
 // answers from and changes the local ReplicaManager (single-node).
 #pragma once
 
@@ -20,6 +21,10 @@ class ClusterView {
  public:
   virtual ~ClusterView() = default;
 
+  // False while a starting broker's metadata is behind the quorum's as of
+  // its start (ClusterMember::caught_up): the handler holds the requests it
+  // would answer from the metadata until then.
+  virtual bool caught_up() const = 0;
   virtual transport::MetadataResponse metadata(const transport::MetadataRequest& request) = 0;
   // Every registered broker with its fencing state, from this broker's image.
   virtual transport::DescribeClusterResponse describe_cluster() = 0;
@@ -38,13 +43,13 @@ class ClusterView {
                                      const std::vector<std::string>& remove,
                                      bool validate_only) = 0;
   // Leader elections by the active controller; answers once the new leaders
-  // are committed and in this broker's image (docs/protocol.md, ElectLeaders).
+  // are committed and in every live broker's image (docs/protocol.md, ElectLeaders).
   virtual transport::ElectLeadersResponse elect_leaders(
       const transport::ElectLeadersRequest& request) = 0;
   // This node's view of the metadata quorum; members' progress on the leader only.
   virtual transport::DescribeQuorumResponse describe_quorum() = 0;
   // Reassignments through the active controller; answers once the decisions
-  // are committed and in this broker's image (docs/protocol.md).
+  // are committed and in every live broker's image (docs/protocol.md).
   virtual transport::AlterPartitionReassignmentsResponse alter_reassignments(
       const transport::AlterPartitionReassignmentsRequest& request) = 0;
   // The partitions being reassigned, from this broker's image.

@@ -39,6 +39,8 @@ enum class CallKind : int8_t {
   kElectLeaders = 8,
   kAlterReassignments = 9,
   kControlledShutdown = 10,
+  kBumpProducerEpoch = 11,
+  kBrokersBehind = 12,
 };
 
 struct ControllerCall {
@@ -98,7 +100,7 @@ struct RegisterBrokerReply {
 struct BrokerHeartbeatCall {
   int32_t broker_id = 0;
   int64_t broker_epoch = 0;
-  uint64_t metadata_offset = 0;  // last metadata raft index this broker applied
+  uint64_t metadata_offset = 0;  // last metadata raft index this broker applied and acted on
 
   template <class Self, class Codec>
   static void fields(Self& m, Codec& c) {
@@ -374,6 +376,52 @@ struct ControlledShutdownReply {
   static void fields(Self& m, Codec& c) {
     c("leaderships_moved", m.leaderships_moved);
     c("partitions_offline", m.partitions_offline);
+  }
+};
+
+// InitProducerId with an existing id: bump its epoch (metadata::next_producer_epoch).
+struct BumpProducerEpochCall {
+  int32_t broker_id = 0;
+  int64_t broker_epoch = 0;
+  int64_t producer_id = 0;
+  int16_t producer_epoch = 0;  // the epoch the producer holds
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("broker_id", m.broker_id);
+    c("broker_epoch", m.broker_epoch);
+    c("producer_id", m.producer_id);
+    c("producer_epoch", m.producer_epoch);
+  }
+};
+
+struct BumpProducerEpochReply {
+  int16_t producer_epoch = 0;  // the id's epoch now; -1: its epochs are used up, take a new id
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("producer_epoch", m.producer_epoch);
+  }
+};
+
+// Which live brokers (unfenced, not shutting down) have not applied the
+// metadata up to `metadata_offset` (as their heartbeats report it): asked
+// until none, after an admin change.
+struct BrokersBehindCall {
+  uint64_t metadata_offset = 0;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("metadata_offset", m.metadata_offset);
+  }
+};
+
+struct BrokersBehindReply {
+  std::vector<int32_t> brokers;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("brokers", m.brokers);
   }
 };
 

@@ -126,7 +126,10 @@ Status OffsetsStorage::append(int32_t partition, std::string batch, Durability d
   Result<AppendResult> appended =
       p->append_as_leader(as_writable_bytes(batch), replicated ? -1 : 1, &epoch);
   if (!appended.is_ok()) {
-    if (appended.code() == ErrorCode::kNotLeader) return not_coordinator(partition);
+    if (appended.code() == ErrorCode::kNotLeader ||
+        appended.code() == ErrorCode::kLeaderNotAvailable) {
+      return not_coordinator(partition);
+    }
     return appended.status();
   }
   if (!replicated) return Status::ok();

@@ -162,8 +162,10 @@ Status Partition::become_follower(const FollowerState& state) {
   if (state.leader_epoch < 0 || state.partition_epoch < 0) {
     return Status(ErrorCode::kInvalidRequest, name + ": negative leader or partition epoch");
   }
-  if (state.leader_id < 0) {
-    return Status(ErrorCode::kInvalidRequest, name + ": a follower needs a leader id");
+  if (state.leader_id < kNoLeaderId) {
+    return Status(ErrorCode::kInvalidRequest, name + ": leader id " +
+                                                  std::to_string(state.leader_id) +
+                                                  " is neither a broker id nor -1 (no leader)");
   }
   if (has_duplicates(state.replicas)) {
     return Status(ErrorCode::kInvalidRequest,
@@ -197,7 +199,10 @@ Status Partition::become_follower(const FollowerState& state) {
     pending_.reset();
     // Not truncated here: the fetcher reconciles by leader epoch first.
     high_watermark_.store(std::min(high_watermark_.load(), log_->log_end_offset()));
-    if (changed) {
+    if (changed && state.leader_id == kNoLeaderId) {
+      spdlog::info("{}: no leader in epoch {} (partition epoch {}), waiting for one, HW {}", name,
+                   state.leader_epoch, state.partition_epoch, high_watermark_.load());
+    } else if (changed) {
       spdlog::info("{}: following broker {} in epoch {} (partition epoch {}), HW {}", name,
                    state.leader_id, state.leader_epoch, state.partition_epoch,
                    high_watermark_.load());
@@ -251,9 +256,14 @@ Result<AppendResult> Partition::append_as_leader(std::span<uint8_t> batches, int
                                                  int32_t* epoch_out) {
   std::shared_lock role(role_mu_);
   if (role_.load() != ReplicaRole::kLeader) {
+    int32_t leader = leader_id_.load();
+    if (leader == kNoLeaderId) {
+      return Status(ErrorCode::kLeaderNotAvailable,
+                    topic_ + "-" + std::to_string(index_) + " has no leader at the moment");
+    }
     return Status(ErrorCode::kNotLeader, topic_ + "-" + std::to_string(index_) +
                                              ": this broker follows broker " +
-                                             std::to_string(leader_id_.load()));
+                                             std::to_string(leader));
   }
   if (acks == -1) {
     size_t in_sync;
@@ -301,7 +311,10 @@ ErrorCode Partition::check_leader(int32_t current_leader_epoch) const {
     return ErrorCode::kFencedLeaderEpoch;
   }
   if (current_leader_epoch > epoch) return ErrorCode::kUnknownLeaderEpoch;
-  if (role_.load() != ReplicaRole::kLeader) return ErrorCode::kNotLeader;
+  if (role_.load() != ReplicaRole::kLeader) {
+    return leader_id_.load() == kNoLeaderId ? ErrorCode::kLeaderNotAvailable
+                                            : ErrorCode::kNotLeader;
+  }
   return ErrorCode::kNone;
 }
 

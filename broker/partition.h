@@ -43,11 +43,15 @@ struct LeaderState {
   int32_t local_broker_id = 0;
 };
 
-// What the committed metadata says when another broker leads it.
+// FollowerState::leader_id of a partition without a leader.
+inline constexpr int32_t kNoLeaderId = -1;
+
+// What the committed metadata says when another broker leads it, or nobody
+// does (leader_id kNoLeaderId: the replica waits until one is elected).
 struct FollowerState {
   int32_t leader_epoch = 0;
   int32_t partition_epoch = 0;
-  int32_t leader_id = -1;
+  int32_t leader_id = kNoLeaderId;
   std::vector<int32_t> replicas;
 };
 
@@ -132,8 +136,10 @@ class Partition : public std::enable_shared_from_this<Partition> {
   // replicas and ISR. Errors: kInvalidRequest for an inconsistent state,
   // kFencedLeaderEpoch for epochs older than the current ones.
   Status become_leader(const LeaderState& state);
-  // Follows `leader_id`: leader appends, consumer reads and follower fetches
-  // are refused; the high watermark is capped at the log end.
+  // Follows `leader_id`, or no broker (kNoLeaderId): leader appends, consumer
+  // reads and follower fetches are refused (NOT_LEADER, or
+  // LEADER_NOT_AVAILABLE without a leader); the high watermark is capped at
+  // the log end.
   Status become_follower(const FollowerState& state);
   std::vector<int32_t> replicas() const;
   std::vector<int32_t> isr() const;
@@ -150,7 +156,8 @@ class Partition : public std::enable_shared_from_this<Partition> {
 
   // ---- leader
 
-  // Appends a producer's batches as the leader. NOT_LEADER on a follower;
+  // Appends a producer's batches as the leader. NOT_LEADER on a follower
+  // (LEADER_NOT_AVAILABLE while nobody leads);
   // acks=all fails with NOT_ENOUGH_REPLICAS when the ISR is smaller than
   // min.insync.replicas. `epoch_out`, if given, receives the leader epoch the
   // append was made in (for acks_all_outcome).
@@ -162,7 +169,8 @@ class Partition : public std::enable_shared_from_this<Partition> {
   // min.insync.replicas; NOT_LEADER if leadership moved meanwhile.
   std::optional<ErrorCode> acks_all_outcome(int64_t last_offset, int32_t leader_epoch) const;
   // The error a fetch or OffsetForLeaderEpoch gets before reading: NOT_LEADER
-  // on a follower; FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH when
+  // on a follower (LEADER_NOT_AVAILABLE while nobody leads);
+  // FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH when
   // `current_leader_epoch` (not -1) is older / newer than this one.
   ErrorCode check_leader(int32_t current_leader_epoch) const;
   // A follower's fetch at `fetch_offset`: checks it (REPLICA_NOT_AVAILABLE

@@ -37,11 +37,11 @@ bool needs_new_metadata(ErrorCode code) {
 
 // The broker the metadata names as leader does not lead (or know) the
 // partition yet: it has not applied that metadata, which takes it
-// milliseconds. Asked again soon; if it lost the leadership instead, our
-// own metadata brings the new leader meanwhile.
+// milliseconds. Asked again soon; if it lost the leadership instead (to
+// another broker or to nobody), our own metadata brings that meanwhile.
 bool leader_not_ready(ErrorCode code) {
   return code == ErrorCode::kNotLeader || code == ErrorCode::kUnknownTopicOrPartition ||
-         code == ErrorCode::kUnknownLeaderEpoch;
+         code == ErrorCode::kUnknownLeaderEpoch || code == ErrorCode::kLeaderNotAvailable;
 }
 
 constexpr int64_t kLeaderNotReadyBackoffMs = 20;

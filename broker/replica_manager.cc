@@ -1,4 +1,4 @@
-// ReplicaManager: topic metadata, partition logs, producer ids.
+// ReplicaManager: topic metadata and partition logs (producer ids: producer_ids.cc).
 #include "broker/replica_manager.h"
 
 #include <spdlog/spdlog.h>
@@ -14,7 +14,6 @@ namespace mq::broker {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr int64_t kProducerIdBlock = 1000;
 constexpr const char* kCleanShutdownMarker = "clean_shutdown";
 
 }  // namespace
@@ -57,6 +56,14 @@ Status ReplicaManager::load() {
       in >> key;
       if (key == "cluster_id") in >> cluster_id_;
       if (key == "producer_id_block") in >> producer_id_block_end_;
+      if (key == "producer_epoch") {
+        int64_t id = -1;
+        int epoch = -1;
+        if (!(in >> id >> epoch) || id < 0 || epoch < 1 || epoch > INT16_MAX) {
+          return Status(ErrorCode::kStorageError, broker_path + ": bad line '" + line + "'");
+        }
+        producer_epochs_[id] = static_cast<int16_t>(epoch);
+      }
     }
   } else if (broker.code() != ErrorCode::kNotFound) {
     return Status(ErrorCode::kStorageError,
@@ -151,9 +158,13 @@ Status ReplicaManager::persist_topics_locked() {
 }
 
 Status ReplicaManager::persist_broker_state_locked() {
-  return write_checkpoint(
-      config_.data_dir + "/broker.checkpoint", "mq-broker", 1,
-      {"cluster_id " + cluster_id_, "producer_id_block " + std::to_string(producer_id_block_end_)});
+  std::vector<std::string> lines = {"cluster_id " + cluster_id_,
+                                    "producer_id_block " + std::to_string(producer_id_block_end_)};
+  std::shared_lock epochs(producer_epochs_mu_);
+  for (const auto& [id, epoch] : producer_epochs_) {
+    lines.push_back("producer_epoch " + std::to_string(id) + " " + std::to_string(epoch));
+  }
+  return write_checkpoint(config_.data_dir + "/broker.checkpoint", "mq-broker", 1, lines);
 }
 
 Status ReplicaManager::create_topic(const std::string& name, int32_t partitions,
@@ -312,24 +323,6 @@ BrokerConfig ReplicaManager::config() const {
   return config_;
 }
 
-Result<int64_t> ReplicaManager::allocate_producer_id() {
-  std::lock_guard lock(producer_id_mu_);
-  if (next_producer_id_ >= producer_id_block_end_ && producer_id_source_) {
-    // The controller's blocks are unique cluster-wide and committed in the
-    // metadata log, so nothing is persisted here.
-    MQ_ASSIGN_OR_RETURN(auto block, producer_id_source_());
-    next_producer_id_ = block.first;
-    producer_id_block_end_ = block.second;
-  } else if (next_producer_id_ >= producer_id_block_end_) {
-    // Persist the end of the next block before handing out any id in it, so a
-    // restart can never hand out the same id twice.
-    std::unique_lock state_lock(mu_);
-    producer_id_block_end_ = next_producer_id_ + kProducerIdBlock;
-    MQ_RETURN_IF_ERROR(persist_broker_state_locked());
-  }
-  return next_producer_id_++;
-}
-
 void ReplicaManager::flush_due() {
   for (const auto& partition : partitions()) {
     Status st = partition->log().maybe_flush();
@@ -473,13 +466,6 @@ Status ReplicaManager::remove_topic(const std::string& name) {
   for (const auto& partition : doomed) delete_partition_files(partition);
   if (!doomed.empty()) spdlog::info("deleted topic {} ({} local replica(s))", name, doomed.size());
   return Status::ok();
-}
-
-void ReplicaManager::set_producer_id_block_source(ProducerIdBlockSource source) {
-  std::lock_guard lock(producer_id_mu_);
-  producer_id_source_ = std::move(source);
-  next_producer_id_ = 0;
-  producer_id_block_end_ = 0;
 }
 
 }  // namespace mq::broker

@@ -7,6 +7,7 @@
 //   broker.checkpoint   mq-broker 1
 //                       cluster_id <id>
 //                       producer_id_block <next unallocated producer id block>
+//                       producer_epoch <producer id> <epoch>   (each id InitProducerId bumped)
 #pragma once
 
 #include <cstdint>
@@ -31,6 +32,11 @@ struct TopicInfo {
   int32_t partitions = 0;
   int16_t replication_factor = 1;
   TopicOverrides configs;
+};
+
+struct ProducerIdAndEpoch {
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
 };
 
 // A fresh random cluster id (22 hex digits).
@@ -66,6 +72,17 @@ class ReplicaManager {
 
   // A fresh idempotent producer id (persisted in blocks, never reused).
   Result<int64_t> allocate_producer_id();
+  // InitProducerId with an existing id and the epoch its producer holds, by
+  // metadata::next_producer_epoch(): the id at its next epoch (fencing the
+  // older ones), the current epoch again for a retry, or a new id at epoch 0
+  // once the id's epochs are used up. INVALID_PRODUCER_EPOCH for another
+  // epoch, UNKNOWN_PRODUCER_ID for an id never handed out. A single node
+  // decides here and persists the epoch (broker.checkpoint) before answering;
+  // a cluster asks its ProducerEpochSource.
+  Result<ProducerIdAndEpoch> bump_producer_epoch(int64_t producer_id, int16_t producer_epoch);
+  // The current epoch of `producer_id` (0 unless bumped): the produce path
+  // refuses batches of an older epoch (INVALID_PRODUCER_EPOCH).
+  int16_t producer_epoch(int64_t producer_id) const;
 
   // Cluster mode (config.cluster.enabled()): the metadata log owns the topic
   // list, and this broker holds only the partitions it is a replica of. The
@@ -87,6 +104,15 @@ class ReplicaManager {
   // [first, end) of a fresh block.
   using ProducerIdBlockSource = std::function<Result<std::pair<int64_t, int64_t>>()>;
   void set_producer_id_block_source(ProducerIdBlockSource source);
+  // Where producer epochs live in a cluster (the metadata log). Set before
+  // the broker serves clients.
+  struct ProducerEpochSource {
+    // Decides a bump (the controller): the id's epoch now, nullopt when used up.
+    std::function<Result<std::optional<int16_t>>(int64_t producer_id, int16_t producer_epoch)> bump;
+    // The id's current epoch (this broker's metadata image).
+    std::function<int16_t(int64_t producer_id)> current;
+  };
+  void set_producer_epoch_source(ProducerEpochSource source);
 
   // Whether the previous run of this broker closed every log cleanly (the
   // marker file "clean_shutdown" in data_dir, written by close() and removed
@@ -111,6 +137,8 @@ class ReplicaManager {
   // Closes a partition's log and removes its directory (rename, then delete).
   static void delete_partition_files(const std::shared_ptr<Partition>& partition);
   Status persist_topics_locked();
+  // mu_ held exclusively, and producer_id_mu_ once clients are served (the
+  // block and the epochs it writes).
   Status persist_broker_state_locked();
   Result<std::shared_ptr<Partition>> open_partition(const TopicInfo& topic, int32_t index);
 
@@ -126,6 +154,11 @@ class ReplicaManager {
   int64_t next_producer_id_ = 0;
   int64_t producer_id_block_end_ = 0;         // persisted; ids below it may have been handed out
   ProducerIdBlockSource producer_id_source_;  // cluster mode
+  // Single node: the ids whose epoch was bumped (persisted). Written under
+  // producer_id_mu_ too, so a bump and its persisting are one step.
+  mutable std::shared_mutex producer_epochs_mu_;
+  std::map<int64_t, int16_t> producer_epochs_;
+  ProducerEpochSource producer_epoch_source_;  // cluster mode; guarded by producer_epochs_mu_
 };
 
 }  // namespace mq::broker

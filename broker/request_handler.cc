@@ -18,6 +18,46 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// Requests answered from the cluster metadata, or from the replicas and
+// group coordinators it sets up: a starting broker holds them until its
+// metadata has caught up. The others are answered by the controller
+// (the admin calls, producer ids), or need no metadata.
+bool answered_from_metadata(ApiKey api) {
+  switch (api) {
+    case ApiKey::kApiVersions:
+    case ApiKey::kInitProducerId:
+    case ApiKey::kCreateTopics:
+    case ApiKey::kDeleteTopics:
+    case ApiKey::kCreatePartitions:
+    case ApiKey::kAlterConfigs:
+    case ApiKey::kElectLeaders:
+    case ApiKey::kDescribeQuorum:
+    case ApiKey::kAlterPartitionReassignments:
+      return false;
+    default:
+      return true;
+  }
+}
+
+bool is_group_api(ApiKey api) {
+  switch (api) {
+    case ApiKey::kFindCoordinator:
+    case ApiKey::kJoinGroup:
+    case ApiKey::kSyncGroup:
+    case ApiKey::kHeartbeat:
+    case ApiKey::kLeaveGroup:
+    case ApiKey::kOffsetCommit:
+    case ApiKey::kOffsetFetch:
+    case ApiKey::kOffsetDelete:
+    case ApiKey::kListGroups:
+    case ApiKey::kDescribeGroups:
+    case ApiKey::kDeleteGroups:
+      return true;
+    default:
+      return false;
+  }
+}
+
 uint64_t count_records(std::span<const uint8_t> batches) {
   uint64_t n = 0;
   BatchCursor cursor(batches);
@@ -29,6 +69,12 @@ uint64_t count_records(std::span<const uint8_t> batches) {
 }
 
 }  // namespace
+
+struct RequestHandler::HeldRequest {
+  InboundRequest request;
+  Reply reply;
+  Clock::time_point started;
+};
 
 struct RequestHandler::FetchState {
   InboundRequest request;
@@ -52,7 +98,7 @@ void RequestHandler::handle(InboundRequest request, Reply reply) {
   auto started = Clock::now();
   ApiKey api = request.header.api_key;
   // Wraps `reply` to record the request's outcome in the metrics.
-  auto timed = [this, api, started, reply = std::move(reply)](Frames frames) {
+  Reply timed = [this, api, started, reply = std::move(reply)](Frames frames) {
     ErrorCode code = ErrorCode::kNone;
     if (!frames.empty()) {
       Result<ResponseHeader> header = decode_response_header(frames.front().bytes());
@@ -62,6 +108,33 @@ void RequestHandler::handle(InboundRequest request, Reply reply) {
                              std::chrono::duration<double>(Clock::now() - started).count());
     reply(std::move(frames));
   };
+  if (cluster_ != nullptr && answered_from_metadata(api) && !cluster_->caught_up()) {
+    return hold_until_caught_up(
+        std::make_shared<HeldRequest>(HeldRequest{std::move(request), std::move(timed), started}));
+  }
+  dispatch(std::move(request), std::move(timed), started);
+}
+
+void RequestHandler::hold_until_caught_up(std::shared_ptr<HeldRequest> held) {
+  if (cluster_->caught_up()) {
+    return dispatch(std::move(held->request), std::move(held->reply), held->started);
+  }
+  if (Clock::now() - held->started >= kCatchUpHold) {
+    if (!held->request.header.expects_response()) return held->reply({});
+    ApiKey api = held->request.header.api_key;
+    // Retriable: the client asks again, here or at another broker.
+    return held->reply(encode_error_response(
+        held->request.header,
+        is_group_api(api) ? ErrorCode::kCoordinatorNotAvailable : ErrorCode::kLeaderNotAvailable,
+        "broker " + std::to_string(identity_.node_id) +
+            " has not caught up with the cluster metadata since it started"));
+  }
+  scheduler_.run_at(Clock::now() + std::chrono::milliseconds(10),
+                    [this, held] { hold_until_caught_up(held); });
+}
+
+void RequestHandler::dispatch(InboundRequest request, Reply timed, Clock::time_point started) {
+  ApiKey api = request.header.api_key;
   switch (api) {
     case ApiKey::kFetch: {
       Result<FetchRequest> fetch_request = decode_request<FetchRequest>(request);
@@ -430,6 +503,11 @@ ProduceResponse RequestHandler::produce(const ProduceRequest& produce,
         out.error_code = error;
         continue;
       }
+      if (Status fenced = check_producer_epochs(p.records.bytes()); !fenced.is_ok()) {
+        out.error_code = fenced.code();
+        out.error_message = fenced.message();
+        continue;
+      }
       // The log stamps offsets and epochs into the batches it appends, so it
       // needs its own copy of the bytes (one memcpy; nothing is re-encoded).
       std::string batches(p.records.as_string_view());
@@ -468,6 +546,22 @@ ProduceResponse RequestHandler::produce(const ProduceRequest& produce,
     }
   }
   return response;
+}
+
+Status RequestHandler::check_producer_epochs(std::span<const uint8_t> batches) const {
+  BatchCursor cursor(batches);
+  for (auto batch = cursor.next(); !batch.empty(); batch = cursor.next()) {
+    Result<BatchHeader> h = parse_batch_header(batch);
+    if (!h.is_ok() || !h->is_idempotent()) continue;  // the log's checks answer these
+    int16_t current = replicas_.producer_epoch(h->producer_id);
+    if (h->producer_epoch < current) {
+      return Status(ErrorCode::kInvalidProducerEpoch,
+                    "producer " + std::to_string(h->producer_id) + " epoch " +
+                        std::to_string(h->producer_epoch) + " is fenced: InitProducerId bumped " +
+                        "it to epoch " + std::to_string(current));
+    }
+  }
+  return Status::ok();
 }
 
 void RequestHandler::fetch(std::shared_ptr<FetchState> state) {
@@ -658,15 +752,29 @@ ListOffsetsResponse RequestHandler::list_offsets(const ListOffsetsRequest& req) 
 
 InitProducerIdResponse RequestHandler::init_producer_id(const InitProducerIdRequest& req) {
   InitProducerIdResponse response;
-  if (req.transactional_id) {
+  bool new_id = req.producer_id == -1 && req.producer_epoch == -1;
+  bool existing_id = req.producer_id >= 0 && req.producer_epoch >= 0;
+  if (req.transactional_id || (!new_id && !existing_id)) {
+    // The response has no message: the cases are in docs/protocol.md.
     response.error_code = ErrorCode::kInvalidRequest;
-  } else {
+  } else if (new_id) {
     Result<int64_t> id = replicas_.allocate_producer_id();
     if (id.is_ok()) {
       response.producer_id = *id;
       response.producer_epoch = 0;
     } else {
       response.error_code = id.code();
+    }
+  } else {
+    Result<ProducerIdAndEpoch> bumped =
+        replicas_.bump_producer_epoch(req.producer_id, req.producer_epoch);
+    if (bumped.is_ok()) {
+      response.producer_id = bumped->producer_id;
+      response.producer_epoch = bumped->producer_epoch;
+    } else {
+      spdlog::info("InitProducerId for producer {} epoch {}: {}", req.producer_id,
+                   req.producer_epoch, bumped.status().to_string());
+      response.error_code = bumped.code();
     }
   }
   return response;

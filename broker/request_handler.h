@@ -3,7 +3,9 @@
 // Runs on the scheduler's worker threads; never touches the socket.
 #pragma once
 
+#include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "broker/broker_metrics.h"
@@ -42,11 +44,23 @@ class RequestHandler {
   // Produce is refused while it says the data directory is full.
   void set_disk_monitor(DiskMonitor* disk) { disk_ = disk; }
 
-  // Handles `request` and calls `reply` exactly once, maybe later (long poll).
+  // Handles `request` and calls `reply` exactly once, maybe later (long
+  // poll, or held while a starting cluster broker catches up).
   void handle(transport::InboundRequest request, Reply reply);
+
+  // How long a request that needs the metadata waits for a starting cluster
+  // broker to catch up before it is refused (retriably).
+  static constexpr std::chrono::milliseconds kCatchUpHold{5000};
 
  private:
   struct FetchState;
+  struct HeldRequest;
+  void dispatch(transport::InboundRequest request, Reply reply,
+                std::chrono::steady_clock::time_point started);
+  // Dispatches the request once the cluster metadata has caught up; past
+  // kCatchUpHold answers LEADER_NOT_AVAILABLE (COORDINATOR_NOT_AVAILABLE
+  // for group requests).
+  void hold_until_caught_up(std::shared_ptr<HeldRequest> held);
   // Decodes a `Request`, answers it with `handler(request)`, or with the
   // decoding error; no answer when the client asked for none (acks=0).
   template <class Request, class Handler>
@@ -91,6 +105,10 @@ class RequestHandler {
   void produce(const transport::InboundRequest& request, const Reply& reply);
   transport::ProduceResponse produce(const transport::ProduceRequest& request,
                                      std::vector<DelayedProduce::Pending>* pending);
+  // INVALID_PRODUCER_EPOCH if a batch's producer epoch is older than the
+  // id's current one (InitProducerId bumped it since), even on a partition
+  // that has not seen the newer epoch yet.
+  Status check_producer_epochs(std::span<const uint8_t> batches) const;
   transport::MetadataResponse metadata(const transport::MetadataRequest& request);
   transport::ListOffsetsResponse list_offsets(const transport::ListOffsetsRequest& request);
   transport::InitProducerIdResponse init_producer_id(

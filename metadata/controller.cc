@@ -138,7 +138,10 @@ Result<Decision<HeartbeatResponse>> Controller::broker_heartbeat(const BrokerHea
                                                                  int64_t now_ms) {
   MQ_ASSIGN_OR_RETURN(const BrokerState* broker,
                       current_broker(request.broker_id, request.broker_epoch));
-  liveness_[broker->broker_id] = Liveness{broker->incarnation_id, now_ms};
+  Liveness& liveness = liveness_[broker->broker_id];
+  uint64_t reported =
+      liveness.incarnation_id == broker->incarnation_id ? liveness.metadata_offset : 0;
+  liveness = Liveness{broker->incarnation_id, now_ms, std::max(reported, request.metadata_offset)};
   Decision<HeartbeatResponse> decision;
   decision.response.fenced = broker->fenced;
   decision.response.in_controlled_shutdown = broker->in_controlled_shutdown;
@@ -208,6 +211,21 @@ RecordBatch Controller::tick(int64_t now_ms) {
   return records;
 }
 
+std::vector<BrokerId> Controller::brokers_behind(uint64_t metadata_offset) const {
+  std::vector<BrokerId> behind;
+  for (const auto& [id, broker] : image_->brokers()) {
+    // A fenced broker serves nothing from its metadata, and one in
+    // controlled shutdown is about to stop (heartbeating too): no one waits
+    // for them.
+    if (broker.fenced || broker.in_controlled_shutdown) continue;
+    auto it = liveness_.find(id);
+    bool caught_up = it != liveness_.end() && it->second.incarnation_id == broker.incarnation_id &&
+                     it->second.metadata_offset >= metadata_offset;
+    if (!caught_up) behind.push_back(id);
+  }
+  return behind;
+}
+
 Result<Decision<ControlledShutdownResponse>> Controller::controlled_shutdown(BrokerId broker_id,
                                                                              int64_t broker_epoch) {
   MQ_ASSIGN_OR_RETURN(const BrokerState* broker, current_broker(broker_id, broker_epoch));
@@ -241,7 +259,7 @@ Result<RecordBatch> Controller::unregister_broker(BrokerId broker_id) {
   RecordBatch records;
   BrokerView view(*image_);
   view.fence(broker_id);
-  view.mark_lost_data(broker_id);  // it will not come back with its data
+  view.mark_removed(broker_id);  // it will not come back, with its data or at all
   decide_all(view, records,
              [&](const TopicState&, const PartitionState& p) { return involves(p, broker_id); });
   records.push_back(UnregisterBroker{broker_id, broker->broker_epoch});
@@ -260,6 +278,41 @@ Result<Decision<ProducerIdBlock>> Controller::allocate_producer_ids(BrokerId bro
   decision.response = ProducerIdBlock{next_producer_id_, size};
   decision.records.push_back(ProducerIds{broker_id, broker_epoch, next_producer_id_, size});
   next_producer_id_ += size;
+  return decision;
+}
+
+Result<std::optional<int16_t>> next_producer_epoch(int64_t producer_id, int16_t current,
+                                                   int16_t requested) {
+  if (requested == current) {
+    if (current == INT16_MAX) return std::optional<int16_t>();
+    return std::optional<int16_t>(static_cast<int16_t>(current + 1));
+  }
+  if (current > 0 && requested == current - 1) return std::optional<int16_t>(current);
+  return Status(ErrorCode::kInvalidProducerEpoch,
+                "producer " + std::to_string(producer_id) + " is at epoch " +
+                    std::to_string(current) + ", not " + std::to_string(requested) +
+                    ": another InitProducerId bumped it (this producer is fenced)");
+}
+
+Result<Decision<std::optional<int16_t>>> Controller::bump_producer_epoch(BrokerId broker_id,
+                                                                         int64_t broker_epoch,
+                                                                         int64_t producer_id,
+                                                                         int16_t producer_epoch) {
+  MQ_RETURN_IF_ERROR(current_broker(broker_id, broker_epoch).status());
+  if (producer_id < 0 || producer_epoch < 0) {
+    return invalid("producer id " + std::to_string(producer_id) + " and epoch " +
+                   std::to_string(producer_epoch) + " must not be negative");
+  }
+  if (producer_id >= image_->next_producer_id()) {
+    return Status(ErrorCode::kUnknownProducerId,
+                  "producer id " + std::to_string(producer_id) + " was never handed out");
+  }
+  int16_t current = image_->producer_epoch(producer_id);
+  MQ_ASSIGN_OR_RETURN(std::optional<int16_t> next,
+                      next_producer_epoch(producer_id, current, producer_epoch));
+  Decision<std::optional<int16_t>> decision;
+  decision.response = next;
+  if (next && *next != current) decision.records.push_back(ProducerEpoch{producer_id, *next});
   return decision;
 }
 

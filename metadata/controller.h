@@ -62,7 +62,7 @@ struct BrokerRegistration {
 struct BrokerHeartbeat {
   BrokerId broker_id = 0;
   int64_t broker_epoch = 0;
-  uint64_t metadata_offset = 0;  // the last metadata raft index the broker applied
+  uint64_t metadata_offset = 0;  // the last metadata raft index the broker applied (and acted on)
 };
 
 struct HeartbeatResponse {
@@ -119,6 +119,16 @@ struct ProducerIdBlock {
   int32_t size = 0;
 };
 
+// InitProducerId's rule for an existing id (Kafka's): the epoch the caller
+// gets, from the id's `current` epoch and the `requested` one it holds.
+// `requested` = current: a bump to current + 1, which fences the older
+// epochs; `requested` = current - 1: a retry of the bump that made current
+// (its answer was lost), answered with current again; any other epoch:
+// INVALID_PRODUCER_EPOCH. nullopt when current is 32767, the last epoch: the
+// caller needs a new producer id.
+Result<std::optional<int16_t>> next_producer_epoch(int64_t producer_id, int16_t current,
+                                                   int16_t requested);
+
 class Controller {
  public:
   Controller(ControllerConfig config, std::shared_ptr<const MetadataImage> image);
@@ -148,9 +158,22 @@ class Controller {
   RecordBatch tick(int64_t now_ms);
   Result<Decision<ControlledShutdownResponse>> controlled_shutdown(BrokerId broker_id,
                                                                    int64_t broker_epoch);
+  // The unfenced brokers, not in controlled shutdown, that have not reported
+  // (in a heartbeat to this controller) applying the metadata up to
+  // `metadata_offset`: an admin call answers once none is left, so a
+  // client's next request to any broker sees its change.
+  std::vector<BrokerId> brokers_behind(uint64_t metadata_offset) const;
   // Only a fenced or shut-down broker; it leaves every ISR and ELR.
   Result<RecordBatch> unregister_broker(BrokerId broker_id);
   Result<Decision<ProducerIdBlock>> allocate_producer_ids(BrokerId broker_id, int64_t broker_epoch);
+  // InitProducerId with an existing id and epoch, by next_producer_epoch():
+  // the epoch now current (a ProducerEpoch record when it moved), or nullopt
+  // when the id's epochs are used up. UNKNOWN_PRODUCER_ID for an id never
+  // handed out.
+  Result<Decision<std::optional<int16_t>>> bump_producer_epoch(BrokerId broker_id,
+                                                               int64_t broker_epoch,
+                                                               int64_t producer_id,
+                                                               int16_t producer_epoch);
 
   // --- topics (controller_topics.cc) ---
   Result<Decision<CreatedTopic>> create_topic(const CreateTopicRequest& request);
@@ -180,6 +203,7 @@ class Controller {
   struct Liveness {
     uint64_t incarnation_id = 0;
     int64_t last_heartbeat_ms = 0;
+    uint64_t metadata_offset = 0;  // the last one it heartbeated; 0 before its first heartbeat
   };
 
   using PartitionFilter = std::function<bool(const TopicState&, const PartitionState&)>;

@@ -81,6 +81,17 @@ bool valid_broker_id(std::string_view name) {
   return value <= INT32_MAX;
 }
 
+struct ProducerEpochEntry {
+  int64_t producer_id = 0;
+  int16_t producer_epoch = 0;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("producer_id", m.producer_id);
+    c("producer_epoch", m.producer_epoch);
+  }
+};
+
 struct SnapshotWire {
   int16_t version = 0;
   uint64_t applied_index = 0;
@@ -89,6 +100,7 @@ struct SnapshotWire {
   std::vector<BrokerState> brokers;
   std::vector<TopicState> topics;
   std::vector<ResourceConfigs> configs;
+  std::vector<ProducerEpochEntry> producer_epochs;  // version 1
 
   template <class Self, class Codec>
   static void fields(Self& m, Codec& c) {
@@ -99,6 +111,8 @@ struct SnapshotWire {
     c("brokers", m.brokers);
     c("topics", m.topics);
     c("configs", m.configs);
+    // The version is decoded first, so it says whether this field follows.
+    if (m.version >= 1) c("producer_epochs", m.producer_epochs);
   }
 };
 
@@ -143,6 +157,11 @@ std::string partition_problem(const PartitionState& s) {
   }
   if (s.leader_epoch < 0 || s.partition_epoch < 0) return "negative epoch";
   return "";
+}
+
+int16_t MetadataImage::producer_epoch(int64_t producer_id) const {
+  auto it = producer_epochs_.find(producer_id);
+  return it == producer_epochs_.end() ? 0 : it->second;
 }
 
 const BrokerState* MetadataImage::broker(BrokerId id) const {
@@ -410,6 +429,21 @@ Status MetadataImage::apply_record(const ProducerIds& r, uint64_t) {
   return Status::ok();
 }
 
+Status MetadataImage::apply_record(const ProducerEpoch& r, uint64_t) {
+  if (r.producer_id < 0 || r.producer_id >= next_producer_id_) {
+    return invalid("producer id " + std::to_string(r.producer_id) + " was never handed out");
+  }
+  // One step at a time: a bump decided from an older epoch is stale.
+  int16_t current = producer_epoch(r.producer_id);
+  if (current == INT16_MAX || r.producer_epoch != current + 1) {
+    return invalid("producer " + std::to_string(r.producer_id) + " epoch " +
+                   std::to_string(r.producer_epoch) + " does not follow its current epoch " +
+                   std::to_string(current));
+  }
+  producer_epochs_[r.producer_id] = r.producer_epoch;
+  return Status::ok();
+}
+
 Status MetadataImage::apply_record(const ClusterId& r, uint64_t) {
   if (r.cluster_id.empty()) return invalid("cluster id is empty");
   if (!cluster_id_.empty()) {
@@ -427,25 +461,43 @@ Bytes MetadataImage::encode_snapshot() const {
   for (const auto& [id, state] : brokers_) wire.brokers.push_back(state);
   for (const auto& [name, state] : topics_) wire.topics.push_back(state);
   wire.configs = configs_;
+  // Version 0 while no epoch was bumped: members of an older build, which
+  // read only version 0, can still take this snapshot.
+  wire.version = producer_epochs_.empty() ? 0 : 1;
+  for (const auto& [id, epoch] : producer_epochs_) wire.producer_epochs.push_back({id, epoch});
   std::string out = transport::encode_struct(wire);
   return Bytes(out.begin(), out.end());
 }
 
 Result<MetadataImage> MetadataImage::decode_snapshot(std::span<const uint8_t> bytes) {
-  MQ_ASSIGN_OR_RETURN(SnapshotWire wire,
-                      transport::decode_struct<SnapshotWire>(bytes, ErrorCode::kCorruptMessage,
-                                                             "metadata snapshot"));
   auto corrupt = [](std::string what) {
     return Status(ErrorCode::kCorruptMessage, "metadata snapshot: " + std::move(what));
   };
-  if (wire.version != 0) {
-    return corrupt("version " + std::to_string(wire.version) + " is not supported");
+  // The version (int16, little-endian) decides the layout, so it is checked first.
+  if (bytes.size() >= 2) {
+    auto version = static_cast<int16_t>(bytes[0] | (bytes[1] << 8));
+    if (version != 0 && version != 1) {
+      return corrupt("version " + std::to_string(version) +
+                     " is not supported (this build reads versions 0 and 1)");
+    }
   }
+  MQ_ASSIGN_OR_RETURN(SnapshotWire wire,
+                      transport::decode_struct<SnapshotWire>(bytes, ErrorCode::kCorruptMessage,
+                                                             "metadata snapshot"));
   MetadataImage image;
   image.applied_index_ = wire.applied_index;
   image.cluster_id_ = std::move(wire.cluster_id);
   if (wire.next_producer_id < 0) return corrupt("negative next producer id");
   image.next_producer_id_ = wire.next_producer_id;
+  for (const ProducerEpochEntry& e : wire.producer_epochs) {
+    if (e.producer_id < 0 || e.producer_id >= image.next_producer_id_ || e.producer_epoch < 1) {
+      return corrupt("producer " + std::to_string(e.producer_id) + " epoch " +
+                     std::to_string(e.producer_epoch) + " is out of range");
+    }
+    if (!image.producer_epochs_.emplace(e.producer_id, e.producer_epoch).second) {
+      return corrupt("producer " + std::to_string(e.producer_id) + " appears twice");
+    }
+  }
   for (BrokerState& state : wire.brokers) {
     if (state.broker_id < 0) return corrupt("negative broker id");
     BrokerId id = state.broker_id;

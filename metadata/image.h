@@ -11,6 +11,8 @@
 //     brokers             array of BrokerState
 //     topics              array of TopicState (partitions inside)
 //     configs             array of ResourceConfigs (cluster and broker resources)
+//     producer_epochs     array of {producer_id int64, producer_epoch int16}
+//                         (version 1 only; version 0 = no epoch was ever bumped)
 #pragma once
 
 #include <cstdint>
@@ -129,6 +131,9 @@ class MetadataImage {
   uint64_t applied_index() const { return applied_index_; }
   const std::string& cluster_id() const { return cluster_id_; }
   int64_t next_producer_id() const { return next_producer_id_; }
+  // The current epoch of a producer id: 0 unless InitProducerId bumped it.
+  int16_t producer_epoch(int64_t producer_id) const;
+  const std::map<int64_t, int16_t>& producer_epochs() const { return producer_epochs_; }
   const std::map<BrokerId, BrokerState>& brokers() const { return brokers_; }
   const TopicMap& topics() const { return topics_; }
   const BrokerState* broker(BrokerId id) const;
@@ -155,12 +160,14 @@ class MetadataImage {
   Status apply_record(const Config& r, uint64_t raft_index);
   Status apply_record(const ProducerIds& r, uint64_t raft_index);
   Status apply_record(const ClusterId& r, uint64_t raft_index);
+  Status apply_record(const ProducerEpoch& r, uint64_t raft_index);
   Result<BrokerState*> registered(BrokerId id, int64_t epoch, std::string_view what);
   Status check_topics_complete() const;
 
   uint64_t applied_index_ = 0;
   std::string cluster_id_;
   int64_t next_producer_id_ = 0;
+  std::map<int64_t, int16_t> producer_epochs_;  // only the ids whose epoch was bumped
   std::map<BrokerId, BrokerState> brokers_;
   TopicMap topics_;
   std::map<TopicId, std::string> topic_names_;

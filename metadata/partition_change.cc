@@ -22,6 +22,37 @@ std::vector<BrokerId> in_replica_order(const std::vector<BrokerId>& replicas,
   return out;
 }
 
+// The replica a partition that has no one to elect keeps in its ISR, as KRaft
+// does: the last ISR member (the leader first), since it may hold more than
+// any other replica, so it leads again as soon as its broker is back. A member
+// that lost data in an unclean restart is kept only while no eligible leader
+// replica (which holds every committed record) remains, the ELR members that
+// lost data too then counting as well: with every holder of the committed
+// data having restarted uncleanly, nobody is known to hold more than they do,
+// and waiting for nobody would leave the partition offline for good.
+std::optional<BrokerId> last_isr_member(const PartitionState& current, const PartitionState& next,
+                                        const BrokerView& view) {
+  std::vector<BrokerId> holders;
+  auto add = [&](BrokerId id) {
+    if (contains(next.replicas, id) && !view.removed(id) && !contains(holders, id)) {
+      holders.push_back(id);
+    }
+  };
+  if (contains(current.isr, current.leader)) add(current.leader);
+  for (BrokerId id : next.replicas) {
+    if (contains(current.isr, id)) add(id);
+  }
+  for (BrokerId id : holders) {
+    if (!view.lost_data(id)) return id;
+  }
+  if (!next.elr.empty()) return std::nullopt;  // they hold what the others may have lost
+  for (BrokerId id : next.replicas) {
+    if (contains(current.elr, id)) add(id);
+  }
+  if (holders.empty()) return std::nullopt;
+  return holders.front();
+}
+
 }  // namespace
 
 BrokerView::BrokerView(const MetadataImage& image) : image_(image) {}
@@ -111,6 +142,12 @@ PartitionDecision decide_partition(const std::string& topic, int32_t partition,
       next.isr = {leader};
       next.elr.clear();
       next.last_known_elr.clear();
+    }
+  }
+  if (leader == kNoLeader && next.isr.empty()) {
+    if (std::optional<BrokerId> kept = last_isr_member(current, next, view)) {
+      next.isr = {*kept};
+      next.elr.erase(std::remove(next.elr.begin(), next.elr.end(), *kept), next.elr.end());
     }
   }
   next.leader = leader;

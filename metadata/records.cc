@@ -19,6 +19,7 @@ constexpr std::string_view kTypeNames[] = {
     "Config",
     "ProducerIds",
     "ClusterId",
+    "ProducerEpoch",
 };
 static_assert(std::size(kTypeNames) == std::variant_size_v<Record>);
 
@@ -81,6 +82,9 @@ std::string describe(const Record& record) {
     if (c->replicas) text += " replicas " + list(*c->replicas);
   } else if (const auto* t = std::get_if<Topic>(&record)) {
     text += " " + t->name + " partitions " + std::to_string(t->partition_count);
+  } else if (const auto* e = std::get_if<ProducerEpoch>(&record)) {
+    text += " producer " + std::to_string(e->producer_id) + " epoch " +
+            std::to_string(e->producer_epoch);
   }
   std::visit(
       [&](const auto& r) {

@@ -243,6 +243,22 @@ struct ProducerIds {
   }
 };
 
+// InitProducerId bumped the epoch of an existing producer id to
+// `producer_epoch` (the id's previous epoch + 1): produces with an older
+// epoch of that id are refused from then on, on every broker. An id never
+// bumped is at epoch 0.
+struct ProducerEpoch {
+  int64_t producer_id = 0;
+  int16_t producer_epoch = 0;
+
+  bool operator==(const ProducerEpoch&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("producer_id", m.producer_id);
+    c("producer_epoch", m.producer_epoch);
+  }
+};
+
 // Names the cluster; set once, by the first controller.
 struct ClusterId {
   std::string cluster_id;
@@ -257,7 +273,7 @@ struct ClusterId {
 // The variant index is the record's wire type; append new types at the end.
 using Record = std::variant<RegisterBroker, UnregisterBroker, FenceBroker, UnfenceBroker,
                             BrokerControlledShutdown, Topic, Partition, PartitionChange,
-                            RemoveTopic, Config, ProducerIds, ClusterId>;
+                            RemoveTopic, Config, ProducerIds, ClusterId, ProducerEpoch>;
 
 enum class RecordType : int8_t {
   kRegisterBroker = 0,
@@ -272,6 +288,7 @@ enum class RecordType : int8_t {
   kConfig = 9,
   kProducerIds = 10,
   kClusterId = 11,
+  kProducerEpoch = 12,
 };
 
 using RecordBatch = std::vector<Record>;

@@ -182,10 +182,14 @@ TEST_F(ClusterMemberTest, BrokersRegisterTopicsReachEveryoneAndLeadershipMovesOf
     EXPECT_EQ(std::count(p.isr.begin(), p.isr.end(), 3), 0) << "the dead broker left the ISR";
   }
 
-  // It comes back as a new incarnation with a higher epoch and is unfenced again.
+  // It comes back as a new incarnation with a higher epoch and is unfenced
+  // again; it counts as caught up only once it has applied its registration.
   start(3);
   ASSERT_TRUE(eventually([&] { return all_unfenced(); }));
   EXPECT_GT(members_[3]->broker_epoch(), epoch_of_3);
+  ASSERT_TRUE(eventually([&] { return members_[3]->caught_up(); }));
+  EXPECT_GE(members_[3]->image()->applied_index(),
+            static_cast<uint64_t>(members_[3]->broker_epoch()));
   EXPECT_EQ(members_[3]->image()->cluster_id(), cluster_id);
 }
 

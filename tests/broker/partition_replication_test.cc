@@ -142,8 +142,9 @@ TEST_F(PartitionReplicationTest, RejectsInconsistentAndStaleStates) {
   EXPECT_EQ(p->become_follower({.leader_epoch = 6, .partition_epoch = 9, .leader_id = 1}).code(),
             ErrorCode::kInvalidRequest)
       << "a broker cannot follow itself";
-  EXPECT_EQ(p->become_follower({.leader_epoch = 6, .partition_epoch = 9, .leader_id = -1}).code(),
-            ErrorCode::kInvalidRequest);
+  EXPECT_EQ(p->become_follower({.leader_epoch = 6, .partition_epoch = 9, .leader_id = -2}).code(),
+            ErrorCode::kInvalidRequest)
+      << "-1 is no leader, -2 nothing";
   EXPECT_TRUE(p->is_leader());
   EXPECT_EQ(p->leader_epoch(), 5);
 }
@@ -182,6 +183,29 @@ TEST_F(PartitionReplicationTest, FollowerRefusesLeaderWorkAndChecksEpochs) {
   ASSERT_TRUE(p->truncate_fully_and_start_at(40, 2).is_ok());
   EXPECT_EQ(p->log().log_start_offset(), 40);
   EXPECT_EQ(p->high_watermark(), 40);
+}
+
+TEST_F(PartitionReplicationTest, ReplicaOfALeaderlessPartitionWaitsForALeader) {
+  auto p = make();
+  append(*p, 2);
+  ASSERT_TRUE(p->become_leader(leader(3, 4, {1}, {1})).is_ok());
+  // Its broker went away and came back: the metadata names no leader yet.
+  Status leaderless = p->become_follower(
+      {.leader_epoch = 4, .partition_epoch = 6, .leader_id = kNoLeaderId, .replicas = {1}});
+  ASSERT_TRUE(leaderless.is_ok()) << leaderless.to_string();
+  EXPECT_FALSE(p->is_leader());
+  EXPECT_EQ(p->leader_id(), kNoLeaderId);
+  std::string batch = make_batch(1);
+  Result<AppendResult> refused = p->append_as_leader(as_writable_bytes(batch), 1);
+  EXPECT_EQ(refused.code(), ErrorCode::kLeaderNotAvailable) << "retriable: an election is due";
+  EXPECT_EQ(p->check_leader(-1), ErrorCode::kLeaderNotAvailable);
+  EXPECT_EQ(p->check_leader(3), ErrorCode::kFencedLeaderEpoch);
+  EXPECT_EQ(p->record_follower_fetch(2, 0), ErrorCode::kNotLeader);
+  EXPECT_EQ(p->high_watermark(), 2) << "its log is kept";
+  // Elected again: it leads from its log end in the new epoch.
+  ASSERT_TRUE(p->become_leader(leader(5, 7, {1}, {1})).is_ok());
+  EXPECT_EQ(append(*p, 1), 2);
+  EXPECT_EQ(p->log().leader_epochs().latest()->epoch, 5);
 }
 
 TEST_F(PartitionReplicationTest, ShrinkProposesDroppingFollowersThatStoppedCatchingUp) {

@@ -7,7 +7,10 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <map>
 
+#include "store/checkpoint.h"
 #include "tests/support/temp_dir.h"
 
 namespace mq::broker {
@@ -109,6 +112,102 @@ TEST(ReplicaManager, ClusterProducerIdsComeFromTheControllersBlocks) {
   EXPECT_EQ(*(*opened)->allocate_producer_id(), 2001);
   EXPECT_EQ((*opened)->allocate_producer_id().code(), ErrorCode::kNotController);
   EXPECT_EQ(*(*opened)->allocate_producer_id(), 4000);
+}
+
+TEST(ReplicaManager, SingleNodeBumpsEpochsAndKeepsThemAcrossARestart) {
+  testing::TempDir dir;
+  BrokerConfig config = config_in(dir.path(), false);
+  int64_t id = 0;
+  {
+    auto opened = ReplicaManager::open(config);
+    ASSERT_TRUE(opened.is_ok()) << opened.status().to_string();
+    ReplicaManager& manager = **opened;
+    id = *manager.allocate_producer_id();
+    EXPECT_EQ(manager.producer_epoch(id), 0);
+    Result<ProducerIdAndEpoch> bumped = manager.bump_producer_epoch(id, 0);
+    ASSERT_TRUE(bumped.is_ok()) << bumped.status().to_string();
+    EXPECT_EQ(bumped->producer_id, id);
+    EXPECT_EQ(bumped->producer_epoch, 1);
+    EXPECT_EQ(manager.producer_epoch(id), 1) << "produces at epoch 0 are fenced now";
+    EXPECT_EQ(manager.bump_producer_epoch(id, 1)->producer_epoch, 2);
+    EXPECT_EQ(manager.bump_producer_epoch(id, 1)->producer_epoch, 2) << "a retry";
+    EXPECT_EQ(manager.bump_producer_epoch(id, 0).code(), ErrorCode::kInvalidProducerEpoch);
+    EXPECT_EQ(manager.bump_producer_epoch(id, 5).code(), ErrorCode::kInvalidProducerEpoch);
+    EXPECT_EQ(manager.bump_producer_epoch(5000, 0).code(), ErrorCode::kUnknownProducerId)
+        << "an id never handed out";
+    EXPECT_EQ(manager.producer_epoch(id + 1), 0) << "other ids are untouched";
+  }
+  auto reopened = ReplicaManager::open(config);
+  ASSERT_TRUE(reopened.is_ok()) << reopened.status().to_string();
+  EXPECT_EQ((*reopened)->producer_epoch(id), 2);
+  EXPECT_EQ((*reopened)->bump_producer_epoch(id, 1)->producer_epoch, 2);
+  EXPECT_EQ((*reopened)->bump_producer_epoch(id, 2)->producer_epoch, 3);
+}
+
+TEST(ReplicaManager, AProducerWhoseEpochsAreUsedUpGetsANewId) {
+  testing::TempDir dir;
+  BrokerConfig config = config_in(dir.path(), false);
+  auto opened = ReplicaManager::open(config);
+  ASSERT_TRUE(opened.is_ok());
+  int64_t id = *(*opened)->allocate_producer_id();
+  ASSERT_TRUE((*opened)->close().is_ok());
+  opened->reset();
+  // Epoch 32766, as the checkpoint holds it after that many bumps.
+  ASSERT_TRUE(write_checkpoint(
+                  dir.file("broker.checkpoint"), "mq-broker", 1,
+                  {std::string("cluster_id x"), "producer_id_block " + std::to_string(id + 1000),
+                   "producer_epoch " + std::to_string(id) + " 32766"})
+                  .is_ok());
+  auto manager = ReplicaManager::open(config);
+  ASSERT_TRUE(manager.is_ok()) << manager.status().to_string();
+  EXPECT_EQ((*manager)->producer_epoch(id), 32766);
+  EXPECT_EQ((*manager)->bump_producer_epoch(id, 32766)->producer_epoch, 32767);
+  Result<ProducerIdAndEpoch> renewed = (*manager)->bump_producer_epoch(id, 32767);
+  ASSERT_TRUE(renewed.is_ok()) << renewed.status().to_string();
+  EXPECT_NE(renewed->producer_id, id);
+  EXPECT_EQ(renewed->producer_epoch, 0);
+
+  // A damaged epoch line is refused at start, not guessed at.
+  ASSERT_TRUE(write_checkpoint(dir.file("broker.checkpoint"), "mq-broker", 1,
+                               {std::string("cluster_id x"), std::string("producer_epoch 7 0")})
+                  .is_ok());
+  manager->reset();
+  auto damaged = ReplicaManager::open(config);
+  ASSERT_FALSE(damaged.is_ok());
+  EXPECT_NE(damaged.status().message().find("bad line 'producer_epoch 7 0'"), std::string::npos)
+      << damaged.status().message();
+}
+
+TEST(ReplicaManager, ClusterProducerEpochsComeFromTheSource) {
+  testing::TempDir dir;
+  auto opened = ReplicaManager::open(config_in(dir.path(), true));
+  ASSERT_TRUE(opened.is_ok());
+  ReplicaManager& manager = **opened;
+  manager.set_producer_id_block_source([]() -> Result<std::pair<int64_t, int64_t>> {
+    return std::pair<int64_t, int64_t>{50, 60};
+  });
+  std::map<int64_t, int16_t> controller{{7, 3}};
+  manager.set_producer_epoch_source(
+      {.bump = [&](int64_t id, int16_t epoch) -> Result<std::optional<int16_t>> {
+         if (epoch == 32767) return std::optional<int16_t>();
+         if (controller[id] != epoch) return Status(ErrorCode::kInvalidProducerEpoch, "fenced");
+         return std::optional<int16_t>(++controller[id]);
+       },
+       .current = [&](int64_t id) { return controller.contains(id) ? controller[id] : 0; }});
+  EXPECT_EQ(manager.producer_epoch(7), 3);
+  EXPECT_EQ(manager.bump_producer_epoch(7, 3)->producer_epoch, 4);
+  EXPECT_EQ(manager.producer_epoch(7), 4);
+  EXPECT_EQ(manager.bump_producer_epoch(7, 3).code(), ErrorCode::kInvalidProducerEpoch);
+  controller[8] = 32767;
+  Result<ProducerIdAndEpoch> renewed = manager.bump_producer_epoch(8, 32767);
+  ASSERT_TRUE(renewed.is_ok());
+  EXPECT_EQ(renewed->producer_id, 50) << "a new id from this broker's block";
+  EXPECT_EQ(renewed->producer_epoch, 0);
+  EXPECT_FALSE(fs::exists(dir.file("broker.checkpoint")) && [&] {
+    std::ifstream in(dir.file("broker.checkpoint"));
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return text.find("producer_epoch") != std::string::npos;
+  }()) << "a cluster keeps epochs in the metadata log, not here";
 }
 
 TEST(ReplicaManager, DataDirsDoNotSwitchModes) {

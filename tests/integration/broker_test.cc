@@ -25,9 +25,10 @@ using testing::TempDir;
 
 constexpr int kTimeoutMs = 10000;
 
-std::string batch_of(const std::vector<std::string>& values, int64_t pid = -1, int32_t seq = -1) {
+std::string batch_of(const std::vector<std::string>& values, int64_t pid = -1, int32_t seq = -1,
+                     int16_t epoch = 0) {
   RecordBatchBuilder builder;
-  if (pid >= 0) builder.set_producer(pid, 0, seq);
+  if (pid >= 0) builder.set_producer(pid, epoch, seq);
   // Current timestamps: older ones would be past the default retention.ms.
   int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
@@ -229,6 +230,58 @@ TEST_F(BrokerTest, RetriedIdempotentBatchesLeaveNoDuplicates) {
   EXPECT_EQ(consume_all("idem", 0), (std::vector<std::string>{"a", "b", "c"}));
   auto other = conn_->call(InitProducerIdRequest{}, kTimeoutMs);
   EXPECT_NE(other->producer_id, pid) << "producer ids are never reused";
+}
+
+TEST_F(BrokerTest, InitProducerIdBumpsTheEpochAndFencesTheOldOne) {
+  create_topic("fence", 2);
+  auto init = conn_->call(InitProducerIdRequest{}, kTimeoutMs);
+  ASSERT_TRUE(init.is_ok());
+  ASSERT_EQ(init->error_code, ErrorCode::kNone);
+  int64_t pid = init->producer_id;
+  ASSERT_EQ(init->producer_epoch, 0);
+  ASSERT_EQ(produce("fence", 0, batch_of({"a"}, pid, 0))->error_code, ErrorCode::kNone);
+
+  auto bumped =
+      conn_->call(InitProducerIdRequest{.producer_id = pid, .producer_epoch = 0}, kTimeoutMs);
+  ASSERT_TRUE(bumped.is_ok());
+  ASSERT_EQ(bumped->error_code, ErrorCode::kNone);
+  EXPECT_EQ(bumped->producer_id, pid) << "the same id";
+  EXPECT_EQ(bumped->producer_epoch, 1);
+
+  // The old epoch is refused on the partition it wrote to and on one it never
+  // touched (the partition has not seen the new epoch there either).
+  auto old_epoch = produce("fence", 0, batch_of({"b"}, pid, 1, 0));
+  EXPECT_EQ(old_epoch->error_code, ErrorCode::kInvalidProducerEpoch)
+      << old_epoch->error_message.value_or("");
+  EXPECT_EQ(produce("fence", 1, batch_of({"b"}, pid, 0, 0))->error_code,
+            ErrorCode::kInvalidProducerEpoch);
+  // The new epoch starts every partition at sequence 0.
+  auto new_epoch = produce("fence", 0, batch_of({"c"}, pid, 0, 1));
+  EXPECT_EQ(new_epoch->error_code, ErrorCode::kNone) << new_epoch->error_message.value_or("");
+  EXPECT_EQ(produce("fence", 1, batch_of({"d"}, pid, 0, 1))->error_code, ErrorCode::kNone);
+  EXPECT_EQ(consume_all("fence", 0), (std::vector<std::string>{"a", "c"}));
+
+  // Kafka's rule for the epoch given: the previous one is a retry, others are fenced.
+  auto retry =
+      conn_->call(InitProducerIdRequest{.producer_id = pid, .producer_epoch = 0}, kTimeoutMs);
+  EXPECT_EQ(retry->error_code, ErrorCode::kNone);
+  EXPECT_EQ(retry->producer_epoch, 1);
+  auto stale =
+      conn_->call(InitProducerIdRequest{.producer_id = pid, .producer_epoch = 7}, kTimeoutMs);
+  EXPECT_EQ(stale->error_code, ErrorCode::kInvalidProducerEpoch);
+  auto unknown = conn_->call(
+      InitProducerIdRequest{.producer_id = pid + 100000, .producer_epoch = 0}, kTimeoutMs);
+  EXPECT_EQ(unknown->error_code, ErrorCode::kUnknownProducerId);
+  auto half =
+      conn_->call(InitProducerIdRequest{.producer_id = pid, .producer_epoch = -1}, kTimeoutMs);
+  EXPECT_EQ(half->error_code, ErrorCode::kInvalidRequest);
+
+  // The fence survives a restart.
+  broker_->stop();
+  start_broker();
+  EXPECT_EQ(produce("fence", 1, batch_of({"e"}, pid, 1, 0))->error_code,
+            ErrorCode::kInvalidProducerEpoch);
+  EXPECT_EQ(produce("fence", 1, batch_of({"e"}, pid, 1, 1))->error_code, ErrorCode::kNone);
 }
 
 TEST_F(BrokerTest, GarbageFramesGetErrorsWhileOthersAreServed) {

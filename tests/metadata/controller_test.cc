@@ -207,6 +207,101 @@ TEST_F(LastReplicaStandingTest, ElrIsClearedOnceTheIsrReachesTheMinimumAgain) {
   EXPECT_TRUE(h.partition("t", 0).elr.empty());
 }
 
+TEST_F(LastReplicaStandingTest, UncleanLastIsrMemberWaitsForTheCleanElrMember) {
+  h.stop_heartbeating(kA);
+  h.advance(3500);  // B is down too: nobody to elect, A stays in the ISR
+  ASSERT_EQ(h.partition("t", 0).leader, kNoLeader);
+  ASSERT_EQ(h.partition("t", 0).isr, Ids({kA}));
+  ASSERT_EQ(h.partition("t", 0).elr, Ids({kB}));
+  h.register_only(kA, /*clean=*/false);
+  EXPECT_TRUE(h.partition("t", 0).isr.empty()) << "B holds what A may have lost";
+  h.heartbeat(kA);
+  EXPECT_EQ(h.partition("t", 0).leader, kNoLeader);
+  h.start_broker(kB, "", true);
+  EXPECT_EQ(h.partition("t", 0).leader, kB);
+}
+
+TEST_F(LastReplicaStandingTest, CleanLastIsrMemberLeadsAgain) {
+  h.stop_heartbeating(kA);
+  h.advance(3500);
+  ASSERT_EQ(h.partition("t", 0).isr, Ids({kA}));
+  h.start_broker(kA, "", true);
+  EXPECT_EQ(h.partition("t", 0).leader, kA);
+  EXPECT_EQ(h.partition("t", 0).isr, Ids({kA}));
+  EXPECT_EQ(h.partition("t", 0).elr, Ids({kB}));
+}
+
+// KRaft: a partition whose last in-sync replica's broker goes away keeps that
+// replica in its ISR, without a leader, and elects it when the broker returns
+// (after a crash too: no other replica can hold more).
+TEST(ControllerLastIsrMemberTest, SingleReplicaLeadsAgainAfterItsBrokerCrashes) {
+  for (bool session_expires_first : {true, false}) {
+    SCOPED_TRACE(session_expires_first ? "fenced, then restarted" : "restarted within its session");
+    ControllerHarness h(test_config());
+    for (BrokerId id : {1, 2}) h.start_broker(id);
+    h.create("solo", {{1}});
+    int32_t epoch = h.partition("solo", 0).leader_epoch;
+    h.stop_heartbeating(1);
+    if (session_expires_first) {
+      h.advance(3500);
+      EXPECT_TRUE(h.image().broker(1)->fenced);
+      EXPECT_EQ(h.partition("solo", 0).leader, kNoLeader);
+      EXPECT_EQ(h.partition("solo", 0).isr, Ids({1}));
+      EXPECT_TRUE(h.partition("solo", 0).elr.empty());
+    }
+    h.register_only(1, /*clean=*/false);  // SIGKILL: no clean-shutdown marker
+    EXPECT_EQ(h.partition("solo", 0).leader, kNoLeader) << "not before it is unfenced";
+    EXPECT_EQ(h.partition("solo", 0).isr, Ids({1}));
+    h.advance(2000);  // ticks change nothing while it is fenced
+    EXPECT_EQ(h.partition("solo", 0).leader, kNoLeader);
+    h.heartbeat(1);
+    EXPECT_EQ(h.partition("solo", 0).leader, 1);
+    EXPECT_EQ(h.partition("solo", 0).isr, Ids({1}));
+    EXPECT_GT(h.partition("solo", 0).leader_epoch, epoch);
+    auto elect = h.controller().elect_leaders(ElectionType::kPreferred, {{"solo", 0}});
+    EXPECT_TRUE(has_substr(elect.response[0].status, "ELECTION_NOT_NEEDED"));
+  }
+}
+
+TEST(ControllerLastIsrMemberTest, ReplicatedPartitionLeadsAgainWhenEveryReplicaRestartsUncleanly) {
+  for (std::vector<BrokerId> order : {std::vector<BrokerId>{1, 2, 3}, {2, 3, 1}, {3, 1, 2}}) {
+    SCOPED_TRACE("restart order " + std::to_string(order[0]) + std::to_string(order[1]) +
+                 std::to_string(order[2]));
+    ControllerHarness h(test_config());
+    for (BrokerId id : {1, 2, 3}) h.start_broker(id);
+    h.create("t", {{1, 2, 3}}, {{"min.insync.replicas", "2"}});
+    for (BrokerId id : {1, 2, 3}) h.stop_heartbeating(id);
+    h.advance(3500);  // all three fenced at once
+    const PartitionState& down = h.partition("t", 0);
+    EXPECT_EQ(down.leader, kNoLeader);
+    EXPECT_EQ(down.isr, Ids({1})) << "the leader was the last ISR member";
+    EXPECT_EQ(down.elr, Ids({2, 3}));
+    for (BrokerId id : order) h.register_only(id, /*clean=*/false);
+    for (BrokerId id : order) h.heartbeat(id);
+    const PartitionState& up = h.partition("t", 0);
+    EXPECT_NE(up.leader, kNoLeader) << "every holder lost data: the last one leads";
+    EXPECT_EQ(up.isr, Ids({up.leader}));
+    EXPECT_TRUE(up.elr.empty());
+  }
+}
+
+TEST(ControllerLastIsrMemberTest, ClusterRestartWithoutFencingElectsTheLastRegistered) {
+  // The whole cluster (controller included) was killed: the image still shows
+  // every broker unfenced. Each registration fences its old incarnation.
+  ControllerHarness h(test_config());
+  for (BrokerId id : {1, 2, 3}) h.start_broker(id);
+  h.create("t", {{1, 2, 3}});
+  for (BrokerId id : {1, 2, 3}) h.stop_heartbeating(id);
+  h.new_controller(test_config());
+  for (BrokerId id : {2, 1, 3}) h.register_only(id, /*clean=*/false);
+  EXPECT_EQ(h.partition("t", 0).leader, kNoLeader);
+  EXPECT_EQ(h.partition("t", 0).isr, Ids({3}));
+  for (BrokerId id : {1, 2}) h.heartbeat(id);
+  EXPECT_EQ(h.partition("t", 0).leader, kNoLeader) << "waits for 3, the last in sync";
+  h.heartbeat(3);
+  EXPECT_EQ(h.partition("t", 0).leader, 3);
+}
+
 TEST(ControllerElectionTest, UncleanElectionOnlyWhenEnabled) {
   ControllerHarness h(test_config());
   for (BrokerId id : {1, 2}) h.start_broker(id);
@@ -216,7 +311,8 @@ TEST(ControllerElectionTest, UncleanElectionOnlyWhenEnabled) {
   h.advance(3500);
   const PartitionState& p = h.partition("t", 0);
   EXPECT_EQ(p.leader, kNoLeader) << "2 is behind and unclean election is off";
-  EXPECT_EQ(p.elr, Ids({1}));
+  EXPECT_EQ(p.isr, Ids({1})) << "the ISR keeps its last member";
+  EXPECT_TRUE(p.elr.empty());
   h.advance(5000);
   EXPECT_EQ(h.partition("t", 0).leader, kNoLeader);
 
@@ -530,7 +626,8 @@ TEST(ControllerBrokersTest, ControlledShutdownMovesLeadershipFirst) {
   EXPECT_EQ(h.partition("t", 0).leader, 2);
   EXPECT_EQ(h.partition("t", 1).leader, 3);
   EXPECT_EQ(h.partition("t", 2).isr, Ids({2}));
-  EXPECT_EQ(h.partition("solo", 0).elr, Ids({1})) << "a clean shutdown keeps it eligible";
+  EXPECT_EQ(h.partition("solo", 0).leader, kNoLeader);
+  EXPECT_EQ(h.partition("solo", 0).isr, Ids({1})) << "the last ISR member stays, to lead again";
   HeartbeatResponse beat = h.heartbeat(1);
   EXPECT_TRUE(beat.in_controlled_shutdown);
   EXPECT_TRUE(beat.should_shut_down);
@@ -540,6 +637,7 @@ TEST(ControllerBrokersTest, ControlledShutdownMovesLeadershipFirst) {
   h.commit(h.controller().unregister_broker(1));
   EXPECT_EQ(h.image().broker(1), nullptr);
   EXPECT_TRUE(h.partition("solo", 0).elr.empty());
+  EXPECT_TRUE(h.partition("solo", 0).isr.empty()) << "an unregistered broker is not waited for";
   EXPECT_EQ(h.controller().unregister_broker(1).code(), ErrorCode::kBrokerNotAvailable);
 }
 
@@ -558,6 +656,80 @@ TEST(ControllerBrokersTest, ProducerIdBlocksDoNotOverlap) {
   EXPECT_EQ(h.image().next_producer_id(), 2000);
   EXPECT_FALSE(h.controller().allocate_producer_ids(1, epoch - 1).is_ok());
   EXPECT_EQ(h.controller().allocate_producer_ids(7, 1).code(), ErrorCode::kBrokerNotAvailable);
+}
+
+TEST(ControllerProducersTest, BumpFollowsKafkasEpochRule) {
+  ControllerHarness h(test_config());
+  int64_t epoch = h.start_broker(1);
+  h.commit(h.controller().allocate_producer_ids(1, epoch));
+  // The holder of the current epoch gets the next one; the record fences the older.
+  EXPECT_EQ(h.commit(h.controller().bump_producer_epoch(1, epoch, 7, 0)), 1);
+  EXPECT_EQ(h.image().producer_epoch(7), 1);
+  EXPECT_EQ(h.commit(h.controller().bump_producer_epoch(1, epoch, 7, 1)), 2);
+  // The previous epoch again is a retry of the last bump: the same answer, no record.
+  auto retry = h.controller().bump_producer_epoch(1, epoch, 7, 1);
+  ASSERT_TRUE(retry.is_ok()) << retry.status().to_string();
+  EXPECT_EQ(retry->response, 2);
+  EXPECT_TRUE(retry->records.empty());
+  // Any other epoch is fenced, as is the previous one of an id never bumped.
+  for (int16_t stale : {int16_t{0}, int16_t{3}, int16_t{100}}) {
+    auto fenced = h.controller().bump_producer_epoch(1, epoch, 7, stale);
+    EXPECT_EQ(fenced.code(), ErrorCode::kInvalidProducerEpoch) << stale;
+  }
+  EXPECT_EQ(h.controller().bump_producer_epoch(1, epoch, 8, 1).code(),
+            ErrorCode::kInvalidProducerEpoch);
+  // Only ids handed out, only live broker epochs, no negative values.
+  EXPECT_EQ(h.controller().bump_producer_epoch(1, epoch, 1000, 0).code(),
+            ErrorCode::kUnknownProducerId);
+  EXPECT_FALSE(h.controller().bump_producer_epoch(1, epoch - 1, 7, 2).is_ok());
+  EXPECT_EQ(h.controller().bump_producer_epoch(1, epoch, -1, 0).code(), ErrorCode::kInvalidRequest);
+  EXPECT_EQ(h.controller().bump_producer_epoch(1, epoch, 7, -1).code(), ErrorCode::kInvalidRequest);
+}
+
+TEST(ControllerProducersTest, TheLastEpochCannotBeBumped) {
+  EXPECT_EQ(*next_producer_epoch(5, 32766, 32766), std::optional<int16_t>(32767));
+  Result<std::optional<int16_t>> used_up = next_producer_epoch(5, 32767, 32767);
+  ASSERT_TRUE(used_up.is_ok());
+  EXPECT_FALSE(used_up->has_value()) << "the caller needs a new producer id";
+  EXPECT_EQ(*next_producer_epoch(5, 32767, 32766), std::optional<int16_t>(32767)) << "a retry";
+  EXPECT_EQ(next_producer_epoch(5, 0, 32767).code(), ErrorCode::kInvalidProducerEpoch);
+}
+
+TEST(ControllerBrokersTest, BrokersBehindAreTheLiveOnesNotReportingTheOffset) {
+  ControllerHarness h(test_config());
+  for (BrokerId id : {1, 2, 3}) h.start_broker(id);
+  h.advance(500);  // everyone heartbeats the latest index
+  EXPECT_TRUE(h.controller().brokers_behind(h.index()).empty());
+  h.create("t", {{1, 2, 3}});
+  uint64_t change = h.index();
+  EXPECT_EQ(h.controller().brokers_behind(change), Ids({1, 2, 3}));
+  auto report = [&](BrokerId id, uint64_t offset) {
+    h.commit(
+        h.controller().broker_heartbeat({id, h.image().broker(id)->broker_epoch, offset}, h.now));
+  };
+  report(1, change);
+  report(2, change - 1);
+  EXPECT_EQ(h.controller().brokers_behind(change), Ids({2, 3}));
+  report(2, change + 5);
+  report(2, change - 1);  // a late, older report does not move it back
+  EXPECT_EQ(h.controller().brokers_behind(change), Ids({3}));
+  // Nor is one shutting down.
+  h.commit(h.controller().controlled_shutdown(2, h.image().broker(2)->broker_epoch));
+  EXPECT_EQ(h.controller().brokers_behind(change + 6), Ids({1, 3}));
+  h.start_broker(2);
+  // A fenced broker is not waited for; a new incarnation reports anew.
+  h.stop_heartbeating(3);
+  h.advance(3500);
+  ASSERT_TRUE(h.image().broker(3)->fenced);
+  uint64_t later = h.index();
+  EXPECT_TRUE(h.controller().brokers_behind(later).empty());
+  h.start_broker(3);
+  EXPECT_TRUE(h.controller().brokers_behind(later).empty()) << "its unfencing heartbeat reported";
+  // A new controller knows nobody's offset until they heartbeat to it.
+  h.new_controller(test_config());
+  EXPECT_EQ(h.controller().brokers_behind(later), Ids({1, 2, 3}));
+  h.advance(500);
+  EXPECT_TRUE(h.controller().brokers_behind(later).empty());
 }
 
 }  // namespace

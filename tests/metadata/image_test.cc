@@ -148,6 +148,64 @@ TEST_F(ImageTest, ConfigsProducerIdsAndTopicRemoval) {
   EXPECT_EQ(image.topic_by_id(77), nullptr);
 }
 
+TEST_F(ImageTest, ProducerEpochsMoveOneStepAtATimeForHandedOutIds) {
+  ASSERT_TRUE(image.apply(ProducerIds{1, 5, 0, 1000}, 7).is_ok());
+  EXPECT_EQ(image.producer_epoch(42), 0) << "an id never bumped is at epoch 0";
+  ASSERT_TRUE(image.apply(ProducerEpoch{42, 1}, 8).is_ok());
+  ASSERT_TRUE(image.apply(ProducerEpoch{42, 2}, 9).is_ok());
+  EXPECT_EQ(image.producer_epoch(42), 2);
+  EXPECT_EQ(image.producer_epoch(43), 0);
+  MetadataImage before = image;
+  for (const ProducerEpoch& stale :
+       {ProducerEpoch{42, 2}, ProducerEpoch{42, 4}, ProducerEpoch{42, 1}, ProducerEpoch{43, 0}}) {
+    Status st = image.apply(stale, 10);
+    EXPECT_EQ(st.code(), ErrorCode::kInvalidRequest) << describe(stale);
+    EXPECT_NE(st.message().find("does not follow its current epoch"), std::string::npos)
+        << st.message();
+  }
+  Status never = image.apply(ProducerEpoch{1000, 1}, 10);
+  EXPECT_NE(never.message().find("never handed out"), std::string::npos) << never.message();
+  EXPECT_FALSE(image.apply(ProducerEpoch{-1, 1}, 10).is_ok());
+  EXPECT_EQ(image, before);
+}
+
+TEST_F(ImageTest, SnapshotKeepsProducerEpochsAndReadsVersionZero) {
+  ASSERT_TRUE(image.apply(ProducerIds{1, 5, 0, 1000}, 7).is_ok());
+  Bytes v0 = image.encode_snapshot();
+  EXPECT_EQ(v0[0], 0) << "no epoch bumped yet: the layout older builds read";
+  Result<MetadataImage> old = MetadataImage::decode_snapshot(v0);
+  ASSERT_TRUE(old.is_ok()) << old.status().to_string();
+  EXPECT_EQ(*old, image);
+
+  ASSERT_TRUE(image.apply(ProducerEpoch{42, 1}, 8).is_ok());
+  ASSERT_TRUE(image.apply(ProducerEpoch{999, 1}, 9).is_ok());
+  Bytes v1 = image.encode_snapshot();
+  EXPECT_EQ(v1[0], 1);
+  Result<MetadataImage> decoded = MetadataImage::decode_snapshot(v1);
+  ASSERT_TRUE(decoded.is_ok()) << decoded.status().to_string();
+  EXPECT_EQ(*decoded, image);
+  EXPECT_EQ(decoded->producer_epoch(42), 1);
+  EXPECT_TRUE(decoded->apply(ProducerEpoch{42, 2}, 10).is_ok()) << "and it keeps applying";
+
+  // A version 0 snapshot relabelled 1 lacks the epochs: truncated.
+  Bytes relabelled = v0;
+  relabelled[0] = 1;
+  EXPECT_EQ(MetadataImage::decode_snapshot(relabelled).code(), ErrorCode::kCorruptMessage);
+  // An epoch for an id beyond the next producer id is inconsistent.
+  MetadataImage beyond = image;
+  ASSERT_TRUE(beyond.apply(ProducerIds{1, 5, 1000, 1}, 10).is_ok());
+  ASSERT_TRUE(beyond.apply(ProducerEpoch{1000, 1}, 11).is_ok());
+  Bytes b = beyond.encode_snapshot();
+  // next_producer_id (1001) sits after version, applied index and cluster id.
+  size_t at = 2 + 8 + 2 + beyond.cluster_id().size();
+  ASSERT_EQ(b[at], 0xE9);  // 1001 = 0x3E9, little-endian
+  b[at] = 0xE8;            // 1000: the epoch of id 1000 is now out of range
+  Result<MetadataImage> bad = MetadataImage::decode_snapshot(b);
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_NE(bad.status().message().find("out of range"), std::string::npos)
+      << bad.status().message();
+}
+
 TEST_F(ImageTest, SnapshotRoundTrips) {
   ASSERT_TRUE(image.apply(Config{ConfigResource::kCluster, "", "a", "b"}, 7).is_ok());
   ASSERT_TRUE(image.apply(ProducerIds{1, 5, 0, 1000}, 8).is_ok());
@@ -170,8 +228,11 @@ TEST_F(ImageTest, CorruptSnapshotIsAnError) {
     EXPECT_EQ(decoded.code(), ErrorCode::kCorruptMessage);
   }
   Bytes version = bytes;
-  version[0] = 1;
-  EXPECT_FALSE(MetadataImage::decode_snapshot(version).is_ok());
+  version[0] = 2;
+  Result<MetadataImage> future = MetadataImage::decode_snapshot(version);
+  ASSERT_FALSE(future.is_ok());
+  EXPECT_NE(future.status().message().find("version 2 is not supported"), std::string::npos)
+      << future.status().message();
 
   // A structurally valid snapshot whose partition breaks an invariant.
   MetadataImage bad = image;

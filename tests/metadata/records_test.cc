@@ -27,12 +27,13 @@ std::vector<Record> samples() {
       Config{ConfigResource::kCluster, "", "unclean.leader.election.enable", std::nullopt},
       ProducerIds{1, 17, 2000, 1000},
       ClusterId{"mq-cluster-1"},
+      ProducerEpoch{2001, 7},
   };
 }
 
 TEST(RecordsTest, EveryTypeRoundTrips) {
   std::vector<Record> all = samples();
-  ASSERT_EQ(std::variant_size_v<Record>, 12u);
+  ASSERT_EQ(std::variant_size_v<Record>, 13u);
   for (const Record& record : all) {
     Result<Bytes> bytes = encode_record(record);
     ASSERT_TRUE(bytes.is_ok()) << describe(record);

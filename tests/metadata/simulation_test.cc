@@ -2,7 +2,8 @@
 // controlled shutdowns, produces, ISR changes and elections against the
 // controller, checking after every step that no partition breaks its
 // invariants or elects a replica missing committed data while a clean
-// option exists.
+// option exists: such a replica leads only when every replica that held
+// the committed data (the ISR and ELR before) restarted uncleanly since.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -30,6 +31,9 @@ struct Sim {
   std::map<std::string, std::map<BrokerId, int64_t>> leo;
   std::map<std::string, int64_t> hw;
   std::map<std::string, PartitionState> last;
+  // Per partition: replicas that restarted uncleanly since they last joined
+  // the ISR caught up (their unsynced tail may be gone).
+  std::map<std::string, std::set<BrokerId>> lost;
 
   int64_t pick(int64_t n) { return static_cast<int64_t>(random() % static_cast<uint64_t>(n)); }
   bool chance(int percent) { return pick(100) < percent; }
@@ -111,6 +115,9 @@ struct Sim {
     auto result = h->alter_isr(topic, index, kept);
     ASSERT_TRUE(result.is_ok()) << result.status().to_string();
     h->commit(result->records);
+    for (BrokerId id : h->partition(topic, index).isr) {
+      if (logs[id] == logs[p.leader]) lost[key(topic, static_cast<size_t>(index))].erase(id);
+    }
   }
 
   void crash() {
@@ -143,7 +150,9 @@ struct Sim {
     if (!clean) {
       // Unflushed data is gone: each log loses a random tail.
       for (auto& [k, logs] : leo) {
-        if (logs.contains(id)) logs[id] = pick(logs[id] + 1);
+        if (!logs.contains(id)) continue;
+        logs[id] = pick(logs[id] + 1);
+        lost[k].insert(id);
       }
     }
     h->register_only(id, clean);
@@ -164,10 +173,19 @@ struct Sim {
       bool clean_topic = !h->controller().unclean_leader_election(topic);
       // A leader that is up serves its log: it must hold everything committed.
       if (p.leader != kNoLeader && alive[p.leader]) {
-        if (clean_topic) {
-          ASSERT_GE(leo[k][p.leader], hw[k])
-              << "leader " << p.leader << " epoch " << p.leader_epoch;
-        } else if (leo[k][p.leader] < hw[k]) {
+        if (clean_topic && leo[k][p.leader] < hw[k]) {
+          // Only the last holder: the ISR and ELR it was chosen from all
+          // lost data, so no replica is known to hold more.
+          bool no_clean_holder = lost[k].contains(p.leader);
+          for (const auto* ids : {&before.isr, &before.elr}) {
+            for (BrokerId id : *ids) no_clean_holder &= lost[k].contains(id);
+          }
+          ASSERT_TRUE(no_clean_holder) << "leader " << p.leader << " epoch " << p.leader_epoch
+                                       << " lacks committed data while a clean holder exists";
+          ++last_holder_elections;
+          hw[k] = leo[k][p.leader];  // every copy of the rest was lost
+          lost[k].erase(p.leader);
+        } else if (!clean_topic && leo[k][p.leader] < hw[k]) {
           ++unclean_elections;
           hw[k] = leo[k][p.leader];  // data loss accepted by configuration
         }
@@ -204,10 +222,12 @@ struct Sim {
 
   std::map<BrokerId, bool> crashed_clean;
   int unclean_elections = 0;
+  int last_holder_elections = 0;
 };
 
 TEST(SimulationTest, RandomFailuresKeepEveryPartitionSafe) {
   int elections = 0;
+  int last_holder_elections = 0;
   for (uint64_t seed = 1; seed <= 30; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     Sim sim(seed);
@@ -218,8 +238,10 @@ TEST(SimulationTest, RandomFailuresKeepEveryPartitionSafe) {
     }
     if (::testing::Test::HasFatalFailure()) return;
     for (const auto& [k, p] : sim.last) elections += p.leader_epoch;
+    last_holder_elections += sim.last_holder_elections;
   }
   EXPECT_GT(elections, 100) << "the run should exercise failovers";
+  EXPECT_GT(last_holder_elections, 0) << "and partitions whose every holder lost data";
 }
 
 }  // namespace
