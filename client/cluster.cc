@@ -93,10 +93,10 @@ Result<transport::Connection*> Cluster::connection(int32_t node_id) {
   if (auto backoff = backoff_.find(node_id); backoff != backoff_.end()) {
     int64_t wait_ms = backoff->second.retry_at_ms - steady_ms();
     if (wait_ms > 0) {
-      return Status(ErrorCode::kBrokerNotAvailable,
-                    "broker " + endpoint + " unreachable (" +
-                        backoff->second.last_error.to_string() + "); next attempt in " +
-                        std::to_string(wait_ms) + " ms");
+      return Status(ErrorCode::kBrokerNotAvailable, "broker " + endpoint + " unreachable (" +
+                                                        backoff->second.last_error.to_string() +
+                                                        "); next attempt in " +
+                                                        std::to_string(wait_ms) + " ms");
     }
   }
   Result<std::unique_ptr<transport::Connection>> connection = open(endpoint);
@@ -105,6 +105,7 @@ Result<transport::Connection*> Cluster::connection(int32_t node_id) {
     return connection.status();
   }
   backoff_.erase(node_id);
+  serials_[node_id] = next_serial_++;
   return connections_.emplace(node_id, std::move(connection).value()).first->second.get();
 }
 
@@ -133,6 +134,11 @@ Result<int32_t> Cluster::any_node() {
   }
   return Status(ErrorCode::kBrokerNotAvailable,
                 "no broker reachable; last error: " + last_error.to_string());
+}
+
+uint64_t Cluster::connection_serial(int32_t node_id) const {
+  auto it = serials_.find(node_id);
+  return it == serials_.end() || !connections_.contains(node_id) ? 0 : it->second;
 }
 
 void Cluster::disconnect(int32_t node_id) {

@@ -63,6 +63,10 @@ class Cluster {
   Result<int32_t> any_node();
   // Closes the connection to `node_id` after a failure; requests in flight on it are lost.
   void disconnect(int32_t node_id);
+  // Names the current connection to `node_id` (0: none). A request sent on
+  // a connection that is no longer the current one will never be answered:
+  // whoever closed it (a failed call, a broken socket) lost it.
+  uint64_t connection_serial(int32_t node_id) const;
 
   // Sends `request` to `node_id` at the negotiated version and waits for its answer.
   template <class Request>
@@ -104,6 +108,8 @@ class Cluster {
   ClusterMetadata metadata_;
   std::map<int32_t, Backoff> backoff_;  // nodes that failed lately
   std::map<int32_t, std::unique_ptr<transport::Connection>> connections_;
+  std::map<int32_t, uint64_t> serials_;  // of the connections in connections_
+  uint64_t next_serial_ = 1;
   std::optional<int32_t> last_good_node_;
   size_t receive_cursor_ = 0;  // round-robin start of receive_any
 };

@@ -307,6 +307,7 @@ void Consumer::send_fetches() {
     for (auto& [tp, offset] : pending[node].partitions) partitions_.at(tp)->fetch_in_flight = true;
     // The broker may hold a fetch for max_wait_ms before the request timeout starts to matter.
     pending[node].deadline_ms = now + config_.request_timeout_ms;
+    pending[node].connection_serial = cluster_->connection_serial(node);
     fetches_[{node, *correlation_id}] = std::move(pending[node]);
   }
 }
@@ -425,11 +426,16 @@ void Consumer::handle_fetch_response(NodeResponse& response) {
 
 void Consumer::expire_fetches(int64_t now_ms) {
   for (auto it = fetches_.begin(); it != fetches_.end();) {
-    if (it->second.deadline_ms > now_ms) {
+    // A fetch whose connection was closed since (a failed metadata call to
+    // the same broker, say) is never answered: given up at once, not after
+    // request_timeout_ms.
+    bool connection_gone =
+        cluster_->connection_serial(it->first.first) != it->second.connection_serial;
+    if (it->second.deadline_ms > now_ms && !connection_gone) {
       ++it;
       continue;
     }
-    cluster_->forget(it->first.first, it->first.second);
+    if (!connection_gone) cluster_->forget(it->first.first, it->first.second);
     for (auto& [tp, offset] : it->second.partitions) {
       auto state = partitions_.find(tp);
       if (state != partitions_.end()) state->second->fetch_in_flight = false;
@@ -525,6 +531,8 @@ Result<size_t> Consumer::poll_each(int timeout_ms,
     int wait = static_cast<int>(std::min<int64_t>(
         deadline - now, cluster_->in_flight() > 0 ? deadline - now : config_.retry_backoff_ms));
     if (cluster_->in_flight() == 0) {
+      // Fetches recorded as in flight on connections closed meanwhile are given up.
+      expire_fetches(steady_ms());
       std::this_thread::sleep_for(std::chrono::milliseconds(std::min(wait, 10)));
       continue;
     }

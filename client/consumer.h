@@ -150,6 +150,7 @@ class Consumer {
   struct PartitionState;
   struct FetchInFlight {
     int64_t deadline_ms = 0;
+    uint64_t connection_serial = 0;                              // the connection it was sent on
     std::vector<std::pair<TopicPartition, int64_t>> partitions;  // and the offset fetched from
   };
   explicit Consumer(const ConsumerConfig& config, std::unique_ptr<Cluster> cluster);

@@ -91,6 +91,7 @@ class Producer::Sender {
  private:
   struct InFlight {
     int64_t deadline_ms = 0;
+    uint64_t connection_serial = 0;  // the connection it was sent on
     std::vector<std::unique_ptr<ProducerBatch>> batches;
   };
 
@@ -312,7 +313,9 @@ void Producer::Sender::send_to_node(int32_t node,
     return;
   }
   in_flight_[{node, *correlation_id}] =
-      InFlight{.deadline_ms = now + config_.request_timeout_ms, .batches = std::move(sent)};
+      InFlight{.deadline_ms = now + config_.request_timeout_ms,
+               .connection_serial = cluster_.connection_serial(node),
+               .batches = std::move(sent)};
 }
 
 Result<int32_t> Producer::Sender::send_produce(int32_t node,
@@ -359,19 +362,26 @@ void Producer::Sender::wait_and_receive(std::optional<int64_t> timer_ms, uint64_
 
 void Producer::Sender::expire_requests(int64_t now) {
   // Requests whose answer did not come in time are failed (and retried):
-  // the broker may still have appended them, which idempotence makes harmless.
+  // the broker may still have appended them, which idempotence makes
+  // harmless. So are requests whose connection was closed since they were
+  // sent (a metadata call to the same broker failed, say): no answer comes.
   for (auto it = in_flight_.begin(); it != in_flight_.end();) {
-    if (it->second.deadline_ms > now) {
+    auto [node, correlation_id] = it->first;
+    bool connection_gone = cluster_.connection_serial(node) != it->second.connection_serial;
+    if (it->second.deadline_ms > now && !connection_gone) {
       ++it;
       continue;
     }
-    auto [node, correlation_id] = it->first;
-    cluster_.forget(node, correlation_id);
-    InFlight timed_out = std::move(it->second);
+    if (!connection_gone) cluster_.forget(node, correlation_id);
+    InFlight lost = std::move(it->second);
     it = in_flight_.erase(it);
-    for (auto& batch : timed_out.batches) {
-      handle_partition_result(std::move(batch), ErrorCode::kRequestTimedOut,
-                              "no response within request_timeout_ms", -1, -1, now);
+    for (auto& batch : lost.batches) {
+      handle_partition_result(
+          std::move(batch),
+          connection_gone ? ErrorCode::kNetworkError : ErrorCode::kRequestTimedOut,
+          connection_gone ? "the connection it was sent on was closed"
+                          : "no response within request_timeout_ms",
+          -1, -1, now);
     }
   }
 }
