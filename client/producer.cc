@@ -193,6 +193,7 @@ void Producer::Sender::maybe_refresh_metadata(int64_t now) {
 }
 
 void Producer::Sender::fail_waiting(Submitted& submitted, const Status& error) {
+  producer_->waiting_records_.fetch_sub(1);
   ++records_failed_;
   if (submitted.callback) submitted.callback(error);
   accumulator_.release_id(submitted.id);
@@ -212,6 +213,7 @@ void Producer::Sender::assign_waiting(int64_t now) {
     if (count > 0 && (!submitted.partition || *submitted.partition < count)) {
       accumulator_.append(submitted.topic, submitted.partition, view, submitted.size_bytes,
                           std::move(submitted.callback), submitted.id);
+      producer_->waiting_records_.fetch_sub(1);
       continue;
     }
     if (now - submitted.submitted_ms >= config_.max_block_ms) {
@@ -630,7 +632,7 @@ Status Producer::send_view(const ProducerRecordView& record, SendCallback callba
   RecordAccumulator& accumulator = sender_->accumulator();
   // The partition count is checked first so the callback is not moved into a
   // record that then has to wait for metadata.
-  int32_t count = accumulator.partition_count(record.topic);
+  int32_t count = waiting_records_.load() == 0 ? accumulator.partition_count(record.topic) : 0;
   if (count > 0 && (!record.partition || *record.partition < count)) {
     auto appended =
         accumulator.append(record.topic, record.partition, view, size, std::move(callback));
@@ -652,6 +654,7 @@ Status Producer::send_view(const ProducerRecordView& record, SendCallback callba
                       .submitted_ms = steady_ms()};
   {
     std::lock_guard lock(mu_);
+    waiting_records_.fetch_add(1);
     waiting_.push_back(std::move(submitted));
   }
   wake_sender();
