@@ -26,8 +26,8 @@
 #include <thread>
 #include <vector>
 
-#include "tests/support/free_port.h"
 #include "quorum/quorum_service.h"
+#include "tests/support/free_port.h"
 
 namespace mq::quorum {
 namespace {

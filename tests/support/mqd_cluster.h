@@ -18,7 +18,6 @@
 
 namespace mq::testing {
 
-
 class MqdCluster {
  public:
   // Nodes 1..`nodes` in `dir`/nodeN. `cluster_toml` holds more [cluster]
