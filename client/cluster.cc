@@ -192,7 +192,8 @@ Result<std::optional<NodeResponse>> Cluster::receive_any(int timeout_ms, int wak
     for (const auto& [node, connection] : connections_) {
       if (connection->in_flight() > 0) busy.push_back(node);
     }
-    if (busy.empty()) return std::optional<NodeResponse>();
+    // Nothing in flight: only the wake fd (if any) can end the wait early.
+    if (busy.empty() && wake_fd < 0) return std::optional<NodeResponse>();
     // What already arrived (or broke) is returned first, round-robin over
     // the connections so a busy one cannot starve the others.
     for (size_t i = 0; i < busy.size(); ++i) {

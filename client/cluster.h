@@ -84,8 +84,8 @@ class Cluster {
   // Waits up to `timeout_ms` for a response on any connection with requests
   // in flight, or for a connection to break (a NodeResponse with an error:
   // every request in flight on it is lost, and the connection is closed).
-  // nullopt on timeout, when nothing is in flight, or when `wake_fd` (a file
-  // descriptor, -1 for none) became readable.
+  // nullopt on timeout or when `wake_fd` (a file descriptor, -1 for none)
+  // became readable; at once when nothing is in flight and there is no wake_fd.
   Result<std::optional<NodeResponse>> receive_any(int timeout_ms, int wake_fd = -1);
   // Requests in flight over all connections.
   size_t in_flight() const;

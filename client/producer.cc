@@ -3,7 +3,6 @@
 // requests and runs the callbacks.
 #include "client/producer.h"
 
-#include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -341,13 +340,8 @@ void Producer::Sender::wait_and_receive(std::optional<int64_t> timer_ms, uint64_
   // before it was set is seen through events_.
   producer_->sender_sleeping_.store(true);
   if (producer_->events_.load() != events_seen) wait = 0;
-  Result<std::optional<NodeResponse>> response = std::optional<NodeResponse>();
-  if (cluster_.in_flight() > 0) {
-    response = cluster_.receive_any(static_cast<int>(wait), producer_->wake_fd_);
-  } else if (wait > 0) {
-    pollfd wake{.fd = producer_->wake_fd_, .events = POLLIN, .revents = 0};
-    ::poll(&wake, 1, static_cast<int>(wait));
-  }
+  Result<std::optional<NodeResponse>> response =
+      cluster_.receive_any(static_cast<int>(wait), producer_->wake_fd_);
   producer_->sender_sleeping_.store(false);
   uint64_t drained = 0;
   while (::read(producer_->wake_fd_, &drained, sizeof(drained)) > 0) {
