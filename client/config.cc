@@ -184,6 +184,7 @@ Status ConsumerConfig::validate() const {
   MQ_RETURN_IF_ERROR(check_positive("max_partition_fetch_bytes", max_partition_fetch_bytes));
   MQ_RETURN_IF_ERROR(check_positive("max_poll_records", max_poll_records));
   MQ_RETURN_IF_ERROR(check_positive("request_timeout_ms", request_timeout_ms));
+  MQ_RETURN_IF_ERROR(check_positive("default_api_timeout_ms", default_api_timeout_ms));
   if (request_timeout_ms <= fetch_max_wait_ms) {
     return invalid("request_timeout_ms",
                    "must be > fetch_max_wait_ms, or every long-polling fetch would time out");

@@ -66,6 +66,8 @@ struct ConsumerConfig {
   bool check_crcs = true;                       // verify each fetched batch's CRC32C
   int request_timeout_ms = 30'000;
   int retry_backoff_ms = 100;  // wait before re-asking after a failed fetch or metadata call
+  // How long position() and offset_for() keep asking through retriable errors.
+  int default_api_timeout_ms = 60'000;
 
   // Consumer groups (subscribe). Empty group_id: no group, assign() only.
   std::string group_id;

@@ -30,6 +30,9 @@ bool needs_metadata_refresh(ErrorCode code) {
          code == ErrorCode::kRequestTimedOut;
 }
 
+// The cap of the doubling back-off of offset_for().
+constexpr int kMaxRetryBackoffMs = 1'000;
+
 std::optional<std::string> copy_of(const std::optional<std::string_view>& bytes) {
   if (!bytes) return std::nullopt;
   return std::string(*bytes);
@@ -167,12 +170,24 @@ Result<int64_t> Consumer::position(const TopicPartition& tp) {
   if (it == partitions_.end()) {
     return Status(ErrorCode::kInvalidRequest, tp.to_string() + " is not assigned");
   }
-  MQ_RETURN_IF_ERROR(resolve_positions());
-  if (!it->second->position) {
-    return Status(ErrorCode::kOffsetOutOfRange,
-                  tp.to_string() + " has no position and auto_offset_reset is none");
+  // Resolving may wait out a failover: a retriable ListOffsets error is asked
+  // again until default_api_timeout_ms.
+  const int64_t deadline = steady_ms() + config_.default_api_timeout_ms;
+  while (true) {
+    MQ_RETURN_IF_ERROR(resolve_positions());
+    const PartitionState& state = *it->second;
+    if (state.position) return *state.position;
+    if (!state.pending_timestamp && !state.awaiting_committed) {
+      return Status(ErrorCode::kOffsetOutOfRange,
+                    tp.to_string() + " has no position and auto_offset_reset is none");
+    }
+    if (steady_ms() >= deadline) {
+      return Status(ErrorCode::kRequestTimedOut,
+                    "the position of " + tp.to_string() + " could not be resolved within " +
+                        std::to_string(config_.default_api_timeout_ms) + " ms");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::max(config_.retry_backoff_ms, 1)));
   }
-  return *it->second->position;
 }
 
 Status Consumer::refresh_metadata_if_stale() {
@@ -199,6 +214,7 @@ Result<int32_t> Consumer::leader_of(const TopicPartition& tp) {
     metadata_stale_ = true;
     return Status(ErrorCode::kUnknownTopicOrPartition, tp.to_string() + " is not in the metadata");
   }
+  known_topics_.insert(tp.topic);
   if (info->leader_id < 0) {
     metadata_stale_ = true;
     return Status(ErrorCode::kLeaderNotAvailable, tp.to_string() + " has no leader");
@@ -206,7 +222,29 @@ Result<int32_t> Consumer::leader_of(const TopicPartition& tp) {
   return info->leader_id;
 }
 
+bool Consumer::worth_retrying(const TopicPartition& tp, ErrorCode code) const {
+  // UNKNOWN_TOPIC_OR_PARTITION of a topic the metadata named before is a
+  // broker that restarted or a leader that moved; of a topic it never named,
+  // the answer.
+  if (code == ErrorCode::kUnknownTopicOrPartition) return known_topics_.contains(tp.topic);
+  return is_retriable(code);
+}
+
 Result<int64_t> Consumer::offset_for(const TopicPartition& tp, int64_t timestamp) {
+  // Retriable errors (a leader moving, a broker restarting, a connection
+  // lost) are asked again, with metadata refreshed, until default_api_timeout_ms.
+  const int64_t deadline = steady_ms() + config_.default_api_timeout_ms;
+  int backoff = std::max(config_.retry_backoff_ms, 1);
+  while (true) {
+    Result<int64_t> offset = list_offset(tp, timestamp);
+    if (offset.is_ok() || !worth_retrying(tp, offset.code())) return offset;
+    if (steady_ms() + backoff >= deadline) return offset;
+    std::this_thread::sleep_for(std::chrono::milliseconds(backoff));
+    backoff = std::min(backoff * 2, kMaxRetryBackoffMs);
+  }
+}
+
+Result<int64_t> Consumer::list_offset(const TopicPartition& tp, int64_t timestamp) {
   MQ_RETURN_IF_ERROR(refresh_metadata_if_stale());
   if (cluster_->metadata().topic(tp.topic) == nullptr) {
     MQ_RETURN_IF_ERROR(cluster_->refresh_metadata(std::vector<std::string>{tp.topic}));
@@ -237,19 +275,28 @@ Result<int64_t> Consumer::offset_for(const TopicPartition& tp, int64_t timestamp
 Status Consumer::resolve_positions() {
   MQ_RETURN_IF_ERROR(load_committed_positions());
   for (auto& [tp, state] : partitions_) {
+    if (state->awaiting_committed) continue;
     if (!state->position && !state->pending_timestamp) {
       if (config_.auto_offset_reset == OffsetReset::kNone) continue;
       state->pending_timestamp = reset_timestamp(config_.auto_offset_reset);
     }
-    if (!state->pending_timestamp) continue;
+    if (!state->pending_timestamp || state->retry_at_ms > steady_ms()) continue;
     int64_t timestamp = *state->pending_timestamp;
-    MQ_ASSIGN_OR_RETURN(int64_t offset, offset_for(tp, timestamp));
-    if (offset < 0) {
+    Result<int64_t> offset = list_offset(tp, timestamp);
+    if (offset.is_ok() && *offset < 0) {
       // No record that recent: start at the end, as Kafka's consumer does.
-      MQ_ASSIGN_OR_RETURN(offset, offset_for(tp, transport::kLatestTimestamp));
+      offset = list_offset(tp, transport::kLatestTimestamp);
     }
-    state->position = offset;
-    state->fetch_position = offset;
+    if (!offset.is_ok()) {
+      if (!worth_retrying(tp, offset.code())) return offset.status();
+      // The leader moved or is restarting: this partition asks again after
+      // a back-off, the others go on.
+      state->retry_at_ms = steady_ms() + config_.retry_backoff_ms;
+      metadata_stale_ = true;
+      continue;
+    }
+    state->position = *offset;
+    state->fetch_position = *offset;
     state->pending_timestamp.reset();
     state->buffered.clear();
     state->buffered_records = 0;
@@ -277,7 +324,7 @@ void Consumer::send_fetches() {
     }
     Result<int32_t> leader = leader_of(tp);
     if (!leader.is_ok()) {
-      if (!is_retriable(leader.code())) state->error = leader.status();
+      if (!worth_retrying(tp, leader.code())) state->error = leader.status();
       continue;
     }
     if (busy_nodes.contains(*leader)) continue;
@@ -621,16 +668,23 @@ Status Consumer::load_committed_positions() {
   for (const auto& [tp, state] : partitions_) {
     if (state->awaiting_committed) waiting.push_back(tp);
   }
-  if (waiting.empty()) return Status::ok();
-  MQ_ASSIGN_OR_RETURN(auto committed, group_->fetch_committed(waiting, config_.request_timeout_ms));
+  if (waiting.empty() || steady_ms() < committed_retry_at_ms_) return Status::ok();
+  Result<std::map<TopicPartition, int64_t>> committed =
+      group_->fetch_committed(waiting, config_.request_timeout_ms);
+  if (!committed.is_ok()) {
+    if (!is_retriable(committed.code())) return committed.status();
+    // The coordinator is moving or loading: asked again after a back-off.
+    committed_retry_at_ms_ = steady_ms() + config_.retry_backoff_ms;
+    return Status::ok();
+  }
   for (const TopicPartition& tp : waiting) {
     auto it = partitions_.find(tp);
     if (it == partitions_.end()) continue;
     PartitionState& state = *it->second;
     state.awaiting_committed = false;
-    auto found = committed.find(tp);
+    auto found = committed->find(tp);
     // No committed offset: auto_offset_reset decides, in resolve_positions().
-    if (found == committed.end() || found->second < 0) continue;
+    if (found == committed->end() || found->second < 0) continue;
     state.position = found->second;
     state.fetch_position = found->second;
   }

@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -117,7 +118,8 @@ class Consumer {
   // Up to max_poll_records records, waiting up to `timeout_ms` for the first
   // one; an empty vector when none came in time. Errors: OFFSET_OUT_OF_RANGE
   // when a position left the log and auto_offset_reset is none, a corrupt
-  // batch, an unknown topic, or no broker reachable; in a group, a join the
+  // batch, a topic the metadata never named, or no broker reachable (a
+  // leader moving or a broker restarting is retried, not reported); in a group, a join the
   // coordinator refuses (e.g. INCONSISTENT_GROUP_PROTOCOL,
   // INVALID_SESSION_TIMEOUT; the next poll() tries again) or committed
   // offsets that cannot be read. In a group it also waits, up to
@@ -144,6 +146,7 @@ class Consumer {
   Result<int64_t> position(const TopicPartition& tp);
   // ListOffsets against the leader: kEarliestTimestamp (-2), kLatestTimestamp
   // (-1) or a time in ms; -1 when no record is that recent.
+  // Retriable errors are asked again until default_api_timeout_ms.
   Result<int64_t> offset_for(const TopicPartition& tp, int64_t timestamp);
 
  private:
@@ -166,7 +169,13 @@ class Consumer {
   // Forgets every fetch in flight: their answers would be for partitions given up.
   void drop_fetches();
 
+  // ListOffsets for the partitions waiting for a reset or timestamp seek; a
+  // retriable error leaves that partition waiting (retry_at_ms), others fail.
   Status resolve_positions();
+  // Whether an error of `tp` is asked again rather than reported.
+  bool worth_retrying(const TopicPartition& tp, ErrorCode code) const;
+  // One ListOffsets attempt against the leader.
+  Result<int64_t> list_offset(const TopicPartition& tp, int64_t timestamp);
   Status refresh_metadata_if_stale();
   void send_fetches();
   Result<int32_t> send_fetch(int32_t node, const transport::FetchRequest& request);
@@ -184,7 +193,10 @@ class Consumer {
   std::map<std::pair<int32_t, int32_t>, FetchInFlight> fetches_;  // (node, correlation id)
   bool metadata_stale_ = true;
   int64_t next_metadata_attempt_ms_ = 0;
-  size_t drain_cursor_ = 0;  // round-robin over partitions when draining
+  int64_t committed_retry_at_ms_ = 0;
+  std::set<std::string> known_topics_;  // topics the metadata has named with partitions  // after
+                                        // an OffsetFetch failed with a retriable error
+  size_t drain_cursor_ = 0;             // round-robin over partitions when draining
 
   std::unique_ptr<ConsumerCoordinator> group_;  // when config.group_id is set
   RebalanceCallbacks callbacks_;

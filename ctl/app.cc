@@ -1,11 +1,19 @@
 // Global flags, their resolution order, parse errors and dispatch.
 #include "ctl/app.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 #include "client/config.h"
@@ -17,9 +25,32 @@ namespace mq::ctl {
 namespace {
 
 volatile std::sig_atomic_t g_interrupted = 0;
+// The handler writes the signal number here; the stopper thread reads it.
+int g_stop_pipe[2] = {-1, -1};
+std::atomic<int> g_force_after_ms{1'000};
 
-void on_interrupt(int) {
-  g_interrupted = 1;
+void on_interrupt(int signal) {
+  g_interrupted = signal;
+  if (g_stop_pipe[1] >= 0) {
+    char number = static_cast<char>(signal);
+    (void)!::write(g_stop_pipe[1], &number, 1);
+  }
+}
+
+// After the first signal the command stops on its own (it notices
+// interrupted()). If it is still running force_after_ms later (stuck in a
+// connection setup to a blackholed broker, a commit to a dead coordinator,
+// ...), the process exits with 128 + the signal number, as the shell reports
+// a command killed by it. Anything printed is flushed first.
+void stopper() {
+  char number = 0;
+  while (::read(g_stop_pipe[0], &number, 1) < 0 && errno == EINTR) {
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(g_force_after_ms.load()));
+  std::fflush(stdout);
+  static constexpr char kMessage[] = "mqctl: interrupted: stopping without finishing\n";
+  (void)!::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+  ::_exit(128 + number);
 }
 
 struct GlobalFlags {
@@ -100,8 +131,14 @@ void add_version_command(CLI::App& root, Context& ctx, Action& action) {
 
 }  // namespace
 
-void watch_interrupts() {
+void watch_interrupts(int force_after_ms) {
   g_interrupted = 0;
+  g_force_after_ms = force_after_ms;
+  static std::once_flag started;
+  std::call_once(started, [] {
+    if (::pipe2(g_stop_pipe, O_CLOEXEC) != 0) return;
+    std::thread(stopper).detach();
+  });
   // Without SA_RESTART: a read of stdin or a wait in a system call returns
   // EINTR, so every command can notice the signal and stop within a second.
   struct sigaction action {};

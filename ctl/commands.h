@@ -27,8 +27,10 @@ void add_bench_commands(CLI::App& root, Context& ctx, Action& action);
 // Needs the whole tree: register it last.
 void add_completion_command(CLI::App& root, Context& ctx, Action& action);
 
-// Runs until SIGINT/SIGTERM: installs handlers that set interrupted().
-void watch_interrupts();
+// Runs until SIGINT/SIGTERM: installs handlers that set interrupted(). A
+// command still running `force_after_ms` after the signal is ended then,
+// with exit code 128 + the signal number (130 for SIGINT, 143 for SIGTERM).
+void watch_interrupts(int force_after_ms = 1'000);
 bool interrupted();
 
 }  // namespace mq::ctl

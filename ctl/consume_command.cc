@@ -159,7 +159,6 @@ int consume_partitions(Context& ctx, const ConsumeFlags& flags, const StartPosit
   }
   if (!assigned_ok.is_ok()) return ctx.fail("cannot assign partitions", assigned_ok);
 
-  watch_interrupts();
   int64_t printed = 0;
   std::string out;
   size_t open = assigned.size();
@@ -357,7 +356,6 @@ int consume_group(Context& ctx, const ConsumeFlags& flags, const StartPosition& 
     return ctx.fail("cannot join group \"" + flags.group + "\"", subscribed);
   }
 
-  watch_interrupts();
   int64_t printed = 0;
   int64_t next_commit_ms = steady_now_ms() + kGroupCommitIntervalMs;
   std::string out;
@@ -417,6 +415,9 @@ int consume_group(Context& ctx, const ConsumeFlags& flags, const StartPosition& 
 }
 
 int consume(Context& ctx, const ConsumeFlags& flags) {
+  // From the start: a signal while metadata or offsets are read (a broker
+  // restarting, an address that never answers) ends consume too.
+  watch_interrupts();
   Result<StartPosition> from = parse_start_position(flags.from, now_ms());
   if (!from.is_ok()) return ctx.usage(from.status().message());
   if (!flags.format.empty() && ctx.output != OutputFormat::kTable) {

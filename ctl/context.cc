@@ -112,6 +112,7 @@ client::ConsumerConfig Context::consumer_config() const {
   config.auto_offset_reset = client::OffsetReset::kEarliest;
   config.fetch_max_wait_ms = std::min(500, timeout_ms / 2);
   config.request_timeout_ms = std::max(timeout_ms, config.fetch_max_wait_ms + 100);
+  config.default_api_timeout_ms = timeout_ms;
   return config;
 }
 

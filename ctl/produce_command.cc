@@ -162,6 +162,9 @@ int produce(Context& ctx, const ProduceFlags& flags) {
   config.linger_ms = static_cast<int>(*linger);
   Result<std::unique_ptr<client::Producer>> producer = client::Producer::create(config);
   if (!producer.is_ok()) return ctx.fail("cannot start the producer", producer.status());
+  // SIGINT/SIGTERM: stop reading, give what was read a second (below); the
+  // stopper ends the process should closing take much longer.
+  watch_interrupts(2'500);
 
   // Outlives the producer, which is closed below before it goes.
   Outcome outcome;

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -278,6 +279,105 @@ TEST_F(ClusterTest, KillingThePartitionLeaderLosesNoAcknowledgedMessage) {
     });
     ASSERT_TRUE(eventually([&] { return isr_size() == 3; }, 30s)) << "the ISR never healed";
   }
+}
+
+// What an application gets with every client setting left at its default:
+// a producer, a consumer assigned the partition and a group member, running
+// while the partition leader is SIGKILLed and restarted. None of them sees
+// an error; both consumers read every acknowledged message.
+TEST_F(ClusterTest, DefaultClientsRideThroughALeaderKillWithoutAnError) {
+  constexpr int kCount = 20'000;
+  std::mutex mu;
+  std::vector<std::string> errors;
+  auto error = [&](const std::string& what) {
+    std::lock_guard lock(mu);
+    if (errors.size() < 20) errors.push_back(what);
+  };
+  std::set<std::string> acked;
+  std::atomic<bool> reading{true};
+  // One reader per kind of consumer; each records the values it was given.
+  auto read = [&](ConsumerConfig config, bool grouped, std::set<std::string>& seen) {
+    auto consumer = Consumer::create(config);
+    if (!consumer.is_ok()) return error("consumer: " + consumer.status().to_string());
+    Status started =
+        grouped ? (*consumer)->subscribe({kTopic}) : (*consumer)->assign({{kTopic, 0}});
+    if (!started.is_ok()) return error("consumer start: " + started.to_string());
+    while (reading.load()) {
+      auto batch = (*consumer)->poll(100);
+      if (!batch.is_ok()) {
+        error(std::string(grouped ? "group" : "assigned") + " poll: " + batch.status().to_string());
+        continue;
+      }
+      std::lock_guard lock(mu);
+      for (const ConsumerRecord& r : *batch) seen.insert(r.value.value_or(""));
+    }
+    Status closed = (*consumer)->close();
+    if (!closed.is_ok()) error("consumer close: " + closed.to_string());
+  };
+  ConsumerConfig plain;
+  plain.bootstrap_servers = bootstrap();
+  plain.auto_offset_reset = OffsetReset::kEarliest;
+  ConsumerConfig grouped = plain;
+  grouped.group_id = "riders";
+  std::set<std::string> seen_assigned, seen_grouped;
+  std::thread assigned_reader(read, plain, false, std::ref(seen_assigned));
+  std::thread group_reader(read, grouped, true, std::ref(seen_grouped));
+  struct Stop {
+    std::atomic<bool>& reading;
+    std::thread& a;
+    std::thread& b;
+    ~Stop() {
+      reading = false;
+      if (a.joinable()) a.join();
+      if (b.joinable()) b.join();
+    }
+  } stop{reading, assigned_reader, group_reader};
+
+  ProducerConfig config;
+  config.bootstrap_servers = bootstrap();
+  auto producer = Producer::create(config);
+  ASSERT_TRUE(producer.is_ok()) << producer.status().to_string();
+  int victim = -1;
+  for (int i = 0; i < kCount; i++) {
+    std::string value = "d" + std::to_string(i);
+    Status sent = (*producer)->send(
+        {.topic = kTopic, .value = value}, [&, value](const Result<RecordMetadata>& r) {
+          if (!r.is_ok()) return error("send " + value + ": " + r.status().to_string());
+          std::lock_guard lock(mu);
+          acked.insert(value);
+        });
+    if (!sent.is_ok()) error("send() " + value + ": " + sent.to_string());
+    if (i == kCount / 4) {
+      victim = leader();
+      ASSERT_GT(victim, 0);
+      cluster_->node(victim).kill_now();
+    }
+    if (i == kCount / 2) {
+      ASSERT_TRUE(eventually([&] { return leader(victim) > 0 && leader(victim) != victim; },
+                             std::chrono::milliseconds(kSessionTimeoutMs * 5)))
+          << "no new leader after the leader died";
+      ASSERT_TRUE(cluster_->node(victim).start()) << cluster_->node(victim).log();
+    }
+    if (i % 100 == 99) std::this_thread::sleep_for(2ms);  // a steady stream across the kill
+  }
+  ASSERT_TRUE((*producer)->flush(120'000).is_ok());
+  ASSERT_TRUE((*producer)->close(10'000).is_ok());
+  auto have_all = [&](const std::set<std::string>& seen) {
+    std::lock_guard lock(mu);
+    return std::ranges::includes(seen, acked);
+  };
+  EXPECT_TRUE(eventually([&] { return have_all(seen_assigned); }, 60s))
+      << "the assigned consumer missed acknowledged messages";
+  EXPECT_TRUE(eventually([&] { return have_all(seen_grouped); }, 60s))
+      << "the group member missed acknowledged messages";
+  reading = false;
+  assigned_reader.join();
+  group_reader.join();
+  std::lock_guard lock(mu);
+  EXPECT_EQ(acked.size(), static_cast<size_t>(kCount));
+  std::string all;
+  for (const std::string& e : errors) all += e + "\n";
+  EXPECT_TRUE(errors.empty()) << "errors with default settings:\n" << all;
 }
 
 TEST_F(ClusterTest, KillingTheActiveControllerLosesNoAcknowledgedMessage) {

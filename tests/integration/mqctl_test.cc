@@ -2,9 +2,13 @@
 // operators and scripts use it: topics, produce/consume pipelines, keys and
 // headers, JSON output, configs, cluster health, and the error cases (bad
 // arguments, missing topics, an unreachable broker within --timeout).
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -357,6 +361,68 @@ TEST_F(MqctlTest, WatchAndFollowUntilInterrupted) {
       ok("$MQCTL consume f > follow.txt & pid=$!; sleep 2; seq 1 5 | $MQCTL produce f; sleep 1;"
          " kill -INT $pid; wait $pid; echo exit=$?; cat follow.txt");
   EXPECT_EQ(follow.out, "exit=0\n1\n2\n3\n4\n5\n");
+}
+
+// A TCP listener that accepts connections (the kernel completes the
+// handshake) but never speaks ZMTP: a broker that hangs, or an address a
+// firewall blackholes. Requests to it are never answered.
+class SilentListener {
+ public:
+  SilentListener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+        ::listen(fd_, 64) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len)) {
+      return;
+    }
+    port_ = ntohs(addr.sin_port);
+  }
+  ~SilentListener() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+TEST_F(MqctlTest, SignalsStopCommandsWithinASecondWhateverTheyWaitOn) {
+  SilentListener silent;
+  ASSERT_GT(silent.port(), 0);
+  // Waiting on a broker that never answers, with --timeout far away: SIGINT
+  // or SIGTERM ends the command a second later with 128 + the signal.
+  for (const auto& [signal, code] : {std::pair{"INT", 130}, std::pair{"TERM", 143}}) {
+    for (const std::string command :
+         {"consume t", "consume t -g g", "consume t --from beginning -e"}) {
+      Shell r = sh("$MQCTL -b " + silent.address() + " --timeout 30s " + command +
+                   " & pid=$!; sleep 0.5; kill -" + signal +
+                   " $pid; start=$(date +%s%N); wait $pid; code=$?;"
+                   " echo $code $(( ($(date +%s%N) - start) / 1000000 ))");
+      int exit_code = -1, ms = -1;
+      std::istringstream(r.out) >> exit_code >> ms;
+      EXPECT_EQ(exit_code, code) << command << " SIG" << signal << "\n" << r.err;
+      EXPECT_LT(ms, 2'500) << command << " SIG" << signal << " took " << ms << " ms to stop";
+      EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
+    }
+  }
+  // produce with a live broker: what was read before SIGINT is sent and
+  // acknowledged, and produce exits 0 at once, not at the end of its input.
+  ok("$MQCTL topic create sig");
+  // Its stdin stays open (fd 3 of the shell holds the fifo) after three lines.
+  Shell produce =
+      ok("mkfifo in; $MQCTL produce sig < in & pid=$!; exec 3> in; seq 1 3 >&3;"
+         " sleep 1; kill -INT $pid; start=$(date +%s%N); wait $pid; code=$?;"
+         " echo $code $(( ($(date +%s%N) - start) / 1000000 ))");
+  int produce_code = -1, produce_ms = -1;
+  std::istringstream(produce.out) >> produce_code >> produce_ms;
+  EXPECT_EQ(produce_code, 0) << produce.err;
+  EXPECT_LT(produce_ms, 2'500);
+  EXPECT_EQ(ok("$MQCTL consume sig --from beginning -e").out, "1\n2\n3\n");
 }
 
 TEST_F(MqctlTest, ProfilesAndBench) {
