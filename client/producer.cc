@@ -96,6 +96,10 @@ class Producer::Sender {
 
   void take_waiting();
   void assign_waiting(int64_t now);
+  // Appends the waiting records whose partition is now known, in the order
+  // they were sent; moves those past max_block_ms to `expired`. Under mu_.
+  void assign_waiting_locked(int64_t now, std::vector<Submitted>& expired);
+  void fail_expired(std::vector<Submitted>& expired);
   void fail_waiting(Submitted& submitted, const Status& error);
   void maybe_refresh_metadata(int64_t now);
   bool ensure_producer_id(int64_t now);
@@ -185,14 +189,22 @@ void Producer::Sender::maybe_refresh_metadata(int64_t now) {
   if (status.is_ok()) {
     metadata_stale_ = false;
     last_metadata_success_ms_ = now;
-    for (const std::string& topic : topics_) {
-      accumulator_.set_partition_count(topic, cluster_.metadata().partition_count(topic));
+    // A partition count is published together with the appending of the
+    // records that waited for it, under mu_: a send() that sees the count
+    // has nothing of its partition waiting ahead of it.
+    std::vector<Submitted> expired;
+    {
+      std::lock_guard lock(producer_->mu_);
+      for (const std::string& topic : topics_) {
+        accumulator_.set_partition_count(topic, cluster_.metadata().partition_count(topic));
+      }
+      assign_waiting_locked(now, expired);
     }
+    fail_expired(expired);
   }
 }
 
 void Producer::Sender::fail_waiting(Submitted& submitted, const Status& error) {
-  producer_->waiting_records_.fetch_sub(1);
   ++records_failed_;
   if (submitted.callback) submitted.callback(error);
   accumulator_.release_id(submitted.id);
@@ -200,6 +212,17 @@ void Producer::Sender::fail_waiting(Submitted& submitted, const Status& error) {
 }
 
 void Producer::Sender::assign_waiting(int64_t now) {
+  std::vector<Submitted> expired;
+  {
+    std::lock_guard lock(producer_->mu_);
+    assign_waiting_locked(now, expired);
+  }
+  fail_expired(expired);
+}
+
+void Producer::Sender::assign_waiting_locked(int64_t now, std::vector<Submitted>& expired) {
+  for (Submitted& submitted : producer_->waiting_) unassigned_.push_back(std::move(submitted));
+  producer_->waiting_.clear();
   std::deque<Submitted> still_waiting;
   for (Submitted& submitted : unassigned_) {
     RecordView view{
@@ -212,22 +235,29 @@ void Producer::Sender::assign_waiting(int64_t now) {
     if (count > 0 && (!submitted.partition || *submitted.partition < count)) {
       accumulator_.append(submitted.topic, submitted.partition, view, submitted.size_bytes,
                           std::move(submitted.callback), submitted.id);
-      producer_->waiting_records_.fetch_sub(1);
       continue;
     }
     if (now - submitted.submitted_ms >= config_.max_block_ms) {
-      std::string what = submitted.partition ? "partition " + submitted.topic + "-" +
-                                                   std::to_string(*submitted.partition)
-                                             : "topic " + submitted.topic;
-      fail_waiting(submitted, Status(ErrorCode::kUnknownTopicOrPartition,
-                                     what + " not found in the metadata within max_block_ms (" +
-                                         std::to_string(config_.max_block_ms) + " ms)"));
+      expired.push_back(std::move(submitted));
       continue;
     }
     metadata_stale_ = true;
     still_waiting.push_back(std::move(submitted));
   }
   unassigned_ = std::move(still_waiting);
+}
+
+// Outside mu_: a callback may send again.
+void Producer::Sender::fail_expired(std::vector<Submitted>& expired) {
+  for (Submitted& submitted : expired) {
+    std::string what = submitted.partition ? "partition " + submitted.topic + "-" +
+                                                 std::to_string(*submitted.partition)
+                                           : "topic " + submitted.topic;
+    fail_waiting(submitted, Status(ErrorCode::kUnknownTopicOrPartition,
+                                   what + " not found in the metadata within max_block_ms (" +
+                                       std::to_string(config_.max_block_ms) + " ms)"));
+  }
+  expired.clear();
 }
 bool Producer::Sender::ensure_producer_id(int64_t now) {
   if (!config_.enable_idempotence) return true;
@@ -624,34 +654,36 @@ Status Producer::send_view(const ProducerRecordView& record, SendCallback callba
   }
   MQ_RETURN_IF_ERROR(reserve_memory(static_cast<int64_t>(size)));
   RecordAccumulator& accumulator = sender_->accumulator();
-  // The partition count is checked first so the callback is not moved into a
-  // record that then has to wait for metadata.
-  int32_t count = waiting_records_.load() == 0 ? accumulator.partition_count(record.topic) : 0;
-  if (count > 0 && (!record.partition || *record.partition < count)) {
-    auto appended =
-        accumulator.append(record.topic, record.partition, view, size, std::move(callback));
-    if (appended != RecordAccumulator::Appended::kToOpenBatch) wake_sender();
-    return Status::ok();
-  }
-  auto owned = [](std::optional<std::string_view> s) {
-    return s ? std::optional<std::string>(*s) : std::nullopt;
+  auto known = [&](int32_t count) {
+    return count > 0 && (!record.partition || *record.partition < count);
   };
-  Submitted submitted{.topic = std::string(record.topic),
-                      .partition = record.partition,
-                      .key = owned(record.key),
-                      .value = owned(record.value),
-                      .headers = {record.headers.begin(), record.headers.end()},
-                      .timestamp_ms = record.timestamp_ms.value_or(wall_ms()),
-                      .size_bytes = size,
-                      .callback = std::move(callback),
-                      .id = accumulator.reserve_id(),
-                      .submitted_ms = steady_ms()};
-  {
-    std::lock_guard lock(mu_);
-    waiting_records_.fetch_add(1);
-    waiting_.push_back(std::move(submitted));
+  if (!known(accumulator.partition_count(record.topic))) {
+    // The I/O thread publishes a partition count and appends the records
+    // that waited for it in one step under mu_: a count seen here, under
+    // mu_, has nothing of this partition waiting ahead of this record.
+    std::unique_lock lock(mu_);
+    if (!known(accumulator.partition_count(record.topic))) {
+      auto owned = [](std::optional<std::string_view> s) {
+        return s ? std::optional<std::string>(*s) : std::nullopt;
+      };
+      waiting_.push_back({.topic = std::string(record.topic),
+                          .partition = record.partition,
+                          .key = owned(record.key),
+                          .value = owned(record.value),
+                          .headers = {record.headers.begin(), record.headers.end()},
+                          .timestamp_ms = record.timestamp_ms.value_or(wall_ms()),
+                          .size_bytes = size,
+                          .callback = std::move(callback),
+                          .id = accumulator.reserve_id(),
+                          .submitted_ms = steady_ms()});
+      lock.unlock();
+      wake_sender();
+      return Status::ok();
+    }
   }
-  wake_sender();
+  auto appended =
+      accumulator.append(record.topic, record.partition, view, size, std::move(callback));
+  if (appended != RecordAccumulator::Appended::kToOpenBatch) wake_sender();
   return Status::ok();
 }
 

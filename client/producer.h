@@ -90,11 +90,7 @@ class Producer {
   std::atomic<bool> closed_{false};           // no more sends
   std::atomic<int> flushers_{0};              // flush() calls waiting: linger is ignored
   std::atomic<int> memory_waiters_{0};        // send() calls waiting for buffer memory
-  // Records in waiting_ or not yet appended by the I/O thread. While there
-  // are any, every send() queues behind them, so a record sent later never
-  // reaches its partition before one sent earlier.
-  std::atomic<int64_t> waiting_records_{0};
-  std::atomic<bool> stop_{false};  // the I/O thread fails what is left and exits
+  std::atomic<bool> stop_{false};             // the I/O thread fails what is left and exits
 
   mutable std::mutex mu_;
   std::condition_variable space_cv_;  // buffer memory released (with memory_waiters_)

@@ -1,6 +1,7 @@
 // Record batch encoding, decoding and validation.
 #include "store/record_batch.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "store/coding.h"
@@ -172,6 +173,13 @@ void set_producer_fields(std::span<uint8_t> batch, int64_t producer_id, int16_t 
 
 Status RecordBatchReader::decode(std::span<const uint8_t> batch, std::vector<Record>* out) {
   out->clear();
+  // Room for every record at once; a record takes at least 7 bytes, which
+  // bounds what a corrupt count can ask for (the count is checked in visit).
+  if (batch.size() >= kBatchHeaderSize) {
+    auto count =
+        static_cast<size_t>(std::max(get_fixed<int32_t>(batch.data() + kOffRecordCount), 0));
+    out->reserve(std::min(count, batch.size() / 7));
+  }
   return visit(batch, [out](Record&& r) { out->push_back(std::move(r)); });
 }
 

@@ -68,5 +68,30 @@ TEST(Crc32c, ImplementationsAgreeOnRandomInput) {
   }
 }
 
+// The hardware path cuts inputs of 768 bytes and more into three lanes
+// (24 KiB lanes, then 768-byte ones): sizes around and across those edges,
+// from every alignment.
+TEST(Crc32c, InterleavedLanesAgreeWithThePortableCode) {
+  if (!crc32c::hardware_available()) GTEST_SKIP() << "CPU has no SSE4.2";
+  std::mt19937 rng(11);
+  std::vector<uint8_t> data(200'000);
+  for (auto& b : data) b = static_cast<uint8_t>(rng());
+  for (size_t size : {767UL, 768UL, 769UL, 1535UL, 1536UL, 24'575UL, 24'576UL, 24'577UL, 25'344UL,
+                      49'152UL, 65'536UL, 100'003UL, 199'990UL}) {
+    for (size_t skip = 0; skip < 8; skip++) {
+      EXPECT_EQ(crc32c::extend_portable(0x1234567, data.data() + skip, size),
+                crc32c::extend_hardware(0x1234567, data.data() + skip, size))
+          << size << " bytes from offset " << skip;
+    }
+  }
+  for (int round = 0; round < 50; round++) {
+    size_t size = rng() % data.size();
+    size_t skip = rng() % (data.size() - size + 1);
+    EXPECT_EQ(crc32c::extend_portable(0, data.data() + skip, size),
+              crc32c::extend_hardware(0, data.data() + skip, size))
+        << size << " bytes from offset " << skip;
+  }
+}
+
 }  // namespace
 }  // namespace mq
