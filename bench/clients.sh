@@ -44,7 +44,9 @@ timed() {
 "$BIN/mqctl" topic create p8 -p 8 >/dev/null
 echo "produce, 1 thread, 1 partition, acks=1:"
 timed "$N" -o json bench produce --topic p1 --count "$N" --size 100 --acks 1
-echo "produce, 4 threads, 8 partitions, acks=1:"
+echo "produce, 4 threads sharing one producer, 8 partitions, acks=1:"
+timed "$N" -o json bench produce --topic p8 --count "$N" --size 100 --acks 1 --threads 4
+echo "produce, 4 producers (a thread each), 8 partitions, acks=1:"
 timed "$N" -o json bench produce --topic p8 --count "$N" --size 100 --acks 1 --producers 4
 echo "consume, 1 partition:"
 timed "$N" -o json bench consume --topic p1 --count "$N"

@@ -654,15 +654,14 @@ Status Producer::send_view(const ProducerRecordView& record, SendCallback callba
   }
   MQ_RETURN_IF_ERROR(reserve_memory(static_cast<int64_t>(size)));
   RecordAccumulator& accumulator = sender_->accumulator();
-  auto known = [&](int32_t count) {
-    return count > 0 && (!record.partition || *record.partition < count);
-  };
-  if (!known(accumulator.partition_count(record.topic))) {
+  auto appended = accumulator.try_append(record.topic, record.partition, view, size, callback);
+  if (appended == RecordAccumulator::Appended::kUnknownTopic) {
     // The I/O thread publishes a partition count and appends the records
     // that waited for it in one step under mu_: a count seen here, under
     // mu_, has nothing of this partition waiting ahead of this record.
     std::unique_lock lock(mu_);
-    if (!known(accumulator.partition_count(record.topic))) {
+    appended = accumulator.try_append(record.topic, record.partition, view, size, callback);
+    if (appended == RecordAccumulator::Appended::kUnknownTopic) {
       auto owned = [](std::optional<std::string_view> s) {
         return s ? std::optional<std::string>(*s) : std::nullopt;
       };
@@ -681,8 +680,6 @@ Status Producer::send_view(const ProducerRecordView& record, SendCallback callba
       return Status::ok();
     }
   }
-  auto appended =
-      accumulator.append(record.topic, record.partition, view, size, std::move(callback));
   if (appended != RecordAccumulator::Appended::kToOpenBatch) wake_sender();
   return Status::ok();
 }

@@ -29,7 +29,7 @@ std::optional<std::string_view> view_of(const std::optional<std::string>& s) {
 }
 
 // Appends one record in the batch format (store/record_batch.h) to `buffer`.
-void encode_record(std::string& buffer, int64_t timestamp_delta, int32_t offset_delta,
+void encode_record(BatchBuffer& buffer, int64_t timestamp_delta, int32_t offset_delta,
                    const RecordView& record) {
   size_t body = 1 + coding::varint_size(timestamp_delta) + coding::varint_size(offset_delta) +
                 bytes_field_size(record.key) + bytes_field_size(record.value) +
@@ -37,9 +37,8 @@ void encode_record(std::string& buffer, int64_t timestamp_delta, int32_t offset_
   for (const Header& header : record.headers) {
     body += bytes_field_size(header.key) + bytes_field_size(view_of(header.value));
   }
-  size_t at = buffer.size();
-  buffer.resize(at + coding::varint_size(static_cast<int64_t>(body)) + body);
-  auto* p = reinterpret_cast<uint8_t*>(buffer.data()) + at;
+  auto* p = reinterpret_cast<uint8_t*>(
+      buffer.grow(coding::varint_size(static_cast<int64_t>(body)) + body));
   p = coding::put_varint(p, static_cast<int64_t>(body));
   *p++ = 0;  // attributes
   p = coding::put_varint(p, timestamp_delta);
@@ -79,44 +78,42 @@ Result<transport::Frame> ProducerBatch::encode(const ProducerIdentity& identity,
   ProducerIdentity stamp = base_sequence ? identity : ProducerIdentity{};
   int32_t sequence = base_sequence.value_or(-1);
   if (!encoded_) {
-    auto encoded = std::make_shared<std::string>();
+    auto encoded = std::make_shared<BatchBuffer>();
     if (codec == Compression::kNone) {
       *encoded = std::move(buffer);
-      buffer.clear();
     } else {
-      std::string_view records(buffer.data() + kBatchHeaderSize, buffer.size() - kBatchHeaderSize);
+      std::string_view records = buffer.view().substr(kBatchHeaderSize);
       std::string compressed;
       MQ_RETURN_IF_ERROR(compress(codec, records, &compressed));
       encoded->reserve(kBatchHeaderSize + compressed.size());
-      encoded->assign(kBatchHeaderSize, '\0');
+      encoded->append_zeros(kBatchHeaderSize);
       encoded->append(compressed);
     }
     if (encoded->size() - kBatchLengthPrefix > static_cast<size_t>(kMaxBatchBytes)) {
       return Status(ErrorCode::kMessageTooLarge, "batch exceeds 256 MiB");
     }
-    write_batch_header(mq::as_writable_bytes(*encoded),
-                       BatchHeader{.leader_epoch = -1,
-                                   .attributes = static_cast<uint16_t>(codec),
-                                   .last_offset_delta = record_count - 1,
-                                   .first_timestamp = first_timestamp_ms,
-                                   .max_timestamp = max_timestamp_ms,
-                                   .producer_id = stamp.producer_id,
-                                   .producer_epoch = stamp.epoch,
-                                   .base_sequence = sequence,
-                                   .record_count = record_count});
+    write_batch_header(encoded->bytes(), BatchHeader{.leader_epoch = -1,
+                                                     .attributes = static_cast<uint16_t>(codec),
+                                                     .last_offset_delta = record_count - 1,
+                                                     .first_timestamp = first_timestamp_ms,
+                                                     .max_timestamp = max_timestamp_ms,
+                                                     .producer_id = stamp.producer_id,
+                                                     .producer_epoch = stamp.epoch,
+                                                     .base_sequence = sequence,
+                                                     .record_count = record_count});
     encoded_ = std::move(encoded);
     encoded_for_ = stamp;
     encoded_sequence_ = sequence;
   } else if (encoded_for_ != stamp || encoded_sequence_ != sequence) {
     // A retry under a new producer id. The earlier send may still be in
     // ZeroMQ's queue, which reads these bytes, so the new stamp goes on a copy.
-    auto copy = std::make_shared<std::string>(*encoded_);
-    set_producer_fields(mq::as_writable_bytes(*copy), stamp.producer_id, stamp.epoch, sequence);
+    auto copy = std::make_shared<BatchBuffer>(*encoded_);
+    set_producer_fields(copy->bytes(), stamp.producer_id, stamp.epoch, sequence);
     encoded_ = std::move(copy);
     encoded_for_ = stamp;
     encoded_sequence_ = sequence;
   }
-  return transport::Frame(mq::as_bytes(*encoded_), encoded_);
+  return transport::Frame(mq::as_bytes(encoded_->view()), encoded_);
 }
 
 void ProducerBatch::complete(const Status& error, int64_t base_offset, int64_t log_append_time_ms) {
@@ -134,8 +131,16 @@ void ProducerBatch::complete(const Status& error, int64_t base_offset, int64_t l
   completions.clear();
 }
 
-std::string ProducerBatch::take_buffer() {
-  std::string out;
+void BatchBuffer::reserve(size_t capacity) {
+  if (capacity <= capacity_) return;
+  auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
+  if (size_ > 0) std::memcpy(bigger.get(), data_.get(), size_);
+  data_ = std::move(bigger);
+  capacity_ = capacity;
+}
+
+BatchBuffer ProducerBatch::take_buffer() {
+  BatchBuffer out;
   if (encoded_ && encoded_.use_count() == 1 && buffer.empty()) {
     // Only this batch holds the bytes: ZeroMQ has let go of every send.
     out = std::move(*encoded_);
@@ -199,15 +204,20 @@ uint64_t RecordAccumulator::oldest_incomplete() const {
 }
 
 void RecordAccumulator::recycle(ProducerBatch& batch) {
-  Storage storage{.buffer = batch.take_buffer(), .completions = std::move(batch.completions)};
-  if (storage.buffer.capacity() < static_cast<size_t>(options_.batch_size_bytes)) return;
-  storage.completions.clear();
-  std::lock_guard lock(pool_mu_);
+  BatchBuffer buffer = batch.take_buffer();
+  std::vector<ProducerBatch::Completion> completions = std::move(batch.completions);
+  completions.clear();
+  const auto batch_size = static_cast<size_t>(options_.batch_size_bytes);
   // Enough for the batches in flight and being filled; a record too large for
   // a batch brings a large buffer that is not worth keeping.
-  if (pool_.size() < 64 &&
-      storage.buffer.capacity() <= 2 * static_cast<size_t>(options_.batch_size_bytes)) {
-    pool_.push_back(std::move(storage));
+  constexpr size_t kPoolSize = 64;
+  std::lock_guard lock(pool_mu_);
+  if (buffer_pool_.size() < kPoolSize && buffer.capacity() >= batch_size &&
+      buffer.capacity() <= 2 * batch_size) {
+    buffer_pool_.push_back(std::move(buffer));
+  }
+  if (completion_pool_.size() < kPoolSize && completions.capacity() > 0) {
+    completion_pool_.push_back(std::move(completions));
   }
 }
 
@@ -217,24 +227,28 @@ std::unique_ptr<ProducerBatch> RecordAccumulator::open_batch(const PartitionQueu
   batch->id = reserve_id();
   {
     std::lock_guard lock(pool_mu_);
-    if (!pool_.empty()) {
-      batch->buffer = std::move(pool_.back().buffer);
-      batch->completions = std::move(pool_.back().completions);
-      pool_.pop_back();
+    if (!buffer_pool_.empty()) {
+      batch->buffer = std::move(buffer_pool_.back());
+      buffer_pool_.pop_back();
+    }
+    if (!completion_pool_.empty()) {
+      batch->completions = std::move(completion_pool_.back());
+      completion_pool_.pop_back();
     }
   }
+  batch->buffer.clear();
   batch->buffer.reserve(static_cast<size_t>(options_.batch_size_bytes));
-  batch->buffer.assign(kBatchHeaderSize, '\0');
+  batch->buffer.append_zeros(kBatchHeaderSize);
   batch->created_ms = options_.steady_now_ms();
   batch->created_wall_ms = options_.wall_now_ms();
   return batch;
 }
 
-RecordAccumulator::Appended RecordAccumulator::append(std::string_view topic,
-                                                      std::optional<int32_t> partition,
-                                                      const RecordView& record, size_t size_bytes,
-                                                      SendCallback callback,
-                                                      std::optional<uint64_t> inherit_id) {
+RecordAccumulator::Appended RecordAccumulator::try_append(std::string_view topic,
+                                                          std::optional<int32_t> partition,
+                                                          const RecordView& record,
+                                                          size_t size_bytes, SendCallback& callback,
+                                                          std::optional<uint64_t> inherit_id) {
   std::shared_lock topics_lock(topics_mu_);
   TopicQueues* queues = find_topic(topic);
   int32_t count = queues == nullptr ? 0 : queues->partition_count.load(std::memory_order_acquire);

@@ -23,8 +23,10 @@
 // any thread; everything named "I/O thread" below is called by one thread.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -36,6 +38,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -68,6 +71,53 @@ struct ProducerIdentity {
   bool operator==(const ProducerIdentity&) const = default;
 };
 
+// The bytes of a batch: a growable buffer like std::string, except that
+// grow() leaves the new bytes for the caller to write (std::string::resize
+// zeroes them first, a memset per record).
+class BatchBuffer {
+ public:
+  BatchBuffer() = default;
+  BatchBuffer(const BatchBuffer& other) : BatchBuffer() { append(other.view()); }
+  BatchBuffer& operator=(const BatchBuffer&) = delete;
+  BatchBuffer(BatchBuffer&& other) noexcept
+      : data_(std::move(other.data_)),
+        size_(std::exchange(other.size_, 0)),
+        capacity_(std::exchange(other.capacity_, 0)) {}
+  BatchBuffer& operator=(BatchBuffer&& other) noexcept {
+    data_ = std::move(other.data_);
+    size_ = std::exchange(other.size_, 0);
+    capacity_ = std::exchange(other.capacity_, 0);
+    return *this;
+  }
+
+  size_t size() const { return size_; }
+  size_t capacity() const { return capacity_; }
+  bool empty() const { return size_ == 0; }
+  char* data() { return data_.get(); }
+  const char* data() const { return data_.get(); }
+  std::string_view view() const { return {data_.get(), size_}; }
+  std::span<uint8_t> bytes() { return {reinterpret_cast<uint8_t*>(data_.get()), size_}; }
+
+  void clear() { size_ = 0; }
+  void reserve(size_t capacity);
+  // `n` more bytes at the end, not initialized; returns where they start.
+  char* grow(size_t n) {
+    if (size_ + n > capacity_) reserve(std::max(size_ + n, capacity_ * 2));
+    char* at = data_.get() + size_;
+    size_ += n;
+    return at;
+  }
+  void append(std::string_view bytes) {
+    if (!bytes.empty()) std::memcpy(grow(bytes.size()), bytes.data(), bytes.size());
+  }
+  void append_zeros(size_t n) { std::memset(grow(n), 0, n); }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
 // A batch of one partition: its records already encoded, the callbacks of
 // the records that have one, and its state while being sent.
 struct ProducerBatch {
@@ -80,7 +130,7 @@ struct ProducerBatch {
   TopicPartition partition;
   uint64_t id = 0;  // creation order; flush() waits for the ids below its start
   // kBatchHeaderSize bytes for the header, then the records (uncompressed).
-  std::string buffer;
+  BatchBuffer buffer;
   int32_t record_count = 0;
   int64_t first_timestamp_ms = 0;
   int64_t max_timestamp_ms = 0;
@@ -103,11 +153,11 @@ struct ProducerBatch {
   // Runs the callbacks: offsets base_offset + index, or the error.
   void complete(const Status& error, int64_t base_offset, int64_t log_append_time_ms);
   // After complete(): the batch's byte buffer for another batch, unless
-  // ZeroMQ may still be reading it (then an empty string).
-  std::string take_buffer();
+  // ZeroMQ may still be reading it (then an empty buffer).
+  BatchBuffer take_buffer();
 
  private:
-  std::shared_ptr<std::string> encoded_;
+  std::shared_ptr<BatchBuffer> encoded_;
   ProducerIdentity encoded_for_;
   std::optional<int32_t> encoded_sequence_;
 };
@@ -143,7 +193,14 @@ class RecordAccumulator {
   // metadata (see reserve_id).
   Appended append(std::string_view topic, std::optional<int32_t> partition,
                   const RecordView& record, size_t size_bytes, SendCallback callback,
-                  std::optional<uint64_t> inherit_id = std::nullopt);
+                  std::optional<uint64_t> inherit_id = std::nullopt) {
+    return try_append(topic, partition, record, size_bytes, callback, inherit_id);
+  }
+  // The same; `callback` is moved from only when the record was appended
+  // (not for kUnknownTopic).
+  Appended try_append(std::string_view topic, std::optional<int32_t> partition,
+                      const RecordView& record, size_t size_bytes, SendCallback& callback,
+                      std::optional<uint64_t> inherit_id = std::nullopt);
 
   // Known partition count of `topic`; 0 when not known yet.
   int32_t partition_count(std::string_view topic) const;
@@ -236,12 +293,9 @@ class RecordAccumulator {
       topics_;  // guarded by topics_mu_; entries live as long as the accumulator
 
   // Storage of completed batches for new ones (Kafka's BufferPool, simply).
-  struct Storage {
-    std::string buffer;
-    std::vector<ProducerBatch::Completion> completions;
-  };
   std::mutex pool_mu_;
-  std::vector<Storage> pool_;  // guarded by pool_mu_
+  std::vector<BatchBuffer> buffer_pool_;                                 // guarded by pool_mu_
+  std::vector<std::vector<ProducerBatch::Completion>> completion_pool_;  // guarded by pool_mu_
 
   std::atomic<uint64_t> next_id_{0};
   mutable std::mutex ids_mu_;

@@ -28,6 +28,7 @@ struct BenchFlags {
   double rate = 0;  // messages/s over all producers; 0 = as fast as possible
   std::string acks = "1";
   int producers = 1;
+  int threads = 1;  // sending threads per producer
   int consumers = 1;
   int32_t partitions = -1;
   std::string linger = "5ms";  // the producers' linger_ms
@@ -113,6 +114,7 @@ int bench_produce(Context& ctx, const BenchFlags& flags) {
   if (flags.size_bytes < 0 || flags.size_bytes > 1'000'000)
     return ctx.usage("--size: 0 to 1000000 bytes");
   if (flags.producers < 1 || flags.producers > 64) return ctx.usage("--producers: 1 to 64");
+  if (flags.threads < 1 || flags.threads > 64) return ctx.usage("--threads: 1 to 64");
   if (flags.rate < 0) return ctx.usage("--rate: must be >= 0");
   Result<int64_t> linger = parse_duration_ms(flags.linger);
   if (!linger.is_ok()) return ctx.usage("--linger: " + linger.status().message());
@@ -144,10 +146,14 @@ int bench_produce(Context& ctx, const BenchFlags& flags) {
   {
     Progress progress(ctx, acknowledged, total);
     std::vector<std::thread> threads;
-    for (size_t p = 0; p < producers.size(); ++p) {
-      threads.emplace_back([&, p] {
-        uint64_t mine = total / producers.size() + (p < total % producers.size() ? 1 : 0);
-        double per_second = flags.rate / static_cast<double>(producers.size());
+    const size_t senders = producers.size() * static_cast<size_t>(flags.threads);
+    for (size_t t = 0; t < senders; ++t) {
+      threads.emplace_back([&, t] {
+        uint64_t mine = total / senders + (t < total % senders ? 1 : 0);
+        double per_second = flags.rate / static_cast<double>(senders);
+        // Threads of one producer share it (send() is thread-safe) and its
+        // tally, which only its I/O thread writes.
+        const size_t p = t / static_cast<size_t>(flags.threads);
         ProducerTally* tally = &tallies[p];
         for (uint64_t i = 0; i < mine; ++i) {
           if (per_second > 0) {
@@ -312,7 +318,9 @@ void add_bench_commands(CLI::App& root, Context& ctx, Action& action) {
                       "The producers' linger: how long a batch waits for more messages (default "
                       "5ms; 0ms for the lowest latency at a low rate)");
   produce->add_option("--producers", flags->producers,
-                      "Producers, each on its own thread (default 1)");
+                      "Producers, each with its own I/O thread and connections (default 1)");
+  produce->add_option("--threads", flags->threads,
+                      "Threads sending through each producer, which they share (default 1)");
   produce->add_option("--partitions", flags->partitions,
                       "Create the topic with N partitions if missing");
   produce->callback(
