@@ -24,6 +24,16 @@
 namespace mq::client {
 namespace {
 
+// The first backoff after a broker the metadata names as the partition's
+// leader refused a batch as not (yet) the leader.
+constexpr int64_t kNewLeaderBackoffMs = 20;
+
+// A broker's answer that it does not lead the partition (or not in that epoch).
+bool is_leadership_error(ErrorCode code) {
+  return code == ErrorCode::kNotLeader || code == ErrorCode::kLeaderNotAvailable ||
+         code == ErrorCode::kFencedLeaderEpoch || code == ErrorCode::kUnknownLeaderEpoch;
+}
+
 // Errors after which the client's idea of who leads the partition is stale.
 bool needs_metadata_refresh(ErrorCode code) {
   switch (code) {
@@ -201,6 +211,12 @@ void Producer::Sender::maybe_refresh_metadata(int64_t now) {
       assign_waiting_locked(now, expired);
     }
     fail_expired(expired);
+    // A retry whose partition has a new leader goes now: the backoff is for
+    // asking the same broker again.
+    accumulator_.expedite_retries(now, [this](const TopicPartition& tp) {
+      const PartitionInfo* info = cluster_.metadata().partition(tp.topic, tp.partition);
+      return info == nullptr ? -1 : info->leader_id;
+    });
   }
 }
 
@@ -297,6 +313,7 @@ void Producer::Sender::send_ready(int64_t now) {
     if (batch->attempts > 1) ++retries_;
     const PartitionInfo* info =
         cluster_.metadata().partition(batch->partition.topic, batch->partition.partition);
+    batch->sent_to = info->leader_id;
     by_node[info->leader_id].push_back(std::move(batch));
   }
   for (auto& [node, node_batches] : by_node) send_to_node(node, std::move(node_batches), now);
@@ -469,10 +486,26 @@ void Producer::Sender::handle_partition_result(std::unique_ptr<ProducerBatch> ba
   bool retriable = is_retriable(code) || gap_of_our_own;
   bool in_time = now - batch->created_ms < config_.delivery_timeout_ms;
   if (retriable && in_time && batch->attempts <= config_.retries && !producer_->stop_.load()) {
-    int shift = std::min(batch->attempts - 1, 20);
-    int64_t backoff = std::min<int64_t>(static_cast<int64_t>(config_.retry_backoff_ms) << shift,
-                                        config_.retry_backoff_max_ms);
+    // The backoff doubles per failure at the same broker; a new leader starts
+    // again from the first step. A broker the metadata names as the leader
+    // may refuse until it has applied the change itself, which takes
+    // milliseconds: asked again after kNewLeaderBackoffMs, doubling.
+    batch->failures_there = batch->sent_to == batch->last_failed_at ? batch->failures_there + 1 : 1;
+    batch->last_failed_at = batch->sent_to;
+    const PartitionInfo* info =
+        cluster_.metadata().partition(batch->partition.topic, batch->partition.partition);
+    bool named_leader_refused =
+        info != nullptr && info->leader_id == batch->sent_to && is_leadership_error(code);
+    int64_t first_step = named_leader_refused
+                             ? std::min<int64_t>(kNewLeaderBackoffMs, config_.retry_backoff_ms)
+                             : config_.retry_backoff_ms;
+    int shift = std::min(batch->failures_there - 1, 20);
+    int64_t backoff = std::min<int64_t>(first_step << shift, config_.retry_backoff_max_ms);
     batch->last_error = Status(code, message);
+    fprintf(stderr, "DBG %lld %s sent_to=%d meta_leader=%d code=%s backoff=%lld attempts=%d\n",
+            (long long)now, batch->partition.to_string().c_str(), batch->sent_to,
+            info ? info->leader_id : -9, std::string(error_name(code)).c_str(), (long long)backoff,
+            batch->attempts);
     accumulator_.requeue(std::move(batch), now + backoff);
     return;
   }

@@ -408,6 +408,21 @@ void RecordAccumulator::requeue(std::unique_ptr<ProducerBatch> batch, int64_t re
   queue.sealed.insert(position, std::move(batch));
 }
 
+void RecordAccumulator::expedite_retries(
+    int64_t now_ms, const std::function<int32_t(const TopicPartition&)>& leader_of) {
+  for_each_queue([&](const TopicQueues&, PartitionQueue& queue) {
+    std::lock_guard lock(queue.mu);
+    if (queue.sealed.empty() || queue.sealed.front()->attempts == 0) return;
+    int32_t leader = -2;  // looked up once per partition
+    for (auto& batch : queue.sealed) {
+      if (batch->attempts == 0) break;
+      if (batch->retry_at_ms <= now_ms) continue;
+      if (leader == -2) leader = leader_of(queue.partition);
+      if (leader >= 0 && leader != batch->sent_to) batch->retry_at_ms = now_ms;
+    }
+  });
+}
+
 bool RecordAccumulator::has_earlier_unacknowledged(const TopicPartition& partition,
                                                    int32_t sequence) const {
   PartitionQueue* queue = find_queue(partition);

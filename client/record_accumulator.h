@@ -142,6 +142,9 @@ struct ProducerBatch {
   // Sending state, I/O thread only.
   int attempts = 0;  // sends so far
   int64_t retry_at_ms = 0;
+  int32_t sent_to = -1;                  // the node its last attempt went to
+  int32_t last_failed_at = -1;           // the node of its last failed attempt
+  int failures_there = 0;                // failed attempts in a row at that node
   std::optional<int32_t> base_sequence;  // assigned on first drain when idempotent
   Status last_error;                     // why its last attempt failed, if it did
 
@@ -233,6 +236,11 @@ class RecordAccumulator {
   // A drained batch failed with a retriable error: back into its queue, in
   // sequence order, resendable from `retry_at_ms`.
   void requeue(std::unique_ptr<ProducerBatch> batch, int64_t retry_at_ms);
+  // Batches waiting for a retry whose partition's leader `leader_of` now
+  // names another node than the one their last attempt went to: retried at
+  // `now_ms`, without waiting out their backoff (Kafka's KIP-951).
+  void expedite_retries(int64_t now_ms,
+                        const std::function<int32_t(const TopicPartition&)>& leader_of);
 
   // Whether a batch of `partition` with a sequence below `sequence` is in
   // flight or queued for retry: an OUT_OF_ORDER_SEQUENCE answer is then the

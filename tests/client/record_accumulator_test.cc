@@ -313,6 +313,26 @@ TEST_F(Accumulator, RetryWaitsForEveryBatchInFlight) {
   EXPECT_NE(drain_one(kP0, 100), nullptr);
 }
 
+TEST_F(Accumulator, ARetryWhosePartitionHasANewLeaderSkipsItsBackoff) {
+  make(options(10'000, 0));
+  append(kP0, 10);
+  auto batch = drain_one(kP0);
+  ASSERT_NE(batch, nullptr);
+  batch->sent_to = 1;
+  accumulator_->requeue(std::move(batch), 1'000);
+  // The metadata still names broker 1: the backoff stands.
+  accumulator_->expedite_retries(10, [](const TopicPartition&) { return 1; });
+  EXPECT_EQ(drain_one(kP0, 10), nullptr);
+  // Unknown leader: nothing to expedite to.
+  accumulator_->expedite_retries(10, [](const TopicPartition&) { return -1; });
+  EXPECT_EQ(drain_one(kP0, 10), nullptr);
+  // Broker 2 leads now: the retry goes at once.
+  accumulator_->expedite_retries(20, [](const TopicPartition&) { return 2; });
+  auto retry = drain_one(kP0, 20);
+  ASSERT_NE(retry, nullptr);
+  EXPECT_EQ(retry->attempts, 2);
+}
+
 TEST_F(Accumulator, OutOfOrderBehindAnEarlierFailureCountsAsRetriable) {
   make(options(10'000, 0));
   append(kP0, 10);
