@@ -258,6 +258,7 @@ struct QuorumService::Impl {
   void fail_proposals_through(uint64_t index, const Status& error);
   void update_leadership();
   void maybe_snapshot();
+  void hand_over_leadership(Clock::time_point now);
   void expire_calls(Clock::time_point now);
   void reject(std::string_view where, const std::string& why);
   void fail_service(const Status& error);
@@ -279,6 +280,13 @@ struct QuorumService::Impl {
   std::string endpoint;
   std::shared_ptr<Mailbox> mailbox = std::make_shared<Mailbox>();
   std::atomic<bool> stop_requested{false};
+  // stop() asks the quorum thread to hand a leadership it holds to a voter
+  // that has caught up before it stops, so the others need not wait out an
+  // election timeout; the thread sets stop_requested once that is done.
+  std::atomic<bool> resign_requested{false};
+  std::atomic<bool> loop_ended{false};              // run() left its loop (stopped or failed)
+  std::optional<Clock::time_point> resign_started;  // quorum thread
+  NodeId handed_to = raft::kNoNode;                 // quorum thread
   std::mutex lifecycle_mutex;
   bool started = false;
   std::thread thread;
@@ -389,6 +397,15 @@ Status QuorumService::Impl::start() {
 }
 
 void QuorumService::Impl::stop() {
+  if (thread.joinable() && !stop_requested) {
+    resign_requested = true;
+    mailbox->wake();
+    // Bounded by hand_over_leadership()'s own limit; this wait is a backstop.
+    auto deadline = Clock::now() + std::chrono::milliseconds(2 * config.election_timeout_ms);
+    while (!stop_requested && !loop_ended && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
   stop_requested = true;
   mailbox->wake();
   if (thread.joinable()) thread.join();
@@ -499,6 +516,7 @@ void QuorumService::Impl::run() {
     }
     if (!iterate()) break;
   }
+  loop_ended = true;
   shutdown();
 }
 
@@ -515,12 +533,43 @@ bool QuorumService::Impl::iterate() {
     // a burst, which could fire elections that no silence justified.
     if (next_tick <= now) next_tick = now + std::chrono::milliseconds(config.tick_ms);
   }
+  if (resign_requested) hand_over_leadership(now);
   update_leadership();
   if (!handle_ready()) return false;
   expire_calls(Clock::now());
   forget_dynamic_observers(Clock::now());
   publish_status(true);
   return true;
+}
+
+// While stopping: a leader hands its leadership to a voter with its whole
+// log (TimeoutNow) and stops once another leader is heard from; a node that
+// does not lead stops at once. Gives up after half an election timeout (the
+// target may have stopped too): the others then elect a leader as they would
+// have without the handover.
+void QuorumService::Impl::hand_over_leadership(Clock::time_point now) {
+  if (!resign_started) resign_started = now;
+  bool out_of_time =
+      now - *resign_started >= std::chrono::milliseconds(config.election_timeout_ms / 2);
+  if (node->role() == raft::Role::kLeader && !out_of_time) {
+    Result<NodeId> target = node->transfer_leadership();
+    if (target.is_ok()) {
+      handed_to = *target;
+      spdlog::info("quorum: node {} stops: handing the leadership to node {}", config.id, *target);
+      return;  // TimeoutNow goes out with this iteration's ready
+    }
+    if (target.code() != ErrorCode::kNotEnoughReplicas) return;  // nobody caught up: next time
+    out_of_time = true;  // no quorum would be left to lead: stop as the leader
+  }
+  bool new_leader = node->leader() != raft::kNoNode && node->leader() != config.id;
+  if (handed_to == raft::kNoNode || new_leader || out_of_time) {
+    if (handed_to != raft::kNoNode) {
+      spdlog::info("quorum: node {} stops: {}", config.id,
+                   new_leader ? "node " + std::to_string(node->leader()) + " leads"
+                              : std::string("no new leader heard of in time"));
+    }
+    stop_requested = true;
+  }
 }
 
 void QuorumService::Impl::process(Command& command) {

@@ -7,9 +7,14 @@ namespace mq::raft {
 namespace {
 
 constexpr std::string_view kKindNames[] = {
-    "VoteRequest",           "VoteResponse",           "AppendEntriesRequest",
-    "AppendEntriesResponse", "InstallSnapshotRequest", "InstallSnapshotResponse",
+    "VoteRequest",
+    "VoteResponse",
+    "AppendEntriesRequest",
+    "AppendEntriesResponse",
+    "InstallSnapshotRequest",
+    "InstallSnapshotResponse",
     "ObserverHello",
+    "TimeoutNow",
 };
 static_assert(std::size(kKindNames) == std::variant_size_v<MessageBody>);
 
@@ -30,13 +35,15 @@ uint64_t message_term(const Message& message) {
 bool is_request(const Message& message) {
   return std::holds_alternative<VoteRequest>(message.body) ||
          std::holds_alternative<AppendEntriesRequest>(message.body) ||
-         std::holds_alternative<InstallSnapshotRequest>(message.body);
+         std::holds_alternative<InstallSnapshotRequest>(message.body) ||
+         std::holds_alternative<TimeoutNow>(message.body);
 }
 
 transport::ApiKey api_key(const Message& message) {
   switch (message.body.index()) {
     case 0:
     case 1:
+    case 7:  // TimeoutNow: starts an election
       return transport::ApiKey::kVote;
     case 2:
     case 3:
@@ -65,6 +72,8 @@ std::string describe(const Message& message) {
     text += granted->granted ? " granted" : " rejected";
   } else if (const auto* hello = std::get_if<ObserverHello>(&message.body)) {
     text += " at " + hello->address;
+  } else if (const auto* handover = std::get_if<TimeoutNow>(&message.body)) {
+    text += " candidate " + std::to_string(handover->candidate);
   }
   return text;
 }

@@ -31,10 +31,14 @@
 //     term    uint64  (the sender's; never adopted by the receiver)
 //     address string  (where the members reach the sender; opaque to raft)
 //
+//   TimeoutNow (a stopping leader -> each voter; docs/raft.md, "Leadership transfer")
+//     term      uint64
+//     candidate int32   (the voter that campaigns now)
+//
 // All integers little-endian; a Message is one self-contained byte string.
 // The broker carries them on the quorum api keys (transport/api.h): Vote and
 // PreVote on kVote, AppendEntries on kAppendEntries, InstallSnapshot on
-// kInstallSnapshot, ObserverHello on kAppendEntries.
+// kInstallSnapshot, ObserverHello on kAppendEntries, TimeoutNow on kVote.
 #pragma once
 
 #include <cstdint>
@@ -211,10 +215,26 @@ struct ObserverHello {
   }
 };
 
+// A leader handing its leadership over (it is stopping): sent to every
+// voter of its term. `candidate` campaigns at once, without a pre-vote; the
+// others stop counting on the leader's lease, so they grant it their vote
+// (Raft thesis §3.10, "leadership transfer").
+struct TimeoutNow {
+  uint64_t term = 0;
+  NodeId candidate = kNoNode;
+
+  bool operator==(const TimeoutNow&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("term", m.term);
+    c("candidate", m.candidate);
+  }
+};
+
 // The variant index is the wire kind; append new kinds at the end.
 using MessageBody =
     std::variant<VoteRequest, VoteResponse, AppendEntriesRequest, AppendEntriesResponse,
-                 InstallSnapshotRequest, InstallSnapshotResponse, ObserverHello>;
+                 InstallSnapshotRequest, InstallSnapshotResponse, ObserverHello, TimeoutNow>;
 
 struct Message {
   NodeId from = kNoNode;

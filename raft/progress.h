@@ -28,6 +28,7 @@ struct Progress {
   std::deque<uint64_t> inflight;  // kReplicate: last index of each unacknowledged append
   bool recent_active = false;     // answered since the last check-quorum round
   int ticks_since_progress = 0;   // ticks without match or snapshot offset moving
+  int ticks_since_heard = 0;      // ticks since its last answer
   bool sent_this_round = false;   // an append went out in the current flush
   uint64_t snapshot_index = 0;    // kSnapshot: which snapshot is being sent
   uint64_t snapshot_offset = 0;   // kSnapshot: bytes the member has acknowledged

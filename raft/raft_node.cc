@@ -247,7 +247,10 @@ void RaftNode::tick_leader() {
       if (active < quorum()) return become_follower(term_, kNoNode);
     }
   }
-  for (auto& [id, progress] : progress_) progress.ticks_since_progress += 1;
+  for (auto& [id, progress] : progress_) {
+    progress.ticks_since_progress += 1;
+    progress.ticks_since_heard += 1;
+  }
   expire_dynamic_observers();
   if (heartbeat_elapsed_ >= config_.heartbeat_ticks) {
     heartbeat_elapsed_ = 0;
@@ -329,6 +332,7 @@ Status RaftNode::step(const Message& message) {
         if constexpr (std::is_same_v<T, InstallSnapshotResponse>) {
           on_snapshot_response(message.from, body);
         }
+        if constexpr (std::is_same_v<T, TimeoutNow>) on_timeout_now(message.from, body);
       },
       message.body);
   return Status::ok();
@@ -364,6 +368,19 @@ void RaftNode::on_vote_request(NodeId from, const VoteRequest& request) {
     reset_election_timer();
   }
   send(from, VoteResponse{term_, granted, false});
+}
+
+// The leader of this term hands its leadership over: the candidate
+// campaigns now (no pre-vote: its log is the leader's); every other voter
+// forgets the leader, so the lease no longer keeps it from voting.
+void RaftNode::on_timeout_now(NodeId from, const TimeoutNow& request) {
+  if (role_ == Role::kLeader || from != leader_ || !is_voter_) return;
+  if (request.candidate == config_.id) {
+    become_candidate();
+    return;
+  }
+  leader_ = kNoNode;
+  reset_election_timer();
 }
 
 void RaftNode::on_vote_response(NodeId from, const VoteResponse& response) {
@@ -466,6 +483,7 @@ void RaftNode::on_append_response(NodeId from, const AppendEntriesResponse& resp
   if (role_ != Role::kLeader) return;
   Progress& progress = progress_.at(from);
   progress.recent_active = true;
+  progress.ticks_since_heard = 0;
   if (!response.success) {
     // A member that held `match` when it got this request still holds it
     // (the leader's entries never conflict with its own, and acknowledged
@@ -563,6 +581,7 @@ void RaftNode::on_snapshot_response(NodeId from, const InstallSnapshotResponse& 
   if (role_ != Role::kLeader) return;
   Progress& progress = progress_.at(from);
   progress.recent_active = true;
+  progress.ticks_since_heard = 0;
   if (response.done) {
     if (response.last_included_index > progress.match) {
       progress.match = response.last_included_index;
@@ -745,6 +764,41 @@ Result<Proposal> RaftNode::propose(Bytes data) {
   log_.append(std::move(entry));
   flush_pending_ = true;
   return proposal;
+}
+
+Result<NodeId> RaftNode::transfer_leadership() {
+  MQ_RAFT_INVARIANT(!ready_outstanding_, "transfer_leadership() between ready() and advance()");
+  if (role_ != Role::kLeader) {
+    return Status(ErrorCode::kNotLeader,
+                  "raft node " + std::to_string(config_.id) + " is not the leader");
+  }
+  // A voter with the whole log that answered within the last two heartbeats
+  // (one that stopped a moment ago could not take over), among others that
+  // form a quorum without this node: otherwise the new leader could not
+  // commit anything once this one is gone.
+  NodeId target = kNoNode;
+  size_t heard = 0;
+  for (const auto& [id, progress] : progress_) {
+    if (!progress.voter || progress.ticks_since_heard > 2 * config_.heartbeat_ticks) continue;
+    heard += 1;
+    if (target == kNoNode && progress.match == log_.last_index()) target = id;
+  }
+  if (heard < quorum()) {
+    return Status(ErrorCode::kNotEnoughReplicas,
+                  "the other voters heard from lately are not a quorum without this node");
+  }
+  if (target == kNoNode) {
+    return Status(ErrorCode::kLeaderNotAvailable,
+                  "no other voter has every entry of the leader's log yet");
+  }
+  for (NodeId voter : config_.voters) {
+    if (voter != config_.id && voter != target) send(voter, TimeoutNow{term_, target});
+  }
+  send(target, TimeoutNow{term_, target});
+  // A follower that knows no leader: no more heartbeats, and it votes for
+  // the candidate's term like the others.
+  become_follower(term_, kNoNode);
+  return target;
 }
 
 Status RaftNode::compact(uint64_t index, Bytes data) {

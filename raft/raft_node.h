@@ -109,6 +109,14 @@ class RaftNode {
   Status step(const Message& message);
   // kNotLeader (naming leader() if known) unless this node leads.
   Result<Proposal> propose(Bytes data);
+  // Leader only: hands the leadership to a voter whose log has every entry
+  // of this one (TimeoutNow to every voter, the target last) and steps down
+  // to follower without a leader. Returns the target; kNotLeader when this
+  // node does not lead; kNotEnoughReplicas when the other voters that
+  // answered within two heartbeats are not a quorum without this node (a
+  // handover would leave a leader that cannot commit); kLeaderNotAvailable
+  // when none of them has caught up yet (ask again later).
+  Result<NodeId> transfer_leadership();
   // The application's state up to applied `index` is `data`: the log before it
   // is dropped. kInvalidRequest unless snapshot_index() < index <= applied_index().
   Status compact(uint64_t index, Bytes data);
@@ -155,6 +163,7 @@ class RaftNode {
   void expire_dynamic_observers();
 
   void on_vote_request(NodeId from, const VoteRequest& request);
+  void on_timeout_now(NodeId from, const TimeoutNow& request);
   void on_vote_response(NodeId from, const VoteResponse& response);
   void on_append_request(NodeId from, const AppendEntriesRequest& request);
   void on_append_response(NodeId from, const AppendEntriesResponse& response);

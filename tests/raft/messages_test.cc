@@ -18,6 +18,7 @@ std::vector<Message> samples() {
       Message{1, 5, InstallSnapshotRequest{7, 1000, 6, 4096, Bytes(100, 0xAB), true}},
       Message{5, 1, InstallSnapshotResponse{7, 1000, 4196, true}},
       Message{9, 1, ObserverHello{7, "tcp://10.0.0.9:9193"}},
+      Message{1, 3, TimeoutNow{7, 3}},
   };
 }
 
@@ -66,6 +67,8 @@ TEST(MessagesTest, TravelOnTheReservedQuorumApiKeys) {
   EXPECT_EQ(api_key(all[4]), transport::ApiKey::kInstallSnapshot);
   EXPECT_EQ(api_key(all[5]), transport::ApiKey::kInstallSnapshot);
   EXPECT_EQ(api_key(all[6]), transport::ApiKey::kAppendEntries);
+  EXPECT_EQ(api_key(all[7]), transport::ApiKey::kVote);
+  EXPECT_TRUE(is_request(all[7]));
   EXPECT_TRUE(is_request(all[0]));
   EXPECT_FALSE(is_request(all[6]));  // one-way: nobody answers a hello
   EXPECT_FALSE(is_request(all[1]));

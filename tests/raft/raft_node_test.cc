@@ -133,6 +133,69 @@ TEST(RaftNodeTest, PreVoteIsRefusedWhileTheLeaderIsHeardFrom) {
   EXPECT_EQ(cluster.node(3).leader(), 1);
 }
 
+TEST(RaftNodeTest, ALeaderHandsItsLeadershipToACaughtUpVoterWithoutAnElectionTimeout) {
+  TestCluster cluster({1, 2, 3});
+  cluster.elect(1);
+  uint64_t term = cluster.node(1).term();
+  cluster.propose(1, 9);
+  cluster.deliver_all();
+  cluster.tick_all(1);  // heartbeats mark the followers active this round
+  cluster.deliver_all();
+  Result<NodeId> target = cluster.node(1).transfer_leadership();
+  ASSERT_TRUE(target.is_ok()) << target.status().to_string();
+  EXPECT_EQ(cluster.node(1).role(), Role::kFollower);
+  cluster.process();
+  // No tick: the target campaigns on TimeoutNow, and the others vote for it
+  // although they heard from the old leader a moment ago.
+  cluster.deliver_all();
+  EXPECT_EQ(cluster.node(*target).role(), Role::kLeader);
+  EXPECT_EQ(cluster.node(*target).term(), term + 1);
+  for (NodeId id : {1, 2, 3}) EXPECT_EQ(cluster.node(id).leader(), *target) << "node " << id;
+  cluster.propose(*target, 10);
+  cluster.deliver_all();
+  cluster.tick_all(1);
+  cluster.deliver_all();
+  for (NodeId id : {1, 2, 3}) {
+    EXPECT_EQ(cluster.applied_values(id), (std::vector<uint8_t>{9, 10})) << "node " << id;
+  }
+}
+
+TEST(RaftNodeTest, LeadershipIsHandedOnlyToAVoterWithTheWholeLog) {
+  TestCluster cluster({1, 2, 3});
+  cluster.elect(1);
+  cluster.tick_all(1);
+  cluster.deliver_all();
+  EXPECT_EQ(cluster.node(2).transfer_leadership().code(), ErrorCode::kNotLeader);
+  // An entry nobody has acknowledged yet: no voter has the whole log.
+  cluster.propose(1, 5);
+  cluster.process();
+  EXPECT_EQ(cluster.node(1).transfer_leadership().code(), ErrorCode::kLeaderNotAvailable);
+  EXPECT_EQ(cluster.node(1).role(), Role::kLeader);
+  cluster.deliver_all();
+  EXPECT_TRUE(cluster.node(1).transfer_leadership().is_ok());
+}
+
+TEST(RaftNodeTest, NoHandoverWhenTheOthersAreNoQuorumWithoutTheLeader) {
+  TestCluster cluster({1, 2, 3});
+  cluster.elect(1);
+  cluster.crash(3);
+  // Node 3 stays silent for more than two heartbeats.
+  cluster.tick(1, 3);
+  cluster.deliver_all();
+  EXPECT_EQ(cluster.node(1).transfer_leadership().code(), ErrorCode::kNotEnoughReplicas);
+  EXPECT_EQ(cluster.node(1).role(), Role::kLeader);
+}
+
+TEST(RaftNodeTest, ATimeoutNowFromAnyoneButTheLeaderIsIgnored) {
+  TestCluster cluster({1, 2, 3});
+  cluster.elect(1);
+  uint64_t term = cluster.node(1).term();
+  cluster.deliver(Message{2, 3, TimeoutNow{term, 3}});
+  EXPECT_EQ(cluster.node(3).role(), Role::kFollower);
+  EXPECT_EQ(cluster.node(3).term(), term);
+  EXPECT_EQ(cluster.node(3).leader(), 1);
+}
+
 TEST(RaftNodeTest, CheckQuorumMakesACutOffLeaderStepDown) {
   TestCluster cluster({1, 2, 3});
   cluster.elect(1);
