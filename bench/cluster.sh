@@ -3,14 +3,15 @@
 # three mqd processes (cluster.voters, one quorum port each), a topic with a
 # replication factor of 3, min.insync.replicas 2 and PARTITIONS partitions,
 # then `mqctl bench produce --acks all` with 100-byte messages and PRODUCERS
-# producers, and `mqctl bench consume` of it all. Prints mqctl's JSON lines
+# producers of THREADS sending threads each, and `mqctl bench consume` of it all. Prints mqctl's JSON lines
 # and each mqd's CPU per message.
-# Usage: bench/cluster.sh [MESSAGES] [PARTITIONS] [PRODUCERS]   (default 2,000,000 6 4)
+# Usage: bench/cluster.sh [MESSAGES] [PARTITIONS] [PRODUCERS] [THREADS]   (default 2,000,000 6 4 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-2000000}
 P=${2:-6}
 PRODUCERS=${3:-4}
+THREADS=${4:-1}
 BIN=build/bin
 TMP=$(mktemp -d -t mq-cluster-bench.XXXXXX)
 PIDS=()
@@ -53,7 +54,7 @@ CLK=$(getconf CLK_TCK)
 ticks() { local t=0 pid; for pid in "${PIDS[@]}"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo $t; }
 cpu() { awk -v t="$1" -v n="$N" -v hz="$CLK" 'BEGIN{printf "%.2f", t / hz * 1e6 / n}'; }
 t0=$(ticks)
-echo "produce acks=all rf=3 partitions=$P producers=$PRODUCERS: $("$BIN/mqctl" -b "$BROKERS" -o json bench produce --topic bench --count "$N" --size 100 --acks all --producers "$PRODUCERS")"
+echo "produce acks=all rf=3 partitions=$P producers=$PRODUCERS threads=$THREADS: $("$BIN/mqctl" -b "$BROKERS" -o json bench produce --topic bench --count "$N" --size 100 --acks all --producers "$PRODUCERS" --threads "$THREADS")"
 t1=$(ticks)
 echo "  all three mqd together: $(cpu $((t1 - t0))) us CPU per message"
 echo "consume: $("$BIN/mqctl" -b "$BROKERS" -o json bench consume --topic bench --count "$N")"
