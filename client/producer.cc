@@ -200,8 +200,9 @@ void Producer::Sender::maybe_refresh_metadata(int64_t now) {
     metadata_stale_ = false;
     last_metadata_success_ms_ = now;
     // A partition count is published together with the appending of the
-    // records that waited for it, under mu_: a send() that sees the count
-    // has nothing of its partition waiting ahead of it.
+    // records that waited for it, under mu_; until that is done a send()
+    // that sees the new count queues behind mu_ (RecordAccumulator's
+    // publishing flag), so it has nothing of its partition waiting ahead.
     std::vector<Submitted> expired;
     {
       std::lock_guard lock(producer_->mu_);
@@ -209,6 +210,7 @@ void Producer::Sender::maybe_refresh_metadata(int64_t now) {
         accumulator_.set_partition_count(topic, cluster_.metadata().partition_count(topic));
       }
       assign_waiting_locked(now, expired);
+      accumulator_.end_publication();
     }
     fail_expired(expired);
     // A retry whose partition has a new leader goes now: the backoff is for
@@ -502,10 +504,6 @@ void Producer::Sender::handle_partition_result(std::unique_ptr<ProducerBatch> ba
     int shift = std::min(batch->failures_there - 1, 20);
     int64_t backoff = std::min<int64_t>(first_step << shift, config_.retry_backoff_max_ms);
     batch->last_error = Status(code, message);
-    fprintf(stderr, "DBG %lld %s sent_to=%d meta_leader=%d code=%s backoff=%lld attempts=%d\n",
-            (long long)now, batch->partition.to_string().c_str(), batch->sent_to,
-            info ? info->leader_id : -9, std::string(error_name(code)).c_str(), (long long)backoff,
-            batch->attempts);
     accumulator_.requeue(std::move(batch), now + backoff);
     return;
   }

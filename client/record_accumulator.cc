@@ -167,6 +167,7 @@ void RecordAccumulator::set_partition_count(std::string_view topic, int32_t coun
     std::shared_lock lock(topics_mu_);
     TopicQueues* queues = find_topic(topic);
     if (queues != nullptr && static_cast<int32_t>(queues->partitions.size()) >= count) {
+      queues->publishing.store(true, std::memory_order_release);
       queues->partition_count.store(count, std::memory_order_release);
       return;
     }
@@ -182,7 +183,15 @@ void RecordAccumulator::set_partition_count(std::string_view topic, int32_t coun
   for (auto p = static_cast<int32_t>(entry->partitions.size()); p < count; ++p) {
     entry->partitions.push_back(std::make_unique<PartitionQueue>(TopicPartition{entry->name, p}));
   }
+  entry->publishing.store(true, std::memory_order_release);
   entry->partition_count.store(count, std::memory_order_release);
+}
+
+void RecordAccumulator::end_publication() {
+  std::shared_lock lock(topics_mu_);
+  for (const auto& [name, queues] : topics_) {
+    queues->publishing.store(false, std::memory_order_release);
+  }
 }
 
 uint64_t RecordAccumulator::reserve_id() {
@@ -253,6 +262,10 @@ RecordAccumulator::Appended RecordAccumulator::try_append(std::string_view topic
   TopicQueues* queues = find_topic(topic);
   int32_t count = queues == nullptr ? 0 : queues->partition_count.load(std::memory_order_acquire);
   if (count == 0 || (partition && *partition >= count)) return Appended::kUnknownTopic;
+  // Read after the count: a count being published is seen with its flag.
+  if (!inherit_id && queues->publishing.load(std::memory_order_acquire)) {
+    return Appended::kUnknownTopic;
+  }
   int32_t chosen = partition    ? *partition
                    : record.key ? partition_for_key(*record.key, count)
                                 : queues->sticky.current(count);

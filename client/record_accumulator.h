@@ -218,8 +218,12 @@ class RecordAccumulator {
 
   // --- I/O thread ---
 
-  // Publishes a topic's partition count from metadata (0 = unknown).
+  // Publishes a topic's partition count from metadata (0 = unknown). Until
+  // end_publication(), appends without `inherit_id` to the topic return
+  // kUnknownTopic: the caller appends the records that waited for the count
+  // (with their inherit_id) first.
   void set_partition_count(std::string_view topic, int32_t count);
+  void end_publication();
 
   // Seals open batches that lingered linger_ms (all of them when
   // `flushing`) and can be sent now (nothing of their partition waits for a
@@ -279,6 +283,10 @@ class RecordAccumulator {
   struct TopicQueues {
     std::string name;
     std::atomic<int32_t> partition_count{0};
+    // Set by set_partition_count() until end_publication(): while the I/O
+    // thread appends the records that waited for this count, a send() seeing
+    // it takes the slow path (the producer's mutex), so it cannot overtake them.
+    std::atomic<bool> publishing{false};
     StickyPartition sticky;
     // Grows (never shrinks) under topics_mu_ held exclusively.
     std::vector<std::unique_ptr<PartitionQueue>> partitions;

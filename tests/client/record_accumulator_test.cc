@@ -35,6 +35,7 @@ class Accumulator : public ::testing::Test {
   void make(AccumulatorOptions o) {
     accumulator_ = std::make_unique<RecordAccumulator>(o);
     accumulator_->set_partition_count("t", 2);
+    accumulator_->end_publication();
   }
   RecordAccumulator::Appended append(const TopicPartition& tp, size_t value_bytes,
                                      int64_t at_ms = 0,
@@ -311,6 +312,24 @@ TEST_F(Accumulator, RetryWaitsForEveryBatchInFlight) {
   EXPECT_FALSE(accumulator_->seal_lingering(100, false).has_value());
   accumulator_->on_complete(*second);
   EXPECT_NE(drain_one(kP0, 100), nullptr);
+}
+
+TEST_F(Accumulator, WhileACountIsPublishedOnlyRecordsThatWaitedForItAreAppended) {
+  make(options(10'000, 0));
+  accumulator_->set_partition_count("new", 1);
+  std::string value = "v";
+  RecordView view{.value = value};
+  SendCallback callback = [](const Result<RecordMetadata>&) {};
+  EXPECT_EQ(accumulator_->try_append("new", std::nullopt, view, 40, callback),
+            RecordAccumulator::Appended::kUnknownTopic)
+      << "a send() must not overtake the records that waited";
+  EXPECT_TRUE(callback) << "not appended: the callback stays with the caller";
+  uint64_t waited = accumulator_->reserve_id();
+  EXPECT_NE(accumulator_->append("new", std::nullopt, view, 40, {}, waited),
+            RecordAccumulator::Appended::kUnknownTopic);
+  accumulator_->end_publication();
+  EXPECT_EQ(accumulator_->try_append("new", std::nullopt, view, 40, callback),
+            RecordAccumulator::Appended::kToOpenBatch);
 }
 
 TEST_F(Accumulator, ARetryWhosePartitionHasANewLeaderSkipsItsBackoff) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -381,43 +383,83 @@ class SilentListener {
     port_ = ntohs(addr.sin_port);
   }
   ~SilentListener() {
+    drop_accepted();
     if (fd_ >= 0) ::close(fd_);
   }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   int port() const { return port_; }
+  // Waits up to `timeout_ms` for a connection and accepts it (and keeps it
+  // open, silent). True if one came.
+  bool accept_one(int timeout_ms) {
+    pollfd readable{.fd = fd_, .events = POLLIN, .revents = 0};
+    if (::poll(&readable, 1, timeout_ms) != 1) return false;
+    int accepted = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (accepted < 0) return false;
+    accepted_.push_back(accepted);
+    return true;
+  }
+  void drop_accepted() {
+    for (int fd : accepted_) ::close(fd);
+    accepted_.clear();
+  }
 
  private:
   int fd_ = -1;
   int port_ = 0;
+  std::vector<int> accepted_;
 };
+
+int64_t realtime_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 TEST_F(MqctlTest, SignalsStopCommandsWithinASecondWhateverTheyWaitOn) {
   SilentListener silent;
   ASSERT_GT(silent.port(), 0);
   // Waiting on a broker that never answers, with --timeout far away: SIGINT
-  // or SIGTERM ends the command a second later with 128 + the signal.
-  for (const auto& [signal, code] : {std::pair{"INT", 130}, std::pair{"TERM", 143}}) {
+  // or SIGTERM ends the command a second later with 128 + the signal. The
+  // signal goes once mqctl has connected (so it is past its start-up).
+  for (const auto& [signal, code] : {std::pair{SIGINT, 130}, std::pair{SIGTERM, 143}}) {
     for (const std::string command :
          {"consume t", "consume t -g g", "consume t --from beginning -e"}) {
+      std::string pid_file = dir_.file("mqctl.pid");
+      std::filesystem::remove(pid_file);
+      int64_t signalled_ns = 0;
+      std::thread signaller([&, signal = signal] {
+        if (!silent.accept_one(30'000)) return;
+        pid_t pid = 0;
+        for (int i = 0; i < 3000 && pid <= 0; ++i) {
+          std::ifstream(pid_file) >> pid;
+          if (pid <= 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        signalled_ns = realtime_ns();
+        if (pid > 0) ::kill(pid, signal);
+      });
       Shell r = sh("$MQCTL -b " + silent.address() + " --timeout 30s " + command +
-                   " & pid=$!; sleep 0.5; kill -" + signal +
-                   " $pid; start=$(date +%s%N); wait $pid; code=$?;"
-                   " echo $code $(( ($(date +%s%N) - start) / 1000000 ))");
-      int exit_code = -1, ms = -1;
-      std::istringstream(r.out) >> exit_code >> ms;
-      EXPECT_EQ(exit_code, code) << command << " SIG" << signal << "\n" << r.err;
-      EXPECT_LT(ms, 2'500) << command << " SIG" << signal << " took " << ms << " ms to stop";
+                   " & echo $! > mqctl.pid; wait $!; code=$?; echo $code $(date +%s%N)");
+      signaller.join();
+      silent.drop_accepted();
+      int exit_code = -1;
+      int64_t ended_ns = 0;
+      std::istringstream(r.out) >> exit_code >> ended_ns;
+      int64_t ms = (ended_ns - signalled_ns) / 1'000'000;
+      EXPECT_EQ(exit_code, code) << command << " signal " << signal << "\n" << r.err;
+      EXPECT_LT(ms, 2'500) << command << " signal " << signal << " took " << ms << " ms to stop";
       EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
     }
   }
   // produce with a live broker: what was read before SIGINT is sent and
   // acknowledged, and produce exits 0 at once, not at the end of its input.
+  // Its stdin stays open (fd 3 of the shell holds the fifo) after three
+  // lines; the signal comes once they can be read back.
   ok("$MQCTL topic create sig");
-  // Its stdin stays open (fd 3 of the shell holds the fifo) after three lines.
-  Shell produce =
-      ok("mkfifo in; $MQCTL produce sig < in & pid=$!; exec 3> in; seq 1 3 >&3;"
-         " sleep 1; kill -INT $pid; start=$(date +%s%N); wait $pid; code=$?;"
-         " echo $code $(( ($(date +%s%N) - start) / 1000000 ))");
+  Shell produce = ok(
+      "mkfifo in; $MQCTL produce sig < in & pid=$!; exec 3> in; seq 1 3 >&3;"
+      " until [ \"$($MQCTL consume sig --from beginning -e | wc -l)\" -eq 3 ]; do sleep 0.1; done;"
+      " kill -INT $pid; start=$(date +%s%N); wait $pid; code=$?;"
+      " echo $code $(( ($(date +%s%N) - start) / 1000000 ))");
   int produce_code = -1, produce_ms = -1;
   std::istringstream(produce.out) >> produce_code >> produce_ms;
   EXPECT_EQ(produce_code, 0) << produce.err;
