@@ -74,7 +74,14 @@ Result<std::unique_ptr<transport::Connection>> Cluster::open(const std::string& 
 
 Result<transport::Connection*> Cluster::connection(int32_t node_id) {
   auto it = connections_.find(node_id);
-  if (it != connections_.end()) return it->second.get();
+  if (it != connections_.end()) {
+    // A connection that broke while nothing was in flight on it (the broker
+    // restarted since) is noticed here, not by the next request's failure:
+    // a new one is opened at once.
+    if (it->second->poll_events().is_ok()) return it->second.get();
+    connections_.erase(it);
+    if (last_good_node_ == node_id) last_good_node_.reset();
+  }
   std::string endpoint;
   if (node_id < 0) {
     auto index = static_cast<size_t>(-node_id - 1);

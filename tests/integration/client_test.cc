@@ -2,12 +2,16 @@
 // acks level, keys, compression) and consumer (in order, seek, by timestamp).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "client/admin.h"
+#include "client/cluster.h"
 #include "client/consumer.h"
 #include "client/producer.h"
+#include "tests/support/free_port.h"
 #include "tests/support/mqd_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -135,6 +139,29 @@ TEST_F(ClientBrokerTest, APartitionAtItsEndDoesNotHoldBackTheOthersOfItsBroker) 
   }
   EXPECT_EQ(got, 3000u);
   EXPECT_LT(empty_polls, 20) << "polls came back empty while records were waiting";
+}
+
+// A connection that broke while idle (the broker restarted in between) is
+// replaced before the next request goes out, so that request does not fail
+// with a lost connection.
+TEST_F(ClientBrokerTest, AConnectionThatBrokeWhileIdleIsReplacedBeforeTheNextRequest) {
+  // A broker of its own, restarted on the same port.
+  MqdProcess restarting(dir_.file("restarting"));
+  restarting.set_client_port(mq::testing::free_port());
+  ASSERT_TRUE(restarting.start()) << restarting.log();
+  Cluster cluster(ClusterOptions{.bootstrap_endpoints = {restarting.endpoint()}, .client_id = "t"});
+  ASSERT_TRUE(cluster.refresh_metadata(std::nullopt).is_ok());
+  Result<int32_t> node = cluster.any_node();
+  ASSERT_TRUE(node.is_ok()) << node.status().to_string();
+  uint64_t serial = cluster.connection_serial(*node);
+  ASSERT_NE(serial, 0u);
+  ASSERT_EQ(restarting.stop(SIGTERM), 0) << restarting.log();
+  ASSERT_TRUE(restarting.start()) << restarting.log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the monitor saw it
+  Result<transport::MetadataResponse> answer =
+      cluster.call(*node, transport::MetadataRequest{.topics = std::nullopt});
+  EXPECT_TRUE(answer.is_ok()) << answer.status().to_string();
+  EXPECT_NE(cluster.connection_serial(*node), serial) << "the old connection was kept";
 }
 
 TEST_F(ClientBrokerTest, SeeksByOffsetAndTimestamp) {
