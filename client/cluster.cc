@@ -77,8 +77,11 @@ Result<transport::Connection*> Cluster::connection(int32_t node_id) {
   if (it != connections_.end()) {
     // A connection that broke while nothing was in flight on it (the broker
     // restarted since) is noticed here, not by the next request's failure:
-    // a new one is opened at once.
-    if (it->second->poll_events().is_ok()) return it->second.get();
+    // a new one is opened at once. One with requests in flight is watched by
+    // receive_any, so the produce and fetch path reads no monitor here.
+    if (it->second->in_flight() > 0 || it->second->poll_events().is_ok()) {
+      return it->second.get();
+    }
     connections_.erase(it);
     if (last_good_node_ == node_id) last_good_node_.reset();
   }
