@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "broker/single_node_conversion.h"
 #include "metrics/process_collector.h"
 
 namespace mq::broker {
@@ -87,6 +88,8 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
 
   status("recovering partition logs in " + config_.data_dir);
   hold_for_test_gate();
+  MQ_ASSIGN_OR_RETURN(std::string converted, convert_single_node_data_dir(config_));
+  if (!converted.empty()) status(converted);
   MQ_ASSIGN_OR_RETURN(replicas_, ReplicaManager::open(config_));
   disk_->poll();  // the data directory exists now
   status("opened " + std::to_string(replicas_->partitions().size()) + " partition(s) of " +
@@ -100,27 +103,21 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
       .max_size = config_.group_max_size};
   offsets_storage_ = std::make_unique<OffsetsStorage>(*replicas_);
   coordinator_ = std::make_unique<group::GroupCoordinator>(coordinator_config, *offsets_storage_);
-  if (!config_.cluster.enabled()) {
-    status("loading consumer groups");
-    MQ_RETURN_IF_ERROR(offsets_storage_->ensure_topic(config_.offsets_topic_partitions));
-    MQ_RETURN_IF_ERROR(coordinator_->load());
-  } else {
-    // A group's coordinator is the leader of its __consumer_offsets
-    // partition: the coordinator loads a partition's groups when this broker
-    // becomes its leader and drops them when it stops leading it.
-    coordinator_->start();
-    cluster_ = std::make_unique<ClusterNode>(config_, *replicas_);
-    cluster_->set_leadership_listener(
-        [coordinator = coordinator_.get()](const std::string& topic, int32_t partition,
-                                           bool leading, int32_t leader_epoch) {
-          if (topic != group::kOffsetsTopic) return;
-          if (leading) {
-            coordinator->load_partition(partition, leader_epoch);
-          } else {
-            coordinator->unload_partition(partition);
-          }
-        });
-  }
+  // A group's coordinator is the leader of its __consumer_offsets
+  // partition: the coordinator loads a partition's groups when this broker
+  // becomes its leader and drops them when it stops leading it.
+  coordinator_->start();
+  cluster_ = std::make_unique<ClusterNode>(config_, *replicas_);
+  cluster_->set_leadership_listener(
+      [coordinator = coordinator_.get()](const std::string& topic, int32_t partition, bool leading,
+                                         int32_t leader_epoch) {
+        if (topic != group::kOffsetsTopic) return;
+        if (leading) {
+          coordinator->load_partition(partition, leader_epoch);
+        } else {
+          coordinator->unload_partition(partition);
+        }
+      });
 
   scheduler_ = std::make_unique<Scheduler>(config_.worker_threads);
   // Bind before building the handler: Metadata answers with the real port.
@@ -142,9 +139,12 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   client_endpoint_ = server_->endpoint();
   split_endpoint(client_endpoint_, &identity.host, &identity.port);
   handler_->set_identity(identity);  // before serve(): no request has been read yet
-  if (cluster_) {
+  {
     const QuorumMember* self = config_.cluster.member(config_.node_id);
-    if (self == nullptr) {
+    if (config_.cluster.voters.empty()) {
+      status("joining the metadata quorum as its only voter (no cluster.voters), node " +
+             std::to_string(config_.node_id));
+    } else if (self == nullptr) {
       // Listed nowhere: it announces itself to the voters (docs/cluster.md,
       // "Adding a broker").
       status("joining the metadata quorum as dynamic observer " + std::to_string(config_.node_id) +
@@ -292,11 +292,11 @@ std::string Broker::status_json() const {
   j["client_endpoint"] = client_endpoint_;
   nlohmann::json partitions = nlohmann::json::array();
   if (replicas_ && ready_) {
-    j["cluster_id"] = cluster_ ? cluster_->member().image()->cluster_id() : replicas_->cluster_id();
+    j["cluster_id"] = cluster_->member().image()->cluster_id();
     for (const auto& p : replicas_->partitions()) {
       partitions.push_back({{"topic", p->topic()},
                             {"partition", p->index()},
-                            {"leader", cluster_ ? p->leader_id() : config_.node_id},
+                            {"leader", p->leader_id()},
                             {"role", p->is_leader() ? "leader" : "follower"},
                             {"leader_epoch", p->leader_epoch()},
                             {"log_start_offset", p->log().log_start_offset()},

@@ -27,6 +27,13 @@ quorum::QuorumConfig quorum_config(const BrokerConfig& config) {
   q.listen_endpoint = !cluster.quorum_listener.empty() ? cluster.quorum_listener
                       : self != nullptr                ? self->endpoint()
                                                        : "";
+  if (cluster.voters.empty()) {
+    // No cluster.voters: a cluster of one, this node its only voter. Nobody
+    // connects to its quorum listener until other nodes join, so without
+    // listeners.quorum it takes any free loopback port.
+    if (q.listen_endpoint.empty()) q.listen_endpoint = "tcp://127.0.0.1:0";
+    q.voters[config.node_id] = q.listen_endpoint;
+  }
   q.storage_dir = config.data_dir + "/__quorum";
   q.tick_ms = cluster.quorum_tick_ms;
   q.election_timeout_ms = cluster.quorum_election_timeout_ms;

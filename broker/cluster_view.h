@@ -1,9 +1,8 @@
-// ClusterView: what the request handler asks of the cluster when mqd runs in
-// cluster mode (cluster.voters set). Metadata is answered from the metadata
-// image; topic changes go to the active controller and return once they are
+// ClusterView: what the request handler asks of the cluster (a single node
+// is a cluster of one voter). Metadata is answered from the metadata image;
+// topic changes go to the active controller and return once they are
 // committed and every live broker has applied them (bounded: see
-// ClusterNode::await_everywhere). Without a ClusterView the handler
-// answers from and changes the local ReplicaManager (single-node).
+// ClusterNode::await_everywhere).
 #pragma once
 
 #include <cstdint>

@@ -24,21 +24,6 @@ TopicOverrides OffsetsStorage::topic_overrides() {
                         {"segment.bytes", std::to_string(100 * 1024 * 1024)}};
 }
 
-Status OffsetsStorage::ensure_topic(int32_t partitions) {
-  std::string name(kOffsetsTopic);
-  if (std::optional<TopicInfo> topic = replicas_.topic(name)) {
-    if (topic->partitions != partitions) {
-      return Status(ErrorCode::kInvalidConfig,
-                    "group.offsets_topic_partitions is " + std::to_string(partitions) + " but " +
-                        name + " has " + std::to_string(topic->partitions) +
-                        " partitions; groups would lose their committed offsets. Set it back to " +
-                        std::to_string(topic->partitions));
-    }
-    return Status::ok();
-  }
-  return replicas_.create_topic(name, partitions, 1, topic_overrides(), false);
-}
-
 void OffsetsStorage::start_creating(ClusterNode& cluster, const BrokerConfig& config,
                                     int32_t partitions, int64_t grace_ms) {
   int32_t size =

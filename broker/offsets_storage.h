@@ -22,10 +22,7 @@ class OffsetsStorage : public group::GroupStorage {
       : replicas_(replicas), commit_timeout_ms_(commit_timeout_ms) {}
   ~OffsetsStorage() override;  // stop_creating()
 
-  // Single-node mode: creates __consumer_offsets (compacted, `partitions`
-  // partitions) unless it exists; INVALID_CONFIG if it has another count.
-  Status ensure_topic(int32_t partitions);
-  // Cluster mode: a thread that, once this broker is registered and
+  // A thread that, once this broker is registered and
   // unfenced, creates __consumer_offsets through the controller if the
   // metadata lacks it: `partitions` partitions, compacted, replication factor
   // min(3, registered brokers). It waits (at most `grace_ms` from its start)

@@ -1,13 +1,7 @@
-// The partitions this broker holds, and the topic metadata that defines them:
-// topics are created, grown, reconfigured and deleted here, and their logs
-// opened (recovered) at start-up. Persisted in data_dir as checkpoints:
-//
-//   topics.checkpoint   mq-topics 1
-//                       <name> <partitions> <replication_factor> [<key>=<value> ...]
-//   broker.checkpoint   mq-broker 1
-//                       cluster_id <id>
-//                       producer_id_block <next unallocated producer id block>
-//                       producer_epoch <producer id> <epoch>   (each id InitProducerId bumped)
+// The partitions this broker holds, and the topic metadata that defines
+// them, as the metadata log names them: the broker opens (recovering as
+// needed), reconfigures and removes replicas through it. Producer ids and
+// epochs come from the controller (the metadata log) through their sources.
 #pragma once
 
 #include <cstdint>
@@ -39,22 +33,13 @@ struct ProducerIdAndEpoch {
   int16_t producer_epoch = -1;
 };
 
-// A fresh random cluster id (22 hex digits).
-std::string new_cluster_id();
-
 class ReplicaManager {
  public:
-  // Loads the topic list and opens (recovering as needed) every partition's log.
+  // Opens the data directory (and reads its clean-shutdown marker). Replicas open as the metadata
+  // log names them (open_replica).
   static Result<std::unique_ptr<ReplicaManager>> open(const BrokerConfig& config);
   ~ReplicaManager();
 
-  Status create_topic(const std::string& name, int32_t partitions, int16_t replication_factor,
-                      const TopicOverrides& configs, bool validate_only);
-  Status delete_topic(const std::string& name);
-  Status add_partitions(const std::string& name, int32_t total, bool validate_only);
-  // Sets and removes overrides in one step; validate_only checks without applying.
-  Status alter_topic_configs(const std::string& name, const TopicOverrides& set,
-                             const std::vector<std::string>& remove, bool validate_only);
   // New broker defaults (SIGHUP): every partition picks up what it does not override.
   Status apply_defaults(const BrokerConfig& config);
 
@@ -62,7 +47,6 @@ class ReplicaManager {
   std::optional<TopicInfo> topic(const std::string& name) const;
   std::vector<TopicInfo> topics() const;
   std::vector<std::shared_ptr<Partition>> partitions() const;
-  const std::string& cluster_id() const { return cluster_id_; }
   BrokerConfig config() const;
   // The longest long poll allowed; read on every fetch, so no config copy.
   int32_t fetch_max_wait_ms() const {
@@ -70,26 +54,22 @@ class ReplicaManager {
     return config_.fetch_max_wait_ms;
   }
 
-  // A fresh idempotent producer id (persisted in blocks, never reused).
+  // A fresh idempotent producer id, from this broker's current block (a new
+  // block comes from the ProducerIdBlockSource: unique cluster-wide).
   Result<int64_t> allocate_producer_id();
   // InitProducerId with an existing id and the epoch its producer holds, by
   // metadata::next_producer_epoch(): the id at its next epoch (fencing the
   // older ones), the current epoch again for a retry, or a new id at epoch 0
   // once the id's epochs are used up. INVALID_PRODUCER_EPOCH for another
-  // epoch, UNKNOWN_PRODUCER_ID for an id never handed out. A single node
-  // decides here and persists the epoch (broker.checkpoint) before answering;
-  // a cluster asks its ProducerEpochSource.
+  // epoch, UNKNOWN_PRODUCER_ID for an id never handed out. Decided by the
+  // ProducerEpochSource (the controller).
   Result<ProducerIdAndEpoch> bump_producer_epoch(int64_t producer_id, int16_t producer_epoch);
   // The current epoch of `producer_id` (0 unless bumped): the produce path
   // refuses batches of an older epoch (INVALID_PRODUCER_EPOCH).
   int16_t producer_epoch(int64_t producer_id) const;
 
-  // Cluster mode (config.cluster.enabled()): the metadata log owns the topic
-  // list, and this broker holds only the partitions it is a replica of. The
-  // broker reconciles through these calls; none of them writes
-  // topics.checkpoint, and the single-node calls above (create_topic,
-  // delete_topic, add_partitions, alter_topic_configs) refuse to run.
-  bool cluster_mode() const { return cluster_mode_; }
+  // The metadata log owns the topic list, and this broker holds only the
+  // partitions it is a replica of. The broker reconciles through these calls.
   // Adds or updates a topic known from the metadata; new settings reach the
   // replicas already open.
   Status put_topic(const TopicInfo& topic);
@@ -130,35 +110,24 @@ class ReplicaManager {
   Status close();
 
  private:
-  explicit ReplicaManager(BrokerConfig config)
-      : config_(std::move(config)), cluster_mode_(config_.cluster.enabled()) {}
+  explicit ReplicaManager(BrokerConfig config) : config_(std::move(config)) {}
   Status load();
-  Status refuse_in_cluster_mode(const char* what) const;
   // Closes a partition's log and removes its directory (rename, then delete).
   static void delete_partition_files(const std::shared_ptr<Partition>& partition);
-  Status persist_topics_locked();
-  // mu_ held exclusively, and producer_id_mu_ once clients are served (the
-  // block and the epochs it writes).
-  Status persist_broker_state_locked();
   Result<std::shared_ptr<Partition>> open_partition(const TopicInfo& topic, int32_t index);
 
   mutable std::shared_mutex mu_;
   BrokerConfig config_;
   std::map<std::string, TopicInfo> topics_;
   std::map<std::pair<std::string, int32_t>, std::shared_ptr<Partition>> partitions_;
-  std::string cluster_id_;
-  bool cluster_mode_ = false;
   bool previous_shutdown_clean_ = false;
   bool closed_ = false;
   std::mutex producer_id_mu_;
   int64_t next_producer_id_ = 0;
-  int64_t producer_id_block_end_ = 0;         // persisted; ids below it may have been handed out
-  ProducerIdBlockSource producer_id_source_;  // cluster mode
-  // Single node: the ids whose epoch was bumped (persisted). Written under
-  // producer_id_mu_ too, so a bump and its persisting are one step.
+  int64_t producer_id_block_end_ = 0;
+  ProducerIdBlockSource producer_id_source_;
   mutable std::shared_mutex producer_epochs_mu_;
-  std::map<int64_t, int16_t> producer_epochs_;
-  ProducerEpochSource producer_epoch_source_;  // cluster mode; guarded by producer_epochs_mu_
+  ProducerEpochSource producer_epoch_source_;  // guarded by producer_epochs_mu_
 };
 
 }  // namespace mq::broker

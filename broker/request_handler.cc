@@ -300,7 +300,7 @@ ErrorCode RequestHandler::coordinator_error(const std::string& group_id) const {
   if (coordinator_ == nullptr) return ErrorCode::kCoordinatorNotAvailable;
   if (group_id.empty()) return ErrorCode::kNone;
   // The coordinator serves the groups of the offsets partitions it loaded:
-  // those this broker leads (every one in single-node mode).
+  // those this broker leads.
   return coordinator_->group_error(group_id);
 }
 
@@ -385,16 +385,12 @@ FindCoordinatorResponse RequestHandler::find_coordinator(const FindCoordinatorRe
     response.error_message = "the group id is empty";
     return response;
   }
-  if (cluster_ == nullptr || coordinator_ == nullptr) {
-    response.error_code = coordinator_error(request.key);
-    if (response.error_code != ErrorCode::kNone) return response;
-    response.node_id = identity_.node_id;
-    response.host = identity_.host;
-    response.port = identity_.port;
+  if (coordinator_ == nullptr) {
+    response.error_code = ErrorCode::kCoordinatorNotAvailable;
     return response;
   }
-  // Cluster mode: the leader of the group's offsets partition, from the
-  // metadata (which may be another broker, or this one still loading).
+  // The leader of the group's offsets partition, from the metadata (which
+  // may be another broker, or this one still loading).
   const std::string topic(group::kOffsetsTopic);
   const int32_t partition = coordinator_->partition_for(request.key);
   MetadataRequest which;
@@ -432,12 +428,10 @@ std::shared_ptr<Partition> RequestHandler::find_partition(const std::string& top
     *error = ErrorCode::kNotLeader;
     return nullptr;
   }
-  if (may_create && !replicas_.topic(topic)) {
+  if (may_create && cluster_ != nullptr && !replicas_.topic(topic)) {
     BrokerConfig config = replicas_.config();
     if (config.auto_create_topics) {
-      Status st = cluster_ != nullptr
-                      ? cluster_->create_topic(topic, -1, -1, {}, {}, false)
-                      : replicas_.create_topic(topic, config.default_partitions, 1, {}, false);
+      Status st = cluster_->create_topic(topic, -1, -1, {}, {}, false);
       if (!st.is_ok() && st.code() != ErrorCode::kTopicAlreadyExists) {
         *error = st.code() == ErrorCode::kInvalidTopic ? ErrorCode::kInvalidTopic
                                                        : ErrorCode::kUnknownTopicOrPartition;
@@ -528,7 +522,7 @@ ProduceResponse RequestHandler::produce(const ProduceRequest& produce,
                               static_cast<uint64_t>(appended->record_count));
       }
       if (produce.acks == kAcksAll) {
-        // A single-node leader's high watermark is past the batch already.
+        // A leader alone in its ISR has its high watermark past the batch already.
         std::optional<ErrorCode> outcome =
             partition->acks_all_outcome(appended->last_offset, epoch);
         if (!outcome) {
@@ -665,50 +659,7 @@ void RequestHandler::fetch(std::shared_ptr<FetchState> state) {
 }
 
 MetadataResponse RequestHandler::metadata(const MetadataRequest& req) {
-  if (cluster_ != nullptr) return cluster_->metadata(req);
-  MetadataResponse response;
-  auto& broker = response.brokers.emplace_back();
-  broker.node_id = identity_.node_id;
-  broker.host = identity_.host;
-  broker.port = identity_.port;
-  response.cluster_id = replicas_.cluster_id();
-  response.controller_id = identity_.node_id;
-  std::vector<std::string> names;
-  if (req.topics) {
-    names = *req.topics;
-  } else {
-    for (const auto& t : replicas_.topics()) names.push_back(t.name);
-  }
-  bool may_create = req.allow_auto_topic_creation && replicas_.config().auto_create_topics;
-  for (const auto& name : names) {
-    auto& out = response.topics.emplace_back();
-    out.name = name;
-    out.is_internal = name.rfind("__", 0) == 0;
-    std::optional<TopicInfo> topic = replicas_.topic(name);
-    if (!topic && may_create) {
-      BrokerConfig config = replicas_.config();
-      Status st = replicas_.create_topic(name, config.default_partitions, 1, {}, false);
-      if (!st.is_ok() && st.code() != ErrorCode::kTopicAlreadyExists) {
-        out.error_code = st.code();
-        continue;
-      }
-      topic = replicas_.topic(name);
-    }
-    if (!topic) {
-      out.error_code = ErrorCode::kUnknownTopicOrPartition;
-      continue;
-    }
-    for (int32_t p = 0; p < topic->partitions; p++) {
-      auto& part = out.partitions.emplace_back();
-      part.partition_index = p;
-      part.leader_id = identity_.node_id;
-      std::shared_ptr<Partition> partition = replicas_.partition(name, p);
-      part.leader_epoch = partition ? partition->leader_epoch() : 0;
-      part.replica_nodes = {identity_.node_id};
-      part.isr_nodes = {identity_.node_id};
-    }
-  }
-  return response;
+  return cluster_->metadata(req);
 }
 
 ListOffsetsResponse RequestHandler::list_offsets(const ListOffsetsRequest& req) {
@@ -808,30 +759,23 @@ CreateTopicsResponse RequestHandler::create_topics(const CreateTopicsRequest& re
       if (c.value) overrides[c.name] = *c.value;
     }
     Status st;
-    if (cluster_ != nullptr) {
-      std::vector<std::vector<int32_t>> assignment;
-      for (const auto& a : topic.assignments) {
-        if (a.partition_index != static_cast<int32_t>(assignment.size())) {
-          st = Status(ErrorCode::kInvalidReplicaAssignment,
-                      "assignments must list partitions 0, 1, 2, ... in order");
-          break;
-        }
-        assignment.push_back(a.broker_ids);
+    std::vector<std::vector<int32_t>> assignment;
+    for (const auto& a : topic.assignments) {
+      if (a.partition_index != static_cast<int32_t>(assignment.size())) {
+        st = Status(ErrorCode::kInvalidReplicaAssignment,
+                    "assignments must list partitions 0, 1, 2, ... in order");
+        break;
       }
-      if (st.is_ok()) {
-        st = cluster_->create_topic(topic.name, assignment.empty() ? partitions : -1,
-                                    assignment.empty() ? rf : -1, overrides, assignment,
-                                    req.validate_only);
-      }
-      if (!assignment.empty()) {
-        partitions = static_cast<int32_t>(assignment.size());
-        rf = static_cast<int16_t>(assignment.front().size());
-      }
-    } else {
-      st = topic.assignments.empty()
-               ? replicas_.create_topic(topic.name, partitions, rf, overrides, req.validate_only)
-               : Status(ErrorCode::kInvalidReplicaAssignment,
-                        "manual replica assignment needs a cluster");
+      assignment.push_back(a.broker_ids);
+    }
+    if (st.is_ok()) {
+      st = cluster_->create_topic(topic.name, assignment.empty() ? partitions : -1,
+                                  assignment.empty() ? rf : -1, overrides, assignment,
+                                  req.validate_only);
+    }
+    if (!assignment.empty()) {
+      partitions = static_cast<int32_t>(assignment.size());
+      rf = static_cast<int16_t>(assignment.front().size());
     }
     out.error_code = st.code();
     if (!st.is_ok()) out.error_message = st.message();
@@ -849,8 +793,7 @@ DeleteTopicsResponse RequestHandler::delete_topics(const DeleteTopicsRequest& re
     Status st = name == group::kOffsetsTopic
                     ? Status(ErrorCode::kInvalidTopic,
                              "__consumer_offsets is internal: it holds every group's offsets")
-                : cluster_ != nullptr ? cluster_->delete_topic(name)
-                                      : replicas_.delete_topic(name);
+                    : cluster_->delete_topic(name);
     out.error_code = st.code();
     if (!st.is_ok()) out.error_message = st.message();
   }
@@ -866,11 +809,10 @@ CreatePartitionsResponse RequestHandler::create_partitions(const CreatePartition
                     ? Status(ErrorCode::kInvalidTopic,
                              "__consumer_offsets is internal: its partition count is "
                              "group.offsets_topic_partitions")
-                : topic.assignments ? Status(ErrorCode::kInvalidReplicaAssignment,
-                                             "manual replica assignment needs a cluster")
-                : cluster_ != nullptr
-                    ? cluster_->add_partitions(topic.name, topic.count, req.validate_only)
-                    : replicas_.add_partitions(topic.name, topic.count, req.validate_only);
+                : topic.assignments
+                    ? Status(ErrorCode::kInvalidReplicaAssignment,
+                             "manual replica assignment needs a cluster")
+                    : cluster_->add_partitions(topic.name, topic.count, req.validate_only);
     out.error_code = st.code();
     if (!st.is_ok()) out.error_message = st.message();
   }
@@ -950,9 +892,7 @@ AlterConfigsResponse RequestHandler::alter_configs(const AlterConfigsRequest& re
       }
     }
     Status st =
-        cluster_ != nullptr
-            ? cluster_->alter_topic_configs(resource.resource_name, set, remove, req.validate_only)
-            : replicas_.alter_topic_configs(resource.resource_name, set, remove, req.validate_only);
+        cluster_->alter_topic_configs(resource.resource_name, set, remove, req.validate_only);
     out.error_code = st.code();
     if (!st.is_ok()) out.error_message = st.message();
   }

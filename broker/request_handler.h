@@ -39,7 +39,9 @@ class RequestHandler {
   void set_identity(const BrokerIdentity& identity) { identity_ = identity; }
   // The group coordinator; group requests are answered COORDINATOR_NOT_AVAILABLE without one.
   void set_coordinator(group::GroupCoordinator* coordinator) { coordinator_ = coordinator; }
-  // Cluster mode: metadata and topic changes through the cluster.
+  // Metadata, topic changes and the cluster requests go through the
+  // cluster. Required for them; an in-process harness that only produces,
+  // fetches and replicates may leave it unset.
   void set_cluster(ClusterView* cluster) { cluster_ = cluster; }
   // Produce is refused while it says the data directory is full.
   void set_disk_monitor(DiskMonitor* disk) { disk_ = disk; }
@@ -129,7 +131,7 @@ class RequestHandler {
       const transport::AlterPartitionReassignmentsRequest& request);
   transport::ListPartitionReassignmentsResponse list_reassignments(
       const transport::ListPartitionReassignmentsRequest& request);
-  // describe_cluster.cc
+  // cluster_requests.cc too
   transport::DescribeClusterResponse describe_cluster(
       const transport::DescribeClusterRequest& request);
 

@@ -65,7 +65,9 @@ Status validate(const QuorumConfig& config) {
   for (const auto* members : {&config.voters, &config.observers}) {
     for (const auto& [id, endpoint] : *members) {
       if (id < 0) return invalid("member id " + std::to_string(id) + " is negative");
-      MQ_RETURN_IF_ERROR(check_endpoint(endpoint, false));
+      // A lone voter is reached by no one: its own entry may name any port.
+      bool alone = id == config.id && config.voters.size() == 1 && config.observers.empty();
+      MQ_RETURN_IF_ERROR(check_endpoint(endpoint, alone));
     }
   }
   std::set<std::string> endpoints;

@@ -204,7 +204,9 @@ void RaftNode::tick() {
   MQ_RAFT_INVARIANT(!ready_outstanding_, "tick() between ready() and advance()");
   if (role_ == Role::kLeader) return tick_leader();
   election_elapsed_ += 1;
-  if (is_voter_ && election_elapsed_ >= randomized_election_ticks_) campaign();
+  // A sole voter has no one to wait for: it leads from its first tick.
+  bool sole_voter = is_voter_ && config_.voters.size() == 1;
+  if (is_voter_ && (sole_voter || election_elapsed_ >= randomized_election_ticks_)) campaign();
   if (is_dynamic_observer()) {
     announce_elapsed_ += 1;
     // At once after a start, then once per election timeout without a

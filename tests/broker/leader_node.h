@@ -35,7 +35,7 @@ class LeaderNode {
     auto replicas = broker::ReplicaManager::open(config_);
     ASSERT_TRUE(replicas.is_ok()) << replicas.status().to_string();
     replicas_ = std::move(replicas).value();
-    ASSERT_TRUE(replicas_->create_topic(topic, 1, 1, configs, false).is_ok());
+    add_topic(topic, configs);
     scheduler_ = std::make_unique<broker::Scheduler>(2);
     handler_ = std::make_unique<broker::RequestHandler>(*replicas_, *scheduler_, metrics_,
                                                         broker::BrokerIdentity{config_.node_id});
@@ -57,9 +57,10 @@ class LeaderNode {
     replicas_.reset();
   }
 
-  // Another topic of one partition, after start().
-  void add_topic(const std::string& topic) {
-    ASSERT_TRUE(replicas_->create_topic(topic, 1, 1, {}, false).is_ok());
+  // Another topic of one partition, as the metadata log would name it.
+  void add_topic(const std::string& topic, const broker::TopicOverrides& configs = {}) {
+    ASSERT_TRUE(replicas_->put_topic({topic, 1, 1, configs}).is_ok());
+    ASSERT_TRUE(replicas_->open_replica(topic, 0).is_ok());
   }
   std::shared_ptr<broker::Partition> partition(const std::string& topic) {
     return replicas_->partition(topic, 0);

@@ -1,5 +1,5 @@
-// ReplicaManager: the clean-shutdown marker, and cluster mode, where the
-// metadata log owns the topic list and the broker holds only its replicas.
+// ReplicaManager: the clean-shutdown marker, the replicas the metadata log
+// names, and producer ids and epochs from the controller.
 #include "broker/replica_manager.h"
 
 #include <gtest/gtest.h>
@@ -7,10 +7,8 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 
-#include "store/checkpoint.h"
 #include "tests/support/temp_dir.h"
 
 namespace mq::broker {
@@ -18,21 +16,21 @@ namespace {
 
 namespace fs = std::filesystem;
 
-BrokerConfig config_in(const std::string& dir, bool cluster) {
+BrokerConfig config_in(const std::string& dir) {
   BrokerConfig config;
   config.data_dir = dir;
-  if (cluster) config.cluster.voters = {{1, "127.0.0.1", 9193}};
   return config;
 }
 
 TEST(ReplicaManager, RemembersWhetherThePreviousRunClosedCleanly) {
   testing::TempDir dir;
-  BrokerConfig config = config_in(dir.path(), false);
+  BrokerConfig config = config_in(dir.path());
   {
     auto manager = ReplicaManager::open(config);
     ASSERT_TRUE(manager.is_ok()) << manager.status().to_string();
     EXPECT_FALSE((*manager)->previous_shutdown_clean());  // a new data_dir
-    ASSERT_TRUE((*manager)->create_topic("t", 2, 1, {}, false).is_ok());
+    ASSERT_TRUE((*manager)->put_topic({"t", 2, 1, {}}).is_ok());
+    ASSERT_TRUE((*manager)->open_replica("t", 0).is_ok());
     ASSERT_TRUE((*manager)->close().is_ok());
   }
   EXPECT_TRUE(fs::exists(dir.file("clean_shutdown")));
@@ -55,17 +53,11 @@ TEST(ReplicaManager, RemembersWhetherThePreviousRunClosedCleanly) {
   EXPECT_FALSE((*after_crash)->previous_shutdown_clean());
 }
 
-TEST(ReplicaManager, ClusterModeOpensOnlyTheReplicasTheMetadataNames) {
+TEST(ReplicaManager, OpensOnlyTheReplicasTheMetadataNames) {
   testing::TempDir dir;
-  auto opened = ReplicaManager::open(config_in(dir.path(), true));
+  auto opened = ReplicaManager::open(config_in(dir.path()));
   ASSERT_TRUE(opened.is_ok()) << opened.status().to_string();
   ReplicaManager& manager = **opened;
-  EXPECT_TRUE(manager.cluster_mode());
-
-  // The single-node calls refuse: topics change through the controller.
-  Status refused = manager.create_topic("t", 1, 1, {}, false);
-  EXPECT_EQ(refused.code(), ErrorCode::kNotController) << refused.to_string();
-  EXPECT_EQ(manager.delete_topic("t").code(), ErrorCode::kNotController);
 
   // A replica of an unknown topic or partition is an error, not a new log.
   EXPECT_EQ(manager.open_replica("t", 0).code(), ErrorCode::kUnknownTopicOrPartition);
@@ -96,9 +88,9 @@ TEST(ReplicaManager, ClusterModeOpensOnlyTheReplicasTheMetadataNames) {
   EXPECT_FALSE(manager.topic("t").has_value());
 }
 
-TEST(ReplicaManager, ClusterProducerIdsComeFromTheControllersBlocks) {
+TEST(ReplicaManager, ProducerIdsComeFromTheControllersBlocks) {
   testing::TempDir dir;
-  auto opened = ReplicaManager::open(config_in(dir.path(), true));
+  auto opened = ReplicaManager::open(config_in(dir.path()));
   ASSERT_TRUE(opened.is_ok());
   int blocks = 0;
   (*opened)->set_producer_id_block_source([&]() -> Result<std::pair<int64_t, int64_t>> {
@@ -114,73 +106,9 @@ TEST(ReplicaManager, ClusterProducerIdsComeFromTheControllersBlocks) {
   EXPECT_EQ(*(*opened)->allocate_producer_id(), 4000);
 }
 
-TEST(ReplicaManager, SingleNodeBumpsEpochsAndKeepsThemAcrossARestart) {
+TEST(ReplicaManager, ProducerEpochsComeFromTheSource) {
   testing::TempDir dir;
-  BrokerConfig config = config_in(dir.path(), false);
-  int64_t id = 0;
-  {
-    auto opened = ReplicaManager::open(config);
-    ASSERT_TRUE(opened.is_ok()) << opened.status().to_string();
-    ReplicaManager& manager = **opened;
-    id = *manager.allocate_producer_id();
-    EXPECT_EQ(manager.producer_epoch(id), 0);
-    Result<ProducerIdAndEpoch> bumped = manager.bump_producer_epoch(id, 0);
-    ASSERT_TRUE(bumped.is_ok()) << bumped.status().to_string();
-    EXPECT_EQ(bumped->producer_id, id);
-    EXPECT_EQ(bumped->producer_epoch, 1);
-    EXPECT_EQ(manager.producer_epoch(id), 1) << "produces at epoch 0 are fenced now";
-    EXPECT_EQ(manager.bump_producer_epoch(id, 1)->producer_epoch, 2);
-    EXPECT_EQ(manager.bump_producer_epoch(id, 1)->producer_epoch, 2) << "a retry";
-    EXPECT_EQ(manager.bump_producer_epoch(id, 0).code(), ErrorCode::kInvalidProducerEpoch);
-    EXPECT_EQ(manager.bump_producer_epoch(id, 5).code(), ErrorCode::kInvalidProducerEpoch);
-    EXPECT_EQ(manager.bump_producer_epoch(5000, 0).code(), ErrorCode::kUnknownProducerId)
-        << "an id never handed out";
-    EXPECT_EQ(manager.producer_epoch(id + 1), 0) << "other ids are untouched";
-  }
-  auto reopened = ReplicaManager::open(config);
-  ASSERT_TRUE(reopened.is_ok()) << reopened.status().to_string();
-  EXPECT_EQ((*reopened)->producer_epoch(id), 2);
-  EXPECT_EQ((*reopened)->bump_producer_epoch(id, 1)->producer_epoch, 2);
-  EXPECT_EQ((*reopened)->bump_producer_epoch(id, 2)->producer_epoch, 3);
-}
-
-TEST(ReplicaManager, AProducerWhoseEpochsAreUsedUpGetsANewId) {
-  testing::TempDir dir;
-  BrokerConfig config = config_in(dir.path(), false);
-  auto opened = ReplicaManager::open(config);
-  ASSERT_TRUE(opened.is_ok());
-  int64_t id = *(*opened)->allocate_producer_id();
-  ASSERT_TRUE((*opened)->close().is_ok());
-  opened->reset();
-  // Epoch 32766, as the checkpoint holds it after that many bumps.
-  ASSERT_TRUE(write_checkpoint(
-                  dir.file("broker.checkpoint"), "mq-broker", 1,
-                  {std::string("cluster_id x"), "producer_id_block " + std::to_string(id + 1000),
-                   "producer_epoch " + std::to_string(id) + " 32766"})
-                  .is_ok());
-  auto manager = ReplicaManager::open(config);
-  ASSERT_TRUE(manager.is_ok()) << manager.status().to_string();
-  EXPECT_EQ((*manager)->producer_epoch(id), 32766);
-  EXPECT_EQ((*manager)->bump_producer_epoch(id, 32766)->producer_epoch, 32767);
-  Result<ProducerIdAndEpoch> renewed = (*manager)->bump_producer_epoch(id, 32767);
-  ASSERT_TRUE(renewed.is_ok()) << renewed.status().to_string();
-  EXPECT_NE(renewed->producer_id, id);
-  EXPECT_EQ(renewed->producer_epoch, 0);
-
-  // A damaged epoch line is refused at start, not guessed at.
-  ASSERT_TRUE(write_checkpoint(dir.file("broker.checkpoint"), "mq-broker", 1,
-                               {std::string("cluster_id x"), std::string("producer_epoch 7 0")})
-                  .is_ok());
-  manager->reset();
-  auto damaged = ReplicaManager::open(config);
-  ASSERT_FALSE(damaged.is_ok());
-  EXPECT_NE(damaged.status().message().find("bad line 'producer_epoch 7 0'"), std::string::npos)
-      << damaged.status().message();
-}
-
-TEST(ReplicaManager, ClusterProducerEpochsComeFromTheSource) {
-  testing::TempDir dir;
-  auto opened = ReplicaManager::open(config_in(dir.path(), true));
+  auto opened = ReplicaManager::open(config_in(dir.path()));
   ASSERT_TRUE(opened.is_ok());
   ReplicaManager& manager = **opened;
   manager.set_producer_id_block_source([]() -> Result<std::pair<int64_t, int64_t>> {
@@ -203,32 +131,8 @@ TEST(ReplicaManager, ClusterProducerEpochsComeFromTheSource) {
   ASSERT_TRUE(renewed.is_ok());
   EXPECT_EQ(renewed->producer_id, 50) << "a new id from this broker's block";
   EXPECT_EQ(renewed->producer_epoch, 0);
-  EXPECT_FALSE(fs::exists(dir.file("broker.checkpoint")) && [&] {
-    std::ifstream in(dir.file("broker.checkpoint"));
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return text.find("producer_epoch") != std::string::npos;
-  }()) << "a cluster keeps epochs in the metadata log, not here";
-}
-
-TEST(ReplicaManager, DataDirsDoNotSwitchModes) {
-  testing::TempDir single;
-  {
-    auto manager = ReplicaManager::open(config_in(single.path(), false));
-    ASSERT_TRUE(manager.is_ok());
-    ASSERT_TRUE((*manager)->create_topic("t", 1, 1, {}, false).is_ok());
-  }
-  auto as_cluster = ReplicaManager::open(config_in(single.path(), true));
-  ASSERT_FALSE(as_cluster.is_ok());
-  EXPECT_NE(as_cluster.status().message().find("belongs to a single-node broker"),
-            std::string::npos)
-      << as_cluster.status().to_string();
-
-  testing::TempDir member;
-  fs::create_directories(member.file("__quorum"));
-  auto as_single = ReplicaManager::open(config_in(member.path(), false));
-  ASSERT_FALSE(as_single.is_ok());
-  EXPECT_NE(as_single.status().message().find("belongs to a cluster member"), std::string::npos)
-      << as_single.status().to_string();
+  EXPECT_FALSE(fs::exists(dir.file("broker.checkpoint")))
+      << "epochs live in the metadata log, not in data_dir";
 }
 
 }  // namespace
