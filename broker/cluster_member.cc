@@ -184,6 +184,7 @@ void ClusterMember::heartbeat() {
   reported_offset_ = offset;
   if (fenced_.exchange(beat->fenced) != beat->fenced) {
     spdlog::info("broker {} is {}", config_.node_id, beat->fenced ? "fenced" : "unfenced");
+    check_caught_up();
   }
 }
 
@@ -203,9 +204,15 @@ void ClusterMember::check_caught_up() {
       handed_over_->applied_index() < static_cast<uint64_t>(epoch)) {
     return;
   }
+  // Unfenced in the image handed over: the leaderships the controller gave
+  // back with the unfencing (the same batch) are in place too.
+  const metadata::BrokerState* self = handed_over_->broker(config_.node_id);
+  if (self == nullptr || self->broker_epoch != epoch || self->fenced) return;
+  fenced_ = false;  // whichever comes first: this image or the heartbeat's answer
   caught_up_ = true;
   spdlog::info(
-      "caught up with the cluster metadata (index {}, registered at {}): answering clients from it",
+      "caught up with the cluster metadata (index {}, registered at {}) and unfenced: answering "
+      "clients from it",
       handed_over_->applied_index(), epoch);
 }
 

@@ -70,8 +70,10 @@ class ClusterMember {
   // True once this incarnation has caught up with the metadata as the quorum
   // had it when it registered: every batch up to its registration record
   // (whose index is its broker epoch, past the commit index when it started)
-  // was handed to the broker. Before that the image may lack topics, or show
-  // leaderships of the previous incarnation, so it answers no client from it.
+  // was handed to the broker, and the controller has unfenced it once. Before
+  // that the image may lack topics, or show leaderships of the previous
+  // incarnation, and a topic created through it could not be placed on this
+  // broker, so it answers no client from it.
   bool caught_up() const { return caught_up_.load(); }
   uint64_t incarnation_id() const { return incarnation_id_; }
 

@@ -449,8 +449,9 @@ transport::DescribeClusterResponse ClusterNode::describe_cluster() {
   return response;
 }
 
-bool ClusterNode::knows_topic(const std::string& name) const {
-  return member_->image()->topic(name) != nullptr;
+bool ClusterNode::knows_partition(const std::string& topic, int32_t index) const {
+  const metadata::TopicState* known = member_->image()->topic(topic);
+  return known != nullptr && index >= 0 && static_cast<size_t>(index) < known->partitions.size();
 }
 
 Status ClusterNode::await_image(const std::function<bool(const MetadataImage&)>& done) {

@@ -27,9 +27,9 @@ class ClusterView {
   virtual transport::MetadataResponse metadata(const transport::MetadataRequest& request) = 0;
   // Every registered broker with its fencing state, from this broker's image.
   virtual transport::DescribeClusterResponse describe_cluster() = 0;
-  // Whether the metadata knows the topic (a partition of it that is not on
-  // this broker is NOT_LEADER, not UNKNOWN_TOPIC_OR_PARTITION).
-  virtual bool knows_topic(const std::string& name) const = 0;
+  // Whether the metadata knows the partition (one that is not on this
+  // broker is NOT_LEADER, not UNKNOWN_TOPIC_OR_PARTITION).
+  virtual bool knows_partition(const std::string& topic, int32_t index) const = 0;
   // partitions / replication_factor -1: the broker defaults. `assignment`:
   // one replica list per partition, or empty for the controller's choice.
   virtual Status create_topic(const std::string& name, int32_t partitions,

@@ -18,25 +18,14 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// Requests answered from the cluster metadata, or from the replicas and
-// group coordinators it sets up: a starting broker holds them until its
-// metadata has caught up. The others are answered by the controller
-// (the admin calls, producer ids), or need no metadata.
-bool answered_from_metadata(ApiKey api) {
-  switch (api) {
-    case ApiKey::kApiVersions:
-    case ApiKey::kInitProducerId:
-    case ApiKey::kCreateTopics:
-    case ApiKey::kDeleteTopics:
-    case ApiKey::kCreatePartitions:
-    case ApiKey::kAlterConfigs:
-    case ApiKey::kElectLeaders:
-    case ApiKey::kDescribeQuorum:
-    case ApiKey::kAlterPartitionReassignments:
-      return false;
-    default:
-      return true;
-  }
+// A starting broker holds every request until its metadata has caught up
+// and the controller has unfenced it: until then its image may lack topics
+// or show an earlier incarnation's leaderships, and a topic created through
+// it could not be placed on it (a cluster of one would have no live broker).
+// Only ApiVersions and DescribeQuorum, which need no metadata, are answered
+// at once.
+bool waits_for_catch_up(ApiKey api) {
+  return api != ApiKey::kApiVersions && api != ApiKey::kDescribeQuorum;
 }
 
 bool is_group_api(ApiKey api) {
@@ -108,7 +97,7 @@ void RequestHandler::handle(InboundRequest request, Reply reply) {
                              std::chrono::duration<double>(Clock::now() - started).count());
     reply(std::move(frames));
   };
-  if (cluster_ != nullptr && answered_from_metadata(api) && !cluster_->caught_up()) {
+  if (cluster_ != nullptr && waits_for_catch_up(api) && !cluster_->caught_up()) {
     return hold_until_caught_up(
         std::make_shared<HeldRequest>(HeldRequest{std::move(request), std::move(timed), started}));
   }
@@ -423,7 +412,7 @@ std::shared_ptr<Partition> RequestHandler::find_partition(const std::string& top
                                                           bool may_create, ErrorCode* error) {
   std::shared_ptr<Partition> partition = replicas_.partition(topic, index);
   if (partition) return partition;
-  if (cluster_ != nullptr && cluster_->knows_topic(topic)) {
+  if (cluster_ != nullptr && cluster_->knows_partition(topic, index)) {
     // Another broker holds it: the client's metadata is stale.
     *error = ErrorCode::kNotLeader;
     return nullptr;

@@ -403,9 +403,11 @@ TEST(BrokerReadiness, ReadyzFlipsWhenRecoveryEnds) {
 
   std::filesystem::remove(gate);
   ASSERT_TRUE(broker.wait_for_log("serving clients on")) << broker.log();
+  // Ready once its quorum of one has registered and unfenced it.
+  ASSERT_TRUE(broker.wait_for_log("and unfenced: answering clients")) << broker.log();
   auto after = http.Get("/readyz");
   ASSERT_TRUE(after);
-  EXPECT_EQ(after->status, 200);
+  EXPECT_EQ(after->status, 200) << after->body;
 
   ASSERT_EQ(broker.stop(SIGTERM), 0);
 }
