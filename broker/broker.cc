@@ -157,7 +157,12 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
     }
     MQ_RETURN_IF_ERROR(cluster_->start(client_endpoint_));
     // Creates __consumer_offsets through the controller if no broker has yet.
-    offsets_storage_->start_creating(*cluster_, config_, config_.offsets_topic_partitions);
+    offsets_storage_->start_creating(*cluster_, config_, config_.offsets_topic_partitions,
+                                     [this](const std::string& why) {
+                                       spdlog::critical("stopping: {}", why);
+                                       std::lock_guard lock(housekeeping_mu_);
+                                       fatal_ = why;
+                                     });
   }
   server_->serve();
   http_->add_collectable(std::make_shared<PartitionCollector>(*replicas_));

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "base/status.h"
@@ -44,6 +45,12 @@ class Broker {
   // False (with the reason) when the network thread is stuck: /healthz, and
   // main.cc withholds the systemd watchdog ping.
   bool healthy(std::string* why) const;
+  // A configuration error found after start-up (the offsets topic's
+  // partition count): main.cc stops the broker and exits 1.
+  std::optional<std::string> fatal() const {
+    std::lock_guard lock(housekeeping_mu_);
+    return fatal_;
+  }
   std::string status_json() const;
 
  private:
@@ -59,7 +66,7 @@ class Broker {
   std::unique_ptr<DiskMonitor> disk_;
   std::unique_ptr<OffsetsStorage> offsets_storage_;
   std::unique_ptr<group::GroupCoordinator> coordinator_;
-  std::unique_ptr<ClusterNode> cluster_;  // cluster mode only
+  std::unique_ptr<ClusterNode> cluster_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<RequestHandler> handler_;
   std::unique_ptr<Server> server_;
@@ -68,7 +75,8 @@ class Broker {
   std::atomic<bool> ready_{false};
   std::atomic<bool> stopped_{false};
   int64_t started_ms_ = 0;
-  std::mutex housekeeping_mu_;
+  mutable std::mutex housekeeping_mu_;
+  std::optional<std::string> fatal_;  // guarded by housekeeping_mu_
   std::condition_variable housekeeping_cv_;
   std::thread housekeeping_;
   std::thread cleaner_;

@@ -269,8 +269,8 @@ std::vector<Setting> build_settings() {
   t.push_back(text(
       "cluster.voters",
       "The metadata quorum's voters as ID@HOST:PORT,... (1, 3 or 5; HOST:PORT is each voter's "
-      "quorum endpoint). Empty: a single-node broker. Set it, and every node of the cluster "
-      "runs the same list; their Raft leader is the active controller.",
+      "quorum endpoint). Empty: a cluster of one voter, this node. Set it, and every node of the "
+      "cluster runs the same list; their Raft leader is the active controller.",
       false,
       [](BrokerConfig& c, const std::string& v) {
         MQ_ASSIGN_OR_RETURN(c.cluster.voters, parse_quorum_members(v));
@@ -294,7 +294,8 @@ std::vector<Setting> build_settings() {
   t.push_back(text(
       "listeners.quorum",
       "ZeroMQ endpoint the quorum listens on (tcp://HOST:PORT). Empty: the HOST:PORT of this "
-      "node's entry in cluster.voters or cluster.observers.",
+      "node's entry in cluster.voters or cluster.observers, or a free loopback port when "
+      "cluster.voters is empty (no other node connects to a cluster of one).",
       false,
       [](BrokerConfig& c, const std::string& v) {
         if (!v.empty() && v.rfind("tcp://", 0) != 0) {
@@ -470,7 +471,7 @@ const QuorumMember* ClusterConfig::member(int32_t node_id) const {
 
 Status BrokerConfig::validate() const {
   MQ_RETURN_IF_ERROR(log.validate());
-  if (!cluster.enabled()) {
+  if (cluster.voters.empty()) {
     if (!cluster.observers.empty()) {
       return invalid("cluster.observers is set but cluster.voters is empty: name the voters");
     }

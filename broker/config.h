@@ -32,8 +32,8 @@ struct QuorumMember {
 Result<std::vector<QuorumMember>> parse_quorum_members(const std::string& text);
 std::string format_quorum_members(const std::vector<QuorumMember>& members);
 
-// Cluster mode (docs/cluster.md): on when voters are named. Without them mqd
-// is a single-node broker whose metadata lives in data_dir's checkpoints.
+// The cluster (docs/cluster.md). Without voters mqd is a cluster of one
+// voter, itself.
 struct ClusterConfig {
   std::vector<QuorumMember> voters;     // 1, 3 or 5; their Raft leader is the controller
   std::vector<QuorumMember> observers;  // brokers that follow the metadata log, never vote
@@ -55,7 +55,6 @@ struct ClusterConfig {
   int64_t replica_fetch_max_bytes = 8 * 1024 * 1024;
   int64_t replica_throttle_bytes_per_sec = 0;  // 0: no throttle
 
-  bool enabled() const { return !voters.empty(); }
   // This node's entry in voters or observers, or nullptr.
   const QuorumMember* member(int32_t node_id) const;
 };

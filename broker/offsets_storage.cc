@@ -25,13 +25,16 @@ TopicOverrides OffsetsStorage::topic_overrides() {
 }
 
 void OffsetsStorage::start_creating(ClusterNode& cluster, const BrokerConfig& config,
-                                    int32_t partitions, int64_t grace_ms) {
+                                    int32_t partitions,
+                                    std::function<void(const std::string&)> on_fatal,
+                                    int64_t grace_ms) {
   int32_t size =
       static_cast<int32_t>(config.cluster.voters.size() + config.cluster.observers.size());
   int32_t wanted = std::min(3, std::max(1, size));
-  creator_ = std::thread([this, &cluster, wanted, partitions, grace_ms] {
-    create_loop(cluster, wanted, partitions, grace_ms);
-  });
+  creator_ =
+      std::thread([this, &cluster, wanted, partitions, grace_ms, on_fatal = std::move(on_fatal)] {
+        create_loop(cluster, wanted, partitions, on_fatal, grace_ms);
+      });
 }
 
 void OffsetsStorage::stop_creating() {
@@ -44,6 +47,7 @@ void OffsetsStorage::stop_creating() {
 }
 
 void OffsetsStorage::create_loop(ClusterNode& cluster, int32_t wanted_brokers, int32_t partitions,
+                                 const std::function<void(const std::string&)>& on_fatal,
                                  int64_t grace_ms) {
   const std::string name(kOffsetsTopic);
   const auto grace_end = SteadyClock::now() + std::chrono::milliseconds(grace_ms);
@@ -58,12 +62,12 @@ void OffsetsStorage::create_loop(ClusterNode& cluster, int32_t wanted_brokers, i
       int32_t registered = static_cast<int32_t>(image->brokers().size());
       if (topic != nullptr) {
         int32_t have = static_cast<int32_t>(topic->partitions.size());
-        if (have != partitions) {
-          spdlog::error(
-              "group.offsets_topic_partitions is {} but {} has {} partitions: groups hash to "
-              "partitions by that setting and would lose their committed offsets; set it back "
-              "to {}",
-              partitions, name, have, have);
+        if (have != partitions && on_fatal) {
+          on_fatal("group.offsets_topic_partitions is " + std::to_string(partitions) + " but " +
+                   name + " has " + std::to_string(have) +
+                   " partitions: groups hash to partitions by that setting and would lose their "
+                   "committed offsets; set it back to " +
+                   std::to_string(have));
         }
         done = true;
       } else if (registered >= wanted_brokers || SteadyClock::now() >= grace_end) {

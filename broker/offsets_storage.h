@@ -29,9 +29,10 @@ class OffsetsStorage : public group::GroupStorage {
   // for min(3, cluster size) brokers to register so a cluster starting
   // together gets full replication. TOPIC_ALREADY_EXISTS (another broker was
   // first) ends it too; other failures are retried every second. A topic
-  // with another partition count is logged as an error.
+  // with another partition count is a configuration error: groups hash to
+  // partitions by the setting, so `on_fatal` is called with the reason.
   void start_creating(ClusterNode& cluster, const BrokerConfig& config, int32_t partitions,
-                      int64_t grace_ms = 30000);
+                      std::function<void(const std::string&)> on_fatal, int64_t grace_ms = 30000);
   void stop_creating();
 
   Status append(int32_t partition, std::string batch, Durability durability) override;
@@ -40,14 +41,14 @@ class OffsetsStorage : public group::GroupStorage {
   std::optional<int32_t> partition_count(const std::string& topic) const override;
   int64_t high_watermark(const std::string& topic, int32_t partition) const override;
 
-  // The settings __consumer_offsets is created with (both modes).
+  // The settings __consumer_offsets is created with.
   static TopicOverrides topic_overrides();
 
  private:
   // The offsets partition if this broker leads it, else nullptr.
   std::shared_ptr<Partition> led(int32_t partition) const;
   void create_loop(ClusterNode& cluster, int32_t wanted_brokers, int32_t partitions,
-                   int64_t grace_ms);
+                   const std::function<void(const std::string&)>& on_fatal, int64_t grace_ms);
 
   ReplicaManager& replicas_;
   const int64_t commit_timeout_ms_;

@@ -460,7 +460,7 @@ Result<QuorumDescription> Admin::describe_quorum() {
   MQ_ASSIGN_OR_RETURN(transport::DescribeQuorumResponse response,
                       call_controller(transport::DescribeQuorumRequest{}));
   MQ_RETURN_IF_ERROR(item_status(response.error_code, response.error_message));
-  if (!response.single_node && response.members.empty() && response.leader_id >= 0 &&
+  if (response.members.empty() && response.leader_id >= 0 &&
       response.leader_id != response.node_id &&
       cluster_->metadata().broker(response.leader_id) != nullptr) {
     // The metadata's controller was not the quorum leader (any more): ask the leader.
@@ -468,8 +468,7 @@ Result<QuorumDescription> Admin::describe_quorum() {
         cluster_->call(response.leader_id, transport::DescribeQuorumRequest{});
     if (leader.is_ok() && leader->error_code == ErrorCode::kNone) response = std::move(*leader);
   }
-  QuorumDescription out{.single_node = response.single_node,
-                        .node_id = response.node_id,
+  QuorumDescription out{.node_id = response.node_id,
                         .voter = response.voter,
                         .role = quorum_role_name(response.role),
                         .leader_id = response.leader_id,

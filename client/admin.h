@@ -203,8 +203,7 @@ struct BrokerListing {
 
 // The metadata quorum as the answering node (the controller, when reachable) sees it.
 struct QuorumDescription {
-  bool single_node = false;  // a broker without cluster.voters: its own quorum of one
-  int32_t node_id = -1;      // the node that answered
+  int32_t node_id = -1;  // the node that answered
   bool voter = false;
   std::string role;  // follower, pre-candidate, candidate, leader
   int32_t leader_id = -1;

@@ -64,7 +64,7 @@ int cluster_brokers(Context& ctx) {
   return kExitOk;
 }
 
-// {"single_node", "answered_by", "leader_id", "term", "commit_index",
+// {"answered_by", "leader_id", "term", "commit_index",
 //  "members": [{"node", "role", "voter", "match_index", "lag", "recent_active"}]}.
 int cluster_quorum(Context& ctx) {
   auto admin = ctx.open_admin();
@@ -83,15 +83,13 @@ int cluster_quorum(Context& ctx) {
                        {"lag", m.lag},
                        {"recent_active", m.recent_active}});
   }
-  json doc = {{"single_node", quorum->single_node},
-              {"answered_by", quorum->node_id},
+  json doc = {{"answered_by", quorum->node_id},
               {"leader_id", quorum->leader_id >= 0 ? json(quorum->leader_id) : json(nullptr)},
               {"term", quorum->term},
               {"commit_index", quorum->commit_index},
               {"members", members}};
   ctx.print(doc, [](const json& q) {
     std::string out;
-    if (q["single_node"].get<bool>()) out += "MODE          single node (no cluster.voters)\n";
     out += "LEADER        " +
            (q["leader_id"].is_null() ? std::string("none") : cell(q["leader_id"])) + "\n";
     out += "TERM          " + cell(q["term"]) + "\n";

@@ -230,16 +230,17 @@ struct DescribeQuorumResponse {
 
   ErrorCode error_code = ErrorCode::kNone;   // request-level error
   std::optional<std::string> error_message;  // detail for people
-  bool single_node = false;                  // the broker runs without a quorum (no cluster.voters)
-  int32_t node_id = -1;                      // the answering node
-  bool voter = false;                        // the answering node is a voter
-  QuorumRole role = QuorumRole::kFollower;   // the answering node's role
-  int32_t leader_id = -1;                    // the quorum leader (active controller), -1 = unknown
-  int64_t term = 0;                          // current term as the answering node knows it
-  int64_t commit_index = 0;                  // highest committed log index it knows
-  int64_t applied_index = 0;                 // highest log index it applied
-  int64_t last_log_index = 0;                // last index in its log
-  std::vector<Member> members;               // every member with its progress; only from the leader
+  bool single_node =
+      false;             // always false: every broker is in a quorum (a single node is one voter)
+  int32_t node_id = -1;  // the answering node
+  bool voter = false;    // the answering node is a voter
+  QuorumRole role = QuorumRole::kFollower;  // the answering node's role
+  int32_t leader_id = -1;                   // the quorum leader (active controller), -1 = unknown
+  int64_t term = 0;                         // current term as the answering node knows it
+  int64_t commit_index = 0;                 // highest committed log index it knows
+  int64_t applied_index = 0;                // highest log index it applied
+  int64_t last_log_index = 0;               // last index in its log
+  std::vector<Member> members;              // every member with its progress; only from the leader
 
   bool operator==(const DescribeQuorumResponse&) const = default;
   template <class Self, class Codec>

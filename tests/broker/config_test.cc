@@ -101,7 +101,7 @@ TEST(Config, ReferenceListsEverySetting) {
 TEST(Config, ClusterModeNeedsVotersAndThisNodeAmongThem) {
   Result<BrokerConfig> single = parse_config("", "single.toml");
   ASSERT_TRUE(single.is_ok());
-  EXPECT_FALSE(single->cluster.enabled());
+  EXPECT_TRUE(single->cluster.voters.empty());
 
   Result<BrokerConfig> c = parse_config(R"(
 node_id = 2
@@ -118,7 +118,7 @@ lag_time_max_ms = 5000
 )",
                                         "node2.toml");
   ASSERT_TRUE(c.is_ok()) << c.status().to_string();
-  EXPECT_TRUE(c->cluster.enabled());
+  EXPECT_FALSE(c->cluster.voters.empty());
   ASSERT_EQ(c->cluster.voters.size(), 3u);
   EXPECT_EQ(c->cluster.voters[1], (QuorumMember{2, "127.0.0.1", 9293}));
   EXPECT_EQ(c->cluster.voters[2].endpoint(), "tcp://localhost:9393");
@@ -149,7 +149,7 @@ observers = "4@10.0.0.4:9093"
 )",
                                         "node9.toml");
   ASSERT_TRUE(c.is_ok()) << c.status().to_string();
-  EXPECT_TRUE(c->cluster.enabled());
+  EXPECT_FALSE(c->cluster.voters.empty());
   EXPECT_EQ(c->cluster.member(9), nullptr);
   EXPECT_EQ(c->cluster.quorum_listener, "tcp://10.0.0.9:9093");
 }

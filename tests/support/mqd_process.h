@@ -118,6 +118,21 @@ class MqdProcess {
     }
     return -1;
   }
+  // Waits up to `timeout_ms` for mqd to exit by itself; its exit status
+  // (as from waitpid), or -1 if it still runs.
+  int wait_exit(int timeout_ms = 10000) {
+    if (pid_ <= 0) return -1;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    int status = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        finish();
+        return status;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return -1;
+  }
   void kill_now() {
     ::kill(pid_, SIGKILL);
     int status;
