@@ -1,9 +1,10 @@
 // mqctl cluster quorum and partition elect-leaders against real mqd
 // processes: a three-node cluster (three voters, one leader, lags; a
 // preferred leader SIGKILLed and restarted gets its leadership back only on
-// demand, with cluster.auto_leader_rebalance off) and a single-node broker
-// (both commands say single node; partition reassign finds nothing to move
-// and refuses other brokers). The operator's views during an incident: with
+// demand, with cluster.auto_leader_rebalance off) and a single node, a
+// cluster of one voter (partition reassign finds nothing to move and
+// refuses other brokers), including one started on a data directory the
+// previous release's single-node broker wrote. The operator's views during an incident: with
 // a broker SIGKILLed, topic describe still shows every partition, cluster
 // health names the fenced broker and the partitions it took down, cluster
 // brokers lists it as fenced; healthy again once it is back.
@@ -571,6 +572,80 @@ TEST(SingleNodeAdminTest, ASingleNodeIsAClusterOfOneVoter) {
   EXPECT_EQ(generated.code, 0) << generated.err;
   EXPECT_TRUE(parse(generated)["partitions"].empty()) << generated.out;
   EXPECT_NE(generated.err.find("empty plan"), std::string::npos) << generated.err;
+}
+
+// tests/integration/data/single-node-0.1.0.tar.gz is a data directory the
+// single-node broker of release 0.1.0 wrote (topics.checkpoint era), made
+// with its mqctl: `topic create orders -p 3 --config retention.ms=604800000`,
+// `topic create accounts -p 1 --config cleanup.policy=compact`, order-1 ..
+// order-30 produced to orders (all on partition 1), a:1 b:2 a:3 to accounts,
+// 12 of them consumed and committed by group billing, offsets topic of 4
+// partitions, then a clean stop.
+TEST(SingleNodeAdminTest, ADataDirectoryOfTheSingleNodeReleaseIsConvertedWithEverythingInIt) {
+  TempDir dir;
+  std::string tarball =
+      std::string(MQ_SOURCE_DIR) + "/tests/integration/data/single-node-0.1.0.tar.gz";
+  ASSERT_EQ(std::system(("tar -C " + dir.path() + " -xzf " + tarball).c_str()), 0);
+  ASSERT_TRUE(std::ifstream(dir.file("data/topics.checkpoint")).good());
+  MqdProcess broker(dir.file("data"), "[group]\noffsets_topic_partitions = 4\n");
+  ASSERT_TRUE(broker.start()) << broker.log();
+  std::string brokers = broker.endpoint().substr(6);
+  EXPECT_NE(broker.log().find("converted the single-node data directory: 3 topic(s), 8 "
+                              "partition(s)"),
+            std::string::npos)
+      << broker.log();
+  EXPECT_FALSE(std::ifstream(dir.file("data/topics.checkpoint")).good());
+
+  auto check = [&](int last_order) {
+    Shell topics = mqctl(dir, brokers, "-o json topic list");
+    ASSERT_EQ(topics.code, 0) << topics.err;
+    json listed = parse(topics);
+    std::map<std::string, int> partitions;
+    for (const auto& t : listed) partitions[t["name"]] = t["partitions"].get<int>();
+    EXPECT_EQ(partitions["orders"], 3) << topics.out;
+    EXPECT_EQ(partitions["accounts"], 1) << topics.out;
+
+    Shell orders = mqctl(dir, brokers, "consume orders -p 1 --from beginning -e");
+    ASSERT_EQ(orders.code, 0) << orders.err;
+    std::string expected;
+    for (int i = 1; i <= last_order; ++i) expected += "order-" + std::to_string(i) + "\n";
+    EXPECT_EQ(orders.out, expected);
+    Shell accounts =
+        mqctl(dir, brokers, "consume accounts --from beginning -e -f '{key}={value}\\n'");
+    ASSERT_EQ(accounts.code, 0) << accounts.err;
+    EXPECT_NE(accounts.out.find("a=3"), std::string::npos) << accounts.out;
+    EXPECT_NE(accounts.out.find("b=2"), std::string::npos) << accounts.out;
+
+    Shell config = mqctl(dir, brokers, "-o json config get --topic orders retention.ms");
+    ASSERT_EQ(config.code, 0) << config.err;
+    EXPECT_NE(config.out.find("604800000"), std::string::npos) << config.out;
+    Shell compact = mqctl(dir, brokers, "-o json config get --topic accounts cleanup.policy");
+    EXPECT_NE(compact.out.find("compact"), std::string::npos) << compact.out;
+
+    Shell group = mqctl(dir, brokers, "-o json group describe billing");
+    ASSERT_EQ(group.code, 0) << group.err;
+    EXPECT_NE(group.out.find("\"committed_offset\": 12"), std::string::npos) << group.out;
+
+    Shell quorum = mqctl(dir, brokers, "-o json cluster quorum");
+    ASSERT_EQ(quorum.code, 0) << quorum.err;
+    EXPECT_EQ(parse(quorum)["members"].size(), 1u) << quorum.out;
+  };
+  check(30);
+  // The cluster id stays the one the old broker made.
+  Shell brokers_json = mqctl(dir, brokers, "-o json cluster info");
+  EXPECT_NE(brokers_json.out.find("10faeaf98dd72f2a944e7c"), std::string::npos)
+      << brokers_json.out << brokers_json.err;
+
+  // New writes, then a restart: everything is still there, nothing converted twice.
+  std::string produce = std::string("echo order-31 | timeout 60 ") + MQ_MQCTL_BINARY + " -b " +
+                        brokers + " produce orders -p 1";
+  ASSERT_EQ(std::system(produce.c_str()), 0);
+  ASSERT_EQ(broker.stop(SIGTERM), 0);
+  ASSERT_TRUE(broker.start()) << broker.log();
+  brokers = broker.endpoint().substr(6);
+  Shell orders = mqctl(dir, brokers, "consume orders -p 1 --from 30 -e");
+  EXPECT_EQ(orders.out, "order-31\n") << orders.err;
+  check(31);
 }
 
 }  // namespace
