@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-2000000}
-BIN=build/bin
+BIN=${BIN:-build/bin}  # BIN=DIR: another build's binaries, to compare
 TMP=$(mktemp -d -t mq-bench.XXXXXX)
 PID=
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -rf "$TMP"; }
