@@ -39,9 +39,10 @@ class RequestHandler {
   void set_identity(const BrokerIdentity& identity) { identity_ = identity; }
   // The group coordinator; group requests are answered COORDINATOR_NOT_AVAILABLE without one.
   void set_coordinator(group::GroupCoordinator* coordinator) { coordinator_ = coordinator; }
-  // Metadata, topic changes and the cluster requests go through the
-  // cluster. Required for them; an in-process harness that only produces,
-  // fetches and replicates may leave it unset.
+  // Answers Metadata, DescribeCluster, ElectLeaders, DescribeQuorum and the
+  // reassignments, and takes the topic changes. Required for them; an
+  // in-process harness that only produces, fetches and replicates may leave
+  // it unset.
   void set_cluster(ClusterView* cluster) { cluster_ = cluster; }
   // Produce is refused while it says the data directory is full.
   void set_disk_monitor(DiskMonitor* disk) { disk_ = disk; }
@@ -111,11 +112,11 @@ class RequestHandler {
   // id's current one (InitProducerId bumped it since), even on a partition
   // that has not seen the newer epoch yet.
   Status check_producer_epochs(std::span<const uint8_t> batches) const;
-  transport::MetadataResponse metadata(const transport::MetadataRequest& request);
   transport::ListOffsetsResponse list_offsets(const transport::ListOffsetsRequest& request);
   transport::InitProducerIdResponse init_producer_id(
       const transport::InitProducerIdRequest& request);
   transport::ApiVersionsResponse api_versions(const transport::ApiVersionsRequest& request);
+  // topic_requests.cc
   transport::CreateTopicsResponse create_topics(const transport::CreateTopicsRequest& request);
   transport::DeleteTopicsResponse delete_topics(const transport::DeleteTopicsRequest& request);
   transport::CreatePartitionsResponse create_partitions(
@@ -123,18 +124,6 @@ class RequestHandler {
   transport::DescribeConfigsResponse describe_configs(
       const transport::DescribeConfigsRequest& request);
   transport::AlterConfigsResponse alter_configs(const transport::AlterConfigsRequest& request);
-  // cluster_requests.cc
-  transport::ElectLeadersResponse elect_leaders(const transport::ElectLeadersRequest& request);
-  transport::DescribeQuorumResponse describe_quorum(
-      const transport::DescribeQuorumRequest& request);
-  transport::AlterPartitionReassignmentsResponse alter_reassignments(
-      const transport::AlterPartitionReassignmentsRequest& request);
-  transport::ListPartitionReassignmentsResponse list_reassignments(
-      const transport::ListPartitionReassignmentsRequest& request);
-  // cluster_requests.cc too
-  transport::DescribeClusterResponse describe_cluster(
-      const transport::DescribeClusterRequest& request);
-
   // The partition, auto-creating its topic when the broker allows it.
   std::shared_ptr<Partition> find_partition(const std::string& topic, int32_t index,
                                             bool may_create, ErrorCode* error);
