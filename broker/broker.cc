@@ -60,15 +60,16 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   handlers.ready = [this](std::string* why) {
     *why = stopped_ ? "shutting down" : "recovering partition logs";
     if (!ready_.load()) return false;
-    if (cluster_ && cluster_->member().broker_epoch() == 0) {
+    // ready_ is set once start() has made cluster_.
+    if (cluster_->member().broker_epoch() == 0) {
       *why = "not registered with the controller yet";
       return false;
     }
-    if (cluster_ && !cluster_->member().caught_up()) {
+    if (!cluster_->member().caught_up()) {
       *why = "catching up with the cluster metadata (client requests wait)";
       return false;
     }
-    if (cluster_ && cluster_->member().fenced()) {
+    if (cluster_->member().fenced()) {
       *why = "fenced by the controller";
       return false;
     }
@@ -167,12 +168,11 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   server_->serve();
   http_->add_collectable(std::make_shared<PartitionCollector>(*replicas_));
   http_->add_collectable(std::make_shared<StorageCollector>(*disk_));
-  if (coordinator_) http_->add_collectable(std::make_shared<GroupCollector>(*coordinator_));
-  if (cluster_) {
-    http_->add_collectable(std::make_shared<ClusterCollector>(
-        cluster_->member(), *replicas_,
-        [node = cluster_.get()] { return node->follower_statuses(); }));
-  }
+  http_->add_collectable(std::make_shared<GroupCollector>(*coordinator_));
+  http_->add_collectable(std::make_shared<ClusterCollector>(
+      cluster_->member(), *replicas_,
+      [node = cluster_.get()] { return node->follower_statuses(); }));
+
   housekeeping_ = std::thread([this] { housekeeping(); });
   cleaner_ = std::thread([this] { clean_logs(); });
   ready_ = true;

@@ -4,23 +4,13 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <random>
 #include <set>
 
+#include "base/random_id.h"
 #include "broker/replica_manager.h"
 
 namespace mq::broker {
 namespace {
-
-// A fresh random cluster id (22 hex digits).
-std::string new_cluster_id() {
-  std::random_device rd;
-  std::mt19937_64 rng((static_cast<uint64_t>(rd()) << 32) ^ rd());
-  const char* hex = "0123456789abcdef";
-  std::string id;
-  for (int i = 0; i < 22; i++) id.push_back(hex[rng() % 16]);
-  return id;
-}
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -162,7 +152,7 @@ void ClusterController::activate() {
                  quorum.last_leader_heard, quorum.last_leader_silence_ms);
   }
   if (store_.image()->cluster_id().empty()) {
-    Result<metadata::RecordBatch> init = controller_->initialize_cluster(new_cluster_id());
+    Result<metadata::RecordBatch> init = controller_->initialize_cluster(random_hex(22));
     if (init.is_ok()) {
       Result<uint64_t> done = commit(*init);
       if (done.is_ok()) {

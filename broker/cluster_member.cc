@@ -4,18 +4,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <random>
+
+#include "base/random_id.h"
 
 namespace mq::broker {
 namespace {
-
-uint64_t random_incarnation() {
-  std::random_device rd;
-  std::mt19937_64 rng((static_cast<uint64_t>(rd()) << 32) ^ rd());
-  uint64_t id = 0;
-  while (id == 0) id = rng();
-  return id;
-}
 
 quorum::QuorumConfig quorum_config(const BrokerConfig& config) {
   const ClusterConfig& cluster = config.cluster;
@@ -39,7 +32,7 @@ quorum::QuorumConfig quorum_config(const BrokerConfig& config) {
   q.election_timeout_ms = cluster.quorum_election_timeout_ms;
   q.heartbeat_interval_ms = cluster.quorum_tick_ms;
   q.snapshot_every_entries = static_cast<uint64_t>(cluster.quorum_snapshot_every_entries);
-  q.random_seed = random_incarnation();
+  q.random_seed = random_id();
   return q;
 }
 
@@ -50,7 +43,7 @@ ClusterControllerConfig controller_config(const BrokerConfig& config) {
   c.decisions.min_insync_replicas = config.min_insync_replicas;
   c.decisions.auto_leader_rebalance = config.cluster.auto_leader_rebalance;
   c.decisions.leader_rebalance_interval_ms = config.cluster.leader_rebalance_interval_ms;
-  c.decisions.seed = random_incarnation();
+  c.decisions.seed = random_id();
   c.tick_interval_ms = std::max(config.cluster.broker_heartbeat_interval_ms / 2, 10);
   return c;
 }
@@ -58,7 +51,7 @@ ClusterControllerConfig controller_config(const BrokerConfig& config) {
 }  // namespace
 
 ClusterMember::ClusterMember(const BrokerConfig& config, ClusterMemberOptions options)
-    : config_(config), options_(std::move(options)), incarnation_id_(random_incarnation()) {
+    : config_(config), options_(std::move(options)), incarnation_id_(random_id()) {
   quorum_ = std::make_unique<quorum::QuorumService>(quorum_config(config_), store_);
   controller_ = std::make_unique<ClusterController>(controller_config(config_), *quorum_, store_);
   quorum_->set_controller_handler([this](Bytes request, quorum::ReplyFn reply) {

@@ -56,8 +56,8 @@ int run(const std::string& config_path) {
     timespec wait{static_cast<time_t>(ping_every.count() / 1'000'000),
                   static_cast<long>(ping_every.count() % 1'000'000) * 1000};
     int sig = sigtimedwait(&signals, nullptr, &wait);
-    if (sig < 0 && broker.fatal()) {
-      sd_notifyf(0, "STOPPING=1\nSTATUS=failed: %s", broker.fatal()->c_str());
+    if (std::optional<std::string> fatal = sig < 0 ? broker.fatal() : std::nullopt) {
+      sd_notifyf(0, "STOPPING=1\nSTATUS=failed: %s", fatal->c_str());
       (void)broker.shutdown();
       return 1;
     }

@@ -5,10 +5,10 @@
 
 #include <filesystem>
 #include <map>
-#include <random>
 #include <set>
 #include <sstream>
 
+#include "base/random_id.h"
 #include "metadata/image.h"
 #include "metadata/records.h"
 #include "raft/file_storage.h"
@@ -84,14 +84,6 @@ Result<LegacyState> read_legacy_state(const std::string& data_dir) {
   return state;
 }
 
-uint64_t random_nonzero() {
-  std::random_device rd;
-  std::mt19937_64 rng((static_cast<uint64_t>(rd()) << 32) ^ rd());
-  uint64_t value = 0;
-  while (value == 0) value = rng();
-  return value;
-}
-
 // The records a controller would have written for this state, as one batch
 // at raft index 1: the broker registered at epoch 1, the topics it leads.
 Result<metadata::RecordBatch> legacy_records(const BrokerConfig& config, const LegacyState& state) {
@@ -100,7 +92,7 @@ Result<metadata::RecordBatch> legacy_records(const BrokerConfig& config, const L
   const BrokerId self = config.node_id;
   if (!state.cluster_id.empty()) batch.push_back(ClusterId{state.cluster_id});
   batch.push_back(RegisterBroker{.broker_id = self,
-                                 .incarnation_id = random_nonzero(),
+                                 .incarnation_id = random_id(),
                                  .endpoint = config.client_listener,
                                  .rack = config.cluster.rack});
   int64_t next_id = state.producer_id_block_end;
@@ -124,7 +116,7 @@ Result<metadata::RecordBatch> legacy_records(const BrokerConfig& config, const L
   std::set<TopicId> ids;
   for (const LegacyTopic& topic : state.topics) {
     TopicId id = 0;
-    while (id == 0 || ids.count(id) > 0) id = static_cast<TopicId>(random_nonzero());
+    while (id == 0 || ids.count(id) > 0) id = static_cast<TopicId>(random_id());
     ids.insert(id);
     std::vector<ConfigEntry> configs;
     for (const auto& [key, value] : topic.configs) configs.push_back({key, value});
@@ -135,6 +127,17 @@ Result<metadata::RecordBatch> legacy_records(const BrokerConfig& config, const L
     }
   }
   return batch;
+}
+
+// Both now live in the metadata log.
+Status remove_old_checkpoints(const std::string& data_dir) {
+  for (const char* old : {"/topics.checkpoint", "/broker.checkpoint"}) {
+    std::error_code ec;
+    fs::remove(data_dir + old, ec);
+    if (ec)
+      return Status(ErrorCode::kStorageError, "removing " + data_dir + old + ": " + ec.message());
+  }
+  return sync_directory(data_dir);
 }
 
 Status write_quorum_dir(const std::string& dir, const metadata::MetadataImage& image) {
@@ -158,13 +161,7 @@ Result<std::string> convert_single_node_data_dir(const BrokerConfig& config) {
   if (fs::exists(quorum_dir)) {
     // The conversion finished (the rename below) but stopped before
     // removing the old checkpoint.
-    std::error_code ec;
-    for (const char* old : {"/topics.checkpoint", "/broker.checkpoint"}) {
-      fs::remove(data_dir + old, ec);
-      if (ec)
-        return Status(ErrorCode::kStorageError, "removing " + data_dir + old + ": " + ec.message());
-    }
-    MQ_RETURN_IF_ERROR(sync_directory(data_dir));
+    MQ_RETURN_IF_ERROR(remove_old_checkpoints(data_dir));
     return std::string();
   }
   for (const QuorumMember& m : config.cluster.voters) {
@@ -188,13 +185,7 @@ Result<std::string> convert_single_node_data_dir(const BrokerConfig& config) {
   fs::rename(staging, quorum_dir, ec);
   if (ec) return Status(ErrorCode::kStorageError, "renaming " + staging + ": " + ec.message());
   MQ_RETURN_IF_ERROR(sync_directory(data_dir));
-  // Both now live in the metadata log.
-  for (const char* old : {"/topics.checkpoint", "/broker.checkpoint"}) {
-    fs::remove(data_dir + old, ec);
-    if (ec)
-      return Status(ErrorCode::kStorageError, "removing " + data_dir + old + ": " + ec.message());
-  }
-  MQ_RETURN_IF_ERROR(sync_directory(data_dir));
+  MQ_RETURN_IF_ERROR(remove_old_checkpoints(data_dir));
   int32_t partitions = 0;
   for (const LegacyTopic& topic : state.topics) partitions += topic.partitions;
   return "converted the single-node data directory: " + std::to_string(state.topics.size()) +
