@@ -113,6 +113,12 @@ std::string_view error_name(ErrorCode code) {
       return "GROUP_SUBSCRIBED_TO_TOPIC";
     case ErrorCode::kOffsetMetadataTooLarge:
       return "OFFSET_METADATA_TOO_LARGE";
+    case ErrorCode::kDuplicateVoter:
+      return "DUPLICATE_VOTER";
+    case ErrorCode::kVoterNotFound:
+      return "VOTER_NOT_FOUND";
+    case ErrorCode::kVoterChangeInProgress:
+      return "VOTER_CHANGE_IN_PROGRESS";
   }
   return "UNKNOWN_ERROR_CODE";
 }
@@ -138,6 +144,7 @@ bool is_retriable(ErrorCode code) {
     case ErrorCode::kCoordinatorNotAvailable:
     case ErrorCode::kNotCoordinator:  // find the coordinator, then retry
     case ErrorCode::kCoordinatorLoadInProgress:
+    case ErrorCode::kVoterChangeInProgress:
       return true;
     default:
       return false;

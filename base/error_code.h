@@ -64,6 +64,10 @@ enum class ErrorCode : int16_t {
   kGroupMaxSizeReached = 51,        // the group has group.max.size members already
   kGroupSubscribedToTopic = 52,     // cannot delete offsets of a topic the group consumes
   kOffsetMetadataTooLarge = 53,     // committed offset metadata string is too long
+  // Metadata quorum membership (mqctl cluster add-voter / remove-voter).
+  kDuplicateVoter = 54,         // the node is a voter already
+  kVoterNotFound = 55,          // the node is not a voter
+  kVoterChangeInProgress = 56,  // an earlier voter change has not committed yet
 };
 
 // Stable upper-case name, e.g. "NOT_LEADER", for logs, metrics and CLI output.

@@ -26,7 +26,10 @@ bool parse_port(std::string_view text, int* port) {
 raft::RaftConfig QuorumConfig::raft_config() const {
   raft::RaftConfig config;
   config.id = id;
-  for (const auto& [voter, endpoint] : voters) config.voters.push_back(voter);
+  for (const auto& [voter, endpoint] : voters) {
+    config.voters.push_back(voter);
+    config.voter_addresses[voter] = endpoint;
+  }
   for (const auto& [observer, endpoint] : observers) config.observers.push_back(observer);
   config.election_ticks = election_ticks();
   config.heartbeat_ticks = heartbeat_ticks();

@@ -85,7 +85,12 @@ struct ReplyCommand {  // a controller handler's answer to a member's call
   int32_t correlation_id = 0;
   Result<Bytes> result;
 };
-using Command = std::variant<ProposeCommand, CallCommand, ReplyCommand>;
+struct VoterChangeCommand {  // add_voter (endpoint set) or remove_voter
+  NodeId id = raft::kNoNode;
+  std::optional<std::string> endpoint;
+  std::function<void(Result<uint64_t>)> done;
+};
+using Command = std::variant<ProposeCommand, CallCommand, ReplyCommand, VoterChangeCommand>;
 
 // The queue into the quorum thread and the eventfd that wakes it. Reply
 // functions hold it too and may outlive the service: once closed, posts fail.
@@ -244,13 +249,15 @@ struct QuorumService::Impl {
   bool iterate();
   void process(Command& command);
   void propose(ProposeCommand& command);
+  void change_voters(VoterChangeCommand& command);
+  void connect_voters();
   void start_call(CallCommand& command);
   void invoke_handler(Bytes request, ReplyFn reply);
   void send_reply(const std::string& routing_id, int32_t correlation_id,
                   const Result<Bytes>& result);
   void receive_from_members();
   void receive_replies();
-  void on_raft_message(raft::Message message);
+  void on_raft_message(raft::Message message, const std::string& sender_endpoint);
   void on_call(const std::string& routing_id, InboundCall call);
   void send_raft(const raft::Message& message);
   bool handle_ready();
@@ -268,9 +275,8 @@ struct QuorumService::Impl {
   void connect_dealer(NodeId id, const std::string& peer_endpoint);
   Status accept_hello(NodeId from, const std::string& address);
   void forget_dynamic_observers(Clock::time_point now);
-  bool is_listed(NodeId id) const {
-    return id != config.id && (config.voters.contains(id) || config.observers.contains(id));
-  }
+  // In the voter set in effect (the log's, else the static one) or an observer.
+  bool is_listed(NodeId id) const { return id != config.id && node->is_listed(id); }
   // Listed, or a dynamic observer that announced itself to this node.
   bool is_member(NodeId id) const { return is_listed(id) || dynamic_observers.contains(id); }
 
@@ -302,7 +308,9 @@ struct QuorumService::Impl {
   std::unique_ptr<zmq::context_t> context;
   std::optional<zmq::socket_t> router;
   std::map<NodeId, zmq::socket_t> dealers;
-  bool dealers_changed = false;  // the poll set must be rebuilt
+  std::map<NodeId, std::string> dealer_endpoints;  // where each DEALER connects
+  bool dealers_changed = false;                    // the poll set must be rebuilt
+  uint64_t connected_membership = 0;               // node->membership_version() last connected
   // Unlisted nodes that sent this voter an ObserverHello: where they listen
   // and when they last said so. Forgotten (with their DEALER) once the raft
   // node does not replicate to them and no hello came for 10 election timeouts.
@@ -341,6 +349,7 @@ Status QuorumService::Impl::start() {
   }
   MQ_ASSIGN_OR_RETURN(storage, raft::FileStorage::open(config.storage_dir));
   MQ_ASSIGN_OR_RETURN(raft::PersistentState state, storage->load());
+  const bool state_has_recorded_set = state.snapshot && !state.snapshot->membership.empty();
   if (state.snapshot) {
     Status restored = state_machine.restore(state.snapshot->index, state.snapshot->data);
     if (!restored) {
@@ -376,22 +385,32 @@ Status QuorumService::Impl::start() {
   // ZeroMQ picked if it asked for port 0.
   raft::RaftConfig raft_config = config.raft_config();
   raft_config.address = endpoint;
+  raft_config.directory_id = storage->directory_id();
   Result<raft::RaftNode> created = raft::RaftNode::create(raft_config, std::move(state));
   if (!created) {
     close_sockets();
     return created.status();
   }
   node.emplace(std::move(created).value());
+  try {
+    connect_voters();  // the voters the log records, beyond the static ones
+  } catch (const zmq::error_t& error) {
+    close_sockets();
+    return Status(ErrorCode::kNetworkError, std::string("quorum: connecting: ") + error.what());
+  }
   published_term = node->term();
   next_tick = Clock::now() + std::chrono::milliseconds(config.tick_ms);
   mailbox->open();
   publish_status(true);
-  spdlog::info("quorum: node {} ({}) listening on {}, {} voters, {} observers, storage {}",
-               config.id,
-               config.is_voter()              ? "voter"
-               : config.is_dynamic_observer() ? "dynamic observer"
-                                              : "observer",
-               endpoint, config.voters.size(), config.observers.size(), config.storage_dir);
+  spdlog::info(
+      "quorum: node {} ({}) listening on {}, voters {}{}, {} observers, storage {} (directory {})",
+      config.id,
+      node->is_voter()              ? "voter"
+      : node->is_dynamic_observer() ? "dynamic observer"
+                                    : "observer",
+      endpoint, node->membership().describe(),
+      node->membership_index() > 0 || state_has_recorded_set ? " (recorded in the log)" : "",
+      config.observers.size(), config.storage_dir, storage->directory_id());
   thread = std::thread([this] { run(); });
   return Status::ok();
 }
@@ -415,7 +434,23 @@ void QuorumService::Impl::stop() {
 void QuorumService::Impl::close_sockets() {
   router.reset();
   dealers.clear();
+  dealer_endpoints.clear();
   dynamic_observers.clear();
+}
+
+// A DEALER to every voter the set in effect records with an endpoint (a
+// voter added at run time is in no configuration file). Throws zmq::error_t.
+void QuorumService::Impl::connect_voters() {
+  if (connected_membership == node->membership_version()) return;
+  connected_membership = node->membership_version();
+  for (const raft::Voter& voter : node->membership().voters) {
+    if (voter.id == config.id || voter.address.empty()) continue;
+    auto known = dealer_endpoints.find(voter.id);
+    if (known != dealer_endpoints.end() && known->second == voter.address) continue;
+    if (!check_endpoint(voter.address, false).is_ok()) continue;
+    spdlog::info("quorum: node {}: voter {} is at {}", config.id, voter.id, voter.address);
+    connect_dealer(voter.id, voter.address);
+  }
 }
 
 // Throws zmq::error_t.
@@ -438,6 +473,7 @@ void QuorumService::Impl::connect_dealer(NodeId id, const std::string& peer_endp
   dealer.set(zmq::sockopt::heartbeat_ttl, 10'000);
   dealer.connect(peer_endpoint);
   dealers.insert_or_assign(id, std::move(dealer));
+  dealer_endpoints.insert_or_assign(id, peer_endpoint);
   dealers_changed = true;
 }
 
@@ -445,19 +481,19 @@ void QuorumService::Impl::connect_dealer(NodeId id, const std::string& peer_endp
 // announced endpoint so that, as leader, it can replicate to it. The raft
 // node decides whether to replicate.
 Status QuorumService::Impl::accept_hello(NodeId from, const std::string& address) {
-  if (from < 0 || from == config.id || is_listed(from)) {
-    return Status(ErrorCode::kInvalidRequest,
-                  "node " + std::to_string(from) + " is listed, it does not announce itself");
+  if (from < 0 || from == config.id) {
+    return Status(ErrorCode::kInvalidRequest, "node " + std::to_string(from) + " is this node");
   }
-  if (!config.is_voter()) return Status::ok();  // only voters lead: nothing to connect
+  // A listed node announces itself while it has an empty log and no leader
+  // (it cannot tell whether it is still listed); only the leader connects
+  // to the others (voters pass the hello on to it).
+  if (is_listed(from) || node->role() != raft::Role::kLeader) return Status::ok();
   MQ_RETURN_IF_ERROR(check_endpoint(address, false));
   if (address == endpoint) return Status(ErrorCode::kInvalidRequest, "it announces our endpoint");
-  for (const auto* members : {&config.voters, &config.observers}) {
-    for (const auto& [id, member_endpoint] : *members) {
-      if (member_endpoint == address) {
-        return Status(ErrorCode::kInvalidRequest,
-                      "it announces the endpoint of node " + std::to_string(id));
-      }
+  for (const auto& [id, member_endpoint] : dealer_endpoints) {
+    if (member_endpoint == address && id != from && is_listed(id)) {
+      return Status(ErrorCode::kInvalidRequest,
+                    "it announces the endpoint of node " + std::to_string(id));
     }
   }
   DynamicObserver& observer = dynamic_observers[from];
@@ -485,8 +521,11 @@ void QuorumService::Impl::forget_dynamic_observers(Clock::time_point now) {
     }
     spdlog::info("quorum: node {}: forgets observer {} at {} (silent)", config.id, it->first,
                  it->second.endpoint);
-    dealers.erase(it->first);
-    dealers_changed = true;
+    if (!is_listed(it->first)) {  // made a voter meanwhile: keep its DEALER
+      dealers.erase(it->first);
+      dealer_endpoints.erase(it->first);
+      dealers_changed = true;
+    }
     it = dynamic_observers.erase(it);
   }
 }
@@ -577,6 +616,8 @@ void QuorumService::Impl::process(Command& command) {
     propose(*propose_command);
   } else if (auto* call = std::get_if<CallCommand>(&command)) {
     start_call(*call);
+  } else if (auto* change = std::get_if<VoterChangeCommand>(&command)) {
+    change_voters(*change);
   } else {
     auto& reply = std::get<ReplyCommand>(command);
     send_reply(reply.routing_id, reply.correlation_id, reply.result);
@@ -597,6 +638,35 @@ void QuorumService::Impl::propose(ProposeCommand& command) {
                                 node->leader()));
     return;
   }
+  proposals.emplace(proposal->index, PendingProposal{proposal->term, std::move(command.done)});
+}
+
+void QuorumService::Impl::change_voters(VoterChangeCommand& command) {
+  Result<raft::Proposal> proposal = Status::ok();
+  if (command.endpoint) {
+    Status valid = check_endpoint(*command.endpoint, false);
+    if (!valid) return command.done(Status(ErrorCode::kInvalidRequest, valid.message()));
+    auto announced = dynamic_observers.find(command.id);
+    if (announced != dynamic_observers.end() && announced->second.endpoint != *command.endpoint) {
+      return command.done(Status(ErrorCode::kInvalidRequest,
+                                 "node " + std::to_string(command.id) + " listens on " +
+                                     announced->second.endpoint + ", not " + *command.endpoint));
+    }
+    proposal = node->add_voter(command.id, *command.endpoint);
+  } else {
+    proposal = node->remove_voter(command.id);
+  }
+  if (!proposal) {
+    Status error = proposal.status();
+    if (error.code() == ErrorCode::kNotLeader) {
+      error = not_controller("node " + std::to_string(config.id) + " is not the quorum leader",
+                             node->leader());
+    }
+    return command.done(error);
+  }
+  spdlog::info("quorum: node {}: {} voter {} at index {}; voters now {}", config.id,
+               command.endpoint ? "adds" : "removes", command.id, proposal->index,
+               node->membership().describe());
   proposals.emplace(proposal->index, PendingProposal{proposal->term, std::move(command.done)});
 }
 
@@ -687,14 +757,15 @@ void QuorumService::Impl::receive_from_members() {
       continue;
     }
     if (auto* message = std::get_if<raft::Message>(&decoded.value())) {
-      on_raft_message(std::move(*message));
+      on_raft_message(std::move(*message), sender_endpoint(received->frames[1]));
     } else {
       on_call(routing_id, std::move(std::get<InboundCall>(decoded.value())));
     }
   }
 }
 
-void QuorumService::Impl::on_raft_message(raft::Message message) {
+void QuorumService::Impl::on_raft_message(raft::Message message,
+                                          const std::string& sender_endpoint) {
   if (const auto* hello = std::get_if<raft::ObserverHello>(&message.body);
       hello != nullptr && message.to == config.id) {
     Status accepted = accept_hello(message.from, hello->address);
@@ -702,14 +773,26 @@ void QuorumService::Impl::on_raft_message(raft::Message message) {
       reject("quorum endpoint", raft::describe(message) + ": " + accepted.message());
       return;
     }
-  } else if (message.to != config.id || !is_member(message.from)) {
-    reject("quorum endpoint", raft::describe(message) + ": not from a member to this node");
+  } else if (message.to != config.id) {
+    reject("quorum endpoint", raft::describe(message) + ": not for this node");
     return;
   }
+  // The raft node decides whom it takes messages from (a leader it has not
+  // heard of, added after its log ends, may be one: docs/raft.md).
   Status stepped = node->step(message);
   if (!stepped) {
     reject("quorum endpoint", stepped.message());
     return;
+  }
+  if (!dealers.contains(message.from) && !sender_endpoint.empty() &&
+      !std::holds_alternative<raft::ObserverHello>(message.body)) {
+    try {
+      spdlog::info("quorum: node {}: node {}, not known here yet, is at {}", config.id,
+                   message.from, sender_endpoint);
+      connect_dealer(message.from, sender_endpoint);
+    } catch (const zmq::error_t& error) {
+      reject("quorum endpoint", "connecting to " + sender_endpoint + ": " + error.what());
+    }
   }
   ++counters.messages_received;
   if (message.from == node->leader()) {
@@ -778,7 +861,8 @@ void QuorumService::Impl::receive_replies() {
 
 void QuorumService::Impl::send_raft(const raft::Message& message) {
   auto dealer = dealers.find(message.to);
-  if (dealer != dealers.end() && send(dealer->second, encode_raft_frames(message), nullptr)) {
+  if (dealer != dealers.end() &&
+      send(dealer->second, encode_raft_frames(message, endpoint), nullptr)) {
     ++counters.messages_sent;
   } else {
     ++counters.messages_dropped;
@@ -817,6 +901,11 @@ bool QuorumService::Impl::handle_ready() {
     }
     // 4.
     node->advance(ready);
+    try {
+      connect_voters();
+    } catch (const zmq::error_t& error) {
+      reject("quorum endpoint", std::string("connecting to a voter: ") + error.what());
+    }
     update_leadership();
     maybe_snapshot();
   }
@@ -942,6 +1031,8 @@ void QuorumService::Impl::shutdown() {
       propose_command->done(stopped);
     } else if (auto* call = std::get_if<CallCommand>(&command)) {
       call->slot->set(stopped);
+    } else if (auto* change = std::get_if<VoterChangeCommand>(&command)) {
+      change->done(stopped);
     }
   }
   fail_proposals_through(std::numeric_limits<uint64_t>::max(), stopped);
@@ -958,7 +1049,10 @@ void QuorumService::Impl::shutdown() {
 void QuorumService::Impl::publish_status(bool running) {
   QuorumStatus status;
   status.id = config.id;
-  status.voter = config.is_voter();
+  status.voter = node->is_voter();
+  status.directory_id = storage->directory_id();
+  status.voters = node->membership().voters;
+  status.voters_recorded_at = node->membership_index();
   status.running = running;
   status.role = node->role();
   status.term = node->term();
@@ -972,6 +1066,8 @@ void QuorumService::Impl::publish_status(bool running) {
     status.members.push_back(MemberProgress{
         .id = member.id,
         .voter = member.voter,
+        .directory_id = member.directory_id,
+        .directory_mismatch = member.directory_mismatch,
         .dynamic = member.dynamic,
         .match_index = member.match_index,
         .lag = status.last_log_index - std::min(member.match_index, status.last_log_index),
@@ -1032,6 +1128,23 @@ void QuorumService::propose(Bytes data, std::function<void(Result<uint64_t>)> do
   Command command = ProposeCommand{std::move(data), std::move(done)};
   if (!impl_->mailbox->post(command)) {
     std::get<ProposeCommand>(command).done(
+        not_controller("the quorum service is not running", raft::kNoNode));
+  }
+}
+
+void QuorumService::add_voter(NodeId id, std::string endpoint,
+                              std::function<void(Result<uint64_t>)> done) {
+  Command command = VoterChangeCommand{id, std::move(endpoint), std::move(done)};
+  if (!impl_->mailbox->post(command)) {
+    std::get<VoterChangeCommand>(command).done(
+        not_controller("the quorum service is not running", raft::kNoNode));
+  }
+}
+
+void QuorumService::remove_voter(NodeId id, std::function<void(Result<uint64_t>)> done) {
+  Command command = VoterChangeCommand{id, std::nullopt, std::move(done)};
+  if (!impl_->mailbox->post(command)) {
+    std::get<VoterChangeCommand>(command).done(
         not_controller("the quorum service is not running", raft::kNoNode));
   }
 }

@@ -18,6 +18,7 @@
 #include "base/status.h"
 #include "quorum/quorum_config.h"
 #include "quorum/state_machine.h"
+#include "raft/membership.h"
 #include "raft/progress.h"
 #include "raft/raft_node.h"
 
@@ -27,9 +28,11 @@ namespace mq::quorum {
 struct MemberProgress {
   NodeId id = raft::kNoNode;
   bool voter = false;
-  bool dynamic = false;      // an observer listed nowhere that announced itself
-  uint64_t match_index = 0;  // highest index known to be in its log
-  uint64_t lag = 0;          // entries behind the leader's last index
+  std::string directory_id;         // as it last said; empty if not heard yet
+  bool directory_mismatch = false;  // a voter back with another directory: not counted yet
+  bool dynamic = false;             // an observer listed nowhere that announced itself
+  uint64_t match_index = 0;         // highest index known to be in its log
+  uint64_t lag = 0;                 // entries behind the leader's last index
   raft::ReplicationState state = raft::ReplicationState::kProbe;
   bool recent_active = false;  // heard from within the current check-quorum round
 };
@@ -47,7 +50,10 @@ struct QuorumCounters {
 
 struct QuorumStatus {
   NodeId id = raft::kNoNode;
-  bool voter = false;
+  bool voter = false;               // in the voter set in effect, with this directory
+  std::string directory_id;         // of this node's quorum directory
+  std::vector<raft::Voter> voters;  // the voter set in effect, by id
+  uint64_t voters_recorded_at = 0;  // its configuration entry; 0: static or from a snapshot
   bool running = false;  // the quorum thread is up (false before start, after stop or a failure)
   raft::Role role = raft::Role::kFollower;
   uint64_t term = 0;
@@ -116,6 +122,18 @@ class QuorumService {
   // NOT_CONTROLLER "(leader: none)" once stopped. Callable from any thread.
   void propose(Bytes data, std::function<void(Result<uint64_t>)> done);
   std::future<Result<uint64_t>> propose(Bytes data);
+
+  // Leader only: adds node `id`, which must run as an observer of this
+  // quorum and have caught up, to the voters (reached at `endpoint`,
+  // "tcp://host:port"), or removes a voter; one change at a time
+  // (raft::RaftNode::add_voter). Resolved like propose(): with the index of
+  // the configuration entry once applied, or NOT_CONTROLLER naming the
+  // leader, VOTER_CHANGE_IN_PROGRESS, DUPLICATE_VOTER, VOTER_NOT_FOUND,
+  // REPLICA_NOT_AVAILABLE (not an observer here, or not caught up),
+  // NOT_ENOUGH_REPLICAS (the new set's answering voters are no quorum) or
+  // INVALID_REQUEST (a bad endpoint, or not the one the node announced).
+  void add_voter(NodeId id, std::string endpoint, std::function<void(Result<uint64_t>)> done);
+  void remove_voter(NodeId id, std::function<void(Result<uint64_t>)> done);
 
   // Sends `request` to the controller handler of the current leader (this
   // node's own if it is the controller) and waits for its reply. A member

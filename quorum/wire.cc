@@ -13,17 +13,23 @@ using transport::ApiKey;
 using transport::Frame;
 using transport::Frames;
 
-std::string client_id(NodeId from) {
-  return "quorum-" + std::to_string(from);
+constexpr std::string_view kClientIdPrefix = "quorum-";
+
+// "quorum-<id>", and " <endpoint>" when the sender says where it listens.
+std::string client_id(NodeId from, std::string_view endpoint) {
+  std::string id = std::string(kClientIdPrefix) + std::to_string(from);
+  if (!endpoint.empty()) id += " " + std::string(endpoint);
+  return id;
 }
 
 // Headers of our own making always encode: the client id is short.
-Frame request_header(ApiKey key, int32_t correlation_id, uint16_t flags, NodeId from) {
+Frame request_header(ApiKey key, int16_t version, int32_t correlation_id, uint16_t flags,
+                     NodeId from, std::string_view endpoint = {}) {
   return transport::encode_request_header({.api_key = key,
-                                           .api_version = 0,
+                                           .api_version = version,
                                            .correlation_id = correlation_id,
                                            .flags = flags,
-                                           .client_id = client_id(from)})
+                                           .client_id = client_id(from, endpoint)})
       .value();
 }
 
@@ -38,12 +44,12 @@ bool is_raft_key(ApiKey key) {
 // (docs/raft.md, "A member that lost its log"). Padding can only complete a
 // body whose other fields end exactly where it ends: request_id is last and
 // fixed-size, so any other truncation still fails.
-Result<raft::Message> decode_raft_message(std::span<const uint8_t> body) {
-  Result<raft::Message> message = raft::decode_message(body);
-  if (message) return message;
+Result<raft::Message> decode_raft_message(std::span<const uint8_t> body, int16_t version) {
+  Result<raft::Message> message = raft::decode_message(body, version);
+  if (message || version != 0) return message;
   std::vector<uint8_t> padded(body.begin(), body.end());
   padded.resize(body.size() + sizeof(uint64_t), 0);
-  Result<raft::Message> legacy = raft::decode_message(padded);
+  Result<raft::Message> legacy = raft::decode_message(padded, 0);
   if (legacy && (std::holds_alternative<raft::AppendEntriesRequest>(legacy->body) ||
                  std::holds_alternative<raft::AppendEntriesResponse>(legacy->body))) {
     return legacy;
@@ -53,16 +59,28 @@ Result<raft::Message> decode_raft_message(std::span<const uint8_t> body) {
 
 }  // namespace
 
-Frames encode_raft_frames(const raft::Message& message) {
+Frames encode_raft_frames(const raft::Message& message, std::string_view sender_endpoint,
+                          int16_t version) {
   Frames frames;
-  frames.push_back(request_header(raft::api_key(message), 0, transport::kNoResponse, message.from));
-  frames.emplace_back(raft::encode_message(message));
+  frames.push_back(request_header(raft::api_key(message), version, 0, transport::kNoResponse,
+                                  message.from, sender_endpoint));
+  frames.emplace_back(raft::encode_message(message, version));
   return frames;
+}
+
+std::string sender_endpoint(const Frame& header) {
+  Result<transport::RequestHeader> decoded = transport::decode_request_header(header.bytes());
+  if (!decoded) return "";
+  const std::string& id = decoded->client_id;
+  size_t space = id.find(' ');
+  if (!id.starts_with(kClientIdPrefix) || space == std::string::npos) return "";
+  std::string endpoint = id.substr(space + 1);
+  return check_endpoint(endpoint, false).is_ok() ? endpoint : "";
 }
 
 Frames encode_call_request(int32_t correlation_id, const ControllerCallRequest& request) {
   Frames frames;
-  frames.push_back(request_header(ApiKey::kControllerCall, correlation_id, 0, request.from));
+  frames.push_back(request_header(ApiKey::kControllerCall, 0, correlation_id, 0, request.from));
   frames.emplace_back(transport::encode_struct(request));
   return frames;
 }
@@ -84,16 +102,19 @@ Result<std::variant<raft::Message, InboundCall>> decode_inbound(std::span<const 
   }
   MQ_ASSIGN_OR_RETURN(transport::RequestHeader header,
                       transport::decode_request_header(frames[0].bytes()));
-  if (header.api_version != 0) {
+  const int16_t max_version = is_raft_key(header.api_key) ? raft::kMessageVersion : 0;
+  if (header.api_version < 0 || header.api_version > max_version) {
     return Status(ErrorCode::kInvalidRequest, std::string(transport::api_name(header.api_key)) +
                                                   " version " + std::to_string(header.api_version) +
-                                                  " is not served (only 0)");
+                                                  " is not served (0 to " +
+                                                  std::to_string(max_version) + ")");
   }
   if (is_raft_key(header.api_key)) {
     if (header.flags != transport::kNoResponse) {
       return Status(ErrorCode::kInvalidRequest, "raft message without the kNoResponse flag");
     }
-    MQ_ASSIGN_OR_RETURN(raft::Message message, decode_raft_message(frames[1].bytes()));
+    MQ_ASSIGN_OR_RETURN(raft::Message message,
+                        decode_raft_message(frames[1].bytes(), header.api_version));
     if (raft::api_key(message) != header.api_key) {
       return Status(ErrorCode::kInvalidRequest,
                     raft::describe(message) + " arrived on api key " +

@@ -25,6 +25,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include "base/status.h"
@@ -72,7 +73,15 @@ struct InboundReply {
   ControllerCallResponse response;
 };
 
-transport::Frames encode_raft_frames(const raft::Message& message);
+// Raft messages travel at api version raft::kMessageVersion (0 is still
+// read). The header's client id is "quorum-<from>", followed by " <endpoint>"
+// when the sender gives where it listens: a node that does not know the
+// sender yet (a voter added after its log ends) answers there.
+transport::Frames encode_raft_frames(const raft::Message& message,
+                                     std::string_view sender_endpoint = {},
+                                     int16_t version = raft::kMessageVersion);
+// The endpoint a raft message's header names, or "" (none, or not tcp://host:port).
+std::string sender_endpoint(const transport::Frame& header);
 transport::Frames encode_call_request(int32_t correlation_id, const ControllerCallRequest& request);
 transport::Frames encode_call_response(int32_t correlation_id,
                                        const ControllerCallResponse& response);

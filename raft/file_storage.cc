@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "base/random_id.h"
 #include "store/checkpoint.h"
 #include "store/coding.h"
 #include "store/crc32c.h"
@@ -17,8 +18,9 @@ namespace {
 constexpr std::string_view kHardStateKind = "raft-hard-state";
 constexpr int kHardStateVersion = 1;
 constexpr char kSnapshotMagic[8] = {'M', 'Q', 'R', 'A', 'F', 'T', 'S', 'S'};
-constexpr uint32_t kSnapshotVersion = 1;
-constexpr size_t kSnapshotHeaderBytes = 8 + 4 + 4 + 8 + 8 + 8;
+constexpr uint32_t kSnapshotVersion = 2;  // 2 added the voter set; 1 is still read
+constexpr size_t kSnapshotHeaderBytes = 8 + 4 + 4 + 8 + 8 + 8;  // version 1
+constexpr size_t kSnapshotV2HeaderBytes = kSnapshotHeaderBytes + 4;
 constexpr size_t kFrameHeaderBytes = 8;          // length u32, crc32c u32
 constexpr size_t kEntryHeaderBytes = 8 + 8 + 1;  // index, term, type
 constexpr uint32_t kMaxFramePayload = 1u << 30;  // a larger length is damage, not an entry
@@ -61,14 +63,19 @@ void append_frame(std::string& out, const Entry& entry) {
 }
 
 std::string encode_snapshot(const Snapshot& snapshot) {
-  std::string out(kSnapshotHeaderBytes + snapshot.data.size(), '\0');
+  const size_t header = kSnapshotV2HeaderBytes + snapshot.membership.size();
+  std::string out(header + snapshot.data.size(), '\0');
   auto* p = reinterpret_cast<uint8_t*>(out.data());
   std::memcpy(p, kSnapshotMagic, 8);
   coding::put_fixed<uint32_t>(p + 8, kSnapshotVersion);
   coding::put_fixed<uint64_t>(p + 16, snapshot.index);
   coding::put_fixed<uint64_t>(p + 24, snapshot.term);
   coding::put_fixed<uint64_t>(p + 32, snapshot.data.size());
-  if (!snapshot.data.empty()) std::memcpy(p + 40, snapshot.data.data(), snapshot.data.size());
+  coding::put_fixed<uint32_t>(p + 40, static_cast<uint32_t>(snapshot.membership.size()));
+  if (!snapshot.membership.empty()) {
+    std::memcpy(p + 44, snapshot.membership.data(), snapshot.membership.size());
+  }
+  if (!snapshot.data.empty()) std::memcpy(p + header, snapshot.data.data(), snapshot.data.size());
   coding::put_fixed<uint32_t>(p + 12, crc32c::value(p + 16, out.size() - 16));
   return out;
 }
@@ -81,13 +88,24 @@ Result<Snapshot> decode_snapshot(const std::string& path, const std::string& byt
   const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
   if (std::memcmp(p, kSnapshotMagic, 8) != 0) return corrupt("bad magic at offset 0");
   uint32_t version = coding::get_fixed<uint32_t>(p + 8);
-  if (version != kSnapshotVersion) {
+  if (version != 1 && version != kSnapshotVersion) {
     return corrupt("version " + std::to_string(version) + " at offset 8 is not supported");
   }
+  size_t header = kSnapshotHeaderBytes;
+  uint64_t membership_size = 0;
+  if (version >= 2) {
+    if (bytes.size() < kSnapshotV2HeaderBytes) return corrupt("shorter than its header");
+    membership_size = coding::get_fixed<uint32_t>(p + 40);
+    if (membership_size > bytes.size() - kSnapshotV2HeaderBytes) {
+      return corrupt("voter set of " + std::to_string(membership_size) +
+                     " bytes at offset 40 runs past the end");
+    }
+    header = kSnapshotV2HeaderBytes + membership_size;
+  }
   uint64_t size = coding::get_fixed<uint64_t>(p + 32);
-  if (size != bytes.size() - kSnapshotHeaderBytes) {
+  if (size != bytes.size() - header) {
     return corrupt("header says " + std::to_string(size) + " bytes of data, the file has " +
-                   std::to_string(bytes.size() - kSnapshotHeaderBytes));
+                   std::to_string(bytes.size() - header));
   }
   if (crc32c::value(p + 16, bytes.size() - 16) != coding::get_fixed<uint32_t>(p + 12)) {
     return corrupt("checksum mismatch over offsets 16.." + std::to_string(bytes.size()));
@@ -95,8 +113,32 @@ Result<Snapshot> decode_snapshot(const std::string& path, const std::string& byt
   Snapshot snapshot;
   snapshot.index = coding::get_fixed<uint64_t>(p + 16);
   snapshot.term = coding::get_fixed<uint64_t>(p + 24);
-  snapshot.data.assign(p + kSnapshotHeaderBytes, p + bytes.size());
+  snapshot.membership.assign(p + kSnapshotV2HeaderBytes,
+                             p + kSnapshotV2HeaderBytes + membership_size);
+  snapshot.data.assign(p + header, p + bytes.size());
   return snapshot;
+}
+
+// The directory's identity: 32 hex digits, made once (a directory from a
+// release before directory ids gets one on its first open).
+Result<std::string> read_or_create_directory_id(const std::string& path) {
+  Result<std::string> stored = read_small_file(path);
+  if (stored.is_ok()) {
+    std::string id = *stored;
+    if (!id.empty() && id.back() == '\n') id.pop_back();
+    bool hex = id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
+                 return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+               });
+    if (!hex) {
+      return Status(ErrorCode::kCorruptMessage,
+                    "raft directory id " + path + ": not 32 lowercase hex digits");
+    }
+    return id;
+  }
+  if (stored.code() != ErrorCode::kNotFound) return stored.status();
+  std::string id = random_hex(32);
+  MQ_RETURN_IF_ERROR(write_file_atomically(path, id + "\n"));
+  return id;
 }
 
 Result<HardState> read_hard_state(const std::string& path) {
@@ -123,6 +165,8 @@ Result<std::unique_ptr<FileStorage>> FileStorage::open(const std::string& dir,
                                                        FileStorageOptions options) {
   MQ_RETURN_IF_ERROR(create_directories(dir));
   std::unique_ptr<FileStorage> storage(new FileStorage(dir, options));
+  MQ_ASSIGN_OR_RETURN(storage->directory_id_,
+                      read_or_create_directory_id(storage->path("directory-id")));
   storage->recovered_.emplace();
   MQ_RETURN_IF_ERROR(storage->recover(/*repair=*/true, &*storage->recovered_));
   return storage;

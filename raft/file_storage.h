@@ -3,9 +3,14 @@
 //   hard-state                   checkpoint file (store/checkpoint.h), kind "raft-hard-state" v1:
 //                                  "term <n>", "vote <id>", "commit <n>"; written atomically
 //   snapshot                     written atomically (temp, fsync, rename, fsync dir):
-//                                  magic "MQRAFTSS" | version u32 (1) | crc32c u32 |
-//                                  index u64 | term u64 | size u64 | data
-//                                  (crc32c over index, term, size and data)
+//                                  magic "MQRAFTSS" | version u32 (2) | crc32c u32 |
+//                                  index u64 | term u64 | size u64 |
+//                                  voters_size u32 | voters | data
+//                                  (crc32c over everything after it; version 1,
+//                                  still read, has no voters_size and voters)
+//   directory-id                 32 hex digits and a newline, made when the directory is
+//                                  first opened: who this directory is (docs/raft.md,
+//                                  "A voter that lost its directory")
 //   log-<first index:020>.raft   log segments, entry frames back to back:
 //                                  length u32 | crc32c u32 | index u64 | term u64 |
 //                                  type u8 | data   (length and crc32c cover index..data)
@@ -45,6 +50,8 @@ class FileStorage : public RaftStorage {
                                                    FileStorageOptions options = {});
 
   Result<PersistentState> load() override;
+  // This directory's id (RaftConfig::directory_id).
+  const std::string& directory_id() const { return directory_id_; }
   Status save_hard_state(const HardState& state) override;
   Status append(std::span<const Entry> entries) override;
   Status save_snapshot(const Snapshot& snapshot) override;
@@ -80,6 +87,7 @@ class FileStorage : public RaftStorage {
   std::string dir_;
   FileStorageOptions options_;
   std::vector<Segment> segments_;
+  std::string directory_id_;
   uint64_t snapshot_index_ = 0;
   uint64_t snapshot_term_ = 0;
   uint64_t truncated_bytes_ = 0;

@@ -78,10 +78,10 @@ std::string describe(const Message& message) {
   return text;
 }
 
-std::string encode_message(const Message& message) {
+std::string encode_message(const Message& message, int16_t version) {
   std::string out;
   transport::Frames records;
-  transport::BodyEncoder encoder(0, &out, &records);
+  transport::BodyEncoder encoder(version, &out, &records);
   encoder.put(static_cast<int8_t>(message.body.index()));
   encoder.put(message.from);
   encoder.put(message.to);
@@ -89,8 +89,8 @@ std::string encode_message(const Message& message) {
   return out;
 }
 
-Result<Message> decode_message(std::span<const uint8_t> bytes) {
-  transport::BodyDecoder decoder(0, bytes, {}, ErrorCode::kCorruptMessage, "raft message");
+Result<Message> decode_message(std::span<const uint8_t> bytes, int16_t version) {
+  transport::BodyDecoder decoder(version, bytes, {}, ErrorCode::kCorruptMessage, "raft message");
   int8_t kind = 0;
   Message message;
   decoder("kind", kind);

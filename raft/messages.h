@@ -60,7 +60,12 @@ inline constexpr NodeId kNoNode = -1;
 enum class EntryType : int8_t {
   kCommand = 0,  // data proposed by the application
   kNoop = 1,     // appended by every new leader to commit its predecessors' entries (§5.4.2)
+  kConfig = 2,   // data: the new voter set (raft/membership.h), in effect once appended
 };
+
+// Version 1 added the directory ids and the snapshot's voter set (the fields
+// read `if (c.version() >= 1)`); version 0 is the layout before them.
+inline constexpr int16_t kMessageVersion = 1;
 
 struct Entry {
   uint64_t index = 0;
@@ -93,7 +98,11 @@ struct VoteRequest {
     c("last_log_index", m.last_log_index);
     c("last_log_term", m.last_log_term);
     c("pre_vote", m.pre_vote);
+    if (c.version() >= 1) c("directory_id", m.directory_id);
   }
+  // The receiver's directory as the candidate's voter set records it; empty
+  // if not recorded (v1). A receiver with another directory does not vote.
+  std::string directory_id;
 };
 
 struct VoteResponse {
@@ -107,7 +116,9 @@ struct VoteResponse {
     c("term", m.term);
     c("granted", m.granted);
     c("pre_vote", m.pre_vote);
+    if (c.version() >= 1) c("directory_id", m.directory_id);
   }
+  std::string directory_id;  // the voter's (v1)
 };
 
 // Also the heartbeat: no entries, prev_log_index at what the follower is
@@ -159,7 +170,9 @@ struct AppendEntriesResponse {
     c("hint_index", m.hint_index);
     c("hint_term", m.hint_term);
     c("request_id", m.request_id);
+    if (c.version() >= 1) c("directory_id", m.directory_id);
   }
+  std::string directory_id;  // the member's (v1): the leader learns who answers
 };
 
 struct InstallSnapshotRequest {
@@ -179,7 +192,11 @@ struct InstallSnapshotRequest {
     c("offset", m.offset);
     c("data", m.data);
     c("done", m.done);
+    if (c.version() >= 1) c("membership", m.membership);
   }
+  // The voter set in effect at last_included_index, encode_membership()'s
+  // bytes; empty when the log has recorded none yet (v1).
+  Bytes membership;
 };
 
 struct InstallSnapshotResponse {
@@ -212,7 +229,15 @@ struct ObserverHello {
   static void fields(Self& m, Codec& c) {
     c("term", m.term);
     c("address", m.address);
+    if (c.version() >= 1) {
+      c("directory_id", m.directory_id);
+      c("forwarded", m.forwarded);
+    }
   }
+  std::string directory_id;  // the sender's (v1)
+  // Passed on by a voter to the leader it follows; `from` is still the
+  // observer's id (v1). A forwarded hello is not forwarded again.
+  bool forwarded = false;
 };
 
 // A leader handing its leadership over (it is stopping): sent to every
@@ -251,8 +276,9 @@ transport::ApiKey api_key(const Message& message);
 // "AppendEntriesRequest 1->2 term 3", for logs and test failures.
 std::string describe(const Message& message);
 
-std::string encode_message(const Message& message);
+// Encoded at `version` (kMessageVersion, or 0 for the layout before it).
+std::string encode_message(const Message& message, int16_t version = kMessageVersion);
 // Fails with kCorruptMessage naming the field and byte offset.
-Result<Message> decode_message(std::span<const uint8_t> bytes);
+Result<Message> decode_message(std::span<const uint8_t> bytes, int16_t version = kMessageVersion);
 
 }  // namespace mq::raft

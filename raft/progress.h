@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <string>
 
 #include "raft/messages.h"
 
@@ -17,7 +18,8 @@ enum class ReplicationState : int8_t {
 
 struct Progress {
   bool voter = false;
-  uint64_t match = 0;  // highest index known to be in the member's log
+  std::string directory_id;  // as the member last said (AppendEntriesResponse, ObserverHello)
+  uint64_t match = 0;        // highest index known to be in the member's log
   // The leader's last request_id when `match` last rose: a request numbered
   // above it reached the member after it had acknowledged `match`, so its
   // refusal at or below `match` means the member lost its log.
@@ -28,10 +30,14 @@ struct Progress {
   std::deque<uint64_t> inflight;  // kReplicate: last index of each unacknowledged append
   bool recent_active = false;     // answered since the last check-quorum round
   int ticks_since_progress = 0;   // ticks without match or snapshot offset moving
-  int ticks_since_heard = 0;      // ticks since its last answer
-  bool sent_this_round = false;   // an append went out in the current flush
-  uint64_t snapshot_index = 0;    // kSnapshot: which snapshot is being sent
-  uint64_t snapshot_offset = 0;   // kSnapshot: bytes the member has acknowledged
+  // Ticks since its last answer; a member not heard from in this term yet
+  // counts as heard from long ago (a leader elected a moment ago must not
+  // take a member that has stopped for one that answers).
+  int ticks_since_heard = kNeverHeard;
+  static constexpr int kNeverHeard = 1 << 24;
+  bool sent_this_round = false;  // an append went out in the current flush
+  uint64_t snapshot_index = 0;   // kSnapshot: which snapshot is being sent
+  uint64_t snapshot_offset = 0;  // kSnapshot: bytes the member has acknowledged
   // A dynamic observer: listed nowhere, added when its ObserverHello
   // arrived, and forgotten once silent for RaftConfig::dynamic_observer_expiry_ticks().
   bool dynamic = false;

@@ -75,6 +75,22 @@ Result<RaftNode> RaftNode::create(const RaftConfig& config, PersistentState stat
                   "raft: restored commit index " + std::to_string(state.hard_state.commit) +
                       " is past the last entry " + std::to_string(base + state.entries.size()));
   }
+  if (state.snapshot && !state.snapshot->membership.empty()) {
+    Result<Membership> membership = decode_membership(state.snapshot->membership);
+    if (!membership) {
+      return Status(ErrorCode::kCorruptMessage,
+                    "raft: restored snapshot's voter set: " + membership.status().message());
+    }
+  }
+  for (const Entry& entry : state.entries) {
+    if (entry.type != EntryType::kConfig) continue;
+    Result<Membership> membership = decode_membership(entry.data);
+    if (!membership) {
+      return Status(ErrorCode::kCorruptMessage, "raft: restored configuration entry " +
+                                                    std::to_string(entry.index) + ": " +
+                                                    membership.status().message());
+    }
+  }
   return RaftNode(config, std::move(state));
 }
 
@@ -82,8 +98,15 @@ RaftNode::RaftNode(const RaftConfig& config, PersistentState state)
     : config_(config),
       // Nodes given the same seed still draw different timeouts.
       random_(config.random_seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(config.id)) {
-  is_voter_ =
-      std::find(config_.voters.begin(), config_.voters.end(), config_.id) != config_.voters.end();
+  for (NodeId id : config_.voters) {
+    auto address = config_.voter_addresses.find(id);
+    static_membership_ =
+        with_voter(std::move(static_membership_),
+                   Voter{id, "", address == config_.voter_addresses.end() ? "" : address->second});
+  }
+  if (state.snapshot && !state.snapshot->membership.empty()) {
+    snapshot_membership_ = decode_membership(state.snapshot->membership).value();
+  }
   uint64_t snapshot_index = state.snapshot ? state.snapshot->index : 0;
   uint64_t snapshot_term = state.snapshot ? state.snapshot->term : 0;
   log_ = RaftLog(snapshot_index, snapshot_term, std::move(state.entries));
@@ -93,16 +116,21 @@ RaftNode::RaftNode(const RaftConfig& config, PersistentState state)
   commit_ = std::max(state.hard_state.commit, snapshot_index);
   applied_ = snapshot_index;
   persisted_hard_state_ = state.hard_state;
+  rescan_memberships(log_.first_index());
+  refresh_membership();
   become_follower(term_, kNoNode);
 }
 
-bool RaftConfig::lists(NodeId node) const {
-  return std::find(voters.begin(), voters.end(), node) != voters.end() ||
-         std::find(observers.begin(), observers.end(), node) != observers.end();
+bool RaftConfig::is_observer(NodeId node) const {
+  return std::find(observers.begin(), observers.end(), node) != observers.end();
+}
+
+bool RaftNode::is_listed(NodeId node) const {
+  return membership_.contains(node) || config_.is_observer(node);
 }
 
 bool RaftNode::is_member(NodeId id) const {
-  return config_.lists(id) || replicates_to_dynamic_observer(id);
+  return is_listed(id) || replicates_to_dynamic_observer(id);
 }
 
 bool RaftNode::replicates_to_dynamic_observer(NodeId node) const {
@@ -148,9 +176,10 @@ void RaftNode::become_pre_candidate() {
   votes_ = {{config_.id, true}};
   reset_election_timer();
   if (votes_.size() >= quorum()) return become_candidate();
-  for (NodeId voter : config_.voters) {
-    if (voter == config_.id) continue;
-    send(voter, VoteRequest{term_ + 1, log_.last_index(), log_.last_term(), /*pre_vote=*/true});
+  for (const Voter& voter : membership_.voters) {
+    if (voter.id == config_.id) continue;
+    send(voter.id, VoteRequest{term_ + 1, log_.last_index(), log_.last_term(), /*pre_vote=*/true,
+                               voter.directory_id});
   }
 }
 
@@ -162,9 +191,10 @@ void RaftNode::become_candidate() {
   votes_ = {{config_.id, true}};
   reset_election_timer();
   if (votes_.size() >= quorum()) return become_leader();
-  for (NodeId voter : config_.voters) {
-    if (voter == config_.id) continue;
-    send(voter, VoteRequest{term_, log_.last_index(), log_.last_term(), /*pre_vote=*/false});
+  for (const Voter& voter : membership_.voters) {
+    if (voter.id == config_.id) continue;
+    send(voter.id, VoteRequest{term_, log_.last_index(), log_.last_term(), /*pre_vote=*/false,
+                               voter.directory_id});
   }
 }
 
@@ -181,8 +211,8 @@ void RaftNode::become_leader() {
     progress.next = log_.last_index() + 1;
     progress_[id] = progress;
   };
-  for (NodeId id : config_.voters) add(id, true);
   for (NodeId id : config_.observers) add(id, false);
+  for (const Voter& voter : membership_.voters) add(voter.id, true);
   election_elapsed_ = 0;
   heartbeat_elapsed_ = 0;
   // Entries of earlier terms commit only under one of this term (§5.4.2).
@@ -205,20 +235,37 @@ void RaftNode::tick() {
   if (role_ == Role::kLeader) return tick_leader();
   election_elapsed_ += 1;
   // A sole voter has no one to wait for: it leads from its first tick.
-  bool sole_voter = is_voter_ && config_.voters.size() == 1;
+  bool sole_voter = is_voter_ && membership_.voters.size() == 1;
   if (is_voter_ && (sole_voter || election_elapsed_ >= randomized_election_ticks_)) campaign();
+  // A node that does not vote forgets a leader silent for an election
+  // timeout (it may no longer lead, or no longer send to this node).
+  if (!is_voter_ && election_elapsed_ >= config_.election_ticks) leader_ = kNoNode;
   if (is_dynamic_observer()) {
     announce_elapsed_ += 1;
     // At once after a start, then once per election timeout without a
     // leader: a new leader does not know this node until told.
     if (!announced_ || announce_elapsed_ >= config_.election_ticks) announce();
+  } else if (leader_ == kNoNode) {
+    // No leader for an election timeout: this node may have been removed
+    // from the voters while it was away (or lost its storage since), and
+    // the voters that no longer list it send it nothing unless told. The
+    // ones that still list it ignore the hello.
+    announce_elapsed_ += 1;
+    if (announce_elapsed_ >= config_.election_ticks) announce();
   }
+}
+
+bool RaftNode::knows_only_static_set() const {
+  return log_.last_index() == 0 && log_memberships_.empty() && !snapshot_membership_;
 }
 
 void RaftNode::announce() {
   announced_ = true;
   announce_elapsed_ = 0;
-  for (NodeId voter : config_.voters) send(voter, ObserverHello{term_, config_.address});
+  for (const Voter& voter : membership_.voters) {
+    if (voter.id != config_.id)
+      send(voter.id, ObserverHello{term_, config_.address, config_.directory_id});
+  }
 }
 
 // A dynamic observer that stopped answering (gone, or following another
@@ -240,9 +287,9 @@ void RaftNode::tick_leader() {
   if (election_elapsed_ >= config_.election_ticks) {
     election_elapsed_ = 0;
     if (config_.check_quorum) {
-      size_t active = 1;
+      size_t active = is_voter_ ? 1 : 0;
       for (auto& [id, progress] : progress_) {
-        if (progress.voter && progress.recent_active) active += 1;
+        if (progress.voter && progress.recent_active && counts(id, progress)) active += 1;
         progress.recent_active = false;
       }
       // A leader cut off from a majority steps down rather than keep a
@@ -252,16 +299,24 @@ void RaftNode::tick_leader() {
   }
   for (auto& [id, progress] : progress_) {
     progress.ticks_since_progress += 1;
-    progress.ticks_since_heard += 1;
+    progress.ticks_since_heard = std::min(progress.ticks_since_heard + 1, Progress::kNeverHeard);
   }
   expire_dynamic_observers();
   if (heartbeat_elapsed_ >= config_.heartbeat_ticks) {
     heartbeat_elapsed_ = 0;
+    maybe_record_directories();
     broadcast_heartbeats();
   }
+  maybe_step_down_removed();
 }
 
 // ---- messages --------------------------------------------------------------
+
+namespace {
+bool vote_request_body(const Message& message) {
+  return std::holds_alternative<VoteRequest>(message.body);
+}
+}  // namespace
 
 Status RaftNode::step(const Message& message) {
   MQ_RAFT_INVARIANT(!ready_outstanding_, "step() between ready() and advance()");
@@ -270,23 +325,38 @@ Status RaftNode::step(const Message& message) {
                                                   " got a message for " +
                                                   std::to_string(message.to));
   }
-  if (std::holds_alternative<ObserverHello>(message.body)) {
+  if (const auto* hello = std::get_if<ObserverHello>(&message.body)) {
     // Before the term rules: a hello never changes a term.
-    return on_observer_hello(message.from);
+    return on_observer_hello(message.from, *hello);
   }
   const bool answer = std::holds_alternative<AppendEntriesResponse>(message.body) ||
                       std::holds_alternative<InstallSnapshotResponse>(message.body);
-  if (message.from == config_.id || !is_member(message.from)) {
+  // A voter set this node has not seen yet (it was away while nodes were
+  // added) may have elected a node it does not know: with no leader heard
+  // within an election timeout, it follows such a leader's requests and
+  // votes for such a candidate, as Raft does (KIP-853 does the same); it
+  // learns the voter set from the log. With a live leader, the requests of
+  // strangers are refused, except that leader's own (a leader that removed
+  // itself sends appends and, handing over, TimeoutNow).
+  const bool unknown_sender_allowed =
+      (std::holds_alternative<AppendEntriesRequest>(message.body) ||
+       std::holds_alternative<InstallSnapshotRequest>(message.body) ||
+       std::holds_alternative<TimeoutNow>(message.body) || vote_request_body(message)) &&
+      message.from >= 0 && message.from != config_.id && !is_member(message.from) &&
+      (!in_leader_lease() || leader_ == message.from);
+  if (unknown_sender_allowed) {
+    // Taken below like a listed leader's.
+  } else if (message.from == config_.id || !is_member(message.from)) {
     // A dynamic observer's answer to a leadership this node has lost, or to
     // a leader that forgot it: nothing to act on, and its term must not count.
-    if (message.from != config_.id && message.from >= 0 && answer && !config_.lists(message.from)) {
+    if (message.from != config_.id && message.from >= 0 && answer && !is_listed(message.from)) {
       return Status::ok();
     }
     return Status(ErrorCode::kInvalidRequest,
                   "raft node " + std::to_string(config_.id) + " got a message from " +
                       std::to_string(message.from) + ", not a member of the quorum");
   }
-  if (!config_.lists(message.from)) {
+  if (!unknown_sender_allowed && !is_listed(message.from)) {
     // Only answers are taken from a dynamic observer: it never leads or votes.
     if (!answer) {
       return Status(ErrorCode::kInvalidRequest, "raft node " + std::to_string(config_.id) +
@@ -311,7 +381,7 @@ Status RaftNode::step(const Message& message) {
     }
   } else if (term < term_) {
     if (vote_request != nullptr) {
-      send(message.from, VoteResponse{term_, false, vote_request->pre_vote});
+      send(message.from, VoteResponse{term_, false, vote_request->pre_vote, config_.directory_id});
     } else if (is_request(message)) {
       reject_stale_leader(message);
     }
@@ -355,13 +425,21 @@ void RaftNode::reject_stale_leader(const Message& message) {
 }
 
 void RaftNode::on_vote_request(NodeId from, const VoteRequest& request) {
-  if (!is_voter_) return;
+  // Asked, a node votes even if its own log does not (yet) make it a voter:
+  // it may have been added by an entry it has not received (Raft thesis
+  // §4.1: requests are answered without consulting the configuration). The
+  // candidate counts only the votes of its own voter set.
+  // The candidate names the directory it knows this voter by: a node that
+  // has lost its storage since is not that voter and does not vote (a
+  // candidate that lost its own gets no votes by its empty log).
+  bool known = request.directory_id.empty() || request.directory_id == config_.directory_id;
   bool log_ok =
-      request.last_log_term > log_.last_term() ||
-      (request.last_log_term == log_.last_term() && request.last_log_index >= log_.last_index());
+      known &&
+      (request.last_log_term > log_.last_term() ||
+       (request.last_log_term == log_.last_term() && request.last_log_index >= log_.last_index()));
   if (request.pre_vote) {
     bool granted = request.term > term_ && log_ok && !in_leader_lease();
-    send(from, VoteResponse{granted ? request.term : term_, granted, true});
+    send(from, VoteResponse{granted ? request.term : term_, granted, true, config_.directory_id});
     return;
   }
   bool can_vote = vote_ == from || (vote_ == kNoNode && leader_ == kNoNode);
@@ -370,7 +448,7 @@ void RaftNode::on_vote_request(NodeId from, const VoteRequest& request) {
     vote_ = from;
     reset_election_timer();
   }
-  send(from, VoteResponse{term_, granted, false});
+  send(from, VoteResponse{term_, granted, false, config_.directory_id});
 }
 
 // The leader of this term hands its leadership over: the candidate
@@ -387,8 +465,7 @@ void RaftNode::on_timeout_now(NodeId from, const TimeoutNow& request) {
 }
 
 void RaftNode::on_vote_response(NodeId from, const VoteResponse& response) {
-  bool counts =
-      std::find(config_.voters.begin(), config_.voters.end(), from) != config_.voters.end();
+  bool counts = membership_.is_voter(from, response.directory_id);
   if (role_ == Role::kPreCandidate) {
     counts = counts && response.pre_vote;
   } else if (role_ == Role::kCandidate) {
@@ -423,19 +500,31 @@ void RaftNode::follow(NodeId leader) {
 
 // The hello's address is for the transport (quorum/), which has already
 // connected to it; raft needs only the sender's id.
-Status RaftNode::on_observer_hello(NodeId from) {
-  if (from < 0 || from == config_.id || config_.lists(from)) {
-    return Status(ErrorCode::kInvalidRequest,
-                  "raft node " + std::to_string(config_.id) + " got an ObserverHello from node " +
-                      std::to_string(from) + ", which is listed (or itself)");
+Status RaftNode::on_observer_hello(NodeId from, const ObserverHello& hello) {
+  if (from < 0 || from == config_.id) {
+    return Status(ErrorCode::kInvalidRequest, "raft node " + std::to_string(config_.id) +
+                                                  " got an ObserverHello from node " +
+                                                  std::to_string(from));
   }
-  // Every voter gets the hello; only the leader replicates. The others
-  // ignore it: if one of them is elected, the observer announces itself to
-  // it once the old leader has gone quiet.
-  if (role_ != Role::kLeader) return Status::ok();
+  // A listed node announces itself while it has an empty log and hears no
+  // leader (it cannot tell whether it was removed): nothing to do for it.
+  if (is_listed(from)) return Status::ok();
+  // Every voter it knows gets the hello; only the leader replicates. The
+  // others pass it on to the leader they follow, once (it may be a voter
+  // the observer has not heard of); if one of them is elected instead, the
+  // observer announces itself to it once the old leader has gone quiet.
+  if (role_ != Role::kLeader) {
+    if (!hello.forwarded && leader_ != kNoNode && leader_ != from) {
+      ObserverHello forwarded = hello;
+      forwarded.forwarded = true;
+      outbox_.push_back(Message{from, leader_, std::move(forwarded)});
+    }
+    return Status::ok();
+  }
   auto [it, added] = progress_.try_emplace(from);
   Progress& progress = it->second;
   progress.silent_ticks = 0;
+  if (!hello.directory_id.empty()) progress.directory_id = hello.directory_id;
   if (added) {
     progress.dynamic = true;
     progress.voter = false;
@@ -477,7 +566,10 @@ Result<NodeId> RaftNode::transfer_leadership() {
   NodeId target = kNoNode;
   size_t heard = 0;
   for (const auto& [id, progress] : progress_) {
-    if (!progress.voter || progress.ticks_since_heard > 2 * config_.heartbeat_ticks) continue;
+    if (!progress.voter || !counts(id, progress) ||
+        progress.ticks_since_heard > 2 * config_.heartbeat_ticks) {
+      continue;
+    }
     heard += 1;
     if (target == kNoNode && progress.match == log_.last_index()) target = id;
   }
@@ -489,8 +581,8 @@ Result<NodeId> RaftNode::transfer_leadership() {
     return Status(ErrorCode::kLeaderNotAvailable,
                   "no other voter has every entry of the leader's log yet");
   }
-  for (NodeId voter : config_.voters) {
-    if (voter != config_.id && voter != target) send(voter, TimeoutNow{term_, target});
+  for (const Voter& voter : membership_.voters) {
+    if (voter.id != config_.id && voter.id != target) send(voter.id, TimeoutNow{term_, target});
   }
   send(target, TimeoutNow{term_, target});
   // A follower that knows no leader: no more heartbeats, and it votes for
@@ -508,8 +600,14 @@ Status RaftNode::compact(uint64_t index, Bytes data) {
                                                   ", applied " + std::to_string(applied_) + ")");
   }
   uint64_t term = *log_.term_at(index);
+  // The voter set recorded at `index` goes into the snapshot; none while
+  // only the static configuration has spoken.
+  auto recorded = log_memberships_.upper_bound(index);
+  if (recorded != log_memberships_.begin()) snapshot_membership_ = std::prev(recorded)->second;
+  log_memberships_.erase(log_memberships_.begin(), recorded);
   log_.compact_to(index, term);
-  snapshot_ = Snapshot{index, term, std::move(data)};
+  snapshot_ = Snapshot{index, term, std::move(data),
+                       snapshot_membership_ ? encode_membership(*snapshot_membership_) : Bytes{}};
   snapshot_pending_ = true;
   return Status::ok();
 }
@@ -553,16 +651,19 @@ void RaftNode::advance(const Ready& ready) {
   if (!ready.committed_entries.empty()) applied_ = ready.committed_entries.back().index;
   // The leader's own entries count towards a quorum once they are on its disk.
   maybe_commit();
+  maybe_step_down_removed();
 }
 
 std::vector<MemberStatus> RaftNode::members() const {
   std::vector<MemberStatus> out;
   if (role_ != Role::kLeader) return out;
-  out.push_back(MemberStatus{config_.id, is_voter_, is_dynamic_observer(), log_.persisted_index(),
+  out.push_back(MemberStatus{config_.id, is_voter_, config_.directory_id, false,
+                             is_dynamic_observer(), log_.persisted_index(),
                              ReplicationState::kReplicate, true});
   for (const auto& [id, progress] : progress_) {
-    out.push_back(MemberStatus{id, progress.voter, progress.dynamic, progress.match, progress.state,
-                               progress.recent_active});
+    out.push_back(MemberStatus{id, progress.voter, progress.directory_id,
+                               progress.voter && !counts(id, progress), progress.dynamic,
+                               progress.match, progress.state, progress.recent_active});
   }
   return out;
 }

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "raft/membership.h"
 #include "raft/messages.h"
 #include "raft/progress.h"
 #include "raft/raft_log.h"
@@ -33,8 +34,16 @@ namespace mq::raft {
 
 struct RaftConfig {
   NodeId id = kNoNode;
-  std::vector<NodeId> voters;     // 1, 3 or 5 nodes; they elect the leader and form quorums
+  // The voters until the log records a voter set (a configuration entry,
+  // docs/raft.md "Membership"): 1, 3 or 5 nodes; they elect the leader and
+  // form quorums. Once recorded, the log's set rules and this list is only
+  // where a node with an empty log starts from.
+  std::vector<NodeId> voters;
+  std::map<NodeId, std::string> voter_addresses;  // of `voters`, copied into the recorded set
   std::vector<NodeId> observers;  // receive the log, never vote or count for a quorum
+  // This node's quorum directory (made when the directory was created); a
+  // voter recorded with another directory id is not this node.
+  std::string directory_id;
   // A node whose id is in neither list is a dynamic observer: it announces
   // itself to the voters with ObserverHello carrying `address`, and the leader
   // replicates to it until it has been silent for 10 election timeouts.
@@ -49,7 +58,7 @@ struct RaftConfig {
   size_t snapshot_chunk_bytes = 1 << 20;
   uint64_t random_seed = 0;  // of the election timeout randomization
 
-  bool lists(NodeId node) const;  // in voters or observers
+  bool is_observer(NodeId node) const;
   int dynamic_observer_expiry_ticks() const { return 10 * election_ticks; }
 };
 
@@ -88,6 +97,10 @@ struct Proposal {
 struct MemberStatus {
   NodeId id = kNoNode;
   bool voter = false;
+  std::string directory_id;  // as the member last said; empty if not heard yet
+  // Recorded as a voter with another directory: it lost its quorum
+  // directory and does not count until it has caught up and is re-recorded.
+  bool directory_mismatch = false;
   bool dynamic = false;  // an observer that announced itself, listed nowhere
   uint64_t match_index = 0;
   ReplicationState state = ReplicationState::kProbe;
@@ -109,6 +122,19 @@ class RaftNode {
   Status step(const Message& message);
   // kNotLeader (naming leader() if known) unless this node leads.
   Result<Proposal> propose(Bytes data);
+  // Leader only: appends a configuration entry that adds `id` (reached at
+  // `address`) to the voters, or removes it, one voter at a time (Raft thesis
+  // §4.1, Kafka KIP-853). The new set is in effect once appended and the
+  // Proposal commits under it. Fails with kNotLeader; kVoterChangeInProgress
+  // while an earlier change has not committed or this leader has not
+  // committed an entry of its term yet; kDuplicateVoter / kVoterNotFound;
+  // for an add, kReplicaNotAvailable unless the leader replicates to `id`
+  // (it runs as an observer) and it has every committed entry; for a
+  // remove, kInvalidRequest for the last voter; kNotEnoughReplicas when the
+  // voters of the new set that answer now are not its quorum. A leader that removes
+  // itself leads until the entry commits, then hands the leadership over.
+  Result<Proposal> add_voter(NodeId id, std::string address);
+  Result<Proposal> remove_voter(NodeId id);
   // Leader only: hands the leadership to a voter whose log has every entry
   // of this one (TimeoutNow to every voter, the target last) and steps down
   // to follower without a leader. Returns the target; kNotLeader when this
@@ -127,8 +153,18 @@ class RaftNode {
 
   NodeId id() const { return config_.id; }
   bool is_voter() const { return is_voter_; }
-  // Listed in neither voters nor observers: announces itself (ObserverHello).
-  bool is_dynamic_observer() const { return !config_.lists(config_.id); }
+  // Listed in neither the voter set nor the observers: announces itself
+  // (ObserverHello).
+  bool is_dynamic_observer() const { return !is_listed(config_.id); }
+  // `node` is in the voter set in effect (any directory) or an observer.
+  bool is_listed(NodeId node) const;
+  // The voter set in effect: the latest configuration entry in the log, or
+  // the snapshot's, or the static one. membership_version() counts changes.
+  const Membership& membership() const { return membership_; }
+  uint64_t membership_version() const { return membership_version_; }
+  // Index of the configuration entry in effect; 0 if it came from a
+  // snapshot or the static configuration.
+  uint64_t membership_index() const;
   // Leader only: `node` is a dynamic observer this node replicates to.
   bool replicates_to_dynamic_observer(NodeId node) const;
   Role role() const { return role_; }
@@ -146,7 +182,23 @@ class RaftNode {
   RaftNode(const RaftConfig& config, PersistentState state);
 
   HardState hard_state() const { return {term_, vote_, commit_}; }
-  size_t quorum() const { return config_.voters.size() / 2 + 1; }
+  size_t quorum() const { return membership_.quorum(); }
+  // An empty log and no recorded voter set: this node cannot tell whether
+  // the static set still holds.
+  bool knows_only_static_set() const;
+  // A voter's answers count (for commit and leadership checks) unless it
+  // said it has another directory than the recorded one.
+  bool counts(NodeId id, const Progress& progress) const;
+  // The set in effect at `index` (at or after the snapshot index).
+  Membership membership_at(uint64_t index) const;
+  // Re-reads configuration entries from `from` to the end of the log.
+  void rescan_memberships(uint64_t from);
+  void refresh_membership();
+  Result<Proposal> append_membership(Membership next);
+  Status check_change_allowed() const;
+  Status check_quorum_after(const Membership& next, NodeId joining) const;
+  void maybe_record_directories();
+  void maybe_step_down_removed();
   bool is_member(NodeId id) const;  // listed, or a dynamic observer this leader replicates to
   bool in_leader_lease() const;
   void reset_election_timer();
@@ -169,7 +221,7 @@ class RaftNode {
   void on_append_response(NodeId from, const AppendEntriesResponse& response);
   void on_snapshot_request(NodeId from, const InstallSnapshotRequest& request);
   void on_snapshot_response(NodeId from, const InstallSnapshotResponse& response);
-  Status on_observer_hello(NodeId from);
+  Status on_observer_hello(NodeId from, const ObserverHello& hello);
   void reject_stale_leader(const Message& message);
 
   bool maybe_commit();
@@ -183,6 +235,12 @@ class RaftNode {
   RaftConfig config_;
   bool is_voter_ = false;
   std::mt19937_64 random_;
+
+  Membership static_membership_;                    // from config_.voters
+  std::optional<Membership> snapshot_membership_;   // recorded at or before the snapshot
+  std::map<uint64_t, Membership> log_memberships_;  // configuration entries after it, by index
+  Membership membership_;                           // in effect
+  uint64_t membership_version_ = 0;
 
   Role role_ = Role::kFollower;
   uint64_t term_ = 0;

@@ -19,6 +19,7 @@ void RaftNode::on_append_request(NodeId from, const AppendEntriesRequest& reques
   response.term = term_;
   response.rejected_index = request.prev_log_index;
   response.request_id = request.request_id;
+  response.directory_id = config_.directory_id;
   uint64_t prev = request.prev_log_index;
   uint64_t prev_term = request.prev_log_term;
   size_t skip = 0;
@@ -40,6 +41,15 @@ void RaftNode::on_append_request(NodeId from, const AppendEntriesRequest& reques
                              request.entries.end());
   uint64_t truncated = log_.merge(entries);
   MQ_RAFT_INVARIANT(truncated == 0 || truncated > commit_, "committed entries are never truncated");
+  // A configuration entry rules once appended; a truncated one no longer does.
+  bool reconfigured =
+      truncated != 0 && log_memberships_.lower_bound(truncated) != log_memberships_.end();
+  for (const Entry& entry : entries) reconfigured |= entry.type == EntryType::kConfig;
+  if (reconfigured && !entries.empty()) {
+    rescan_memberships(truncated != 0 ? std::min(truncated, entries.front().index)
+                                      : entries.front().index);
+    refresh_membership();
+  }
   uint64_t last_new = prev + entries.size();
   commit_ = std::max(commit_, std::min(request.leader_commit, last_new));
   response.success = true;
@@ -52,6 +62,15 @@ void RaftNode::on_append_response(NodeId from, const AppendEntriesResponse& resp
   Progress& progress = progress_.at(from);
   progress.recent_active = true;
   progress.ticks_since_heard = 0;
+  if (!response.directory_id.empty() && response.directory_id != progress.directory_id) {
+    // Another directory answers for this member: what the old one held is
+    // not in it (docs/raft.md, "A voter that lost its directory").
+    if (!progress.directory_id.empty()) {
+      progress.match = 0;
+      progress.match_request_id = append_requests_sent_;
+    }
+    progress.directory_id = response.directory_id;
+  }
   if (!response.success) {
     // A member that held `match` when it got this request still holds it
     // (the leader's entries never conflict with its own, and acknowledged
@@ -136,6 +155,14 @@ void RaftNode::on_snapshot_request(NodeId from, const InstallSnapshotRequest& re
   if (request.done && request.offset + request.data.size() == data.size()) {
     log_.compact_to(incoming_snapshot_->index, incoming_snapshot_->term);
     commit_ = incoming_snapshot_->index;
+    incoming_snapshot_->membership = request.membership;
+    snapshot_membership_.reset();
+    if (!request.membership.empty()) {
+      Result<Membership> membership = decode_membership(request.membership);
+      if (membership) snapshot_membership_ = std::move(membership).value();
+    }
+    rescan_memberships(0);
+    refresh_membership();
     snapshot_ = std::move(incoming_snapshot_);
     incoming_snapshot_.reset();
     snapshot_pending_ = true;
@@ -179,8 +206,13 @@ void RaftNode::on_snapshot_response(NodeId from, const InstallSnapshotResponse& 
 bool RaftNode::maybe_commit() {
   if (role_ != Role::kLeader) return false;
   std::vector<uint64_t> matches;
-  for (NodeId voter : config_.voters) {
-    matches.push_back(voter == config_.id ? log_.persisted_index() : progress_.at(voter).match);
+  for (const Voter& voter : membership_.voters) {
+    if (voter.id == config_.id) {
+      matches.push_back(is_voter_ ? log_.persisted_index() : 0);
+      continue;
+    }
+    const Progress& progress = progress_.at(voter.id);
+    matches.push_back(counts(voter.id, progress) ? progress.match : 0);
   }
   std::sort(matches.begin(), matches.end(), std::greater<>());
   uint64_t majority = matches[quorum() - 1];
@@ -263,6 +295,7 @@ void RaftNode::send_snapshot_chunk(NodeId to, Progress& progress) {
   request.data.assign(data.begin() + static_cast<ptrdiff_t>(offset),
                       data.begin() + static_cast<ptrdiff_t>(offset + length));
   request.done = offset + length == data.size();
+  request.membership = snapshot_->membership;
   progress.ticks_since_progress = 0;
   progress.sent_this_round = true;
   send(to, std::move(request));

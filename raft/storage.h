@@ -28,6 +28,9 @@ struct Snapshot {
   uint64_t index = 0;
   uint64_t term = 0;
   Bytes data;
+  // The voter set in effect at `index` (raft/membership.h, encoded); empty
+  // while the log has recorded none and the static configuration rules.
+  Bytes membership;
 
   bool operator==(const Snapshot&) const = default;
 };

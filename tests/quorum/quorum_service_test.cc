@@ -602,5 +602,96 @@ TEST(QuorumServiceTest, LeaderInReadsTheLeaderFromErrors) {
   EXPECT_EQ(leader_in(Status(ErrorCode::kNotController, "x (leader: 3")), raft::kNoNode);
 }
 
+// Runs a voter change until the leader takes it: it refuses while the node
+// catches up (REPLICA_NOT_AVAILABLE) or an earlier change commits.
+Result<uint64_t> change_voters(
+    const std::function<void(std::function<void(Result<uint64_t>)>)>& change) {
+  auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (true) {
+    auto promise = std::make_shared<std::promise<Result<uint64_t>>>();
+    change([promise](Result<uint64_t> result) { promise->set_value(std::move(result)); });
+    Result<uint64_t> result = promise->get_future().get();
+    bool retry = result.code() == ErrorCode::kReplicaNotAvailable ||
+                 result.code() == ErrorCode::kVoterChangeInProgress;
+    if (!retry || std::chrono::steady_clock::now() > deadline) return result;
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
+TEST(QuorumServiceTest, AOneVoterQuorumGrowsToThreeVotersAndItsFirstVoterLeaves) {
+  TestQuorum quorum({.voters = 1});
+  quorum.start(1);
+  ASSERT_EQ(quorum.wait_for_controller(10s), 1);
+  ASSERT_EQ(quorum.propose_all(1, "alone", 5).size(), 5u);
+  NodeId a = quorum.add_dynamic_observer(/*fixed_port=*/true);
+  NodeId b = quorum.add_dynamic_observer(/*fixed_port=*/true);
+  quorum.start(a);
+  quorum.start(b);
+
+  // A node nobody runs, a bad endpoint and an endpoint other than the one
+  // the node announced are refused.
+  auto add = [&](NodeId id, std::string endpoint) {
+    return change_voters([&, id, endpoint](auto done) {
+      quorum.service(1).add_voter(id, endpoint, std::move(done));
+    });
+  };
+  EXPECT_EQ(quorum.service(1).status().voters.size(), 1u);
+  auto refused_promise = std::make_shared<std::promise<Result<uint64_t>>>();
+  quorum.service(1).add_voter(42, "tcp://127.0.0.1:1", [refused_promise](Result<uint64_t> r) {
+    refused_promise->set_value(std::move(r));
+  });
+  Result<uint64_t> refused = refused_promise->get_future().get();
+  EXPECT_EQ(refused.code(), ErrorCode::kReplicaNotAvailable) << refused.status().to_string();
+  EXPECT_EQ(add(a, "nowhere").code(), ErrorCode::kInvalidRequest);
+  Result<uint64_t> wrong = add(a, "tcp://127.0.0.1:1");
+  EXPECT_EQ(wrong.code(), ErrorCode::kInvalidRequest) << wrong.status().to_string();
+
+  Result<uint64_t> added_a = add(a, quorum.service(a).endpoint());
+  ASSERT_TRUE(added_a) << added_a.status().to_string();
+  EXPECT_EQ(add(a, quorum.service(a).endpoint()).code(), ErrorCode::kDuplicateVoter);
+  Result<uint64_t> added_b = add(b, quorum.service(b).endpoint());
+  ASSERT_TRUE(added_b) << added_b.status().to_string();
+  QuorumStatus status = quorum.service(1).status();
+  ASSERT_EQ(status.voters.size(), 3u);
+  for (const raft::Voter& voter : status.voters) {
+    EXPECT_FALSE(voter.directory_id.empty()) << voter.id;
+    if (voter.id != 1) {
+      EXPECT_EQ(voter.address, quorum.service(voter.id).endpoint());
+    }
+  }
+  EXPECT_TRUE(quorum.service(a).status().voter);
+  EXPECT_EQ(quorum.service(a).status().directory_id, status.voters[1].id == a
+                                                         ? status.voters[1].directory_id
+                                                         : status.voters[2].directory_id);
+
+  // The first voter removes itself: it hands over and the other two lead.
+  Result<uint64_t> removed =
+      change_voters([&](auto done) { quorum.service(1).remove_voter(1, std::move(done)); });
+  ASSERT_TRUE(removed) << removed.status().to_string();
+  NodeId leader = raft::kNoNode;
+  ASSERT_TRUE(eventually(
+      [&] {
+        leader = quorum.wait_for_controller(1s);
+        return leader == a || leader == b;
+      },
+      10s));
+  EXPECT_FALSE(quorum.service(1).status().voter);
+  quorum.stop(1);
+  std::vector<uint64_t> later = quorum.propose_all(leader, "grown", 5);
+  ASSERT_EQ(later.size(), 5u);
+  ASSERT_TRUE(quorum.wait_applied(later.back(), 10s));
+
+  // Restarted, a voter added at run time finds the others from its log (no
+  // configuration file names them), and the two still commit.
+  NodeId other = leader == a ? b : a;
+  quorum.stop(other);
+  quorum.start(other);
+  ASSERT_TRUE(eventually([&] { return quorum.service(other).status().leader == leader; }, 10s));
+  std::vector<uint64_t> again = quorum.propose_all(leader, "restarted", 3);
+  ASSERT_EQ(again.size(), 3u);
+  ASSERT_TRUE(quorum.wait_applied(again.back(), 10s));
+  EXPECT_EQ(quorum.machine(other).applied_count(), quorum.machine(leader).applied_count());
+}
+
 }  // namespace
 }  // namespace mq::quorum

@@ -170,9 +170,10 @@ class TestQuorum {
     config.voters = voters_;
     config.observers = observers_;
     // A dynamic observer binds an ephemeral port and announces it.
-    config.listen_endpoint = voters_.contains(id)      ? voters_.at(id)
-                             : observers_.contains(id) ? observers_.at(id)
-                                                       : "tcp://127.0.0.1:0";
+    config.listen_endpoint = voters_.contains(id)            ? voters_.at(id)
+                             : observers_.contains(id)       ? observers_.at(id)
+                             : fixed_endpoints_.contains(id) ? fixed_endpoints_.at(id)
+                                                             : "tcp://127.0.0.1:0";
     config.storage_dir = dir_.path() + "/node-" + std::to_string(id);
     config.tick_ms = options_.tick_ms;
     config.election_timeout_ms = options_.election_timeout_ms;
@@ -191,9 +192,12 @@ class TestQuorum {
     Status started = node.service->start();
     ASSERT_TRUE(started) << started.to_string();
   }
-  // A member id no config lists; start() it like the others.
-  NodeId add_dynamic_observer() {
+  // A member id no config lists; start() it like the others. It binds an
+  // ephemeral port, or a fixed one with `fixed_port` (as a node that may be
+  // made a voter must: its endpoint is recorded).
+  NodeId add_dynamic_observer(bool fixed_port = false) {
     nodes_.emplace_back();
+    if (fixed_port) fixed_endpoints_[members()] = "tcp://127.0.0.1:" + std::to_string(free_port());
     return members();
   }
   void start_all() {
@@ -279,7 +283,8 @@ class TestQuorum {
   mq::testing::TempDir dir_;
   std::map<NodeId, std::string> voters_;
   std::map<NodeId, std::string> observers_;
-  std::vector<Node> nodes_;  // by id; [0] unused
+  std::map<NodeId, std::string> fixed_endpoints_;  // dynamic observers with a fixed port
+  std::vector<Node> nodes_;                        // by id; [0] unused
 };
 
 }  // namespace mq::quorum::testing

@@ -36,6 +36,8 @@ TEST(WireTest, RaftMessagesRoundTripOnTheirApiKeys) {
     EXPECT_EQ(header->api_key, raft::api_key(message));
     EXPECT_EQ(header->flags, transport::kNoResponse);
     EXPECT_EQ(header->client_id, "quorum-" + std::to_string(message.from));
+    EXPECT_EQ(header->api_version, raft::kMessageVersion);
+    EXPECT_EQ(sender_endpoint(frames[0]), "");
     auto decoded = decode_inbound(frames);
     ASSERT_TRUE(decoded) << decoded.status().to_string();
     EXPECT_EQ(std::get<raft::Message>(decoded.value()), message);
@@ -72,10 +74,32 @@ TEST(WireTest, AHeaderOnlyErrorResponseBecomesAnErrorReply) {
   EXPECT_EQ(reply->response.error_message, "bad");
 }
 
-// The body a build from before request_id sends: today's encoding without
-// its last 8 bytes (request_id is the last field of both messages).
+TEST(WireTest, TheHeaderCarriesTheSendersEndpointAndVersionZeroStillDecodes) {
+  raft::Message vote{1, 2, raft::VoteRequest{4, 10, 3, true, "dir-1"}};
+  Frames frames = encode_raft_frames(vote, "tcp://127.0.0.1:9193");
+  EXPECT_EQ(sender_endpoint(frames[0]), "tcp://127.0.0.1:9193");
+  auto decoded = decode_inbound(frames);
+  ASSERT_TRUE(decoded) << decoded.status().to_string();
+  EXPECT_EQ(std::get<raft::Message>(decoded.value()), vote);
+  // Not an endpoint: ignored.
+  EXPECT_EQ(sender_endpoint(encode_raft_frames(vote, "somewhere")[0]), "");
+  // Version 0 (before directory ids): decoded without them.
+  Frames old = encode_raft_frames(vote, {}, 0);
+  decoded = decode_inbound(old);
+  ASSERT_TRUE(decoded) << decoded.status().to_string();
+  EXPECT_EQ(std::get<raft::VoteRequest>(std::get<raft::Message>(decoded.value()).body).directory_id,
+            "");
+  // A version above the one served is refused.
+  Frames newer = encode_raft_frames(vote, {}, raft::kMessageVersion + 1);
+  decoded = decode_inbound(newer);
+  ASSERT_FALSE(decoded);
+  EXPECT_NE(decoded.status().message().find("is not served"), std::string::npos);
+}
+
+// The body a build from before request_id sends: the version 0 encoding
+// without its last 8 bytes (request_id is the last field of both messages).
 Frames without_request_id(const raft::Message& message) {
-  Frames frames = encode_raft_frames(message);
+  Frames frames = encode_raft_frames(message, {}, 0);
   std::string_view body = frames[1].as_string_view();
   frames[1] = Frame::copy_of(body.substr(0, body.size() - sizeof(uint64_t)));
   return frames;
@@ -84,7 +108,7 @@ Frames without_request_id(const raft::Message& message) {
 TEST(WireTest, AppendEntriesFromBeforeRequestIdDecodeWithRequestIdZero) {
   raft::Message request = append_request();
   std::get<raft::AppendEntriesRequest>(request.body).request_id = 77;
-  raft::Message response{2, 1, raft::AppendEntriesResponse{3, false, 0, 7, 5, 2, 77}};
+  raft::Message response{2, 1, raft::AppendEntriesResponse{3, false, 0, 7, 5, 2, 77, ""}};
   for (raft::Message message : {request, response}) {
     auto decoded = decode_inbound(without_request_id(message));
     ASSERT_TRUE(decoded) << raft::describe(message) << ": " << decoded.status().to_string();
@@ -161,8 +185,9 @@ TEST(WireTest, MalformedInboundMessagesAreRejectedWithTheReason) {
                {.api_key = key, .api_version = version, .flags = flags, .client_id = "x"})
         .value();
   };
-  expect_rejected({header(ApiKey::kAppendEntries, 1, transport::kNoResponse), good[1]},
-                  "version 1 is not served");
+  expect_rejected({header(ApiKey::kAppendEntries, 2, transport::kNoResponse), good[1]},
+                  "version 2 is not served");
+  expect_rejected({header(ApiKey::kControllerCall, 1, 0), good[1]}, "version 1 is not served");
   expect_rejected({header(ApiKey::kAppendEntries, 0, 0), good[1]}, "kNoResponse");
   expect_rejected({header(ApiKey::kProduce, 0, 0), good[1]}, "api key 2 is not served");
   expect_rejected({header(ApiKey::kControllerCall, 0, 0), Frame::copy_of(std::string_view("xy"))},

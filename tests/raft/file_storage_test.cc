@@ -5,10 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 
 #include "raft/raft_node.h"
 #include "store/coding.h"
+#include "store/crc32c.h"
 #include "store/file.h"
 #include "tests/support/temp_dir.h"
 
@@ -220,6 +222,43 @@ TEST(FileStorageTest, ReportsCorruptionBeforeTheTailWithFileAndOffset) {
       << opened.status().message();
   EXPECT_NE(opened.status().message().find("offset 35: checksum mismatch"), std::string::npos)
       << opened.status().message();
+}
+
+TEST(FileStorageTest, KeepsTheSnapshotsVoterSetAndReadsVersionOneSnapshots) {
+  testing::TempDir dir;
+  {
+    auto storage = open_ok(dir.path());
+    ASSERT_TRUE(storage->append(entries(1, 3, 1)).is_ok());
+    ASSERT_TRUE(storage->save_snapshot(Snapshot{2, 1, Bytes(20, 7), Bytes{9, 8, 7}}).is_ok());
+  }
+  PersistentState state = reopen(dir.path());
+  ASSERT_TRUE(state.snapshot.has_value());
+  EXPECT_EQ(state.snapshot->membership, (Bytes{9, 8, 7}));
+  EXPECT_EQ(state.snapshot->data, Bytes(20, 7));
+
+  // A version 1 file (written by an earlier release): no voter set.
+  std::string v1(40 + 5, '\0');
+  auto* p = reinterpret_cast<uint8_t*>(v1.data());
+  std::memcpy(p, "MQRAFTSS", 8);
+  coding::put_fixed<uint32_t>(p + 8, 1);
+  coding::put_fixed<uint64_t>(p + 16, 2);
+  coding::put_fixed<uint64_t>(p + 24, 1);
+  coding::put_fixed<uint64_t>(p + 32, 5);
+  std::memset(p + 40, 4, 5);
+  coding::put_fixed<uint32_t>(p + 12, crc32c::value(p + 16, v1.size() - 16));
+  ASSERT_TRUE(write_file_atomically(dir.file("snapshot"), v1).is_ok());
+  state = reopen(dir.path());
+  ASSERT_TRUE(state.snapshot.has_value());
+  EXPECT_TRUE(state.snapshot->membership.empty());
+  EXPECT_EQ(state.snapshot->data, Bytes(5, 4));
+
+  // A voter set that claims more bytes than the file has.
+  coding::put_fixed<uint32_t>(p + 8, 2);
+  coding::put_fixed<uint32_t>(p + 40, 1000);
+  ASSERT_TRUE(write_file_atomically(dir.file("snapshot"), v1).is_ok());
+  Result<std::unique_ptr<FileStorage>> opened = FileStorage::open(dir.path());
+  ASSERT_FALSE(opened.is_ok());
+  EXPECT_NE(opened.status().message().find("runs past the end"), std::string::npos);
 }
 
 TEST(FileStorageTest, ReportsACorruptSnapshotOrHardStateFile) {

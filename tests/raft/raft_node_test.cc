@@ -763,9 +763,12 @@ TEST(RaftNodeTest, AHelloNeverChangesATermAndAnUnlistedNodeNeverLeadsOrVotes) {
   TestCluster cluster({1, 2, 3});
   cluster.elect(1);
   const uint64_t term = cluster.node(1).term();
-  // A hello from a listed member is refused; one with a huge term is
-  // taken without adopting it.
-  EXPECT_EQ(cluster.node(1).step(Message{2, 1, ObserverHello{term, "x"}}).code(),
+  // A hello from a listed member is ignored (with an empty log it cannot
+  // tell that it is still listed), one from the node itself refused; one
+  // with a huge term is taken without adopting it.
+  EXPECT_TRUE(cluster.node(1).step(Message{2, 1, ObserverHello{term, "x"}}).is_ok());
+  EXPECT_FALSE(cluster.node(1).replicates_to_dynamic_observer(2));
+  EXPECT_EQ(cluster.node(1).step(Message{1, 1, ObserverHello{term, "x"}}).code(),
             ErrorCode::kInvalidRequest);
   EXPECT_TRUE(cluster.node(2).step(Message{9, 2, ObserverHello{term + 50, "x"}}).is_ok());
   EXPECT_TRUE(cluster.node(1).step(Message{9, 1, ObserverHello{term + 50, "x"}}).is_ok());
@@ -787,10 +790,123 @@ TEST(RaftNodeTest, AHelloNeverChangesATermAndAnUnlistedNodeNeverLeadsOrVotes) {
   EXPECT_EQ(cluster.node(2).leader(), 1);
 }
 
-TEST(RaftNodeTest, RejectsMessagesFromStrangers) {
+TEST(RaftNodeTest, RejectsMessagesFromStrangersWhileItFollowsALiveLeader) {
   TestCluster cluster({1, 2, 3});
-  EXPECT_EQ(cluster.node(1).step(Message{9, 1, VoteRequest{}}).code(), ErrorCode::kInvalidRequest);
+  cluster.elect(1);
+  const uint64_t term = cluster.node(2).term();
+  EXPECT_EQ(cluster.node(2).step(Message{9, 2, VoteRequest{term + 1}}).code(),
+            ErrorCode::kInvalidRequest);
+  EXPECT_EQ(cluster.node(2).step(Message{9, 2, AppendEntriesRequest{.term = term + 1}}).code(),
+            ErrorCode::kInvalidRequest);
   EXPECT_EQ(cluster.node(1).step(Message{2, 3, VoteRequest{}}).code(), ErrorCode::kInvalidRequest);
+  EXPECT_EQ(cluster.node(2).term(), term);
+}
+
+// ---- membership ------------------------------------------------------------
+
+RaftConfig with_directory(RaftConfig config) {
+  config.directory_id = "dir-" + std::to_string(config.id);
+  return config;
+}
+
+TEST(RaftNodeTest, TheLeaderRecordsTheVotersDirectoriesAfterItsFirstCommit) {
+  TestCluster cluster({1, 2, 3}, {}, [](RaftConfig& c) { c = with_directory(c); });
+  cluster.elect(1);
+  cluster.tick_all(3);
+  const Membership& voters = cluster.node(2).membership();
+  ASSERT_EQ(voters.voters.size(), 3u);
+  for (const Voter& voter : voters.voters) {
+    EXPECT_EQ(voter.directory_id, "dir-" + std::to_string(voter.id));
+  }
+  EXPECT_GT(cluster.node(1).membership_index(), 0u);
+  EXPECT_LE(cluster.node(1).membership_index(), cluster.node(1).commit_index());
+}
+
+TEST(RaftNodeTest, AnObserverThatCaughtUpIsAddedAndThenCountsForTheQuorum) {
+  TestCluster cluster({1, 2, 3}, {}, [](RaftConfig& c) { c = with_directory(c); });
+  cluster.elect(1);
+  // A node that has not announced itself is refused.
+  EXPECT_EQ(cluster.node(1).add_voter(4, "node-4").code(), ErrorCode::kReplicaNotAvailable);
+  cluster.join(4);
+  cluster.tick_all(3);
+  for (uint8_t i = 0; i < 5; ++i) cluster.propose(1, i);
+  cluster.deliver_all();
+  EXPECT_EQ(cluster.node(1).add_voter(2, "node-2").code(), ErrorCode::kDuplicateVoter);
+  Result<Proposal> added = cluster.node(1).add_voter(4, "node-4");
+  ASSERT_TRUE(added.is_ok()) << added.status().to_string();
+  // One change at a time.
+  EXPECT_EQ(cluster.node(1).remove_voter(3).code(), ErrorCode::kVoterChangeInProgress);
+  cluster.deliver_all();
+  cluster.tick_all(2);
+  EXPECT_GE(cluster.node(4).commit_index(), added->index);
+  EXPECT_TRUE(cluster.node(4).is_voter());
+  EXPECT_FALSE(cluster.node(4).is_dynamic_observer());
+  const Voter* recorded = cluster.node(2).membership().find(4);
+  ASSERT_NE(recorded, nullptr);
+  EXPECT_EQ(recorded->address, "node-4");
+  EXPECT_EQ(recorded->directory_id, "dir-4");
+  // Four voters: with two of them cut off nothing commits.
+  cluster.isolate(3);
+  cluster.isolate(4);
+  Proposal stuck = cluster.propose(1, 42);
+  cluster.deliver_all();
+  EXPECT_LT(cluster.node(1).commit_index(), stuck.index);
+  cluster.heal();
+  cluster.tick_all(6);
+  EXPECT_GE(cluster.node(1).commit_index(), stuck.index);
+}
+
+TEST(RaftNodeTest, ALeaderThatRemovesItselfHandsOverOnceTheChangeCommits) {
+  TestCluster cluster({1, 2, 3}, {}, [](RaftConfig& c) { c = with_directory(c); });
+  cluster.elect(1);
+  cluster.tick_all(2);
+  EXPECT_EQ(cluster.node(1).remove_voter(7).code(), ErrorCode::kVoterNotFound);
+  Result<Proposal> removed = cluster.node(1).remove_voter(1);
+  ASSERT_TRUE(removed.is_ok()) << removed.status().to_string();
+  cluster.deliver_all();
+  cluster.tick_all(3);
+  EXPECT_NE(cluster.node(1).role(), Role::kLeader);
+  EXPECT_FALSE(cluster.node(1).is_voter());
+  NodeId leader = cluster.node(2).leader();
+  ASSERT_TRUE(leader == 2 || leader == 3) << leader;
+  EXPECT_EQ(cluster.node(leader).membership().voters.size(), 2u);
+  // The removed node keeps receiving the log, as an observer: it announces
+  // itself (within an election timeout) like any node listed nowhere.
+  Proposal after = cluster.propose(leader, 9);
+  cluster.tick_all(2 * cluster.node(1).config().election_ticks);
+  EXPECT_TRUE(cluster.node(leader).replicates_to_dynamic_observer(1));
+  EXPECT_GE(cluster.node(1).commit_index(), after.index);
+  // The last voter cannot go.
+  Result<Proposal> down_to_one = cluster.node(leader).remove_voter(leader == 2 ? 3 : 2);
+  ASSERT_TRUE(down_to_one.is_ok()) << down_to_one.status().to_string();
+  cluster.tick_all(3);
+  EXPECT_EQ(cluster.node(leader).remove_voter(leader).code(), ErrorCode::kInvalidRequest);
+}
+
+TEST(RaftNodeTest, AVoterThatLostItsDirectoryDoesNotVoteUntilTakenBack) {
+  std::map<NodeId, std::string> directories = {{1, "a"}, {2, "b"}, {3, "c"}};
+  TestCluster cluster({1, 2, 3}, {}, [&](RaftConfig& c) { c.directory_id = directories.at(c.id); });
+  cluster.elect(1);
+  cluster.tick_all(3);
+  for (uint8_t i = 0; i < 5; ++i) cluster.propose(1, i);
+  cluster.deliver_all();
+  // Node 3 comes back with an empty directory: it is not the recorded voter.
+  directories[3] = "c2";
+  cluster.isolate(1);
+  cluster.wipe(3);
+  EXPECT_FALSE(cluster.node(3).is_voter() && cluster.node(3).log().last_index() > 0);
+  // Its vote does not count: node 2 cannot win with it while 1 is cut off.
+  cluster.campaign(2);
+  EXPECT_NE(cluster.node(2).role(), Role::kLeader);
+  cluster.heal();
+  cluster.tick_all(4 * cluster.node(1).config().election_ticks);
+  NodeId leader = cluster.node(1).role() == Role::kLeader ? 1 : cluster.node(1).leader();
+  ASSERT_NE(leader, kNoNode);
+  // Caught up, it is taken back under its new directory, and votes again.
+  cluster.tick_all(5);
+  EXPECT_EQ(cluster.node(leader).membership().find(3)->directory_id, "c2");
+  EXPECT_TRUE(cluster.node(3).is_voter());
+  EXPECT_EQ(cluster.applied_values(3), cluster.applied_values(leader));
 }
 
 }  // namespace

@@ -6,7 +6,10 @@
 // leader completeness and state machine safety; after healing, liveness.
 // A second scenario keeps one leader while members (voters and the observer)
 // lose their storage and restart empty, one at a time: they must catch up
-// and apply the same sequence.
+// and apply the same sequence. A third changes the voter set throughout the
+// chaos (nodes added and removed one at a time, the leader too) while nodes
+// with directory ids lose their storage and must not vote until the leader
+// has taken them back.
 //
 // MQ_RAFT_SIM_SEEDS=n runs n seeds per cluster size (default 300);
 // MQ_RAFT_SIM_SEED=s runs only seed s (a failure prints its seed).
@@ -36,6 +39,9 @@ constexpr int kFirstWipeTick = 40;  // kWipes: after the first election
 enum class Scenario {
   kChaos,  // partitions, crashes, a lossy network; leaders come and go
   kWipes,  // one leader throughout; followers lose their storage and restart empty
+  // kChaos, with three more nodes listed nowhere, voters added and removed
+  // at random and, with directory ids, a node's storage lost now and then
+  kMembership,
 };
 
 volatile uint64_t current_seed = 0;
@@ -71,14 +77,21 @@ class Simulation {
   Simulation(int voters, uint64_t seed, Scenario scenario = Scenario::kChaos)
       : random_(seed),
         scenario_(scenario),
-        // The wipe scenario runs mq's configuration: a wiped voter must not
-        // disrupt the leader (it has no term, no vote and no log).
-        pre_vote_(scenario == Scenario::kWipes || seed % 4 != 1),
-        check_quorum_(scenario == Scenario::kWipes || seed % 4 != 2) {
+        // The wipe and membership scenarios run mq's configuration: a wiped
+        // voter, or one removed while it was away, must not disrupt the
+        // leader (without pre-vote they do: Raft thesis §4.2.3).
+        pre_vote_(scenario != Scenario::kChaos || seed % 4 != 1),
+        check_quorum_(scenario != Scenario::kChaos || seed % 4 != 2) {
     for (int i = 1; i <= voters; ++i) voters_.push_back(i);
-    observers_.push_back(voters + 1);
-    for (NodeId id : voters_) nodes_[id].phase = static_cast<int>(draw(kStepsPerTick));
-    for (NodeId id : observers_) nodes_[id].phase = static_cast<int>(draw(kStepsPerTick));
+    if (scenario == Scenario::kMembership) {
+      // Listed nowhere: they announce themselves and may be made voters.
+      for (int i = voters + 1; i <= voters + 3; ++i) nodes_[i];
+    } else {
+      observers_.push_back(voters + 1);
+    }
+    for (NodeId id : voters_) nodes_[id];
+    for (NodeId id : observers_) nodes_[id];
+    for (auto& [id, node] : nodes_) node.phase = static_cast<int>(draw(kStepsPerTick));
     for (auto& [id, node] : nodes_) start(id);
     record_.push_back({});  // index 0
     digests_.push_back(0);
@@ -89,6 +102,7 @@ class Simulation {
     for (int tick = 0; tick < kChaosTicks && failure_.empty(); ++tick) {
       chaos();
       for (int step = 0; step < kStepsPerTick && failure_.empty(); ++step) this->step();
+      if (std::getenv("MQ_RAFT_SIM_TRACE") != nullptr) trace();
     }
     if (!failure_.empty()) return failure_;
     heal_everything();
@@ -100,6 +114,7 @@ class Simulation {
   int elections() const { return static_cast<int>(leaders_by_term_.size()); }
   int crashes() const { return crashes_; }
   int wipes() const { return wipes_; }
+  int voter_changes() const { return voter_changes_; }
 
  private:
   struct SimNode {
@@ -111,6 +126,7 @@ class Simulation {
     uint64_t applied = 0;
     uint64_t digest = 0;
     uint64_t commit_seen = 0;  // commit index when last checked
+    int generation = 0;        // kMembership: storage lost this many times (its directory id)
   };
   struct Recorded {
     uint64_t term = 0;
@@ -142,7 +158,12 @@ class Simulation {
     config.pre_vote = pre_vote_;
     config.check_quorum = check_quorum_;
     config.random_seed = random_();
+    if (scenario_ == Scenario::kMembership) config.directory_id = directory_of(id);
     return config;
+  }
+
+  std::string directory_of(NodeId id) {
+    return "dir-" + std::to_string(id) + "-" + std::to_string(nodes_[id].generation);
   }
 
   void start(NodeId id) {
@@ -242,6 +263,14 @@ class Simulation {
       SimNode& to = nodes_[message.to];
       if (!to.raft || nodes_[message.from].group != to.group) continue;
       Status stepped = to.raft->step(message);
+      // With a changing voter set, a node still sends to those it believes
+      // members (a removed voter campaigns, a new leader's appends reach a
+      // node that has not learned of it): refused as the quorum endpoint
+      // refuses them, and harmless.
+      if (!stepped.is_ok() && scenario_ == Scenario::kMembership &&
+          stepped.code() == ErrorCode::kInvalidRequest) {
+        continue;
+      }
       if (!stepped.is_ok()) fail("step: " + stepped.to_string());
     }
   }
@@ -284,10 +313,119 @@ class Simulation {
     wipes_++;
   }
 
+  // The leader of the highest term, if any node leads.
+  RaftNode* current_leader() {
+    RaftNode* leader = nullptr;
+    for (auto& [id, node] : nodes_) {
+      if (node.raft && node.raft->role() == Role::kLeader &&
+          (leader == nullptr || node.raft->term() > leader->term())) {
+        leader = &*node.raft;
+      }
+    }
+    return leader;
+  }
+
+  // Adds a node that is no voter, or removes a voter (the leader too), one
+  // at a time; the leader refuses what it cannot do yet.
+  void change_voters() {
+    RaftNode* leader = current_leader();
+    if (leader == nullptr) return;
+    const Membership& membership = leader->membership();
+    std::vector<NodeId> voters;
+    std::vector<NodeId> others;
+    for (auto& [id, node] : nodes_) {
+      (membership.contains(id) ? voters : others).push_back(id);
+    }
+    Result<Proposal> change = Status::ok();
+    if (!others.empty() && (voters.size() < 3 || (voters.size() < 5 && chance(0.5)))) {
+      NodeId id = others[draw(others.size())];
+      change = leader->add_voter(id, "node-" + std::to_string(id));
+    } else if (voters.size() > 1 && !directory_lost_unrecorded(*leader)) {
+      // Not while a voter that lost its storage is not taken back yet: the
+      // set would lose two voters' worth of tolerance at once (the leader
+      // may not have heard of the loss yet), which a quorum cannot survive.
+      change = leader->remove_voter(voters[draw(voters.size())]);
+    } else {
+      return;
+    }
+    if (change.is_ok()) {
+      voter_changes_++;
+      if (std::getenv("MQ_RAFT_SIM_TRACE") != nullptr) {
+        std::fprintf(stderr, "tick %d: voter change at %llu: %s\n", tick_now(),
+                     static_cast<unsigned long long>(change->index),
+                     leader->membership().describe().c_str());
+      }
+    } else if (change.code() != ErrorCode::kVoterChangeInProgress &&
+               change.code() != ErrorCode::kReplicaNotAvailable &&
+               change.code() != ErrorCode::kNotEnoughReplicas) {
+      fail("voter change refused: " + change.status().to_string());
+    }
+  }
+
+  bool directory_lost_unrecorded(const RaftNode& leader) {
+    for (const Voter& voter : leader.membership().voters) {
+      if (voter.directory_id != directory_of(voter.id)) return true;
+    }
+    return false;
+  }
+
+  // A node loses its storage and comes back with a new directory id. Only
+  // while the leader has recorded every voter's current directory and its
+  // set has committed: one such loss at a time, so a majority of the voters
+  // keeps the log (more would be a quorum lost for good, not a bug).
+  void maybe_lose_a_directory() {
+    RaftNode* leader = current_leader();
+    if (leader == nullptr || leader->membership_index() > leader->commit_index()) return;
+    for (const Voter& voter : leader->membership().voters) {
+      if (voter.directory_id != directory_of(voter.id) || !nodes_[voter.id].raft) return;
+    }
+    // Every running node's log records each voter's directory: a candidate
+    // whose log predates a voter's recorded directory would still get the
+    // vote of that voter's empty replacement (docs/raft.md, "A voter that
+    // lost its directory", says what is not covered yet).
+    for (auto& [id, node] : nodes_) {
+      if (!node.raft) return;
+      for (const Voter& voter : node.raft->membership().voters) {
+        if (voter.directory_id.empty()) return;
+      }
+    }
+    // Nor while a node of the static set has an empty log: two of those
+    // with empty logs can bootstrap a new quorum from it, as a majority of
+    // Kafka's static controller.quorum.voters can (docs/raft.md,
+    // "Membership" says what an operator must avoid).
+    for (NodeId id : voters_) {
+      Result<PersistentState> state = nodes_[id].storage.load();
+      if (state->entries.empty() && !state->snapshot) return;
+    }
+    // A voter only from a set of three or more: a set of two that loses
+    // one has lost its quorum.
+    const Membership& membership = leader->membership();
+    std::vector<NodeId> candidates;
+    for (auto& [id, node] : nodes_) {
+      if (!node.raft || &*node.raft == leader) continue;
+      if (membership.contains(id) && membership.voters.size() < 3) continue;
+      candidates.push_back(id);
+    }
+    if (candidates.empty()) return;
+    SimNode& node = nodes_[candidates[draw(candidates.size())]];
+    node.raft.reset();
+    node.storage = MemoryStorage{};
+    node.generation += 1;
+    if (std::getenv("MQ_RAFT_SIM_TRACE") != nullptr) {
+      std::fprintf(stderr, "tick %d: a node loses its storage\n", tick_now());
+    }
+    node.down_until_tick = tick_now() + 1 + static_cast<int>(draw(20));
+    wipes_++;
+  }
+
   void chaos() {
     int tick = tick_now();
     for (auto& [id, node] : nodes_) {
       if (!node.raft && tick >= node.down_until_tick) start(id);
+    }
+    if (scenario_ == Scenario::kMembership) {
+      if (chance(0.05)) change_voters();
+      if (chance(0.01)) maybe_lose_a_directory();
     }
     if (scenario_ == Scenario::kWipes) {
       if (tick >= kFirstWipeTick && chance(0.03)) wipe_a_follower();
@@ -374,9 +512,12 @@ class Simulation {
                    (unsigned long long)raft.log().last_term(),
                    (unsigned long long)raft.log().snapshot_index());
       for (const MemberStatus& m : raft.members()) {
-        std::fprintf(stderr, " [%d m%llu s%d a%d]", m.id, (unsigned long long)m.match_index,
-                     static_cast<int>(m.state), m.recent_active);
+        std::fprintf(stderr, " [%d m%llu s%d a%d%s%s]", m.id, (unsigned long long)m.match_index,
+                     static_cast<int>(m.state), m.recent_active, m.voter ? " voter" : "",
+                     m.directory_mismatch ? " mismatch" : "");
       }
+      std::fprintf(stderr, " voters: %s (%s)", raft.membership().describe().c_str(),
+                   raft.is_voter() ? "one of them" : "not one");
       std::fprintf(stderr, "\n");
     }
   }
@@ -462,6 +603,7 @@ class Simulation {
   uint64_t next_value_ = 1;
   int crashes_ = 0;
   int wipes_ = 0;
+  int voter_changes_ = 0;
 
   std::vector<Recorded> record_;   // the committed sequence, as first applied
   std::vector<uint64_t> digests_;  // state machine digest after each committed entry
@@ -490,6 +632,7 @@ void run_seeds(int voters, Scenario scenario = Scenario::kChaos) {
   int elections = 0;
   int crashes = 0;
   int wipes = 0;
+  int voter_changes = 0;
   for (uint64_t seed : seeds) {
     current_seed = seed;
     current_voters = voters;
@@ -506,11 +649,19 @@ void run_seeds(int voters, Scenario scenario = Scenario::kChaos) {
     elections += simulation.elections();
     crashes += simulation.crashes();
     wipes += simulation.wipes();
+    voter_changes += simulation.voter_changes();
   }
   std::printf(
-      "%zu seeds, %d voters + 1 observer: %llu entries committed, %d terms with a leader, "
-      "%d crashes, %d wipes\n",
-      seeds.size(), voters, static_cast<unsigned long long>(committed), elections, crashes, wipes);
+      "%zu seeds, %d voters + %s: %llu entries committed, %d terms with a leader, "
+      "%d crashes, %d wipes, %d voter changes\n",
+      seeds.size(), voters,
+      scenario == Scenario::kMembership ? "3 nodes listed nowhere" : "1 observer",
+      static_cast<unsigned long long>(committed), elections, crashes, wipes, voter_changes);
+  if (scenario == Scenario::kMembership) {
+    // Each seed changes the voter set several times, and some lose storage.
+    EXPECT_GT(voter_changes, static_cast<int>(3 * seeds.size()));
+    EXPECT_GT(wipes, static_cast<int>(seeds.size() / 4));
+  }
   if (scenario == Scenario::kWipes) {
     EXPECT_GT(wipes, static_cast<int>(seeds.size()));
   }
@@ -524,6 +675,10 @@ TEST(RaftSimulationTest, ThreeVotersAndAnObserverStaySafeAndLive) {
 
 TEST(RaftSimulationTest, FiveVotersAndAnObserverStaySafeAndLive) {
   run_seeds(5);
+}
+
+TEST(RaftSimulationTest, VotersAddedAndRemovedUnderChaosStaySafeAndLive) {
+  run_seeds(3, Scenario::kMembership);
 }
 
 TEST(RaftSimulationTest, MembersThatLoseTheirStorageCatchUpUnderTheSameLeader) {
