@@ -642,7 +642,6 @@ void QuorumService::Impl::propose(ProposeCommand& command) {
 }
 
 void QuorumService::Impl::change_voters(VoterChangeCommand& command) {
-  Result<raft::Proposal> proposal = Status::ok();
   if (command.endpoint) {
     Status valid = check_endpoint(*command.endpoint, false);
     if (!valid) return command.done(Status(ErrorCode::kInvalidRequest, valid.message()));
@@ -652,10 +651,10 @@ void QuorumService::Impl::change_voters(VoterChangeCommand& command) {
                                  "node " + std::to_string(command.id) + " listens on " +
                                      announced->second.endpoint + ", not " + *command.endpoint));
     }
-    proposal = node->add_voter(command.id, *command.endpoint);
-  } else {
-    proposal = node->remove_voter(command.id);
   }
+  Result<raft::Proposal> proposal = command.endpoint
+                                        ? node->add_voter(command.id, *command.endpoint)
+                                        : node->remove_voter(command.id);
   if (!proposal) {
     Status error = proposal.status();
     if (error.code() == ErrorCode::kNotLeader) {

@@ -336,18 +336,15 @@ class Simulation {
     for (auto& [id, node] : nodes_) {
       (membership.contains(id) ? voters : others).push_back(id);
     }
-    Result<Proposal> change = Status::ok();
-    if (!others.empty() && (voters.size() < 3 || (voters.size() < 5 && chance(0.5)))) {
-      NodeId id = others[draw(others.size())];
-      change = leader->add_voter(id, "node-" + std::to_string(id));
-    } else if (voters.size() > 1 && !directory_lost_unrecorded(*leader)) {
-      // Not while a voter that lost its storage is not taken back yet: the
-      // set would lose two voters' worth of tolerance at once (the leader
-      // may not have heard of the loss yet), which a quorum cannot survive.
-      change = leader->remove_voter(voters[draw(voters.size())]);
-    } else {
-      return;
-    }
+    const bool add = !others.empty() && (voters.size() < 3 || (voters.size() < 5 && chance(0.5)));
+    // Not a removal while a voter that lost its storage is not taken back
+    // yet: the set would lose two voters' worth of tolerance at once (the
+    // leader may not have heard of the loss yet), which a quorum cannot
+    // survive.
+    if (!add && (voters.size() <= 1 || directory_lost_unrecorded(*leader))) return;
+    NodeId id = add ? others[draw(others.size())] : voters[draw(voters.size())];
+    Result<Proposal> change =
+        add ? leader->add_voter(id, "node-" + std::to_string(id)) : leader->remove_voter(id);
     if (change.is_ok()) {
       voter_changes_++;
       if (std::getenv("MQ_RAFT_SIM_TRACE") != nullptr) {
