@@ -1071,7 +1071,10 @@ void QuorumService::Impl::publish_status(bool running) {
         .match_index = member.match_index,
         .lag = status.last_log_index - std::min(member.match_index, status.last_log_index),
         .state = member.state,
-        .recent_active = member.recent_active});
+        .recent_active = member.recent_active,
+        .heard_ms_ago = member.ticks_since_heard >= raft::Progress::kNeverHeard
+                            ? -1
+                            : int64_t{member.ticks_since_heard} * config.tick_ms});
   }
   std::sort(status.members.begin(), status.members.end(),
             [](const MemberProgress& a, const MemberProgress& b) { return a.id < b.id; });

@@ -35,6 +35,8 @@ struct MemberProgress {
   uint64_t lag = 0;                 // entries behind the leader's last index
   raft::ReplicationState state = raft::ReplicationState::kProbe;
   bool recent_active = false;  // heard from within the current check-quorum round
+  // Since its last answer to this leader; -1 if it has not answered in this term.
+  int64_t heard_ms_ago = -1;
 };
 
 struct QuorumCounters {

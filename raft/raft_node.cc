@@ -659,11 +659,12 @@ std::vector<MemberStatus> RaftNode::members() const {
   if (role_ != Role::kLeader) return out;
   out.push_back(MemberStatus{config_.id, is_voter_, config_.directory_id, false,
                              is_dynamic_observer(), log_.persisted_index(),
-                             ReplicationState::kReplicate, true});
+                             ReplicationState::kReplicate, true, 0});
   for (const auto& [id, progress] : progress_) {
     out.push_back(MemberStatus{id, progress.voter, progress.directory_id,
                                progress.voter && !counts(id, progress), progress.dynamic,
-                               progress.match, progress.state, progress.recent_active});
+                               progress.match, progress.state, progress.recent_active,
+                               progress.ticks_since_heard});
   }
   return out;
 }

@@ -105,6 +105,7 @@ struct MemberStatus {
   uint64_t match_index = 0;
   ReplicationState state = ReplicationState::kProbe;
   bool recent_active = false;
+  int ticks_since_heard = 0;  // ticks since its last answer (large: not in this term)
 };
 
 class RaftNode {

@@ -488,9 +488,20 @@ TEST(QuorumServiceTest, ControllerCallsAreRetriedAcrossALeaderChange) {
 
   // A call started while no leader can be elected times out, bounded: the
   // leader stops (one member is left, which cannot elect anybody) and the
-  // call comes from the last member.
+  // call comes from the last member. Only once the new leader has not heard
+  // from the first for a while: a stopping leader hands over to a member
+  // only while it hears from a quorum, and the first one answered it while
+  // it stopped.
   NodeId last = some_follower(quorum, new_leader);
   ASSERT_NE(last, raft::kNoNode);
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (const MemberProgress& member : quorum.service(new_leader).status().members) {
+          if (member.id == leader) return member.heard_ms_ago < 0 || member.heard_ms_ago > 100;
+        }
+        return false;
+      },
+      5s));
   quorum.stop(new_leader);
   auto started = std::chrono::steady_clock::now();
   Result<Bytes> lost = quorum.service(last).call_leader(bytes("lost"), 1500ms);
