@@ -18,6 +18,13 @@
 
 namespace mq::raft::harness {
 
+// Messages in `messages` that `predicate` selects.
+inline int count(const std::deque<Message>& messages, auto predicate) {
+  int n = 0;
+  for (const Message& m : messages) n += predicate(m) ? 1 : 0;
+  return n;
+}
+
 struct TestMember {
   MemoryStorage storage;
   std::optional<RaftNode> node;
@@ -182,5 +189,25 @@ class TestCluster {
   std::deque<Message> in_flight_;
   std::set<NodeId> isolated_;
 };
+
+// What `leader` reports about member `id`.
+inline MemberStatus member_status(TestCluster& cluster, NodeId leader, NodeId id) {
+  for (const MemberStatus& member : cluster.node(leader).members()) {
+    if (member.id == id) return member;
+  }
+  ADD_FAILURE() << "node " << leader << " reports no member " << id;
+  return {};
+}
+
+// The logs of `a` and `b` hold the same entries above both snapshots.
+inline void expect_same_log(TestCluster& cluster, NodeId a, NodeId b) {
+  const RaftLog& log_a = cluster.node(a).log();
+  const RaftLog& log_b = cluster.node(b).log();
+  ASSERT_EQ(log_a.last_index(), log_b.last_index());
+  uint64_t from = std::max(log_a.snapshot_index(), log_b.snapshot_index()) + 1;
+  for (uint64_t i = from; i <= log_a.last_index(); ++i) {
+    EXPECT_EQ(log_a.at(i), log_b.at(i)) << "entry " << i;
+  }
+}
 
 }  // namespace mq::raft::harness
