@@ -1,6 +1,7 @@
 // Multipart ZeroMQ messages as Frames: zero-copy in both directions, with the
-// limits that keep a hostile peer from exhausting memory. Internal to
-// transport/; the only code that touches zmq::message_t. Never throws.
+// limits that keep a hostile peer from exhausting memory. Used by transport/
+// and the quorum's peer sockets (quorum/); the only code that touches
+// zmq::message_t. Never throws.
 #pragma once
 
 #include <memory>
