@@ -17,7 +17,6 @@ Status QuorumService::Impl::start() {
   }
   MQ_ASSIGN_OR_RETURN(storage, raft::FileStorage::open(config.storage_dir));
   MQ_ASSIGN_OR_RETURN(raft::PersistentState state, storage->load());
-  const bool state_has_recorded_set = state.snapshot && !state.snapshot->membership.empty();
   if (state.snapshot) {
     Status restored = state_machine.restore(state.snapshot->index, state.snapshot->data);
     if (!restored) {
@@ -71,14 +70,13 @@ Status QuorumService::Impl::start() {
   mailbox->open();
   publish_status(true);
   spdlog::info(
-      "quorum: node {} ({}) listening on {}, voters {}{}, {} observers, storage {} (directory {})",
+      "quorum: node {} ({}) listening on {}, voters {}, {} observers, storage {} (directory {})",
       config.id,
       node->is_voter()              ? "voter"
       : node->is_dynamic_observer() ? "dynamic observer"
                                     : "observer",
-      endpoint, node->membership().describe(),
-      node->membership_index() > 0 || state_has_recorded_set ? " (recorded in the log)" : "",
-      config.observers.size(), config.storage_dir, storage->directory_id());
+      endpoint, node->membership().describe(), config.observers.size(), config.storage_dir,
+      storage->directory_id());
   thread = std::thread([this] { run(); });
   return Status::ok();
 }

@@ -6,7 +6,8 @@
 //     kind   int8 (MessageKind)         term           uint64    term     uint64
 //     from   int32 node id              last_log_index uint64    granted  bool
 //     to     int32 node id              last_log_term  uint64    pre_vote bool
-//     body   the kind's fields          pre_vote       bool
+//     body   the kind's fields          pre_vote       bool      directory_id string (v1)
+//                                       directory_id   string (v1: the receiver's, as recorded)
 //
 //   AppendEntriesRequest              AppendEntriesResponse
 //     term           uint64             term           uint64
@@ -16,8 +17,10 @@
 //     entries        array of Entry     hint_index     uint64  (failure: where to probe next)
 //     request_id     uint64             hint_term      uint64
 //       (numbers the leader's appends)  request_id     uint64  (the request's, echoed)
+//                                     directory_id   string  (v1: the member's)
 //   Entry
 //     index uint64, term uint64, type int8 (EntryType), data bytes
+//     (a kConfig entry's data is a voter set, raft/membership.h)
 //
 //   InstallSnapshotRequest            InstallSnapshotResponse
 //     term                uint64        term                uint64
@@ -26,10 +29,12 @@
 //     offset              uint64        done                bool    (snapshot installed)
 //     data                bytes  (one chunk)
 //     done                bool   (last chunk)
+//     membership          bytes  (v1: the voter set at last_included_index)
 //
 //   ObserverHello (a node listed nowhere -> each voter; docs/raft.md, "Dynamic observers")
 //     term    uint64  (the sender's; never adopted by the receiver)
 //     address string  (where the members reach the sender; opaque to raft)
+//     directory_id string (v1), forwarded bool (v1: passed on to the leader once)
 //
 //   TimeoutNow (a stopping leader -> each voter; docs/raft.md, "Leadership transfer")
 //     term      uint64

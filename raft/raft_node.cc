@@ -255,10 +255,6 @@ void RaftNode::tick() {
   }
 }
 
-bool RaftNode::knows_only_static_set() const {
-  return log_.last_index() == 0 && log_memberships_.empty() && !snapshot_membership_;
-}
-
 void RaftNode::announce() {
   announced_ = true;
   announce_elapsed_ = 0;
@@ -312,12 +308,6 @@ void RaftNode::tick_leader() {
 
 // ---- messages --------------------------------------------------------------
 
-namespace {
-bool vote_request_body(const Message& message) {
-  return std::holds_alternative<VoteRequest>(message.body);
-}
-}  // namespace
-
 Status RaftNode::step(const Message& message) {
   MQ_RAFT_INVARIANT(!ready_outstanding_, "step() between ready() and advance()");
   if (message.to != config_.id) {
@@ -338,15 +328,11 @@ Status RaftNode::step(const Message& message) {
   // learns the voter set from the log. With a live leader, the requests of
   // strangers are refused, except that leader's own (a leader that removed
   // itself sends appends and, handing over, TimeoutNow).
-  const bool unknown_sender_allowed =
-      (std::holds_alternative<AppendEntriesRequest>(message.body) ||
-       std::holds_alternative<InstallSnapshotRequest>(message.body) ||
-       std::holds_alternative<TimeoutNow>(message.body) || vote_request_body(message)) &&
-      message.from >= 0 && message.from != config_.id && !is_member(message.from) &&
-      (!in_leader_lease() || leader_ == message.from);
-  if (unknown_sender_allowed) {
-    // Taken below like a listed leader's.
-  } else if (message.from == config_.id || !is_member(message.from)) {
+  const bool stranger = message.from < 0 || message.from == config_.id || !is_member(message.from);
+  const bool unknown_sender_allowed = stranger && message.from >= 0 && message.from != config_.id &&
+                                      is_request(message) &&
+                                      (!in_leader_lease() || leader_ == message.from);
+  if (stranger && !unknown_sender_allowed) {
     // A dynamic observer's answer to a leadership this node has lost, or to
     // a leader that forgot it: nothing to act on, and its term must not count.
     if (message.from != config_.id && message.from >= 0 && answer && !is_listed(message.from)) {
@@ -356,7 +342,7 @@ Status RaftNode::step(const Message& message) {
                   "raft node " + std::to_string(config_.id) + " got a message from " +
                       std::to_string(message.from) + ", not a member of the quorum");
   }
-  if (!unknown_sender_allowed && !is_listed(message.from)) {
+  if (!stranger && !is_listed(message.from)) {
     // Only answers are taken from a dynamic observer: it never leads or votes.
     if (!answer) {
       return Status(ErrorCode::kInvalidRequest, "raft node " + std::to_string(config_.id) +

@@ -184,9 +184,6 @@ class RaftNode {
 
   HardState hard_state() const { return {term_, vote_, commit_}; }
   size_t quorum() const { return membership_.quorum(); }
-  // An empty log and no recorded voter set: this node cannot tell whether
-  // the static set still holds.
-  bool knows_only_static_set() const;
   // A voter's answers count (for commit and leadership checks) unless it
   // said it has another directory than the recorded one.
   bool counts(NodeId id, const Progress& progress) const;

@@ -41,13 +41,14 @@ void RaftNode::on_append_request(NodeId from, const AppendEntriesRequest& reques
                              request.entries.end());
   uint64_t truncated = log_.merge(entries);
   MQ_RAFT_INVARIANT(truncated == 0 || truncated > commit_, "committed entries are never truncated");
-  // A configuration entry rules once appended; a truncated one no longer does.
+  // A configuration entry rules once appended; a truncated one no longer
+  // does. A truncation is at one of `entries`: rescanning from the first
+  // covers both.
   bool reconfigured =
       truncated != 0 && log_memberships_.lower_bound(truncated) != log_memberships_.end();
   for (const Entry& entry : entries) reconfigured |= entry.type == EntryType::kConfig;
-  if (reconfigured && !entries.empty()) {
-    rescan_memberships(truncated != 0 ? std::min(truncated, entries.front().index)
-                                      : entries.front().index);
+  if (reconfigured) {
+    rescan_memberships(entries.front().index);
     refresh_membership();
   }
   uint64_t last_new = prev + entries.size();
