@@ -5,6 +5,16 @@
 #include "broker/request_handler.h"
 
 namespace mq::broker {
+namespace {
+
+// A per-topic result's error_code and error_message from `status`.
+template <class TopicResult>
+void set_status(TopicResult& out, const Status& status) {
+  out.error_code = status.code();
+  if (!status.is_ok()) out.error_message = status.message();
+}
+
+}  // namespace
 
 using namespace mq::transport;
 
@@ -42,8 +52,7 @@ CreateTopicsResponse RequestHandler::create_topics(const CreateTopicsRequest& re
       partitions = static_cast<int32_t>(assignment.size());
       rf = static_cast<int16_t>(assignment.front().size());
     }
-    out.error_code = st.code();
-    if (!st.is_ok()) out.error_message = st.message();
+    set_status(out, st);
     out.num_partitions = partitions;
     out.replication_factor = rf;
   }
@@ -59,8 +68,7 @@ DeleteTopicsResponse RequestHandler::delete_topics(const DeleteTopicsRequest& re
                     ? Status(ErrorCode::kInvalidTopic,
                              "__consumer_offsets is internal: it holds every group's offsets")
                     : cluster_->delete_topic(name);
-    out.error_code = st.code();
-    if (!st.is_ok()) out.error_message = st.message();
+    set_status(out, st);
   }
   return response;
 }
@@ -76,10 +84,10 @@ CreatePartitionsResponse RequestHandler::create_partitions(const CreatePartition
                              "group.offsets_topic_partitions")
                 : topic.assignments
                     ? Status(ErrorCode::kInvalidReplicaAssignment,
-                             "manual replica assignment needs a cluster")
+                             "manual replica assignment of new partitions is not supported: "
+                             "the controller places them; move them with a reassignment")
                     : cluster_->add_partitions(topic.name, topic.count, req.validate_only);
-    out.error_code = st.code();
-    if (!st.is_ok()) out.error_message = st.message();
+    set_status(out, st);
   }
   return response;
 }
@@ -158,8 +166,7 @@ AlterConfigsResponse RequestHandler::alter_configs(const AlterConfigsRequest& re
     }
     Status st =
         cluster_->alter_topic_configs(resource.resource_name, set, remove, req.validate_only);
-    out.error_code = st.code();
-    if (!st.is_ok()) out.error_message = st.message();
+    set_status(out, st);
   }
   return response;
 }

@@ -402,7 +402,22 @@ TEST_F(ClusterConsistencyTest, AdminChangesAreOnEveryBrokerOnceAnswered) {
     }
 
     // Grown to 4 partitions through another broker: everyone has 4 at once.
+    // (New partitions are placed by the controller; a manual placement is
+    // refused, saying so, and changes nothing.)
     int grower = asked % 3 + 1;
+    if (round == 0) {
+      CreatePartitionsRequest placed;
+      placed.topics.push_back(
+          {.name = topic,
+           .count = 3,
+           .assignments =
+               std::vector<CreatePartitionsRequest::Topic::Assignment>{{.broker_ids = {1}}}});
+      auto refused = to(grower).call(placed, kTimeoutMs);
+      ASSERT_TRUE(refused.is_ok()) << refused.status().to_string();
+      EXPECT_EQ(refused->results.at(0).error_code, ErrorCode::kInvalidReplicaAssignment);
+      EXPECT_NE(refused->results.at(0).error_message.value_or("").find("reassignment"),
+                std::string::npos);
+    }
     CreatePartitionsRequest grow;
     grow.topics.push_back({.name = topic, .count = 4});
     auto grown = to(grower).call(grow, kTimeoutMs);
