@@ -205,7 +205,8 @@ TEST_F(PrometheusServerTest, ScrapesMqdAndEvaluatesTheRulesAndDashboardQueries) 
       prometheus_.query("topic:mq_partition_retained_offsets:sum{topic=\"orders\"}");
   ASSERT_EQ(retained.size(), 1u);
   EXPECT_EQ(retained[0]["value"][1], "10");
-  EXPECT_TRUE(prometheus_.query("ALERTS").empty()) << "an idle healthy broker fires no alert";
+  EXPECT_TRUE(prometheus_.query("ALERTS").empty())
+      << "an idle healthy broker fires no alert: " << prometheus_.query("ALERTS").dump(2);
 
   // The dashboard's queries, with Grafana's variables filled in as Grafana would.
   nlohmann::json dashboard =

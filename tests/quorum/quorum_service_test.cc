@@ -39,6 +39,16 @@ TEST(QuorumServiceTest, OneVoterElectsItselfAndAppliesProposals) {
   quorum.start_all();
   ASSERT_EQ(quorum.wait_for_controller(5s), 1);
   EXPECT_EQ(quorum.machine(1).controller_turns(), 1);
+  // The leader records its directory in the voter set (a configuration
+  // entry of its own) after its first commit; proposals after that get
+  // consecutive indexes.
+  ASSERT_TRUE(eventually(
+      [&] {
+        QuorumStatus status = quorum.service(1).status();
+        return status.voters.size() == 1 && !status.voters[0].directory_id.empty() &&
+               status.voters_recorded_at > 0 && status.applied_index >= status.voters_recorded_at;
+      },
+      5s));
 
   std::vector<uint64_t> indexes = quorum.propose_all(1, "value", 100);
   ASSERT_EQ(indexes.size(), 100u);
