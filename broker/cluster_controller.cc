@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <future>
+#include <memory>
 #include <set>
 
 #include "base/random_id.h"
@@ -399,10 +401,59 @@ Bytes ClusterController::dispatch(const Bytes& request) {
       if (!r.is_ok()) return encode_reply(Result<AlterReassignmentsReply>(r.status()));
       return encode_reply(alter_reassignments(*r));
     }
+    case CallKind::kAddVoter:
+    case CallKind::kRemoveVoter: {
+      Result<VoterChangeCall> r = decode_body<VoterChangeCall>(*call, "VoterChange");
+      if (!r.is_ok()) return encode_reply(Result<EmptyReply>(r.status()));
+      return encode_reply(change_voters(call->kind == CallKind::kAddVoter, *r));
+    }
+    case CallKind::kUnregisterBroker: {
+      Result<UnregisterBrokerCall> r = decode_body<UnregisterBrokerCall>(*call, "UnregisterBroker");
+      if (!r.is_ok()) return encode_reply(Result<EmptyReply>(r.status()));
+      for (const raft::Voter& voter : quorum_.status().voters) {
+        if (voter.id == r->broker_id) {
+          return encode_reply(Result<EmptyReply>(
+              Status(ErrorCode::kInvalidRequest,
+                     "broker " + std::to_string(r->broker_id) +
+                         " is a voter of the metadata quorum: remove it from the voters first "
+                         "(mqctl cluster remove-voter " +
+                         std::to_string(r->broker_id) + ")")));
+        }
+      }
+      Result<metadata::RecordBatch> batch = controller_->unregister_broker(r->broker_id);
+      if (!batch.is_ok()) return encode_reply(Result<EmptyReply>(batch.status()));
+      Result<uint64_t> index = commit(*batch);
+      if (!index.is_ok()) return encode_reply(Result<EmptyReply>(index.status()));
+      return encode_reply(Result<EmptyReply>(EmptyReply{}));
+    }
   }
   return encode_reply(Result<EmptyReply>(
       Status(ErrorCode::kInvalidRequest,
              "unknown controller call kind " + std::to_string(static_cast<int>(call->kind)))));
+}
+
+Result<EmptyReply> ClusterController::change_voters(bool add, const VoterChangeCall& call) {
+  if (!controller_) return not_controller();
+  auto promise = std::make_shared<std::promise<Result<uint64_t>>>();
+  std::future<Result<uint64_t>> done = promise->get_future();
+  auto resolve = [promise](Result<uint64_t> result) { promise->set_value(std::move(result)); };
+  if (add) {
+    quorum_.add_voter(call.voter_id, call.endpoint, std::move(resolve));
+  } else {
+    quorum_.remove_voter(call.voter_id, std::move(resolve));
+  }
+  if (done.wait_for(std::chrono::milliseconds(config_.commit_timeout_ms)) !=
+      std::future_status::ready) {
+    return Status(ErrorCode::kRequestTimedOut,
+                  "the new voter set was not committed within " +
+                      std::to_string(config_.commit_timeout_ms) +
+                      " ms (it may still be: see mqctl cluster quorum)");
+  }
+  Result<uint64_t> index = done.get();
+  if (!index.is_ok()) return index.status();
+  spdlog::info("controller: node {} {} the voters (configuration entry {})", call.voter_id,
+               add ? "joined" : "left", *index);
+  return EmptyReply{};
 }
 
 Result<AlterReassignmentsReply> ClusterController::alter_reassignments(

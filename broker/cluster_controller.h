@@ -56,6 +56,8 @@ class ClusterController {
   // Runs one decision that returns records and a response.
   template <class Response, class Decide>
   Result<Response> decide(Decide decide);
+  // Adds or removes a quorum voter through the quorum; waits for the commit.
+  Result<EmptyReply> change_voters(bool add, const VoterChangeCall& call);
   // Reassignments and cancellations, each partition decided on its own, one commit.
   Result<AlterReassignmentsReply> alter_reassignments(const AlterReassignmentsCall& call);
 

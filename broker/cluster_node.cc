@@ -744,31 +744,4 @@ transport::ListPartitionReassignmentsResponse ClusterNode::list_reassignments(
   return response;
 }
 
-transport::DescribeQuorumResponse ClusterNode::describe_quorum() {
-  quorum::QuorumStatus status = member_->quorum_status();
-  transport::DescribeQuorumResponse response{
-      .node_id = static_cast<int32_t>(status.id),
-      .voter = status.voter,
-      .role = static_cast<transport::QuorumRole>(status.role),
-      .leader_id = status.leader == raft::kNoNode ? -1 : static_cast<int32_t>(status.leader),
-      .term = static_cast<int64_t>(status.term),
-      .commit_index = static_cast<int64_t>(status.commit_index),
-      .applied_index = static_cast<int64_t>(status.applied_index),
-      .last_log_index = static_cast<int64_t>(status.last_log_index)};
-  if (!status.running) {
-    response.error_code = ErrorCode::kNotController;
-    response.error_message =
-        "the quorum member of node " + std::to_string(config_.node_id) + " is not running";
-    return response;
-  }
-  for (const quorum::MemberProgress& m : status.members) {
-    response.members.push_back({.node_id = static_cast<int32_t>(m.id),
-                                .voter = m.voter,
-                                .match_index = static_cast<int64_t>(m.match_index),
-                                .lag = static_cast<int64_t>(m.lag),
-                                .recent_active = m.recent_active});
-  }
-  return response;
-}
-
 }  // namespace mq::broker

@@ -71,6 +71,12 @@ class ClusterNode : public ClusterView, private IsrChanger {
   transport::ElectLeadersResponse elect_leaders(
       const transport::ElectLeadersRequest& request) override;
   transport::DescribeQuorumResponse describe_quorum() override;
+  transport::AddRaftVoterResponse add_raft_voter(
+      const transport::AddRaftVoterRequest& request) override;
+  transport::RemoveRaftVoterResponse remove_raft_voter(
+      const transport::RemoveRaftVoterRequest& request) override;
+  transport::UnregisterBrokerResponse unregister_broker(
+      const transport::UnregisterBrokerRequest& request) override;
   transport::AlterPartitionReassignmentsResponse alter_reassignments(
       const transport::AlterPartitionReassignmentsRequest& request) override;
   transport::ListPartitionReassignmentsResponse list_reassignments(

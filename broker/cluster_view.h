@@ -47,6 +47,16 @@ class ClusterView {
       const transport::ElectLeadersRequest& request) = 0;
   // This node's view of the metadata quorum; members' progress on the leader only.
   virtual transport::DescribeQuorumResponse describe_quorum() = 0;
+  // Voter changes through the active controller; answered once the new
+  // voter set is committed (docs/protocol.md, AddRaftVoter).
+  virtual transport::AddRaftVoterResponse add_raft_voter(
+      const transport::AddRaftVoterRequest& request) = 0;
+  virtual transport::RemoveRaftVoterResponse remove_raft_voter(
+      const transport::RemoveRaftVoterRequest& request) = 0;
+  // Removes a retired broker's registration; answered once no live broker's
+  // image lists it.
+  virtual transport::UnregisterBrokerResponse unregister_broker(
+      const transport::UnregisterBrokerRequest& request) = 0;
   // Reassignments through the active controller; answers once the decisions
   // are committed and in every live broker's image (docs/protocol.md).
   virtual transport::AlterPartitionReassignmentsResponse alter_reassignments(

@@ -41,6 +41,9 @@ enum class CallKind : int8_t {
   kControlledShutdown = 10,
   kBumpProducerEpoch = 11,
   kBrokersBehind = 12,
+  kAddVoter = 13,
+  kRemoveVoter = 14,
+  kUnregisterBroker = 15,
 };
 
 struct ControllerCall {
@@ -422,6 +425,30 @@ struct BrokersBehindReply {
   template <class Self, class Codec>
   static void fields(Self& m, Codec& c) {
     c("brokers", m.brokers);
+  }
+};
+
+// Adds a quorum observer to the voters (endpoint "tcp://host:port", as it
+// announced it) or, with an empty endpoint, removes a voter: answered once
+// the new voter set is committed (quorum::QuorumService::add_voter).
+struct VoterChangeCall {
+  int32_t voter_id = 0;
+  std::string endpoint;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("voter_id", m.voter_id);
+    c("endpoint", m.endpoint);
+  }
+};
+
+// Removes a retired broker's registration (metadata::Controller::unregister_broker).
+struct UnregisterBrokerCall {
+  int32_t broker_id = 0;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("broker_id", m.broker_id);
   }
 };
 

@@ -187,6 +187,15 @@ void RequestHandler::dispatch(InboundRequest request, Reply timed, Clock::time_p
     case ApiKey::kListPartitionReassignments:
       return serve<transport::ListPartitionReassignmentsRequest>(
           request, timed, [this](const auto& r) { return cluster_->list_reassignments(r); });
+    case ApiKey::kAddRaftVoter:
+      return serve<transport::AddRaftVoterRequest>(
+          request, timed, [this](const auto& r) { return cluster_->add_raft_voter(r); });
+    case ApiKey::kRemoveRaftVoter:
+      return serve<transport::RemoveRaftVoterRequest>(
+          request, timed, [this](const auto& r) { return cluster_->remove_raft_voter(r); });
+    case ApiKey::kUnregisterBroker:
+      return serve<transport::UnregisterBrokerRequest>(
+          request, timed, [this](const auto& r) { return cluster_->unregister_broker(r); });
     case ApiKey::kDescribeCluster:
       return serve<transport::DescribeClusterRequest>(
           request, timed, [this](const auto&) { return cluster_->describe_cluster(); });

@@ -74,6 +74,11 @@ auto Admin::retrying(Attempt&& attempt, Retriable&& retriable) -> decltype(attem
 
 Admin::~Admin() = default;
 
+int32_t Admin::server_timeout_ms() const {
+  // The broker answers before this client's request timeout runs out.
+  return std::max(100, request_timeout_ms_ - request_timeout_ms_ / 4);
+}
+
 Result<int32_t> Admin::controller() {
   if (cluster_->metadata().controller_id < 0) {
     // An empty topic list asks for brokers and controller only.
@@ -348,10 +353,7 @@ Result<BrokerListing> Admin::describe_brokers() {
 Result<std::vector<ElectionOutcome>> Admin::elect_leaders(
     transport::ElectionType type, const std::optional<std::vector<TopicPartition>>& partitions) {
   std::lock_guard lock(mu_);
-  // The broker answers before this client's request timeout runs out.
-  transport::ElectLeadersRequest request{
-      .election_type = type,
-      .timeout_ms = std::max(100, request_timeout_ms_ - request_timeout_ms_ / 4)};
+  transport::ElectLeadersRequest request{.election_type = type, .timeout_ms = server_timeout_ms()};
   if (partitions) {
     std::map<std::string, std::vector<int32_t>> by_topic;
     std::vector<std::string> order;
@@ -384,7 +386,7 @@ Result<std::vector<ReassignmentOutcome>> Admin::alter_reassignments(
     bool validate_only) {
   std::lock_guard lock(mu_);
   transport::AlterPartitionReassignmentsRequest request{
-      .timeout_ms = std::max(100, request_timeout_ms_ - request_timeout_ms_ / 4),
+      .timeout_ms = server_timeout_ms(),
       .throttle_bytes_per_sec = throttle_bytes_per_sec,
       .validate_only = validate_only};
   for (const ReassignmentTarget& t : targets) {
@@ -477,9 +479,58 @@ Result<QuorumDescription> Admin::describe_quorum() {
                         .applied_index = response.applied_index,
                         .last_log_index = response.last_log_index};
   for (const auto& m : response.members) {
-    out.members.push_back({m.node_id, m.voter, m.match_index, m.lag, m.recent_active});
+    out.members.push_back({m.node_id, m.voter, m.match_index, m.lag, m.recent_active,
+                           m.directory_id, m.heard_ms_ago});
   }
+  out.directory_id = response.directory_id;
+  out.voters_recorded_at = response.voters_recorded_at;
+  for (const auto& v : response.voters)
+    out.voters.push_back({v.node_id, v.directory_id, v.endpoint});
   return out;
+}
+
+template <class Request>
+Status Admin::call_for_outcome(const Request& request, bool (*retriable)(ErrorCode)) {
+  return retrying(
+      [&]() -> Status {
+        Result<typename Request::Response> response = call_controller(request);
+        if (!response.is_ok()) return response.status();
+        return item_status(response->error_code, response->error_message);
+      },
+      [&](ErrorCode code) { return transient(code) && retriable(code); });
+}
+
+namespace {
+// A voter change waits out the one before it, and a controller elected a
+// moment ago (it takes changes once it has committed an entry of its term).
+bool voter_change_retriable(ErrorCode code) {
+  return code == ErrorCode::kVoterChangeInProgress || code == ErrorCode::kNotController;
+}
+bool only_not_controller(ErrorCode code) {
+  return code == ErrorCode::kNotController;
+}
+}  // namespace
+
+Status Admin::add_raft_voter(int32_t id, const std::string& endpoint) {
+  std::lock_guard lock(mu_);
+  return call_for_outcome(
+      transport::AddRaftVoterRequest{
+          .voter_id = id, .endpoint = endpoint, .timeout_ms = server_timeout_ms()},
+      voter_change_retriable);
+}
+
+Status Admin::remove_raft_voter(int32_t id) {
+  std::lock_guard lock(mu_);
+  return call_for_outcome(
+      transport::RemoveRaftVoterRequest{.voter_id = id, .timeout_ms = server_timeout_ms()},
+      voter_change_retriable);
+}
+
+Status Admin::unregister_broker(int32_t id) {
+  std::lock_guard lock(mu_);
+  return call_for_outcome(
+      transport::UnregisterBrokerRequest{.broker_id = id, .timeout_ms = server_timeout_ms()},
+      only_not_controller);
 }
 
 }  // namespace mq::client

@@ -186,6 +186,15 @@ struct QuorumMember {
   int64_t match_index = 0;
   int64_t lag = 0;  // entries behind the leader's last log index
   bool recent_active = false;
+  std::string directory_id;   // of its quorum directory as it last said; "" = not yet
+  int64_t heard_ms_ago = -1;  // since its last answer to the leader; -1 = not this term
+};
+
+// One voter of the metadata quorum's voter set in effect.
+struct QuorumVoter {
+  int32_t node_id = -1;
+  std::string directory_id;  // "" = not recorded yet
+  std::string endpoint;      // its quorum endpoint, "tcp://host:port"
 };
 
 // A registered broker and its state (DescribeCluster), fenced or not.
@@ -212,6 +221,11 @@ struct QuorumDescription {
   int64_t applied_index = 0;
   int64_t last_log_index = 0;
   std::vector<QuorumMember> members;  // empty unless the leader answered
+  std::string directory_id;           // the answering node's quorum directory
+  // The log index of the voter set's configuration entry; 0: the configured
+  // cluster.voters, no entry yet. Both empty from a broker older than v1.
+  int64_t voters_recorded_at = 0;
+  std::vector<QuorumVoter> voters;
 };
 
 class Admin {
@@ -291,6 +305,19 @@ class Admin {
   // Asks the controller; if another node answers without the members'
   // progress, asks the quorum leader it names.
   Result<QuorumDescription> describe_quorum();
+  // Makes node `id`, running as an observer of the quorum and caught up, a
+  // voter reached at `endpoint` ("HOST:PORT" of its quorum listener); removes
+  // a voter. Answered once the new voter set is committed; one change at a
+  // time (VOTER_CHANGE_IN_PROGRESS is retried within default_api_timeout_ms).
+  // Errors: DUPLICATE_VOTER, VOTER_NOT_FOUND, REPLICA_NOT_AVAILABLE (not an
+  // observer of the leader, or not caught up), NOT_ENOUGH_REPLICAS (the new
+  // set's answering voters would be no quorum), INVALID_REQUEST.
+  Status add_raft_voter(int32_t id, const std::string& endpoint);
+  Status remove_raft_voter(int32_t id);
+  // Removes a retired broker's registration: refused (INVALID_REQUEST) while
+  // it runs, is a voter or holds a replica; BROKER_NOT_AVAILABLE if it is
+  // not registered.
+  Status unregister_broker(int32_t id);
 
   // Partition reassignments (docs/protocol.md, AlterPartitionReassignments):
   // the throttle -1 leaves the cluster's reassignment throttle as it is, 0
@@ -315,6 +342,12 @@ class Admin {
   // again and retries within default_api_timeout_ms.
   template <class Request>
   Result<typename Request::Response> call_controller(const Request& request);
+  // The timeout_ms of a request the broker answers once committed.
+  int32_t server_timeout_ms() const;
+  // call_controller() for a request answered with an outcome only; retries
+  // `retriable` codes of the outcome too.
+  template <class Request>
+  Status call_for_outcome(const Request& request, bool (*retriable)(ErrorCode));
   // Sends to the group's coordinator, finding it again after coordinator errors.
   template <class Request, class ErrorOf>
   Result<typename Request::Response> call_coordinator(const std::string& group_id,

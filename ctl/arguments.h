@@ -1,5 +1,5 @@
 // Parsers for the small argument syntaxes that several commands share:
-// key=value pairs, partition lists and delimiters with escapes. Each error
+// key=value pairs, partition lists, delimiters with escapes, node ids. Each error
 // names the flag and the bad text.
 #pragma once
 
@@ -30,5 +30,11 @@ Result<int> parse_acks(std::string_view text);
 // powers of 1000; KiB, MiB, GiB in powers of 1024; any case) and an optional
 // "/s": "1048576", "50MB", "10MiB/s".
 Result<int64_t> parse_byte_rate(std::string_view flag, std::string_view text);
+
+// A node id: an integer >= 0.
+Result<int32_t> parse_node_id(std::string_view what, std::string_view text);
+
+// "ID@HOST:PORT" (a quorum member, as in cluster.voters) -> {ID, "HOST:PORT"}.
+Result<std::pair<int32_t, std::string>> parse_quorum_member(std::string_view text);
 
 }  // namespace mq::ctl

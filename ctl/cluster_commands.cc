@@ -1,8 +1,8 @@
 // mqctl cluster info, from Metadata; cluster brokers, from DescribeCluster
-// (fenced brokers too); cluster quorum, from DescribeQuorum; cluster health,
-// which asks all of these and every broker itself, and evaluates the answers
-// (ctl/cluster_report.h). Broker readiness (/readyz) is not in the metadata,
-// so it is not checked here.
+// (fenced brokers too); cluster health, which asks these and every broker
+// itself, and evaluates the answers (ctl/cluster_report.h). The quorum and
+// membership commands are in membership_commands.cc. Broker readiness (/readyz) is not in the
+// metadata, so it is not checked here.
 #include <chrono>
 #include <future>
 #include <memory>
@@ -61,52 +61,6 @@ int cluster_brokers(Context& ctx) {
   Result<client::BrokerListing> listing = read_brokers(ctx, *admin);
   if (!listing.is_ok()) return ctx.fail("cannot describe the cluster", listing.status());
   ctx.print(brokers_json(*listing), brokers_table);
-  return kExitOk;
-}
-
-// {"answered_by", "leader_id", "term", "commit_index",
-//  "members": [{"node", "role", "voter", "match_index", "lag", "recent_active"}]}.
-int cluster_quorum(Context& ctx) {
-  auto admin = ctx.open_admin();
-  if (!admin) return kExitFailed;
-  Result<client::QuorumDescription> quorum = admin->describe_quorum();
-  if (!quorum.is_ok()) return ctx.fail("cannot describe the quorum", quorum.status());
-  json members = json::array();
-  for (const client::QuorumMember& m : quorum->members) {
-    std::string role = m.node_id == quorum->leader_id ? "leader"
-                       : m.voter                      ? "follower"
-                                                      : "observer";
-    members.push_back({{"node", m.node_id},
-                       {"role", role},
-                       {"voter", m.voter},
-                       {"match_index", m.match_index},
-                       {"lag", m.lag},
-                       {"recent_active", m.recent_active}});
-  }
-  json doc = {{"answered_by", quorum->node_id},
-              {"leader_id", quorum->leader_id >= 0 ? json(quorum->leader_id) : json(nullptr)},
-              {"term", quorum->term},
-              {"commit_index", quorum->commit_index},
-              {"members", members}};
-  ctx.print(doc, [](const json& q) {
-    std::string out;
-    out += "LEADER        " +
-           (q["leader_id"].is_null() ? std::string("none") : cell(q["leader_id"])) + "\n";
-    out += "TERM          " + cell(q["term"]) + "\n";
-    out += "COMMIT INDEX  " + cell(q["commit_index"]) + "\n";
-    out += "ANSWERED BY   " + cell(q["answered_by"]) + "\n\n";
-    if (q["members"].empty()) {
-      out += "(no member progress: only the quorum leader knows it, and it did not answer)\n";
-      return out;
-    }
-    Table table({"NODE", "ROLE", "VOTER", "MATCH INDEX", "LAG", "ACTIVE"});
-    for (const auto& m : q["members"]) {
-      table.add_row({cell(m["node"]), cell(m["role"]), m["voter"].get<bool>() ? "yes" : "no",
-                     cell(m["match_index"]), cell(m["lag"]),
-                     m["recent_active"].get<bool>() ? "yes" : "no"});
-    }
-    return out + table.render();
-  });
   return kExitOk;
 }
 
@@ -195,10 +149,7 @@ void add_cluster_commands(CLI::App& root, Context& ctx, Action& action) {
       ->callback([&ctx, &action] { action = [&ctx] { return cluster_info(ctx); }; });
   cluster->add_subcommand("brokers", "Every registered broker and its state, fenced ones too")
       ->callback([&ctx, &action] { action = [&ctx] { return cluster_brokers(ctx); }; });
-  cluster
-      ->add_subcommand("quorum",
-                       "The metadata quorum: leader, term, commit index, each member's lag")
-      ->callback([&ctx, &action] { action = [&ctx] { return cluster_quorum(ctx); }; });
+  add_membership_commands(cluster, ctx, action);
   auto flags = std::make_shared<HealthFlags>();
   CLI::App* health = cluster->add_subcommand(
       "health",

@@ -17,6 +17,9 @@ void add_topic_commands(CLI::App& root, Context& ctx, Action& action);
 void add_produce_command(CLI::App& root, Context& ctx, Action& action);
 void add_consume_command(CLI::App& root, Context& ctx, Action& action);
 void add_cluster_commands(CLI::App& root, Context& ctx, Action& action);
+// cluster quorum, add-voter, remove-voter, unregister (membership_commands.cc),
+// under `cluster`.
+void add_membership_commands(CLI::App* cluster, Context& ctx, Action& action);
 void add_partition_commands(CLI::App& root, Context& ctx, Action& action);
 // partition reassign (reassign_command.cc), under `partition`.
 void add_reassign_command(CLI::App* partition, Context& ctx, Action& action);

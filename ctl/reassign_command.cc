@@ -24,8 +24,9 @@ struct ReassignFlags {
   bool cancel = false;
   bool generate = false;
   bool list = false;
-  std::string brokers;   // --generate: "1,2,4"
-  std::string throttle;  // --execute: a byte rate
+  std::string brokers;             // --generate: "1,2,4"
+  int32_t replication_factor = 0;  // --generate: 0 = each partition keeps its own
+  std::string throttle;            // --execute: a byte rate
   bool yes = false;
   std::vector<std::string> topics;  // --generate: topics to move (default all)
 };
@@ -127,6 +128,7 @@ int batch_exit(size_t failed, size_t total, int failure_code) {
 
 int generate(Context& ctx, const ReassignFlags& flags) {
   if (flags.brokers.empty()) return ctx.usage("--generate needs --brokers ID,ID,...");
+  if (flags.replication_factor < 0) return ctx.usage("--replication-factor must be >= 1");
   Result<std::vector<int32_t>> brokers = parse_partition_list("--brokers", flags.brokers);
   if (!brokers.is_ok()) return ctx.usage(brokers.status().message());
   auto admin = ctx.open_admin();
@@ -151,7 +153,9 @@ int generate(Context& ctx, const ReassignFlags& flags) {
       current.push_back({topic.name, p.partition, p.replicas});
     }
   }
-  Result<std::vector<PlanEntry>> plan = generate_plan(current, *brokers);
+  std::optional<int32_t> factor;
+  if (flags.replication_factor != 0) factor = flags.replication_factor;
+  Result<std::vector<PlanEntry>> plan = generate_plan(current, *brokers, factor);
   if (!plan.is_ok()) return ctx.fail("cannot generate a plan", plan.status());
   if (plan->empty()) ctx.error("every partition already lives on the brokers given; empty plan");
   std::string text = plan_to_json(*plan);
@@ -372,6 +376,9 @@ void add_reassign_command(CLI::App* partition, Context& ctx, Action& action) {
   }
   reassign->add_option("--brokers", flags->brokers,
                        "--generate: the broker ids to place the replicas on, like 1,2,4");
+  reassign->add_option("--replication-factor", flags->replication_factor,
+                       "--generate: give every partition this many replicas (default: keep each "
+                       "partition's)");
   reassign->add_option("--throttle", flags->throttle,
                        "--execute: limit the copying to new replicas to this rate per receiving "
                        "broker, like 50MB (removed when the moves finish)");
@@ -385,6 +392,7 @@ void add_reassign_command(CLI::App* partition, Context& ctx, Action& action) {
       }
       if (!f.topics.empty()) return ctx.usage("topics go with --generate only");
       if (!f.brokers.empty()) return ctx.usage("--brokers goes with --generate");
+      if (f.replication_factor != 0) return ctx.usage("--replication-factor goes with --generate");
       if (f.list) return list(ctx);
       if (f.plan_path.empty()) {
         return ctx.usage(

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -101,8 +102,15 @@ std::string plan_to_json(const std::vector<PlanEntry>& plan) {
 }
 
 Result<std::vector<PlanEntry>> generate_plan(const std::vector<PlanEntry>& current,
-                                             const std::vector<int32_t>& brokers) {
+                                             const std::vector<int32_t>& brokers,
+                                             std::optional<int32_t> replication_factor) {
   if (brokers.empty()) return Status(ErrorCode::kInvalidRequest, "no brokers to move onto");
+  if (replication_factor && *replication_factor < 1) {
+    return Status(ErrorCode::kInvalidReplicationFactor, "the replication factor must be >= 1");
+  }
+  auto target_size = [&](const PlanEntry& p) {
+    return replication_factor ? static_cast<size_t>(*replication_factor) : p.replicas.size();
+  };
   std::set<int32_t> allowed;
   for (int32_t id : brokers) {
     if (!allowed.insert(id).second) {
@@ -111,10 +119,10 @@ Result<std::vector<PlanEntry>> generate_plan(const std::vector<PlanEntry>& curre
     }
   }
   for (const PlanEntry& p : current) {
-    if (p.replicas.size() > allowed.size()) {
+    if (target_size(p) > allowed.size()) {
       return Status(ErrorCode::kInvalidReplicaAssignment,
-                    p.topic + "-" + std::to_string(p.partition) + " has " +
-                        std::to_string(p.replicas.size()) + " replicas but only " +
+                    p.topic + "-" + std::to_string(p.partition) + " needs " +
+                        std::to_string(target_size(p)) + " replicas but only " +
                         std::to_string(allowed.size()) + " brokers are given");
     }
   }
@@ -133,9 +141,14 @@ Result<std::vector<PlanEntry>> generate_plan(const std::vector<PlanEntry>& curre
     for (int32_t id : p.replicas) {
       if (allowed.contains(id)) kept.push_back(id);
     }
-    if (kept.size() == p.replicas.size()) continue;  // stays where it is
+    size_t target = target_size(p);
+    if (kept.size() == p.replicas.size() && kept.size() == target) continue;  // stays
     bool lost_preferred = !allowed.contains(p.replicas.front());
-    while (kept.size() < p.replicas.size()) {
+    while (kept.size() > target) {  // a lower replication factor: the last replicas go
+      --load[kept.back()];
+      kept.pop_back();
+    }
+    while (kept.size() < target) {
       int32_t best = -1;
       for (const auto& [id, n] : load) {
         if (std::find(kept.begin(), kept.end(), id) != kept.end()) continue;

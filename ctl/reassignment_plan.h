@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,9 +45,13 @@ std::string plan_to_json(const std::vector<PlanEntry>& plan);
 // most to the least loaded (preferably not a preferred leader), and
 // likewise preferred leaderships swap within replica lists, so a broker just
 // added gets its share. Only partitions that change are returned, in the
-// order of `current`. Errors: no brokers, a broker listed twice, or a
-// replication factor larger than the number of brokers.
-Result<std::vector<PlanEntry>> generate_plan(const std::vector<PlanEntry>& current,
-                                             const std::vector<int32_t>& brokers);
+// order of `current`. With `replication_factor` every partition gets that
+// many replicas: new ones go to the least loaded brokers, and a lower
+// factor drops the last replicas of each list (never the preferred leader).
+// Errors: no brokers, a broker listed twice, a replication factor below 1 or
+// larger than the number of brokers.
+Result<std::vector<PlanEntry>> generate_plan(
+    const std::vector<PlanEntry>& current, const std::vector<int32_t>& brokers,
+    std::optional<int32_t> replication_factor = std::nullopt);
 
 }  // namespace mq::ctl

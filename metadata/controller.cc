@@ -256,15 +256,27 @@ Result<RecordBatch> Controller::unregister_broker(BrokerId broker_id) {
     return invalid("broker " + std::to_string(broker_id) +
                    " is alive and not shutting down; shut it down before removing it");
   }
-  RecordBatch records;
-  BrokerView view(*image_);
-  view.fence(broker_id);
-  view.mark_removed(broker_id);  // it will not come back, with its data or at all
-  decide_all(view, records,
-             [&](const TopicState&, const PartitionState& p) { return involves(p, broker_id); });
-  records.push_back(UnregisterBroker{broker_id, broker->broker_epoch});
+  // Its replicas would wait for it for ever: they move first.
+  std::vector<std::string> held;
+  size_t count = 0;
+  for (const auto& [name, topic] : image_->topics()) {
+    for (size_t i = 0; i < topic.partitions.size(); ++i) {
+      const PartitionState& p = topic.partitions[i];
+      bool replica = std::find(p.replicas.begin(), p.replicas.end(), broker_id) != p.replicas.end();
+      if (!replica && !involves(p, broker_id)) continue;
+      if (++count <= 3) held.push_back(name + "-" + std::to_string(i));
+    }
+  }
+  if (count > 0) {
+    std::string list;
+    for (const std::string& p : held) list += (list.empty() ? "" : ", ") + p;
+    if (count > held.size()) list += " and " + std::to_string(count - held.size()) + " more";
+    return invalid("broker " + std::to_string(broker_id) + " still holds " + std::to_string(count) +
+                   " replica(s) (" + list +
+                   "): move them to other brokers first (mqctl partition reassign)");
+  }
   liveness_.erase(broker_id);
-  return records;
+  return RecordBatch{UnregisterBroker{broker_id, broker->broker_epoch}};
 }
 
 Result<Decision<ProducerIdBlock>> Controller::allocate_producer_ids(BrokerId broker_id,

@@ -34,7 +34,7 @@ std::optional<BrokerId> last_isr_member(const PartitionState& current, const Par
                                         const BrokerView& view) {
   std::vector<BrokerId> holders;
   auto add = [&](BrokerId id) {
-    if (contains(next.replicas, id) && !view.removed(id) && !contains(holders, id)) {
+    if (contains(next.replicas, id) && !contains(holders, id)) {
       holders.push_back(id);
     }
   };

@@ -25,22 +25,18 @@ class BrokerView {
 
   // Registered, unfenced and not shutting down.
   bool electable(BrokerId id) const;
-  // Restarted without a clean shutdown (or removed): drop from every ELR.
-  bool lost_data(BrokerId id) const { return lost_data_.contains(id) || removed(id); }
-  // Unregistered: it never comes back, so no partition waits for it.
-  bool removed(BrokerId id) const { return removed_.contains(id); }
+  // Restarted without a clean shutdown: drop from every ELR.
+  bool lost_data(BrokerId id) const { return lost_data_.contains(id); }
 
   void fence(BrokerId id) { not_electable_.insert(id), electable_.erase(id); }
   void unfence(BrokerId id) { electable_.insert(id), not_electable_.erase(id); }
   void mark_lost_data(BrokerId id) { lost_data_.insert(id); }
-  void mark_removed(BrokerId id) { removed_.insert(id); }
 
  private:
   const MetadataImage& image_;
   std::set<BrokerId> electable_;      // overrides: electable in this batch
-  std::set<BrokerId> not_electable_;  // overrides: fenced, shutting down or removed
+  std::set<BrokerId> not_electable_;  // overrides: fenced or shutting down
   std::set<BrokerId> lost_data_;
-  std::set<BrokerId> removed_;
 };
 
 enum class LeaderPreference : int8_t {

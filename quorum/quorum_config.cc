@@ -21,6 +21,13 @@ bool parse_port(std::string_view text, int* port) {
   return true;
 }
 
+// The host of a "tcp://host:port" endpoint (checked before) binds every address.
+bool has_wildcard_host(std::string_view endpoint) {
+  std::string_view rest = endpoint.substr(6);  // "tcp://"
+  std::string_view host = rest.substr(0, rest.rfind(':'));
+  return host == "*" || host == "0.0.0.0" || host == "::" || host == "[::]";
+}
+
 }  // namespace
 
 raft::RaftConfig QuorumConfig::raft_config() const {
@@ -35,6 +42,17 @@ raft::RaftConfig QuorumConfig::raft_config() const {
   config.heartbeat_ticks = heartbeat_ticks();
   config.random_seed = random_seed;
   return config;
+}
+
+std::string advertised_endpoint(const QuorumConfig& config, const std::string& bound) {
+  for (const auto* members : {&config.voters, &config.observers}) {
+    auto self = members->find(config.id);
+    if (self != members->end() && check_endpoint(self->second, false).is_ok() &&
+        !has_wildcard_host(self->second)) {
+      return self->second;
+    }
+  }
+  return bound;
 }
 
 Status check_endpoint(std::string_view endpoint, bool allow_any_port) {
@@ -87,14 +105,13 @@ Status validate(const QuorumConfig& config) {
   MQ_RETURN_IF_ERROR(check_endpoint(config.listen_endpoint, true));
   if (config.is_dynamic_observer()) {
     // Its bound endpoint is the address it announces: the voters connect to it.
-    std::string_view rest = std::string_view(config.listen_endpoint).substr(6);  // "tcp://"
-    std::string_view host = rest.substr(0, rest.rfind(':'));
-    if (host == "*" || host == "0.0.0.0" || host == "::" || host == "[::]") {
+    if (has_wildcard_host(config.listen_endpoint)) {
+      std::string_view rest = std::string_view(config.listen_endpoint).substr(6);  // "tcp://"
       return invalid("node " + std::to_string(config.id) +
                      " is in neither voters nor observers, so the voters connect to the endpoint "
                      "it listens on, " +
                      config.listen_endpoint + ": it needs a host they can reach, not " +
-                     std::string(host));
+                     std::string(rest.substr(0, rest.rfind(':'))));
     }
   }
   if (config.storage_dir.empty()) return invalid("no storage directory");

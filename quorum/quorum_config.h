@@ -71,6 +71,12 @@ Status validate(const QuorumConfig& config);
 // {1, "tcp://127.0.0.1:9193"}; kInvalidConfig naming the text otherwise.
 Result<std::pair<NodeId, std::string>> parse_member(std::string_view text);
 
+// Where the other members reach this node: its own entry in voters or
+// observers when that names a host and a port, else `bound` (the endpoint the
+// ROUTER is bound to, with the port ZeroMQ picked for port 0): a dynamic
+// observer announces it, a voter's leader records it in the voter set.
+std::string advertised_endpoint(const QuorumConfig& config, const std::string& bound);
+
 // Checks "tcp://host:port". With `allow_any_port`, port 0 and "*" pass too.
 Status check_endpoint(std::string_view endpoint, bool allow_any_port);
 

@@ -73,17 +73,41 @@ void QuorumService::Impl::connect_dealer(NodeId id, const std::string& peer_endp
 
 // An ObserverHello reached this node: a voter connects to the sender's
 // announced endpoint so that, as leader, it can replicate to it. The raft
-// node decides whether to replicate.
-Status QuorumService::Impl::accept_hello(NodeId from, const std::string& address) {
+// node decides whether to replicate. A voter of the set in effect that
+// announces itself hears no leader: if it names its recorded directory and
+// another address than this node reaches it at, the leader connects there
+// (the raft node records the address in the voter set).
+Status QuorumService::Impl::accept_hello(NodeId from, const raft::ObserverHello& hello) {
+  const std::string& address = hello.address;
   if (from < 0 || from == config.id) {
     return Status(ErrorCode::kInvalidRequest, "node " + std::to_string(from) + " is this node");
   }
-  // A listed node announces itself while it has an empty log and no leader
-  // (it cannot tell whether it is still listed); only the leader connects
-  // to the others (voters pass the hello on to it).
-  if (is_listed(from) || node->role() != raft::Role::kLeader) return Status::ok();
+  if (node->role() != raft::Role::kLeader) return Status::ok();
+  if (const raft::Voter* voter = node->membership().find(from); voter != nullptr) {
+    auto known = dealer_endpoints.find(from);
+    if (address.empty() || voter->directory_id.empty() ||
+        hello.directory_id != voter->directory_id ||
+        (known != dealer_endpoints.end() && known->second == address)) {
+      return Status::ok();
+    }
+    MQ_RETURN_IF_ERROR(check_endpoint(address, false));
+    try {
+      connect_dealer(from, address);
+    } catch (const zmq::error_t& error) {
+      return Status(ErrorCode::kNetworkError, "connecting to " + address + ": " + error.what());
+    }
+    spdlog::info("quorum: node {}: voter {} announced itself at {} (recorded at {})", config.id,
+                 from, address, voter->address);
+    return Status::ok();
+  }
+  // A listed observer announces itself while it has an empty log and no
+  // leader (it cannot tell whether it is still listed); only the leader
+  // connects to the others (voters pass the hello on to it).
+  if (is_listed(from)) return Status::ok();
   MQ_RETURN_IF_ERROR(check_endpoint(address, false));
-  if (address == endpoint) return Status(ErrorCode::kInvalidRequest, "it announces our endpoint");
+  if (address == advertised || address == endpoint) {
+    return Status(ErrorCode::kInvalidRequest, "it announces our endpoint");
+  }
   for (const auto& [id, member_endpoint] : dealer_endpoints) {
     if (member_endpoint == address && id != from && is_listed(id)) {
       return Status(ErrorCode::kInvalidRequest,
@@ -156,7 +180,7 @@ void QuorumService::Impl::on_raft_message(raft::Message message,
                                           const std::string& sender_endpoint) {
   if (const auto* hello = std::get_if<raft::ObserverHello>(&message.body);
       hello != nullptr && message.to == config.id) {
-    Status accepted = accept_hello(message.from, hello->address);
+    Status accepted = accept_hello(message.from, *hello);
     if (!accepted) {
       reject("quorum endpoint", raft::describe(message) + ": " + accepted.message());
       return;
@@ -193,7 +217,7 @@ void QuorumService::Impl::on_raft_message(raft::Message message,
 void QuorumService::Impl::send_raft(const raft::Message& message) {
   auto dealer = dealers.find(message.to);
   if (dealer != dealers.end() &&
-      send(dealer->second, encode_raft_frames(message, endpoint), nullptr)) {
+      send(dealer->second, encode_raft_frames(message, advertised), nullptr)) {
     ++counters.messages_sent;
   } else {
     ++counters.messages_dropped;

@@ -48,10 +48,9 @@ Status QuorumService::Impl::start() {
     close_sockets();
     return Status(ErrorCode::kNetworkError, "quorum: " + doing + ": " + error.what());
   }
-  // A dynamic observer announces the endpoint it is bound to, with the port
-  // ZeroMQ picked if it asked for port 0.
+  advertised = advertised_endpoint(config, endpoint);
   raft::RaftConfig raft_config = config.raft_config();
-  raft_config.address = endpoint;
+  raft_config.address = advertised;
   raft_config.directory_id = storage->directory_id();
   Result<raft::RaftNode> created = raft::RaftNode::create(raft_config, std::move(state));
   if (!created) {

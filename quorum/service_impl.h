@@ -225,7 +225,7 @@ struct QuorumService::Impl {
   void publish_status(bool running);
   void close_sockets();
   void connect_dealer(NodeId id, const std::string& peer_endpoint);
-  Status accept_hello(NodeId from, const std::string& address);
+  Status accept_hello(NodeId from, const raft::ObserverHello& hello);
   void forget_dynamic_observers(Clock::time_point now);
   // In the voter set in effect (the log's, else the static one) or an observer.
   bool is_listed(NodeId id) const { return id != config.id && node->is_listed(id); }
@@ -235,7 +235,8 @@ struct QuorumService::Impl {
   QuorumConfig config;
   StateMachine& state_machine;
   ControllerHandler handler;
-  std::string endpoint;
+  std::string endpoint;    // bound, with the port ZeroMQ picked for port 0
+  std::string advertised;  // where the members reach this node (advertised_endpoint)
   std::shared_ptr<Mailbox> mailbox = std::make_shared<Mailbox>();
   std::atomic<bool> stop_requested{false};
   // stop() asks the quorum thread to hand a leadership it holds to a voter

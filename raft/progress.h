@@ -19,7 +19,10 @@ enum class ReplicationState : int8_t {
 struct Progress {
   bool voter = false;
   std::string directory_id;  // as the member last said (AppendEntriesResponse, ObserverHello)
-  uint64_t match = 0;        // highest index known to be in the member's log
+  // A voter's address as it announced it (ObserverHello of a voter that hears
+  // no leader: it may have moved); empty if it has not.
+  std::string address;
+  uint64_t match = 0;  // highest index known to be in the member's log
   // The leader's last request_id when `match` last rose: a request numbered
   // above it reached the member after it had acknowledged `match`, so its
   // refusal at or below `match` means the member lost its log.

@@ -300,7 +300,7 @@ void RaftNode::tick_leader() {
   expire_dynamic_observers();
   if (heartbeat_elapsed_ >= config_.heartbeat_ticks) {
     heartbeat_elapsed_ = 0;
-    maybe_record_directories();
+    maybe_record_voters();
     broadcast_heartbeats();
   }
   maybe_step_down_removed();
@@ -492,9 +492,21 @@ Status RaftNode::on_observer_hello(NodeId from, const ObserverHello& hello) {
                                                   " got an ObserverHello from node " +
                                                   std::to_string(from));
   }
-  // A listed node announces itself while it has an empty log and hears no
-  // leader (it cannot tell whether it was removed): nothing to do for it.
-  if (is_listed(from)) return Status::ok();
+  // A listed node announces itself while it hears no leader (it may have
+  // been removed, lost its storage, or moved): the leader notes where a
+  // voter says it is now, if it names the voter's recorded directory, and
+  // records the address at the next heartbeat (maybe_record_voters).
+  if (is_listed(from)) {
+    const Voter* voter = membership_.find(from);
+    if (role_ == Role::kLeader && voter != nullptr && !hello.address.empty() &&
+        !voter->directory_id.empty() && hello.directory_id == voter->directory_id) {
+      if (auto it = progress_.find(from); it != progress_.end()) {
+        it->second.address = hello.address;
+        it->second.directory_id = hello.directory_id;
+      }
+    }
+    return Status::ok();
+  }
   // Every voter it knows gets the hello; only the leader replicates. The
   // others pass it on to the leader they follow, once (it may be a voter
   // the observer has not heard of); if one of them is elected instead, the

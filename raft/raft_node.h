@@ -44,9 +44,11 @@ struct RaftConfig {
   // This node's quorum directory (made when the directory was created); a
   // voter recorded with another directory id is not this node.
   std::string directory_id;
-  // A node whose id is in neither list is a dynamic observer: it announces
-  // itself to the voters with ObserverHello carrying `address`, and the leader
-  // replicates to it until it has been silent for 10 election timeouts.
+  // Where the members reach this node (opaque to raft). A node whose id is
+  // in neither list is a dynamic observer: it announces itself to the voters
+  // with ObserverHello carrying `address`, and the leader replicates to it
+  // until it has been silent for 10 election timeouts. A leader records its
+  // own `address` in the voter set when the set has another one for it.
   std::string address;
   int election_ticks = 10;  // a follower campaigns after [election_ticks, 2 * election_ticks)
   int heartbeat_ticks = 1;  // a leader sends heartbeats this often
@@ -195,7 +197,7 @@ class RaftNode {
   Result<Proposal> append_membership(Membership next);
   Status check_change_allowed() const;
   Status check_quorum_after(const Membership& next, NodeId joining) const;
-  void maybe_record_directories();
+  void maybe_record_voters();
   void maybe_step_down_removed();
   bool is_member(NodeId id) const;  // listed, or a dynamic observer this leader replicates to
   bool in_leader_lease() const;

@@ -163,8 +163,11 @@ Result<Proposal> RaftNode::remove_voter(NodeId id) {
 // Leader, once per heartbeat: records the directory ids of voters the set
 // does not name one for yet (the static set names none), and takes back a
 // voter that came back with a new directory once it has every committed
-// entry — one such voter per change.
-void RaftNode::maybe_record_directories() {
+// entry — one such voter per change. Records where a voter is reached when
+// that changed: its own address (RaftConfig::address) for the leader, the
+// address a voter announced with its recorded directory for the others
+// (on_observer_hello).
+void RaftNode::maybe_record_voters() {
   if (!check_change_allowed().is_ok()) return;
   Membership next = membership_;
   bool changed = false;
@@ -174,11 +177,21 @@ void RaftNode::maybe_record_directories() {
         voter.directory_id = config_.directory_id;
         changed = true;
       }
+      if (!config_.address.empty() && voter.address != config_.address) {
+        voter.address = config_.address;
+        changed = true;
+      }
       continue;
     }
     auto it = progress_.find(voter.id);
     if (it == progress_.end()) continue;
-    const Progress& progress = it->second;
+    Progress& progress = it->second;
+    if (!progress.address.empty() && progress.address != voter.address &&
+        progress.directory_id == voter.directory_id) {
+      voter.address = progress.address;
+      changed = true;
+    }
+    progress.address.clear();
     if (progress.directory_id.empty() || progress.directory_id == voter.directory_id) continue;
     if (voter.directory_id.empty()) {
       voter.directory_id = progress.directory_id;

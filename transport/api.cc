@@ -23,10 +23,13 @@ constexpr std::array kSupportedApis = {
     SupportedApi{ApiKey::kDescribeConfigs, {0, 0}},
     SupportedApi{ApiKey::kAlterConfigs, {0, 0}},
     SupportedApi{ApiKey::kElectLeaders, {0, 0}},
-    SupportedApi{ApiKey::kDescribeQuorum, {0, 0}},
+    SupportedApi{ApiKey::kDescribeQuorum, {0, 1}},
     SupportedApi{ApiKey::kAlterPartitionReassignments, {0, 0}},
     SupportedApi{ApiKey::kListPartitionReassignments, {0, 0}},
     SupportedApi{ApiKey::kDescribeCluster, {0, 0}},
+    SupportedApi{ApiKey::kAddRaftVoter, {0, 0}},
+    SupportedApi{ApiKey::kRemoveRaftVoter, {0, 0}},
+    SupportedApi{ApiKey::kUnregisterBroker, {0, 0}},
     SupportedApi{ApiKey::kFindCoordinator, {0, 0}},
     SupportedApi{ApiKey::kJoinGroup, {0, 0}},
     SupportedApi{ApiKey::kSyncGroup, {0, 0}},
@@ -77,6 +80,12 @@ std::string_view api_name(ApiKey key) {
       return "ListPartitionReassignments";
     case ApiKey::kDescribeCluster:
       return "DescribeCluster";
+    case ApiKey::kAddRaftVoter:
+      return "AddRaftVoter";
+    case ApiKey::kRemoveRaftVoter:
+      return "RemoveRaftVoter";
+    case ApiKey::kUnregisterBroker:
+      return "UnregisterBroker";
     case ApiKey::kFindCoordinator:
       return "FindCoordinator";
     case ApiKey::kJoinGroup:

@@ -34,6 +34,9 @@ enum class ApiKey : int16_t {
   kAlterPartitionReassignments = 27,
   kListPartitionReassignments = 28,
   kDescribeCluster = 29,
+  kAddRaftVoter = 30,
+  kRemoveRaftVoter = 31,
+  kUnregisterBroker = 32,
   // Consumer groups.
   kFindCoordinator = 40,
   kJoinGroup = 41,

@@ -1,6 +1,7 @@
 // Cluster administration: ElectLeaders (25), DescribeQuorum (26),
 // AlterPartitionReassignments (27), ListPartitionReassignments (28),
-// DescribeCluster (29).
+// DescribeCluster (29), AddRaftVoter (30), RemoveRaftVoter (31),
+// UnregisterBroker (32).
 //
 // Wire layout (v0; types as in transport/codec.h, fields in this order):
 //   ElectLeadersRequest v0
@@ -40,6 +41,14 @@
 //       match_index            int64
 //       lag                    int64
 //       recent_active          bool
+//       directory_id           string (v1+; "" = not heard yet)
+//       heard_ms_ago           int64 (v1+; -1 = not in this term)
+//     directory_id             string (v1+; the answering node's quorum directory)
+//     voters_recorded_at       int64 (v1+; 0 = the configured set, no configuration entry)
+//     voters                   array of (v1+; the voter set in effect)
+//       node_id                int32
+//       directory_id           string ("" = not recorded yet)
+//       endpoint               string (its quorum endpoint, "tcp://host:port")
 //   AlterPartitionReassignmentsRequest v0
 //     timeout_ms               int32
 //     throttle_bytes_per_sec   int64 (-1 = leave as is, 0 = remove, > 0 = set)
@@ -75,6 +84,16 @@
 //         removing_replicas    array of int32
 //         isr                  array of int32
 //         leader_id            int32
+//   AddRaftVoterRequest v0                RemoveRaftVoterRequest v0
+//     voter_id                 int32        voter_id                 int32
+//     endpoint                 string       timeout_ms               int32
+//     timeout_ms               int32
+//   AddRaftVoterResponse v0, RemoveRaftVoterResponse v0, UnregisterBrokerResponse v0 (each)
+//     error_code               int16 (error code)
+//     error_message            nullable string
+//   UnregisterBrokerRequest v0
+//     broker_id                int32
+//     timeout_ms               int32
 //   DescribeClusterRequest v0
 //     (no fields)
 //   DescribeClusterResponse v0
@@ -216,6 +235,8 @@ struct DescribeQuorumResponse {
     int64_t match_index = 0;     // highest log index known to be in its log
     int64_t lag = 0;             // entries behind the leader's last log index
     bool recent_active = false;  // the leader heard from it within the last election timeout
+    std::string directory_id;    // v1: of its quorum directory as it last said, "" = not yet
+    int64_t heard_ms_ago = -1;   // v1: since its last answer to the leader, -1 = not this term
 
     bool operator==(const Member&) const = default;
     template <class Self, class Codec>
@@ -225,6 +246,26 @@ struct DescribeQuorumResponse {
       c("match_index", m.match_index);
       c("lag", m.lag);
       c("recent_active", m.recent_active);
+      if (c.version() >= 1) {
+        c("directory_id", m.directory_id);
+        c("heard_ms_ago", m.heard_ms_ago);
+      }
+    }
+  };
+
+  // One voter of the set in effect (the log's configuration entry, else the
+  // configured cluster.voters).
+  struct Voter {
+    int32_t node_id = -1;
+    std::string directory_id;  // "" = not recorded yet
+    std::string endpoint;      // its quorum endpoint, "tcp://host:port"
+
+    bool operator==(const Voter&) const = default;
+    template <class Self, class Codec>
+    static void fields(Self& m, Codec& c) {
+      c("node_id", m.node_id);
+      c("directory_id", m.directory_id);
+      c("endpoint", m.endpoint);
     }
   };
 
@@ -241,6 +282,9 @@ struct DescribeQuorumResponse {
   int64_t applied_index = 0;                // highest log index it applied
   int64_t last_log_index = 0;               // last index in its log
   std::vector<Member> members;              // every member with its progress; only from the leader
+  std::string directory_id;                 // v1: the answering node's quorum directory
+  int64_t voters_recorded_at = 0;  // v1: log index of the set's configuration entry, 0 = none
+  std::vector<Voter> voters;       // v1: the voter set in effect, by id
 
   bool operator==(const DescribeQuorumResponse&) const = default;
   template <class Self, class Codec>
@@ -257,6 +301,89 @@ struct DescribeQuorumResponse {
     c("applied_index", m.applied_index);
     c("last_log_index", m.last_log_index);
     c("members", m.members);
+    if (c.version() >= 1) {
+      c("directory_id", m.directory_id);
+      c("voters_recorded_at", m.voters_recorded_at);
+      c("voters", m.voters);
+    }
+  }
+};
+
+// AddRaftVoter: makes `voter_id`, which runs as an observer of the metadata
+// quorum and has caught up, a voter (Kafka KIP-853); answered once the new
+// voter set is committed. One voter change at a time.
+template <ApiKey Key>
+struct OutcomeResponse;
+
+struct AddRaftVoterRequest {
+  static constexpr ApiKey kApiKey = ApiKey::kAddRaftVoter;
+  using Response = OutcomeResponse<ApiKey::kAddRaftVoter>;
+
+  int32_t voter_id = -1;
+  std::string endpoint;        // where the voters reach its quorum listener, "HOST:PORT"
+  int32_t timeout_ms = 30000;  // how long to wait for the commit
+
+  bool operator==(const AddRaftVoterRequest&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("voter_id", m.voter_id);
+    c("endpoint", m.endpoint);
+    c("timeout_ms", m.timeout_ms);
+  }
+};
+
+// RemoveRaftVoter: demotes a voter to an observer; answered once the new
+// voter set is committed. A controller that removes itself hands over.
+struct RemoveRaftVoterRequest {
+  static constexpr ApiKey kApiKey = ApiKey::kRemoveRaftVoter;
+  using Response = OutcomeResponse<ApiKey::kRemoveRaftVoter>;
+
+  int32_t voter_id = -1;
+  int32_t timeout_ms = 30000;
+
+  bool operator==(const RemoveRaftVoterRequest&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("voter_id", m.voter_id);
+    c("timeout_ms", m.timeout_ms);
+  }
+};
+
+// The answer to AddRaftVoter, RemoveRaftVoter and UnregisterBroker: the
+// outcome, nothing else.
+template <ApiKey Key>
+struct OutcomeResponse {
+  static constexpr ApiKey kApiKey = Key;
+
+  ErrorCode error_code = ErrorCode::kNone;
+  std::optional<std::string> error_message;  // detail for people
+
+  bool operator==(const OutcomeResponse&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("error_code", m.error_code);
+    c("error_message", m.error_message);
+  }
+};
+using AddRaftVoterResponse = OutcomeResponse<ApiKey::kAddRaftVoter>;
+using RemoveRaftVoterResponse = OutcomeResponse<ApiKey::kRemoveRaftVoter>;
+using UnregisterBrokerResponse = OutcomeResponse<ApiKey::kUnregisterBroker>;
+
+// UnregisterBroker: removes a retired broker's registration from the
+// metadata; refused while it is running, is a quorum voter or still holds a
+// replica. Answered once the change is in every live broker's image.
+struct UnregisterBrokerRequest {
+  static constexpr ApiKey kApiKey = ApiKey::kUnregisterBroker;
+  using Response = OutcomeResponse<ApiKey::kUnregisterBroker>;
+
+  int32_t broker_id = -1;
+  int32_t timeout_ms = 30000;
+
+  bool operator==(const UnregisterBrokerRequest&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("broker_id", m.broker_id);
+    c("timeout_ms", m.timeout_ms);
   }
 };
 

@@ -69,6 +69,8 @@ class MinimumSizeCounter {
     add(value);
   }
   size_t total() const { return total_; }
+  // Versions only add fields: version 0 is the smallest encoding.
+  int16_t version() const { return 0; }
 
   template <WireScalar T>
   void add(const T&) {

@@ -72,6 +72,15 @@ bool visit_api(ApiKey key, Visitor&& visitor) {
     case ApiKey::kDescribeCluster:
       visitor.template operator()<DescribeClusterRequest>();
       return true;
+    case ApiKey::kAddRaftVoter:
+      visitor.template operator()<AddRaftVoterRequest>();
+      return true;
+    case ApiKey::kRemoveRaftVoter:
+      visitor.template operator()<RemoveRaftVoterRequest>();
+      return true;
+    case ApiKey::kUnregisterBroker:
+      visitor.template operator()<UnregisterBrokerRequest>();
+      return true;
     case ApiKey::kFindCoordinator:
       visitor.template operator()<FindCoordinatorRequest>();
       return true;

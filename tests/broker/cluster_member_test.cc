@@ -15,6 +15,7 @@
 #include <map>
 #include <thread>
 
+#include "tests/support/eventually.h"
 #include "tests/support/free_port.h"
 #include "tests/support/temp_dir.h"
 
@@ -26,12 +27,7 @@ using namespace std::chrono_literals;
 using mq::testing::free_port;
 
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 20s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return condition();
+  return mq::testing::eventually(condition, limit, 20ms);
 }
 
 class ClusterMemberTest : public ::testing::Test {

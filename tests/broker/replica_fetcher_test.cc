@@ -13,6 +13,7 @@
 
 #include "tests/broker/leader_node.h"
 #include "tests/store/batches.h"
+#include "tests/support/eventually.h"
 #include "transport/produce.h"
 
 namespace mq::broker {
@@ -25,11 +26,7 @@ constexpr int kTimeoutMs = 10000;
 
 // Polls `done` until it holds or 10 s pass (the bound, not a measurement).
 bool eventually(const std::function<bool()>& done) {
-  for (int i = 0; i < 1000; i++) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return done();
+  return mq::testing::eventually(done, std::chrono::seconds(10), std::chrono::milliseconds(10));
 }
 
 class ReplicaFetcherTest : public ::testing::Test {

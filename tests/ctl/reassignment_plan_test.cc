@@ -117,7 +117,9 @@ TEST(ReassignmentPlanTest, GenerateOntoANewBrokerAndItsErrors) {
   EXPECT_FALSE(generate_plan(current, {1, 1}).is_ok());
   Result<std::vector<PlanEntry>> too_few = generate_plan(current, {2});
   ASSERT_FALSE(too_few.is_ok());
-  EXPECT_NE(too_few.status().message().find("only 1 brokers"), std::string::npos);
+  EXPECT_NE(too_few.status().message().find("needs 2 replicas but only 1 brokers"),
+            std::string::npos)
+      << too_few.status().message();
 }
 
 TEST(ReassignmentPlanTest, GenerateGivesABrokerJustAddedItsShare) {
@@ -141,6 +143,33 @@ TEST(ReassignmentPlanTest, GenerateGivesABrokerJustAddedItsShare) {
   for (int32_t id : {1, 2, 3}) EXPECT_EQ(load[id], 3) << id;
   for (int32_t id : {1, 2, 3, 4}) EXPECT_GE(leads[id], 1) << id;
   EXPECT_LE(plan->size(), 4u) << "only what has to move to balance";
+}
+
+TEST(ReassignmentPlanTest, GenerateRaisesAndLowersTheReplicationFactor) {
+  // A cluster grown from one node: three partitions on broker 1 alone.
+  std::vector<PlanEntry> current = {{"t", 0, {1}}, {"t", 1, {1}}, {"t", 2, {1}}};
+  Result<std::vector<PlanEntry>> plan = generate_plan(current, {1, 2, 3}, 3);
+  ASSERT_TRUE(plan.is_ok()) << plan.status().to_string();
+  ASSERT_EQ(plan->size(), 3u);
+  std::map<int32_t, int> leads;
+  for (const PlanEntry& e : *plan) {
+    std::vector<int32_t> sorted = e.replicas;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(sorted, (std::vector<int32_t>{1, 2, 3})) << e.topic << "-" << e.partition;
+    ++leads[e.replicas.front()];
+  }
+  EXPECT_EQ(leads.size(), 3u) << "each broker prefers one partition";
+  // Already at the factor: nothing moves.
+  std::vector<PlanEntry> three = {{"t", 0, {1, 2, 3}}};
+  EXPECT_TRUE(generate_plan(three, {1, 2, 3}, 3)->empty());
+  // Lower: the preferred leader stays, the last replicas go.
+  Result<std::vector<PlanEntry>> lower = generate_plan(three, {1, 2, 3}, 2);
+  ASSERT_TRUE(lower.is_ok());
+  ASSERT_EQ(lower->size(), 1u);
+  EXPECT_EQ((*lower)[0].replicas, (std::vector<int32_t>{1, 2}));
+  // Errors.
+  EXPECT_EQ(generate_plan(current, {1, 2}, 3).code(), ErrorCode::kInvalidReplicaAssignment);
+  EXPECT_EQ(generate_plan(current, {1, 2}, 0).code(), ErrorCode::kInvalidReplicationFactor);
 }
 
 }  // namespace

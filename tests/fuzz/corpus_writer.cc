@@ -44,11 +44,11 @@ int main(int argc, char** argv) {
       for (int i = 0; i < kSeedsPerMessage; ++i) {
         RequestHeader header{
             .api_version = api.versions.max_version, .correlation_id = i, .client_id = "corpus"};
-        Result<Frames> request =
-            encode_request(transport::testing::random_message<Request>(rng), header);
+        Result<Frames> request = encode_request(
+            transport::testing::random_message<Request>(rng, header.api_version), header);
         header.api_key = api.api_key;
-        Result<Frames> response =
-            encode_response(transport::testing::random_message<Response>(rng), header);
+        Result<Frames> response = encode_response(
+            transport::testing::random_message<Response>(rng, header.api_version), header);
         if (!request.is_ok() || !response.is_ok()) {
           std::cerr << name << ": cannot encode a sample\n";
           ok = false;

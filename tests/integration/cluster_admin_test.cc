@@ -25,7 +25,10 @@
 #include <thread>
 
 #include "client/admin.h"
+#include "tests/support/eventually.h"
 #include "tests/support/free_port.h"
+#include "tests/support/mqctl_shell.h"
+#include "tests/support/mqd_cluster.h"
 #include "tests/support/mqd_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -34,44 +37,14 @@ namespace {
 
 using namespace std::chrono_literals;
 using json = nlohmann::json;
+using mq::testing::mqctl;
 using mq::testing::MqdProcess;
+using mq::testing::Shell;
 using mq::testing::TempDir;
 
 using mq::testing::free_port;
 
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return condition();
-}
-
-struct Shell {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs mqctl `args` (a shell word list) against `brokers`; `timeout 60` bounds it.
-Shell mqctl(const TempDir& dir, const std::string& brokers, const std::string& args) {
-  std::string err_file = dir.file("mqctl.stderr");
-  std::string command = std::string("XDG_CONFIG_HOME=") + dir.file("config") + " timeout 60 " +
-                        MQ_MQCTL_BINARY + " -b " + brokers + " " + args + " </dev/null 2>" +
-                        err_file;
-  Shell result;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buffer[65536];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.out.append(buffer, n);
-  int status = ::pclose(pipe);
-  result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream err(err_file);
-  result.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
-  return result;
-}
+using mq::testing::eventually;
 
 json parse(const Shell& shell) {
   json doc = json::parse(shell.out, nullptr, false);
@@ -130,14 +103,7 @@ class ClusterAdminTest : public ::testing::Test {
     }
   }
 
-  std::string bootstrap(int except = 0) {
-    std::string out;
-    for (auto& [id, node] : nodes_) {
-      if (id == except || node->pid() <= 0) continue;
-      out += (out.empty() ? "" : ",") + node->endpoint().substr(6);  // without tcp://
-    }
-    return out;
-  }
+  std::string bootstrap(int except = 0) { return mq::testing::bootstrap_of(nodes_, except); }
 
   Result<ClusterMetadata> describe(int except = 0) {
     AdminConfig config;

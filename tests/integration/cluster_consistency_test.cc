@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "store/record_batch.h"
+#include "tests/support/eventually.h"
 #include "tests/support/mqd_cluster.h"
 #include "tests/support/temp_dir.h"
 #include "transport/connection.h"
@@ -32,14 +33,7 @@ using mq::testing::TempDir;
 constexpr int kTimeoutMs = 10000;
 constexpr int kSessionTimeoutMs = 1500;
 
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return condition();
-}
+using mq::testing::eventually;
 
 // One record; idempotent when `producer_id` is not -1.
 std::string batch_of(const std::string& value, int64_t producer_id = -1, int16_t epoch = 0,

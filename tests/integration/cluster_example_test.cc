@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "tests/support/free_port.h"
+#include "tests/support/mqctl_shell.h"
 #include "tests/support/temp_dir.h"
 
 extern char** environ;
@@ -149,11 +150,7 @@ class Node {
   std::string log_;
 };
 
-struct Shell {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using mq::testing::Shell;
 
 class ClusterExampleTest : public ::testing::Test {
  protected:
@@ -197,20 +194,10 @@ class ClusterExampleTest : public ::testing::Test {
   }
 
   Shell sh(const std::string& command) {
-    std::string err_file = dir_.file("mqctl.stderr");
-    std::string full = "cd " + dir_.path() + " && XDG_CONFIG_HOME=" + dir_.file("xdg") +
-                       " MQCTL=" + MQ_MQCTL_BINARY + " timeout 120 sh -c '" + command + "' 2>" +
-                       err_file;
-    Shell result;
-    FILE* pipe = ::popen(full.c_str(), "r");
-    if (pipe == nullptr) return result;
-    char buffer[65536];
-    size_t n;
-    while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.out.append(buffer, n);
-    int status = ::pclose(pipe);
-    result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    result.err = read_file(err_file);
-    return result;
+    return mq::testing::run_shell("cd " + dir_.path() + " && XDG_CONFIG_HOME=" + dir_.file("xdg") +
+                                      " MQCTL=" + MQ_MQCTL_BINARY + " timeout 120 sh -c '" +
+                                      command + "'",
+                                  dir_.file("mqctl.stderr"));
   }
 
   Shell ok(const std::string& command) {

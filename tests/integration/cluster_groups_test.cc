@@ -26,7 +26,9 @@
 #include "client/admin.h"
 #include "client/consumer.h"
 #include "client/producer.h"
+#include "tests/support/eventually.h"
 #include "tests/support/free_port.h"
+#include "tests/support/mqctl_shell.h"
 #include "tests/support/mqd_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -43,14 +45,9 @@ constexpr int kPartitions = 4;
 
 using mq::testing::free_port;
 
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return condition();
-}
+using mq::testing::eventually;
+
+using mq::testing::Shell;
 
 class ClusterGroupsTest : public ::testing::Test {
  protected:
@@ -214,18 +211,13 @@ class ClusterGroupsTest : public ::testing::Test {
     return n;
   }
 
-  // Runs mqctl against the whole cluster.
+  // Runs mqctl against the whole cluster: its exit code, stdout and stderr in `out`.
   int mqctl(const std::string& args, std::string* out) {
-    std::string command =
-        std::string(MQ_MQCTL_BINARY) + " --brokers " + bootstrap() + " " + args + " 2>&1";
-    FILE* pipe = ::popen(("timeout 60 " + command).c_str(), "r");
-    if (pipe == nullptr) return -1;
-    char buffer[4096];
-    size_t n;
-    out->clear();
-    while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) out->append(buffer, n);
-    int status = ::pclose(pipe);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    Shell shell = mq::testing::run_shell(
+        "timeout 60 " + std::string(MQ_MQCTL_BINARY) + " --brokers " + bootstrap() + " " + args,
+        dir_.file("mqctl.stderr"));
+    *out = shell.out + shell.err;
+    return shell.code;
   }
 
   TempDir dir_;

@@ -24,6 +24,8 @@
 
 #include "client/admin.h"
 #include "client/producer.h"
+#include "tests/support/eventually.h"
+#include "tests/support/mqctl_shell.h"
 #include "tests/support/mqd_cluster.h"
 #include "tests/support/temp_dir.h"
 
@@ -37,19 +39,10 @@ using mq::testing::MqdProcess;
 using mq::testing::TempDir;
 
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return condition();
+  return mq::testing::eventually(condition, limit, 100ms);
 }
 
-struct Shell {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using mq::testing::Shell;
 
 constexpr const char* kTopic = "moves";
 constexpr int kPartitions = 3;
@@ -111,21 +104,10 @@ class ClusterReassignTest : public ::testing::Test {
 
   // mqctl `args` against the cluster; `timeout 60` bounds it.
   Shell mqctl(const std::string& args, const std::string& stdin_file = "/dev/null") {
-    std::string err_file = dir_.file("mqctl.stderr");
-    std::string command = std::string("XDG_CONFIG_HOME=") + dir_.file("config") + " timeout 60 " +
-                          MQ_MQCTL_BINARY + " -b " + cluster_->bootstrap() + " " + args + " <" +
-                          stdin_file + " 2>" + err_file;
-    Shell result;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (pipe == nullptr) return result;
-    char buffer[65536];
-    size_t n;
-    while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.out.append(buffer, n);
-    int status = ::pclose(pipe);
-    result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream err(err_file);
-    result.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
-    return result;
+    return mq::testing::run_shell(std::string("XDG_CONFIG_HOME=") + dir_.file("config") +
+                                      " timeout 60 " + MQ_MQCTL_BINARY + " -b " +
+                                      cluster_->bootstrap() + " " + args + " <" + stdin_file,
+                                  dir_.file("mqctl.stderr"));
   }
 
   json parse(const Shell& shell) {
@@ -203,7 +185,7 @@ TEST_F(ClusterReassignTest, DecommissionABrokerWhileProducing) {
       30s));
   Shell everything = mqctl("partition reassign --generate --brokers 2,3");
   EXPECT_EQ(everything.code, 1) << everything.out;
-  EXPECT_NE(everything.err.find("has 3 replicas but only 2 brokers are given"), std::string::npos)
+  EXPECT_NE(everything.err.find("needs 3 replicas but only 2 brokers are given"), std::string::npos)
       << everything.err;
   // The plan: every replica of the topic off broker 1.
   Shell generated = mqctl(std::string("partition reassign --generate --brokers 2,3 ") + kTopic);

@@ -23,6 +23,7 @@
 #include "client/admin.h"
 #include "client/consumer.h"
 #include "client/producer.h"
+#include "tests/support/eventually.h"
 #include "tests/support/mqd_cluster.h"
 #include "tests/support/temp_dir.h"
 
@@ -38,14 +39,7 @@ int iterations() {
   return n != nullptr && std::atoi(n) > 0 ? std::atoi(n) : 1;
 }
 
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return condition();
-}
+using mq::testing::eventually;
 
 constexpr const char* kTopic = "orders";
 constexpr int kSessionTimeoutMs = 1500;

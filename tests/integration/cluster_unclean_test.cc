@@ -61,6 +61,7 @@
 #include "client/admin.h"
 #include "client/consumer.h"
 #include "client/producer.h"
+#include "tests/support/eventually.h"
 #include "tests/support/free_port.h"
 #include "tests/support/mqd_process.h"
 #include "tests/support/temp_dir.h"
@@ -77,14 +78,7 @@ namespace fs = std::filesystem;
 
 using mq::testing::free_port;
 
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return condition();
-}
+using mq::testing::eventually;
 
 constexpr const char* kTopic = "orders";
 constexpr int kSessionTimeoutMs = 3000;

@@ -22,6 +22,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/support/mqctl_shell.h"
 #include "tests/support/mqd_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -32,12 +33,7 @@ using json = nlohmann::json;
 using mq::testing::MqdProcess;
 using mq::testing::TempDir;
 
-struct Shell {
-  int code = -1;
-  std::string out;
-  std::string err;
-  double seconds = 0;
-};
+using mq::testing::Shell;
 
 class MqctlTest : public ::testing::Test {
  protected:
@@ -53,24 +49,10 @@ class MqctlTest : public ::testing::Test {
   // Runs `command` under sh with mqctl as $MQCTL, the broker in MQ_BROKERS
   // and profiles in the test's directory. `timeout 60` bounds every command.
   Shell sh(const std::string& command) {
-    std::string err_file = dir_.file("stderr");
-    std::string full = "cd " + dir_.path() + " && XDG_CONFIG_HOME=" + dir_.file("config") +
-                       " MQ_BROKERS=" + brokers_ + " MQCTL=" + MQ_MQCTL_BINARY +
-                       " timeout 60 sh -c '" + command + "' 2>" + err_file;
-    Shell result;
-    auto start = std::chrono::steady_clock::now();
-    FILE* pipe = ::popen(full.c_str(), "r");
-    if (pipe == nullptr) return result;
-    char buffer[65536];
-    size_t n;
-    while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.out.append(buffer, n);
-    int status = ::pclose(pipe);
-    result.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream err(err_file);
-    result.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
-    return result;
+    return mq::testing::run_shell(
+        "cd " + dir_.path() + " && XDG_CONFIG_HOME=" + dir_.file("config") + " MQ_BROKERS=" +
+            brokers_ + " MQCTL=" + MQ_MQCTL_BINARY + " timeout 60 sh -c '" + command + "'",
+        dir_.file("stderr"));
   }
 
   Shell ok(const std::string& command) {

@@ -634,11 +634,33 @@ TEST(ControllerBrokersTest, ControlledShutdownMovesLeadershipFirst) {
   EXPECT_TRUE(beat.fenced == false);
   EXPECT_FALSE(h.controller().controlled_shutdown(1, epoch - 1).is_ok());
 
-  h.commit(h.controller().unregister_broker(1));
-  EXPECT_EQ(h.image().broker(1), nullptr);
-  EXPECT_TRUE(h.partition("solo", 0).elr.empty());
-  EXPECT_TRUE(h.partition("solo", 0).isr.empty()) << "an unregistered broker is not waited for";
-  EXPECT_EQ(h.controller().unregister_broker(1).code(), ErrorCode::kBrokerNotAvailable);
+  // It still holds replicas of four partitions: they would wait for it.
+  Result<RecordBatch> refused = h.controller().unregister_broker(1);
+  EXPECT_EQ(refused.code(), ErrorCode::kInvalidRequest);
+  EXPECT_NE(
+      refused.status().message().find("still holds 4 replica(s) (solo-0, t-0, t-1 and 1 more)"),
+      std::string::npos)
+      << refused.status().message();
+  EXPECT_NE(h.image().broker(1), nullptr) << "refused: nothing changed";
+}
+
+TEST(ControllerBrokersTest, ARetiredBrokerWithoutReplicasIsUnregistered) {
+  ControllerHarness h(test_config());
+  for (BrokerId id : {1, 2, 3}) h.start_broker(id);
+  h.create("t", {{2, 3}});
+  h.commit(h.controller().reassign({"t", 0}, {1, 2}));
+  h.stop_heartbeating(3);
+  h.advance(5000);
+  ASSERT_TRUE(h.image().broker(3)->fenced);
+  EXPECT_EQ(h.controller().unregister_broker(3).code(), ErrorCode::kInvalidRequest)
+      << "t-0 is still moving off it";
+  h.commit(h.alter_isr("t", 0, {2, 1}));
+  ASSERT_FALSE(h.partition("t", 0).reassigning());
+  h.commit(h.controller().unregister_broker(3));
+  EXPECT_EQ(h.image().broker(3), nullptr);
+  EXPECT_EQ(h.controller().unregister_broker(3).code(), ErrorCode::kBrokerNotAvailable);
+  EXPECT_EQ(h.controller().unregister_broker(2).code(), ErrorCode::kInvalidRequest)
+      << "alive: shut it down first";
 }
 
 TEST(ControllerBrokersTest, ProducerIdBlocksDoNotOverlap) {

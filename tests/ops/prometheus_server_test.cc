@@ -22,6 +22,7 @@
 
 #include "client/admin.h"
 #include "client/producer.h"
+#include "tests/support/eventually.h"
 #include "tests/support/mqd_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -57,12 +58,8 @@ int free_loopback_port() {
 
 // Runs `check` every 200 ms until it returns true or `seconds` pass.
 bool eventually(int seconds, const std::function<bool()>& check) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (check()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return false;
+  return mq::testing::eventually(check, std::chrono::seconds(seconds),
+                                 std::chrono::milliseconds(200));
 }
 
 class PrometheusServer {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "quorum/quorum_service.h"
+#include "tests/support/eventually.h"
 #include "tests/support/free_port.h"
 #include "tests/support/temp_dir.h"
 
@@ -36,13 +37,9 @@ inline std::string text(std::span<const uint8_t> data) {
 }
 
 // Polls `condition` every few milliseconds until it holds or `timeout` passes.
+// The quorum reacts within milliseconds: poll often.
 inline bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return condition();
+  return mq::testing::eventually(condition, timeout, 5ms);
 }
 
 // Applies entries to a list; its snapshot is the whole list, so a member

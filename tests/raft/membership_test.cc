@@ -237,6 +237,70 @@ TEST(RaftNodeTest, TheLeaderRecordsTheVotersDirectoriesAfterItsFirstCommit) {
   EXPECT_LE(cluster.node(1).membership_index(), cluster.node(1).commit_index());
 }
 
+TEST(RaftNodeTest, ALoneVoterRestartedElsewhereRecordsItsNewAddress) {
+  std::string address = "node-1";
+  TestCluster cluster({1}, {}, [&](RaftConfig& c) {
+    c = with_directory(c);
+    c.address = address;
+  });
+  cluster.tick_all(3);
+  ASSERT_EQ(cluster.node(1).role(), Role::kLeader);
+  EXPECT_EQ(cluster.node(1).membership().find(1)->address, "node-1");
+  address = "moved-1";
+  cluster.crash(1);
+  cluster.start(1);
+  cluster.tick_all(3);
+  ASSERT_EQ(cluster.node(1).role(), Role::kLeader);
+  EXPECT_EQ(cluster.node(1).membership().find(1)->address, "moved-1");
+  EXPECT_EQ(cluster.node(1).membership().find(1)->directory_id, "dir-1");
+}
+
+TEST(RaftNodeTest, ALeaderRecordsWhereAMovedVoterSaysItIsNow) {
+  std::map<NodeId, std::string> addresses;  // a restarted node's new address
+  TestCluster cluster({1, 2, 3}, {}, [&](RaftConfig& c) {
+    c = with_directory(c);
+    if (addresses.contains(c.id)) c.address = addresses.at(c.id);
+  });
+  cluster.elect(1);
+  cluster.tick_all(3);
+  EXPECT_EQ(cluster.node(2).membership().find(3)->address, "node-3");
+
+  // Voter 3 restarts elsewhere; the others still send to its old address,
+  // so it hears no leader and announces itself with its directory.
+  addresses[3] = "moved-3";
+  cluster.crash(3);
+  cluster.start(3);
+  cluster.drop = [](const Message& m) { return m.to == 3; };
+  int hellos = 0;
+  for (int i = 0; i < 3 * cluster.node(3).config().election_ticks && hellos == 0; ++i) {
+    cluster.tick(3);
+    hellos = count(cluster.in_flight(), [](const Message& m) {
+      const auto* hello = std::get_if<ObserverHello>(&m.body);
+      return m.from == 3 && hello != nullptr && hello->address == "moved-3";
+    });
+    cluster.deliver_all();
+  }
+  ASSERT_GT(hellos, 0) << "a voter without a leader announces where it is";
+  cluster.tick(1, 2);
+  cluster.deliver_all();
+  cluster.drop = nullptr;
+  cluster.tick_all(3);
+  EXPECT_EQ(cluster.node(1).membership().find(3)->address, "moved-3");
+  EXPECT_EQ(cluster.node(2).membership().find(3)->address, "moved-3");
+
+  // An announcement that names another directory moves nothing.
+  uint64_t version = cluster.node(1).membership_version();
+  ASSERT_TRUE(cluster.node(1)
+                  .step(Message{2, 1,
+                                ObserverHello{.term = cluster.node(1).term(),
+                                              .address = "elsewhere",
+                                              .directory_id = "not-dir-2"}})
+                  .is_ok());
+  cluster.tick_all(3);
+  EXPECT_EQ(cluster.node(1).membership().find(2)->address, "node-2");
+  EXPECT_EQ(cluster.node(1).membership_version(), version);
+}
+
 TEST(RaftNodeTest, AnObserverThatCaughtUpIsAddedAndThenCountsForTheQuorum) {
   TestCluster cluster({1, 2, 3}, {}, [](RaftConfig& c) { c = with_directory(c); });
   cluster.elect(1);

@@ -48,6 +48,8 @@ class TestCluster {
     config.observers = observers_;
     config.random_seed = 42;
     config.address = "node-" + std::to_string(id);
+    // As in a deployment, the static voters are listed where they are.
+    for (NodeId voter : voters_) config.voter_addresses[voter] = "node-" + std::to_string(voter);
     if (adjust_) adjust_(config);
     return config;
   }

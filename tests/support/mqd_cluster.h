@@ -18,6 +18,18 @@
 
 namespace mq::testing {
 
+// HOST:PORT,... of the client listeners of the running `nodes` but `except`:
+// a --brokers / bootstrap.servers value.
+inline std::string bootstrap_of(const std::map<int, std::unique_ptr<MqdProcess>>& nodes,
+                                int except = 0) {
+  std::string out;
+  for (const auto& [id, node] : nodes) {
+    if (id == except || node->pid() <= 0) continue;
+    out += (out.empty() ? "" : ",") + node->endpoint().substr(6);  // without tcp://
+  }
+  return out;
+}
+
 class MqdCluster {
  public:
   // Nodes 1..`nodes` in `dir`/nodeN. `cluster_toml` holds more [cluster]
@@ -70,14 +82,7 @@ class MqdCluster {
   std::map<int, std::unique_ptr<MqdProcess>>& nodes() { return nodes_; }
 
   // HOST:PORT,... of the running nodes but `except`.
-  std::string bootstrap(int except = 0) {
-    std::string out;
-    for (auto& [id, node] : nodes_) {
-      if (id == except || node->pid() <= 0) continue;
-      out += (out.empty() ? "" : ",") + node->endpoint().substr(6);  // without tcp://
-    }
-    return out;
-  }
+  std::string bootstrap(int except = 0) { return bootstrap_of(nodes_, except); }
 
   // The last `bytes` of every node's log, for a failure message.
   std::string logs(size_t bytes = 3000) {

@@ -1,5 +1,6 @@
 // Round trips and malformed bodies of the cluster admin APIs: ElectLeaders,
-// DescribeQuorum, the partition reassignments and DescribeCluster.
+// DescribeQuorum, the partition reassignments, DescribeCluster, the voter
+// changes and UnregisterBroker.
 #include "transport/cluster_admin.h"
 
 #include <gtest/gtest.h>
@@ -88,6 +89,73 @@ TEST(ClusterAdminTest, DescribeQuorumRoundTrips) {
 
   DescribeQuorumResponse single{.single_node = true, .node_id = 1, .leader_id = 1};
   EXPECT_TRUE(testing::expect_response_round_trip(single).single_node);
+}
+
+TEST(ClusterAdminTest, DescribeQuorumV1AddsTheVoterSetAndDirectoriesWhichV0LeavesOut) {
+  DescribeQuorumResponse response{.node_id = 1, .voter = true, .leader_id = 1, .term = 3};
+  response.members = {
+      {.node_id = 1, .voter = true, .match_index = 9, .directory_id = "dir-a", .heard_ms_ago = 0},
+      {.node_id = 2, .match_index = 4, .heard_ms_ago = -1}};
+  response.directory_id = "dir-a";
+  response.voters_recorded_at = 8;
+  response.voters = {{.node_id = 1, .directory_id = "dir-a", .endpoint = "tcp://10.0.0.1:9093"}};
+  DescribeQuorumResponse v1 = testing::expect_response_round_trip(response, 1);
+  ASSERT_EQ(v1.voters.size(), 1u);
+  EXPECT_EQ(v1.voters[0].endpoint, "tcp://10.0.0.1:9093");
+  EXPECT_EQ(v1.members[0].directory_id, "dir-a");
+  EXPECT_EQ(v1.voters_recorded_at, 8);
+
+  // A v0 client gets the v0 fields only.
+  Result<Frames> v0_frames = encode_body(response, 0);
+  ASSERT_TRUE(v0_frames.is_ok());
+  Result<DescribeQuorumResponse> v0 =
+      decode_body<DescribeQuorumResponse>((*v0_frames)[0], {}, 0, ErrorCode::kCorruptMessage);
+  ASSERT_TRUE(v0.is_ok()) << v0.status().to_string();
+  EXPECT_TRUE(v0->voters.empty());
+  EXPECT_TRUE(v0->directory_id.empty());
+  EXPECT_TRUE(v0->members[0].directory_id.empty());
+  EXPECT_EQ(v0->members[0].heard_ms_ago, -1);
+  EXPECT_EQ(v0->members[0].match_index, 9);
+  // And the v1 body is the v0 body plus the new fields, in the documented order.
+  DescribeQuorumResponse empty{.node_id = 1};
+  Result<Frames> empty_v0 = encode_body(empty, 0);
+  Result<Frames> empty_v1 = encode_body(empty, 1);
+  ASSERT_TRUE(empty_v0.is_ok() && empty_v1.is_ok());
+  EXPECT_EQ((*empty_v1)[0].size(), (*empty_v0)[0].size() + 2 + 8 + 4)
+      << "directory_id string, voters_recorded_at int64, voters array";
+  // Version 2 is not spoken.
+  EXPECT_EQ(encode_body(response, 2).code(), ErrorCode::kUnsupportedVersion);
+}
+
+TEST(ClusterAdminTest, VoterChangesAndUnregisterBrokerRoundTripWithTheDocumentedLayout) {
+  AddRaftVoterRequest add{.voter_id = 4, .endpoint = "10.0.0.4:9093", .timeout_ms = 5000};
+  EXPECT_EQ(testing::expect_request_round_trip(add).endpoint, "10.0.0.4:9093");
+  std::vector<uint8_t> add_body = body_of(add);
+  // Little-endian, as every integer on the wire.
+  std::vector<uint8_t> expected = {4, 0, 0, 0, 13, 0};
+  for (char c : std::string("10.0.0.4:9093")) expected.push_back(static_cast<uint8_t>(c));
+  for (uint8_t b : {0x88, 0x13, 0, 0}) expected.push_back(b);
+  EXPECT_EQ(add_body, expected);
+
+  RemoveRaftVoterRequest remove{.voter_id = 2, .timeout_ms = 1000};
+  EXPECT_EQ(testing::expect_request_round_trip(remove).voter_id, 2);
+  EXPECT_EQ(body_of(remove), (std::vector<uint8_t>{2, 0, 0, 0, 0xE8, 0x03, 0, 0}));
+
+  UnregisterBrokerRequest unregister{.broker_id = 7, .timeout_ms = 1000};
+  EXPECT_EQ(testing::expect_request_round_trip(unregister).broker_id, 7);
+  EXPECT_EQ(body_of(unregister), (std::vector<uint8_t>{7, 0, 0, 0, 0xE8, 0x03, 0, 0}));
+
+  AddRaftVoterResponse refused{.error_code = ErrorCode::kVoterChangeInProgress,
+                               .error_message = "one change at a time"};
+  EXPECT_EQ(testing::expect_response_round_trip(refused).error_message, "one change at a time");
+  EXPECT_EQ(body_of(RemoveRaftVoterResponse{}), (std::vector<uint8_t>{0, 0, 0xFF, 0xFF}))
+      << "error_code 0, error_message null";
+  EXPECT_EQ(testing::expect_response_round_trip(UnregisterBrokerResponse{}).error_code,
+            ErrorCode::kNone);
+  // A truncated request is refused, not misread.
+  add_body.pop_back();
+  EXPECT_EQ(decode<AddRaftVoterRequest>(add_body, ErrorCode::kInvalidRequest).code(),
+            ErrorCode::kInvalidRequest);
 }
 
 TEST(ClusterAdminTest, AlterPartitionReassignmentsRoundTrips) {

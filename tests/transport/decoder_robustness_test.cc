@@ -1,7 +1,7 @@
-// Every decoder against hostile input: truncated, oversized, mutated and
-// random bodies. A decoder must fail cleanly with the right error code, or
-// succeed on input that re-encodes to exactly the same bytes. Seeded: set
-// MQ_TEST_SEED to reproduce a failure (the seed is printed with it).
+// Every decoder, at every version it supports, against hostile input: truncated, oversized, mutated
+// and random bodies. A decoder must fail cleanly with the right error code, or succeed on input
+// that re-encodes to exactly the same bytes. Seeded: set MQ_TEST_SEED to reproduce a failure (the
+// seed is printed with it).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -24,40 +24,40 @@ constexpr int kMessagesPerType = 24;
 // Decodes `body` (+ `records`) as a Message; on success it must re-encode to
 // the same body and records.
 template <class Message>
-void expect_clean_decode(std::span<const uint8_t> body, const Frames& records,
+void expect_clean_decode(int16_t version, std::span<const uint8_t> body, const Frames& records,
                          ErrorCode expected_error) {
   Frame body_frame = Frame::copy_of(body);
-  Result<Message> decoded = decode_body<Message>(body_frame, records, 0, expected_error);
+  Result<Message> decoded = decode_body<Message>(body_frame, records, version, expected_error);
   if (!decoded.is_ok()) {
     ASSERT_EQ(decoded.code(), expected_error) << decoded.status().to_string();
     ASSERT_FALSE(decoded.status().message().empty());
     return;
   }
-  Result<Frames> again = encode_body(*decoded, 0);
+  Result<Frames> again = encode_body(*decoded, version);
   ASSERT_TRUE(again.is_ok()) << again.status().to_string();
   ASSERT_EQ((*again)[0], body_frame) << "a decodable body did not re-encode to the same bytes";
   ASSERT_EQ(again->size(), records.size() + 1);
 }
 
 template <class Message>
-void exercise(uint64_t seed, ErrorCode expected_error) {
+void exercise(uint64_t seed, int16_t version, ErrorCode expected_error) {
   std::mt19937_64 rng(seed);
   for (int i = 0; i < kMessagesPerType; ++i) {
-    Message message = testing::random_message<Message>(rng);
-    Result<Frames> frames = encode_body(message, 0);
+    Message message = testing::random_message<Message>(rng, version);
+    Result<Frames> frames = encode_body(message, version);
     ASSERT_TRUE(frames.is_ok()) << frames.status().to_string();
     Frames records(frames->begin() + 1, frames->end());
     std::span<const uint8_t> body = (*frames)[0].bytes();
 
     // Round trip.
-    Result<Message> decoded = decode_body<Message>((*frames)[0], records, 0, expected_error);
+    Result<Message> decoded = decode_body<Message>((*frames)[0], records, version, expected_error);
     ASSERT_TRUE(decoded.is_ok()) << decoded.status().to_string();
     ASSERT_TRUE(*decoded == message);
 
     // Truncated: every proper prefix fails.
     for (size_t length = 0; length < body.size(); ++length) {
       Frame prefix = Frame::copy_of(body.subspan(0, length));
-      Result<Message> truncated = decode_body<Message>(prefix, records, 0, expected_error);
+      Result<Message> truncated = decode_body<Message>(prefix, records, version, expected_error);
       ASSERT_FALSE(truncated.is_ok()) << "prefix of " << length << " of " << body.size();
       ASSERT_EQ(truncated.code(), expected_error);
     }
@@ -65,7 +65,7 @@ void exercise(uint64_t seed, ErrorCode expected_error) {
     // Oversized: trailing bytes fail.
     std::string longer(reinterpret_cast<const char*>(body.data()), body.size());
     longer.append(1 + rng() % 8, '\x01');
-    ASSERT_EQ(decode_body<Message>(Frame(longer), records, 0, expected_error).code(),
+    ASSERT_EQ(decode_body<Message>(Frame(longer), records, version, expected_error).code(),
               expected_error);
 
     // Inflated lengths: a huge count or length at every offset.
@@ -73,7 +73,7 @@ void exercise(uint64_t seed, ErrorCode expected_error) {
       std::string inflated(reinterpret_cast<const char*>(body.data()), body.size());
       uint32_t huge = (rng() & 1) ? 0x7FFFFFFF : 0x7FFF7FFF;
       std::memcpy(inflated.data() + offset, &huge, 4);
-      expect_clean_decode<Message>(Frame(inflated).bytes(), records, expected_error);
+      expect_clean_decode<Message>(version, Frame(inflated).bytes(), records, expected_error);
     }
 
     // Mutated: a few random bytes changed.
@@ -82,7 +82,7 @@ void exercise(uint64_t seed, ErrorCode expected_error) {
       for (int flips = 1 + static_cast<int>(rng() % 3); flips > 0; --flips) {
         mutated[rng() % mutated.size()] = static_cast<char>(rng());
       }
-      expect_clean_decode<Message>(Frame(mutated).bytes(), records, expected_error);
+      expect_clean_decode<Message>(version, Frame(mutated).bytes(), records, expected_error);
     }
   }
   // Random bodies, with and without record frames.
@@ -90,7 +90,7 @@ void exercise(uint64_t seed, ErrorCode expected_error) {
     std::string noise(rng() % 64, '\0');
     for (char& byte : noise) byte = static_cast<char>(rng());
     Frames records(rng() % 3, Frame(std::string("r")));
-    expect_clean_decode<Message>(Frame(noise).bytes(), records, expected_error);
+    expect_clean_decode<Message>(version, Frame(noise).bytes(), records, expected_error);
   }
 }
 
@@ -99,9 +99,12 @@ TEST(DecoderRobustnessTest, EveryRequestDecoderFailsCleanlyOnHostileInput) {
   SCOPED_TRACE("MQ_TEST_SEED=" + std::to_string(seed));
   for (const SupportedApi& api : supported_apis()) {
     SCOPED_TRACE(std::string(api_name(api.api_key)) + " request");
-    visit_api(api.api_key, [&]<class Request>() {
-      exercise<Request>(seed + static_cast<uint64_t>(api.api_key), ErrorCode::kInvalidRequest);
-    });
+    for (int16_t v = api.versions.min_version; v <= api.versions.max_version; ++v) {
+      SCOPED_TRACE("v" + std::to_string(v));
+      visit_api(api.api_key, [&]<class Request>() {
+        exercise<Request>(seed + static_cast<uint64_t>(api.api_key), v, ErrorCode::kInvalidRequest);
+      });
+    }
   }
 }
 
@@ -110,10 +113,13 @@ TEST(DecoderRobustnessTest, EveryResponseDecoderFailsCleanlyOnHostileInput) {
   SCOPED_TRACE("MQ_TEST_SEED=" + std::to_string(seed));
   for (const SupportedApi& api : supported_apis()) {
     SCOPED_TRACE(std::string(api_name(api.api_key)) + " response");
-    visit_api(api.api_key, [&]<class Request>() {
-      exercise<typename Request::Response>(seed + 1000 + static_cast<uint64_t>(api.api_key),
-                                           ErrorCode::kCorruptMessage);
-    });
+    for (int16_t v = api.versions.min_version; v <= api.versions.max_version; ++v) {
+      SCOPED_TRACE("v" + std::to_string(v));
+      visit_api(api.api_key, [&]<class Request>() {
+        exercise<typename Request::Response>(seed + 1000 + static_cast<uint64_t>(api.api_key), v,
+                                             ErrorCode::kCorruptMessage);
+      });
+    }
   }
 }
 

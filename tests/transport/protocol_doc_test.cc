@@ -36,9 +36,12 @@ TEST(ProtocolDocTest, ListsEveryErrorCodeWithItsNumberNameAndRetriability) {
 TEST(ProtocolDocTest, ListsEverySupportedApiWithItsKeyAndVersions) {
   std::string doc = read_protocol_doc();
   for (const SupportedApi& api : supported_apis()) {
+    const VersionRange& v = api.versions;
+    std::string versions = v.min_version == v.max_version ? std::to_string(v.max_version)
+                                                          : std::to_string(v.min_version) + "-" +
+                                                                std::to_string(v.max_version);
     std::string row = "| " + std::to_string(static_cast<int16_t>(api.api_key)) + " | " +
-                      std::string(api_name(api.api_key)) + " | " +
-                      std::to_string(api.versions.max_version) + " |";
+                      std::string(api_name(api.api_key)) + " | " + versions + " |";
     EXPECT_NE(doc.find(row), std::string::npos) << "docs/protocol.md lacks the row " << row;
     std::string section = "### " + std::string(api_name(api.api_key)) + " (api key " +
                           std::to_string(static_cast<int16_t>(api.api_key)) + ", v0)";

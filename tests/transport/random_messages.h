@@ -14,7 +14,10 @@ namespace mq::transport::testing {
 
 class RandomFiller {
  public:
-  explicit RandomFiller(std::mt19937_64& rng) : rng_(rng) {}
+  // Fills the fields a message has at `version`; the others keep their defaults.
+  RandomFiller(std::mt19937_64& rng, int16_t version) : rng_(rng), version_(version) {}
+
+  int16_t version() const { return version_; }
 
   template <class T>
   void operator()(const char*, T& value) {
@@ -81,12 +84,13 @@ class RandomFiller {
   }
 
   std::mt19937_64& rng_;
+  int16_t version_;
 };
 
 template <class Message>
-Message random_message(std::mt19937_64& rng) {
+Message random_message(std::mt19937_64& rng, int16_t version = 0) {
   Message message;
-  RandomFiller filler(rng);
+  RandomFiller filler(rng, version);
   filler.fill(message);
   return message;
 }
