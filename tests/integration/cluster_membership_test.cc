@@ -162,11 +162,16 @@ class ClusterMembershipTest : public ::testing::Test {
 };
 
 TEST_F(ClusterMembershipTest, ASingleNodeGrowsToThreeVotersAndOutlivesItsFirstNode) {
+  // Started as a single node usually is: no quorum listener configured, so
+  // its quorum takes a free loopback port.
   MqdProcess& first = add_node(1, "");
+  first.set_listeners_toml("");
   ASSERT_TRUE(first.start()) << first.log();
   json one = quorum();
   EXPECT_EQ(voters(one), (std::set<int>{1})) << one.dump();
   EXPECT_EQ(one["leader_id"], 1);
+  ASSERT_EQ(one["voter_set"]["voters"].size(), 1u);
+  EXPECT_NE(one["voter_set"]["voters"][0]["endpoint"], "tcp://" + quorum_member(1).substr(2));
 
   ASSERT_EQ(run("topic create orders -p 3").code, 0);
   Shell produced = run("produce orders", lines(0, 100));
@@ -174,6 +179,21 @@ TEST_F(ClusterMembershipTest, ASingleNodeGrowsToThreeVotersAndOutlivesItsFirstNo
   Shell half = run("consume orders -g billing --from beginning -n 50");
   ASSERT_EQ(half.code, 0) << half.err;
   ASSERT_EQ(split_lines(half.out).size(), 50u);
+
+  // Step 1: restarted with a quorum listener the others can reach, it
+  // records its new address as it leads again.
+  ASSERT_EQ(first.stop(), 0);
+  first.set_listeners_toml("quorum = \"tcp://" + quorum_member(1).substr(2) + "\"");
+  ASSERT_TRUE(first.start()) << first.log();
+  json moved;
+  ASSERT_TRUE(eventually(
+      [&] {
+        moved = quorum();
+        return moved.is_object() && moved["voter_set"]["voters"].size() == 1 &&
+               moved["voter_set"]["voters"][0]["endpoint"] == "tcp://" + quorum_member(1).substr(2);
+      },
+      10s))
+      << moved.dump();
 
   // Two nodes join: their config names node 1 as the voter it is.
   for (int id : {2, 3}) {
