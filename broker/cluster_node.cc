@@ -455,15 +455,9 @@ bool ClusterNode::knows_partition(const std::string& topic, int32_t index) const
 }
 
 Status ClusterNode::await_image(const std::function<bool(const MetadataImage&)>& done) {
-  auto deadline = std::chrono::steady_clock::now() + call_timeout();
-  while (!done(*member_->image())) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return Status(ErrorCode::kRequestTimedOut,
-                    "the change was committed but has not reached this broker yet");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return Status::ok();
+  if (member_->store().wait_for_image(done, call_timeout())) return Status::ok();
+  return Status(ErrorCode::kRequestTimedOut,
+                "the change was committed but has not reached this broker yet");
 }
 
 Status ClusterNode::await_everywhere(const std::function<bool(const MetadataImage&)>& done) {

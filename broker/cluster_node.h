@@ -99,7 +99,8 @@ class ClusterNode : public ClusterView, private IsrChanger {
   void propose(const IsrProposal& proposal, std::function<void(Status)> done) override;
   void work();
   // Waits until this broker's image satisfies `done` (a committed change has
-  // reached it), so a client's next request here sees it.
+  // reached it), so a client's next request here sees it: woken by each new
+  // image, no polling.
   Status await_image(const std::function<bool(const metadata::MetadataImage&)>& done);
   // await_image(), then until every live broker has acted on this image too
   // (the controller's BrokersBehind), so a client's next request to any

@@ -17,6 +17,12 @@ bool MetadataStore::wait_for(uint64_t index, std::chrono::milliseconds timeout) 
   return applied_cv_.wait_for(lock, timeout, [&] { return applied_index_ >= index; });
 }
 
+bool MetadataStore::wait_for_image(const std::function<bool(const metadata::MetadataImage&)>& done,
+                                   std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mu_);
+  return applied_cv_.wait_for(lock, timeout, [&] { return done(*image_); });
+}
+
 Status MetadataStore::outcome(uint64_t index) const {
   std::lock_guard lock(mu_);
   if (index == rejected_index_ && index != 0) return rejected_status_;

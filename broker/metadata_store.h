@@ -25,6 +25,11 @@ class MetadataStore : public quorum::StateMachine {
   std::shared_ptr<const metadata::MetadataImage> image() const;
   // Waits until the entry at `index` was applied (or rejected). False on timeout.
   bool wait_for(uint64_t index, std::chrono::milliseconds timeout) const;
+  // Waits until `done` holds for the image, checked now and at every new
+  // image (under the store's lock: keep it quick, and do not call the store
+  // from it). False on timeout.
+  bool wait_for_image(const std::function<bool(const metadata::MetadataImage&)>& done,
+                      std::chrono::milliseconds timeout) const;
   // ok if the batch at `index` (already applied) changed the image; the
   // image's reason if it was rejected (every member rejects it alike).
   Status outcome(uint64_t index) const;
