@@ -204,7 +204,8 @@ Bytes ClusterController::dispatch(const Bytes& request) {
   int64_t now = now_ms();
   switch (call->kind) {
     case CallKind::kRegisterBroker: {
-      Result<RegisterBrokerCall> r = decode_body<RegisterBrokerCall>(*call, "RegisterBroker");
+      Result<metadata::BrokerRegistration> r =
+          decode_body<metadata::BrokerRegistration>(*call, "RegisterBroker");
       if (!r.is_ok()) return encode_reply(Result<RegisterBrokerReply>(r.status()));
       // A retry of a registration that did commit (the caller's timeout
       // passed first): the same incarnation gets its epoch again.
@@ -212,13 +213,7 @@ Bytes ClusterController::dispatch(const Bytes& request) {
           known != nullptr && known->incarnation_id == r->incarnation_id) {
         return encode_reply(Result<RegisterBrokerReply>(RegisterBrokerReply{known->broker_epoch}));
       }
-      Result<metadata::RecordBatch> batch =
-          controller_->register_broker({.broker_id = r->broker_id,
-                                        .incarnation_id = r->incarnation_id,
-                                        .endpoint = r->endpoint,
-                                        .rack = r->rack,
-                                        .clean_shutdown = r->clean_shutdown},
-                                       now);
+      Result<metadata::RecordBatch> batch = controller_->register_broker(*r, now);
       if (!batch.is_ok()) return encode_reply(Result<RegisterBrokerReply>(batch.status()));
       Result<uint64_t> index = commit(*batch);
       if (!index.is_ok()) return encode_reply(Result<RegisterBrokerReply>(index.status()));
@@ -231,47 +226,28 @@ Bytes ClusterController::dispatch(const Bytes& request) {
       return encode_reply(Result<RegisterBrokerReply>(RegisterBrokerReply{state->broker_epoch}));
     }
     case CallKind::kBrokerHeartbeat: {
-      Result<BrokerHeartbeatCall> r = decode_body<BrokerHeartbeatCall>(*call, "BrokerHeartbeat");
-      if (!r.is_ok()) return encode_reply(Result<BrokerHeartbeatReply>(r.status()));
-      Result<metadata::HeartbeatResponse> response =
-          decide<metadata::HeartbeatResponse>([&](metadata::Controller& c) {
-            return c.broker_heartbeat({.broker_id = r->broker_id,
-                                       .broker_epoch = r->broker_epoch,
-                                       .metadata_offset = r->metadata_offset},
-                                      now);
-          });
-      if (!response.is_ok()) return encode_reply(Result<BrokerHeartbeatReply>(response.status()));
-      return encode_reply(Result<BrokerHeartbeatReply>(BrokerHeartbeatReply{
-          response->fenced, response->in_controlled_shutdown, response->should_shut_down}));
+      Result<metadata::BrokerHeartbeat> r =
+          decode_body<metadata::BrokerHeartbeat>(*call, "BrokerHeartbeat");
+      if (!r.is_ok()) return encode_reply(Result<metadata::HeartbeatResponse>(r.status()));
+      return encode_reply(decide<metadata::HeartbeatResponse>(
+          [&](metadata::Controller& c) { return c.broker_heartbeat(*r, now); }));
     }
     case CallKind::kAlterPartition: {
-      Result<AlterPartitionCall> r = decode_body<AlterPartitionCall>(*call, "AlterPartition");
+      Result<metadata::AlterPartitionRequest> r =
+          decode_body<metadata::AlterPartitionRequest>(*call, "AlterPartition");
       if (!r.is_ok()) return encode_reply(Result<AlterPartitionReply>(r.status()));
-      Result<metadata::PartitionState> state =
-          decide<metadata::PartitionState>([&](metadata::Controller& c) {
-            return c.alter_partition({.broker_id = r->broker_id,
-                                      .broker_epoch = r->broker_epoch,
-                                      .topic = r->topic,
-                                      .partition = r->partition,
-                                      .leader_epoch = r->leader_epoch,
-                                      .partition_epoch = r->partition_epoch,
-                                      .new_isr = r->new_isr});
-          });
+      Result<metadata::PartitionState> state = decide<metadata::PartitionState>(
+          [&](metadata::Controller& c) { return c.alter_partition(*r); });
       if (!state.is_ok()) return encode_reply(Result<AlterPartitionReply>(state.status()));
       return encode_reply(Result<AlterPartitionReply>(AlterPartitionReply{
           state->leader, state->leader_epoch, state->partition_epoch, state->isr}));
     }
     case CallKind::kAllocateProducerIds: {
-      Result<AllocateProducerIdsCall> r =
-          decode_body<AllocateProducerIdsCall>(*call, "AllocateProducerIds");
-      if (!r.is_ok()) return encode_reply(Result<AllocateProducerIdsReply>(r.status()));
-      Result<metadata::ProducerIdBlock> block =
-          decide<metadata::ProducerIdBlock>([&](metadata::Controller& c) {
-            return c.allocate_producer_ids(r->broker_id, r->broker_epoch);
-          });
-      if (!block.is_ok()) return encode_reply(Result<AllocateProducerIdsReply>(block.status()));
-      return encode_reply(
-          Result<AllocateProducerIdsReply>(AllocateProducerIdsReply{block->start, block->size}));
+      Result<BrokerEpochCall> r = decode_body<BrokerEpochCall>(*call, "AllocateProducerIds");
+      if (!r.is_ok()) return encode_reply(Result<metadata::ProducerIdBlock>(r.status()));
+      return encode_reply(decide<metadata::ProducerIdBlock>([&](metadata::Controller& c) {
+        return c.allocate_producer_ids(r->broker_id, r->broker_epoch);
+      }));
     }
     case CallKind::kCreateTopic: {
       Result<CreateTopicCall> r = decode_body<CreateTopicCall>(*call, "CreateTopic");
@@ -279,7 +255,7 @@ Bytes ClusterController::dispatch(const Bytes& request) {
       metadata::CreateTopicRequest request{.name = r->name,
                                            .partitions = r->partitions,
                                            .replication_factor = r->replication_factor};
-      for (const TopicConfigEntry& e : r->configs) request.configs.push_back({e.key, e.value});
+      request.configs = r->configs;
       for (const ReplicaList& l : r->assignment) request.assignment.push_back(l.replicas);
       Result<metadata::Decision<metadata::CreatedTopic>> decision =
           controller_->create_topic(request);
@@ -322,7 +298,7 @@ Bytes ClusterController::dispatch(const Bytes& request) {
             Status(ErrorCode::kUnknownTopicOrPartition, "topic '" + r->name + "' does not exist")));
       }
       std::vector<metadata::Config> changes;
-      for (const TopicConfigEntry& e : r->set) {
+      for (const metadata::ConfigEntry& e : r->set) {
         changes.push_back({metadata::ConfigResource::kTopic, r->name, e.key, e.value});
       }
       for (const std::string& key : r->remove) {
@@ -363,18 +339,12 @@ Bytes ClusterController::dispatch(const Bytes& request) {
       return encode_reply(Result<ElectLeadersReply>(std::move(reply)));
     }
     case CallKind::kControlledShutdown: {
-      Result<ControlledShutdownCall> r =
-          decode_body<ControlledShutdownCall>(*call, "ControlledShutdown");
-      if (!r.is_ok()) return encode_reply(Result<ControlledShutdownReply>(r.status()));
-      Result<metadata::ControlledShutdownResponse> response =
+      Result<BrokerEpochCall> r = decode_body<BrokerEpochCall>(*call, "ControlledShutdown");
+      if (!r.is_ok()) return encode_reply(Result<metadata::ControlledShutdownResponse>(r.status()));
+      return encode_reply(
           decide<metadata::ControlledShutdownResponse>([&](metadata::Controller& c) {
             return c.controlled_shutdown(r->broker_id, r->broker_epoch);
-          });
-      if (!response.is_ok()) {
-        return encode_reply(Result<ControlledShutdownReply>(response.status()));
-      }
-      return encode_reply(Result<ControlledShutdownReply>(
-          ControlledShutdownReply{response->leaderships_moved, response->partitions_offline}));
+          }));
     }
     case CallKind::kBumpProducerEpoch: {
       Result<BumpProducerEpochCall> r =
@@ -470,7 +440,7 @@ Result<AlterReassignmentsReply> ClusterController::alter_reassignments(
   std::set<std::pair<std::string, int32_t>> seen;
   size_t accepted = 0;
   for (const ReassignPartition& p : call.partitions) {
-    ElectLeadersResult& result = reply.results.emplace_back();
+    PartitionResult& result = reply.results.emplace_back();
     result.topic = p.topic;
     result.partition = p.partition;
     Result<metadata::RecordBatch> decided =
@@ -502,7 +472,7 @@ Result<AlterReassignmentsReply> ClusterController::alter_reassignments(
   if (call.validate_only || records.empty()) return reply;
   Status committed = commit(records).status();
   if (!committed.is_ok()) {
-    for (ElectLeadersResult& result : reply.results) {
+    for (PartitionResult& result : reply.results) {
       if (result.error_code != ErrorCode::kNone) continue;
       result.error_code = committed.code();
       result.error_message = committed.message();

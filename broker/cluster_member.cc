@@ -137,14 +137,14 @@ void ClusterMember::heartbeat() {
     // heartbeat interval, so a slow commit is not retried over and over.
     auto register_timeout =
         std::max(timeout, std::chrono::milliseconds(config_.cluster.broker_session_timeout_ms / 2));
-    Result<RegisterBrokerReply> registered =
-        call<RegisterBrokerReply>(CallKind::kRegisterBroker,
-                                  RegisterBrokerCall{.broker_id = config_.node_id,
-                                                     .incarnation_id = incarnation_id_,
-                                                     .endpoint = options_.client_endpoint,
-                                                     .rack = config_.cluster.rack,
-                                                     .clean_shutdown = options_.clean_shutdown},
-                                  register_timeout);
+    Result<RegisterBrokerReply> registered = call<RegisterBrokerReply>(
+        CallKind::kRegisterBroker,
+        metadata::BrokerRegistration{.broker_id = config_.node_id,
+                                     .incarnation_id = incarnation_id_,
+                                     .endpoint = options_.client_endpoint,
+                                     .rack = config_.cluster.rack,
+                                     .clean_shutdown = options_.clean_shutdown},
+        register_timeout);
     if (!registered.is_ok()) {
       spdlog::debug("registering with the controller: {}", registered.status().to_string());
       return;
@@ -157,12 +157,12 @@ void ClusterMember::heartbeat() {
   // What this broker acted on (its replicas opened, leaders and followers
   // set), not merely what its quorum member applied.
   uint64_t offset = handed_over_->applied_index();
-  Result<BrokerHeartbeatReply> beat =
-      call<BrokerHeartbeatReply>(CallKind::kBrokerHeartbeat,
-                                 BrokerHeartbeatCall{.broker_id = config_.node_id,
-                                                     .broker_epoch = broker_epoch_.load(),
-                                                     .metadata_offset = offset},
-                                 timeout);
+  Result<metadata::HeartbeatResponse> beat = call<metadata::HeartbeatResponse>(
+      CallKind::kBrokerHeartbeat,
+      metadata::BrokerHeartbeat{.broker_id = config_.node_id,
+                                .broker_epoch = broker_epoch_.load(),
+                                .metadata_offset = offset},
+      timeout);
   if (!beat.is_ok()) {
     const metadata::BrokerState* state = store_.image()->broker(config_.node_id);
     if (state != nullptr && state->incarnation_id != incarnation_id_ &&

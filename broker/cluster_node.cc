@@ -69,12 +69,12 @@ Status ClusterNode::start(const std::string& client_endpoint) {
         apply(image, changes);
       });
   replicas_.set_producer_id_block_source([this]() -> Result<std::pair<int64_t, int64_t>> {
-    MQ_ASSIGN_OR_RETURN(AllocateProducerIdsReply block,
-                        member_->call<AllocateProducerIdsReply>(
-                            CallKind::kAllocateProducerIds,
-                            AllocateProducerIdsCall{.broker_id = config_.node_id,
-                                                    .broker_epoch = member_->broker_epoch()},
-                            call_timeout()));
+    MQ_ASSIGN_OR_RETURN(
+        metadata::ProducerIdBlock block,
+        member_->call<metadata::ProducerIdBlock>(
+            CallKind::kAllocateProducerIds,
+            BrokerEpochCall{.broker_id = config_.node_id, .broker_epoch = member_->broker_epoch()},
+            call_timeout()));
     return std::pair<int64_t, int64_t>{block.start, block.start + block.size};
   });
   replicas_.set_producer_epoch_source(
@@ -115,7 +115,8 @@ void ClusterNode::controlled_shutdown(std::chrono::milliseconds timeout) {
   int32_t leading = leads(*member_->image());
   spdlog::info("controlled shutdown: moving the leadership of {} partition(s) to other replicas",
                leading);
-  Result<ControlledShutdownReply> reply = Status(ErrorCode::kRequestTimedOut, "not asked");
+  Result<metadata::ControlledShutdownResponse> reply =
+      Status(ErrorCode::kRequestTimedOut, "not asked");
   // Retried while a controller election may be under way, but not for the
   // whole timeout: without a quorum (the last nodes of a cluster being
   // stopped) nobody can move anything.
@@ -123,9 +124,9 @@ void ClusterNode::controlled_shutdown(std::chrono::milliseconds timeout) {
   while (std::chrono::steady_clock::now() < asking_until) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         asking_until - std::chrono::steady_clock::now());
-    reply = member_->call<ControlledShutdownReply>(
+    reply = member_->call<metadata::ControlledShutdownResponse>(
         CallKind::kControlledShutdown,
-        ControlledShutdownCall{.broker_id = me, .broker_epoch = member_->broker_epoch()},
+        BrokerEpochCall{.broker_id = me, .broker_epoch = member_->broker_epoch()},
         std::min(left, call_timeout()));
     if (reply.is_ok() || reply.code() == ErrorCode::kInvalidRequest) break;  // e.g. a stale epoch
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -330,13 +331,13 @@ void ClusterNode::propose(const IsrProposal& proposal, std::function<void(Status
       work_.push_back([this, proposal, done] {
         Result<AlterPartitionReply> reply = member_->call<AlterPartitionReply>(
             CallKind::kAlterPartition,
-            AlterPartitionCall{.broker_id = config_.node_id,
-                               .broker_epoch = member_->broker_epoch(),
-                               .topic = proposal.topic,
-                               .partition = proposal.partition,
-                               .leader_epoch = proposal.leader_epoch,
-                               .partition_epoch = proposal.partition_epoch,
-                               .new_isr = proposal.isr},
+            metadata::AlterPartitionRequest{.broker_id = config_.node_id,
+                                            .broker_epoch = member_->broker_epoch(),
+                                            .topic = proposal.topic,
+                                            .partition = proposal.partition,
+                                            .leader_epoch = proposal.leader_epoch,
+                                            .partition_epoch = proposal.partition_epoch,
+                                            .new_isr = proposal.isr},
             call_timeout());
         if (!reply.is_ok()) {
           spdlog::warn("{}-{}: ISR change to {} refused: {}", proposal.topic, proposal.partition,
@@ -610,7 +611,7 @@ transport::ElectLeadersResponse ClusterNode::elect_leaders(
     return !preferred || (!p.replicas.empty() && p.leader == p.replicas.front());
   };
   Status reached = await_everywhere([&](const MetadataImage& image) {
-    for (const ElectLeadersResult& r : reply->results) {
+    for (const PartitionResult& r : reply->results) {
       if (r.error_code != ErrorCode::kNone) continue;
       const metadata::PartitionState* p = image.partition(r.topic, r.partition);
       if (p != nullptr && !has_new_leader(*p)) return false;  // deleted meanwhile: done
@@ -621,7 +622,7 @@ transport::ElectLeadersResponse ClusterNode::elect_leaders(
   std::shared_ptr<const MetadataImage> image = member_->image();
   std::map<std::string, size_t> topic_index;
   constexpr std::string_view kNotNeeded = "ELECTION_NOT_NEEDED: ";
-  for (const ElectLeadersResult& r : reply->results) {
+  for (const PartitionResult& r : reply->results) {
     auto [it, added] = topic_index.emplace(r.topic, response.results.size());
     if (added) response.results.push_back({.name = r.topic});
     transport::ElectLeadersResponse::Partition out{.partition_index = r.partition,
@@ -681,9 +682,8 @@ transport::AlterPartitionReassignmentsResponse ClusterNode::alter_reassignments(
         }
       }
       if (request.throttle_bytes_per_sec >= 0 &&
-          std::any_of(
-              reply->results.begin(), reply->results.end(),
-              [](const ElectLeadersResult& r) { return r.error_code == ErrorCode::kNone; })) {
+          std::any_of(reply->results.begin(), reply->results.end(),
+                      [](const PartitionResult& r) { return r.error_code == ErrorCode::kNone; })) {
         // Set, or already removed again because every move completed at once.
         int64_t throttle = metadata::reassignment_throttle(image);
         if (throttle != request.throttle_bytes_per_sec && throttle != 0) return false;
@@ -693,7 +693,7 @@ transport::AlterPartitionReassignmentsResponse ClusterNode::alter_reassignments(
     if (!reached.is_ok()) spdlog::warn("AlterPartitionReassignments: {}", reached.to_string());
   }
   std::map<std::string, size_t> topic_index;
-  for (const ElectLeadersResult& r : reply->results) {
+  for (const PartitionResult& r : reply->results) {
     auto [it, added] = topic_index.emplace(r.topic, response.results.size());
     if (added) response.results.push_back({.name = r.topic});
     transport::AlterPartitionReassignmentsResponse::Partition out{.partition_index = r.partition,

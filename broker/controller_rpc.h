@@ -21,6 +21,7 @@
 
 #include "base/error_code.h"
 #include "base/status.h"
+#include "metadata/controller.h"
 #include "transport/codec.h"
 
 namespace mq::broker {
@@ -74,76 +75,12 @@ struct ControllerReply {
   }
 };
 
-struct RegisterBrokerCall {
-  int32_t broker_id = 0;
-  uint64_t incarnation_id = 0;
-  std::string endpoint;
-  std::string rack;
-  bool clean_shutdown = true;
-
-  template <class Self, class Codec>
-  static void fields(Self& m, Codec& c) {
-    c("broker_id", m.broker_id);
-    c("incarnation_id", m.incarnation_id);
-    c("endpoint", m.endpoint);
-    c("rack", m.rack);
-    c("clean_shutdown", m.clean_shutdown);
-  }
-};
-
 struct RegisterBrokerReply {
   int64_t broker_epoch = 0;
 
   template <class Self, class Codec>
   static void fields(Self& m, Codec& c) {
     c("broker_epoch", m.broker_epoch);
-  }
-};
-
-struct BrokerHeartbeatCall {
-  int32_t broker_id = 0;
-  int64_t broker_epoch = 0;
-  uint64_t metadata_offset = 0;  // last metadata raft index this broker applied and acted on
-
-  template <class Self, class Codec>
-  static void fields(Self& m, Codec& c) {
-    c("broker_id", m.broker_id);
-    c("broker_epoch", m.broker_epoch);
-    c("metadata_offset", m.metadata_offset);
-  }
-};
-
-struct BrokerHeartbeatReply {
-  bool fenced = true;
-  bool in_controlled_shutdown = false;
-  bool should_shut_down = false;
-
-  template <class Self, class Codec>
-  static void fields(Self& m, Codec& c) {
-    c("fenced", m.fenced);
-    c("in_controlled_shutdown", m.in_controlled_shutdown);
-    c("should_shut_down", m.should_shut_down);
-  }
-};
-
-struct AlterPartitionCall {
-  int32_t broker_id = 0;
-  int64_t broker_epoch = 0;
-  std::string topic;
-  int32_t partition = 0;
-  int32_t leader_epoch = 0;
-  int32_t partition_epoch = 0;
-  std::vector<int32_t> new_isr;
-
-  template <class Self, class Codec>
-  static void fields(Self& m, Codec& c) {
-    c("broker_id", m.broker_id);
-    c("broker_epoch", m.broker_epoch);
-    c("topic", m.topic);
-    c("partition", m.partition);
-    c("leader_epoch", m.leader_epoch);
-    c("partition_epoch", m.partition_epoch);
-    c("new_isr", m.new_isr);
   }
 };
 
@@ -163,7 +100,9 @@ struct AlterPartitionReply {
   }
 };
 
-struct AllocateProducerIdsCall {
+// The calls that name only the calling broker, fenced by its epoch:
+// AllocateProducerIds, and ControlledShutdown (move its leaderships away).
+struct BrokerEpochCall {
   int32_t broker_id = 0;
   int64_t broker_epoch = 0;
 
@@ -171,28 +110,6 @@ struct AllocateProducerIdsCall {
   static void fields(Self& m, Codec& c) {
     c("broker_id", m.broker_id);
     c("broker_epoch", m.broker_epoch);
-  }
-};
-
-struct AllocateProducerIdsReply {
-  int64_t start = 0;
-  int32_t size = 0;
-
-  template <class Self, class Codec>
-  static void fields(Self& m, Codec& c) {
-    c("start", m.start);
-    c("size", m.size);
-  }
-};
-
-struct TopicConfigEntry {
-  std::string key;
-  std::string value;
-
-  template <class Self, class Codec>
-  static void fields(Self& m, Codec& c) {
-    c("key", m.key);
-    c("value", m.value);
   }
 };
 
@@ -209,7 +126,7 @@ struct CreateTopicCall {
   std::string name;
   int32_t partitions = 1;
   int32_t replication_factor = 1;
-  std::vector<TopicConfigEntry> configs;
+  std::vector<metadata::ConfigEntry> configs;
   std::vector<ReplicaList> assignment;  // manual: one list per partition, or empty
   bool validate_only = false;
 
@@ -259,7 +176,7 @@ struct AddPartitionsCall {
 
 struct AlterTopicConfigsCall {
   std::string name;
-  std::vector<TopicConfigEntry> set;
+  std::vector<metadata::ConfigEntry> set;
   std::vector<std::string> remove;
   bool validate_only = false;
 
@@ -295,9 +212,11 @@ struct ElectLeadersCall {
   }
 };
 
-// One per partition decided, in the order asked (every partition for an empty list).
-// error_message starts "ELECTION_NOT_NEEDED: " when nothing had to change.
-struct ElectLeadersResult {
+// One partition's outcome of an ElectLeaders or AlterReassignments call, in
+// the order asked (ElectLeaders with an empty list: every partition). An
+// election's error_message starts "ELECTION_NOT_NEEDED: " when nothing had
+// to change.
+struct PartitionResult {
   std::string topic;
   int32_t partition = 0;
   ErrorCode error_code = ErrorCode::kNone;
@@ -313,7 +232,7 @@ struct ElectLeadersResult {
 };
 
 struct ElectLeadersReply {
-  std::vector<ElectLeadersResult> results;
+  std::vector<PartitionResult> results;
 
   template <class Self, class Codec>
   static void fields(Self& m, Codec& c) {
@@ -349,36 +268,13 @@ struct AlterReassignmentsCall {
   }
 };
 
-// One result per partition, in the order asked (ElectLeadersResult's layout).
+// One result per partition, in the order asked.
 struct AlterReassignmentsReply {
-  std::vector<ElectLeadersResult> results;
+  std::vector<PartitionResult> results;
 
   template <class Self, class Codec>
   static void fields(Self& m, Codec& c) {
     c("results", m.results);
-  }
-};
-
-// The broker is stopping: move its leaderships away (fenced by its epoch).
-struct ControlledShutdownCall {
-  int32_t broker_id = 0;
-  int64_t broker_epoch = 0;
-
-  template <class Self, class Codec>
-  static void fields(Self& m, Codec& c) {
-    c("broker_id", m.broker_id);
-    c("broker_epoch", m.broker_epoch);
-  }
-};
-
-struct ControlledShutdownReply {
-  int32_t leaderships_moved = 0;   // partitions now led by another broker
-  int32_t partitions_offline = 0;  // partitions it led that have no other in-sync replica
-
-  template <class Self, class Codec>
-  static void fields(Self& m, Codec& c) {
-    c("leaderships_moved", m.leaderships_moved);
-    c("partitions_offline", m.partitions_offline);
   }
 };
 
@@ -456,6 +352,12 @@ struct EmptyReply {
   template <class Self, class Codec>
   static void fields(Self&, Codec&) {}
 };
+
+// The calls that carry metadata/ types as they are: RegisterBroker
+// (BrokerRegistration), BrokerHeartbeat (BrokerHeartbeat, answered with
+// HeartbeatResponse), AlterPartition (AlterPartitionRequest),
+// AllocateProducerIds (answered with ProducerIdBlock), ControlledShutdown
+// (answered with ControlledShutdownResponse).
 
 // Encodes a call of `kind` carrying `request`.
 template <class Request>

@@ -45,6 +45,9 @@ struct ControllerConfig {
   uint64_t seed = 0;                      // topic ids and assignment start index
 };
 
+// The request and response structs below that travel in controller calls
+// (broker/controller_rpc.h) list their wire fields in fields(), in order.
+
 template <class T>
 struct Decision {
   RecordBatch records;
@@ -57,23 +60,52 @@ struct BrokerRegistration {
   std::string endpoint;
   std::string rack;
   bool clean_shutdown = true;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("broker_id", m.broker_id);
+    c("incarnation_id", m.incarnation_id);
+    c("endpoint", m.endpoint);
+    c("rack", m.rack);
+    c("clean_shutdown", m.clean_shutdown);
+  }
 };
 
 struct BrokerHeartbeat {
   BrokerId broker_id = 0;
   int64_t broker_epoch = 0;
   uint64_t metadata_offset = 0;  // the last metadata raft index the broker applied (and acted on)
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("broker_id", m.broker_id);
+    c("broker_epoch", m.broker_epoch);
+    c("metadata_offset", m.metadata_offset);
+  }
 };
 
 struct HeartbeatResponse {
   bool fenced = true;  // after the returned records, if any, are applied
   bool in_controlled_shutdown = false;
   bool should_shut_down = false;  // in controlled shutdown and leads nothing
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("fenced", m.fenced);
+    c("in_controlled_shutdown", m.in_controlled_shutdown);
+    c("should_shut_down", m.should_shut_down);
+  }
 };
 
 struct ControlledShutdownResponse {
   int32_t leaderships_moved = 0;   // partitions now led by another broker
   int32_t partitions_offline = 0;  // partitions it led that have no leader now
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("leaderships_moved", m.leaderships_moved);
+    c("partitions_offline", m.partitions_offline);
+  }
 };
 
 struct CreateTopicRequest {
@@ -99,6 +131,17 @@ struct AlterPartitionRequest {
   int32_t leader_epoch = 0;
   int32_t partition_epoch = 0;
   std::vector<BrokerId> new_isr;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("broker_id", m.broker_id);
+    c("broker_epoch", m.broker_epoch);
+    c("topic", m.topic);
+    c("partition", m.partition);
+    c("leader_epoch", m.leader_epoch);
+    c("partition_epoch", m.partition_epoch);
+    c("new_isr", m.new_isr);
+  }
 };
 
 struct TopicPartition {
@@ -117,6 +160,12 @@ struct ElectionResult {
 struct ProducerIdBlock {
   int64_t start = 0;
   int32_t size = 0;
+
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("start", m.start);
+    c("size", m.size);
+  }
 };
 
 // InitProducerId's rule for an existing id (Kafka's): the epoch the caller

@@ -141,20 +141,20 @@ TEST_F(ClusterMemberTest, BrokersRegisterTopicsReachEveryoneAndLeadershipMovesOf
   // lost to a timeout) gets the same epoch, not an error.
   Result<RegisterBrokerReply> again_registered = members_[3]->call<RegisterBrokerReply>(
       CallKind::kRegisterBroker,
-      RegisterBrokerCall{.broker_id = 3,
-                         .incarnation_id = members_[3]->incarnation_id(),
-                         .endpoint = "tcp://127.0.0.1:9003"},
+      metadata::BrokerRegistration{.broker_id = 3,
+                                   .incarnation_id = members_[3]->incarnation_id(),
+                                   .endpoint = "tcp://127.0.0.1:9003"},
       5s);
   ASSERT_TRUE(again_registered.is_ok()) << again_registered.status().to_string();
   EXPECT_EQ(again_registered->broker_epoch, epoch_of_3);
 
   // Producer ids come in disjoint blocks.
-  Result<AllocateProducerIdsReply> block1 = members_[1]->call<AllocateProducerIdsReply>(
+  Result<metadata::ProducerIdBlock> block1 = members_[1]->call<metadata::ProducerIdBlock>(
       CallKind::kAllocateProducerIds,
-      AllocateProducerIdsCall{.broker_id = 1, .broker_epoch = members_[1]->broker_epoch()}, 5s);
-  Result<AllocateProducerIdsReply> block2 = members_[2]->call<AllocateProducerIdsReply>(
+      BrokerEpochCall{.broker_id = 1, .broker_epoch = members_[1]->broker_epoch()}, 5s);
+  Result<metadata::ProducerIdBlock> block2 = members_[2]->call<metadata::ProducerIdBlock>(
       CallKind::kAllocateProducerIds,
-      AllocateProducerIdsCall{.broker_id = 2, .broker_epoch = members_[2]->broker_epoch()}, 5s);
+      BrokerEpochCall{.broker_id = 2, .broker_epoch = members_[2]->broker_epoch()}, 5s);
   ASSERT_TRUE(block1.is_ok()) << block1.status().to_string();
   ASSERT_TRUE(block2.is_ok()) << block2.status().to_string();
   EXPECT_GE(block2->start, block1->start + block1->size);
@@ -217,8 +217,9 @@ TEST_F(ClusterMemberTest, MalformedControllerCallsGetClearErrors) {
       members_[1]->call<EmptyReply>(CallKind::kDeleteTopic, DeleteTopicCall{.name = "missing"}, 5s);
   EXPECT_EQ(missing.code(), ErrorCode::kUnknownTopicOrPartition) << missing.status().to_string();
   // A heartbeat from a broker id nobody registered.
-  Result<BrokerHeartbeatReply> stranger = members_[1]->call<BrokerHeartbeatReply>(
-      CallKind::kBrokerHeartbeat, BrokerHeartbeatCall{.broker_id = 42, .broker_epoch = 7}, 5s);
+  Result<metadata::HeartbeatResponse> stranger = members_[1]->call<metadata::HeartbeatResponse>(
+      CallKind::kBrokerHeartbeat, metadata::BrokerHeartbeat{.broker_id = 42, .broker_epoch = 7},
+      5s);
   EXPECT_FALSE(stranger.is_ok());
 }
 
