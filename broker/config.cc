@@ -268,9 +268,11 @@ std::vector<Setting> build_settings() {
 
   t.push_back(text(
       "cluster.voters",
-      "The metadata quorum's voters as ID@HOST:PORT,... (1, 3 or 5; HOST:PORT is each voter's "
-      "quorum endpoint). Empty: a cluster of one voter, this node. Set it, and every node of the "
-      "cluster runs the same list; their Raft leader is the active controller.",
+      "The metadata quorum's bootstrap voters as ID@HOST:PORT,... (1, 3 or 5; HOST:PORT is "
+      "each voter's quorum endpoint). Empty: a cluster of one voter, this node. Their Raft "
+      "leader is the active controller. Once the metadata log records a voter set (its first "
+      "controller does, and so does every mqctl cluster add-voter / remove-voter) that set "
+      "rules, and this list only tells a node with an empty quorum directory whom to ask.",
       false,
       [](BrokerConfig& c, const std::string& v) {
         MQ_ASSIGN_OR_RETURN(c.cluster.voters, parse_quorum_members(v));
@@ -295,7 +297,8 @@ std::vector<Setting> build_settings() {
       "listeners.quorum",
       "ZeroMQ endpoint the quorum listens on (tcp://HOST:PORT). Empty: the HOST:PORT of this "
       "node's entry in cluster.voters or cluster.observers, or a free loopback port when "
-      "cluster.voters is empty (no other node connects to a cluster of one).",
+      "cluster.voters is empty (no other node connects to a cluster of one; set it to an "
+      "address the others reach before growing a single node into a cluster).",
       false,
       [](BrokerConfig& c, const std::string& v) {
         if (!v.empty() && v.rfind("tcp://", 0) != 0) {
