@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -18,11 +19,6 @@ int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
-}
-
-template <class T>
-Result<T> decode_body(const ControllerCall& call, const char* what) {
-  return transport::decode_struct<T>(call.body, ErrorCode::kInvalidRequest, what);
 }
 
 Status not_controller() {
@@ -197,209 +193,219 @@ Result<Response> ClusterController::decide(Decide decide) {
   return std::move(decision->response);
 }
 
+// ---- controller calls: one typed handler per kind, found in kHandlers -----
+
+namespace {
+
+// Decodes the call's body as `Call`, runs `method` and encodes its reply.
+template <class Call, class Reply, Result<Reply> (ClusterController::*method)(const Call&)>
+Bytes typed(ClusterController& controller, const ControllerCall& call, const char* what) {
+  Result<Call> decoded =
+      transport::decode_struct<Call>(call.body, ErrorCode::kInvalidRequest, what);
+  if (!decoded.is_ok()) return encode_reply(Result<Reply>(decoded.status()));
+  return encode_reply((controller.*method)(*decoded));
+}
+
+}  // namespace
+
+struct ClusterController::Handler {
+  CallKind kind;
+  const char* name;
+  Bytes (*handle)(ClusterController&, const ControllerCall&, const char*);
+};
+
+const std::array<ClusterController::Handler, 16> ClusterController::kHandlers = {{
+    {CallKind::kRegisterBroker, "RegisterBroker",
+     typed<metadata::BrokerRegistration, RegisterBrokerReply, &ClusterController::register_broker>},
+    {CallKind::kBrokerHeartbeat, "BrokerHeartbeat",
+     typed<metadata::BrokerHeartbeat, metadata::HeartbeatResponse, &ClusterController::heartbeat>},
+    {CallKind::kAlterPartition, "AlterPartition",
+     typed<metadata::AlterPartitionRequest, AlterPartitionReply,
+           &ClusterController::alter_partition>},
+    {CallKind::kAllocateProducerIds, "AllocateProducerIds",
+     typed<BrokerEpochCall, metadata::ProducerIdBlock, &ClusterController::allocate_producer_ids>},
+    {CallKind::kCreateTopic, "CreateTopic",
+     typed<CreateTopicCall, CreateTopicReply, &ClusterController::create_topic>},
+    {CallKind::kDeleteTopic, "DeleteTopic",
+     typed<DeleteTopicCall, EmptyReply, &ClusterController::delete_topic>},
+    {CallKind::kAddPartitions, "AddPartitions",
+     typed<AddPartitionsCall, EmptyReply, &ClusterController::add_partitions>},
+    {CallKind::kAlterTopicConfigs, "AlterTopicConfigs",
+     typed<AlterTopicConfigsCall, EmptyReply, &ClusterController::alter_topic_configs>},
+    {CallKind::kElectLeaders, "ElectLeaders",
+     typed<ElectLeadersCall, ElectLeadersReply, &ClusterController::elect_leaders>},
+    {CallKind::kAlterReassignments, "AlterReassignments",
+     typed<AlterReassignmentsCall, AlterReassignmentsReply,
+           &ClusterController::alter_reassignments>},
+    {CallKind::kControlledShutdown, "ControlledShutdown",
+     typed<BrokerEpochCall, metadata::ControlledShutdownResponse,
+           &ClusterController::controlled_shutdown>},
+    {CallKind::kBumpProducerEpoch, "BumpProducerEpoch",
+     typed<BumpProducerEpochCall, BumpProducerEpochReply, &ClusterController::bump_producer_epoch>},
+    {CallKind::kBrokersBehind, "BrokersBehind",
+     typed<BrokersBehindCall, BrokersBehindReply, &ClusterController::brokers_behind>},
+    {CallKind::kAddVoter, "AddVoter",
+     typed<VoterChangeCall, EmptyReply, &ClusterController::add_voter>},
+    {CallKind::kRemoveVoter, "RemoveVoter",
+     typed<VoterChangeCall, EmptyReply, &ClusterController::remove_voter>},
+    {CallKind::kUnregisterBroker, "UnregisterBroker",
+     typed<UnregisterBrokerCall, EmptyReply, &ClusterController::unregister_broker>},
+}};
+
 Bytes ClusterController::dispatch(const Bytes& request) {
   Result<ControllerCall> call = transport::decode_versioned_struct<ControllerCall>(
       request, ErrorCode::kInvalidRequest, "controller call");
   if (!call.is_ok()) return encode_reply(Result<EmptyReply>(call.status()));
-  int64_t now = now_ms();
-  switch (call->kind) {
-    case CallKind::kRegisterBroker: {
-      Result<metadata::BrokerRegistration> r =
-          decode_body<metadata::BrokerRegistration>(*call, "RegisterBroker");
-      if (!r.is_ok()) return encode_reply(Result<RegisterBrokerReply>(r.status()));
-      // A retry of a registration that did commit (the caller's timeout
-      // passed first): the same incarnation gets its epoch again.
-      if (const metadata::BrokerState* known = store_.image()->broker(r->broker_id);
-          known != nullptr && known->incarnation_id == r->incarnation_id) {
-        return encode_reply(Result<RegisterBrokerReply>(RegisterBrokerReply{known->broker_epoch}));
-      }
-      Result<metadata::RecordBatch> batch = controller_->register_broker(*r, now);
-      if (!batch.is_ok()) return encode_reply(Result<RegisterBrokerReply>(batch.status()));
-      Result<uint64_t> index = commit(*batch);
-      if (!index.is_ok()) return encode_reply(Result<RegisterBrokerReply>(index.status()));
-      // An idempotent repeat commits nothing: answer with the registration in the image.
-      const metadata::BrokerState* state = store_.image()->broker(r->broker_id);
-      if (state == nullptr || state->incarnation_id != r->incarnation_id) {
-        return encode_reply(Result<RegisterBrokerReply>(
-            Status(ErrorCode::kBrokerNotAvailable, "the registration did not take")));
-      }
-      return encode_reply(Result<RegisterBrokerReply>(RegisterBrokerReply{state->broker_epoch}));
-    }
-    case CallKind::kBrokerHeartbeat: {
-      Result<metadata::BrokerHeartbeat> r =
-          decode_body<metadata::BrokerHeartbeat>(*call, "BrokerHeartbeat");
-      if (!r.is_ok()) return encode_reply(Result<metadata::HeartbeatResponse>(r.status()));
-      return encode_reply(decide<metadata::HeartbeatResponse>(
-          [&](metadata::Controller& c) { return c.broker_heartbeat(*r, now); }));
-    }
-    case CallKind::kAlterPartition: {
-      Result<metadata::AlterPartitionRequest> r =
-          decode_body<metadata::AlterPartitionRequest>(*call, "AlterPartition");
-      if (!r.is_ok()) return encode_reply(Result<AlterPartitionReply>(r.status()));
-      Result<metadata::PartitionState> state = decide<metadata::PartitionState>(
-          [&](metadata::Controller& c) { return c.alter_partition(*r); });
-      if (!state.is_ok()) return encode_reply(Result<AlterPartitionReply>(state.status()));
-      return encode_reply(Result<AlterPartitionReply>(AlterPartitionReply{
-          state->leader, state->leader_epoch, state->partition_epoch, state->isr}));
-    }
-    case CallKind::kAllocateProducerIds: {
-      Result<BrokerEpochCall> r = decode_body<BrokerEpochCall>(*call, "AllocateProducerIds");
-      if (!r.is_ok()) return encode_reply(Result<metadata::ProducerIdBlock>(r.status()));
-      return encode_reply(decide<metadata::ProducerIdBlock>([&](metadata::Controller& c) {
-        return c.allocate_producer_ids(r->broker_id, r->broker_epoch);
-      }));
-    }
-    case CallKind::kCreateTopic: {
-      Result<CreateTopicCall> r = decode_body<CreateTopicCall>(*call, "CreateTopic");
-      if (!r.is_ok()) return encode_reply(Result<CreateTopicReply>(r.status()));
-      metadata::CreateTopicRequest request{.name = r->name,
-                                           .partitions = r->partitions,
-                                           .replication_factor = r->replication_factor};
-      request.configs = r->configs;
-      for (const ReplicaList& l : r->assignment) request.assignment.push_back(l.replicas);
-      Result<metadata::Decision<metadata::CreatedTopic>> decision =
-          controller_->create_topic(request);
-      if (!decision.is_ok()) return encode_reply(Result<CreateTopicReply>(decision.status()));
-      CreateTopicReply reply{.topic_id = decision->response.topic_id};
-      for (const auto& replicas : decision->response.assignment) {
-        reply.assignment.push_back({replicas});
-      }
-      if (r->validate_only) return encode_reply(Result<CreateTopicReply>(reply));
-      Result<uint64_t> index = commit(decision->records);
-      if (!index.is_ok()) return encode_reply(Result<CreateTopicReply>(index.status()));
-      return encode_reply(Result<CreateTopicReply>(reply));
-    }
-    case CallKind::kDeleteTopic: {
-      Result<DeleteTopicCall> r = decode_body<DeleteTopicCall>(*call, "DeleteTopic");
-      if (!r.is_ok()) return encode_reply(Result<EmptyReply>(r.status()));
-      Result<metadata::RecordBatch> batch = controller_->delete_topic(r->name);
-      if (!batch.is_ok()) return encode_reply(Result<EmptyReply>(batch.status()));
-      Result<uint64_t> index = commit(*batch);
-      if (!index.is_ok()) return encode_reply(Result<EmptyReply>(index.status()));
-      return encode_reply(Result<EmptyReply>(EmptyReply{}));
-    }
-    case CallKind::kAddPartitions: {
-      Result<AddPartitionsCall> r = decode_body<AddPartitionsCall>(*call, "AddPartitions");
-      if (!r.is_ok()) return encode_reply(Result<EmptyReply>(r.status()));
-      Result<metadata::RecordBatch> batch = controller_->add_partitions(r->name, r->total);
-      if (!batch.is_ok()) return encode_reply(Result<EmptyReply>(batch.status()));
-      if (!r->validate_only) {
-        Result<uint64_t> index = commit(*batch);
-        if (!index.is_ok()) return encode_reply(Result<EmptyReply>(index.status()));
-      }
-      return encode_reply(Result<EmptyReply>(EmptyReply{}));
-    }
-    case CallKind::kAlterTopicConfigs: {
-      Result<AlterTopicConfigsCall> r =
-          decode_body<AlterTopicConfigsCall>(*call, "AlterTopicConfigs");
-      if (!r.is_ok()) return encode_reply(Result<EmptyReply>(r.status()));
-      if (store_.image()->topic(r->name) == nullptr) {
-        return encode_reply(Result<EmptyReply>(
-            Status(ErrorCode::kUnknownTopicOrPartition, "topic '" + r->name + "' does not exist")));
-      }
-      std::vector<metadata::Config> changes;
-      for (const metadata::ConfigEntry& e : r->set) {
-        changes.push_back({metadata::ConfigResource::kTopic, r->name, e.key, e.value});
-      }
-      for (const std::string& key : r->remove) {
-        changes.push_back({metadata::ConfigResource::kTopic, r->name, key, std::nullopt});
-      }
-      Result<metadata::RecordBatch> batch = controller_->alter_configs(changes);
-      if (!batch.is_ok()) return encode_reply(Result<EmptyReply>(batch.status()));
-      if (!r->validate_only) {
-        Result<uint64_t> index = commit(*batch);
-        if (!index.is_ok()) return encode_reply(Result<EmptyReply>(index.status()));
-      }
-      return encode_reply(Result<EmptyReply>(EmptyReply{}));
-    }
-    case CallKind::kElectLeaders: {
-      Result<ElectLeadersCall> r = decode_body<ElectLeadersCall>(*call, "ElectLeaders");
-      if (!r.is_ok()) return encode_reply(Result<ElectLeadersReply>(r.status()));
-      if (r->election_type != static_cast<int8_t>(metadata::ElectionType::kPreferred) &&
-          r->election_type != static_cast<int8_t>(metadata::ElectionType::kUnclean)) {
-        return encode_reply(Result<ElectLeadersReply>(
-            Status(ErrorCode::kInvalidRequest,
-                   "unknown election type " + std::to_string(r->election_type))));
-      }
-      std::vector<metadata::TopicPartition> partitions;
-      for (const ElectLeadersPartition& p : r->partitions) {
-        partitions.push_back({p.topic, p.partition});
-      }
-      metadata::Decision<std::vector<metadata::ElectionResult>> decision =
-          controller_->elect_leaders(static_cast<metadata::ElectionType>(r->election_type),
-                                     partitions);
-      Status committed = Status::ok();
-      if (!decision.records.empty()) committed = commit(decision.records).status();
-      ElectLeadersReply reply;
-      for (const metadata::ElectionResult& result : decision.response) {
-        Status status = result.status.is_ok() ? committed : result.status;
-        reply.results.push_back(
-            {result.partition.topic, result.partition.partition, status.code(), status.message()});
-      }
-      return encode_reply(Result<ElectLeadersReply>(std::move(reply)));
-    }
-    case CallKind::kControlledShutdown: {
-      Result<BrokerEpochCall> r = decode_body<BrokerEpochCall>(*call, "ControlledShutdown");
-      if (!r.is_ok()) return encode_reply(Result<metadata::ControlledShutdownResponse>(r.status()));
-      return encode_reply(
-          decide<metadata::ControlledShutdownResponse>([&](metadata::Controller& c) {
-            return c.controlled_shutdown(r->broker_id, r->broker_epoch);
-          }));
-    }
-    case CallKind::kBumpProducerEpoch: {
-      Result<BumpProducerEpochCall> r =
-          decode_body<BumpProducerEpochCall>(*call, "BumpProducerEpoch");
-      if (!r.is_ok()) return encode_reply(Result<BumpProducerEpochReply>(r.status()));
-      Result<std::optional<int16_t>> epoch =
-          decide<std::optional<int16_t>>([&](metadata::Controller& c) {
-            return c.bump_producer_epoch(r->broker_id, r->broker_epoch, r->producer_id,
-                                         r->producer_epoch);
-          });
-      if (!epoch.is_ok()) return encode_reply(Result<BumpProducerEpochReply>(epoch.status()));
-      return encode_reply(
-          Result<BumpProducerEpochReply>(BumpProducerEpochReply{epoch->value_or(int16_t{-1})}));
-    }
-    case CallKind::kBrokersBehind: {
-      Result<BrokersBehindCall> r = decode_body<BrokersBehindCall>(*call, "BrokersBehind");
-      if (!r.is_ok()) return encode_reply(Result<BrokersBehindReply>(r.status()));
-      return encode_reply(Result<BrokersBehindReply>(
-          BrokersBehindReply{controller_->brokers_behind(r->metadata_offset)}));
-    }
-    case CallKind::kAlterReassignments: {
-      Result<AlterReassignmentsCall> r =
-          decode_body<AlterReassignmentsCall>(*call, "AlterReassignments");
-      if (!r.is_ok()) return encode_reply(Result<AlterReassignmentsReply>(r.status()));
-      return encode_reply(alter_reassignments(*r));
-    }
-    case CallKind::kAddVoter:
-    case CallKind::kRemoveVoter: {
-      Result<VoterChangeCall> r = decode_body<VoterChangeCall>(*call, "VoterChange");
-      if (!r.is_ok()) return encode_reply(Result<EmptyReply>(r.status()));
-      return encode_reply(change_voters(call->kind == CallKind::kAddVoter, *r));
-    }
-    case CallKind::kUnregisterBroker: {
-      Result<UnregisterBrokerCall> r = decode_body<UnregisterBrokerCall>(*call, "UnregisterBroker");
-      if (!r.is_ok()) return encode_reply(Result<EmptyReply>(r.status()));
-      for (const raft::Voter& voter : quorum_.status().voters) {
-        if (voter.id == r->broker_id) {
-          return encode_reply(Result<EmptyReply>(
-              Status(ErrorCode::kInvalidRequest,
-                     "broker " + std::to_string(r->broker_id) +
-                         " is a voter of the metadata quorum: remove it from the voters first "
-                         "(mqctl cluster remove-voter " +
-                         std::to_string(r->broker_id) + ")")));
-        }
-      }
-      Result<metadata::RecordBatch> batch = controller_->unregister_broker(r->broker_id);
-      if (!batch.is_ok()) return encode_reply(Result<EmptyReply>(batch.status()));
-      Result<uint64_t> index = commit(*batch);
-      if (!index.is_ok()) return encode_reply(Result<EmptyReply>(index.status()));
-      return encode_reply(Result<EmptyReply>(EmptyReply{}));
-    }
+  for (const Handler& handler : kHandlers) {
+    if (handler.kind == call->kind) return handler.handle(*this, *call, handler.name);
   }
   return encode_reply(Result<EmptyReply>(
       Status(ErrorCode::kInvalidRequest,
              "unknown controller call kind " + std::to_string(static_cast<int>(call->kind)))));
+}
+
+Result<RegisterBrokerReply> ClusterController::register_broker(
+    const metadata::BrokerRegistration& r) {
+  // A retry of a registration that did commit (the caller's timeout passed
+  // first): the same incarnation gets its epoch again.
+  if (const metadata::BrokerState* known = store_.image()->broker(r.broker_id);
+      known != nullptr && known->incarnation_id == r.incarnation_id) {
+    return RegisterBrokerReply{known->broker_epoch};
+  }
+  MQ_ASSIGN_OR_RETURN(metadata::RecordBatch batch, controller_->register_broker(r, now_ms()));
+  MQ_RETURN_IF_ERROR(commit(batch).status());
+  // An idempotent repeat commits nothing: answer with the registration in the image.
+  const metadata::BrokerState* state = store_.image()->broker(r.broker_id);
+  if (state == nullptr || state->incarnation_id != r.incarnation_id) {
+    return Status(ErrorCode::kBrokerNotAvailable, "the registration did not take");
+  }
+  return RegisterBrokerReply{state->broker_epoch};
+}
+
+Result<metadata::HeartbeatResponse> ClusterController::heartbeat(
+    const metadata::BrokerHeartbeat& r) {
+  return decide<metadata::HeartbeatResponse>(
+      [&](metadata::Controller& c) { return c.broker_heartbeat(r, now_ms()); });
+}
+
+Result<AlterPartitionReply> ClusterController::alter_partition(
+    const metadata::AlterPartitionRequest& r) {
+  MQ_ASSIGN_OR_RETURN(metadata::PartitionState state,
+                      decide<metadata::PartitionState>(
+                          [&](metadata::Controller& c) { return c.alter_partition(r); }));
+  return AlterPartitionReply{state.leader, state.leader_epoch, state.partition_epoch, state.isr};
+}
+
+Result<metadata::ProducerIdBlock> ClusterController::allocate_producer_ids(
+    const BrokerEpochCall& r) {
+  return decide<metadata::ProducerIdBlock>([&](metadata::Controller& c) {
+    return c.allocate_producer_ids(r.broker_id, r.broker_epoch);
+  });
+}
+
+Result<CreateTopicReply> ClusterController::create_topic(const CreateTopicCall& r) {
+  metadata::CreateTopicRequest request{
+      .name = r.name, .partitions = r.partitions, .replication_factor = r.replication_factor};
+  request.configs = r.configs;
+  for (const ReplicaList& l : r.assignment) request.assignment.push_back(l.replicas);
+  MQ_ASSIGN_OR_RETURN(metadata::Decision<metadata::CreatedTopic> decision,
+                      controller_->create_topic(request));
+  CreateTopicReply reply{.topic_id = decision.response.topic_id};
+  for (const auto& replicas : decision.response.assignment) reply.assignment.push_back({replicas});
+  if (!r.validate_only) MQ_RETURN_IF_ERROR(commit(decision.records).status());
+  return reply;
+}
+
+Result<EmptyReply> ClusterController::delete_topic(const DeleteTopicCall& r) {
+  MQ_ASSIGN_OR_RETURN(metadata::RecordBatch batch, controller_->delete_topic(r.name));
+  MQ_RETURN_IF_ERROR(commit(batch).status());
+  return EmptyReply{};
+}
+
+Result<EmptyReply> ClusterController::add_partitions(const AddPartitionsCall& r) {
+  MQ_ASSIGN_OR_RETURN(metadata::RecordBatch batch, controller_->add_partitions(r.name, r.total));
+  if (!r.validate_only) MQ_RETURN_IF_ERROR(commit(batch).status());
+  return EmptyReply{};
+}
+
+Result<EmptyReply> ClusterController::alter_topic_configs(const AlterTopicConfigsCall& r) {
+  if (store_.image()->topic(r.name) == nullptr) {
+    return Status(ErrorCode::kUnknownTopicOrPartition, "topic '" + r.name + "' does not exist");
+  }
+  std::vector<metadata::Config> changes;
+  for (const metadata::ConfigEntry& e : r.set) {
+    changes.push_back({metadata::ConfigResource::kTopic, r.name, e.key, e.value});
+  }
+  for (const std::string& key : r.remove) {
+    changes.push_back({metadata::ConfigResource::kTopic, r.name, key, std::nullopt});
+  }
+  MQ_ASSIGN_OR_RETURN(metadata::RecordBatch batch, controller_->alter_configs(changes));
+  if (!r.validate_only) MQ_RETURN_IF_ERROR(commit(batch).status());
+  return EmptyReply{};
+}
+
+Result<ElectLeadersReply> ClusterController::elect_leaders(const ElectLeadersCall& r) {
+  if (r.election_type != static_cast<int8_t>(metadata::ElectionType::kPreferred) &&
+      r.election_type != static_cast<int8_t>(metadata::ElectionType::kUnclean)) {
+    return Status(ErrorCode::kInvalidRequest,
+                  "unknown election type " + std::to_string(r.election_type));
+  }
+  std::vector<metadata::TopicPartition> partitions;
+  for (const ElectLeadersPartition& p : r.partitions) partitions.push_back({p.topic, p.partition});
+  metadata::Decision<std::vector<metadata::ElectionResult>> decision =
+      controller_->elect_leaders(static_cast<metadata::ElectionType>(r.election_type), partitions);
+  Status committed = Status::ok();
+  if (!decision.records.empty()) committed = commit(decision.records).status();
+  ElectLeadersReply reply;
+  for (const metadata::ElectionResult& result : decision.response) {
+    Status status = result.status.is_ok() ? committed : result.status;
+    reply.results.push_back(
+        {result.partition.topic, result.partition.partition, status.code(), status.message()});
+  }
+  return reply;
+}
+
+Result<metadata::ControlledShutdownResponse> ClusterController::controlled_shutdown(
+    const BrokerEpochCall& r) {
+  return decide<metadata::ControlledShutdownResponse>(
+      [&](metadata::Controller& c) { return c.controlled_shutdown(r.broker_id, r.broker_epoch); });
+}
+
+Result<BumpProducerEpochReply> ClusterController::bump_producer_epoch(
+    const BumpProducerEpochCall& r) {
+  MQ_ASSIGN_OR_RETURN(
+      std::optional<int16_t> epoch, decide<std::optional<int16_t>>([&](metadata::Controller& c) {
+        return c.bump_producer_epoch(r.broker_id, r.broker_epoch, r.producer_id, r.producer_epoch);
+      }));
+  return BumpProducerEpochReply{epoch.value_or(int16_t{-1})};
+}
+
+Result<BrokersBehindReply> ClusterController::brokers_behind(const BrokersBehindCall& r) {
+  if (!controller_) return not_controller();
+  return BrokersBehindReply{controller_->brokers_behind(r.metadata_offset)};
+}
+
+Result<EmptyReply> ClusterController::add_voter(const VoterChangeCall& r) {
+  return change_voters(true, r);
+}
+
+Result<EmptyReply> ClusterController::remove_voter(const VoterChangeCall& r) {
+  return change_voters(false, r);
+}
+
+Result<EmptyReply> ClusterController::unregister_broker(const UnregisterBrokerCall& r) {
+  for (const raft::Voter& voter : quorum_.status().voters) {
+    if (voter.id == r.broker_id) {
+      return Status(ErrorCode::kInvalidRequest,
+                    "broker " + std::to_string(r.broker_id) +
+                        " is a voter of the metadata quorum: remove it from the voters first "
+                        "(mqctl cluster remove-voter " +
+                        std::to_string(r.broker_id) + ")");
+    }
+  }
+  MQ_ASSIGN_OR_RETURN(metadata::RecordBatch batch, controller_->unregister_broker(r.broker_id));
+  MQ_RETURN_IF_ERROR(commit(batch).status());
+  return EmptyReply{};
 }
 
 Result<EmptyReply> ClusterController::change_voters(bool add, const VoterChangeCall& call) {

@@ -7,6 +7,7 @@
 // controller").
 #pragma once
 
+#include <array>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -58,8 +59,29 @@ class ClusterController {
   Result<Response> decide(Decide decide);
   // Adds or removes a quorum voter through the quorum; waits for the commit.
   Result<EmptyReply> change_voters(bool add, const VoterChangeCall& call);
+
+  // The controller calls' handlers, one per CallKind (kHandlers maps them;
+  // docs/cluster.md, "Controller calls"); on the controller thread only.
+  Result<RegisterBrokerReply> register_broker(const metadata::BrokerRegistration& call);
+  Result<metadata::HeartbeatResponse> heartbeat(const metadata::BrokerHeartbeat& call);
+  Result<AlterPartitionReply> alter_partition(const metadata::AlterPartitionRequest& call);
+  Result<metadata::ProducerIdBlock> allocate_producer_ids(const BrokerEpochCall& call);
+  Result<CreateTopicReply> create_topic(const CreateTopicCall& call);
+  Result<EmptyReply> delete_topic(const DeleteTopicCall& call);
+  Result<EmptyReply> add_partitions(const AddPartitionsCall& call);
+  Result<EmptyReply> alter_topic_configs(const AlterTopicConfigsCall& call);
+  Result<ElectLeadersReply> elect_leaders(const ElectLeadersCall& call);
   // Reassignments and cancellations, each partition decided on its own, one commit.
   Result<AlterReassignmentsReply> alter_reassignments(const AlterReassignmentsCall& call);
+  Result<metadata::ControlledShutdownResponse> controlled_shutdown(const BrokerEpochCall& call);
+  Result<BumpProducerEpochReply> bump_producer_epoch(const BumpProducerEpochCall& call);
+  Result<BrokersBehindReply> brokers_behind(const BrokersBehindCall& call);
+  Result<EmptyReply> add_voter(const VoterChangeCall& call);
+  Result<EmptyReply> remove_voter(const VoterChangeCall& call);
+  Result<EmptyReply> unregister_broker(const UnregisterBrokerCall& call);
+
+  struct Handler;
+  static const std::array<Handler, 16> kHandlers;
 
   ClusterControllerConfig config_;
   quorum::QuorumService& quorum_;
