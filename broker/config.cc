@@ -7,6 +7,8 @@
 #include <map>
 #include <sstream>
 
+#include "base/node_address.h"
+
 namespace mq::broker {
 namespace {
 
@@ -429,28 +431,13 @@ Result<std::vector<QuorumMember>> parse_quorum_members(const std::string& text) 
       if (text.find_first_not_of(" \t,") == std::string::npos) continue;
       return invalid("empty entry in '" + text + "'");
     }
-    size_t at = entry.find('@');
-    size_t colon = entry.rfind(':');
-    if (at == std::string::npos || colon == std::string::npos || colon < at) {
-      return invalid("'" + entry + "' is not ID@HOST:PORT");
-    }
-    std::string id = entry.substr(0, at);
-    std::string host = entry.substr(at + 1, colon - at - 1);
-    std::string port = entry.substr(colon + 1);
-    auto digits = [](const std::string& s) {
-      return !s.empty() && s.size() <= 10 && s.find_first_not_of("0123456789") == std::string::npos;
-    };
-    if (!digits(id) || std::stoll(id) > INT32_MAX) {
-      return invalid("'" + entry + "': the id must be a number from 0 to 2147483647");
-    }
-    if (host.empty()) return invalid("'" + entry + "': the host is empty");
-    if (!digits(port) || std::stoll(port) < 1 || std::stoll(port) > 65535) {
-      return invalid("'" + entry + "': the port must be from 1 to 65535");
-    }
-    QuorumMember member{static_cast<int32_t>(std::stoll(id)), host,
-                        static_cast<int>(std::stoll(port))};
+    Result<NodeAddress> address = parse_node_address(entry);
+    if (!address.is_ok()) return invalid(address.status().message());
+    QuorumMember member{address->id, address->host, address->port};
     for (const QuorumMember& m : members) {
-      if (m.id == member.id) return invalid("node id " + id + " is listed twice");
+      if (m.id == member.id) {
+        return invalid("node id " + std::to_string(member.id) + " is listed twice");
+      }
     }
     members.push_back(member);
   }

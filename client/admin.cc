@@ -497,7 +497,7 @@ Status Admin::call_for_outcome(const Request& request, bool (*retriable)(ErrorCo
         if (!response.is_ok()) return response.status();
         return item_status(response->error_code, response->error_message);
       },
-      [&](ErrorCode code) { return transient(code) && retriable(code); });
+      retriable);
 }
 
 namespace {

@@ -131,25 +131,4 @@ Result<int32_t> parse_node_id(std::string_view what, std::string_view text) {
   return id;
 }
 
-Result<std::pair<int32_t, std::string>> parse_quorum_member(std::string_view text) {
-  constexpr std::string_view kWhat = "ID@HOST:PORT";
-  size_t at = text.find('@');
-  if (at == std::string_view::npos) return bad(kWhat, text, "no '@' between the id and HOST:PORT");
-  int32_t id = 0;
-  if (!parse_int32(text.substr(0, at), id) || id < 0) {
-    return bad(kWhat, text, "\"" + std::string(text.substr(0, at)) + "\" is not a node id");
-  }
-  std::string_view address = text.substr(at + 1);
-  size_t colon = address.rfind(':');
-  int32_t port = 0;
-  if (colon == std::string_view::npos || colon == 0 ||
-      !parse_int32(address.substr(colon + 1), port) || port < 1 || port > 65535) {
-    return bad(kWhat, text, "\"" + std::string(address) + "\" is not HOST:PORT");
-  }
-  if (address.find_first_of("/ @") != std::string_view::npos) {
-    return bad(kWhat, text, "the host contains '/', ' ' or '@'");
-  }
-  return std::pair<int32_t, std::string>{id, std::string(address)};
-}
-
 }  // namespace mq::ctl

@@ -34,7 +34,4 @@ Result<int64_t> parse_byte_rate(std::string_view flag, std::string_view text);
 // A node id: an integer >= 0.
 Result<int32_t> parse_node_id(std::string_view what, std::string_view text);
 
-// "ID@HOST:PORT" (a quorum member, as in cluster.voters) -> {ID, "HOST:PORT"}.
-Result<std::pair<int32_t, std::string>> parse_quorum_member(std::string_view text);
-
 }  // namespace mq::ctl

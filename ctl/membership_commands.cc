@@ -4,6 +4,7 @@
 // time) and cluster unregister (UnregisterBroker: a retired broker).
 #include <memory>
 
+#include "base/node_address.h"
 #include "ctl/arguments.h"
 #include "ctl/commands.h"
 #include "ctl/output.h"
@@ -99,9 +100,10 @@ void print_done(const Context& ctx, json doc, const std::string& done) {
 }
 
 int add_voter(Context& ctx, const std::string& member) {
-  Result<std::pair<int32_t, std::string>> parsed = parse_quorum_member(member);
+  Result<NodeAddress> parsed = parse_node_address(member);
   if (!parsed.is_ok()) return ctx.usage(parsed.status().message());
-  auto [id, endpoint] = *parsed;
+  int32_t id = parsed->id;
+  std::string endpoint = parsed->host_port();
   auto admin = ctx.open_admin();
   if (!admin) return kExitFailed;
   Status added = admin->add_raft_voter(id, endpoint);

@@ -136,20 +136,4 @@ Status validate(const QuorumConfig& config) {
   return Status::ok();
 }
 
-Result<std::pair<NodeId, std::string>> parse_member(std::string_view text) {
-  size_t at = text.find('@');
-  if (at == std::string_view::npos || at == 0) {
-    return invalid("member \"" + std::string(text) + "\" is not id@host:port");
-  }
-  std::string_view id_text = text.substr(0, at);
-  NodeId id = 0;
-  auto [end, error] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
-  if (error != std::errc() || end != id_text.data() + id_text.size() || id < 0) {
-    return invalid("member \"" + std::string(text) + "\" has an invalid node id");
-  }
-  std::string endpoint = "tcp://" + std::string(text.substr(at + 1));
-  MQ_RETURN_IF_ERROR(check_endpoint(endpoint, false));
-  return std::pair<NodeId, std::string>{id, endpoint};
-}
-
 }  // namespace mq::quorum

@@ -67,10 +67,6 @@ struct QuorumConfig {
 // election.
 Status validate(const QuorumConfig& config);
 
-// "1@127.0.0.1:9193" (the form of cluster.voters and cluster.observers) ->
-// {1, "tcp://127.0.0.1:9193"}; kInvalidConfig naming the text otherwise.
-Result<std::pair<NodeId, std::string>> parse_member(std::string_view text);
-
 // Where the other members reach this node: its own entry in voters or
 // observers when that names a host and a port, else `bound` (the endpoint the
 // ROUTER is bound to, with the port ZeroMQ picked for port 0): a dynamic

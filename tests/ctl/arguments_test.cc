@@ -67,23 +67,11 @@ TEST(Arguments, ByteRates) {
   }
 }
 
-TEST(Arguments, NodeIdsAndQuorumMembers) {
+TEST(Arguments, NodeIds) {
   EXPECT_EQ(*parse_node_id("ID", "0"), 0);
   EXPECT_EQ(*parse_node_id("ID", "42"), 42);
   for (const char* bad : {"", "-1", "x", "4x", "99999999999"}) {
     EXPECT_EQ(parse_node_id("ID", bad).code(), ErrorCode::kInvalidConfig) << bad;
-  }
-  auto member = parse_quorum_member("2@10.0.0.2:9093");
-  ASSERT_TRUE(member.is_ok()) << member.status().to_string();
-  EXPECT_EQ(member->first, 2);
-  EXPECT_EQ(member->second, "10.0.0.2:9093");
-  EXPECT_EQ(parse_quorum_member("3@[::1]:9093")->second, "[::1]:9093");
-  for (const char* bad : {"2", "10.0.0.2:9093", "x@h:1", "2@h", "2@:9093", "2@h:0", "2@h:70000",
-                          "2@h:port", "2@a/b:1", "2@a@b:1", "-2@h:1"}) {
-    Result<std::pair<int32_t, std::string>> parsed = parse_quorum_member(bad);
-    EXPECT_EQ(parsed.code(), ErrorCode::kInvalidConfig) << bad;
-    EXPECT_NE(parsed.status().message().find(bad), std::string::npos)
-        << "the error names the text: " << parsed.status().message();
   }
 }
 

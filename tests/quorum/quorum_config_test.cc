@@ -120,16 +120,5 @@ TEST(QuorumConfigTest, RejectsTimingsThatLeaveNoRoomForAnElection) {
   expect_invalid(config, "max_message_bytes");
 }
 
-TEST(QuorumConfigTest, ParsesMembersOfTheClusterSettings) {
-  auto member = parse_member("2@127.0.0.1:9293");
-  ASSERT_TRUE(member) << member.status().to_string();
-  EXPECT_EQ(member->first, 2);
-  EXPECT_EQ(member->second, "tcp://127.0.0.1:9293");
-  for (const char* bad : {"127.0.0.1:9293", "@127.0.0.1:9293", "x@127.0.0.1:9293",
-                          "-1@127.0.0.1:9293", "2@127.0.0.1", "2@127.0.0.1:0", "2@:9293"}) {
-    EXPECT_EQ(parse_member(bad).code(), ErrorCode::kInvalidConfig) << bad;
-  }
-}
-
 }  // namespace
 }  // namespace mq::quorum
