@@ -19,6 +19,7 @@
 #include "base/status.h"
 #include "broker/broker_metrics.h"
 #include "broker/request_handler.h"
+#include "broker/scheduler.h"
 #include "transport/listener.h"
 
 namespace mq::broker {

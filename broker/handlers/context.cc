@@ -1,0 +1,42 @@
+// Context: the lookups several handlers share.
+#include "broker/cluster_view.h"
+#include "broker/handlers/handler.h"
+#include "broker/replica_manager.h"
+#include "group/coordinator.h"
+
+namespace mq::broker::handlers {
+
+std::shared_ptr<Partition> Context::find_partition(const std::string& topic, int32_t index,
+                                                   bool may_create, ErrorCode* error) {
+  std::shared_ptr<Partition> partition = replicas.partition(topic, index);
+  if (partition) return partition;
+  if (cluster != nullptr && cluster->knows_partition(topic, index)) {
+    *error = ErrorCode::kNotLeader;
+    return nullptr;
+  }
+  if (may_create && cluster != nullptr && !replicas.topic(topic)) {
+    BrokerConfig config = replicas.config();
+    if (config.auto_create_topics) {
+      Status st = cluster->create_topic(topic, -1, -1, {}, {}, false);
+      if (!st.is_ok() && st.code() != ErrorCode::kTopicAlreadyExists) {
+        *error = st.code() == ErrorCode::kInvalidTopic ? ErrorCode::kInvalidTopic
+                                                       : ErrorCode::kUnknownTopicOrPartition;
+        return nullptr;
+      }
+      partition = replicas.partition(topic, index);
+      if (partition) return partition;
+    }
+  }
+  *error = ErrorCode::kUnknownTopicOrPartition;
+  return nullptr;
+}
+
+ErrorCode Context::coordinator_error(const std::string& group_id) const {
+  if (coordinator == nullptr) return ErrorCode::kCoordinatorNotAvailable;
+  if (group_id.empty()) return ErrorCode::kNone;
+  // The coordinator serves the groups of the offsets partitions it loaded:
+  // those this broker leads.
+  return coordinator->group_error(group_id);
+}
+
+}  // namespace mq::broker::handlers

@@ -1,0 +1,75 @@
+// DescribeConfigs: a topic's effective settings (overrides and broker
+// defaults), or this broker's settings (read-only: they change through the
+// config file and SIGHUP).
+#include "broker/cluster_view.h"
+#include "broker/config.h"
+#include "broker/handlers/handlers.h"
+#include "broker/replica_manager.h"
+#include "broker/topic_config.h"
+#include "transport/configs.h"
+
+namespace mq::broker::handlers {
+
+using namespace mq::transport;
+
+namespace {
+
+DescribeConfigsResponse describe_configs_response(Context& ctx, const DescribeConfigsRequest& req) {
+  BrokerConfig config = ctx.replicas.config();
+  DescribeConfigsResponse response;
+  for (const auto& resource : req.resources) {
+    auto& out = response.results.emplace_back();
+    out.resource_type = resource.resource_type;
+    out.resource_name = resource.resource_name;
+    auto wanted = [&](const std::string& key) {
+      if (!resource.configuration_keys) return true;
+      for (const auto& k : *resource.configuration_keys) {
+        if (k == key) return true;
+      }
+      return false;
+    };
+    if (resource.resource_type == ConfigResourceType::kTopic) {
+      std::optional<TopicInfo> topic = ctx.replicas.topic(resource.resource_name);
+      if (!topic) {
+        out.error_code = ErrorCode::kUnknownTopicOrPartition;
+        out.error_message = "topic '" + resource.resource_name + "' does not exist";
+        continue;
+      }
+      for (const auto& d : describe_topic_config(config, topic->configs)) {
+        if (!wanted(d.name)) continue;
+        auto& entry = out.configs.emplace_back();
+        entry.name = d.name;
+        entry.value = d.value;
+        entry.config_source =
+            d.is_default ? ConfigSource::kStaticBrokerConfig : ConfigSource::kTopicConfig;
+      }
+    } else if (resource.resource_type == ConfigResourceType::kBroker) {
+      if (!resource.resource_name.empty() &&
+          resource.resource_name != std::to_string(ctx.identity.node_id)) {
+        out.error_code = ErrorCode::kInvalidRequest;
+        out.error_message = "this is broker " + std::to_string(ctx.identity.node_id);
+        continue;
+      }
+      for (const Setting& s : settings()) {
+        if (!wanted(s.key)) continue;
+        auto& entry = out.configs.emplace_back();
+        entry.name = s.key;
+        entry.value = s.get(config);
+        entry.read_only = true;  // broker settings change through the config file and SIGHUP
+        entry.config_source = ConfigSource::kStaticBrokerConfig;
+      }
+    } else {
+      out.error_code = ErrorCode::kInvalidRequest;
+      out.error_message = "unknown resource type";
+    }
+  }
+  return response;
+}
+
+}  // namespace
+
+void describe_configs(Call call) {
+  serve<DescribeConfigsRequest>(call, describe_configs_response);
+}
+
+}  // namespace mq::broker::handlers

@@ -1,0 +1,155 @@
+// What every request handler is given, and the helpers they answer with.
+// One file per API in this folder holds its handler; handlers.h lists them
+// and table.cc registers each with its api key and version range
+// (RequestHandler looks the handler up there). A handler answers through
+// `Call::reply` exactly once, maybe later (long polls, acks=all, joins).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "base/status.h"
+#include "transport/message.h"
+
+namespace mq::group {
+class GroupCoordinator;
+}
+
+namespace mq::broker {
+
+class BrokerMetrics;
+class ClusterView;
+class DiskMonitor;
+class Partition;
+class ReplicaManager;
+class Scheduler;
+
+struct BrokerIdentity {
+  int32_t node_id = 1;
+  std::string host;
+  int32_t port = 0;
+};
+
+namespace handlers {
+
+using Clock = std::chrono::steady_clock;
+// Delivers the encoded response (empty frames: none is due, acks=0).
+using Reply = std::function<void(transport::Frames)>;
+
+// The broker's parts a handler may use. Set before the server reads its
+// first request; handlers only read these pointers.
+struct Context {
+  ReplicaManager& replicas;
+  Scheduler& scheduler;
+  BrokerMetrics& metrics;
+  BrokerIdentity identity;
+  // Group requests are answered COORDINATOR_NOT_AVAILABLE without one.
+  group::GroupCoordinator* coordinator = nullptr;
+  // Produce is refused while it says the data directory is full.
+  DiskMonitor* disk = nullptr;
+  // Metadata, the admin requests and auto-creation. Required for them; an
+  // in-process harness that only produces, fetches and replicates may
+  // leave it unset.
+  ClusterView* cluster = nullptr;
+
+  // The partition if this broker holds it. Else nullptr and `*error`:
+  // NOT_LEADER when the metadata places it on another broker (the
+  // client's metadata is stale), UNKNOWN_TOPIC_OR_PARTITION otherwise.
+  // With `may_create` a missing topic is created first when the broker's
+  // topics.auto_create allows it.
+  std::shared_ptr<Partition> find_partition(const std::string& topic, int32_t index,
+                                            bool may_create, ErrorCode* error);
+  // NONE when this broker coordinates `group_id` ("" for requests that span
+  // groups), else NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS or
+  // COORDINATOR_NOT_AVAILABLE.
+  ErrorCode coordinator_error(const std::string& group_id) const;
+};
+
+// One request being answered.
+struct Call {
+  Context& ctx;
+  transport::InboundRequest request;
+  Reply reply;  // call exactly once
+  Clock::time_point started;
+};
+
+// The response's frames, or UNKNOWN_SERVER_ERROR if it cannot be encoded.
+template <class Response>
+transport::Frames encode(const transport::RequestHeader& header, const Response& response) {
+  Result<transport::Frames> frames = transport::encode_response(response, header);
+  if (frames.is_ok()) return std::move(frames).value();
+  return transport::encode_error_response(header, ErrorCode::kUnknown, frames.status().message());
+}
+
+// Decodes the call's `Request`, or answers the decoding error and returns
+// nullopt.
+template <class Request>
+std::optional<Request> decode_or_refuse(Call& call) {
+  Result<Request> decoded = transport::decode_request<Request>(call.request);
+  if (decoded.is_ok()) return std::move(decoded).value();
+  call.reply(transport::encode_error_response(call.request.header, decoded.code(),
+                                              decoded.status().message()));
+  return std::nullopt;
+}
+
+// Answers the call with `response`, or with nothing when the client asked
+// for none (acks=0).
+template <class Response>
+void answer(Call& call, const Response& response) {
+  if (!call.request.header.expects_response()) return call.reply({});
+  call.reply(encode(call.request.header, response));
+}
+
+// A result's error_code and error_message from `status`.
+template <class Out>
+void set_status(Out& out, const Status& status) {
+  out.error_code = status.code();
+  if (!status.is_ok()) out.error_message = status.message();
+}
+
+// Where a partition's answer sits in a per_partition response.
+struct Slot {
+  size_t topic = 0;
+  size_t partition = 0;
+};
+
+// A per-topic, per-partition response in the request's order (Produce,
+// Fetch, ListOffsets, OffsetForLeaderEpoch): `fill(topic_name,
+// request_partition, response_partition[, slot])` answers each; the
+// partition index is set already.
+template <class Response, class Request, class Fill>
+Response per_partition(const Request& request, Fill fill) {
+  Response response;
+  response.topics.reserve(request.topics.size());
+  for (const auto& topic : request.topics) {
+    auto& out_topic = response.topics.emplace_back();
+    out_topic.name = topic.name;
+    out_topic.partitions.reserve(topic.partitions.size());
+    for (const auto& p : topic.partitions) {
+      auto& out = out_topic.partitions.emplace_back();
+      out.partition_index = p.partition_index;
+      if constexpr (std::is_invocable_v<Fill&, const std::string&, decltype(p), decltype(out),
+                                        Slot>) {
+        fill(topic.name, p, out, Slot{response.topics.size() - 1, out_topic.partitions.size() - 1});
+      } else {
+        fill(topic.name, p, out);
+      }
+    }
+  }
+  return response;
+}
+
+// The common handler: decodes a `Request` and answers `fn(ctx, request)`
+// at once.
+template <class Request, class Fn>
+void serve(Call& call, Fn fn) {
+  std::optional<Request> request = decode_or_refuse<Request>(call);
+  if (request) answer(call, fn(call.ctx, *request));
+}
+
+}  // namespace handlers
+}  // namespace mq::broker

@@ -1,0 +1,133 @@
+// Produce: appends each partition's record batches as the leader; answers at
+// once (acks 0/1, or a leader alone in its ISR) or once acks=all batches are
+// replicated (DelayedProduce). Topics are auto-created when allowed.
+#include "transport/produce.h"
+
+#include "broker/broker_metrics.h"
+#include "broker/delayed_produce.h"
+#include "broker/disk_monitor.h"
+#include "broker/handlers/handlers.h"
+#include "broker/partition.h"
+#include "broker/replica_manager.h"
+#include "group/coordinator.h"
+#include "store/record_batch.h"
+
+namespace mq::broker::handlers {
+
+using namespace mq::transport;
+
+namespace {
+
+// INVALID_PRODUCER_EPOCH if a batch's producer epoch is older than the id's
+// current one (InitProducerId bumped it since), even on a partition that has
+// not seen the newer epoch yet.
+Status check_producer_epochs(const ReplicaManager& replicas, std::span<const uint8_t> batches) {
+  BatchCursor cursor(batches);
+  for (auto batch = cursor.next(); !batch.empty(); batch = cursor.next()) {
+    Result<BatchHeader> h = parse_batch_header(batch);
+    if (!h.is_ok() || !h->is_idempotent()) continue;  // the log's checks answer these
+    int16_t current = replicas.producer_epoch(h->producer_id);
+    if (h->producer_epoch < current) {
+      return Status(ErrorCode::kInvalidProducerEpoch,
+                    "producer " + std::to_string(h->producer_id) + " epoch " +
+                        std::to_string(h->producer_epoch) + " is fenced: InitProducerId bumped " +
+                        "it to epoch " + std::to_string(current));
+    }
+  }
+  return Status::ok();
+}
+
+// Appends one partition's batches into `out`; an acks=all append not yet
+// replicated goes to `pending`.
+void append(Context& ctx, const ProduceRequest& produce, const std::string& topic,
+            const ProduceRequest::Topic::Partition& p, ProduceResponse::Topic::Partition& out,
+            std::optional<DelayedProduce::Pending>* pending) {
+  if (topic == group::kOffsetsTopic) {
+    out.error_code = ErrorCode::kInvalidTopic;
+    out.error_message = "__consumer_offsets is internal: only the group coordinator writes it";
+    return;
+  }
+  if (ctx.disk != nullptr && ctx.disk->full()) {
+    out.error_code = ErrorCode::kDiskFull;
+    out.error_message = ctx.disk->why();
+    ctx.disk->note_refused();
+    return;
+  }
+  ErrorCode error = ErrorCode::kNone;
+  std::shared_ptr<Partition> partition = ctx.find_partition(topic, p.partition_index, true, &error);
+  if (!partition) {
+    out.error_code = error;
+    return;
+  }
+  if (Status fenced = check_producer_epochs(ctx.replicas, p.records.bytes()); !fenced.is_ok()) {
+    set_status(out, fenced);
+    return;
+  }
+  // The log stamps offsets and epochs into the batches it appends, so it
+  // needs its own copy of the bytes (one memcpy; nothing is re-encoded).
+  std::string batches(p.records.as_string_view());
+  int32_t epoch = 0;
+  Result<AppendResult> appended =
+      partition->append_as_leader(as_writable_bytes(batches), produce.acks, &epoch);
+  out.log_start_offset = partition->log().log_start_offset();
+  if (!appended.is_ok()) {
+    set_status(out, appended.status());
+    if (appended.code() == ErrorCode::kDiskFull && ctx.disk != nullptr) ctx.disk->note_enospc();
+    return;
+  }
+  out.base_offset = appended->base_offset;
+  out.log_append_time_ms = appended->log_append_time;
+  if (!appended->duplicate) {
+    ctx.metrics.add_produced(topic, batches.size(), static_cast<uint64_t>(appended->record_count));
+  }
+  if (produce.acks != kAcksAll) return;
+  // A leader alone in its ISR has its high watermark past the batch already.
+  std::optional<ErrorCode> outcome = partition->acks_all_outcome(appended->last_offset, epoch);
+  if (!outcome) {
+    *pending = DelayedProduce::Pending{
+        .partition = partition, .leader_epoch = epoch, .last_offset = appended->last_offset};
+  } else if (*outcome != ErrorCode::kNone) {
+    out.error_code = *outcome;
+    out.error_message = "leadership or the ISR changed during the append";
+    out.base_offset = -1;
+  }
+}
+
+ProduceResponse append_all(Context& ctx, const ProduceRequest& produce,
+                           std::vector<DelayedProduce::Pending>* pending) {
+  bool valid_acks =
+      produce.acks == kAcksAll || produce.acks == kAcksLeader || produce.acks == kAcksNone;
+  return per_partition<ProduceResponse>(
+      produce, [&](const std::string& topic, const auto& p, auto& out, Slot slot) {
+        if (!valid_acks) {
+          out.error_code = ErrorCode::kInvalidRequiredAcks;
+          out.error_message = "acks must be -1, 0 or 1";
+          return;
+        }
+        std::optional<DelayedProduce::Pending> waiting;
+        append(ctx, produce, topic, p, out, &waiting);
+        if (waiting) {
+          waiting->topic_index = slot.topic;
+          waiting->partition_index = slot.partition;
+          pending->push_back(std::move(*waiting));
+        }
+      });
+}
+
+}  // namespace
+
+void produce(Call call) {
+  std::optional<ProduceRequest> request = decode_or_refuse<ProduceRequest>(call);
+  if (!request) return;
+  std::vector<DelayedProduce::Pending> pending;
+  ProduceResponse response = append_all(call.ctx, *request, &pending);
+  if (pending.empty() || !call.request.header.expects_response()) return answer(call, response);
+  // acks=all with batches not yet replicated: answered by a wake-up or the
+  // deadline, on a worker, without holding this one.
+  auto deadline = Clock::now() + std::chrono::milliseconds(std::max(request->timeout_ms, 0));
+  DelayedProduce::start(call.ctx.scheduler, std::move(response), std::move(pending), deadline,
+                        [reply = std::move(call.reply), header = call.request.header](
+                            ProduceResponse answered) { reply(encode(header, answered)); });
+}
+
+}  // namespace mq::broker::handlers
