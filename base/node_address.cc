@@ -41,4 +41,19 @@ Result<NodeAddress> parse_node_address(std::string_view text) {
   return NodeAddress{static_cast<int32_t>(id), std::string(host), static_cast<int>(port)};
 }
 
+void split_endpoint(const std::string& endpoint, std::string* host, int32_t* port) {
+  size_t scheme = endpoint.find("://");
+  std::string rest = scheme == std::string::npos ? endpoint : endpoint.substr(scheme + 3);
+  size_t colon = rest.rfind(':');
+  *host = rest.substr(0, colon);
+  *port = 0;
+  if (colon != std::string::npos) {
+    try {
+      *port = std::stoi(rest.substr(colon + 1));
+    } catch (const std::exception&) {
+      *port = 0;
+    }
+  }
+}
+
 }  // namespace mq

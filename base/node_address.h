@@ -26,4 +26,9 @@ struct NodeAddress {
 // IPv4 address or a bracketed IPv6 one).
 Result<NodeAddress> parse_node_address(std::string_view text);
 
+// "tcp://host:port" (or "host:port") -> host and port, as Metadata and
+// FindCoordinator advertise a broker; port 0 when there is none or it is not
+// a number.
+void split_endpoint(const std::string& endpoint, std::string* host, int32_t* port);
+
 }  // namespace mq

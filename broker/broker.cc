@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "base/node_address.h"
 #include "broker/single_node_conversion.h"
 #include "metrics/process_collector.h"
 
@@ -20,14 +21,6 @@ int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// "tcp://127.0.0.1:9092" -> host and port, for Metadata.
-void split_endpoint(const std::string& endpoint, std::string* host, int32_t* port) {
-  std::string rest = endpoint.substr(endpoint.find("://") + 3);
-  size_t colon = rest.rfind(':');
-  *host = rest.substr(0, colon);
-  *port = colon == std::string::npos ? 0 : std::stoi(rest.substr(colon + 1));
 }
 
 }  // namespace

@@ -7,27 +7,13 @@
 #include <algorithm>
 #include <set>
 
+#include "base/node_address.h"
+
 namespace mq::broker {
 namespace {
 
 using metadata::LocalPartitionChange;
 using metadata::MetadataImage;
-
-// "tcp://host:port" -> host, port (0 if there is none).
-void split_endpoint(const std::string& endpoint, std::string* host, int32_t* port) {
-  size_t scheme = endpoint.find("://");
-  std::string rest = scheme == std::string::npos ? endpoint : endpoint.substr(scheme + 3);
-  size_t colon = rest.rfind(':');
-  *host = rest.substr(0, colon);
-  *port = 0;
-  if (colon != std::string::npos) {
-    try {
-      *port = std::stoi(rest.substr(colon + 1));
-    } catch (const std::exception&) {
-      *port = 0;
-    }
-  }
-}
 
 TopicInfo topic_info(const metadata::TopicState& topic) {
   TopicInfo info;

@@ -120,9 +120,9 @@ Result<metadata::RecordBatch> legacy_records(const BrokerConfig& config, const L
     ids.insert(id);
     std::vector<ConfigEntry> configs;
     for (const auto& [key, value] : topic.configs) configs.push_back({key, value});
-    batch.push_back(Topic{topic.name, id, topic.partitions, std::move(configs)});
+    batch.push_back(metadata::Topic{topic.name, id, topic.partitions, std::move(configs)});
     for (int32_t p = 0; p < topic.partitions; ++p) {
-      batch.push_back(Partition{
+      batch.push_back(metadata::Partition{
           .topic = topic.name, .partition = p, .replicas = {self}, .isr = {self}, .leader = self});
     }
   }

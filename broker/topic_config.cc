@@ -14,7 +14,7 @@ struct TopicSetting {
   std::function<std::string(const EffectiveTopicConfig&)> get;
 };
 
-Status bad(const std::string& key, const std::string& what) {
+Status bad_setting(const std::string& key, const std::string& what) {
   return Status(ErrorCode::kInvalidConfig, key + ": " + what);
 }
 
@@ -23,10 +23,11 @@ Result<int64_t> parse_int(const std::string& key, const std::string& value, int6
   int64_t v = 0;
   auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
   if (ec != std::errc() || end != value.data() + value.size()) {
-    return bad(key, "'" + value + "' is not an integer");
+    return bad_setting(key, "'" + value + "' is not an integer");
   }
   if (v < min || v > max) {
-    return bad(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return bad_setting(key,
+                       "must be between " + std::to_string(min) + " and " + std::to_string(max));
   }
   return v;
 }
@@ -52,7 +53,7 @@ const std::vector<TopicSetting>& topic_settings() {
       {"cleanup.policy",
        [](EffectiveTopicConfig& c, const std::string& v) {
          Result<CleanupPolicy> p = parse_cleanup_policy(v);
-         if (!p.is_ok()) return bad("cleanup.policy", p.status().message());
+         if (!p.is_ok()) return bad_setting("cleanup.policy", p.status().message());
          c.log.cleanup_policy = *p;
          return Status::ok();
        },
@@ -68,8 +69,8 @@ const std::vector<TopicSetting>& topic_settings() {
          double ratio = -1;
          auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), ratio);
          if (ec != std::errc() || end != v.data() + v.size() || !(ratio >= 0 && ratio <= 1)) {
-           return bad("min.cleanable.dirty.ratio",
-                      "must be a number between 0 and 1, got '" + v + "'");
+           return bad_setting("min.cleanable.dirty.ratio",
+                              "must be a number between 0 and 1, got '" + v + "'");
          }
          c.log.min_cleanable_dirty_ratio = ratio;
          return Status::ok();
@@ -96,7 +97,7 @@ const std::vector<TopicSetting>& topic_settings() {
       {"fsync",
        [](EffectiveTopicConfig& c, const std::string& v) {
          Result<FsyncPolicy> p = parse_fsync_policy(v);
-         if (!p.is_ok()) return bad("fsync", p.status().message());
+         if (!p.is_ok()) return bad_setting("fsync", p.status().message());
          c.log.fsync_policy = *p;
          return Status::ok();
        },
@@ -106,7 +107,8 @@ const std::vector<TopicSetting>& topic_settings() {
       {"unclean.leader.election.enable",
        [](EffectiveTopicConfig& c, const std::string& v) {
          if (v != "true" && v != "false") {
-           return bad("unclean.leader.election.enable", "must be true or false, got '" + v + "'");
+           return bad_setting("unclean.leader.election.enable",
+                              "must be true or false, got '" + v + "'");
          }
          c.unclean_leader_election = v == "true";
          return Status::ok();
@@ -121,8 +123,8 @@ const std::vector<TopicSetting>& topic_settings() {
          } else if (v == "LogAppendTime") {
            c.log.timestamp_type = TimestampType::kLogAppendTime;
          } else {
-           return bad("message.timestamp.type",
-                      "must be CreateTime or LogAppendTime, got '" + v + "'");
+           return bad_setting("message.timestamp.type",
+                              "must be CreateTime or LogAppendTime, got '" + v + "'");
          }
          return Status::ok();
        },
@@ -148,7 +150,7 @@ Status validate_topic_config(const std::string& key, const std::string& value) {
   if (s == nullptr) {
     std::string known;
     for (const auto& t : topic_settings()) known += std::string(known.empty() ? "" : ", ") + t.name;
-    return bad(key, "unknown topic setting (known: " + known + ")");
+    return bad_setting(key, "unknown topic setting (known: " + known + ")");
   }
   EffectiveTopicConfig scratch;
   MQ_RETURN_IF_ERROR(s->apply(scratch, value));

@@ -11,7 +11,7 @@ Status invalid(std::string_view setting, const std::string& why) {
   return Status(ErrorCode::kInvalidConfig, std::string(setting) + ": " + why);
 }
 
-std::string_view trim(std::string_view s) {
+std::string_view trim_blanks(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
@@ -89,7 +89,7 @@ Result<std::vector<std::string>> parse_bootstrap_servers(std::string_view list) 
   std::vector<std::string> endpoints;
   while (true) {
     size_t comma = list.find(',');
-    std::string_view entry = trim(list.substr(0, comma));
+    std::string_view entry = trim_blanks(list.substr(0, comma));
     std::string_view address = entry;
     if (address.starts_with("tcp://")) address.remove_prefix(6);
     size_t colon = address.rfind(':');
@@ -197,7 +197,7 @@ Result<std::vector<std::string>> parse_assignment_strategies(std::string_view li
   std::vector<std::string> names;
   while (true) {
     size_t comma = list.find(',');
-    std::string name(trim(list.substr(0, comma)));
+    std::string name(trim_blanks(list.substr(0, comma)));
     MQ_RETURN_IF_ERROR(check_strategy(name));
     if (std::ranges::find(names, name) != names.end()) {
       return invalid("partition_assignment_strategy", "lists '" + name + "' twice");

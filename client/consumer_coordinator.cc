@@ -22,7 +22,7 @@ int remaining_ms(int64_t deadline_ms) {
   return static_cast<int>(std::clamp<int64_t>(deadline_ms - steady_ms(), 0, INT32_MAX));
 }
 
-bool is_connection_error(ErrorCode code) {
+bool lost_connection(ErrorCode code) {
   return code == ErrorCode::kNetworkError || code == ErrorCode::kRequestTimedOut;
 }
 
@@ -115,12 +115,12 @@ Result<typename Request::Response> ConsumerCoordinator::call(const Request& requ
         if (code != ErrorCode::kCoordinatorLoadInProgress) lose_coordinator(last);
       } else {
         last = response.status();
-        if (!is_connection_error(last.code())) return last;
+        if (!lost_connection(last.code())) return last;
         lose_coordinator(last);
       }
     } else {
       last = connection.status();
-      if (!is_coordinator_error(last.code()) && !is_connection_error(last.code()) &&
+      if (!is_coordinator_error(last.code()) && !lost_connection(last.code()) &&
           last.code() != ErrorCode::kBrokerNotAvailable) {
         return last;
       }
@@ -220,8 +220,8 @@ Result<std::optional<std::vector<TopicPartition>>> ConsumerCoordinator::continue
     Status sent = state_ == State::kSyncing ? send_sync() : send_join();
     if (!sent.is_ok()) {
       retry_join_at_ms_ = steady_ms() + std::max(config_.retry_backoff_ms, 1);
-      if (is_connection_error(sent.code())) lose_coordinator(sent);
-      if (is_coordinator_error(sent.code()) || is_connection_error(sent.code()) ||
+      if (lost_connection(sent.code())) lose_coordinator(sent);
+      if (is_coordinator_error(sent.code()) || lost_connection(sent.code()) ||
           sent.code() == ErrorCode::kBrokerNotAvailable) {
         return Assignment();
       }
@@ -414,7 +414,7 @@ void ConsumerCoordinator::complete_async_commits(int wait_ms) {
     }
     finished.emplace_back(std::move(it->done), status);
     it = pending_commits_.erase(it);
-    if (is_coordinator_error(status.code()) || is_connection_error(status.code())) {
+    if (is_coordinator_error(status.code()) || lost_connection(status.code())) {
       lose_coordinator(status);
       break;
     }

@@ -7,7 +7,7 @@
 namespace mq::metadata {
 namespace {
 
-Status invalid(std::string what) {
+Status invalid_request(std::string what) {
   return Status(ErrorCode::kInvalidRequest, std::move(what));
 }
 
@@ -52,10 +52,10 @@ uint64_t Controller::next_random() {
 
 Result<RecordBatch> Controller::initialize_cluster(const std::string& cluster_id) const {
   if (!image_->cluster_id().empty()) {
-    return invalid("the cluster id is already " + image_->cluster_id());
+    return invalid_request("the cluster id is already " + image_->cluster_id());
   }
   if (cluster_id.empty() || cluster_id.size() > transport::kMaxStringBytes) {
-    return invalid("a cluster id has 1 to 32767 bytes");
+    return invalid_request("a cluster id has 1 to 32767 bytes");
   }
   return RecordBatch{ClusterId{cluster_id}};
 }
@@ -86,9 +86,9 @@ Result<const BrokerState*> Controller::current_broker(BrokerId id, int64_t epoch
                   "broker " + std::to_string(id) + " is not registered");
   }
   if (epoch < broker->broker_epoch) {
-    return invalid("STALE_BROKER_EPOCH: broker " + std::to_string(id) + " epoch " +
-                   std::to_string(epoch) + " is older than its registration at " +
-                   std::to_string(broker->broker_epoch) + "; register again");
+    return invalid_request("STALE_BROKER_EPOCH: broker " + std::to_string(id) + " epoch " +
+                           std::to_string(epoch) + " is older than its registration at " +
+                           std::to_string(broker->broker_epoch) + "; register again");
   }
   if (epoch > broker->broker_epoch) {
     return Status(ErrorCode::kBrokerNotAvailable,
@@ -101,19 +101,20 @@ Result<const BrokerState*> Controller::current_broker(BrokerId id, int64_t epoch
 
 Result<RecordBatch> Controller::register_broker(const BrokerRegistration& request, int64_t now_ms) {
   if (request.broker_id < 0) {
-    return invalid("broker id " + std::to_string(request.broker_id) + " is negative");
+    return invalid_request("broker id " + std::to_string(request.broker_id) + " is negative");
   }
   if (request.endpoint.empty() || request.endpoint.size() > transport::kMaxStringBytes ||
       request.rack.size() > transport::kMaxStringBytes) {
-    return invalid("broker " + std::to_string(request.broker_id) +
-                   ": the endpoint must have 1 to 32767 bytes and the rack at most 32767");
+    return invalid_request("broker " + std::to_string(request.broker_id) +
+                           ": the endpoint must have 1 to 32767 bytes and the rack at most 32767");
   }
   const BrokerState* old = image_->broker(request.broker_id);
   if (old != nullptr && old->incarnation_id == request.incarnation_id) {
-    return invalid("DUPLICATE_BROKER_REGISTRATION: broker " + std::to_string(request.broker_id) +
-                   " incarnation " + std::to_string(request.incarnation_id) +
-                   " is already registered at epoch " + std::to_string(old->broker_epoch) +
-                   "; heartbeat with that epoch");
+    return invalid_request("DUPLICATE_BROKER_REGISTRATION: broker " +
+                           std::to_string(request.broker_id) + " incarnation " +
+                           std::to_string(request.incarnation_id) +
+                           " is already registered at epoch " + std::to_string(old->broker_epoch) +
+                           "; heartbeat with that epoch");
   }
   RecordBatch records;
   // A new incarnation replaces the old: the old one is fenced first, leaving
@@ -253,8 +254,8 @@ Result<RecordBatch> Controller::unregister_broker(BrokerId broker_id) {
                   "broker " + std::to_string(broker_id) + " is not registered");
   }
   if (!broker->fenced && !broker->in_controlled_shutdown) {
-    return invalid("broker " + std::to_string(broker_id) +
-                   " is alive and not shutting down; shut it down before removing it");
+    return invalid_request("broker " + std::to_string(broker_id) +
+                           " is alive and not shutting down; shut it down before removing it");
   }
   // Its replicas would wait for it for ever: they move first.
   std::vector<std::string> held;
@@ -271,9 +272,9 @@ Result<RecordBatch> Controller::unregister_broker(BrokerId broker_id) {
     std::string list;
     for (const std::string& p : held) list += (list.empty() ? "" : ", ") + p;
     if (count > held.size()) list += " and " + std::to_string(count - held.size()) + " more";
-    return invalid("broker " + std::to_string(broker_id) + " still holds " + std::to_string(count) +
-                   " replica(s) (" + list +
-                   "): move them to other brokers first (mqctl partition reassign)");
+    return invalid_request("broker " + std::to_string(broker_id) + " still holds " +
+                           std::to_string(count) + " replica(s) (" + list +
+                           "): move them to other brokers first (mqctl partition reassign)");
   }
   liveness_.erase(broker_id);
   return RecordBatch{UnregisterBroker{broker_id, broker->broker_epoch}};
@@ -312,8 +313,8 @@ Result<Decision<std::optional<int16_t>>> Controller::bump_producer_epoch(BrokerI
                                                                          int16_t producer_epoch) {
   MQ_RETURN_IF_ERROR(current_broker(broker_id, broker_epoch).status());
   if (producer_id < 0 || producer_epoch < 0) {
-    return invalid("producer id " + std::to_string(producer_id) + " and epoch " +
-                   std::to_string(producer_epoch) + " must not be negative");
+    return invalid_request("producer id " + std::to_string(producer_id) + " and epoch " +
+                           std::to_string(producer_epoch) + " must not be negative");
   }
   if (producer_id >= image_->next_producer_id()) {
     return Status(ErrorCode::kUnknownProducerId,

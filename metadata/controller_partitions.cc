@@ -9,10 +9,6 @@
 namespace mq::metadata {
 namespace {
 
-bool contains(const std::vector<BrokerId>& ids, BrokerId id) {
-  return std::find(ids.begin(), ids.end(), id) != ids.end();
-}
-
 std::string name_of(const std::string& topic, int32_t partition) {
   return topic + "-" + std::to_string(partition);
 }

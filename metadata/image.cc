@@ -8,16 +8,12 @@
 namespace mq::metadata {
 namespace {
 
-Status invalid(std::string what) {
+Status invalid_record(std::string what) {
   return Status(ErrorCode::kInvalidRequest, std::move(what));
 }
 
 std::string partition_name(std::string_view topic, int32_t partition) {
   return std::string(topic) + "-" + std::to_string(partition);
-}
-
-bool contains(const std::vector<BrokerId>& ids, BrokerId id) {
-  return std::find(ids.begin(), ids.end(), id) != ids.end();
 }
 
 // Sets or deletes one key in a sorted, unique config list.
@@ -206,8 +202,8 @@ Status MetadataImage::apply(const Record& record, uint64_t raft_index) {
 
 Status MetadataImage::apply(const RecordBatch& batch, uint64_t raft_index) {
   if (raft_index <= applied_index_) {
-    return invalid("batch at raft index " + std::to_string(raft_index) +
-                   " is not after the applied index " + std::to_string(applied_index_));
+    return invalid_record("batch at raft index " + std::to_string(raft_index) +
+                          " is not after the applied index " + std::to_string(applied_index_));
   }
   // Applied to a copy and swapped in, so a failing record leaves nothing behind.
   MetadataImage next = *this;
@@ -235,8 +231,9 @@ Status MetadataImage::check_topics_complete() const {
   for (const auto& [name, count] : announced_partitions_) {
     const TopicState* t = topic(name);
     if (t != nullptr && t->partitions.size() < static_cast<size_t>(count)) {
-      return invalid("topic " + name + " announced " + std::to_string(count) +
-                     " partitions but the batch created " + std::to_string(t->partitions.size()));
+      return invalid_record("topic " + name + " announced " + std::to_string(count) +
+                            " partitions but the batch created " +
+                            std::to_string(t->partitions.size()));
     }
   }
   return Status::ok();
@@ -245,22 +242,25 @@ Status MetadataImage::check_topics_complete() const {
 Result<BrokerState*> MetadataImage::registered(BrokerId id, int64_t epoch, std::string_view what) {
   auto it = brokers_.find(id);
   if (it == brokers_.end()) {
-    return invalid(std::string(what) + ": broker " + std::to_string(id) + " is not registered");
+    return invalid_record(std::string(what) + ": broker " + std::to_string(id) +
+                          " is not registered");
   }
   if (it->second.broker_epoch != epoch) {
-    return invalid(std::string(what) + ": broker " + std::to_string(id) + " epoch " +
-                   std::to_string(epoch) + " is not the registered epoch " +
-                   std::to_string(it->second.broker_epoch));
+    return invalid_record(std::string(what) + ": broker " + std::to_string(id) + " epoch " +
+                          std::to_string(epoch) + " is not the registered epoch " +
+                          std::to_string(it->second.broker_epoch));
   }
   return &it->second;
 }
 
 Status MetadataImage::apply_record(const RegisterBroker& r, uint64_t raft_index) {
-  if (r.broker_id < 0) return invalid("broker id " + std::to_string(r.broker_id) + " is negative");
+  if (r.broker_id < 0)
+    return invalid_record("broker id " + std::to_string(r.broker_id) + " is negative");
   auto epoch = static_cast<int64_t>(raft_index);
   if (const BrokerState* old = broker(r.broker_id); old != nullptr && old->broker_epoch >= epoch) {
-    return invalid("broker " + std::to_string(r.broker_id) + " is registered at epoch " +
-                   std::to_string(old->broker_epoch) + ", not before " + std::to_string(epoch));
+    return invalid_record("broker " + std::to_string(r.broker_id) + " is registered at epoch " +
+                          std::to_string(old->broker_epoch) + ", not before " +
+                          std::to_string(epoch));
   }
   brokers_[r.broker_id] = BrokerState{r.broker_id, epoch, r.incarnation_id, r.endpoint, r.rack,
                                       true,        false, r.clean_shutdown};
@@ -282,7 +282,7 @@ Status MetadataImage::apply_record(const FenceBroker& r, uint64_t) {
 Status MetadataImage::apply_record(const UnfenceBroker& r, uint64_t) {
   MQ_ASSIGN_OR_RETURN(BrokerState * state, registered(r.broker_id, r.broker_epoch, "unfence"));
   if (state->in_controlled_shutdown) {
-    return invalid("unfence: broker " + std::to_string(r.broker_id) + " is shutting down");
+    return invalid_record("unfence: broker " + std::to_string(r.broker_id) + " is shutting down");
   }
   state->fenced = false;
   return Status::ok();
@@ -296,19 +296,19 @@ Status MetadataImage::apply_record(const BrokerControlledShutdown& r, uint64_t) 
 }
 
 Status MetadataImage::apply_record(const Topic& r, uint64_t) {
-  if (r.name.empty()) return invalid("topic name is empty");
-  if (topic(r.name) != nullptr) return invalid("topic " + r.name + " already exists");
-  if (r.topic_id == 0) return invalid("topic " + r.name + " has id 0");
+  if (r.name.empty()) return invalid_record("topic name is empty");
+  if (topic(r.name) != nullptr) return invalid_record("topic " + r.name + " already exists");
+  if (r.topic_id == 0) return invalid_record("topic " + r.name + " has id 0");
   if (topic_names_.contains(r.topic_id)) {
-    return invalid("topic id " + std::to_string(r.topic_id) + " is already used by " +
-                   topic_names_[r.topic_id]);
+    return invalid_record("topic id " + std::to_string(r.topic_id) + " is already used by " +
+                          topic_names_[r.topic_id]);
   }
-  if (r.partition_count < 1) return invalid("topic " + r.name + " announces no partitions");
+  if (r.partition_count < 1) return invalid_record("topic " + r.name + " announces no partitions");
   TopicState state{r.name, r.topic_id, {}, {}};
   for (const ConfigEntry& entry : r.configs) {
-    if (entry.key.empty()) return invalid("topic " + r.name + " has an empty config key");
+    if (entry.key.empty()) return invalid_record("topic " + r.name + " has an empty config key");
     if (find_config(state.configs, entry.key) != nullptr) {
-      return invalid("topic " + r.name + " sets config " + entry.key + " twice");
+      return invalid_record("topic " + r.name + " sets config " + entry.key + " twice");
     }
     set_config(state.configs, entry.key, entry.value);
   }
@@ -320,16 +320,17 @@ Status MetadataImage::apply_record(const Topic& r, uint64_t) {
 
 Status MetadataImage::apply_record(const Partition& r, uint64_t) {
   auto it = topics_.find(r.topic);
-  if (it == topics_.end()) return invalid("partition of unknown topic " + r.topic);
+  if (it == topics_.end()) return invalid_record("partition of unknown topic " + r.topic);
   if (r.partition != static_cast<int32_t>(it->second.partitions.size())) {
-    return invalid("partition " + partition_name(r.topic, r.partition) + " is not the next one (" +
-                   std::to_string(it->second.partitions.size()) + ")");
+    return invalid_record("partition " + partition_name(r.topic, r.partition) +
+                          " is not the next one (" + std::to_string(it->second.partitions.size()) +
+                          ")");
   }
   PartitionState state{
       r.replicas,         r.isr, r.leader, 0, 0, r.elr, r.last_known_elr, r.adding_replicas,
       r.removing_replicas};
   if (std::string problem = partition_problem(state); !problem.empty()) {
-    return invalid("partition " + partition_name(r.topic, r.partition) + ": " + problem);
+    return invalid_record("partition " + partition_name(r.topic, r.partition) + ": " + problem);
   }
   it->second.partitions.push_back(std::move(state));
   return Status::ok();
@@ -344,13 +345,14 @@ Status MetadataImage::apply_record(const PartitionChange& r, uint64_t) {
   }
   PartitionState& current = it->second.partitions[static_cast<size_t>(r.partition)];
   if (r.partition_epoch != current.partition_epoch) {
-    return invalid("change to " + partition_name(r.topic, r.partition) +
-                   " was decided at partition epoch " + std::to_string(r.partition_epoch) +
-                   ", the partition is at " + std::to_string(current.partition_epoch));
+    return invalid_record("change to " + partition_name(r.topic, r.partition) +
+                          " was decided at partition epoch " + std::to_string(r.partition_epoch) +
+                          ", the partition is at " + std::to_string(current.partition_epoch));
   }
   PartitionState next = current;
   if (r.leader != kLeaderUnchanged) {
-    if (r.leader < kNoLeader) return invalid("leader " + std::to_string(r.leader) + " is invalid");
+    if (r.leader < kNoLeader)
+      return invalid_record("leader " + std::to_string(r.leader) + " is invalid");
     next.leader = r.leader;
     ++next.leader_epoch;
   }
@@ -362,7 +364,7 @@ Status MetadataImage::apply_record(const PartitionChange& r, uint64_t) {
   if (r.removing_replicas) next.removing_replicas = *r.removing_replicas;
   ++next.partition_epoch;
   if (std::string problem = partition_problem(next); !problem.empty()) {
-    return invalid("partition " + partition_name(r.topic, r.partition) + ": " + problem);
+    return invalid_record("partition " + partition_name(r.topic, r.partition) + ": " + problem);
   }
   current = std::move(next);
   return Status::ok();
@@ -372,8 +374,8 @@ Status MetadataImage::apply_record(const RemoveTopic& r, uint64_t) {
   const TopicState* t = topic(r.name);
   if (t == nullptr) return Status(ErrorCode::kUnknownTopicOrPartition, "no topic " + r.name);
   if (t->topic_id != r.topic_id) {
-    return invalid("topic " + r.name + " has id " + std::to_string(t->topic_id) + ", not " +
-                   std::to_string(r.topic_id));
+    return invalid_record("topic " + r.name + " has id " + std::to_string(t->topic_id) + ", not " +
+                          std::to_string(r.topic_id));
   }
   topic_names_.erase(r.topic_id);
   topics_.erase(topics_.find(r.name));
@@ -381,7 +383,7 @@ Status MetadataImage::apply_record(const RemoveTopic& r, uint64_t) {
 }
 
 Status MetadataImage::apply_record(const Config& r, uint64_t) {
-  if (r.key.empty()) return invalid("config key is empty");
+  if (r.key.empty()) return invalid_record("config key is empty");
   switch (r.resource) {
     case ConfigResource::kTopic: {
       auto it = topics_.find(r.resource_name);
@@ -394,14 +396,17 @@ Status MetadataImage::apply_record(const Config& r, uint64_t) {
     }
     case ConfigResource::kBroker:
       if (!valid_broker_id(r.resource_name)) {
-        return invalid("broker config resource name '" + r.resource_name + "' is not a broker id");
+        return invalid_record("broker config resource name '" + r.resource_name +
+                              "' is not a broker id");
       }
       break;
     case ConfigResource::kCluster:
-      if (!r.resource_name.empty()) return invalid("the cluster config resource has no name");
+      if (!r.resource_name.empty())
+        return invalid_record("the cluster config resource has no name");
       break;
     default:
-      return invalid("unknown config resource " + std::to_string(static_cast<int>(r.resource)));
+      return invalid_record("unknown config resource " +
+                            std::to_string(static_cast<int>(r.resource)));
   }
   auto it = std::find_if(configs_.begin(), configs_.end(), [&](const ResourceConfigs& c) {
     return c.resource == r.resource && c.resource_name == r.resource_name;
@@ -420,34 +425,35 @@ Status MetadataImage::apply_record(const ProducerIds& r, uint64_t) {
   MQ_RETURN_IF_ERROR(registered(r.broker_id, r.broker_epoch, "producer ids").status());
   // A block may skip ids (a proposal that never committed), never reuse them.
   if (r.block_start < next_producer_id_) {
-    return invalid("producer id block starts at " + std::to_string(r.block_start) +
-                   ", below the next free id " + std::to_string(next_producer_id_));
+    return invalid_record("producer id block starts at " + std::to_string(r.block_start) +
+                          ", below the next free id " + std::to_string(next_producer_id_));
   }
-  if (r.block_size < 1) return invalid("producer id block size " + std::to_string(r.block_size));
-  if (r.block_start > INT64_MAX - r.block_size) return invalid("producer ids exhausted");
+  if (r.block_size < 1)
+    return invalid_record("producer id block size " + std::to_string(r.block_size));
+  if (r.block_start > INT64_MAX - r.block_size) return invalid_record("producer ids exhausted");
   next_producer_id_ = r.block_start + r.block_size;
   return Status::ok();
 }
 
 Status MetadataImage::apply_record(const ProducerEpoch& r, uint64_t) {
   if (r.producer_id < 0 || r.producer_id >= next_producer_id_) {
-    return invalid("producer id " + std::to_string(r.producer_id) + " was never handed out");
+    return invalid_record("producer id " + std::to_string(r.producer_id) + " was never handed out");
   }
   // One step at a time: a bump decided from an older epoch is stale.
   int16_t current = producer_epoch(r.producer_id);
   if (current == INT16_MAX || r.producer_epoch != current + 1) {
-    return invalid("producer " + std::to_string(r.producer_id) + " epoch " +
-                   std::to_string(r.producer_epoch) + " does not follow its current epoch " +
-                   std::to_string(current));
+    return invalid_record("producer " + std::to_string(r.producer_id) + " epoch " +
+                          std::to_string(r.producer_epoch) + " does not follow its current epoch " +
+                          std::to_string(current));
   }
   producer_epochs_[r.producer_id] = r.producer_epoch;
   return Status::ok();
 }
 
 Status MetadataImage::apply_record(const ClusterId& r, uint64_t) {
-  if (r.cluster_id.empty()) return invalid("cluster id is empty");
+  if (r.cluster_id.empty()) return invalid_record("cluster id is empty");
   if (!cluster_id_.empty()) {
-    return invalid("cluster id is already " + cluster_id_ + "; it is set once");
+    return invalid_record("cluster id is already " + cluster_id_ + "; it is set once");
   }
   cluster_id_ = r.cluster_id;
   return Status::ok();

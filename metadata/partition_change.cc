@@ -7,10 +7,6 @@
 namespace mq::metadata {
 namespace {
 
-bool contains(const std::vector<BrokerId>& ids, BrokerId id) {
-  return std::find(ids.begin(), ids.end(), id) != ids.end();
-}
-
 // The members of `ids` that satisfy `keep`, in replica order.
 template <class Keep>
 std::vector<BrokerId> in_replica_order(const std::vector<BrokerId>& replicas,

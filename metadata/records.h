@@ -13,6 +13,7 @@
 // count-prefixed; a nullable array has count -1 for "no change".
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -31,6 +32,11 @@ using TopicId = uint64_t;
 inline constexpr BrokerId kNoLeader = -1;
 // PartitionChange::leader when the leader does not change.
 inline constexpr BrokerId kLeaderUnchanged = -2;
+
+// Whether a replica list (replicas, ISR, ELR, ...) holds `id`.
+inline bool contains(const std::vector<BrokerId>& ids, BrokerId id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
 
 struct ConfigEntry {
   std::string key;

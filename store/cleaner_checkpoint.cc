@@ -9,8 +9,8 @@
 namespace mq {
 namespace {
 
-constexpr std::string_view kKind = "mq-cleaner";
-constexpr int kVersion = 1;
+constexpr std::string_view kCleanerKind = "mq-cleaner";
+constexpr int kCleanerVersion = 1;
 
 }  // namespace
 
@@ -76,12 +76,13 @@ Status CleanerCheckpoint::write(const std::string& path) const {
   for (const Pass& p : passes_) {
     lines.push_back("pass " + std::to_string(p.end_offset) + " " + std::to_string(p.time_ms));
   }
-  return write_checkpoint(path, kKind, kVersion, lines);
+  return write_checkpoint(path, kCleanerKind, kCleanerVersion, lines);
 }
 
 Status CleanerCheckpoint::load(const std::string& path) {
   reset(0);
-  MQ_ASSIGN_OR_RETURN(std::vector<std::string> lines, read_checkpoint(path, kKind, kVersion));
+  MQ_ASSIGN_OR_RETURN(std::vector<std::string> lines,
+                      read_checkpoint(path, kCleanerKind, kCleanerVersion));
   auto bad = [&](const std::string& line) {
     reset(0);
     return Status(ErrorCode::kCorruptMessage, path + ": bad line '" + line + "'");

@@ -8,14 +8,14 @@
 
 namespace mq {
 namespace {
-constexpr std::string_view kKind = "mq-leader-epochs";
-constexpr int kVersion = 1;
+constexpr std::string_view kEpochsKind = "mq-leader-epochs";
+constexpr int kEpochsVersion = 1;
 }  // namespace
 
 Status LeaderEpochCache::load() {
   std::lock_guard lock(mu_);
   entries_.clear();
-  Result<std::vector<std::string>> lines = read_checkpoint(path_, kKind, kVersion);
+  Result<std::vector<std::string>> lines = read_checkpoint(path_, kEpochsKind, kEpochsVersion);
   if (lines.code() == ErrorCode::kNotFound) return Status::ok();
   if (!lines.is_ok()) return lines.status();
   for (const auto& line : *lines) {
@@ -109,7 +109,7 @@ Status LeaderEpochCache::persist_locked() {
   for (const auto& e : entries_) {
     lines.push_back(std::to_string(e.epoch) + " " + std::to_string(e.start_offset));
   }
-  return write_checkpoint(path_, kKind, kVersion, lines);
+  return write_checkpoint(path_, kEpochsKind, kEpochsVersion, lines);
 }
 
 }  // namespace mq

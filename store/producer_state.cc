@@ -8,8 +8,8 @@
 namespace mq {
 namespace {
 
-constexpr std::string_view kKind = "mq-producer-state";
-constexpr int kVersion = 1;
+constexpr std::string_view kProducerStateKind = "mq-producer-state";
+constexpr int kProducerStateVersion = 1;
 
 int32_t next_sequence(int32_t s) {
   return s == INT32_MAX ? 0 : s + 1;
@@ -106,12 +106,13 @@ Status ProducerStateTable::write_snapshot(const std::string& path, int64_t offse
     }
     lines.push_back(std::move(line));
   }
-  return write_checkpoint(path, kKind, kVersion, lines);
+  return write_checkpoint(path, kProducerStateKind, kProducerStateVersion, lines);
 }
 
 Result<int64_t> ProducerStateTable::load_snapshot(const std::string& path) {
   producers_.clear();
-  MQ_ASSIGN_OR_RETURN(std::vector<std::string> lines, read_checkpoint(path, kKind, kVersion));
+  MQ_ASSIGN_OR_RETURN(std::vector<std::string> lines,
+                      read_checkpoint(path, kProducerStateKind, kProducerStateVersion));
   auto bad = [&](const std::string& line) {
     producers_.clear();
     return Status(ErrorCode::kCorruptMessage, path + ": bad line '" + line + "'");

@@ -27,7 +27,7 @@ constexpr int kMonitoredEvents =
     ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECT_RETRIED;
 
 // Each monitor needs an inproc address of its own in the shared context.
-std::string next_monitor_address() {
+std::string next_connection_monitor() {
   static std::atomic<uint64_t> counter{0};
   return "inproc://mq-connection-monitor-" + std::to_string(counter.fetch_add(1));
 }
@@ -59,7 +59,7 @@ Result<std::unique_ptr<Connection>> Connection::connect(const std::string& endpo
       s.set(zmq::sockopt::heartbeat_ttl, options.heartbeat_ttl_ms);
     }
     // The monitor is attached before connect() so no event is missed.
-    std::string monitor_address = next_monitor_address();
+    std::string monitor_address = next_connection_monitor();
     if (zmq_socket_monitor(s.handle(), monitor_address.c_str(), kMonitoredEvents) != 0) {
       return Status(ErrorCode::kNetworkError,
                     std::string("socket monitor: ") + zmq_strerror(zmq_errno()));

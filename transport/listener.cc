@@ -23,7 +23,7 @@ struct Listener::Socket {
 
 namespace {
 // Each listener's monitor needs its own inproc address.
-std::string next_monitor_address() {
+std::string next_listener_monitor() {
   static std::atomic<uint64_t> counter{0};
   return "inproc://mq-listener-monitor-" + std::to_string(counter.fetch_add(1));
 }
@@ -60,7 +60,7 @@ Result<std::unique_ptr<Listener>> Listener::bind(const ListenerOptions& options)
     // Replies to a vanished peer fail instead of vanishing silently.
     s.set(zmq::sockopt::router_mandatory, 1);
     s.bind(options.endpoint);
-    std::string monitor_address = next_monitor_address();
+    std::string monitor_address = next_listener_monitor();
     if (zmq_socket_monitor(s.handle(), monitor_address.c_str(),
                            ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0) {
       throw zmq::error_t();

@@ -4,6 +4,8 @@
 #include <mutex>
 #include <string>
 
+#include "base/sanitizer.h"
+
 namespace mq::transport {
 namespace {
 
@@ -14,7 +16,9 @@ constexpr size_t kZeroCopyMinBytes = 1024;
 // Frames kept from an over-limit message: routing id and header.
 constexpr size_t kFramesKeptOnOverflow = 2;
 
+// Called by libzmq on its I/O thread once the bytes are written.
 void release_owner(void* /*data*/, void* hint) {
+  tsan_acquire(hint);  // pairs with to_zmq_message's release: zmq passed it here
   delete static_cast<std::shared_ptr<const void>*>(hint);
 }
 
@@ -24,6 +28,7 @@ zmq::message_t to_zmq_message(const Frame& frame) {
   }
   // zmq keeps a reference to the owner until the I/O thread has written the bytes.
   auto* hint = new std::shared_ptr<const void>(frame.owner());
+  tsan_release(hint);
   return zmq::message_t(const_cast<uint8_t*>(frame.data()), frame.size(), &release_owner, hint);
 }
 

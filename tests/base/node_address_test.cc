@@ -1,5 +1,6 @@
 // parse_node_address: "ID@HOST:PORT", as cluster.voters lists quorum members
-// and mqctl cluster add-voter takes one.
+// and mqctl cluster add-voter takes one; split_endpoint: a listener's
+// "tcp://host:port" as Metadata advertises it.
 #include "base/node_address.h"
 
 #include <gtest/gtest.h>
@@ -32,6 +33,31 @@ TEST(NodeAddressTest, RefusesWhatIsNotIdAtHostPortNamingTheText) {
   EXPECT_EQ(parse_node_address("1@:5").status().message(), "'1@:5': the host is empty");
   EXPECT_EQ(parse_node_address("1@h:99999").status().message(),
             "'1@h:99999': the port must be from 1 to 65535");
+}
+
+TEST(SplitEndpointTest, HostAndPortWithOrWithoutScheme) {
+  std::string host;
+  int32_t port = -1;
+  split_endpoint("tcp://127.0.0.1:9092", &host, &port);
+  EXPECT_EQ(host, "127.0.0.1");
+  EXPECT_EQ(port, 9092);
+  split_endpoint("broker-2.internal:19092", &host, &port);
+  EXPECT_EQ(host, "broker-2.internal");
+  EXPECT_EQ(port, 19092);
+  split_endpoint("tcp://[::1]:9092", &host, &port);
+  EXPECT_EQ(host, "[::1]");
+  EXPECT_EQ(port, 9092);
+}
+
+TEST(SplitEndpointTest, AMissingOrUnreadablePortIsZero) {
+  std::string host;
+  int32_t port = -1;
+  split_endpoint("tcp://localhost", &host, &port);
+  EXPECT_EQ(host, "localhost");
+  EXPECT_EQ(port, 0);
+  split_endpoint("tcp://localhost:http", &host, &port);
+  EXPECT_EQ(host, "localhost");
+  EXPECT_EQ(port, 0);
 }
 
 }  // namespace
