@@ -341,7 +341,8 @@ TEST_F(BrokerTest, LongPollFetchWakesOnProduce) {
   auto started = std::chrono::steady_clock::now();
   auto id = conn_->send(req, *conn_->version_for(ApiKey::kFetch));
   ASSERT_TRUE(id.is_ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // The fetch is parked: no answer while the partition is empty.
+  ASSERT_EQ(conn_->receive_for(*id, 200).code(), ErrorCode::kRequestTimedOut);
   auto other = Connection::connect(broker_->endpoint());
   ASSERT_TRUE(other.is_ok());
   ASSERT_TRUE((*other)->negotiate_versions(kTimeoutMs).is_ok());

@@ -11,6 +11,7 @@
 #include "client/cluster.h"
 #include "client/consumer.h"
 #include "client/producer.h"
+#include "tests/support/eventually.h"
 #include "tests/support/free_port.h"
 #include "tests/support/mqd_process.h"
 #include "tests/support/temp_dir.h"
@@ -155,9 +156,13 @@ TEST_F(ClientBrokerTest, AConnectionThatBrokeWhileIdleIsReplacedBeforeTheNextReq
   ASSERT_TRUE(node.is_ok()) << node.status().to_string();
   uint64_t serial = cluster.connection_serial(*node);
   ASSERT_NE(serial, 0u);
+  Result<transport::Connection*> idle = cluster.connection(*node);
+  ASSERT_TRUE(idle.is_ok());
   ASSERT_EQ(restarting.stop(SIGTERM), 0) << restarting.log();
   ASSERT_TRUE(restarting.start()) << restarting.log();
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the monitor saw it
+  // The idle connection's monitor has seen the broker go.
+  ASSERT_TRUE(mq::testing::eventually([&] { return !(*idle)->poll_events().is_ok(); },
+                                      std::chrono::seconds(10)));
   Result<transport::MetadataResponse> answer =
       cluster.call(*node, transport::MetadataRequest{.topics = std::nullopt});
   EXPECT_TRUE(answer.is_ok()) << answer.status().to_string();

@@ -507,7 +507,13 @@ TEST_F(ClusterControlledShutdownTest, AStoppingLeaderHandsOverItsLeadershipsFirs
       if (i % 50 == 0) std::this_thread::sleep_for(5ms);
     }
   });
-  std::this_thread::sleep_for(500ms);
+  // The stop lands mid-stream: records are being acknowledged.
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::lock_guard lock(mu);
+        return acknowledged.size() >= 100;
+      },
+      30s));
   int status = cluster_->node(leader).stop(SIGTERM, 60000);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "exit status " << status;
   std::string log = cluster_->node(leader).log();
