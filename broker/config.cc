@@ -3,6 +3,7 @@
 
 #include <toml++/toml.h>
 
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -64,17 +65,48 @@ Setting boolean(std::string key, std::string description, bool dynamic,
   return s;
 }
 
+// `value` as a TOML basic string: quoted, with quotes, backslashes and
+// control characters escaped.
+std::string toml_quote(const std::string& value) {
+  std::string out = "\"";
+  for (char c : value) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+          char escaped[8];
+          std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned char>(c));
+          out += escaped;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
 Setting text(std::string key, std::string description, bool dynamic,
              std::function<Status(BrokerConfig&, const std::string&)> apply,
              std::function<std::string(const BrokerConfig&)> get) {
   Setting s;
   s.key = std::move(key);
   s.type = SettingType::kString;
-  s.default_value = "\"" + get(BrokerConfig()) + "\"";
+  s.default_value = toml_quote(get(BrokerConfig()));
   s.dynamic = dynamic;
   s.description = std::move(description);
   s.apply = [apply](BrokerConfig& c, const std::string& v, int64_t, bool) { return apply(c, v); };
-  s.get = [get](const BrokerConfig& c) { return "\"" + get(c) + "\""; };
+  s.get = [get](const BrokerConfig& c) { return toml_quote(get(c)); };
   return s;
 }
 
@@ -516,6 +548,33 @@ Status BrokerConfig::validate() const {
 const std::vector<Setting>& settings() {
   static const std::vector<Setting> table = build_settings();
   return table;
+}
+
+std::string value_text(const Setting& setting, const BrokerConfig& config) {
+  std::string written = setting.get(config);
+  toml::table parsed;
+  try {
+    parsed = toml::parse("v = " + written);
+  } catch (const toml::parse_error&) {
+    return written;
+  }
+  auto plain = [&written](const toml::node& node) -> std::string {
+    if (const auto* text = node.as_string()) return text->get();
+    if (const auto* number = node.as_integer()) return std::to_string(number->get());
+    if (const auto* flag = node.as_boolean()) return flag->get() ? "true" : "false";
+    return written;  // no setting has another type
+  };
+  const toml::node* value = parsed.get("v");
+  if (value == nullptr) return written;
+  if (const toml::array* list = value->as_array()) {
+    std::string joined;
+    for (const toml::node& item : *list) {
+      if (!joined.empty()) joined += ",";
+      joined += plain(item);
+    }
+    return joined;
+  }
+  return plain(*value);
 }
 
 Result<BrokerConfig> parse_config(const std::string& toml_text, const std::string& source_name) {

@@ -116,6 +116,11 @@ struct Setting {
 
 const std::vector<Setting>& settings();
 
+// A setting's current value as DescribeConfigs (and mqctl config get) show
+// it: strings without TOML's quotes and escapes, lists as comma-separated
+// items, numbers and booleans as written.
+std::string value_text(const Setting& setting, const BrokerConfig& config);
+
 // Parses TOML text. Unknown keys, wrong types and bad values are errors that
 // name the key and its line: "config.toml:7: log.fsync: unknown fsync policy ...".
 Result<BrokerConfig> parse_config(const std::string& toml_text, const std::string& source_name);

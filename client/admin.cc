@@ -317,13 +317,16 @@ Result<std::map<TopicPartition, Result<ListedOffset>>> Admin::list_offsets_each_
 }
 
 Result<ClusterMetadata> Admin::describe_cluster(
-    const std::optional<std::vector<std::string>>& topics) {
+    const std::optional<std::vector<std::string>>& topics, bool allow_auto_create) {
   std::lock_guard lock(mu_);
   return retrying(
       [&]() -> Result<ClusterMetadata> {
         MQ_ASSIGN_OR_RETURN(int32_t node, cluster_->any_node());
-        MQ_ASSIGN_OR_RETURN(transport::MetadataResponse response,
-                            cluster_->call(node, transport::MetadataRequest{.topics = topics}));
+        MQ_ASSIGN_OR_RETURN(
+            transport::MetadataResponse response,
+            cluster_->call(
+                node, transport::MetadataRequest{.topics = topics,
+                                                 .allow_auto_topic_creation = allow_auto_create}));
         ClusterMetadata metadata;
         metadata.merge(response);
         return metadata;

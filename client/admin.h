@@ -267,8 +267,11 @@ class Admin {
 
   // Brokers, controller and topics (nullopt = all topics). Lists only the
   // brokers clients may use: fenced ones are left out (see describe_brokers).
+  // With `allow_auto_create` the broker creates missing topics if its
+  // topics.auto_create allows (as a producer's metadata request does).
   Result<ClusterMetadata> describe_cluster(
-      const std::optional<std::vector<std::string>>& topics = std::nullopt);
+      const std::optional<std::vector<std::string>>& topics = std::nullopt,
+      bool allow_auto_create = false);
   // Every registered broker, fenced ones included, as the answering broker's
   // metadata has them (DescribeCluster). UNSUPPORTED_VERSION from a broker
   // older than that API.

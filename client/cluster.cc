@@ -164,8 +164,10 @@ void Cluster::disconnect(int32_t node_id) {
   if (last_good_node_ == node_id) last_good_node_.reset();
 }
 
-Status Cluster::refresh_metadata(const std::optional<std::vector<std::string>>& topics) {
-  transport::MetadataRequest request{.topics = topics};
+Status Cluster::refresh_metadata(const std::optional<std::vector<std::string>>& topics,
+                                 bool allow_auto_create) {
+  transport::MetadataRequest request{.topics = topics,
+                                     .allow_auto_topic_creation = allow_auto_create};
   Status last_error;
   // One retry through another broker if the first one fails mid-call.
   for (int attempt = 0; attempt < 2; ++attempt) {

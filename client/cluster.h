@@ -52,8 +52,10 @@ class Cluster {
   Cluster& operator=(const Cluster&) = delete;
 
   // Fetches metadata for `topics` (nullopt = all topics) from any reachable
-  // broker and merges it into metadata().
-  Status refresh_metadata(const std::optional<std::vector<std::string>>& topics);
+  // broker and merges it into metadata(). With `allow_auto_create` the
+  // broker creates the missing ones if its topics.auto_create allows.
+  Status refresh_metadata(const std::optional<std::vector<std::string>>& topics,
+                          bool allow_auto_create = false);
   const ClusterMetadata& metadata() const { return metadata_; }
 
   // The connection to broker `node_id`, opened (and versions negotiated) on

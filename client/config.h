@@ -41,6 +41,9 @@ struct ProducerConfig {
   int delivery_timeout_ms = 120'000;             // a record not acknowledged by then fails
   int64_t max_request_size_bytes = 1024 * 1024;  // largest record (and batch) sent
   int metadata_max_age_ms = 300'000;             // metadata is refreshed at least this often
+  // Metadata asks the broker to create a topic it does not have, which it
+  // does when its topics.auto_create allows (Kafka's allow.auto.create.topics).
+  bool allow_auto_create_topics = true;
 
   Status validate() const;
 };

@@ -194,8 +194,8 @@ void Producer::Sender::maybe_refresh_metadata(int64_t now) {
   if (now - last_metadata_attempt_ms_ < config_.retry_backoff_ms) return;
   last_metadata_attempt_ms_ = now;
   ++metadata_refreshes_;
-  Status status =
-      cluster_.refresh_metadata(std::vector<std::string>(topics_.begin(), topics_.end()));
+  Status status = cluster_.refresh_metadata(
+      std::vector<std::string>(topics_.begin(), topics_.end()), config_.allow_auto_create_topics);
   if (status.is_ok()) {
     metadata_stale_ = false;
     last_metadata_success_ms_ = now;

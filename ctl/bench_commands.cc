@@ -94,7 +94,10 @@ int report(Context& ctx, BenchResult& result, const std::string& what) {
 }
 
 int create_topic_if_missing(Context& ctx, const BenchFlags& flags) {
-  if (flags.partitions < 0) return kExitOk;
+  if (flags.partitions < 0) {
+    int32_t partitions = 0;  // as a producer asks: created if the broker allows
+    return ctx.partitions_for_producing(flags.topic, &partitions);
+  }
   auto admin = ctx.open_admin();
   if (!admin) return kExitFailed;
   auto created = admin->create_topics({{flags.topic, flags.partitions, -1, {}}});

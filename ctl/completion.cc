@@ -82,9 +82,17 @@ std::string bash_script(const CLI::App& root) {
        "    esac\n"
        "  fi\n"
        "  case \"$path\" in\n";
+  // The root's flags (-h --help among them) apply everywhere: every other
+  // command lists them once, through ${global}.
+  std::set<std::string> root_flags;
+  for (const std::string& word : words[""]) {
+    if (word.starts_with("-")) root_flags.insert(word);
+  }
   for (const auto& [path, list] : words) {
     s += "    \"" + path + "\") COMPREPLY=($(compgen -W \"";
-    for (const std::string& word : list) s += word + " ";
+    for (const std::string& word : list) {
+      if (path.empty() || !root_flags.contains(word)) s += word + " ";
+    }
     if (!path.empty()) s += "${global}";
     s += "\" -- \"$cur\")) ;;\n";
   }

@@ -65,7 +65,10 @@ int config_get(Context& ctx, const ConfigFlags& flags) {
       code = kExitNotFound;
     }
   }
-  ctx.print(config_entries_json(*entries), config_entries_table);
+  // A table of nothing (only unknown keys asked for) is left out.
+  if (!entries->empty() || ctx.output != OutputFormat::kTable) {
+    ctx.print(config_entries_json(*entries), config_entries_table);
+  }
   return code;
 }
 

@@ -53,6 +53,19 @@ int Context::not_found(const std::string& kind, const std::string& name) const {
   return kExitNotFound;
 }
 
+int Context::partitions_for_producing(const std::string& topic, int32_t* partitions) const {
+  auto admin = open_admin();
+  if (!admin) return kExitFailed;
+  Result<client::ClusterMetadata> metadata =
+      admin->describe_cluster(std::vector<std::string>{topic}, /*allow_auto_create=*/true);
+  if (!metadata.is_ok()) return fail("cannot produce", metadata.status());
+  *partitions = metadata->partition_count(topic);
+  if (*partitions > 0) return kExitOk;
+  error("topic \"" + topic + "\" not found, and the broker did not create it " +
+        "(topics.auto_create = false, or the name is not a valid topic name)");
+  return kExitNotFound;
+}
+
 int Context::usage(const std::string& message) const {
   error(message);
   return kExitUsage;

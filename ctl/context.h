@@ -57,6 +57,11 @@ class Context {
   int fail(const std::string& what, const Status& status) const;
   // "mqctl: <kind> "<name>" not found"; returns kExitNotFound.
   int not_found(const std::string& kind, const std::string& name) const;
+  // The partition count of `topic` to produce to it, asked as a producer
+  // asks (the broker creates a missing topic if its topics.auto_create
+  // allows), within --timeout. kExitOk, or the exit code of the error it
+  // printed: a missing topic is kExitNotFound and says auto-creation is off.
+  int partitions_for_producing(const std::string& topic, int32_t* partitions) const;
   // Reports a bad argument and returns kExitUsage.
   int usage(const std::string& message) const;
 

@@ -181,7 +181,7 @@ std::optional<client::OffsetResetSpec> reset_spec(const GroupFlags& f, std::stri
     spec.value = *f.shift_by;
   }
   if (!f.to_datetime.empty()) {
-    Result<int64_t> ms = parse_iso8601_ms(f.to_datetime);
+    Result<int64_t> ms = parse_time_ms(f.to_datetime, now_ms());
     if (!ms.is_ok()) {
       *error = "--to-datetime: " + ms.status().message();
       return std::nullopt;
@@ -297,7 +297,7 @@ void add_group_commands(CLI::App& root, Context& ctx, Action& action) {
   reset->add_option("--to-offset", flags->to_offset, "An offset (clamped to the log)");
   reset->add_option("--shift-by", flags->shift_by, "Move by N (negative: back)");
   reset->add_option("--to-datetime", flags->to_datetime,
-                    "First offset at or after an ISO 8601 time");
+                    "First offset at or after a time: [@]TIME or [@]-DURATION, as consume --from");
   reset->add_option("--by-duration", flags->by_duration,
                     "First offset at or after now - DUR (e.g. 1h30m)");
   reset->add_flag("--to-current", flags->to_current,

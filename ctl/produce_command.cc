@@ -145,18 +145,15 @@ int produce(Context& ctx, const ProduceFlags& flags) {
 
   // Asked first so that a missing topic or an unreachable cluster is one
   // clear error within --timeout, not a failure per message.
-  auto admin = ctx.open_admin();
-  if (!admin) return kExitFailed;
-  Result<client::ClusterMetadata> metadata =
-      admin->describe_cluster(std::vector<std::string>{flags.topic});
-  if (!metadata.is_ok()) return ctx.fail("cannot produce", metadata.status());
-  int32_t partitions = metadata->partition_count(flags.topic);
-  if (partitions == 0) return ctx.not_found("topic", flags.topic);
-  if (flags.partition >= partitions) {
-    return ctx.usage("-p " + std::to_string(flags.partition) + ": topic \"" + flags.topic +
-                     "\" has " + std::to_string(partitions) + " partitions");
+  int32_t partitions = 0;
+  if (int code = ctx.partitions_for_producing(flags.topic, &partitions); code != kExitOk) {
+    return code;
   }
-  admin.reset();
+  if (flags.partition >= partitions) {
+    ctx.error("partition " + std::to_string(flags.partition) + " of topic \"" + flags.topic +
+              "\" not found: it has " + std::to_string(partitions) + " partitions");
+    return kExitNotFound;
+  }
 
   client::ProducerConfig config = ctx.producer_config(*acks);
   config.linger_ms = static_cast<int>(*linger);

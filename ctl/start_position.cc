@@ -49,6 +49,7 @@ Result<int64_t> parse_iso8601_ms(std::string_view text) {
   }
   int hour = 0, minute = 0, second = 0, millis = 0;
   int64_t offset_minutes = 0;
+  bool local_time = false;
   if (at < text.size()) {
     if (text[at] != 'T' && text[at] != ' ') return bad();
     ++at;
@@ -79,7 +80,7 @@ Result<int64_t> parse_iso8601_ms(std::string_view text) {
       if (!take_number(text, at, 2, zone_minutes)) return bad();
       offset_minutes = sign * (zone_hours * 60 + zone_minutes);
     } else {
-      return bad();  // a time without a zone is ambiguous
+      local_time = true;  // no zone: the local time zone, as Kafka's tools read it
     }
   }
   if (at != text.size() || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
@@ -92,9 +93,23 @@ Result<int64_t> parse_iso8601_ms(std::string_view text) {
   tm.tm_hour = hour;
   tm.tm_min = minute;
   tm.tm_sec = second;
-  time_t seconds = timegm(&tm);
-  if (tm.tm_mday != day) return bad();  // timegm normalized e.g. February 30
+  tm.tm_isdst = -1;  // mktime: whether daylight saving applies then
+  time_t seconds = local_time ? std::mktime(&tm) : timegm(&tm);
+  if (tm.tm_mday != day) return bad();  // normalized e.g. February 30
   return (static_cast<int64_t>(seconds) - offset_minutes * 60) * 1000 + millis;
+}
+
+Result<int64_t> parse_time_ms(std::string_view text, int64_t now_ms) {
+  std::string_view time = text.starts_with('@') ? text.substr(1) : text;
+  if (time.starts_with('-')) {
+    Result<int64_t> ago = parse_duration_ms(time.substr(1));
+    if (!ago.is_ok()) return ago.status();
+    return now_ms - *ago;
+  }
+  int64_t epoch_ms = 0;
+  auto [end, error] = std::from_chars(time.data(), time.data() + time.size(), epoch_ms);
+  if (!time.empty() && error == std::errc() && end == time.data() + time.size()) return epoch_ms;
+  return parse_iso8601_ms(time);
 }
 
 Result<StartPosition> parse_start_position(std::string_view spec, int64_t now_ms) {
@@ -103,20 +118,9 @@ Result<StartPosition> parse_start_position(std::string_view spec, int64_t now_ms
   if (spec == "end" || spec == "latest") return StartPosition{Kind::kEnd, 0};
   if (spec.empty()) return bad_spec(spec, "empty");
   if (spec.front() == '@') {
-    std::string_view time = spec.substr(1);
-    if (time.starts_with('-')) {
-      Result<int64_t> ago = parse_duration_ms(time.substr(1));
-      if (!ago.is_ok()) return bad_spec(spec, ago.status().message());
-      return StartPosition{Kind::kTimestamp, now_ms - *ago};
-    }
-    int64_t epoch_ms = 0;
-    auto [end, error] = std::from_chars(time.data(), time.data() + time.size(), epoch_ms);
-    if (!time.empty() && error == std::errc() && end == time.data() + time.size()) {
-      return StartPosition{Kind::kTimestamp, epoch_ms};
-    }
-    Result<int64_t> parsed = parse_iso8601_ms(time);
-    if (!parsed.is_ok()) return bad_spec(spec, parsed.status().message());
-    return StartPosition{Kind::kTimestamp, *parsed};
+    Result<int64_t> time = parse_time_ms(spec, now_ms);
+    if (!time.is_ok()) return bad_spec(spec, time.status().message());
+    return StartPosition{Kind::kTimestamp, *time};
   }
   int64_t number = 0;
   auto [end, error] = std::from_chars(spec.data(), spec.data() + spec.size(), number);

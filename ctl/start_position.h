@@ -1,7 +1,8 @@
 // Where `mqctl consume --from` starts reading a partition:
 //   beginning | end | OFFSET | -N (the last N messages) | @TIME | @-DURATION
 // TIME is epoch milliseconds or ISO 8601 ("2026-11-25T10:00:00Z",
-// "2026-11-25T10:00:00.250+01:00", "2026-11-25" for midnight UTC).
+// "2026-11-25T10:00:00.250+01:00", "2026-11-25" for midnight UTC, and
+// Kafka's zone-less "2026-11-25T10:00:00" in the local time zone).
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,11 @@ Result<StartPosition> parse_start_position(std::string_view spec, int64_t now_ms
 
 // Milliseconds since the epoch of an ISO 8601 date-time (see above).
 Result<int64_t> parse_iso8601_ms(std::string_view text);
+
+// A point in time as every mqctl time option takes it (group reset-offsets
+// --to-datetime, consume --from @TIME): "[@]TIME" or "[@]-DURATION" (that
+// long before `now_ms`).
+Result<int64_t> parse_time_ms(std::string_view text, int64_t now_ms);
 
 // The first offset to read in a partition holding [log_start, log_end).
 // For kTimestamp, `offset_for_time` is the broker's answer to ListOffsets

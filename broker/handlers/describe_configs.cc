@@ -54,7 +54,7 @@ DescribeConfigsResponse describe_configs_response(Context& ctx, const DescribeCo
         if (!wanted(s.key)) continue;
         auto& entry = out.configs.emplace_back();
         entry.name = s.key;
-        entry.value = s.get(config);
+        entry.value = value_text(s, config);
         entry.read_only = true;  // broker settings change through the config file and SIGHUP
         entry.config_source = ConfigSource::kStaticBrokerConfig;
       }

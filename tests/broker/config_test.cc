@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace mq::broker {
@@ -75,6 +76,27 @@ TEST(Config, ErrorsNameTheKeyAndItsLine) {
     EXPECT_NE(r.status().message().find(c.expected), std::string::npos)
         << "got: " << r.status().message();
   }
+}
+
+TEST(Config, ValueTextIsWhatAClientShows) {
+  Result<BrokerConfig> c = parse_config(R"(
+data_dir = "./data \"quoted\""
+[log]
+segment_bytes = 1048576
+[topics]
+auto_create = true
+[cluster]
+voters = "1@127.0.0.1:9093"
+)",
+                                        "shown.toml");
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  std::map<std::string, std::string> shown;
+  for (const Setting& s : settings()) shown[s.key] = value_text(s, *c);
+  EXPECT_EQ(shown["data_dir"], "./data \"quoted\"");
+  EXPECT_EQ(shown["log.segment_bytes"], "1048576");
+  EXPECT_EQ(shown["topics.auto_create"], "true");
+  EXPECT_EQ(shown["cluster.voters"], "1@127.0.0.1:9093");
+  EXPECT_EQ(shown["cluster.observers"], "");
 }
 
 TEST(Config, MissingFileIsAClearError) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <sstream>
 
 #include "tests/support/temp_dir.h"
 
@@ -201,6 +202,13 @@ TEST_F(AppTest, CompletionScriptsCoverCommandsAndFlags) {
        {"complete -F _mqctl mqctl", "\"topic create\")", "--if-not-exists", "--exit-at-end",
         "\"bench produce\")", "--key-separator", "--group", "group list"}) {
     EXPECT_NE(bash.out.find(word), std::string::npos) << word;
+  }
+  // A command's line lists the root's flags once, through ${global}.
+  std::istringstream lines(bash.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("${global}") == std::string::npos) continue;
+    EXPECT_EQ(line.find("--help"), std::string::npos) << line;
+    EXPECT_EQ(line.find(" --timeout"), std::string::npos) << line;
   }
   CommandResult zsh = run({"completion", "zsh"});
   EXPECT_NE(zsh.out.find("bashcompinit"), std::string::npos);

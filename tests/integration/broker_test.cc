@@ -384,6 +384,14 @@ TEST_F(BrokerTest, MetricsParseAsPrometheusTextAndProbesAnswer) {
   EXPECT_EQ(http.Get("/readyz")->status, 200);
   auto status = http.Get("/v1/status");
   EXPECT_NE(status->body.find("\"topic\":\"m\""), std::string::npos);
+  // Every field docs/metrics.md lists.
+  for (const char* field :
+       {"node_id",       "version",    "uptime_seconds", "ready",       "client_endpoint",
+        "cluster_id",    "partitions", "high_watermark", "size_bytes",  "cluster",
+        "broker_epoch",  "caught_up",  "fenced",         "quorum",      "commit_index",
+        "applied_index", "storage",    "free_bytes",     "total_bytes", "full"}) {
+    EXPECT_NE(status->body.find(std::string("\"") + field + "\":"), std::string::npos) << field;
+  }
 }
 
 TEST(BrokerReadiness, ReadyzFlipsWhenRecoveryEnds) {

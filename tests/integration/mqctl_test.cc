@@ -241,22 +241,64 @@ TEST_F(MqctlTest, ClusterAndBrokerConfig) {
 
   json settings = json::parse(ok("$MQCTL config get -o json").out);
   EXPECT_FALSE(settings.empty());
+  // Values as a client shows them: no TOML quotes.
+  json data_dir = json::parse(ok("$MQCTL config get data_dir -o json").out);
+  ASSERT_EQ(data_dir.size(), 1u);
+  EXPECT_EQ(data_dir[0]["value"], dir_.file("data")) << data_dir.dump();
+  Shell unknown = sh("$MQCTL config get --topic a nope");
+  EXPECT_EQ(unknown.code, 3);
+  EXPECT_EQ(unknown.out, "") << "no table of nothing";
+  EXPECT_NE(unknown.err.find("topic \"a\" has no setting \"nope\""), std::string::npos)
+      << unknown.err;
   Shell refused = sh("$MQCTL config set --broker 1 log.segment_bytes=1");
   EXPECT_EQ(refused.code, 1);
   EXPECT_NE(refused.err.find("config file and SIGHUP"), std::string::npos) << refused.err;
   EXPECT_EQ(sh("$MQCTL config get --topic nope").code, 3);
 }
 
+// With topics.auto_create on, producing to a missing topic creates it, as
+// it does for a Kafka producer: mqctl produce and mqctl bench produce ask
+// for it in their Metadata request.
+TEST(MqctlAutoCreateTest, ProduceCreatesAMissingTopicWhenTheBrokerAllows) {
+  mq::testing::TempDir dir;
+  MqdProcess broker(dir.file("data"), "[topics]\nauto_create = true\n");
+  ASSERT_TRUE(broker.start()) << broker.log();
+  std::string endpoint = broker.endpoint();
+  auto run = [&](const std::string& command) {
+    return mq::testing::run_shell("MQ_BROKERS=" + endpoint.substr(endpoint.find("//") + 2) +
+                                      " MQCTL=" + MQ_MQCTL_BINARY + " timeout 60 sh -c '" +
+                                      command + "'",
+                                  dir.file("stderr"));
+  };
+  Shell produced = run("printf \"a\\nb\\n\" | $MQCTL produce fresh");
+  ASSERT_EQ(produced.code, 0) << produced.err;
+  Shell read = run("$MQCTL consume fresh --from beginning -e");
+  EXPECT_EQ(read.code, 0) << read.err;
+  EXPECT_EQ(read.out, "a\nb\n");
+  Shell bench = run("$MQCTL bench produce --topic freshbench --count 1000 -o json");
+  ASSERT_EQ(bench.code, 0) << bench.err;
+  EXPECT_EQ(json::parse(bench.out).at("count"), 1000);
+  EXPECT_EQ(json::parse(bench.out).at("errors"), 0);
+}
+
 TEST_F(MqctlTest, BadInputGetsClearErrorsAndExitCodes) {
+  // This broker has topics.auto_create off (mqd's default): produce says so.
   Shell produce_missing = sh("echo x | $MQCTL produce nope");
   EXPECT_EQ(produce_missing.code, 3);
-  EXPECT_NE(produce_missing.err.find("topic \"nope\" not found"), std::string::npos);
+  EXPECT_NE(produce_missing.err.find("topic \"nope\" not found, and the broker did not create it"),
+            std::string::npos)
+      << produce_missing.err;
+  EXPECT_EQ(sh("$MQCTL bench produce --topic nope --count 10").code, 3);
   Shell consume_missing = sh("$MQCTL consume nope -e");
   EXPECT_EQ(consume_missing.code, 3);
   EXPECT_NE(consume_missing.err.find("topic \"nope\" not found"), std::string::npos);
   ok("$MQCTL topic create one -p 1");
   EXPECT_EQ(sh("$MQCTL consume one -p 3 -e").code, 3);
-  EXPECT_EQ(sh("echo x | $MQCTL produce one -p 3").code, 2);
+  Shell no_partition = sh("echo x | $MQCTL produce one -p 3");
+  EXPECT_EQ(no_partition.code, 3);
+  EXPECT_NE(no_partition.err.find("partition 3 of topic \"one\" not found: it has 1 partitions"),
+            std::string::npos)
+      << no_partition.err;
   Shell bad_from = sh("$MQCTL consume one --from tomorrow");
   EXPECT_EQ(bad_from.code, 2);
   EXPECT_NE(bad_from.err.find("--from \"tomorrow\""), std::string::npos) << bad_from.err;
@@ -289,6 +331,19 @@ TEST_F(MqctlTest, GroupsDescribeResetAndDelete) {
   EXPECT_EQ(plan["partitions"][0]["new_offset"], 7);
   described = json::parse(ok("$MQCTL -o json group describe g").out);
   EXPECT_EQ(described[0]["partitions"][0]["committed_offset"], 4);
+  // --to-datetime takes every --from @TIME form: epoch ms, @-DURATION, and
+  // Kafka's zone-less date-time (local time).
+  for (const char* earliest : {"0", "@0", "@-1d", "2000-01-01T00:00:00"}) {
+    json at = json::parse(
+        ok(std::string("$MQCTL -o json group reset-offsets g --topic t:0 --to-datetime ") +
+           earliest)
+            .out);
+    EXPECT_EQ(at["partitions"][0]["new_offset"], 0) << earliest;
+  }
+  json future = json::parse(ok("$MQCTL -o json group reset-offsets g --topic t:0 --to-datetime "
+                               "2099-01-01T00:00:00Z")
+                                .out);
+  EXPECT_EQ(future["partitions"][0]["new_offset"], 10) << "nothing that late: the end";
   ok("$MQCTL group reset-offsets g --all-topics --to-latest --execute");
   described = json::parse(ok("$MQCTL -o json group describe g").out);
   EXPECT_EQ(described[0]["total_lag"], 0);
