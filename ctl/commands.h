@@ -16,6 +16,7 @@ using Action = std::function<int()>;
 void add_topic_commands(CLI::App& root, Context& ctx, Action& action);
 void add_produce_command(CLI::App& root, Context& ctx, Action& action);
 void add_consume_command(CLI::App& root, Context& ctx, Action& action);
+void add_offsets_command(CLI::App& root, Context& ctx, Action& action);
 void add_cluster_commands(CLI::App& root, Context& ctx, Action& action);
 // cluster quorum, add-voter, remove-voter, unregister (membership_commands.cc),
 // under `cluster`.

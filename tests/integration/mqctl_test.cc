@@ -281,6 +281,38 @@ TEST(MqctlAutoCreateTest, ProduceCreatesAMissingTopicWhenTheBrokerAllows) {
   EXPECT_EQ(json::parse(bench.out).at("errors"), 0);
 }
 
+TEST_F(MqctlTest, OffsetsAtEarliestLatestAndATime) {
+  ok("$MQCTL topic create o -p 2");
+  ok("seq 1 5 | $MQCTL produce o -p 0");
+  json latest = json::parse(ok("$MQCTL -o json offsets o").out);
+  ASSERT_EQ(latest.size(), 2u) << latest.dump();
+  EXPECT_EQ(latest[0]["offset"], 5);
+  EXPECT_EQ(latest[1]["offset"], 0);
+  EXPECT_TRUE(latest[0]["timestamp"].is_null());
+  json earliest = json::parse(ok("$MQCTL -o json offsets o:0 --at earliest").out);
+  ASSERT_EQ(earliest.size(), 1u);
+  EXPECT_EQ(earliest[0]["offset"], 0);
+  // A time before the log start is its first message; one after the last, -1.
+  for (const char* before : {"0", "@-1h", "2000-01-01T00:00:00Z"}) {
+    json at = json::parse(ok(std::string("$MQCTL -o json offsets o:0 --at ") + before).out);
+    EXPECT_EQ(at[0]["offset"], 0) << before;
+  }
+  json future = json::parse(ok("$MQCTL -o json offsets o:0 --at 2099-01-01T00:00:00Z").out);
+  EXPECT_EQ(future[0]["offset"], -1);
+  EXPECT_NE(ok("$MQCTL offsets o").out.find("TOPIC  PARTITION  OFFSET  TIMESTAMP"),
+            std::string::npos);
+  // Bad input.
+  EXPECT_EQ(sh("$MQCTL offsets nope").code, 3);
+  Shell no_partition = sh("$MQCTL offsets o:7");
+  EXPECT_EQ(no_partition.code, 3);
+  EXPECT_NE(no_partition.err.find("partition 7 of topic \"o\" not found"), std::string::npos)
+      << no_partition.err;
+  Shell bad_time = sh("$MQCTL offsets o --at tomorrow");
+  EXPECT_EQ(bad_time.code, 2);
+  EXPECT_NE(bad_time.err.find("--at \"tomorrow\""), std::string::npos) << bad_time.err;
+  EXPECT_EQ(sh("$MQCTL offsets o:x").code, 2);
+}
+
 TEST_F(MqctlTest, BadInputGetsClearErrorsAndExitCodes) {
   // This broker has topics.auto_create off (mqd's default): produce says so.
   Shell produce_missing = sh("echo x | $MQCTL produce nope");

@@ -686,9 +686,20 @@ TEST(QuorumServiceTest, AOneVoterQuorumGrowsToThreeVotersAndItsFirstVoterLeaves)
                                                          : status.voters[2].directory_id);
 
   // The first voter removes itself: it hands over and the other two lead.
-  Result<uint64_t> removed =
-      change_voters([&](auto done) { quorum.service(1).remove_voter(1, std::move(done)); });
-  ASSERT_TRUE(removed) << removed.status().to_string();
+  // An election on a loaded machine may interrupt the call (NOT_CONTROLLER);
+  // as a client does, it is asked again of whoever leads then, and a removal
+  // that committed anyway is answered VOTER_NOT_FOUND.
+  Result<uint64_t> removed = Status(ErrorCode::kNotController, "not asked yet");
+  bool asked_again = false;
+  for (int attempt = 0; attempt < 20 && removed.code() == ErrorCode::kNotController; ++attempt) {
+    NodeId at = quorum.wait_for_controller(5s);
+    if (at == raft::kNoNode) continue;
+    asked_again = attempt > 0;
+    removed =
+        change_voters([&](auto done) { quorum.service(at).remove_voter(1, std::move(done)); });
+  }
+  ASSERT_TRUE(removed.is_ok() || (asked_again && removed.code() == ErrorCode::kVoterNotFound))
+      << removed.status().to_string();
   NodeId leader = raft::kNoNode;
   ASSERT_TRUE(eventually(
       [&] {
