@@ -8,6 +8,7 @@
 // coordinator hands it partitions, it starts at the group's committed offsets
 // (--from beginning|end only where there is none) and commits the offsets of
 // the messages it printed, every 5 s, before each rebalance and on exit.
+#include <charconv>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -31,6 +32,7 @@ struct ConsumeFlags {
   std::string from = "end";
   int64_t count = -1;
   bool exit_at_end = false;
+  std::string until;  // --until OFFSET | @TIME | @-DURATION
   std::string format;
   std::string group;
   bool grouped = false;  // -g was given
@@ -113,9 +115,36 @@ std::optional<std::map<TopicPartition, Range>> plan_ranges(const Context& ctx, c
   return ranges;
 }
 
+// Where --until stops each partition: before `offset`, or before the first
+// message stamped at or after `time_ms`.
+struct Until {
+  std::optional<int64_t> offset;
+  std::optional<int64_t> time_ms;
+
+  bool reached(const client::ConsumerRecord& record) const {
+    return (offset && record.offset >= *offset) || (time_ms && record.timestamp_ms >= *time_ms);
+  }
+};
+
+Result<Until> parse_until(const std::string& text) {
+  if (text.empty()) return Until{};
+  if (text.starts_with('@')) {
+    Result<int64_t> time = parse_time_ms(text, now_ms());
+    if (!time.is_ok()) return time.status();
+    return Until{.time_ms = *time};
+  }
+  int64_t offset = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), offset);
+  if (error != std::errc() || end != text.data() + text.size() || offset < 0) {
+    return Status(ErrorCode::kInvalidConfig, "expected OFFSET, @TIME or @-DURATION");
+  }
+  return Until{.offset = offset};
+}
+
 // Without -g: the chosen partitions, each from --from.
 int consume_partitions(Context& ctx, const ConsumeFlags& flags, const StartPosition& from,
-                       const RecordFormat& format, const std::vector<int32_t>& wanted_partitions) {
+                       const RecordFormat& format, const std::vector<int32_t>& wanted_partitions,
+                       const Until& until) {
   auto admin = ctx.open_admin();
   if (!admin) return kExitFailed;
   Result<client::ClusterMetadata> metadata = admin->describe_cluster(flags.topics);
@@ -150,6 +179,7 @@ int consume_partitions(Context& ctx, const ConsumeFlags& flags, const StartPosit
   std::vector<TopicPartition> assigned;
   for (const auto& [tp, range] : *ranges) {
     if (flags.exit_at_end && range.start >= range.end) continue;
+    if (until.offset && range.start >= *until.offset) continue;
     next[tp] = range.start;
     assigned.push_back(tp);
   }
@@ -162,31 +192,41 @@ int consume_partitions(Context& ctx, const ConsumeFlags& flags, const StartPosit
   int64_t printed = 0;
   std::string out;
   size_t open = assigned.size();
-  while (!interrupted() && (!flags.exit_at_end || open > 0) &&
-         (flags.count < 0 || printed < flags.count)) {
+  // Partitions that reached --until (or, with -e, their end): read no more.
+  std::set<TopicPartition> finished;
+  auto finish = [&](const TopicPartition& tp) {
+    if (finished.insert(tp).second) --open;
+  };
+  const bool bounded = flags.exit_at_end || until.offset || until.time_ms;
+  while (!interrupted() && (!bounded || open > 0) && (flags.count < 0 || printed < flags.count)) {
     Result<std::vector<client::ConsumerRecord>> records = (*consumer)->poll(200);
     if (!records.is_ok()) return ctx.fail("consume failed", records.status());
     out.clear();
     for (const client::ConsumerRecord& record : *records) {
       TopicPartition tp{record.topic, record.partition};
       auto at = next.find(tp);
-      if (at == next.end() || record.offset < at->second) continue;
+      if (at == next.end() || record.offset < at->second || finished.contains(tp)) continue;
       int64_t end = ranges->at(tp).end;
       if (flags.exit_at_end && record.offset >= end) continue;
+      if (until.reached(record)) {
+        finish(tp);
+        continue;
+      }
       at->second = record.offset + 1;
       render(ctx, format, record, out);
-      if (flags.exit_at_end && at->second >= end) --open;
+      if (flags.exit_at_end && at->second >= end) finish(tp);
+      if (until.offset && at->second >= *until.offset) finish(tp);
       if (++printed == flags.count) break;
     }
     if (records->empty() && flags.exit_at_end) {
       // Compaction or retention can leave the last offsets before `end` empty.
       for (auto& [tp, offset] : next) {
         int64_t end = ranges->at(tp).end;
-        if (offset >= end) continue;
+        if (offset >= end || finished.contains(tp)) continue;
         Result<int64_t> position = (*consumer)->position(tp);
         if (position.is_ok() && *position >= end) {
           offset = end;
-          --open;
+          finish(tp);
         }
       }
     }
@@ -427,8 +467,15 @@ int consume(Context& ctx, const ConsumeFlags& flags) {
       RecordFormat::parse(flags.format.empty() ? "{value}\\n" : flags.format);
   if (!format.is_ok()) return ctx.usage(format.status().message());
   if (flags.count == 0 || flags.count < -1) return ctx.usage("-n: must be >= 1");
+  Result<Until> until = parse_until(flags.until);
+  if (!until.is_ok()) {
+    return ctx.usage("--until \"" + flags.until + "\": " + until.status().message());
+  }
   if (flags.grouped) {
     if (flags.group.empty()) return ctx.usage("-g: the group name must not be empty");
+    if (!flags.until.empty()) {
+      return ctx.usage("--until cannot be used with -g: a group member reads on");
+    }
     if (!flags.partitions.empty()) {
       return ctx.usage("-p cannot be used with -g: the group assigns the partitions");
     }
@@ -447,7 +494,7 @@ int consume(Context& ctx, const ConsumeFlags& flags) {
     if (!parsed.is_ok()) return ctx.usage(parsed.status().message());
     wanted_partitions = *parsed;
   }
-  return consume_partitions(ctx, flags, *from, *format, wanted_partitions);
+  return consume_partitions(ctx, flags, *from, *format, wanted_partitions, *until);
 }
 
 }  // namespace
@@ -461,6 +508,9 @@ void add_consume_command(CLI::App& root, Context& ctx, Action& action) {
   command->add_option("--from", flags->from,
                       "beginning | end (default) | OFFSET | -N (last N) | @TIME | @-DURATION");
   command->add_option("-n,--count", flags->count, "Stop after COUNT messages");
+  command->add_option("--until", flags->until,
+                      "Stop each partition before OFFSET, or before the first message at or "
+                      "after @TIME / @-DURATION");
   command->add_flag("-e,--exit-at-end", flags->exit_at_end,
                     "Stop at the end every partition had when consume started (with -g: "
                     "when it was assigned)");

@@ -301,6 +301,16 @@ TEST_F(MqctlTest, OffsetsAtEarliestLatestAndATime) {
   EXPECT_EQ(future[0]["offset"], -1);
   EXPECT_NE(ok("$MQCTL offsets o").out.find("TOPIC  PARTITION  OFFSET  TIMESTAMP"),
             std::string::npos);
+  // Range reads: --until stops each partition before an offset or a time.
+  EXPECT_EQ(ok("$MQCTL consume o -p 0 --from beginning --until 3").out, "1\n2\n3\n");
+  EXPECT_EQ(ok("$MQCTL consume o -p 0 --from 1 --until 3").out, "2\n3\n");
+  EXPECT_EQ(ok("$MQCTL consume o -p 0 --from beginning --until 0").out, "");
+  EXPECT_EQ(ok("$MQCTL consume o -p 0 --from beginning --until @2000-01-01T00:00:00Z").out, "");
+  EXPECT_EQ(ok("$MQCTL consume o -p 0 --from @-1h --until @2099-01-01T00:00:00Z -e").out,
+            "1\n2\n3\n4\n5\n");
+  EXPECT_EQ(sh("$MQCTL consume o --until soon").code, 2);
+  EXPECT_EQ(sh("$MQCTL consume o --until -3").code, 2);
+  EXPECT_EQ(sh("$MQCTL consume o -g g --until 3").code, 2);
   // Bad input.
   EXPECT_EQ(sh("$MQCTL offsets nope").code, 3);
   Shell no_partition = sh("$MQCTL offsets o:7");
