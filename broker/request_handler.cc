@@ -13,6 +13,7 @@ using namespace mq::transport;
 using Clock = std::chrono::steady_clock;
 
 struct RequestHandler::HeldRequest {
+  const handlers::Handler* handler;  // not nullptr: only served apis are held
   InboundRequest request;
   Reply reply;
   Clock::time_point started;
@@ -41,23 +42,22 @@ void RequestHandler::handle(InboundRequest request, Reply reply) {
   const handlers::Handler* handler = handlers::find(api);
   if (ctx_.cluster != nullptr && handler != nullptr && !handler->before_catch_up &&
       !ctx_.cluster->caught_up()) {
-    return hold_until_caught_up(
-        std::make_shared<HeldRequest>(HeldRequest{std::move(request), std::move(timed), started}));
+    return hold_until_caught_up(std::make_shared<HeldRequest>(
+        HeldRequest{handler, std::move(request), std::move(timed), started}));
   }
-  dispatch(std::move(request), std::move(timed), started);
+  dispatch(handler, std::move(request), std::move(timed), started);
 }
 
 void RequestHandler::hold_until_caught_up(std::shared_ptr<HeldRequest> held) {
   if (ctx_.cluster->caught_up()) {
-    return dispatch(std::move(held->request), std::move(held->reply), held->started);
+    return dispatch(held->handler, std::move(held->request), std::move(held->reply), held->started);
   }
   if (Clock::now() - held->started >= kCatchUpHold) {
     if (!held->request.header.expects_response()) return held->reply({});
-    const handlers::Handler* handler = handlers::find(held->request.header.api_key);
     // Retriable: the client asks again, here or at another broker.
     return held->reply(encode_error_response(
         held->request.header,
-        handler->group ? ErrorCode::kCoordinatorNotAvailable : ErrorCode::kLeaderNotAvailable,
+        held->handler->group ? ErrorCode::kCoordinatorNotAvailable : ErrorCode::kLeaderNotAvailable,
         "broker " + std::to_string(ctx_.identity.node_id) +
             " has not caught up with the cluster metadata since it started"));
   }
@@ -65,9 +65,9 @@ void RequestHandler::hold_until_caught_up(std::shared_ptr<HeldRequest> held) {
                         [this, held] { hold_until_caught_up(held); });
 }
 
-void RequestHandler::dispatch(InboundRequest request, Reply reply, Clock::time_point started) {
+void RequestHandler::dispatch(const handlers::Handler* handler, InboundRequest request, Reply reply,
+                              Clock::time_point started) {
   const RequestHeader& header = request.header;
-  const handlers::Handler* handler = handlers::find(header.api_key);
   if (handler == nullptr || !handler->versions.contains(header.api_version)) {
     if (!header.expects_response()) return reply({});
     return reply(encode_error_response(header, ErrorCode::kUnsupportedVersion,

@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "broker/handlers/handler.h"
+#include "broker/handlers/handlers.h"
 #include "transport/message.h"
 
 namespace mq::broker {
@@ -44,7 +44,9 @@ class RequestHandler {
 
  private:
   struct HeldRequest;
-  void dispatch(transport::InboundRequest request, Reply reply,
+  // `handler`: the api's entry in the handler table, looked up once per
+  // request (nullptr: none).
+  void dispatch(const handlers::Handler* handler, transport::InboundRequest request, Reply reply,
                 std::chrono::steady_clock::time_point started);
   // Dispatches the request once the cluster metadata has caught up; past
   // kCatchUpHold answers LEADER_NOT_AVAILABLE (COORDINATOR_NOT_AVAILABLE
