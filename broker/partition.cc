@@ -147,6 +147,7 @@ Status Partition::become_leader(const LeaderState& state) {
     leader_id_.store(state.local_broker_id);
     role_.store(ReplicaRole::kLeader);
     advance_high_watermark_locked();
+    update_low_watermark_locked();
     if (new_leader) {
       spdlog::info("{}: leader in epoch {} (partition epoch {}), replicas {}, ISR {}, HW {}", name,
                    state.leader_epoch, state.partition_epoch, join(state.replicas), join(state.isr),
@@ -197,6 +198,7 @@ Status Partition::become_follower(const FollowerState& state) {
     isr_.clear();
     followers_.clear();
     pending_.reset();
+    low_watermark_.store(-1);
     // Not truncated here: the fetcher reconciles by leader epoch first.
     high_watermark_.store(std::min(high_watermark_.load(), log_->log_end_offset()));
     if (changed && state.leader_id == kNoLeaderId) {
@@ -255,16 +257,7 @@ std::vector<FollowerProgress> Partition::followers() const {
 Result<AppendResult> Partition::append_as_leader(std::span<uint8_t> batches, int16_t acks,
                                                  int32_t* epoch_out) {
   std::shared_lock role(role_mu_);
-  if (role_.load() != ReplicaRole::kLeader) {
-    int32_t leader = leader_id_.load();
-    if (leader == kNoLeaderId) {
-      return Status(ErrorCode::kLeaderNotAvailable,
-                    topic_ + "-" + std::to_string(index_) + " has no leader at the moment");
-    }
-    return Status(ErrorCode::kNotLeader, topic_ + "-" + std::to_string(index_) +
-                                             ": this broker follows broker " +
-                                             std::to_string(leader));
-  }
+  if (role_.load() != ReplicaRole::kLeader) return not_leading();
   if (acks == -1) {
     size_t in_sync;
     {
@@ -290,6 +283,64 @@ Result<AppendResult> Partition::append_as_leader(std::span<uint8_t> batches, int
     wake_waiters(false);
   }
   return result;
+}
+
+Status Partition::not_leading() const {
+  int32_t leader = leader_id_.load();
+  if (leader == kNoLeaderId) {
+    return Status(ErrorCode::kLeaderNotAvailable,
+                  topic_ + "-" + std::to_string(index_) + " has no leader at the moment");
+  }
+  return Status(ErrorCode::kNotLeader, topic_ + "-" + std::to_string(index_) +
+                                           ": this broker follows broker " +
+                                           std::to_string(leader));
+}
+
+Result<int64_t> Partition::delete_records(int64_t offset, int32_t* epoch_out) {
+  {
+    std::shared_lock role(role_mu_);
+    if (role_.load() != ReplicaRole::kLeader) return not_leading();
+    int64_t hw = high_watermark_.load();
+    if (offset == -1) offset = hw;
+    if (offset < 0 || offset > hw) {
+      return Status(ErrorCode::kOffsetOutOfRange,
+                    topic_ + "-" + std::to_string(index_) + ": cannot delete below offset " +
+                        std::to_string(offset) + ", past the high watermark " + std::to_string(hw) +
+                        " (only committed records can be deleted)");
+    }
+    MQ_RETURN_IF_ERROR(log_->delete_records_before(offset).status());
+    if (epoch_out != nullptr) *epoch_out = leader_epoch_.load();
+    std::lock_guard lock(state_mu_);
+    update_low_watermark_locked();
+  }
+  // Followers long-polling at their log end learn the new log start from the
+  // answer (and report theirs in the next fetch, raising the low watermark).
+  wake_waiters(false, /*followers=*/true);
+  return log_->log_start_offset();
+}
+
+std::optional<ErrorCode> Partition::delete_outcome(int64_t offset, int32_t leader_epoch) const {
+  if (role_.load() != ReplicaRole::kLeader || leader_epoch_.load() != leader_epoch) {
+    return ErrorCode::kNotLeader;
+  }
+  if (low_watermark_.load() < offset) return std::nullopt;
+  return ErrorCode::kNone;
+}
+
+bool Partition::update_low_watermark_locked() {
+  if (role_.load() != ReplicaRole::kLeader) return false;
+  int64_t candidate = log_->log_start_offset();
+  for (int32_t id : isr_) {
+    if (id == local_id_) continue;
+    auto it = followers_.find(id);
+    // A member that has not told its log start in this epoch holds it unknown.
+    if (it == followers_.end() || it->second.log_start_offset < 0) {
+      candidate = -1;
+      break;
+    }
+    candidate = std::min(candidate, it->second.log_start_offset);
+  }
+  return candidate > low_watermark_.exchange(candidate);
 }
 
 std::optional<ErrorCode> Partition::acks_all_outcome(int64_t last_offset,
@@ -318,7 +369,8 @@ ErrorCode Partition::check_leader(int32_t current_leader_epoch) const {
   return ErrorCode::kNone;
 }
 
-ErrorCode Partition::record_follower_fetch(int32_t replica_id, int64_t fetch_offset) {
+ErrorCode Partition::record_follower_fetch(int32_t replica_id, int64_t fetch_offset,
+                                           int64_t follower_log_start_offset) {
   std::optional<IsrProposal> proposal;
   uint64_t proposal_id = 0;
   IsrChanger* changer = nullptr;
@@ -345,7 +397,9 @@ ErrorCode Partition::record_follower_fetch(int32_t replica_id, int64_t fetch_off
     follower.last_fetch_leader_leo = end;
     follower.last_fetch_ms = now;
     follower.log_end_offset = fetch_offset;
+    if (follower_log_start_offset >= 0) follower.log_start_offset = follower_log_start_offset;
     moved = advance_high_watermark_locked();
+    moved = update_low_watermark_locked() || moved;
     proposal = expansion_for_locked(follower, now);
     if (proposal) {
       proposal_id = next_proposal_id_++;
@@ -487,6 +541,20 @@ void Partition::update_follower_high_watermark(int64_t leader_high_watermark) {
   if (moved) wake_waiters(false);
 }
 
+Status Partition::follow_log_start(int64_t leader_log_start_offset, int32_t leader_epoch) {
+  std::shared_lock role(role_mu_);
+  ErrorCode error = check_follower(leader_epoch);
+  if (error != ErrorCode::kNone) {
+    return Status(error, topic_ + "-" + std::to_string(index_) + ": not following in epoch " +
+                             std::to_string(leader_epoch));
+  }
+  // Never past what this replica knows is committed: a tail it may still
+  // have to truncate is not the leader's to delete.
+  int64_t target = std::min(leader_log_start_offset, high_watermark_.load());
+  if (target <= log_->log_start_offset()) return Status::ok();
+  return log_->delete_records_before(target).status();
+}
+
 Status Partition::truncate_to(int64_t offset, int32_t leader_epoch) {
   std::shared_lock role(role_mu_);
   ErrorCode error = check_follower(leader_epoch);
@@ -524,8 +592,9 @@ uint64_t Partition::on_data_after(int64_t offset, std::function<void()> wake, Wa
     // Checked under the lock that wake_waiters() takes after a bound moved,
     // so a move is either seen here or wakes this waiter.
     std::lock_guard lock(waiters_mu_);
-    int64_t end =
-        bound == WaitBound::kHighWatermark ? high_watermark_.load() : log_->log_end_offset();
+    int64_t end = bound == WaitBound::kHighWatermark ? high_watermark_.load()
+                  : bound == WaitBound::kLogEnd      ? log_->log_end_offset()
+                                                     : low_watermark_.load();
     if (end <= offset) {
       uint64_t ticket = next_ticket_++;
       waiters_.emplace(ticket, Waiter{offset, bound, std::move(wake)});
@@ -549,16 +618,20 @@ void Partition::cancel_all_waits() {
   }
 }
 
-void Partition::wake_waiters(bool all) {
+void Partition::wake_waiters(bool all, bool followers) {
   std::vector<std::function<void()>> due;
   {
     std::lock_guard lock(waiters_mu_);
     if (waiters_.empty()) return;
     int64_t hw = high_watermark_.load();
     int64_t end = log_->log_end_offset();
+    int64_t low = low_watermark_.load();
     for (auto it = waiters_.begin(); it != waiters_.end();) {
-      int64_t bound = it->second.bound == WaitBound::kHighWatermark ? hw : end;
-      if (all || bound > it->second.offset) {
+      WaitBound kind = it->second.bound;
+      int64_t bound = kind == WaitBound::kHighWatermark ? hw
+                      : kind == WaitBound::kLogEnd      ? end
+                                                        : low;
+      if (all || bound > it->second.offset || (followers && kind == WaitBound::kLogEnd)) {
         due.push_back(std::move(it->second.wake));
         it = waiters_.erase(it);
       } else {

@@ -94,13 +94,14 @@ struct FollowerProgress {
   int64_t last_caught_up_ms = 0;       // last time it had fetched up to the leader's end
   int64_t last_fetch_ms = 0;           // its last fetch
   int64_t last_fetch_leader_leo = -1;  // the leader's log end offset at that fetch
+  int64_t log_start_offset = -1;       // its log start offset, as its last fetch said (-1 unknown)
 };
 
 enum class ReplicaRole { kLeader, kFollower };
 
 // Which end a waiter waits for: consumers and acks=all for the high
-// watermark, followers for the log end.
-enum class WaitBound { kHighWatermark, kLogEnd };
+// watermark, followers for the log end, DeleteRecords for the low watermark.
+enum class WaitBound { kHighWatermark, kLogEnd, kLowWatermark };
 
 class Partition : public std::enable_shared_from_this<Partition> {
  public:
@@ -175,9 +176,26 @@ class Partition : public std::enable_shared_from_this<Partition> {
   ErrorCode check_leader(int32_t current_leader_epoch) const;
   // A follower's fetch at `fetch_offset`: checks it (REPLICA_NOT_AVAILABLE
   // for a broker that is not a follower replica of this partition,
-  // OFFSET_OUT_OF_RANGE outside the log), records its position, advances the
-  // high watermark (waking waiters) and proposes an ISR expansion when due.
-  ErrorCode record_follower_fetch(int32_t replica_id, int64_t fetch_offset);
+  // OFFSET_OUT_OF_RANGE outside the log), records its position and its log
+  // start offset (-1: not told), advances the high and low watermarks
+  // (waking waiters) and proposes an ISR expansion when due.
+  ErrorCode record_follower_fetch(int32_t replica_id, int64_t fetch_offset,
+                                  int64_t follower_log_start_offset = -1);
+  // DeleteRecords on the leader: moves the log start forward to `offset`
+  // (-1: the high watermark), deleting the segments wholly below it, and
+  // wakes the followers' fetches so they learn it. Returns the new log start.
+  // NOT_LEADER / LEADER_NOT_AVAILABLE on a follower; OFFSET_OUT_OF_RANGE for
+  // an offset past the high watermark (or negative other than -1).
+  // `epoch_out`, if given, receives the leader epoch (for delete_outcome).
+  Result<int64_t> delete_records(int64_t offset, int32_t* epoch_out = nullptr);
+  // The lowest log start offset over this leader and its ISR followers (as
+  // their fetches reported it); -1 while a member's is unknown or on a
+  // follower. Kafka's low watermark.
+  int64_t low_watermark() const { return low_watermark_.load(); }
+  // Whether records below `offset`, deleted in `leader_epoch`, are gone from
+  // every in-sync replica: nullopt while waiting; NONE once the low
+  // watermark reached it; NOT_LEADER if leadership moved meanwhile.
+  std::optional<ErrorCode> delete_outcome(int64_t offset, int32_t leader_epoch) const;
   // Proposes dropping ISR followers that have not caught up within
   // lag_time_max_ms. The broker calls it periodically on every leader.
   void maybe_shrink_isr();
@@ -190,6 +208,10 @@ class Partition : public std::enable_shared_from_this<Partition> {
   Result<AppendResult> append_as_follower(std::span<uint8_t> batches, int32_t leader_epoch);
   // The high watermark becomes min(leader's high watermark, log end).
   void update_follower_high_watermark(int64_t leader_high_watermark);
+  // Follows the leader's log start (DeleteRecords, retention there) up to
+  // this replica's high watermark, deleting the segments below it; only
+  // while following in `leader_epoch`.
+  Status follow_log_start(int64_t leader_log_start_offset, int32_t leader_epoch);
   // Cuts a divergent tail (whole batches from `offset` on), or empties the
   // log and continues at `offset`; only while following in `leader_epoch`.
   Status truncate_to(int64_t offset, int32_t leader_epoch);
@@ -217,14 +239,19 @@ class Partition : public std::enable_shared_from_this<Partition> {
   ErrorCode check_follower(int32_t leader_epoch) const;  // role_mu_ held
   // Recomputes the high watermark; true if it moved. state_mu_ held.
   bool advance_high_watermark_locked();
+  // Recomputes the low watermark; true if it rose. state_mu_ held.
+  bool update_low_watermark_locked();
+  // The error of a leader-only operation on a replica that does not lead.
+  Status not_leading() const;
   std::vector<int32_t> maximal_isr_locked() const;
   // An expansion proposal for `progress` if it is due. state_mu_ held.
   std::optional<IsrProposal> expansion_for_locked(const FollowerProgress& progress, int64_t now);
   IsrProposal proposal_locked(std::vector<int32_t> isr, bool expansion);
   void send_proposal(IsrChanger* changer, const IsrProposal& proposal, uint64_t id);
   void finish_proposal(uint64_t id, const Status& status);
-  // Wakes the waiters whose bound passed their offset, or all of them.
-  void wake_waiters(bool all);
+  // Wakes the waiters whose bound passed their offset, or all of them, or
+  // (`followers`) those plus every follower fetch waiting on the log end.
+  void wake_waiters(bool all, bool followers = false);
 
   const std::string topic_;
   const int32_t index_;
@@ -237,6 +264,7 @@ class Partition : public std::enable_shared_from_this<Partition> {
   std::atomic<int32_t> partition_epoch_{0};
   std::atomic<int32_t> leader_id_{-1};
   std::atomic<int64_t> high_watermark_;
+  std::atomic<int64_t> low_watermark_{-1};
   std::atomic<uint64_t> isr_shrinks_{0};
   std::atomic<uint64_t> isr_expands_{0};
 

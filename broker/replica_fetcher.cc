@@ -528,6 +528,15 @@ void ReplicaFetcher::fetch(const std::vector<Work>& work) {
       total_bytes += *appended;
       if (w.throttled) options_.reassignment_throttle->record(*appended, steady_ns());
       w.partition->update_follower_high_watermark(p.high_watermark);
+      if (p.log_start_offset > log.log_start_offset()) {
+        // The leader deleted records (DeleteRecords) or applied retention:
+        // this replica drops them too, so a later leader does not serve them.
+        Status followed = w.partition->follow_log_start(p.log_start_offset, w.leader_epoch);
+        if (!followed.is_ok()) {
+          spdlog::warn("{}: could not move the log start to the leader's {}: {}",
+                       name_of(w.key.first, w.key.second), p.log_start_offset, followed.message());
+        }
+      }
       std::lock_guard lock(mu_);
       auto entry = entries_.find(w.key);
       if (entry != entries_.end() && entry->second.generation == w.generation) {

@@ -228,6 +228,27 @@ struct QuorumDescription {
   std::vector<QuorumVoter> voters;
 };
 
+// One partition replica as DescribeLogDirs reports it.
+struct LogDirPartition {
+  TopicPartition partition;
+  int64_t size_bytes = 0;
+  int32_t segments = 0;
+  int64_t log_start_offset = 0;
+  int64_t log_end_offset = 0;
+  int64_t high_watermark = 0;
+  bool leader = false;  // this broker leads it
+};
+
+// One broker's data directory and what it holds.
+struct LogDirDescription {
+  int32_t broker_id = -1;
+  std::string path;
+  ErrorCode error = ErrorCode::kNone;       // STORAGE_ERROR: a log there failed
+  int64_t total_bytes = -1;                 // its file system's capacity, -1 unknown
+  int64_t usable_bytes = -1;                // free for the broker, -1 unknown
+  std::vector<LogDirPartition> partitions;  // sorted by topic, partition
+};
+
 class Admin {
  public:
   static Result<std::unique_ptr<Admin>> create(const AdminConfig& config);
@@ -264,6 +285,20 @@ class Admin {
   // others are still read. Fails as a whole only when no metadata can be read.
   Result<std::map<TopicPartition, Result<ListedOffset>>> list_offsets_each(
       const std::map<TopicPartition, int64_t>& timestamps);
+
+  // DeleteRecords: moves each partition's log start to the offset (-1: its
+  // high watermark), on its leader. Each partition's new low watermark (the
+  // log start every in-sync replica has reached), or its own error:
+  // OFFSET_OUT_OF_RANGE past the high watermark, REQUEST_TIMED_OUT when the
+  // leader deleted but a follower did not confirm in time. Fails as a whole
+  // only when no metadata can be read.
+  Result<std::map<TopicPartition, Result<int64_t>>> delete_records(
+      const std::map<TopicPartition, int64_t>& offsets);
+  // DescribeLogDirs of each broker in `brokers` (empty: every registered
+  // one), for the partitions of `topics` (empty: all): per broker its
+  // description or why it could not be read.
+  Result<std::map<int32_t, Result<LogDirDescription>>> describe_log_dirs(
+      const std::vector<int32_t>& brokers, const std::vector<std::string>& topics);
 
   // Brokers, controller and topics (nullopt = all topics). Lists only the
   // brokers clients may use: fenced ones are left out (see describe_brokers).

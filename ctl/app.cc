@@ -187,6 +187,7 @@ int run_mqctl(int argc, const char* const* argv, Streams streams) {
   add_config_commands(app, ctx, action);
   add_profile_commands(app, ctx, action);
   add_bench_commands(app, ctx, action);
+  add_log_commands(app, ctx, action);
   add_version_command(app, ctx, action);
   add_completion_command(app, ctx, action);
 

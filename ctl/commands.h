@@ -14,6 +14,8 @@ namespace mq::ctl {
 using Action = std::function<int()>;
 
 void add_topic_commands(CLI::App& root, Context& ctx, Action& action);
+// topic trim (trim_command.cc), under `topic`.
+void add_trim_command(CLI::App* topic, Context& ctx, Action& action);
 void add_produce_command(CLI::App& root, Context& ctx, Action& action);
 void add_consume_command(CLI::App& root, Context& ctx, Action& action);
 void add_offsets_command(CLI::App& root, Context& ctx, Action& action);
@@ -28,6 +30,10 @@ void add_group_commands(CLI::App& root, Context& ctx, Action& action);
 void add_config_commands(CLI::App& root, Context& ctx, Action& action);
 void add_profile_commands(CLI::App& root, Context& ctx, Action& action);
 void add_bench_commands(CLI::App& root, Context& ctx, Action& action);
+// log dirs (log_dirs_command.cc), under `log`.
+void add_log_dirs_command(CLI::App* log, Context& ctx, Action& action);
+// log dump (log_commands.cc): a partition's files read offline, no broker.
+void add_log_commands(CLI::App& root, Context& ctx, Action& action);
 // Needs the whole tree: register it last.
 void add_completion_command(CLI::App& root, Context& ctx, Action& action);
 

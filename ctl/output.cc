@@ -2,6 +2,7 @@
 #include "ctl/output.h"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace mq::ctl {
 
@@ -127,6 +128,21 @@ std::string to_yaml(const nlohmann::ordered_json& value) {
 
 std::string to_json_line(const nlohmann::ordered_json& value) {
   return dump(value);
+}
+
+std::string format_bytes(int64_t bytes) {
+  if (bytes < 0) return "-";
+  if (bytes < 1024) return std::to_string(bytes) + " B";
+  static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
+  double value = static_cast<double>(bytes) / 1024;
+  size_t unit = 0;
+  while (value >= 1024 && unit + 1 < std::size(kUnits)) {
+    value /= 1024;
+    ++unit;
+  }
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.1f %s", value, kUnits[unit]);
+  return text;
 }
 
 std::string cell(const nlohmann::ordered_json& value) {

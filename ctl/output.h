@@ -42,4 +42,7 @@ std::string to_json_line(const nlohmann::ordered_json& value);
 // A cell for a table: strings as they are, null as "-", the rest as JSON.
 std::string cell(const nlohmann::ordered_json& value);
 
+// A byte count for people: "512 B", "1.5 KiB", "20.0 MiB", ...; "-" when negative (unknown).
+std::string format_bytes(int64_t bytes);
+
 }  // namespace mq::ctl

@@ -222,7 +222,8 @@ int report_outcomes(const Context& ctx, const std::string& verb, const std::stri
 }
 
 void add_topic_commands(CLI::App& root, Context& ctx, Action& action) {
-  CLI::App* topic = root.add_subcommand("topic", "Create, list, describe, alter and delete topics");
+  CLI::App* topic =
+      root.add_subcommand("topic", "Create, list, describe, alter, trim and delete topics");
   topic->require_subcommand(1);
   auto flags = std::make_shared<TopicFlags>();
   auto bind = [&ctx, &action, flags](CLI::App* command, int (*run)(Context&, const TopicFlags&)) {
@@ -265,6 +266,8 @@ void add_topic_commands(CLI::App& root, Context& ctx, Action& action) {
   grow->add_option("-p,--partitions", flags->partitions, "The new total number of partitions")
       ->required();
   bind(grow, topic_add_partitions);
+
+  add_trim_command(topic, ctx, action);
 }
 
 }  // namespace mq::ctl

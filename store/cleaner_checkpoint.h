@@ -27,7 +27,14 @@ class CleanerCheckpoint {
   // later time, so tombstones only ever live longer).
   static constexpr size_t kMaxPasses = 64;
 
+  struct Pass {
+    int64_t end_offset;  // the pass covered every offset below it
+    int64_t time_ms;
+  };
+
   int64_t first_dirty_offset() const { return first_dirty_offset_; }
+  // The passes remembered, oldest first.
+  const std::vector<Pass>& passes() const { return passes_; }
   // When a pass first covered `offset`, or nullopt if none has.
   std::optional<int64_t> first_covered_ms(int64_t offset) const;
 
@@ -45,10 +52,6 @@ class CleanerCheckpoint {
   Status load(const std::string& path);
 
  private:
-  struct Pass {
-    int64_t end_offset;
-    int64_t time_ms;
-  };
   int64_t first_dirty_offset_ = 0;
   std::vector<Pass> passes_;
 };

@@ -62,6 +62,16 @@ struct LogReadResult {
   int64_t log_end_offset = 0;
 };
 
+// The contents of "log-state.checkpoint" (docs/storage-format.md §6.1).
+struct LogState {
+  int64_t recovery_point = 0;    // every batch below it was fsynced
+  int64_t log_start_offset = 0;  // the first offset served
+};
+
+// Reads "log-state.checkpoint": kNotFound if absent, kCorruptMessage if its
+// kind, version or checksum do not match or a field is missing.
+Result<LogState> read_log_state(const std::string& path);
+
 // What opening the log found and did, for the operator (logged as one line).
 struct RecoveryReport {
   bool clean_shutdown = false;
@@ -150,6 +160,7 @@ class Log {
   Status truncate_fully_and_start_at(int64_t offset);
   // Moves the log start forward to `offset` (<= end), deleting whole
   // segments below it. Returns the number of segments deleted.
+  // INVALID_REQUEST with cleanup.policy=compact.
   Result<int> delete_records_before(int64_t offset);
   // Deletes segments past retention.ms / retention.bytes. Returns how many.
   // Does nothing with cleanup.policy=compact.

@@ -11,25 +11,6 @@
 #include "store/segment_scanner.h"
 
 namespace mq {
-namespace {
-
-// Parses "00000000000000012345.log" into 12345; false for other names.
-bool parse_segment_name(const std::string& name, std::string_view ext, int64_t* base) {
-  if (name.size() != 20 + ext.size() || name.compare(20, ext.size(), ext) != 0) return false;
-  int64_t v = 0;
-  for (int i = 0; i < 20; i++) {
-    if (name[i] < '0' || name[i] > '9') return false;
-    if (v > (INT64_MAX - (name[i] - '0')) / 10) return false;
-    v = v * 10 + (name[i] - '0');
-  }
-  *base = v;
-  return true;
-}
-
-struct LogState {
-  int64_t recovery_point = 0;
-  int64_t log_start_offset = 0;
-};
 
 Result<LogState> read_log_state(const std::string& path) {
   MQ_ASSIGN_OR_RETURN(std::vector<std::string> lines, read_checkpoint(path, "mq-log-state", 1));
@@ -46,8 +27,6 @@ Result<LogState> read_log_state(const std::string& path) {
   if (!have_rp || !have_start) return Status(ErrorCode::kCorruptMessage, path + ": missing fields");
   return state;
 }
-
-}  // namespace
 
 Result<std::unique_ptr<Log>> Log::open(const std::string& dir, LogConfig config) {
   MQ_RETURN_IF_ERROR(config.validate());

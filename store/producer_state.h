@@ -52,6 +52,8 @@ class ProducerStateTable {
   void clear() { producers_.clear(); }
   size_t size() const { return producers_.size(); }
   const ProducerEntry* find(int64_t producer_id) const;
+  // Every producer's state, unordered: for tools that print a snapshot.
+  const std::unordered_map<int64_t, ProducerEntry>& producers() const { return producers_; }
 
   Status write_snapshot(const std::string& path, int64_t offset) const;
   // Replaces the state with the snapshot's; returns the snapshot offset.

@@ -37,6 +37,18 @@ std::string segment_stem(const std::string& dir, int64_t base_offset) {
   return dir + "/" + name;
 }
 
+bool parse_segment_name(const std::string& name, std::string_view ext, int64_t* base) {
+  if (name.size() != 20 + ext.size() || name.compare(20, ext.size(), ext) != 0) return false;
+  int64_t v = 0;
+  for (int i = 0; i < 20; i++) {
+    if (name[i] < '0' || name[i] > '9') return false;
+    if (v > (INT64_MAX - (name[i] - '0')) / 10) return false;
+    v = v * 10 + (name[i] - '0');
+  }
+  *base = v;
+  return true;
+}
+
 Segment::Segment(std::string stem, int64_t base_offset, uint32_t index_interval_bytes,
                  File log_file, std::string_view suffix)
     : stem_(std::move(stem)),

@@ -25,6 +25,9 @@ constexpr uint64_t kMaxSegmentBytes = uint64_t{2} * 1024 * 1024 * 1024 - 1;
 
 // "dir/00000000000000012345" (add ".log", ".index", ".timeindex").
 std::string segment_stem(const std::string& dir, int64_t base_offset);
+// Parses a file name "00000000000000012345<ext>" (ext ".log", ".index", ...)
+// into its base offset 12345; false for any other name.
+bool parse_segment_name(const std::string& name, std::string_view ext, int64_t* base);
 
 // Suffixes of a compacted segment on its way in (docs/storage-format.md §9.3):
 // ".cleaned" while being written, ".swap" once complete and committed.

@@ -17,6 +17,7 @@ constexpr std::array kSupportedApis = {
     SupportedApi{ApiKey::kFetch, {0, 0}},
     SupportedApi{ApiKey::kListOffsets, {0, 0}},
     SupportedApi{ApiKey::kInitProducerId, {0, 0}},
+    SupportedApi{ApiKey::kDeleteRecords, {0, 0}},
     SupportedApi{ApiKey::kCreateTopics, {0, 0}},
     SupportedApi{ApiKey::kDeleteTopics, {0, 0}},
     SupportedApi{ApiKey::kCreatePartitions, {0, 0}},
@@ -30,6 +31,7 @@ constexpr std::array kSupportedApis = {
     SupportedApi{ApiKey::kAddRaftVoter, {0, 0}},
     SupportedApi{ApiKey::kRemoveRaftVoter, {0, 0}},
     SupportedApi{ApiKey::kUnregisterBroker, {0, 0}},
+    SupportedApi{ApiKey::kDescribeLogDirs, {0, 0}},
     SupportedApi{ApiKey::kFindCoordinator, {0, 0}},
     SupportedApi{ApiKey::kJoinGroup, {0, 0}},
     SupportedApi{ApiKey::kSyncGroup, {0, 0}},
@@ -60,6 +62,8 @@ std::string_view api_name(ApiKey key) {
       return "ListOffsets";
     case ApiKey::kInitProducerId:
       return "InitProducerId";
+    case ApiKey::kDeleteRecords:
+      return "DeleteRecords";
     case ApiKey::kCreateTopics:
       return "CreateTopics";
     case ApiKey::kDeleteTopics:
@@ -86,6 +90,8 @@ std::string_view api_name(ApiKey key) {
       return "RemoveRaftVoter";
     case ApiKey::kUnregisterBroker:
       return "UnregisterBroker";
+    case ApiKey::kDescribeLogDirs:
+      return "DescribeLogDirs";
     case ApiKey::kFindCoordinator:
       return "FindCoordinator";
     case ApiKey::kJoinGroup:

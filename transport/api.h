@@ -23,6 +23,7 @@ enum class ApiKey : int16_t {
   kFetch = 3,
   kListOffsets = 4,
   kInitProducerId = 5,
+  kDeleteRecords = 6,
   // Admin.
   kCreateTopics = 20,
   kDeleteTopics = 21,
@@ -37,6 +38,7 @@ enum class ApiKey : int16_t {
   kAddRaftVoter = 30,
   kRemoveRaftVoter = 31,
   kUnregisterBroker = 32,
+  kDescribeLogDirs = 33,
   // Consumer groups.
   kFindCoordinator = 40,
   kJoinGroup = 41,

@@ -5,12 +5,14 @@
 #include "transport/api_versions.h"
 #include "transport/cluster_admin.h"
 #include "transport/configs.h"
+#include "transport/delete_records.h"
 #include "transport/fetch.h"
 #include "transport/group_admin.h"
 #include "transport/group_membership.h"
 #include "transport/group_offsets.h"
 #include "transport/init_producer_id.h"
 #include "transport/list_offsets.h"
+#include "transport/log_dirs.h"
 #include "transport/metadata.h"
 #include "transport/produce.h"
 #include "transport/replication.h"
@@ -41,6 +43,9 @@ bool visit_api(ApiKey key, Visitor&& visitor) {
       return true;
     case ApiKey::kInitProducerId:
       visitor.template operator()<InitProducerIdRequest>();
+      return true;
+    case ApiKey::kDeleteRecords:
+      visitor.template operator()<DeleteRecordsRequest>();
       return true;
     case ApiKey::kCreateTopics:
       visitor.template operator()<CreateTopicsRequest>();
@@ -80,6 +85,9 @@ bool visit_api(ApiKey key, Visitor&& visitor) {
       return true;
     case ApiKey::kUnregisterBroker:
       visitor.template operator()<UnregisterBrokerRequest>();
+      return true;
+    case ApiKey::kDescribeLogDirs:
+      visitor.template operator()<DescribeLogDirsRequest>();
       return true;
     case ApiKey::kFindCoordinator:
       visitor.template operator()<FindCoordinatorRequest>();

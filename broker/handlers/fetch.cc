@@ -76,7 +76,8 @@ void attempt(const std::shared_ptr<FetchState>& state) {
         out.log_end_offset = partition->log().log_end_offset();
         ErrorCode refused = partition->check_leader(p.current_leader_epoch);
         if (refused == ErrorCode::kNone && from_follower) {
-          refused = partition->record_follower_fetch(wanted.replica_id, p.fetch_offset);
+          refused = partition->record_follower_fetch(wanted.replica_id, p.fetch_offset,
+                                                     p.log_start_offset);
         }
         // Read after the follower's position moved it: the answer carries the new HW.
         out.high_watermark = partition->high_watermark();

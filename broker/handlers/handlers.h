@@ -29,6 +29,7 @@ const Handler* find(transport::ApiKey api);
 void produce(Call call);
 void fetch(Call call);
 void list_offsets(Call call);
+void delete_records(Call call);
 void offset_for_leader_epoch(Call call);
 void init_producer_id(Call call);
 // Cluster and metadata
@@ -39,6 +40,7 @@ void describe_quorum(Call call);
 void add_raft_voter(Call call);
 void remove_raft_voter(Call call);
 void unregister_broker(Call call);
+void describe_log_dirs(Call call);
 void elect_leaders(Call call);
 void alter_partition_reassignments(Call call);
 void list_partition_reassignments(Call call);

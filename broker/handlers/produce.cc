@@ -1,13 +1,13 @@
 // Produce: appends each partition's record batches as the leader; answers at
 // once (acks 0/1, or a leader alone in its ISR) or once acks=all batches are
-// replicated (DelayedProduce). Topics are auto-created when allowed.
+// replicated (PartitionWaits). Topics are auto-created when allowed.
 #include "transport/produce.h"
 
 #include "broker/broker_metrics.h"
-#include "broker/delayed_produce.h"
 #include "broker/disk_monitor.h"
 #include "broker/handlers/handlers.h"
 #include "broker/partition.h"
+#include "broker/partition_waits.h"
 #include "broker/replica_manager.h"
 #include "group/coordinator.h"
 #include "store/record_batch.h"
@@ -41,7 +41,7 @@ Status check_producer_epochs(const ReplicaManager& replicas, std::span<const uin
 // replicated goes to `pending`.
 void append(Context& ctx, const ProduceRequest& produce, const std::string& topic,
             const ProduceRequest::Topic::Partition& p, ProduceResponse::Topic::Partition& out,
-            std::optional<DelayedProduce::Pending>* pending) {
+            std::optional<PartitionWaits::Target>* pending) {
   if (topic == group::kOffsetsTopic) {
     out.error_code = ErrorCode::kInvalidTopic;
     out.error_message = "__consumer_offsets is internal: only the group coordinator writes it";
@@ -84,8 +84,10 @@ void append(Context& ctx, const ProduceRequest& produce, const std::string& topi
   // A leader alone in its ISR has its high watermark past the batch already.
   std::optional<ErrorCode> outcome = partition->acks_all_outcome(appended->last_offset, epoch);
   if (!outcome) {
-    *pending = DelayedProduce::Pending{
-        .partition = partition, .leader_epoch = epoch, .last_offset = appended->last_offset};
+    *pending = PartitionWaits::Target{.partition = partition,
+                                      .leader_epoch = epoch,
+                                      .offset = appended->last_offset,
+                                      .bound = WaitBound::kHighWatermark};
   } else if (*outcome != ErrorCode::kNone) {
     out.error_code = *outcome;
     out.error_message = "leadership or the ISR changed during the append";
@@ -93,8 +95,36 @@ void append(Context& ctx, const ProduceRequest& produce, const std::string& topi
   }
 }
 
+// An acks=all batch's answer once it settled: base_offset -1 and why, unless replicated.
+void fill_acks_all_error(ProduceResponse::Topic::Partition& out, const PartitionWaits::Target& t,
+                         ErrorCode code) {
+  if (code == ErrorCode::kNone) return;
+  std::string where = t.partition->topic() + "-" + std::to_string(t.partition->index()) +
+                      " offset " + std::to_string(t.offset);
+  out.error_code = code;
+  out.base_offset = -1;
+  switch (code) {
+    case ErrorCode::kRequestTimedOut:
+      out.error_message =
+          where + " was appended but not replicated to the ISR in time (high watermark " +
+          std::to_string(t.partition->high_watermark()) + "); the outcome is unknown";
+      break;
+    case ErrorCode::kNotEnoughReplicasAfterAppend:
+      out.error_message = where +
+                          " was replicated, but the ISR is smaller than min.insync.replicas " +
+                          std::to_string(t.partition->min_insync_replicas());
+      break;
+    case ErrorCode::kNotLeader:
+      out.error_message = where + ": leadership moved before it was replicated";
+      break;
+    default:
+      out.error_message = where + " failed";
+      break;
+  }
+}
+
 ProduceResponse append_all(Context& ctx, const ProduceRequest& produce,
-                           std::vector<DelayedProduce::Pending>* pending) {
+                           std::vector<PartitionWaits::Target>* pending) {
   bool valid_acks =
       produce.acks == kAcksAll || produce.acks == kAcksLeader || produce.acks == kAcksNone;
   return per_partition<ProduceResponse>(
@@ -104,7 +134,7 @@ ProduceResponse append_all(Context& ctx, const ProduceRequest& produce,
           out.error_message = "acks must be -1, 0 or 1";
           return;
         }
-        std::optional<DelayedProduce::Pending> waiting;
+        std::optional<PartitionWaits::Target> waiting;
         append(ctx, produce, topic, p, out, &waiting);
         if (waiting) {
           waiting->topic_index = slot.topic;
@@ -119,15 +149,27 @@ ProduceResponse append_all(Context& ctx, const ProduceRequest& produce,
 void produce(Call call) {
   std::optional<ProduceRequest> request = decode_or_refuse<ProduceRequest>(call);
   if (!request) return;
-  std::vector<DelayedProduce::Pending> pending;
+  std::vector<PartitionWaits::Target> pending;
   ProduceResponse response = append_all(call.ctx, *request, &pending);
   if (pending.empty() || !call.request.header.expects_response()) return answer(call, response);
   // acks=all with batches not yet replicated: answered by a wake-up or the
   // deadline, on a worker, without holding this one.
   auto deadline = Clock::now() + std::chrono::milliseconds(std::max(request->timeout_ms, 0));
-  DelayedProduce::start(call.ctx.scheduler, std::move(response), std::move(pending), deadline,
-                        [reply = std::move(call.reply), header = call.request.header](
-                            ProduceResponse answered) { reply(encode(header, answered)); });
+  PartitionWaits::start(
+      call.ctx.scheduler, std::move(pending),
+      [](const PartitionWaits::Target& t) {
+        return t.partition->acks_all_outcome(t.offset, t.leader_epoch);
+      },
+      deadline,
+      [response = std::move(response), reply = std::move(call.reply), header = call.request.header](
+          const auto& targets, const auto& outcomes) mutable {
+        for (size_t i = 0; i < targets.size(); ++i) {
+          fill_acks_all_error(
+              response.topics[targets[i].topic_index].partitions[targets[i].partition_index],
+              targets[i], outcomes[i]);
+        }
+        reply(encode(header, response));
+      });
 }
 
 }  // namespace mq::broker::handlers

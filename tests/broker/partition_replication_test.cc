@@ -1,5 +1,6 @@
 // Partition as leader and follower: high watermark over the (maximal) ISR,
-// ISR proposals on a fake clock, acks=all outcomes, role checks and wake-ups.
+// ISR proposals on a fake clock, acks=all outcomes, role checks and wake-ups,
+// DeleteRecords and the low watermark, a follower following the log start.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -371,6 +372,87 @@ TEST_F(PartitionReplicationTest, WaitersWakeOnTheirBoundAndOnRoleChanges) {
   ASSERT_TRUE(
       p->become_follower({.leader_epoch = 2, .partition_epoch = 2, .leader_id = 2}).is_ok());
   EXPECT_EQ(role_wakes, 1) << "waiters re-check after a role change";
+}
+
+TEST_F(PartitionReplicationTest, DeleteRecordsMovesTheLogStartAndWaitsForTheIsrsLowWatermark) {
+  auto p = make();
+  ASSERT_TRUE(p->become_leader(leader(1, 1, {1, 2, 3}, {1, 2, 3})).is_ok());
+  append(*p, 10);
+  ASSERT_EQ(p->record_follower_fetch(2, 10, 0), ErrorCode::kNone);
+  ASSERT_EQ(p->record_follower_fetch(3, 8, 0), ErrorCode::kNone);
+  ASSERT_EQ(p->high_watermark(), 8);
+  EXPECT_EQ(p->low_watermark(), 0);
+  // Only committed records can go; -1 means the high watermark.
+  EXPECT_EQ(p->delete_records(9).code(), ErrorCode::kOffsetOutOfRange);
+  EXPECT_EQ(p->delete_records(-2).code(), ErrorCode::kOffsetOutOfRange);
+  EXPECT_EQ(p->log().log_start_offset(), 0);
+
+  bool woken = false;
+  int32_t epoch = -1;
+  Result<int64_t> start = p->delete_records(5, &epoch);
+  ASSERT_TRUE(start.is_ok()) << start.status().to_string();
+  EXPECT_EQ(*start, 5);
+  EXPECT_EQ(epoch, 1);
+  EXPECT_EQ(p->log().log_start_offset(), 5);
+  EXPECT_EQ(p->delete_outcome(5, 1), std::nullopt) << "the followers still hold offsets 0-4";
+  EXPECT_NE(p->on_data_after(
+                4, [&] { woken = true; }, WaitBound::kLowWatermark),
+            0u);
+  ASSERT_EQ(p->record_follower_fetch(2, 10, 5), ErrorCode::kNone);
+  EXPECT_EQ(p->low_watermark(), 0) << "follower 3 has not deleted yet";
+  EXPECT_FALSE(woken);
+  ASSERT_EQ(p->record_follower_fetch(3, 10, 5), ErrorCode::kNone);
+  EXPECT_EQ(p->low_watermark(), 5);
+  EXPECT_TRUE(woken);
+  EXPECT_EQ(p->delete_outcome(5, 1), ErrorCode::kNone);
+  EXPECT_EQ(p->delete_outcome(5, 0), ErrorCode::kNotLeader) << "another leader epoch";
+
+  // Up to the high watermark, and never backwards.
+  Result<int64_t> to_hw = p->delete_records(-1);
+  ASSERT_TRUE(to_hw.is_ok());
+  EXPECT_EQ(*to_hw, 10);
+  Result<int64_t> back = p->delete_records(3);
+  ASSERT_TRUE(back.is_ok());
+  EXPECT_EQ(*back, 10) << "a lower offset leaves the log start where it is";
+}
+
+TEST_F(PartitionReplicationTest, DeleteRecordsWakesFollowerFetchesAndIsRefusedOnAFollower) {
+  auto p = make();
+  ASSERT_TRUE(p->become_leader(leader(1, 1, {1, 2}, {1, 2})).is_ok());
+  append(*p, 4);
+  ASSERT_EQ(p->record_follower_fetch(2, 4, 0), ErrorCode::kNone);
+  bool follower_woken = false, consumer_woken = false;
+  p->on_data_after(
+      4, [&] { follower_woken = true; }, WaitBound::kLogEnd);
+  p->on_data_after(
+      4, [&] { consumer_woken = true; }, WaitBound::kHighWatermark);
+  ASSERT_TRUE(p->delete_records(2).is_ok());
+  EXPECT_TRUE(follower_woken) << "its answer carries the new log start";
+  EXPECT_FALSE(consumer_woken);
+
+  ASSERT_TRUE(p->become_follower(
+                   {.leader_epoch = 2, .partition_epoch = 2, .leader_id = 2, .replicas = {1, 2}})
+                  .is_ok());
+  EXPECT_EQ(p->delete_records(3).code(), ErrorCode::kNotLeader);
+  EXPECT_EQ(p->low_watermark(), -1);
+}
+
+TEST_F(PartitionReplicationTest, AFollowerFollowsTheLeadersLogStartUpToItsHighWatermark) {
+  auto p = make();
+  append(*p, 10);  // as the single-node leader it starts as
+  ASSERT_TRUE(p->become_follower(
+                   {.leader_epoch = 1, .partition_epoch = 1, .leader_id = 2, .replicas = {1, 2}})
+                  .is_ok());
+  p->update_follower_high_watermark(6);
+  ASSERT_EQ(p->high_watermark(), 6);
+  ASSERT_TRUE(p->follow_log_start(8, 1).is_ok());
+  EXPECT_EQ(p->log().log_start_offset(), 6) << "not past what it knows is committed";
+  p->update_follower_high_watermark(10);
+  ASSERT_TRUE(p->follow_log_start(8, 1).is_ok());
+  EXPECT_EQ(p->log().log_start_offset(), 8);
+  ASSERT_TRUE(p->follow_log_start(3, 1).is_ok());
+  EXPECT_EQ(p->log().log_start_offset(), 8) << "never backwards";
+  EXPECT_EQ(p->follow_log_start(9, 0).code(), ErrorCode::kFencedLeaderEpoch);
 }
 
 }  // namespace

@@ -10,16 +10,13 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "tests/ctl/run_mqctl.h"
 #include "tests/support/temp_dir.h"
 
 namespace mq::ctl {
 namespace {
 
-struct CommandResult {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using testing::CommandResult;
 
 class AppTest : public ::testing::Test {
  protected:
@@ -29,27 +26,7 @@ class AppTest : public ::testing::Test {
   }
 
   CommandResult run(std::vector<std::string> args, const std::string& input = "") {
-    std::vector<const char*> argv{"mqctl"};
-    for (const std::string& a : args) argv.push_back(a.c_str());
-    char* out_data = nullptr;
-    char* err_data = nullptr;
-    size_t out_size = 0, err_size = 0;
-    Streams streams;
-    streams.in = std::tmpfile();
-    std::fputs(input.c_str(), streams.in);
-    std::rewind(streams.in);
-    streams.out = open_memstream(&out_data, &out_size);
-    streams.err = open_memstream(&err_data, &err_size);
-    CommandResult result;
-    result.code = run_mqctl(static_cast<int>(argv.size()), argv.data(), streams);
-    std::fclose(streams.in);
-    std::fclose(streams.out);
-    std::fclose(streams.err);
-    result.out.assign(out_data, out_size);
-    result.err.assign(err_data, err_size);
-    std::free(out_data);
-    std::free(err_data);
-    return result;
+    return testing::run_in_process(args, input);
   }
 
   // A command that is rejected before connecting: the broker is unreachable

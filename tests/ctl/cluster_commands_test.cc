@@ -9,6 +9,7 @@
 
 #include "ctl/app.h"
 #include "tests/client/fake_broker.h"
+#include "tests/ctl/run_mqctl.h"
 #include "tests/support/temp_dir.h"
 
 namespace mq::ctl {
@@ -16,11 +17,7 @@ namespace {
 
 using json = nlohmann::json;
 
-struct CommandResult {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using testing::CommandResult;
 
 class ClusterCommandsTest : public ::testing::Test {
  protected:
@@ -31,26 +28,8 @@ class ClusterCommandsTest : public ::testing::Test {
   }
 
   CommandResult run(std::vector<std::string> args) {
-    args.insert(args.begin(), {"mqctl", "-b", broker_.bootstrap(), "--timeout", "5s"});
-    std::vector<const char*> argv;
-    for (const std::string& a : args) argv.push_back(a.c_str());
-    char* out_data = nullptr;
-    char* err_data = nullptr;
-    size_t out_size = 0, err_size = 0;
-    Streams streams;
-    streams.in = std::tmpfile();
-    streams.out = open_memstream(&out_data, &out_size);
-    streams.err = open_memstream(&err_data, &err_size);
-    CommandResult result;
-    result.code = run_mqctl(static_cast<int>(argv.size()), argv.data(), streams);
-    std::fclose(streams.in);
-    std::fclose(streams.out);
-    std::fclose(streams.err);
-    result.out.assign(out_data, out_size);
-    result.err.assign(err_data, err_size);
-    std::free(out_data);
-    std::free(err_data);
-    return result;
+    args.insert(args.begin(), {"-b", broker_.bootstrap(), "--timeout", "5s"});
+    return testing::run_in_process(args);
   }
 
   client::testing::FakeBroker broker_;

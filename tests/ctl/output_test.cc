@@ -76,5 +76,14 @@ TEST(Output, CellsPrintNullAsDashAndArraysJoined) {
   EXPECT_EQ(cell(json(true)), "true");
 }
 
+TEST(OutputTest, FormatsByteCountsForPeople) {
+  EXPECT_EQ(format_bytes(-1), "-");
+  EXPECT_EQ(format_bytes(0), "0 B");
+  EXPECT_EQ(format_bytes(1023), "1023 B");
+  EXPECT_EQ(format_bytes(1536), "1.5 KiB");
+  EXPECT_EQ(format_bytes(20 * 1024 * 1024), "20.0 MiB");
+  EXPECT_EQ(format_bytes(int64_t{3} << 40), "3.0 TiB");
+}
+
 }  // namespace
 }  // namespace mq::ctl

@@ -7,7 +7,9 @@
 // previous release's single-node broker wrote. The operator's views during an incident: with
 // a broker SIGKILLed, topic describe still shows every partition, cluster
 // health names the fenced broker and the partitions it took down, cluster
-// brokers lists it as fenced; healthy again once it is back.
+// brokers lists it as fenced; healthy again once it is back. topic trim
+// deletes on every in-sync replica before it answers (log dirs shows it),
+// so a leader elected afterwards does not serve the deleted messages.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -15,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <functional>
@@ -259,6 +262,83 @@ TEST_F(ClusterAdminTest, PreferredElectionMovesLeadershipBackAfterARestart) {
   Shell unclean = mqctl(dir_, bootstrap(), "-o json partition elect-leaders --unclean -y orders");
   ASSERT_EQ(unclean.code, 0) << unclean.err;
   EXPECT_EQ(parse(unclean)[0]["status"], "not-needed") << unclean.out;
+}
+
+TEST_F(ClusterAdminTest, TrimDeletesOnEveryInSyncReplicaAndSurvivesAFailover) {
+  std::string lines;
+  for (int i = 1; i <= 100; i++) lines += std::to_string(i) + "\n";
+  Shell produced = mqctl(dir_, bootstrap(), "produce orders", lines);
+  ASSERT_EQ(produced.code, 0) << produced.err;
+
+  Shell planned = mqctl(dir_, bootstrap(), "-o json topic trim orders --before 60 --dry-run");
+  ASSERT_EQ(planned.code, 0) << planned.err;
+  json plan = parse(planned);
+  EXPECT_EQ(plan["dry_run"], true);
+  EXPECT_EQ(plan["partitions"][0]["status"], "planned") << planned.out;
+  EXPECT_EQ(plan["partitions"][0]["messages"], 60) << planned.out;
+
+  Shell trimmed = mqctl(dir_, bootstrap(), "-o json topic trim orders --before 60");
+  ASSERT_EQ(trimmed.code, 0) << trimmed.out << trimmed.err;
+  EXPECT_EQ(parse(trimmed)["partitions"][0]["status"], "trimmed") << trimmed.out;
+
+  // Answered once every in-sync replica deleted too: each broker's log
+  // starts at 60 now, and says so in log dirs.
+  Shell dirs = mqctl(dir_, bootstrap(), "-o json log dirs --topic orders");
+  ASSERT_EQ(dirs.code, 0) << dirs.err;
+  json brokers = parse(dirs);
+  ASSERT_EQ(brokers.size(), 3u) << dirs.out;
+  int leaders = 0;
+  for (const auto& b : brokers) {
+    ASSERT_EQ(b["partitions"].size(), 1u) << b.dump();
+    const json& p = b["partitions"][0];
+    EXPECT_EQ(p["log_start_offset"], 60) << b.dump();
+    EXPECT_EQ(p["log_end_offset"], 100) << b.dump();
+    EXPECT_GT(p["size_bytes"].get<int64_t>(), 0) << b.dump();
+    EXPECT_GT(b["total_bytes"].get<int64_t>(), 0) << b.dump();
+    leaders += p["leader"].get<bool>() ? 1 : 0;
+  }
+  EXPECT_EQ(leaders, 1) << dirs.out;
+
+  // A leader elected after the trim does not serve the deleted messages.
+  int leader = partition().leader_id;
+  nodes_[leader]->kill_now();
+  ASSERT_TRUE(eventually(
+      [&] {
+        int l = partition(leader).leader_id;
+        return l > 0 && l != leader;
+      },
+      std::chrono::milliseconds(kSessionTimeoutMs * 6)))
+      << "no new leader";
+  Shell read = mqctl(dir_, bootstrap(leader), "consume orders --from beginning -e");
+  ASSERT_EQ(read.code, 0) << read.err;
+  EXPECT_EQ(read.out.substr(0, 3), "61\n") << read.out;
+  EXPECT_EQ(std::count(read.out.begin(), read.out.end(), '\n'), 40);
+
+  // Past the high watermark: refused, nothing deleted.
+  Shell past = mqctl(dir_, bootstrap(leader), "-o json topic trim orders --before 500");
+  EXPECT_EQ(past.code, 1) << past.out << past.err;
+  EXPECT_EQ(parse(past)["partitions"][0]["error_code"], "OFFSET_OUT_OF_RANGE") << past.out;
+  // Bad input: usage errors and missing topics or partitions, nothing deleted.
+  EXPECT_EQ(mqctl(dir_, bootstrap(leader), "topic trim orders --before soon").code, 2);
+  EXPECT_EQ(mqctl(dir_, bootstrap(leader), "topic trim orders --before beginning").code, 2);
+  EXPECT_EQ(mqctl(dir_, bootstrap(leader), "topic trim orders").code, 2) << "--before required";
+  EXPECT_EQ(mqctl(dir_, bootstrap(leader), "topic trim nope --before 1").code, 3);
+  EXPECT_EQ(mqctl(dir_, bootstrap(leader), "topic trim orders:5 --before 1").code, 3);
+  Shell after = mqctl(dir_, bootstrap(leader), "-o json offsets orders --at earliest");
+  EXPECT_EQ(parse(after)[0]["offset"], 60) << after.out;
+
+  // Only live brokers are asked; one named that is down is reported, the
+  // others still are.
+  Shell live = mqctl(dir_, bootstrap(leader), "-o json log dirs");
+  EXPECT_EQ(live.code, 0) << live.err;
+  EXPECT_EQ(parse(live).size(), 2u) << live.out;
+  int other = leader == 1 ? 2 : 1;
+  Shell partial = mqctl(
+      dir_, bootstrap(leader),
+      "-o json log dirs --broker " + std::to_string(leader) + " --broker " + std::to_string(other));
+  EXPECT_EQ(partial.code, 4) << partial.out << partial.err;
+  EXPECT_EQ(parse(partial).size(), 1u) << partial.out;
+  EXPECT_NE(partial.err.find("broker " + std::to_string(leader)), std::string::npos) << partial.err;
 }
 
 TEST_F(ClusterAdminTest, ElectLeadersReportsMissingTopicsAndPartitions) {

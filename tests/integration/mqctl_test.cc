@@ -217,10 +217,19 @@ TEST_F(MqctlTest, KeysAndHeadersRoundTripAsJson) {
 
 TEST_F(MqctlTest, ClusterAndBrokerConfig) {
   ok("$MQCTL topic create a -p 2");
+  // Internal topics (the group offsets) count too. The broker creates
+  // __consumer_offsets in the background once it has started: wait for it,
+  // so both commands below see the same topics.
+  json all;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  do {
+    all = json::parse(ok("$MQCTL topic list --internal -o json").out);
+    if (all.size() >= 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  } while (std::chrono::steady_clock::now() < deadline);
+  ASSERT_EQ(all.size(), 2u) << all.dump();
   json info = json::parse(ok("$MQCTL cluster info -o json").out);
   EXPECT_EQ(info["brokers"], 1);
-  // Internal topics (the group offsets) count too.
-  json all = json::parse(ok("$MQCTL topic list --internal -o json").out);
   EXPECT_EQ(info["topics"], all.size());
   int partitions = 0;
   for (const auto& t : all) partitions += t["partitions"].get<int>();

@@ -330,6 +330,16 @@ TEST_F(LogTest, DeleteRecordsAdvancesStartAndDropsWholeSegments) {
   EXPECT_EQ(log->log_start_offset(), 50) << "the start offset is checkpointed";
 }
 
+TEST_F(LogTest, DeleteRecordsIsRefusedOnACompactedLog) {
+  LogConfig c = config();
+  c.cleanup_policy = CleanupPolicy::kCompact;
+  auto log = open(c);
+  Result<int> deleted = log->delete_records_before(0);
+  EXPECT_EQ(deleted.code(), ErrorCode::kInvalidRequest);
+  EXPECT_NE(deleted.status().message().find("compact"), std::string::npos);
+  EXPECT_EQ(log->log_start_offset(), 0);
+}
+
 TEST_F(LogTest, RetentionByAgeDeletesOldSegmentsAndKeepsTheActiveOne) {
   LogConfig c = config();
   c.segment_bytes = 2048;
