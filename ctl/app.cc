@@ -58,6 +58,7 @@ struct GlobalFlags {
   std::string profile;
   std::string output;
   std::string timeout;
+  std::vector<std::string> client_settings;  // -X key=value
   bool verbose = false;
 };
 
@@ -113,6 +114,9 @@ int resolve_globals(const GlobalFlags& flags, Context& ctx) {
     if (!format.is_ok()) return ctx.usage("-o: " + format.status().message());
     ctx.output = *format;
   }
+  Result<ClientOverrides> overrides = ClientOverrides::parse(flags.client_settings);
+  if (!overrides.is_ok()) return ctx.usage(overrides.status().message());
+  ctx.client_overrides = std::move(overrides).value();
   ctx.note("brokers " + ctx.brokers + ", timeout " + format_duration_ms(ctx.timeout_ms));
   return kExitOk;
 }
@@ -175,6 +179,8 @@ int run_mqctl(int argc, const char* const* argv, Streams streams) {
   app.add_option("--profile", flags.profile, "Profile to use (see `mqctl profile`)");
   app.add_option("-o,--output", flags.output, "Output format: table (default), json or yaml");
   app.add_option("--timeout", flags.timeout, "Time allowed per broker request (default 10s)");
+  app.add_option("-X", flags.client_settings,
+                 "Client setting key=value, Kafka's names (repeatable; mqctl client-settings)");
   app.add_flag("-v,--verbose", flags.verbose, "Say more on stderr");
 
   add_topic_commands(app, ctx, action);
@@ -188,6 +194,7 @@ int run_mqctl(int argc, const char* const* argv, Streams streams) {
   add_profile_commands(app, ctx, action);
   add_bench_commands(app, ctx, action);
   add_log_commands(app, ctx, action);
+  add_client_settings_command(app, ctx, action);
   add_version_command(app, ctx, action);
   add_completion_command(app, ctx, action);
 

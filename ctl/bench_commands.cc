@@ -141,6 +141,7 @@ int bench_produce(Context& ctx, const BenchFlags& flags) {
     client::ProducerConfig config = ctx.producer_config(*acks);
     config.client_id = "mqctl-bench";
     config.linger_ms = static_cast<int>(*linger);
+    ctx.apply_client_settings(config);
     auto producer = client::Producer::create(config);
     if (!producer.is_ok()) return ctx.fail("cannot start a producer", producer.status());
     producers.push_back(std::move(producer).value());
@@ -254,6 +255,7 @@ int bench_consume(Context& ctx, const BenchFlags& flags) {
         client::ConsumerConfig config = ctx.consumer_config();
         config.client_id = "mqctl-bench";
         config.max_poll_records = 10'000;
+        ctx.apply_client_settings(config);
         auto consumer = client::Consumer::create(config);
         Status st = consumer.is_ok() ? (*consumer)->assign(assignments[c]) : consumer.status();
         while (st.is_ok() && consumed.load() < total) {

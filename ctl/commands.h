@@ -34,6 +34,8 @@ void add_bench_commands(CLI::App& root, Context& ctx, Action& action);
 void add_log_dirs_command(CLI::App* log, Context& ctx, Action& action);
 // log dump (log_commands.cc): a partition's files read offline, no broker.
 void add_log_commands(CLI::App& root, Context& ctx, Action& action);
+// client-settings: every -X setting with mqctl's value (client_settings_command.cc).
+void add_client_settings_command(CLI::App& root, Context& ctx, Action& action);
 // Needs the whole tree: register it last.
 void add_completion_command(CLI::App& root, Context& ctx, Action& action);
 

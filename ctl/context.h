@@ -9,10 +9,12 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <type_traits>
 
 #include "base/status.h"
 #include "client/admin.h"
 #include "client/config.h"
+#include "ctl/client_settings.h"
 #include "ctl/output.h"
 
 namespace mq::ctl {
@@ -46,6 +48,9 @@ class Context {
   OutputFormat output = OutputFormat::kTable;
   bool verbose = false;
   std::string profiles_path;
+  // -X key=value: applied last by the *_config() below, and again by a
+  // command that changes its config after them (produce --linger, bench).
+  ClientOverrides client_overrides;
 
   // "mqctl: <message>" on stderr.
   void error(const std::string& message) const;
@@ -76,6 +81,15 @@ class Context {
   // Reads from the earliest offset when a position is lost; fetches wait at
   // most half of --timeout.
   client::ConsumerConfig consumer_config() const;
+  // Applies the -X settings that belong to `config`.
+  template <class Config>
+  void apply_client_settings(Config& config) const {
+    ClientConfigs configs;
+    if constexpr (std::is_same_v<Config, client::ProducerConfig>) configs.producer = &config;
+    if constexpr (std::is_same_v<Config, client::ConsumerConfig>) configs.consumer = &config;
+    if constexpr (std::is_same_v<Config, client::AdminConfig>) configs.admin = &config;
+    client_overrides.apply(configs);
+  }
   // The admin client, or nullptr after saying why on stderr.
   std::unique_ptr<client::Admin> open_admin() const;
 

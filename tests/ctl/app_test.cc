@@ -82,6 +82,25 @@ TEST_F(AppTest, BadGlobalOptionsAreUsageErrorsBeforeSubcommandOrAfter) {
   CommandResult profile = run({"--profile", "missing", "topic", "list"});
   EXPECT_EQ(profile.code, 2);
   EXPECT_NE(profile.err.find("profile \"missing\" not found"), std::string::npos) << profile.err;
+  EXPECT_NE(usage_error({"-X", "lingr.ms=5", "topic", "list"}).err.find("did you mean linger.ms"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"topic", "list", "-X", "linger.ms=soon"}).err.find("-X linger.ms=soon"),
+            std::string::npos);
+}
+
+TEST_F(AppTest, ClientSettingsListsWhatMinusXSetsWithTheValuesThisCommandLineRunsWith) {
+  CommandResult listed =
+      run({"-X", "linger.ms=40ms", "-X", "client.id=ops", "-o", "json", "client-settings"});
+  ASSERT_EQ(listed.code, 0) << listed.err;
+  for (const char* row : {R"("name":"linger.ms","clients":"producer","type":"ms","value":"40")",
+                          R"("name":"client.id","clients":"producer,consumer,admin")",
+                          R"("value":"ops")"}) {
+    std::string compact;
+    for (char c : listed.out) {
+      if (c != ' ' && c != '\n') compact += c;
+    }
+    EXPECT_NE(compact.find(row), std::string::npos) << row << "\n" << listed.out;
+  }
 }
 
 TEST_F(AppTest, ConsumeRejectsBadSpecsBeforeConnecting) {
