@@ -41,6 +41,18 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
     spdlog::info("{}", line);
     if (on_status) on_status(line);
   };
+  // Settings changed through the protocol outlive restarts: laid over the
+  // file's before anything reads them.
+  {
+    std::lock_guard lock(settings_mu_);
+    file_config_ = config_;
+    MQ_ASSIGN_OR_RETURN(dynamic_, DynamicSettings::load(config_.data_dir));
+    MQ_ASSIGN_OR_RETURN(config_, dynamic_.apply(file_config_));
+    MQ_RETURN_IF_ERROR(config_.validate());
+    for (const auto& [key, value] : dynamic_.values()) {
+      status("dynamic setting " + key + " = " + value + " (" + DynamicSettings::kFileName + ")");
+    }
+  }
   disk_ =
       std::make_unique<DiskMonitor>(config_.data_dir, config_.min_free_bytes,
                                     std::max<int64_t>(2LL * config_.log.max_batch_bytes, 1 << 20));
@@ -120,6 +132,7 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   handler_->set_coordinator(coordinator_.get());
   handler_->set_cluster(cluster_.get());
   handler_->set_disk_monitor(disk_.get());
+  handler_->set_broker_settings(this);
   server_ = std::make_unique<Server>(*handler_, *scheduler_, metrics_);
   Status bound = server_->bind({.endpoint = config_.client_listener,
                                 .max_request_bytes = config_.max_request_bytes,
@@ -229,16 +242,21 @@ void Broker::clean_logs() {
   }
 }
 
-Result<ConfigDiff> Broker::reload(const BrokerConfig& next) {
+Result<ConfigDiff> Broker::reload(const BrokerConfig& file_config) {
+  std::lock_guard lock(settings_mu_);
+  MQ_ASSIGN_OR_RETURN(BrokerConfig next, dynamic_.apply(file_config));
   ConfigDiff diff = diff_configs(config_, next);
+  MQ_RETURN_IF_ERROR(apply_dynamic_locked(next));
+  file_config_ = file_config;
+  return diff;
+}
+
+Status Broker::apply_dynamic_locked(const BrokerConfig& next) {
   BrokerConfig applied = config_;
   for (const Setting& s : settings()) {
     if (!s.dynamic) continue;
     // Copy the dynamic value through the table, so static ones stay put.
-    std::string value = s.get(next);
-    if (s.type == SettingType::kString) value = value.substr(1, value.size() - 2);
-    int64_t number = s.type == SettingType::kInteger ? std::stoll(value) : 0;
-    MQ_RETURN_IF_ERROR(s.apply(applied, value, number, value == "true"));
+    MQ_RETURN_IF_ERROR(apply_setting_text(applied, s, value_text(s, next)));
   }
   MQ_RETURN_IF_ERROR(replicas_->apply_defaults(applied));
   disk_->set_min_free_bytes(applied.min_free_bytes);
@@ -246,7 +264,37 @@ Result<ConfigDiff> Broker::reload(const BrokerConfig& next) {
                       applied.max_connections);
   spdlog::set_level(spdlog::level::from_str(applied.log_level));
   config_ = applied;
-  return diff;
+  return Status::ok();
+}
+
+BrokerConfig Broker::current() const {
+  std::lock_guard lock(settings_mu_);
+  return config_;
+}
+
+std::map<std::string, std::string> Broker::overrides() const {
+  std::lock_guard lock(settings_mu_);
+  return dynamic_.values();
+}
+
+Status Broker::alter(const std::vector<SettingChange>& changes, bool validate_only) {
+  std::lock_guard lock(settings_mu_);
+  MQ_ASSIGN_OR_RETURN(DynamicSettings next, dynamic_.changed(changes));
+  MQ_ASSIGN_OR_RETURN(BrokerConfig effective, next.apply(file_config_));
+  MQ_RETURN_IF_ERROR(effective.validate());
+  if (validate_only) return Status::ok();
+  MQ_RETURN_IF_ERROR(next.save(config_.data_dir));
+  dynamic_ = std::move(next);
+  MQ_RETURN_IF_ERROR(apply_dynamic_locked(effective));
+  for (const SettingChange& c : changes) {
+    if (c.value) {
+      spdlog::info("dynamic setting {} = {} (AlterConfigs)", c.key, *c.value);
+    } else {
+      spdlog::info("dynamic setting {} removed: the config file's {} applies (AlterConfigs)", c.key,
+                   value_text(*std::ranges::find(settings(), c.key, &Setting::key), file_config_));
+    }
+  }
+  return Status::ok();
 }
 
 Status Broker::shutdown() {

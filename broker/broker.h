@@ -15,6 +15,7 @@
 #include "broker/cluster_node.h"
 #include "broker/config.h"
 #include "broker/disk_monitor.h"
+#include "broker/dynamic_settings.h"
 #include "broker/offsets_storage.h"
 #include "broker/replica_manager.h"
 #include "broker/request_handler.h"
@@ -24,7 +25,7 @@
 
 namespace mq::broker {
 
-class Broker {
+class Broker : public BrokerSettings {
  public:
   explicit Broker(BrokerConfig config);
   ~Broker();
@@ -34,7 +35,14 @@ class Broker {
   Status start(const std::function<void(const std::string&)>& on_status = {});
   // Applies the dynamic settings of `config`; returns the keys that changed
   // and those that need a restart (left as they were).
+  // The dynamic settings changed through the protocol stay laid over
+  // `config` (DynamicSettings).
   Result<ConfigDiff> reload(const BrokerConfig& config);
+
+  // BrokerSettings, for AlterConfigs / DescribeConfigs on this broker.
+  BrokerConfig current() const override;
+  std::map<std::string, std::string> overrides() const override;
+  Status alter(const std::vector<SettingChange>& changes, bool validate_only) override;
   // Drains in-flight requests (bounded by server.shutdown_timeout_ms), closes
   // every log cleanly. Idempotent.
   Status shutdown();
@@ -59,8 +67,17 @@ class Broker {
   // its own thread so a long pass never delays the interval fsyncs.
   void clean_logs();
   void hold_for_test_gate();
+  // Applies the dynamic settings of `next` (the file's with the overrides);
+  // settings_mu_ held.
+  Status apply_dynamic_locked(const BrokerConfig& next);
 
+  // config_ is the running configuration; its dynamic part changes under
+  // settings_mu_ (SIGHUP, AlterConfigs), readers of it on other threads go
+  // through current().
+  mutable std::mutex settings_mu_;
   BrokerConfig config_;
+  BrokerConfig file_config_;  // as the config file says, without the overrides
+  DynamicSettings dynamic_;
   BrokerMetrics metrics_;
   std::unique_ptr<ReplicaManager> replicas_;
   std::unique_ptr<DiskMonitor> disk_;

@@ -4,6 +4,7 @@
 #include "client/admin.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <set>
 #include <thread>
@@ -104,6 +105,32 @@ Result<typename Request::Response> Admin::call_controller(const Request& request
       transient);
 }
 
+template <class Request>
+Result<typename Request::Response> Admin::call_for_resource(const ConfigResource& resource,
+                                                            const Request& request) {
+  int32_t broker = -1;
+  // An empty broker name means the broker that answers: any will do.
+  if (resource.type == transport::ConfigResourceType::kBroker && !resource.name.empty()) {
+    auto [end, ec] =
+        std::from_chars(resource.name.data(), resource.name.data() + resource.name.size(), broker);
+    if (ec != std::errc() || end != resource.name.data() + resource.name.size() || broker < 0) {
+      return Status(ErrorCode::kInvalidRequest,
+                    "broker \"" + resource.name + "\" is not a broker id");
+    }
+  }
+  if (broker < 0) return call_controller(request);
+  // A broker's settings are its own: asked of that broker. One the
+  // metadata does not list is said at once, not waited for.
+  MQ_RETURN_IF_ERROR(
+      retrying([&] { return cluster_->refresh_metadata(std::vector<std::string>{}); }, transient));
+  if (cluster_->metadata().broker(broker) == nullptr) {
+    return Status(ErrorCode::kBrokerNotAvailable,
+                  "broker " + resource.name +
+                      " is not in the cluster metadata (not registered, fenced or down)");
+  }
+  return retrying([&] { return cluster_->call(broker, request); }, transient);
+}
+
 Result<std::vector<ItemResult>> Admin::create_topics(const std::vector<NewTopic>& topics,
                                                      bool validate_only) {
   std::lock_guard lock(mu_);
@@ -153,7 +180,8 @@ Result<std::vector<ConfigEntry>> Admin::describe_configs(
   transport::DescribeConfigsRequest request;
   request.resources.push_back(
       {.resource_type = resource.type, .resource_name = resource.name, .configuration_keys = keys});
-  MQ_ASSIGN_OR_RETURN(transport::DescribeConfigsResponse response, call_controller(request));
+  MQ_ASSIGN_OR_RETURN(transport::DescribeConfigsResponse response,
+                      call_for_resource(resource, request));
   if (response.results.size() != 1) {
     return Status(
         ErrorCode::kUnknown,
@@ -177,7 +205,8 @@ Status Admin::alter_configs(const ConfigResource& resource,
                                                      : transport::AlterConfigOp::kDelete,
                            .value = change.value});
   }
-  MQ_ASSIGN_OR_RETURN(transport::AlterConfigsResponse response, call_controller(request));
+  MQ_ASSIGN_OR_RETURN(transport::AlterConfigsResponse response,
+                      call_for_resource(resource, request));
   if (response.responses.size() != 1) {
     return Status(
         ErrorCode::kUnknown,

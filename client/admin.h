@@ -380,6 +380,11 @@ class Admin {
   // again and retries within default_api_timeout_ms.
   template <class Request>
   Result<typename Request::Response> call_controller(const Request& request);
+  // Config requests: a broker resource to that broker (its settings are its
+  // own), a topic to the controller.
+  template <class Request>
+  Result<typename Request::Response> call_for_resource(const ConfigResource& resource,
+                                                       const Request& request);
   // The timeout_ms of a request the broker answers once committed.
   int32_t server_timeout_ms() const;
   // call_controller() for a request answered with an outcome only; retries

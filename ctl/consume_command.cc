@@ -520,8 +520,10 @@ void add_consume_command(CLI::App& root, Context& ctx, Action& action) {
                           "partitions, reading starts at its committed offsets and what is printed "
                           "is committed");
   command->add_option("-f,--format", flags->format,
-                      "Template: {key} {value} {headers} {topic} {partition} {offset} "
-                      "{timestamp}, \\n \\t (default {value}\\n)");
+                      "Template: {key} {value} {headers} {header.NAME} {key_size} "
+                      "{value_size} {topic} {partition} {offset} {timestamp}, encodings "
+                      "{value:hex} {key:base64} {timestamp:iso}, \\n \\t (default "
+                      "{value}\\n)");
   command->callback([&ctx, &action, flags, group] {
     flags->grouped = group->count() > 0;
     action = [&ctx, flags] { return consume(ctx, *flags); };

@@ -17,12 +17,14 @@ struct LogDumpFlags {
 };
 
 int log_dump(Context& ctx, const LogDumpFlags& flags) {
-  // A path that is not there is a mistyped argument, said before anything is
-  // printed. One that is there but cannot be read is reported with the dump.
+  // A path that is not there fails the command before anything is printed,
+  // as a missing --file or --plan does (exit 1). One that is there but
+  // cannot be read is reported with the dump.
   for (const std::string& path : flags.paths) {
     std::error_code ec;
     if (std::filesystem::status(path, ec).type() == std::filesystem::file_type::not_found) {
-      return ctx.usage("log dump: \"" + path + "\": no such file or directory");
+      ctx.error("log dump: \"" + path + "\": no such file or directory");
+      return kExitFailed;
     }
   }
   std::unique_ptr<DumpSink> printer = make_dump_printer(ctx.output, ctx.io.out);

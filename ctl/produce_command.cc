@@ -1,7 +1,9 @@
 // mqctl produce: one message per line (or per --delimiter) of stdin or a
-// file, optionally with a key split off each line, sent through the
-// asynchronous producer. Each failed message is reported on stderr with its
-// number; the exit code is 1 if any failed.
+// file, optionally with a key split off each line; or records read by a -f
+// template or as JSON lines (ctl/input_format.h). They are sent through the
+// asynchronous producer as they are read. Each record that cannot be read
+// and each failed message is reported on stderr with its number; the exit
+// code is 1 if any was.
 #include <unistd.h>
 
 #include <atomic>
@@ -15,6 +17,7 @@
 #include "ctl/arguments.h"
 #include "ctl/commands.h"
 #include "ctl/duration.h"
+#include "ctl/input_format.h"
 
 namespace mq::ctl {
 namespace {
@@ -26,25 +29,102 @@ struct ProduceFlags {
   std::string key;
   CLI::Option* key_option = nullptr;
   std::string key_separator;
+  CLI::Option* key_separator_option = nullptr;
   std::vector<std::string> headers;
   int32_t partition = -1;
   std::string acks = "all";
   std::string delimiter = "\\n";
+  CLI::Option* delimiter_option = nullptr;
+  std::string format;
+  CLI::Option* format_option = nullptr;
+  std::string input = "lines";
+  CLI::Option* input_option = nullptr;
   std::string file;
   std::string linger = "5ms";
 };
+
+// How the input is split into records and read.
+struct InputPlan {
+  enum class Mode { kLines, kTemplate, kJson };
+  Mode mode = Mode::kLines;
+  std::string delimiter;              // what ends each record
+  std::string key_separator;          // kLines: where a key is split off, if set
+  std::optional<InputFormat> format;  // kTemplate
+};
+
+// -f and --input json read keys (and the delimiter, for -f) from the input,
+// so the flags of line mode that set them are refused next to them.
+Result<InputPlan> plan_input(const ProduceFlags& flags) {
+  auto usage = [](const std::string& message) {
+    return Status(ErrorCode::kInvalidConfig, message);
+  };
+  InputPlan plan;
+  bool with_template = flags.format_option->count() > 0;
+  if (with_template || flags.input == "json") {
+    std::string mode = with_template ? "-f" : "--input json";
+    std::string keys_from =
+        with_template ? "read the key with {key}" : "the key is each line's \"key\"";
+    if (with_template && flags.input_option->count() > 0) {
+      return usage("-f and --input exclude each other: -f reads records by its template");
+    }
+    if (flags.key_option->count() > 0) {
+      return usage(mode + " and -k exclude each other: " + keys_from);
+    }
+    if (flags.key_separator_option->count() > 0) {
+      return usage(mode + " and --key-separator exclude each other: " + keys_from);
+    }
+    if (flags.delimiter_option->count() > 0) {
+      return usage(mode + " and --delimiter exclude each other: " +
+                   (with_template ? "the template's last literal ends each record"
+                                  : "JSON records are one per line"));
+    }
+    if (!with_template) {
+      plan.mode = InputPlan::Mode::kJson;
+      plan.delimiter = "\n";
+      return plan;
+    }
+    Result<InputFormat> format = InputFormat::parse(flags.format);
+    if (!format.is_ok()) return format.status();
+    plan.mode = InputPlan::Mode::kTemplate;
+    plan.delimiter = format->delimiter();
+    plan.format = std::move(*format);
+    return plan;
+  }
+  if (flags.input != "lines") {
+    return usage("--input: \"" + flags.input + "\" is not lines or json");
+  }
+  Result<std::string> delimiter = parse_delimiter("--delimiter", flags.delimiter);
+  if (!delimiter.is_ok()) return delimiter.status();
+  plan.delimiter = *delimiter;
+  if (!flags.key_separator.empty()) {
+    if (flags.key_option->count() > 0) return usage("-k and --key-separator exclude each other");
+    Result<std::string> parsed = parse_delimiter("--key-separator", flags.key_separator);
+    if (!parsed.is_ok()) return parsed.status();
+    plan.key_separator = *parsed;
+  }
+  return plan;
+}
 
 // What the producer's callbacks report into (they run on its I/O thread).
 struct Outcome {
   FILE* err = nullptr;
   std::mutex mu;  // serializes lines on stderr
   std::atomic<uint64_t> failed{0};
+  uint64_t bad = 0;  // records that could not be read, so were not sent (reading thread only)
 
   void report(uint64_t number, const Status& status) {
     failed.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard lock(mu);
     std::fprintf(err, "mqctl: message %llu failed: %s\n", static_cast<unsigned long long>(number),
                  status.to_string().c_str());
+  }
+
+  // `what` is "record", or "line" where records are numbered by line.
+  void report_bad(const char* what, uint64_t number, const std::string& why) {
+    ++bad;
+    std::lock_guard lock(mu);
+    std::fprintf(err, "mqctl: %s %llu not sent: %s\n", what,
+                 static_cast<unsigned long long>(number), why.c_str());
   }
 };
 
@@ -111,16 +191,8 @@ bool for_each_message(FILE* in, const std::string& delimiter, Emit&& emit) {
 int produce(Context& ctx, const ProduceFlags& flags) {
   Result<int> acks = parse_acks(flags.acks);
   if (!acks.is_ok()) return ctx.usage(acks.status().message());
-  Result<std::string> delimiter = parse_delimiter("--delimiter", flags.delimiter);
-  if (!delimiter.is_ok()) return ctx.usage(delimiter.status().message());
-  std::string separator;
-  if (!flags.key_separator.empty()) {
-    if (flags.key_option->count() > 0)
-      return ctx.usage("-k and --key-separator exclude each other");
-    Result<std::string> parsed = parse_delimiter("--key-separator", flags.key_separator);
-    if (!parsed.is_ok()) return ctx.usage(parsed.status().message());
-    separator = *parsed;
-  }
+  Result<InputPlan> plan = plan_input(flags);
+  if (!plan.is_ok()) return ctx.usage(plan.status().message());
   std::vector<client::Header> headers;
   for (const std::string& text : flags.headers) {
     Result<std::pair<std::string, std::string>> kv = parse_key_value("-H", text);
@@ -157,6 +229,7 @@ int produce(Context& ctx, const ProduceFlags& flags) {
 
   client::ProducerConfig config = ctx.producer_config(*acks);
   config.linger_ms = static_cast<int>(*linger);
+  ctx.apply_client_settings(config);  // -X wins over --linger
   Result<std::unique_ptr<client::Producer>> producer = client::Producer::create(config);
   if (!producer.is_ok()) return ctx.fail("cannot start the producer", producer.status());
   // SIGINT/SIGTERM: stop reading, give what was read a second (below); the
@@ -170,19 +243,46 @@ int produce(Context& ctx, const ProduceFlags& flags) {
   bool fixed_key = flags.key_option->count() > 0;
   const std::optional<int32_t> partition =
       flags.partition >= 0 ? std::optional<int32_t>(flags.partition) : std::nullopt;
-  bool read_ok = for_each_message(in, *delimiter, [&](std::string_view message) {
-    uint64_t number = ++count;
+  InputRecord parsed;  // -f and --input json: what the record's views point into
+  // --input json numbers records by line, and skips blank lines.
+  const char* numbered = plan->mode == InputPlan::Mode::kJson ? "line" : "record";
+  uint64_t number = 0;
+  bool read_ok = for_each_message(in, plan->delimiter, [&](std::string_view message) {
+    ++number;
+    if (plan->mode == InputPlan::Mode::kJson && is_blank_line(message)) return;
+    ++count;
     client::ProducerRecordView record{
         .topic = flags.topic, .headers = headers, .partition = partition};
-    if (fixed_key) record.key = flags.key;
-    if (!separator.empty()) {
-      size_t at = message.find(separator);
-      if (at != std::string_view::npos) {
-        record.key = message.substr(0, at);
-        message.remove_prefix(at + separator.size());
+    if (plan->mode == InputPlan::Mode::kLines) {
+      if (fixed_key) record.key = flags.key;
+      if (!plan->key_separator.empty()) {
+        size_t at = message.find(plan->key_separator);
+        if (at != std::string_view::npos) {
+          record.key = message.substr(0, at);
+          message.remove_prefix(at + plan->key_separator.size());
+        }
       }
+      record.value = message;
+    } else {
+      Status read = plan->mode == InputPlan::Mode::kTemplate ? plan->format->read(message, parsed)
+                                                             : read_json_record(message, parsed);
+      if (read.is_ok() && parsed.partition && *parsed.partition >= partitions) {
+        read =
+            Status(ErrorCode::kUnknownTopicOrPartition,
+                   "partition " + std::to_string(*parsed.partition) + " of topic \"" + flags.topic +
+                       "\" not found: it has " + std::to_string(partitions) + " partitions");
+      }
+      if (!read.is_ok()) {
+        outcome.report_bad(numbered, number, read.message());
+        return;
+      }
+      record.key = parsed.key;
+      record.value = parsed.value;
+      record.timestamp_ms = parsed.timestamp_ms;
+      if (parsed.partition) record.partition = parsed.partition;
+      parsed.headers.insert(parsed.headers.end(), headers.begin(), headers.end());
+      record.headers = parsed.headers;
     }
-    record.value = message;
     // Two words of capture: std::function keeps them without an allocation.
     Status sent = (*producer)->send_view(record, [report = &outcome, number](const auto& result) {
       if (!result.is_ok()) report->report(number, result.status());
@@ -213,16 +313,23 @@ int produce(Context& ctx, const ProduceFlags& flags) {
   }
   (void)(*producer)->close(0);
   uint64_t failed = outcome.failed.load();
+  uint64_t bad = outcome.bad;
   if (!flushed.is_ok() && failed == 0) ctx.fail("cannot deliver", flushed);
   if (ctx.output != OutputFormat::kTable) {
-    ctx.print({{"topic", flags.topic}, {"count", count}, {"failed", failed}},
+    ctx.print({{"topic", flags.topic}, {"count", count}, {"failed", failed}, {"bad", bad}},
               [](const json&) { return std::string(); });
   }
-  ctx.note("sent " + std::to_string(count) + " messages, " + std::to_string(failed) + " failed");
+  uint64_t sent = count - bad;
+  ctx.note("sent " + std::to_string(sent) + " messages, " + std::to_string(failed) + " failed" +
+           (bad > 0 ? "; " + std::to_string(bad) + " " + numbered + "s not sent" : ""));
   if (failed > 0) {
-    ctx.error(std::to_string(failed) + " of " + std::to_string(count) + " messages failed");
+    ctx.error(std::to_string(failed) + " of " + std::to_string(sent) + " messages failed");
   }
-  return failed > 0 || !flushed.is_ok() || !read_ok ? kExitFailed : kExitOk;
+  if (bad > 0) {
+    ctx.error(std::to_string(bad) + " of " + std::to_string(count) + " " + numbered +
+              "s could not be read and were not sent");
+  }
+  return failed > 0 || bad > 0 || !flushed.is_ok() || !read_ok ? kExitFailed : kExitOk;
 }
 
 }  // namespace
@@ -230,18 +337,31 @@ int produce(Context& ctx, const ProduceFlags& flags) {
 void add_produce_command(CLI::App& root, Context& ctx, Action& action) {
   auto flags = std::make_shared<ProduceFlags>();
   CLI::App* produce_command = root.add_subcommand(
-      "produce", "Send one message per line of stdin (or per --delimiter, or from --file)");
+      "produce",
+      "Send one message per line of stdin (or per --delimiter, -f template or JSON line; "
+      "or from --file)");
   produce_command->add_option("topic", flags->topic, "Topic")->required();
   flags->key_option = produce_command->add_option("-k,--key", flags->key, "Key of every message");
-  produce_command->add_option("--key-separator", flags->key_separator,
-                              "Split each message into KEY SEP VALUE at the first SEP");
+  flags->key_separator_option =
+      produce_command->add_option("--key-separator", flags->key_separator,
+                                  "Split each message into KEY SEP VALUE at the first SEP");
   produce_command->add_option("-H,--header", flags->headers,
                               "Header key=value on every message (repeatable)");
   produce_command->add_option("-p,--partition", flags->partition,
                               "Partition (default: by key hash, else sticky)");
   produce_command->add_option("--acks", flags->acks, "0, 1 or all (default all)");
-  produce_command->add_option("--delimiter", flags->delimiter,
-                              "Message delimiter (default \\n; escapes \\n \\t \\r \\0 \\\\)");
+  flags->delimiter_option =
+      produce_command->add_option("--delimiter", flags->delimiter,
+                                  "Message delimiter (default \\n; escapes \\n \\t \\r \\0 \\\\)");
+  flags->format_option = produce_command->add_option(
+      "-f,--format", flags->format,
+      "Read records by a template, e.g. {key}\\t{value:base64}\\n: {key} {value} "
+      "{header.NAME} (:text :hex :base64), {partition}, {timestamp}; ends with the record "
+      "delimiter");
+  flags->input_option = produce_command->add_option(
+      "--input", flags->input,
+      "lines (default: one message per --delimiter) or json (one object per line, as "
+      "consume -o json prints)");
   produce_command->add_option("--file", flags->file, "Read from FILE instead of stdin");
   produce_command->add_option("--linger", flags->linger,
                               "Longest wait for more input before what was read is sent "

@@ -1,8 +1,10 @@
 // DescribeConfigs: a topic's effective settings (overrides and broker
-// defaults), or this broker's settings (read-only: they change through the
-// config file and SIGHUP).
+// defaults), or this broker's running settings with where each comes from:
+// set through AlterConfigs (dynamic-broker), the config file
+// (static-broker) or the built-in default. Only dynamic ones are writable.
 #include "broker/cluster_view.h"
 #include "broker/config.h"
+#include "broker/dynamic_settings.h"
 #include "broker/handlers/handlers.h"
 #include "broker/replica_manager.h"
 #include "broker/topic_config.h"
@@ -50,13 +52,22 @@ DescribeConfigsResponse describe_configs_response(Context& ctx, const DescribeCo
         out.error_message = "this is broker " + std::to_string(ctx.identity.node_id);
         continue;
       }
+      BrokerConfig running = ctx.settings != nullptr ? ctx.settings->current() : config;
+      std::map<std::string, std::string> overrides;
+      if (ctx.settings != nullptr) overrides = ctx.settings->overrides();
+      const BrokerConfig defaults;
       for (const Setting& s : settings()) {
         if (!wanted(s.key)) continue;
         auto& entry = out.configs.emplace_back();
         entry.name = s.key;
-        entry.value = value_text(s, config);
-        entry.read_only = true;  // broker settings change through the config file and SIGHUP
-        entry.config_source = ConfigSource::kStaticBrokerConfig;
+        entry.value = value_text(s, running);
+        entry.read_only = !s.dynamic || ctx.settings == nullptr;
+        // A file value equal to the default shows as the default: the
+        // broker does not keep which keys the file spelled out.
+        entry.config_source = overrides.contains(s.key) ? ConfigSource::kDynamicBrokerConfig
+                              : *entry.value != value_text(s, defaults)
+                                  ? ConfigSource::kStaticBrokerConfig
+                                  : ConfigSource::kDefault;
       }
     } else {
       out.error_code = ErrorCode::kInvalidRequest;

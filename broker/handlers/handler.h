@@ -22,6 +22,7 @@ class GroupCoordinator;
 namespace mq::broker {
 
 class BrokerMetrics;
+class BrokerSettings;
 class ClusterView;
 class DiskMonitor;
 class Partition;
@@ -55,6 +56,9 @@ struct Context {
   // in-process harness that only produces, fetches and replicates may
   // leave it unset.
   ClusterView* cluster = nullptr;
+  // This broker's dynamic settings (AlterConfigs / DescribeConfigs on the
+  // broker resource); unset in harnesses without a Broker: refused.
+  BrokerSettings* settings = nullptr;
 
   // The partition if this broker holds it. Else nullptr and `*error`:
   // NOT_LEADER when the metadata places it on another broker (the

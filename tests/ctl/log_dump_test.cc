@@ -548,8 +548,8 @@ TEST_F(LogDumpTest, ExitCodesAndStderr) {
   EXPECT_TRUE(clean.err.empty()) << clean.err;
 
   CommandResult missing = run({"log", "dump", dir_.path(), dir_.file("no-such-file.log")});
-  EXPECT_EQ(missing.code, 2);
-  EXPECT_TRUE(missing.out.empty()) << "nothing is dumped before the usage error";
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_TRUE(missing.out.empty()) << "nothing is dumped before the error";
   EXPECT_EQ(missing.err, "mqctl: log dump: \"" + dir_.file("no-such-file.log") +
                              "\": no such file or directory\n");
 
@@ -597,7 +597,7 @@ TEST_F(LogDumpTest, TheMqctlBinaryDumpsWithoutABroker) {
 
   mq::testing::Shell missing =
       mq::testing::run_shell(mqctl + scratch.file("nothing-here"), scratch.file("err"));
-  EXPECT_EQ(missing.code, 2);
+  EXPECT_EQ(missing.code, 1);
 }
 
 }  // namespace

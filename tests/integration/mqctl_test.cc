@@ -22,6 +22,8 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/integration/mqctl_fixture.h"
+#include "tests/support/eventually.h"
 #include "tests/support/mqctl_shell.h"
 #include "tests/support/mqd_process.h"
 #include "tests/support/temp_dir.h"
@@ -35,53 +37,7 @@ using mq::testing::TempDir;
 
 using mq::testing::Shell;
 
-class MqctlTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    // No initial rebalance delay: each `consume -g` joins an empty group at once.
-    broker_ = std::make_unique<MqdProcess>(dir_.file("data"),
-                                           "[group]\ninitial_rebalance_delay_ms = 0\n");
-    ASSERT_TRUE(broker_->start()) << broker_->log();
-    std::string endpoint = broker_->endpoint();  // tcp://127.0.0.1:PORT
-    brokers_ = endpoint.substr(endpoint.find("//") + 2);
-  }
-
-  // Runs `command` under sh with mqctl as $MQCTL, the broker in MQ_BROKERS
-  // and profiles in the test's directory. `timeout 60` bounds every command.
-  Shell sh(const std::string& command) {
-    return mq::testing::run_shell(
-        "cd " + dir_.path() + " && XDG_CONFIG_HOME=" + dir_.file("config") + " MQ_BROKERS=" +
-            brokers_ + " MQCTL=" + MQ_MQCTL_BINARY + " timeout 60 sh -c '" + command + "'",
-        dir_.file("stderr"));
-  }
-
-  Shell ok(const std::string& command) {
-    Shell result = sh(command);
-    EXPECT_EQ(result.code, 0) << command << "\n" << result.err;
-    return result;
-  }
-
-  // `group describe` as JSON (the one group).
-  json describe(const std::string& group) {
-    json described = json::parse(ok("$MQCTL -o json group describe " + group).out);
-    return described.at(0);
-  }
-
-  // Waits up to 30 s for `done` on `group describe`.
-  bool wait_for_group(const std::string& group, const std::function<bool(const json&)>& done) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      Shell r = sh("$MQCTL -o json group describe " + group);
-      if (r.code == 0 && done(json::parse(r.out).at(0))) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    return false;
-  }
-
-  TempDir dir_;
-  std::unique_ptr<MqdProcess> broker_;
-  std::string brokers_;
-};
+using mq::testing::MqctlTest;
 
 TEST_F(MqctlTest, TopicLifecycle) {
   ok("$MQCTL topic create orders -p 3 -c retention.ms=3600000");
@@ -259,10 +215,62 @@ TEST_F(MqctlTest, ClusterAndBrokerConfig) {
   EXPECT_EQ(unknown.out, "") << "no table of nothing";
   EXPECT_NE(unknown.err.find("topic \"a\" has no setting \"nope\""), std::string::npos)
       << unknown.err;
-  Shell refused = sh("$MQCTL config set --broker 1 log.segment_bytes=1");
-  EXPECT_EQ(refused.code, 1);
-  EXPECT_NE(refused.err.find("config file and SIGHUP"), std::string::npos) << refused.err;
   EXPECT_EQ(sh("$MQCTL config get --topic nope").code, 3);
+}
+
+// Broker settings SIGHUP can change also change through the protocol
+// (Kafka's dynamic broker configs): at once, shown with their source, kept
+// over restarts and reloads until deleted; the others are refused.
+TEST_F(MqctlTest, DynamicBrokerSettingsApplyPersistAndRevert) {
+  auto setting = [&](const std::string& key) {
+    json rows = json::parse(ok("$MQCTL config get --broker 1 -o json " + key).out);
+    EXPECT_EQ(rows.size(), 1u) << rows.dump();
+    return rows.empty() ? json() : rows[0];
+  };
+  json before = setting("log.retention_ms");
+  EXPECT_EQ(before["source"], "default") << before.dump();
+  EXPECT_EQ(before["read_only"], false);
+  EXPECT_EQ(setting("data_dir")["read_only"], true);
+
+  ok("$MQCTL config set --broker 1 log.retention_ms=3600000 topics.auto_create=false");
+  json changed = setting("log.retention_ms");
+  EXPECT_EQ(changed["value"], "3600000");
+  EXPECT_EQ(changed["source"], "dynamic-broker") << changed.dump();
+  // Applied at once: a topic created now gets the new default.
+  Shell fresh = sh("echo x | $MQCTL --timeout 1s produce fresh");
+  EXPECT_EQ(fresh.code, 3) << "auto-creation is off now: " << fresh.err;
+
+  // Kept over a reload of the config file and over a restart.
+  broker_->signal(SIGHUP);
+  EXPECT_TRUE(
+      mq::testing::eventually([&] { return broker_->log().find("reloaded") != std::string::npos; },
+                              std::chrono::seconds(10)));
+  EXPECT_EQ(setting("log.retention_ms")["value"], "3600000");
+  ASSERT_EQ(broker_->stop(), 0);
+  ASSERT_TRUE(broker_->start()) << broker_->log();
+  std::string endpoint = broker_->endpoint();
+  brokers_ = endpoint.substr(endpoint.find("//") + 2);
+  EXPECT_EQ(setting("log.retention_ms")["source"], "dynamic-broker");
+  EXPECT_NE(broker_->log().find("dynamic setting log.retention_ms = 3600000"), std::string::npos);
+
+  // Deleted: the file's (here the default) value applies again.
+  ok("$MQCTL config delete --broker 1 log.retention_ms topics.auto_create");
+  EXPECT_EQ(setting("log.retention_ms")["value"], before["value"]);
+  EXPECT_EQ(setting("log.retention_ms")["source"], "default");
+
+  // Refused, nothing changed: a setting that needs a restart, a bad value,
+  // an unknown key, another broker's id.
+  Shell restart = sh("$MQCTL config set --broker 1 data_dir=/tmp/elsewhere");
+  EXPECT_EQ(restart.code, 1);
+  EXPECT_NE(restart.err.find("needs a restart"), std::string::npos) << restart.err;
+  Shell bad = sh("$MQCTL config set --broker 1 log.retention_ms=soon log.segment_ms=1000");
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("is not an integer"), std::string::npos) << bad.err;
+  EXPECT_EQ(setting("log.segment_ms")["source"], "default") << "all or nothing";
+  EXPECT_EQ(sh("$MQCTL config set --broker 1 nope=1").code, 1);
+  Shell other = sh("$MQCTL config set --broker 7 log.retention_ms=1");
+  EXPECT_EQ(other.code, 1);
+  EXPECT_NE(other.err.find("broker 7"), std::string::npos) << other.err;
 }
 
 // With topics.auto_create on, producing to a missing topic creates it, as

@@ -118,6 +118,10 @@ class MqdProcess {
     }
     return -1;
   }
+  // Sends `sig` without waiting (SIGHUP: reload the config file).
+  void signal(int sig) {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
   // Waits up to `timeout_ms` for mqd to exit by itself; its exit status
   // (as from waitpid), or -1 if it still runs.
   int wait_exit(int timeout_ms = 10000) {
