@@ -15,6 +15,7 @@
 #include "ctl/bench_report.h"
 #include "ctl/commands.h"
 #include "ctl/duration.h"
+#include "ctl/progress.h"
 
 namespace mq::ctl {
 namespace {
@@ -38,35 +39,13 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Draws the progress bar on stderr (terminals only) until `finished`.
-class Progress {
- public:
-  Progress(const Context& ctx, std::function<uint64_t()> done, uint64_t total)
-      : enabled_(ctx.io.err_is_terminal) {
-    if (!enabled_) return;
-    thread_ = std::thread([&ctx, done = std::move(done), total, this] {
-      auto start = Clock::now();
-      while (!finished_.load()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        uint64_t n = done();
-        std::string bar = progress_bar(n, total, static_cast<double>(n) / seconds_since(start));
-        std::fprintf(ctx.io.err, "\r%s", bar.c_str());
-        std::fflush(ctx.io.err);
-      }
-      std::fprintf(ctx.io.err, "\r\033[K");
-      std::fflush(ctx.io.err);
-    });
-  }
-  ~Progress() {
-    finished_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-
- private:
-  bool enabled_;
-  std::atomic<bool> finished_{false};
-  std::thread thread_;
-};
+// The bar bench draws while it runs (ProgressLine: terminals only).
+ProgressLine bench_progress(const Context& ctx, std::function<uint64_t()> done, uint64_t total) {
+  return ProgressLine(ctx, [done = std::move(done), total, start = Clock::now()] {
+    uint64_t n = done();
+    return progress_bar(n, total, static_cast<double>(n) / seconds_since(start));
+  });
+}
 
 // Per producer: written only by that producer's I/O thread (its callbacks),
 // on a cache line of its own so producers do not slow each other down.
@@ -150,7 +129,7 @@ int bench_produce(Context& ctx, const BenchFlags& flags) {
   auto total = static_cast<uint64_t>(flags.count);
   auto start = Clock::now();
   {
-    Progress progress(ctx, acknowledged, total);
+    ProgressLine progress = bench_progress(ctx, acknowledged, total);
     std::vector<std::thread> threads;
     const size_t senders = producers.size() * static_cast<size_t>(flags.threads);
     for (size_t t = 0; t < senders; ++t) {
@@ -247,7 +226,7 @@ int bench_consume(Context& ctx, const BenchFlags& flags) {
   std::string first_error;
   auto start = Clock::now();
   {
-    Progress progress(
+    ProgressLine progress = bench_progress(
         ctx, [&consumed] { return consumed.load(); }, total);
     std::vector<std::thread> threads;
     for (size_t c = 0; c < consumer_count; ++c) {

@@ -3,8 +3,12 @@
 // topic trim-prefix, kafka-delete-records). The plan (each partition's log
 // start now and after, and how many messages go) is printed first; a dry run
 // stops there, a terminal asks before deleting.
+#include <chrono>
+#include <cstdio>
+
 #include "ctl/commands.h"
 #include "ctl/output.h"
+#include "ctl/progress.h"
 #include "ctl/start_position.h"
 #include "transport/list_offsets.h"
 
@@ -168,7 +172,19 @@ int trim(Context& ctx, const TrimFlags& flags) {
     ctx.error("trim cancelled: nothing deleted");
     return kExitFailed;
   }
-  auto deleted = admin->delete_records(to_delete);
+  Result<std::map<client::TopicPartition, Result<int64_t>>> deleted = [&] {
+    // Answered once every in-sync replica deleted too: that wait can last.
+    ProgressLine progress(ctx, [n = to_delete.size(), start = std::chrono::steady_clock::now()] {
+      double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      char text[128];
+      std::snprintf(text, sizeof(text),
+                    "trimming %zu partition(s): waiting for their in-sync replicas (%.1fs)", n,
+                    seconds);
+      return std::string(text);
+    });
+    return admin->delete_records(to_delete);
+  }();
   if (!deleted.is_ok()) return ctx.fail("cannot trim", deleted.status());
   for (size_t i = 0; i < plan.size(); ++i) {
     auto it = deleted->find(plan[i].tp);
