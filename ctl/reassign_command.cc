@@ -1,14 +1,18 @@
 // mqctl partition reassign: move partitions between brokers from a plan
 // file (--dry-run, --execute, --verify, --cancel), generate such a plan
 // (--generate --brokers), and list the reassignments in progress (--list).
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "ctl/arguments.h"
 #include "ctl/commands.h"
+#include "ctl/output.h"
+#include "ctl/progress.h"
 #include "ctl/reassignment_plan.h"
 
 namespace mq::ctl {
@@ -185,6 +189,29 @@ int list(Context& ctx) {
   return kExitOk;
 }
 
+// "copied 1.2 GiB of 3.4 GiB (35%) to 4 new replica(s)", from every
+// broker's log dirs; nothing when the sizes cannot be read.
+std::optional<std::string> copy_progress_line(
+    client::Admin& admin, const std::vector<client::OngoingReassignment>& moving) {
+  if (moving.empty()) return std::nullopt;
+  std::set<std::string> topics;
+  for (const auto& r : moving) topics.insert(r.partition.topic);
+  auto dirs = admin.describe_log_dirs({}, std::vector<std::string>(topics.begin(), topics.end()));
+  if (!dirs.is_ok()) return std::nullopt;
+  std::map<std::pair<int32_t, client::TopicPartition>, int64_t> sizes;
+  for (const auto& [broker, dir] : *dirs) {
+    if (!dir.is_ok()) continue;
+    for (const auto& p : dir->partitions) sizes[{broker, p.partition}] = p.size_bytes;
+  }
+  CopyProgress progress = copy_progress(moving, sizes);
+  if (progress.replicas == 0) return std::nullopt;
+  int64_t percent =
+      progress.total_bytes > 0 ? progress.copied_bytes * 100 / progress.total_bytes : 100;
+  return "copied " + format_bytes(progress.copied_bytes) + " of " +
+         format_bytes(progress.total_bytes) + " (" + std::to_string(percent) + "%) to " +
+         std::to_string(progress.replicas) + " new replica(s)";
+}
+
 int run_plan(Context& ctx, const ReassignFlags& flags) {
   if (!flags.throttle.empty() && !flags.execute) return ctx.usage("--throttle goes with --execute");
   int64_t throttle = -1;
@@ -260,6 +287,14 @@ int run_plan(Context& ctx, const ReassignFlags& flags) {
       doc.push_back(item);
     }
     ctx.print(doc, plan_table);
+    if (pending > 0 && progress_wanted(ctx)) {
+      std::vector<client::OngoingReassignment> moving;
+      for (const PlanEntry& e : *plan) {
+        auto it = ongoing.find({e.topic, e.partition});
+        if (it != ongoing.end()) moving.push_back(it->second);
+      }
+      if (std::optional<std::string> line = copy_progress_line(*admin, moving)) ctx.error(*line);
+    }
     if (throttle_in_force > 0) {
       ctx.error("reassignment throttle in force: " + std::to_string(throttle_in_force) +
                 " bytes/s (removed by the controller when no partition is moving)");

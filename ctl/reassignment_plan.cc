@@ -214,4 +214,21 @@ Result<std::vector<PlanEntry>> generate_plan(const std::vector<PlanEntry>& curre
   return plan;
 }
 
+CopyProgress copy_progress(
+    const std::vector<client::OngoingReassignment>& moving,
+    const std::map<std::pair<int32_t, client::TopicPartition>, int64_t>& sizes) {
+  CopyProgress progress;
+  for (const client::OngoingReassignment& r : moving) {
+    auto leader = sizes.find({r.leader_id, r.partition});
+    if (leader == sizes.end()) continue;
+    for (int32_t id : r.adding_replicas) {
+      auto have = sizes.find({id, r.partition});
+      progress.total_bytes += leader->second;
+      progress.copied_bytes += have == sizes.end() ? 0 : std::min(have->second, leader->second);
+      ++progress.replicas;
+    }
+  }
+  return progress;
+}
+
 }  // namespace mq::ctl

@@ -10,12 +10,15 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
+#include "client/admin.h"
 
 namespace mq::ctl {
 
@@ -53,5 +56,19 @@ std::string plan_to_json(const std::vector<PlanEntry>& plan);
 Result<std::vector<PlanEntry>> generate_plan(
     const std::vector<PlanEntry>& current, const std::vector<int32_t>& brokers,
     std::optional<int32_t> replication_factor = std::nullopt);
+
+// How far the new replicas of partitions being moved have copied their
+// leader's log: for each adding replica, its size (capped at the leader's)
+// against the leader's size. `sizes` holds each (broker, partition)
+// replica's bytes as log dirs reports them; a partition whose leader's size
+// is missing is left out.
+struct CopyProgress {
+  int64_t copied_bytes = 0;
+  int64_t total_bytes = 0;
+  size_t replicas = 0;  // adding replicas counted
+};
+CopyProgress copy_progress(
+    const std::vector<client::OngoingReassignment>& moving,
+    const std::map<std::pair<int32_t, client::TopicPartition>, int64_t>& sizes);
 
 }  // namespace mq::ctl

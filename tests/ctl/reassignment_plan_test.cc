@@ -172,5 +172,25 @@ TEST(ReassignmentPlanTest, GenerateRaisesAndLowersTheReplicationFactor) {
   EXPECT_EQ(generate_plan(current, {1, 2}, 0).code(), ErrorCode::kInvalidReplicationFactor);
 }
 
+TEST(ReassignmentPlanTest, CopyProgressComparesEachNewReplicaWithItsLeader) {
+  client::TopicPartition a{"orders", 0}, b{"orders", 1}, c{"orders", 2};
+  std::vector<client::OngoingReassignment> moving = {
+      {.partition = a, .adding_replicas = {4, 5}, .leader_id = 1},
+      {.partition = b, .adding_replicas = {4}, .leader_id = 2},
+      {.partition = c, .adding_replicas = {6}, .leader_id = 3},  // leader's size unknown
+  };
+  std::map<std::pair<int32_t, client::TopicPartition>, int64_t> sizes = {
+      {{1, a}, 1000},
+      {{4, a}, 250},   // a quarter copied
+      {{5, a}, 1200},  // more than the leader (its tail): counted as all
+      {{2, b}, 600},   // replica 4 of b has nothing yet
+  };
+  CopyProgress p = copy_progress(moving, sizes);
+  EXPECT_EQ(p.replicas, 3u);
+  EXPECT_EQ(p.total_bytes, 1000 + 1000 + 600);
+  EXPECT_EQ(p.copied_bytes, 250 + 1000 + 0);
+  EXPECT_EQ(copy_progress({}, sizes).replicas, 0u);
+}
+
 }  // namespace
 }  // namespace mq::ctl
