@@ -11,14 +11,14 @@
 namespace mq::broker {
 namespace {
 
-const Setting* find_setting(const std::string& key) {
+const Setting* broker_setting(const std::string& key) {
   auto it = std::ranges::find(settings(), key, &Setting::key);
   return it == settings().end() ? nullptr : &*it;
 }
 
 // The setting `key` names if it may change at run time.
-Result<const Setting*> dynamic_setting(const std::string& key) {
-  const Setting* s = find_setting(key);
+Result<const Setting*> dynamic_broker_setting(const std::string& key) {
+  const Setting* s = broker_setting(key);
   if (s == nullptr) {
     return Status(ErrorCode::kInvalidConfig,
                   "unknown broker setting \"" + key + "\" (docs/configuration.md lists them)");
@@ -30,7 +30,7 @@ Result<const Setting*> dynamic_setting(const std::string& key) {
   return s;
 }
 
-std::string file_path(const std::string& data_dir) {
+std::string settings_file_path(const std::string& data_dir) {
   return data_dir + "/" + DynamicSettings::kFileName;
 }
 
@@ -66,7 +66,7 @@ Status apply_setting_text(BrokerConfig& config, const Setting& setting, const st
 }
 
 Result<DynamicSettings> DynamicSettings::load(const std::string& data_dir) {
-  std::string path = file_path(data_dir);
+  std::string path = settings_file_path(data_dir);
   DynamicSettings loaded;
   Result<std::string> text = read_small_file(path);
   if (text.code() == ErrorCode::kNotFound) return loaded;
@@ -81,7 +81,7 @@ Result<DynamicSettings> DynamicSettings::load(const std::string& data_dir) {
     if (!value.is_string()) {
       return Status(ErrorCode::kInvalidConfig, path + ": " + key + ": the value must be a string");
     }
-    Result<const Setting*> s = dynamic_setting(key);
+    Result<const Setting*> s = dynamic_broker_setting(key);
     if (!s.is_ok()) return Status(ErrorCode::kInvalidConfig, path + ": " + s.status().message());
     Status st = apply_setting_text(check, **s, value.get<std::string>());
     if (!st.is_ok()) return Status(ErrorCode::kInvalidConfig, path + ": " + st.message());
@@ -92,7 +92,7 @@ Result<DynamicSettings> DynamicSettings::load(const std::string& data_dir) {
 
 Result<BrokerConfig> DynamicSettings::apply(BrokerConfig file_config) const {
   for (const auto& [key, value] : values_) {
-    const Setting* s = find_setting(key);
+    const Setting* s = broker_setting(key);
     if (s == nullptr) return Status(ErrorCode::kInvalidConfig, "unknown broker setting " + key);
     MQ_RETURN_IF_ERROR(apply_setting_text(file_config, *s, value));
   }
@@ -103,7 +103,7 @@ Result<DynamicSettings> DynamicSettings::changed(const std::vector<SettingChange
   DynamicSettings next = *this;
   BrokerConfig check;
   for (const SettingChange& c : changes) {
-    MQ_ASSIGN_OR_RETURN(const Setting* s, dynamic_setting(c.key));
+    MQ_ASSIGN_OR_RETURN(const Setting* s, dynamic_broker_setting(c.key));
     if (!c.value) {
       next.values_.erase(c.key);
       continue;
@@ -117,7 +117,7 @@ Result<DynamicSettings> DynamicSettings::changed(const std::vector<SettingChange
 Status DynamicSettings::save(const std::string& data_dir) const {
   nlohmann::json doc = nlohmann::json::object();
   for (const auto& [key, value] : values_) doc[key] = value;
-  return write_file_atomically(file_path(data_dir), doc.dump(2) + "\n");
+  return write_file_atomically(settings_file_path(data_dir), doc.dump(2) + "\n");
 }
 
 }  // namespace mq::broker

@@ -11,7 +11,7 @@
 namespace mq::ctl {
 namespace {
 
-using json = nlohmann::json;
+using InputJson = nlohmann::json;
 
 Status bad_record(const std::string& why) {
   return Status(ErrorCode::kInvalidRecord, why);
@@ -120,7 +120,7 @@ void reset(InputRecord& record) {
 }
 
 // "key" or "value" of a JSON record: a string, or null when absent or null.
-Status read_json_bytes(json& object, const char* name, std::optional<std::string_view>& into,
+Status read_json_bytes(InputJson& object, const char* name, std::optional<std::string_view>& into,
                        std::string& buffer) {
   auto member = object.find(name);
   if (member == object.end() || member->is_null()) return Status::ok();
@@ -133,7 +133,7 @@ Status read_json_bytes(json& object, const char* name, std::optional<std::string
   return Status::ok();
 }
 
-Status read_json_headers(json& object, std::vector<client::Header>& headers) {
+Status read_json_headers(InputJson& object, std::vector<client::Header>& headers) {
   auto member = object.find("headers");
   if (member == object.end() || member->is_null()) return Status::ok();
   if (!member->is_array()) {
@@ -141,7 +141,7 @@ Status read_json_headers(json& object, std::vector<client::Header>& headers) {
                       member->type_name());
   }
   for (size_t i = 0; i < member->size(); ++i) {
-    json& header = (*member)[i];
+    InputJson& header = (*member)[i];
     std::string where = "headers[" + std::to_string(i) + "]";
     if (!header.is_object()) return bad_record(where + " must be an object {\"key\", \"value\"}");
     auto key = header.find("key");
@@ -164,7 +164,7 @@ Status read_json_headers(json& object, std::vector<client::Header>& headers) {
 // A JSON integer in [0, max] (JSON reads those as unsigned), or nullopt
 // (absent or null) in `into`; anything else is an error naming `name`.
 template <class Integer>
-Status read_json_number(const json& object, const char* name, const char* what,
+Status read_json_number(const InputJson& object, const char* name, const char* what,
                         std::optional<Integer>& into) {
   auto member = object.find(name);
   if (member == object.end() || member->is_null()) return Status::ok();
@@ -258,7 +258,8 @@ Status InputFormat::read(std::string_view text, InputRecord& record) const {
 
 Status read_json_record(std::string_view line, InputRecord& record) {
   reset(record);
-  json object = json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
+  InputJson object =
+      InputJson::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
   if (object.is_discarded()) return bad_record("not valid JSON");
   if (!object.is_object()) {
     return bad_record(std::string("not a JSON object but ") + object.type_name());
