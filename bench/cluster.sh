@@ -5,7 +5,7 @@
 # then `mqctl bench produce --acks all` with 100-byte messages and PRODUCERS
 # producers of THREADS sending threads each, and `mqctl bench consume` of it all. Prints mqctl's JSON lines
 # and each mqd's CPU per message.
-# Usage: bench/cluster.sh [MESSAGES] [PARTITIONS] [PRODUCERS] [THREADS]   (default 2,000,000 6 4 1)
+# Usage: [MQD=PATH] bench/cluster.sh [MESSAGES] [PARTITIONS] [PRODUCERS] [THREADS]   (default 2,000,000 6 4 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-2000000}
@@ -13,6 +13,7 @@ P=${2:-6}
 PRODUCERS=${3:-4}
 THREADS=${4:-1}
 BIN=build/bin
+MQD=${MQD:-$BIN/mqd}  # MQD=PATH: another build's mqd, to compare (mqctl stays this build's)
 TMP=$(mktemp -d -t mq-cluster-bench.XXXXXX)
 PIDS=()
 cleanup() {
@@ -38,7 +39,7 @@ voters = "$VOTERS"
 [replication]
 fetch_max_wait_ms = ${FETCH_WAIT:-200}
 TOML
-  "$BIN/mqd" --config "$TMP/node$i.toml" 2>"$TMP/node$i.log" &
+  "$MQD" --config "$TMP/node$i.toml" 2>"$TMP/node$i.log" &
   PIDS+=($!)
 done
 BROKERS="127.0.0.1:${CLIENT[1]},127.0.0.1:${CLIENT[2]},127.0.0.1:${CLIENT[3]}"
@@ -46,7 +47,7 @@ for _ in $(seq 100); do
   [ "$("$BIN/mqctl" -b "$BROKERS" cluster brokers -o json 2>/dev/null | grep -c '"fenced": false')" = 3 ] && break
   sleep 0.2
 done
-echo "mqd $($BIN/mqd --version | awk '{print $2}'), 3 nodes on 127.0.0.1, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+echo "mqd $($MQD --version | awk '{print $2}'), 3 nodes on 127.0.0.1, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 "$BIN/mqctl" -b "$BROKERS" topic create bench -p "$P" -r 3 -c min.insync.replicas=2 >/dev/null
 sleep 1  # every leader has opened its replica
 
