@@ -308,7 +308,7 @@ Result<int64_t> Partition::delete_records(int64_t offset, int32_t* epoch_out) {
                         std::to_string(offset) + ", past the high watermark " + std::to_string(hw) +
                         " (only committed records can be deleted)");
     }
-    MQ_RETURN_IF_ERROR(log_->delete_records_before(offset).status());
+    MQ_RETURN_IF_ERROR(log_->delete_records(offset).status());
     if (epoch_out != nullptr) *epoch_out = leader_epoch_.load();
     std::lock_guard lock(state_mu_);
     update_low_watermark_locked();

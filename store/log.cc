@@ -418,14 +418,21 @@ Status Log::delete_oldest_locked(size_t count, const char* why) {
   return write_log_state();
 }
 
+Result<int> Log::delete_records(int64_t offset) {
+  {
+    std::lock_guard lock(append_mu_);
+    if (!config_.deletes_by_retention()) {
+      // A compacted log keeps the latest record of every key, whatever its
+      // offset (Kafka refuses DeleteRecords on it too).
+      return Status(ErrorCode::kInvalidRequest,
+                    "cleanup.policy is compact: records are removed by compaction, not by offset");
+    }
+  }
+  return delete_records_before(offset);
+}
+
 Result<int> Log::delete_records_before(int64_t offset) {
   std::lock_guard lock(append_mu_);
-  if (!config_.deletes_by_retention()) {
-    // A compacted log keeps the latest record of every key, whatever its
-    // offset (Kafka refuses DeleteRecords on it too).
-    return Status(ErrorCode::kInvalidRequest,
-                  "cleanup.policy is compact: records are removed by compaction, not by offset");
-  }
   if (offset > log_end_offset()) {
     return Status(ErrorCode::kOffsetOutOfRange,
                   "cannot delete past the log end offset " + std::to_string(log_end_offset()));

@@ -159,9 +159,12 @@ class Log {
   // Deletes everything and continues at `offset` (a follower far behind).
   Status truncate_fully_and_start_at(int64_t offset);
   // Moves the log start forward to `offset` (<= end), deleting whole
-  // segments below it. Returns the number of segments deleted.
-  // INVALID_REQUEST with cleanup.policy=compact.
+  // segments below it. Returns the number of segments deleted. Any policy:
+  // a follower mirrors its leader's log start with it.
   Result<int> delete_records_before(int64_t offset);
+  // DeleteRecords on the leader: the same, refused (INVALID_REQUEST) with
+  // cleanup.policy=compact.
+  Result<int> delete_records(int64_t offset);
   // Deletes segments past retention.ms / retention.bytes. Returns how many.
   // Does nothing with cleanup.policy=compact.
   Result<int> apply_retention();

@@ -324,6 +324,14 @@ TEST_F(ClusterAdminTest, TrimDeletesOnEveryInSyncReplicaAndSurvivesAFailover) {
   EXPECT_EQ(mqctl(dir_, bootstrap(leader), "topic trim orders").code, 2) << "--before required";
   EXPECT_EQ(mqctl(dir_, bootstrap(leader), "topic trim nope --before 1").code, 3);
   EXPECT_EQ(mqctl(dir_, bootstrap(leader), "topic trim orders:5 --before 1").code, 3);
+  Shell compacted =
+      mqctl(dir_, bootstrap(leader), "topic create keyed -r 2 -c cleanup.policy=compact");
+  ASSERT_EQ(compacted.code, 0) << compacted.err;
+  Shell keyed = mqctl(dir_, bootstrap(leader), "produce keyed --key-separator :", "k:v\n");
+  ASSERT_EQ(keyed.code, 0) << keyed.err;
+  Shell refused = mqctl(dir_, bootstrap(leader), "-o json topic trim keyed --before end");
+  EXPECT_EQ(refused.code, 1) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("compact"), std::string::npos) << refused.err;
   Shell after = mqctl(dir_, bootstrap(leader), "-o json offsets orders --at earliest");
   EXPECT_EQ(parse(after)[0]["offset"], 60) << after.out;
 
