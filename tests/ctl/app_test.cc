@@ -92,9 +92,9 @@ TEST_F(AppTest, ClientSettingsListsWhatMinusXSetsWithTheValuesThisCommandLineRun
   CommandResult listed =
       run({"-X", "linger.ms=40ms", "-X", "client.id=ops", "-o", "json", "client-settings"});
   ASSERT_EQ(listed.code, 0) << listed.err;
-  for (const char* row : {R"("name":"linger.ms","clients":"producer","type":"ms","value":"40")",
-                          R"("name":"client.id","clients":"producer,consumer,admin")",
-                          R"("value":"ops")"}) {
+  for (const char* row :
+       {R"("name":"linger.ms","clients":"producer","type":"ms","value":"40")",
+        R"("name":"client.id","clients":"producer,consumer,admin")", R"("value":"ops")"}) {
     std::string compact;
     for (char c : listed.out) {
       if (c != ' ' && c != '\n') compact += c;
