@@ -285,6 +285,17 @@ Result<std::map<TopicPartition, Result<ListedOffset>>> Admin::list_offsets_each(
   return list_offsets_each_locked(timestamps);
 }
 
+Result<int32_t> Admin::leader_of(const TopicPartition& tp) const {
+  const PartitionInfo* info = cluster_->metadata().partition(tp.topic, tp.partition);
+  if (info == nullptr) {
+    return Status(ErrorCode::kUnknownTopicOrPartition, tp.to_string() + " does not exist");
+  }
+  if (info->leader_id < 0) {
+    return Status(ErrorCode::kLeaderNotAvailable, tp.to_string() + " has no leader");
+  }
+  return info->leader_id;
+}
+
 Result<std::map<TopicPartition, Result<ListedOffset>>> Admin::list_offsets_each_locked(
     const std::map<TopicPartition, int64_t>& timestamps) {
   std::set<std::string> topics;
@@ -294,21 +305,15 @@ Result<std::map<TopicPartition, Result<ListedOffset>>> Admin::list_offsets_each_
   std::map<TopicPartition, Result<ListedOffset>> offsets;
   std::map<int32_t, transport::ListOffsetsRequest> requests;
   for (const auto& [tp, timestamp] : timestamps) {
-    const PartitionInfo* info = cluster_->metadata().partition(tp.topic, tp.partition);
-    if (info == nullptr) {
-      offsets.insert_or_assign(
-          tp, Status(ErrorCode::kUnknownTopicOrPartition, tp.to_string() + " does not exist"));
-      continue;
-    }
-    if (info->leader_id < 0) {
-      offsets.insert_or_assign(
-          tp, Status(ErrorCode::kLeaderNotAvailable, tp.to_string() + " has no leader"));
+    Result<int32_t> leader = leader_of(tp);
+    if (!leader.is_ok()) {
+      offsets.insert_or_assign(tp, leader.status());
       continue;
     }
     // Until its leader answers, a partition has no offset: one the answer leaves out keeps this.
     offsets.insert_or_assign(
         tp, Status(ErrorCode::kUnknown, "ListOffsets for " + tp.to_string() + " was not answered"));
-    transport::ListOffsetsRequest& request = requests[info->leader_id];
+    transport::ListOffsetsRequest& request = requests[*leader];
     auto topic =
         std::ranges::find(request.topics, tp.topic, &transport::ListOffsetsRequest::Topic::name);
     if (topic == request.topics.end()) {

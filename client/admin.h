@@ -397,6 +397,9 @@ class Admin {
                                                       const Request& request, ErrorOf error_of);
   Result<std::map<TopicPartition, ListedOffset>> list_offsets_locked(
       const std::map<TopicPartition, int64_t>& timestamps);
+  // The partition's leader as the metadata names it, or why there is none
+  // (UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE).
+  Result<int32_t> leader_of(const TopicPartition& tp) const;
   // One attempt, an outcome per partition.
   Result<std::map<TopicPartition, Result<ListedOffset>>> list_offsets_each_locked(
       const std::map<TopicPartition, int64_t>& timestamps);

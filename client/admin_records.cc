@@ -35,21 +35,15 @@ Result<std::map<TopicPartition, Result<int64_t>>> Admin::delete_records(
     MQ_RETURN_IF_ERROR(cluster_->refresh_metadata(names));
     std::map<int32_t, transport::DeleteRecordsRequest> requests;
     for (const auto& [tp, offset] : left) {
-      const PartitionInfo* info = cluster_->metadata().partition(tp.topic, tp.partition);
-      if (info == nullptr) {
-        results.insert_or_assign(
-            tp, Status(ErrorCode::kUnknownTopicOrPartition, tp.to_string() + " does not exist"));
-        continue;
-      }
-      if (info->leader_id < 0) {
-        results.insert_or_assign(
-            tp, Status(ErrorCode::kLeaderNotAvailable, tp.to_string() + " has no leader"));
+      Result<int32_t> leader = leader_of(tp);
+      if (!leader.is_ok()) {
+        results.insert_or_assign(tp, leader.status());
         continue;
       }
       results.insert_or_assign(
           tp,
           Status(ErrorCode::kUnknown, "DeleteRecords for " + tp.to_string() + " was not answered"));
-      transport::DeleteRecordsRequest& request = requests[info->leader_id];
+      transport::DeleteRecordsRequest& request = requests[*leader];
       request.timeout_ms = server_timeout_ms();
       auto topic = std::ranges::find(request.topics, tp.topic,
                                      &transport::DeleteRecordsRequest::Topic::name);
@@ -60,15 +54,16 @@ Result<std::map<TopicPartition, Result<int64_t>>> Admin::delete_records(
     }
     for (const auto& [node, request] : requests) {
       Result<transport::DeleteRecordsResponse> response = cluster_->call(node, request);
-      for (const auto& topic : request.topics) {
-        for (const auto& p : topic.partitions) {
-          if (!response.is_ok()) {
+      if (!response.is_ok()) {
+        // Every partition this leader was asked for fails with the call.
+        for (const auto& topic : request.topics) {
+          for (const auto& p : topic.partitions) {
             results.insert_or_assign(TopicPartition{topic.name, p.partition_index},
                                      response.status());
           }
         }
+        continue;
       }
-      if (!response.is_ok()) continue;
       for (const auto& topic : response->topics) {
         for (const auto& p : topic.partitions) {
           TopicPartition tp{topic.name, p.partition_index};
