@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <functional>
 #include <map>
 #include <thread>
 
@@ -26,9 +25,9 @@ using namespace std::chrono_literals;
 
 using mq::testing::free_port;
 
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 20s) {
-  return mq::testing::eventually(condition, limit, 20ms);
-}
+using mq::testing::eventually;
+// Elections, registrations and fencing on a loaded machine: a generous bound.
+constexpr std::chrono::milliseconds kLimit = 20s;
 
 class ClusterMemberTest : public ::testing::Test {
  protected:
@@ -94,7 +93,7 @@ class ClusterMemberTest : public ::testing::Test {
 
 TEST_F(ClusterMemberTest, BrokersRegisterTopicsReachEveryoneAndLeadershipMovesOffADeadBroker) {
   for (int id = 1; id <= 3; id++) start(id);
-  ASSERT_TRUE(eventually([&] { return all_unfenced(); })) << "brokers never all unfenced";
+  ASSERT_TRUE(eventually([&] { return all_unfenced(); }, kLimit)) << "brokers never all unfenced";
   // One cluster id, set once by the first controller, everywhere.
   std::string cluster_id = members_[1]->image()->cluster_id();
   EXPECT_EQ(cluster_id.size(), 22u);
@@ -126,16 +125,18 @@ TEST_F(ClusterMemberTest, BrokersRegisterTopicsReachEveryoneAndLeadershipMovesOf
   EXPECT_EQ(too_many.code(), ErrorCode::kInvalidReplicationFactor) << too_many.status().to_string();
 
   // Every member's image has the topic; every broker learned its six roles.
-  ASSERT_TRUE(eventually([&] {
-    for (auto& [id, member] : members_) {
-      if (member->image()->topic("orders") == nullptr) return false;
-    }
-    std::lock_guard lock(mu_);
-    for (int id = 1; id <= 3; id++) {
-      if (roles_[id].size() != 6) return false;
-    }
-    return true;
-  }));
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (auto& [id, member] : members_) {
+          if (member->image()->topic("orders") == nullptr) return false;
+        }
+        std::lock_guard lock(mu_);
+        for (int id = 1; id <= 3; id++) {
+          if (roles_[id].size() != 6) return false;
+        }
+        return true;
+      },
+      kLimit));
 
   // A registration repeated by the same incarnation (its first answer was
   // lost to a timeout) gets the same epoch, not an error.
@@ -163,16 +164,19 @@ TEST_F(ClusterMemberTest, BrokersRegisterTopicsReachEveryoneAndLeadershipMovesOf
   // no partition is led by it any more; the others keep the topic.
   members_[3]->stop();
   members_[3].reset();
-  ASSERT_TRUE(eventually([&] {
-    auto image = any().image();
-    const metadata::BrokerState* dead = image->broker(3);
-    if (dead == nullptr || !dead->fenced) return false;
-    const metadata::TopicState* topic = image->topic("orders");
-    for (const metadata::PartitionState& p : topic->partitions) {
-      if (p.leader == 3 || p.leader == metadata::kNoLeader) return false;
-    }
-    return true;
-  })) << "broker 3's leaderships never moved";
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto image = any().image();
+        const metadata::BrokerState* dead = image->broker(3);
+        if (dead == nullptr || !dead->fenced) return false;
+        const metadata::TopicState* topic = image->topic("orders");
+        for (const metadata::PartitionState& p : topic->partitions) {
+          if (p.leader == 3 || p.leader == metadata::kNoLeader) return false;
+        }
+        return true;
+      },
+      kLimit))
+      << "broker 3's leaderships never moved";
   for (const metadata::PartitionState& p : any().image()->topic("orders")->partitions) {
     EXPECT_GE(p.leader_epoch, 0);
     EXPECT_EQ(std::count(p.isr.begin(), p.isr.end(), 3), 0) << "the dead broker left the ISR";
@@ -181,9 +185,9 @@ TEST_F(ClusterMemberTest, BrokersRegisterTopicsReachEveryoneAndLeadershipMovesOf
   // It comes back as a new incarnation with a higher epoch and is unfenced
   // again; it counts as caught up only once it has applied its registration.
   start(3);
-  ASSERT_TRUE(eventually([&] { return all_unfenced(); }));
+  ASSERT_TRUE(eventually([&] { return all_unfenced(); }, kLimit));
   EXPECT_GT(members_[3]->broker_epoch(), epoch_of_3);
-  ASSERT_TRUE(eventually([&] { return members_[3]->caught_up(); }));
+  ASSERT_TRUE(eventually([&] { return members_[3]->caught_up(); }, kLimit));
   EXPECT_GE(members_[3]->image()->applied_index(),
             static_cast<uint64_t>(members_[3]->broker_epoch()));
   EXPECT_EQ(members_[3]->image()->cluster_id(), cluster_id);
@@ -191,7 +195,7 @@ TEST_F(ClusterMemberTest, BrokersRegisterTopicsReachEveryoneAndLeadershipMovesOf
 
 TEST_F(ClusterMemberTest, MalformedControllerCallsGetClearErrors) {
   for (int id = 1; id <= 3; id++) start(id);
-  ASSERT_TRUE(eventually([&] { return all_unfenced(); }));
+  ASSERT_TRUE(eventually([&] { return all_unfenced(); }, kLimit));
   quorum::QuorumStatus status = members_[1]->quorum_status();
   ASSERT_NE(status.leader, raft::kNoNode);
   // Garbage in place of a call.
@@ -225,12 +229,12 @@ TEST_F(ClusterMemberTest, MalformedControllerCallsGetClearErrors) {
 
 TEST_F(ClusterMemberTest, ElectLeadersCallsAnswerPerPartitionAndRejectBadTypes) {
   for (int id = 1; id <= 3; id++) start(id);
-  ASSERT_TRUE(eventually([&] { return all_unfenced(); }));
+  ASSERT_TRUE(eventually([&] { return all_unfenced(); }, kLimit));
   Result<CreateTopicReply> created = members_[1]->call<CreateTopicReply>(
       CallKind::kCreateTopic,
       CreateTopicCall{.name = "orders", .partitions = 2, .replication_factor = 3}, 5s);
   ASSERT_TRUE(created.is_ok()) << created.status().to_string();
-  ASSERT_TRUE(eventually([&] { return any().image()->topic("orders") != nullptr; }));
+  ASSERT_TRUE(eventually([&] { return any().image()->topic("orders") != nullptr; }, kLimit));
 
   // Every partition is led by its preferred replica: nothing to elect; an
   // unknown partition and a repeated one are named.

@@ -8,7 +8,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <functional>
 #include <thread>
 
 #include "tests/broker/leader_node.h"
@@ -24,10 +23,7 @@ using mq::testing::log_bytes;
 using mq::testing::make_batch;
 constexpr int kTimeoutMs = 10000;
 
-// Polls `done` until it holds or 10 s pass (the bound, not a measurement).
-bool eventually(const std::function<bool()>& done) {
-  return mq::testing::eventually(done, std::chrono::seconds(10), std::chrono::milliseconds(10));
-}
+using mq::testing::eventually;  // bounded by 10 s (the bound, not a measurement)
 
 class ReplicaFetcherTest : public ::testing::Test {
  protected:

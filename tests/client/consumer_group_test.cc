@@ -15,10 +15,12 @@
 #include "client/consumer.h"
 #include "client/producer.h"
 #include "tests/client/fake_broker.h"
+#include "tests/support/eventually.h"
 
 namespace mq::client {
 namespace {
 
+using mq::testing::eventually;
 using testing::FakeBroker;
 using transport::ApiKey;
 
@@ -110,8 +112,9 @@ TEST_F(ConsumerGroup, JoinsWithTheMemberIdTheCoordinatorGivesAndHeartbeatsBetwee
   EXPECT_EQ(broker_.groups().requests(ApiKey::kSyncGroup), 1);
   // The application is busy: the heartbeat thread keeps the member alive.
   int before = broker_.groups().requests(ApiKey::kHeartbeat);
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
-  EXPECT_GE(broker_.groups().requests(ApiKey::kHeartbeat), before + 3);
+  EXPECT_TRUE(eventually([&] {
+    return broker_.groups().requests(ApiKey::kHeartbeat) >= before + 3;
+  })) << "no heartbeats without polls";
   EXPECT_EQ(broker_.groups().state("g"), "Stable");
   EXPECT_EQ(broker_.groups().member_count("g"), 1u);
 }
@@ -219,8 +222,11 @@ TEST_F(ConsumerGroup, HeartbeatFencingMakesThePollRejoinWithANewMemberIdWhenUnkn
   poll_until({consumer.get()}, [&] { return consumer->assignment().size() == 3; });
   std::string first_id = consumer->group_metadata().member_id;
   int joins = broker_.groups().requests(ApiKey::kJoinGroup);
+  int beats = broker_.groups().requests(ApiKey::kHeartbeat);
   broker_.groups().fail_next(ApiKey::kHeartbeat, 1, ErrorCode::kUnknownMemberId);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // No poll until a heartbeat went out: it (or, rarely, the next one) gets
+  // UNKNOWN_MEMBER_ID.
+  ASSERT_TRUE(eventually([&] { return broker_.groups().requests(ApiKey::kHeartbeat) > beats; }));
   poll_until({consumer.get()}, [&] {
     return consumer->group_metadata().generation_id > 1 && consumer->assignment().size() == 3;
   });
@@ -242,7 +248,7 @@ TEST_F(ConsumerGroup, HeartbeatsGoOnDuringARebalanceUntilTheMemberRejoins) {
   // max_poll_interval_ms: the heartbeats (answered REBALANCE_IN_PROGRESS)
   // keep the member in the group until its next poll rejoins.
   int beats = broker_.groups().requests(ApiKey::kHeartbeat);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1'000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1'000));  // > 3 session timeouts
   EXPECT_GE(broker_.groups().requests(ApiKey::kHeartbeat), beats + 5);
   EXPECT_EQ(broker_.groups().member_count("g"), 1u) << "expired while the group rebalanced";
   EXPECT_EQ(broker_.groups().state("g"), "PreparingRebalance");

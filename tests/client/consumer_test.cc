@@ -128,7 +128,7 @@ TEST_F(ConsumerEndToEnd, NextFetchIsInFlightWhileTheApplicationHandlesRecords) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   int fetches = broker_.fetch_requests();
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // and no more for a while
   EXPECT_GE(fetches, 2) << "the fetch that brought the records, and the next one";
   EXPECT_EQ(broker_.fetch_requests(), fetches) << "one fetch in flight, not a stream of them";
 }

@@ -4,10 +4,11 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <thread>
+
+#include "tests/support/eventually.h"
 
 namespace mq::ctl {
 namespace {
@@ -35,10 +36,17 @@ TEST(ProgressTest, RedrawsTheLineWhileTheWorkRunsAndErasesIt) {
   size_t size = 0;
   Context ctx = context(true, false, OutputFormat::kTable);
   ctx.io.err = open_memstream(&data, &size);
+  std::atomic<int> asked{0};
   {
-    ProgressLine line(ctx, [] { return std::string("half done"); });
+    ProgressLine line(ctx, [&asked] {
+      asked++;
+      return std::string("half done");
+    });
     EXPECT_TRUE(line.drawn());
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    // The thread asks for the line, then draws it: after two asks one redraw
+    // is out and the second ends before the destructor's join.
+    EXPECT_TRUE(mq::testing::eventually([&] { return asked.load() >= 2; }))
+        << "the line was never redrawn";
   }
   std::fclose(ctx.io.err);
   std::string err(data, size);

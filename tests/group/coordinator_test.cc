@@ -517,7 +517,7 @@ TEST_F(ClusterCoordinatorTest, LoadInProgressUntilTheLogIsCommitted) {
   EXPECT_EQ(commit("", -1, 5), ErrorCode::kCoordinatorLoadInProgress);
   EXPECT_EQ(fetch_error(), ErrorCode::kCoordinatorLoadInProgress);
   EXPECT_EQ(coordinator_->list({}).error_code, ErrorCode::kCoordinatorLoadInProgress);
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // still not loaded a while later
   EXPECT_FALSE(coordinator_->partition_loaded(partition_));
   storage_.hold_commit_wait = false;
   ASSERT_TRUE(loaded(partition_));

@@ -691,9 +691,8 @@ TEST(SingleNodeAdminTest, ADataDirectoryOfTheSingleNodeReleaseIsConvertedWithEve
       << brokers_json.out << brokers_json.err;
 
   // New writes, then a restart: everything is still there, nothing converted twice.
-  std::string produce = std::string("echo order-31 | timeout 60 ") + MQ_MQCTL_BINARY + " -b " +
-                        brokers + " produce orders -p 1";
-  ASSERT_EQ(std::system(produce.c_str()), 0);
+  Shell produced = mqctl(dir, brokers, "produce orders -p 1", "order-31\n");
+  ASSERT_EQ(produced.code, 0) << produced.err;
   ASSERT_EQ(broker.stop(SIGTERM), 0);
   ASSERT_TRUE(broker.start()) << broker.log();
   brokers = broker.endpoint().substr(6);

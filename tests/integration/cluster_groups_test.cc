@@ -213,9 +213,7 @@ class ClusterGroupsTest : public ::testing::Test {
 
   // Runs mqctl against the whole cluster: its exit code, stdout and stderr in `out`.
   int mqctl(const std::string& args, std::string* out) {
-    Shell shell = mq::testing::run_shell(
-        "timeout 60 " + std::string(MQ_MQCTL_BINARY) + " --brokers " + bootstrap() + " " + args,
-        dir_.file("mqctl.stderr"));
+    Shell shell = mq::testing::mqctl(dir_, bootstrap(), args);
     *out = shell.out + shell.err;
     return shell.code;
   }

@@ -14,7 +14,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <iterator>
 #include <map>
 #include <mutex>
@@ -38,11 +37,11 @@ using mq::testing::MqdCluster;
 using mq::testing::MqdProcess;
 using mq::testing::TempDir;
 
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
-  return mq::testing::eventually(condition, limit, 100ms);
-}
-
+using mq::testing::eventually;
 using mq::testing::Shell;
+
+// The waits run mqctl or ask the cluster: every 100 ms is often enough.
+constexpr std::chrono::milliseconds kPoll = 100ms;
 
 constexpr const char* kTopic = "moves";
 constexpr int kPartitions = 3;
@@ -65,13 +64,13 @@ class ClusterReassignTest : public ::testing::Test {
     auto admin = Admin::create(config);
     ASSERT_TRUE(admin.is_ok()) << admin.status().to_string();
     admin_ = std::move(*admin);
-    ASSERT_TRUE(eventually([&] { return live_brokers() == 3; }, 30s))
+    ASSERT_TRUE(eventually([&] { return live_brokers() == 3; }, 30s, kPoll))
         << "the three brokers never registered";
     auto created = admin_->create_topics(
         {{.name = kTopic, .num_partitions = kPartitions, .replication_factor = 2}});
     ASSERT_TRUE(created.is_ok()) << created.status().to_string();
     ASSERT_TRUE((*created)[0].status.is_ok()) << (*created)[0].status.to_string();
-    ASSERT_TRUE(eventually([&] { return full_isrs(); }, 20s)) << "ISRs never complete";
+    ASSERT_TRUE(eventually([&] { return full_isrs(); }, 20s, kPoll)) << "ISRs never complete";
   }
 
   void TearDown() override {
@@ -102,16 +101,13 @@ class ClusterReassignTest : public ::testing::Test {
     return true;
   }
 
-  // mqctl `args` against the cluster; `timeout 60` bounds it.
-  Shell mqctl(const std::string& args, const std::string& stdin_file = "/dev/null") {
-    return mq::testing::run_shell(std::string("XDG_CONFIG_HOME=") + dir_.file("config") +
-                                      " timeout 60 " + MQ_MQCTL_BINARY + " -b " +
-                                      cluster_->bootstrap() + " " + args + " <" + stdin_file,
-                                  dir_.file("mqctl.stderr"));
+  // mqctl `args` against the cluster, `stdin_text` on its input; `timeout 60` bounds it.
+  Shell mqctl(const std::string& args, const std::string& stdin_text = "") {
+    return mq::testing::mqctl(dir_, cluster_->bootstrap(), args, stdin_text);
   }
 
   json parse(const Shell& shell) {
-    json doc = json::parse(shell.out, nullptr, false);
+    json doc = mq::testing::json_of(shell);
     EXPECT_FALSE(doc.is_discarded()) << "not JSON: " << shell.out << "\n" << shell.err;
     return doc;
   }
@@ -182,7 +178,7 @@ TEST_F(ClusterReassignTest, DecommissionABrokerWhileProducing) {
         return offsets != nullptr && offsets->error == ErrorCode::kNone &&
                !offsets->partitions.empty();
       },
-      30s));
+      30s, kPoll));
   Shell everything = mqctl("partition reassign --generate --brokers 2,3");
   EXPECT_EQ(everything.code, 1) << everything.out;
   EXPECT_NE(everything.err.find("needs 3 replicas but only 2 brokers are given"), std::string::npos)
@@ -224,7 +220,7 @@ TEST_F(ClusterReassignTest, DecommissionABrokerWhileProducing) {
         verified = mqctl("-o json partition reassign --plan " + plan_path + " --verify");
         return verified.code == 0;
       },
-      60s);
+      60s, kPoll);
   stop = true;
   writer.join();
   ASSERT_TRUE(done) << verified.out << verified.err;
@@ -247,7 +243,7 @@ TEST_F(ClusterReassignTest, DecommissionABrokerWhileProducing) {
         }
         return true;
       },
-      10s))
+      10s, kPoll))
       << "broker 1 still holds a replica directory";
   // Every acknowledged message once, from the new replicas.
   EXPECT_EQ(failures.load(), 0) << first_failure;
@@ -269,7 +265,7 @@ TEST_F(ClusterReassignTest, DecommissionABrokerWhileProducing) {
   auto admin = Admin::create(survivors);
   ASSERT_TRUE(admin.is_ok());
   admin_ = std::move(*admin);
-  EXPECT_TRUE(eventually([&] { return full_isrs(); }, 20s));
+  EXPECT_TRUE(eventually([&] { return full_isrs(); }, 20s, kPoll));
 }
 
 TEST_F(ClusterReassignTest, AThrottledMoveIsSeenInProgressAndCancelled) {
@@ -343,11 +339,11 @@ TEST_F(ClusterReassignTest, AThrottledMoveIsSeenInProgressAndCancelled) {
   EXPECT_TRUE(eventually(
       [&] {
         Shell l = mqctl("-o json partition reassign --list");
-        json doc = json::parse(l.out, nullptr, false);
+        json doc = mq::testing::json_of(l);
         return !doc.is_discarded() && doc["throttle_bytes_per_sec"] == 0 &&
                doc["partitions"].empty();
       },
-      10s));
+      10s, kPoll));
   Shell again = mqctl("-o json partition reassign --plan " + plan_path + " --cancel -y");
   EXPECT_EQ(again.code, 0) << again.err;
   EXPECT_EQ(parse(again)[0]["status"], "not-in-progress") << again.out;
@@ -394,9 +390,8 @@ TEST_F(ClusterReassignTest, BadPlansAndArgumentsAreRefused) {
   EXPECT_NE(small.err.find("only 1 brokers"), std::string::npos) << small.err;
 
   // The plan from stdin, and --verify of a plan never executed.
-  std::string plan = write_file(
-      "s.json",
-      R"({"version": 1, "partitions": [{"topic": "moves", "partition": 0, "replicas": [3, 2, 1]}]})");
+  std::string plan =
+      R"({"version": 1, "partitions": [{"topic": "moves", "partition": 0, "replicas": [3, 2, 1]}]})";
   Shell verify = mqctl("-o json partition reassign --plan - --verify", plan);
   EXPECT_EQ(verify.code, 4) << verify.out << verify.err;
   EXPECT_EQ(parse(verify)[0]["status"], "not-started") << verify.out;
@@ -427,7 +422,7 @@ TEST_F(ClusterReassignTest, ABrokerAddedToTheRunningClusterTakesItsShare) {
   MqdProcess& added = cluster_->add_unlisted(dir_.path(), 4, cluster_toml_, more_toml_);
   ASSERT_TRUE(added.start()) << added.log();
   EXPECT_TRUE(added.wait_for_log("joining the metadata quorum as dynamic observer 4", 5000));
-  ASSERT_TRUE(eventually([&] { return live_brokers() == 4; }, 30s))
+  ASSERT_TRUE(eventually([&] { return live_brokers() == 4; }, 30s, kPoll))
       << "the added broker never registered\n"
       << added.log();
   Shell quorum = mqctl("-o json cluster quorum");
@@ -456,7 +451,7 @@ TEST_F(ClusterReassignTest, ABrokerAddedToTheRunningClusterTakesItsShare) {
         verified = mqctl("partition reassign --plan " + plan_path + " --verify");
         return verified.code == 0;
       },
-      60s))
+      60s, kPoll))
       << verified.out << verified.err;
   int on_4 = 0;
   for (const auto& [i, p] : partitions()) {
@@ -513,7 +508,7 @@ TEST_F(ClusterControlledShutdownTest, AStoppingLeaderHandsOverItsLeadershipsFirs
         std::lock_guard lock(mu);
         return acknowledged.size() >= 100;
       },
-      30s));
+      30s, kPoll));
   int status = cluster_->node(leader).stop(SIGTERM, 60000);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "exit status " << status;
   std::string log = cluster_->node(leader).log();
@@ -536,7 +531,8 @@ TEST_F(ClusterControlledShutdownTest, AStoppingLeaderHandsOverItsLeadershipsFirs
         }
         return true;
       },
-      10s));
+      10s, kPoll));
+  // Pacing: the writer keeps sending to the new leaders for a while.
   std::this_thread::sleep_for(500ms);
   stop = true;
   writer.join();

@@ -10,8 +10,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
 
+#include "tests/support/eventually.h"
 #include "tests/support/mqctl_shell.h"
 #include "tests/support/mqd_process.h"
 #include "tests/support/temp_dir.h"
@@ -54,13 +54,12 @@ class MqctlTest : public ::testing::Test {
   // Waits up to 30 s for `done` on `group describe`.
   bool wait_for_group(const std::string& group,
                       const std::function<bool(const nlohmann::json&)>& done) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      Shell r = sh("$MQCTL -o json group describe " + group);
-      if (r.code == 0 && done(nlohmann::json::parse(r.out).at(0))) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    return false;
+    return eventually(
+        [&] {
+          Shell r = sh("$MQCTL -o json group describe " + group);
+          return r.code == 0 && done(nlohmann::json::parse(r.out).at(0));
+        },
+        std::chrono::seconds(30), std::chrono::milliseconds(200));
   }
 
   TempDir dir_;

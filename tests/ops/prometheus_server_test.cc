@@ -2,20 +2,16 @@
 // mqd every second with docs/prometheus/*.yml loaded: the mq_ series arrive,
 // every rule evaluates without error, the recording rules produce series and
 // every query of docs/grafana/mq.json is valid PromQL.
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <fstream>
-#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -23,6 +19,7 @@
 #include "client/admin.h"
 #include "client/producer.h"
 #include "tests/support/eventually.h"
+#include "tests/support/free_port.h"
 #include "tests/support/mqd_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -30,6 +27,9 @@ extern char** environ;
 
 namespace {
 
+using namespace std::chrono_literals;
+using mq::testing::eventually;
+using mq::testing::free_port;
 using mq::testing::MqdProcess;
 using mq::testing::TempDir;
 
@@ -40,34 +40,15 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
-// A port nothing listens on right now (the kernel's pick for port 0).
-int free_loopback_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// Runs `check` every 200 ms until it returns true or `seconds` pass.
-bool eventually(int seconds, const std::function<bool()>& check) {
-  return mq::testing::eventually(check, std::chrono::seconds(seconds),
-                                 std::chrono::milliseconds(200));
-}
+// Prometheus answers over HTTP and scrapes every second: poll it every 200 ms.
+constexpr std::chrono::milliseconds kPoll = 200ms;
 
 class PrometheusServer {
  public:
   // Writes its config beside `dir`'s TSDB and starts it, logging to dir/prometheus.log.
   bool start(const std::string& dir, int mqd_http_port) {
-    port_ = free_loopback_port();
-    if (port_ < 0) return false;
+    port_ = free_port();
+    if (port_ <= 0) return false;
     std::string config = dir + "/prometheus.yml";
     std::string docs = std::string(MQ_SOURCE_DIR) + "/docs/prometheus/";
     std::ofstream(config) << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
@@ -96,10 +77,12 @@ class PrometheusServer {
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
     client_->set_connection_timeout(1);
     client_->set_read_timeout(5);
-    return eventually(30, [this] {
-      auto res = client_->Get("/-/ready");
-      return res && res->status == 200;
-    });
+    return eventually(
+        [this] {
+          auto res = client_->Get("/-/ready");
+          return res && res->status == 200;
+        },
+        30s, kPoll);
   }
   ~PrometheusServer() {
     if (pid_ <= 0) return;
@@ -162,11 +145,11 @@ class PrometheusServerTest : public ::testing::Test {
 
 TEST_F(PrometheusServerTest, ScrapesMqdAndEvaluatesTheRulesAndDashboardQueries) {
   ASSERT_TRUE(eventually(
-      60,
       [&] {
         return !prometheus_.query("mq_partition_log_end_offset{job=\"mq\", topic=\"orders\"}")
                     .empty();
-      }))
+      },
+      60s, kPoll))
       << "no mq_ series after 60 s\n"
       << prometheus_.log();
 
@@ -181,23 +164,30 @@ TEST_F(PrometheusServerTest, ScrapesMqdAndEvaluatesTheRulesAndDashboardQueries) 
   EXPECT_FALSE(prometheus_.query("process_open_fds{job=\"mq\"}").empty());
 
   // Every rule group loads and every rule evaluates cleanly against real series.
-  bool rules_ok = eventually(30, [&] {
-    nlohmann::json rules = prometheus_.get("/api/v1/rules");
-    if (rules.is_null() || rules["status"] != "success") return false;
-    int evaluated = 0;
-    for (const auto& group : rules["data"]["groups"]) {
-      for (const auto& rule : group["rules"]) {
-        if (rule["health"] != "ok") return false;
-        evaluated++;
-      }
-    }
-    return evaluated >= 20;
-  });
+  bool rules_ok = eventually(
+      [&] {
+        nlohmann::json rules = prometheus_.get("/api/v1/rules");
+        if (rules.is_null() || rules["status"] != "success") return false;
+        int evaluated = 0;
+        for (const auto& group : rules["data"]["groups"]) {
+          for (const auto& rule : group["rules"]) {
+            if (rule["health"] != "ok") return false;
+            evaluated++;
+          }
+        }
+        return evaluated >= 20;
+      },
+      30s, kPoll);
   EXPECT_TRUE(rules_ok) << prometheus_.get("/api/v1/rules").dump(2);
-  EXPECT_TRUE(eventually(30, [&] {
-    return prometheus_.query("topic:mq_produced_messages:rate1m{topic=\"orders\"}").size() == 1 &&
-           !prometheus_.query("topic:mq_partition_retained_offsets:sum{topic=\"orders\"}").empty();
-  })) << "the recording rules produced no series";
+  EXPECT_TRUE(eventually(
+      [&] {
+        return prometheus_.query("topic:mq_produced_messages:rate1m{topic=\"orders\"}").size() ==
+                   1 &&
+               !prometheus_.query("topic:mq_partition_retained_offsets:sum{topic=\"orders\"}")
+                    .empty();
+      },
+      30s, kPoll))
+      << "the recording rules produced no series";
   nlohmann::json retained =
       prometheus_.query("topic:mq_partition_retained_offsets:sum{topic=\"orders\"}");
   ASSERT_EQ(retained.size(), 1u);

@@ -48,7 +48,7 @@ TEST(QuorumServiceTest, OneVoterElectsItselfAndAppliesProposals) {
         return status.voters.size() == 1 && !status.voters[0].directory_id.empty() &&
                status.voters_recorded_at > 0 && status.applied_index >= status.voters_recorded_at;
       },
-      5s));
+      5s, kPoll));
 
   std::vector<uint64_t> indexes = quorum.propose_all(1, "value", 100);
   ASSERT_EQ(indexes.size(), 100u);
@@ -96,7 +96,7 @@ TEST(QuorumServiceTest, ThreeVotersElectOneLeaderAndApplyTheSameThousandEntries)
         }
         return true;
       },
-      5s));
+      5s, kPoll));
   for (NodeId id = 1; id <= 3; ++id) {
     QuorumStatus status = quorum.service(id).status();
     EXPECT_EQ(status.leader, leader);
@@ -165,8 +165,9 @@ TEST(QuorumServiceTest, MembersKnowWhenTheyLastHeardTheLeaderEvenAfterItDied) {
   ASSERT_NE(old_leader, raft::kNoNode);
   ASSERT_EQ(quorum.propose_all(old_leader, "x", 10).size(), 10u);
   NodeId follower = some_follower(quorum, old_leader);
-  ASSERT_TRUE(eventually(
-      [&] { return quorum.service(follower).status().last_leader_heard == old_leader; }, 5s));
+  ASSERT_TRUE(
+      eventually([&] { return quorum.service(follower).status().last_leader_heard == old_leader; },
+                 5s, kPoll));
   EXPECT_GE(quorum.service(follower).status().last_leader_silence_ms, 0);
 
   quorum.stop(old_leader);
@@ -207,7 +208,7 @@ TEST(QuorumServiceTest, SnapshotsTruncateTheLogAndALaggingMemberCatchesUpBySnaps
         status = quorum.service(leader).status();
         return status.applied_index >= indexes.back();
       },
-      5s));
+      5s, kPoll));
   EXPECT_GE(status.snapshot_index, 250u);
   EXPECT_GE(status.counters.snapshots_taken, 3u);
   EXPECT_LE(status.last_log_index - status.snapshot_index, 50u);
@@ -223,7 +224,7 @@ TEST(QuorumServiceTest, SnapshotsTruncateTheLogAndALaggingMemberCatchesUpBySnaps
   // A member restarted from its own snapshot on disk restores it at start.
   NodeId restarted = some_follower(quorum, leader);
   ASSERT_TRUE(
-      eventually([&] { return quorum.service(restarted).status().snapshot_index > 0; }, 5s));
+      eventually([&] { return quorum.service(restarted).status().snapshot_index > 0; }, 5s, kPoll));
   quorum.stop(restarted);
   quorum.start(restarted);
   EXPECT_EQ(quorum.machine(restarted).restores(), 1);
@@ -249,7 +250,7 @@ TEST(QuorumServiceTest, AnObserverAppliesEverythingAndNeverLeads) {
         auto members = quorum.service(leader).status().members;
         return members.size() == 4 && !members[3].voter && members[3].lag == 0;
       },
-      5s));
+      5s, kPoll));
 
   // With every voter gone the observer waits; it never campaigns.
   for (NodeId id = 1; id <= 3; ++id) quorum.stop(id);
@@ -293,7 +294,8 @@ TEST(QuorumServiceTest, AnUnlistedObserverJoinsCatchesUpAndSurvivesALeaderChange
   ASSERT_TRUE(quorum.wait_applied(early.back(), 10s));
   EXPECT_GE(quorum.machine(joiner).restores(), 1);  // joined behind the log start
   EXPECT_FALSE(quorum.service(joiner).status().voter);
-  ASSERT_TRUE(eventually([&] { return caught_up_dynamic_observer(quorum, leader, joiner); }, 5s));
+  ASSERT_TRUE(
+      eventually([&] { return caught_up_dynamic_observer(quorum, leader, joiner); }, 5s, kPoll));
   EXPECT_FALSE(member_of(quorum, leader, (leader % 3) + 1)->dynamic);
   std::vector<uint64_t> middle = quorum.propose_all(leader, "middle", 30);
   ASSERT_EQ(middle.size(), 30u);
@@ -308,8 +310,8 @@ TEST(QuorumServiceTest, AnUnlistedObserverJoinsCatchesUpAndSurvivesALeaderChange
   NodeId new_leader = quorum.wait_for_controller(20 * quorum.election_timeout());
   ASSERT_NE(new_leader, raft::kNoNode);
   ASSERT_NE(new_leader, joiner);
-  ASSERT_TRUE(
-      eventually([&] { return caught_up_dynamic_observer(quorum, new_leader, joiner); }, 10s));
+  ASSERT_TRUE(eventually([&] { return caught_up_dynamic_observer(quorum, new_leader, joiner); },
+                         10s, kPoll));
   std::vector<uint64_t> late = quorum.propose_all(new_leader, "late", 50);
   ASSERT_EQ(late.size(), 50u);
   ASSERT_TRUE(quorum.wait_applied(late.back(), 10s));
@@ -484,7 +486,7 @@ TEST(QuorumServiceTest, ControllerCallsAreRetriedAcrossALeaderChange) {
         std::lock_guard lock(held_mutex);
         return !held.empty();
       },
-      5s));
+      5s, kPoll));
   quorum.stop(leader);  // the call in flight there fails over to the next leader
   call.join();
   ASSERT_TRUE(reply) << reply.status().to_string();
@@ -511,7 +513,7 @@ TEST(QuorumServiceTest, ControllerCallsAreRetriedAcrossALeaderChange) {
         }
         return false;
       },
-      5s));
+      5s, kPoll));
   quorum.stop(new_leader);
   auto started = std::chrono::steady_clock::now();
   Result<Bytes> lost = quorum.service(last).call_leader(bytes("lost"), 1500ms);
@@ -588,7 +590,7 @@ TEST(QuorumServiceTest, MalformedFramesAreDroppedAndTheQuorumKeepsWorking) {
         }
         return true;
       },
-      5s));
+      5s, kPoll));
 
   // The term 1000 of the strangers' messages was never adopted, none of
   // them became a member, and the quorum still commits.
@@ -706,7 +708,7 @@ TEST(QuorumServiceTest, AOneVoterQuorumGrowsToThreeVotersAndItsFirstVoterLeaves)
         leader = quorum.wait_for_controller(1s);
         return leader == a || leader == b;
       },
-      10s));
+      10s, kPoll));
   EXPECT_FALSE(quorum.service(1).status().voter);
   quorum.stop(1);
   std::vector<uint64_t> later = quorum.propose_all(leader, "grown", 5);
@@ -718,7 +720,8 @@ TEST(QuorumServiceTest, AOneVoterQuorumGrowsToThreeVotersAndItsFirstVoterLeaves)
   NodeId other = leader == a ? b : a;
   quorum.stop(other);
   quorum.start(other);
-  ASSERT_TRUE(eventually([&] { return quorum.service(other).status().leader == leader; }, 10s));
+  ASSERT_TRUE(
+      eventually([&] { return quorum.service(other).status().leader == leader; }, 10s, kPoll));
   std::vector<uint64_t> again = quorum.propose_all(leader, "restarted", 3);
   ASSERT_EQ(again.size(), 3u);
   ASSERT_TRUE(quorum.wait_applied(again.back(), 10s));

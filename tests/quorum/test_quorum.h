@@ -11,7 +11,6 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,11 +35,10 @@ inline std::string text(std::span<const uint8_t> data) {
   return std::string(data.begin(), data.end());
 }
 
-// Polls `condition` every few milliseconds until it holds or `timeout` passes.
-// The quorum reacts within milliseconds: poll often.
-inline bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  return mq::testing::eventually(condition, timeout, 5ms);
-}
+using mq::testing::eventually;
+// The quorum reacts within milliseconds: eventually(condition, limit, kPoll)
+// polls often, and a wait timed by a test ends close to when it could.
+inline constexpr std::chrono::milliseconds kPoll = 5ms;
 
 // Applies entries to a list; its snapshot is the whole list, so a member
 // restored from one must end with exactly the sequence the others applied.
@@ -235,7 +233,7 @@ class TestQuorum {
           }
           return true;
         },
-        timeout);
+        timeout, kPoll);
     return found;
   }
 
@@ -267,7 +265,7 @@ class TestQuorum {
           }
           return true;
         },
-        timeout);
+        timeout, kPoll);
   }
 
  private:

@@ -63,7 +63,7 @@ std::vector<Ack> run_and_kill(const std::string& dir, uint64_t seed, int run_ms)
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(run_ms));
+  std::this_thread::sleep_for(std::chrono::milliseconds(run_ms));  // the writer writes meanwhile
   ::kill(pid, SIGKILL);
   int status = 0;
   ::waitpid(pid, &status, 0);
