@@ -441,6 +441,17 @@ bool ClusterNode::knows_partition(const std::string& topic, int32_t index) const
   return known != nullptr && index >= 0 && static_cast<size_t>(index) < known->partitions.size();
 }
 
+std::optional<ClusterView::Leader> ClusterNode::leader_of(const std::string& topic,
+                                                          int32_t index) const {
+  std::shared_ptr<const MetadataImage> image = member_->image();
+  const metadata::TopicState* known = image->topic(topic);
+  if (known == nullptr || index < 0 || static_cast<size_t>(index) >= known->partitions.size()) {
+    return std::nullopt;
+  }
+  const metadata::PartitionState& p = known->partitions[static_cast<size_t>(index)];
+  return Leader{.id = p.leader, .epoch = p.leader_epoch};
+}
+
 Status ClusterNode::await_image(const std::function<bool(const MetadataImage&)>& done) {
   if (member_->store().wait_for_image(done, call_timeout())) return Status::ok();
   return Status(ErrorCode::kRequestTimedOut,

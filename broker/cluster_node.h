@@ -60,6 +60,7 @@ class ClusterNode : public ClusterView, private IsrChanger {
   transport::MetadataResponse metadata(const transport::MetadataRequest& request) override;
   transport::DescribeClusterResponse describe_cluster() override;
   bool knows_partition(const std::string& topic, int32_t index) const override;
+  std::optional<Leader> leader_of(const std::string& topic, int32_t index) const override;
   Status create_topic(const std::string& name, int32_t partitions, int32_t replication_factor,
                       const TopicOverrides& configs,
                       const std::vector<std::vector<int32_t>>& assignment,

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,13 @@ class ClusterView {
   // Whether the metadata knows the partition (one that is not on this
   // broker is NOT_LEADER, not UNKNOWN_TOPIC_OR_PARTITION).
   virtual bool knows_partition(const std::string& topic, int32_t index) const = 0;
+  // Who leads the partition in this broker's image (the id is -1 when it
+  // has no leader now); nullopt when the image does not know the partition.
+  struct Leader {
+    int32_t id = -1;
+    int32_t epoch = -1;
+  };
+  virtual std::optional<Leader> leader_of(const std::string& topic, int32_t index) const = 0;
   // partitions / replication_factor -1: the broker defaults. `assignment`:
   // one replica list per partition, or empty for the controller's choice.
   virtual Status create_topic(const std::string& name, int32_t partitions,

@@ -180,8 +180,9 @@ void ReplicaFetcher::run() {
     std::vector<Work> reconciling = due(FollowPhase::kReconciling);
     if (reconciling.empty() && due(FollowPhase::kFetching).empty()) {
       // Nothing due: wait for add_partition(), stop() or the next retry.
+      int64_t wait_ms = std::clamp<int64_t>(next_retry_in_ms().value_or(50), 1, 50);
       std::unique_lock lock(mu_);
-      cv_.wait_for(lock, std::chrono::milliseconds(50), [this] { return stopping_; });
+      cv_.wait_for(lock, std::chrono::milliseconds(wait_ms), [this] { return stopping_; });
       continue;
     }
     if (!ensure_connected()) {
@@ -199,7 +200,15 @@ void ReplicaFetcher::run() {
 }
 
 bool ReplicaFetcher::ensure_connected() {
-  if (connection_) return true;
+  if (connection_) {
+    // A connection that broke while nothing was asked on it (the leader
+    // restarted since) is replaced now instead of failing the next request
+    // and waiting out a retry.
+    if (connection_->in_flight() > 0 || connection_->poll_events().is_ok()) return true;
+    spdlog::info("replica fetcher {} -> broker {} ({}): {}; reconnecting", options_.local_broker_id,
+                 options_.leader_id, options_.leader_endpoint, connection_->broken().message());
+    connection_.reset();
+  }
   ConnectionOptions options;
   options.client_id = "mq-replica-" + std::to_string(options_.local_broker_id);
   options.send_timeout_ms = options_.request_timeout_ms;
@@ -300,6 +309,17 @@ std::vector<ReplicaFetcher::Work> ReplicaFetcher::due(FollowPhase phase) {
     out.push_back(Work{key, e.partition, e.leader_epoch, e.generation, throttled});
   }
   return out;
+}
+
+std::optional<int64_t> ReplicaFetcher::next_retry_in_ms() {
+  std::lock_guard lock(mu_);
+  int64_t now = steady_ms();
+  std::optional<int64_t> next;
+  for (const auto& [key, e] : entries_) {
+    if (e.phase == FollowPhase::kAwaitingMetadata || e.retry_at_ms <= now) continue;
+    next = std::min(next.value_or(e.retry_at_ms - now), e.retry_at_ms - now);
+  }
+  return next;
 }
 
 void ReplicaFetcher::update(const Work& w, FollowPhase phase, ErrorCode error,
@@ -432,7 +452,10 @@ Result<bool> ReplicaFetcher::truncate_by_epoch(const Work& w, int32_t leader_epo
 void ReplicaFetcher::fetch(const std::vector<Work>& work) {
   FetchRequest request;
   request.replica_id = options_.local_broker_id;
-  request.max_wait_ms = options_.fetch_max_wait_ms;
+  // A partition waiting out a short retry (a new leader not ready yet) is
+  // not held back by the long poll of the others.
+  request.max_wait_ms = static_cast<int32_t>(std::min<int64_t>(
+      options_.fetch_max_wait_ms, next_retry_in_ms().value_or(options_.fetch_max_wait_ms)));
   request.min_bytes = 1;
   request.max_bytes = options_.fetch_max_bytes;
   std::map<Key, const Work*> asked;

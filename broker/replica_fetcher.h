@@ -129,6 +129,9 @@ class ReplicaFetcher {
   void run();
   bool ensure_connected();
   std::vector<Work> due(FollowPhase phase);
+  // Milliseconds until the first partition waiting out a retry is due again
+  // (nullopt: none waits), so a long poll does not hold it back.
+  std::optional<int64_t> next_retry_in_ms();
   void reconcile(const std::vector<Work>& work);
   void fetch(const std::vector<Work>& work);
   // Truncation round for one partition after the leader's answer; true when done.

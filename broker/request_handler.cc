@@ -40,6 +40,12 @@ void RequestHandler::handle(InboundRequest request, Reply reply) {
   // live broker). Only ApiVersions and DescribeQuorum, which need no
   // metadata, are answered at once.
   const handlers::Handler* handler = handlers::find(api);
+  if (refusing_.load(std::memory_order_relaxed)) {
+    if (!request.header.expects_response()) return timed({});
+    return timed(
+        unavailable(request.header, handler,
+                    "broker " + std::to_string(ctx_.identity.node_id) + " is shutting down"));
+  }
   if (ctx_.cluster != nullptr && handler != nullptr && !handler->before_catch_up &&
       !ctx_.cluster->caught_up()) {
     return hold_until_caught_up(std::make_shared<HeldRequest>(
@@ -55,14 +61,20 @@ void RequestHandler::hold_until_caught_up(std::shared_ptr<HeldRequest> held) {
   if (Clock::now() - held->started >= kCatchUpHold) {
     if (!held->request.header.expects_response()) return held->reply({});
     // Retriable: the client asks again, here or at another broker.
-    return held->reply(encode_error_response(
-        held->request.header,
-        held->handler->group ? ErrorCode::kCoordinatorNotAvailable : ErrorCode::kLeaderNotAvailable,
-        "broker " + std::to_string(ctx_.identity.node_id) +
-            " has not caught up with the cluster metadata since it started"));
+    return held->reply(unavailable(held->request.header, held->handler,
+                                   "broker " + std::to_string(ctx_.identity.node_id) +
+                                       " has not caught up with the cluster metadata since it "
+                                       "started"));
   }
   ctx_.scheduler.run_at(Clock::now() + std::chrono::milliseconds(10),
                         [this, held] { hold_until_caught_up(held); });
+}
+
+Frames RequestHandler::unavailable(const RequestHeader& header, const handlers::Handler* handler,
+                                   const std::string& why) {
+  bool group = handler != nullptr && handler->group;
+  return encode_error_response(
+      header, group ? ErrorCode::kCoordinatorNotAvailable : ErrorCode::kLeaderNotAvailable, why);
 }
 
 void RequestHandler::dispatch(const handlers::Handler* handler, InboundRequest request, Reply reply,

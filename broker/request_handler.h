@@ -5,6 +5,7 @@
 // touches the socket.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -39,6 +40,12 @@ class RequestHandler {
   // poll, or held while a starting cluster broker catches up).
   void handle(transport::InboundRequest request, Reply reply);
 
+  // A stopping broker's last moments: every request from now on is
+  // answered at once with LEADER_NOT_AVAILABLE (COORDINATOR_NOT_AVAILABLE
+  // for group requests), retriable, so its client asks another broker
+  // instead of waiting for a connection that is about to close.
+  void refuse_new_requests() { refusing_ = true; }
+
   // How long a request that needs the metadata waits for a starting cluster
   // broker to catch up before it is refused (retriably).
   static constexpr std::chrono::milliseconds kCatchUpHold{5000};
@@ -54,7 +61,12 @@ class RequestHandler {
   // for group requests).
   void hold_until_caught_up(std::shared_ptr<HeldRequest> held);
 
+  // The request-level answer of a broker that cannot serve `request` now.
+  static transport::Frames unavailable(const transport::RequestHeader& header,
+                                       const handlers::Handler* handler, const std::string& why);
+
   handlers::Context ctx_;
+  std::atomic<bool> refusing_{false};
 };
 
 }  // namespace mq::broker

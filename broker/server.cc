@@ -46,11 +46,30 @@ void Server::serve() {
 
 void Server::stop(int64_t timeout_ms) {
   if (!running_.exchange(false)) return;
-  accepting_ = false;
   auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  // Requests already on their way (a producer's pipelined batches) are
+  // still read and answered, after a controlled shutdown with NOT_LEADER
+  // and the new leader, instead of being lost with the connection: reading
+  // stops once nothing came and nothing is in flight for kQuiet, or after
+  // kMaxGrace.
+  constexpr auto kQuiet = std::chrono::milliseconds(20);
+  constexpr auto kMaxGrace = std::chrono::milliseconds(300);
+  auto grace_end = std::min(deadline, Clock::now() + kMaxGrace);
+  while (Clock::now() < grace_end) {
+    bool quiet = now_ns() - last_request_ns_.load() >=
+                     std::chrono::duration_cast<std::chrono::nanoseconds>(kQuiet).count() &&
+                 in_flight_requests_.load() == 0;
+    if (quiet) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  // From here on what still arrives is answered at once with a retriable
+  // error (the client asks another broker) while the requests in flight
+  // finish; only then does reading stop and the socket close.
+  handler_.refuse_new_requests();
   while (in_flight_requests_.load() > 0 && Clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  accepting_ = false;
   if (in_flight_requests_.load() > 0) {
     spdlog::warn("shutting down with {} request(s) still in flight", in_flight_requests_.load());
   }
@@ -170,6 +189,7 @@ void Server::loop() {
       }
       if (!received->has_value()) break;
       transport::InboundRequest request = std::move(**received);
+      last_request_ns_ = now_ns();
       int64_t bytes =
           static_cast<int64_t>(request.body.size() + transport::total_size(request.records));
       buffered_bytes_ += bytes;

@@ -43,8 +43,11 @@ class Server {
   // Starts the network thread.
   void serve();
   const std::string& endpoint() const { return endpoint_; }
-  // Stops reading requests, waits up to `timeout_ms` for in-flight ones to be
-  // answered, then closes the socket.
+  // Keeps serving until requests stop arriving (20 ms without one and none
+  // in flight, at most 300 ms), then answers new ones with a retriable
+  // error (RequestHandler::refuse_new_requests) while the ones in flight
+  // finish, then stops reading and closes the socket; all within
+  // `timeout_ms`.
   void stop(int64_t timeout_ms);
   // New back-pressure limits (SIGHUP).
   void set_limits(int64_t buffer_memory_bytes, int64_t max_inflight_requests,
@@ -87,6 +90,7 @@ class Server {
   std::atomic<bool> running_{false};
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> last_loop_ns_{0};
+  std::atomic<int64_t> last_request_ns_{0};  // when the network thread last read a request
   std::thread thread_;
   void update_connection_metrics();
   uint64_t rejected_seen_ = 0;                 // network thread only

@@ -362,7 +362,7 @@ Result<ClusterMetadata> Admin::describe_cluster(
                 node, transport::MetadataRequest{.topics = topics,
                                                  .allow_auto_topic_creation = allow_auto_create}));
         ClusterMetadata metadata;
-        metadata.merge(response);
+        metadata.merge(response, steady_ms());
         return metadata;
       },
       transient);

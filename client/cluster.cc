@@ -37,7 +37,7 @@ int32_t ClusterMetadata::partition_count(const std::string& topic_name) const {
   return static_cast<int32_t>(info->partitions.size());
 }
 
-void ClusterMetadata::merge(const transport::MetadataResponse& response) {
+void ClusterMetadata::merge(const transport::MetadataResponse& response, int64_t now_ms) {
   brokers.clear();
   for (const auto& broker : response.brokers) {
     brokers.push_back({broker.node_id, broker.host, broker.port, broker.rack});
@@ -46,16 +46,47 @@ void ClusterMetadata::merge(const transport::MetadataResponse& response) {
   controller_id = response.controller_id;
   for (const auto& topic : response.topics) {
     TopicInfo info{.name = topic.name, .error = topic.error_code, .is_internal = topic.is_internal};
+    auto known = topics.find(topic.name);
+    bool same_shape = known != topics.end() && known->second.error == ErrorCode::kNone &&
+                      known->second.partitions.size() == topic.partitions.size();
     for (const auto& p : topic.partitions) {
       if (p.partition_index < 0 || p.partition_index > 1'000'000) continue;
       // Index by partition number, whatever order the broker listed them in.
       auto index = static_cast<size_t>(p.partition_index);
       if (info.partitions.size() <= index) info.partitions.resize(index + 1);
-      info.partitions[index] = {p.partition_index, p.error_code, p.leader_id,       p.leader_epoch,
-                                p.replica_nodes,   p.isr_nodes,  p.offline_replicas};
+      PartitionInfo& out = info.partitions[index];
+      out = {p.partition_index, p.error_code, p.leader_id,        p.leader_epoch,
+             p.replica_nodes,   p.isr_nodes,  p.offline_replicas, now_ms};
+      if (same_shape && index < known->second.partitions.size()) {
+        const PartitionInfo& before = known->second.partitions[index];
+        if (before.leader_epoch > p.leader_epoch && before.leader_id >= 0 &&
+            now_ms - before.leader_learned_ms < kKeepNewerLeaderMs) {
+          out.error = ErrorCode::kNone;
+          out.leader_id = before.leader_id;
+          out.leader_epoch = before.leader_epoch;
+          out.leader_learned_ms = before.leader_learned_ms;
+        }
+      }
     }
     topics.insert_or_assign(topic.name, std::move(info));
   }
+}
+
+bool Cluster::note_leader(const std::string& topic, int32_t partition, int32_t leader_id,
+                          int32_t leader_epoch) {
+  auto known = metadata_.topics.find(topic);
+  if (known == metadata_.topics.end() || partition < 0 ||
+      static_cast<size_t>(partition) >= known->second.partitions.size() || leader_id < 0 ||
+      metadata_.broker(leader_id) == nullptr) {
+    return false;
+  }
+  PartitionInfo& info = known->second.partitions[static_cast<size_t>(partition)];
+  if (leader_epoch <= info.leader_epoch) return false;
+  info.leader_id = leader_id;
+  info.leader_epoch = leader_epoch;
+  info.leader_learned_ms = steady_ms();
+  info.error = ErrorCode::kNone;
+  return true;
 }
 
 Cluster::Cluster(ClusterOptions options) : options_(std::move(options)) {}
@@ -175,7 +206,7 @@ Status Cluster::refresh_metadata(const std::optional<std::vector<std::string>>& 
     Result<transport::MetadataResponse> response = call(node, request);
     if (response.is_ok()) {
       last_good_node_ = node;
-      metadata_.merge(*response);
+      metadata_.merge(*response, steady_ms());
       return Status::ok();
     }
     last_error = response.status();

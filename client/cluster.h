@@ -57,6 +57,11 @@ class Cluster {
   Status refresh_metadata(const std::optional<std::vector<std::string>>& topics,
                           bool allow_auto_create = false);
   const ClusterMetadata& metadata() const { return metadata_; }
+  // A broker's answer named `leader_id` (a broker the metadata lists) as the
+  // partition's leader in `leader_epoch`: recorded if that epoch is newer
+  // than the one known. Returns whether it was.
+  bool note_leader(const std::string& topic, int32_t partition, int32_t leader_id,
+                   int32_t leader_epoch);
 
   // The connection to broker `node_id`, opened (and versions negotiated) on
   // first use. Bootstrap connections have node ids -1, -2, ...

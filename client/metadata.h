@@ -30,6 +30,10 @@ struct PartitionInfo {
   std::vector<int32_t> replicas;
   std::vector<int32_t> isr;
   std::vector<int32_t> offline_replicas;
+  // When this leader_epoch was learned (steady clock, ms): for a short
+  // while an answer naming an older epoch (a broker that has not applied
+  // the change yet) does not replace it.
+  int64_t leader_learned_ms = 0;
 };
 
 struct TopicInfo {
@@ -51,8 +55,12 @@ struct ClusterMetadata {
   // Partitions of a topic that exists without error, 0 otherwise.
   int32_t partition_count(const std::string& topic) const;
 
-  // Replaces brokers and controller, and the topics the response describes.
-  void merge(const transport::MetadataResponse& response);
+  // Replaces brokers and controller, and the topics the response describes,
+  // except that a partition's leader learned less than kKeepNewerLeaderMs
+  // ago in a newer leader epoch than the response's stays (same partition
+  // count only: a re-created topic starts its epochs again).
+  void merge(const transport::MetadataResponse& response, int64_t now_ms);
+  static constexpr int64_t kKeepNewerLeaderMs = 5'000;
 };
 
 }  // namespace mq::client

@@ -121,7 +121,7 @@ class Producer::Sender {
   void handle_response(NodeResponse response, int64_t now);
   void handle_partition_result(std::unique_ptr<ProducerBatch> batch, ErrorCode code,
                                const std::string& message, int64_t base_offset,
-                               int64_t log_append_time_ms, int64_t now);
+                               int64_t log_append_time_ms, int64_t now, bool leader_named = false);
   void fail_node(int32_t node, const Status& error, int64_t now);
   void expire(int64_t now);
   void finish(std::unique_ptr<ProducerBatch> batch, const Status& error, int64_t base_offset,
@@ -460,15 +460,22 @@ void Producer::Sender::handle_response(NodeResponse response, int64_t now) {
                               "the produce response has no result for this partition", -1, -1, now);
       continue;
     }
+    // A refusal that names the new leader (Produce v1) is retried there
+    // without a metadata request first (Kafka's KIP-951).
+    bool leader_named =
+        is_leadership_error(result->error_code) &&
+        cluster_.note_leader(batch->partition.topic, batch->partition.partition,
+                             result->current_leader_id, result->current_leader_epoch);
     handle_partition_result(std::move(batch), result->error_code,
                             result->error_message.value_or(""), result->base_offset,
-                            result->log_append_time_ms, now);
+                            result->log_append_time_ms, now, leader_named);
   }
 }
 
 void Producer::Sender::handle_partition_result(std::unique_ptr<ProducerBatch> batch, ErrorCode code,
                                                const std::string& message, int64_t base_offset,
-                                               int64_t log_append_time_ms, int64_t now) {
+                                               int64_t log_append_time_ms, int64_t now,
+                                               bool leader_named) {
   if (code == ErrorCode::kNone || code == ErrorCode::kDuplicateSequence) {
     // DUPLICATE_SEQUENCE: appended long ago, too long for the broker to know where.
     accumulator_.on_complete(*batch);
@@ -476,7 +483,7 @@ void Producer::Sender::handle_partition_result(std::unique_ptr<ProducerBatch> ba
            log_append_time_ms);
     return;
   }
-  if (needs_metadata_refresh(code)) metadata_stale_ = true;
+  if (needs_metadata_refresh(code) && !leader_named) metadata_stale_ = true;
   // A batch refused because an earlier one of its partition failed first is
   // retried behind it, not failed: the leader sees a sequence gap
   // (OUT_OF_ORDER_SEQUENCE), or, when the earlier one was the partition's
@@ -498,11 +505,17 @@ void Producer::Sender::handle_partition_result(std::unique_ptr<ProducerBatch> ba
         cluster_.metadata().partition(batch->partition.topic, batch->partition.partition);
     bool named_leader_refused =
         info != nullptr && info->leader_id == batch->sent_to && is_leadership_error(code);
+    // The metadata already names another leader (the refusal said who, or
+    // a refresh did): ask it now, as a refresh would have (expedite_retries).
+    bool other_leader_known = info != nullptr && info->leader_id >= 0 &&
+                              info->leader_id != batch->sent_to && is_leadership_error(code);
     int64_t first_step = named_leader_refused
                              ? std::min<int64_t>(kNewLeaderBackoffMs, config_.retry_backoff_ms)
                              : config_.retry_backoff_ms;
     int shift = std::min(batch->failures_there - 1, 20);
-    int64_t backoff = std::min<int64_t>(first_step << shift, config_.retry_backoff_max_ms);
+    int64_t backoff = other_leader_known
+                          ? 0
+                          : std::min<int64_t>(first_step << shift, config_.retry_backoff_max_ms);
     batch->last_error = Status(code, message);
     accumulator_.requeue(std::move(batch), now + backoff);
     return;

@@ -1,8 +1,9 @@
 // Produce (api key 2): appends record batches. Each partition carries its batches
 // in its own record frame, byte for byte as the log stores them.
 //
-// Wire layout (v0; types as in transport/codec.h, fields in this order):
-//   ProduceRequest v0
+// Wire layout (types as in transport/codec.h, fields in this order; v1
+// differs from v0 only by the response's current leader fields):
+//   ProduceRequest v0, v1
 //     acks                     int16
 //     timeout_ms               int32
 //     topics                   array of
@@ -10,7 +11,7 @@
 //       partitions             array of
 //         partition_index      int32
 //         records              records frame
-//   ProduceResponse v0
+//   ProduceResponse v0, v1
 //     topics                   array of
 //       name                   string
 //       partitions             array of
@@ -20,6 +21,9 @@
 //         base_offset          int64
 //         log_append_time_ms   int64
 //         log_start_offset     int64
+//         current_leader_id    int32 (v1+; on a leadership error, the leader
+//                              this broker's metadata names, -1 = none known)
+//         current_leader_epoch int32 (v1+; its leader epoch, -1 = none known)
 #pragma once
 
 #include <cstdint>
@@ -96,6 +100,11 @@ struct ProduceResponse {
       int64_t log_append_time_ms =
           -1;  // broker time used as timestamp, -1 if the topic uses create time
       int64_t log_start_offset = -1;  // the partition's log start offset
+      // v1: with NOT_LEADER or LEADER_NOT_AVAILABLE, who leads the partition
+      // in this broker's metadata (Kafka's KIP-951), so a client retries
+      // there without asking for metadata first. -1: none known.
+      int32_t current_leader_id = -1;
+      int32_t current_leader_epoch = -1;
 
       bool operator==(const Partition&) const = default;
       template <class Self, class Codec>
@@ -106,6 +115,10 @@ struct ProduceResponse {
         c("base_offset", m.base_offset);
         c("log_append_time_ms", m.log_append_time_ms);
         c("log_start_offset", m.log_start_offset);
+        if (c.version() >= 1) {
+          c("current_leader_id", m.current_leader_id);
+          c("current_leader_epoch", m.current_leader_epoch);
+        }
       }
     };
 

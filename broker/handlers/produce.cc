@@ -4,6 +4,7 @@
 #include "transport/produce.h"
 
 #include "broker/broker_metrics.h"
+#include "broker/cluster_view.h"
 #include "broker/disk_monitor.h"
 #include "broker/handlers/handlers.h"
 #include "broker/partition.h"
@@ -123,6 +124,24 @@ void fill_acks_all_error(ProduceResponse::Topic::Partition& out, const Partition
   }
 }
 
+// A partition refused for leadership names who leads it in this broker's
+// metadata (v1's current_leader_*), so the client retries there at once.
+void name_current_leaders(const ClusterView* cluster, ProduceResponse& response) {
+  if (cluster == nullptr) return;
+  for (auto& topic : response.topics) {
+    for (auto& p : topic.partitions) {
+      if (p.error_code != ErrorCode::kNotLeader && p.error_code != ErrorCode::kLeaderNotAvailable) {
+        continue;
+      }
+      std::optional<ClusterView::Leader> leader = cluster->leader_of(topic.name, p.partition_index);
+      if (leader && leader->id >= 0) {
+        p.current_leader_id = leader->id;
+        p.current_leader_epoch = leader->epoch;
+      }
+    }
+  }
+}
+
 ProduceResponse append_all(Context& ctx, const ProduceRequest& produce,
                            std::vector<PartitionWaits::Target>* pending) {
   bool valid_acks =
@@ -151,7 +170,10 @@ void produce(Call call) {
   if (!request) return;
   std::vector<PartitionWaits::Target> pending;
   ProduceResponse response = append_all(call.ctx, *request, &pending);
-  if (pending.empty() || !call.request.header.expects_response()) return answer(call, response);
+  if (pending.empty() || !call.request.header.expects_response()) {
+    name_current_leaders(call.ctx.cluster, response);
+    return answer(call, response);
+  }
   // acks=all with batches not yet replicated: answered by a wake-up or the
   // deadline, on a worker, without holding this one.
   auto deadline = Clock::now() + std::chrono::milliseconds(std::max(request->timeout_ms, 0));
@@ -161,13 +183,14 @@ void produce(Call call) {
         return t.partition->acks_all_outcome(t.offset, t.leader_epoch);
       },
       deadline,
-      [response = std::move(response), reply = std::move(call.reply), header = call.request.header](
-          const auto& targets, const auto& outcomes) mutable {
+      [response = std::move(response), reply = std::move(call.reply), header = call.request.header,
+       cluster = call.ctx.cluster](const auto& targets, const auto& outcomes) mutable {
         for (size_t i = 0; i < targets.size(); ++i) {
           fill_acks_all_error(
               response.topics[targets[i].topic_index].partitions[targets[i].partition_index],
               targets[i], outcomes[i]);
         }
+        name_current_leaders(cluster, response);
         reply(encode(header, response));
       });
 }

@@ -150,5 +150,24 @@ TEST_F(RequestDispatchTest, ABodyThatDoesNotDecodeIsRefused) {
   EXPECT_EQ(response.header.error_code, ErrorCode::kInvalidRequest);
 }
 
+TEST_F(RequestDispatchTest, AStoppingBrokerRefusesWhatStillArrivesRetriably) {
+  // Answered normally before.
+  EXPECT_EQ(call(ApiVersionsRequest{}, ApiKey::kApiVersions, 0).header.error_code,
+            ErrorCode::kNone);
+  handler_->refuse_new_requests();
+  InboundResponse versions = call(ApiVersionsRequest{}, ApiKey::kApiVersions, 0);
+  EXPECT_EQ(versions.header.error_code, ErrorCode::kLeaderNotAvailable);
+  EXPECT_EQ(versions.header.correlation_id, 7);
+  EXPECT_NE(versions.header.error_message.value_or("").find("broker 1 is shutting down"),
+            std::string::npos);
+  MetadataRequest metadata;
+  EXPECT_EQ(call(metadata, ApiKey::kMetadata, 0).header.error_code, ErrorCode::kLeaderNotAvailable);
+  HeartbeatRequest beat;
+  beat.group_id = "g";
+  EXPECT_EQ(call(beat, ApiKey::kHeartbeat, 0).header.error_code,
+            ErrorCode::kCoordinatorNotAvailable)
+      << "group requests are told to find their coordinator again";
+}
+
 }  // namespace
 }  // namespace mq::broker

@@ -9,6 +9,7 @@
 // seen by every broker as soon as the broker asked has answered.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -370,6 +371,37 @@ TEST_F(ClusterConsistencyTest, RestartedBrokerAnswersOnlyOnceItsMetadataCaughtUp
     EXPECT_LT(waited, std::chrono::milliseconds(5000)) << "held past the bound";
     EXPECT_TRUE(cluster_->node(kRestarted).wait_for_log("caught up with the cluster metadata"));
   }
+}
+
+TEST_F(ClusterConsistencyTest, NotLeaderNamesTheLeaderOnEveryBroker) {
+  // Produce v1 (KIP-951): a broker that does not lead the partition says who
+  // does, whether it follows it or holds no replica at all.
+  create_topic(1, "named", 1, 2);
+  std::optional<MetadataResponse::Topic::Partition> state;
+  ASSERT_TRUE(eventually(
+      [&] {
+        state = partition_state(1, "named", 0);
+        return state && state->leader_id > 0 && state->isr_nodes.size() == 2;
+      },
+      20s));
+  int asked_at_leader = 0;
+  for (int id = 1; id <= 3; id++) {
+    Result<ProduceResponse::Topic::Partition> answer = produce(id, "named", 0, batch_of("v"));
+    ASSERT_TRUE(answer.is_ok()) << answer.status().to_string();
+    if (id == state->leader_id) {
+      EXPECT_EQ(answer->error_code, ErrorCode::kNone) << error_name(answer->error_code);
+      EXPECT_EQ(answer->current_leader_id, -1) << "only a leadership error names a leader";
+      asked_at_leader++;
+      continue;
+    }
+    bool follower = std::ranges::count(state->replica_nodes, id) > 0;
+    SCOPED_TRACE(std::string("broker ") + std::to_string(id) +
+                 (follower ? " (follower)" : " (no replica)"));
+    EXPECT_EQ(answer->error_code, ErrorCode::kNotLeader) << error_name(answer->error_code);
+    EXPECT_EQ(answer->current_leader_id, state->leader_id);
+    EXPECT_EQ(answer->current_leader_epoch, state->leader_epoch);
+  }
+  EXPECT_EQ(asked_at_leader, 1);
 }
 
 TEST_F(ClusterConsistencyTest, AdminChangesAreOnEveryBrokerOnceAnswered) {

@@ -80,5 +80,32 @@ TEST(ProduceTest, ResponseRoundTrips) {
   EXPECT_EQ(decoded.topics[0].partitions[1].error_code, ErrorCode::kNotLeader);
 }
 
+TEST(ProduceTest, V1NamesTheCurrentLeaderAndV0LeavesItOut) {
+  ProduceResponse response;
+  ProduceResponse::Topic topic{.name = "orders"};
+  topic.partitions.push_back({.partition_index = 3,
+                              .error_code = ErrorCode::kNotLeader,
+                              .current_leader_id = 2,
+                              .current_leader_epoch = 7});
+  response.topics.push_back(topic);
+  ProduceResponse v1 = expect_response_round_trip(response, 1);
+  EXPECT_EQ(v1.topics[0].partitions[0].current_leader_id, 2);
+  EXPECT_EQ(v1.topics[0].partitions[0].current_leader_epoch, 7);
+
+  // v0 has no such fields: 8 bytes fewer, and a v0 reader sees -1.
+  RequestHeader h0{.api_key = ApiKey::kProduce, .api_version = 0, .correlation_id = 1};
+  RequestHeader h1{.api_key = ApiKey::kProduce, .api_version = 1, .correlation_id = 1};
+  Result<Frames> f0 = encode_response(response, h0);
+  Result<Frames> f1 = encode_response(response, h1);
+  ASSERT_TRUE(f0.is_ok() && f1.is_ok());
+  EXPECT_EQ(total_size(*f1), total_size(*f0) + 8);
+  Result<InboundResponse> inbound = parse_response(*f0);
+  ASSERT_TRUE(inbound.is_ok());
+  Result<ProduceResponse> v0 = decode_response<ProduceResponse>(*inbound);
+  ASSERT_TRUE(v0.is_ok()) << v0.status().to_string();
+  EXPECT_EQ(v0->topics[0].partitions[0].current_leader_id, -1);
+  EXPECT_EQ(v0->topics[0].partitions[0].current_leader_epoch, -1);
+}
+
 }  // namespace
 }  // namespace mq::transport
