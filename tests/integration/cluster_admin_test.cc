@@ -10,12 +10,7 @@
 // brokers lists it as fenced; healthy again once it is back. topic trim
 // deletes on every in-sync replica before it answers (log dirs shows it),
 // so a leader elected afterwards does not serve the deleted messages.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -29,7 +24,6 @@
 
 #include "client/admin.h"
 #include "tests/support/eventually.h"
-#include "tests/support/free_port.h"
 #include "tests/support/mqctl_shell.h"
 #include "tests/support/mqd_cluster.h"
 #include "tests/support/mqd_process.h"
@@ -41,11 +35,10 @@ namespace {
 using namespace std::chrono_literals;
 using json = nlohmann::json;
 using mq::testing::mqctl;
+using mq::testing::MqdCluster;
 using mq::testing::MqdProcess;
 using mq::testing::Shell;
 using mq::testing::TempDir;
-
-using mq::testing::free_port;
 
 using mq::testing::eventually;
 
@@ -61,28 +54,17 @@ constexpr int kSessionTimeoutMs = 1500;
 class ClusterAdminTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string voters;
-    for (int id = 1; id <= 3; id++) {
-      voters +=
-          (id > 1 ? "," : "") + std::to_string(id) + "@127.0.0.1:" + std::to_string(free_port());
-    }
-    for (int id = 1; id <= 3; id++) {
-      auto node = std::make_unique<MqdProcess>(
-          dir_.file("node" + std::to_string(id)),
-          "[cluster]\nvoters = \"" + voters +
-              "\"\n"
-              "broker_heartbeat_interval_ms = 100\n"
-              "broker_session_timeout_ms = " +
-              std::to_string(kSessionTimeoutMs) +
-              "\n"
-              "auto_leader_rebalance = false\n"
-              "[quorum]\ntick_ms = 20\nelection_timeout_ms = 400\n"
-              "[replication]\nlag_time_max_ms = 3000\nfetch_max_wait_ms = 100\n");
-      node->set_top_level("node_id = " + std::to_string(id));
-      node->set_client_port(free_port());
-      nodes_[id] = std::move(node);
-    }
-    for (auto& [id, node] : nodes_) ASSERT_TRUE(node->start()) << node->log();
+    cluster_ = std::make_unique<MqdCluster>(
+        dir_.path(), 3,
+        "broker_heartbeat_interval_ms = 100\n"
+        "broker_session_timeout_ms = " +
+            std::to_string(kSessionTimeoutMs) +
+            "\n"
+            "auto_leader_rebalance = false\n",
+        "[quorum]\ntick_ms = 20\nelection_timeout_ms = 400\n"
+        "[replication]\nlag_time_max_ms = 3000\nfetch_max_wait_ms = 100\n");
+    std::string why;
+    ASSERT_TRUE(cluster_->start(&why)) << why;
     ASSERT_TRUE(eventually([&] { return live_brokers() == 3; }, 30s))
         << "the three brokers never registered";
     AdminConfig config;
@@ -97,16 +79,11 @@ class ClusterAdminTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (HasFailure()) {
-      for (auto& [id, node] : nodes_) {
-        std::string log = node->log();
-        std::cerr << "---- node " << id << " (last 3000 bytes)\n"
-                  << log.substr(log.size() > 3000 ? log.size() - 3000 : 0) << "\n";
-      }
-    }
+    if (HasFailure()) std::cerr << cluster_->logs();
   }
 
-  std::string bootstrap(int except = 0) { return mq::testing::bootstrap_of(nodes_, except); }
+  std::string bootstrap(int except = 0) { return cluster_->bootstrap(except); }
+  MqdProcess& node(int id) { return cluster_->node(id); }
 
   Result<ClusterMetadata> describe(int except = 0) {
     AdminConfig config;
@@ -130,7 +107,7 @@ class ClusterAdminTest : public ::testing::Test {
   int isr_size() { return static_cast<int>(partition().isr.size()); }
 
   TempDir dir_;
-  std::map<int, std::unique_ptr<MqdProcess>> nodes_;
+  std::unique_ptr<MqdCluster> cluster_;
 };
 
 TEST_F(ClusterAdminTest, QuorumShowsThreeVotersOneLeaderAndTheirLag) {
@@ -179,7 +156,7 @@ TEST_F(ClusterAdminTest, QuorumShowsThreeVotersOneLeaderAndTheirLag) {
 
   // Asked through a follower only, the answer still comes from the leader.
   int follower = leader == 1 ? 2 : 1;
-  Shell via = mqctl(dir_, nodes_[follower]->endpoint().substr(6), "-o json cluster quorum");
+  Shell via = mqctl(dir_, node(follower).endpoint().substr(6), "-o json cluster quorum");
   ASSERT_EQ(via.code, 0) << via.err;
   EXPECT_EQ(parse(via)["members"].size(), 3u) << via.out;
 }
@@ -198,7 +175,7 @@ TEST_F(ClusterAdminTest, PreferredElectionMovesLeadershipBackAfterARestart) {
   EXPECT_EQ(idle_doc[0]["status"], "not-needed") << idle.out;
   EXPECT_EQ(idle_doc[0]["leader"].get<int>(), preferred);
 
-  nodes_[preferred]->kill_now();
+  node(preferred).kill_now();
   ASSERT_TRUE(eventually(
       [&] {
         int l = partition(preferred).leader_id;
@@ -215,7 +192,7 @@ TEST_F(ClusterAdminTest, PreferredElectionMovesLeadershipBackAfterARestart) {
   EXPECT_EQ(down_doc[0]["status"], "failed");
   EXPECT_EQ(down_doc[0]["error_code"], "LEADER_NOT_AVAILABLE") << down.out;
 
-  ASSERT_TRUE(nodes_[preferred]->start()) << nodes_[preferred]->log();
+  ASSERT_TRUE(node(preferred).start()) << node(preferred).log();
   ASSERT_TRUE(eventually([&] { return isr_size() == 3; }, 30s)) << "it never rejoined the ISR";
   int moved_to = partition().leader_id;
   ASSERT_NE(moved_to, preferred) << "leadership came back without being asked";
@@ -301,7 +278,7 @@ TEST_F(ClusterAdminTest, TrimDeletesOnEveryInSyncReplicaAndSurvivesAFailover) {
 
   // A leader elected after the trim does not serve the deleted messages.
   int leader = partition().leader_id;
-  nodes_[leader]->kill_now();
+  node(leader).kill_now();
   ASSERT_TRUE(eventually(
       [&] {
         int l = partition(leader).leader_id;
@@ -435,7 +412,7 @@ TEST_F(ClusterAdminTest, ViewsStayTruthfulWhileABrokerIsDown) {
   for (const auto& p : before[0]["partitions"]) {
     if (p["leader"] == dead) on_dead.insert(p["partition"].get<int>());
   }
-  nodes_[dead]->kill_now();
+  node(dead).kill_now();
   std::string alive = bootstrap(dead);
 
   // Fenced once its session runs out, and still listed.
@@ -456,8 +433,7 @@ TEST_F(ClusterAdminTest, ViewsStayTruthfulWhileABrokerIsDown) {
   for (const auto& b : brokers) {
     EXPECT_EQ(b["fenced"], b["id"] == dead) << b.dump();
     EXPECT_EQ(b["host"], "127.0.0.1") << b.dump();
-    EXPECT_EQ(std::to_string(b["port"].get<int>()),
-              nodes_[b["id"].get<int>()]->endpoint().substr(16))
+    EXPECT_EQ(std::to_string(b["port"].get<int>()), node(b["id"].get<int>()).endpoint().substr(16))
         << b.dump();
   }
   Shell brokers_table = mqctl(dir_, alive, "cluster brokers");
@@ -550,7 +526,7 @@ TEST_F(ClusterAdminTest, ViewsStayTruthfulWhileABrokerIsDown) {
   // Back and unfenced: the rf1 partitions it alone held lead again (it
   // stayed their last in-sync replica), with no unclean election, and
   // health clears by itself.
-  ASSERT_TRUE(nodes_[dead]->start()) << nodes_[dead]->log();
+  ASSERT_TRUE(node(dead).start()) << node(dead).log();
   ASSERT_TRUE(eventually(
       [&] {
         health = mqctl(dir_, bootstrap(), "-o json cluster health");

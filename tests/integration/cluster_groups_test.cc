@@ -6,13 +6,7 @@
 // offsets partition) before anyone commits again, the members find it and
 // go on from their commits without re-reading anything below them, and
 // `mqctl group describe` answers against the cluster.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -27,23 +21,20 @@
 #include "client/consumer.h"
 #include "client/producer.h"
 #include "tests/support/eventually.h"
-#include "tests/support/free_port.h"
 #include "tests/support/mqctl_shell.h"
-#include "tests/support/mqd_process.h"
+#include "tests/support/mqd_cluster.h"
 #include "tests/support/temp_dir.h"
 
 namespace mq::client {
 namespace {
 
 using namespace std::chrono_literals;
-using mq::testing::MqdProcess;
+using mq::testing::MqdCluster;
 using mq::testing::TempDir;
 
 constexpr const char* kTopic = "events";
 constexpr const char* kGroup = "workers";
 constexpr int kPartitions = 4;
-
-using mq::testing::free_port;
 
 using mq::testing::eventually;
 
@@ -52,28 +43,17 @@ using mq::testing::Shell;
 class ClusterGroupsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string voters;
-    for (int id = 1; id <= 3; id++) {
-      voters +=
-          (id > 1 ? "," : "") + std::to_string(id) + "@127.0.0.1:" + std::to_string(free_port());
-    }
-    for (int id = 1; id <= 3; id++) {
-      auto node = std::make_unique<MqdProcess>(
-          dir_.file("node" + std::to_string(id)),
-          "[cluster]\nvoters = \"" + voters +
-              "\"\n"
-              "broker_heartbeat_interval_ms = 100\n"
-              "broker_session_timeout_ms = 1500\n"
-              "auto_leader_rebalance = false\n"
-              "[quorum]\ntick_ms = 20\nelection_timeout_ms = 400\n"
-              "[replication]\nlag_time_max_ms = 3000\nfetch_max_wait_ms = 100\n"
-              "[group]\noffsets_topic_partitions = 4\ninitial_rebalance_delay_ms = 0\n"
-              "min_session_timeout_ms = 100\n");
-      node->set_top_level("node_id = " + std::to_string(id));
-      node->set_client_port(free_port());
-      nodes_[id] = std::move(node);
-    }
-    for (auto& [id, node] : nodes_) ASSERT_TRUE(node->start()) << node->log();
+    cluster_ = std::make_unique<MqdCluster>(
+        dir_.path(), 3,
+        "broker_heartbeat_interval_ms = 100\n"
+        "broker_session_timeout_ms = 1500\n"
+        "auto_leader_rebalance = false\n",
+        "[quorum]\ntick_ms = 20\nelection_timeout_ms = 400\n"
+        "[replication]\nlag_time_max_ms = 3000\nfetch_max_wait_ms = 100\n"
+        "[group]\noffsets_topic_partitions = 4\ninitial_rebalance_delay_ms = 0\n"
+        "min_session_timeout_ms = 100\n");
+    std::string why;
+    ASSERT_TRUE(cluster_->start(&why)) << why;
     // __consumer_offsets is created by the brokers themselves, RF 3 once
     // all three registered; every partition gets a leader.
     ASSERT_TRUE(eventually(
@@ -101,23 +81,10 @@ class ClusterGroupsTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (HasFailure()) {
-      for (auto& [id, node] : nodes_) {
-        std::string log = node->log();
-        std::cerr << "---- node " << id << " (last 4000 bytes)\n"
-                  << log.substr(log.size() > 4000 ? log.size() - 4000 : 0) << "\n";
-      }
-    }
+    if (HasFailure()) std::cerr << cluster_->logs(4000);
   }
 
-  std::string bootstrap() {
-    std::string out;
-    for (auto& [id, node] : nodes_) {
-      if (node->pid() <= 0) continue;
-      out += (out.empty() ? "" : ",") + node->endpoint().substr(6);  // without tcp://
-    }
-    return out;
-  }
+  std::string bootstrap() { return cluster_->bootstrap(); }
 
   Result<ClusterMetadata> describe(const std::vector<std::string>& topics) {
     AdminConfig config;
@@ -219,7 +186,7 @@ class ClusterGroupsTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::map<int, std::unique_ptr<MqdProcess>> nodes_;
+  std::unique_ptr<MqdCluster> cluster_;
 };
 
 TEST_F(ClusterGroupsTest, CoordinatorFailoverKeepsCommitsAndMembersContinue) {
@@ -249,7 +216,7 @@ TEST_F(ClusterGroupsTest, CoordinatorFailoverKeepsCommitsAndMembersContinue) {
   EXPECT_EQ(group->state, "Stable");
   EXPECT_EQ(group->members.size(), 2u);
   const int coordinator = group->coordinator_id;
-  ASSERT_TRUE(nodes_.count(coordinator)) << "coordinator " << coordinator;
+  ASSERT_TRUE(cluster_->nodes().count(coordinator)) << "coordinator " << coordinator;
 
   std::string out;
   ASSERT_EQ(mqctl("group describe " + std::string(kGroup), &out), 0) << out;
@@ -258,7 +225,7 @@ TEST_F(ClusterGroupsTest, CoordinatorFailoverKeepsCommitsAndMembersContinue) {
 
   // The coordinator dies; the controller elects another leader for the
   // group's offsets partition, which loads the group with its commits.
-  nodes_[coordinator]->kill_now();  // SIGKILL
+  cluster_->node(coordinator).kill_now();  // SIGKILL
   int new_coordinator = -1;
   ASSERT_TRUE(eventually(
       [&] {

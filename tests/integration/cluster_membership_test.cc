@@ -64,35 +64,25 @@ std::multiset<std::string> expected(int from, int to) {
 class ClusterMembershipTest : public ::testing::Test {
  protected:
   void TearDown() override {
-    if (!HasFailure()) return;
-    for (auto& [id, node] : nodes_) {
-      std::string log = node->log();
-      std::cerr << "---- node " << id << " (last 4000 bytes)\n"
-                << log.substr(log.size() > 4000 ? log.size() - 4000 : 0) << "\n";
-    }
+    if (HasFailure() && cluster_ != nullptr) std::cerr << cluster_->logs(4000);
   }
 
-  // Node `id` with its quorum listener on a fixed port; `voters` empty: a
-  // single node (a cluster of one voter).
-  MqdProcess& add_node(int id, const std::string& voters) {
-    auto node = std::make_unique<MqdProcess>(
-        dir_.file("node" + std::to_string(id)),
-        "[cluster]\n" + (voters.empty() ? std::string() : "voters = \"" + voters + "\"\n") +
-            kClusterTuning + kMoreTuning);
-    node->set_top_level("node_id = " + std::to_string(id));
-    node->set_client_port(free_port());
-    quorum_ports_[id] = free_port();
-    node->set_listeners_toml("quorum = \"tcp://127.0.0.1:" + std::to_string(quorum_ports_[id]) +
-                             "\"");
-    nodes_[id] = std::move(node);
-    return *nodes_[id];
+  // Nodes 1..`nodes`, the voters; more join through add_node.
+  void make_cluster(int nodes) {
+    cluster_ = std::make_unique<MqdCluster>(dir_.path(), nodes, kClusterTuning, kMoreTuning);
   }
 
-  std::string quorum_member(int id) {
-    return std::to_string(id) + "@127.0.0.1:" + std::to_string(quorum_ports_.at(id));
+  // Node `id`, listed in no config: a dynamic observer with its quorum
+  // listener on a fixed port, naming the cluster's voters.
+  MqdProcess& add_node(int id) {
+    return cluster_->add_unlisted(dir_.path(), id, kClusterTuning, kMoreTuning);
   }
 
-  std::string bootstrap(int except = 0) { return bootstrap_of(nodes_, except); }
+  MqdProcess& node(int id) { return cluster_->node(id); }
+
+  std::string quorum_member(int id) { return cluster_->quorum_member(id); }
+
+  std::string bootstrap(int except = 0) { return cluster_->bootstrap(except); }
 
   Shell run(const std::string& args, const std::string& stdin_text = "", int except = 0) {
     return mqctl(dir_, bootstrap(except), args, stdin_text);
@@ -157,15 +147,16 @@ class ClusterMembershipTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::map<int, std::unique_ptr<MqdProcess>> nodes_;
-  std::map<int, int> quorum_ports_;
+  std::unique_ptr<MqdCluster> cluster_;
 };
 
 TEST_F(ClusterMembershipTest, ASingleNodeGrowsToThreeVotersAndOutlivesItsFirstNode) {
-  // Started as a single node usually is: no quorum listener configured, so
-  // its quorum takes a free loopback port.
-  MqdProcess& first = add_node(1, "");
-  first.set_listeners_toml("");
+  // Node 1 is the voter the others will name, but started as a single node
+  // usually is: no cluster.voters and no quorum listener configured, so its
+  // quorum takes a free loopback port.
+  make_cluster(1);
+  MqdProcess& first = node(1);
+  first.set_extra_toml(std::string("[cluster]\n") + kClusterTuning + kMoreTuning);
   ASSERT_TRUE(first.start()) << first.log();
   json one = quorum();
   EXPECT_EQ(voters(one), (std::set<int>{1})) << one.dump();
@@ -197,8 +188,8 @@ TEST_F(ClusterMembershipTest, ASingleNodeGrowsToThreeVotersAndOutlivesItsFirstNo
 
   // Two nodes join: their config names node 1 as the voter it is.
   for (int id : {2, 3}) {
-    MqdProcess& node = add_node(id, quorum_member(1));
-    ASSERT_TRUE(node.start()) << node.log();
+    MqdProcess& joined = add_node(id);
+    ASSERT_TRUE(joined.start()) << joined.log();
   }
   ASSERT_TRUE(eventually(
       [&] {
@@ -254,26 +245,15 @@ TEST_F(ClusterMembershipTest, ASingleNodeGrowsToThreeVotersAndOutlivesItsFirstNo
 class ThreeVotersTest : public ClusterMembershipTest {
  protected:
   void SetUp() override {
-    std::string voters;
-    for (int id = 1; id <= 3; ++id) {
-      quorum_ports_[id] = free_port();
-      voters += (id > 1 ? "," : "") + quorum_member(id);
-    }
-    voters_ = voters;
-    for (int id = 1; id <= 3; ++id) {
-      int port = quorum_ports_[id];
-      MqdProcess& node = add_node(id, voters);
-      quorum_ports_[id] = port;  // as listed in voters
-      node.set_listeners_toml("");
-    }
-    for (auto& [id, node] : nodes_) ASSERT_TRUE(node->start()) << node->log();
+    make_cluster(3);
+    std::string why;
+    ASSERT_TRUE(cluster_->start(&why)) << why;
     ASSERT_TRUE(eventually([&] { return active_brokers() == std::set<int>{1, 2, 3}; }, 30s));
   }
-  std::string voters_;
 };
 
 TEST_F(ThreeVotersTest, RemoveVoterThenUnregisterARetiredBroker) {
-  MqdProcess& fourth = add_node(4, voters_);
+  MqdProcess& fourth = add_node(4);
   ASSERT_TRUE(fourth.start()) << fourth.log();
   ASSERT_TRUE(eventually([&] { return active_brokers().contains(4); }, 30s));
   ASSERT_TRUE(add_voter(4));
@@ -322,7 +302,7 @@ TEST_F(ThreeVotersTest, RemoveVoterThenUnregisterARetiredBroker) {
   for (int n : {1, 2, 3, 4}) {
     if (n != controller) others += (others.empty() ? "" : ",") + std::to_string(n);
   }
-  ASSERT_EQ(nodes_[controller]->stop(), 0);
+  ASSERT_EQ(node(controller).stop(), 0);
   ASSERT_TRUE(eventually([&] { return !active_brokers(controller).contains(controller); }, 20s));
   Shell holding = mqctl(dir_, bootstrap(controller), "cluster unregister -y " + id);
   EXPECT_EQ(holding.code, 1);
@@ -338,7 +318,7 @@ TEST_F(ThreeVotersTest, RemoveVoterThenUnregisterARetiredBroker) {
 
   // A stopped voter cannot be unregistered either.
   int voter = *voters(quorum(controller)).begin();
-  ASSERT_EQ(nodes_[voter]->stop(), 0);
+  ASSERT_EQ(node(voter).stop(), 0);
   std::string rest = bootstrap(controller);
   Shell is_voter = mqctl(dir_, rest, "cluster unregister -y " + std::to_string(voter));
   EXPECT_EQ(is_voter.code, 1);
@@ -355,20 +335,20 @@ TEST_F(ThreeVotersTest, AVoterWithAWipedQuorumDirectoryDoesNotVoteUntilTakenBack
   int leader = before["leader_id"].get<int>();
   if (leader == 3) {
     // Let another voter lead: node 3 restarts as a follower.
-    ASSERT_EQ(nodes_[3]->stop(), 0);
-    ASSERT_TRUE(nodes_[3]->start());
+    ASSERT_EQ(node(3).stop(), 0);
+    ASSERT_TRUE(node(3).start());
     ASSERT_TRUE(eventually([&] { return quorum()["leader_id"] != 3; }, 20s));
   }
   // Node 3 loses its quorum directory and, with the leader down too, only
   // node 3 and one up-to-date voter are up: node 3 must not vote it in
   // under the identity it lost.
-  ASSERT_EQ(nodes_[3]->stop(), 0);
+  ASSERT_EQ(node(3).stop(), 0);
   std::filesystem::remove_all(dir_.file("node3") + "/__quorum");
   leader = quorum(3)["leader_id"].get<int>();
   int other = leader == 1 ? 2 : 1;
-  ASSERT_EQ(nodes_[leader]->stop(), 0);
-  ASSERT_TRUE(nodes_[3]->start(MqdProcess::WaitFor::kHttp)) << nodes_[3]->log();
-  std::string via = nodes_[other]->endpoint().substr(6);
+  ASSERT_EQ(node(leader).stop(), 0);
+  ASSERT_TRUE(node(3).start(MqdProcess::WaitFor::kHttp)) << node(3).log();
+  std::string via = node(other).endpoint().substr(6);
   // A leader other than the stopped one: `other` goes on naming the stopped
   // leader until its election timeout passes without hearing from it.
   auto leader_seen = [&] {
@@ -382,7 +362,7 @@ TEST_F(ThreeVotersTest, AVoterWithAWipedQuorumDirectoryDoesNotVoteUntilTakenBack
   // is recorded with its new directory and catches up. The record of the
   // new directory is itself an entry node 3 replicates after it is
   // appended, so the lag is awaited, not read at the moment of recording.
-  ASSERT_TRUE(nodes_[leader]->start(MqdProcess::WaitFor::kHttp)) << nodes_[leader]->log();
+  ASSERT_TRUE(node(leader).start(MqdProcess::WaitFor::kHttp)) << node(leader).log();
   json q;
   ASSERT_TRUE(eventually(
       [&] {

@@ -41,13 +41,9 @@
 // unsynced tail: directory creation is not fsynced (store/file.cc
 // create_directories), so "orders-0" never made it into a durable listing of
 // A's data dir. The test asserts only that A comes back shorter.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -62,8 +58,7 @@
 #include "client/consumer.h"
 #include "client/producer.h"
 #include "tests/support/eventually.h"
-#include "tests/support/free_port.h"
-#include "tests/support/mqd_process.h"
+#include "tests/support/mqd_cluster.h"
 #include "tests/support/temp_dir.h"
 #include "transport/connection.h"
 #include "transport/messages.h"
@@ -72,11 +67,10 @@ namespace mq::client {
 namespace {
 
 using namespace std::chrono_literals;
+using mq::testing::MqdCluster;
 using mq::testing::MqdProcess;
 using mq::testing::TempDir;
 namespace fs = std::filesystem;
-
-using mq::testing::free_port;
 
 using mq::testing::eventually;
 
@@ -99,36 +93,26 @@ class ClusterUncleanTest : public ::testing::Test {
   // topic setting itself cannot be used: brokers refuse a topic carrying it
   // (broker/topic_config.cc does not know the key).
   void start(bool unclean) {
-    std::string voters = std::to_string(kController) + "@127.0.0.1:" + std::to_string(free_port());
-    std::string observers;
-    for (int id = 1; id <= 3; id++) {
-      observers +=
-          (id > 1 ? "," : "") + std::to_string(id) + "@127.0.0.1:" + std::to_string(free_port());
-    }
-    for (int id = 1; id <= 4; id++) {
-      auto node = std::make_unique<MqdProcess>(
-          dir_.file("node" + std::to_string(id)),
-          "[cluster]\nvoters = \"" + voters + "\"\nobservers = \"" + observers +
-              "\"\n"
-              "broker_heartbeat_interval_ms = 200\n"
-              "broker_session_timeout_ms = " +
-              std::to_string(kSessionTimeoutMs) +
-              "\n"
-              "auto_leader_rebalance = false\n"
-              "unclean_leader_election = " +
-              std::string(unclean ? "true" : "false") +
-              "\n"
-              "[quorum]\ntick_ms = 20\nelection_timeout_ms = 400\n"
-              "[replication]\nfetch_max_wait_ms = 100\n"
-              // Durability from replication only: appends are never fsynced,
-              // segments only when they roll.
-              "[log]\nfsync = \"never\"\nsegment_bytes = 65536\n");
-      node->set_top_level("node_id = " + std::to_string(id));
-      node->set_client_port(free_port());
-      node->set_env("MQ_TEST_POWER_LOSS_JOURNAL", "1");
-      nodes_[id] = std::move(node);
-    }
-    for (auto& [id, node] : nodes_) ASSERT_TRUE(node->start()) << node->log();
+    std::string cluster_toml =
+        "broker_heartbeat_interval_ms = 200\n"
+        "broker_session_timeout_ms = " +
+        std::to_string(kSessionTimeoutMs) +
+        "\n"
+        "auto_leader_rebalance = false\n"
+        "unclean_leader_election = " +
+        std::string(unclean ? "true" : "false") + "\n";
+    std::string more_toml =
+        "[quorum]\ntick_ms = 20\nelection_timeout_ms = 400\n"
+        "[replication]\nfetch_max_wait_ms = 100\n"
+        // Durability from replication only: appends are never fsynced,
+        // segments only when they roll.
+        "[log]\nfsync = \"never\"\nsegment_bytes = 65536\n";
+    // The controller is the only voter; A, B and C are static observers.
+    cluster_ = std::make_unique<MqdCluster>(dir_.path(), 4, cluster_toml, more_toml,
+                                            std::set<int>{kController});
+    for (auto& [id, node] : cluster_->nodes()) node->set_env("MQ_TEST_POWER_LOSS_JOURNAL", "1");
+    std::string why;
+    ASSERT_TRUE(cluster_->start(&why)) << why;
     ASSERT_TRUE(eventually([&] { return live_brokers().size() == 4; }, 30s))
         << "the four brokers never registered";
     // A clean restart of A makes the directories it created at its first
@@ -138,8 +122,8 @@ class ClusterUncleanTest : public ::testing::Test {
     // whole, and A, its metadata log gone, never catches up with the
     // controller (whose Raft progress for it never moves back below the
     // match index it had) and stays fenced.
-    ASSERT_EQ(nodes_[kA]->stop(SIGTERM), 0) << nodes_[kA]->log();
-    ASSERT_TRUE(nodes_[kA]->start()) << nodes_[kA]->log();
+    ASSERT_EQ(node(kA).stop(SIGTERM), 0) << node(kA).log();
+    ASSERT_TRUE(node(kA).start()) << node(kA).log();
     // Ready = its new incarnation is registered and unfenced (the old one,
     // still unfenced until its session ends, would otherwise be counted).
     ASSERT_TRUE(eventually([&] { return ready(kA); }, 30s)) << "A did not come back";
@@ -147,19 +131,15 @@ class ClusterUncleanTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (HasFailure()) {
-      for (auto& [id, node] : nodes_) {
-        std::string log = node->log();
-        std::cerr << "---- node " << id << " (last 3000 bytes)\n"
-                  << log.substr(log.size() > 3000 ? log.size() - 3000 : 0) << "\n";
-      }
-    }
+    if (HasFailure() && cluster_ != nullptr) std::cerr << cluster_->logs();
   }
+
+  MqdProcess& node(int id) { return cluster_->node(id); }
 
   // Replicas exactly on A, B, C (A preferred): the client Admin has no
   // manual assignment, so this is CreateTopics on the wire.
   void create_topic() {
-    auto connection = transport::Connection::connect(nodes_[kController]->endpoint());
+    auto connection = transport::Connection::connect(node(kController).endpoint());
     ASSERT_TRUE(connection.is_ok()) << connection.status().to_string();
     ASSERT_TRUE((*connection)->negotiate_versions(10000).is_ok());
     transport::CreateTopicsRequest request;
@@ -184,7 +164,7 @@ class ClusterUncleanTest : public ::testing::Test {
   // Metadata as the controller's node sees it (it never goes down).
   Result<ClusterMetadata> describe() {
     AdminConfig config;
-    config.bootstrap_servers = nodes_[kController]->endpoint().substr(6);  // without tcp://
+    config.bootstrap_servers = node(kController).endpoint().substr(6);  // without tcp://
     config.request_timeout_ms = 2000;
     MQ_ASSIGN_OR_RETURN(std::unique_ptr<Admin> admin, Admin::create(config));
     return admin->describe_cluster(std::vector<std::string>{kTopic});
@@ -223,14 +203,7 @@ class ClusterUncleanTest : public ::testing::Test {
     return p ? p->isr : std::vector<int32_t>{};
   }
 
-  std::string bootstrap() {
-    std::string out;
-    for (auto& [id, node] : nodes_) {
-      if (node->pid() <= 0) continue;
-      out += (out.empty() ? "" : ",") + node->endpoint().substr(6);
-    }
-    return out;
-  }
+  std::string bootstrap() { return cluster_->bootstrap(); }
 
   // Produces values [from, to) with acks=all; every one must be acknowledged.
   void produce(int from, int to) {
@@ -270,7 +243,7 @@ class ClusterUncleanTest : public ::testing::Test {
   }
 
   bool ready(int id) {
-    httplib::Client http("127.0.0.1", nodes_[id]->http_port());
+    httplib::Client http("127.0.0.1", node(id).http_port());
     http.set_connection_timeout(2);
     http.set_read_timeout(2);
     auto response = http.Get("/readyz");
@@ -280,7 +253,7 @@ class ClusterUncleanTest : public ::testing::Test {
   // The partition's log end offset as the node reports it (/v1/status), -1
   // until the replica is open there.
   int64_t log_end_offset(int id) {
-    httplib::Client http("127.0.0.1", nodes_[id]->http_port());
+    httplib::Client http("127.0.0.1", node(id).http_port());
     http.set_connection_timeout(2);
     http.set_read_timeout(2);
     auto response = http.Get("/v1/status");
@@ -329,7 +302,7 @@ class ClusterUncleanTest : public ::testing::Test {
     if (HasFatalFailure()) return -1;
 
     // C dies while A and B keep min ISR: it leaves the ISR, not into the ELR.
-    nodes_[kC]->kill_now();
+    node(kC).kill_now();
     EXPECT_TRUE(eventually(
         [&] {
           return isr() == std::vector<int32_t>{kA, kB};
@@ -341,7 +314,7 @@ class ClusterUncleanTest : public ::testing::Test {
 
     // B stops cleanly: the ISR falls below min ISR, so B (holding everything
     // committed) becomes an eligible leader replica.
-    EXPECT_EQ(nodes_[kB]->stop(SIGTERM), 0) << nodes_[kB]->log();
+    EXPECT_EQ(node(kB).stop(SIGTERM), 0) << node(kB).log();
     EXPECT_TRUE(fs::exists(dir_.file("node2/clean_shutdown"))) << "B's stop was not clean";
     EXPECT_TRUE(eventually([&] { return isr() == std::vector<int32_t>{kA}; },
                            std::chrono::milliseconds(kSessionTimeoutMs * 5)))
@@ -350,7 +323,7 @@ class ClusterUncleanTest : public ::testing::Test {
 
     // The last replica standing loses power: everything not fsynced is gone.
     uint64_t before = segment_bytes(kA);
-    nodes_[kA]->kill_now();
+    node(kA).kill_now();
     EXPECT_TRUE(eventually([&] { return leader() == -1; },
                            std::chrono::milliseconds(kSessionTimeoutMs * 5)))
         << "A's death left leader " << leader();
@@ -363,7 +336,7 @@ class ClusterUncleanTest : public ::testing::Test {
     EXPECT_FALSE(fs::exists(dir_.file("node1/clean_shutdown")));
 
     // A comes back first, with the shorter log.
-    EXPECT_TRUE(nodes_[kA]->start()) << nodes_[kA]->log();
+    EXPECT_TRUE(node(kA).start()) << node(kA).log();
     EXPECT_TRUE(eventually([&] { return live_brokers().count(kA) == 1; }, 20s))
         << "A was never unfenced";
     int64_t end = -1;
@@ -381,7 +354,7 @@ class ClusterUncleanTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::map<int, std::unique_ptr<MqdProcess>> nodes_;
+  std::unique_ptr<MqdCluster> cluster_;
 };
 
 TEST_F(ClusterUncleanTest, AShortenedLastReplicaIsNotElectedOverAnEligibleLeaderReplica) {
@@ -407,10 +380,10 @@ TEST_F(ClusterUncleanTest, AShortenedLastReplicaIsNotElectedOverAnEligibleLeader
   EXPECT_GT(checks, 10);
 
   // B, stopped cleanly with everything committed, is elected from the ELR.
-  ASSERT_TRUE(nodes_[kB]->start()) << nodes_[kB]->log();
+  ASSERT_TRUE(node(kB).start()) << node(kB).log();
   ASSERT_TRUE(eventually([&] { return leader() == kB; }, 20s))
       << "B was not elected; leader " << leader();
-  ASSERT_TRUE(nodes_[kC]->start()) << nodes_[kC]->log();
+  ASSERT_TRUE(node(kC).start()) << node(kC).log();
   ASSERT_TRUE(eventually([&] { return isr().size() == 3; }, 30s)) << "the ISR never healed";
 
   std::vector<ConsumerRecord> log = read_all();

@@ -1,7 +1,8 @@
 // Several mqd processes forming one cluster on 127.0.0.1: every node a
-// voter on its own free quorum port, with a fixed client port (so a
-// restarted node is where clients last saw it) and its own data directory.
-// The cluster tests and failover-bench start clusters through this class.
+// voter (or, when the voters are named, a static observer) on its own free
+// quorum port, with a fixed client port (so a restarted node is where
+// clients last saw it) and its own data directory. The cluster tests and
+// failover-bench start clusters through this class.
 #pragma once
 
 #include <arpa/inet.h>
@@ -11,6 +12,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "tests/support/free_port.h"
@@ -33,19 +35,25 @@ inline std::string bootstrap_of(const std::map<int, std::unique_ptr<MqdProcess>>
 class MqdCluster {
  public:
   // Nodes 1..`nodes` in `dir`/nodeN. `cluster_toml` holds more [cluster]
-  // keys (after the voters line); `more_toml` other tables.
+  // keys (after the voters and observers lines); `more_toml` other tables.
+  // `voter_ids`: the nodes in cluster.voters (empty: all of them); the
+  // others are listed in cluster.observers.
   MqdCluster(const std::string& dir, int nodes, const std::string& cluster_toml,
-             const std::string& more_toml = "") {
+             const std::string& more_toml = "", const std::set<int>& voter_ids = {}) {
     std::string voters;
+    std::string observers;
     for (int id = 1; id <= nodes; id++) {
-      voters +=
-          (id > 1 ? "," : "") + std::to_string(id) + "@127.0.0.1:" + std::to_string(free_port());
+      quorum_ports_[id] = free_port();
+      std::string& list = voter_ids.empty() || voter_ids.contains(id) ? voters : observers;
+      list += (list.empty() ? "" : ",") + quorum_member(id);
     }
     voters_ = voters;
+    members_toml_ = "voters = \"" + voters + "\"\n";
+    if (!observers.empty()) members_toml_ += "observers = \"" + observers + "\"\n";
     for (int id = 1; id <= nodes; id++) {
       auto node = std::make_unique<MqdProcess>(
           dir + "/node" + std::to_string(id),
-          "[cluster]\nvoters = \"" + voters + "\"\n" + cluster_toml + "\n" + more_toml);
+          "[cluster]\n" + members_toml_ + cluster_toml + "\n" + more_toml);
       node->set_top_level("node_id = " + std::to_string(id));
       node->set_client_port(free_port());
       nodes_[id] = std::move(node);
@@ -66,16 +74,23 @@ class MqdCluster {
   MqdProcess& node(int id) { return *nodes_.at(id); }
   // The cluster.voters line's value, "1@127.0.0.1:PORT,...".
   const std::string& voters() const { return voters_; }
+  // Node `id`'s quorum endpoint as cluster.voters and `mqctl cluster
+  // add-voter` name it: "ID@127.0.0.1:PORT".
+  std::string quorum_member(int id) const {
+    return std::to_string(id) + "@127.0.0.1:" + std::to_string(quorum_ports_.at(id));
+  }
   // Adds node `id`, listed in no config: it joins the running cluster as a
   // dynamic observer announcing its own quorum listener. Not started.
   MqdProcess& add_unlisted(const std::string& dir, int id, const std::string& cluster_toml,
                            const std::string& more_toml = "") {
     auto node = std::make_unique<MqdProcess>(
         dir + "/node" + std::to_string(id),
-        "[cluster]\nvoters = \"" + voters_ + "\"\n" + cluster_toml + "\n" + more_toml);
+        "[cluster]\n" + members_toml_ + cluster_toml + "\n" + more_toml);
     node->set_top_level("node_id = " + std::to_string(id));
     node->set_client_port(free_port());
-    node->set_listeners_toml("quorum = \"tcp://127.0.0.1:" + std::to_string(free_port()) + "\"");
+    quorum_ports_[id] = free_port();
+    node->set_listeners_toml("quorum = \"tcp://127.0.0.1:" + std::to_string(quorum_ports_[id]) +
+                             "\"");
     nodes_[id] = std::move(node);
     return *nodes_[id];
   }
@@ -97,6 +112,8 @@ class MqdCluster {
 
  private:
   std::string voters_;
+  std::string members_toml_;         // the voters (and observers) lines
+  std::map<int, int> quorum_ports_;  // every node's, listed or not
   std::map<int, std::unique_ptr<MqdProcess>> nodes_;
 };
 

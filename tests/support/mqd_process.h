@@ -145,6 +145,9 @@ class MqdProcess {
   }
 
   void set_top_level(std::string toml) { top_level_ = std::move(toml); }
+  // Replaces the `extra_toml` given at construction, from the next start
+  // on: a restart with another config.
+  void set_extra_toml(std::string toml) { extra_toml_ = std::move(toml); }
   // More keys of the [listeners] table (e.g. quorum = "tcp://...").
   void set_listeners_toml(std::string toml) { listeners_toml_ = std::move(toml); }
   // A fixed client port (default 0: the kernel's pick), so a restarted mqd
