@@ -34,9 +34,11 @@ namespace {
 
 using namespace std::chrono_literals;
 using json = nlohmann::json;
+using mq::testing::kQuickQuorumToml;
 using mq::testing::mqctl;
 using mq::testing::MqdCluster;
 using mq::testing::MqdProcess;
+using mq::testing::quick_cluster_toml;
 using mq::testing::Shell;
 using mq::testing::TempDir;
 
@@ -54,15 +56,8 @@ constexpr int kSessionTimeoutMs = 1500;
 class ClusterAdminTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    cluster_ = std::make_unique<MqdCluster>(
-        dir_.path(), 3,
-        "broker_heartbeat_interval_ms = 100\n"
-        "broker_session_timeout_ms = " +
-            std::to_string(kSessionTimeoutMs) +
-            "\n"
-            "auto_leader_rebalance = false\n",
-        "[quorum]\ntick_ms = 20\nelection_timeout_ms = 400\n"
-        "[replication]\nlag_time_max_ms = 3000\nfetch_max_wait_ms = 100\n");
+    cluster_ = std::make_unique<MqdCluster>(dir_.path(), 3, quick_cluster_toml(kSessionTimeoutMs),
+                                            kQuickQuorumToml);
     std::string why;
     ASSERT_TRUE(cluster_->start(&why)) << why;
     ASSERT_TRUE(eventually([&] { return live_brokers() == 3; }, 30s))

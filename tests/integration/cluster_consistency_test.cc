@@ -28,7 +28,9 @@ namespace {
 
 using namespace std::chrono_literals;
 using namespace mq::transport;
+using mq::testing::kQuickQuorumToml;
 using mq::testing::MqdCluster;
+using mq::testing::quick_cluster_toml;
 using mq::testing::TempDir;
 
 constexpr int kTimeoutMs = 10000;
@@ -51,15 +53,8 @@ std::string batch_of(const std::string& value, int64_t producer_id = -1, int16_t
 class ClusterConsistencyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    cluster_ = std::make_unique<MqdCluster>(
-        dir_.path(), 3,
-        "broker_heartbeat_interval_ms = 100\n"
-        "broker_session_timeout_ms = " +
-            std::to_string(kSessionTimeoutMs) +
-            "\n"
-            "auto_leader_rebalance = false\n",
-        "[quorum]\ntick_ms = 20\nelection_timeout_ms = 400\n"
-        "[replication]\nlag_time_max_ms = 3000\nfetch_max_wait_ms = 100\n");
+    cluster_ = std::make_unique<MqdCluster>(dir_.path(), 3, quick_cluster_toml(kSessionTimeoutMs),
+                                            kQuickQuorumToml);
     std::string why;
     ASSERT_TRUE(cluster_->start(&why)) << why;
     ASSERT_TRUE(eventually([&] { return live_brokers(1) == 3; }, 30s))

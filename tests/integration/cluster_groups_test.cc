@@ -29,7 +29,9 @@ namespace mq::client {
 namespace {
 
 using namespace std::chrono_literals;
+using mq::testing::kQuickQuorumToml;
 using mq::testing::MqdCluster;
+using mq::testing::quick_cluster_toml;
 using mq::testing::TempDir;
 
 constexpr const char* kTopic = "events";
@@ -44,14 +46,10 @@ class ClusterGroupsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     cluster_ = std::make_unique<MqdCluster>(
-        dir_.path(), 3,
-        "broker_heartbeat_interval_ms = 100\n"
-        "broker_session_timeout_ms = 1500\n"
-        "auto_leader_rebalance = false\n",
-        "[quorum]\ntick_ms = 20\nelection_timeout_ms = 400\n"
-        "[replication]\nlag_time_max_ms = 3000\nfetch_max_wait_ms = 100\n"
-        "[group]\noffsets_topic_partitions = 4\ninitial_rebalance_delay_ms = 0\n"
-        "min_session_timeout_ms = 100\n");
+        dir_.path(), 3, quick_cluster_toml(1500),
+        std::string(kQuickQuorumToml) +
+            "[group]\noffsets_topic_partitions = 4\ninitial_rebalance_delay_ms = 0\n"
+            "min_session_timeout_ms = 100\n");
     std::string why;
     ASSERT_TRUE(cluster_->start(&why)) << why;
     // __consumer_offsets is created by the brokers themselves, RF 3 once

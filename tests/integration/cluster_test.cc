@@ -31,7 +31,9 @@ namespace mq::client {
 namespace {
 
 using namespace std::chrono_literals;
+using mq::testing::kQuickQuorumToml;
 using mq::testing::MqdCluster;
+using mq::testing::quick_cluster_toml;
 using mq::testing::TempDir;
 
 int iterations() {
@@ -47,15 +49,8 @@ constexpr int kSessionTimeoutMs = 1500;
 class ClusterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    cluster_ = std::make_unique<MqdCluster>(
-        dir_.path(), 3,
-        "broker_heartbeat_interval_ms = 100\n"
-        "broker_session_timeout_ms = " +
-            std::to_string(kSessionTimeoutMs) +
-            "\n"
-            "auto_leader_rebalance = false\n",
-        "[quorum]\ntick_ms = 20\nelection_timeout_ms = 400\n"
-        "[replication]\nlag_time_max_ms = 3000\nfetch_max_wait_ms = 100\n");
+    cluster_ = std::make_unique<MqdCluster>(dir_.path(), 3, quick_cluster_toml(kSessionTimeoutMs),
+                                            kQuickQuorumToml);
     std::string why;
     ASSERT_TRUE(cluster_->start(&why)) << why;
     ASSERT_TRUE(eventually([&] { return live_brokers() == 3; }, 30s))

@@ -32,6 +32,23 @@ inline std::string bootstrap_of(const std::map<int, std::unique_ptr<MqdProcess>>
   return out;
 }
 
+// The [cluster] settings of tests that stop and restart brokers: a broker
+// is fenced `session_timeout_ms` after its last heartbeat (every 100 ms),
+// and leaderships stay where failovers put them.
+inline std::string quick_cluster_toml(int session_timeout_ms) {
+  return "broker_heartbeat_interval_ms = 100\n"
+         "broker_session_timeout_ms = " +
+         std::to_string(session_timeout_ms) +
+         "\n"
+         "auto_leader_rebalance = false\n";
+}
+
+// Quorum elections within half a second, and followers that fetch at least
+// every 100 ms and leave the ISR after 3 s behind.
+inline constexpr const char* kQuickQuorumToml =
+    "[quorum]\ntick_ms = 20\nelection_timeout_ms = 400\n"
+    "[replication]\nlag_time_max_ms = 3000\nfetch_max_wait_ms = 100\n";
+
 class MqdCluster {
  public:
   // Nodes 1..`nodes` in `dir`/nodeN. `cluster_toml` holds more [cluster]
