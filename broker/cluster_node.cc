@@ -617,11 +617,8 @@ transport::ElectLeadersResponse ClusterNode::elect_leaders(
   });
   if (!reached.is_ok()) spdlog::warn("ElectLeaders: {}", reached.to_string());
   std::shared_ptr<const MetadataImage> image = member_->image();
-  std::map<std::string, size_t> topic_index;
   constexpr std::string_view kNotNeeded = "ELECTION_NOT_NEEDED: ";
   for (const PartitionResult& r : reply->results) {
-    auto [it, added] = topic_index.emplace(r.topic, response.results.size());
-    if (added) response.results.push_back({.name = r.topic});
     transport::ElectLeadersResponse::Partition out{.partition_index = r.partition,
                                                    .error_code = r.error_code};
     if (r.error_code == ErrorCode::kInvalidRequest && r.error_message.starts_with(kNotNeeded)) {
@@ -634,7 +631,7 @@ transport::ElectLeadersResponse ClusterNode::elect_leaders(
     }
     const metadata::PartitionState* p = image->partition(r.topic, r.partition);
     if (p != nullptr) out.leader_id = p->leader;
-    response.results[it->second].partitions.push_back(std::move(out));
+    transport::results_of(response.results, r.topic).partitions.push_back(std::move(out));
   }
   return response;
 }
@@ -689,14 +686,10 @@ transport::AlterPartitionReassignmentsResponse ClusterNode::alter_reassignments(
     });
     if (!reached.is_ok()) spdlog::warn("AlterPartitionReassignments: {}", reached.to_string());
   }
-  std::map<std::string, size_t> topic_index;
   for (const PartitionResult& r : reply->results) {
-    auto [it, added] = topic_index.emplace(r.topic, response.results.size());
-    if (added) response.results.push_back({.name = r.topic});
-    transport::AlterPartitionReassignmentsResponse::Partition out{.partition_index = r.partition,
-                                                                  .error_code = r.error_code};
+    transport::PartitionOutcome out{.partition_index = r.partition, .error_code = r.error_code};
     if (r.error_code != ErrorCode::kNone) out.error_message = r.error_message;
-    response.results[it->second].partitions.push_back(std::move(out));
+    transport::results_of(response.results, r.topic).partitions.push_back(std::move(out));
   }
   return response;
 }

@@ -136,6 +136,47 @@ enum class QuorumRole : int8_t {
 };
 
 // ElectLeaders: elects partition leaders on demand (preferred or unclean).
+// One topic's per-partition results, the shape every per-partition admin
+// answer shares (ElectLeaders, AlterPartitionReassignments).
+template <class PartitionResult>
+struct TopicResults {
+  std::string name;                         // topic name
+  std::vector<PartitionResult> partitions;  // one per partition asked for, in the order asked
+
+  bool operator==(const TopicResults&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("name", m.name);
+    c("partitions", m.partitions);
+  }
+};
+
+// The entry of `topic` in `results`, appended on first use (topics stay in
+// the order first named).
+template <class PartitionResult>
+TopicResults<PartitionResult>& results_of(std::vector<TopicResults<PartitionResult>>& results,
+                                          const std::string& topic) {
+  for (auto& entry : results) {
+    if (entry.name == topic) return entry;
+  }
+  return results.emplace_back(TopicResults<PartitionResult>{.name = topic});
+}
+
+// A partition's outcome where nothing but success or the error is answered.
+struct PartitionOutcome {
+  int32_t partition_index = 0;               // partition number
+  ErrorCode error_code = ErrorCode::kNone;   // per-partition result
+  std::optional<std::string> error_message;  // why it failed
+
+  bool operator==(const PartitionOutcome&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("partition_index", m.partition_index);
+    c("error_code", m.error_code);
+    c("error_message", m.error_message);
+  }
+};
+
 struct ElectLeadersResponse;
 
 struct ElectLeadersRequest {
@@ -187,18 +228,7 @@ struct ElectLeadersResponse {
       c("leader_id", m.leader_id);
     }
   };
-
-  struct Topic {
-    std::string name;                   // topic name
-    std::vector<Partition> partitions;  // one per partition asked for
-
-    bool operator==(const Topic&) const = default;
-    template <class Self, class Codec>
-    static void fields(Self& m, Codec& c) {
-      c("name", m.name);
-      c("partitions", m.partitions);
-    }
-  };
+  using Topic = TopicResults<Partition>;
 
   ErrorCode error_code = ErrorCode::kNone;   // request-level: e.g. INVALID_REQUEST, NOT_CONTROLLER
   std::optional<std::string> error_message;  // detail for people
@@ -438,31 +468,8 @@ struct AlterPartitionReassignmentsRequest {
 struct AlterPartitionReassignmentsResponse {
   static constexpr ApiKey kApiKey = ApiKey::kAlterPartitionReassignments;
 
-  struct Partition {
-    int32_t partition_index = 0;               // partition number
-    ErrorCode error_code = ErrorCode::kNone;   // per-partition result
-    std::optional<std::string> error_message;  // why it failed
-
-    bool operator==(const Partition&) const = default;
-    template <class Self, class Codec>
-    static void fields(Self& m, Codec& c) {
-      c("partition_index", m.partition_index);
-      c("error_code", m.error_code);
-      c("error_message", m.error_message);
-    }
-  };
-
-  struct Topic {
-    std::string name;
-    std::vector<Partition> partitions;
-
-    bool operator==(const Topic&) const = default;
-    template <class Self, class Codec>
-    static void fields(Self& m, Codec& c) {
-      c("name", m.name);
-      c("partitions", m.partitions);
-    }
-  };
+  using Partition = PartitionOutcome;
+  using Topic = TopicResults<Partition>;
 
   ErrorCode error_code = ErrorCode::kNone;   // request-level: INVALID_REQUEST, NOT_CONTROLLER, ...
   std::optional<std::string> error_message;  // detail for people
