@@ -95,6 +95,7 @@ Result<std::unique_ptr<transport::Connection>> Cluster::open(const std::string& 
   transport::ConnectionOptions connection_options{
       .client_id = options_.client_id,
       .send_timeout_ms = options_.request_timeout_ms,
+      .linger_ms = options_.linger_ms,
       .connect_timeout_ms = options_.connection_setup_timeout_ms};
   MQ_ASSIGN_OR_RETURN(std::unique_ptr<transport::Connection> connection,
                       transport::Connection::connect(endpoint, connection_options));

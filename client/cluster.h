@@ -34,6 +34,10 @@ struct ClusterOptions {
   // (Kafka's reconnect.backoff.ms / reconnect.backoff.max.ms).
   int reconnect_backoff_ms = 50;
   int reconnect_backoff_max_ms = 1'000;
+  // How long closing a connection may take to deliver what is queued on it
+  // (ZeroMQ's linger): 0 drops it. An acks=0 producer's records count as
+  // sent once queued, so its connections deliver them before they close.
+  int linger_ms = 0;
 };
 
 // A response and the node whose connection it came from. A non-ok `error`

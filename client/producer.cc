@@ -78,9 +78,12 @@ class Producer::Sender {
   Sender(Producer* producer, std::vector<std::string> bootstrap)
       : producer_(producer),
         config_(producer->config_),
-        cluster_(ClusterOptions{.bootstrap_endpoints = std::move(bootstrap),
-                                .client_id = config_.client_id,
-                                .request_timeout_ms = config_.request_timeout_ms}),
+        cluster_(ClusterOptions{
+            .bootstrap_endpoints = std::move(bootstrap),
+            .client_id = config_.client_id,
+            .request_timeout_ms = config_.request_timeout_ms,
+            // acks=0: what was queued is delivered when the producer closes.
+            .linger_ms = config_.acks == 0 ? std::min(config_.request_timeout_ms, 10'000) : 0}),
         accumulator_(
             AccumulatorOptions{.batch_size_bytes = config_.batch_size_bytes,
                                .linger_ms = config_.linger_ms,
@@ -740,6 +743,14 @@ std::future<Result<RecordMetadata>> Producer::send(ProducerRecord record) {
 
 Result<RecordMetadata> Producer::send_sync(ProducerRecord record) {
   return send(std::move(record)).get();
+}
+
+Status Producer::send_oneway(ProducerRecord record) {
+  return send(std::move(record), {});
+}
+
+Status Producer::send_oneway_view(const ProducerRecordView& record) {
+  return send_view(record, {});
 }
 
 Status Producer::flush(int timeout_ms) {

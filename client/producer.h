@@ -52,8 +52,15 @@ class Producer {
   Status send_view(const ProducerRecordView& record, SendCallback callback);
   // The same, with the outcome (including an immediate error) in a future.
   std::future<Result<RecordMetadata>> send(ProducerRecord record);
-  // send() and wait: the thin synchronous wrapper.
+  // send() and wait: the thin synchronous wrapper (RocketMQ's sync send).
   Result<RecordMetadata> send_sync(ProducerRecord record);
+  // RocketMQ's one-way send: queues `record` and never reports its outcome;
+  // a record that fails for good only counts in stats().records_failed.
+  // With acks 0 nothing is answered on the wire either; with acks 1 or -1
+  // the producer still retries it as any other. Errors before queueing are
+  // returned as by send().
+  Status send_oneway(ProducerRecord record);
+  Status send_oneway_view(const ProducerRecordView& record);
 
   // Sends everything queued at once (ignoring linger) and waits until every
   // record sent before this call has its answer. timeout_ms -1 = no limit.

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <future>
 #include <memory>
 #include <mutex>
 
@@ -33,6 +34,8 @@ struct ProduceFlags {
   std::vector<std::string> headers;
   int32_t partition = -1;
   std::string acks = "all";
+  CLI::Option* acks_option = nullptr;
+  std::string mode = "async";
   std::string delimiter = "\\n";
   CLI::Option* delimiter_option = nullptr;
   std::string format;
@@ -188,9 +191,46 @@ bool for_each_message(FILE* in, const std::string& delimiter, Emit&& emit) {
   return read_ok;
 }
 
+// RocketMQ's send modes: async pipelines messages and reports failures as
+// they come, sync waits for each message's acknowledgement before reading
+// the next, oneway sends with acks 0 and learns nothing.
+enum class SendMode { kAsync, kSync, kOneway };
+
+Result<SendMode> parse_send_mode(const std::string& text) {
+  if (text == "async") return SendMode::kAsync;
+  if (text == "sync") return SendMode::kSync;
+  if (text == "oneway") return SendMode::kOneway;
+  return Status(ErrorCode::kInvalidConfig,
+                "--mode: \"" + text + "\" is not one of sync, async, oneway");
+}
+
+// Sends `record` and waits for its answer (sync mode): the result, or nullopt
+// when interrupted first (the answer, if it comes, is dropped).
+std::optional<Result<client::RecordMetadata>> send_and_wait(
+    client::Producer& producer, const client::ProducerRecordView& record) {
+  auto answer = std::make_shared<std::promise<Result<client::RecordMetadata>>>();
+  std::future<Result<client::RecordMetadata>> future = answer->get_future();
+  Status sent = producer.send_view(record, [answer](const Result<client::RecordMetadata>& result) {
+    answer->set_value(result);
+  });
+  if (!sent.is_ok()) return Result<client::RecordMetadata>(sent);
+  while (future.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+    if (interrupted()) return std::nullopt;
+  }
+  return future.get();
+}
+
 int produce(Context& ctx, const ProduceFlags& flags) {
+  Result<SendMode> mode = parse_send_mode(flags.mode);
+  if (!mode.is_ok()) return ctx.usage(mode.status().message());
   Result<int> acks = parse_acks(flags.acks);
   if (!acks.is_ok()) return ctx.usage(acks.status().message());
+  if (*mode == SendMode::kOneway) {
+    if (flags.acks_option->count() > 0 && *acks != 0) {
+      return ctx.usage("--mode oneway sends without acknowledgements: leave out --acks or say 0");
+    }
+    acks = 0;
+  }
   Result<InputPlan> plan = plan_input(flags);
   if (!plan.is_ok()) return ctx.usage(plan.status().message());
   std::vector<client::Header> headers;
@@ -247,6 +287,7 @@ int produce(Context& ctx, const ProduceFlags& flags) {
   // --input json numbers records by line, and skips blank lines.
   const char* numbered = plan->mode == InputPlan::Mode::kJson ? "line" : "record";
   uint64_t number = 0;
+  uint64_t acknowledged = 0;  // sync mode
   bool read_ok = for_each_message(in, plan->delimiter, [&](std::string_view message) {
     ++number;
     if (plan->mode == InputPlan::Mode::kJson && is_blank_line(message)) return;
@@ -283,6 +324,28 @@ int produce(Context& ctx, const ProduceFlags& flags) {
       parsed.headers.insert(parsed.headers.end(), headers.begin(), headers.end());
       record.headers = parsed.headers;
     }
+    if (*mode == SendMode::kSync) {
+      std::optional<Result<client::RecordMetadata>> answer = send_and_wait(**producer, record);
+      if (!answer) return;  // interrupted: reported as unacknowledged below
+      if (!answer->is_ok()) return outcome.report(number, answer->status());
+      ++acknowledged;
+      std::string line = ctx.output == OutputFormat::kTable
+                             ? std::to_string((*answer)->partition) + "\t" +
+                                   std::to_string((*answer)->offset) + "\n"
+                             : json{{"number", number},
+                                    {"partition", (*answer)->partition},
+                                    {"offset", (*answer)->offset}}
+                                       .dump() +
+                                   "\n";
+      std::fwrite(line.data(), 1, line.size(), ctx.io.out);
+      std::fflush(ctx.io.out);
+      return;
+    }
+    if (*mode == SendMode::kOneway) {
+      Status sent = (*producer)->send_oneway_view(record);
+      if (!sent.is_ok()) outcome.report(number, sent);
+      return;
+    }
     // Two words of capture: std::function keeps them without an allocation.
     Status sent = (*producer)->send_view(record, [report = &outcome, number](const auto& result) {
       if (!result.is_ok()) report->report(number, result.status());
@@ -314,13 +377,20 @@ int produce(Context& ctx, const ProduceFlags& flags) {
   (void)(*producer)->close(0);
   uint64_t failed = outcome.failed.load();
   uint64_t bad = outcome.bad;
+  if (*mode == SendMode::kSync && interrupted()) {
+    // The message being waited for when the signal came, and what was read
+    // after it, were never acknowledged here.
+    failed = count - bad - acknowledged;
+  }
   if (!flushed.is_ok() && failed == 0) ctx.fail("cannot deliver", flushed);
   if (ctx.output != OutputFormat::kTable) {
     ctx.print({{"topic", flags.topic}, {"count", count}, {"failed", failed}, {"bad", bad}},
               [](const json&) { return std::string(); });
   }
   uint64_t sent = count - bad;
-  ctx.note("sent " + std::to_string(sent) + " messages, " + std::to_string(failed) + " failed" +
+  ctx.note("sent " + std::to_string(sent) + " messages" +
+           (*mode == SendMode::kOneway ? " one-way (not acknowledged)"
+                                       : ", " + std::to_string(failed) + " failed") +
            (bad > 0 ? "; " + std::to_string(bad) + " " + numbered + "s not sent" : ""));
   if (failed > 0) {
     ctx.error(std::to_string(failed) + " of " + std::to_string(sent) + " messages failed");
@@ -349,7 +419,13 @@ void add_produce_command(CLI::App& root, Context& ctx, Action& action) {
                               "Header key=value on every message (repeatable)");
   produce_command->add_option("-p,--partition", flags->partition,
                               "Partition (default: by key hash, else sticky)");
-  produce_command->add_option("--acks", flags->acks, "0, 1 or all (default all)");
+  flags->acks_option =
+      produce_command->add_option("--acks", flags->acks, "0, 1 or all (default all)");
+  produce_command->add_option(
+      "--mode", flags->mode,
+      "async (default: pipelined, failures reported as they come), sync (each "
+      "message acknowledged before the next is read; prints PARTITION<TAB>OFFSET "
+      "per message) or oneway (acks 0, nothing acknowledged)");
   flags->delimiter_option =
       produce_command->add_option("--delimiter", flags->delimiter,
                                   "Message delimiter (default \\n; escapes \\n \\t \\r \\0 \\\\)");

@@ -86,6 +86,30 @@ TEST_F(ProducerEndToEnd, AcksNoneDeliversWithoutOffsets) {
   EXPECT_EQ(broker_.log_end_offset("t", 0), 50);
 }
 
+TEST_F(ProducerEndToEnd, OnewayRecordsAreDeliveredAndNeverReported) {
+  ASSERT_TRUE(broker_.create_topic("t", 1).is_ok());
+  ProducerConfig c = config();
+  c.acks = 0;
+  c.enable_idempotence = false;
+  auto producer = make(c);
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(producer->send_oneway(ProducerRecord{.topic = "t", .value = "v"}).is_ok());
+    std::string value = "w" + std::to_string(i);
+    ASSERT_TRUE(
+        producer->send_oneway_view(ProducerRecordView{.topic = "t", .value = value}).is_ok());
+  }
+  // Closing delivers what is queued (the connections linger for acks=0).
+  ASSERT_TRUE(producer->close(10'000).is_ok());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (broker_.log_end_offset("t", 0) < 60 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(broker_.log_end_offset("t", 0), 60);
+  EXPECT_EQ(producer->stats().records_failed, 0u);
+  // Queueing errors are still returned.
+  EXPECT_FALSE(producer->send_oneway(ProducerRecord{.topic = "t"}).is_ok()) << "closed";
+}
+
 TEST_F(ProducerEndToEnd, KeysLandOnTheirMurmur2Partition) {
   ASSERT_TRUE(broker_.create_topic("t", 4).is_ok());
   auto producer = make(config());

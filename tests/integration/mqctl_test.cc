@@ -107,6 +107,40 @@ TEST_F(MqctlTest, ProduceAndConsumePipelines) {
   EXPECT_EQ(tail.out, "0:a\n0:b\n0:c\n");
 }
 
+// RocketMQ's send modes: sync answers each message's place before the next
+// is read, oneway sends with acks 0, async (the default) pipelines.
+TEST_F(MqctlTest, ProduceSendModes) {
+  ok("$MQCTL topic create modes -p 1");
+  EXPECT_EQ(ok("printf \"a\\nb\\nc\\n\" | $MQCTL produce modes --mode sync").out,
+            "0\t0\n0\t1\n0\t2\n");
+  Shell as_json = ok("printf \"d\\n\" | $MQCTL produce modes --mode sync -o json");
+  EXPECT_EQ(as_json.out.substr(0, as_json.out.find('\n')),
+            R"({"number":1,"partition":0,"offset":3})");
+  EXPECT_EQ(ok("printf \"e\\nf\\n\" | $MQCTL produce modes --mode oneway").out, "");
+  EXPECT_EQ(ok("printf \"g\\n\" | $MQCTL produce modes --mode async").out, "");
+  EXPECT_EQ(ok("$MQCTL consume modes --from beginning -e").out, "a\nb\nc\nd\ne\nf\ng\n");
+
+  Shell oneway_acks = sh("echo x | $MQCTL produce modes --mode oneway --acks all");
+  EXPECT_EQ(oneway_acks.code, 2);
+  EXPECT_NE(oneway_acks.err.find("--mode oneway sends without acknowledgements"), std::string::npos)
+      << oneway_acks.err;
+  EXPECT_EQ(sh("echo x | $MQCTL produce modes --mode oneway --acks 0").code, 0);
+  // Nothing is acknowledged, but what was read is delivered before mqctl exits.
+  ok("$MQCTL topic create oneway -p 2");
+  ok("seq 1 20000 | $MQCTL produce oneway --mode oneway");
+  std::string counted;
+  EXPECT_TRUE(mq::testing::eventually([&] {
+    counted = ok("$MQCTL consume oneway --from beginning -e | wc -l").out;
+    return counted == "20000\n";
+  })) << counted;
+  Shell bad = sh("echo x | $MQCTL produce modes --mode later");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("--mode: \"later\" is not one of sync, async, oneway"), std::string::npos)
+      << bad.err;
+  Shell missing = sh("echo x | $MQCTL produce nope --mode sync");
+  EXPECT_EQ(missing.code, 3) << missing.err;
+}
+
 // `tail -f log | mqctl produce`: each line must reach the broker while the
 // pipe stays open, not when it closes. Prints the time from write to a
 // follow-mode consumer printing it (bench/README.md records the figures).
