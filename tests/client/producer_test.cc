@@ -24,6 +24,22 @@ class ProducerEndToEnd : public ::testing::Test {
                           .request_timeout_ms = 5'000,
                           .delivery_timeout_ms = 20'000};
   }
+  // acks=0: nothing is answered, so no idempotence either.
+  ProducerConfig acks_none_config() {
+    ProducerConfig c = config();
+    c.acks = 0;
+    c.enable_idempotence = false;
+    return c;
+  }
+  // Nothing answers acks=0: true once the broker has appended `count` records.
+  bool appended(const std::string& topic, int64_t count) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (broker_.log_end_offset(topic, 0) < count &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return broker_.log_end_offset(topic, 0) == count;
+  }
   std::unique_ptr<Producer> make(const ProducerConfig& c) {
     Result<std::unique_ptr<Producer>> producer = Producer::create(c);
     EXPECT_TRUE(producer.is_ok()) << producer.status().to_string();
@@ -67,10 +83,7 @@ TEST_F(ProducerEndToEnd, AcksLeaderAndSyncSend) {
 
 TEST_F(ProducerEndToEnd, AcksNoneDeliversWithoutOffsets) {
   ASSERT_TRUE(broker_.create_topic("t", 1).is_ok());
-  ProducerConfig c = config();
-  c.acks = 0;
-  c.enable_idempotence = false;
-  auto producer = make(c);
+  auto producer = make(acks_none_config());
   std::vector<std::future<Result<RecordMetadata>>> futures;
   for (int i = 0; i < 50; ++i) futures.push_back(producer->send(ProducerRecord{.topic = "t"}));
   for (auto& f : futures) {
@@ -78,20 +91,12 @@ TEST_F(ProducerEndToEnd, AcksNoneDeliversWithoutOffsets) {
     ASSERT_TRUE(result.is_ok());
     EXPECT_EQ(result->offset, -1);
   }
-  // Nothing answers acks=0: wait for the broker to have appended them.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (broker_.log_end_offset("t", 0) < 50 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  EXPECT_EQ(broker_.log_end_offset("t", 0), 50);
+  EXPECT_TRUE(appended("t", 50)) << broker_.log_end_offset("t", 0);
 }
 
 TEST_F(ProducerEndToEnd, OnewayRecordsAreDeliveredAndNeverReported) {
   ASSERT_TRUE(broker_.create_topic("t", 1).is_ok());
-  ProducerConfig c = config();
-  c.acks = 0;
-  c.enable_idempotence = false;
-  auto producer = make(c);
+  auto producer = make(acks_none_config());
   for (int i = 0; i < 30; ++i) {
     ASSERT_TRUE(producer->send_oneway(ProducerRecord{.topic = "t", .value = "v"}).is_ok());
     std::string value = "w" + std::to_string(i);
@@ -100,11 +105,7 @@ TEST_F(ProducerEndToEnd, OnewayRecordsAreDeliveredAndNeverReported) {
   }
   // Closing delivers what is queued (the connections linger for acks=0).
   ASSERT_TRUE(producer->close(10'000).is_ok());
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (broker_.log_end_offset("t", 0) < 60 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  EXPECT_EQ(broker_.log_end_offset("t", 0), 60);
+  EXPECT_TRUE(appended("t", 60)) << broker_.log_end_offset("t", 0);
   EXPECT_EQ(producer->stats().records_failed, 0u);
   // Queueing errors are still returned.
   EXPECT_FALSE(producer->send_oneway(ProducerRecord{.topic = "t"}).is_ok()) << "closed";
