@@ -57,6 +57,7 @@ std::string bash_script(const CLI::App& root) {
        "'NR>1{print $1}')\" -- \"$cur\")); return ;;\n"
        "    -o|--output) COMPREPLY=($(compgen -W \"table json yaml\" -- \"$cur\")); return ;;\n"
        "    --acks) COMPREPLY=($(compgen -W \"0 1 all\" -- \"$cur\")); return ;;\n"
+       "    --mode) COMPREPLY=($(compgen -W \"async sync oneway\" -- \"$cur\")); return ;;\n"
        "    --from) COMPREPLY=($(compgen -W \"beginning end\" -- \"$cur\")); return ;;\n"
        "    -g|--group) COMPREPLY=($(compgen -W \"$(mqctl \"${brokers[@]}\" --timeout 2s -o table "
        "group list 2>/dev/null | awk 'NR>1{print $1}')\" -- \"$cur\")); return ;;\n"

@@ -196,7 +196,7 @@ TEST_F(AppTest, CompletionScriptsCoverCommandsAndFlags) {
   ASSERT_EQ(bash.code, 0);
   for (const char* word :
        {"complete -F _mqctl mqctl", "\"topic create\")", "--if-not-exists", "--exit-at-end",
-        "\"bench produce\")", "--key-separator", "--group", "group list"}) {
+        "\"bench produce\")", "--key-separator", "--group", "group list", "async sync oneway"}) {
     EXPECT_NE(bash.out.find(word), std::string::npos) << word;
   }
   // A command's line lists the root's flags once, through ${global}.
