@@ -45,6 +45,18 @@ BrokerMetrics::BrokerMetrics()
                         .Name("mq_fetched_messages_total")
                         .Help("Records sent to consumers, by topic (whole batches).")
                         .Register(*registry_)),
+      filter_scanned_bytes_(prometheus::BuildCounter()
+                                .Name("mq_fetch_filter_scanned_bytes_total")
+                                .Help("Log bytes filtered fetches looked at (tags, property "
+                                      "filters) to find the records they return.")
+                                .Register(*registry_)
+                                .Add({})),
+      filter_skipped_batches_(prometheus::BuildCounter()
+                                  .Name("mq_fetch_filter_skipped_batches_total")
+                                  .Help("Batches filtered fetches passed over on their tag "
+                                        "summary alone, without decoding their records.")
+                                  .Register(*registry_)
+                                  .Add({})),
       fsync_seconds_(prometheus::BuildHistogram()
                          .Name("mq_log_fsync_duration_seconds")
                          .Help("Duration of each data fsync of a partition log.")
@@ -86,6 +98,11 @@ void BrokerMetrics::add_produced(const std::string& topic, uint64_t bytes, uint6
 void BrokerMetrics::add_fetched(const std::string& topic, uint64_t bytes, uint64_t messages) {
   bytes_out_.Add({{"topic", topic}}).Increment(static_cast<double>(bytes));
   messages_out_.Add({{"topic", topic}}).Increment(static_cast<double>(messages));
+}
+
+void BrokerMetrics::add_filtered(uint64_t scanned_bytes, uint64_t skipped_batches) {
+  filter_scanned_bytes_.Increment(static_cast<double>(scanned_bytes));
+  filter_skipped_batches_.Increment(static_cast<double>(skipped_batches));
 }
 
 void BrokerMetrics::observe_fsync(double seconds) {

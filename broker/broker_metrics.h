@@ -39,6 +39,9 @@ class BrokerMetrics {
   void observe_request(std::string_view api, ErrorCode error, double seconds);
   void add_produced(const std::string& topic, uint64_t bytes, uint64_t messages);
   void add_fetched(const std::string& topic, uint64_t bytes, uint64_t messages);
+  // A filtered fetch of one partition: log bytes looked at, batches passed
+  // over on their tag summary without decoding.
+  void add_filtered(uint64_t scanned_bytes, uint64_t skipped_batches);
   void observe_fsync(double seconds);
   // Requests the listener answered itself: unreadable header, unknown api or version, too large.
   void add_rejected_requests(uint64_t count);
@@ -53,6 +56,8 @@ class BrokerMetrics {
   prometheus::Family<prometheus::Counter>& bytes_out_;
   prometheus::Family<prometheus::Counter>& messages_in_;
   prometheus::Family<prometheus::Counter>& messages_out_;
+  prometheus::Counter& filter_scanned_bytes_;
+  prometheus::Counter& filter_skipped_batches_;
   prometheus::Histogram& fsync_seconds_;
   prometheus::Counter& rejected_;
   prometheus::Gauge& connections_;

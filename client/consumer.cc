@@ -11,6 +11,8 @@
 #include "client/clock.h"
 #include "client/cluster.h"
 #include "client/consumer_coordinator.h"
+#include "filter/property_filter.h"
+#include "filter/tag_expression.h"
 #include "store/record_batch.h"
 #include "transport/fetch.h"
 #include "transport/list_offsets.h"
@@ -48,6 +50,9 @@ struct FetchedBatch {
   std::vector<Record> records;
   size_t next = 0;                     // the next record poll hands over
   std::optional<int64_t> append_time;  // the log-append time of every record, if the log set one
+  // A filtered fetch's next offset, when records after this batch's last were
+  // left out: the position once the batch is handed over.
+  std::optional<int64_t> advance_to;
 };
 
 struct Consumer::PartitionState {
@@ -131,6 +136,31 @@ Status Consumer::seek(const TopicPartition& tp, int64_t offset) {
   state.error = Status::ok();
   state.awaiting_committed = false;
   // A fetch in flight from the old position is dropped when it comes back.
+  return Status::ok();
+}
+
+Status Consumer::set_filter(const std::string& topic, const MessageFilter& filter) {
+  MQ_RETURN_IF_ERROR(filter::TagExpression::parse(filter.tags).status());
+  if (!filter.where.empty()) {
+    MQ_RETURN_IF_ERROR(filter::PropertyFilter::parse(filter.where).status());
+  }
+  if (filter.empty()) {
+    filters_.erase(topic);
+  } else {
+    filters_.insert_or_assign(topic, filter);
+  }
+  // Records buffered or in flight under the old filter go; fetching starts
+  // again at the position.
+  for (auto& [key, fetch] : fetches_) {
+    std::erase_if(fetch.partitions, [&](const auto& p) { return p.first.topic == topic; });
+  }
+  for (auto& [tp, state] : partitions_) {
+    if (tp.topic != topic) continue;
+    state->fetch_in_flight = false;
+    state->buffered.clear();
+    state->buffered_records = 0;
+    if (state->position) state->fetch_position = *state->position;
+  }
   return Status::ok();
 }
 
@@ -335,6 +365,10 @@ void Consumer::send_fetches() {
     auto topic = std::ranges::find(request.topics, tp.topic, &transport::FetchRequest::Topic::name);
     if (topic == request.topics.end()) {
       topic = request.topics.insert(request.topics.end(), {.name = tp.topic});
+      if (auto filter = filters_.find(tp.topic); filter != filters_.end()) {
+        topic->tags = filter->second.tags;
+        topic->filter = filter->second.where;
+      }
     }
     topic->partitions.push_back({.partition_index = tp.partition,
                                  .fetch_offset = state->fetch_position,
@@ -343,6 +377,12 @@ void Consumer::send_fetches() {
   }
   for (auto& [node, request] : requests) {
     Result<int32_t> correlation_id = send_fetch(node, request);
+    if (correlation_id.code() == ErrorCode::kUnsupportedVersion) {
+      for (auto& [tp, offset] : pending[node].partitions) {
+        partitions_.at(tp)->error = correlation_id.status();
+      }
+      continue;
+    }
     if (!correlation_id.is_ok()) {
       cluster_->disconnect(node);
       metadata_stale_ = true;
@@ -362,6 +402,16 @@ void Consumer::send_fetches() {
 Result<int32_t> Consumer::send_fetch(int32_t node, const transport::FetchRequest& request) {
   MQ_ASSIGN_OR_RETURN(transport::Connection * connection, cluster_->connection(node));
   MQ_ASSIGN_OR_RETURN(int16_t version, connection->version_for(transport::ApiKey::kFetch));
+  if (version < 1) {
+    for (const auto& topic : request.topics) {
+      if (!topic.tags.empty() || !topic.filter.empty()) {
+        return Status(ErrorCode::kUnsupportedVersion,
+                      "broker " + std::to_string(node) +
+                          " does not filter fetches (Fetch v1): cannot read " + topic.name +
+                          " with a filter");
+      }
+    }
+  }
   return connection->send(request, version);
 }
 
@@ -432,7 +482,9 @@ void Consumer::handle_fetch_response(NodeResponse& response) {
       if (is_retriable(code)) {
         state.retry_at_ms = now + config_.retry_backoff_ms;
       } else {
-        state.error = Status(code, "fetch from " + tp.to_string() + " failed");
+        std::string why = decoded.is_ok() ? "" : decoded.status().message();
+        state.error = Status(
+            code, "fetch from " + tp.to_string() + " failed" + (why.empty() ? "" : ": " + why));
       }
       continue;
     }
@@ -467,6 +519,15 @@ void Consumer::handle_fetch_response(NodeResponse& response) {
       if (fetched.next == fetched.records.size()) continue;
       state.buffered_records += fetched.records.size() - fetched.next;
       state.buffered.push_back(std::move(fetched));
+    }
+    // A filtered fetch moves past the records it left out.
+    if (state.error.is_ok() && result->next_offset > state.fetch_position) {
+      state.fetch_position = result->next_offset;
+      if (state.buffered.empty()) {
+        state.position = std::max(*state.position, result->next_offset);
+      } else {
+        state.buffered.back().advance_to = result->next_offset;
+      }
     }
   }
 }
@@ -524,7 +585,11 @@ size_t Consumer::drain_buffered(const std::function<void(const ConsumerRecordVie
                                  .value = record.value,
                                  .headers = record.headers});
       }
-      if (batch.next == batch.records.size()) state->buffered.pop_front();
+      if (batch.next == batch.records.size()) {
+        if (batch.advance_to && state->position)
+          state->position = std::max(*state->position, *batch.advance_to);
+        state->buffered.pop_front();
+      }
     }
   }
   return handed;

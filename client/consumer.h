@@ -67,6 +67,17 @@ using CommitCallback =
     std::function<void(const std::map<TopicPartition, int64_t>& offsets, const Status& status)>;
 
 // Which generation of which group the consumer is a member of.
+// A subscription's filter (docs/messaging.md "Tags and filters"): records
+// whose tag (header mq.tag) matches `tags` ("A || B"; "" or "*" = any record,
+// tagged or not) and whose headers pass `where`, RocketMQ's SQL92 subset
+// ("region = 'eu' AND amount > 100"; "" = no condition).
+struct MessageFilter {
+  std::string tags;
+  std::string where;
+
+  bool empty() const { return (tags.empty() || tags == "*") && where.empty(); }
+};
+
 struct GroupMetadata {
   std::string group_id;
   std::string member_id;       // empty until the first JoinGroup answers
@@ -149,6 +160,12 @@ class Consumer {
   // Retriable errors are asked again until default_api_timeout_ms.
   Result<int64_t> offset_for(const TopicPartition& tp, int64_t timestamp);
 
+  // From now on only records of `topic` that pass `filter` are returned: the
+  // broker filters (Fetch v1), and positions, so committed offsets, move past
+  // the records left out. An empty filter removes it. Errors: a bad
+  // expression (INVALID_REQUEST naming the position).
+  Status set_filter(const std::string& topic, const MessageFilter& filter);
+
  private:
   struct PartitionState;
   struct FetchInFlight {
@@ -191,6 +208,7 @@ class Consumer {
   std::unique_ptr<Cluster> cluster_;
   std::map<TopicPartition, std::unique_ptr<PartitionState>> partitions_;
   std::map<std::pair<int32_t, int32_t>, FetchInFlight> fetches_;  // (node, correlation id)
+  std::map<std::string, MessageFilter, std::less<>> filters_;     // by topic
   bool metadata_stale_ = true;
   int64_t next_metadata_attempt_ms_ = 0;
   int64_t committed_retry_at_ms_ = 0;

@@ -16,6 +16,28 @@
 #include "store/record_batch.h"
 
 namespace mq::client {
+namespace {
+
+// A bad tag would make the broker refuse the record's whole batch: it is
+// refused here, alone.
+Status check_tags(std::span<const Header> headers) {
+  int tags = 0;
+  for (const Header& header : headers) {
+    if (header.key != kTagHeader) continue;
+    if (++tags > 1) {
+      return Status(ErrorCode::kInvalidRecord,
+                    "the record has more than one tag (header " + std::string(kTagHeader) + ")");
+    }
+    if (!header.value) {
+      return Status(ErrorCode::kInvalidRecord,
+                    "the record's tag (header " + std::string(kTagHeader) + ") is null");
+    }
+    MQ_RETURN_IF_ERROR(check_tag(*header.value));
+  }
+  return Status::ok();
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Producer>> Producer::create(const ProducerConfig& config) {
   MQ_RETURN_IF_ERROR(config.validate());
@@ -116,6 +138,7 @@ Status Producer::send_view(const ProducerRecordView& record, SendCallback callba
     return Status(ErrorCode::kUnknownTopicOrPartition,
                   "partition " + std::to_string(*record.partition) + " is negative");
   }
+  MQ_RETURN_IF_ERROR(check_tags(record.headers));
   RecordView view{.key = record.key,
                   .value = record.value,
                   .headers = record.headers,

@@ -28,9 +28,10 @@ std::optional<std::string_view> view_of(const std::optional<std::string>& s) {
   return s ? std::optional<std::string_view>(*s) : std::nullopt;
 }
 
-// Appends one record in the batch format (store/record_batch.h) to `buffer`.
-void encode_record(BatchBuffer& buffer, int64_t timestamp_delta, int32_t offset_delta,
-                   const RecordView& record) {
+// Appends one record in the batch format (store/record_batch.h) to `buffer`;
+// returns its tag's bit of the batch's tag summary (0 when untagged).
+uint64_t encode_record(BatchBuffer& buffer, int64_t timestamp_delta, int32_t offset_delta,
+                       const RecordView& record) {
   size_t body = 1 + coding::varint_size(timestamp_delta) + coding::varint_size(offset_delta) +
                 bytes_field_size(record.key) + bytes_field_size(record.value) +
                 coding::varint_size(static_cast<int64_t>(record.headers.size()));
@@ -46,11 +47,14 @@ void encode_record(BatchBuffer& buffer, int64_t timestamp_delta, int32_t offset_
   p = put_bytes_field(p, record.key);
   p = put_bytes_field(p, record.value);
   p = coding::put_varint(p, static_cast<int64_t>(record.headers.size()));
+  uint64_t tag_bit = 0;
   for (const Header& header : record.headers) {
     p = put_bytes_field(p, header.key);
     p = put_bytes_field(p, view_of(header.value));
+    if (header.key == kTagHeader && header.value) tag_bit = tag_summary_bit(*header.value);
   }
   assert(p == reinterpret_cast<uint8_t*>(buffer.data()) + buffer.size());
+  return tag_bit;
 }
 
 }  // namespace
@@ -89,11 +93,18 @@ Result<transport::Frame> ProducerBatch::encode(const ProducerIdentity& identity,
       encoded->append_zeros(kBatchHeaderSize);
       encoded->append(compressed);
     }
+    uint16_t attributes = static_cast<uint16_t>(codec);
+    if (tag_summary != 0) {
+      attributes |= kAttrTagSummary;
+      uint8_t summary[kTagSummarySize];
+      coding::put_fixed<uint64_t>(summary, tag_summary);
+      encoded->append(std::string_view(reinterpret_cast<const char*>(summary), kTagSummarySize));
+    }
     if (encoded->size() - kBatchLengthPrefix > static_cast<size_t>(kMaxBatchBytes)) {
       return Status(ErrorCode::kMessageTooLarge, "batch exceeds 256 MiB");
     }
     write_batch_header(encoded->bytes(), BatchHeader{.leader_epoch = -1,
-                                                     .attributes = static_cast<uint16_t>(codec),
+                                                     .attributes = attributes,
                                                      .last_offset_delta = record_count - 1,
                                                      .first_timestamp = first_timestamp_ms,
                                                      .max_timestamp = max_timestamp_ms,
@@ -292,7 +303,8 @@ RecordAccumulator::Appended RecordAccumulator::try_append(std::string_view topic
     batch.max_timestamp_ms = timestamp;
   }
   batch.max_timestamp_ms = std::max(batch.max_timestamp_ms, timestamp);
-  encode_record(batch.buffer, timestamp - batch.first_timestamp_ms, batch.record_count, record);
+  batch.tag_summary |=
+      encode_record(batch.buffer, timestamp - batch.first_timestamp_ms, batch.record_count, record);
   if (callback) {
     batch.completions.push_back({batch.record_count, timestamp, std::move(callback)});
   }

@@ -132,6 +132,7 @@ struct ProducerBatch {
   // kBatchHeaderSize bytes for the header, then the records (uncompressed).
   BatchBuffer buffer;
   int32_t record_count = 0;
+  uint64_t tag_summary = 0;  // store/record_batch.h: the tags of its records
   int64_t first_timestamp_ms = 0;
   int64_t max_timestamp_ms = 0;
   int64_t created_ms = 0;       // steady clock: linger and delivery timeout count from here

@@ -19,6 +19,8 @@
 #include "ctl/commands.h"
 #include "ctl/record_format.h"
 #include "ctl/start_position.h"
+#include "filter/property_filter.h"
+#include "filter/tag_expression.h"
 
 namespace mq::ctl {
 namespace {
@@ -35,8 +37,18 @@ struct ConsumeFlags {
   std::string until;  // --until OFFSET | @TIME | @-DURATION
   std::string format;
   std::string group;
-  bool grouped = false;  // -g was given
+  bool grouped = false;          // -g was given
+  client::MessageFilter filter;  // --tags, --filter
 };
+
+// Applies --tags / --filter to every topic read.
+Status apply_filter(client::Consumer& consumer, const ConsumeFlags& flags) {
+  if (flags.filter.empty()) return Status::ok();
+  for (const std::string& topic : flags.topics) {
+    MQ_RETURN_IF_ERROR(consumer.set_filter(topic, flags.filter));
+  }
+  return Status::ok();
+}
 
 // How often -g commits what it printed while running.
 constexpr int64_t kGroupCommitIntervalMs = 5'000;
@@ -183,7 +195,8 @@ int consume_partitions(Context& ctx, const ConsumeFlags& flags, const StartPosit
     next[tp] = range.start;
     assigned.push_back(tp);
   }
-  Status assigned_ok = (*consumer)->assign(assigned);
+  Status assigned_ok = apply_filter(**consumer, flags);
+  if (assigned_ok.is_ok()) assigned_ok = (*consumer)->assign(assigned);
   for (const TopicPartition& tp : assigned) {
     if (assigned_ok.is_ok()) assigned_ok = (*consumer)->seek(tp, next[tp]);
   }
@@ -391,7 +404,8 @@ int consume_group(Context& ctx, const ConsumeFlags& flags, const StartPosition& 
   if (!created.is_ok()) return ctx.fail("cannot start the consumer", created.status());
   client::Consumer& consumer = **created;
   member.attach(&consumer);
-  Status subscribed = consumer.subscribe(flags.topics, member.callbacks());
+  Status subscribed = apply_filter(consumer, flags);
+  if (subscribed.is_ok()) subscribed = consumer.subscribe(flags.topics, member.callbacks());
   if (!subscribed.is_ok()) {
     return ctx.fail("cannot join group \"" + flags.group + "\"", subscribed);
   }
@@ -432,13 +446,19 @@ int consume_group(Context& ctx, const ConsumeFlags& flags, const StartPosition& 
       if (++printed == flags.count) break;
     }
     write_out(ctx, out);
-    if (records->empty() && flags.exit_at_end) {
-      // Partitions that start at their end (or whose last offsets before it
-      // are gone to compaction or retention) return nothing: ask where they are.
+    if (records->empty()) {
+      // Nothing handed out: the position moved only past offsets that hold
+      // nothing to print (filtered out, compacted, expired), so it is what
+      // to commit. Partitions that start at their end return nothing: with
+      // -e, ask where they are.
       for (auto& [tp, owned] : member.owned()) {
         if (owned.done) continue;
         Result<int64_t> position = consumer.position(tp);
-        if (position.is_ok() && *position >= owned.end) owned.done = true;
+        if (!position.is_ok()) continue;
+        if (owned.printed_next >= 0 || !flags.filter.empty()) {
+          owned.printed_next = std::max(owned.printed_next, *position);
+        }
+        if (flags.exit_at_end && *position >= owned.end) owned.done = true;
       }
     }
   }
@@ -467,6 +487,16 @@ int consume(Context& ctx, const ConsumeFlags& flags) {
       RecordFormat::parse(flags.format.empty() ? "{value}\\n" : flags.format);
   if (!format.is_ok()) return ctx.usage(format.status().message());
   if (flags.count == 0 || flags.count < -1) return ctx.usage("-n: must be >= 1");
+  if (Result<filter::TagExpression> tags = filter::TagExpression::parse(flags.filter.tags);
+      !tags.is_ok()) {
+    return ctx.usage("--tags \"" + flags.filter.tags + "\": " + tags.status().message());
+  }
+  if (!flags.filter.where.empty()) {
+    if (Result<filter::PropertyFilter> where = filter::PropertyFilter::parse(flags.filter.where);
+        !where.is_ok()) {
+      return ctx.usage("--filter \"" + flags.filter.where + "\": " + where.status().message());
+    }
+  }
   Result<Until> until = parse_until(flags.until);
   if (!until.is_ok()) {
     return ctx.usage("--until \"" + flags.until + "\": " + until.status().message());
@@ -514,6 +544,12 @@ void add_consume_command(CLI::App& root, Context& ctx, Action& action) {
   command->add_flag("-e,--exit-at-end", flags->exit_at_end,
                     "Stop at the end every partition had when consume started (with -g: "
                     "when it was assigned)");
+  command->add_option("--tags", flags->filter.tags,
+                      "Only messages with one of these tags: \"A || B\" (\"*\": any message); "
+                      "filtered on the broker");
+  command->add_option("--filter", flags->filter.where,
+                      "Only messages whose headers pass this SQL92 condition, e.g. \"region = "
+                      "'eu' AND amount > 100\"; filtered on the broker");
   CLI::Option* group =
       command->add_option("-g,--group", flags->group,
                           "Consume as a member of consumer group GROUP: the group assigns the "

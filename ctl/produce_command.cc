@@ -6,6 +6,7 @@
 // code is 1 if any was.
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -19,6 +20,7 @@
 #include "ctl/commands.h"
 #include "ctl/duration.h"
 #include "ctl/input_format.h"
+#include "store/record_batch.h"
 
 namespace mq::ctl {
 namespace {
@@ -32,6 +34,8 @@ struct ProduceFlags {
   std::string key_separator;
   CLI::Option* key_separator_option = nullptr;
   std::vector<std::string> headers;
+  std::string tag;
+  CLI::Option* tag_option = nullptr;
   int32_t partition = -1;
   std::string acks = "all";
   CLI::Option* acks_option = nullptr;
@@ -239,6 +243,15 @@ int produce(Context& ctx, const ProduceFlags& flags) {
     if (!kv.is_ok()) return ctx.usage(kv.status().message());
     headers.push_back({kv->first, kv->second});
   }
+  if (flags.tag_option->count() > 0) {
+    if (Status tag = check_tag(flags.tag); !tag.is_ok()) {
+      return ctx.usage("--tag \"" + flags.tag + "\": " + tag.message());
+    }
+    if (std::ranges::any_of(headers, [](const client::Header& h) { return h.key == kTagHeader; })) {
+      return ctx.usage("--tag and -H " + std::string(kTagHeader) + "=... name the tag twice");
+    }
+    headers.push_back({std::string(kTagHeader), flags.tag});
+  }
   if (flags.partition < -1) return ctx.usage("-p: a partition is >= 0");
   Result<int64_t> linger = parse_duration_ms(flags.linger);
   if (!linger.is_ok()) return ctx.usage("--linger: " + linger.status().message());
@@ -417,6 +430,8 @@ void add_produce_command(CLI::App& root, Context& ctx, Action& action) {
                                   "Split each message into KEY SEP VALUE at the first SEP");
   produce_command->add_option("-H,--header", flags->headers,
                               "Header key=value on every message (repeatable)");
+  flags->tag_option = produce_command->add_option(
+      "--tag", flags->tag, "Tag of every message (header mq.tag), for consumers' --tags filters");
   produce_command->add_option("-p,--partition", flags->partition,
                               "Partition (default: by key hash, else sticky)");
   flags->acks_option =

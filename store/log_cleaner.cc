@@ -69,13 +69,6 @@ struct CleanerSettings {
   uint32_t index_interval_bytes;
 };
 
-int32_t advance_sequence(int32_t base_sequence, int32_t delta) {
-  if (base_sequence < 0) return -1;
-  int64_t sequence = static_cast<int64_t>(base_sequence) + delta;
-  if (sequence > INT32_MAX) sequence -= int64_t{1} << 31;
-  return static_cast<int32_t>(sequence);
-}
-
 Status rename_file(const std::string& from, const std::string& to) {
   if (::rename(from.c_str(), to.c_str()) != 0) return io_error("rename", from, errno);
   return Status::ok();
@@ -183,22 +176,10 @@ Status BatchFilter::filter(const BatchHeader& h, std::span<const uint8_t> batch)
 }
 
 Status BatchFilter::append_run(const BatchHeader& h, size_t first, size_t count) {
-  RecordBatchBuilder builder(h.compression());
-  builder.set_producer(
-      h.producer_id, h.producer_epoch,
-      advance_sequence(h.base_sequence,
-                       static_cast<int32_t>(records_[first].offset - h.base_offset)));
-  for (size_t i = first; i < first + count; i++) {
-    const Record& r = records_[i];
-    builder.add(r.timestamp, r.key, r.value, r.headers);
-  }
-  MQ_ASSIGN_OR_RETURN(std::string bytes, builder.build());
+  MQ_ASSIGN_OR_RETURN(
+      std::string bytes,
+      rebuild_records(h, std::span<const Record>(records_).subspan(first, count), h.compression()));
   std::span<uint8_t> batch = as_writable_bytes(bytes);
-  set_base_offset(batch, records_[first].offset);
-  set_leader_epoch(batch, h.leader_epoch);
-  if (h.timestamp_type() == TimestampType::kLogAppendTime) {
-    set_log_append_time(batch, h.max_timestamp);
-  }
   MQ_ASSIGN_OR_RETURN(BatchHeader rebuilt, verify_batch(batch));
   return buffer(batch, rebuilt);
 }

@@ -29,7 +29,7 @@ constexpr size_t kOffBaseSequence = 53;
 constexpr size_t kOffRecordCount = 57;
 static_assert(kOffRecordCount + 4 == kBatchHeaderSize);
 
-constexpr uint16_t kKnownAttributeBits = 0x000F;
+constexpr uint16_t kKnownAttributeBits = 0x001F;
 
 Status corrupt(std::string what) {
   return Status(ErrorCode::kCorruptMessage, std::move(what));
@@ -59,6 +59,40 @@ bool read_bytes(const uint8_t** p, const uint8_t* end, std::optional<std::string
 }
 
 }  // namespace
+
+uint64_t tag_summary_bit(std::string_view tag) {
+  return uint64_t{1} << (crc32c::value(tag.data(), tag.size()) & 63);
+}
+
+uint64_t batch_tag_summary(std::span<const uint8_t> batch, const BatchHeader& header) {
+  if (!header.has_tag_summary() || header.total_size() > batch.size()) return 0;
+  return get_fixed<uint64_t>(batch.data() + header.total_size() - kTagSummarySize);
+}
+
+Status check_tag(std::string_view tag) {
+  if (tag.empty()) return Status(ErrorCode::kInvalidRecord, "empty tag");
+  if (tag.size() > kMaxTagBytes) {
+    return Status(ErrorCode::kInvalidRecord, "tag of " + std::to_string(tag.size()) +
+                                                 " bytes (at most " + std::to_string(kMaxTagBytes) +
+                                                 ")");
+  }
+  for (char c : tag) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7F || c == '|' || c == '*') {
+      return Status(
+          ErrorCode::kInvalidRecord,
+          "tag \"" + std::string(tag) + "\" holds a space, control character, '|' or '*'");
+    }
+  }
+  return Status::ok();
+}
+
+std::optional<std::string_view> tag_of(std::span<const RecordHeader> headers) {
+  for (const RecordHeader& h : headers) {
+    if (h.key == kTagHeader) return h.value;
+  }
+  return std::nullopt;
+}
 
 int32_t BatchHeader::last_sequence() const {
   if (base_sequence < 0) return -1;
@@ -105,6 +139,10 @@ Result<BatchHeader> parse_batch_header(std::span<const uint8_t> data) {
     return corrupt("unknown compression codec " + std::to_string(h.attributes & 0x7));
   }
   if (h.record_count < 1) return corrupt("batch with no records");
+  if (h.has_tag_summary() && static_cast<size_t>(h.batch_length) <
+                                 kBatchHeaderSize - kBatchLengthPrefix + kTagSummarySize) {
+    return corrupt("batch too short for its tag summary");
+  }
   if (h.last_offset_delta < h.record_count - 1) {
     return corrupt("last offset delta smaller than record count");
   }
@@ -185,13 +223,38 @@ Status RecordBatchReader::decode(std::span<const uint8_t> batch, std::vector<Rec
 
 Status RecordBatchReader::validate(std::span<const uint8_t> batch, bool require_keys) {
   int64_t unkeyed = -1;  // offset of the first record without a key
+  uint64_t summary = 0;
+  Status bad_tag;
   MQ_RETURN_IF_ERROR(visit(batch, [&](Record&& r) {
     if (require_keys && !r.key && unkeyed < 0) unkeyed = r.offset;
+    int tags = 0;
+    for (const RecordHeader& h : r.headers) {
+      if (h.key != kTagHeader || !bad_tag.is_ok()) continue;
+      std::string where = "record " + std::to_string(r.offset - get_fixed<int64_t>(batch.data()));
+      if (++tags > 1) {
+        bad_tag = Status(ErrorCode::kInvalidRecord, where + " has more than one tag");
+      } else if (!h.value) {
+        bad_tag = Status(ErrorCode::kInvalidRecord, where + " has a null tag");
+      } else if (Status checked = check_tag(*h.value); !checked.is_ok()) {
+        bad_tag = Status(ErrorCode::kInvalidRecord, where + ": " + checked.message());
+      } else {
+        summary |= tag_summary_bit(*h.value);
+      }
+    }
   }));
   if (unkeyed >= 0) {
     return Status(ErrorCode::kInvalidRecord,
                   "record " + std::to_string(unkeyed - get_fixed<int64_t>(batch.data())) +
                       " has no key: every record of a compacted topic needs one");
+  }
+  MQ_RETURN_IF_ERROR(bad_tag);
+  MQ_ASSIGN_OR_RETURN(BatchHeader h, parse_batch_header(batch));
+  if (summary != 0 && !h.has_tag_summary()) {
+    return Status(ErrorCode::kInvalidRecord,
+                  "tagged records in a batch without a tag summary (attribute bit 4)");
+  }
+  if (h.has_tag_summary() && batch_tag_summary(batch, h) != summary) {
+    return Status(ErrorCode::kInvalidRecord, "the batch's tag summary does not match its records");
   }
   return Status::ok();
 }
@@ -200,8 +263,9 @@ template <typename Visitor>
 Status RecordBatchReader::visit(std::span<const uint8_t> batch, Visitor&& visitor) {
   MQ_ASSIGN_OR_RETURN(BatchHeader h, parse_batch_header(batch));
   if (h.total_size() > batch.size()) return corrupt("truncated batch");
-  std::string_view body(reinterpret_cast<const char*>(batch.data()) + kBatchHeaderSize,
-                        h.total_size() - kBatchHeaderSize);
+  std::string_view body(
+      reinterpret_cast<const char*>(batch.data()) + kBatchHeaderSize,
+      h.total_size() - kBatchHeaderSize - (h.has_tag_summary() ? kTagSummarySize : 0));
   if (h.compression() != Compression::kNone) {
     MQ_RETURN_IF_ERROR(decompress(h.compression(), body, kMaxRecordsBytes, &decompressed_));
     body = decompressed_;
@@ -270,6 +334,7 @@ void RecordBatchBuilder::add(int64_t timestamp_ms, std::optional<std::string_vie
   for (const auto& header : headers) {
     append_bytes(scratch_, header.key);
     append_bytes(scratch_, header.value);
+    if (header.key == kTagHeader && header.value) tag_summary_ |= tag_summary_bit(*header.value);
   }
   coding::append_varint(records_, static_cast<int64_t>(scratch_.size()));
   records_.append(scratch_);
@@ -286,23 +351,53 @@ Result<std::string> RecordBatchBuilder::build() {
     MQ_RETURN_IF_ERROR(compress(codec_, records_, &compressed));
     out.append(compressed);
   }
+  uint16_t attributes = static_cast<uint16_t>(codec_);
+  if (tag_summary_ != 0) {
+    attributes |= kAttrTagSummary;
+    char summary[kTagSummarySize];
+    put_fixed<uint64_t>(reinterpret_cast<uint8_t*>(summary), tag_summary_);
+    out.append(summary, kTagSummarySize);
+  }
   if (out.size() - kBatchLengthPrefix > static_cast<size_t>(kMaxBatchBytes)) {
     return Status(ErrorCode::kMessageTooLarge, "batch exceeds 256 MiB");
   }
-  write_batch_header(as_writable_bytes(out),
-                     BatchHeader{.leader_epoch = -1,
-                                 .attributes = static_cast<uint16_t>(codec_),
-                                 .last_offset_delta = count_ - 1,
-                                 .first_timestamp = first_timestamp_,
-                                 .max_timestamp = max_timestamp_,
-                                 .producer_id = producer_id_,
-                                 .producer_epoch = producer_epoch_,
-                                 .base_sequence = base_sequence_,
-                                 .record_count = count_});
+  write_batch_header(as_writable_bytes(out), BatchHeader{.leader_epoch = -1,
+                                                         .attributes = attributes,
+                                                         .last_offset_delta = count_ - 1,
+                                                         .first_timestamp = first_timestamp_,
+                                                         .max_timestamp = max_timestamp_,
+                                                         .producer_id = producer_id_,
+                                                         .producer_epoch = producer_epoch_,
+                                                         .base_sequence = base_sequence_,
+                                                         .record_count = count_});
 
   records_.clear();
   count_ = 0;
+  tag_summary_ = 0;
   return out;
+}
+
+Result<std::string> rebuild_records(const BatchHeader& original, std::span<const Record> run,
+                                    Compression codec) {
+  if (run.empty()) return Status(ErrorCode::kInvalidRequest, "cannot build an empty batch");
+  int32_t sequence = -1;
+  if (original.base_sequence >= 0) {
+    int64_t advanced =
+        static_cast<int64_t>(original.base_sequence) + (run.front().offset - original.base_offset);
+    if (advanced > std::numeric_limits<int32_t>::max()) advanced -= int64_t{1} << 31;
+    sequence = static_cast<int32_t>(advanced);
+  }
+  RecordBatchBuilder builder(codec);
+  builder.set_producer(original.producer_id, original.producer_epoch, sequence);
+  for (const Record& r : run) builder.add(r.timestamp, r.key, r.value, r.headers);
+  MQ_ASSIGN_OR_RETURN(std::string bytes, builder.build());
+  std::span<uint8_t> batch = as_writable_bytes(bytes);
+  set_base_offset(batch, run.front().offset);
+  set_leader_epoch(batch, original.leader_epoch);
+  if (original.timestamp_type() == TimestampType::kLogAppendTime) {
+    set_log_append_time(batch, original.max_timestamp);
+  }
+  return bytes;
 }
 
 std::span<const uint8_t> BatchCursor::next() {

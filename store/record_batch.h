@@ -12,7 +12,9 @@
 //    17    4 crc                CRC32C of bytes [21, end)
 //    21    2 attributes         bits 0-2 compression (0 none, 1 lz4, 2 zstd),
 //                               bit 3 timestamp type (0 create, 1 log append),
-//                               bits 4-15 zero
+//                               bit 4 tag summary: the batch ends with 8 bytes
+//                               (uint64) naming the tags of its records,
+//                               bits 5-15 zero
 //    23    4 last_offset_delta  last offset - base_offset
 //    27    8 first_timestamp    ms since epoch of the first record
 //    35    8 max_timestamp      largest record timestamp (or log append time)
@@ -21,6 +23,7 @@
 //    53    4 base_sequence      -1 if not idempotent
 //    57    4 record_count       >= 1
 //    61    . records            possibly compressed as one block
+//     .    8 tag_summary        with attribute bit 4 only, after the records
 //
 // Record (inside the records block), lengths and deltas zig-zag varints:
 //   length, attributes (int8, 0), timestamp_delta, offset_delta,
@@ -50,6 +53,18 @@ constexpr uint8_t kBatchMagic = 1;
 // A batch may not exceed this on disk, whatever the configured limits.
 constexpr int32_t kMaxBatchBytes = 256 * 1024 * 1024;
 
+// Tags (docs/messaging.md). A record's tag is the value of its header
+// kTagHeader (at most one per record). A batch holding tagged records sets
+// kAttrTagSummary and ends with an 8-byte summary, bit tag_summary_bit(tag)
+// set for the tag of each record, so a filtered fetch skips a batch without
+// one of its tags without decoding it.
+inline constexpr std::string_view kTagHeader = "mq.tag";
+constexpr uint16_t kAttrTagSummary = 0x10;
+constexpr size_t kTagSummarySize = 8;
+constexpr size_t kMaxTagBytes = 255;
+// 1 << (crc32c(tag) & 63).
+uint64_t tag_summary_bit(std::string_view tag);
+
 enum class TimestampType : uint8_t { kCreateTime = 0, kLogAppendTime = 1 };
 
 struct BatchHeader {
@@ -75,6 +90,7 @@ struct BatchHeader {
     return (attributes & 0x8) ? TimestampType::kLogAppendTime : TimestampType::kCreateTime;
   }
   bool is_idempotent() const { return producer_id >= 0; }
+  bool has_tag_summary() const { return (attributes & kAttrTagSummary) != 0; }
   // Sequence of the last record, wrapping at INT32_MAX as Kafka's does.
   int32_t last_sequence() const;
 };
@@ -82,6 +98,9 @@ struct BatchHeader {
 // Reads the batch_length prefix: the total size of the batch starting at `p`
 // (which must hold kBatchLengthPrefix bytes), or -1 if the length is impossible.
 int64_t peek_batch_size(const uint8_t* p);
+
+// The tag summary a whole batch ends with; 0 when it has none.
+uint64_t batch_tag_summary(std::span<const uint8_t> batch, const BatchHeader& header);
 
 // Parses and checks the structural fields of a header (magic, lengths,
 // attributes, counts). Does not check the CRC. `data` must hold >= 61 bytes.
@@ -112,6 +131,12 @@ struct RecordHeader {
   std::optional<std::string_view> value;
 };
 
+// Checks a tag: 1 to 255 bytes, no whitespace, control character, '|' or '*'
+// (those separate and match tags in subscriptions).
+Status check_tag(std::string_view tag);
+// The value of a record's kTagHeader header; nullopt when it has none.
+std::optional<std::string_view> tag_of(std::span<const RecordHeader> headers);
+
 // One decoded record. Views point into the batch (or its decompressed copy).
 struct Record {
   int64_t offset = 0;
@@ -132,6 +157,8 @@ class RecordBatchReader {
   Status decode(std::span<const uint8_t> batch, std::vector<Record>* out);
   // The same checks as decode, keeping nothing: for validating appends. With
   // `require_keys` (a compacted log), a record without a key is kInvalidRecord.
+  // Tags are checked too (check_tag, one per record), and the batch's tag
+  // summary must be exactly the one its records make (none without tags).
   Status validate(std::span<const uint8_t> batch, bool require_keys = false);
 
  private:
@@ -172,7 +199,18 @@ class RecordBatchBuilder {
   int64_t producer_id_ = -1;
   int16_t producer_epoch_ = -1;
   int32_t base_sequence_ = -1;
+  uint64_t tag_summary_ = 0;
 };
+
+// Re-encodes `run`, consecutive records decoded from the batch `original`
+// describes, as a batch of their own: base_offset the first record's offset,
+// the original's leader epoch, producer (its sequence advanced to the run's
+// first record) and timestamp type (a log-append-time batch keeps its
+// max_timestamp), compressed with `codec`; the tag summary is the run's own.
+// Used by compaction (with the original's codec) and by filtered fetches
+// (docs/storage-format.md §9.2).
+Result<std::string> rebuild_records(const BatchHeader& original, std::span<const Record> run,
+                                    Compression codec);
 
 // Walks a buffer of concatenated whole batches (as read from a segment or a
 // fetch response). Stops before an incomplete trailing batch.

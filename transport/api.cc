@@ -14,7 +14,7 @@ constexpr std::array kSupportedApis = {
     SupportedApi{ApiKey::kApiVersions, {0, 0}},
     SupportedApi{ApiKey::kMetadata, {0, 0}},
     SupportedApi{ApiKey::kProduce, {0, 1}},
-    SupportedApi{ApiKey::kFetch, {0, 0}},
+    SupportedApi{ApiKey::kFetch, {0, 1}},
     SupportedApi{ApiKey::kListOffsets, {0, 0}},
     SupportedApi{ApiKey::kInitProducerId, {0, 0}},
     SupportedApi{ApiKey::kDeleteRecords, {0, 0}},

@@ -16,6 +16,8 @@
 //         fetch_offset         int64
 //         log_start_offset     int64
 //         partition_max_bytes  int32
+//       tags                   string (v1+; "" or "*" = every record)
+//       filter                 string (v1+; "" = none)
 //   FetchResponse v0
 //     error_code               int16 (error code)
 //     topics                   array of
@@ -27,6 +29,7 @@
 //         last_stable_offset   int64
 //         log_start_offset     int64
 //         log_end_offset       int64
+//         next_offset          int64 (v1+; -1 without a filter)
 //         records              records frame
 #pragma once
 
@@ -79,12 +82,21 @@ struct FetchRequest {
 
     std::string name;                   // topic name
     std::vector<Partition> partitions;  // partitions to read
+    // v1: only records whose tag matches this expression ("A || B"; "" or
+    // "*" = every record) and, when set, whose headers pass this SQL92
+    // property filter are returned (docs/messaging.md). Consumers only.
+    std::string tags;
+    std::string filter;
 
     bool operator==(const Topic&) const = default;
     template <class Self, class Codec>
     static void fields(Self& m, Codec& c) {
       c("name", m.name);
       c("partitions", m.partitions);
+      if (c.version() >= 1) {
+        c("tags", m.tags);
+        c("filter", m.filter);
+      }
     }
   };
 
@@ -121,8 +133,12 @@ struct FetchResponse {
                                                 // watermark until transactions exist)
       int64_t log_start_offset = -1;            // first offset still in the log
       int64_t log_end_offset = -1;              // offset the next appended record will get
+      // v1, for a topic fetched with a filter: the offset to fetch next; a
+      // record below it missing from `records` did not match. -1 otherwise.
+      int64_t next_offset = -1;
       Frame records;  // whole batches as stored, possibly ending in a partial batch the client must
-                      // drop; empty if none
+                      // drop; empty if none. With a filter: whole batches holding only matching
+                      // records (a batch with some matching records is re-encoded without the rest)
 
       bool operator==(const Partition&) const = default;
       template <class Self, class Codec>
@@ -133,6 +149,7 @@ struct FetchResponse {
         c("last_stable_offset", m.last_stable_offset);
         c("log_start_offset", m.log_start_offset);
         c("log_end_offset", m.log_end_offset);
+        if (c.version() >= 1) c("next_offset", m.next_offset);
         c("records", m.records);
       }
     };

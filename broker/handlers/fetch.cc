@@ -6,8 +6,10 @@
 
 #include <atomic>
 #include <mutex>
+#include <unordered_map>
 
 #include "broker/broker_metrics.h"
+#include "broker/fetch_filter.h"
 #include "broker/handlers/handlers.h"
 #include "broker/partition.h"
 #include "broker/replica_manager.h"
@@ -28,6 +30,7 @@ struct FetchState {
   FetchRequest fetch;
   Reply reply;
   Clock::time_point deadline;
+  std::unordered_map<std::string, FetchFilter> filters;  // by topic, for filtered topics only
   std::atomic<bool> done{false};
   std::atomic<bool> retry_queued{false};
   std::mutex mu;  // guards waits: registration races with wake-ups on other threads
@@ -57,6 +60,7 @@ void attempt(const std::shared_ptr<FetchState>& state) {
   int64_t budget = wanted.max_bytes > 0 ? wanted.max_bytes : INT32_MAX;
   int64_t total = 0;
   bool any_error = false;
+  bool filtered_progress = false;  // a filtered partition moved on, even without a match
   // Followers (replica_id >= 0) read up to the log end and report their
   // position; consumers read up to the high watermark.
   const bool from_follower = wanted.replica_id >= 0;
@@ -90,10 +94,31 @@ void attempt(const std::shared_ptr<FetchState>& state) {
         int64_t limit = std::min<int64_t>(
             p.partition_max_bytes > 0 ? p.partition_max_bytes : INT32_MAX, budget - total);
         if (limit <= 0 && total > 0) return;  // the response is full; the client asks again
+        const auto max_bytes = static_cast<size_t>(std::max<int64_t>(limit, 1));
+        if (auto filter = state->filters.find(topic); filter != state->filters.end()) {
+          Result<FilteredRead> read = read_filtered(partition->log(), p.fetch_offset, max_bytes,
+                                                    out.high_watermark, filter->second);
+          if (!read.is_ok()) {
+            out.error_code = read.code();
+            any_error = true;
+            return;
+          }
+          ctx.metrics.add_filtered(read->scanned_bytes, read->skipped_batches);
+          out.next_offset = read->next_offset;
+          filtered_progress = filtered_progress || read->next_offset > p.fetch_offset;
+          if (read->next_offset <= p.fetch_offset) {
+            watch.emplace_back(partition, p.fetch_offset);
+            return;
+          }
+          total += static_cast<int64_t>(read->bytes.size());
+          if (read->bytes.empty()) return;
+          auto owner = std::make_shared<std::string>(std::move(read->bytes));
+          out.records = Frame(as_bytes(*owner), owner);
+          return;
+        }
         // Consumers read only committed data: nothing at or past the high watermark.
-        Result<LogReadResult> read =
-            partition->log().read(p.fetch_offset, static_cast<size_t>(std::max<int64_t>(limit, 1)),
-                                  from_follower ? INT64_MAX : out.high_watermark);
+        Result<LogReadResult> read = partition->log().read(
+            p.fetch_offset, max_bytes, from_follower ? INT64_MAX : out.high_watermark);
         if (!read.is_ok()) {
           out.error_code = read.code();
           any_error = true;
@@ -107,7 +132,9 @@ void attempt(const std::shared_ptr<FetchState>& state) {
         auto owner = std::make_shared<std::string>(std::move(read->bytes));
         out.records = Frame(as_bytes(*owner), owner);
       });
-  bool enough = total >= std::max(wanted.min_bytes, 1) || any_error;
+  // A filtered partition that moved past non-matching records answers at
+  // once: waiting would scan them again.
+  bool enough = total >= std::max(wanted.min_bytes, 1) || any_error || filtered_progress;
   bool expired = Clock::now() >= state->deadline;
   if (!enough && !expired && !watch.empty()) {
     // Long poll: try again when any watched partition gets data, or at the deadline.
@@ -157,10 +184,25 @@ void fetch(Call call) {
                               "replica_id " + std::to_string(request->replica_id) +
                                   " is neither -1 (a consumer) nor a broker id (a follower)"));
   }
+  std::unordered_map<std::string, FetchFilter> filters;
+  for (const FetchRequest::Topic& topic : request->topics) {
+    if (topic.tags.empty() && topic.filter.empty()) continue;
+    Result<std::optional<FetchFilter>> parsed = FetchFilter::parse(topic.tags, topic.filter);
+    if (parsed.is_ok() && *parsed && request->replica_id != kConsumerReplicaId) {
+      parsed = Status(ErrorCode::kInvalidRequest, "a follower's fetch cannot filter");
+    }
+    if (!parsed.is_ok()) {
+      return call.reply(
+          encode_error_response(call.request.header, ErrorCode::kInvalidRequest,
+                                "topic " + topic.name + ": " + parsed.status().message()));
+    }
+    if (*parsed) filters.insert_or_assign(topic.name, std::move(**parsed));
+  }
   int32_t wait_ms = std::clamp(request->max_wait_ms, 0, call.ctx.replicas.fetch_max_wait_ms());
   auto state = std::make_shared<FetchState>(call.ctx, std::move(call.request),
                                             std::move(request).value(), std::move(call.reply),
                                             call.started + std::chrono::milliseconds(wait_ms));
+  state->filters = std::move(filters);
   attempt(state);
 }
 

@@ -107,6 +107,68 @@ TEST_F(ClientBrokerTest, ProducesAndConsumesInOrderAtEveryAcksLevel) {
   for (const auto& [key, parts] : partitions_of_key) EXPECT_EQ(parts.size(), 1u) << key;
 }
 
+// Tags and property filters through the public API: the producer stamps the
+// tag summary, the broker returns only the matching records (compressed and
+// mixed batches included), and positions move past the rest.
+TEST_F(ClientBrokerTest, FiltersByTagAndPropertyOnTheBroker) {
+  auto created =
+      admin_->create_topics({{.name = "orders", .num_partitions = 1, .replication_factor = 1}});
+  ASSERT_TRUE(created.is_ok());
+  auto p = producer(-1, Compression::kZstd);
+  ASSERT_NE(p, nullptr);
+  std::vector<int> rare;
+  for (int i = 0; i < 5000; i++) {
+    ProducerRecord r{.topic = "orders", .value = "v" + std::to_string(i)};
+    if (i % 100 == 7) {
+      r.headers.push_back({"mq.tag", "rare"});
+      rare.push_back(i);
+    } else if (i % 2 == 0) {
+      r.headers.push_back({"mq.tag", "common"});
+    }
+    r.headers.push_back({"amount", std::to_string(i)});
+    ASSERT_TRUE(p->send_oneway(std::move(r)).is_ok());
+  }
+  ProducerRecord bad{.topic = "orders", .value = "x"};
+  bad.headers.push_back({"mq.tag", "a||b"});
+  Status refused = p->send_oneway(std::move(bad));
+  EXPECT_EQ(refused.code(), ErrorCode::kInvalidRecord) << refused.to_string();
+  ASSERT_TRUE(p->flush(20000).is_ok());
+
+  auto c = consumer();
+  ASSERT_TRUE(c->assign({{"orders", 0}}).is_ok());
+  ASSERT_TRUE(c->set_filter("orders", {.tags = "rare"}).is_ok());
+  std::vector<ConsumerRecord> records = read(*c, rare.size());
+  ASSERT_EQ(records.size(), rare.size());
+  for (size_t i = 0; i < rare.size(); i++) {
+    EXPECT_EQ(records[i].offset, rare[i]);
+    EXPECT_EQ(*records[i].value, "v" + std::to_string(rare[i]));
+  }
+  EXPECT_TRUE(mq::testing::eventually([&] {
+    (void)c->poll(50);
+    Result<int64_t> position = c->position({"orders", 0});
+    return position.is_ok() && *position == 5000;
+  })) << "the position moves past the records left out";
+
+  // A property filter on top; changing the filter starts again at the position.
+  ASSERT_TRUE(c->seek({"orders", 0}, 0).is_ok());
+  ASSERT_TRUE(
+      c->set_filter("orders", {.tags = "rare || common", .where = "amount BETWEEN 100 AND 210"})
+          .is_ok());
+  std::vector<int64_t> expected;
+  for (int i = 100; i <= 210; i++) {
+    if (i % 100 == 7 || i % 2 == 0) expected.push_back(i);
+  }
+  records = read(*c, expected.size());
+  std::vector<int64_t> offsets;
+  for (const ConsumerRecord& r : records) offsets.push_back(r.offset);
+  EXPECT_EQ(offsets, expected);
+
+  Status bad_filter = c->set_filter("orders", {.where = "amount >"});
+  EXPECT_EQ(bad_filter.code(), ErrorCode::kInvalidRequest);
+  EXPECT_NE(bad_filter.message().find("filter, position 9"), std::string::npos)
+      << bad_filter.message();
+}
+
 TEST_F(ClientBrokerTest, APartitionAtItsEndDoesNotHoldBackTheOthersOfItsBroker) {
   auto created = admin_->create_topics({{.name = "mixed", .num_partitions = 2}});
   ASSERT_TRUE(created.is_ok() && (*created)[0].status.is_ok());

@@ -141,6 +141,55 @@ TEST_F(MqctlTest, ProduceSendModes) {
   EXPECT_EQ(missing.code, 3) << missing.err;
 }
 
+// RocketMQ's tags and SQL92 filters: produce --tag, consume --tags/--filter
+// (filtered on the broker), a group committing past what it filtered out,
+// and the bad expressions.
+TEST_F(MqctlTest, TagsAndFilters) {
+  // The commands run inside sh -c '...': a single quote is spelled '\''.
+  auto quoted = [](const std::string& sql) {
+    std::string out;
+    for (char c : sql) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out;
+  };
+  ok("$MQCTL topic create tagged -p 1");
+  ok("printf \"p1\\np2\\n\" | $MQCTL produce tagged --tag paid -H region=eu -H amount=120");
+  ok("printf \"r1\\n\" | $MQCTL produce tagged --tag refunded -H region=us -H amount=50");
+  ok("printf \"u1\\n\" | $MQCTL produce tagged -H region=eu");
+  ok("printf \"p3\\n\" | $MQCTL produce tagged --tag paid -H region=us -H amount=500");
+  const std::string read = "$MQCTL consume tagged --from beginning -e ";
+  EXPECT_EQ(ok(read + "--tags paid").out, "p1\np2\np3\n");
+  EXPECT_EQ(ok(read + "--tags \"paid || refunded\"").out, "p1\np2\nr1\np3\n");
+  EXPECT_EQ(ok(read + "--tags \"*\"").out, "p1\np2\nr1\nu1\np3\n");
+  EXPECT_EQ(ok(read + "--tags nothing").out, "");
+  EXPECT_EQ(ok(read + "--filter \"" + quoted("region = 'eu'") + "\"").out, "p1\np2\nu1\n");
+  EXPECT_EQ(
+      ok(read + "--tags paid --filter \"" + quoted("amount > 100 AND region <> 'eu'") + "\"").out,
+      "p3\n");
+  EXPECT_EQ(ok(read + "--filter \"amount BETWEEN 40 AND 130\"").out, "p1\np2\nr1\n");
+  EXPECT_EQ(ok(read + "--filter \"amount IS NULL\" -f \"{offset} {header.mq.tag}\\n\"").out,
+            "3 \n");
+
+  // A group filtering for one tag commits past everything it left out: a
+  // member without the filter then finds nothing left.
+  EXPECT_EQ(ok("$MQCTL consume tagged -g refunds --from beginning -e --tags refunded").out, "r1\n");
+  EXPECT_EQ(ok("$MQCTL consume tagged -g refunds --from beginning -e").out, "");
+
+  Shell bad = sh(read + "--filter \"amount >\"");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("--filter \"amount >\": filter, position 9"), std::string::npos)
+      << bad.err;
+  bad = sh(read + "--tags \"a ||\"");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("tag expression, position"), std::string::npos) << bad.err;
+  bad = sh("echo x | $MQCTL produce tagged --tag \"a b\"");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("--tag \"a b\""), std::string::npos) << bad.err;
+  bad = sh("echo x | $MQCTL produce tagged --tag a -H mq.tag=b");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("name the tag twice"), std::string::npos) << bad.err;
+  EXPECT_EQ(ok(read + "--tags \"*\" | wc -l").out, "5\n") << "nothing bad was stored";
+}
+
 // `tail -f log | mqctl produce`: each line must reach the broker while the
 // pipe stays open, not when it closes. Prints the time from write to a
 // follow-mode consumer printing it (bench/README.md records the figures).

@@ -184,6 +184,149 @@ TEST(RecordBatch, CursorStopsAtPartialTrailingBatch) {
   EXPECT_EQ(cursor.position(), a.size());
 }
 
+// A batch of records tagged `tags` (an empty string: untagged).
+std::string tagged_batch(const std::vector<std::string>& tags,
+                         Compression codec = Compression::kNone) {
+  RecordBatchBuilder builder(codec);
+  int64_t ts = 1000;
+  for (const std::string& tag : tags) {
+    std::vector<RecordHeader> headers = {{"trace", std::string_view("t")}};
+    if (!tag.empty()) headers.push_back({kTagHeader, std::string_view(tag)});
+    builder.add(ts++, std::nullopt, std::string_view("v"), headers);
+  }
+  Result<std::string> built = builder.build();
+  EXPECT_TRUE(built.is_ok());
+  return built.is_ok() ? *built : std::string();
+}
+
+TEST(TagSummary, NamesTheTagsOfTheRecordsAfterThem) {
+  for (Compression codec : {Compression::kNone, Compression::kLz4, Compression::kZstd}) {
+    std::string batch = tagged_batch({"paid", "", "refunded", "paid"}, codec);
+    Result<BatchHeader> h = verify_batch(as_bytes(batch));
+    ASSERT_TRUE(h.is_ok()) << h.status().to_string();
+    EXPECT_TRUE(h->has_tag_summary());
+    EXPECT_EQ(batch_tag_summary(as_bytes(batch), *h),
+              tag_summary_bit("paid") | tag_summary_bit("refunded"));
+    RecordBatchReader reader;
+    EXPECT_TRUE(reader.validate(as_bytes(batch)).is_ok());
+    std::vector<Record> records;
+    ASSERT_TRUE(reader.decode(as_bytes(batch), &records).is_ok());
+    ASSERT_EQ(records.size(), 4u);
+    EXPECT_EQ(tag_of(records[0].headers), "paid");
+    EXPECT_EQ(tag_of(records[1].headers), std::nullopt);
+    EXPECT_EQ(tag_of(records[2].headers), "refunded");
+  }
+  std::string untagged = tagged_batch({"", ""});
+  Result<BatchHeader> h = verify_batch(as_bytes(untagged));
+  ASSERT_TRUE(h.is_ok());
+  EXPECT_FALSE(h->has_tag_summary());
+  EXPECT_EQ(batch_tag_summary(as_bytes(untagged), *h), 0u);
+  EXPECT_EQ(untagged.size(), tagged_batch({"", ""}).size());
+}
+
+TEST(TagSummary, BitIsTheTagsCrc32cModulo64) {
+  // crc32c("123456789") = 0xE3069283; & 63 = 3.
+  EXPECT_EQ(tag_summary_bit("123456789"), uint64_t{1} << 3);
+}
+
+TEST(TagSummary, ValidationRefusesWrongMissingOrExtraSummaries) {
+  RecordBatchReader reader;
+  std::string batch = tagged_batch({"a", "b"});
+  // A summary that names another tag: the CRC is right, the summary is not.
+  std::string wrong = batch;
+  coding::put_fixed<uint64_t>(reinterpret_cast<uint8_t*>(wrong.data()) + wrong.size() - 8,
+                              tag_summary_bit("a"));
+  write_batch_header(as_writable_bytes(wrong), *parse_batch_header(as_bytes(wrong)));
+  ASSERT_TRUE(verify_batch(as_bytes(wrong)).is_ok());
+  Status st = reader.validate(as_bytes(wrong));
+  EXPECT_EQ(st.code(), ErrorCode::kInvalidRecord);
+  EXPECT_NE(st.message().find("tag summary does not match"), std::string::npos) << st.message();
+
+  // Tagged records without a summary: bit 4 cleared, the 8 bytes dropped.
+  std::string bare = batch.substr(0, batch.size() - 8);
+  BatchHeader h = *parse_batch_header(as_bytes(batch));
+  h.attributes &= static_cast<uint16_t>(~kAttrTagSummary);
+  write_batch_header(as_writable_bytes(bare), h);
+  ASSERT_TRUE(verify_batch(as_bytes(bare)).is_ok());
+  st = reader.validate(as_bytes(bare));
+  EXPECT_EQ(st.code(), ErrorCode::kInvalidRecord);
+  EXPECT_NE(st.message().find("without a tag summary"), std::string::npos) << st.message();
+
+  // A summary on a batch without tags.
+  std::string untagged = tagged_batch({""});
+  untagged.append(8, '\0');
+  h = *parse_batch_header(as_bytes(untagged.substr(0, untagged.size() - 8)));
+  h.attributes |= kAttrTagSummary;
+  write_batch_header(as_writable_bytes(untagged), h);
+  ASSERT_TRUE(verify_batch(as_bytes(untagged)).is_ok());
+  EXPECT_TRUE(reader.validate(as_bytes(untagged)).is_ok()) << "a zero summary names no tag";
+  coding::put_fixed<uint64_t>(reinterpret_cast<uint8_t*>(untagged.data()) + untagged.size() - 8, 1);
+  write_batch_header(as_writable_bytes(untagged), h);
+  EXPECT_EQ(reader.validate(as_bytes(untagged)).code(), ErrorCode::kInvalidRecord);
+}
+
+TEST(TagSummary, ValidationRefusesBadTags) {
+  RecordBatchReader reader;
+  auto with_headers = [](std::vector<RecordHeader> headers) {
+    RecordBatchBuilder builder;
+    builder.add(1, std::nullopt, std::string_view("v"), headers);
+    return *builder.build();
+  };
+  struct Case {
+    std::vector<RecordHeader> headers;
+    std::string message;
+  };
+  std::string long_tag(256, 'x');
+  for (const Case& c : std::vector<Case>{
+           {{{kTagHeader, std::string_view("a")}, {kTagHeader, std::string_view("b")}},
+            "more than one tag"},
+           {{{kTagHeader, std::nullopt}}, "null tag"},
+           {{{kTagHeader, std::string_view("")}}, "empty tag"},
+           {{{kTagHeader, std::string_view("a b")}}, "space"},
+           {{{kTagHeader, std::string_view("a||b")}}, "'|'"},
+           {{{kTagHeader, std::string_view("*")}}, "'*'"},
+           {{{kTagHeader, std::string_view(long_tag)}}, "256 bytes"},
+       }) {
+    std::string batch = with_headers(c.headers);
+    Status st = reader.validate(as_bytes(batch));
+    EXPECT_EQ(st.code(), ErrorCode::kInvalidRecord) << c.message;
+    EXPECT_NE(st.message().find(c.message), std::string::npos) << st.message();
+  }
+  EXPECT_TRUE(check_tag(std::string(255, 'x')).is_ok());
+  EXPECT_TRUE(check_tag("Order.Paid-2026_x").is_ok());
+}
+
+TEST(TagSummary, ShortBatchWithTheBitIsCorrupt) {
+  std::string batch = make_batch(1);
+  BatchHeader h = *parse_batch_header(as_bytes(batch));
+  std::string tiny = batch.substr(0, kBatchHeaderSize);  // no records, no room for a summary
+  h.attributes |= kAttrTagSummary;
+  write_batch_header(as_writable_bytes(tiny), h);
+  EXPECT_EQ(parse_batch_header(as_bytes(tiny)).code(), ErrorCode::kCorruptMessage);
+}
+
+TEST(TagSummary, RebuiltRunsCarryTheirOwnSummary) {
+  std::string batch = tagged_batch({"a", "b", "c", ""}, Compression::kZstd);
+  set_base_offset(as_writable_bytes(batch), 500);
+  BatchHeader h = *verify_batch(as_bytes(batch));
+  RecordBatchReader reader;
+  std::vector<Record> records;
+  ASSERT_TRUE(reader.decode(as_bytes(batch), &records).is_ok());
+  Result<std::string> run =
+      rebuild_records(h, std::span<const Record>(records).subspan(1, 1), Compression::kNone);
+  ASSERT_TRUE(run.is_ok());
+  Result<BatchHeader> rh = verify_batch(as_bytes(*run));
+  ASSERT_TRUE(rh.is_ok());
+  EXPECT_EQ(rh->base_offset, 501);
+  EXPECT_EQ(rh->compression(), Compression::kNone);
+  EXPECT_EQ(batch_tag_summary(as_bytes(*run), *rh), tag_summary_bit("b"));
+  EXPECT_TRUE(reader.validate(as_bytes(*run)).is_ok());
+  Result<std::string> untagged =
+      rebuild_records(h, std::span<const Record>(records).subspan(3, 1), Compression::kZstd);
+  ASSERT_TRUE(untagged.is_ok());
+  EXPECT_FALSE(verify_batch(as_bytes(*untagged))->has_tag_summary());
+}
+
 TEST(Varint, RoundTripsExtremesAndRejectsOverlong) {
   for (int64_t v : {int64_t{0}, int64_t{-1}, int64_t{1}, int64_t{63}, int64_t{-64}, int64_t{300},
                     INT64_MAX, INT64_MIN}) {

@@ -27,7 +27,9 @@ TEST(ApiVersionsTest, NegotiatesTheHighestVersionBothSupport) {
   ApiVersionsResponse broker;
   broker.api_keys.push_back(
       {.api_key = static_cast<int16_t>(ApiKey::kFetch), .min_version = 0, .max_version = 7});
-  // This build speaks Fetch v0 only, so v0 is the highest common version.
+  // This build speaks Fetch v0 and v1, so v1 is the highest common version.
+  EXPECT_EQ(negotiate_version(broker, ApiKey::kFetch), std::optional<int16_t>(1));
+  broker.api_keys.back().max_version = 0;  // an older broker
   EXPECT_EQ(negotiate_version(broker, ApiKey::kFetch), std::optional<int16_t>(0));
 }
 
