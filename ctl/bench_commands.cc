@@ -31,6 +31,7 @@ struct BenchFlags {
   int producers = 1;
   int threads = 1;  // sending threads per producer
   int consumers = 1;
+  client::MessageFilter filter;  // bench consume --tags / --filter
   int32_t partitions = -1;
   std::string linger = "5ms";  // the producers' linger_ms
 };
@@ -236,7 +237,9 @@ int bench_consume(Context& ctx, const BenchFlags& flags) {
         config.max_poll_records = 10'000;
         ctx.apply_client_settings(config);
         auto consumer = client::Consumer::create(config);
-        Status st = consumer.is_ok() ? (*consumer)->assign(assignments[c]) : consumer.status();
+        Status st = consumer.is_ok() ? (*consumer)->set_filter(flags.topic, flags.filter)
+                                     : consumer.status();
+        if (st.is_ok()) st = (*consumer)->assign(assignments[c]);
         while (st.is_ok() && consumed.load() < total) {
           // Views, not copies: the bench counts what a consumer that does not
           // keep its records gets.
@@ -320,6 +323,11 @@ void add_bench_commands(CLI::App& root, Context& ctx, Action& action) {
   consume->add_option("--count", flags->count, "Messages (default 100000)");
   consume->add_option("--consumers", flags->consumers,
                       "Consumers splitting the partitions (default 1)");
+  consume->add_option("--tags", flags->filter.tags,
+                      "Read only messages with these tags (\"A || B\"), filtered on the broker; "
+                      "COUNT counts those");
+  consume->add_option("--filter", flags->filter.where,
+                      "Read only messages whose headers pass this SQL92 condition");
   consume->callback(
       [&ctx, &action, flags] { action = [&ctx, flags] { return bench_consume(ctx, *flags); }; });
 }
