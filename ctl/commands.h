@@ -19,6 +19,7 @@ void add_trim_command(CLI::App* topic, Context& ctx, Action& action);
 void add_produce_command(CLI::App& root, Context& ctx, Action& action);
 void add_consume_command(CLI::App& root, Context& ctx, Action& action);
 void add_offsets_command(CLI::App& root, Context& ctx, Action& action);
+void add_message_commands(CLI::App& root, Context& ctx, Action& action);
 void add_cluster_commands(CLI::App& root, Context& ctx, Action& action);
 // cluster quorum, add-voter, remove-voter, unregister (membership_commands.cc),
 // under `cluster`.

@@ -53,20 +53,6 @@ Status apply_filter(client::Consumer& consumer, const ConsumeFlags& flags) {
 // How often -g commits what it printed while running.
 constexpr int64_t kGroupCommitIntervalMs = 5'000;
 
-json record_json(const client::ConsumerRecord& record) {
-  json headers = json::array();
-  for (const client::Header& h : record.headers) {
-    headers.push_back({{"key", h.key}, {"value", h.value ? json(*h.value) : json(nullptr)}});
-  }
-  return {{"topic", record.topic},
-          {"partition", record.partition},
-          {"offset", record.offset},
-          {"timestamp", record.timestamp_ms},
-          {"key", record.key ? json(*record.key) : json(nullptr)},
-          {"value", record.value ? json(*record.value) : json(nullptr)},
-          {"headers", headers}};
-}
-
 // Appends `record` to `out` as -o/-f ask.
 void render(const Context& ctx, const RecordFormat& format, const client::ConsumerRecord& record,
             std::string& out) {

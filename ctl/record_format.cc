@@ -10,6 +10,21 @@
 #include "ctl/text_codec.h"
 
 namespace mq::ctl {
+
+nlohmann::ordered_json record_json(const client::ConsumerRecord& record) {
+  using json = nlohmann::ordered_json;
+  json headers = json::array();
+  for (const client::Header& h : record.headers) {
+    headers.push_back({{"key", h.key}, {"value", h.value ? json(*h.value) : json(nullptr)}});
+  }
+  return {{"topic", record.topic},
+          {"partition", record.partition},
+          {"offset", record.offset},
+          {"timestamp", record.timestamp_ms},
+          {"key", record.key ? json(*record.key) : json(nullptr)},
+          {"value", record.value ? json(*record.value) : json(nullptr)},
+          {"headers", headers}};
+}
 namespace {
 
 constexpr std::string_view kKnownPlaceholders =

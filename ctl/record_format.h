@@ -18,6 +18,7 @@
 // a ':' in it needs the encoding spelled out: {header.a:b:text}.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,10 @@ struct TemplatePart {
   // The placeholder as written ("{value:hex}"), for messages; empty for a literal.
   std::string placeholder;
 };
+
+// A record as `consume -o json` prints it: {"topic", "partition", "offset",
+// "timestamp", "key", "value", "headers": [{"key", "value"}]}, nulls as null.
+nlohmann::ordered_json record_json(const client::ConsumerRecord& record);
 
 // A template's parts in order, adjacent literals merged. The error names the
 // offending placeholder or escape.

@@ -190,6 +190,36 @@ TEST_F(MqctlTest, TagsAndFilters) {
   EXPECT_EQ(ok(read + "--tags \"*\" | wc -l").out, "5\n") << "nothing bad was stored";
 }
 
+TEST_F(MqctlTest, MessageShowPrintsOneMessageWithItsHeaders) {
+  ok("$MQCTL topic create shown -p 2");
+  ok("printf \"first\\nsecond\\n\" | $MQCTL produce shown -p 1 -k order-7 --tag paid -H region=eu");
+  Shell shown = ok("$MQCTL message show shown 1 1");
+  EXPECT_NE(shown.out.find("topic      shown\npartition  1\noffset     1\ntimestamp  "),
+            std::string::npos)
+      << shown.out;
+  EXPECT_NE(shown.out.find("\nkey        order-7\nheaders    region=eu,mq.tag=paid\nvalue      "
+                           "second\n"),
+            std::string::npos)
+      << shown.out;
+  json as_json = json::parse(ok("$MQCTL message show shown 1 0 -o json").out);
+  EXPECT_EQ(as_json["offset"], 0);
+  EXPECT_EQ(as_json["value"], "first");
+  EXPECT_EQ(as_json["key"], "order-7");
+  EXPECT_EQ(as_json["headers"][1], json({{"key", "mq.tag"}, {"value", "paid"}}));
+
+  Shell past = sh("$MQCTL message show shown 1 2");
+  EXPECT_EQ(past.code, 3);
+  EXPECT_NE(past.err.find("message shown-1@2 not found: the partition holds offsets 0 to 1"),
+            std::string::npos)
+      << past.err;
+  Shell empty = sh("$MQCTL message show shown 0 0");
+  EXPECT_EQ(empty.code, 3);
+  EXPECT_NE(empty.err.find("the partition holds no messages"), std::string::npos) << empty.err;
+  EXPECT_EQ(sh("$MQCTL message show shown 2 0").code, 3);
+  EXPECT_EQ(sh("$MQCTL message show nope 0 0").code, 3);
+  EXPECT_EQ(sh("$MQCTL message show shown x 0").code, 2);
+}
+
 // `tail -f log | mqctl produce`: each line must reach the broker while the
 // pipe stays open, not when it closes. Prints the time from write to a
 // follow-mode consumer printing it (bench/README.md records the figures).
