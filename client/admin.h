@@ -143,6 +143,20 @@ struct ListedOffset {
   int32_t leader_epoch = -1;
 };
 
+// How Admin::find_messages() searched one partition.
+struct KeySearchPartition {
+  int32_t partition = 0;
+  int64_t high_watermark = -1;  // the committed records below it were searched
+  int64_t candidates = 0;       // records the leader looked at to find the matches
+  bool more = false;            // older matches were left out for the limit
+};
+
+// The messages of a topic with one key (Admin::find_messages()).
+struct FoundMessages {
+  std::vector<ConsumerRecord> records;         // sorted by partition, then offset
+  std::vector<KeySearchPartition> partitions;  // every partition of the topic, by number
+};
+
 // One partition's outcome of Admin::elect_leaders().
 struct ElectionOutcome {
   TopicPartition partition;
@@ -294,6 +308,15 @@ class Admin {
   // only when no metadata can be read.
   Result<std::map<TopicPartition, Result<int64_t>>> delete_records(
       const std::map<TopicPartition, int64_t>& offsets);
+  // FindMessages: the latest `limit_per_partition` (1..10000) committed
+  // messages whose key is exactly `key` in each partition of `topic`, asked
+  // of every partition's leader (one request per leader). A leader that
+  // moved or has not loaded the partition yet is asked again after a
+  // metadata refresh, within default_api_timeout_ms; any other partition
+  // error fails the whole call. UNKNOWN_TOPIC_OR_PARTITION for a missing
+  // topic, INVALID_REQUEST for a limit out of range.
+  Result<FoundMessages> find_messages(const std::string& topic, std::string_view key,
+                                      int32_t limit_per_partition);
   // DescribeLogDirs of each broker in `brokers` (empty: every registered
   // one), for the partitions of `topics` (empty: all): per broker its
   // description or why it could not be read.
@@ -397,6 +420,11 @@ class Admin {
                                                       const Request& request, ErrorOf error_of);
   Result<std::map<TopicPartition, ListedOffset>> list_offsets_locked(
       const std::map<TopicPartition, int64_t>& timestamps);
+  // One round of find_messages(): asks the leaders of the partitions of
+  // `info` that `*found` lacks and adds their answers to it; the first
+  // failure, by partition number.
+  Status find_messages_round(const TopicInfo& info, std::string_view key, int32_t limit,
+                             FoundMessages* found);
   // The partition's leader as the metadata names it, or why there is none
   // (UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE).
   Result<int32_t> leader_of(const TopicPartition& tp) const;

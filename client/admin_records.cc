@@ -1,12 +1,16 @@
-// Admin: DeleteRecords and DescribeLogDirs (admin.h).
+// Admin: DeleteRecords, FindMessages and DescribeLogDirs (admin.h).
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <set>
 #include <thread>
 
 #include "client/admin.h"
+#include "client/clock.h"
 #include "client/cluster.h"
+#include "store/record_batch.h"
 #include "transport/delete_records.h"
+#include "transport/find_messages.h"
 #include "transport/log_dirs.h"
 
 namespace mq::client {
@@ -19,7 +23,157 @@ bool leader_moving(ErrorCode code) {
          code == ErrorCode::kNetworkError || code == ErrorCode::kFencedLeaderEpoch;
 }
 
+// A partition FindMessages asks again: its leader moved or is being
+// elected, or has not loaded a partition the metadata lists yet.
+bool worth_asking_again(ErrorCode code) {
+  return leader_moving(code) || code == ErrorCode::kUnknownLeaderEpoch ||
+         code == ErrorCode::kUnknownTopicOrPartition || code == ErrorCode::kRequestTimedOut;
+}
+
+std::optional<std::string> copy_of(const std::optional<std::string_view>& bytes) {
+  if (!bytes) return std::nullopt;
+  return std::string(*bytes);
+}
+
+// Appends the records of `batches` (a FindMessages records frame) to `out`.
+Status decode_found(const TopicPartition& tp, std::span<const uint8_t> batches,
+                    std::vector<ConsumerRecord>* out) {
+  RecordBatchReader reader;
+  std::vector<Record> records;
+  BatchCursor cursor(batches);
+  for (auto batch = cursor.next(); !batch.empty(); batch = cursor.next()) {
+    Result<BatchHeader> header = verify_batch(batch);
+    Status status = header.status();
+    if (status.is_ok()) status = reader.decode(batch, &records);
+    if (!status.is_ok()) {
+      return Status(status.code(),
+                    tp.to_string() + ": a found message is unreadable: " + status.message());
+    }
+    const bool append_time = header->timestamp_type() == TimestampType::kLogAppendTime;
+    for (const Record& r : records) {
+      ConsumerRecord& record = out->emplace_back();
+      record.topic = tp.topic;
+      record.partition = tp.partition;
+      record.offset = r.offset;
+      record.timestamp_ms = append_time ? header->max_timestamp : r.timestamp;
+      record.key = copy_of(r.key);
+      record.value = copy_of(r.value);
+      for (const RecordHeader& h : r.headers) {
+        record.headers.push_back({std::string(h.key), copy_of(h.value)});
+      }
+    }
+  }
+  return Status::ok();
+}
+
 }  // namespace
+
+Result<FoundMessages> Admin::find_messages(const std::string& topic, std::string_view key,
+                                           int32_t limit_per_partition) {
+  if (limit_per_partition < transport::kFindMessagesMin ||
+      limit_per_partition > transport::kFindMessagesMax) {
+    return Status(ErrorCode::kInvalidRequest,
+                  "the limit per partition is " + std::to_string(transport::kFindMessagesMin) +
+                      " to " + std::to_string(transport::kFindMessagesMax) + ", not " +
+                      std::to_string(limit_per_partition));
+  }
+  std::lock_guard lock(mu_);
+  const std::vector<std::string> names{topic};
+  FoundMessages found;  // the partitions answered so far: only the others are asked again
+  const int64_t deadline = steady_ms() + config_.default_api_timeout_ms;
+  int backoff_ms = config_.retry_backoff_ms;
+  while (true) {
+    Status failure = cluster_->refresh_metadata(names);
+    if (failure.is_ok()) {
+      const TopicInfo* info = cluster_->metadata().topic(topic);
+      if (info == nullptr || info->error == ErrorCode::kUnknownTopicOrPartition) {
+        return Status(ErrorCode::kUnknownTopicOrPartition,
+                      "topic \"" + topic + "\" does not exist");
+      }
+      failure = info->error == ErrorCode::kNone
+                    ? find_messages_round(*info, key, limit_per_partition, &found)
+                    : Status(info->error,
+                             "topic \"" + topic + "\": " + std::string(error_name(info->error)));
+    }
+    if (failure.is_ok()) break;
+    if (!worth_asking_again(failure.code()) || steady_ms() + backoff_ms >= deadline) {
+      return failure;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+    backoff_ms = std::min(backoff_ms * 2, config_.retry_backoff_max_ms);
+  }
+  std::ranges::sort(found.records, {},
+                    [](const ConsumerRecord& r) { return std::pair(r.partition, r.offset); });
+  std::ranges::sort(found.partitions, {}, &KeySearchPartition::partition);
+  return found;
+}
+
+Status Admin::find_messages_round(const TopicInfo& info, std::string_view key, int32_t limit,
+                                  FoundMessages* found) {
+  auto answered = [found](int32_t partition) {
+    return std::ranges::find(found->partitions, partition, &KeySearchPartition::partition) !=
+           found->partitions.end();
+  };
+  std::map<int32_t, Status> failed;                            // by partition
+  std::map<int32_t, transport::FindMessagesRequest> requests;  // by leader
+  for (const PartitionInfo& p : info.partitions) {
+    if (answered(p.partition)) continue;
+    Result<int32_t> leader = leader_of({info.name, p.partition});
+    if (!leader.is_ok()) {
+      failed.emplace(p.partition, leader.status());
+      continue;
+    }
+    transport::FindMessagesRequest& request = requests[*leader];
+    if (request.topics.empty()) {
+      request.key.assign(key.begin(), key.end());
+      request.max_messages = limit;
+      request.topics.push_back({.name = info.name});
+    }
+    request.topics[0].partitions.push_back(
+        {.partition_index = p.partition, .current_leader_epoch = p.leader_epoch});
+  }
+  for (const auto& [node, request] : requests) {
+    Result<transport::FindMessagesResponse> response = cluster_->call(node, request);
+    if (!response.is_ok()) {
+      // Every partition this leader was asked for fails with the call.
+      for (const auto& p : request.topics[0].partitions) {
+        failed.emplace(p.partition_index, response.status());
+      }
+      continue;
+    }
+    for (const auto& t : response->topics) {
+      for (const auto& p : t.partitions) {
+        TopicPartition tp{t.name, p.partition_index};
+        if (t.name != info.name ||
+            info.partitions.size() <= static_cast<size_t>(p.partition_index) ||
+            answered(p.partition_index)) {
+          continue;  // not asked for
+        }
+        std::vector<ConsumerRecord> records;
+        Status status =
+            p.error_code == ErrorCode::kNone
+                ? decode_found(tp, p.records.bytes(), &records)
+                : Status(p.error_code, "FindMessages for " + tp.to_string() + " failed");
+        if (!status.is_ok()) {
+          failed.emplace(p.partition_index, status);
+          continue;
+        }
+        std::ranges::move(records, std::back_inserter(found->records));
+        found->partitions.push_back({.partition = p.partition_index,
+                                     .high_watermark = p.high_watermark,
+                                     .candidates = p.candidates,
+                                     .more = p.more});
+      }
+    }
+  }
+  for (const PartitionInfo& p : info.partitions) {
+    if (answered(p.partition) || failed.contains(p.partition)) continue;
+    failed.emplace(p.partition, Status(ErrorCode::kUnknown, "FindMessages for " + info.name + "-" +
+                                                                std::to_string(p.partition) +
+                                                                " was not answered"));
+  }
+  return failed.empty() ? Status::ok() : failed.begin()->second;
+}
 
 Result<std::map<TopicPartition, Result<int64_t>>> Admin::delete_records(
     const std::map<TopicPartition, int64_t>& offsets) {

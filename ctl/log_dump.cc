@@ -30,6 +30,7 @@ enum class FileKind {
   kSegment,
   kOffsetIndex,
   kTimeIndex,
+  kKeyIndex,
   kLogState,
   kLeaderEpochs,
   kProducerState,
@@ -53,6 +54,8 @@ KindInfo info(FileKind kind) {
       return {"offset-index", DumpItems::kEntries};
     case FileKind::kTimeIndex:
       return {"time-index", DumpItems::kEntries};
+    case FileKind::kKeyIndex:
+      return {"key-index", DumpItems::kEntries};
     case FileKind::kLogState:
       return {"log-state", DumpItems::kContents};
     case FileKind::kLeaderEpochs:
@@ -113,6 +116,7 @@ DumpFile classify(const std::string& path) {
       {".log", FileKind::kSegment},
       {".index", FileKind::kOffsetIndex},
       {".timeindex", FileKind::kTimeIndex},
+      {".keyindex", FileKind::kKeyIndex},
   };
   for (const auto& [extension, kind] : kExtensions) {
     if (bare.size() <= extension.size() || !bare.ends_with(extension)) continue;
@@ -134,6 +138,7 @@ auto order_key(const DumpFile& file) {
     case FileKind::kSegment:
     case FileKind::kOffsetIndex:
     case FileKind::kTimeIndex:
+    case FileKind::kKeyIndex:
       group = file.base_offset ? 0 : 1;
       break;
     case FileKind::kLogState:
@@ -250,6 +255,7 @@ constexpr size_t kIndexChunkBytes = 96 * 1024;
 struct SegmentExtent {
   uint64_t size_bytes = 0;
   std::optional<int64_t> last_base_offset;  // of the last batch whose header parses
+  int64_t end_offset = -1;                  // the offset after that batch
   int64_t max_timestamp = -1;               // largest max_timestamp of those batches
 };
 
@@ -302,7 +308,8 @@ class FileDumper {
     switch (file_.kind) {
       case FileKind::kSegment:
       case FileKind::kOffsetIndex:
-      case FileKind::kTimeIndex: {
+      case FileKind::kTimeIndex:
+      case FileKind::kKeyIndex: {
         Result<File> opened = File::open_read_only(file_.path);
         if (!opened.is_ok()) {
           problem(std::nullopt, "cannot open: " + opened.status().message());
@@ -315,6 +322,7 @@ class FileDumper {
         }
         if (file_.kind == FileKind::kSegment) return dump_segment(*opened, *size);
         if (file_.kind == FileKind::kOffsetIndex) return dump_offset_index(*opened, *size);
+        if (file_.kind == FileKind::kKeyIndex) return dump_key_index(*opened, *size);
         return dump_time_index(*opened, *size);
       }
       case FileKind::kLogState:
@@ -333,7 +341,8 @@ class FileDumper {
         break;
     }
     problem(std::nullopt,
-            "unknown file: not a segment (.log), an index (.index, .timeindex) or a checkpoint "
+            "unknown file: not a segment (.log), an index (.index, .timeindex, .keyindex) or a "
+            "checkpoint "
             "(log-state.checkpoint, leader-epoch-checkpoint, producer-state.checkpoint, "
             "cleaner.checkpoint)");
     return json::object();
@@ -551,6 +560,7 @@ class FileDumper {
       Result<BatchHeader> header = parse_batch_header(as_bytes(bytes));
       if (!header.is_ok() || header->total_size() > extent.size_bytes - position) break;
       extent.last_base_offset = header->base_offset;
+      extent.end_offset = header->next_offset();
       extent.max_timestamp = std::max(extent.max_timestamp, header->max_timestamp);
       position += header->total_size();
     }
@@ -594,6 +604,41 @@ class FileDumper {
                             " is later than every batch of " + segment_name() +
                             " (largest max_timestamp " + std::to_string(extent.max_timestamp) +
                             ")");
+          }
+        });
+    return {{"entries", entries}, {"checked_against", log ? json(file_.segment_path) : json()}};
+  }
+
+  // §5a: 8-byte entries, relative offsets never decreasing, each inside the
+  // segment; key_hash 0 is a batch's marker.
+  json dump_key_index(const File& index, uint64_t size) {
+    std::optional<File> log = open_segment();
+    SegmentExtent extent = log ? scan_headers(*log) : SegmentExtent{};
+    std::optional<KeyIndexEntry> previous;
+    int64_t entries =
+        for_each_entry(index, size, kKeyIndexEntryBytes, [&](int64_t number, const uint8_t* p) {
+          KeyIndexEntry e{get_fixed<uint32_t>(p), get_fixed<uint32_t>(p + 4)};
+          sink_.item({{"number", number},
+                      {"key_hash", hex32(e.key_hash)},
+                      {"marker", e.key_hash == kKeyIndexMarker},
+                      {"relative_offset", e.relative_offset},
+                      {"offset", absolute(e.relative_offset)}});
+          uint64_t at = static_cast<uint64_t>(number) * kKeyIndexEntryBytes;
+          std::string entry = "entry " + std::to_string(number);
+          if (previous && e.relative_offset < previous->relative_offset) {
+            problem(at, entry + " is out of order: relative offset " +
+                            std::to_string(e.relative_offset) + " after " +
+                            std::to_string(previous->relative_offset) +
+                            " (relative offsets never decrease)");
+          }
+          previous = e;
+          if (!log || !file_.base_offset) return;
+          int64_t offset = *file_.base_offset + e.relative_offset;
+          if (offset >= std::max<int64_t>(extent.end_offset, *file_.base_offset)) {
+            problem(at,
+                    entry + " points past the segment: offset " + std::to_string(offset) +
+                        ", but " + segment_name() + " ends at offset " +
+                        std::to_string(std::max<int64_t>(extent.end_offset, *file_.base_offset)));
           }
         });
     return {{"entries", entries}, {"checked_against", log ? json(file_.segment_path) : json()}};

@@ -1,5 +1,7 @@
 // mqctl message show TOPIC PARTITION OFFSET: one message with everything it
 // carries (RocketMQ's queryMessage by offset; kcat -C -o OFFSET -c 1).
+// mqctl message find TOPIC --key KEY: the latest messages with that key in
+// every partition (RocketMQ's queryMessage by key; FindMessages on the leaders).
 #include <cstdio>
 #include <memory>
 
@@ -7,6 +9,7 @@
 #include "client/consumer.h"
 #include "ctl/commands.h"
 #include "ctl/record_format.h"
+#include "transport/find_messages.h"
 
 namespace mq::ctl {
 namespace {
@@ -94,10 +97,69 @@ int show(Context& ctx, const ShowFlags& flags) {
   return kExitOk;
 }
 
+struct FindFlags {
+  std::string topic;
+  std::string key;
+  int32_t limit = 100;
+  std::string format;
+};
+
+// One line per message, the value last: what `find` prints without -f or -o.
+constexpr std::string_view kFindTemplate =
+    "{partition}\\t{offset}\\t{timestamp:iso}\\t{key}\\t{value}\\n";
+
+// Appends `record` to `out` as -o/-f ask: the same forms as `consume`.
+void render(const Context& ctx, const RecordFormat& format, const client::ConsumerRecord& record,
+            std::string& out) {
+  if (ctx.output == OutputFormat::kJson) {
+    out += to_json_line(record_json(record));
+    out += '\n';
+  } else if (ctx.output == OutputFormat::kYaml) {
+    out += "---\n" + to_yaml(record_json(record));
+  } else {
+    format.render(record, out);
+  }
+}
+
+int find(Context& ctx, const FindFlags& flags) {
+  if (flags.limit < transport::kFindMessagesMin || flags.limit > transport::kFindMessagesMax) {
+    return ctx.usage("-n: the limit per partition is " +
+                     std::to_string(transport::kFindMessagesMin) + " to " +
+                     std::to_string(transport::kFindMessagesMax));
+  }
+  if (!flags.format.empty() && ctx.output != OutputFormat::kTable) {
+    return ctx.usage("-f and -o json/yaml exclude each other");
+  }
+  Result<RecordFormat> format =
+      RecordFormat::parse(flags.format.empty() ? kFindTemplate : std::string_view(flags.format));
+  if (!format.is_ok()) return ctx.usage(format.status().message());
+  auto admin = ctx.open_admin();
+  if (!admin) return kExitFailed;
+  Result<client::ClusterMetadata> metadata =
+      admin->describe_cluster(std::vector<std::string>{flags.topic});
+  if (!metadata.is_ok()) return ctx.fail("cannot read metadata", metadata.status());
+  if (metadata->partition_count(flags.topic) == 0) return ctx.not_found("topic", flags.topic);
+  Result<client::FoundMessages> found = admin->find_messages(flags.topic, flags.key, flags.limit);
+  if (!found.is_ok()) {
+    return ctx.fail("cannot search topic \"" + flags.topic + "\" by key", found.status());
+  }
+  std::string out;
+  for (const client::ConsumerRecord& record : found->records) render(ctx, *format, record, out);
+  std::fwrite(out.data(), 1, out.size(), ctx.io.out);
+  std::fflush(ctx.io.out);
+  for (const client::KeySearchPartition& p : found->partitions) {
+    if (!p.more) continue;
+    const std::string n = std::to_string(flags.limit);
+    ctx.error("more than " + n + " matches in partition " + std::to_string(p.partition) +
+              "; showing the latest " + n + " (raise --limit)");
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 void add_message_commands(CLI::App& root, Context& ctx, Action& action) {
-  CLI::App* message = root.add_subcommand("message", "Look up single messages");
+  CLI::App* message = root.add_subcommand("message", "Look up messages by offset or by key");
   message->require_subcommand(1);
   auto flags = std::make_shared<ShowFlags>();
   CLI::App* show_command = message->add_subcommand(
@@ -107,6 +169,21 @@ void add_message_commands(CLI::App& root, Context& ctx, Action& action) {
   show_command->add_option("offset", flags->offset, "Offset")->required();
   show_command->callback(
       [&ctx, &action, flags] { action = [&ctx, flags] { return show(ctx, *flags); }; });
+
+  auto find_flags = std::make_shared<FindFlags>();
+  CLI::App* find_command = message->add_subcommand(
+      "find", "Print the latest messages with a key, from every partition of a topic");
+  find_command->add_option("topic", find_flags->topic, "Topic")->required();
+  find_command->add_option("-k,--key", find_flags->key, "The exact key (\"\" = the empty key)")
+      ->required();
+  find_command->add_option("-n,--limit", find_flags->limit,
+                           "The latest N matches per partition, 1 to 10000 (default 100)");
+  find_command->add_option("-f,--format", find_flags->format,
+                           "Template, as consume's (default "
+                           "{partition}\\t{offset}\\t{timestamp:iso}\\t{key}\\t{value}\\n)");
+  find_command->callback([&ctx, &action, find_flags] {
+    action = [&ctx, find_flags] { return find(ctx, *find_flags); };
+  });
 }
 
 }  // namespace mq::ctl

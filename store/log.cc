@@ -89,7 +89,10 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
     return Status(ErrorCode::kStorageError, dir_ + ": log is offline after an fsync failure");
   }
   // Validate outside the lock: CRC and record decoding are the costly part.
+  // The key index entries come out of the same decoding: (hash, offset delta)
+  // per keyed record, per batch.
   std::vector<BatchHeader> headers;
+  std::vector<std::vector<std::pair<uint32_t, int32_t>>> key_hashes;
   {
     BatchCursor cursor(batches);
     RecordBatchReader reader;
@@ -107,8 +110,11 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
                                                        std::to_string(max_batch_bytes));
       }
       MQ_ASSIGN_OR_RETURN(BatchHeader header, verify_batch(batch));
+      auto& hashes = key_hashes.emplace_back();
       if (config_.validate_records || require_keys) {
-        MQ_RETURN_IF_ERROR(reader.validate(batch, require_keys));
+        MQ_RETURN_IF_ERROR(reader.validate(batch, require_keys, &hashes));
+      } else if (!reader.collect_key_hashes(batch, &hashes).is_ok()) {
+        hashes.clear();  // not validated, not findable by key: stored as sent
       }
       if (options.assign_offsets && header.is_idempotent() &&
           !producer_ids.insert(header.producer_id).second) {
@@ -185,7 +191,11 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
       rolled_at = first;
       active = active_locked();
     }
-    MQ_RETURN_IF_ERROR(active->append(batches, headers));
+    std::vector<KeyIndexEntry> key_entries;
+    for (size_t i = 0; i < headers.size(); ++i) {
+      append_key_entries(headers[i], active->base_offset(), key_hashes[i], &key_entries);
+    }
+    MQ_RETURN_IF_ERROR(active->append(batches, headers, &key_entries));
     for (const BatchHeader& h : headers) {
       producers_.update(h, now);
       if (h.leader_epoch >= 0) {

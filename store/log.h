@@ -47,6 +47,14 @@ struct AppendOptions {
   int32_t leader_epoch = 0;
 };
 
+// Records found by their key (Log::find_by_key).
+struct KeyLookup {
+  std::string batches;      // whole batches holding only the matching records, offsets kept
+  size_t matches = 0;       // records in `batches`
+  bool more = false;        // older matches were left out for the limit
+  uint64_t candidates = 0;  // records looked at: the key index's hash hits
+};
+
 struct AppendResult {
   int64_t base_offset = -1;
   int64_t last_offset = -1;
@@ -127,6 +135,12 @@ class Log {
   // at least one batch when there is one), none whose last offset is >= `max_offset`.
   Result<LogReadResult> read(int64_t offset, size_t max_bytes,
                              int64_t max_offset = INT64_MAX) const;
+
+  // The latest `limit` records whose key is exactly `key`, below `max_offset`,
+  // in offset order, each returned as a batch of its own (uncompressed, like
+  // a filtered fetch). Looks up the segments' key indexes, then reads and
+  // checks each candidate.
+  Result<KeyLookup> find_by_key(std::string_view key, int64_t max_offset, size_t limit) const;
 
   // Offset of the first record with timestamp >= `timestamp`, or nullopt.
   Result<std::optional<int64_t>> offset_for_timestamp(int64_t timestamp) const;

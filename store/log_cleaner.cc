@@ -484,6 +484,7 @@ Status Log::swap_in_locked(CleanedGroup& group) {
     }
     MQ_RETURN_IF_ERROR(rename_file(stem + ".index" + cleaned, stem + ".index"));
     MQ_RETURN_IF_ERROR(rename_file(stem + ".timeindex" + cleaned, stem + ".timeindex"));
+    MQ_RETURN_IF_ERROR(rename_file(stem + ".keyindex" + cleaned, stem + ".keyindex"));
     MQ_RETURN_IF_ERROR(rename_file(stem + ".log" + std::string(kSwapSuffix), stem + ".log"));
     MQ_RETURN_IF_ERROR(sync_directory(dir_));
     std::string index_note;

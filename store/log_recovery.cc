@@ -59,7 +59,8 @@ Status Log::recover() {
   for (const auto& name : names) {  // indexes whose log is gone are leftovers
     int64_t base;
     if ((parse_segment_name(name, ".index", &base) ||
-         parse_segment_name(name, ".timeindex", &base)) &&
+         parse_segment_name(name, ".timeindex", &base) ||
+         parse_segment_name(name, ".keyindex", &base)) &&
         !std::binary_search(bases.begin(), bases.end(), base)) {
       MQ_RETURN_IF_ERROR(remove_file(path(name)));
     }
@@ -132,6 +133,7 @@ Status Log::recover() {
           MQ_RETURN_IF_ERROR(remove_file(segment_stem(dir_, bases[k]) + ".log"));
           MQ_RETURN_IF_ERROR(remove_file(segment_stem(dir_, bases[k]) + ".index"));
           MQ_RETURN_IF_ERROR(remove_file(segment_stem(dir_, bases[k]) + ".timeindex"));
+          MQ_RETURN_IF_ERROR(remove_file(segment_stem(dir_, bases[k]) + ".keyindex"));
           report.segments_removed++;
         }
         bases.resize(i + 1);
@@ -151,6 +153,7 @@ Status Log::recover() {
           MQ_RETURN_IF_ERROR(remove_file(segment_stem(dir_, bases[k]) + ".log"));
           MQ_RETURN_IF_ERROR(remove_file(segment_stem(dir_, bases[k]) + ".index"));
           MQ_RETURN_IF_ERROR(remove_file(segment_stem(dir_, bases[k]) + ".timeindex"));
+          MQ_RETURN_IF_ERROR(remove_file(segment_stem(dir_, bases[k]) + ".keyindex"));
           report.segments_removed++;
         }
         break;
@@ -273,11 +276,13 @@ Status Log::finish_interrupted_swaps(const std::vector<std::string>& names) {
       MQ_RETURN_IF_ERROR(remove_file(segment_stem(dir_, old) + ".log"));
       MQ_RETURN_IF_ERROR(remove_file(segment_stem(dir_, old) + ".index"));
       MQ_RETURN_IF_ERROR(remove_file(segment_stem(dir_, old) + ".timeindex"));
+      MQ_RETURN_IF_ERROR(remove_file(segment_stem(dir_, old) + ".keyindex"));
       replaced++;
     }
     // Whichever indexes are there may be the old segment's: rebuilt on open.
     MQ_RETURN_IF_ERROR(remove_file(stem + ".index"));
     MQ_RETURN_IF_ERROR(remove_file(stem + ".timeindex"));
+    MQ_RETURN_IF_ERROR(remove_file(stem + ".keyindex"));
     if (::rename(swap_path.c_str(), (stem + ".log").c_str()) != 0) {
       return io_error("rename", swap_path, errno);
     }

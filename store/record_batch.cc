@@ -6,6 +6,7 @@
 
 #include "store/coding.h"
 #include "store/crc32c.h"
+#include "store/key_index.h"
 
 namespace mq {
 
@@ -221,12 +222,26 @@ Status RecordBatchReader::decode(std::span<const uint8_t> batch, std::vector<Rec
   return visit(batch, [out](Record&& r) { out->push_back(std::move(r)); });
 }
 
-Status RecordBatchReader::validate(std::span<const uint8_t> batch, bool require_keys) {
+Status RecordBatchReader::collect_key_hashes(
+    std::span<const uint8_t> batch, std::vector<std::pair<uint32_t, int32_t>>* key_hashes) {
+  const int64_t base = batch.size() >= kBatchHeaderSize ? get_fixed<int64_t>(batch.data()) : 0;
+  return visit(batch, [&](Record&& r) {
+    if (r.key)
+      key_hashes->emplace_back(key_index_hash(*r.key), static_cast<int32_t>(r.offset - base));
+  });
+}
+
+Status RecordBatchReader::validate(std::span<const uint8_t> batch, bool require_keys,
+                                   std::vector<std::pair<uint32_t, int32_t>>* key_hashes) {
   int64_t unkeyed = -1;  // offset of the first record without a key
   uint64_t summary = 0;
   Status bad_tag;
+  const int64_t base = batch.size() >= kBatchHeaderSize ? get_fixed<int64_t>(batch.data()) : 0;
   MQ_RETURN_IF_ERROR(visit(batch, [&](Record&& r) {
     if (require_keys && !r.key && unkeyed < 0) unkeyed = r.offset;
+    if (key_hashes != nullptr && r.key) {
+      key_hashes->emplace_back(key_index_hash(*r.key), static_cast<int32_t>(r.offset - base));
+    }
     int tags = 0;
     for (const RecordHeader& h : r.headers) {
       if (h.key != kTagHeader || !bad_tag.is_ok()) continue;

@@ -159,7 +159,13 @@ class RecordBatchReader {
   // `require_keys` (a compacted log), a record without a key is kInvalidRecord.
   // Tags are checked too (check_tag, one per record), and the batch's tag
   // summary must be exactly the one its records make (none without tags).
-  Status validate(std::span<const uint8_t> batch, bool require_keys = false);
+  // With `key_hashes`, the key index hash (store/key_index.h) and offset
+  // delta of each keyed record are appended to it.
+  Status validate(std::span<const uint8_t> batch, bool require_keys = false,
+                  std::vector<std::pair<uint32_t, int32_t>>* key_hashes = nullptr);
+  // Only the key hashes, as validate gives them, without its checks.
+  Status collect_key_hashes(std::span<const uint8_t> batch,
+                            std::vector<std::pair<uint32_t, int32_t>>* key_hashes);
 
  private:
   template <typename Visitor>

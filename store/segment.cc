@@ -56,6 +56,7 @@ Segment::Segment(std::string stem, int64_t base_offset, uint32_t index_interval_
       index_interval_bytes_(index_interval_bytes),
       log_file_(std::move(log_file)),
       index_(stem_ + ".index" + std::string(suffix), stem_ + ".timeindex" + std::string(suffix)),
+      keys_(stem_ + ".keyindex" + std::string(suffix)),
       next_offset_(base_offset) {}
 
 Result<std::shared_ptr<Segment>> Segment::create(const std::string& dir, int64_t base_offset,
@@ -67,6 +68,7 @@ Result<std::shared_ptr<Segment>> Segment::create(const std::string& dir, int64_t
   std::shared_ptr<Segment> segment(
       new Segment(stem, base_offset, index_interval_bytes, std::move(file), suffix));
   MQ_RETURN_IF_ERROR(segment->index_.flush(/*sync=*/false));  // empty index files
+  MQ_RETURN_IF_ERROR(segment->keys_.clear());
   segment->created_ms_ = now_ms;
   return segment;
 }
@@ -104,6 +106,12 @@ Result<std::shared_ptr<Segment>> Segment::open(const std::string& dir, int64_t b
       MQ_RETURN_IF_ERROR(segment->index_.flush(/*sync=*/true));
     }
   }
+  // The key index covers up to its last entry's batch, which may be indexed
+  // only in part: from there on it is indexed again.
+  MQ_ASSIGN_OR_RETURN(
+      uint32_t resume,
+      segment->keys_.load(static_cast<uint32_t>(segment->next_offset() - base_offset)));
+  MQ_RETURN_IF_ERROR(segment->index_keys_from(base_offset + resume));
   if (!segment->empty()) {
     // Age-based rolling counts from the first batch's timestamp.
     uint8_t header[kBatchHeaderSize];
@@ -153,6 +161,7 @@ Result<std::shared_ptr<Segment>> Segment::recover(const std::string& dir, int64_
   std::shared_ptr<Segment> segment(
       new Segment(stem, base_offset, index_interval_bytes, std::move(file)));
   uint64_t scan_end = std::min(size, kMaxSegmentBytes);
+  MQ_RETURN_IF_ERROR(segment->keys_.clear());
   SegmentScanner scanner(segment->log_file_, 0, scan_end, /*whole_batches=*/true);
   int64_t expected = base_offset;
   uint64_t valid = 0;
@@ -169,6 +178,7 @@ Result<std::shared_ptr<Segment>> Segment::recover(const std::string& dir, int64_
       report->reason = offset_mismatch(h, scanner.batch_position(), expected);
       break;
     }
+    segment->index_keys(scanner.batch(), h);
     if (valid == 0) segment->created_ms_ = h.max_timestamp;
     segment->note_batch(h, scanner.batch_position());
     expected = h.next_offset();
@@ -182,7 +192,46 @@ Result<std::shared_ptr<Segment>> Segment::recover(const std::string& dir, int64_
   segment->next_offset_.store(expected, std::memory_order_release);
   segment->size_bytes_.store(valid, std::memory_order_release);
   MQ_RETURN_IF_ERROR(segment->index_.flush(/*sync=*/true));
+  MQ_RETURN_IF_ERROR(segment->keys_.flush(/*sync=*/true));
   return segment;
+}
+
+void Segment::index_keys(std::span<const uint8_t> batch, const BatchHeader& header) {
+  RecordBatchReader reader;
+  std::vector<std::pair<uint32_t, int32_t>> hashes;
+  // Records that do not decode (appended with validate_records off) are
+  // served as stored but cannot be found by key: the batch gets a marker.
+  if (!reader.collect_key_hashes(batch, &hashes).is_ok()) hashes.clear();
+  std::vector<KeyIndexEntry> entries;
+  append_key_entries(header, base_offset_, hashes, &entries);
+  for (const KeyIndexEntry& e : entries) keys_.add(e.key_hash, e.relative_offset);
+}
+
+Status Segment::index_keys_from(int64_t offset) {
+  uint64_t position = 0;
+  MQ_ASSIGN_OR_RETURN(std::optional<BatchHeader> first, find_batch(offset, &position));
+  if (!first) return Status::ok();
+  MQ_RETURN_IF_ERROR(keys_.truncate_to(static_cast<uint32_t>(first->base_offset - base_offset_)));
+  SegmentScanner scanner(log_file_, position, size_bytes(), /*whole_batches=*/true);
+  while (true) {
+    SegmentScanner::Step step = scanner.next();
+    if (step == SegmentScanner::Step::kEnd) break;
+    if (step != SegmentScanner::Step::kBatch) {
+      return Status(scanner.error().code() == ErrorCode::kNone ? ErrorCode::kCorruptMessage
+                                                               : scanner.error().code(),
+                    log_file_.path() + ": " + scanner.error().message());
+    }
+    index_keys(scanner.batch(), scanner.header());
+  }
+  return keys_.flush(/*sync=*/false);
+}
+
+Result<std::vector<int64_t>> Segment::key_candidates(std::string_view key) const {
+  MQ_ASSIGN_OR_RETURN(std::vector<uint32_t> relative, keys_.find(key_index_hash(key)));
+  std::vector<int64_t> out;
+  out.reserve(relative.size());
+  for (uint32_t r : relative) out.push_back(base_offset_ + r);
+  return out;
 }
 
 void Segment::note_batch(const BatchHeader& header, uint64_t position) {
@@ -201,7 +250,8 @@ void Segment::note_batch(const BatchHeader& header, uint64_t position) {
   }
 }
 
-Status Segment::append(std::span<const uint8_t> bytes, std::span<const BatchHeader> headers) {
+Status Segment::append(std::span<const uint8_t> bytes, std::span<const BatchHeader> headers,
+                       const std::vector<KeyIndexEntry>* key_entries) {
   uint64_t start = size_bytes();
   Status written = log_file_.write_at(start, bytes);
   if (!written.is_ok()) {
@@ -220,7 +270,11 @@ Status Segment::append(std::span<const uint8_t> bytes, std::span<const BatchHead
   uint64_t position = start;
   for (const BatchHeader& h : headers) {
     note_batch(h, position);
+    if (key_entries == nullptr) index_keys(bytes.subspan(position - start, h.total_size()), h);
     position += h.total_size();
+  }
+  if (key_entries != nullptr) {
+    for (const KeyIndexEntry& e : *key_entries) keys_.add(e.key_hash, e.relative_offset);
   }
   return Status::ok();
 }
@@ -350,6 +404,7 @@ Status Segment::truncate_to(int64_t offset) {
   size_bytes_.store(position, std::memory_order_release);
   index_.truncate_to(static_cast<uint32_t>(cut_offset - base_offset_),
                      static_cast<uint32_t>(std::min<uint64_t>(position, UINT32_MAX)));
+  MQ_RETURN_IF_ERROR(keys_.truncate_to(static_cast<uint32_t>(cut_offset - base_offset_)));
   // Recompute the running maximum timestamp and the end from what remains.
   // The end is the last kept batch's: when `offset` falls in a compaction gap
   // it lies below the first batch removed.
@@ -372,7 +427,8 @@ Status Segment::truncate_to(int64_t offset) {
 
 Status Segment::flush(bool sync_index) {
   MQ_RETURN_IF_ERROR(log_file_.sync());
-  return index_.flush(sync_index);
+  MQ_RETURN_IF_ERROR(index_.flush(sync_index));
+  return keys_.flush(sync_index);
 }
 
 Status Segment::seal() {
@@ -392,6 +448,7 @@ Status Segment::seal() {
 
 Status Segment::remove_files() {
   MQ_RETURN_IF_ERROR(remove_file(log_file_.path()));
+  MQ_RETURN_IF_ERROR(keys_.remove_file());
   return index_.remove_files();
 }
 

@@ -1,7 +1,7 @@
 // A segment: one `.log` file of whole record batches, named by the base offset
 // of its first batch (20 zero-padded digits), with its sparse `.index` and
-// `.timeindex` (store/index.h). Only the log's active segment is appended to.
-// Batch offsets increase through the file; they are dense except where
+// `.timeindex` (store/index.h) and its `.keyindex` (store/key_index.h). Only the log's active
+// segment is appended to. Batch offsets increase through the file; they are dense except where
 // compaction removed records (store/log_cleaner.cc), which leaves gaps between
 // batches but never before the first batch or after the last.
 #pragma once
@@ -16,6 +16,7 @@
 #include "base/status.h"
 #include "store/file.h"
 #include "store/index.h"
+#include "store/key_index.h"
 #include "store/record_batch.h"
 
 namespace mq {
@@ -77,9 +78,16 @@ class Segment {
   int64_t created_ms() const { return created_ms_; }
   const std::string& log_path() const { return log_file_.path(); }
 
-  // Appends whole batches whose headers (offsets already assigned) are given.
-  // On a failed write the file is cut back so no partial batch remains.
-  Status append(std::span<const uint8_t> bytes, std::span<const BatchHeader> headers);
+  // Appends whole batches whose headers (offsets already assigned) are given,
+  // with the key index entries of their records (append_key_entries) when the
+  // caller decoded them already; without, the batches are decoded here. On a
+  // failed write the file is cut back so no partial batch remains.
+  Status append(std::span<const uint8_t> bytes, std::span<const BatchHeader> headers,
+                const std::vector<KeyIndexEntry>* key_entries = nullptr);
+
+  // Offsets of records whose key may be `key` (the key index's hash hits;
+  // the caller checks the records), ascending.
+  Result<std::vector<int64_t>> key_candidates(std::string_view key) const;
 
   // Whole batches starting with the one containing `offset`, up to `max_bytes`
   // (at least one batch if any), stopping before a batch whose last offset is
@@ -119,12 +127,17 @@ class Segment {
   void note_batch(const BatchHeader& header, uint64_t position);
   // Scans headers from `start` to the end of the file, noting each batch.
   Status scan_tail(uint64_t start);
+  // Adds the key index entries of one batch (decoding it).
+  void index_keys(std::span<const uint8_t> batch, const BatchHeader& header);
+  // Re-indexes keys from the batch holding `offset` to the end.
+  Status index_keys_from(int64_t offset);
 
   std::string stem_;
   int64_t base_offset_;
   uint32_t index_interval_bytes_;
   File log_file_;
   SegmentIndex index_;
+  KeyIndex keys_;
   std::atomic<int64_t> next_offset_;
   std::atomic<uint64_t> size_bytes_{0};
   std::atomic<int64_t> max_timestamp_{-1};

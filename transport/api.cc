@@ -18,6 +18,7 @@ constexpr std::array kSupportedApis = {
     SupportedApi{ApiKey::kListOffsets, {0, 0}},
     SupportedApi{ApiKey::kInitProducerId, {0, 0}},
     SupportedApi{ApiKey::kDeleteRecords, {0, 0}},
+    SupportedApi{ApiKey::kFindMessages, {0, 0}},
     SupportedApi{ApiKey::kCreateTopics, {0, 0}},
     SupportedApi{ApiKey::kDeleteTopics, {0, 0}},
     SupportedApi{ApiKey::kCreatePartitions, {0, 0}},
@@ -64,6 +65,8 @@ std::string_view api_name(ApiKey key) {
       return "InitProducerId";
     case ApiKey::kDeleteRecords:
       return "DeleteRecords";
+    case ApiKey::kFindMessages:
+      return "FindMessages";
     case ApiKey::kCreateTopics:
       return "CreateTopics";
     case ApiKey::kDeleteTopics:

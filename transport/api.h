@@ -24,6 +24,7 @@ enum class ApiKey : int16_t {
   kListOffsets = 4,
   kInitProducerId = 5,
   kDeleteRecords = 6,
+  kFindMessages = 7,
   // Admin.
   kCreateTopics = 20,
   kDeleteTopics = 21,

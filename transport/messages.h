@@ -7,6 +7,7 @@
 #include "transport/configs.h"
 #include "transport/delete_records.h"
 #include "transport/fetch.h"
+#include "transport/find_messages.h"
 #include "transport/group_admin.h"
 #include "transport/group_membership.h"
 #include "transport/group_offsets.h"
@@ -46,6 +47,9 @@ bool visit_api(ApiKey key, Visitor&& visitor) {
       return true;
     case ApiKey::kDeleteRecords:
       visitor.template operator()<DeleteRecordsRequest>();
+      return true;
+    case ApiKey::kFindMessages:
+      visitor.template operator()<FindMessagesRequest>();
       return true;
     case ApiKey::kCreateTopics:
       visitor.template operator()<CreateTopicsRequest>();

@@ -30,6 +30,7 @@ void produce(Call call);
 void fetch(Call call);
 void list_offsets(Call call);
 void delete_records(Call call);
+void find_messages(Call call);
 void offset_for_leader_epoch(Call call);
 void init_producer_id(Call call);
 // Cluster and metadata

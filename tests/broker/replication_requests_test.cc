@@ -1,11 +1,12 @@
 // The broker's replication paths over the wire: acks=all completion and its
 // errors, follower fetches (positions, HW, hostile requests), consumers on a
-// follower, OffsetForLeaderEpoch from the leader only.
+// follower, OffsetForLeaderEpoch and FindMessages from the leader only.
 #include <gtest/gtest.h>
 
 #include "tests/broker/leader_node.h"
 #include "tests/store/batches.h"
 #include "transport/fetch.h"
+#include "transport/find_messages.h"
 #include "transport/produce.h"
 #include "transport/replication.h"
 
@@ -192,6 +193,76 @@ TEST_F(ReplicationRequestsTest, OffsetForLeaderEpochIsAnsweredByTheLeaderOnly) {
   ASSERT_TRUE(partition_->become_follower({.leader_epoch = 4, .partition_epoch = 2, .leader_id = 2})
                   .is_ok());
   EXPECT_EQ(ask(4, 3).error_code, ErrorCode::kNotLeader);
+}
+
+// The (offset, value) of each record of a FindMessages records frame, which
+// holds one uncompressed batch per record.
+std::vector<std::pair<int64_t, std::string>> found_records(const Frame& records) {
+  std::vector<std::pair<int64_t, std::string>> out;
+  RecordBatchReader reader;
+  std::vector<Record> decoded;
+  BatchCursor cursor(records.bytes());
+  for (auto batch = cursor.next(); !batch.empty(); batch = cursor.next()) {
+    Result<BatchHeader> header = verify_batch(batch);
+    EXPECT_TRUE(header.is_ok()) << header.status().to_string();
+    if (!header.is_ok()) break;
+    EXPECT_EQ(header->record_count, 1);
+    EXPECT_EQ(header->compression(), Compression::kNone);
+    EXPECT_TRUE(reader.decode(batch, &decoded).is_ok());
+    for (const Record& r : decoded) out.emplace_back(r.offset, std::string(r.value.value_or("")));
+  }
+  return out;
+}
+
+TEST_F(ReplicationRequestsTest, FindMessagesSearchesCommittedRecordsOnTheLeaderOnly) {
+  ProduceRequest produce = produce_request("t", kAcksLeader, kTimeoutMs);
+  produce.topics[0].partitions[0].records = Frame(mq::testing::make_keyed_batch(
+      {{"k", "a"}, {"x", "b"}, {"k", "c"}, {"kk", "d"}}, {.codec = Compression::kLz4}));
+  ASSERT_TRUE(conn_->call(produce, kTimeoutMs).is_ok());
+  auto find = [&](int32_t max_messages, int32_t current_leader_epoch = -1,
+                  const std::string& topic = "t") {
+    FindMessagesRequest req{.key = {'k'}, .max_messages = max_messages};
+    req.topics.push_back(
+        {.name = topic,
+         .partitions = {{.partition_index = 0, .current_leader_epoch = current_leader_epoch}}});
+    auto resp = conn_->call(req, kTimeoutMs);
+    EXPECT_TRUE(resp.is_ok()) << resp.status().to_string();
+    return resp.is_ok() ? resp->topics.at(0).partitions.at(0)
+                        : FindMessagesResponse::Topic::Partition{};
+  };
+  auto uncommitted = find(10);
+  EXPECT_EQ(uncommitted.error_code, ErrorCode::kNone);
+  EXPECT_EQ(uncommitted.high_watermark, 0);
+  EXPECT_TRUE(uncommitted.records.empty()) << "nothing is committed yet";
+
+  ASSERT_EQ(fetch(fetch_request("t", 2, 0, 3)).error_code, ErrorCode::kNone);
+  ASSERT_EQ(fetch(fetch_request("t", 2, 4, 3)).high_watermark, 4);
+  auto all = find(10, 3);
+  EXPECT_EQ(all.error_code, ErrorCode::kNone);
+  EXPECT_EQ(all.high_watermark, 4);
+  EXPECT_FALSE(all.more);
+  EXPECT_GE(all.candidates, 2);
+  using Found = std::vector<std::pair<int64_t, std::string>>;
+  EXPECT_EQ(found_records(all.records), (Found{{0, "a"}, {2, "c"}}));
+  auto latest = find(1);
+  EXPECT_TRUE(latest.more);
+  EXPECT_EQ(found_records(latest.records), (Found{{2, "c"}}));
+
+  EXPECT_EQ(find(10, 2).error_code, ErrorCode::kFencedLeaderEpoch);
+  EXPECT_EQ(find(10, 9).error_code, ErrorCode::kUnknownLeaderEpoch);
+  EXPECT_EQ(find(10, -1, "nope").error_code, ErrorCode::kUnknownTopicOrPartition);
+  for (int32_t bad : {0, -1, 10001}) {
+    FindMessagesRequest req{.key = {'k'}, .max_messages = bad};
+    req.topics.push_back({.name = "t", .partitions = {{.partition_index = 0}}});
+    auto refused = conn_->call(req, kTimeoutMs);
+    ASSERT_FALSE(refused.is_ok()) << bad;
+    EXPECT_EQ(refused.code(), ErrorCode::kInvalidRequest);
+    EXPECT_NE(refused.status().message().find("max_messages"), std::string::npos);
+  }
+
+  ASSERT_TRUE(partition_->become_follower({.leader_epoch = 4, .partition_epoch = 2, .leader_id = 2})
+                  .is_ok());
+  EXPECT_EQ(find(10).error_code, ErrorCode::kNotLeader);
 }
 
 }  // namespace

@@ -146,7 +146,7 @@ TEST_F(LogDumpTest, DumpsEveryFileOfAPartitionDirectoryInOrder) {
   for (const json& file : d.doc["files"]) kinds.push_back(file["kind"]);
   std::vector<std::string> expected;
   for (size_t i = 0; i < bases_.size(); ++i) {
-    expected.insert(expected.end(), {"segment", "offset-index", "time-index"});
+    expected.insert(expected.end(), {"segment", "offset-index", "time-index", "key-index"});
   }
   expected.insert(expected.end(),
                   {"log-state", "leader-epochs", "producer-state", "cleaner", "clean-shutdown"});
@@ -446,6 +446,34 @@ TEST_F(LogDumpTest, EmptyFilesAndUnknownNames) {
   EXPECT_NE(unknown["problems"][0]["message"].get<std::string>().find("unknown file"),
             std::string::npos);
   EXPECT_EQ(d.summary.problems, 2);
+}
+
+TEST_F(LogDumpTest, KeyIndexEntriesAreListedAndChecked) {
+  Dumped clean = dump({segment(0, ".keyindex")});
+  ASSERT_EQ(clean.summary.problems, 0) << clean.out;
+  const json& entries = clean.doc["files"][0]["entries"];
+  ASSERT_FALSE(entries.empty());
+  EXPECT_EQ(entries[0]["offset"], entries[0]["relative_offset"]);
+  EXPECT_TRUE(entries[0].contains("key_hash"));
+
+  auto entry = [](uint32_t hash, uint32_t relative_offset) {
+    std::string bytes(8, '\0');
+    std::memcpy(bytes.data(), &hash, 4);
+    std::memcpy(bytes.data() + 4, &relative_offset, 4);
+    return bytes;
+  };
+  write_file(segment(0, ".keyindex"), entry(7, 2) + entry(0, 1) + entry(9, 1'000'000) + "abc");
+  Dumped d = dump({segment(0, ".keyindex")});
+  const json& file = d.doc["files"][0];
+  EXPECT_EQ(file["entries"][1]["marker"], true);
+  EXPECT_EQ(file["entries"][0]["key_hash"], "00000007");
+  const json& problems = file["problems"];
+  ASSERT_EQ(problems.size(), 3u) << file;
+  EXPECT_NE(problems[0]["message"].get<std::string>().find("entry 1 is out of order"),
+            std::string::npos);
+  EXPECT_NE(problems[1]["message"].get<std::string>().find("entry 2 points past the segment"),
+            std::string::npos);
+  EXPECT_EQ(problems[2]["position"], 24);
 }
 
 TEST_F(LogDumpTest, DamagedCheckpointsAndIndexesAreReported) {

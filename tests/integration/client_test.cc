@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "client/admin.h"
 #include "client/cluster.h"
@@ -263,6 +264,87 @@ TEST_F(ClientBrokerTest, SeeksByOffsetAndTimestamp) {
   auto offsets = c->offset_for({"t", 0}, -1);
   ASSERT_TRUE(offsets.is_ok());
   EXPECT_EQ(*offsets, 100);
+}
+
+// Admin::find_messages: every partition's leader searched, compressed batches
+// included; the latest N per partition, sorted by partition and offset.
+TEST_F(ClientBrokerTest, AdminFindsTheLatestMessagesWithAKeyInEveryPartition) {
+  ASSERT_TRUE(
+      admin_->create_topics({{.name = "keys", .num_partitions = 3, .replication_factor = 1}})
+          .is_ok());
+  auto p = producer(-1, Compression::kLz4);
+  ASSERT_NE(p, nullptr);
+  // Record i goes to partition i % 3 at offset i / 3; every fourth has the key order-7.
+  for (int i = 0; i < 30; i++) {
+    ProducerRecord r{.topic = "keys",
+                     .key = i % 4 == 0 ? "order-7" : "order-" + std::to_string(100 + i),
+                     .value = "v" + std::to_string(i),
+                     .partition = i % 3};
+    r.headers.push_back({"seq", std::to_string(i)});
+    ASSERT_TRUE(p->send(std::move(r), [](const Result<RecordMetadata>& m) {
+                   EXPECT_TRUE(m.is_ok()) << m.status().to_string();
+                 }).is_ok());
+  }
+  ASSERT_TRUE(p->flush(20000).is_ok());
+
+  auto all = admin_->find_messages("keys", "order-7", 10);
+  ASSERT_TRUE(all.is_ok()) << all.status().to_string();
+  std::vector<std::tuple<int32_t, int64_t, std::string>> found;
+  for (const ConsumerRecord& r : all->records) {
+    found.emplace_back(r.partition, r.offset, r.value.value_or("null"));
+    EXPECT_EQ(r.topic, "keys");
+    EXPECT_EQ(r.key, "order-7");
+    ASSERT_EQ(r.headers.size(), 1u);
+    EXPECT_EQ("v" + r.headers[0].value.value_or(""), r.value.value_or("")) << "headers kept";
+    EXPECT_GT(r.timestamp_ms, 0);
+  }
+  using Found = std::vector<std::tuple<int32_t, int64_t, std::string>>;
+  EXPECT_EQ(found, (Found{{0, 0, "v0"},
+                          {0, 4, "v12"},
+                          {0, 8, "v24"},
+                          {1, 1, "v4"},
+                          {1, 5, "v16"},
+                          {1, 9, "v28"},
+                          {2, 2, "v8"},
+                          {2, 6, "v20"}}));
+  ASSERT_EQ(all->partitions.size(), 3u);
+  for (int32_t i = 0; i < 3; ++i) {
+    const KeySearchPartition& searched = all->partitions[static_cast<size_t>(i)];
+    EXPECT_EQ(searched.partition, i);
+    EXPECT_EQ(searched.high_watermark, 10);
+    EXPECT_FALSE(searched.more);
+    EXPECT_GE(searched.candidates, i == 2 ? 2 : 3);
+  }
+
+  // The latest two of each partition; `more` where older ones were left out.
+  auto latest = admin_->find_messages("keys", "order-7", 2);
+  ASSERT_TRUE(latest.is_ok()) << latest.status().to_string();
+  found.clear();
+  for (const ConsumerRecord& r : latest->records) {
+    found.emplace_back(r.partition, r.offset, r.value.value_or("null"));
+  }
+  EXPECT_EQ(found, (Found{{0, 4, "v12"},
+                          {0, 8, "v24"},
+                          {1, 5, "v16"},
+                          {1, 9, "v28"},
+                          {2, 2, "v8"},
+                          {2, 6, "v20"}}));
+  ASSERT_EQ(latest->partitions.size(), 3u);
+  EXPECT_TRUE(latest->partitions[0].more);
+  EXPECT_TRUE(latest->partitions[1].more);
+  EXPECT_FALSE(latest->partitions[2].more);
+
+  // Exact keys only: a prefix matches nothing.
+  auto prefix = admin_->find_messages("keys", "order-", 10);
+  ASSERT_TRUE(prefix.is_ok()) << prefix.status().to_string();
+  EXPECT_TRUE(prefix->records.empty());
+  EXPECT_EQ(prefix->partitions.size(), 3u);
+
+  EXPECT_EQ(admin_->find_messages("nope", "order-7", 10).code(),
+            ErrorCode::kUnknownTopicOrPartition);
+  EXPECT_EQ(admin_->find_messages("keys", "order-7", 0).code(), ErrorCode::kInvalidRequest);
+  EXPECT_EQ(admin_->find_messages("keys", "order-7", 10001).code(), ErrorCode::kInvalidRequest);
+  ASSERT_TRUE(p->close(20000).is_ok());
 }
 
 TEST_F(ClientBrokerTest, AdminManagesTopicsAndConfigs) {

@@ -220,6 +220,100 @@ TEST_F(MqctlTest, MessageShowPrintsOneMessageWithItsHeaders) {
   EXPECT_EQ(sh("$MQCTL message show shown x 0").code, 2);
 }
 
+// Splits `text` into its lines, each into its tab-separated fields.
+std::vector<std::vector<std::string>> tab_lines(const std::string& text) {
+  std::vector<std::vector<std::string>> lines;
+  std::stringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> fields;
+    std::stringstream split(line);
+    std::string field;
+    while (std::getline(split, field, '\t')) fields.push_back(field);
+    lines.push_back(fields);
+  }
+  return lines;
+}
+
+TEST_F(MqctlTest, MessageFindByKey) {
+  ok("$MQCTL topic create found -p 3");
+  // Partition 0: order-7 at 0, 1 and 3; partition 1: none (a longer key, an
+  // empty one, none at all); partition 2: order-7 at 0 and 1.
+  ok("printf \"a1\\na2\\n\" | $MQCTL produce found -p 0 -k order-7");
+  ok("printf \"x1\\n\" | $MQCTL produce found -p 0 -k order-8");
+  ok("printf \"a3\\n\" | $MQCTL produce found -p 0 -k order-7");
+  ok("printf \"y1\\ny2\\n\" | $MQCTL produce found -p 1 -k order-70");
+  ok("printf \"e1\\n\" | $MQCTL produce found -p 1 -k \"\"");
+  ok("printf \"n1\\n\" | $MQCTL produce found -p 1");
+  ok("printf \"b1\\nb2\\n\" | $MQCTL produce found -p 2 -k order-7");
+
+  Shell all = ok("$MQCTL message find found --key order-7");
+  EXPECT_EQ(all.err, "");
+  std::vector<std::vector<std::string>> lines = tab_lines(all.out);
+  ASSERT_EQ(lines.size(), 5u) << all.out;
+  const std::vector<std::vector<std::string>> expected = {{"0", "0", "order-7", "a1"},
+                                                          {"0", "1", "order-7", "a2"},
+                                                          {"0", "3", "order-7", "a3"},
+                                                          {"2", "0", "order-7", "b1"},
+                                                          {"2", "1", "order-7", "b2"}};
+  for (size_t i = 0; i < lines.size(); ++i) {
+    ASSERT_EQ(lines[i].size(), 5u) << all.out;
+    EXPECT_EQ((std::vector<std::string>{lines[i][0], lines[i][1], lines[i][3], lines[i][4]}),
+              expected[i])
+        << all.out;
+    EXPECT_EQ(lines[i][2].size(), 24u) << "an ISO 8601 time with ms: " << lines[i][2];
+    EXPECT_TRUE(lines[i][2].ends_with("Z")) << lines[i][2];
+  }
+
+  // -o json: consume's objects, one per line.
+  Shell as_json = ok("$MQCTL message find found --key order-7 -o json");
+  std::vector<json> objects;
+  std::stringstream json_lines(as_json.out);
+  for (std::string line; std::getline(json_lines, line);) objects.push_back(json::parse(line));
+  ASSERT_EQ(objects.size(), 5u) << as_json.out;
+  EXPECT_EQ(objects[2]["topic"], "found");
+  EXPECT_EQ(objects[2]["partition"], 0);
+  EXPECT_EQ(objects[2]["offset"], 3);
+  EXPECT_EQ(objects[2]["key"], "order-7");
+  EXPECT_EQ(objects[2]["value"], "a3");
+  EXPECT_EQ(objects[4]["partition"], 2);
+  EXPECT_EQ(objects[4]["value"], "b2");
+
+  // -f takes consume's templates.
+  EXPECT_EQ(
+      ok("$MQCTL message find found --key order-7 -n 1 -f \"{partition}/{offset}={value}\\n\"").out,
+      "0/3=a3\n2/1=b2\n");
+
+  // --limit keeps the latest N of each partition and says where more were left out.
+  Shell limited = ok("$MQCTL message find found --key order-7 --limit 2 -f \"{value} \"");
+  EXPECT_EQ(limited.out, "a2 a3 b1 b2 ");
+  EXPECT_NE(limited.err.find(
+                "mqctl: more than 2 matches in partition 0; showing the latest 2 (raise --limit)"),
+            std::string::npos)
+      << limited.err;
+  EXPECT_EQ(limited.err.find("partition 2"), std::string::npos) << limited.err;
+
+  // The empty key is a key: it matches e1, not the record without one.
+  EXPECT_EQ(ok("$MQCTL message find found --key \"\" -f \"{partition}/{offset}={value}\\n\"").out,
+            "1/2=e1\n");
+
+  // No match: nothing, exit 0.
+  Shell none = ok("$MQCTL message find found --key order");
+  EXPECT_EQ(none.out, "");
+  EXPECT_EQ(none.err, "");
+
+  Shell missing = sh("$MQCTL message find nope --key order-7");
+  EXPECT_EQ(missing.code, 3);
+  EXPECT_NE(missing.err.find("topic \"nope\" not found"), std::string::npos) << missing.err;
+
+  EXPECT_EQ(sh("$MQCTL message find found").code, 2);
+  EXPECT_EQ(sh("$MQCTL message find found --key order-7 -n 0").code, 2);
+  EXPECT_EQ(sh("$MQCTL message find found --key order-7 -n 10001").code, 2);
+  EXPECT_EQ(sh("$MQCTL message find found --key order-7 -n x").code, 2);
+  EXPECT_EQ(sh("$MQCTL message find found --key order-7 -o json -f \"{value}\"").code, 2);
+  EXPECT_EQ(sh("$MQCTL message find found --key order-7 -f \"{nope}\"").code, 2);
+}
+
 // `tail -f log | mqctl produce`: each line must reach the broker while the
 // pipe stays open, not when it closes. Prints the time from write to a
 // follow-mode consumer printing it (bench/README.md records the figures).
