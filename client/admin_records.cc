@@ -30,11 +30,6 @@ bool worth_asking_again(ErrorCode code) {
          code == ErrorCode::kUnknownTopicOrPartition || code == ErrorCode::kRequestTimedOut;
 }
 
-std::optional<std::string> copy_of(const std::optional<std::string_view>& bytes) {
-  if (!bytes) return std::nullopt;
-  return std::string(*bytes);
-}
-
 // Appends the records of `batches` (a FindMessages records frame) to `out`.
 Status decode_found(const TopicPartition& tp, std::span<const uint8_t> batches,
                     std::vector<ConsumerRecord>* out) {

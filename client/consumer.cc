@@ -35,11 +35,6 @@ bool needs_metadata_refresh(ErrorCode code) {
 // The cap of the doubling back-off of offset_for().
 constexpr int kMaxRetryBackoffMs = 1'000;
 
-std::optional<std::string> copy_of(const std::optional<std::string_view>& bytes) {
-  if (!bytes) return std::nullopt;
-  return std::string(*bytes);
-}
-
 }  // namespace
 
 // A fetched batch, decoded into views of the fetched (or decompressed)

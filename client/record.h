@@ -64,6 +64,12 @@ struct RecordMetadata {
 
 using SendCallback = std::function<void(const Result<RecordMetadata>&)>;
 
+// An owning copy of a possibly null byte view.
+inline std::optional<std::string> copy_of(const std::optional<std::string_view>& bytes) {
+  if (!bytes) return std::nullopt;
+  return std::string(*bytes);
+}
+
 struct ConsumerRecord {
   std::string topic;
   int32_t partition = 0;

@@ -53,19 +53,6 @@ Status apply_filter(client::Consumer& consumer, const ConsumeFlags& flags) {
 // How often -g commits what it printed while running.
 constexpr int64_t kGroupCommitIntervalMs = 5'000;
 
-// Appends `record` to `out` as -o/-f ask.
-void render(const Context& ctx, const RecordFormat& format, const client::ConsumerRecord& record,
-            std::string& out) {
-  if (ctx.output == OutputFormat::kJson) {
-    out += to_json_line(record_json(record));
-    out += '\n';
-  } else if (ctx.output == OutputFormat::kYaml) {
-    out += "---\n" + to_yaml(record_json(record));
-  } else {
-    format.render(record, out);
-  }
-}
-
 void write_out(const Context& ctx, const std::string& out) {
   if (out.empty()) return;
   std::fwrite(out.data(), 1, out.size(), ctx.io.out);
@@ -212,7 +199,7 @@ int consume_partitions(Context& ctx, const ConsumeFlags& flags, const StartPosit
         continue;
       }
       at->second = record.offset + 1;
-      render(ctx, format, record, out);
+      render_record(ctx, format, record, out);
       if (flags.exit_at_end && at->second >= end) finish(tp);
       if (until.offset && at->second >= *until.offset) finish(tp);
       if (++printed == flags.count) break;
@@ -426,7 +413,7 @@ int consume_group(Context& ctx, const ConsumeFlags& flags, const StartPosition& 
         owned->done = true;  // past the end it had when assigned: not printed, not committed
         continue;
       }
-      render(ctx, format, record, out);
+      render_record(ctx, format, record, out);
       owned->printed_next = record.offset + 1;
       if (flags.exit_at_end && owned->printed_next >= owned->end) owned->done = true;
       if (++printed == flags.count) break;

@@ -191,7 +191,7 @@ json optional_text(const std::optional<std::string_view>& bytes) {
   return bytes ? json(printable_text(*bytes)) : json();
 }
 
-json record_json(const Record& record) {
+json dumped_record_json(const Record& record) {
   json headers = json::array();
   for (const RecordHeader& header : record.headers) {
     headers.push_back(
@@ -430,7 +430,7 @@ class FileDumper {
       if (options_.records) {
         Status status = reader.decode(as_bytes(bytes), &decoded);
         json list = json::array();
-        for (const Record& record : decoded) list.push_back(record_json(record));
+        for (const Record& record : decoded) list.push_back(dumped_record_json(record));
         if (!status.is_ok()) {
           found.push_back("records do not decode after " + std::to_string(decoded.size()) + " of " +
                           std::to_string(header->record_count) + ": " + status.message());

@@ -108,19 +108,6 @@ struct FindFlags {
 constexpr std::string_view kFindTemplate =
     "{partition}\\t{offset}\\t{timestamp:iso}\\t{key}\\t{value}\\n";
 
-// Appends `record` to `out` as -o/-f ask: the same forms as `consume`.
-void render(const Context& ctx, const RecordFormat& format, const client::ConsumerRecord& record,
-            std::string& out) {
-  if (ctx.output == OutputFormat::kJson) {
-    out += to_json_line(record_json(record));
-    out += '\n';
-  } else if (ctx.output == OutputFormat::kYaml) {
-    out += "---\n" + to_yaml(record_json(record));
-  } else {
-    format.render(record, out);
-  }
-}
-
 int find(Context& ctx, const FindFlags& flags) {
   if (flags.limit < transport::kFindMessagesMin || flags.limit > transport::kFindMessagesMax) {
     return ctx.usage("-n: the limit per partition is " +
@@ -144,7 +131,8 @@ int find(Context& ctx, const FindFlags& flags) {
     return ctx.fail("cannot search topic \"" + flags.topic + "\" by key", found.status());
   }
   std::string out;
-  for (const client::ConsumerRecord& record : found->records) render(ctx, *format, record, out);
+  for (const client::ConsumerRecord& record : found->records)
+    render_record(ctx, *format, record, out);
   std::fwrite(out.data(), 1, out.size(), ctx.io.out);
   std::fflush(ctx.io.out);
   for (const client::KeySearchPartition& p : found->partitions) {

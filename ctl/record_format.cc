@@ -7,9 +7,23 @@
 #include <cstdio>
 #include <optional>
 
+#include "ctl/context.h"
+#include "ctl/output.h"
 #include "ctl/text_codec.h"
 
 namespace mq::ctl {
+
+void render_record(const Context& ctx, const RecordFormat& format,
+                   const client::ConsumerRecord& record, std::string& out) {
+  if (ctx.output == OutputFormat::kJson) {
+    out += to_json_line(record_json(record));
+    out += '\n';
+  } else if (ctx.output == OutputFormat::kYaml) {
+    out += "---\n" + to_yaml(record_json(record));
+  } else {
+    format.render(record, out);
+  }
+}
 
 nlohmann::ordered_json record_json(const client::ConsumerRecord& record) {
   using json = nlohmann::ordered_json;

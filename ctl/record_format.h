@@ -59,6 +59,13 @@ struct TemplatePart {
 // "timestamp", "key", "value", "headers": [{"key", "value"}]}, nulls as null.
 nlohmann::ordered_json record_json(const client::ConsumerRecord& record);
 
+class Context;
+class RecordFormat;
+// Appends `record` to `out` as -o and -f ask (consume, message find): one
+// record_json line (-o json), one YAML document (-o yaml), or the template.
+void render_record(const Context& ctx, const RecordFormat& format,
+                   const client::ConsumerRecord& record, std::string& out);
+
 // A template's parts in order, adjacent literals merged. The error names the
 // offending placeholder or escape.
 Result<std::vector<TemplatePart>> parse_template(std::string_view spec);

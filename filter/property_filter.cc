@@ -17,7 +17,8 @@
 
 namespace mq::filter {
 
-namespace {
+// Named, not anonymous: PropertyFilter::Program holds a Tree.
+namespace property_filter_detail {
 
 // ---- The parsed form.
 
@@ -569,7 +570,9 @@ class Evaluator {
   std::span<const RecordHeader> headers_;
 };
 
-}  // namespace
+}  // namespace property_filter_detail
+
+using namespace property_filter_detail;
 
 struct PropertyFilter::Program {
   std::string text;

@@ -3,17 +3,14 @@
 
 #include <algorithm>
 
+#include "filter/property_filter_lexer.h"
 #include "store/record_batch.h"
 
 namespace mq::filter {
 
 namespace {
 
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
-
-Status error_at(size_t offset, std::string_view what) {
+Status tag_error_at(size_t offset, std::string_view what) {
   return Status(
       ErrorCode::kInvalidRequest,
       "tag expression, position " + std::to_string(offset + 1) + ": " + std::string(what));
@@ -38,17 +35,17 @@ Result<TagExpression> TagExpression::parse(std::string_view text) {
     std::string_view tag = text.substr(start, pos - start);
     if (tag.empty()) {
       // Trailing whitespace is trimmed, so an empty tag at the end follows a '||'.
-      if (start == end) return error_at(separator, "empty tag after '||'");
+      if (start == end) return tag_error_at(separator, "empty tag after '||'");
       if (start + 1 < end && text[start + 1] == '|') {
-        return error_at(start, "empty tag before '||'");
+        return tag_error_at(start, "empty tag before '||'");
       }
-      return error_at(start, "single '|' (tags are separated by '||')");
+      return tag_error_at(start, "single '|' (tags are separated by '||')");
     }
     if (size_t star = tag.find('*'); star != std::string_view::npos) {
-      return error_at(start + star, "'*' only stands alone");
+      return tag_error_at(start + star, "'*' only stands alone");
     }
     if (Status checked = check_tag(tag); !checked.is_ok()) {
-      return error_at(start, checked.message());
+      return tag_error_at(start, checked.message());
     }
     if (std::find(expression.tags_.begin(), expression.tags_.end(), tag) ==
         expression.tags_.end()) {
@@ -57,9 +54,9 @@ Result<TagExpression> TagExpression::parse(std::string_view text) {
 
     while (pos < end && is_space(text[pos])) ++pos;
     if (pos == end) break;
-    if (text[pos] != '|') return error_at(pos, "expected '||' between tags");
+    if (text[pos] != '|') return tag_error_at(pos, "expected '||' between tags");
     if (pos + 1 == end || text[pos + 1] != '|') {
-      return error_at(pos, "single '|' (tags are separated by '||')");
+      return tag_error_at(pos, "single '|' (tags are separated by '||')");
     }
     separator = pos;
     pos += 2;
