@@ -1,0 +1,248 @@
+// mqctl's RocketMQ-style messaging against a real mqd, through a shell:
+// send modes, tags and SQL92 filters, and messages looked up by offset or key.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "tests/integration/mqctl_fixture.h"
+#include "tests/support/eventually.h"
+#include "tests/support/mqctl_shell.h"
+#include "tests/support/mqd_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace mq {
+namespace {
+
+using json = nlohmann::json;
+using mq::testing::MqdProcess;
+using mq::testing::TempDir;
+
+using mq::testing::Shell;
+
+using mq::testing::MqctlTest;
+
+// RocketMQ's send modes: sync answers each message's place before the next
+// is read, oneway sends with acks 0, async (the default) pipelines.
+TEST_F(MqctlTest, ProduceSendModes) {
+  ok("$MQCTL topic create modes -p 1");
+  EXPECT_EQ(ok("printf \"a\\nb\\nc\\n\" | $MQCTL produce modes --mode sync").out,
+            "0\t0\n0\t1\n0\t2\n");
+  Shell as_json = ok("printf \"d\\n\" | $MQCTL produce modes --mode sync -o json");
+  EXPECT_EQ(as_json.out.substr(0, as_json.out.find('\n')),
+            R"({"number":1,"partition":0,"offset":3})");
+  EXPECT_EQ(ok("printf \"e\\nf\\n\" | $MQCTL produce modes --mode oneway").out, "");
+  EXPECT_EQ(ok("printf \"g\\n\" | $MQCTL produce modes --mode async").out, "");
+  EXPECT_EQ(ok("$MQCTL consume modes --from beginning -e").out, "a\nb\nc\nd\ne\nf\ng\n");
+
+  Shell oneway_acks = sh("echo x | $MQCTL produce modes --mode oneway --acks all");
+  EXPECT_EQ(oneway_acks.code, 2);
+  EXPECT_NE(oneway_acks.err.find("--mode oneway sends without acknowledgements"), std::string::npos)
+      << oneway_acks.err;
+  EXPECT_EQ(sh("echo x | $MQCTL produce modes --mode oneway --acks 0").code, 0);
+  // Nothing is acknowledged, but what was read is delivered before mqctl exits.
+  ok("$MQCTL topic create oneway -p 2");
+  ok("seq 1 20000 | $MQCTL produce oneway --mode oneway");
+  std::string counted;
+  EXPECT_TRUE(mq::testing::eventually([&] {
+    counted = ok("$MQCTL consume oneway --from beginning -e | wc -l").out;
+    return counted == "20000\n";
+  })) << counted;
+  Shell bad = sh("echo x | $MQCTL produce modes --mode later");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("--mode: \"later\" is not one of sync, async, oneway"), std::string::npos)
+      << bad.err;
+  Shell missing = sh("echo x | $MQCTL produce nope --mode sync");
+  EXPECT_EQ(missing.code, 3) << missing.err;
+}
+
+// RocketMQ's tags and SQL92 filters: produce --tag, consume --tags/--filter
+// (filtered on the broker), a group committing past what it filtered out,
+// and the bad expressions.
+TEST_F(MqctlTest, TagsAndFilters) {
+  // The commands run inside sh -c '...': a single quote is spelled '\''.
+  auto quoted = [](const std::string& sql) {
+    std::string out;
+    for (char c : sql) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out;
+  };
+  ok("$MQCTL topic create tagged -p 1");
+  ok("printf \"p1\\np2\\n\" | $MQCTL produce tagged --tag paid -H region=eu -H amount=120");
+  ok("printf \"r1\\n\" | $MQCTL produce tagged --tag refunded -H region=us -H amount=50");
+  ok("printf \"u1\\n\" | $MQCTL produce tagged -H region=eu");
+  ok("printf \"p3\\n\" | $MQCTL produce tagged --tag paid -H region=us -H amount=500");
+  const std::string read = "$MQCTL consume tagged --from beginning -e ";
+  EXPECT_EQ(ok(read + "--tags paid").out, "p1\np2\np3\n");
+  EXPECT_EQ(ok(read + "--tags \"paid || refunded\"").out, "p1\np2\nr1\np3\n");
+  EXPECT_EQ(ok(read + "--tags \"*\"").out, "p1\np2\nr1\nu1\np3\n");
+  EXPECT_EQ(ok(read + "--tags nothing").out, "");
+  EXPECT_EQ(ok(read + "--filter \"" + quoted("region = 'eu'") + "\"").out, "p1\np2\nu1\n");
+  EXPECT_EQ(
+      ok(read + "--tags paid --filter \"" + quoted("amount > 100 AND region <> 'eu'") + "\"").out,
+      "p3\n");
+  EXPECT_EQ(ok(read + "--filter \"amount BETWEEN 40 AND 130\"").out, "p1\np2\nr1\n");
+  EXPECT_EQ(ok(read + "--filter \"amount IS NULL\" -f \"{offset} {header.mq.tag}\\n\"").out,
+            "3 \n");
+
+  // A group filtering for one tag commits past everything it left out: a
+  // member without the filter then finds nothing left.
+  EXPECT_EQ(ok("$MQCTL consume tagged -g refunds --from beginning -e --tags refunded").out, "r1\n");
+  EXPECT_EQ(ok("$MQCTL consume tagged -g refunds --from beginning -e").out, "");
+
+  Shell bad = sh(read + "--filter \"amount >\"");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("--filter \"amount >\": filter, position 9"), std::string::npos)
+      << bad.err;
+  bad = sh(read + "--tags \"a ||\"");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("tag expression, position"), std::string::npos) << bad.err;
+  bad = sh("echo x | $MQCTL produce tagged --tag \"a b\"");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("--tag \"a b\""), std::string::npos) << bad.err;
+  bad = sh("echo x | $MQCTL produce tagged --tag a -H mq.tag=b");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("name the tag twice"), std::string::npos) << bad.err;
+  EXPECT_EQ(ok(read + "--tags \"*\" | wc -l").out, "5\n") << "nothing bad was stored";
+}
+
+TEST_F(MqctlTest, MessageShowPrintsOneMessageWithItsHeaders) {
+  ok("$MQCTL topic create shown -p 2");
+  ok("printf \"first\\nsecond\\n\" | $MQCTL produce shown -p 1 -k order-7 --tag paid -H region=eu");
+  Shell shown = ok("$MQCTL message show shown 1 1");
+  EXPECT_NE(shown.out.find("topic      shown\npartition  1\noffset     1\ntimestamp  "),
+            std::string::npos)
+      << shown.out;
+  EXPECT_NE(shown.out.find("\nkey        order-7\nheaders    region=eu,mq.tag=paid\nvalue      "
+                           "second\n"),
+            std::string::npos)
+      << shown.out;
+  json as_json = json::parse(ok("$MQCTL message show shown 1 0 -o json").out);
+  EXPECT_EQ(as_json["offset"], 0);
+  EXPECT_EQ(as_json["value"], "first");
+  EXPECT_EQ(as_json["key"], "order-7");
+  EXPECT_EQ(as_json["headers"][1], json({{"key", "mq.tag"}, {"value", "paid"}}));
+
+  Shell past = sh("$MQCTL message show shown 1 2");
+  EXPECT_EQ(past.code, 3);
+  EXPECT_NE(past.err.find("message shown-1@2 not found: the partition holds offsets 0 to 1"),
+            std::string::npos)
+      << past.err;
+  Shell empty = sh("$MQCTL message show shown 0 0");
+  EXPECT_EQ(empty.code, 3);
+  EXPECT_NE(empty.err.find("the partition holds no messages"), std::string::npos) << empty.err;
+  EXPECT_EQ(sh("$MQCTL message show shown 2 0").code, 3);
+  EXPECT_EQ(sh("$MQCTL message show nope 0 0").code, 3);
+  EXPECT_EQ(sh("$MQCTL message show shown x 0").code, 2);
+}
+
+// Splits `text` into its lines, each into its tab-separated fields.
+std::vector<std::vector<std::string>> tab_lines(const std::string& text) {
+  std::vector<std::vector<std::string>> lines;
+  std::stringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> fields;
+    std::stringstream split(line);
+    std::string field;
+    while (std::getline(split, field, '\t')) fields.push_back(field);
+    lines.push_back(fields);
+  }
+  return lines;
+}
+
+TEST_F(MqctlTest, MessageFindByKey) {
+  ok("$MQCTL topic create found -p 3");
+  // Partition 0: order-7 at 0, 1 and 3; partition 1: none (a longer key, an
+  // empty one, none at all); partition 2: order-7 at 0 and 1.
+  ok("printf \"a1\\na2\\n\" | $MQCTL produce found -p 0 -k order-7");
+  ok("printf \"x1\\n\" | $MQCTL produce found -p 0 -k order-8");
+  ok("printf \"a3\\n\" | $MQCTL produce found -p 0 -k order-7");
+  ok("printf \"y1\\ny2\\n\" | $MQCTL produce found -p 1 -k order-70");
+  ok("printf \"e1\\n\" | $MQCTL produce found -p 1 -k \"\"");
+  ok("printf \"n1\\n\" | $MQCTL produce found -p 1");
+  ok("printf \"b1\\nb2\\n\" | $MQCTL produce found -p 2 -k order-7");
+
+  Shell all = ok("$MQCTL message find found --key order-7");
+  EXPECT_EQ(all.err, "");
+  std::vector<std::vector<std::string>> lines = tab_lines(all.out);
+  ASSERT_EQ(lines.size(), 5u) << all.out;
+  const std::vector<std::vector<std::string>> expected = {{"0", "0", "order-7", "a1"},
+                                                          {"0", "1", "order-7", "a2"},
+                                                          {"0", "3", "order-7", "a3"},
+                                                          {"2", "0", "order-7", "b1"},
+                                                          {"2", "1", "order-7", "b2"}};
+  for (size_t i = 0; i < lines.size(); ++i) {
+    ASSERT_EQ(lines[i].size(), 5u) << all.out;
+    EXPECT_EQ((std::vector<std::string>{lines[i][0], lines[i][1], lines[i][3], lines[i][4]}),
+              expected[i])
+        << all.out;
+    EXPECT_EQ(lines[i][2].size(), 24u) << "an ISO 8601 time with ms: " << lines[i][2];
+    EXPECT_TRUE(lines[i][2].ends_with("Z")) << lines[i][2];
+  }
+
+  // -o json: consume's objects, one per line.
+  Shell as_json = ok("$MQCTL message find found --key order-7 -o json");
+  std::vector<json> objects;
+  std::stringstream json_lines(as_json.out);
+  for (std::string line; std::getline(json_lines, line);) objects.push_back(json::parse(line));
+  ASSERT_EQ(objects.size(), 5u) << as_json.out;
+  EXPECT_EQ(objects[2]["topic"], "found");
+  EXPECT_EQ(objects[2]["partition"], 0);
+  EXPECT_EQ(objects[2]["offset"], 3);
+  EXPECT_EQ(objects[2]["key"], "order-7");
+  EXPECT_EQ(objects[2]["value"], "a3");
+  EXPECT_EQ(objects[4]["partition"], 2);
+  EXPECT_EQ(objects[4]["value"], "b2");
+
+  // -f takes consume's templates.
+  EXPECT_EQ(
+      ok("$MQCTL message find found --key order-7 -n 1 -f \"{partition}/{offset}={value}\\n\"").out,
+      "0/3=a3\n2/1=b2\n");
+
+  // --limit keeps the latest N of each partition and says where more were left out.
+  Shell limited = ok("$MQCTL message find found --key order-7 --limit 2 -f \"{value} \"");
+  EXPECT_EQ(limited.out, "a2 a3 b1 b2 ");
+  EXPECT_NE(limited.err.find(
+                "mqctl: more than 2 matches in partition 0; showing the latest 2 (raise --limit)"),
+            std::string::npos)
+      << limited.err;
+  EXPECT_EQ(limited.err.find("partition 2"), std::string::npos) << limited.err;
+
+  // The empty key is a key: it matches e1, not the record without one.
+  EXPECT_EQ(ok("$MQCTL message find found --key \"\" -f \"{partition}/{offset}={value}\\n\"").out,
+            "1/2=e1\n");
+
+  // No match: nothing, exit 0.
+  Shell none = ok("$MQCTL message find found --key order");
+  EXPECT_EQ(none.out, "");
+  EXPECT_EQ(none.err, "");
+
+  Shell missing = sh("$MQCTL message find nope --key order-7");
+  EXPECT_EQ(missing.code, 3);
+  EXPECT_NE(missing.err.find("topic \"nope\" not found"), std::string::npos) << missing.err;
+
+  EXPECT_EQ(sh("$MQCTL message find found").code, 2);
+  EXPECT_EQ(sh("$MQCTL message find found --key order-7 -n 0").code, 2);
+  EXPECT_EQ(sh("$MQCTL message find found --key order-7 -n 10001").code, 2);
+  EXPECT_EQ(sh("$MQCTL message find found --key order-7 -n x").code, 2);
+  EXPECT_EQ(sh("$MQCTL message find found --key order-7 -o json -f \"{value}\"").code, 2);
+  EXPECT_EQ(sh("$MQCTL message find found --key order-7 -f \"{nope}\"").code, 2);
+}
+
+}  // namespace
+}  // namespace mq
