@@ -45,6 +45,11 @@ BrokerMetrics::BrokerMetrics()
                         .Name("mq_fetched_messages_total")
                         .Help("Records sent to consumers, by topic (whole batches).")
                         .Register(*registry_)),
+      duplicates_(prometheus::BuildCounter()
+                      .Name("mq_produce_duplicates_total")
+                      .Help("Records producers sent that were not appended: their message id "
+                            "was in the partition's de-duplication window, by topic.")
+                      .Register(*registry_)),
       filter_scanned_bytes_(prometheus::BuildCounter()
                                 .Name("mq_fetch_filter_scanned_bytes_total")
                                 .Help("Log bytes filtered fetches looked at (tags, property "
@@ -98,6 +103,10 @@ void BrokerMetrics::add_produced(const std::string& topic, uint64_t bytes, uint6
 void BrokerMetrics::add_fetched(const std::string& topic, uint64_t bytes, uint64_t messages) {
   bytes_out_.Add({{"topic", topic}}).Increment(static_cast<double>(bytes));
   messages_out_.Add({{"topic", topic}}).Increment(static_cast<double>(messages));
+}
+
+void BrokerMetrics::add_duplicates(const std::string& topic, uint64_t records) {
+  duplicates_.Add({{"topic", topic}}).Increment(static_cast<double>(records));
 }
 
 void BrokerMetrics::add_filtered(uint64_t scanned_bytes, uint64_t skipped_batches) {

@@ -39,6 +39,8 @@ class BrokerMetrics {
   void observe_request(std::string_view api, ErrorCode error, double seconds);
   void add_produced(const std::string& topic, uint64_t bytes, uint64_t messages);
   void add_fetched(const std::string& topic, uint64_t bytes, uint64_t messages);
+  // Records a produce left out: their message id was in the de-duplication window.
+  void add_duplicates(const std::string& topic, uint64_t records);
   // A filtered fetch of one partition: log bytes looked at, batches passed
   // over on their tag summary without decoding.
   void add_filtered(uint64_t scanned_bytes, uint64_t skipped_batches);
@@ -56,6 +58,7 @@ class BrokerMetrics {
   prometheus::Family<prometheus::Counter>& bytes_out_;
   prometheus::Family<prometheus::Counter>& messages_in_;
   prometheus::Family<prometheus::Counter>& messages_out_;
+  prometheus::Family<prometheus::Counter>& duplicates_;
   prometheus::Counter& filter_scanned_bytes_;
   prometheus::Counter& filter_skipped_batches_;
   prometheus::Histogram& fsync_seconds_;

@@ -173,6 +173,12 @@ std::vector<Setting> build_settings() {
   t.push_back(integer("log.segment_ms", "Roll a new segment when the active one is this old (ms).",
                       true, 1, kMaxInt64,
                       [](BrokerConfig& c) -> int64_t& { return c.log.segment_ms; }));
+  t.push_back(integer("log.dedup_window_ms",
+                      "Default dedup.window.ms: how long a message id (header mq.msg-id) is "
+                      "remembered, so a record re-sent with it is acknowledged with its first "
+                      "offset instead of being appended again; 0 turns de-duplication off.",
+                      true, 0, kMaxInt64,
+                      [](BrokerConfig& c) -> int64_t& { return c.log.dedup_window_ms; }));
   t.push_back(integer("log.retention_ms",
                       "Delete segments whose newest record is older than this (ms); -1 keeps "
                       "them forever.",

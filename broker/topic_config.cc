@@ -80,6 +80,8 @@ const std::vector<TopicSetting>& topic_settings() {
          auto [end, ec] = std::to_chars(text, text + sizeof(text), c.log.min_cleanable_dirty_ratio);
          return ec == std::errc() ? std::string(text, end) : std::string("?");
        }},
+      integer("dedup.window.ms", 0, INT64_MAX,
+              [](EffectiveTopicConfig& c) -> int64_t& { return c.log.dedup_window_ms; }),
       integer("retention.ms", -1, INT64_MAX,
               [](EffectiveTopicConfig& c) -> int64_t& { return c.log.retention_ms; }),
       integer("retention.bytes", -1, INT64_MAX,

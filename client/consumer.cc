@@ -511,7 +511,18 @@ void Consumer::handle_fetch_response(NodeResponse& response) {
         ++fetched.next;
       }
       state.fetch_position = std::max(state.fetch_position, header->next_offset());
-      if (fetched.next == fetched.records.size()) continue;
+      if (fetched.next == fetched.records.size()) {
+        // Nothing to hand out (a batch without records, left where
+        // de-duplicated records were): the position moves past it once
+        // what is buffered before it has been handed out.
+        if (state.buffered.empty()) {
+          if (state.position) state.position = std::max(*state.position, header->next_offset());
+        } else {
+          state.buffered.back().advance_to =
+              std::max(state.buffered.back().advance_to.value_or(0), header->next_offset());
+        }
+        continue;
+      }
       state.buffered_records += fetched.records.size() - fetched.next;
       state.buffered.push_back(std::move(fetched));
     }
@@ -521,7 +532,8 @@ void Consumer::handle_fetch_response(NodeResponse& response) {
       if (state.buffered.empty()) {
         state.position = std::max(*state.position, result->next_offset);
       } else {
-        state.buffered.back().advance_to = result->next_offset;
+        state.buffered.back().advance_to =
+            std::max(state.buffered.back().advance_to.value_or(0), result->next_offset);
       }
     }
   }

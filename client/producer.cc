@@ -18,11 +18,21 @@
 namespace mq::client {
 namespace {
 
-// A bad tag would make the broker refuse the record's whole batch: it is
-// refused here, alone.
+// A bad tag or message id would make the broker refuse the record's whole
+// batch: it is refused here, alone.
 Status check_tags(std::span<const Header> headers) {
   int tags = 0;
+  int ids = 0;
   for (const Header& header : headers) {
+    if (header.key == kMessageIdHeader) {
+      if (++ids > 1 || !header.value) {
+        return Status(ErrorCode::kInvalidRecord, "the record's message id (header " +
+                                                     std::string(kMessageIdHeader) +
+                                                     ") is null or given twice");
+      }
+      MQ_RETURN_IF_ERROR(check_message_id(*header.value));
+      continue;
+    }
     if (header.key != kTagHeader) continue;
     if (++tags > 1) {
       return Status(ErrorCode::kInvalidRecord,

@@ -355,21 +355,25 @@ void Producer::Sender::handle_response(NodeResponse response, int64_t now) {
         is_leadership_error(result->error_code) &&
         cluster_.note_leader(batch->partition.topic, batch->partition.partition,
                              result->current_leader_id, result->current_leader_epoch);
+    std::vector<std::pair<int32_t, int64_t>> duplicates;
+    for (const transport::ProduceDuplicate& d : result->duplicates) {
+      duplicates.emplace_back(d.index, d.offset);
+    }
     handle_partition_result(std::move(batch), result->error_code,
                             result->error_message.value_or(""), result->base_offset,
-                            result->log_append_time_ms, now, leader_named);
+                            result->log_append_time_ms, now, leader_named, duplicates);
   }
 }
 
-void Producer::Sender::handle_partition_result(std::unique_ptr<ProducerBatch> batch, ErrorCode code,
-                                               const std::string& message, int64_t base_offset,
-                                               int64_t log_append_time_ms, int64_t now,
-                                               bool leader_named) {
+void Producer::Sender::handle_partition_result(
+    std::unique_ptr<ProducerBatch> batch, ErrorCode code, const std::string& message,
+    int64_t base_offset, int64_t log_append_time_ms, int64_t now, bool leader_named,
+    std::span<const std::pair<int32_t, int64_t>> duplicates) {
   if (code == ErrorCode::kNone || code == ErrorCode::kDuplicateSequence) {
     // DUPLICATE_SEQUENCE: appended long ago, too long for the broker to know where.
     accumulator_.on_complete(*batch);
     finish(std::move(batch), Status::ok(), code == ErrorCode::kNone ? base_offset : -1,
-           log_append_time_ms);
+           log_append_time_ms, duplicates);
     return;
   }
   if (needs_metadata_refresh(code) && !leader_named) metadata_stale_ = true;
@@ -452,10 +456,11 @@ void Producer::Sender::expire(int64_t now) {
 }
 
 void Producer::Sender::finish(std::unique_ptr<ProducerBatch> batch, const Status& error,
-                              int64_t base_offset, int64_t log_append_time_ms) {
+                              int64_t base_offset, int64_t log_append_time_ms,
+                              std::span<const std::pair<int32_t, int64_t>> duplicates) {
   (error.is_ok() ? records_acknowledged_ : records_failed_) +=
       static_cast<uint64_t>(batch->record_count);
-  batch->complete(error, base_offset, log_append_time_ms);
+  batch->complete(error, base_offset, log_append_time_ms, duplicates);
   accumulator_.release_id(batch->id);
   producer_->release(batch->reserved_bytes);
   accumulator_.recycle(*batch);

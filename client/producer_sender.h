@@ -90,11 +90,13 @@ class Producer::Sender {
   void handle_response(NodeResponse response, int64_t now);
   void handle_partition_result(std::unique_ptr<ProducerBatch> batch, ErrorCode code,
                                const std::string& message, int64_t base_offset,
-                               int64_t log_append_time_ms, int64_t now, bool leader_named = false);
+                               int64_t log_append_time_ms, int64_t now, bool leader_named = false,
+                               std::span<const std::pair<int32_t, int64_t>> duplicates = {});
   void fail_node(int32_t node, const Status& error, int64_t now);
   void expire(int64_t now);
   void finish(std::unique_ptr<ProducerBatch> batch, const Status& error, int64_t base_offset,
-              int64_t log_append_time_ms);
+              int64_t log_append_time_ms,
+              std::span<const std::pair<int32_t, int64_t>> duplicates = {});
   void fail_everything(const Status& error);
   // Linger is ignored while someone flushes, the producer stops, or a send()
   // waits for buffer memory that only completed batches give back.

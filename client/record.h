@@ -60,6 +60,10 @@ struct RecordMetadata {
   int32_t partition = -1;
   int64_t offset = -1;
   int64_t timestamp_ms = -1;  // create time, or the broker's log-append time
+  // The record's message id (header mq.msg-id) was in the partition's
+  // de-duplication window: it was not appended again, and `offset` is that
+  // of the record that carried the id first.
+  bool duplicate = false;
 };
 
 using SendCallback = std::function<void(const Result<RecordMetadata>&)>;

@@ -29,9 +29,10 @@ std::optional<std::string_view> view_of(const std::optional<std::string>& s) {
 }
 
 // Appends one record in the batch format (store/record_batch.h) to `buffer`;
-// returns its tag's bit of the batch's tag summary (0 when untagged).
+// returns its tag's bit of the batch's tag summary (0 when untagged) and sets
+// `*message_id` when the record carries a message id.
 uint64_t encode_record(BatchBuffer& buffer, int64_t timestamp_delta, int32_t offset_delta,
-                       const RecordView& record) {
+                       const RecordView& record, bool* message_id) {
   size_t body = 1 + coding::varint_size(timestamp_delta) + coding::varint_size(offset_delta) +
                 bytes_field_size(record.key) + bytes_field_size(record.value) +
                 coding::varint_size(static_cast<int64_t>(record.headers.size()));
@@ -52,6 +53,7 @@ uint64_t encode_record(BatchBuffer& buffer, int64_t timestamp_delta, int32_t off
     p = put_bytes_field(p, header.key);
     p = put_bytes_field(p, view_of(header.value));
     if (header.key == kTagHeader && header.value) tag_bit = tag_summary_bit(*header.value);
+    if (header.key == kMessageIdHeader) *message_id = true;
   }
   assert(p == reinterpret_cast<uint8_t*>(buffer.data()) + buffer.size());
   return tag_bit;
@@ -94,6 +96,7 @@ Result<transport::Frame> ProducerBatch::encode(const ProducerIdentity& identity,
       encoded->append(compressed);
     }
     uint16_t attributes = static_cast<uint16_t>(codec);
+    if (message_ids) attributes |= kAttrMessageIds;
     if (tag_summary != 0) {
       attributes |= kAttrTagSummary;
       uint8_t summary[kTagSummarySize];
@@ -127,17 +130,27 @@ Result<transport::Frame> ProducerBatch::encode(const ProducerIdentity& identity,
   return transport::Frame(mq::as_bytes(encoded_->view()), encoded_);
 }
 
-void ProducerBatch::complete(const Status& error, int64_t base_offset, int64_t log_append_time_ms) {
+void ProducerBatch::complete(const Status& error, int64_t base_offset, int64_t log_append_time_ms,
+                             std::span<const std::pair<int32_t, int64_t>> duplicates) {
+  size_t next_duplicate = 0;
   for (Completion& completion : completions) {
     if (!error.is_ok()) {
       completion.callback(error);
       continue;
     }
+    while (next_duplicate < duplicates.size() &&
+           duplicates[next_duplicate].first < completion.index) {
+      ++next_duplicate;
+    }
+    bool duplicate =
+        next_duplicate < duplicates.size() && duplicates[next_duplicate].first == completion.index;
+    int64_t offset = base_offset < 0 ? -1 : base_offset + completion.index;
     completion.callback(RecordMetadata{
         .topic = partition.topic,
         .partition = partition.partition,
-        .offset = base_offset < 0 ? -1 : base_offset + completion.index,
-        .timestamp_ms = log_append_time_ms >= 0 ? log_append_time_ms : completion.timestamp_ms});
+        .offset = duplicate ? duplicates[next_duplicate].second : offset,
+        .timestamp_ms = log_append_time_ms >= 0 ? log_append_time_ms : completion.timestamp_ms,
+        .duplicate = duplicate});
   }
   completions.clear();
 }
@@ -303,8 +316,8 @@ RecordAccumulator::Appended RecordAccumulator::try_append(std::string_view topic
     batch.max_timestamp_ms = timestamp;
   }
   batch.max_timestamp_ms = std::max(batch.max_timestamp_ms, timestamp);
-  batch.tag_summary |=
-      encode_record(batch.buffer, timestamp - batch.first_timestamp_ms, batch.record_count, record);
+  batch.tag_summary |= encode_record(batch.buffer, timestamp - batch.first_timestamp_ms,
+                                     batch.record_count, record, &batch.message_ids);
   if (callback) {
     batch.completions.push_back({batch.record_count, timestamp, std::move(callback)});
   }

@@ -133,6 +133,7 @@ struct ProducerBatch {
   BatchBuffer buffer;
   int32_t record_count = 0;
   uint64_t tag_summary = 0;  // store/record_batch.h: the tags of its records
+  bool message_ids = false;  // a record carries a message id (attribute bit 5)
   int64_t first_timestamp_ms = 0;
   int64_t max_timestamp_ms = 0;
   int64_t created_ms = 0;       // steady clock: linger and delivery timeout count from here
@@ -155,7 +156,10 @@ struct ProducerBatch {
   // new identity only rewrites the producer fields and the CRC.
   Result<transport::Frame> encode(const ProducerIdentity& identity, Compression codec);
   // Runs the callbacks: offsets base_offset + index, or the error.
-  void complete(const Status& error, int64_t base_offset, int64_t log_append_time_ms);
+  // `duplicates`: (index, offset) of the records the broker left out as
+  // duplicates, in index order (Produce v2).
+  void complete(const Status& error, int64_t base_offset, int64_t log_append_time_ms,
+                std::span<const std::pair<int32_t, int64_t>> duplicates = {});
   // After complete(): the batch's byte buffer for another batch, unless
   // ZeroMQ may still be reading it (then an empty buffer).
   BatchBuffer take_buffer();

@@ -11,6 +11,7 @@
 
 #include "store/cleaner_checkpoint.h"
 #include "store/coding.h"
+#include "store/dedup_window.h"
 #include "store/file.h"
 #include "store/index.h"
 #include "store/leader_epoch_cache.h"
@@ -34,6 +35,7 @@ enum class FileKind {
   kLogState,
   kLeaderEpochs,
   kProducerState,
+  kDedupWindow,
   kCleaner,
   kCleanShutdown,
   kPowerLossJournal,
@@ -62,6 +64,8 @@ KindInfo info(FileKind kind) {
       return {"leader-epochs", DumpItems::kContents};
     case FileKind::kProducerState:
       return {"producer-state", DumpItems::kContents};
+    case FileKind::kDedupWindow:
+      return {"dedup-window", DumpItems::kContents};
     case FileKind::kCleaner:
       return {"cleaner", DumpItems::kContents};
     case FileKind::kCleanShutdown:
@@ -91,6 +95,7 @@ DumpFile classify(const std::string& path) {
       {"log-state.checkpoint", FileKind::kLogState},
       {"leader-epoch-checkpoint", FileKind::kLeaderEpochs},
       {"producer-state.checkpoint", FileKind::kProducerState},
+      {"dedup-window.checkpoint", FileKind::kDedupWindow},
       {"cleaner.checkpoint", FileKind::kCleaner},
       {".clean-shutdown", FileKind::kCleanShutdown},
       {".durable", FileKind::kPowerLossJournal},
@@ -144,6 +149,7 @@ auto order_key(const DumpFile& file) {
     case FileKind::kLogState:
     case FileKind::kLeaderEpochs:
     case FileKind::kProducerState:
+    case FileKind::kDedupWindow:
     case FileKind::kCleaner:
       group = 2;
       break;
@@ -328,6 +334,7 @@ class FileDumper {
       case FileKind::kLogState:
       case FileKind::kLeaderEpochs:
       case FileKind::kProducerState:
+      case FileKind::kDedupWindow:
       case FileKind::kCleaner:
         dump_checkpoint();
         return json::object();
@@ -344,7 +351,7 @@ class FileDumper {
             "unknown file: not a segment (.log), an index (.index, .timeindex, .keyindex) or a "
             "checkpoint "
             "(log-state.checkpoint, leader-epoch-checkpoint, producer-state.checkpoint, "
-            "cleaner.checkpoint)");
+            "dedup-window.checkpoint, cleaner.checkpoint)");
     return json::object();
   }
 
@@ -700,6 +707,15 @@ class FileDumper {
                                {"batches", std::move(batches)}});
         }
         return json{{"offset", offset}, {"producers", std::move(producers)}};
+      }
+      case FileKind::kDedupWindow: {
+        DedupWindow window;
+        MQ_ASSIGN_OR_RETURN(int64_t offset, window.load_snapshot(file_.path));
+        json ids = json::array();
+        for (const DedupEntry& e : window.entries()) {
+          ids.push_back({{"id", e.id}, {"offset", e.offset}, {"time_ms", e.time_ms}});
+        }
+        return json{{"offset", offset}, {"ids", std::move(ids)}};
       }
       case FileKind::kCleaner: {
         CleanerCheckpoint checkpoint;

@@ -36,6 +36,7 @@ struct ProduceFlags {
   std::vector<std::string> headers;
   std::string tag;
   CLI::Option* tag_option = nullptr;
+  std::string msg_id_from;
   int32_t partition = -1;
   std::string acks = "all";
   CLI::Option* acks_option = nullptr;
@@ -117,6 +118,7 @@ struct Outcome {
   FILE* err = nullptr;
   std::mutex mu;  // serializes lines on stderr
   std::atomic<uint64_t> failed{0};
+  std::atomic<uint64_t> duplicates{0};  // acknowledged with the offset of an earlier message
   uint64_t bad = 0;  // records that could not be read, so were not sent (reading thread only)
 
   void report(uint64_t number, const Status& status) {
@@ -252,6 +254,16 @@ int produce(Context& ctx, const ProduceFlags& flags) {
     }
     headers.push_back({std::string(kTagHeader), flags.tag});
   }
+  const bool id_from_key = !flags.msg_id_from.empty();
+  if (id_from_key && flags.msg_id_from != "key") {
+    return ctx.usage("--msg-id-from: \"" + flags.msg_id_from + "\" is not key");
+  }
+  if (id_from_key && std::ranges::any_of(headers, [](const client::Header& h) {
+        return h.key == kMessageIdHeader;
+      })) {
+    return ctx.usage("--msg-id-from and -H " + std::string(kMessageIdHeader) +
+                     "=... name the message id twice");
+  }
   if (flags.partition < -1) return ctx.usage("-p: a partition is >= 0");
   Result<int64_t> linger = parse_duration_ms(flags.linger);
   if (!linger.is_ok()) return ctx.usage("--linger: " + linger.status().message());
@@ -337,19 +349,28 @@ int produce(Context& ctx, const ProduceFlags& flags) {
       parsed.headers.insert(parsed.headers.end(), headers.begin(), headers.end());
       record.headers = parsed.headers;
     }
+    // --msg-id-from key: the key is the message id, so a re-run of the same
+    // input inside the topic's dedup.window.ms appends nothing twice.
+    std::vector<client::Header> with_id;
+    if (id_from_key && record.key) {
+      with_id.assign(record.headers.begin(), record.headers.end());
+      with_id.push_back({std::string(kMessageIdHeader), std::string(*record.key)});
+      record.headers = with_id;
+    }
     if (*mode == SendMode::kSync) {
       std::optional<Result<client::RecordMetadata>> answer = send_and_wait(**producer, record);
       if (!answer) return;  // interrupted: reported as unacknowledged below
       if (!answer->is_ok()) return outcome.report(number, answer->status());
       ++acknowledged;
+      if ((*answer)->duplicate) outcome.duplicates.fetch_add(1, std::memory_order_relaxed);
+      json answer_json{
+          {"number", number}, {"partition", (*answer)->partition}, {"offset", (*answer)->offset}};
+      if ((*answer)->duplicate) answer_json["duplicate"] = true;
       std::string line = ctx.output == OutputFormat::kTable
                              ? std::to_string((*answer)->partition) + "\t" +
-                                   std::to_string((*answer)->offset) + "\n"
-                             : json{{"number", number},
-                                    {"partition", (*answer)->partition},
-                                    {"offset", (*answer)->offset}}
-                                       .dump() +
-                                   "\n";
+                                   std::to_string((*answer)->offset) +
+                                   ((*answer)->duplicate ? "\tduplicate\n" : "\n")
+                             : answer_json.dump() + "\n";
       std::fwrite(line.data(), 1, line.size(), ctx.io.out);
       std::fflush(ctx.io.out);
       return;
@@ -361,7 +382,11 @@ int produce(Context& ctx, const ProduceFlags& flags) {
     }
     // Two words of capture: std::function keeps them without an allocation.
     Status sent = (*producer)->send_view(record, [report = &outcome, number](const auto& result) {
-      if (!result.is_ok()) report->report(number, result.status());
+      if (!result.is_ok()) {
+        report->report(number, result.status());
+      } else if (result->duplicate) {
+        report->duplicates.fetch_add(1, std::memory_order_relaxed);
+      }
     });
     if (!sent.is_ok()) outcome.report(number, sent);
   });
@@ -389,6 +414,7 @@ int produce(Context& ctx, const ProduceFlags& flags) {
   }
   (void)(*producer)->close(0);
   uint64_t failed = outcome.failed.load();
+  uint64_t duplicates = outcome.duplicates.load();
   uint64_t bad = outcome.bad;
   if (*mode == SendMode::kSync && interrupted()) {
     // The message being waited for when the signal came, and what was read
@@ -397,13 +423,20 @@ int produce(Context& ctx, const ProduceFlags& flags) {
   }
   if (!flushed.is_ok() && failed == 0) ctx.fail("cannot deliver", flushed);
   if (ctx.output != OutputFormat::kTable) {
-    ctx.print({{"topic", flags.topic}, {"count", count}, {"failed", failed}, {"bad", bad}},
+    ctx.print({{"topic", flags.topic},
+               {"count", count},
+               {"failed", failed},
+               {"bad", bad},
+               {"duplicates", duplicates}},
               [](const json&) { return std::string(); });
   }
   uint64_t sent = count - bad;
   ctx.note("sent " + std::to_string(sent) + " messages" +
            (*mode == SendMode::kOneway ? " one-way (not acknowledged)"
                                        : ", " + std::to_string(failed) + " failed") +
+           (duplicates > 0 ? ", " + std::to_string(duplicates) +
+                                 " duplicates (already stored: not appended again)"
+                           : "") +
            (bad > 0 ? "; " + std::to_string(bad) + " " + numbered + "s not sent" : ""));
   if (failed > 0) {
     ctx.error(std::to_string(failed) + " of " + std::to_string(sent) + " messages failed");
@@ -432,6 +465,11 @@ void add_produce_command(CLI::App& root, Context& ctx, Action& action) {
                               "Header key=value on every message (repeatable)");
   flags->tag_option = produce_command->add_option(
       "--tag", flags->tag, "Tag of every message (header mq.tag), for consumers' --tags filters");
+  produce_command->add_option(
+      "--msg-id-from", flags->msg_id_from,
+      "key: each message's key is its message id (header mq.msg-id): one already stored "
+      "within the topic's dedup.window.ms is acknowledged with its first offset, not "
+      "appended again");
   produce_command->add_option("-p,--partition", flags->partition,
                               "Partition (default: by key hash, else sticky)");
   flags->acks_option =

@@ -93,6 +93,7 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
   // per keyed record, per batch.
   std::vector<BatchHeader> headers;
   std::vector<std::vector<std::pair<uint32_t, int32_t>>> key_hashes;
+  std::vector<std::vector<MessageId>> message_ids;
   {
     BatchCursor cursor(batches);
     RecordBatchReader reader;
@@ -110,11 +111,19 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
                                                        std::to_string(max_batch_bytes));
       }
       MQ_ASSIGN_OR_RETURN(BatchHeader header, verify_batch(batch));
+      // A batch without records is one a leader wrote in place of
+      // de-duplicated records: followers copy it, producers may not send one.
+      if (options.assign_offsets && header.record_count < 1) {
+        return Status(ErrorCode::kInvalidRecord, "batch with no records");
+      }
       auto& hashes = key_hashes.emplace_back();
+      auto& ids = message_ids.emplace_back();
+      auto* ids_out = header.has_message_ids() ? &ids : nullptr;
       if (config_.validate_records || require_keys) {
-        MQ_RETURN_IF_ERROR(reader.validate(batch, require_keys, &hashes));
-      } else if (!reader.collect_key_hashes(batch, &hashes).is_ok()) {
+        MQ_RETURN_IF_ERROR(reader.validate(batch, require_keys, &hashes, ids_out));
+      } else if (!reader.collect_key_hashes(batch, &hashes, ids_out).is_ok()) {
         hashes.clear();  // not validated, not findable by key: stored as sent
+        ids.clear();
       }
       if (options.assign_offsets && header.is_idempotent() &&
           !producer_ids.insert(header.producer_id).second) {
@@ -139,6 +148,8 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
     std::lock_guard lock(append_mu_);
     if (closed_) return Status(ErrorCode::kStorageError, dir_ + ": log is closed");
     int64_t now = config_.now_ms();
+    const bool dedup = config_.dedup_window_ms > 0;
+    if (dedup) dedup_.expire(now, config_.dedup_window_ms);
     if (options.assign_offsets) {
       for (const BatchHeader& h : headers) {
         MQ_ASSIGN_OR_RETURN(std::optional<ProducerBatch> original, producers_.check(h));
@@ -150,9 +161,22 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
           result.last_offset = original->last_offset;
           result.record_count = h.record_count;
           result.duplicate = true;
+          // Its records left out the first time are reported again.
+          for (const MessageId& m : message_ids.front()) {
+            std::optional<int64_t> at = dedup_.find(m.id);
+            if (at && *at != original->base_offset + m.offset_delta) {
+              result.duplicates.push_back({m.offset_delta, *at});
+            }
+          }
           return result;
         }
       }
+    }
+    std::string rewritten;  // the batches without their duplicates, when there are some
+    if (options.assign_offsets && dedup) {
+      MQ_RETURN_IF_ERROR(drop_duplicates_locked(batches, &headers, &key_hashes, &message_ids,
+                                                &rewritten, &result.duplicates));
+      if (!rewritten.empty()) batches = as_writable_bytes(rewritten);
     }
     int64_t next = log_end_offset();
     size_t position = 0;
@@ -205,10 +229,14 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
         }
       }
     }
+    remember_ids_locked(headers, message_ids, now);
     log_end_offset_.store(next, std::memory_order_release);
     sync_before_return = config_.fsync_policy == FsyncPolicy::kAlways;
     result.base_offset = first;
     result.last_offset = next - 1;
+    for (DuplicateRecord& d : result.duplicates) {
+      if (d.offset < 0) d.offset = first + (-1 - d.offset);  // an id repeated in the append
+    }
   }
 
   if (rolled_at >= 0) {
@@ -303,6 +331,8 @@ Status Log::reconfigure(const LogConfig& config) {
   config_.delete_retention_ms = config.delete_retention_ms;
   config_.min_compaction_lag_ms = config.min_compaction_lag_ms;
   config_.min_cleanable_dirty_ratio = config.min_cleanable_dirty_ratio;
+  config_.dedup_window_ms = config.dedup_window_ms;
+  if (config_.dedup_window_ms <= 0) dedup_.clear();
   max_batch_bytes_.store(config.max_batch_bytes, std::memory_order_relaxed);
   compacted_.store(config.compacted(), std::memory_order_relaxed);
   return Status::ok();
@@ -386,6 +416,7 @@ Status Log::write_checkpoints() {
     end = log_end_offset();
   }
   MQ_RETURN_IF_ERROR(snapshot.write_snapshot(path("producer-state.checkpoint"), end));
+  MQ_RETURN_IF_ERROR(write_dedup_snapshot());
   MQ_RETURN_IF_ERROR(write_log_state());
   std::lock_guard lock(flush_mu_);
   last_checkpoint_ms_ = config_.now_ms();
@@ -529,6 +560,10 @@ Status Log::truncate_to(int64_t offset) {
     spdlog::info("{}: truncated to offset {} (requested {})", dir_, end, offset);
     MQ_RETURN_IF_ERROR(epochs_.truncate_from_end(end));
     MQ_RETURN_IF_ERROR(rebuild_producer_state());
+    // The window's snapshot may name ids cut here: the next checkpoint
+    // writes the window as it now is.
+    dedup_.truncate_from(end);
+    MQ_RETURN_IF_ERROR(remove_file(path("dedup-window.checkpoint")));
     truncations_++;
     cleaner_changed = cleaner_.truncate_to(end);
   }
@@ -560,6 +595,8 @@ Status Log::truncate_fully_and_start_at(int64_t offset) {
       flushed_offset_.store(offset);
     }
     producers_.clear();
+    dedup_.clear();
+    MQ_RETURN_IF_ERROR(remove_file(path("dedup-window.checkpoint")));
     MQ_RETURN_IF_ERROR(epochs_.clear());
     MQ_RETURN_IF_ERROR(sync_directory(dir_));
     truncations_++;

@@ -7,6 +7,7 @@
 //   log-state.checkpoint        recovery point and log start offset
 //   leader-epoch-checkpoint     leader epoch -> first offset
 //   producer-state.checkpoint   idempotent producer snapshot
+//   dedup-window.checkpoint     message ids of the de-duplication window
 //   cleaner.checkpoint          compaction progress (store/cleaner_checkpoint.h)
 //   .clean-shutdown             present only while the log is closed cleanly
 //
@@ -31,6 +32,7 @@
 
 #include "base/status.h"
 #include "store/cleaner_checkpoint.h"
+#include "store/dedup_window.h"
 #include "store/leader_epoch_cache.h"
 #include "store/log_config.h"
 #include "store/producer_state.h"
@@ -55,12 +57,22 @@ struct KeyLookup {
   uint64_t candidates = 0;  // records looked at: the key index's hash hits
 };
 
+// A record an append left out: its message id was in the de-duplication window.
+struct DuplicateRecord {
+  int32_t index = 0;    // its position among the append's records (0 = the first)
+  int64_t offset = -1;  // the offset of the record that carried the id first
+};
+
 struct AppendResult {
   int64_t base_offset = -1;
   int64_t last_offset = -1;
   int64_t log_append_time = -1;  // set when the log stamps timestamps
   int32_t record_count = 0;
   bool duplicate = false;  // a retried idempotent batch; offsets are the original ones
+  // Records not appended because their message id was in the window; the
+  // others keep their offsets (base_offset + index), the duplicates' offsets
+  // are taken by batches without records (store/record_batch.h).
+  std::vector<DuplicateRecord> duplicates;
 };
 
 struct LogReadResult {
@@ -128,7 +140,9 @@ class Log {
   // Appends whole batches (rewriting base offsets, epochs and, with
   // log-append time, timestamps in `batches`). Returns once the batches are
   // readable and, under fsync=always, synced. An append may carry at most one
-  // batch per producer id.
+  // batch per producer id. A leader append leaves out the records whose
+  // message id is in the de-duplication window (dedup.window.ms) and says
+  // which; every append remembers the ids it stores.
   Result<AppendResult> append(std::span<uint8_t> batches, const AppendOptions& options = {});
 
   // Whole batches from the one containing `offset`, about `max_bytes` (always
@@ -166,6 +180,9 @@ class Log {
   LeaderEpochCache& leader_epochs() { return epochs_; }
   // The producer's state, for tests and the broker's introspection.
   std::optional<ProducerEntry> producer(int64_t producer_id) const;
+  // Message ids in the de-duplication window, and the offset of one of them.
+  size_t dedup_window_size() const;
+  std::optional<int64_t> dedup_offset(std::string_view message_id) const;
 
   // Removes every batch containing an offset >= `offset` (whole batches, so
   // the end may land below `offset`). Below the log start, empties the log.
@@ -211,6 +228,19 @@ class Log {
   Status recover();  // log_recovery.cc
   Status replay_headers(int64_t from_offset, int64_t producer_snapshot_offset);
   Status rebuild_producer_state();
+  // De-duplication (log_dedup.cc). With the append lock held: leaves the
+  // records whose id is in the window (or earlier in the append) out of the
+  // batches, which are then in `*rewritten` with their headers, key hashes
+  // and ids redone; `*rewritten` stays empty when nothing was left out.
+  Status drop_duplicates_locked(std::span<uint8_t> batches, std::vector<BatchHeader>* headers,
+                                std::vector<std::vector<std::pair<uint32_t, int32_t>>>* key_hashes,
+                                std::vector<std::vector<MessageId>>* message_ids,
+                                std::string* rewritten, std::vector<DuplicateRecord>* duplicates);
+  void remember_ids_locked(const std::vector<BatchHeader>& headers,
+                           const std::vector<std::vector<MessageId>>& message_ids, int64_t now);
+  // Loads the window's snapshot and reads the ids appended after it (recovery).
+  Status restore_dedup_window(RecoveryReport* report);
+  Status write_dedup_snapshot();
   Status flush_to(int64_t offset);
   Status write_checkpoints();
   Status write_log_state();
@@ -233,6 +263,7 @@ class Log {
   RecoveryReport recovery_;
   LeaderEpochCache epochs_;
   ProducerStateTable producers_;  // guarded by append_mu_
+  DedupWindow dedup_;             // guarded by append_mu_
 
   mutable std::mutex append_mu_;
   mutable std::shared_mutex segments_mu_;

@@ -63,6 +63,7 @@ Status LogConfig::validate() const {
   }
   if (checkpoint_interval_ms < 1) return bad("checkpoint interval must be positive");
   if (producer_expiration_ms < 1) return bad("producer.id.expiration.ms must be positive");
+  if (dedup_window_ms < 0) return bad("dedup.window.ms must be >= 0 (0: off)");
   if (delete_retention_ms < 0) return bad("delete.retention.ms must be >= 0");
   if (min_compaction_lag_ms < 0) return bad("min.compaction.lag.ms must be >= 0");
   if (!(min_cleanable_dirty_ratio >= 0.0 && min_cleanable_dirty_ratio <= 1.0)) {

@@ -46,6 +46,8 @@ struct LogConfig {
   TimestampType timestamp_type = TimestampType::kCreateTime;
   int64_t checkpoint_interval_ms = 60 * 1000;  // recovery point and producer snapshot
   int64_t producer_expiration_ms = 7LL * 24 * 3600 * 1000;
+  // Message ids are remembered this long for de-duplication; 0: off.
+  int64_t dedup_window_ms = 2 * 60 * 1000;
 
   CleanupPolicy cleanup_policy = CleanupPolicy::kDelete;
   // Compaction: how long a tombstone (a record with a null value) survives

@@ -191,6 +191,7 @@ Status Log::recover() {
   if (rebuild_epochs) replay_from = log_start_offset();
   MQ_RETURN_IF_ERROR(replay_headers(replay_from, snapshot_offset));
   report.producers_restored = static_cast<int64_t>(producers_.size());
+  MQ_RETURN_IF_ERROR(restore_dedup_window(&report));
 
   // Recovered bytes came from the page cache and may not be on disk yet.
   if (!report.clean_shutdown) {

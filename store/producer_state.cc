@@ -48,9 +48,18 @@ Result<std::optional<ProducerBatch>> ProducerStateTable::check(const BatchHeader
         who + ": new epoch must start at sequence 0, got " + std::to_string(h.base_sequence));
   }
   int32_t last_seq = h.last_sequence();
-  for (const ProducerBatch& b : e.batches) {
-    if (b.first_sequence == h.base_sequence && b.last_sequence == last_seq) {
-      return std::optional<ProducerBatch>(b);
+  for (size_t i = 0; i < e.batches.size(); i++) {
+    const ProducerBatch& b = e.batches[i];
+    if (b.first_sequence != h.base_sequence) continue;
+    if (b.last_sequence == last_seq) return std::optional<ProducerBatch>(b);
+    // A batch the log stored in pieces (records left out as duplicates):
+    // a retry of it matches the consecutive pieces together.
+    for (size_t k = i + 1; k < e.batches.size(); k++) {
+      if (e.batches[k].first_sequence != next_sequence(e.batches[k - 1].last_sequence)) break;
+      if (e.batches[k].last_sequence == last_seq) {
+        return std::optional<ProducerBatch>(
+            ProducerBatch{b.first_sequence, last_seq, b.base_offset, e.batches[k].last_offset});
+      }
     }
   }
   int32_t expected = next_sequence(e.batches.back().last_sequence);

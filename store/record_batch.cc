@@ -30,7 +30,7 @@ constexpr size_t kOffBaseSequence = 53;
 constexpr size_t kOffRecordCount = 57;
 static_assert(kOffRecordCount + 4 == kBatchHeaderSize);
 
-constexpr uint16_t kKnownAttributeBits = 0x001F;
+constexpr uint16_t kKnownAttributeBits = 0x003F;
 
 Status corrupt(std::string what) {
   return Status(ErrorCode::kCorruptMessage, std::move(what));
@@ -88,6 +88,16 @@ Status check_tag(std::string_view tag) {
   return Status::ok();
 }
 
+Status check_message_id(std::string_view id) {
+  if (id.empty()) return Status(ErrorCode::kInvalidRecord, "empty message id");
+  if (id.size() > kMaxMessageIdBytes) {
+    return Status(ErrorCode::kInvalidRecord, "message id of " + std::to_string(id.size()) +
+                                                 " bytes (at most " +
+                                                 std::to_string(kMaxMessageIdBytes) + ")");
+  }
+  return Status::ok();
+}
+
 std::optional<std::string_view> tag_of(std::span<const RecordHeader> headers) {
   for (const RecordHeader& h : headers) {
     if (h.key == kTagHeader) return h.value;
@@ -139,7 +149,7 @@ Result<BatchHeader> parse_batch_header(std::span<const uint8_t> data) {
   if (static_cast<uint8_t>(h.compression()) > static_cast<uint8_t>(Compression::kZstd)) {
     return corrupt("unknown compression codec " + std::to_string(h.attributes & 0x7));
   }
-  if (h.record_count < 1) return corrupt("batch with no records");
+  if (h.record_count < 0) return corrupt("negative record count");
   if (h.has_tag_summary() && static_cast<size_t>(h.batch_length) <
                                  kBatchHeaderSize - kBatchLengthPrefix + kTagSummarySize) {
     return corrupt("batch too short for its tag summary");
@@ -222,19 +232,29 @@ Status RecordBatchReader::decode(std::span<const uint8_t> batch, std::vector<Rec
   return visit(batch, [out](Record&& r) { out->push_back(std::move(r)); });
 }
 
-Status RecordBatchReader::collect_key_hashes(
-    std::span<const uint8_t> batch, std::vector<std::pair<uint32_t, int32_t>>* key_hashes) {
+Status RecordBatchReader::collect_key_hashes(std::span<const uint8_t> batch,
+                                             std::vector<std::pair<uint32_t, int32_t>>* key_hashes,
+                                             std::vector<MessageId>* message_ids) {
   const int64_t base = batch.size() >= kBatchHeaderSize ? get_fixed<int64_t>(batch.data()) : 0;
   return visit(batch, [&](Record&& r) {
-    if (r.key)
-      key_hashes->emplace_back(key_index_hash(*r.key), static_cast<int32_t>(r.offset - base));
+    auto delta = static_cast<int32_t>(r.offset - base);
+    if (r.key) key_hashes->emplace_back(key_index_hash(*r.key), delta);
+    if (message_ids == nullptr) return;
+    for (const RecordHeader& h : r.headers) {
+      if (h.key == kMessageIdHeader && h.value && check_message_id(*h.value).is_ok()) {
+        message_ids->push_back({std::string(*h.value), delta});
+        break;
+      }
+    }
   });
 }
 
 Status RecordBatchReader::validate(std::span<const uint8_t> batch, bool require_keys,
-                                   std::vector<std::pair<uint32_t, int32_t>>* key_hashes) {
+                                   std::vector<std::pair<uint32_t, int32_t>>* key_hashes,
+                                   std::vector<MessageId>* message_ids) {
   int64_t unkeyed = -1;  // offset of the first record without a key
   uint64_t summary = 0;
+  bool any_id = false;
   Status bad_tag;
   const int64_t base = batch.size() >= kBatchHeaderSize ? get_fixed<int64_t>(batch.data()) : 0;
   MQ_RETURN_IF_ERROR(visit(batch, [&](Record&& r) {
@@ -243,9 +263,28 @@ Status RecordBatchReader::validate(std::span<const uint8_t> batch, bool require_
       key_hashes->emplace_back(key_index_hash(*r.key), static_cast<int32_t>(r.offset - base));
     }
     int tags = 0;
+    int ids = 0;
     for (const RecordHeader& h : r.headers) {
-      if (h.key != kTagHeader || !bad_tag.is_ok()) continue;
-      std::string where = "record " + std::to_string(r.offset - get_fixed<int64_t>(batch.data()));
+      if (!bad_tag.is_ok()) break;
+      std::string_view what = h.key == kTagHeader ? "tag" : "message id";
+      if (h.key != kTagHeader && h.key != kMessageIdHeader) continue;
+      std::string where = "record " + std::to_string(r.offset - base);
+      if (h.key == kMessageIdHeader) {
+        if (++ids > 1) {
+          bad_tag =
+              Status(ErrorCode::kInvalidRecord, where + " has more than one " + std::string(what));
+        } else if (!h.value) {
+          bad_tag = Status(ErrorCode::kInvalidRecord, where + " has a null " + std::string(what));
+        } else if (Status checked = check_message_id(*h.value); !checked.is_ok()) {
+          bad_tag = Status(ErrorCode::kInvalidRecord, where + ": " + checked.message());
+        } else {
+          any_id = true;
+          if (message_ids != nullptr) {
+            message_ids->push_back({std::string(*h.value), static_cast<int32_t>(r.offset - base)});
+          }
+        }
+        continue;
+      }
       if (++tags > 1) {
         bad_tag = Status(ErrorCode::kInvalidRecord, where + " has more than one tag");
       } else if (!h.value) {
@@ -270,6 +309,11 @@ Status RecordBatchReader::validate(std::span<const uint8_t> batch, bool require_
   }
   if (h.has_tag_summary() && batch_tag_summary(batch, h) != summary) {
     return Status(ErrorCode::kInvalidRecord, "the batch's tag summary does not match its records");
+  }
+  if (any_id != h.has_message_ids()) {
+    return Status(ErrorCode::kInvalidRecord,
+                  any_id ? "records with message ids in a batch without attribute bit 5"
+                         : "attribute bit 5 (message ids) set on a batch without message ids");
   }
   return Status::ok();
 }
@@ -325,7 +369,7 @@ Status RecordBatchReader::visit(std::span<const uint8_t> batch, Visitor&& visito
     visitor(std::move(r));
   }
   if (p != end) return Status(ErrorCode::kInvalidRecord, "bytes after the last record");
-  if (h.last_offset_delta != h.record_count - 1) {
+  if (h.record_count > 0 && h.last_offset_delta != h.record_count - 1) {
     return Status(ErrorCode::kInvalidRecord, "last offset delta does not match record count");
   }
   return Status::ok();
@@ -350,6 +394,7 @@ void RecordBatchBuilder::add(int64_t timestamp_ms, std::optional<std::string_vie
     append_bytes(scratch_, header.key);
     append_bytes(scratch_, header.value);
     if (header.key == kTagHeader && header.value) tag_summary_ |= tag_summary_bit(*header.value);
+    if (header.key == kMessageIdHeader) message_ids_ = true;
   }
   coding::append_varint(records_, static_cast<int64_t>(scratch_.size()));
   records_.append(scratch_);
@@ -367,6 +412,7 @@ Result<std::string> RecordBatchBuilder::build() {
     out.append(compressed);
   }
   uint16_t attributes = static_cast<uint16_t>(codec_);
+  if (message_ids_) attributes |= kAttrMessageIds;
   if (tag_summary_ != 0) {
     attributes |= kAttrTagSummary;
     char summary[kTagSummarySize];
@@ -389,6 +435,31 @@ Result<std::string> RecordBatchBuilder::build() {
   records_.clear();
   count_ = 0;
   tag_summary_ = 0;
+  message_ids_ = false;
+  return out;
+}
+
+std::string empty_batch(const BatchHeader& original, int32_t first_delta, int32_t count) {
+  std::string out(kBatchHeaderSize, '\0');
+  int32_t sequence = -1;
+  if (original.base_sequence >= 0) {
+    int64_t advanced = static_cast<int64_t>(original.base_sequence) + first_delta;
+    if (advanced > std::numeric_limits<int32_t>::max()) advanced -= int64_t{1} << 31;
+    sequence = static_cast<int32_t>(advanced);
+  }
+  std::span<uint8_t> batch = as_writable_bytes(out);
+  write_batch_header(batch,
+                     BatchHeader{.leader_epoch = original.leader_epoch,
+                                 .attributes = static_cast<uint16_t>(original.attributes & 0x8),
+                                 .last_offset_delta = count - 1,
+                                 .first_timestamp = original.first_timestamp,
+                                 .max_timestamp = original.max_timestamp,
+                                 .producer_id = original.producer_id,
+                                 .producer_epoch = original.producer_epoch,
+                                 .base_sequence = sequence,
+                                 .record_count = 0});
+  set_base_offset(batch, original.base_offset + first_delta);
+  set_leader_epoch(batch, original.leader_epoch);
   return out;
 }
 

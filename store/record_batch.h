@@ -14,14 +14,18 @@
 //                               bit 3 timestamp type (0 create, 1 log append),
 //                               bit 4 tag summary: the batch ends with 8 bytes
 //                               (uint64) naming the tags of its records,
-//                               bits 5-15 zero
+//                               bit 5 message ids: a record carries
+//                               kMessageIdHeader,
+//                               bits 6-15 zero
 //    23    4 last_offset_delta  last offset - base_offset
 //    27    8 first_timestamp    ms since epoch of the first record
 //    35    8 max_timestamp      largest record timestamp (or log append time)
 //    43    8 producer_id        -1 if not idempotent
 //    51    2 producer_epoch     -1 if not idempotent
 //    53    4 base_sequence      -1 if not idempotent
-//    57    4 record_count       >= 1
+//    57    4 record_count       >= 1 as sent; 0 in a stored batch that
+//                               only keeps its offsets and sequences
+//                               (the records were de-duplicated)
 //    61    . records            possibly compressed as one block
 //     .    8 tag_summary        with attribute bit 4 only, after the records
 //
@@ -65,6 +69,22 @@ constexpr size_t kMaxTagBytes = 255;
 // 1 << (crc32c(tag) & 63).
 uint64_t tag_summary_bit(std::string_view tag);
 
+// Message ids (docs/messaging.md, de-duplication). A record's id is the value
+// of its header kMessageIdHeader (at most one, 1 to 255 bytes); a batch
+// holding such records sets kAttrMessageIds, so the log decodes only those
+// batches to find ids.
+inline constexpr std::string_view kMessageIdHeader = "mq.msg-id";
+constexpr uint16_t kAttrMessageIds = 0x20;
+constexpr size_t kMaxMessageIdBytes = 255;
+// Checks a message id: 1 to 255 bytes.
+Status check_message_id(std::string_view id);
+
+// A message id found in a batch and its record's offset delta.
+struct MessageId {
+  std::string id;
+  int32_t offset_delta = 0;
+};
+
 enum class TimestampType : uint8_t { kCreateTime = 0, kLogAppendTime = 1 };
 
 struct BatchHeader {
@@ -91,6 +111,7 @@ struct BatchHeader {
   }
   bool is_idempotent() const { return producer_id >= 0; }
   bool has_tag_summary() const { return (attributes & kAttrTagSummary) != 0; }
+  bool has_message_ids() const { return (attributes & kAttrMessageIds) != 0; }
   // Sequence of the last record, wrapping at INT32_MAX as Kafka's does.
   int32_t last_sequence() const;
 };
@@ -160,12 +181,16 @@ class RecordBatchReader {
   // Tags are checked too (check_tag, one per record), and the batch's tag
   // summary must be exactly the one its records make (none without tags).
   // With `key_hashes`, the key index hash (store/key_index.h) and offset
-  // delta of each keyed record are appended to it.
+  // delta of each keyed record are appended to it. Message ids are checked
+  // (check_message_id, one per record, kAttrMessageIds set exactly when there
+  // are some) and, with `message_ids`, appended to it.
   Status validate(std::span<const uint8_t> batch, bool require_keys = false,
-                  std::vector<std::pair<uint32_t, int32_t>>* key_hashes = nullptr);
-  // Only the key hashes, as validate gives them, without its checks.
+                  std::vector<std::pair<uint32_t, int32_t>>* key_hashes = nullptr,
+                  std::vector<MessageId>* message_ids = nullptr);
+  // Only the key hashes and message ids, as validate gives them, without its checks.
   Status collect_key_hashes(std::span<const uint8_t> batch,
-                            std::vector<std::pair<uint32_t, int32_t>>* key_hashes);
+                            std::vector<std::pair<uint32_t, int32_t>>* key_hashes,
+                            std::vector<MessageId>* message_ids = nullptr);
 
  private:
   template <typename Visitor>
@@ -206,6 +231,7 @@ class RecordBatchBuilder {
   int16_t producer_epoch_ = -1;
   int32_t base_sequence_ = -1;
   uint64_t tag_summary_ = 0;
+  bool message_ids_ = false;
 };
 
 // Re-encodes `run`, consecutive records decoded from the batch `original`
@@ -217,6 +243,14 @@ class RecordBatchBuilder {
 // (docs/storage-format.md §9.2).
 Result<std::string> rebuild_records(const BatchHeader& original, std::span<const Record> run,
                                     Compression codec);
+
+// A batch without records standing for `count` records of `original` from
+// its offset delta `first_delta` on: their offsets and, for an idempotent
+// producer, their sequences, so the producer's sequence goes on where the
+// batch ended. Timestamps and timestamp type are the original's; base offset
+// original.base_offset + first_delta. What the log appends in place of
+// records de-duplicated away (docs/storage-format.md §2).
+std::string empty_batch(const BatchHeader& original, int32_t first_delta, int32_t count);
 
 // Walks a buffer of concatenated whole batches (as read from a segment or a
 // fetch response). Stops before an incomplete trailing batch.

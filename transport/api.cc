@@ -13,7 +13,7 @@ namespace {
 constexpr std::array kSupportedApis = {
     SupportedApi{ApiKey::kApiVersions, {0, 0}},
     SupportedApi{ApiKey::kMetadata, {0, 0}},
-    SupportedApi{ApiKey::kProduce, {0, 1}},
+    SupportedApi{ApiKey::kProduce, {0, 2}},
     SupportedApi{ApiKey::kFetch, {0, 1}},
     SupportedApi{ApiKey::kListOffsets, {0, 0}},
     SupportedApi{ApiKey::kInitProducerId, {0, 0}},

@@ -2,8 +2,9 @@
 // in its own record frame, byte for byte as the log stores them.
 //
 // Wire layout (types as in transport/codec.h, fields in this order; v1
-// differs from v0 only by the response's current leader fields):
-//   ProduceRequest v0, v1
+// differs from v0 only by the response's current leader fields, v2 from v1
+// only by the response's duplicates):
+//   ProduceRequest v0-v2
 //     acks                     int16
 //     timeout_ms               int32
 //     topics                   array of
@@ -11,7 +12,7 @@
 //       partitions             array of
 //         partition_index      int32
 //         records              records frame
-//   ProduceResponse v0, v1
+//   ProduceResponse v0-v2
 //     topics                   array of
 //       name                   string
 //       partitions             array of
@@ -24,6 +25,12 @@
 //         current_leader_id    int32 (v1+; on a leadership error, the leader
 //                              this broker's metadata names, -1 = none known)
 //         current_leader_epoch int32 (v1+; its leader epoch, -1 = none known)
+//         duplicates           array of (v2+; records left out because their
+//                              message id was in the de-duplication window)
+//           index              int32 (the record's position among the
+//                              partition's records in the request, from 0)
+//           offset             int64 (the offset of the record that carried
+//                              the id first)
 #pragma once
 
 #include <cstdint>
@@ -88,6 +95,20 @@ struct ProduceRequest {
   }
 };
 
+// A record the log left out as a duplicate (v2): the other records keep
+// base_offset + their index.
+struct ProduceDuplicate {
+  int32_t index = 0;    // position among the partition's records in the request
+  int64_t offset = -1;  // offset of the record that carried the message id first
+
+  bool operator==(const ProduceDuplicate&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("index", m.index);
+    c("offset", m.offset);
+  }
+};
+
 struct ProduceResponse {
   static constexpr ApiKey kApiKey = ApiKey::kProduce;
 
@@ -105,6 +126,9 @@ struct ProduceResponse {
       // there without asking for metadata first. -1: none known.
       int32_t current_leader_id = -1;
       int32_t current_leader_epoch = -1;
+      // v2: records not appended because their message id was in the
+      // partition's de-duplication window (docs/messaging.md).
+      std::vector<ProduceDuplicate> duplicates;
 
       bool operator==(const Partition&) const = default;
       template <class Self, class Codec>
@@ -119,6 +143,7 @@ struct ProduceResponse {
           c("current_leader_id", m.current_leader_id);
           c("current_leader_epoch", m.current_leader_epoch);
         }
+        if (c.version() >= 2) c("duplicates", m.duplicates);
       }
     };
 

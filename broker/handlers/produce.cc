@@ -78,8 +78,14 @@ void append(Context& ctx, const ProduceRequest& produce, const std::string& topi
   }
   out.base_offset = appended->base_offset;
   out.log_append_time_ms = appended->log_append_time;
+  for (const DuplicateRecord& d : appended->duplicates) {
+    out.duplicates.push_back({.index = d.index, .offset = d.offset});
+  }
   if (!appended->duplicate) {
     ctx.metrics.add_produced(topic, batches.size(), static_cast<uint64_t>(appended->record_count));
+    if (!appended->duplicates.empty()) {
+      ctx.metrics.add_duplicates(topic, appended->duplicates.size());
+    }
   }
   if (produce.acks != kAcksAll) return;
   // A leader alone in its ISR has its high watermark past the batch already.

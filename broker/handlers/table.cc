@@ -16,7 +16,7 @@ constexpr bool kGroup = true;
 constexpr std::array kHandlers = {
     Handler{ApiKey::kApiVersions, {0, 0}, api_versions, !kGroup, /*before_catch_up=*/true},
     Handler{ApiKey::kMetadata, {0, 0}, metadata},
-    Handler{ApiKey::kProduce, {0, 1}, produce},
+    Handler{ApiKey::kProduce, {0, 2}, produce},
     Handler{ApiKey::kFetch, {0, 1}, fetch},
     Handler{ApiKey::kListOffsets, {0, 0}, list_offsets},
     Handler{ApiKey::kInitProducerId, {0, 0}, init_producer_id},

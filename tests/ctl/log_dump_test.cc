@@ -106,7 +106,8 @@ class LogDumpTest : public ::testing::Test {
         RecordHeader header{"trace", "abc"};
         builder.add(2000, "bin", std::string("\x00\x01\xff", 3), std::span(&header, 1));
         builder.add(2001, std::nullopt, "line\nbreak");
-        builder.add(2002, "k", std::nullopt);
+        RecordHeader id{kMessageIdHeader, "order-7"};
+        builder.add(2002, "k", std::nullopt, std::span(&id, 1));
         batch = *builder.build();
       } else {
         mq::testing::KeyedRecords records;
@@ -148,8 +149,8 @@ TEST_F(LogDumpTest, DumpsEveryFileOfAPartitionDirectoryInOrder) {
   for (size_t i = 0; i < bases_.size(); ++i) {
     expected.insert(expected.end(), {"segment", "offset-index", "time-index", "key-index"});
   }
-  expected.insert(expected.end(),
-                  {"log-state", "leader-epochs", "producer-state", "cleaner", "clean-shutdown"});
+  expected.insert(expected.end(), {"log-state", "leader-epochs", "producer-state", "dedup-window",
+                                   "cleaner", "clean-shutdown"});
   EXPECT_EQ(kinds, expected);
   EXPECT_EQ(d.doc["summary"]["files"], expected.size());
   EXPECT_EQ(d.doc["summary"]["problems"], 0);
@@ -219,6 +220,11 @@ TEST_F(LogDumpTest, DumpsEveryFileOfAPartitionDirectoryInOrder) {
   ASSERT_EQ(producers.size(), 1u);
   EXPECT_EQ(producers[0]["producer_id"], 42);
   EXPECT_EQ(producers[0]["batches"][0]["base_offset"], 7 * kRecordsPerBatch);
+  json dedup = files_of(d, "dedup-window")[0]["contents"];
+  EXPECT_EQ(dedup["offset"], kBatches * kRecordsPerBatch);
+  ASSERT_EQ(dedup["ids"].size(), 1u);
+  EXPECT_EQ(dedup["ids"][0]["id"], "order-7");
+  EXPECT_EQ(dedup["ids"][0]["offset"], kRecordsPerBatch + 2);
   json cleaner = files_of(d, "cleaner")[0]["contents"];
   EXPECT_EQ(cleaner["first_dirty_offset"], 15);
   EXPECT_EQ(cleaner["passes"][0], (json{{"end_offset", 15}, {"time_ms", 1'700'000'000'000}}));
@@ -398,7 +404,7 @@ TEST_F(LogDumpTest, GarbageNeverCrashesAndIsReported) {
     for (const char* name :
          {"00000000000000000000.log", "00000000000000000000.index",
           "00000000000000000000.timeindex", "log-state.checkpoint", "leader-epoch-checkpoint",
-          "producer-state.checkpoint", "cleaner.checkpoint"}) {
+          "producer-state.checkpoint", "dedup-window.checkpoint", "cleaner.checkpoint"}) {
       write_file(garbage.file(name), bytes);
     }
     Dumped d = dump({garbage.path()});

@@ -444,6 +444,14 @@ TEST(BrokerConnections, CountedAndLimited) {
     }
     return metric(name);
   };
+  // The counters are published periodically, not on each connection: wait for them.
+  auto wait_at_least = [&](const std::string& name, double want) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (metric(name) < want && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return metric(name);
+  };
 
   std::vector<std::unique_ptr<Connection>> open;
   for (int i = 0; i < 2; i++) {
@@ -458,7 +466,7 @@ TEST(BrokerConnections, CountedAndLimited) {
   auto third = Connection::connect(broker.endpoint());
   ASSERT_TRUE(third.is_ok());
   EXPECT_FALSE((*third)->negotiate_versions(1000).is_ok());
-  EXPECT_GE(metric("mq_connections_refused_total"), 1);
+  EXPECT_GE(wait_at_least("mq_connections_refused_total", 1), 1);
   EXPECT_TRUE(broker.wait_for_log("limits.max_connections")) << broker.log();
   // The two open ones keep being served.
   for (auto& c : open) EXPECT_TRUE(c->call(MetadataRequest{}, kTimeoutMs).is_ok());
@@ -470,7 +478,7 @@ TEST(BrokerConnections, CountedAndLimited) {
   auto fourth = Connection::connect(broker.endpoint());
   ASSERT_TRUE(fourth.is_ok());
   EXPECT_TRUE((*fourth)->negotiate_versions(kTimeoutMs).is_ok());
-  EXPECT_GE(metric("mq_connections_accepted_total"), 4);
+  EXPECT_GE(wait_at_least("mq_connections_accepted_total", 4), 4);
 }
 
 TEST_F(BrokerTest, OffsetForLeaderEpochTellsWhereAnEpochEnds) {

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -23,6 +24,7 @@
 #include "client/admin.h"
 #include "client/consumer.h"
 #include "client/producer.h"
+#include "store/record_batch.h"
 #include "tests/support/eventually.h"
 #include "tests/support/mqd_cluster.h"
 #include "tests/support/temp_dir.h"
@@ -104,6 +106,20 @@ class ClusterTest : public ::testing::Test {
     Result<ClusterMetadata> m = describe();
     const PartitionInfo* p = partition_of(m);
     return p != nullptr ? static_cast<int>(p->isr.size()) : 0;
+  }
+
+  // SIGKILLs the partition's leader and waits for another to lead it.
+  // Returns the killed node, or -1 (the failure recorded) when there was no
+  // leader or no other took over.
+  int kill_leader() {
+    int victim = leader();
+    EXPECT_GT(victim, 0) << "no leader to kill";
+    if (victim <= 0) return -1;
+    cluster_->node(victim).kill_now();
+    bool moved = eventually([&] { return leader(victim) > 0 && leader(victim) != victim; },
+                            std::chrono::milliseconds(kSessionTimeoutMs * 5));
+    EXPECT_TRUE(moved) << "no new leader after the leader died";
+    return moved ? victim : -1;
   }
 
   int controller(int except = 0) {
@@ -257,12 +273,8 @@ class ClusterTest : public ::testing::Test {
 TEST_F(ClusterTest, KillingThePartitionLeaderLosesNoAcknowledgedMessage) {
   for (int round = 0; round < iterations(); round++) {
     run(6000, 2000, [&] {
-      int victim = leader();
+      int victim = kill_leader();
       ASSERT_GT(victim, 0);
-      cluster_->node(victim).kill_now();
-      ASSERT_TRUE(eventually([&] { return leader(victim) > 0 && leader(victim) != victim; },
-                             std::chrono::milliseconds(kSessionTimeoutMs * 5)))
-          << "no new leader after the leader died";
       // It comes back and catches up while the rest is produced.
       ASSERT_TRUE(cluster_->node(victim).start()) << cluster_->node(victim).log();
     });
@@ -412,6 +424,69 @@ TEST_F(ClusterTest, RestartingEveryNodeInTurnKeepsEverything) {
           << "node " << id << " did not rejoin the ISR";
     }
   });
+}
+
+// A message re-sent by a new producer instance after its partition's leader
+// was SIGKILLed, with the message id it had: the new leader knows the id
+// (followers keep the window from their own appends) and acknowledges it
+// with the first offset; the log holds each id once.
+TEST_F(ClusterTest, AMessageIdSurvivesItsLeadersKill) {
+  auto send_all = [&](int from, int to, const std::string& tag,
+                      std::map<int, RecordMetadata>* out) {
+    ProducerConfig config;
+    config.bootstrap_servers = bootstrap();
+    config.linger_ms = 20;  // several records per batch: duplicates and new ones mixed
+    auto producer = Producer::create(config);
+    ASSERT_TRUE(producer.is_ok()) << producer.status().to_string();
+    std::vector<std::future<Result<RecordMetadata>>> futures;
+    for (int i = from; i < to; i++) {
+      futures.push_back((*producer)->send(
+          ProducerRecord{.topic = kTopic,
+                         .value = tag + std::to_string(i),
+                         .headers = {{std::string(kMessageIdHeader), "id-" + std::to_string(i)}},
+                         .partition = 0}));
+    }
+    for (int i = from; i < to; i++) {
+      Result<RecordMetadata> sent = futures[static_cast<size_t>(i - from)].get();
+      ASSERT_TRUE(sent.is_ok()) << i << ": " << sent.status().to_string();
+      (*out)[i] = *sent;
+    }
+  };
+  std::map<int, RecordMetadata> first, second;
+  send_all(0, 100, "first-", &first);
+  for (const auto& [i, meta] : first) ASSERT_FALSE(meta.duplicate) << i;
+  ASSERT_TRUE(eventually([&] { return isr_size() == 3; }, 20s));
+  int victim = kill_leader();
+  ASSERT_GT(victim, 0);
+  send_all(50, 150, "second-", &second);
+  for (int i = 50; i < 150; i++) {
+    EXPECT_EQ(second[i].duplicate, i < 100) << i;
+    if (i < 100) {
+      EXPECT_EQ(second[i].offset, first[i].offset) << i;
+    }
+  }
+  ASSERT_TRUE(cluster_->node(victim).start()) << cluster_->node(victim).log();
+
+  // Every id once, each at the offset its send was acknowledged with.
+  ConsumerConfig config;
+  config.bootstrap_servers = bootstrap();
+  config.auto_offset_reset = OffsetReset::kEarliest;
+  auto consumer = Consumer::create(config);
+  ASSERT_TRUE(consumer.is_ok());
+  ASSERT_TRUE((*consumer)->assign({{kTopic, 0}}).is_ok());
+  std::map<int64_t, std::string> log;
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (log.size() < 150 && std::chrono::steady_clock::now() < deadline) {
+    auto batch = (*consumer)->poll(200);
+    if (!batch.is_ok()) continue;
+    for (const ConsumerRecord& r : *batch) log[r.offset] = r.value.value_or("");
+  }
+  ASSERT_EQ(log.size(), 150u);
+  for (int i = 0; i < 150; i++) {
+    const RecordMetadata& meta = i < 100 ? first[i] : second[i];
+    std::string expected = (i < 100 ? "first-" : "second-") + std::to_string(i);
+    EXPECT_EQ(log[meta.offset], expected) << i;
+  }
 }
 
 }  // namespace

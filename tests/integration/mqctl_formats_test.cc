@@ -84,7 +84,7 @@ TEST_F(MqctlFormatsTest, JsonLinesCopyATopicWithKeysHeadersAndTimestamps) {
              "\n");
   Shell produced = ok("$MQCTL produce src --input json --file records.json -o json");
   EXPECT_EQ(json::parse(produced.out),
-            json::parse(R"({"topic":"src","count":4,"failed":0,"bad":0})"));
+            json::parse(R"({"topic":"src","count":4,"failed":0,"bad":0,"duplicates":0})"));
 
   ok("$MQCTL consume src --from beginning -e -o json | $MQCTL produce dst --input json");
   auto by_position = [](std::vector<json> records) {
@@ -146,7 +146,8 @@ TEST_F(MqctlFormatsTest, BadRecordsAreReportedByNumberAndTheOthersSent) {
                            "3 of 4 records could not be read"}) {
     EXPECT_NE(fields.err.find(says), std::string::npos) << says << "\n" << fields.err;
   }
-  EXPECT_EQ(json::parse(fields.out), json::parse(R"({"topic":"b","count":4,"failed":0,"bad":3})"));
+  EXPECT_EQ(json::parse(fields.out),
+            json::parse(R"({"topic":"b","count":4,"failed":0,"bad":3,"duplicates":0})"));
   EXPECT_EQ(ok(R"($MQCTL consume b -p 1 --from beginning -e -f "{key}={value}\n")").out, "k=ok\n");
 
   write_file(

@@ -244,5 +244,58 @@ TEST_F(MqctlTest, MessageFindByKey) {
   EXPECT_EQ(sh("$MQCTL message find found --key order-7 -f \"{nope}\"").code, 2);
 }
 
+// De-duplication: --msg-id-from key makes each key the message id; an id
+// the partition stored within dedup.window.ms is answered with its first
+// offset and not appended, across a broker restart; past the window it is
+// appended again.
+TEST_F(MqctlTest, ProduceWithMessageIdsStoresEachIdOnce) {
+  ok("$MQCTL topic create dedup -p 1");
+  const std::string send = "$MQCTL produce dedup --key-separator : --msg-id-from key";
+  EXPECT_EQ(ok("printf \"k1:a\\nk2:b\\n\" | " + send + " --mode sync").out, "0\t0\n0\t1\n");
+  // k2 again: its first offset; offset 2 is held by the batch left in its place.
+  EXPECT_EQ(ok("printf \"k2:b\\nk3:c\\n\" | " + send + " --mode sync").out,
+            "0\t1\tduplicate\n0\t3\n");
+  Shell sync_json = ok("printf \"k2:b\\n\" | " + send + " --mode sync -o json");
+  EXPECT_EQ(sync_json.out.substr(0, sync_json.out.find('\n')),
+            R"({"number":1,"partition":0,"offset":1,"duplicate":true})");
+  Shell async = ok("printf \"k1:a\\nk4:d\\n\" | " + send + " -o json");
+  EXPECT_EQ(json::parse(async.out)["duplicates"], 1) << async.out;
+  Shell async_note = ok("printf \"k1:a\\n\" | " + send + " -v");
+  EXPECT_NE(async_note.err.find("sent 1 messages, 0 failed, 1 duplicates"), std::string::npos)
+      << async_note.err;
+
+  // The window survives a crash of the broker.
+  broker_->kill_now();
+  ASSERT_TRUE(broker_->start()) << broker_->log();
+  brokers_ = broker_->endpoint().substr(broker_->endpoint().find("//") + 2);
+  Shell after_restart = ok("printf \"k4:d\\n\" | " + send + " --mode sync");
+  EXPECT_NE(after_restart.out.find("\tduplicate"), std::string::npos) << after_restart.out;
+
+  // Past the window, the same id is a new message.
+  ok("$MQCTL topic alter-config dedup --set dedup.window.ms=500");
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  EXPECT_EQ(ok("printf \"k1:a\\n\" | " + send + " --mode sync").out.find("duplicate"),
+            std::string::npos);
+  EXPECT_EQ(ok("$MQCTL consume dedup --from beginning -e").out, "a\nb\nc\nd\na\n");
+  // Without an id (no key), nothing is de-duplicated.
+  ok("$MQCTL topic alter-config dedup --delete dedup.window.ms");
+  ok("printf \"same\\nsame\\n\" | " + send);
+  EXPECT_EQ(ok("$MQCTL consume dedup --from beginning -e").out, "a\nb\nc\nd\na\nsame\nsame\n");
+
+  Shell bad_source = sh("echo x | $MQCTL produce dedup --msg-id-from value");
+  EXPECT_EQ(bad_source.code, 2);
+  EXPECT_NE(bad_source.err.find("--msg-id-from: \"value\" is not key"), std::string::npos)
+      << bad_source.err;
+  Shell twice = sh("echo x | $MQCTL produce dedup -k a --msg-id-from key -H mq.msg-id=b");
+  EXPECT_EQ(twice.code, 2);
+  EXPECT_NE(twice.err.find("name the message id twice"), std::string::npos) << twice.err;
+  Shell too_long =
+      sh("echo x | $MQCTL produce dedup -k " + std::string(256, 'k') + " --msg-id-from key");
+  EXPECT_EQ(too_long.code, 1);
+  EXPECT_NE(too_long.err.find("message id of 256 bytes"), std::string::npos) << too_long.err;
+  Shell bad_window = sh("$MQCTL topic alter-config dedup --set dedup.window.ms=-1");
+  EXPECT_EQ(bad_window.code, 1) << bad_window.err;
+}
+
 }  // namespace
 }  // namespace mq

@@ -97,7 +97,8 @@ TEST(RecordBatch, RejectsStructurallyImpossibleHeaders) {
   EXPECT_FALSE(with(0, int64_t{-5}).is_ok()) << "negative base offset";
   EXPECT_FALSE(with(21, uint16_t{0x0100}).is_ok()) << "reserved attribute bit";
   EXPECT_FALSE(with(21, uint16_t{0x0005}).is_ok()) << "unknown codec";
-  EXPECT_FALSE(with(57, int32_t{0}).is_ok()) << "no records";
+  EXPECT_FALSE(with(57, int32_t{-1}).is_ok()) << "negative record count";
+  EXPECT_TRUE(with(57, int32_t{0}).is_ok()) << "no records: a stored batch left for duplicates";
   EXPECT_FALSE(with(23, int32_t{0}).is_ok()) << "last offset delta < count - 1";
   EXPECT_FALSE(parse_batch_header(as_bytes(batch).first(60)).is_ok()) << "short header";
   EXPECT_FALSE(verify_batch(as_bytes(batch).first(batch.size() - 1)).is_ok()) << "truncated";

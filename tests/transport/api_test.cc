@@ -56,8 +56,8 @@ TEST(ApiTest, ReservedQuorumAndReplicationKeysAreInTheirRangesAndNotServed) {
 TEST(ApiTest, UnknownKeysAreNotSupported) {
   EXPECT_FALSE(is_supported(static_cast<ApiKey>(999), 0));
   EXPECT_EQ(api_name(static_cast<ApiKey>(999)), "Unknown");
-  EXPECT_TRUE(is_supported(ApiKey::kProduce, 1));
-  EXPECT_FALSE(is_supported(ApiKey::kProduce, 2));
+  EXPECT_TRUE(is_supported(ApiKey::kProduce, 2));
+  EXPECT_FALSE(is_supported(ApiKey::kProduce, 3));
   EXPECT_FALSE(is_supported(ApiKey::kProduce, -1));
 }
 
