@@ -9,14 +9,10 @@
 #include <map>
 #include <tuple>
 
-#include "store/cleaner_checkpoint.h"
 #include "store/coding.h"
-#include "store/dedup_window.h"
 #include "store/file.h"
 #include "store/index.h"
-#include "store/leader_epoch_cache.h"
 #include "store/log.h"
-#include "store/producer_state.h"
 #include "store/record_batch.h"
 #include "store/segment.h"
 
@@ -660,7 +656,7 @@ class FileDumper {
       problem(std::nullopt, std::to_string(size) + " bytes: too large for a checkpoint, not read");
       return;
     }
-    Result<json> contents = decode_checkpoint();
+    Result<json> contents = decode_log_checkpoint(file_.name, file_.path);
     if (!contents.is_ok()) {
       std::string message = contents.status().message();
       // The loaders name the file; the dump already has.
@@ -669,68 +665,6 @@ class FileDumper {
       return;
     }
     sink_.item(*contents);
-  }
-
-  Result<json> decode_checkpoint() {
-    switch (file_.kind) {
-      case FileKind::kLogState: {
-        MQ_ASSIGN_OR_RETURN(LogState state, read_log_state(file_.path));
-        return json{{"recovery_point", state.recovery_point},
-                    {"log_start_offset", state.log_start_offset}};
-      }
-      case FileKind::kLeaderEpochs: {
-        LeaderEpochCache cache(file_.path);
-        MQ_RETURN_IF_ERROR(cache.load());
-        json epochs = json::array();
-        for (const EpochEntry& e : cache.entries()) {
-          epochs.push_back({{"epoch", e.epoch}, {"start_offset", e.start_offset}});
-        }
-        return json{{"epochs", std::move(epochs)}};
-      }
-      case FileKind::kProducerState: {
-        ProducerStateTable table;
-        MQ_ASSIGN_OR_RETURN(int64_t offset, table.load_snapshot(file_.path));
-        std::map<int64_t, const ProducerEntry*> by_id;
-        for (const auto& [id, entry] : table.producers()) by_id[id] = &entry;
-        json producers = json::array();
-        for (const auto& [id, entry] : by_id) {
-          json batches = json::array();
-          for (const ProducerBatch& b : entry->batches) {
-            batches.push_back({{"first_sequence", b.first_sequence},
-                               {"last_sequence", b.last_sequence},
-                               {"base_offset", b.base_offset},
-                               {"last_offset", b.last_offset}});
-          }
-          producers.push_back({{"producer_id", id},
-                               {"epoch", entry->epoch},
-                               {"last_timestamp", entry->last_timestamp},
-                               {"batches", std::move(batches)}});
-        }
-        return json{{"offset", offset}, {"producers", std::move(producers)}};
-      }
-      case FileKind::kDedupWindow: {
-        DedupWindow window;
-        MQ_ASSIGN_OR_RETURN(int64_t offset, window.load_snapshot(file_.path));
-        json ids = json::array();
-        for (const DedupEntry& e : window.entries()) {
-          ids.push_back({{"id", e.id}, {"offset", e.offset}, {"time_ms", e.time_ms}});
-        }
-        return json{{"offset", offset}, {"ids", std::move(ids)}};
-      }
-      case FileKind::kCleaner: {
-        CleanerCheckpoint checkpoint;
-        MQ_RETURN_IF_ERROR(checkpoint.load(file_.path));
-        json passes = json::array();
-        for (const CleanerCheckpoint::Pass& pass : checkpoint.passes()) {
-          passes.push_back({{"end_offset", pass.end_offset}, {"time_ms", pass.time_ms}});
-        }
-        return json{{"first_dirty_offset", checkpoint.first_dirty_offset()},
-                    {"passes", std::move(passes)}};
-      }
-      default:
-        break;
-    }
-    return Status(ErrorCode::kInvalidRequest, "not a checkpoint");
   }
 
   void problem(std::optional<uint64_t> position, const std::string& message) {

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "ctl/output.h"
 
 namespace mq::ctl {
@@ -50,6 +51,14 @@ class DumpSink {
 // Prints a dump to `out`: text lines (table), one JSON document, or one YAML
 // document, each written as the dump proceeds.
 std::unique_ptr<DumpSink> make_dump_printer(OutputFormat format, FILE* out);
+
+// The decoded contents of the checkpoint file named `name` (its name in a
+// partition directory: log-state.checkpoint, leader-epoch-checkpoint,
+// producer-state.checkpoint, dedup-window.checkpoint, cleaner.checkpoint)
+// at `path`, as docs/mqctl.md shows them; the loader's error when it is
+// damaged; kInvalidRequest for any other name.
+Result<nlohmann::ordered_json> decode_log_checkpoint(std::string_view name,
+                                                     const std::string& path);
 
 struct FileProblems {
   std::string path;
