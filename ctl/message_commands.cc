@@ -85,8 +85,12 @@ int show(Context& ctx, const ShowFlags& flags) {
   }
   const client::ConsumerRecord& record = records->front();
   if (record.offset != flags.offset) {
-    return missing("compaction removed it (the next message is at offset " +
-                   std::to_string(record.offset) + ")");
+    // Offsets without a record: compaction removed it, or the leader left it
+    // out as a duplicate of a message id already stored.
+    return missing(
+        "no message there: compacted away or left out as a duplicate (the next "
+        "message is at offset " +
+        std::to_string(record.offset) + ")");
   }
   ctx.print(record_json(record), [&record](const nlohmann::ordered_json&) {
     Result<RecordFormat> format = RecordFormat::parse(kShowTemplate);

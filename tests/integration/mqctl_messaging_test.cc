@@ -277,6 +277,11 @@ TEST_F(MqctlTest, ProduceWithMessageIdsStoresEachIdOnce) {
   EXPECT_EQ(ok("printf \"k1:a\\n\" | " + send + " --mode sync").out.find("duplicate"),
             std::string::npos);
   EXPECT_EQ(ok("$MQCTL consume dedup --from beginning -e").out, "a\nb\nc\nd\na\n");
+  Shell left_out = sh("$MQCTL message show dedup 0 2");
+  EXPECT_EQ(left_out.code, 3);
+  EXPECT_NE(left_out.err.find("left out as a duplicate (the next message is at offset 3)"),
+            std::string::npos)
+      << left_out.err;
   // Without an id (no key), nothing is de-duplicated.
   ok("$MQCTL topic alter-config dedup --delete dedup.window.ms");
   ok("printf \"same\\nsame\\n\" | " + send);
