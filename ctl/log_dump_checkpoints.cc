@@ -52,12 +52,12 @@ Result<nlohmann::ordered_json> decode_log_checkpoint(std::string_view name,
   }
   if (name == "dedup-window.checkpoint") {
     DedupWindow window;
-    MQ_ASSIGN_OR_RETURN(int64_t offset, window.load_snapshot(path));
+    MQ_ASSIGN_OR_RETURN(DedupWindow::Covered covered, window.load_snapshot(path));
     json ids = json::array();
     for (const DedupEntry& e : window.entries()) {
       ids.push_back({{"id", printable_text(e.id)}, {"offset", e.offset}, {"time_ms", e.time_ms}});
     }
-    return json{{"offset", offset}, {"ids", std::move(ids)}};
+    return json{{"offset", covered.offset}, {"epoch", covered.epoch}, {"ids", std::move(ids)}};
   }
   if (name == "cleaner.checkpoint") {
     CleanerCheckpoint checkpoint;

@@ -2,6 +2,7 @@
 // carries (RocketMQ's queryMessage by offset; kcat -C -o OFFSET -c 1).
 // mqctl message find TOPIC --key KEY: the latest messages with that key in
 // every partition (RocketMQ's queryMessage by key; FindMessages on the leaders).
+#include <chrono>
 #include <cstdio>
 #include <memory>
 
@@ -72,16 +73,28 @@ int show(Context& ctx, const ShowFlags& flags) {
   Status st = (*consumer)->assign({tp});
   if (st.is_ok()) st = (*consumer)->seek(tp, flags.offset);
   if (!st.is_ok()) return ctx.fail("cannot read " + tp.to_string(), st);
-  Result<std::vector<client::ConsumerRecord>> records = (*consumer)->poll(ctx.timeout_ms);
-  if (!records.is_ok()) {
-    if (records.code() == ErrorCode::kOffsetOutOfRange) {
-      return missing("it left the log (retention or trim) meanwhile");
+  // Polled in short steps: when the offset and every one after it hold no
+  // message (the log ends with de-duplicated records), the position moves
+  // past them without a record coming.
+  Result<std::vector<client::ConsumerRecord>> records = std::vector<client::ConsumerRecord>();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ctx.timeout_ms);
+  while (true) {
+    records = (*consumer)->poll(100);
+    if (!records.is_ok()) {
+      if (records.code() == ErrorCode::kOffsetOutOfRange) {
+        return missing("it left the log (retention or trim) meanwhile");
+      }
+      return ctx.fail("cannot read " + tp.to_string(), records.status());
     }
-    return ctx.fail("cannot read " + tp.to_string(), records.status());
-  }
-  if (records->empty()) {
-    return ctx.fail("cannot read " + tp.to_string(),
-                    Status(ErrorCode::kRequestTimedOut, "no answer within --timeout"));
+    if (!records->empty()) break;
+    Result<int64_t> position = (*consumer)->position(tp);
+    if (position.is_ok() && *position > flags.offset) {
+      return missing("no message there or after it: left out as a duplicate");
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return ctx.fail("cannot read " + tp.to_string(),
+                      Status(ErrorCode::kRequestTimedOut, "no answer within --timeout"));
+    }
   }
   const client::ConsumerRecord& record = records->front();
   if (record.offset != flags.offset) {

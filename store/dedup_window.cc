@@ -1,5 +1,7 @@
 #include "store/dedup_window.h"
 
+#include <algorithm>
+#include <functional>
 #include <sstream>
 
 #include "store/checkpoint.h"
@@ -39,65 +41,139 @@ std::optional<std::string> from_hex(std::string_view hex) {
 
 }  // namespace
 
+uint64_t DedupWindow::hash_of(std::string_view id) {
+  // Never 0 would not matter (slots mark emptiness by `entry`); std::hash
+  // of a string view is a 64-bit hash of every byte.
+  return std::hash<std::string_view>{}(id);
+}
+
+size_t DedupWindow::probe(std::string_view id, uint64_t hash) const {
+  size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const Slot& slot = slots_[i];
+    if (slot.entry == 0) return i;
+    if (slot.hash == hash && entry(slot.entry - 1).id == id) return i;
+  }
+}
+
 std::optional<int64_t> DedupWindow::find(std::string_view id) const {
-  auto it = ids_.find(std::string(id));
-  if (it == ids_.end()) return std::nullopt;
-  return it->second;
+  if (live_ == 0) return std::nullopt;
+  const Slot& slot = slots_[probe(id, hash_of(id))];
+  if (slot.entry == 0) return std::nullopt;
+  return entry(slot.entry - 1).offset;
+}
+
+void DedupWindow::grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(std::max<size_t>(64, old.size() * 2), Slot{});
+  for (const Slot& slot : old) {
+    if (slot.entry != 0) insert_slot(slot.hash, slot.entry - 1);
+  }
+}
+
+void DedupWindow::insert_slot(uint64_t hash, uint64_t sequence) {
+  size_t mask = slots_.size() - 1;
+  size_t i = hash & mask;
+  while (slots_[i].entry != 0) i = (i + 1) & mask;
+  slots_[i] = Slot{hash, sequence + 1};
+}
+
+void DedupWindow::erase_slot(size_t slot) {
+  size_t mask = slots_.size() - 1;
+  size_t hole = slot;
+  for (size_t j = (hole + 1) & mask; slots_[j].entry != 0; j = (j + 1) & mask) {
+    size_t home = slots_[j].hash & mask;
+    // Slot j may move back into the hole when its home is not in (hole, j].
+    bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+    if (stays) continue;
+    slots_[hole] = slots_[j];
+    hole = j;
+  }
+  slots_[hole] = Slot{};
+}
+
+void DedupWindow::forget(uint64_t sequence) {
+  Entry& e = entry(sequence);
+  if (!e.live) return;
+  size_t slot = probe(e.id, e.hash);
+  erase_slot(slot);
+  e.live = false;
+  --live_;
 }
 
 void DedupWindow::add(std::string_view id, int64_t offset, int64_t time_ms) {
-  auto [it, inserted] = ids_.try_emplace(std::string(id), offset);
-  if (!inserted) it->second = offset;
-  order_.push_back({&it->first, offset, time_ms});
+  if ((live_ + 1) * 2 > slots_.size()) grow();
+  uint64_t hash = hash_of(id);
+  uint64_t sequence = front_sequence_ + order_.size();
+  order_.push_back(Entry{std::string(id), offset, time_ms, hash, true});
+  size_t slot = probe(id, hash);
+  if (slots_[slot].entry != 0) {
+    entry(slots_[slot].entry - 1).live = false;  // replaced by the later entry
+    slots_[slot].entry = sequence + 1;
+    return;
+  }
+  slots_[slot] = Slot{hash, sequence + 1};
+  ++live_;
 }
 
 void DedupWindow::expire(int64_t now_ms, int64_t window_ms) {
   while (!order_.empty() && order_.front().time_ms < now_ms - window_ms) {
-    const Entry& e = order_.front();
-    // An id added again later stays for its later entry.
-    auto it = ids_.find(*e.id);
-    if (it != ids_.end() && it->second == e.offset) ids_.erase(it);
+    forget(front_sequence_);
     order_.pop_front();
+    ++front_sequence_;
   }
 }
 
 void DedupWindow::truncate_from(int64_t offset) {
+  bool cut = false;
   while (!order_.empty() && order_.back().offset >= offset) {
-    const Entry& e = order_.back();
-    auto it = ids_.find(*e.id);
-    if (it != ids_.end() && it->second == e.offset) ids_.erase(it);
+    forget(front_sequence_ + order_.size() - 1);
     order_.pop_back();
+    cut = true;
   }
-  // An id whose later entry was cut may still have an earlier one below
-  // `offset`: it is remembered there again.
-  for (const Entry& e : order_) {
-    if (!ids_.contains(*e.id)) ids_.emplace(*e.id, e.offset);
+  if (!cut) return;
+  // An id whose later entry was cut may have an earlier one below `offset`:
+  // the latest of those is live again.
+  for (size_t i = order_.size(); i-- > 0;) {
+    Entry& e = order_[i];
+    if (e.live || slots_.empty()) continue;
+    size_t slot = probe(e.id, e.hash);
+    if (slots_[slot].entry != 0) continue;  // a later entry of the id is live
+    if ((live_ + 1) * 2 > slots_.size()) {
+      grow();
+      slot = probe(e.id, e.hash);
+    }
+    slots_[slot] = Slot{e.hash, front_sequence_ + i + 1};
+    e.live = true;
+    ++live_;
   }
 }
 
 void DedupWindow::clear() {
   order_.clear();
-  ids_.clear();
+  slots_.clear();
+  front_sequence_ = 0;
+  live_ = 0;
 }
 
 std::vector<DedupEntry> DedupWindow::entries() const {
   std::vector<DedupEntry> out;
-  out.reserve(ids_.size());
+  out.reserve(live_);
   for (const Entry& e : order_) {
-    auto it = ids_.find(*e.id);
-    if (it != ids_.end() && it->second == e.offset) out.push_back({*e.id, e.offset, e.time_ms});
+    if (e.live) out.push_back({e.id, e.offset, e.time_ms});
   }
   return out;
 }
 
-Status DedupWindow::write_snapshot(const std::string& path, int64_t offset) const {
-  return write_checkpoint(path, kDedupSnapshotKind, kDedupSnapshotVersion, snapshot_lines(offset));
+Status DedupWindow::write_snapshot(const std::string& path, Covered covered) const {
+  return write_checkpoint(path, kDedupSnapshotKind, kDedupSnapshotVersion, snapshot_lines(covered));
 }
 
-std::vector<std::string> DedupWindow::snapshot_lines(int64_t offset) const {
+std::vector<std::string> DedupWindow::snapshot_lines(Covered covered) const {
   std::vector<std::string> lines;
-  lines.reserve(ids_.size() + 1);
-  lines.push_back("offset " + std::to_string(offset));
+  lines.reserve(live_ + 1);
+  lines.push_back("offset " + std::to_string(covered.offset) + " epoch " +
+                  std::to_string(covered.epoch));
   for (const DedupEntry& e : entries()) {
     lines.push_back(std::to_string(e.offset) + " " + std::to_string(e.time_ms) + " " +
                     to_hex(e.id));
@@ -105,7 +181,7 @@ std::vector<std::string> DedupWindow::snapshot_lines(int64_t offset) const {
   return lines;
 }
 
-Result<int64_t> DedupWindow::load_snapshot(const std::string& path) {
+Result<DedupWindow::Covered> DedupWindow::load_snapshot(const std::string& path) {
   clear();
   MQ_ASSIGN_OR_RETURN(std::vector<std::string> lines,
                       read_checkpoint(path, kDedupSnapshotKind, kDedupSnapshotVersion));
@@ -114,11 +190,14 @@ Result<int64_t> DedupWindow::load_snapshot(const std::string& path) {
     return Status(ErrorCode::kCorruptMessage, path + ": bad line '" + line + "'");
   };
   if (lines.empty()) return bad("");
-  int64_t covered = -1;
+  Covered covered{.offset = -1};
   {
     std::istringstream in(lines[0]);
-    std::string word;
-    if (!(in >> word >> covered) || word != "offset" || covered < 0) return bad(lines[0]);
+    std::string word, epoch_word, rest;
+    if (!(in >> word >> covered.offset >> epoch_word >> covered.epoch) || (in >> rest) ||
+        word != "offset" || epoch_word != "epoch" || covered.offset < 0 || covered.epoch < -1) {
+      return bad(lines[0]);
+    }
   }
   int64_t previous = -1;
   for (size_t i = 1; i < lines.size(); i++) {
@@ -126,7 +205,7 @@ Result<int64_t> DedupWindow::load_snapshot(const std::string& path) {
     int64_t offset, time_ms;
     std::string hex, rest;
     if (!(in >> offset >> time_ms >> hex) || (in >> rest) || offset < previous ||
-        offset >= covered) {
+        offset >= covered.offset) {
       return bad(lines[i]);
     }
     std::optional<std::string> id = from_hex(hex);

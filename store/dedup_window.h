@@ -8,7 +8,8 @@
 // checkpoints; what was appended after it is replayed from the log on open:
 //
 //   mq-dedup-window 1
-//   offset <O>                    covers the records below O
+//   offset <O> epoch <E>          covers the records below O; E is the leader
+//                                 epoch of the batch ending at O (-1: none)
 //   <offset> <time_ms> <id in hex>   one line per id, oldest first
 //   crc32c <hex>
 #pragma once
@@ -18,7 +19,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "base/status.h"
@@ -41,7 +41,7 @@ struct DedupEntry {
 class DedupWindow {
  public:
   DedupWindow() = default;
-  DedupWindow(const DedupWindow&) = delete;  // entries point into its own map
+  DedupWindow(const DedupWindow&) = delete;  // big: never copied by accident
   DedupWindow& operator=(const DedupWindow&) = delete;
 
   // The offset of the record that carried `id`, while it is in the window.
@@ -54,24 +54,55 @@ class DedupWindow {
   // Forgets the ids at offsets >= `offset` (the log was truncated there).
   void truncate_from(int64_t offset);
   void clear();
-  size_t size() const { return ids_.size(); }
+  size_t size() const { return live_; }
   // The remembered ids in offset order.
   std::vector<DedupEntry> entries() const;
 
+  // Where a snapshot ends: the records below `offset`, the last of them in a
+  // batch of leader epoch `epoch`. Two logs with the same epoch there hold
+  // the same records below it (the replication protocol's log matching), so
+  // a snapshot is trusted only by a log that agrees.
+  struct Covered {
+    int64_t offset = 0;
+    int32_t epoch = -1;
+  };
   // The snapshot's body lines; written with write_checkpoint (store/checkpoint.h).
-  std::vector<std::string> snapshot_lines(int64_t offset) const;
-  Status write_snapshot(const std::string& path, int64_t offset) const;
-  // Replaces the contents with the snapshot's; returns the offset it covers.
-  Result<int64_t> load_snapshot(const std::string& path);
+  std::vector<std::string> snapshot_lines(Covered covered) const;
+  Status write_snapshot(const std::string& path, Covered covered) const;
+  // Replaces the contents with the snapshot's; returns what it covers.
+  Result<Covered> load_snapshot(const std::string& path);
 
  private:
+  // Every id added, in append (= offset) order; `live` is false once a
+  // later entry of the same id replaced it.
   struct Entry {
-    const std::string* id;  // the key of its ids_ element (node-stable)
+    std::string id;
     int64_t offset;
     int64_t time_ms;
+    uint64_t hash;
+    bool live;
   };
-  std::unordered_map<std::string, int64_t> ids_;  // id -> offset
-  std::deque<Entry> order_;                       // in append (= offset) order
+  // An open-addressing table (linear probing, at most half full) of the live
+  // entries: the id's hash, and the entry's sequence number + 1 (0: empty).
+  struct Slot {
+    uint64_t hash = 0;
+    uint64_t entry = 0;
+  };
+
+  static uint64_t hash_of(std::string_view id);
+  Entry& entry(uint64_t sequence) { return order_[sequence - front_sequence_]; }
+  const Entry& entry(uint64_t sequence) const { return order_[sequence - front_sequence_]; }
+  // The slot of the live entry with `id`, or the empty slot where it would go.
+  size_t probe(std::string_view id, uint64_t hash) const;
+  void insert_slot(uint64_t hash, uint64_t sequence);
+  void erase_slot(size_t slot);    // backward-shift deletion
+  void forget(uint64_t sequence);  // the entry's slot, if it is live
+  void grow();
+
+  std::deque<Entry> order_;
+  uint64_t front_sequence_ = 0;  // sequence number of order_.front()
+  std::vector<Slot> slots_;      // size a power of two, or empty
+  size_t live_ = 0;
 };
 
 }  // namespace mq

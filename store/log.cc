@@ -293,23 +293,36 @@ Result<LogReadResult> Log::read(int64_t offset, size_t max_bytes, int64_t max_of
 
 Result<std::optional<int64_t>> Log::offset_for_timestamp(int64_t timestamp) const {
   int64_t start = log_start_offset();
+  RecordBatchReader reader;
+  std::vector<Record> records;
   for (const auto& segment : segments_from(start)) {
     MQ_ASSIGN_OR_RETURN(std::optional<BatchHeader> header,
                         segment->find_batch_by_timestamp(timestamp));
     if (!header) continue;
-    // Exact answer: the first record of that batch at or after `timestamp`.
-    uint64_t position = 0;
-    MQ_ASSIGN_OR_RETURN(
-        Segment::ReadSlice slice,
-        segment->read(header->base_offset, header->total_size(), INT64_MAX, /*verify=*/true));
-    (void)position;
-    RecordBatchReader reader;
-    std::vector<Record> records;
-    MQ_RETURN_IF_ERROR(reader.decode(as_bytes(slice.bytes).first(header->total_size()), &records));
-    for (const Record& r : records) {
-      bool after =
-          header->timestamp_type() == TimestampType::kLogAppendTime || r.timestamp >= timestamp;
-      if (after && r.offset >= start) return std::optional<int64_t>(r.offset);
+    // Exact answer: the first record at or after `timestamp` from that batch
+    // on. The batch may hold none: a batch without records (de-duplicated
+    // ones) carries its original's max_timestamp, so the search goes on
+    // through the segment's later batches.
+    int64_t from = header->base_offset;
+    while (from < segment->next_offset()) {
+      MQ_ASSIGN_OR_RETURN(Segment::ReadSlice slice,
+                          segment->read(from, 1 << 20, INT64_MAX, /*verify=*/true));
+      if (slice.bytes.empty() || slice.next_offset <= from) break;
+      BatchCursor cursor(as_bytes(slice.bytes));
+      for (auto batch = cursor.next(); !batch.empty(); batch = cursor.next()) {
+        MQ_ASSIGN_OR_RETURN(BatchHeader h, parse_batch_header(batch));
+        bool append_time = h.timestamp_type() == TimestampType::kLogAppendTime;
+        if (h.next_offset() <= from || h.record_count == 0 || h.max_timestamp < timestamp) {
+          continue;
+        }
+        MQ_RETURN_IF_ERROR(reader.decode(batch, &records));
+        for (const Record& r : records) {
+          if ((append_time || r.timestamp >= timestamp) && r.offset >= start) {
+            return std::optional<int64_t>(r.offset);
+          }
+        }
+      }
+      from = slice.next_offset;
     }
   }
   return std::optional<int64_t>();

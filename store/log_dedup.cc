@@ -15,6 +15,16 @@ using KeyHashes = std::vector<std::pair<uint32_t, int32_t>>;
 
 constexpr std::string_view kDedupSnapshot = "dedup-window.checkpoint";
 
+// The leader epoch of the batch holding `offset`: the latest epoch starting
+// at or before it; -1 when none does.
+int32_t epoch_holding(const LeaderEpochCache& epochs, int64_t offset) {
+  int32_t epoch = -1;
+  for (const EpochEntry& e : epochs.entries()) {
+    if (e.start_offset <= offset) epoch = e.epoch;
+  }
+  return epoch;
+}
+
 // One piece of a rewritten batch: records [first, first + count) of it, kept
 // (re-encoded) or left out (a batch without records in their place).
 struct Piece {
@@ -144,13 +154,22 @@ Status Log::restore_dedup_window(RecoveryReport* report) {
   int64_t window = config_.dedup_window_ms;
   int64_t end = log_end_offset();
   int64_t from = log_start_offset();
-  Result<int64_t> snapshot = dedup_.load_snapshot(path(kDedupSnapshot));
-  if (snapshot.is_ok() && *snapshot <= end && *snapshot >= from) {
-    from = *snapshot;
+  // A snapshot is trusted when this log still holds what it covered: the
+  // batch ending there has the epoch it had (a truncation and a re-fetch
+  // from a new leader since would show another).
+  Result<DedupWindow::Covered> snapshot = dedup_.load_snapshot(path(kDedupSnapshot));
+  bool usable = snapshot.is_ok() && snapshot->offset <= end && snapshot->offset >= from &&
+                snapshot->epoch == epoch_holding(epochs_, snapshot->offset - 1);
+  if (usable) {
+    from = snapshot->offset;
   } else {
     if (!snapshot.is_ok() && snapshot.code() != ErrorCode::kNotFound) {
       report->notes.push_back(snapshot.status().message() +
                               "; de-duplication window read from the log");
+    } else if (snapshot.is_ok()) {
+      report->notes.push_back("de-duplication window snapshot at offset " +
+                              std::to_string(snapshot->offset) +
+                              " does not match the log; read from the log");
     }
     dedup_.clear();
     if (window <= 0) return Status::ok();
@@ -180,7 +199,9 @@ Status Log::restore_dedup_window(RecoveryReport* report) {
       unused.clear();
       if (!reader.collect_key_hashes(batch, &unused, &ids).is_ok()) continue;
       for (const MessageId& m : ids) {
-        dedup_.add(m.id, h.base_offset + m.offset_delta, std::min(h.max_timestamp, now));
+        // Timed as if appended now: the window never ends early for ids
+        // that carried old timestamps.
+        dedup_.add(m.id, h.base_offset + m.offset_delta, now);
       }
     }
   }
@@ -195,7 +216,8 @@ Status Log::write_dedup_snapshot() {
     std::lock_guard lock(append_mu_);
     if (config_.dedup_window_ms > 0) dedup_.expire(config_.now_ms(), config_.dedup_window_ms);
     if (dedup_.size() == 0) return remove_file(file);
-    lines = dedup_.snapshot_lines(log_end_offset());
+    int64_t end = log_end_offset();
+    lines = dedup_.snapshot_lines({.offset = end, .epoch = epoch_holding(epochs_, end - 1)});
   }
   return write_checkpoint(file, kDedupSnapshotKind, kDedupSnapshotVersion, lines);
 }

@@ -270,6 +270,15 @@ TEST_F(MqctlTest, ProduceWithMessageIdsStoresEachIdOnce) {
   brokers_ = broker_->endpoint().substr(broker_->endpoint().find("//") + 2);
   Shell after_restart = ok("printf \"k4:d\\n\" | " + send + " --mode sync");
   EXPECT_NE(after_restart.out.find("\tduplicate"), std::string::npos) << after_restart.out;
+  // The log now ends with the duplicate left out: said as such (exit 3), not
+  // a timeout (exit 1) after --timeout.
+  Shell latest = ok("$MQCTL offsets dedup -o json");
+  int64_t end = json::parse(latest.out).at(0).at("offset");
+  Shell at_end = sh("$MQCTL message show dedup 0 " + std::to_string(end - 1) + " --timeout 50s");
+  EXPECT_EQ(at_end.code, 3);
+  EXPECT_NE(at_end.err.find("no message there or after it: left out as a duplicate"),
+            std::string::npos)
+      << at_end.err;
 
   // Past the window, the same id is a new message.
   ok("$MQCTL topic alter-config dedup --set dedup.window.ms=500");

@@ -8,7 +8,10 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
+#include <random>
+#include <set>
 
 #include "store/dedup_window.h"
 #include "store/log.h"
@@ -220,6 +223,41 @@ TEST_F(DedupTest, TruncationForgetsTheIdsItCuts) {
   EXPECT_TRUE(r->duplicates.empty());
 }
 
+// A snapshot names the epoch of the batch it ends at: one left from before a
+// truncation (written while the log was cut, say) is not trusted by a log
+// that holds other records there now.
+TEST_F(DedupTest, ASnapshotOfRecordsTheLogNoLongerHoldsIsNotTrusted) {
+  std::string snapshot = dir_.path() + "/dedup-window.checkpoint";
+  std::string stale;
+  {
+    auto log = open(dir_.path(), config());
+    std::string a = batch({{"a", "A"}});
+    ASSERT_TRUE(log->append(as_writable_bytes(a), {.leader_epoch = 0}).is_ok());
+    std::string b = batch({{"b", "B"}});
+    ASSERT_TRUE(log->append(as_writable_bytes(b), {.leader_epoch = 0}).is_ok());
+    ASSERT_TRUE(log->close().is_ok());
+    std::ifstream in(snapshot);
+    stale.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  {
+    auto log = open(dir_.path(), config());
+    ASSERT_TRUE(log->truncate_to(1).is_ok());
+    std::string c = batch({{"c", "C"}});
+    ASSERT_TRUE(log->append(as_writable_bytes(c), {.leader_epoch = 1}).is_ok());
+    ASSERT_TRUE(log->close().is_ok());
+  }
+  std::ofstream(snapshot, std::ios::trunc) << stale;
+  auto log = open(dir_.path(), config());
+  EXPECT_EQ(log->dedup_offset("a"), 0);
+  EXPECT_EQ(log->dedup_offset("c"), 1);
+  EXPECT_FALSE(log->dedup_offset("b")) << "b was cut with offset 1";
+  bool noted = false;
+  for (const std::string& note : log->recovery_report().notes) {
+    noted |= note.find("does not match the log") != std::string::npos;
+  }
+  EXPECT_TRUE(noted);
+}
+
 TEST_F(DedupTest, AFollowerRemembersTheIdsItCopiesAndTheEmptyBatches) {
   auto leader = open(dir_.path() + "/leader", config());
   ASSERT_TRUE(append(*leader, batch({{"a", "A"}, {"b", "B"}})).is_ok());
@@ -298,18 +336,66 @@ TEST(DedupWindowTest, TheSnapshotRoundTripsAnyBytesAndRefusesBadLines) {
   std::string binary("\x00\xff id\n", 6);
   window.add(binary, 5, 10);
   window.add("plain", 6, 11);
-  ASSERT_TRUE(window.write_snapshot(path, 7).is_ok());
+  ASSERT_TRUE(window.write_snapshot(path, {.offset = 7, .epoch = 3}).is_ok());
   DedupWindow loaded;
-  Result<int64_t> covered = loaded.load_snapshot(path);
+  Result<DedupWindow::Covered> covered = loaded.load_snapshot(path);
   ASSERT_TRUE(covered.is_ok()) << covered.status().to_string();
-  EXPECT_EQ(*covered, 7);
+  EXPECT_EQ(covered->offset, 7);
+  EXPECT_EQ(covered->epoch, 3);
   EXPECT_EQ(loaded.find(binary), 5);
   EXPECT_EQ(loaded.find("plain"), 6);
   // An entry at or past the offset the snapshot covers is a bad line.
-  ASSERT_TRUE(window.write_snapshot(path, 6).is_ok());
-  Result<int64_t> bad = loaded.load_snapshot(path);
+  ASSERT_TRUE(window.write_snapshot(path, {.offset = 6, .epoch = 3}).is_ok());
+  Result<DedupWindow::Covered> bad = loaded.load_snapshot(path);
   EXPECT_EQ(bad.code(), ErrorCode::kCorruptMessage);
   EXPECT_EQ(loaded.size(), 0u);
+}
+
+// The open-addressing table against a plain model, through random adds,
+// expiries, truncations and growth.
+TEST(DedupWindowTest, AgreesWithAModelThroughRandomOperations) {
+  std::mt19937 random(7);
+  DedupWindow window;
+  struct Added {
+    std::string id;
+    int64_t offset, time;
+  };
+  std::vector<Added> model;  // every add in order; the latest entry of an id wins
+  int64_t offset = 0, now = 0;
+  auto expected = [&](const std::string& id) -> std::optional<int64_t> {
+    for (auto it = model.rbegin(); it != model.rend(); ++it) {
+      if (it->id == id) return it->offset;
+    }
+    return std::nullopt;
+  };
+  for (int step = 0; step < 20000; ++step) {
+    int op = std::uniform_int_distribution<int>(0, 99)(random);
+    if (op < 80) {
+      std::string id = "id-" + std::to_string(std::uniform_int_distribution<int>(0, 3000)(random));
+      window.add(id, offset++, now);
+      model.push_back({id, offset - 1, now});
+      now += std::uniform_int_distribution<int>(0, 2)(random);
+    } else if (op < 90) {
+      int64_t window_ms = std::uniform_int_distribution<int64_t>(0, 3000)(random);
+      window.expire(now, window_ms);
+      std::erase_if(model, [&](const Added& a) { return a.time < now - window_ms; });
+    } else if (op < 98 && offset > 0) {
+      int64_t cut = offset - std::uniform_int_distribution<int64_t>(0, 50)(random);
+      window.truncate_from(cut);
+      std::erase_if(model, [&](const Added& a) { return a.offset >= cut; });
+      offset = std::max<int64_t>(cut, model.empty() ? 0 : model.back().offset + 1);
+    } else {
+      window.clear();
+      model.clear();
+    }
+    if (step % 97 == 0 || op >= 80) {
+      std::set<std::string> ids;
+      for (const Added& a : model) ids.insert(a.id);
+      ASSERT_EQ(window.size(), ids.size()) << "step " << step;
+      for (const std::string& id : ids) ASSERT_EQ(window.find(id), expected(id)) << id;
+      ASSERT_FALSE(window.find("never"));
+    }
+  }
 }
 
 TEST(EmptyBatchTest, HoldsOffsetsAndSequencesWithoutRecords) {
