@@ -194,30 +194,20 @@ void Consumer::handle_fetch_response(NodeResponse& response) {
         ++fetched.next;
       }
       state.fetch_position = std::max(state.fetch_position, header->next_offset());
-      if (fetched.next == fetched.records.size()) {
-        // Nothing to hand out (a batch without records, left where
-        // de-duplicated records were): the position moves past it once
-        // what is buffered before it has been handed out.
-        if (state.buffered.empty()) {
-          if (state.position) state.position = std::max(*state.position, header->next_offset());
-        } else {
-          state.buffered.back().advance_to =
-              std::max(state.buffered.back().advance_to.value_or(0), header->next_offset());
-        }
-        continue;
-      }
+      if (fetched.next == fetched.records.size()) continue;
       state.buffered_records += fetched.records.size() - fetched.next;
       state.buffered.push_back(std::move(fetched));
     }
-    // A filtered fetch moves past the records it left out.
-    if (state.error.is_ok() && result->next_offset > state.fetch_position) {
-      state.fetch_position = result->next_offset;
-      if (state.buffered.empty()) {
-        state.position = std::max(*state.position, result->next_offset);
-      } else {
-        state.buffered.back().advance_to =
-            std::max(state.buffered.back().advance_to.value_or(0), result->next_offset);
-      }
+    if (!state.error.is_ok()) continue;
+    // A filtered fetch moves past the records it left out (next_offset).
+    // Offsets after the last record to hand out that hold nothing for this
+    // consumer (records a filter left out, batches without records) are
+    // passed once the buffer before them is handed over.
+    state.fetch_position = std::max(state.fetch_position, result->next_offset);
+    if (state.buffered.empty()) {
+      if (state.position) state.position = std::max(*state.position, state.fetch_position);
+    } else {
+      state.buffered.back().advance_to = state.fetch_position;
     }
   }
 }

@@ -308,7 +308,8 @@ int produce(Context& ctx, const ProduceFlags& flags) {
   bool fixed_key = flags.key_option->count() > 0;
   const std::optional<int32_t> partition =
       flags.partition >= 0 ? std::optional<int32_t>(flags.partition) : std::nullopt;
-  InputRecord parsed;  // -f and --input json: what the record's views point into
+  InputRecord parsed;                   // -f and --input json: what the record's views point into
+  std::vector<client::Header> with_id;  // --msg-id-from: reused, its capacity kept
   // --input json numbers records by line, and skips blank lines.
   const char* numbered = plan->mode == InputPlan::Mode::kJson ? "line" : "record";
   uint64_t number = 0;
@@ -351,7 +352,6 @@ int produce(Context& ctx, const ProduceFlags& flags) {
     }
     // --msg-id-from key: the key is the message id, so a re-run of the same
     // input inside the topic's dedup.window.ms appends nothing twice.
-    std::vector<client::Header> with_id;
     if (id_from_key && record.key) {
       with_id.assign(record.headers.begin(), record.headers.end());
       with_id.push_back({std::string(kMessageIdHeader), std::string(*record.key)});

@@ -59,6 +59,16 @@ bool read_bytes(const uint8_t** p, const uint8_t* end, std::optional<std::string
   return true;
 }
 
+// The sequence of the record at `delta` in an idempotent batch (-1 for
+// another), wrapping at INT32_MAX as Kafka's does: the first sequence of a
+// piece of the batch (compaction runs, de-duplication pieces).
+int32_t sequence_at(const BatchHeader& batch, int32_t delta) {
+  if (batch.base_sequence < 0) return -1;
+  int64_t advanced = static_cast<int64_t>(batch.base_sequence) + delta;
+  if (advanced > std::numeric_limits<int32_t>::max()) advanced -= int64_t{1} << 31;
+  return static_cast<int32_t>(advanced);
+}
+
 }  // namespace
 
 uint64_t tag_summary_bit(std::string_view tag) {
@@ -106,10 +116,7 @@ std::optional<std::string_view> tag_of(std::span<const RecordHeader> headers) {
 }
 
 int32_t BatchHeader::last_sequence() const {
-  if (base_sequence < 0) return -1;
-  int64_t last = static_cast<int64_t>(base_sequence) + last_offset_delta;
-  if (last > std::numeric_limits<int32_t>::max()) last -= int64_t{1} << 31;
-  return static_cast<int32_t>(last);
+  return sequence_at(*this, last_offset_delta);
 }
 
 int64_t peek_batch_size(const uint8_t* p) {
@@ -262,37 +269,33 @@ Status RecordBatchReader::validate(std::span<const uint8_t> batch, bool require_
     if (key_hashes != nullptr && r.key) {
       key_hashes->emplace_back(key_index_hash(*r.key), static_cast<int32_t>(r.offset - base));
     }
+    // The two reserved headers, checked alike; the message is only built
+    // for a bad one.
     int tags = 0;
     int ids = 0;
     for (const RecordHeader& h : r.headers) {
-      if (!bad_tag.is_ok()) break;
-      std::string_view what = h.key == kTagHeader ? "tag" : "message id";
-      if (h.key != kTagHeader && h.key != kMessageIdHeader) continue;
-      std::string where = "record " + std::to_string(r.offset - base);
-      if (h.key == kMessageIdHeader) {
-        if (++ids > 1) {
-          bad_tag =
-              Status(ErrorCode::kInvalidRecord, where + " has more than one " + std::string(what));
-        } else if (!h.value) {
-          bad_tag = Status(ErrorCode::kInvalidRecord, where + " has a null " + std::string(what));
-        } else if (Status checked = check_message_id(*h.value); !checked.is_ok()) {
-          bad_tag = Status(ErrorCode::kInvalidRecord, where + ": " + checked.message());
-        } else {
-          any_id = true;
-          if (message_ids != nullptr) {
-            message_ids->push_back({std::string(*h.value), static_cast<int32_t>(r.offset - base)});
-          }
-        }
-        continue;
-      }
-      if (++tags > 1) {
-        bad_tag = Status(ErrorCode::kInvalidRecord, where + " has more than one tag");
+      bool is_tag = h.key == kTagHeader;
+      if (!bad_tag.is_ok() || (!is_tag && h.key != kMessageIdHeader)) continue;
+      std::string_view what = is_tag ? "tag" : "message id";
+      std::string problem;
+      if (++(is_tag ? tags : ids) > 1) {
+        problem = " has more than one " + std::string(what);
       } else if (!h.value) {
-        bad_tag = Status(ErrorCode::kInvalidRecord, where + " has a null tag");
-      } else if (Status checked = check_tag(*h.value); !checked.is_ok()) {
-        bad_tag = Status(ErrorCode::kInvalidRecord, where + ": " + checked.message());
-      } else {
+        problem = " has a null " + std::string(what);
+      } else if (Status checked = is_tag ? check_tag(*h.value) : check_message_id(*h.value);
+                 !checked.is_ok()) {
+        problem = ": " + checked.message();
+      } else if (is_tag) {
         summary |= tag_summary_bit(*h.value);
+      } else {
+        any_id = true;
+        if (message_ids != nullptr) {
+          message_ids->push_back({std::string(*h.value), static_cast<int32_t>(r.offset - base)});
+        }
+      }
+      if (!problem.empty()) {
+        bad_tag = Status(ErrorCode::kInvalidRecord,
+                         "record " + std::to_string(r.offset - base) + problem);
       }
     }
   }));
@@ -441,12 +444,7 @@ Result<std::string> RecordBatchBuilder::build() {
 
 std::string empty_batch(const BatchHeader& original, int32_t first_delta, int32_t count) {
   std::string out(kBatchHeaderSize, '\0');
-  int32_t sequence = -1;
-  if (original.base_sequence >= 0) {
-    int64_t advanced = static_cast<int64_t>(original.base_sequence) + first_delta;
-    if (advanced > std::numeric_limits<int32_t>::max()) advanced -= int64_t{1} << 31;
-    sequence = static_cast<int32_t>(advanced);
-  }
+  int32_t sequence = sequence_at(original, first_delta);
   std::span<uint8_t> batch = as_writable_bytes(out);
   write_batch_header(batch,
                      BatchHeader{.leader_epoch = original.leader_epoch,
@@ -466,13 +464,8 @@ std::string empty_batch(const BatchHeader& original, int32_t first_delta, int32_
 Result<std::string> rebuild_records(const BatchHeader& original, std::span<const Record> run,
                                     Compression codec) {
   if (run.empty()) return Status(ErrorCode::kInvalidRequest, "cannot build an empty batch");
-  int32_t sequence = -1;
-  if (original.base_sequence >= 0) {
-    int64_t advanced =
-        static_cast<int64_t>(original.base_sequence) + (run.front().offset - original.base_offset);
-    if (advanced > std::numeric_limits<int32_t>::max()) advanced -= int64_t{1} << 31;
-    sequence = static_cast<int32_t>(advanced);
-  }
+  int32_t sequence =
+      sequence_at(original, static_cast<int32_t>(run.front().offset - original.base_offset));
   RecordBatchBuilder builder(codec);
   builder.set_producer(original.producer_id, original.producer_epoch, sequence);
   for (const Record& r : run) builder.add(r.timestamp, r.key, r.value, r.headers);

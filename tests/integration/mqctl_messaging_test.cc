@@ -1,41 +1,23 @@
 // mqctl's RocketMQ-style messaging against a real mqd, through a shell:
 // send modes, tags and SQL92 filters, and messages looked up by offset or key.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <functional>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <sstream>
+#include <string>
 #include <thread>
 
 #include "tests/integration/mqctl_fixture.h"
 #include "tests/support/eventually.h"
 #include "tests/support/mqctl_shell.h"
-#include "tests/support/mqd_process.h"
-#include "tests/support/temp_dir.h"
 
 namespace mq {
 namespace {
 
 using json = nlohmann::json;
-using mq::testing::MqdProcess;
-using mq::testing::TempDir;
-
-using mq::testing::Shell;
-
 using mq::testing::MqctlTest;
+using mq::testing::Shell;
 
 // RocketMQ's send modes: sync answers each message's place before the next
 // is read, oneway sends with acks 0, async (the default) pipelines.
