@@ -133,6 +133,8 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   handler_->set_cluster(cluster_.get());
   handler_->set_disk_monitor(disk_.get());
   handler_->set_broker_settings(this);
+  delayed_ = std::make_unique<DelayedDelivery>(*replicas_, metrics_);
+  handler_->set_delayed_delivery(delayed_.get());
   server_ = std::make_unique<Server>(*handler_, *scheduler_, metrics_);
   Status bound = server_->bind({.endpoint = config_.client_listener,
                                 .max_request_bytes = config_.max_request_bytes,
@@ -179,6 +181,7 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
       cluster_->member(), *replicas_,
       [node = cluster_.get()] { return node->follower_statuses(); }));
 
+  delayed_->start();
   housekeeping_ = std::thread([this] { housekeeping(); });
   cleaner_ = std::thread([this] { clean_logs(); });
   ready_ = true;
@@ -318,6 +321,7 @@ Status Broker::shutdown() {
   scheduler_.reset();
   server_.reset();
   handler_.reset();
+  if (delayed_) delayed_->stop();
   // The metadata stops reaching the coordinator before it goes.
   if (cluster_) cluster_->set_leadership_listener({});
   coordinator_.reset();

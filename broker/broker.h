@@ -14,6 +14,7 @@
 #include "broker/broker_metrics.h"
 #include "broker/cluster_node.h"
 #include "broker/config.h"
+#include "broker/delayed_delivery.h"
 #include "broker/disk_monitor.h"
 #include "broker/dynamic_settings.h"
 #include "broker/offsets_storage.h"
@@ -85,6 +86,7 @@ class Broker : public BrokerSettings {
   std::unique_ptr<group::GroupCoordinator> coordinator_;
   std::unique_ptr<ClusterNode> cluster_;
   std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<DelayedDelivery> delayed_;
   std::unique_ptr<RequestHandler> handler_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<metrics::HttpServer> http_;

@@ -88,7 +88,33 @@ BrokerMetrics::BrokerMetrics()
                                .Help("Client connections closed at once because "
                                      "limits.max_connections were open.")
                                .Register(*registry_)
-                               .Add({})) {}
+                               .Add({})),
+      delayed_delivered_(prometheus::BuildCounter()
+                             .Name("mq_delayed_delivered_total")
+                             .Help("Delayed messages delivered (their copies appended), by topic.")
+                             .Register(*registry_)),
+      delayed_cancelled_(prometheus::BuildCounter()
+                             .Name("mq_delayed_cancelled_total")
+                             .Help("Delayed messages cancelled before their time, by topic.")
+                             .Register(*registry_)),
+      delayed_lateness_(prometheus::BuildHistogram()
+                            .Name("mq_delayed_lateness_seconds")
+                            .Help("How long after its delivery time each delayed message was "
+                                  "appended to its partition.")
+                            .Register(*registry_)
+                            .Add({}, latency_buckets())) {}
+
+void BrokerMetrics::add_delayed_delivered(const std::string& topic, uint64_t messages) {
+  delayed_delivered_.Add({{"topic", topic}}).Increment(static_cast<double>(messages));
+}
+
+void BrokerMetrics::add_delayed_cancelled(const std::string& topic) {
+  delayed_cancelled_.Add({{"topic", topic}}).Increment();
+}
+
+void BrokerMetrics::observe_delayed_lateness(double seconds) {
+  delayed_lateness_.Observe(seconds);
+}
 
 void BrokerMetrics::observe_request(std::string_view api, ErrorCode error, double seconds) {
   requests_.Add({{"api", std::string(api)}, {"error", std::string(error_name(error))}}).Increment();
@@ -145,6 +171,9 @@ std::vector<prometheus::MetricFamily> PartitionCollector::Collect() const {
       family("mq_partition_size_bytes", "Bytes of the partition's segments.");
   prometheus::MetricFamily segments =
       family("mq_partition_segments", "Segment files of the partition.");
+  prometheus::MetricFamily delayed =
+      family("mq_delayed_pending",
+             "Delayed messages waiting for their time, per partition led by this broker.");
   for (const auto& p : replicas_.partitions()) {
     std::vector<prometheus::ClientMetric::Label> labels = {
         {"topic", p->topic()}, {"partition", std::to_string(p->index())}};
@@ -159,8 +188,9 @@ std::vector<prometheus::MetricFamily> PartitionCollector::Collect() const {
     add(hw, static_cast<double>(p->high_watermark()));
     add(size, static_cast<double>(p->log().size_bytes()));
     add(segments, static_cast<double>(p->log().segment_count()));
+    if (p->is_leader()) add(delayed, static_cast<double>(p->log().scheduled_count()));
   }
-  return {start, end, hw, size, segments};
+  return {start, end, hw, size, segments, delayed};
 }
 
 std::vector<prometheus::MetricFamily> GroupCollector::Collect() const {

@@ -45,6 +45,10 @@ class BrokerMetrics {
   // over on their tag summary without decoding.
   void add_filtered(uint64_t scanned_bytes, uint64_t skipped_batches);
   void observe_fsync(double seconds);
+  // Delayed delivery: copies appended, cancels, and each copy's lateness.
+  void add_delayed_delivered(const std::string& topic, uint64_t messages);
+  void add_delayed_cancelled(const std::string& topic);
+  void observe_delayed_lateness(double seconds);
   // Requests the listener answered itself: unreadable header, unknown api or version, too large.
   void add_rejected_requests(uint64_t count);
   // Client connections open now, and accepted / refused since the last call.
@@ -66,10 +70,13 @@ class BrokerMetrics {
   prometheus::Gauge& connections_;
   prometheus::Counter& connections_accepted_;
   prometheus::Counter& connections_refused_;
+  prometheus::Family<prometheus::Counter>& delayed_delivered_;
+  prometheus::Family<prometheus::Counter>& delayed_cancelled_;
+  prometheus::Histogram& delayed_lateness_;
 };
 
 // Per-partition gauges read from the logs at scrape time:
-// mq_partition_log_start_offset, mq_partition_log_end_offset,
+// mq_partition_log_start_offset, mq_partition_log_end_offset, mq_delayed_pending,
 // mq_partition_high_watermark, mq_partition_size_bytes, mq_partition_segments.
 class PartitionCollector : public prometheus::Collectable {
  public:

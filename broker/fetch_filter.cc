@@ -32,6 +32,11 @@ class Gatherer {
   Status add(std::span<const uint8_t> batch, const BatchHeader& h) {
     out_->scanned_bytes += batch.size();
     out_->next_offset = h.next_offset();
+    // Scheduled records and cancel records are not for consumers (delayed delivery).
+    if (h.is_scheduled()) {
+      ++out_->skipped_batches;
+      return Status::ok();
+    }
     if (!filter_.tags.matches_all() &&
         (batch_tag_summary(batch, h) & filter_.tags.summary_mask()) == 0) {
       ++out_->skipped_batches;

@@ -255,7 +255,7 @@ std::vector<FollowerProgress> Partition::followers() const {
 // ---------------------------------------------------------------- leader
 
 Result<AppendResult> Partition::append_as_leader(std::span<uint8_t> batches, int16_t acks,
-                                                 int32_t* epoch_out) {
+                                                 int32_t* epoch_out, bool internal) {
   std::shared_lock role(role_mu_);
   if (role_.load() != ReplicaRole::kLeader) return not_leading();
   if (acks == -1) {
@@ -273,7 +273,7 @@ Result<AppendResult> Partition::append_as_leader(std::span<uint8_t> batches, int
   }
   int32_t epoch = leader_epoch_.load();
   Result<AppendResult> result =
-      log_->append(batches, {.assign_offsets = true, .leader_epoch = epoch});
+      log_->append(batches, {.assign_offsets = true, .leader_epoch = epoch, .internal = internal});
   if (epoch_out != nullptr) *epoch_out = epoch;
   if (result.is_ok() && !result->duplicate) {
     {
@@ -505,6 +505,7 @@ bool Partition::advance_high_watermark_locked() {
   }
   if (candidate <= high_watermark_.load()) return false;
   high_watermark_.store(candidate);
+  log_->note_committed(candidate);
   return true;
 }
 
@@ -537,6 +538,7 @@ void Partition::update_follower_high_watermark(int64_t leader_high_watermark) {
     if (role_.load() != ReplicaRole::kFollower) return;
     int64_t hw = std::min(leader_high_watermark, log_->log_end_offset());
     moved = hw > high_watermark_.exchange(hw);
+    if (moved) log_->note_committed(hw);
   }
   if (moved) wake_waiters(false);
 }

@@ -157,6 +157,19 @@ struct FoundMessages {
   std::vector<KeySearchPartition> partitions;  // every partition of the topic, by number
 };
 
+// A pending delayed message (Admin::list_delayed()).
+struct DelayedMessage {
+  int32_t partition = 0;
+  int64_t offset = 0;         // its scheduled record's: what cancel_delayed() takes
+  int64_t deliver_at_ms = 0;  // ms since the epoch
+};
+
+// The pending delayed messages of a topic (Admin::list_delayed()).
+struct DelayedListing {
+  std::vector<DelayedMessage> messages;  // by delivery time, then partition and offset
+  int64_t pending = 0;                   // every pending one, listed or not
+};
+
 // One partition's outcome of Admin::elect_leaders().
 struct ElectionOutcome {
   TopicPartition partition;
@@ -317,6 +330,14 @@ class Admin {
   // topic, INVALID_REQUEST for a limit out of range.
   Result<FoundMessages> find_messages(const std::string& topic, std::string_view key,
                                       int32_t limit_per_partition);
+  // Delayed delivery. The earliest `limit_per_partition` (1..10000) pending
+  // delayed messages of each partition of `topic` (ListDelayed to each
+  // leader, asked again after a leader move within default_api_timeout_ms).
+  Result<DelayedListing> list_delayed(const std::string& topic, int32_t limit_per_partition);
+  // Cancels the delayed message whose scheduled record is at `offset`
+  // (CancelDelayed to the leader; ok once the cancel is committed).
+  // NOT_FOUND when nothing is pending there.
+  Status cancel_delayed(const TopicPartition& partition, int64_t offset);
   // DescribeLogDirs of each broker in `brokers` (empty: every registered
   // one), for the partitions of `topics` (empty: all): per broker its
   // description or why it could not be read.

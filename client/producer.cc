@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -23,7 +24,20 @@ namespace {
 Status check_tags(std::span<const Header> headers) {
   int tags = 0;
   int ids = 0;
+  int delays = 0;
   for (const Header& header : headers) {
+    if (is_schedule_header(header.key)) {
+      if (header.key != kDeliverAtHeader) {
+        return Status(ErrorCode::kInvalidRecord,
+                      "header " + header.key + " is written by the broker only");
+      }
+      if (++delays > 1 || !header.value || !parse_decimal_header(*header.value)) {
+        return Status(ErrorCode::kInvalidRecord,
+                      "header " + std::string(kDeliverAtHeader) +
+                          " must be given once, as 1 to 18 decimal digits (ms since the epoch)");
+      }
+      continue;
+    }
     if (header.key == kMessageIdHeader) {
       if (++ids > 1 || !header.value) {
         return Status(ErrorCode::kInvalidRecord, "the record's message id (header " +
@@ -138,11 +152,26 @@ Status Producer::send(ProducerRecord record, SendCallback callback) {
                                       .value = view_of(record.value),
                                       .headers = record.headers,
                                       .partition = record.partition,
-                                      .timestamp_ms = record.timestamp_ms},
+                                      .timestamp_ms = record.timestamp_ms,
+                                      .deliver_at_ms = record.deliver_at_ms},
                    std::move(callback));
 }
 
 Status Producer::send_view(const ProducerRecordView& record, SendCallback callback) {
+  if (record.deliver_at_ms && *record.deliver_at_ms > wall_ms()) {
+    // Delayed: the same record with its delivery time as a header.
+    if (std::ranges::any_of(record.headers,
+                            [](const Header& h) { return h.key == kDeliverAtHeader; })) {
+      return Status(ErrorCode::kInvalidRecord, "the record has both deliver_at_ms and a " +
+                                                   std::string(kDeliverAtHeader) + " header");
+    }
+    std::vector<Header> headers(record.headers.begin(), record.headers.end());
+    headers.push_back({std::string(kDeliverAtHeader), std::to_string(*record.deliver_at_ms)});
+    ProducerRecordView delayed = record;
+    delayed.headers = headers;
+    delayed.deliver_at_ms.reset();
+    return send_view(delayed, std::move(callback));
+  }
   if (record.topic.empty()) return Status(ErrorCode::kInvalidTopic, "the record has no topic");
   if (record.partition && *record.partition < 0) {
     return Status(ErrorCode::kUnknownTopicOrPartition,

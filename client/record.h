@@ -39,6 +39,10 @@ struct ProducerRecord {
   std::vector<Header> headers;
   std::optional<int32_t> partition;
   std::optional<int64_t> timestamp_ms;  // default: the time of send()
+  // Delayed delivery: the time (ms since the epoch) consumers may see the
+  // record, which is stored at once and delivered by the partition's leader
+  // then (header mq.deliver-at). A time not in the future sends it as usual.
+  std::optional<int64_t> deliver_at_ms;
 };
 
 // The same record as views into the caller's bytes, for send() without a
@@ -51,6 +55,7 @@ struct ProducerRecordView {
   std::span<const Header> headers;
   std::optional<int32_t> partition;
   std::optional<int64_t> timestamp_ms;
+  std::optional<int64_t> deliver_at_ms;  // as ProducerRecord's
 };
 
 // Where a sent record landed. offset is -1 with acks=0, and when the broker
@@ -64,6 +69,9 @@ struct RecordMetadata {
   // de-duplication window: it was not appended again, and `offset` is that
   // of the record that carried the id first.
   bool duplicate = false;
+  // A delayed record: `offset` is that of its scheduled record (what
+  // `mqctl delayed cancel` takes); its delivered copy gets a later one.
+  bool scheduled = false;
 };
 
 using SendCallback = std::function<void(const Result<RecordMetadata>&)>;

@@ -97,6 +97,7 @@ Result<transport::Frame> ProducerBatch::encode(const ProducerIdentity& identity,
     }
     uint16_t attributes = static_cast<uint16_t>(codec);
     if (message_ids) attributes |= kAttrMessageIds;
+    if (scheduled) attributes |= kAttrScheduled;
     if (tag_summary != 0) {
       attributes |= kAttrTagSummary;
       uint8_t summary[kTagSummarySize];
@@ -150,7 +151,8 @@ void ProducerBatch::complete(const Status& error, int64_t base_offset, int64_t l
         .partition = partition.partition,
         .offset = duplicate ? duplicates[next_duplicate].second : offset,
         .timestamp_ms = log_append_time_ms >= 0 ? log_append_time_ms : completion.timestamp_ms,
-        .duplicate = duplicate});
+        .duplicate = duplicate,
+        .scheduled = scheduled});
   }
   completions.clear();
 }
@@ -295,11 +297,15 @@ RecordAccumulator::Appended RecordAccumulator::try_append(std::string_view topic
                                 : queues->sticky.current(count);
   PartitionQueue& queue = *queues->partitions[static_cast<size_t>(chosen)];
 
+  // A scheduled record (delayed delivery) travels in a batch of scheduled
+  // records only (attribute bit 6).
+  const bool scheduled = std::ranges::any_of(
+      record.headers, [](const Header& h) { return h.key == kDeliverAtHeader; });
   std::lock_guard lock(queue.mu);
   Appended result = Appended::kToOpenBatch;
   auto limit = static_cast<size_t>(options_.batch_size_bytes);
   if (queue.open && queue.open->record_count > 0 &&
-      queue.open->buffer.size() + size_bytes > limit) {
+      (queue.open->buffer.size() + size_bytes > limit || queue.open->scheduled != scheduled)) {
     // Full: a record too big for it starts the next one.
     queue.sealed.push_back(std::move(queue.open));
     queues->sticky.on_batch_sealed(chosen, count);
@@ -310,6 +316,7 @@ RecordAccumulator::Appended RecordAccumulator::try_append(std::string_view topic
     if (result == Appended::kToOpenBatch) result = Appended::kNewBatch;
   }
   ProducerBatch& batch = *queue.open;
+  batch.scheduled = scheduled;
   int64_t timestamp = record.timestamp_ms.value_or(batch.created_wall_ms);
   if (batch.record_count == 0) {
     batch.first_timestamp_ms = timestamp;

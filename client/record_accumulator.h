@@ -134,6 +134,7 @@ struct ProducerBatch {
   int32_t record_count = 0;
   uint64_t tag_summary = 0;  // store/record_batch.h: the tags of its records
   bool message_ids = false;  // a record carries a message id (attribute bit 5)
+  bool scheduled = false;    // its records are delayed (mq.deliver-at; attribute bit 6)
   int64_t first_timestamp_ms = 0;
   int64_t max_timestamp_ms = 0;
   int64_t created_ms = 0;       // steady clock: linger and delivery timeout count from here

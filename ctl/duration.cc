@@ -55,4 +55,16 @@ std::string format_duration_ms(int64_t ms) {
   return std::to_string(ms) + "ms";
 }
 
+Result<int64_t> delay_level_ms(int level) {
+  static constexpr int64_t kLevels[] = {1,   5,   10,  30,  60,  120,  180,  240,  300,
+                                        360, 420, 480, 540, 600, 1200, 1800, 3600, 7200};
+  if (level < 1 || level > 18) {
+    return Status(
+        ErrorCode::kInvalidConfig,
+        "delay level " + std::to_string(level) +
+            " is not one of RocketMQ's 1..18 (1s 5s 10s 30s 1m 2m ... 10m 20m 30m 1h 2h)");
+  }
+  return kLevels[level - 1] * 1000;
+}
+
 }  // namespace mq::ctl

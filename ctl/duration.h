@@ -17,4 +17,8 @@ Result<int64_t> parse_duration_ms(std::string_view text);
 // The shortest exact spelling: 1500 -> "1500ms", 5000 -> "5s", 90000 -> "90s".
 std::string format_duration_ms(int64_t ms);
 
+// RocketMQ's delay levels 1..18 (1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m
+// 10m 20m 30m 1h 2h) in milliseconds; kInvalidConfig outside them.
+Result<int64_t> delay_level_ms(int level);
+
 }  // namespace mq::ctl

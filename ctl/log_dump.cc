@@ -32,6 +32,7 @@ enum class FileKind {
   kLeaderEpochs,
   kProducerState,
   kDedupWindow,
+  kDelayedSchedule,
   kCleaner,
   kCleanShutdown,
   kPowerLossJournal,
@@ -62,6 +63,8 @@ KindInfo info(FileKind kind) {
       return {"producer-state", DumpItems::kContents};
     case FileKind::kDedupWindow:
       return {"dedup-window", DumpItems::kContents};
+    case FileKind::kDelayedSchedule:
+      return {"delayed-schedule", DumpItems::kContents};
     case FileKind::kCleaner:
       return {"cleaner", DumpItems::kContents};
     case FileKind::kCleanShutdown:
@@ -92,6 +95,7 @@ DumpFile classify(const std::string& path) {
       {"leader-epoch-checkpoint", FileKind::kLeaderEpochs},
       {"producer-state.checkpoint", FileKind::kProducerState},
       {"dedup-window.checkpoint", FileKind::kDedupWindow},
+      {"delayed-schedule.checkpoint", FileKind::kDelayedSchedule},
       {"cleaner.checkpoint", FileKind::kCleaner},
       {".clean-shutdown", FileKind::kCleanShutdown},
       {".durable", FileKind::kPowerLossJournal},
@@ -146,6 +150,7 @@ auto order_key(const DumpFile& file) {
     case FileKind::kLeaderEpochs:
     case FileKind::kProducerState:
     case FileKind::kDedupWindow:
+    case FileKind::kDelayedSchedule:
     case FileKind::kCleaner:
       group = 2;
       break;
@@ -331,6 +336,7 @@ class FileDumper {
       case FileKind::kLeaderEpochs:
       case FileKind::kProducerState:
       case FileKind::kDedupWindow:
+      case FileKind::kDelayedSchedule:
       case FileKind::kCleaner:
         dump_checkpoint();
         return json::object();
@@ -347,7 +353,7 @@ class FileDumper {
             "unknown file: not a segment (.log), an index (.index, .timeindex, .keyindex) or a "
             "checkpoint "
             "(log-state.checkpoint, leader-epoch-checkpoint, producer-state.checkpoint, "
-            "dedup-window.checkpoint, cleaner.checkpoint)");
+            "dedup-window.checkpoint, delayed-schedule.checkpoint, cleaner.checkpoint)");
     return json::object();
   }
 

@@ -54,7 +54,8 @@ std::unique_ptr<DumpSink> make_dump_printer(OutputFormat format, FILE* out);
 
 // The decoded contents of the checkpoint file named `name` (its name in a
 // partition directory: log-state.checkpoint, leader-epoch-checkpoint,
-// producer-state.checkpoint, dedup-window.checkpoint, cleaner.checkpoint)
+// producer-state.checkpoint, dedup-window.checkpoint, delayed-schedule.checkpoint,
+// cleaner.checkpoint)
 // at `path`, as docs/mqctl.md shows them; the loader's error when it is
 // damaged; kInvalidRequest for any other name.
 Result<nlohmann::ordered_json> decode_log_checkpoint(std::string_view name,

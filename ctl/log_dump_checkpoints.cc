@@ -9,6 +9,7 @@
 #include "store/leader_epoch_cache.h"
 #include "store/log.h"
 #include "store/producer_state.h"
+#include "store/schedule_index.h"
 
 namespace mq::ctl {
 
@@ -58,6 +59,16 @@ Result<nlohmann::ordered_json> decode_log_checkpoint(std::string_view name,
       ids.push_back({{"id", printable_text(e.id)}, {"offset", e.offset}, {"time_ms", e.time_ms}});
     }
     return json{{"offset", covered.offset}, {"epoch", covered.epoch}, {"ids", std::move(ids)}};
+  }
+  if (name == "delayed-schedule.checkpoint") {
+    ScheduleIndex schedule;
+    MQ_ASSIGN_OR_RETURN(ScheduleIndex::Covered covered, schedule.load_snapshot(path));
+    json pending = json::array();
+    for (const ScheduleIndex::Entry& e : schedule.list(schedule.size())) {
+      pending.push_back({{"offset", e.offset}, {"deliver_at_ms", e.deliver_at}});
+    }
+    return json{
+        {"offset", covered.offset}, {"epoch", covered.epoch}, {"pending", std::move(pending)}};
   }
   if (name == "cleaner.checkpoint") {
     CleanerCheckpoint checkpoint;

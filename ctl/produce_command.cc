@@ -20,6 +20,7 @@
 #include "ctl/commands.h"
 #include "ctl/duration.h"
 #include "ctl/input_format.h"
+#include "ctl/start_position.h"
 #include "store/record_batch.h"
 
 namespace mq::ctl {
@@ -37,6 +38,9 @@ struct ProduceFlags {
   std::string tag;
   CLI::Option* tag_option = nullptr;
   std::string msg_id_from;
+  std::string delay;
+  int delay_level = 0;
+  std::string deliver_at;
   int32_t partition = -1;
   std::string acks = "all";
   CLI::Option* acks_option = nullptr;
@@ -264,6 +268,34 @@ int produce(Context& ctx, const ProduceFlags& flags) {
     return ctx.usage("--msg-id-from and -H " + std::string(kMessageIdHeader) +
                      "=... name the message id twice");
   }
+  // Delayed delivery: a fixed delay after each message's send, or one time.
+  int64_t delay_ms = 0;
+  std::optional<int64_t> deliver_at;
+  {
+    int given = (flags.delay.empty() ? 0 : 1) + (flags.delay_level == 0 ? 0 : 1) +
+                (flags.deliver_at.empty() ? 0 : 1);
+    if (given > 1) return ctx.usage("--delay, --delay-level and --deliver-at exclude each other");
+    if (!flags.delay.empty()) {
+      Result<int64_t> parsed = parse_duration_ms(flags.delay);
+      if (!parsed.is_ok()) return ctx.usage("--delay: " + parsed.status().message());
+      if (*parsed <= 0) return ctx.usage("--delay: a delay is more than 0");
+      delay_ms = *parsed;
+    } else if (flags.delay_level != 0) {
+      Result<int64_t> parsed = delay_level_ms(flags.delay_level);
+      if (!parsed.is_ok()) return ctx.usage("--delay-level: " + parsed.status().message());
+      delay_ms = *parsed;
+    } else if (!flags.deliver_at.empty()) {
+      Result<int64_t> parsed = parse_iso8601_ms(flags.deliver_at);
+      if (!parsed.is_ok()) return ctx.usage("--deliver-at: " + parsed.status().message());
+      deliver_at = *parsed;
+    }
+    if (given > 0 && std::ranges::any_of(headers, [](const client::Header& h) {
+          return h.key == kDeliverAtHeader;
+        })) {
+      return ctx.usage("--delay/--deliver-at and -H " + std::string(kDeliverAtHeader) +
+                       "=... name the delivery time twice");
+    }
+  }
   if (flags.partition < -1) return ctx.usage("-p: a partition is >= 0");
   Result<int64_t> linger = parse_duration_ms(flags.linger);
   if (!linger.is_ok()) return ctx.usage("--linger: " + linger.status().message());
@@ -357,6 +389,11 @@ int produce(Context& ctx, const ProduceFlags& flags) {
       with_id.push_back({std::string(kMessageIdHeader), std::string(*record.key)});
       record.headers = with_id;
     }
+    if (delay_ms > 0) {
+      record.deliver_at_ms = now_ms() + delay_ms;
+    } else if (deliver_at) {
+      record.deliver_at_ms = deliver_at;
+    }
     if (*mode == SendMode::kSync) {
       std::optional<Result<client::RecordMetadata>> answer = send_and_wait(**producer, record);
       if (!answer) return;  // interrupted: reported as unacknowledged below
@@ -366,10 +403,13 @@ int produce(Context& ctx, const ProduceFlags& flags) {
       json answer_json{
           {"number", number}, {"partition", (*answer)->partition}, {"offset", (*answer)->offset}};
       if ((*answer)->duplicate) answer_json["duplicate"] = true;
+      if ((*answer)->scheduled) answer_json["scheduled"] = true;
       std::string line = ctx.output == OutputFormat::kTable
                              ? std::to_string((*answer)->partition) + "\t" +
                                    std::to_string((*answer)->offset) +
-                                   ((*answer)->duplicate ? "\tduplicate\n" : "\n")
+                                   ((*answer)->duplicate   ? "\tduplicate\n"
+                                    : (*answer)->scheduled ? "\tscheduled\n"
+                                                           : "\n")
                              : answer_json.dump() + "\n";
       std::fwrite(line.data(), 1, line.size(), ctx.io.out);
       std::fflush(ctx.io.out);
@@ -470,6 +510,16 @@ void add_produce_command(CLI::App& root, Context& ctx, Action& action) {
       "key: each message's key is its message id (header mq.msg-id): one already stored "
       "within the topic's dedup.window.ms is acknowledged with its first offset, not "
       "appended again");
+  produce_command->add_option(
+      "--delay", flags->delay,
+      "Deliver each message this long after it is sent (e.g. 30s, 10m, 2h): stored at once, "
+      "seen by consumers then (header mq.deliver-at)");
+  produce_command->add_option("--delay-level", flags->delay_level,
+                              "RocketMQ's delay level 1..18 (1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m "
+                              "8m 9m 10m 20m 30m 1h 2h), as --delay");
+  produce_command->add_option("--deliver-at", flags->deliver_at,
+                              "Deliver every message at this time (ISO 8601, e.g. "
+                              "2026-12-05T10:00:00Z), as --delay");
   produce_command->add_option("-p,--partition", flags->partition,
                               "Partition (default: by key hash, else sticky)");
   flags->acks_option =

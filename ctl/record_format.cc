@@ -189,6 +189,12 @@ void append_iso_time(int64_t timestamp_ms, std::string& out) {
 
 }  // namespace
 
+std::string format_iso_time(int64_t timestamp_ms) {
+  std::string out;
+  append_iso_time(timestamp_ms, out);
+  return out;
+}
+
 Status template_error(std::string_view spec, const std::string& why) {
   return Status(ErrorCode::kInvalidConfig, "invalid -f \"" + std::string(spec) + "\": " + why);
 }

@@ -85,4 +85,7 @@ class RecordFormat {
   std::vector<TemplatePart> parts_;
 };
 
+// "2026-12-05T10:00:00.000Z": milliseconds since the epoch as {timestamp:iso} prints them.
+std::string format_iso_time(int64_t timestamp_ms);
+
 }  // namespace mq::ctl

@@ -46,4 +46,19 @@ Result<std::vector<std::string>> read_checkpoint(const std::string& path, std::s
   return lines;
 }
 
+std::string coverage_line(SnapshotCoverage coverage) {
+  return "offset " + std::to_string(coverage.offset) + " epoch " + std::to_string(coverage.epoch);
+}
+
+std::optional<SnapshotCoverage> parse_coverage_line(std::string_view line) {
+  std::istringstream in{std::string(line)};
+  std::string word, epoch_word, rest;
+  SnapshotCoverage c{.offset = -1};
+  if (!(in >> word >> c.offset >> epoch_word >> c.epoch) || (in >> rest) || word != "offset" ||
+      epoch_word != "epoch" || c.offset < 0 || c.epoch < -1) {
+    return std::nullopt;
+  }
+  return c;
+}
+
 }  // namespace mq

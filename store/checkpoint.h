@@ -7,6 +7,8 @@
 //   crc32c 1a2b3c4d\n
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,5 +25,18 @@ Status write_checkpoint(const std::string& path, std::string_view kind, int vers
 // kind, version or checksum do not match. Returns the body lines.
 Result<std::vector<std::string>> read_checkpoint(const std::string& path, std::string_view kind,
                                                  int version);
+
+// Where a snapshot of the log's state ends (the de-duplication window, the
+// delayed-delivery schedule): the records below `offset`, the last of them in
+// a batch of leader epoch `epoch`. Two logs with the same epoch there hold
+// the same records below it (the replication protocol's log matching), so a
+// snapshot is trusted only by a log that agrees. Its line: "offset O epoch E".
+struct SnapshotCoverage {
+  int64_t offset = 0;
+  int32_t epoch = -1;
+};
+std::string coverage_line(SnapshotCoverage coverage);
+// nullopt unless the line is exactly that, offset >= 0, epoch >= -1.
+std::optional<SnapshotCoverage> parse_coverage_line(std::string_view line);
 
 }  // namespace mq

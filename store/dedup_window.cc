@@ -172,8 +172,7 @@ Status DedupWindow::write_snapshot(const std::string& path, Covered covered) con
 std::vector<std::string> DedupWindow::snapshot_lines(Covered covered) const {
   std::vector<std::string> lines;
   lines.reserve(live_ + 1);
-  lines.push_back("offset " + std::to_string(covered.offset) + " epoch " +
-                  std::to_string(covered.epoch));
+  lines.push_back(coverage_line(covered));
   for (const DedupEntry& e : entries()) {
     lines.push_back(std::to_string(e.offset) + " " + std::to_string(e.time_ms) + " " +
                     to_hex(e.id));
@@ -190,15 +189,9 @@ Result<DedupWindow::Covered> DedupWindow::load_snapshot(const std::string& path)
     return Status(ErrorCode::kCorruptMessage, path + ": bad line '" + line + "'");
   };
   if (lines.empty()) return bad("");
-  Covered covered{.offset = -1};
-  {
-    std::istringstream in(lines[0]);
-    std::string word, epoch_word, rest;
-    if (!(in >> word >> covered.offset >> epoch_word >> covered.epoch) || (in >> rest) ||
-        word != "offset" || epoch_word != "epoch" || covered.offset < 0 || covered.epoch < -1) {
-      return bad(lines[0]);
-    }
-  }
+  std::optional<Covered> parsed = parse_coverage_line(lines[0]);
+  if (!parsed) return bad(lines[0]);
+  const Covered covered = *parsed;
   int64_t previous = -1;
   for (size_t i = 1; i < lines.size(); i++) {
     std::istringstream in(lines[i]);

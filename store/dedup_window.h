@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "store/checkpoint.h"
 
 namespace mq {
 inline constexpr std::string_view kDedupSnapshotKind = "mq-dedup-window";
@@ -58,14 +59,8 @@ class DedupWindow {
   // The remembered ids in offset order.
   std::vector<DedupEntry> entries() const;
 
-  // Where a snapshot ends: the records below `offset`, the last of them in a
-  // batch of leader epoch `epoch`. Two logs with the same epoch there hold
-  // the same records below it (the replication protocol's log matching), so
-  // a snapshot is trusted only by a log that agrees.
-  struct Covered {
-    int64_t offset = 0;
-    int32_t epoch = -1;
-  };
+  // Where a snapshot ends (store/checkpoint.h).
+  using Covered = SnapshotCoverage;
   // The snapshot's body lines; written with write_checkpoint (store/checkpoint.h).
   std::vector<std::string> snapshot_lines(Covered covered) const;
   Status write_snapshot(const std::string& path, Covered covered) const;

@@ -103,6 +103,15 @@ std::vector<EpochEntry> LeaderEpochCache::entries() const {
   return entries_;
 }
 
+int32_t LeaderEpochCache::epoch_holding(int64_t offset) const {
+  std::lock_guard lock(mu_);
+  int32_t epoch = -1;
+  for (const EpochEntry& e : entries_) {
+    if (e.start_offset <= offset) epoch = e.epoch;
+  }
+  return epoch;
+}
+
 Status LeaderEpochCache::persist_locked() {
   std::vector<std::string> lines;
   lines.reserve(entries_.size());

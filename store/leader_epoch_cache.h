@@ -53,6 +53,9 @@ class LeaderEpochCache {
   // is empty.
   std::optional<EpochEntry> end_offset_for(int32_t epoch, int64_t log_end_offset) const;
   std::vector<EpochEntry> entries() const;
+  // The epoch of the batch holding `offset`: the latest epoch starting at or
+  // before it; -1 when none does.
+  int32_t epoch_holding(int64_t offset) const;
 
  private:
   Status persist_locked();

@@ -94,7 +94,10 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
   std::vector<BatchHeader> headers;
   std::vector<std::vector<std::pair<uint32_t, int32_t>>> key_hashes;
   std::vector<std::vector<MessageId>> message_ids;
+  std::vector<PlacedMark> schedule_marks;
   {
+    int64_t position = 0;  // the append's records so far (leader), or the batch's offset
+    std::vector<ScheduleMark> marks;
     BatchCursor cursor(batches);
     RecordBatchReader reader;
     std::unordered_set<int64_t> producer_ids;
@@ -125,6 +128,24 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
         hashes.clear();  // not validated, not findable by key: stored as sent
         ids.clear();
       }
+      if (header.touches_schedule() && header.record_count > 0) {
+        marks.clear();
+        Status marked = reader.collect_schedule(batch, &marks);
+        if (options.assign_offsets) {
+          MQ_RETURN_IF_ERROR(marked);
+          bool own = header.is_delivered_copy() ||
+                     (!marks.empty() && marks.front().kind == ScheduleMark::Kind::kCancelled);
+          if (own && !options.internal) {
+            return Status(ErrorCode::kInvalidRecord,
+                          "delivered copies and cancel records are written by the leader only");
+          }
+        }
+        if (marked.is_ok()) {
+          int64_t base = options.assign_offsets ? position : header.base_offset;
+          for (const ScheduleMark& m : marks) schedule_marks.push_back({base + m.offset_delta, m});
+        }
+      }
+      position += header.last_offset_delta + 1;
       if (options.assign_offsets && header.is_idempotent() &&
           !producer_ids.insert(header.producer_id).second) {
         return Status(ErrorCode::kInvalidRequest, "more than one batch of producer " +
@@ -172,8 +193,12 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
         }
       }
     }
+    if (options.assign_offsets && !schedule_marks.empty() && !options.internal) {
+      MQ_RETURN_IF_ERROR(check_schedule_locked(schedule_marks, now));
+    }
     std::string rewritten;  // the batches without their duplicates, when there are some
-    if (options.assign_offsets && dedup) {
+    // Delivered copies repeat their scheduled record's id on purpose.
+    if (options.assign_offsets && dedup && !options.internal) {
       MQ_RETURN_IF_ERROR(drop_duplicates_locked(batches, &headers, &key_hashes, &message_ids,
                                                 &rewritten, &result.duplicates));
       if (!rewritten.empty()) batches = as_writable_bytes(rewritten);
@@ -230,6 +255,9 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
       }
     }
     remember_ids_locked(headers, message_ids, now);
+    if (!schedule_marks.empty()) {
+      apply_schedule_locked(schedule_marks, options.assign_offsets, first, result.duplicates);
+    }
     log_end_offset_.store(next, std::memory_order_release);
     sync_before_return = config_.fsync_policy == FsyncPolicy::kAlways;
     result.base_offset = first;
@@ -430,6 +458,7 @@ Status Log::write_checkpoints() {
   }
   MQ_RETURN_IF_ERROR(snapshot.write_snapshot(path("producer-state.checkpoint"), end));
   MQ_RETURN_IF_ERROR(write_dedup_snapshot());
+  MQ_RETURN_IF_ERROR(write_schedule_snapshot(false));
   MQ_RETURN_IF_ERROR(write_log_state());
   std::lock_guard lock(flush_mu_);
   last_checkpoint_ms_ = config_.now_ms();
@@ -460,6 +489,11 @@ Status Log::delete_oldest_locked(size_t count, const char* why) {
     }
     int64_t first = segments_.begin()->first;
     if (log_start_offset() < first) log_start_offset_.store(first, std::memory_order_release);
+  }
+  // Delayed messages whose records went with the segments cannot be delivered.
+  if (size_t gone = schedule_.drop_below(log_start_offset()); gone > 0) {
+    schedule_changed_locked();
+    spdlog::warn("{}: {} delayed message(s) deleted before their time ({})", dir_, gone, why);
   }
   for (const auto& segment : doomed) {
     spdlog::info("{}: deleting segment {} ({} bytes, offsets {}..{}): {}", dir_,
@@ -577,10 +611,14 @@ Status Log::truncate_to(int64_t offset) {
     // writes the window as it now is.
     dedup_.truncate_from(end);
     MQ_RETURN_IF_ERROR(remove_file(path("dedup-window.checkpoint")));
+    schedule_.truncate_from(end);
+    schedule_changed_locked();
     truncations_++;
     cleaner_changed = cleaner_.truncate_to(end);
   }
   if (cleaner_changed) MQ_RETURN_IF_ERROR(write_cleaner_checkpoint());
+  // The schedule's snapshot may name entries cut here or miss ones put back.
+  MQ_RETURN_IF_ERROR(write_schedule_snapshot(true));
   return write_log_state();
 }
 
@@ -610,6 +648,8 @@ Status Log::truncate_fully_and_start_at(int64_t offset) {
     producers_.clear();
     dedup_.clear();
     MQ_RETURN_IF_ERROR(remove_file(path("dedup-window.checkpoint")));
+    schedule_.clear();
+    schedule_changed_locked();
     MQ_RETURN_IF_ERROR(epochs_.clear());
     MQ_RETURN_IF_ERROR(sync_directory(dir_));
     truncations_++;

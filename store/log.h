@@ -8,6 +8,7 @@
 //   leader-epoch-checkpoint     leader epoch -> first offset
 //   producer-state.checkpoint   idempotent producer snapshot
 //   dedup-window.checkpoint     message ids of the de-duplication window
+//   delayed-schedule.checkpoint pending delayed messages (store/schedule_index.h)
 //   cleaner.checkpoint          compaction progress (store/cleaner_checkpoint.h)
 //   .clean-shutdown             present only while the log is closed cleanly
 //
@@ -36,6 +37,7 @@
 #include "store/leader_epoch_cache.h"
 #include "store/log_config.h"
 #include "store/producer_state.h"
+#include "store/schedule_index.h"
 #include "store/segment.h"
 
 namespace mq {
@@ -47,6 +49,9 @@ struct AppendOptions {
   // leader's compaction removed), never below it.
   bool assign_offsets = true;
   int32_t leader_epoch = 0;
+  // A leader append of the broker's own delivered copies and cancel records
+  // (store/record_batch.h, delayed delivery); producers may send neither.
+  bool internal = false;
 };
 
 // Records found by their key (Log::find_by_key).
@@ -184,6 +189,22 @@ class Log {
   size_t dedup_window_size() const;
   std::optional<int64_t> dedup_offset(std::string_view message_id) const;
 
+  // Delayed delivery (log_schedule.cc). The pending scheduled records every
+  // replica tracks: those due at `now_ms` (earliest first), the earliest
+  // time (without the lock: the delivery loop polls it), the first `limit`,
+  // one by offset, and how many.
+  std::vector<ScheduleIndex::Entry> due_scheduled(int64_t now_ms, size_t limit) const;
+  std::optional<int64_t> next_scheduled_at() const;
+  std::vector<ScheduleIndex::Entry> list_scheduled(size_t limit) const;
+  std::optional<ScheduleIndex::Entry> scheduled_entry(int64_t offset) const;
+  size_t scheduled_count() const;
+  // Pending entries whose records retention or DeleteRecords removed are
+  // dropped; returns how many.
+  size_t drop_scheduled_below_start();
+  // The partition's high watermark: removals of pending entries by records
+  // below it can no longer be truncated away, so they are forgotten.
+  void note_committed(int64_t offset) { committed_.store(offset, std::memory_order_relaxed); }
+
   // Removes every batch containing an offset >= `offset` (whole batches, so
   // the end may land below `offset`). Below the log start, empties the log.
   Status truncate_to(int64_t offset);
@@ -241,6 +262,22 @@ class Log {
   // Loads the window's snapshot and reads the ids appended after it (recovery).
   Status restore_dedup_window(RecoveryReport* report);
   Status write_dedup_snapshot();
+  // Delayed delivery (log_schedule.cc). A leader append of scheduled
+  // batches is checked against the topic (not compacted, delivery inside
+  // retention.ms); `marks` are the schedule marks of the append, each with its
+  // record's position (the index among the append's records for a leader
+  // append, its offset for a follower append).
+  struct PlacedMark {
+    int64_t position;
+    ScheduleMark mark;
+  };
+  Status check_schedule_locked(const std::vector<PlacedMark>& marks, int64_t now) const;
+  void apply_schedule_locked(const std::vector<PlacedMark>& marks, bool leader,
+                             int64_t first_offset, const std::vector<DuplicateRecord>& left_out);
+  Status restore_schedule(RecoveryReport* report);
+  // After every change of schedule_: the snapshot is due, next_scheduled_at_ follows.
+  void schedule_changed_locked();
+  Status write_schedule_snapshot(bool force);
   Status flush_to(int64_t offset);
   Status write_checkpoints();
   Status write_log_state();
@@ -262,8 +299,14 @@ class Log {
   LogConfig config_;  // fields reconfigure() changes are read under append_mu_ or flush_mu_
   RecoveryReport recovery_;
   LeaderEpochCache epochs_;
-  ProducerStateTable producers_;  // guarded by append_mu_
-  DedupWindow dedup_;             // guarded by append_mu_
+  ProducerStateTable producers_;             // guarded by append_mu_
+  DedupWindow dedup_;                        // guarded by append_mu_
+  ScheduleIndex schedule_;                   // guarded by append_mu_
+  uint64_t schedule_changes_ = 0;            // guarded by append_mu_
+  uint64_t schedule_snapshot_changes_ = -1;  // guarded by append_mu_: as of the last snapshot
+  int64_t schedule_snapshot_end_ = -1;       // guarded by append_mu_: the log end it covered
+  std::atomic<int64_t> committed_{0};
+  std::atomic<int64_t> next_scheduled_at_{INT64_MAX};  // lock-free copy of schedule_.next_at()
 
   mutable std::mutex append_mu_;
   mutable std::shared_mutex segments_mu_;

@@ -16,16 +16,6 @@ using KeyHashes = std::vector<std::pair<uint32_t, int32_t>>;
 
 constexpr std::string_view kDedupSnapshot = "dedup-window.checkpoint";
 
-// The leader epoch of the batch holding `offset`: the latest epoch starting
-// at or before it; -1 when none does.
-int32_t epoch_holding(const LeaderEpochCache& epochs, int64_t offset) {
-  int32_t epoch = -1;
-  for (const EpochEntry& e : epochs.entries()) {
-    if (e.start_offset <= offset) epoch = e.epoch;
-  }
-  return epoch;
-}
-
 // One piece of a rewritten batch: records [first, first + count) of it, kept
 // (re-encoded) or left out (a batch without records in their place).
 struct Piece {
@@ -138,6 +128,8 @@ void Log::remember_ids_locked(const std::vector<BatchHeader>& headers,
                               const std::vector<std::vector<MessageId>>& message_ids, int64_t now) {
   if (config_.dedup_window_ms <= 0) return;
   for (size_t i = 0; i < headers.size(); ++i) {
+    // A delivered copy's id stays the scheduled record's (same on every replica).
+    if (headers[i].is_delivered_copy()) continue;
     for (const MessageId& m : message_ids[i]) {
       dedup_.add(m.id, headers[i].base_offset + m.offset_delta, now);
     }
@@ -164,7 +156,7 @@ Status Log::restore_dedup_window(RecoveryReport* report) {
   // from a new leader since would show another).
   Result<DedupWindow::Covered> snapshot = dedup_.load_snapshot(path(kDedupSnapshot));
   bool usable = snapshot.is_ok() && snapshot->offset <= end && snapshot->offset >= from &&
-                snapshot->epoch == epoch_holding(epochs_, snapshot->offset - 1);
+                snapshot->epoch == epochs_.epoch_holding(snapshot->offset - 1);
   if (usable) {
     from = snapshot->offset;
   } else {
@@ -192,7 +184,8 @@ Status Log::restore_dedup_window(RecoveryReport* report) {
   for (const auto& segment : segments_from(from)) {
     std::vector<BatchHeader> with_ids;
     MQ_RETURN_IF_ERROR(segment->for_each_header(from, [&](const BatchHeader& h) {
-      if (h.has_message_ids() && h.base_offset >= from) with_ids.push_back(h);
+      if (h.has_message_ids() && !h.is_delivered_copy() && h.base_offset >= from)
+        with_ids.push_back(h);
       return Status::ok();
     }));
     for (const BatchHeader& h : with_ids) {
@@ -222,7 +215,7 @@ Status Log::write_dedup_snapshot() {
     if (config_.dedup_window_ms > 0) dedup_.expire(config_.now_ms(), config_.dedup_window_ms);
     if (dedup_.size() == 0) return remove_file(file);
     int64_t end = log_end_offset();
-    lines = dedup_.snapshot_lines({.offset = end, .epoch = epoch_holding(epochs_, end - 1)});
+    lines = dedup_.snapshot_lines({.offset = end, .epoch = epochs_.epoch_holding(end - 1)});
   }
   return write_checkpoint(file, kDedupSnapshotKind, kDedupSnapshotVersion, lines);
 }

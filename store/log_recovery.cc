@@ -192,6 +192,7 @@ Status Log::recover() {
   MQ_RETURN_IF_ERROR(replay_headers(replay_from, snapshot_offset));
   report.producers_restored = static_cast<int64_t>(producers_.size());
   MQ_RETURN_IF_ERROR(restore_dedup_window(&report));
+  MQ_RETURN_IF_ERROR(restore_schedule(&report));
 
   // Recovered bytes came from the page cache and may not be on disk yet.
   if (!report.clean_shutdown) {

@@ -30,7 +30,7 @@ constexpr size_t kOffBaseSequence = 53;
 constexpr size_t kOffRecordCount = 57;
 static_assert(kOffRecordCount + 4 == kBatchHeaderSize);
 
-constexpr uint16_t kKnownAttributeBits = 0x003F;
+constexpr uint16_t kKnownAttributeBits = 0x00FF;
 
 Status corrupt(std::string what) {
   return Status(ErrorCode::kCorruptMessage, std::move(what));
@@ -106,6 +106,20 @@ Status check_message_id(std::string_view id) {
                                                  std::to_string(kMaxMessageIdBytes) + ")");
   }
   return Status::ok();
+}
+
+std::optional<int64_t> parse_decimal_header(std::string_view value) {
+  if (value.empty() || value.size() > 18) return std::nullopt;
+  int64_t n = 0;
+  for (char c : value) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
+bool is_schedule_header(std::string_view key) {
+  return key == kDeliverAtHeader || key == kDelayedFromHeader || key == kDelayedCancelHeader;
 }
 
 std::optional<std::string_view> tag_of(std::span<const RecordHeader> headers) {
@@ -259,7 +273,8 @@ Status RecordBatchReader::collect_key_hashes(std::span<const uint8_t> batch,
 Status RecordBatchReader::validate(std::span<const uint8_t> batch, bool require_keys,
                                    std::vector<std::pair<uint32_t, int32_t>>* key_hashes,
                                    std::vector<MessageId>* message_ids) {
-  int64_t unkeyed = -1;  // offset of the first record without a key
+  int64_t unkeyed = -1;    // offset of the first record without a key
+  int64_t scheduled = -1;  // offset of the first record with a schedule header
   uint64_t summary = 0;
   bool any_id = false;
   Status bad_tag;
@@ -275,6 +290,7 @@ Status RecordBatchReader::validate(std::span<const uint8_t> batch, bool require_
     int ids = 0;
     for (const RecordHeader& h : r.headers) {
       bool is_tag = h.key == kTagHeader;
+      if (scheduled < 0 && is_schedule_header(h.key)) scheduled = r.offset;
       if (!bad_tag.is_ok() || (!is_tag && h.key != kMessageIdHeader)) continue;
       std::string_view what = is_tag ? "tag" : "message id";
       std::string problem;
@@ -306,6 +322,12 @@ Status RecordBatchReader::validate(std::span<const uint8_t> batch, bool require_
   }
   MQ_RETURN_IF_ERROR(bad_tag);
   MQ_ASSIGN_OR_RETURN(BatchHeader h, parse_batch_header(batch));
+  if (scheduled >= 0 && !h.touches_schedule()) {
+    return Status(ErrorCode::kInvalidRecord,
+                  "record " + std::to_string(scheduled - base) +
+                      " carries a delayed-delivery header (mq.deliver-at, mq.delayed-from or "
+                      "mq.delayed-cancel) in a batch without attribute bit 6");
+  }
   if (summary != 0 && !h.has_tag_summary()) {
     return Status(ErrorCode::kInvalidRecord,
                   "tagged records in a batch without a tag summary (attribute bit 4)");
@@ -319,6 +341,55 @@ Status RecordBatchReader::validate(std::span<const uint8_t> batch, bool require_
                          : "attribute bit 5 (message ids) set on a batch without message ids");
   }
   return Status::ok();
+}
+
+Status RecordBatchReader::collect_schedule(std::span<const uint8_t> batch,
+                                           std::vector<ScheduleMark>* marks) {
+  MQ_ASSIGN_OR_RETURN(BatchHeader h, parse_batch_header(batch));
+  const bool delivered = h.is_delivered_copy();
+  if (delivered == h.is_scheduled()) {
+    return Status(ErrorCode::kInvalidRecord,
+                  "a batch is either scheduled (attribute bit 6) or delivered copies (bit 7)");
+  }
+  const size_t first = marks->size();
+  Status bad;
+  MQ_RETURN_IF_ERROR(visit(batch, [&](Record&& r) {
+    if (!bad.is_ok()) return;
+    const auto delta = static_cast<int32_t>(r.offset - h.base_offset);
+    std::optional<int64_t> at, target;
+    int ats = 0, targets = 0, others = 0;
+    for (const RecordHeader& header : r.headers) {
+      if (header.key == kDeliverAtHeader) {
+        ++ats;
+        if (header.value) at = parse_decimal_header(*header.value);
+      } else if (header.key == (delivered ? kDelayedFromHeader : kDelayedCancelHeader)) {
+        ++targets;
+        if (header.value) target = parse_decimal_header(*header.value);
+      } else if (is_schedule_header(header.key)) {
+        ++others;
+      }
+    }
+    std::string problem;
+    if (ats != 1 || !at) {
+      problem = "needs one mq.deliver-at header of 1 to 18 decimal digits (ms since the epoch)";
+    } else if (others > 0 || targets > 1 || (targets == 1 && !target) ||
+               (delivered && targets == 0)) {
+      problem = delivered ? "needs one mq.delayed-from header (an offset) and no mq.delayed-cancel"
+                          : "has a misplaced mq.delayed-from or a bad mq.delayed-cancel header";
+    } else if (marks->size() > first && (targets == 1) != (marks->back().target >= 0)) {
+      problem = "mixes scheduled and cancel records in one batch";
+    }
+    if (!problem.empty()) {
+      bad = Status(ErrorCode::kInvalidRecord, "record " + std::to_string(delta) + " " + problem);
+      return;
+    }
+    ScheduleMark::Kind kind = delivered      ? ScheduleMark::Kind::kDelivered
+                              : targets == 1 ? ScheduleMark::Kind::kCancelled
+                                             : ScheduleMark::Kind::kScheduled;
+    marks->push_back({kind, delta, *at, target.value_or(-1)});
+  }));
+  if (!bad.is_ok()) marks->resize(first);
+  return bad;
 }
 
 template <typename Visitor>
@@ -414,7 +485,7 @@ Result<std::string> RecordBatchBuilder::build() {
     MQ_RETURN_IF_ERROR(compress(codec_, records_, &compressed));
     out.append(compressed);
   }
-  uint16_t attributes = static_cast<uint16_t>(codec_);
+  uint16_t attributes = static_cast<uint16_t>(codec_) | schedule_bits_;
   if (message_ids_) attributes |= kAttrMessageIds;
   if (tag_summary_ != 0) {
     attributes |= kAttrTagSummary;
@@ -468,6 +539,7 @@ Result<std::string> rebuild_records(const BatchHeader& original, std::span<const
       sequence_at(original, static_cast<int32_t>(run.front().offset - original.base_offset));
   RecordBatchBuilder builder(codec);
   builder.set_producer(original.producer_id, original.producer_epoch, sequence);
+  builder.set_schedule_bits(original.attributes & (kAttrScheduled | kAttrDelivered));
   for (const Record& r : run) builder.add(r.timestamp, r.key, r.value, r.headers);
   MQ_ASSIGN_OR_RETURN(std::string bytes, builder.build());
   std::span<uint8_t> batch = as_writable_bytes(bytes);

@@ -79,6 +79,37 @@ constexpr size_t kMaxMessageIdBytes = 255;
 // Checks a message id: 1 to 255 bytes.
 Status check_message_id(std::string_view id);
 
+// Delayed delivery (docs/messaging.md). A scheduled record carries header
+// kDeliverAtHeader, its delivery time in milliseconds since the epoch as
+// decimal digits, in a batch with kAttrScheduled set, whose records are all
+// scheduled: consumers skip such batches. When the time comes the partition's
+// leader appends a delivered copy of the record, header kDelayedFromHeader
+// naming the scheduled record's offset, in a batch with kAttrDelivered; a
+// cancelled one gets a cancel record instead (header kDelayedCancelHeader
+// naming it, plus its kDeliverAtHeader, in a kAttrScheduled batch). Only
+// the leader writes copies and cancel records; producers write scheduled
+// records, and no other record may carry these headers.
+inline constexpr std::string_view kDeliverAtHeader = "mq.deliver-at";
+inline constexpr std::string_view kDelayedFromHeader = "mq.delayed-from";
+inline constexpr std::string_view kDelayedCancelHeader = "mq.delayed-cancel";
+constexpr uint16_t kAttrScheduled = 0x40;
+constexpr uint16_t kAttrDelivered = 0x80;
+// Parses a decimal header value (deliver-at time or an offset): 1 to 18
+// digits, nothing else; nullopt otherwise.
+std::optional<int64_t> parse_decimal_header(std::string_view value);
+// Whether `key` is one of the three headers above.
+bool is_schedule_header(std::string_view key);
+
+// What a record of a kAttrScheduled or kAttrDelivered batch does to the
+// partition's schedule.
+struct ScheduleMark {
+  enum class Kind : uint8_t { kScheduled, kCancelled, kDelivered };
+  Kind kind = Kind::kScheduled;
+  int32_t offset_delta = 0;  // the record's own
+  int64_t deliver_at = 0;    // ms since the epoch
+  int64_t target = -1;       // cancelled / delivered: the scheduled record's offset
+};
+
 // A message id found in a batch and its record's offset delta.
 struct MessageId {
   std::string id;
@@ -112,6 +143,9 @@ struct BatchHeader {
   bool is_idempotent() const { return producer_id >= 0; }
   bool has_tag_summary() const { return (attributes & kAttrTagSummary) != 0; }
   bool has_message_ids() const { return (attributes & kAttrMessageIds) != 0; }
+  bool is_scheduled() const { return (attributes & kAttrScheduled) != 0; }
+  bool is_delivered_copy() const { return (attributes & kAttrDelivered) != 0; }
+  bool touches_schedule() const { return (attributes & (kAttrScheduled | kAttrDelivered)) != 0; }
   // Sequence of the last record, wrapping at INT32_MAX as Kafka's does.
   int32_t last_sequence() const;
 };
@@ -191,6 +225,12 @@ class RecordBatchReader {
   Status collect_key_hashes(std::span<const uint8_t> batch,
                             std::vector<std::pair<uint32_t, int32_t>>* key_hashes,
                             std::vector<MessageId>* message_ids = nullptr);
+  // The schedule marks of a kAttrScheduled or kAttrDelivered batch, checked:
+  // a scheduled batch's records each carry one kDeliverAtHeader and, for a
+  // cancel record, one kDelayedCancelHeader (all records of the batch alike);
+  // a delivered batch's records each carry one kDelayedFromHeader and one
+  // kDeliverAtHeader. kInvalidRecord names the first record that does not.
+  Status collect_schedule(std::span<const uint8_t> batch, std::vector<ScheduleMark>* marks);
 
  private:
   template <typename Visitor>
@@ -209,6 +249,8 @@ class RecordBatchBuilder {
     producer_epoch_ = producer_epoch;
     base_sequence_ = base_sequence;
   }
+  // Attribute bits set on every batch built (kAttrScheduled, kAttrDelivered).
+  void set_schedule_bits(uint16_t bits) { schedule_bits_ = bits; }
   void add(int64_t timestamp_ms, std::optional<std::string_view> key,
            std::optional<std::string_view> value, std::span<const RecordHeader> headers = {});
 
@@ -232,6 +274,7 @@ class RecordBatchBuilder {
   int32_t base_sequence_ = -1;
   uint64_t tag_summary_ = 0;
   bool message_ids_ = false;
+  uint16_t schedule_bits_ = 0;
 };
 
 // Re-encodes `run`, consecutive records decoded from the batch `original`

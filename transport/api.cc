@@ -19,6 +19,8 @@ constexpr std::array kSupportedApis = {
     SupportedApi{ApiKey::kInitProducerId, {0, 0}},
     SupportedApi{ApiKey::kDeleteRecords, {0, 0}},
     SupportedApi{ApiKey::kFindMessages, {0, 0}},
+    SupportedApi{ApiKey::kListDelayed, {0, 0}},
+    SupportedApi{ApiKey::kCancelDelayed, {0, 0}},
     SupportedApi{ApiKey::kCreateTopics, {0, 0}},
     SupportedApi{ApiKey::kDeleteTopics, {0, 0}},
     SupportedApi{ApiKey::kCreatePartitions, {0, 0}},
@@ -67,6 +69,10 @@ std::string_view api_name(ApiKey key) {
       return "DeleteRecords";
     case ApiKey::kFindMessages:
       return "FindMessages";
+    case ApiKey::kListDelayed:
+      return "ListDelayed";
+    case ApiKey::kCancelDelayed:
+      return "CancelDelayed";
     case ApiKey::kCreateTopics:
       return "CreateTopics";
     case ApiKey::kDeleteTopics:

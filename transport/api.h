@@ -25,6 +25,8 @@ enum class ApiKey : int16_t {
   kInitProducerId = 5,
   kDeleteRecords = 6,
   kFindMessages = 7,
+  kListDelayed = 8,
+  kCancelDelayed = 9,
   // Admin.
   kCreateTopics = 20,
   kDeleteTopics = 21,

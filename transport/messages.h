@@ -5,6 +5,7 @@
 #include "transport/api_versions.h"
 #include "transport/cluster_admin.h"
 #include "transport/configs.h"
+#include "transport/delayed.h"
 #include "transport/delete_records.h"
 #include "transport/fetch.h"
 #include "transport/find_messages.h"
@@ -50,6 +51,12 @@ bool visit_api(ApiKey key, Visitor&& visitor) {
       return true;
     case ApiKey::kFindMessages:
       visitor.template operator()<FindMessagesRequest>();
+      return true;
+    case ApiKey::kListDelayed:
+      visitor.template operator()<ListDelayedRequest>();
+      return true;
+    case ApiKey::kCancelDelayed:
+      visitor.template operator()<CancelDelayedRequest>();
       return true;
     case ApiKey::kCreateTopics:
       visitor.template operator()<CreateTopicsRequest>();

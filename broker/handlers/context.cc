@@ -1,6 +1,7 @@
 // Context: the lookups several handlers share.
 #include "broker/cluster_view.h"
 #include "broker/handlers/handler.h"
+#include "broker/partition.h"
 #include "broker/replica_manager.h"
 #include "group/coordinator.h"
 
@@ -29,6 +30,14 @@ std::shared_ptr<Partition> Context::find_partition(const std::string& topic, int
   }
   *error = ErrorCode::kUnknownTopicOrPartition;
   return nullptr;
+}
+
+std::shared_ptr<Partition> Context::led_partition(const std::string& topic, int32_t index,
+                                                  int32_t current_leader_epoch, ErrorCode* error) {
+  std::shared_ptr<Partition> partition = find_partition(topic, index, false, error);
+  if (!partition) return nullptr;
+  *error = partition->check_leader(current_leader_epoch);
+  return *error == ErrorCode::kNone ? partition : nullptr;
 }
 
 ErrorCode Context::coordinator_error(const std::string& group_id) const {

@@ -17,15 +17,9 @@ FindMessagesResponse find_all(Context& ctx, const FindMessagesRequest& request) 
   const auto limit = static_cast<size_t>(request.max_messages);
   return per_partition<FindMessagesResponse>(
       request, [&](const std::string& topic, const auto& p, auto& out) {
-        ErrorCode error = ErrorCode::kNone;
         std::shared_ptr<Partition> partition =
-            ctx.find_partition(topic, p.partition_index, false, &error);
-        if (!partition) {
-          out.error_code = error;
-          return;
-        }
-        out.error_code = partition->check_leader(p.current_leader_epoch);
-        if (out.error_code != ErrorCode::kNone) return;
+            ctx.led_partition(topic, p.partition_index, p.current_leader_epoch, &out.error_code);
+        if (!partition) return;
         out.high_watermark = partition->high_watermark();
         Result<KeyLookup> found = partition->log().find_by_key(key, out.high_watermark, limit);
         if (!found.is_ok()) {

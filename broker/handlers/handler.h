@@ -24,6 +24,7 @@ namespace mq::broker {
 class BrokerMetrics;
 class BrokerSettings;
 class ClusterView;
+class DelayedDelivery;
 class DiskMonitor;
 class Partition;
 class ReplicaManager;
@@ -59,6 +60,8 @@ struct Context {
   // This broker's dynamic settings (AlterConfigs / DescribeConfigs on the
   // broker resource); unset in harnesses without a Broker: refused.
   BrokerSettings* settings = nullptr;
+  // Cancels of delayed messages (CancelDelayed); refused without one.
+  DelayedDelivery* delayed = nullptr;
 
   // The partition if this broker holds it. Else nullptr and `*error`:
   // NOT_LEADER when the metadata places it on another broker (the
@@ -67,6 +70,12 @@ struct Context {
   // topics.auto_create allows it.
   std::shared_ptr<Partition> find_partition(const std::string& topic, int32_t index,
                                             bool may_create, ErrorCode* error);
+  // The partition if this broker leads it in `current_leader_epoch` (-1: any),
+  // for the requests only a leader answers. Else nullptr and `*error`: as
+  // find_partition's (never creating), or Partition::check_leader's
+  // (NOT_LEADER, LEADER_NOT_AVAILABLE, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH).
+  std::shared_ptr<Partition> led_partition(const std::string& topic, int32_t index,
+                                           int32_t current_leader_epoch, ErrorCode* error);
   // NONE when this broker coordinates `group_id` ("" for requests that span
   // groups), else NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS or
   // COORDINATOR_NOT_AVAILABLE.

@@ -22,6 +22,8 @@ constexpr std::array kHandlers = {
     Handler{ApiKey::kInitProducerId, {0, 0}, init_producer_id},
     Handler{ApiKey::kDeleteRecords, {0, 0}, delete_records},
     Handler{ApiKey::kFindMessages, {0, 0}, find_messages},
+    Handler{ApiKey::kListDelayed, {0, 0}, list_delayed},
+    Handler{ApiKey::kCancelDelayed, {0, 0}, cancel_delayed},
     Handler{ApiKey::kCreateTopics, {0, 0}, create_topics},
     Handler{ApiKey::kDeleteTopics, {0, 0}, delete_topics},
     Handler{ApiKey::kCreatePartitions, {0, 0}, create_partitions},

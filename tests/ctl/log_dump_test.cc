@@ -150,7 +150,7 @@ TEST_F(LogDumpTest, DumpsEveryFileOfAPartitionDirectoryInOrder) {
     expected.insert(expected.end(), {"segment", "offset-index", "time-index", "key-index"});
   }
   expected.insert(expected.end(), {"log-state", "leader-epochs", "producer-state", "dedup-window",
-                                   "cleaner", "clean-shutdown"});
+                                   "delayed-schedule", "cleaner", "clean-shutdown"});
   EXPECT_EQ(kinds, expected);
   EXPECT_EQ(d.doc["summary"]["files"], expected.size());
   EXPECT_EQ(d.doc["summary"]["problems"], 0);
@@ -225,6 +225,9 @@ TEST_F(LogDumpTest, DumpsEveryFileOfAPartitionDirectoryInOrder) {
   ASSERT_EQ(dedup["ids"].size(), 1u);
   EXPECT_EQ(dedup["ids"][0]["id"], "order-7");
   EXPECT_EQ(dedup["ids"][0]["offset"], kRecordsPerBatch + 2);
+  json schedule = files_of(d, "delayed-schedule")[0]["contents"];
+  EXPECT_EQ(schedule["offset"], kBatches * kRecordsPerBatch);
+  EXPECT_EQ(schedule["pending"], json::array());
   json cleaner = files_of(d, "cleaner")[0]["contents"];
   EXPECT_EQ(cleaner["first_dirty_offset"], 15);
   EXPECT_EQ(cleaner["passes"][0], (json{{"end_offset", 15}, {"time_ms", 1'700'000'000'000}}));

@@ -489,5 +489,72 @@ TEST_F(ClusterTest, AMessageIdSurvivesItsLeadersKill) {
   }
 }
 
+TEST_F(ClusterTest, DelayedMessagesSurviveTheirLeadersKill) {
+  ProducerConfig producer_config;
+  producer_config.bootstrap_servers = bootstrap();
+  auto producer = Producer::create(producer_config);
+  ASSERT_TRUE(producer.is_ok()) << producer.status().to_string();
+  const int64_t soon = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count() +
+                       6000;
+  const int64_t later = soon + 3'600'000;
+  std::vector<std::future<Result<RecordMetadata>>> futures;
+  for (int i = 0; i < 150; i++) {
+    futures.push_back((*producer)->send(ProducerRecord{.topic = kTopic,
+                                                       .value = "delayed-" + std::to_string(i),
+                                                       .partition = 0,
+                                                       .deliver_at_ms = i < 100 ? soon : later}));
+  }
+  std::vector<RecordMetadata> sent;
+  for (auto& f : futures) {
+    Result<RecordMetadata> meta = f.get();
+    ASSERT_TRUE(meta.is_ok()) << meta.status().to_string();
+    EXPECT_TRUE(meta->scheduled);
+    sent.push_back(*meta);
+  }
+  ASSERT_TRUE((*producer)->close(5000).is_ok());
+  // One of the later ones is cancelled before the leader dies.
+  AdminConfig admin_config;
+  admin_config.bootstrap_servers = bootstrap();
+  auto admin = Admin::create(admin_config);
+  ASSERT_TRUE(admin.is_ok());
+  ASSERT_TRUE((*admin)->cancel_delayed({kTopic, 0}, sent[149].offset).is_ok());
+  ASSERT_TRUE(eventually([&] { return isr_size() == 3; }, 20s));
+  int victim = kill_leader();
+  ASSERT_GT(victim, 0);
+
+  // The new leader delivers each of the first hundred once, not before its time.
+  ConsumerConfig config;
+  config.bootstrap_servers = bootstrap();
+  config.auto_offset_reset = OffsetReset::kEarliest;
+  auto consumer = Consumer::create(config);
+  ASSERT_TRUE(consumer.is_ok());
+  ASSERT_TRUE((*consumer)->assign({{kTopic, 0}}).is_ok());
+  std::map<std::string, int> seen;
+  size_t received = 0;
+  auto deadline = std::chrono::steady_clock::now() + 40s;
+  while (received < 100 && std::chrono::steady_clock::now() < deadline) {
+    auto batch = (*consumer)->poll(200);
+    if (!batch.is_ok()) continue;
+    for (const ConsumerRecord& r : *batch) {
+      ++received;
+      seen[r.value.value_or("")]++;
+      EXPECT_GE(r.timestamp_ms, soon) << r.value.value_or("") << " came early";
+    }
+  }
+  ASSERT_EQ(received, 100u);
+  for (int i = 0; i < 100; i++) EXPECT_EQ(seen["delayed-" + std::to_string(i)], 1) << i;
+  // Nothing more comes, and the cancel held across the failover.
+  auto more = (*consumer)->poll(1000);
+  ASSERT_TRUE(more.is_ok());
+  EXPECT_TRUE(more->empty());
+  Result<DelayedListing> pending = (*admin)->list_delayed(kTopic, 100);
+  ASSERT_TRUE(pending.is_ok()) << pending.status().to_string();
+  EXPECT_EQ(pending->pending, 49);
+  for (const DelayedMessage& m : pending->messages) EXPECT_NE(m.offset, sent[149].offset);
+  ASSERT_TRUE(cluster_->node(victim).start()) << cluster_->node(victim).log();
+}
+
 }  // namespace
 }  // namespace mq::client

@@ -18,6 +18,7 @@ namespace {
 using json = nlohmann::json;
 using mq::testing::MqctlTest;
 using mq::testing::Shell;
+using namespace std::chrono_literals;
 
 // RocketMQ's send modes: sync answers each message's place before the next
 // is read, oneway sends with acks 0, async (the default) pipelines.
@@ -291,6 +292,82 @@ TEST_F(MqctlTest, ProduceWithMessageIdsStoresEachIdOnce) {
   EXPECT_NE(too_long.err.find("message id of 256 bytes"), std::string::npos) << too_long.err;
   Shell bad_window = sh("$MQCTL topic alter-config dedup --set dedup.window.ms=-1");
   EXPECT_EQ(bad_window.code, 1) << bad_window.err;
+}
+
+TEST_F(MqctlTest, DelayedMessagesAreDeliveredListedAndCancelled) {
+  ok("$MQCTL topic create delayed -p 1");
+  EXPECT_EQ(ok("printf \"now\\n\" | $MQCTL produce delayed --mode sync").out, "0\t0\n");
+  EXPECT_EQ(ok("printf \"soon\\n\" | $MQCTL produce delayed --delay 3s --mode sync").out,
+            "0\t1\tscheduled\n");
+  EXPECT_EQ(ok("printf \"never\\n\" | $MQCTL produce delayed --delay 1h --mode sync").out,
+            "0\t2\tscheduled\n");
+  Shell level =
+      ok("printf \"level\\n\" | $MQCTL produce delayed --delay-level 18 --mode sync -o json");
+  EXPECT_EQ(level.out.substr(0, level.out.find('\n')),
+            R"({"number":1,"partition":0,"offset":3,"scheduled":true})");
+  ok("printf \"fixed\\n\" | $MQCTL produce delayed --deliver-at "
+     "$(date -u -d +2days +%Y-%m-%dT%H:%M:%SZ)");
+  // Beyond the topic's retention.ms (7 days) it would be deleted first: refused.
+  Shell too_late = sh("echo x | $MQCTL produce delayed --deliver-at 2099-01-01T00:00:00Z");
+  EXPECT_EQ(too_late.code, 1);
+  EXPECT_NE(too_late.err.find("beyond the topic's retention.ms"), std::string::npos)
+      << too_late.err;
+
+  // Listed earliest first; the far ones at least are still pending.
+  json listed = json::parse(ok("$MQCTL delayed list delayed -o json").out);
+  ASSERT_GE(listed["pending"].get<int>(), 3) << listed.dump();
+  std::vector<int64_t> offsets;
+  for (const json& m : listed["messages"]) offsets.push_back(m["offset"]);
+  EXPECT_EQ(std::vector<int64_t>(offsets.end() - 3, offsets.end()),
+            (std::vector<int64_t>{2, 3, 4}));
+  EXPECT_EQ(listed["messages"].back()["deliver_at"].get<std::string>().size(), 24u);
+  EXPECT_NE(ok("$MQCTL delayed list delayed").out.find("pending"), std::string::npos);
+
+  EXPECT_EQ(ok("$MQCTL delayed cancel delayed 0 2").out, "cancelled delayed message delayed-0@2\n");
+  Shell again = sh("$MQCTL delayed cancel delayed 0 2");
+  EXPECT_EQ(again.code, 3);
+  EXPECT_NE(again.err.find("not found"), std::string::npos) << again.err;
+  EXPECT_EQ(sh("$MQCTL delayed cancel delayed 0 0").code, 3) << "an ordinary message";
+
+  // Consumers see "now" at once and "soon" at its time, with where it came from.
+  const std::string read =
+      "$MQCTL consume delayed --from beginning -e -f \"{value} {header.mq.delayed-from}\\n\"";
+  std::string out;
+  ASSERT_TRUE(mq::testing::eventually(
+      [&] {
+        out = ok(read).out;
+        return out.find("soon") != std::string::npos;
+      },
+      20s))
+      << out;
+  EXPECT_EQ(out, "now \nsoon 1\n");
+
+  // A restart keeps what is pending, and the cancel.
+  broker_->kill_now();
+  ASSERT_TRUE(broker_->start()) << broker_->log();
+  brokers_ = broker_->endpoint().substr(broker_->endpoint().find("//") + 2);
+  listed = json::parse(ok("$MQCTL delayed list delayed -o json").out);
+  EXPECT_EQ(listed["pending"], 2) << listed.dump();
+  EXPECT_EQ(ok(read).out, "now \nsoon 1\n");
+
+  // Bad input: a clear error, nothing stored.
+  for (const std::string& bad :
+       {std::string("--delay 0s"), std::string("--delay soon"), std::string("--delay-level 19"),
+        std::string("--deliver-at tomorrow"), std::string("--delay 1s --delay-level 2")}) {
+    Shell refused = sh("echo x | $MQCTL produce delayed " + bad);
+    EXPECT_EQ(refused.code, 2) << bad << ": " << refused.err;
+  }
+  Shell forged = sh("echo x | $MQCTL produce delayed -H mq.delayed-from=1 --mode sync");
+  EXPECT_EQ(forged.code, 1);
+  EXPECT_NE(forged.err.find("written by the broker only"), std::string::npos) << forged.err;
+  ok("$MQCTL topic create compacted -p 1 --config cleanup.policy=compact");
+  Shell compacted =
+      sh("echo k:x | $MQCTL produce compacted --key-separator : --delay 10s --mode sync");
+  EXPECT_EQ(compacted.code, 1);
+  EXPECT_NE(compacted.err.find("compacted topic"), std::string::npos) << compacted.err;
+  EXPECT_EQ(json::parse(ok("$MQCTL delayed list delayed -o json").out)["pending"], 2);
+  EXPECT_EQ(sh("$MQCTL delayed list nope").code, 3);
+  EXPECT_EQ(sh("$MQCTL delayed list delayed -n 0").code, 2);
 }
 
 }  // namespace
