@@ -73,106 +73,222 @@ Result<size_t> DelayedDelivery::deliver_due(Partition& partition, int64_t now_ms
   // A record still above the high watermark might yet be cut: it waits.
   std::erase_if(due, [committed](const ScheduleIndex::Entry& e) { return e.offset >= committed; });
   if (due.empty()) return size_t{0};
-  std::vector<ScheduleIndex::Entry> by_offset = due;
-  std::ranges::sort(by_offset, {}, &ScheduleIndex::Entry::offset);
+  // Copies are appended in delivery order, in batches well inside the
+  // topic's max.message.bytes.
+  const size_t max_bytes =
+      std::min<size_t>(static_cast<size_t>(log.max_batch_bytes()) / 2, 1 << 20);
+  const std::string name = partition.topic() + "-" + std::to_string(partition.index());
 
-  RecordBatchBuilder builder;
-  builder.set_schedule_bits(kAttrDelivered);
   RecordBatchReader reader;
   std::vector<Record> records;  // the decoded batch holding the current entry
   LogReadResult read;
   std::vector<RecordHeader> headers;
-  std::vector<std::string> targets;
-  targets.reserve(by_offset.size());
-  size_t gone = 0;
-  for (const ScheduleIndex::Entry& e : by_offset) {
-    auto holds = [&] {
-      return !records.empty() && records.front().offset <= e.offset &&
-             records.back().offset >= e.offset;
-    };
-    if (!holds()) {
-      records.clear();
-      Result<LogReadResult> r = log.read(e.offset, 1, committed);
-      if (!r.is_ok() || r->bytes.empty()) {
-        ++gone;  // below the log start now, or unreadable: reported below
-        continue;
-      }
-      read = std::move(r).value();
-      BatchCursor cursor(as_bytes(read.bytes));
-      std::span<const uint8_t> batch = cursor.next();
-      if (batch.empty() || !reader.decode(batch, &records).is_ok() || !holds()) {
-        records.clear();
-        ++gone;
-        continue;
+  std::vector<ScheduleIndex::Entry> in_batch;
+  size_t copies = 0;
+  RecordBatchBuilder builder;
+  builder.set_schedule_bits(kAttrDelivered);
+  auto append = [&](Compression codec) -> Status {
+    MQ_ASSIGN_OR_RETURN(std::string batch, builder.build());
+    Result<AppendResult> appended =
+        partition.append_as_leader(as_writable_bytes(batch), 1, nullptr, true);
+    if (appended.code() == ErrorCode::kMessageTooLarge && in_batch.size() == 1 &&
+        codec != Compression::kNone) {
+      spdlog::error(
+          "{}: the delayed message at offset {} cannot be delivered: its copy is "
+          "larger than max.message.bytes even compressed; it is dropped",
+          name, in_batch.front().offset);
+      log.drop_scheduled(in_batch.front());
+      return Status::ok();
+    }
+    MQ_RETURN_IF_ERROR(appended.status());
+    copies += static_cast<size_t>(appended->record_count);
+    metrics_.add_delayed_delivered(partition.topic(),
+                                   static_cast<uint64_t>(appended->record_count));
+    const int64_t done = wall_now_ms();
+    for (const ScheduleIndex::Entry& e : in_batch) {
+      metrics_.observe_delayed_lateness(
+          static_cast<double>(std::max<int64_t>(done - e.deliver_at, 0)) / 1000.0);
+    }
+    return Status::ok();
+  };
+  // Adds the copy of `e` (its record `r`) to the builder, which copies its bytes.
+  std::string target;
+  auto add_copy = [&](const ScheduleIndex::Entry& e, const Record& r) {
+    headers.assign(r.headers.begin(), r.headers.end());
+    target = std::to_string(e.offset);
+    headers.push_back({kDelayedFromHeader, target});
+    builder.add(now_ms, r.key, r.value, headers);
+    in_batch.push_back(e);
+  };
+  // The record at `offset`, decoded into `*decoded` (whose batch `*bytes`
+  // holds); nullptr when it cannot be read.
+  auto read_record = [&](int64_t offset, LogReadResult* bytes,
+                         std::vector<Record>* decoded) -> const Record* {
+    decoded->clear();
+    Result<LogReadResult> r = log.read(offset, 1, committed);
+    if (!r.is_ok() || r->bytes.empty()) return nullptr;
+    *bytes = std::move(r).value();
+    BatchCursor cursor(as_bytes(bytes->bytes));
+    std::span<const uint8_t> batch = cursor.next();
+    if (batch.empty() || !reader.decode(batch, decoded).is_ok() || decoded->empty() ||
+        decoded->front().offset > offset || decoded->back().offset < offset) {
+      decoded->clear();
+      return nullptr;
+    }
+    return &(*decoded)[static_cast<size_t>(offset - decoded->front().offset)];
+  };
+  // Appends what the builder holds; a lone copy too big uncompressed (its
+  // producer had compressed it) is tried again compressed.
+  auto flush = [&]() -> Status {
+    if (builder.empty()) return Status::ok();
+    const ScheduleIndex::Entry lone = in_batch.front();
+    const bool alone = in_batch.size() == 1;
+    Status appended = append(Compression::kNone);
+    if (appended.code() == ErrorCode::kMessageTooLarge && alone) {
+      LogReadResult bytes;
+      std::vector<Record> decoded;
+      if (const Record* r = read_record(lone.offset, &bytes, &decoded)) {
+        builder = RecordBatchBuilder(Compression::kZstd);
+        builder.set_schedule_bits(kAttrDelivered);
+        in_batch.clear();
+        add_copy(lone, *r);
+        appended = append(Compression::kZstd);
+        builder = RecordBatchBuilder();
+        builder.set_schedule_bits(kAttrDelivered);
       }
     }
-    const Record& r = records[static_cast<size_t>(e.offset - records.front().offset)];
-    headers.assign(r.headers.begin(), r.headers.end());
-    targets.push_back(std::to_string(e.offset));
-    headers.push_back({kDelayedFromHeader, targets.back()});
-    builder.add(now_ms, r.key, r.value, headers);
-  }
-  if (gone > 0) {
-    size_t dropped = log.drop_scheduled_below_start();
-    spdlog::warn("{}-{}: {} due delayed message(s) could not be read ({} below the log start)",
-                 partition.topic(), partition.index(), gone, dropped);
-  }
-  if (builder.empty()) return size_t{0};
-  MQ_ASSIGN_OR_RETURN(std::string batch, builder.build());
-  MQ_ASSIGN_OR_RETURN(AppendResult appended,
-                      partition.append_as_leader(as_writable_bytes(batch), 1, nullptr, true));
-  const size_t copies = static_cast<size_t>(appended.record_count);
-  metrics_.add_delayed_delivered(partition.topic(), copies);
-  const int64_t done = wall_now_ms();
+    in_batch.clear();
+    return appended;
+  };
+  size_t unreadable = 0;
   for (const ScheduleIndex::Entry& e : due) {
-    metrics_.observe_delayed_lateness(
-        static_cast<double>(std::max<int64_t>(done - e.deliver_at, 0)) / 1000.0);
+    const Record* r = nullptr;
+    if (!records.empty() && records.front().offset <= e.offset &&
+        records.back().offset >= e.offset) {
+      r = &records[static_cast<size_t>(e.offset - records.front().offset)];
+    } else {
+      r = read_record(e.offset, &read, &records);
+    }
+    if (r == nullptr) {
+      // Below the log start now, or damaged: every replica would fail alike.
+      ++unreadable;
+      log.drop_scheduled(e);
+      continue;
+    }
+    size_t size = 64 + (r->key ? r->key->size() : 0) + (r->value ? r->value->size() : 0);
+    for (const RecordHeader& h : r->headers) {
+      size += h.key.size() + (h.value ? h.value->size() : 0);
+    }
+    if (!builder.empty() && builder.estimated_size() + size > max_bytes) {
+      MQ_RETURN_IF_ERROR(flush());
+    }
+    add_copy(e, *r);
+  }
+  MQ_RETURN_IF_ERROR(flush());
+  if (unreadable > 0) {
+    spdlog::error(
+        "{}: {} due delayed message(s) could not be read (deleted by retention or "
+        "DeleteRecords, or damaged) and were dropped",
+        name, unreadable);
   }
   return copies;
 }
 
-Status DelayedDelivery::cancel(Partition& partition, int64_t offset, int64_t timeout_ms) {
+std::vector<Status> DelayedDelivery::cancel(Partition& partition,
+                                            const std::vector<int64_t>& offsets,
+                                            int64_t timeout_ms) {
   const std::string name = partition.topic() + "-" + std::to_string(partition.index());
+  std::vector<Status> results(offsets.size());
+  std::vector<size_t> appended_for;  // indexes of `offsets` given a cancel record
   int32_t epoch = 0;
   int64_t last = -1;
   {
     std::lock_guard work(work_mu_);
     if (!partition.is_leader()) {
-      return Status(ErrorCode::kNotLeader, name + " is not led by this broker");
-    }
-    std::optional<ScheduleIndex::Entry> entry = partition.log().scheduled_entry(offset);
-    if (!entry) {
-      return Status(ErrorCode::kNotFound, "no delayed message is pending at offset " +
-                                              std::to_string(offset) + " of " + name +
-                                              " (delivered, cancelled, or never scheduled)");
+      results.assign(offsets.size(),
+                     Status(ErrorCode::kNotLeader, name + " is not led by this broker"));
+      return results;
     }
     RecordBatchBuilder builder;
     builder.set_schedule_bits(kAttrScheduled);
-    const std::string at = std::to_string(entry->deliver_at);
-    const std::string target = std::to_string(offset);
-    RecordHeader headers[2] = {{kDeliverAtHeader, at}, {kDelayedCancelHeader, target}};
-    builder.add(wall_now_ms(), std::nullopt, std::nullopt, headers);
-    MQ_ASSIGN_OR_RETURN(std::string batch, builder.build());
-    MQ_ASSIGN_OR_RETURN(AppendResult appended,
-                        partition.append_as_leader(as_writable_bytes(batch), 1, &epoch, true));
-    last = appended.last_offset;
+    std::vector<std::string> values;  // the header values the builder reads
+    values.reserve(2 * offsets.size());
+    for (size_t i = 0; i < offsets.size(); ++i) {
+      std::optional<ScheduleIndex::Entry> entry = partition.log().scheduled_entry(offsets[i]);
+      const bool repeated =
+          std::ranges::any_of(appended_for, [&](size_t k) { return offsets[k] == offsets[i]; });
+      if (!entry || repeated) {
+        results[i] =
+            Status(ErrorCode::kNotFound, "no delayed message is pending at offset " +
+                                             std::to_string(offsets[i]) + " of " + name +
+                                             " (delivered, cancelled, or never scheduled)");
+        continue;
+      }
+      values.push_back(std::to_string(entry->deliver_at));
+      values.push_back(std::to_string(offsets[i]));
+      RecordHeader headers[2] = {{kDeliverAtHeader, values[values.size() - 2]},
+                                 {kDelayedCancelHeader, values.back()}};
+      builder.add(wall_now_ms(), std::nullopt, std::nullopt, headers);
+      appended_for.push_back(i);
+    }
+    if (appended_for.empty()) return results;
+    Result<std::string> batch = builder.build();
+    Result<AppendResult> appended =
+        batch.is_ok() ? partition.append_as_leader(as_writable_bytes(*batch), 1, &epoch, true)
+                      : Result<AppendResult>(batch.status());
+    if (!appended.is_ok()) {
+      for (size_t i : appended_for) results[i] = appended.status();
+      return results;
+    }
+    last = appended->last_offset;
   }
-  metrics_.add_delayed_cancelled(partition.topic());
+  for (size_t i = 0; i < appended_for.size(); ++i)
+    metrics_.add_delayed_cancelled(partition.topic());
   // Answered once committed, as acks=all: a cancel the next leader lacks
-  // would let the message out.
+  // would let the messages out.
+  Status outcome = wait_committed(partition, last, epoch, timeout_ms);
+  if (!outcome.is_ok()) outcome = Status(outcome.code(), name + ": " + outcome.message());
+  for (size_t i : appended_for) results[i] = outcome;
+  return results;
+}
+
+Status DelayedDelivery::wait_committed(Partition& partition, int64_t last_offset, int32_t epoch,
+                                       int64_t timeout_ms) {
+  struct Wake {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool woken = false;
+  };
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (true) {
-    std::optional<ErrorCode> outcome = partition.acks_all_outcome(last, epoch);
+    std::optional<ErrorCode> outcome = partition.acks_all_outcome(last_offset, epoch);
     if (outcome) {
       if (*outcome == ErrorCode::kNone) return Status::ok();
-      return Status(*outcome, name + ": the cancel record was not replicated");
+      return Status(*outcome, "the cancel records were not replicated");
     }
     if (std::chrono::steady_clock::now() >= deadline) {
-      return Status(ErrorCode::kRequestTimedOut,
-                    name + ": the cancel record was not replicated within " +
-                        std::to_string(timeout_ms) + " ms");
+      return Status(ErrorCode::kRequestTimedOut, "the cancel records were not committed within " +
+                                                     std::to_string(timeout_ms) + " ms");
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    auto wake = std::make_shared<Wake>();
+    uint64_t ticket = partition.on_data_after(
+        last_offset,
+        [wake] {
+          std::lock_guard lock(wake->mu);
+          wake->woken = true;
+          wake->cv.notify_all();
+        },
+        WaitBound::kHighWatermark);
+    if (ticket != 0) {
+      std::unique_lock lock(wake->mu);
+      // Bounded: a leadership change does not wake the wait.
+      wake->cv.wait_until(
+          lock,
+          std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(100)),
+          [&] { return wake->woken; });
+      lock.unlock();
+      partition.cancel_wait(ticket);
+    }
   }
 }
 

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "base/status.h"
 #include "broker/broker_metrics.h"
@@ -38,11 +39,14 @@ class DelayedDelivery {
   void start();
   void stop();
 
-  // Cancels the pending delayed message at `offset` of `partition` (led
-  // here): appends a cancel record and waits (at most `timeout_ms`) until it
-  // is committed. NOT_FOUND when no message is pending there (delivered,
-  // cancelled, or never scheduled); NOT_LEADER when the partition moved.
-  Status cancel(Partition& partition, int64_t offset, int64_t timeout_ms = 5000);
+  // Cancels the pending delayed messages at `offsets` of `partition` (led
+  // here): appends one batch of cancel records and waits (at most
+  // `timeout_ms`, on the calling thread) until it is committed. Per offset:
+  // ok, NOT_FOUND when no message is pending there (delivered, cancelled,
+  // never scheduled, or named twice), NOT_LEADER when the partition moved,
+  // REQUEST_TIMED_OUT when the cancel was appended but not committed in time.
+  std::vector<Status> cancel(Partition& partition, const std::vector<int64_t>& offsets,
+                             int64_t timeout_ms = 5000);
 
   // Delivers what is due in `partition` now, if this broker leads it; returns
   // how many copies it appended. The loop calls it; tests may too.
@@ -50,6 +54,9 @@ class DelayedDelivery {
 
  private:
   void run();
+  // Waits until the high watermark passes `last_offset`, appended in `epoch`.
+  static Status wait_committed(Partition& partition, int64_t last_offset, int32_t epoch,
+                               int64_t timeout_ms);
 
   ReplicaManager& replicas_;
   BrokerMetrics& metrics_;

@@ -336,7 +336,8 @@ class Admin {
   Result<DelayedListing> list_delayed(const std::string& topic, int32_t limit_per_partition);
   // Cancels the delayed message whose scheduled record is at `offset`
   // (CancelDelayed to the leader; ok once the cancel is committed).
-  // NOT_FOUND when nothing is pending there.
+  // NOT_FOUND when nothing is pending there. REQUEST_TIMED_OUT is not asked
+  // again: the cancel may be in the log, not yet committed.
   Status cancel_delayed(const TopicPartition& partition, int64_t offset);
   // DescribeLogDirs of each broker in `brokers` (empty: every registered
   // one), for the partitions of `topics` (empty: all): per broker its

@@ -156,7 +156,12 @@ Status Admin::cancel_delayed(const TopicPartition& partition, int64_t offset) {
         }
       }
     }
-    if (!ask_again(failure.code()) || steady_ms() + backoff_ms >= deadline) return failure;
+    // A cancel that timed out may have been appended: asking again would
+    // answer NOT_FOUND for it, so the caller hears the timeout instead.
+    if (!ask_again(failure.code()) || failure.code() == ErrorCode::kRequestTimedOut ||
+        steady_ms() + backoff_ms >= deadline) {
+      return failure;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
     backoff_ms = std::min(backoff_ms * 2, config_.retry_backoff_max_ms);
   }

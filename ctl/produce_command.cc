@@ -40,6 +40,7 @@ struct ProduceFlags {
   std::string msg_id_from;
   std::string delay;
   int delay_level = 0;
+  CLI::Option* delay_level_option = nullptr;
   std::string deliver_at;
   int32_t partition = -1;
   std::string acks = "all";
@@ -272,15 +273,16 @@ int produce(Context& ctx, const ProduceFlags& flags) {
   int64_t delay_ms = 0;
   std::optional<int64_t> deliver_at;
   {
-    int given = (flags.delay.empty() ? 0 : 1) + (flags.delay_level == 0 ? 0 : 1) +
-                (flags.deliver_at.empty() ? 0 : 1);
+    const bool level = flags.delay_level_option->count() > 0;
+    int given =
+        (flags.delay.empty() ? 0 : 1) + (level ? 1 : 0) + (flags.deliver_at.empty() ? 0 : 1);
     if (given > 1) return ctx.usage("--delay, --delay-level and --deliver-at exclude each other");
     if (!flags.delay.empty()) {
       Result<int64_t> parsed = parse_duration_ms(flags.delay);
       if (!parsed.is_ok()) return ctx.usage("--delay: " + parsed.status().message());
       if (*parsed <= 0) return ctx.usage("--delay: a delay is more than 0");
       delay_ms = *parsed;
-    } else if (flags.delay_level != 0) {
+    } else if (level) {
       Result<int64_t> parsed = delay_level_ms(flags.delay_level);
       if (!parsed.is_ok()) return ctx.usage("--delay-level: " + parsed.status().message());
       delay_ms = *parsed;
@@ -514,9 +516,10 @@ void add_produce_command(CLI::App& root, Context& ctx, Action& action) {
       "--delay", flags->delay,
       "Deliver each message this long after it is sent (e.g. 30s, 10m, 2h): stored at once, "
       "seen by consumers then (header mq.deliver-at)");
-  produce_command->add_option("--delay-level", flags->delay_level,
-                              "RocketMQ's delay level 1..18 (1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m "
-                              "8m 9m 10m 20m 30m 1h 2h), as --delay");
+  flags->delay_level_option = produce_command->add_option(
+      "--delay-level", flags->delay_level,
+      "RocketMQ's delay level 1..18 (1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m "
+      "8m 9m 10m 20m 30m 1h 2h), as --delay");
   produce_command->add_option("--deliver-at", flags->deliver_at,
                               "Deliver every message at this time (ISO 8601, e.g. "
                               "2026-12-05T10:00:00Z), as --delay");

@@ -193,8 +193,9 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
         }
       }
     }
-    if (options.assign_offsets && !schedule_marks.empty() && !options.internal) {
-      MQ_RETURN_IF_ERROR(check_schedule_locked(schedule_marks, now));
+    if (options.assign_offsets && !schedule_marks.empty()) {
+      MQ_RETURN_IF_ERROR(options.internal ? check_own_marks_locked(schedule_marks)
+                                          : check_schedule_locked(schedule_marks, now));
     }
     std::string rewritten;  // the batches without their duplicates, when there are some
     // Delivered copies repeat their scheduled record's id on purpose.

@@ -181,6 +181,8 @@ class Log {
   uint64_t corrupt_reads() const { return corrupt_reads_.load(std::memory_order_relaxed); }
   // True once an fsync failed: appends are refused until the log is reopened.
   bool failed() const { return failed_.load(std::memory_order_acquire); }
+  // max.message.bytes: the largest batch an append takes.
+  int32_t max_batch_bytes() const { return max_batch_bytes_.load(std::memory_order_relaxed); }
 
   LeaderEpochCache& leader_epochs() { return epochs_; }
   // The producer's state, for tests and the broker's introspection.
@@ -197,6 +199,9 @@ class Log {
   std::optional<int64_t> next_scheduled_at() const;
   std::vector<ScheduleIndex::Entry> list_scheduled(size_t limit) const;
   std::optional<ScheduleIndex::Entry> scheduled_entry(int64_t offset) const;
+  // Drops a pending entry whose scheduled record cannot be read (this
+  // replica only: every replica finds the same record unreadable).
+  bool drop_scheduled(ScheduleIndex::Entry entry);
   size_t scheduled_count() const;
   // Pending entries whose records retention or DeleteRecords removed are
   // dropped; returns how many.
@@ -272,6 +277,8 @@ class Log {
     ScheduleMark mark;
   };
   Status check_schedule_locked(const std::vector<PlacedMark>& marks, int64_t now) const;
+  // The leader's own copies and cancel records: each names a pending entry.
+  Status check_own_marks_locked(const std::vector<PlacedMark>& marks) const;
   void apply_schedule_locked(const std::vector<PlacedMark>& marks, bool leader,
                              int64_t first_offset, const std::vector<DuplicateRecord>& left_out);
   Status restore_schedule(RecoveryReport* report);

@@ -77,8 +77,43 @@ std::vector<ScheduleIndex::Entry> Log::list_scheduled(size_t limit) const {
 }
 
 std::optional<ScheduleIndex::Entry> Log::scheduled_entry(int64_t offset) const {
+  // Its time is in its record: read that, then ask the index (no scan).
+  Result<LogReadResult> read = this->read(offset, 1);
+  if (!read.is_ok() || read->bytes.empty()) return std::nullopt;
+  BatchCursor cursor(as_bytes(read->bytes));
+  std::span<const uint8_t> batch = cursor.next();
+  Result<BatchHeader> header = parse_batch_header(batch);
+  if (!header.is_ok() || !header->is_scheduled()) return std::nullopt;
+  RecordBatchReader reader;
+  std::vector<ScheduleMark> marks;
+  if (!reader.collect_schedule(batch, &marks).is_ok()) return std::nullopt;
+  for (const ScheduleMark& m : marks) {
+    if (header->base_offset + m.offset_delta != offset) continue;
+    if (m.kind != ScheduleMark::Kind::kScheduled) return std::nullopt;
+    ScheduleIndex::Entry entry{m.deliver_at, offset};
+    std::lock_guard lock(append_mu_);
+    if (schedule_.contains(entry)) return entry;
+  }
+  return std::nullopt;
+}
+
+bool Log::drop_scheduled(ScheduleIndex::Entry entry) {
   std::lock_guard lock(append_mu_);
-  return schedule_.find(offset);
+  if (!schedule_.drop(entry)) return false;
+  schedule_changed_locked();
+  return true;
+}
+
+Status Log::check_own_marks_locked(const std::vector<PlacedMark>& marks) const {
+  for (const PlacedMark& m : marks) {
+    if (m.mark.kind == ScheduleMark::Kind::kScheduled) continue;
+    if (!schedule_.contains({m.mark.deliver_at, m.mark.target})) {
+      return Status(ErrorCode::kInvalidRecord,
+                    "the delayed message at offset " + std::to_string(m.mark.target) +
+                        " is no longer pending (delivered or cancelled meanwhile)");
+    }
+  }
+  return Status::ok();
 }
 
 size_t Log::scheduled_count() const {
@@ -137,14 +172,15 @@ Status Log::restore_schedule(RecoveryReport* report) {
       apply_schedule_locked(placed, false, 0, {});
     }
   }
-  // Nothing read at recovery can be truncated by an unclean shutdown again.
-  schedule_.forget_removals_below(end);
+  // Removals stay remembered until the high watermark passes them: a
+  // truncation after a restart may still have to undo one.
   schedule_changed_locked();
   return Status::ok();
 }
 
 Status Log::write_schedule_snapshot(bool force) {
   std::vector<ScheduleIndex::Entry> entries;
+  std::vector<ScheduleIndex::Removal> removals;
   ScheduleIndex::Covered covered;
   {
     std::lock_guard lock(append_mu_);
@@ -157,10 +193,11 @@ Status Log::write_schedule_snapshot(bool force) {
     schedule_snapshot_changes_ = schedule_changes_;
     schedule_snapshot_end_ = end;
     entries = schedule_.list(schedule_.size());
+    removals = schedule_.removals();
     covered = {.offset = end, .epoch = epochs_.epoch_holding(end - 1)};
   }
   return write_checkpoint(path(kScheduleSnapshot), kScheduleSnapshotKind, kScheduleSnapshotVersion,
-                          ScheduleIndex::snapshot_lines(covered, entries));
+                          ScheduleIndex::snapshot_lines(covered, entries, removals));
 }
 
 }  // namespace mq

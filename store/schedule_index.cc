@@ -49,13 +49,6 @@ std::optional<int64_t> ScheduleIndex::next_at() const {
   return pending_.begin()->deliver_at;
 }
 
-std::optional<ScheduleIndex::Entry> ScheduleIndex::find(int64_t offset) const {
-  for (const Entry& e : pending_) {
-    if (e.offset == offset) return e;
-  }
-  return std::nullopt;
-}
-
 std::vector<ScheduleIndex::Entry> ScheduleIndex::list(size_t limit) const {
   std::vector<Entry> out;
   for (const Entry& e : pending_) {
@@ -66,12 +59,17 @@ std::vector<ScheduleIndex::Entry> ScheduleIndex::list(size_t limit) const {
 }
 
 std::vector<std::string> ScheduleIndex::snapshot_lines(Covered covered,
-                                                       const std::vector<Entry>& entries) {
+                                                       const std::vector<Entry>& entries,
+                                                       const std::vector<Removal>& removals) {
   std::vector<std::string> lines;
-  lines.reserve(entries.size() + 1);
+  lines.reserve(entries.size() + removals.size() + 1);
   lines.push_back(coverage_line(covered));
   for (const Entry& e : entries) {
     lines.push_back(std::to_string(e.deliver_at) + " " + std::to_string(e.offset));
+  }
+  for (const Removal& r : removals) {
+    lines.push_back("removed " + std::to_string(r.removed_by) + " " +
+                    std::to_string(r.entry.deliver_at) + " " + std::to_string(r.entry.offset));
   }
   return lines;
 }
@@ -92,7 +90,20 @@ Result<ScheduleIndex::Covered> ScheduleIndex::load_snapshot(const std::string& p
     std::istringstream in(lines[i]);
     Entry e;
     std::string rest;
-    if (!(in >> e.deliver_at >> e.offset) || (in >> rest) || e.offset < 0 ||
+    if (lines[i].starts_with("removed ")) {
+      // A removal not known to be committed when the snapshot was taken: a
+      // truncation may still have to undo it.
+      int64_t by = -1;
+      in >> rest;
+      if (!(in >> by >> e.deliver_at >> e.offset) || (in >> rest) || e.offset < 0 ||
+          by <= e.offset || by >= covered.offset ||
+          (!removals_.empty() && by < removals_.back().removed_by)) {
+        return bad(lines[i]);
+      }
+      removals_.push_back({by, e});
+      continue;
+    }
+    if (!removals_.empty() || !(in >> e.deliver_at >> e.offset) || (in >> rest) || e.offset < 0 ||
         e.offset >= covered.offset || e.deliver_at < 0) {
       return bad(lines[i]);
     }

@@ -53,26 +53,30 @@ class ScheduleIndex {
   std::vector<Entry> due(int64_t now_ms, size_t limit) const;
   // The earliest deliver_at, if any.
   std::optional<int64_t> next_at() const;
-  // The pending entry of the record at `offset` (a linear search).
-  std::optional<Entry> find(int64_t offset) const;
+  bool contains(Entry entry) const { return pending_.contains(entry); }
+  // Drops one pending entry without a record removing it (its scheduled
+  // record cannot be read); false when it was not pending.
+  bool drop(Entry entry) { return pending_.erase(entry) > 0; }
   // The first `limit` entries, earliest first.
   std::vector<Entry> list(size_t limit) const;
   size_t size() const { return pending_.size(); }
-  size_t removals_remembered() const { return removals_.size(); }
 
+  // A removal still remembered: `entry` was removed by the record at `removed_by`.
+  struct Removal {
+    int64_t removed_by;
+    Entry entry;
+  };
+  std::vector<Removal> removals() const { return {removals_.begin(), removals_.end()}; }
   // A snapshot's lines: "offset O epoch E", then "AT OFFSET" per entry of
-  // `entries` (list()'s, copied under the log's lock, formatted outside it).
-  static std::vector<std::string> snapshot_lines(Covered covered,
-                                                 const std::vector<Entry>& entries);
+  // `entries` (list()'s, copied under the log's lock, formatted outside it),
+  // then "removed BY AT OFFSET" per remembered removal, in order.
+  static std::vector<std::string> snapshot_lines(Covered covered, const std::vector<Entry>& entries,
+                                                 const std::vector<Removal>& removals);
   // Replaces the contents with a snapshot's. kNotFound without a file,
   // kCorruptMessage (index left empty) for a bad one.
   Result<Covered> load_snapshot(const std::string& path);
 
  private:
-  struct Removal {
-    int64_t removed_by;
-    Entry entry;
-  };
   std::set<Entry> pending_;
   std::deque<Removal> removals_;  // in append order, so removed_by ascends
 };

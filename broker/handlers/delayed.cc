@@ -54,16 +54,16 @@ void cancel_delayed(Call call) {
     return call.reply(encode_error_response(call.request.header, ErrorCode::kInvalidRequest,
                                             "this broker does not deliver delayed messages"));
   }
-  answer(call, per_partition<CancelDelayedResponse>(
-                   *request, [&](const std::string& topic, const auto& p, auto& out) {
-                     std::shared_ptr<Partition> partition = ctx.led_partition(
-                         topic, p.partition_index, p.current_leader_epoch, &out.error_code);
-                     if (!partition) return;
-                     for (int64_t offset : p.offsets) {
-                       Status cancelled = ctx.delayed->cancel(*partition, offset);
-                       out.results.push_back({.offset = offset, .error_code = cancelled.code()});
-                     }
-                   }));
+  answer(call, per_partition<CancelDelayedResponse>(*request, [&](const std::string& topic,
+                                                                  const auto& p, auto& out) {
+           std::shared_ptr<Partition> partition =
+               ctx.led_partition(topic, p.partition_index, p.current_leader_epoch, &out.error_code);
+           if (!partition) return;
+           std::vector<Status> cancelled = ctx.delayed->cancel(*partition, p.offsets);
+           for (size_t i = 0; i < p.offsets.size(); ++i) {
+             out.results.push_back({.offset = p.offsets[i], .error_code = cancelled[i].code()});
+           }
+         }));
 }
 
 }  // namespace mq::broker::handlers

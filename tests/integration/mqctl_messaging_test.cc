@@ -353,7 +353,8 @@ TEST_F(MqctlTest, DelayedMessagesAreDeliveredListedAndCancelled) {
   // Bad input: a clear error, nothing stored.
   for (const std::string& bad :
        {std::string("--delay 0s"), std::string("--delay soon"), std::string("--delay-level 19"),
-        std::string("--deliver-at tomorrow"), std::string("--delay 1s --delay-level 2")}) {
+        std::string("--delay-level 0"), std::string("--deliver-at tomorrow"),
+        std::string("--delay 1s --delay-level 2")}) {
     Shell refused = sh("echo x | $MQCTL produce delayed " + bad);
     EXPECT_EQ(refused.code, 2) << bad << ": " << refused.err;
   }

@@ -215,6 +215,26 @@ TEST_F(ScheduleTest, TruncationPutsBackWhatACutCopyDelivered) {
   EXPECT_EQ(reopened->scheduled_count(), 0u);
 }
 
+TEST_F(ScheduleTest, ARemovalSurvivesARestartUntilCommitted) {
+  {
+    auto log = open(dir_.path(), config());
+    ASSERT_TRUE(append(*log, scheduled({2'000'000})).is_ok());                // offset 0
+    ASSERT_TRUE(append(*log, marks({{2'000'000, 0}}, false), true).is_ok());  // offset 1
+    ASSERT_TRUE(log->close().is_ok());
+  }
+  // The copy was never committed: a new leader's log may lack it, and the
+  // truncation to that log puts the message back, after the restart too.
+  auto log = open(dir_.path(), config());
+  EXPECT_EQ(log->scheduled_count(), 0u);
+  ASSERT_TRUE(log->truncate_to(1).is_ok());
+  EXPECT_EQ(log->list_scheduled(10), (std::vector<Entry>{{2'000'000, 0}}));
+  // A copy for a message no longer pending is refused: never delivered twice.
+  ASSERT_TRUE(append(*log, marks({{2'000'000, 0}}, false), true).is_ok());
+  Result<AppendResult> again = append(*log, marks({{2'000'000, 0}}, false), true);
+  EXPECT_EQ(again.code(), ErrorCode::kInvalidRecord);
+  EXPECT_EQ(log->scheduled_entry(0), std::nullopt);
+}
+
 TEST_F(ScheduleTest, FollowerAppendsBuildTheSameSchedule) {
   auto leader = open(dir_.path() + "/leader", config());
   auto follower = open(dir_.path() + "/follower", config());
