@@ -120,17 +120,23 @@ Result<size_t> DelayedDelivery::deliver_due(Partition& partition, int64_t now_ms
     builder.add(now_ms, r.key, r.value, headers);
     in_batch.push_back(e);
   };
-  // The record at `offset`, decoded into `*decoded` (whose batch `*bytes`
-  // holds); nullptr when it cannot be read.
-  auto read_record = [&](int64_t offset, LogReadResult* bytes,
-                         std::vector<Record>* decoded) -> const Record* {
+  // The record at `offset`, decoded by `with` into `*decoded` (whose batch
+  // `*bytes` holds; the records may point into `with`'s buffer). nullptr when
+  // it is gone for good (below the log start, or damaged: every replica would
+  // find the same); an error the next pass may not meet (a failed read).
+  auto read_record = [&](int64_t offset, RecordBatchReader& with, LogReadResult* bytes,
+                         std::vector<Record>* decoded) -> Result<const Record*> {
     decoded->clear();
     Result<LogReadResult> r = log.read(offset, 1, committed);
+    if (!r.is_ok() && r.code() != ErrorCode::kOffsetOutOfRange &&
+        r.code() != ErrorCode::kCorruptMessage) {
+      return r.status();
+    }
     if (!r.is_ok() || r->bytes.empty()) return nullptr;
     *bytes = std::move(r).value();
     BatchCursor cursor(as_bytes(bytes->bytes));
     std::span<const uint8_t> batch = cursor.next();
-    if (batch.empty() || !reader.decode(batch, decoded).is_ok() || decoded->empty() ||
+    if (batch.empty() || !with.decode(batch, decoded).is_ok() || decoded->empty() ||
         decoded->front().offset > offset || decoded->back().offset < offset) {
       decoded->clear();
       return nullptr;
@@ -145,9 +151,13 @@ Result<size_t> DelayedDelivery::deliver_due(Partition& partition, int64_t now_ms
     const bool alone = in_batch.size() == 1;
     Status appended = append(Compression::kNone);
     if (appended.code() == ErrorCode::kMessageTooLarge && alone) {
+      // Its own reader: `records` (the pass's current batch) points into
+      // the pass's reader's buffer.
+      RecordBatchReader lone_reader;
       LogReadResult bytes;
       std::vector<Record> decoded;
-      if (const Record* r = read_record(lone.offset, &bytes, &decoded)) {
+      MQ_ASSIGN_OR_RETURN(const Record* r, read_record(lone.offset, lone_reader, &bytes, &decoded));
+      if (r != nullptr) {
         builder = RecordBatchBuilder(Compression::kZstd);
         builder.set_schedule_bits(kAttrDelivered);
         in_batch.clear();
@@ -167,7 +177,7 @@ Result<size_t> DelayedDelivery::deliver_due(Partition& partition, int64_t now_ms
         records.back().offset >= e.offset) {
       r = &records[static_cast<size_t>(e.offset - records.front().offset)];
     } else {
-      r = read_record(e.offset, &read, &records);
+      MQ_ASSIGN_OR_RETURN(r, read_record(e.offset, reader, &read, &records));
     }
     if (r == nullptr) {
       // Below the log start now, or damaged: every replica would fail alike.
@@ -264,7 +274,11 @@ Status DelayedDelivery::wait_committed(Partition& partition, int64_t last_offset
     std::optional<ErrorCode> outcome = partition.acks_all_outcome(last_offset, epoch);
     if (outcome) {
       if (*outcome == ErrorCode::kNone) return Status::ok();
-      return Status(*outcome, "the cancel records were not replicated");
+      // Appended, and maybe committed before the leadership moved: asked
+      // again, the new leader would say NOT_FOUND either way.
+      return Status(ErrorCode::kRequestTimedOut,
+                    "the cancel records were appended but are not known to be committed (" +
+                        std::string(error_name(*outcome)) + ")");
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       return Status(ErrorCode::kRequestTimedOut, "the cancel records were not committed within " +

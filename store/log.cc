@@ -614,6 +614,11 @@ Status Log::truncate_to(int64_t offset) {
     MQ_RETURN_IF_ERROR(remove_file(path("dedup-window.checkpoint")));
     schedule_.truncate_from(end);
     schedule_changed_locked();
+    // A truncation below the high watermark (an unclean election): what the
+    // partition called committed past the end is not any more.
+    if (committed_.load(std::memory_order_relaxed) > end) {
+      committed_.store(end, std::memory_order_relaxed);
+    }
     truncations_++;
     cleaner_changed = cleaner_.truncate_to(end);
   }
@@ -651,6 +656,7 @@ Status Log::truncate_fully_and_start_at(int64_t offset) {
     MQ_RETURN_IF_ERROR(remove_file(path("dedup-window.checkpoint")));
     schedule_.clear();
     schedule_changed_locked();
+    committed_.store(offset, std::memory_order_relaxed);
     MQ_RETURN_IF_ERROR(epochs_.clear());
     MQ_RETURN_IF_ERROR(sync_directory(dir_));
     truncations_++;

@@ -96,7 +96,7 @@ Result<ScheduleIndex::Covered> ScheduleIndex::load_snapshot(const std::string& p
       int64_t by = -1;
       in >> rest;
       if (!(in >> by >> e.deliver_at >> e.offset) || (in >> rest) || e.offset < 0 ||
-          by <= e.offset || by >= covered.offset ||
+          e.deliver_at < 0 || by <= e.offset || by >= covered.offset ||
           (!removals_.empty() && by < removals_.back().removed_by)) {
         return bad(lines[i]);
       }
