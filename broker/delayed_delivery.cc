@@ -204,106 +204,54 @@ Result<size_t> DelayedDelivery::deliver_due(Partition& partition, int64_t now_ms
   return copies;
 }
 
-std::vector<Status> DelayedDelivery::cancel(Partition& partition,
-                                            const std::vector<int64_t>& offsets,
-                                            int64_t timeout_ms) {
+DelayedDelivery::CancelAppend DelayedDelivery::append_cancels(Partition& partition,
+                                                              const std::vector<int64_t>& offsets) {
   const std::string name = partition.topic() + "-" + std::to_string(partition.index());
-  std::vector<Status> results(offsets.size());
-  std::vector<size_t> appended_for;  // indexes of `offsets` given a cancel record
-  int32_t epoch = 0;
-  int64_t last = -1;
-  {
-    std::lock_guard work(work_mu_);
-    if (!partition.is_leader()) {
-      results.assign(offsets.size(),
-                     Status(ErrorCode::kNotLeader, name + " is not led by this broker"));
-      return results;
-    }
-    RecordBatchBuilder builder;
-    builder.set_schedule_bits(kAttrScheduled);
-    std::vector<std::string> values;  // the header values the builder reads
-    values.reserve(2 * offsets.size());
-    for (size_t i = 0; i < offsets.size(); ++i) {
-      std::optional<ScheduleIndex::Entry> entry = partition.log().scheduled_entry(offsets[i]);
-      const bool repeated =
-          std::ranges::any_of(appended_for, [&](size_t k) { return offsets[k] == offsets[i]; });
-      if (!entry || repeated) {
-        results[i] =
-            Status(ErrorCode::kNotFound, "no delayed message is pending at offset " +
-                                             std::to_string(offsets[i]) + " of " + name +
-                                             " (delivered, cancelled, or never scheduled)");
-        continue;
-      }
-      values.push_back(std::to_string(entry->deliver_at));
-      values.push_back(std::to_string(offsets[i]));
-      RecordHeader headers[2] = {{kDeliverAtHeader, values[values.size() - 2]},
-                                 {kDelayedCancelHeader, values.back()}};
-      builder.add(wall_now_ms(), std::nullopt, std::nullopt, headers);
-      appended_for.push_back(i);
-    }
-    if (appended_for.empty()) return results;
-    Result<std::string> batch = builder.build();
-    Result<AppendResult> appended =
-        batch.is_ok() ? partition.append_as_leader(as_writable_bytes(*batch), 1, &epoch, true)
-                      : Result<AppendResult>(batch.status());
-    if (!appended.is_ok()) {
-      for (size_t i : appended_for) results[i] = appended.status();
-      return results;
-    }
-    last = appended->last_offset;
+  CancelAppend out;
+  out.results.resize(offsets.size());
+  std::lock_guard work(work_mu_);
+  if (!partition.is_leader()) {
+    out.results.assign(offsets.size(),
+                       Status(ErrorCode::kNotLeader, name + " is not led by this broker"));
+    return out;
   }
-  for (size_t i = 0; i < appended_for.size(); ++i)
+  RecordBatchBuilder builder;
+  builder.set_schedule_bits(kAttrScheduled);
+  std::vector<std::string> values;  // the header values the builder reads
+  values.reserve(2 * offsets.size());
+  for (size_t i = 0; i < offsets.size(); ++i) {
+    std::optional<ScheduleIndex::Entry> entry = partition.log().scheduled_entry(offsets[i]);
+    const bool repeated =
+        std::ranges::any_of(out.appended_for, [&](size_t k) { return offsets[k] == offsets[i]; });
+    if (!entry || repeated) {
+      out.results[i] =
+          Status(ErrorCode::kNotFound, "no delayed message is pending at offset " +
+                                           std::to_string(offsets[i]) + " of " + name +
+                                           " (delivered, cancelled, or never scheduled)");
+      continue;
+    }
+    values.push_back(std::to_string(entry->deliver_at));
+    values.push_back(std::to_string(offsets[i]));
+    RecordHeader headers[2] = {{kDeliverAtHeader, values[values.size() - 2]},
+                               {kDelayedCancelHeader, values.back()}};
+    builder.add(wall_now_ms(), std::nullopt, std::nullopt, headers);
+    out.appended_for.push_back(i);
+  }
+  if (out.appended_for.empty()) return out;
+  Result<std::string> batch = builder.build();
+  Result<AppendResult> appended =
+      batch.is_ok() ? partition.append_as_leader(as_writable_bytes(*batch), 1, &out.epoch, true)
+                    : Result<AppendResult>(batch.status());
+  if (!appended.is_ok()) {
+    for (size_t i : out.appended_for) out.results[i] = appended.status();
+    out.appended_for.clear();
+    return out;
+  }
+  out.last_offset = appended->last_offset;
+  for (size_t k = 0; k < out.appended_for.size(); ++k) {
     metrics_.add_delayed_cancelled(partition.topic());
-  // Answered once committed, as acks=all: a cancel the next leader lacks
-  // would let the messages out.
-  Status outcome = wait_committed(partition, last, epoch, timeout_ms);
-  if (!outcome.is_ok()) outcome = Status(outcome.code(), name + ": " + outcome.message());
-  for (size_t i : appended_for) results[i] = outcome;
-  return results;
-}
-
-Status DelayedDelivery::wait_committed(Partition& partition, int64_t last_offset, int32_t epoch,
-                                       int64_t timeout_ms) {
-  struct Wake {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool woken = false;
-  };
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (true) {
-    std::optional<ErrorCode> outcome = partition.acks_all_outcome(last_offset, epoch);
-    if (outcome) {
-      if (*outcome == ErrorCode::kNone) return Status::ok();
-      // Appended, and maybe committed before the leadership moved: asked
-      // again, the new leader would say NOT_FOUND either way.
-      return Status(ErrorCode::kRequestTimedOut,
-                    "the cancel records were appended but are not known to be committed (" +
-                        std::string(error_name(*outcome)) + ")");
-    }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return Status(ErrorCode::kRequestTimedOut, "the cancel records were not committed within " +
-                                                     std::to_string(timeout_ms) + " ms");
-    }
-    auto wake = std::make_shared<Wake>();
-    uint64_t ticket = partition.on_data_after(
-        last_offset,
-        [wake] {
-          std::lock_guard lock(wake->mu);
-          wake->woken = true;
-          wake->cv.notify_all();
-        },
-        WaitBound::kHighWatermark);
-    if (ticket != 0) {
-      std::unique_lock lock(wake->mu);
-      // Bounded: a leadership change does not wake the wait.
-      wake->cv.wait_until(
-          lock,
-          std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(100)),
-          [&] { return wake->woken; });
-      lock.unlock();
-      partition.cancel_wait(ticket);
-    }
   }
+  return out;
 }
 
 }  // namespace mq::broker

@@ -2,8 +2,8 @@
 // "Delayed delivery"). One thread watches the partitions this broker leads;
 // when a scheduled record's time comes (and the record is committed), it
 // appends a delivered copy of it to the same partition, which removes it
-// from every replica's schedule (store/schedule_index.h). Cancels go through
-// here too, so a message is never both delivered and cancelled.
+// from every replica's schedule (store/schedule_index.h). Cancels are
+// appended here too, so a message is never both delivered and cancelled.
 //
 // A copy appended by a leader that then loses its leadership is either
 // committed (every new leader's log has it, so its schedule says delivered)
@@ -40,13 +40,19 @@ class DelayedDelivery {
   void stop();
 
   // Cancels the pending delayed messages at `offsets` of `partition` (led
-  // here): appends one batch of cancel records and waits (at most
-  // `timeout_ms`, on the calling thread) until it is committed. Per offset:
-  // ok, NOT_FOUND when no message is pending there (delivered, cancelled,
-  // never scheduled, or named twice), NOT_LEADER when the partition moved,
-  // REQUEST_TIMED_OUT when the cancel was appended but not committed in time.
-  std::vector<Status> cancel(Partition& partition, const std::vector<int64_t>& offsets,
-                             int64_t timeout_ms = 5000);
+  // here) by appending one batch of cancel records; the caller answers once
+  // it is committed (CancelDelayed waits for the high watermark to pass
+  // `last_offset` in `epoch`, as acks=all does). Per offset in `results`:
+  // ok for one in the batch (listed in `appended_for`), NOT_FOUND when no
+  // message is pending there (delivered, cancelled, never scheduled, or
+  // named twice), NOT_LEADER when the partition moved, or the append's error.
+  struct CancelAppend {
+    std::vector<Status> results;
+    std::vector<size_t> appended_for;  // indexes of `offsets` in the batch
+    int64_t last_offset = -1;
+    int32_t epoch = 0;
+  };
+  CancelAppend append_cancels(Partition& partition, const std::vector<int64_t>& offsets);
 
   // Delivers what is due in `partition` now, if this broker leads it; returns
   // how many copies it appended. The loop calls it; tests may too.
@@ -54,9 +60,6 @@ class DelayedDelivery {
 
  private:
   void run();
-  // Waits until the high watermark passes `last_offset`, appended in `epoch`.
-  static Status wait_committed(Partition& partition, int64_t last_offset, int32_t epoch,
-                               int64_t timeout_ms);
 
   ReplicaManager& replicas_;
   BrokerMetrics& metrics_;

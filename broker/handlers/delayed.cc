@@ -1,16 +1,24 @@
 // ListDelayed and CancelDelayed: a partition leader's pending delayed
-// messages, and cancelling them (broker/delayed_delivery.h). A cancel waits
-// on the worker thread until its record is committed, as an acks=all
-// produce of one record would.
+// messages, and cancelling them (broker/delayed_delivery.h). A cancel is
+// answered once its records are committed, as an acks=all produce is
+// (PartitionWaits: no worker is held meanwhile).
 #include "transport/delayed.h"
 
 #include "broker/delayed_delivery.h"
 #include "broker/handlers/handlers.h"
 #include "broker/partition.h"
+#include "broker/partition_waits.h"
 
 namespace mq::broker::handlers {
 
 using namespace mq::transport;
+
+namespace {
+
+// How long a cancel waits for its records to be committed.
+constexpr int64_t kCancelCommitTimeoutMs = 5000;
+
+}  // namespace
 
 void list_delayed(Call call) {
   std::optional<ListDelayedRequest> request = decode_or_refuse<ListDelayedRequest>(call);
@@ -54,16 +62,53 @@ void cancel_delayed(Call call) {
     return call.reply(encode_error_response(call.request.header, ErrorCode::kInvalidRequest,
                                             "this broker does not deliver delayed messages"));
   }
-  answer(call, per_partition<CancelDelayedResponse>(*request, [&](const std::string& topic,
-                                                                  const auto& p, auto& out) {
-           std::shared_ptr<Partition> partition =
-               ctx.led_partition(topic, p.partition_index, p.current_leader_epoch, &out.error_code);
-           if (!partition) return;
-           std::vector<Status> cancelled = ctx.delayed->cancel(*partition, p.offsets);
-           for (size_t i = 0; i < p.offsets.size(); ++i) {
-             out.results.push_back({.offset = p.offsets[i], .error_code = cancelled[i].code()});
-           }
-         }));
+  std::vector<PartitionWaits::Target> pending;
+  std::vector<std::vector<size_t>> appended;  // per pending target: its offsets in the batch
+  CancelDelayedResponse response = per_partition<CancelDelayedResponse>(
+      *request, [&](const std::string& topic, const auto& p, auto& out, Slot slot) {
+        std::shared_ptr<Partition> partition =
+            ctx.led_partition(topic, p.partition_index, p.current_leader_epoch, &out.error_code);
+        if (!partition) return;
+        DelayedDelivery::CancelAppend cancelled =
+            ctx.delayed->append_cancels(*partition, p.offsets);
+        for (size_t i = 0; i < p.offsets.size(); ++i) {
+          out.results.push_back(
+              {.offset = p.offsets[i], .error_code = cancelled.results[i].code()});
+        }
+        if (cancelled.appended_for.empty()) return;
+        pending.push_back({.partition = partition,
+                           .leader_epoch = cancelled.epoch,
+                           .offset = cancelled.last_offset,
+                           .bound = WaitBound::kHighWatermark,
+                           .topic_index = slot.topic,
+                           .partition_index = slot.partition});
+        appended.push_back(std::move(cancelled.appended_for));
+      });
+  if (pending.empty() || !call.request.header.expects_response()) return answer(call, response);
+  // Answered once the cancel records are committed, as acks=all is (a cancel
+  // the next leader lacks would let the message out), without holding a
+  // worker meanwhile. Any other outcome after the append is
+  // REQUEST_TIMED_OUT: the records are in the log, committed or not, and a
+  // new leader asked again would answer NOT_FOUND either way.
+  PartitionWaits::start(
+      ctx.scheduler, std::move(pending),
+      [](const PartitionWaits::Target& t) {
+        return t.partition->acks_all_outcome(t.offset, t.leader_epoch);
+      },
+      Clock::now() + std::chrono::milliseconds(kCancelCommitTimeoutMs),
+      [response = std::move(response), appended = std::move(appended),
+       reply = std::move(call.reply),
+       header = call.request.header](const auto& targets, const auto& outcomes) mutable {
+        for (size_t i = 0; i < targets.size(); ++i) {
+          auto& results = response.topics[targets[i].topic_index]
+                              .partitions[targets[i].partition_index]
+                              .results;
+          const ErrorCode code =
+              outcomes[i] == ErrorCode::kNone ? ErrorCode::kNone : ErrorCode::kRequestTimedOut;
+          for (size_t k : appended[i]) results[k].error_code = code;
+        }
+        reply(encode(header, response));
+      });
 }
 
 }  // namespace mq::broker::handlers
