@@ -548,19 +548,42 @@ bool only_not_controller(ErrorCode code) {
 }
 }  // namespace
 
+template <class Request>
+Status Admin::change_voters(const Request& request, ErrorCode done_already) {
+  // An attempt answered with anything but "refused, another change is in
+  // progress" may have made the change before its answer was lost: a
+  // controller removing itself steps down as the change commits and answers
+  // NOT_CONTROLLER, or the connection fails. The retry then finds the change
+  // made (`done_already`), which is what was asked.
+  bool maybe_made = false;
+  return retrying(
+      [&]() -> Status {
+        Result<typename Request::Response> response = call_controller(request);
+        Status status = response.is_ok()
+                            ? item_status(response->error_code, response->error_message)
+                            : response.status();
+        if (status.code() == done_already && maybe_made) return Status::ok();
+        if (!status.is_ok() && status.code() != ErrorCode::kVoterChangeInProgress) {
+          maybe_made = true;
+        }
+        return status;
+      },
+      voter_change_retriable);
+}
+
 Status Admin::add_raft_voter(int32_t id, const std::string& endpoint) {
   std::lock_guard lock(mu_);
-  return call_for_outcome(
+  return change_voters(
       transport::AddRaftVoterRequest{
           .voter_id = id, .endpoint = endpoint, .timeout_ms = server_timeout_ms()},
-      voter_change_retriable);
+      ErrorCode::kDuplicateVoter);
 }
 
 Status Admin::remove_raft_voter(int32_t id) {
   std::lock_guard lock(mu_);
-  return call_for_outcome(
+  return change_voters(
       transport::RemoveRaftVoterRequest{.voter_id = id, .timeout_ms = server_timeout_ms()},
-      voter_change_retriable);
+      ErrorCode::kVoterNotFound);
 }
 
 Status Admin::unregister_broker(int32_t id) {

@@ -436,6 +436,11 @@ class Admin {
   // `retriable` codes of the outcome too.
   template <class Request>
   Status call_for_outcome(const Request& request, bool (*retriable)(ErrorCode));
+  // call_for_outcome() for AddRaftVoter / RemoveRaftVoter: a retry answered
+  // `done_already` (the change is made) after an attempt that may have made
+  // it is a success.
+  template <class Request>
+  Status change_voters(const Request& request, ErrorCode done_already);
   // Sends to the group's coordinator, finding it again after coordinator errors.
   template <class Request, class ErrorOf>
   Result<typename Request::Response> call_coordinator(const std::string& group_id,
