@@ -2,6 +2,7 @@
 #include "store/checkpoint.h"
 
 #include <cstdio>
+#include <iterator>
 #include <sstream>
 
 #include "store/crc32c.h"
@@ -50,15 +51,20 @@ std::string coverage_line(SnapshotCoverage coverage) {
   return "offset " + std::to_string(coverage.offset) + " epoch " + std::to_string(coverage.epoch);
 }
 
-std::optional<SnapshotCoverage> parse_coverage_line(std::string_view line) {
-  std::istringstream in{std::string(line)};
+Result<SnapshotCheckpoint> read_snapshot_checkpoint(const std::string& path, std::string_view kind,
+                                                    int version) {
+  MQ_ASSIGN_OR_RETURN(std::vector<std::string> lines, read_checkpoint(path, kind, version));
+  const std::string first = lines.empty() ? "" : lines.front();
+  std::istringstream in(first);
   std::string word, epoch_word, rest;
-  SnapshotCoverage c{.offset = -1};
+  SnapshotCheckpoint out{.coverage = {.offset = -1}};
+  SnapshotCoverage& c = out.coverage;
   if (!(in >> word >> c.offset >> epoch_word >> c.epoch) || (in >> rest) || word != "offset" ||
       epoch_word != "epoch" || c.offset < 0 || c.epoch < -1) {
-    return std::nullopt;
+    return Status(ErrorCode::kCorruptMessage, path + ": bad line '" + first + "'");
   }
-  return c;
+  out.body.assign(std::make_move_iterator(lines.begin() + 1), std::make_move_iterator(lines.end()));
+  return out;
 }
 
 }  // namespace mq

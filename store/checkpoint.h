@@ -36,7 +36,15 @@ struct SnapshotCoverage {
   int32_t epoch = -1;
 };
 std::string coverage_line(SnapshotCoverage coverage);
-// nullopt unless the line is exactly that, offset >= 0, epoch >= -1.
-std::optional<SnapshotCoverage> parse_coverage_line(std::string_view line);
+// A snapshot checkpoint of `kind`: its coverage (the first body line) and
+// the body lines after it. read_checkpoint's errors, and kCorruptMessage
+// ("<path>: bad line '...'") when the coverage line is missing or is not
+// exactly "offset O epoch E" with O >= 0 and E >= -1.
+struct SnapshotCheckpoint {
+  SnapshotCoverage coverage;
+  std::vector<std::string> body;
+};
+Result<SnapshotCheckpoint> read_snapshot_checkpoint(const std::string& path, std::string_view kind,
+                                                    int version);
 
 }  // namespace mq

@@ -182,27 +182,24 @@ std::vector<std::string> DedupWindow::snapshot_lines(Covered covered) const {
 
 Result<DedupWindow::Covered> DedupWindow::load_snapshot(const std::string& path) {
   clear();
-  MQ_ASSIGN_OR_RETURN(std::vector<std::string> lines,
-                      read_checkpoint(path, kDedupSnapshotKind, kDedupSnapshotVersion));
+  MQ_ASSIGN_OR_RETURN(SnapshotCheckpoint snapshot,
+                      read_snapshot_checkpoint(path, kDedupSnapshotKind, kDedupSnapshotVersion));
+  const Covered covered = snapshot.coverage;
   auto bad = [&](const std::string& line) {
     clear();
     return Status(ErrorCode::kCorruptMessage, path + ": bad line '" + line + "'");
   };
-  if (lines.empty()) return bad("");
-  std::optional<Covered> parsed = parse_coverage_line(lines[0]);
-  if (!parsed) return bad(lines[0]);
-  const Covered covered = *parsed;
   int64_t previous = -1;
-  for (size_t i = 1; i < lines.size(); i++) {
-    std::istringstream in(lines[i]);
+  for (const std::string& line : snapshot.body) {
+    std::istringstream in(line);
     int64_t offset, time_ms;
     std::string hex, rest;
     if (!(in >> offset >> time_ms >> hex) || (in >> rest) || offset < previous ||
         offset >= covered.offset) {
-      return bad(lines[i]);
+      return bad(line);
     }
     std::optional<std::string> id = from_hex(hex);
-    if (!id) return bad(lines[i]);
+    if (!id) return bad(line);
     add(*id, offset, time_ms);
     previous = offset;
   }

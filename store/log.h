@@ -203,9 +203,6 @@ class Log {
   // replica only: every replica finds the same record unreadable).
   bool drop_scheduled(ScheduleIndex::Entry entry);
   size_t scheduled_count() const;
-  // Pending entries whose records retention or DeleteRecords removed are
-  // dropped; returns how many.
-  size_t drop_scheduled_below_start();
   // The partition's high watermark: removals of pending entries by records
   // below it can no longer be truncated away, so they are forgotten.
   void note_committed(int64_t offset) { committed_.store(offset, std::memory_order_relaxed); }

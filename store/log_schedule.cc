@@ -121,13 +121,6 @@ size_t Log::scheduled_count() const {
   return schedule_.size();
 }
 
-size_t Log::drop_scheduled_below_start() {
-  std::lock_guard lock(append_mu_);
-  size_t dropped = schedule_.drop_below(log_start_offset());
-  if (dropped > 0) schedule_changed_locked();
-  return dropped;
-}
-
 Status Log::restore_schedule(RecoveryReport* report) {
   const int64_t end = log_end_offset();
   int64_t from = log_start_offset();

@@ -76,21 +76,19 @@ std::vector<std::string> ScheduleIndex::snapshot_lines(Covered covered,
 
 Result<ScheduleIndex::Covered> ScheduleIndex::load_snapshot(const std::string& path) {
   clear();
-  MQ_ASSIGN_OR_RETURN(std::vector<std::string> lines,
-                      read_checkpoint(path, kScheduleSnapshotKind, kScheduleSnapshotVersion));
+  MQ_ASSIGN_OR_RETURN(
+      SnapshotCheckpoint snapshot,
+      read_snapshot_checkpoint(path, kScheduleSnapshotKind, kScheduleSnapshotVersion));
+  const Covered covered = snapshot.coverage;
   auto bad = [&](const std::string& line) {
     clear();
     return Status(ErrorCode::kCorruptMessage, path + ": bad line '" + line + "'");
   };
-  if (lines.empty()) return bad("");
-  std::optional<Covered> parsed = parse_coverage_line(lines[0]);
-  if (!parsed) return bad(lines[0]);
-  const Covered covered = *parsed;
-  for (size_t i = 1; i < lines.size(); i++) {
-    std::istringstream in(lines[i]);
+  for (const std::string& line : snapshot.body) {
+    std::istringstream in(line);
     Entry e;
     std::string rest;
-    if (lines[i].starts_with("removed ")) {
+    if (line.starts_with("removed ")) {
       // A removal not known to be committed when the snapshot was taken: a
       // truncation may still have to undo it.
       int64_t by = -1;
@@ -98,14 +96,14 @@ Result<ScheduleIndex::Covered> ScheduleIndex::load_snapshot(const std::string& p
       if (!(in >> by >> e.deliver_at >> e.offset) || (in >> rest) || e.offset < 0 ||
           e.deliver_at < 0 || by <= e.offset || by >= covered.offset ||
           (!removals_.empty() && by < removals_.back().removed_by)) {
-        return bad(lines[i]);
+        return bad(line);
       }
       removals_.push_back({by, e});
       continue;
     }
     if (!removals_.empty() || !(in >> e.deliver_at >> e.offset) || (in >> rest) || e.offset < 0 ||
         e.offset >= covered.offset || e.deliver_at < 0) {
-      return bad(lines[i]);
+      return bad(line);
     }
     pending_.insert(e);
   }
