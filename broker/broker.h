@@ -15,6 +15,7 @@
 #include "broker/cluster_node.h"
 #include "broker/config.h"
 #include "broker/delayed_delivery.h"
+#include "broker/queue_service.h"
 #include "broker/disk_monitor.h"
 #include "broker/dynamic_settings.h"
 #include "broker/offsets_storage.h"
@@ -87,6 +88,7 @@ class Broker : public BrokerSettings {
   std::unique_ptr<ClusterNode> cluster_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<DelayedDelivery> delayed_;
+  std::unique_ptr<QueueService> queue_;
   std::unique_ptr<RequestHandler> handler_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<metrics::HttpServer> http_;

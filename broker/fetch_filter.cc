@@ -32,8 +32,9 @@ class Gatherer {
   Status add(std::span<const uint8_t> batch, const BatchHeader& h) {
     out_->scanned_bytes += batch.size();
     out_->next_offset = h.next_offset();
-    // Scheduled records and cancel records are not for consumers (delayed delivery).
-    if (h.is_scheduled()) {
+    // Scheduled and cancel records (delayed delivery) and queue-state records
+    // are not for consumers.
+    if (h.is_hidden()) {
       ++out_->skipped_batches;
       return Status::ok();
     }

@@ -255,7 +255,8 @@ std::vector<FollowerProgress> Partition::followers() const {
 // ---------------------------------------------------------------- leader
 
 Result<AppendResult> Partition::append_as_leader(std::span<uint8_t> batches, int16_t acks,
-                                                 int32_t* epoch_out, bool internal) {
+                                                 int32_t* epoch_out, bool internal,
+                                                 uint64_t queue_version) {
   std::shared_lock role(role_mu_);
   if (role_.load() != ReplicaRole::kLeader) return not_leading();
   if (acks == -1) {
@@ -272,8 +273,10 @@ Result<AppendResult> Partition::append_as_leader(std::span<uint8_t> batches, int
     }
   }
   int32_t epoch = leader_epoch_.load();
-  Result<AppendResult> result =
-      log_->append(batches, {.assign_offsets = true, .leader_epoch = epoch, .internal = internal});
+  Result<AppendResult> result = log_->append(batches, {.assign_offsets = true,
+                                                       .leader_epoch = epoch,
+                                                       .internal = internal,
+                                                       .queue_version = queue_version});
   if (epoch_out != nullptr) *epoch_out = epoch;
   if (result.is_ok() && !result->duplicate) {
     {

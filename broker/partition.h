@@ -162,9 +162,12 @@ class Partition : public std::enable_shared_from_this<Partition> {
   // acks=all fails with NOT_ENOUGH_REPLICAS when the ISR is smaller than
   // min.insync.replicas. `epoch_out`, if given, receives the leader epoch the
   // append was made in (for acks_all_outcome). `internal`: the broker's own
-  // delivered copies and cancel records (AppendOptions::internal).
+  // delivered copies and cancel records (AppendOptions::internal), and its
+  // queue-state records, refused unless the queue state is still at
+  // `queue_version` (AppendOptions::queue_version).
   Result<AppendResult> append_as_leader(std::span<uint8_t> batches, int16_t acks,
-                                        int32_t* epoch_out = nullptr, bool internal = false);
+                                        int32_t* epoch_out = nullptr, bool internal = false,
+                                        uint64_t queue_version = 0);
   // Whether an acks=all append ending at `last_offset` in `leader_epoch` is
   // done: nullopt while waiting; NONE once the high watermark passed it;
   // NOT_ENOUGH_REPLICAS_AFTER_APPEND if it passed with an ISR below

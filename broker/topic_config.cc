@@ -106,6 +106,22 @@ const std::vector<TopicSetting>& topic_settings() {
        [](const EffectiveTopicConfig& c) {
          return std::string(fsync_policy_name(c.log.fsync_policy));
        }},
+      integer("queue.max.deliveries", 1, 1000,
+              [](EffectiveTopicConfig& c) -> int32_t& { return c.queue_max_deliveries; }),
+      {"queue.retry.backoff.ms",
+       [](EffectiveTopicConfig& c, const std::string& v) -> Status {
+         Result<std::vector<int64_t>> list = parse_backoff_list("queue.retry.backoff.ms", v);
+         if (!list.is_ok()) return list.status();
+         c.queue_retry_backoff_ms = std::move(list).value();
+         return Status::ok();
+       },
+       [](const EffectiveTopicConfig& c) {
+         std::string out;
+         for (int64_t ms : c.queue_retry_backoff_ms) {
+           out += (out.empty() ? "" : ",") + std::to_string(ms);
+         }
+         return out;
+       }},
       {"unclean.leader.election.enable",
        [](EffectiveTopicConfig& c, const std::string& v) {
          if (v != "true" && v != "false") {
@@ -146,6 +162,26 @@ const TopicSetting* find_setting(const std::string& key) {
 }
 
 }  // namespace
+
+Result<std::vector<int64_t>> parse_backoff_list(const std::string& key, const std::string& value) {
+  std::vector<int64_t> out;
+  size_t start = 0;
+  while (start <= value.size()) {
+    size_t comma = value.find(',', start);
+    if (comma == std::string::npos) comma = value.size();
+    std::string figure = value.substr(start, comma - start);
+    Result<int64_t> ms = parse_int(key, figure, 0, 86400000);
+    if (!ms.is_ok()) {
+      return bad_setting(key, "'" + value +
+                                  "' is not a comma-separated list of milliseconds "
+                                  "(each 0..86400000)");
+    }
+    out.push_back(*ms);
+    start = comma + 1;
+  }
+  if (out.size() > 64) return bad_setting(key, "at most 64 figures");
+  return out;
+}
 
 Status validate_topic_config(const std::string& key, const std::string& value) {
   const TopicSetting* s = find_setting(key);

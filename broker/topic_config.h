@@ -26,7 +26,18 @@ struct EffectiveTopicConfig {
   // Read by the controller (metadata/): elect a replica outside the ISR
   // when none in it is alive. Default: cluster.unclean_leader_election.
   bool unclean_leader_election = false;
+  // Queue consumption (docs/messaging.md): how many times a message is handed
+  // out before it is held for the dead-letter topic, and the wait before it
+  // is handed out again after its n-th delivery ended without an ack (the
+  // last figure repeats). RocketMQ's defaults.
+  int32_t queue_max_deliveries = 16;
+  std::vector<int64_t> queue_retry_backoff_ms = {10000,   30000,   60000,   120000, 180000, 240000,
+                                                 300000,  360000,  420000,  480000, 540000, 600000,
+                                                 1200000, 1800000, 3600000, 7200000};
 };
+
+// "10000,30000" -> {10000, 30000}: 1 to 64 figures, each 0..86400000.
+Result<std::vector<int64_t>> parse_backoff_list(const std::string& key, const std::string& value);
 EffectiveTopicConfig effective_topic_config(const BrokerConfig& defaults,
                                             const TopicOverrides& overrides);
 

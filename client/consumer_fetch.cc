@@ -170,9 +170,10 @@ void Consumer::handle_fetch_response(NodeResponse& response) {
     for (std::span<const uint8_t> batch = cursor.next(); !batch.empty(); batch = cursor.next()) {
       Result<BatchHeader> header =
           config_.check_crcs ? verify_batch(batch) : parse_batch_header(batch);
-      // Scheduled and cancel records of delayed delivery are not for
-      // consumers: their delivered copies come later in the log.
-      if (header.is_ok() && header->is_scheduled()) {
+      // Scheduled and cancel records of delayed delivery (their delivered
+      // copies come later in the log) and queue-state records are not for
+      // consumers.
+      if (header.is_ok() && header->is_hidden()) {
         state.fetch_position = std::max(state.fetch_position, header->next_offset());
         continue;
       }

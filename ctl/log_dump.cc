@@ -33,6 +33,7 @@ enum class FileKind {
   kProducerState,
   kDedupWindow,
   kDelayedSchedule,
+  kQueueState,
   kCleaner,
   kCleanShutdown,
   kPowerLossJournal,
@@ -65,6 +66,8 @@ KindInfo info(FileKind kind) {
       return {"dedup-window", DumpItems::kContents};
     case FileKind::kDelayedSchedule:
       return {"delayed-schedule", DumpItems::kContents};
+    case FileKind::kQueueState:
+      return {"queue-state", DumpItems::kContents};
     case FileKind::kCleaner:
       return {"cleaner", DumpItems::kContents};
     case FileKind::kCleanShutdown:
@@ -96,6 +99,7 @@ DumpFile classify(const std::string& path) {
       {"producer-state.checkpoint", FileKind::kProducerState},
       {"dedup-window.checkpoint", FileKind::kDedupWindow},
       {"delayed-schedule.checkpoint", FileKind::kDelayedSchedule},
+      {"queue-state.checkpoint", FileKind::kQueueState},
       {"cleaner.checkpoint", FileKind::kCleaner},
       {".clean-shutdown", FileKind::kCleanShutdown},
       {".durable", FileKind::kPowerLossJournal},
@@ -151,6 +155,7 @@ auto order_key(const DumpFile& file) {
     case FileKind::kProducerState:
     case FileKind::kDedupWindow:
     case FileKind::kDelayedSchedule:
+    case FileKind::kQueueState:
     case FileKind::kCleaner:
       group = 2;
       break;
@@ -337,6 +342,7 @@ class FileDumper {
       case FileKind::kProducerState:
       case FileKind::kDedupWindow:
       case FileKind::kDelayedSchedule:
+      case FileKind::kQueueState:
       case FileKind::kCleaner:
         dump_checkpoint();
         return json::object();
@@ -353,7 +359,8 @@ class FileDumper {
             "unknown file: not a segment (.log), an index (.index, .timeindex, .keyindex) or a "
             "checkpoint "
             "(log-state.checkpoint, leader-epoch-checkpoint, producer-state.checkpoint, "
-            "dedup-window.checkpoint, delayed-schedule.checkpoint, cleaner.checkpoint)");
+            "dedup-window.checkpoint, delayed-schedule.checkpoint, queue-state.checkpoint, "
+            "cleaner.checkpoint)");
     return json::object();
   }
 

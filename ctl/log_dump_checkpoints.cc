@@ -9,6 +9,7 @@
 #include "store/leader_epoch_cache.h"
 #include "store/log.h"
 #include "store/producer_state.h"
+#include "store/queue_state.h"
 #include "store/schedule_index.h"
 
 namespace mq::ctl {
@@ -69,6 +70,25 @@ Result<nlohmann::ordered_json> decode_log_checkpoint(std::string_view name,
     }
     return json{
         {"offset", covered.offset}, {"epoch", covered.epoch}, {"pending", std::move(pending)}};
+  }
+  if (name == "queue-state.checkpoint") {
+    QueueState state;
+    MQ_ASSIGN_OR_RETURN(QueueState::Covered covered, state.load_snapshot(path));
+    json groups = json::array();
+    for (const auto& [id, g] : state.groups()) {
+      json entries = json::array();
+      for (const auto& [offset, e] : g.entries()) {
+        entries.push_back({{"offset", offset},
+                           {"deliveries", e.deliveries},
+                           {"invisible_until_ms", e.invisible_until},
+                           {"available_at_ms", e.available_at},
+                           {"key_hash", e.key_hash}});
+      }
+      groups.push_back(
+          {{"group", printable_text(id)}, {"next", g.next}, {"entries", std::move(entries)}});
+    }
+    return json{
+        {"offset", covered.offset}, {"epoch", covered.epoch}, {"groups", std::move(groups)}};
   }
   if (name == "cleaner.checkpoint") {
     CleanerCheckpoint checkpoint;

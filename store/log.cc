@@ -95,6 +95,7 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
   std::vector<std::vector<std::pair<uint32_t, int32_t>>> key_hashes;
   std::vector<std::vector<MessageId>> message_ids;
   std::vector<PlacedMark> schedule_marks;
+  std::vector<QueueOp> queue_ops;
   {
     int64_t position = 0;  // the append's records so far (leader), or the batch's offset
     std::vector<ScheduleMark> marks;
@@ -145,6 +146,19 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
           for (const ScheduleMark& m : marks) schedule_marks.push_back({base + m.offset_delta, m});
         }
       }
+      if (header.is_queue_state() && header.record_count > 0) {
+        if (options.assign_offsets && !options.internal) {
+          return Status(ErrorCode::kInvalidRecord,
+                        "queue-state records are written by the partition leader only");
+        }
+        Status collected = collect_queue_ops(batch, reader, &queue_ops);
+        if (options.assign_offsets) {
+          MQ_RETURN_IF_ERROR(collected);
+        } else if (!collected.is_ok()) {
+          spdlog::error("{}: queue-state batch at offset {} from the leader not applied: {}", dir_,
+                        header.base_offset, collected.to_string());
+        }
+      }
       position += header.last_offset_delta + 1;
       if (options.assign_offsets && header.is_idempotent() &&
           !producer_ids.insert(header.producer_id).second) {
@@ -192,6 +206,11 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
           return result;
         }
       }
+    }
+    if (options.assign_offsets && options.queue_version != 0 && !queue_ops.empty() &&
+        options.queue_version != queue_.version()) {
+      return Status(ErrorCode::kFencedLeaderEpoch,
+                    "the queue state changed since the leader looked at it");
     }
     if (options.assign_offsets && !schedule_marks.empty()) {
       MQ_RETURN_IF_ERROR(options.internal ? check_own_marks_locked(schedule_marks)
@@ -259,6 +278,7 @@ Result<AppendResult> Log::append(std::span<uint8_t> batches, const AppendOptions
     if (!schedule_marks.empty()) {
       apply_schedule_locked(schedule_marks, options.assign_offsets, first, result.duplicates);
     }
+    if (!queue_ops.empty()) apply_queue_ops_locked(queue_ops);
     log_end_offset_.store(next, std::memory_order_release);
     sync_before_return = config_.fsync_policy == FsyncPolicy::kAlways;
     result.base_offset = first;
@@ -460,6 +480,7 @@ Status Log::write_checkpoints() {
   MQ_RETURN_IF_ERROR(snapshot.write_snapshot(path("producer-state.checkpoint"), end));
   MQ_RETURN_IF_ERROR(write_dedup_snapshot());
   MQ_RETURN_IF_ERROR(write_schedule_snapshot(false));
+  MQ_RETURN_IF_ERROR(write_queue_snapshot(false));
   MQ_RETURN_IF_ERROR(write_log_state());
   std::lock_guard lock(flush_mu_);
   last_checkpoint_ms_ = config_.now_ms();
@@ -495,6 +516,10 @@ Status Log::delete_oldest_locked(size_t count, const char* why) {
   if (size_t gone = schedule_.drop_below(log_start_offset()); gone > 0) {
     schedule_changed_locked();
     spdlog::warn("{}: {} delayed message(s) deleted before their time ({})", dir_, gone, why);
+  }
+  // So were in-flight and not yet redelivered messages of queue groups.
+  if (size_t gone = queue_.drop_below(log_start_offset()); gone > 0) {
+    spdlog::warn("{}: {} unacknowledged message(s) of queue groups deleted ({})", dir_, gone, why);
   }
   for (const auto& segment : doomed) {
     spdlog::info("{}: deleting segment {} ({} bytes, offsets {}..{}): {}", dir_,
@@ -614,6 +639,8 @@ Status Log::truncate_to(int64_t offset) {
     MQ_RETURN_IF_ERROR(remove_file(path("dedup-window.checkpoint")));
     schedule_.truncate_from(end);
     schedule_changed_locked();
+    // What the cut queue-state records did is undone by rebuilding the state.
+    MQ_RETURN_IF_ERROR(restore_queue_state(nullptr));
     // A truncation below the high watermark (an unclean election): what the
     // partition called committed past the end is not any more.
     if (committed_.load(std::memory_order_relaxed) > end) {
@@ -625,6 +652,7 @@ Status Log::truncate_to(int64_t offset) {
   if (cleaner_changed) MQ_RETURN_IF_ERROR(write_cleaner_checkpoint());
   // The schedule's snapshot may name entries cut here or miss ones put back.
   MQ_RETURN_IF_ERROR(write_schedule_snapshot(true));
+  MQ_RETURN_IF_ERROR(write_queue_snapshot(true));
   return write_log_state();
 }
 
@@ -656,6 +684,7 @@ Status Log::truncate_fully_and_start_at(int64_t offset) {
     MQ_RETURN_IF_ERROR(remove_file(path("dedup-window.checkpoint")));
     schedule_.clear();
     schedule_changed_locked();
+    queue_.clear();
     committed_.store(offset, std::memory_order_relaxed);
     MQ_RETURN_IF_ERROR(epochs_.clear());
     MQ_RETURN_IF_ERROR(sync_directory(dir_));

@@ -9,6 +9,7 @@
 //   producer-state.checkpoint   idempotent producer snapshot
 //   dedup-window.checkpoint     message ids of the de-duplication window
 //   delayed-schedule.checkpoint pending delayed messages (store/schedule_index.h)
+//   queue-state.checkpoint      queue groups' in-flight messages (store/queue_state.h)
 //   cleaner.checkpoint          compaction progress (store/cleaner_checkpoint.h)
 //   .clean-shutdown             present only while the log is closed cleanly
 //
@@ -22,6 +23,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -37,6 +39,7 @@
 #include "store/leader_epoch_cache.h"
 #include "store/log_config.h"
 #include "store/producer_state.h"
+#include "store/queue_state.h"
 #include "store/schedule_index.h"
 #include "store/segment.h"
 
@@ -52,6 +55,11 @@ struct AppendOptions {
   // A leader append of the broker's own delivered copies and cancel records
   // (store/record_batch.h, delayed delivery); producers may send neither.
   bool internal = false;
+  // A leader's queue-state batch (kAttrQueueState, internal only) is refused
+  // with FENCED_LEADER_EPOCH unless the queue state is still at this version
+  // (QueueState::version(); 0: unchecked): what the leader decided from is
+  // what the records change.
+  uint64_t queue_version = 0;
 };
 
 // Records found by their key (Log::find_by_key).
@@ -207,6 +215,13 @@ class Log {
   // below it can no longer be truncated away, so they are forgotten.
   void note_committed(int64_t offset) { committed_.store(offset, std::memory_order_relaxed); }
 
+  // Per-message acknowledgement (log_queue.cc, store/queue_state.h): the
+  // queue groups' state every replica builds from kAttrQueueState batches.
+  // `read` is called with the append lock held (keep it short); it sees the
+  // state as of the log end.
+  void read_queue_state(const std::function<void(const QueueState&)>& read) const;
+  uint64_t queue_state_version() const;
+
   // Removes every batch containing an offset >= `offset` (whole batches, so
   // the end may land below `offset`). Below the log start, empties the log.
   Status truncate_to(int64_t offset);
@@ -282,6 +297,14 @@ class Log {
   // After every change of schedule_: the snapshot is due, next_scheduled_at_ follows.
   void schedule_changed_locked();
   Status write_schedule_snapshot(bool force);
+  // Queue state (log_queue.cc): the ops of an append's kAttrQueueState
+  // batches, applied once the batches are in the log; rebuilt from the
+  // snapshot and the log at recovery and after a truncation.
+  static Status collect_queue_ops(std::span<const uint8_t> batch, RecordBatchReader& reader,
+                                  std::vector<QueueOp>* ops);
+  void apply_queue_ops_locked(const std::vector<QueueOp>& ops);
+  Status restore_queue_state(RecoveryReport* report);
+  Status write_queue_snapshot(bool force);
   Status flush_to(int64_t offset);
   Status write_checkpoints();
   Status write_log_state();
@@ -309,6 +332,9 @@ class Log {
   uint64_t schedule_changes_ = 0;            // guarded by append_mu_
   uint64_t schedule_snapshot_changes_ = -1;  // guarded by append_mu_: as of the last snapshot
   int64_t schedule_snapshot_end_ = -1;       // guarded by append_mu_: the log end it covered
+  QueueState queue_;                         // guarded by append_mu_
+  uint64_t queue_snapshot_version_ = 0;      // guarded by append_mu_: as of the last snapshot
+  int64_t queue_snapshot_end_ = -1;          // guarded by append_mu_
   std::atomic<int64_t> committed_{0};
   std::atomic<int64_t> next_scheduled_at_{INT64_MAX};  // lock-free copy of schedule_.next_at()
 

@@ -193,6 +193,7 @@ Status Log::recover() {
   report.producers_restored = static_cast<int64_t>(producers_.size());
   MQ_RETURN_IF_ERROR(restore_dedup_window(&report));
   MQ_RETURN_IF_ERROR(restore_schedule(&report));
+  MQ_RETURN_IF_ERROR(restore_queue_state(&report));
 
   // Recovered bytes came from the page cache and may not be on disk yet.
   if (!report.clean_shutdown) {

@@ -30,7 +30,7 @@ constexpr size_t kOffBaseSequence = 53;
 constexpr size_t kOffRecordCount = 57;
 static_assert(kOffRecordCount + 4 == kBatchHeaderSize);
 
-constexpr uint16_t kKnownAttributeBits = 0x00FF;
+constexpr uint16_t kKnownAttributeBits = 0x01FF;
 
 Status corrupt(std::string what) {
   return Status(ErrorCode::kCorruptMessage, std::move(what));
@@ -539,7 +539,8 @@ Result<std::string> rebuild_records(const BatchHeader& original, std::span<const
       sequence_at(original, static_cast<int32_t>(run.front().offset - original.base_offset));
   RecordBatchBuilder builder(codec);
   builder.set_producer(original.producer_id, original.producer_epoch, sequence);
-  builder.set_schedule_bits(original.attributes & (kAttrScheduled | kAttrDelivered));
+  builder.set_schedule_bits(original.attributes &
+                            (kAttrScheduled | kAttrDelivered | kAttrQueueState));
   for (const Record& r : run) builder.add(r.timestamp, r.key, r.value, r.headers);
   MQ_ASSIGN_OR_RETURN(std::string bytes, builder.build());
   std::span<uint8_t> batch = as_writable_bytes(bytes);

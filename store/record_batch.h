@@ -100,6 +100,14 @@ std::optional<int64_t> parse_decimal_header(std::string_view value);
 // Whether `key` is one of the three headers above.
 bool is_schedule_header(std::string_view key);
 
+// Per-message acknowledgement (docs/messaging.md, "Queue consumption"). The
+// partition leader records what it hands out to a queue group, and the acks,
+// nacks and dead-lettering that follow, as records in batches with
+// kAttrQueueState set (store/queue_state.h has their encoding). They take
+// offsets like any record but are not messages: consumers skip them, only the
+// leader writes them.
+constexpr uint16_t kAttrQueueState = 0x100;
+
 // What a record of a kAttrScheduled or kAttrDelivered batch does to the
 // partition's schedule.
 struct ScheduleMark {
@@ -146,6 +154,10 @@ struct BatchHeader {
   bool is_scheduled() const { return (attributes & kAttrScheduled) != 0; }
   bool is_delivered_copy() const { return (attributes & kAttrDelivered) != 0; }
   bool touches_schedule() const { return (attributes & (kAttrScheduled | kAttrDelivered)) != 0; }
+  bool is_queue_state() const { return (attributes & kAttrQueueState) != 0; }
+  // Batches that hold no messages for consumers: scheduled and cancel records
+  // (delayed delivery) and queue-state records.
+  bool is_hidden() const { return (attributes & (kAttrScheduled | kAttrQueueState)) != 0; }
   // Sequence of the last record, wrapping at INT32_MAX as Kafka's does.
   int32_t last_sequence() const;
 };
@@ -249,7 +261,8 @@ class RecordBatchBuilder {
     producer_epoch_ = producer_epoch;
     base_sequence_ = base_sequence;
   }
-  // Attribute bits set on every batch built (kAttrScheduled, kAttrDelivered).
+  // Attribute bits set on every batch built (kAttrScheduled, kAttrDelivered,
+  // kAttrQueueState).
   void set_schedule_bits(uint16_t bits) { schedule_bits_ = bits; }
   void add(int64_t timestamp_ms, std::optional<std::string_view> key,
            std::optional<std::string_view> value, std::span<const RecordHeader> headers = {});

@@ -21,6 +21,8 @@ constexpr std::array kSupportedApis = {
     SupportedApi{ApiKey::kFindMessages, {0, 0}},
     SupportedApi{ApiKey::kListDelayed, {0, 0}},
     SupportedApi{ApiKey::kCancelDelayed, {0, 0}},
+    SupportedApi{ApiKey::kReceiveMessages, {0, 0}},
+    SupportedApi{ApiKey::kAckMessages, {0, 0}},
     SupportedApi{ApiKey::kCreateTopics, {0, 0}},
     SupportedApi{ApiKey::kDeleteTopics, {0, 0}},
     SupportedApi{ApiKey::kCreatePartitions, {0, 0}},
@@ -73,6 +75,10 @@ std::string_view api_name(ApiKey key) {
       return "ListDelayed";
     case ApiKey::kCancelDelayed:
       return "CancelDelayed";
+    case ApiKey::kReceiveMessages:
+      return "ReceiveMessages";
+    case ApiKey::kAckMessages:
+      return "AckMessages";
     case ApiKey::kCreateTopics:
       return "CreateTopics";
     case ApiKey::kDeleteTopics:

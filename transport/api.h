@@ -27,6 +27,8 @@ enum class ApiKey : int16_t {
   kFindMessages = 7,
   kListDelayed = 8,
   kCancelDelayed = 9,
+  kReceiveMessages = 10,
+  kAckMessages = 11,
   // Admin.
   kCreateTopics = 20,
   kDeleteTopics = 21,

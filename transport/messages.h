@@ -17,6 +17,7 @@
 #include "transport/log_dirs.h"
 #include "transport/metadata.h"
 #include "transport/produce.h"
+#include "transport/queue.h"
 #include "transport/replication.h"
 #include "transport/topic_admin.h"
 
@@ -57,6 +58,12 @@ bool visit_api(ApiKey key, Visitor&& visitor) {
       return true;
     case ApiKey::kCancelDelayed:
       visitor.template operator()<CancelDelayedRequest>();
+      return true;
+    case ApiKey::kReceiveMessages:
+      visitor.template operator()<ReceiveMessagesRequest>();
+      return true;
+    case ApiKey::kAckMessages:
+      visitor.template operator()<AckMessagesRequest>();
       return true;
     case ApiKey::kCreateTopics:
       visitor.template operator()<CreateTopicsRequest>();

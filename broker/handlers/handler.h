@@ -27,6 +27,7 @@ class ClusterView;
 class DelayedDelivery;
 class DiskMonitor;
 class Partition;
+class QueueService;
 class ReplicaManager;
 class Scheduler;
 
@@ -62,6 +63,8 @@ struct Context {
   BrokerSettings* settings = nullptr;
   // Cancels of delayed messages (CancelDelayed); refused without one.
   DelayedDelivery* delayed = nullptr;
+  // Queue groups (ReceiveMessages, AckMessages); refused without one.
+  QueueService* queue = nullptr;
 
   // The partition if this broker holds it. Else nullptr and `*error`:
   // NOT_LEADER when the metadata places it on another broker (the

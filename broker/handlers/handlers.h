@@ -33,6 +33,8 @@ void delete_records(Call call);
 void find_messages(Call call);
 void list_delayed(Call call);
 void cancel_delayed(Call call);
+void receive_messages(Call call);
+void ack_messages(Call call);
 void offset_for_leader_epoch(Call call);
 void init_producer_id(Call call);
 // Cluster and metadata

@@ -24,6 +24,8 @@ constexpr std::array kHandlers = {
     Handler{ApiKey::kFindMessages, {0, 0}, find_messages},
     Handler{ApiKey::kListDelayed, {0, 0}, list_delayed},
     Handler{ApiKey::kCancelDelayed, {0, 0}, cancel_delayed},
+    Handler{ApiKey::kReceiveMessages, {0, 0}, receive_messages},
+    Handler{ApiKey::kAckMessages, {0, 0}, ack_messages},
     Handler{ApiKey::kCreateTopics, {0, 0}, create_topics},
     Handler{ApiKey::kDeleteTopics, {0, 0}, delete_topics},
     Handler{ApiKey::kCreatePartitions, {0, 0}, create_partitions},

@@ -15,6 +15,7 @@
 #include "store/checkpoint.h"
 #include "store/cleaner_checkpoint.h"
 #include "store/log.h"
+#include "store/queue_state.h"
 #include "tests/ctl/run_mqctl.h"
 #include "tests/store/batches.h"
 #include "tests/support/mqctl_shell.h"
@@ -483,6 +484,38 @@ TEST_F(LogDumpTest, KeyIndexEntriesAreListedAndChecked) {
   EXPECT_NE(problems[1]["message"].get<std::string>().find("entry 2 points past the segment"),
             std::string::npos);
   EXPECT_EQ(problems[2]["position"], 24);
+}
+
+TEST_F(LogDumpTest, QueueStateSnapshotListsEachGroupsEntries) {
+  QueueState state;
+  state.apply({.kind = QueueOp::Kind::kDeliver,
+               .group = "workers",
+               .time_ms = 1000,
+               .next = 9,
+               .items = {{.offset = 4,
+                          .deliveries = 2,
+                          .invisible_until = 31000,
+                          .available_at = 41000,
+                          .key_hash = 7}}});
+  const std::string path = dir_.file("queue-state.checkpoint");
+  ASSERT_TRUE(
+      write_checkpoint(path, kQueueSnapshotKind, kQueueSnapshotVersion,
+                       QueueState::snapshot_lines({.offset = 12, .epoch = 2}, state.groups()))
+          .is_ok());
+  Dumped d = dump({path});
+  EXPECT_EQ(d.summary.problems, 0) << d.out;
+  EXPECT_EQ(d.doc["files"][0]["kind"], "queue-state");
+  const json& contents = d.doc["files"][0]["contents"];
+  EXPECT_EQ(contents["offset"], 12);
+  EXPECT_EQ(contents["groups"][0]["group"], "workers");
+  EXPECT_EQ(contents["groups"][0]["next"], 9);
+  EXPECT_EQ(contents["groups"][0]["entries"][0], (json{{"offset", 4},
+                                                       {"deliveries", 2},
+                                                       {"invisible_until_ms", 31000},
+                                                       {"available_at_ms", 41000},
+                                                       {"key_hash", 7}}));
+  write_file(path, "mq-queue-state 1\ngarbage\n");
+  EXPECT_EQ(dump({path}).summary.problems, 1);
 }
 
 TEST_F(LogDumpTest, DamagedCheckpointsAndIndexesAreReported) {

@@ -24,6 +24,7 @@
 #include "client/admin.h"
 #include "client/consumer.h"
 #include "client/producer.h"
+#include "client/queue_consumer.h"
 #include "store/record_batch.h"
 #include "tests/support/eventually.h"
 #include "tests/support/mqd_cluster.h"
@@ -553,6 +554,92 @@ TEST_F(ClusterTest, DelayedMessagesSurviveTheirLeadersKill) {
   ASSERT_TRUE(pending.is_ok()) << pending.status().to_string();
   EXPECT_EQ(pending->pending, 49);
   for (const DelayedMessage& m : pending->messages) EXPECT_NE(m.offset, sent[149].offset);
+  ASSERT_TRUE(cluster_->node(victim).start()) << cluster_->node(victim).log();
+}
+
+// Queue consumption across a leader's SIGKILL: what was acknowledged is
+// never handed out again, what was in flight comes back once its invisible
+// time passes (delivery 2), what was never handed out comes once.
+TEST_F(ClusterTest, QueueGroupStateSurvivesTheLeadersKill) {
+  AdminConfig admin_config;
+  admin_config.bootstrap_servers = bootstrap();
+  auto admin = Admin::create(admin_config);
+  ASSERT_TRUE(admin.is_ok());
+  ASSERT_TRUE((*admin)->alter_configs({.name = kTopic}, {{"queue.retry.backoff.ms", "0"}}).is_ok());
+  ProducerConfig producer_config;
+  producer_config.bootstrap_servers = bootstrap();
+  auto producer = Producer::create(producer_config);
+  ASSERT_TRUE(producer.is_ok()) << producer.status().to_string();
+  std::vector<std::future<Result<RecordMetadata>>> futures;
+  for (int i = 0; i < 100; i++) {
+    futures.push_back((*producer)->send(
+        ProducerRecord{.topic = kTopic, .value = "job-" + std::to_string(i), .partition = 0}));
+  }
+  for (auto& f : futures) ASSERT_TRUE(f.get().is_ok());
+  ASSERT_TRUE((*producer)->close(5000).is_ok());
+
+  QueueConsumerConfig config;
+  config.bootstrap_servers = bootstrap();
+  config.group_id = "workers";
+  config.topics = {kTopic};
+  config.invisible_ms = 4000;
+  auto first = QueueConsumer::create(config);
+  ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+  std::vector<QueueMessage> got;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto batch = (*first)->receive(60 - static_cast<int>(got.size()), 200);
+        if (batch.is_ok()) got.insert(got.end(), batch->begin(), batch->end());
+        return got.size() >= 60;
+      },
+      20s));
+  ASSERT_EQ(got.size(), 60u);
+  std::vector<QueueMessage> done(got.begin(), got.begin() + 40);
+  auto acked = (*first)->settle(done, QueueConsumer::Action::kAck);
+  ASSERT_TRUE(acked.is_ok()) << acked.status().to_string();
+  for (const QueueAckResult& r : *acked) ASSERT_TRUE(r.status.is_ok()) << r.status.to_string();
+  const int64_t invisible_until = got.back().invisible_until_ms;
+  std::set<std::string> in_flight;
+  for (size_t i = 40; i < 60; i++) in_flight.insert(got[i].value.value_or(""));
+  std::set<std::string> acknowledged;
+  for (const QueueMessage& m : done) acknowledged.insert(m.value.value_or(""));
+
+  ASSERT_TRUE(eventually([&] { return isr_size() == 3; }, 20s));
+  int victim = kill_leader();
+  ASSERT_GT(victim, 0);
+
+  auto second = QueueConsumer::create(config);
+  ASSERT_TRUE(second.is_ok());
+  std::map<std::string, int> seen;
+  size_t received = 0;
+  auto deadline = std::chrono::steady_clock::now() + 40s;
+  while (received < 60 && std::chrono::steady_clock::now() < deadline) {
+    auto batch = (*second)->receive(100, 200);
+    if (!batch.is_ok() || batch->empty()) continue;
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    for (const QueueMessage& m : *batch) {
+      const std::string value = m.value.value_or("");
+      ++received;
+      seen[value]++;
+      EXPECT_FALSE(acknowledged.contains(value)) << value << " was acknowledged";
+      if (in_flight.contains(value)) {
+        EXPECT_EQ(m.delivery, 2) << value;
+        EXPECT_GE(now, invisible_until) << value << " came back while still invisible";
+      } else {
+        EXPECT_EQ(m.delivery, 1) << value;
+      }
+    }
+    auto settled = (*second)->settle(*batch, QueueConsumer::Action::kAck);
+    ASSERT_TRUE(settled.is_ok());
+  }
+  EXPECT_EQ(received, 60u);
+  for (const auto& [value, times] : seen) EXPECT_EQ(times, 1) << value;
+  // Nothing more: every message is done.
+  auto more = (*second)->receive(100, 1000);
+  ASSERT_TRUE(more.is_ok());
+  EXPECT_TRUE(more->empty());
   ASSERT_TRUE(cluster_->node(victim).start()) << cluster_->node(victim).log();
 }
 

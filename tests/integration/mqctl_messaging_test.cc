@@ -371,5 +371,123 @@ TEST_F(MqctlTest, DelayedMessagesAreDeliveredListedAndCancelled) {
   EXPECT_EQ(sh("$MQCTL delayed list delayed -n 0").code, 2);
 }
 
+// Queue consumption: consumers of one group share a partition, each message
+// handed to one of them; ack finishes it, nack and an invisible time that
+// passes hand it out again (delivery 2, 3, ...), queue.max.deliveries holds
+// it after the last; plain consumers never see the queue-state records; the
+// state survives a SIGKILL of the broker.
+TEST_F(MqctlTest, QueueGroupsShareAPartitionAndRedeliverWhatIsNotAcknowledged) {
+  ok("$MQCTL topic create work -p 1 --config queue.retry.backoff.ms=0 --config "
+     "queue.max.deliveries=3");
+  ok("seq 0 9 | sed s/^/m/ | $MQCTL produce work");
+  auto received = [&](const std::string& flags) {
+    std::vector<json> out;
+    std::istringstream lines(ok("$MQCTL queue receive work -g g -o json " + flags).out);
+    for (std::string line; std::getline(lines, line);) out.push_back(json::parse(line));
+    return out;
+  };
+  auto values = [](const std::vector<json>& messages) {
+    std::string out;
+    for (const json& m : messages) {
+      out += m["value"].get<std::string>() + "/" + std::to_string(m["delivery"].get<int>()) + " ";
+    }
+    return out;
+  };
+  // Two consumers: the first keeps four invisible for an hour, the second
+  // gets (and acknowledges) the six others.
+  std::vector<json> first = received("-n 4 --no-ack --invisible 1h");
+  EXPECT_EQ(values(first), "m0/1 m1/1 m2/1 m3/1 ");
+  EXPECT_EQ(values(received("-n 10 --wait 1s")), "m4/1 m5/1 m6/1 m7/1 m8/1 m9/1 ");
+  EXPECT_EQ(values(received("-n 10 --wait 500ms")), "");
+
+  // ack: done; the same delivery again is not in flight any more.
+  EXPECT_EQ(ok("$MQCTL queue ack work 0 0 1 -g g").out, "acknowledged work-0@0 (delivery 1)\n");
+  Shell twice = sh("$MQCTL queue ack work 0 0 1 -g g");
+  EXPECT_EQ(twice.code, 3);
+  EXPECT_NE(twice.err.find("not in flight"), std::string::npos) << twice.err;
+  // nack: handed out again at once (backoff 0), as delivery 2; an answer
+  // naming the old delivery is refused.
+  ok("$MQCTL queue nack work 0 1 1 -g g --delay 0s");
+  EXPECT_EQ(values(received("-n 10 --wait 2s --no-ack --invisible 1h")), "m1/2 ");
+  Shell stale = sh("$MQCTL queue ack work 0 1 1 -g g");
+  EXPECT_EQ(stale.code, 3);
+  EXPECT_NE(stale.err.find("handed out again"), std::string::npos) << stale.err;
+  // extend to a second: once it passes, m2 comes back.
+  ok("$MQCTL queue extend work 0 2 1 -g g --invisible 1s");
+  std::string again;
+  ASSERT_TRUE(mq::testing::eventually(
+      [&] {
+        again += values(received("-n 10 --wait 200ms --no-ack --invisible 1h"));
+        return !again.empty();
+      },
+      10s));
+  EXPECT_EQ(again, "m2/2 ");
+  // queue.max.deliveries=3: after its third delivery m1 is held.
+  ok("$MQCTL queue nack work 0 1 2 -g g --delay 0s");
+  EXPECT_EQ(values(received("-n 10 --wait 2s --no-ack --invisible 1h")), "m1/3 ");
+  ok("$MQCTL queue nack work 0 1 3 -g g --delay 0s");
+  EXPECT_EQ(values(received("-n 10 --wait 1s")), "");
+  EXPECT_EQ(sh("$MQCTL queue ack work 0 1 3 -g g").code, 3);
+
+  // Another group has its own view; plain consumers see the ten messages only.
+  EXPECT_EQ(ok("$MQCTL queue receive work -g other -n 20 --wait 1s | wc -l").out, "10\n");
+  EXPECT_EQ(ok("$MQCTL consume work --from beginning -e | tr \"\\n\" \" \"").out,
+            "m0 m1 m2 m3 m4 m5 m6 m7 m8 m9 ");
+
+  // SIGKILL: what is in flight stays in flight (m2, m3 for an hour), what
+  // was acknowledged stays done, and m3 can still be acknowledged.
+  broker_->kill_now();
+  ASSERT_TRUE(broker_->start()) << broker_->log();
+  brokers_ = broker_->endpoint().substr(broker_->endpoint().find("//") + 2);
+  EXPECT_EQ(values(received("-n 10 --wait 1s")), "");
+  EXPECT_EQ(ok("$MQCTL queue ack work 0 3 1 -g g").out, "acknowledged work-0@3 (delivery 1)\n");
+  ok("$MQCTL queue nack work 0 2 2 -g g --delay 0s");
+  EXPECT_EQ(values(received("-n 10 --wait 2s")), "m2/3 ");
+
+  // Bad input: a clear error, nothing handed out.
+  for (const std::string& bad :
+       {std::string("receive work"), std::string("receive work -g g -n 0"),
+        std::string("receive work -g g --invisible 0s"),
+        std::string("receive work -g g --invisible 13h"),
+        std::string("receive work -g g --from middle"), std::string("receive work -g g --wait x"),
+        std::string("ack work 0 1 0 -g g"), std::string("ack work -1 1 1 -g g"),
+        std::string("nack work 0 1 1 -g g --delay soon"), std::string("extend work 0 1 1 -g g")}) {
+    Shell refused = sh("$MQCTL queue " + bad);
+    EXPECT_EQ(refused.code, 2) << bad << ": " << refused.err;
+  }
+  EXPECT_EQ(sh("$MQCTL queue receive nope -g g --wait 0s").code, 3);
+  Shell bad_setting = sh("$MQCTL topic create w2 -p 1 --config queue.retry.backoff.ms=1s,2s");
+  EXPECT_NE(bad_setting.code, 0);
+  EXPECT_NE(bad_setting.err.find("comma-separated list of milliseconds"), std::string::npos)
+      << bad_setting.err;
+  ok("$MQCTL topic create compacted -p 1 --config cleanup.policy=compact");
+  Shell compacted = sh("$MQCTL queue receive compacted -g g --wait 0s");
+  EXPECT_EQ(compacted.code, 1);
+  EXPECT_NE(compacted.err.find("compacted"), std::string::npos) << compacted.err;
+}
+
+// --key-ordered: one unfinished message per key at a time, in order; other
+// keys go on; a held message (queue.max.deliveries) releases its key.
+TEST_F(MqctlTest, KeyOrderedQueueReceiveHandsOutOneMessagePerKeyAtATime) {
+  ok("$MQCTL topic create fifo -p 1 --config queue.retry.backoff.ms=0 --config "
+     "queue.max.deliveries=1");
+  ok("printf \"a:a1\\na:a2\\nb:b1\\na:a3\\nb:b2\\nc1\\nc2\\n\" | $MQCTL produce fifo "
+     "--key-separator :");
+  const std::string receive =
+      "$MQCTL queue receive fifo -g g -n 10 --wait 500ms --key-ordered --no-ack --invisible 1h "
+      "-f \"{value}:{offset} \"";
+  // Unkeyed messages are never held back.
+  EXPECT_EQ(ok(receive).out, "a1:0 b1:2 c1:5 c2:6 ");
+  EXPECT_EQ(ok(receive).out, "");
+  ok("$MQCTL queue ack fifo 0 0 1 -g g");
+  EXPECT_EQ(ok(receive).out, "a2:1 ");
+  ok("$MQCTL queue ack fifo 0 2 1 -g g");
+  EXPECT_EQ(ok(receive).out, "b2:4 ");
+  // a2 given back on its last delivery is held: a3 may go.
+  ok("$MQCTL queue nack fifo 0 1 1 -g g --delay 0s");
+  EXPECT_EQ(ok(receive).out, "a3:3 ");
+  EXPECT_EQ(ok(receive).out, "");
+}
+
 }  // namespace
 }  // namespace mq

@@ -95,7 +95,7 @@ TEST(RecordBatch, RejectsStructurallyImpossibleHeaders) {
   EXPECT_FALSE(with(8, int32_t{10}).is_ok()) << "length below header";
   EXPECT_FALSE(with(8, int32_t{-1}).is_ok()) << "negative length";
   EXPECT_FALSE(with(0, int64_t{-5}).is_ok()) << "negative base offset";
-  EXPECT_FALSE(with(21, uint16_t{0x0100}).is_ok()) << "reserved attribute bit";
+  EXPECT_FALSE(with(21, uint16_t{0x0200}).is_ok()) << "reserved attribute bit";
   EXPECT_FALSE(with(21, uint16_t{0x0005}).is_ok()) << "unknown codec";
   EXPECT_FALSE(with(57, int32_t{-1}).is_ok()) << "negative record count";
   EXPECT_TRUE(with(57, int32_t{0}).is_ok()) << "no records: a stored batch left for duplicates";

@@ -1,0 +1,425 @@
+// QueueService: receive, ack, nack and invisible-time changes of queue groups
+// on the partition leader; see queue_service.h.
+#include "broker/queue_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <unordered_set>
+
+#include "base/murmur2.h"
+#include "broker/topic_config.h"
+#include "store/coding.h"
+#include "store/record_batch.h"
+
+namespace mq::broker {
+
+using transport::AckAction;
+using transport::QueueStart;
+
+namespace {
+
+// Tries of one decision when another changed the state meanwhile.
+constexpr int kAttempts = 4;
+
+int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The key's hash for ordered consumption; 0 is no key.
+uint32_t key_hash_of(const std::optional<std::string_view>& key) {
+  if (!key) return 0;
+  auto h = static_cast<uint32_t>(murmur2(*key));
+  return h == 0 ? 1 : h;
+}
+
+int64_t backoff_after(const QueueService::Settings& s, int32_t delivery) {
+  if (s.backoff_ms.empty()) return 0;
+  size_t i = static_cast<size_t>(std::max(delivery, 1) - 1);
+  return s.backoff_ms[std::min(i, s.backoff_ms.size() - 1)];
+}
+
+// When a delivery that ends at `ended` may be followed by the next one (a
+// message past its last delivery is held when a receive finds it due).
+int64_t next_available(const QueueService::Settings& s, int32_t delivery, int64_t ended) {
+  return ended + backoff_after(s, delivery);
+}
+
+template <class T>
+void sort_by_offset(std::vector<T>& v) {
+  std::sort(v.begin(), v.end(), [](const T& a, const T& b) { return a.offset < b.offset; });
+}
+
+}  // namespace
+
+QueueService::QueueService(ReplicaManager& replicas, std::function<int64_t()> clock_ms)
+    : replicas_(replicas), clock_ms_(clock_ms ? std::move(clock_ms) : wall_clock_ms) {}
+
+std::mutex& QueueService::stripe(const Partition& partition) {
+  size_t h =
+      std::hash<std::string>{}(partition.topic()) * 31 + static_cast<size_t>(partition.index());
+  return stripes_[h % stripes_.size()];
+}
+
+QueueService::Settings QueueService::settings_for(const std::string& topic) const {
+  Settings s;
+  EffectiveTopicConfig defaults;
+  s.max_deliveries = defaults.queue_max_deliveries;
+  s.backoff_ms = defaults.queue_retry_backoff_ms;
+  std::optional<TopicInfo> info = replicas_.topic(topic);
+  if (!info) return s;
+  // Only the two queue settings matter here: parsed from the overrides
+  // directly (validated when they were set).
+  if (auto it = info->configs.find("queue.max.deliveries"); it != info->configs.end()) {
+    s.max_deliveries = static_cast<int32_t>(std::strtol(it->second.c_str(), nullptr, 10));
+  }
+  if (auto it = info->configs.find("queue.retry.backoff.ms"); it != info->configs.end()) {
+    Result<std::vector<int64_t>> list = parse_backoff_list(it->first, it->second);
+    if (list.is_ok()) s.backoff_ms = std::move(list).value();
+  }
+  return s;
+}
+
+Result<AppendResult> QueueService::append_ops(Partition& partition, const std::vector<QueueOp>& ops,
+                                              uint64_t version, int32_t* epoch) {
+  RecordBatchBuilder builder;
+  builder.set_schedule_bits(kAttrQueueState);
+  const int64_t now = clock_ms_();
+  for (const QueueOp& op : ops) {
+    std::string value = encode_queue_op(op);
+    builder.add(now, std::nullopt, value);
+  }
+  MQ_ASSIGN_OR_RETURN(std::string batch, builder.build());
+  return partition.append_as_leader(as_writable_bytes(batch), -1, epoch, true, version);
+}
+
+// ---------------------------------------------------------------- receive
+
+QueueService::Received QueueService::receive(Partition& partition, const ReceiveArgs& args) {
+  Received out;
+  Log& log = partition.log();
+  if (log.compacted()) {
+    out.status = Status(ErrorCode::kInvalidRequest,
+                        partition.topic() +
+                            " is compacted (cleanup.policy compact): queue consumption needs a "
+                            "log the cleaner does not rewrite");
+    return out;
+  }
+  const Settings settings = settings_for(partition.topic());
+  const auto max = static_cast<size_t>(args.max_messages);
+  std::lock_guard lock(stripe(partition));
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    out = Received{};
+    const int64_t now = clock_ms_();
+    const int64_t hw = partition.high_watermark();
+    const int64_t log_start = log.log_start_offset();
+    const int64_t until = now + args.invisible_ms;
+
+    // What the group has: messages to hand out again, where new ones start.
+    uint64_t version = 0;
+    bool known = false;
+    int64_t next = -1;
+    size_t unfinished = 0;
+    std::vector<std::pair<int64_t, QueueState::Entry>> again;
+    std::vector<QueueOp::Item> hold;
+    std::vector<QueueOp::Item> expire;
+    std::unordered_set<uint32_t> busy_keys;  // ordered: keys handed out in this receive
+    log.read_queue_state([&](const QueueState& state) {
+      version = state.version();
+      const QueueState::Group* g = state.group(args.group);
+      if (g == nullptr) return;
+      known = g->next >= 0;
+      next = g->next;
+      unfinished = g->entries().size();
+      // Look further than `max`: some may be held, expired or blocked by key.
+      for (auto& [offset, e] : g->available(now, max + 256)) {
+        if (again.size() >= max) break;
+        if (offset < log_start) {
+          expire.push_back({.offset = offset});
+        } else if (e.deliveries >= settings.max_deliveries) {
+          hold.push_back({.offset = offset, .invisible_until = now, .available_at = kHeld});
+        } else if (args.key_ordered && e.key_hash != 0 &&
+                   (g->first_with_key(e.key_hash) != offset || busy_keys.contains(e.key_hash))) {
+          continue;
+        } else {
+          if (args.key_ordered && e.key_hash != 0) busy_keys.insert(e.key_hash);
+          again.emplace_back(offset, e);
+        }
+      }
+    });
+    std::sort(again.begin(), again.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+
+    std::vector<QueueOp::Item> items;
+    std::set<int64_t> batches_sent;  // base offsets of the batches in out.records
+    RecordBatchReader reader;
+    std::vector<Record> records;
+    auto send_batch = [&](std::span<const uint8_t> batch, const BatchHeader& h) {
+      if (batches_sent.insert(h.base_offset).second) {
+        out.records.append(reinterpret_cast<const char*>(batch.data()), batch.size());
+      }
+    };
+
+    // Messages handed out before, whose back-off has passed.
+    for (const auto& [offset, e] : again) {
+      Result<LogReadResult> read = log.read(offset, 1, hw);
+      if (!read.is_ok() || read->bytes.empty()) {
+        if (read.code() == ErrorCode::kOffsetOutOfRange) expire.push_back({.offset = offset});
+        continue;
+      }
+      BatchCursor cursor(as_bytes(read->bytes));
+      std::span<const uint8_t> batch = cursor.next();
+      Result<BatchHeader> h = parse_batch_header(batch);
+      if (batch.empty() || !h.is_ok() || h->base_offset > offset || h->last_offset() < offset) {
+        continue;
+      }
+      send_batch(batch, *h);
+      const int32_t delivery = e.deliveries + 1;
+      items.push_back({.offset = offset,
+                       .deliveries = delivery,
+                       .invisible_until = until,
+                       .available_at = next_available(settings, delivery, until),
+                       .key_hash = e.key_hash});
+      out.messages.push_back({.offset = offset, .delivery = delivery});
+    }
+
+    // Messages never handed out, from `next`.
+    int64_t from =
+        known ? std::max(next, log_start) : (args.start == QueueStart::kLatest ? hw : log_start);
+    const bool pin = !known;  // a new group's start is recorded even with nothing to hand out
+    int64_t position = from;
+    struct Fresh {
+      int64_t offset;
+      uint32_t key_hash;
+    };
+    std::vector<Fresh> fresh;
+    bool full = false;
+    while (!full && position < hw && out.messages.size() + fresh.size() < max &&
+           unfinished + fresh.size() < kMaxUnfinished) {
+      size_t room = static_cast<size_t>(std::max<int64_t>(
+          1, static_cast<int64_t>(args.max_bytes) - static_cast<int64_t>(out.records.size())));
+      Result<LogReadResult> read = log.read(position, room, hw);
+      if (!read.is_ok()) {
+        if (read.code() == ErrorCode::kOffsetOutOfRange) position = log.log_start_offset();
+        break;
+      }
+      if (read->bytes.empty()) break;
+      BatchCursor cursor(as_bytes(read->bytes));
+      bool progressed = false;
+      for (std::span<const uint8_t> batch = cursor.next(); !batch.empty(); batch = cursor.next()) {
+        Result<BatchHeader> h = parse_batch_header(batch);
+        if (!h.is_ok()) break;
+        if (h->next_offset() <= position) continue;
+        if (h->is_hidden()) {
+          position = h->next_offset();
+          progressed = true;
+          continue;
+        }
+        if (!out.records.empty() &&
+            out.records.size() + batch.size() > static_cast<size_t>(args.max_bytes)) {
+          full = true;
+          break;
+        }
+        Status decoded = reader.decode(batch, &records);
+        if (!decoded.is_ok()) {
+          spdlog::error("{}-{}: queue group {}: batch at offset {} unreadable, passed over: {}",
+                        partition.topic(), partition.index(), args.group, h->base_offset,
+                        decoded.to_string());
+          position = h->next_offset();
+          progressed = true;
+          continue;
+        }
+        bool taken_all = true;
+        bool took = false;
+        for (const Record& r : records) {
+          if (r.offset < position) continue;
+          if (out.messages.size() + fresh.size() >= max ||
+              unfinished + fresh.size() >= kMaxUnfinished) {
+            taken_all = false;
+            break;
+          }
+          fresh.push_back({r.offset, args.key_ordered ? key_hash_of(r.key) : 0});
+          position = r.offset + 1;
+          took = true;
+        }
+        if (took) send_batch(batch, *h);
+        if (taken_all) position = h->next_offset();
+        progressed = true;
+        if (!taken_all) {
+          full = true;
+          break;
+        }
+      }
+      if (!progressed) break;
+    }
+
+    // Ordered: a fresh message whose key has an unfinished earlier message
+    // (or one handed out just now) waits: recorded as passed over.
+    std::vector<bool> blocked(fresh.size(), false);
+    if (args.key_ordered && !fresh.empty()) {
+      log.read_queue_state([&](const QueueState& state) {
+        if (state.version() != version) return;  // the append below is refused anyway
+        const QueueState::Group* g = state.group(args.group);
+        for (size_t i = 0; i < fresh.size(); ++i) {
+          uint32_t k = fresh[i].key_hash;
+          if (k == 0) continue;
+          if ((g != nullptr && g->first_with_key(k)) || busy_keys.contains(k)) {
+            blocked[i] = true;
+          } else {
+            busy_keys.insert(k);
+          }
+        }
+      });
+    }
+    for (size_t i = 0; i < fresh.size(); ++i) {
+      if (blocked[i]) {
+        items.push_back({.offset = fresh[i].offset, .key_hash = fresh[i].key_hash});
+        continue;
+      }
+      items.push_back({.offset = fresh[i].offset,
+                       .deliveries = 1,
+                       .invisible_until = until,
+                       .available_at = next_available(settings, 1, until),
+                       .key_hash = fresh[i].key_hash});
+      out.messages.push_back({.offset = fresh[i].offset, .delivery = 1});
+    }
+    sort_by_offset(items);
+    sort_by_offset(out.messages);
+    sort_by_offset(hold);
+    sort_by_offset(expire);
+    expire.erase(std::unique(expire.begin(), expire.end(),
+                             [](const auto& a, const auto& b) { return a.offset == b.offset; }),
+                 expire.end());
+
+    std::vector<QueueOp> ops;
+    if (!expire.empty()) {
+      ops.push_back({.kind = QueueOp::Kind::kExpire,
+                     .group = args.group,
+                     .time_ms = now,
+                     .items = std::move(expire)});
+    }
+    if (!hold.empty()) {
+      ops.push_back({.kind = QueueOp::Kind::kExtend,
+                     .group = args.group,
+                     .time_ms = now,
+                     .items = std::move(hold)});
+    }
+    const bool moved = position != next;
+    if (!items.empty() || (moved && (pin || position > from))) {
+      ops.push_back({.kind = QueueOp::Kind::kDeliver,
+                     .group = args.group,
+                     .time_ms = now,
+                     .next = position,
+                     .items = std::move(items)});
+    }
+    out.invisible_until_ms = until;
+    out.backlog = std::max<int64_t>(0, hw - position);
+    if (ops.empty()) return out;
+    Result<AppendResult> appended = append_ops(partition, ops, version, &out.epoch);
+    if (!appended.is_ok()) {
+      if (appended.code() == ErrorCode::kFencedLeaderEpoch) continue;  // decided on an old state
+      Received failed;
+      failed.status = appended.status();
+      return failed;
+    }
+    out.last_offset = appended->last_offset;
+    return out;
+  }
+  Received busy;
+  busy.status =
+      Status(ErrorCode::kRequestTimedOut, "the group's state kept changing; receive again");
+  return busy;
+}
+
+// ---------------------------------------------------------------- ack
+
+QueueService::Acked QueueService::ack(Partition& partition, const std::string& group,
+                                      const std::vector<AckMessage>& messages) {
+  Acked out;
+  const Settings settings = settings_for(partition.topic());
+  std::lock_guard lock(stripe(partition));
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    out = Acked{};
+    out.results.assign(messages.size(), ErrorCode::kNone);
+    const int64_t now = clock_ms_();
+    uint64_t version = 0;
+    std::vector<QueueOp::Item> acks;
+    std::vector<QueueOp::Item> releases;
+    std::vector<QueueOp::Item> extends;
+    partition.log().read_queue_state([&](const QueueState& state) {
+      version = state.version();
+      const QueueState::Group* g = state.group(group);
+      std::unordered_set<int64_t> seen;
+      for (size_t i = 0; i < messages.size(); ++i) {
+        const AckMessage& m = messages[i];
+        const QueueState::Entry* e = g == nullptr ? nullptr : g->entry(m.offset);
+        if (!seen.insert(m.offset).second) {
+          out.results[i] = ErrorCode::kInvalidRequest;  // named twice
+          continue;
+        }
+        if (e == nullptr || e->deliveries == 0) {
+          out.results[i] = ErrorCode::kNotFound;
+          continue;
+        }
+        if (e->deliveries != m.delivery) {
+          out.results[i] = ErrorCode::kIllegalGeneration;
+          continue;
+        }
+        // Its invisible time passed, or it was given back: that delivery is over.
+        if (e->invisible_until <= now) {
+          out.results[i] = ErrorCode::kNotFound;
+          continue;
+        }
+        switch (m.action) {
+          case AckAction::kAck:
+            acks.push_back({.offset = m.offset});
+            break;
+          case AckAction::kNack: {
+            // Given back on its last delivery: held at once.
+            int64_t at = e->deliveries >= settings.max_deliveries ? kHeld
+                         : m.delay_ms < 0 ? next_available(settings, e->deliveries, now)
+                                          : now + m.delay_ms;
+            releases.push_back({.offset = m.offset, .available_at = at});
+            break;
+          }
+          case AckAction::kChangeInvisible: {
+            int64_t until = now + m.delay_ms;
+            extends.push_back({.offset = m.offset,
+                               .invisible_until = until,
+                               .available_at = next_available(settings, e->deliveries, until)});
+            break;
+          }
+        }
+        out.appended_for.push_back(i);
+      }
+    });
+    std::vector<QueueOp> ops;
+    auto add = [&](QueueOp::Kind kind, std::vector<QueueOp::Item>& items) {
+      if (items.empty()) return;
+      sort_by_offset(items);
+      ops.push_back({.kind = kind, .group = group, .time_ms = now, .items = std::move(items)});
+    };
+    add(QueueOp::Kind::kAck, acks);
+    add(QueueOp::Kind::kRelease, releases);
+    add(QueueOp::Kind::kExtend, extends);
+    if (ops.empty()) return out;
+    Result<AppendResult> appended = append_ops(partition, ops, version, &out.epoch);
+    if (!appended.is_ok()) {
+      if (appended.code() == ErrorCode::kFencedLeaderEpoch) continue;
+      Acked failed;
+      failed.status = appended.status();
+      return failed;
+    }
+    out.last_offset = appended->last_offset;
+    return out;
+  }
+  Acked busy;
+  busy.status = Status(ErrorCode::kRequestTimedOut, "the group's state kept changing; ack again");
+  return busy;
+}
+
+}  // namespace mq::broker
