@@ -135,7 +135,7 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   handler_->set_broker_settings(this);
   delayed_ = std::make_unique<DelayedDelivery>(*replicas_, metrics_);
   handler_->set_delayed_delivery(delayed_.get());
-  queue_ = std::make_unique<QueueService>(*replicas_);
+  queue_ = std::make_unique<QueueService>(*replicas_, metrics_);
   handler_->set_queue_service(queue_.get());
   server_ = std::make_unique<Server>(*handler_, *scheduler_, metrics_);
   Status bound = server_->bind({.endpoint = config_.client_listener,

@@ -4,6 +4,7 @@
 #include <prometheus/metric_family.h>
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 
 #include "broker/cluster_member.h"
@@ -102,7 +103,55 @@ BrokerMetrics::BrokerMetrics()
                             .Help("How long after its delivery time each delayed message was "
                                   "appended to its partition.")
                             .Register(*registry_)
-                            .Add({}, latency_buckets())) {}
+                            .Add({}, latency_buckets())),
+      queue_delivered_(prometheus::BuildCounter()
+                           .Name("mq_queue_delivered_total")
+                           .Help("Messages handed out to queue groups' consumers, by topic.")
+                           .Register(*registry_)),
+      queue_redelivered_(prometheus::BuildCounter()
+                             .Name("mq_queue_redelivered_total")
+                             .Help("Messages handed out to a queue group again (a delivery after "
+                                   "a nack or an invisible time that passed), by topic.")
+                             .Register(*registry_)),
+      queue_acked_(prometheus::BuildCounter()
+                       .Name("mq_queue_acked_total")
+                       .Help("Messages queue groups' consumers acknowledged, by topic.")
+                       .Register(*registry_)),
+      queue_nacked_(prometheus::BuildCounter()
+                        .Name("mq_queue_nacked_total")
+                        .Help("Messages queue groups' consumers gave back (nack), by topic.")
+                        .Register(*registry_)),
+      queue_held_(prometheus::BuildCounter()
+                      .Name("mq_queue_held_total")
+                      .Help("Messages held after queue.max.deliveries deliveries, by topic.")
+                      .Register(*registry_)),
+      queue_ack_latency_(prometheus::BuildHistogram()
+                             .Name("mq_queue_ack_latency_seconds")
+                             .Help("From a message's hand-out to its acknowledgement.")
+                             .Register(*registry_)
+                             .Add({}, latency_buckets())) {}
+
+void BrokerMetrics::add_queue_delivered(const std::string& topic, uint64_t messages,
+                                        uint64_t redelivered) {
+  if (messages > 0)
+    queue_delivered_.Add({{"topic", topic}}).Increment(static_cast<double>(messages));
+  if (redelivered > 0) {
+    queue_redelivered_.Add({{"topic", topic}}).Increment(static_cast<double>(redelivered));
+  }
+}
+
+void BrokerMetrics::add_queue_settled(const std::string& topic, uint64_t acked, uint64_t nacked) {
+  if (acked > 0) queue_acked_.Add({{"topic", topic}}).Increment(static_cast<double>(acked));
+  if (nacked > 0) queue_nacked_.Add({{"topic", topic}}).Increment(static_cast<double>(nacked));
+}
+
+void BrokerMetrics::add_queue_held(const std::string& topic, uint64_t messages) {
+  queue_held_.Add({{"topic", topic}}).Increment(static_cast<double>(messages));
+}
+
+void BrokerMetrics::observe_queue_ack_latency(double seconds) {
+  queue_ack_latency_.Observe(seconds);
+}
 
 void BrokerMetrics::add_delayed_delivered(const std::string& topic, uint64_t messages) {
   delayed_delivered_.Add({{"topic", topic}}).Increment(static_cast<double>(messages));
@@ -174,9 +223,48 @@ std::vector<prometheus::MetricFamily> PartitionCollector::Collect() const {
   prometheus::MetricFamily delayed =
       family("mq_delayed_pending",
              "Delayed messages waiting for their time, per partition led by this broker.");
+  prometheus::MetricFamily in_flight =
+      family("mq_queue_in_flight",
+             "Messages handed out to a queue group and not settled, still invisible, per "
+             "partition led by this broker.");
+  prometheus::MetricFamily waiting =
+      family("mq_queue_waiting",
+             "A queue group's unfinished messages waiting for their retry time or for an "
+             "earlier message of their key, per partition led by this broker.");
+  prometheus::MetricFamily held = family("mq_queue_held",
+                                         "A queue group's messages held after queue.max.deliveries "
+                                         "deliveries, per partition led by this broker.");
+  prometheus::MetricFamily backlog =
+      family("mq_queue_backlog",
+             "Committed offsets a queue group has not reached yet, per "
+             "partition led by this broker.");
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
   for (const auto& p : replicas_.partitions()) {
     std::vector<prometheus::ClientMetric::Label> labels = {
         {"topic", p->topic()}, {"partition", std::to_string(p->index())}};
+    if (p->is_leader()) {
+      const int64_t hw = p->high_watermark();
+      const int64_t start = p->log().log_start_offset();
+      p->log().read_queue_state([&](const QueueState& state) {
+        for (const auto& [id, g] : state.groups()) {
+          QueueState::Group::Counts c = g.counts(now_ms);
+          auto group_labels = labels;
+          group_labels.push_back({"group", id});
+          auto put = [&](prometheus::MetricFamily& f, double v) {
+            prometheus::ClientMetric m;
+            m.label = group_labels;
+            m.gauge.value = v;
+            f.metric.push_back(std::move(m));
+          };
+          put(in_flight, static_cast<double>(c.in_flight));
+          put(waiting, static_cast<double>(c.waiting));
+          put(held, static_cast<double>(c.held));
+          put(backlog, static_cast<double>(std::max<int64_t>(0, hw - std::max(g.next, start))));
+        }
+      });
+    }
     auto add = [&](prometheus::MetricFamily& f, double v) {
       prometheus::ClientMetric m;
       m.label = labels;
@@ -190,7 +278,7 @@ std::vector<prometheus::MetricFamily> PartitionCollector::Collect() const {
     add(segments, static_cast<double>(p->log().segment_count()));
     if (p->is_leader()) add(delayed, static_cast<double>(p->log().scheduled_count()));
   }
-  return {start, end, hw, size, segments, delayed};
+  return {start, end, hw, size, segments, delayed, in_flight, waiting, held, backlog};
 }
 
 std::vector<prometheus::MetricFamily> GroupCollector::Collect() const {

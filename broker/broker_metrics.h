@@ -49,6 +49,13 @@ class BrokerMetrics {
   void add_delayed_delivered(const std::string& topic, uint64_t messages);
   void add_delayed_cancelled(const std::string& topic);
   void observe_delayed_lateness(double seconds);
+  // Queue consumption: messages handed out (`redelivered` of them again),
+  // acknowledged, given back, and held after their last delivery; the time
+  // from hand-out to ack.
+  void add_queue_delivered(const std::string& topic, uint64_t messages, uint64_t redelivered);
+  void add_queue_settled(const std::string& topic, uint64_t acked, uint64_t nacked);
+  void add_queue_held(const std::string& topic, uint64_t messages);
+  void observe_queue_ack_latency(double seconds);
   // Requests the listener answered itself: unreadable header, unknown api or version, too large.
   void add_rejected_requests(uint64_t count);
   // Client connections open now, and accepted / refused since the last call.
@@ -73,10 +80,17 @@ class BrokerMetrics {
   prometheus::Family<prometheus::Counter>& delayed_delivered_;
   prometheus::Family<prometheus::Counter>& delayed_cancelled_;
   prometheus::Histogram& delayed_lateness_;
+  prometheus::Family<prometheus::Counter>& queue_delivered_;
+  prometheus::Family<prometheus::Counter>& queue_redelivered_;
+  prometheus::Family<prometheus::Counter>& queue_acked_;
+  prometheus::Family<prometheus::Counter>& queue_nacked_;
+  prometheus::Family<prometheus::Counter>& queue_held_;
+  prometheus::Histogram& queue_ack_latency_;
 };
 
 // Per-partition gauges read from the logs at scrape time:
 // mq_partition_log_start_offset, mq_partition_log_end_offset, mq_delayed_pending,
+// mq_queue_in_flight, mq_queue_waiting, mq_queue_held, mq_queue_backlog,
 // mq_partition_high_watermark, mq_partition_size_bytes, mq_partition_segments.
 class PartitionCollector : public prometheus::Collectable {
  public:

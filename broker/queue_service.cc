@@ -56,8 +56,11 @@ void sort_by_offset(std::vector<T>& v) {
 
 }  // namespace
 
-QueueService::QueueService(ReplicaManager& replicas, std::function<int64_t()> clock_ms)
-    : replicas_(replicas), clock_ms_(clock_ms ? std::move(clock_ms) : wall_clock_ms) {}
+QueueService::QueueService(ReplicaManager& replicas, BrokerMetrics& metrics,
+                           std::function<int64_t()> clock_ms)
+    : replicas_(replicas),
+      metrics_(metrics),
+      clock_ms_(clock_ms ? std::move(clock_ms) : wall_clock_ms) {}
 
 std::mutex& QueueService::stripe(const Partition& partition) {
   size_t h =
@@ -158,10 +161,18 @@ QueueService::Received QueueService::receive(Partition& partition, const Receive
     std::set<int64_t> batches_sent;  // base offsets of the batches in out.records
     RecordBatchReader reader;
     std::vector<Record> records;
-    auto send_batch = [&](std::span<const uint8_t> batch, const BatchHeader& h) {
-      if (batches_sent.insert(h.base_offset).second) {
-        out.records.append(reinterpret_cast<const char*>(batch.data()), batch.size());
+    // The bytes that carry `run` (records of `batch`, decoded, in order): the
+    // batch as stored when it is all of it, else a batch of the run alone,
+    // so a consumer taking a few records of a large batch gets only those.
+    auto bytes_of = [&](std::span<const uint8_t> batch, const BatchHeader& h,
+                        std::span<const Record> run) -> Result<std::string> {
+      if (run.size() == static_cast<size_t>(h.record_count)) {
+        return std::string(reinterpret_cast<const char*>(batch.data()), batch.size());
       }
+      return rebuild_records(h, run, Compression::kNone);
+    };
+    auto send = [&](int64_t first_offset, const std::string& bytes) {
+      if (batches_sent.insert(first_offset).second) out.records += bytes;
     };
 
     // Messages handed out before, whose back-off has passed.
@@ -174,10 +185,15 @@ QueueService::Received QueueService::receive(Partition& partition, const Receive
       BatchCursor cursor(as_bytes(read->bytes));
       std::span<const uint8_t> batch = cursor.next();
       Result<BatchHeader> h = parse_batch_header(batch);
-      if (batch.empty() || !h.is_ok() || h->base_offset > offset || h->last_offset() < offset) {
+      if (batch.empty() || !h.is_ok() || h->base_offset > offset || h->last_offset() < offset ||
+          !reader.decode(batch, &records).is_ok()) {
         continue;
       }
-      send_batch(batch, *h);
+      auto record = std::ranges::find(records, offset, &Record::offset);
+      if (record == records.end()) continue;
+      Result<std::string> bytes = bytes_of(batch, *h, std::span(&*record, 1));
+      if (!bytes.is_ok()) continue;
+      send(offset, *bytes);
       const int32_t delivery = e.deliveries + 1;
       items.push_back({.offset = offset,
                        .deliveries = delivery,
@@ -219,11 +235,6 @@ QueueService::Received QueueService::receive(Partition& partition, const Receive
           progressed = true;
           continue;
         }
-        if (!out.records.empty() &&
-            out.records.size() + batch.size() > static_cast<size_t>(args.max_bytes)) {
-          full = true;
-          break;
-        }
         Status decoded = reader.decode(batch, &records);
         if (!decoded.is_ok()) {
           spdlog::error("{}-{}: queue group {}: batch at offset {} unreadable, passed over: {}",
@@ -233,20 +244,30 @@ QueueService::Received QueueService::receive(Partition& partition, const Receive
           progressed = true;
           continue;
         }
-        bool taken_all = true;
-        bool took = false;
-        for (const Record& r : records) {
-          if (r.offset < position) continue;
-          if (out.messages.size() + fresh.size() >= max ||
-              unfinished + fresh.size() >= kMaxUnfinished) {
-            taken_all = false;
+        // The run of records to take: from `position`, as many as fit.
+        size_t first = 0;
+        while (first < records.size() && records[first].offset < position) first++;
+        size_t end = first;
+        while (end < records.size() && out.messages.size() + fresh.size() + (end - first) < max &&
+               unfinished + fresh.size() + (end - first) < kMaxUnfinished) {
+          end++;
+        }
+        const bool taken_all = end == records.size();
+        if (end > first) {
+          std::span<const Record> run(records.data() + first, end - first);
+          Result<std::string> bytes = bytes_of(batch, *h, run);
+          if (!bytes.is_ok()) break;
+          if (!out.records.empty() &&
+              out.records.size() + bytes->size() > static_cast<size_t>(args.max_bytes)) {
+            full = true;
             break;
           }
-          fresh.push_back({r.offset, args.key_ordered ? key_hash_of(r.key) : 0});
-          position = r.offset + 1;
-          took = true;
+          for (const Record& r : run) {
+            fresh.push_back({r.offset, args.key_ordered ? key_hash_of(r.key) : 0});
+          }
+          position = run.back().offset + 1;
+          send(run.front().offset, *bytes);
         }
-        if (took) send_batch(batch, *h);
         if (taken_all) position = h->next_offset();
         progressed = true;
         if (!taken_all) {
@@ -295,6 +316,7 @@ QueueService::Received QueueService::receive(Partition& partition, const Receive
                              [](const auto& a, const auto& b) { return a.offset == b.offset; }),
                  expire.end());
 
+    const size_t held = hold.size();
     std::vector<QueueOp> ops;
     if (!expire.empty()) {
       ops.push_back({.kind = QueueOp::Kind::kExpire,
@@ -327,6 +349,10 @@ QueueService::Received QueueService::receive(Partition& partition, const Receive
       return failed;
     }
     out.last_offset = appended->last_offset;
+    uint64_t again_count = 0;
+    for (const auto& m : out.messages) again_count += m.delivery > 1 ? 1 : 0;
+    metrics_.add_queue_delivered(partition.topic(), out.messages.size(), again_count);
+    if (held > 0) metrics_.add_queue_held(partition.topic(), held);
     return out;
   }
   Received busy;
@@ -350,6 +376,8 @@ QueueService::Acked QueueService::ack(Partition& partition, const std::string& g
     std::vector<QueueOp::Item> acks;
     std::vector<QueueOp::Item> releases;
     std::vector<QueueOp::Item> extends;
+    std::vector<int64_t> ack_latencies_ms;
+    size_t held = 0;
     partition.log().read_queue_state([&](const QueueState& state) {
       version = state.version();
       const QueueState::Group* g = state.group(group);
@@ -377,12 +405,14 @@ QueueService::Acked QueueService::ack(Partition& partition, const std::string& g
         switch (m.action) {
           case AckAction::kAck:
             acks.push_back({.offset = m.offset});
+            ack_latencies_ms.push_back(now - e->delivered_at);
             break;
           case AckAction::kNack: {
             // Given back on its last delivery: held at once.
             int64_t at = e->deliveries >= settings.max_deliveries ? kHeld
                          : m.delay_ms < 0 ? next_available(settings, e->deliveries, now)
                                           : now + m.delay_ms;
+            held += at == kHeld ? 1 : 0;
             releases.push_back({.offset = m.offset, .available_at = at});
             break;
           }
@@ -403,6 +433,7 @@ QueueService::Acked QueueService::ack(Partition& partition, const std::string& g
       sort_by_offset(items);
       ops.push_back({.kind = kind, .group = group, .time_ms = now, .items = std::move(items)});
     };
+    const size_t releases_count = releases.size();
     add(QueueOp::Kind::kAck, acks);
     add(QueueOp::Kind::kRelease, releases);
     add(QueueOp::Kind::kExtend, extends);
@@ -415,6 +446,12 @@ QueueService::Acked QueueService::ack(Partition& partition, const std::string& g
       return failed;
     }
     out.last_offset = appended->last_offset;
+    const size_t nacked = releases_count;
+    metrics_.add_queue_settled(partition.topic(), ack_latencies_ms.size(), nacked);
+    if (held > 0) metrics_.add_queue_held(partition.topic(), held);
+    for (int64_t ms : ack_latencies_ms) {
+      metrics_.observe_queue_ack_latency(static_cast<double>(std::max<int64_t>(ms, 0)) / 1000.0);
+    }
     return out;
   }
   Acked busy;

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "broker/broker_metrics.h"
 #include "broker/partition.h"
 #include "broker/replica_manager.h"
 #include "transport/queue.h"
@@ -40,7 +41,8 @@ class QueueService {
   // keeps per partition: beyond it, no new message is handed out.
   static constexpr size_t kMaxUnfinished = 100000;
 
-  explicit QueueService(ReplicaManager& replicas, std::function<int64_t()> clock_ms = {});
+  QueueService(ReplicaManager& replicas, BrokerMetrics& metrics,
+               std::function<int64_t()> clock_ms = {});
 
   struct ReceiveArgs {
     std::string group;
@@ -89,6 +91,7 @@ class QueueService {
                                   uint64_t version, int32_t* epoch);
 
   ReplicaManager& replicas_;
+  BrokerMetrics& metrics_;
   std::function<int64_t()> clock_ms_;
   std::array<std::mutex, 64> stripes_;
 };

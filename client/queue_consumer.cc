@@ -23,7 +23,7 @@ bool refresh_cures(ErrorCode code) {
          code == ErrorCode::kUnknownTopicOrPartition || code == ErrorCode::kNetworkError;
 }
 
-Status invalid(const std::string& what) {
+Status config_error(const std::string& what) {
   return Status(ErrorCode::kInvalidConfig, what);
 }
 
@@ -31,16 +31,16 @@ Status invalid(const std::string& what) {
 
 Status QueueConsumerConfig::validate() const {
   MQ_RETURN_IF_ERROR(parse_bootstrap_servers(bootstrap_servers).status());
-  if (group_id.empty()) return invalid("group_id is required");
-  if (topics.empty()) return invalid("at least one topic is required");
+  if (group_id.empty()) return config_error("group_id is required");
+  if (topics.empty()) return config_error("at least one topic is required");
   if (invisible_ms < transport::kInvisibleMinMs || invisible_ms > transport::kInvisibleMaxMs) {
-    return invalid("invisible_ms must be " + std::to_string(transport::kInvisibleMinMs) + ".." +
-                   std::to_string(transport::kInvisibleMaxMs));
+    return config_error("invisible_ms must be " + std::to_string(transport::kInvisibleMinMs) +
+                        ".." + std::to_string(transport::kInvisibleMaxMs));
   }
-  if (max_partition_bytes < 1) return invalid("max_partition_bytes must be positive");
-  if (request_timeout_ms < 1) return invalid("request_timeout_ms must be positive");
+  if (max_partition_bytes < 1) return config_error("max_partition_bytes must be positive");
+  if (request_timeout_ms < 1) return config_error("request_timeout_ms must be positive");
   if (retry_backoff_ms < 0 || poll_interval_ms < 1) {
-    return invalid("retry_backoff_ms must be >= 0 and poll_interval_ms positive");
+    return config_error("retry_backoff_ms must be >= 0 and poll_interval_ms positive");
   }
   return Status::ok();
 }

@@ -82,7 +82,8 @@ Result<nlohmann::ordered_json> decode_log_checkpoint(std::string_view name,
                            {"deliveries", e.deliveries},
                            {"invisible_until_ms", e.invisible_until},
                            {"available_at_ms", e.available_at},
-                           {"key_hash", e.key_hash}});
+                           {"key_hash", e.key_hash},
+                           {"delivered_at_ms", e.delivered_at}});
       }
       groups.push_back(
           {{"group", printable_text(id)}, {"next", g.next}, {"entries", std::move(entries)}});

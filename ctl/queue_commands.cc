@@ -21,6 +21,7 @@ struct ReceiveFlags {
   std::vector<std::string> topics;
   std::string group;
   int count = 1;
+  int batch = transport::kReceiveMaxMessages;
   std::string wait = "5s";
   std::string invisible = "30s";
   bool key_ordered = false;
@@ -83,6 +84,9 @@ ordered_json message_json(const client::QueueMessage& m) {
 int receive(Context& ctx, const ReceiveFlags& flags) {
   watch_interrupts();
   if (flags.count < 1) return ctx.usage("-n: must be >= 1");
+  if (flags.batch < 1 || flags.batch > transport::kReceiveMaxMessages) {
+    return ctx.usage("--batch: 1 to " + std::to_string(transport::kReceiveMaxMessages));
+  }
   if (flags.group.empty()) return ctx.usage("-g/--group: a queue group is required");
   if (flags.from != "earliest" && flags.from != "latest") {
     return ctx.usage("--from: earliest or latest, not \"" + flags.from + "\"");
@@ -115,9 +119,8 @@ int receive(Context& ctx, const ReceiveFlags& flags) {
   int unsettled = 0;
   while (got < flags.count && !interrupted()) {
     const int64_t left = std::max<int64_t>(0, deadline - now_ms());
-    Result<std::vector<client::QueueMessage>> messages =
-        (*consumer)->receive(std::min(flags.count - got, transport::kReceiveMaxMessages),
-                             static_cast<int>(std::min<int64_t>(left, 200)));
+    Result<std::vector<client::QueueMessage>> messages = (*consumer)->receive(
+        std::min(flags.count - got, flags.batch), static_cast<int>(std::min<int64_t>(left, 200)));
     if (!messages.is_ok()) {
       return ctx.fail("cannot receive from group \"" + flags.group + "\"", messages.status());
     }
@@ -238,6 +241,9 @@ void add_queue_commands(CLI::App& root, Context& ctx, Action& action) {
   receive_command->add_option("topic", flags->topics, "Topics")->required();
   receive_command->add_option("-g,--group", flags->group, "Queue group")->required();
   receive_command->add_option("-n,--count", flags->count, "Stop after COUNT messages (default 1)");
+  receive_command->add_option("--batch", flags->batch,
+                              "At most N messages per receive, acknowledged together (1 to "
+                              "10000, default 10000)");
   receive_command->add_option("--wait", flags->wait,
                               "Stop when COUNT did not come within DURATION (default 5s)");
   receive_command->add_option("--invisible", flags->invisible,

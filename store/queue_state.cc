@@ -155,14 +155,18 @@ std::optional<int64_t> QueueState::Group::first_with_key(uint32_t key_hash) cons
   return *it->second.begin();
 }
 
-size_t QueueState::Group::in_flight(int64_t now_ms) const {
-  // Entries not yet available are in flight or waiting out a back-off;
-  // only those still invisible count.
-  size_t n = 0;
-  for (auto it = by_available_.upper_bound({now_ms, INT64_MAX}); it != by_available_.end(); ++it) {
-    if (entries_.at(it->second).invisible_until > now_ms) n++;
+QueueState::Group::Counts QueueState::Group::counts(int64_t now_ms) const {
+  Counts c;
+  for (const auto& [offset, e] : entries_) {
+    if (e.invisible_until > now_ms) {
+      c.in_flight++;
+    } else if (e.available_at >= kHeldAt) {
+      c.held++;
+    } else {
+      c.waiting++;
+    }
   }
-  return n;
+  return c;
 }
 
 void QueueState::Group::put(int64_t offset, const Entry& entry) {
@@ -204,7 +208,8 @@ void QueueState::apply(const QueueOp& op) {
         g.put(item.offset, {.deliveries = item.deliveries,
                             .invisible_until = item.invisible_until,
                             .available_at = item.available_at,
-                            .key_hash = item.key_hash});
+                            .key_hash = item.key_hash,
+                            .delivered_at = item.deliveries > 0 ? op.time_ms : 0});
       }
       if (op.next > g.next) g.next = op.next;
       break;
@@ -266,7 +271,7 @@ size_t QueueState::entry_count() const {
 //
 //   offset O epoch E
 //   group NEXT NAME                 (NAME: the rest of the line)
-//   OFFSET DELIVERIES INVISIBLE_UNTIL AVAILABLE_AT KEY_HASH   (its entries)
+//   OFFSET DELIVERIES INVISIBLE_UNTIL AVAILABLE_AT KEY_HASH DELIVERED_AT   (its entries)
 
 std::vector<std::string> QueueState::snapshot_lines(Covered covered, const Groups& groups) {
   std::vector<std::string> lines;
@@ -276,7 +281,7 @@ std::vector<std::string> QueueState::snapshot_lines(Covered covered, const Group
     for (const auto& [offset, e] : g.entries()) {
       lines.push_back(std::to_string(offset) + " " + std::to_string(e.deliveries) + " " +
                       std::to_string(e.invisible_until) + " " + std::to_string(e.available_at) +
-                      " " + std::to_string(e.key_hash));
+                      " " + std::to_string(e.key_hash) + " " + std::to_string(e.delivered_at));
     }
   }
   return lines;
@@ -315,7 +320,8 @@ Result<QueueState::Covered> QueueState::load_snapshot(const std::string& path) {
     int64_t offset = -1;
     int64_t hash = -1;
     if (current == nullptr ||
-        !(in >> offset >> e.deliveries >> e.invisible_until >> e.available_at >> hash) ||
+        !(in >> offset >> e.deliveries >> e.invisible_until >> e.available_at >> hash >>
+          e.delivered_at) ||
         (in >> rest) || offset <= last || offset >= current->next || e.deliveries < 0 || hash < 0 ||
         hash > UINT32_MAX) {
       return bad(line);

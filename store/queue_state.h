@@ -72,6 +72,7 @@ class QueueState {
     int64_t invisible_until = 0;  // in flight until then (ms since the epoch)
     int64_t available_at = 0;     // may be handed out again from then on
     uint32_t key_hash = 0;
+    int64_t delivered_at = 0;  // when its last delivery began (its deliver op's time)
     bool operator==(const Entry&) const = default;
   };
   class Group {
@@ -87,8 +88,15 @@ class QueueState {
     // may be handed out), held ones aside; nullopt when none does. key_hash 0
     // is no key.
     std::optional<int64_t> first_with_key(uint32_t key_hash) const;
-    // Entries in flight at `now_ms` (handed out, invisible until later).
-    size_t in_flight(int64_t now_ms) const;
+    // Its unfinished entries at `now_ms`: in flight (handed out, invisible
+    // until later), held, and the rest (waiting for their retry time or
+    // behind an earlier message of their key).
+    struct Counts {
+      size_t in_flight = 0;
+      size_t held = 0;
+      size_t waiting = 0;
+    };
+    Counts counts(int64_t now_ms) const;
 
     void put(int64_t offset, const Entry& entry);
     bool erase(int64_t offset);

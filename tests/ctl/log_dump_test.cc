@@ -513,7 +513,8 @@ TEST_F(LogDumpTest, QueueStateSnapshotListsEachGroupsEntries) {
                                                        {"deliveries", 2},
                                                        {"invisible_until_ms", 31000},
                                                        {"available_at_ms", 41000},
-                                                       {"key_hash", 7}}));
+                                                       {"key_hash", 7},
+                                                       {"delivered_at_ms", 1000}}));
   write_file(path, "mq-queue-state 1\ngarbage\n");
   EXPECT_EQ(dump({path}).summary.problems, 1);
 }

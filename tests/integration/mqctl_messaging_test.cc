@@ -1,6 +1,7 @@
 // mqctl's RocketMQ-style messaging against a real mqd, through a shell:
 // send modes, tags and SQL92 filters, and messages looked up by offset or key.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -428,6 +429,23 @@ TEST_F(MqctlTest, QueueGroupsShareAPartitionAndRedeliverWhatIsNotAcknowledged) {
   ok("$MQCTL queue nack work 0 1 3 -g g --delay 0s");
   EXPECT_EQ(values(received("-n 10 --wait 1s")), "");
   EXPECT_EQ(sh("$MQCTL queue ack work 0 1 3 -g g").code, 3);
+  // The leader's metrics: m2 and m3 in flight, m1 held.
+  httplib::Client http("127.0.0.1", broker_->http_port());
+  auto metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  for (const std::string& want :
+       {std::string(R"(mq_queue_in_flight{topic="work",partition="0",group="g"} 2)"),
+        std::string(R"(mq_queue_held{topic="work",partition="0",group="g"} 1)"),
+        std::string(R"(mq_queue_waiting{topic="work",partition="0",group="g"} 0)"),
+        std::string(R"(mq_queue_backlog{topic="work",partition="0",group="g"} )"),
+        std::string(R"(mq_queue_delivered_total{topic="work"} 13)"),
+        std::string(R"(mq_queue_redelivered_total{topic="work"} 3)"),
+        std::string(R"(mq_queue_acked_total{topic="work"} 7)"),
+        std::string(R"(mq_queue_nacked_total{topic="work"} 3)"),
+        std::string(R"(mq_queue_held_total{topic="work"} 1)"),
+        std::string("mq_queue_ack_latency_seconds_count 7")}) {
+    EXPECT_NE(metrics->body.find(want), std::string::npos) << want;
+  }
 
   // Another group has its own view; plain consumers see the ten messages only.
   EXPECT_EQ(ok("$MQCTL queue receive work -g other -n 20 --wait 1s | wc -l").out, "10\n");

@@ -94,7 +94,8 @@ TEST(QueueStateTest, OpsMoveEntriesThroughTheirLives) {
   ASSERT_NE(g, nullptr);
   EXPECT_EQ(g->next, 4);
   EXPECT_EQ(g->entries().size(), 4u);
-  EXPECT_EQ(g->in_flight(30000), 4u);
+  EXPECT_EQ(g->counts(30000).in_flight, 4u);
+  EXPECT_EQ(g->entry(0)->delivered_at, 1000);
   EXPECT_TRUE(g->available(40999, 10).empty());
   EXPECT_EQ(g->available(41000, 10).size(), 4u);
   EXPECT_EQ(g->first_with_key(9), 2);
@@ -108,7 +109,8 @@ TEST(QueueStateTest, OpsMoveEntriesThroughTheirLives) {
   EXPECT_EQ(g->entry(1)->invisible_until, 1000);
   ASSERT_EQ(g->available(2000, 10).size(), 1u);
   EXPECT_EQ(g->available(2000, 10)[0].first, 1);
-  EXPECT_EQ(g->in_flight(1500), 1u);  // offset 3 only
+  EXPECT_EQ(g->counts(1500).in_flight, 1u);  // offset 3 only
+  EXPECT_EQ(g->counts(1500).waiting, 1u);    // offset 1
   state.apply({.kind = Kind::kExtend,
                .group = "g",
                .time_ms = 1000,
@@ -160,13 +162,13 @@ TEST(QueueStateTest, SnapshotRoundTripsAndBadLinesAreRefused) {
   EXPECT_EQ(loaded.group("g 1")->first_with_key(5), 2);
 
   for (const std::vector<std::string>& body :
-       {std::vector<std::string>{"2 1 3 4 0"},               // an entry before any group
-        std::vector<std::string>{"group 6 g", "7 1 3 4 0"},  // an entry at or past next
-        std::vector<std::string>{"group 6 g", "2 1 3 4 0", "2 1 3 4 0"},  // offsets must rise
-        std::vector<std::string>{"group 6 g", "2 -1 3 4 0"},              // negative deliveries
-        std::vector<std::string>{"group 6 g", "2 1 3 4"},                 // a field short
-        std::vector<std::string>{"group 60 g"},                           // next past the coverage
-        std::vector<std::string>{"group 6 g", "group 6 g"}}) {            // the same group twice
+       {std::vector<std::string>{"2 1 3 4 0 1"},               // an entry before any group
+        std::vector<std::string>{"group 6 g", "7 1 3 4 0 1"},  // an entry at or past next
+        std::vector<std::string>{"group 6 g", "2 1 3 4 0 1", "2 1 3 4 0 1"},  // offsets must rise
+        std::vector<std::string>{"group 6 g", "2 -1 3 4 0 1"},                // negative deliveries
+        std::vector<std::string>{"group 6 g", "2 1 3 4 0"},                   // a field short
+        std::vector<std::string>{"group 60 g"},                 // next past the coverage
+        std::vector<std::string>{"group 6 g", "group 6 g"}}) {  // the same group twice
     std::vector<std::string> lines{"offset 12 epoch 3"};
     lines.insert(lines.end(), body.begin(), body.end());
     ASSERT_TRUE(write_checkpoint(path, kQueueSnapshotKind, kQueueSnapshotVersion, lines).is_ok());
