@@ -23,6 +23,15 @@ namespace {
 
 // Tries of one decision when another changed the state meanwhile.
 constexpr int kAttempts = 4;
+// Most items in one queue-state record (a deliver record of 1000 items is
+// about 13 KB), and the room left for the batch header when records are
+// packed into batches under max.message.bytes.
+constexpr size_t kMaxItemsPerRecord = 1000;
+constexpr size_t kBatchOverheadBytes = 256;
+// Offsets of queue-state and scheduled batches a group passes over before its
+// new position is recorded without handing anything out (an idle group's
+// receives write nothing, so they do not feed each other's records).
+constexpr int64_t kRecordSkipAfter = 1000;
 
 int64_t wall_clock_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -43,9 +52,11 @@ int64_t backoff_after(const QueueService::Settings& s, int32_t delivery) {
   return s.backoff_ms[std::min(i, s.backoff_ms.size() - 1)];
 }
 
-// When a delivery that ends at `ended` may be followed by the next one (a
-// message past its last delivery is held when a receive finds it due).
+// When a delivery that ends at `ended` may be followed by the next one. The
+// last one allowed has no back-off: the first receive after it ends holds
+// the message (and so frees its key for key-ordered receives).
 int64_t next_available(const QueueService::Settings& s, int32_t delivery, int64_t ended) {
+  if (delivery >= s.max_deliveries) return ended;
   return ended + backoff_after(s, delivery);
 }
 
@@ -89,15 +100,40 @@ QueueService::Settings QueueService::settings_for(const std::string& topic) cons
 
 Result<AppendResult> QueueService::append_ops(Partition& partition, const std::vector<QueueOp>& ops,
                                               uint64_t version, int32_t* epoch) {
+  // Long ops are cut into records of at most kMaxItemsPerRecord items (every
+  // piece of a deliver op carries its `next`: each item lies below it), and
+  // the records packed into batches under the topic's max.message.bytes;
+  // all of them go in one append, which the version check covers whole.
+  const int64_t now = clock_ms_();
+  const size_t limit = static_cast<size_t>(std::max<int32_t>(partition.log().max_batch_bytes(), 1));
+  std::string batches;
   RecordBatchBuilder builder;
   builder.set_schedule_bits(kAttrQueueState);
-  const int64_t now = clock_ms_();
+  auto flush = [&]() -> Status {
+    if (builder.empty()) return Status::ok();
+    MQ_ASSIGN_OR_RETURN(std::string batch, builder.build());
+    batches += batch;
+    builder = RecordBatchBuilder();
+    builder.set_schedule_bits(kAttrQueueState);
+    return Status::ok();
+  };
   for (const QueueOp& op : ops) {
-    std::string value = encode_queue_op(op);
-    builder.add(now, std::nullopt, value);
+    for (size_t first = 0; first == 0 || first < op.items.size(); first += kMaxItemsPerRecord) {
+      QueueOp piece{.kind = op.kind, .group = op.group, .time_ms = op.time_ms, .next = op.next};
+      const size_t end = std::min(op.items.size(), first + kMaxItemsPerRecord);
+      piece.items.assign(op.items.begin() + static_cast<std::ptrdiff_t>(first),
+                         op.items.begin() + static_cast<std::ptrdiff_t>(end));
+      std::string value = encode_queue_op(piece);
+      if (!builder.empty() &&
+          builder.estimated_size() + value.size() + kBatchOverheadBytes > limit) {
+        MQ_RETURN_IF_ERROR(flush());
+      }
+      builder.add(now, std::nullopt, value);
+      if (end >= op.items.size()) break;
+    }
   }
-  MQ_ASSIGN_OR_RETURN(std::string batch, builder.build());
-  return partition.append_as_leader(as_writable_bytes(batch), -1, epoch, true, version);
+  MQ_RETURN_IF_ERROR(flush());
+  return partition.append_as_leader(as_writable_bytes(batches), -1, epoch, true, version);
 }
 
 // ---------------------------------------------------------------- receive
@@ -138,21 +174,23 @@ QueueService::Received QueueService::receive(Partition& partition, const Receive
       known = g->next >= 0;
       next = g->next;
       unfinished = g->entries().size();
-      // Look further than `max`: some may be held, expired or blocked by key.
-      for (auto& [offset, e] : g->available(now, max + 256)) {
-        if (again.size() >= max) break;
+      // Every due entry may have to be looked at: some are held, expired or
+      // (key-ordered) behind an earlier message of their key. At most
+      // kMaxUnfinished of them exist.
+      g->for_each_available(now, [&](int64_t offset, const QueueState::Entry& e) {
         if (offset < log_start) {
           expire.push_back({.offset = offset});
         } else if (e.deliveries >= settings.max_deliveries) {
           hold.push_back({.offset = offset, .invisible_until = now, .available_at = kHeld});
         } else if (args.key_ordered && e.key_hash != 0 &&
                    (g->first_with_key(e.key_hash) != offset || busy_keys.contains(e.key_hash))) {
-          continue;
+          return true;
         } else {
           if (args.key_ordered && e.key_hash != 0) busy_keys.insert(e.key_hash);
           again.emplace_back(offset, e);
         }
-      }
+        return again.size() < max && expire.size() + hold.size() < kMaxItemsPerRecord * 10;
+      });
     });
     std::sort(again.begin(), again.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -177,22 +215,43 @@ QueueService::Received QueueService::receive(Partition& partition, const Receive
 
     // Messages handed out before, whose back-off has passed.
     for (const auto& [offset, e] : again) {
+      // A message that cannot be read back (deleted by retention, or a
+      // damaged batch) is expired: handing it out is no longer possible.
+      auto unreadable = [&](const std::string& why) {
+        spdlog::error("{}-{}: queue group {}: message at offset {} cannot be read ({}); dropped",
+                      partition.topic(), partition.index(), args.group, offset, why);
+        expire.push_back({.offset = offset});
+      };
       Result<LogReadResult> read = log.read(offset, 1, hw);
-      if (!read.is_ok() || read->bytes.empty()) {
-        if (read.code() == ErrorCode::kOffsetOutOfRange) expire.push_back({.offset = offset});
-        continue;
+      if (!read.is_ok()) {
+        if (read.code() == ErrorCode::kOffsetOutOfRange ||
+            read.code() == ErrorCode::kCorruptMessage) {
+          unreadable(read.status().to_string());
+        }
+        continue;  // other errors: tried again at the next receive
       }
       BatchCursor cursor(as_bytes(read->bytes));
       std::span<const uint8_t> batch = cursor.next();
       Result<BatchHeader> h = parse_batch_header(batch);
-      if (batch.empty() || !h.is_ok() || h->base_offset > offset || h->last_offset() < offset ||
-          !reader.decode(batch, &records).is_ok()) {
+      if (batch.empty() || !h.is_ok() || h->base_offset > offset || h->last_offset() < offset) {
+        unreadable("no batch holds it");
+        continue;
+      }
+      if (Status decoded = reader.decode(batch, &records); !decoded.is_ok()) {
+        unreadable(decoded.to_string());
         continue;
       }
       auto record = std::ranges::find(records, offset, &Record::offset);
-      if (record == records.end()) continue;
+      if (record == records.end()) {
+        unreadable("its batch does not hold it");
+        continue;
+      }
       Result<std::string> bytes = bytes_of(batch, *h, std::span(&*record, 1));
       if (!bytes.is_ok()) continue;
+      if (!out.records.empty() &&
+          out.records.size() + bytes->size() > static_cast<size_t>(args.max_bytes)) {
+        break;  // the rest stay due for the next receive
+      }
       send(offset, *bytes);
       const int32_t delivery = e.deliveries + 1;
       items.push_back({.offset = offset,
@@ -263,7 +322,7 @@ QueueService::Received QueueService::receive(Partition& partition, const Receive
             break;
           }
           for (const Record& r : run) {
-            fresh.push_back({r.offset, args.key_ordered ? key_hash_of(r.key) : 0});
+            fresh.push_back({r.offset, key_hash_of(r.key)});
           }
           position = run.back().offset + 1;
           send(run.front().offset, *bytes);
@@ -330,8 +389,11 @@ QueueService::Received QueueService::receive(Partition& partition, const Receive
                      .time_ms = now,
                      .items = std::move(hold)});
     }
-    const bool moved = position != next;
-    if (!items.empty() || (moved && (pin || position > from))) {
+    // A new position alone is recorded for a new group, and after passing
+    // many offsets of hidden batches (not after every few: an idle group
+    // would write a record per receive, which the next receive passes over).
+    const bool record_position = pin ? position != next : position - from >= kRecordSkipAfter;
+    if (!items.empty() || record_position) {
       ops.push_back({.kind = QueueOp::Kind::kDeliver,
                      .group = args.group,
                      .time_ms = now,

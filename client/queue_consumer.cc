@@ -103,6 +103,7 @@ Result<std::vector<QueueMessage>> QueueConsumer::receive(int max_messages, int t
   std::vector<QueueMessage> out;
   RecordBatchReader reader;
   std::vector<Record> records;
+  Status refused;  // a partition's error no retry cures
   while (true) {
     Status failure;
     bool asked = false;
@@ -145,10 +146,12 @@ Result<std::vector<QueueMessage>> QueueConsumer::receive(int max_messages, int t
                 stale_ = true;
               } else if (p.error_code != ErrorCode::kRequestTimedOut &&
                          p.error_code != ErrorCode::kNotEnoughReplicas) {
-                return Status(p.error_code,
-                              "receive from " + t.name + "-" + std::to_string(p.partition_index) +
-                                  ": " +
-                                  p.error_message.value_or(std::string(error_name(p.error_code))));
+                // Reported only if nothing came: messages other partitions
+                // handed out are in flight for this consumer now.
+                refused = Status(
+                    p.error_code,
+                    "receive from " + t.name + "-" + std::to_string(p.partition_index) + ": " +
+                        p.error_message.value_or(std::string(error_name(p.error_code))));
               }
               continue;
             }
@@ -181,6 +184,7 @@ Result<std::vector<QueueMessage>> QueueConsumer::receive(int max_messages, int t
       }
     }
     if (!out.empty()) return out;
+    if (!refused.is_ok()) return refused;
     const int64_t left = deadline - steady_ms();
     if (left <= 0) {
       if (!asked && !failure.is_ok()) return failure;

@@ -67,8 +67,9 @@ class QueueConsumer {
   QueueConsumer& operator=(const QueueConsumer&) = delete;
 
   // Up to `max_messages` (1..10000) messages, waiting up to `timeout_ms` for
-  // the first; empty when none came. Errors only when no partition could be
-  // asked at all (the topics do not exist, no broker answers).
+  // the first; empty when none came. Errors only when nothing came and no
+  // partition could be asked (the topics do not exist, no broker answers)
+  // or a partition refused in a way no retry cures (a compacted topic).
   Result<std::vector<QueueMessage>> receive(int max_messages, int timeout_ms);
 
   enum class Action { kAck, kNack, kChangeInvisible };

@@ -148,6 +148,13 @@ std::vector<std::pair<int64_t, QueueState::Entry>> QueueState::Group::available(
   return out;
 }
 
+void QueueState::Group::for_each_available(
+    int64_t now_ms, const std::function<bool(int64_t, const Entry&)>& visit) const {
+  for (auto it = by_available_.begin(); it != by_available_.end(); ++it) {
+    if (it->first > now_ms || !visit(it->second, entries_.at(it->second))) break;
+  }
+}
+
 std::optional<int64_t> QueueState::Group::first_with_key(uint32_t key_hash) const {
   if (key_hash == 0) return std::nullopt;
   auto it = by_key_.find(key_hash);

@@ -84,6 +84,10 @@ class QueueState {
     // Entries that may be handed out at `now_ms` (available_at <= now), the
     // earliest available first, at most `limit`.
     std::vector<std::pair<int64_t, Entry>> available(int64_t now_ms, size_t limit) const;
+    // Calls `visit(offset, entry)` for each of them in that order until it
+    // returns false.
+    void for_each_available(int64_t now_ms,
+                            const std::function<bool(int64_t, const Entry&)>& visit) const;
     // The earliest entry holding key `key_hash` (ordered consumption: only it
     // may be handed out), held ones aside; nullopt when none does. key_hash 0
     // is no key.

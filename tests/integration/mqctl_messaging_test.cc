@@ -400,6 +400,11 @@ TEST_F(MqctlTest, QueueGroupsShareAPartitionAndRedeliverWhatIsNotAcknowledged) {
   EXPECT_EQ(values(first), "m0/1 m1/1 m2/1 m3/1 ");
   EXPECT_EQ(values(received("-n 10 --wait 1s")), "m4/1 m5/1 m6/1 m7/1 m8/1 m9/1 ");
   EXPECT_EQ(values(received("-n 10 --wait 500ms")), "");
+  // Receives that find nothing write nothing: the log end stays.
+  const std::string end_before = ok("$MQCTL offsets work").out;
+  EXPECT_EQ(values(received("-n 10 --wait 500ms")), "");
+  EXPECT_EQ(values(received("-n 10 --wait 500ms --from latest")), "");
+  EXPECT_EQ(ok("$MQCTL offsets work").out, end_before);
 
   // ack: done; the same delivery again is not in flight any more.
   EXPECT_EQ(ok("$MQCTL queue ack work 0 0 1 -g g").out, "acknowledged work-0@0 (delivery 1)\n");
