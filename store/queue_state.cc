@@ -141,10 +141,11 @@ const QueueState::Entry* QueueState::Group::entry(int64_t offset) const {
 std::vector<std::pair<int64_t, QueueState::Entry>> QueueState::Group::available(
     int64_t now_ms, size_t limit) const {
   std::vector<std::pair<int64_t, Entry>> out;
-  for (auto it = by_available_.begin(); it != by_available_.end() && out.size() < limit; ++it) {
-    if (it->first > now_ms) break;
-    out.emplace_back(it->second, entries_.at(it->second));
-  }
+  if (limit == 0) return out;
+  for_each_available(now_ms, [&](int64_t offset, const Entry& e) {
+    out.emplace_back(offset, e);
+    return out.size() < limit;
+  });
   return out;
 }
 
