@@ -184,6 +184,17 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
       [node = cluster_.get()] { return node->follower_statuses(); }));
 
   delayed_->start();
+  {
+    // The mover produces to dead-letter topics through this broker's own listener.
+    std::string host;
+    int32_t port = 0;
+    split_endpoint(client_endpoint_, &host, &port);
+    if (host.empty() || host == "0.0.0.0" || host == "*") host = "127.0.0.1";
+    if (host == "::" || host == "[::]") host = "[::1]";
+    dead_letters_ =
+        std::make_unique<DeadLetters>(*replicas_, *queue_, host + ":" + std::to_string(port));
+    dead_letters_->start();
+  }
   housekeeping_ = std::thread([this] { housekeeping(); });
   cleaner_ = std::thread([this] { clean_logs(); });
   ready_ = true;
@@ -319,6 +330,8 @@ Status Broker::shutdown() {
   // replies are dropped), then close the logs.
   if (offsets_storage_) offsets_storage_->stop_creating();
   if (coordinator_) coordinator_->stop();
+  // The dead-letter mover talks to this broker's listener: it stops first.
+  if (dead_letters_) dead_letters_->stop();
   if (server_) server_->stop(config_.shutdown_timeout_ms);
   scheduler_.reset();
   server_.reset();

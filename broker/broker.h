@@ -14,6 +14,7 @@
 #include "broker/broker_metrics.h"
 #include "broker/cluster_node.h"
 #include "broker/config.h"
+#include "broker/dead_letters.h"
 #include "broker/delayed_delivery.h"
 #include "broker/disk_monitor.h"
 #include "broker/dynamic_settings.h"
@@ -89,6 +90,7 @@ class Broker : public BrokerSettings {
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<DelayedDelivery> delayed_;
   std::unique_ptr<QueueService> queue_;
+  std::unique_ptr<DeadLetters> dead_letters_;
   std::unique_ptr<RequestHandler> handler_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<metrics::HttpServer> http_;

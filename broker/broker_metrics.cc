@@ -125,6 +125,17 @@ BrokerMetrics::BrokerMetrics()
                       .Name("mq_queue_held_total")
                       .Help("Messages held after queue.max.deliveries deliveries, by topic.")
                       .Register(*registry_)),
+      queue_dead_lettered_(
+          prometheus::BuildCounter()
+              .Name("mq_queue_dead_lettered_total")
+              .Help("Messages moved to their queue group's dead-letter topic, by the topic "
+                    "they came from.")
+              .Register(*registry_)),
+      queue_redriven_(prometheus::BuildCounter()
+                          .Name("mq_queue_redriven_total")
+                          .Help("Messages put back to their queue group (mqctl dlq redrive), by "
+                                "topic.")
+                          .Register(*registry_)),
       queue_ack_latency_(prometheus::BuildHistogram()
                              .Name("mq_queue_ack_latency_seconds")
                              .Help("From a message's hand-out to its acknowledgement.")
@@ -147,6 +158,14 @@ void BrokerMetrics::add_queue_settled(const std::string& topic, uint64_t acked, 
 
 void BrokerMetrics::add_queue_held(const std::string& topic, uint64_t messages) {
   queue_held_.Add({{"topic", topic}}).Increment(static_cast<double>(messages));
+}
+
+void BrokerMetrics::add_queue_dead_lettered(const std::string& topic, uint64_t messages) {
+  queue_dead_lettered_.Add({{"topic", topic}}).Increment(static_cast<double>(messages));
+}
+
+void BrokerMetrics::add_queue_redriven(const std::string& topic, uint64_t messages) {
+  queue_redriven_.Add({{"topic", topic}}).Increment(static_cast<double>(messages));
 }
 
 void BrokerMetrics::observe_queue_ack_latency(double seconds) {

@@ -55,6 +55,8 @@ class BrokerMetrics {
   void add_queue_delivered(const std::string& topic, uint64_t messages, uint64_t redelivered);
   void add_queue_settled(const std::string& topic, uint64_t acked, uint64_t nacked);
   void add_queue_held(const std::string& topic, uint64_t messages);
+  void add_queue_dead_lettered(const std::string& topic, uint64_t messages);
+  void add_queue_redriven(const std::string& topic, uint64_t messages);
   void observe_queue_ack_latency(double seconds);
   // Requests the listener answered itself: unreadable header, unknown api or version, too large.
   void add_rejected_requests(uint64_t count);
@@ -85,6 +87,8 @@ class BrokerMetrics {
   prometheus::Family<prometheus::Counter>& queue_acked_;
   prometheus::Family<prometheus::Counter>& queue_nacked_;
   prometheus::Family<prometheus::Counter>& queue_held_;
+  prometheus::Family<prometheus::Counter>& queue_dead_lettered_;
+  prometheus::Family<prometheus::Counter>& queue_redriven_;
   prometheus::Histogram& queue_ack_latency_;
 };
 

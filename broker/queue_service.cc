@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <set>
 #include <unordered_set>
 
@@ -58,6 +59,42 @@ int64_t backoff_after(const QueueService::Settings& s, int32_t delivery) {
 int64_t next_available(const QueueService::Settings& s, int32_t delivery, int64_t ended) {
   if (delivery >= s.max_deliveries) return ended;
   return ended + backoff_after(s, delivery);
+}
+
+// The message at `offset` of `log`, below `hw`; nullopt when it is gone for
+// good (below the log start, damaged, or not a message: every replica finds
+// the same), an error a later try may not meet (a failed read).
+Result<std::optional<QueueService::StoredMessage>> read_message(Log& log, int64_t offset,
+                                                                int64_t hw) {
+  using Found = std::optional<QueueService::StoredMessage>;
+  Result<LogReadResult> read = log.read(offset, 1, hw);
+  if (!read.is_ok()) {
+    if (read.code() == ErrorCode::kOffsetOutOfRange || read.code() == ErrorCode::kCorruptMessage) {
+      return Found();
+    }
+    return read.status();
+  }
+  BatchCursor cursor(as_bytes(read->bytes));
+  std::span<const uint8_t> batch = cursor.next();
+  Result<BatchHeader> h = parse_batch_header(batch);
+  if (batch.empty() || !h.is_ok() || h->base_offset > offset || h->last_offset() < offset ||
+      h->is_hidden()) {
+    return Found();
+  }
+  RecordBatchReader reader;
+  std::vector<Record> records;
+  if (!reader.decode(batch, &records).is_ok()) return Found();
+  auto record = std::ranges::find(records, offset, &Record::offset);
+  if (record == records.end()) return Found();
+  QueueService::StoredMessage m;
+  m.timestamp_ms = record->timestamp;
+  if (record->key) m.key.emplace(*record->key);
+  if (record->value) m.value.emplace(*record->value);
+  for (const RecordHeader& header : record->headers) {
+    m.headers.emplace_back(std::string(header.key),
+                           header.value ? std::optional<std::string>(*header.value) : std::nullopt);
+  }
+  return Found(std::move(m));
 }
 
 template <class T>
@@ -439,7 +476,10 @@ QueueService::Acked QueueService::ack(Partition& partition, const std::string& g
     std::vector<QueueOp::Item> releases;
     std::vector<QueueOp::Item> extends;
     std::vector<int64_t> ack_latencies_ms;
+    std::vector<QueueOp::Item> redrives;
+    std::vector<size_t> redrives_to_read;  // indexes of messages without an entry
     size_t held = 0;
+    const int64_t log_start = partition.log().log_start_offset();
     partition.log().read_queue_state([&](const QueueState& state) {
       version = state.version();
       const QueueState::Group* g = state.group(group);
@@ -449,6 +489,24 @@ QueueService::Acked QueueService::ack(Partition& partition, const std::string& g
         const QueueState::Entry* e = g == nullptr ? nullptr : g->entry(m.offset);
         if (!seen.insert(m.offset).second) {
           out.results[i] = ErrorCode::kInvalidRequest;  // named twice
+          continue;
+        }
+        if (m.action == AckAction::kRedrive) {
+          // Put back a message the group was handed before: handed out
+          // again as a first delivery. One still pending is left as it is.
+          if (m.offset < log_start) {
+            out.results[i] = ErrorCode::kOffsetOutOfRange;
+          } else if (g == nullptr || m.offset >= g->next) {
+            out.results[i] = ErrorCode::kNotFound;
+          } else if (e != nullptr && e->available_at < kHeld &&
+                     e->deliveries < settings.max_deliveries) {
+            continue;  // pending (in flight or waiting): nothing to do
+          } else if (e != nullptr) {
+            redrives.push_back({.offset = m.offset, .available_at = now, .key_hash = e->key_hash});
+            out.appended_for.push_back(i);
+          } else {
+            redrives_to_read.push_back(i);
+          }
           continue;
         }
         if (e == nullptr || e->deliveries == 0) {
@@ -478,6 +536,8 @@ QueueService::Acked QueueService::ack(Partition& partition, const std::string& g
             releases.push_back({.offset = m.offset, .available_at = at});
             break;
           }
+          case AckAction::kRedrive:
+            continue;  // answered above
           case AckAction::kChangeInvisible: {
             int64_t until = now + m.delay_ms;
             extends.push_back({.offset = m.offset,
@@ -489,6 +549,25 @@ QueueService::Acked QueueService::ack(Partition& partition, const std::string& g
         out.appended_for.push_back(i);
       }
     });
+    // A redriven message the group finished (acked, dead-lettered): read
+    // back for its key (and to know it is a message at all).
+    for (size_t i : redrives_to_read) {
+      Result<std::optional<StoredMessage>> m =
+          read_message(partition.log(), messages[i].offset, partition.high_watermark());
+      if (!m.is_ok()) {
+        out.results[i] = m.code();
+      } else if (!m->has_value()) {
+        out.results[i] = ErrorCode::kNotFound;
+      } else {
+        const std::optional<std::string>& key = (*m)->key;
+        redrives.push_back(
+            {.offset = messages[i].offset,
+             .available_at = now,
+             .key_hash = key_hash_of(key ? std::optional<std::string_view>(*key) : std::nullopt)});
+        out.appended_for.push_back(i);
+      }
+    }
+    std::sort(out.appended_for.begin(), out.appended_for.end());
     std::vector<QueueOp> ops;
     auto add = [&](QueueOp::Kind kind, std::vector<QueueOp::Item>& items) {
       if (items.empty()) return;
@@ -496,9 +575,12 @@ QueueService::Acked QueueService::ack(Partition& partition, const std::string& g
       ops.push_back({.kind = kind, .group = group, .time_ms = now, .items = std::move(items)});
     };
     const size_t releases_count = releases.size();
+    const size_t redriven = redrives.size();
     add(QueueOp::Kind::kAck, acks);
     add(QueueOp::Kind::kRelease, releases);
     add(QueueOp::Kind::kExtend, extends);
+    // Put back as passed over (deliveries 0, available now); `next` unchanged.
+    add(QueueOp::Kind::kDeliver, redrives);
     if (ops.empty()) return out;
     Result<AppendResult> appended = append_ops(partition, ops, version, &out.epoch);
     if (!appended.is_ok()) {
@@ -510,6 +592,7 @@ QueueService::Acked QueueService::ack(Partition& partition, const std::string& g
     out.last_offset = appended->last_offset;
     const size_t nacked = releases_count;
     metrics_.add_queue_settled(partition.topic(), ack_latencies_ms.size(), nacked);
+    if (redriven > 0) metrics_.add_queue_redriven(partition.topic(), redriven);
     if (held > 0) metrics_.add_queue_held(partition.topic(), held);
     for (int64_t ms : ack_latencies_ms) {
       metrics_.observe_queue_ack_latency(static_cast<double>(std::max<int64_t>(ms, 0)) / 1000.0);
@@ -519,6 +602,99 @@ QueueService::Acked QueueService::ack(Partition& partition, const std::string& g
   Acked busy;
   busy.status = Status(ErrorCode::kRequestTimedOut, "the group's state kept changing; ack again");
   return busy;
+}
+
+// ---------------------------------------------------------------- dead letters
+
+Result<std::vector<QueueService::DeadLetter>> QueueService::dead_letters(Partition& partition,
+                                                                         size_t limit) {
+  std::vector<DeadLetter> out;
+  if (!partition.is_leader()) return out;
+  const Settings settings = settings_for(partition.topic());
+  const int64_t now = clock_ms_();
+  Log& log = partition.log();
+  // Entries due again are visited at most this many per group and pass:
+  // the ones past their last delivery are rare among them.
+  constexpr size_t kMaxVisited = 10000;
+  log.read_queue_state([&](const QueueState& state) {
+    for (const auto& [id, g] : state.groups()) {
+      if (out.size() >= limit) return;
+      size_t visited = 0;
+      g.for_each_available(now, [&](int64_t offset, const QueueState::Entry& e) {
+        if (e.deliveries >= settings.max_deliveries && e.invisible_until <= now) {
+          out.push_back({.group = id, .offset = offset, .entry = e});
+        }
+        return ++visited < kMaxVisited && out.size() < limit;
+      });
+      g.for_each_held([&](int64_t offset, const QueueState::Entry& e) {
+        out.push_back({.group = id, .offset = offset, .entry = e});
+        return out.size() < limit;
+      });
+    }
+  });
+  const int64_t hw = partition.high_watermark();
+  for (DeadLetter& letter : out) {
+    MQ_ASSIGN_OR_RETURN(letter.message, read_message(log, letter.offset, hw));
+  }
+  return out;
+}
+
+Result<QueueService::Finished> QueueService::finish_dead(Partition& partition,
+                                                         const std::vector<DeadLetter>& letters) {
+  const Settings settings = settings_for(partition.topic());
+  std::lock_guard lock(stripe(partition));
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    Finished out;
+    const int64_t now = clock_ms_();
+    uint64_t version = 0;
+    std::map<std::string, std::pair<std::vector<QueueOp::Item>, std::vector<QueueOp::Item>>> items;
+    partition.log().read_queue_state([&](const QueueState& state) {
+      version = state.version();
+      for (const DeadLetter& letter : letters) {
+        const QueueState::Group* g = state.group(letter.group);
+        const QueueState::Entry* e = g == nullptr ? nullptr : g->entry(letter.offset);
+        // Still the delivery it was read at, and still past its last one.
+        if (e == nullptr || e->deliveries != letter.entry.deliveries ||
+            e->delivered_at != letter.entry.delivered_at ||
+            (e->available_at < kHeld &&
+             (e->deliveries < settings.max_deliveries || e->invisible_until > now))) {
+          continue;
+        }
+        auto& [dead, expired] = items[letter.group];
+        (letter.message ? dead : expired).push_back({.offset = letter.offset});
+      }
+    });
+    std::vector<QueueOp> ops;
+    for (auto& [group, lists] : items) {
+      auto& [dead, expired] = lists;
+      out.dead += dead.size();
+      out.expired += expired.size();
+      if (!dead.empty()) {
+        sort_by_offset(dead);
+        ops.push_back({.kind = QueueOp::Kind::kDead,
+                       .group = group,
+                       .time_ms = now,
+                       .items = std::move(dead)});
+      }
+      if (!expired.empty()) {
+        sort_by_offset(expired);
+        ops.push_back({.kind = QueueOp::Kind::kExpire,
+                       .group = group,
+                       .time_ms = now,
+                       .items = std::move(expired)});
+      }
+    }
+    if (ops.empty()) return out;
+    Result<AppendResult> appended = append_ops(partition, ops, version, &out.epoch);
+    if (!appended.is_ok()) {
+      if (appended.code() == ErrorCode::kFencedLeaderEpoch) continue;
+      return appended.status();
+    }
+    out.last_offset = appended->last_offset;
+    if (out.dead > 0) metrics_.add_queue_dead_lettered(partition.topic(), out.dead);
+    return out;
+  }
+  return Status(ErrorCode::kRequestTimedOut, "the group's state kept changing");
 }
 
 }  // namespace mq::broker

@@ -22,7 +22,9 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -82,6 +84,38 @@ class QueueService {
     std::vector<int64_t> backoff_ms;
   };
   Settings settings_for(const std::string& topic) const;
+
+  // A message read back from the log, with its own bytes.
+  struct StoredMessage {
+    int64_t timestamp_ms = 0;
+    std::optional<std::string> key;
+    std::optional<std::string> value;
+    std::vector<std::pair<std::string, std::optional<std::string>>> headers;
+  };
+  // Dead letters (dead_letters.h moves them): a group's messages whose last
+  // delivery ended without an ack: held, or due again with
+  // queue.max.deliveries deliveries behind them.
+  struct DeadLetter {
+    std::string group;
+    int64_t offset = 0;
+    QueueState::Entry entry;
+    // nullopt when the message cannot be read any more (retention deleted
+    // it, or its batch is damaged): it is expired instead of moved.
+    std::optional<StoredMessage> message;
+  };
+  // Up to `limit` of `partition`'s (led here), committed messages only.
+  Result<std::vector<DeadLetter>> dead_letters(Partition& partition, size_t limit);
+  // Marks `letters` done once their copies are in the dead-letter topic (a
+  // dead op; an expire op for unreadable ones). One that changed since
+  // dead_letters() (put back by a redrive) is left alone. Returns how many
+  // were marked and the appended records to wait for.
+  struct Finished {
+    size_t dead = 0;
+    size_t expired = 0;
+    int64_t last_offset = -1;
+    int32_t epoch = 0;
+  };
+  Result<Finished> finish_dead(Partition& partition, const std::vector<DeadLetter>& letters);
 
  private:
   std::mutex& stripe(const Partition& partition);

@@ -204,9 +204,12 @@ Result<std::vector<QueueAckResult>> QueueConsumer::settle(const std::vector<Queu
                   .offset = messages[i].offset,
                   .status = Status(ErrorCode::kUnknown, "not answered")};
   }
-  transport::AckAction wire = action == Action::kAck    ? transport::AckAction::kAck
-                              : action == Action::kNack ? transport::AckAction::kNack
-                                                        : transport::AckAction::kChangeInvisible;
+  const transport::AckAction wire = action == Action::kAck    ? transport::AckAction::kAck
+                                    : action == Action::kNack ? transport::AckAction::kNack
+                                    : action == Action::kRedrive
+                                        ? transport::AckAction::kRedrive
+                                        : transport::AckAction::kChangeInvisible;
+  if (wire == transport::AckAction::kRedrive) delay_ms = 0;
   std::vector<size_t> todo(messages.size());
   for (size_t i = 0; i < todo.size(); ++i) todo[i] = i;
   for (int attempt = 0; attempt < 3 && !todo.empty(); ++attempt) {
@@ -252,8 +255,10 @@ Result<std::vector<QueueAckResult>> QueueConsumer::settle(const std::vector<Queu
             topic->partitions.end(),
             {.partition_index = m.partition, .current_leader_epoch = info->leader_epoch});
       }
-      part->messages.push_back(
-          {.offset = m.offset, .delivery = m.delivery, .action = wire, .delay_ms = delay_ms});
+      part->messages.push_back({.offset = m.offset,
+                                .delivery = wire == transport::AckAction::kRedrive ? 0 : m.delivery,
+                                .action = wire,
+                                .delay_ms = delay_ms});
       index[{info->leader_id, {m.topic, m.partition}}].push_back(i);
     }
     for (const auto& [node, request] : requests) {

@@ -72,7 +72,12 @@ class QueueConsumer {
   // or a partition refused in a way no retry cures (a compacted topic).
   Result<std::vector<QueueMessage>> receive(int max_messages, int timeout_ms);
 
-  enum class Action { kAck, kNack, kChangeInvisible };
+  // kRedrive puts back a message the group was handed before (acked, or
+  // moved to its dead-letter topic): handed out again as a first delivery;
+  // one still pending stays as it is. Only topic, partition and offset of
+  // the message count. OFFSET_OUT_OF_RANGE when retention deleted it,
+  // NOT_FOUND when the group was never handed it.
+  enum class Action { kAck, kNack, kChangeInvisible, kRedrive };
   // One request per leader for all of `messages`. `delay_ms`: nack, -1 for
   // the topic's retry back-off or the wait in ms; change, the new invisible
   // time from now. Per message, in order.

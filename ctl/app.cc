@@ -190,6 +190,7 @@ int run_mqctl(int argc, const char* const* argv, Streams streams) {
   add_message_commands(app, ctx, action);
   add_delayed_commands(app, ctx, action);
   add_queue_commands(app, ctx, action);
+  add_dlq_commands(app, ctx, action);
   add_cluster_commands(app, ctx, action);
   add_partition_commands(app, ctx, action);
   add_group_commands(app, ctx, action);

@@ -163,6 +163,10 @@ int find(Context& ctx, const FindFlags& flags) {
 
 }  // namespace
 
+int show_message(Context& ctx, const std::string& topic, int32_t partition, int64_t offset) {
+  return show(ctx, {.topic = topic, .partition = partition, .offset = offset});
+}
+
 void add_message_commands(CLI::App& root, Context& ctx, Action& action) {
   CLI::App* message = root.add_subcommand("message", "Look up messages by offset or by key");
   message->require_subcommand(1);

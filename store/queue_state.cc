@@ -156,6 +156,13 @@ void QueueState::Group::for_each_available(
   }
 }
 
+void QueueState::Group::for_each_held(
+    const std::function<bool(int64_t, const Entry&)>& visit) const {
+  for (auto it = by_available_.lower_bound({kHeldAt, INT64_MIN}); it != by_available_.end(); ++it) {
+    if (!visit(it->second, entries_.at(it->second))) break;
+  }
+}
+
 std::optional<int64_t> QueueState::Group::first_with_key(uint32_t key_hash) const {
   if (key_hash == 0) return std::nullopt;
   auto it = by_key_.find(key_hash);

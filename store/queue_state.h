@@ -88,6 +88,9 @@ class QueueState {
     // returns false.
     void for_each_available(int64_t now_ms,
                             const std::function<bool(int64_t, const Entry&)>& visit) const;
+    // Calls `visit(offset, entry)` for each held entry, lowest offset first,
+    // until it returns false.
+    void for_each_held(const std::function<bool(int64_t, const Entry&)>& visit) const;
     // The earliest entry holding key `key_hash` (ordered consumption: only it
     // may be handed out), held ones aside; nullopt when none does. key_hash 0
     // is no key.

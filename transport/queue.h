@@ -68,6 +68,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error_code.h"
@@ -82,8 +83,39 @@ constexpr int32_t kInvisibleMaxMs = 12 * 3600 * 1000;
 // At most this many messages per partition in one AckMessagesRequest.
 constexpr size_t kAckMessagesMax = 10000;
 
+// Dead letters (docs/messaging.md, "Dead letters"): a queue group's messages
+// handed out queue.max.deliveries times without an ack are copied to the
+// group's dead-letter topic, with these headers besides their own.
+inline constexpr std::string_view kDlqGroupHeader = "mq.dlq.group";
+inline constexpr std::string_view kDlqTopicHeader = "mq.dlq.topic";
+inline constexpr std::string_view kDlqPartitionHeader = "mq.dlq.partition";
+inline constexpr std::string_view kDlqOffsetHeader = "mq.dlq.offset";
+inline constexpr std::string_view kDlqDeliveriesHeader = "mq.dlq.deliveries";
+inline constexpr std::string_view kDlqReasonHeader = "mq.dlq.reason";
+// The one reason so far: handed out queue.max.deliveries times, never acknowledged.
+inline constexpr std::string_view kDlqReasonMaxDeliveries = "max-deliveries";
+
+// The group's dead-letter topic: "dlq." + the group id, each character a
+// topic name may not hold replaced by '_', cut to 249 bytes. Groups whose
+// ids differ only there share a topic; each letter names its group.
+inline std::string dead_letter_topic(std::string_view group) {
+  std::string name = "dlq.";
+  for (char c : group) {
+    const bool legal = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '.' || c == '_' || c == '-';
+    name.push_back(legal ? c : '_');
+  }
+  if (name.size() > 249) name.resize(249);
+  return name;
+}
+// The consumer group whose committed offsets say how far `mqctl dlq
+// redrive` has gone through a group's dead letters.
+inline std::string dead_letter_redrive_group(std::string_view group) {
+  return "dlq-redrive." + std::string(group);
+}
+
 enum class QueueStart : int8_t { kEarliest = 0, kLatest = 1 };
-enum class AckAction : int8_t { kAck = 0, kNack = 1, kChangeInvisible = 2 };
+enum class AckAction : int8_t { kAck = 0, kNack = 1, kChangeInvisible = 2, kRedrive = 3 };
 
 struct ReceiveMessagesResponse;
 

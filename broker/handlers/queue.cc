@@ -58,6 +58,12 @@ std::optional<std::string> bad_ack(const AckMessagesRequest& r) {
       }
       for (const auto& m : p.messages) {
         const std::string at = where + " offset " + std::to_string(m.offset);
+        if (m.action == AckAction::kRedrive) {
+          if (m.delivery != 0 || m.delay_ms != 0) {
+            return at + ": a redrive names delivery 0 and delay_ms 0";
+          }
+          continue;
+        }
         if (m.delivery < 1) return at + ": delivery must be at least 1";
         switch (m.action) {
           case AckAction::kAck:
@@ -75,7 +81,8 @@ std::optional<std::string> bad_ack(const AckMessagesRequest& r) {
             }
             break;
           default:
-            return at + ": action must be 0 (ack), 1 (nack) or 2 (change invisible time)";
+            return at +
+                   ": action must be 0 (ack), 1 (nack), 2 (change invisible time) or 3 (redrive)";
         }
       }
     }

@@ -123,6 +123,21 @@ class ClusterTest : public ::testing::Test {
     return moved ? victim : -1;
   }
 
+  // Produces "job-0" ... to partition 0 of kTopic, acks=all.
+  void produce_jobs(int count) {
+    ProducerConfig config;
+    config.bootstrap_servers = bootstrap();
+    auto producer = Producer::create(config);
+    ASSERT_TRUE(producer.is_ok()) << producer.status().to_string();
+    std::vector<std::future<Result<RecordMetadata>>> futures;
+    for (int i = 0; i < count; i++) {
+      futures.push_back((*producer)->send(
+          ProducerRecord{.topic = kTopic, .value = "job-" + std::to_string(i), .partition = 0}));
+    }
+    for (auto& f : futures) ASSERT_TRUE(f.get().is_ok());
+    ASSERT_TRUE((*producer)->close(5000).is_ok());
+  }
+
   int controller(int except = 0) {
     Result<ClusterMetadata> m = describe(except);
     return m.is_ok() ? m->controller_id : -1;
@@ -566,17 +581,7 @@ TEST_F(ClusterTest, QueueGroupStateSurvivesTheLeadersKill) {
   auto admin = Admin::create(admin_config);
   ASSERT_TRUE(admin.is_ok());
   ASSERT_TRUE((*admin)->alter_configs({.name = kTopic}, {{"queue.retry.backoff.ms", "0"}}).is_ok());
-  ProducerConfig producer_config;
-  producer_config.bootstrap_servers = bootstrap();
-  auto producer = Producer::create(producer_config);
-  ASSERT_TRUE(producer.is_ok()) << producer.status().to_string();
-  std::vector<std::future<Result<RecordMetadata>>> futures;
-  for (int i = 0; i < 100; i++) {
-    futures.push_back((*producer)->send(
-        ProducerRecord{.topic = kTopic, .value = "job-" + std::to_string(i), .partition = 0}));
-  }
-  for (auto& f : futures) ASSERT_TRUE(f.get().is_ok());
-  ASSERT_TRUE((*producer)->close(5000).is_ok());
+  produce_jobs(100);
 
   QueueConsumerConfig config;
   config.bootstrap_servers = bootstrap();
@@ -641,6 +646,90 @@ TEST_F(ClusterTest, QueueGroupStateSurvivesTheLeadersKill) {
   ASSERT_TRUE(more.is_ok());
   EXPECT_TRUE(more->empty());
   ASSERT_TRUE(cluster_->node(victim).start()) << cluster_->node(victim).log();
+}
+
+// Dead letters across brokers: messages past their last delivery are
+// produced by the partition's leader to dlq.GROUP (led by whichever broker)
+// and marked dead; the leader is SIGKILLed right after the messages die, so
+// some may be copied by it and again by its successor: the dead-letter topic
+// still holds each exactly once, and the group never sees them again.
+TEST_F(ClusterTest, DeadLettersReachTheirTopicOnceAcrossALeadersKill) {
+  AdminConfig admin_config;
+  admin_config.bootstrap_servers = bootstrap();
+  auto admin = Admin::create(admin_config);
+  ASSERT_TRUE(admin.is_ok());
+  ASSERT_TRUE((*admin)
+                  ->alter_configs({.name = kTopic},
+                                  {{"queue.retry.backoff.ms", "0"}, {"queue.max.deliveries", "1"}})
+                  .is_ok());
+  constexpr int kMessages = 200;
+  produce_jobs(kMessages);
+
+  QueueConsumerConfig config;
+  config.bootstrap_servers = bootstrap();
+  config.group_id = "failing";
+  config.topics = {kTopic};
+  auto consumer = QueueConsumer::create(config);
+  ASSERT_TRUE(consumer.is_ok()) << consumer.status().to_string();
+  std::vector<QueueMessage> got;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto batch = (*consumer)->receive(kMessages - static_cast<int>(got.size()), 200);
+        if (batch.is_ok()) got.insert(got.end(), batch->begin(), batch->end());
+        return got.size() >= kMessages;
+      },
+      20s));
+  ASSERT_TRUE(eventually([&] { return isr_size() == 3; }, 20s));
+  // Given back on their one allowed delivery: dead at once.
+  auto nacked = (*consumer)->settle(got, QueueConsumer::Action::kNack, 0);
+  ASSERT_TRUE(nacked.is_ok()) << nacked.status().to_string();
+  for (const QueueAckResult& r : *nacked) ASSERT_TRUE(r.status.is_ok()) << r.status.to_string();
+  int victim = kill_leader();
+  ASSERT_GT(victim, 0);
+  ASSERT_TRUE(cluster_->node(victim).start()) << cluster_->node(victim).log();
+
+  // Every message in dlq.failing once, each naming its origin.
+  ConsumerConfig reader_config;
+  reader_config.bootstrap_servers = bootstrap();
+  reader_config.auto_offset_reset = OffsetReset::kEarliest;
+  auto reader = Consumer::create(reader_config);
+  ASSERT_TRUE(reader.is_ok());
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto m = (*admin)->describe_cluster(std::vector<std::string>{"dlq.failing"});
+        return m.is_ok() && m->partition_count("dlq.failing") == 1;
+      },
+      30s));
+  ASSERT_TRUE((*reader)->assign({{"dlq.failing", 0}}).is_ok());
+  std::map<std::string, int> letters;
+  size_t total = 0;
+  auto read_for = [&](std::chrono::milliseconds span) {
+    auto deadline = std::chrono::steady_clock::now() + span;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto batch = (*reader)->poll(100);
+      if (!batch.is_ok()) continue;
+      for (const ConsumerRecord& r : *batch) {
+        total++;
+        letters[r.value.value_or("")]++;
+        std::map<std::string, std::string> h;
+        for (const Header& header : r.headers) h[header.key] = header.value.value_or("");
+        EXPECT_EQ(h["mq.dlq.group"], "failing");
+        EXPECT_EQ(h["mq.dlq.topic"], kTopic);
+        EXPECT_EQ(h["mq.dlq.deliveries"], "1");
+        EXPECT_EQ(h["mq.dlq.reason"], "max-deliveries");
+      }
+      if (letters.size() >= kMessages && span > 5s) return;
+    }
+  };
+  read_for(60s);
+  read_for(3s);  // and nothing after them
+  EXPECT_EQ(letters.size(), static_cast<size_t>(kMessages));
+  EXPECT_EQ(total, static_cast<size_t>(kMessages));
+  for (const auto& [value, times] : letters) EXPECT_EQ(times, 1) << value;
+  // The group is done with them.
+  auto more = (*consumer)->receive(kMessages, 1000);
+  ASSERT_TRUE(more.is_ok());
+  EXPECT_TRUE(more->empty());
 }
 
 }  // namespace

@@ -428,19 +428,27 @@ TEST_F(MqctlTest, QueueGroupsShareAPartitionAndRedeliverWhatIsNotAcknowledged) {
       },
       10s));
   EXPECT_EQ(again, "m2/2 ");
-  // queue.max.deliveries=3: after its third delivery m1 is held.
+  // queue.max.deliveries=3: after its third delivery m1 is held, then
+  // moved to the group's dead-letter topic.
   ok("$MQCTL queue nack work 0 1 2 -g g --delay 0s");
   EXPECT_EQ(values(received("-n 10 --wait 2s --no-ack --invisible 1h")), "m1/3 ");
   ok("$MQCTL queue nack work 0 1 3 -g g --delay 0s");
   EXPECT_EQ(values(received("-n 10 --wait 1s")), "");
   EXPECT_EQ(sh("$MQCTL queue ack work 0 1 3 -g g").code, 3);
-  // The leader's metrics: m2 and m3 in flight, m1 held.
   httplib::Client http("127.0.0.1", broker_->http_port());
+  const std::string dead = R"(mq_queue_dead_lettered_total{topic="work"} 1)";
+  ASSERT_TRUE(mq::testing::eventually(
+      [&] {
+        auto m = http.Get("/metrics");
+        return m && m->body.find(dead) != std::string::npos;
+      },
+      10s));
+  // The leader's metrics: m2 and m3 in flight, m1 held once and moved.
   auto metrics = http.Get("/metrics");
   ASSERT_TRUE(metrics);
   for (const std::string& want :
        {std::string(R"(mq_queue_in_flight{topic="work",partition="0",group="g"} 2)"),
-        std::string(R"(mq_queue_held{topic="work",partition="0",group="g"} 1)"),
+        std::string(R"(mq_queue_held{topic="work",partition="0",group="g"} 0)"),
         std::string(R"(mq_queue_waiting{topic="work",partition="0",group="g"} 0)"),
         std::string(R"(mq_queue_backlog{topic="work",partition="0",group="g"} )"),
         std::string(R"(mq_queue_delivered_total{topic="work"} 13)"),
@@ -454,6 +462,9 @@ TEST_F(MqctlTest, QueueGroupsShareAPartitionAndRedeliverWhatIsNotAcknowledged) {
 
   // Another group has its own view; plain consumers see the ten messages only.
   EXPECT_EQ(ok("$MQCTL queue receive work -g other -n 20 --wait 1s | wc -l").out, "10\n");
+  json letters = json::parse(ok("$MQCTL dlq list g -o json").out)["letters"];
+  ASSERT_EQ(letters.size(), 1u) << letters.dump();
+  EXPECT_EQ(letters[0]["source_offset"], 1);
   EXPECT_EQ(ok("$MQCTL consume work --from beginning -e | tr \"\\n\" \" \"").out,
             "m0 m1 m2 m3 m4 m5 m6 m7 m8 m9 ");
 
@@ -510,6 +521,104 @@ TEST_F(MqctlTest, KeyOrderedQueueReceiveHandsOutOneMessagePerKeyAtATime) {
   ok("$MQCTL queue nack fifo 0 1 1 -g g --delay 0s");
   EXPECT_EQ(ok(receive).out, "a3:3 ");
   EXPECT_EQ(ok(receive).out, "");
+}
+
+// Dead letters: a message handed out queue.max.deliveries times without an
+// ack goes to dlq.GROUP with headers saying where it came from; `dlq list`
+// and `dlq show` print the letters, `dlq redrive` puts them back to the
+// group (first deliveries again), once; a letter whose original retention
+// deleted is skipped and said.
+TEST_F(MqctlTest, DeadLettersAreListedShownAndRedrivenToTheirGroup) {
+  ok("$MQCTL topic create jobs -p 1 --config queue.retry.backoff.ms=0 --config "
+     "queue.max.deliveries=2");
+  ok("printf \"k0:j0\\nk1:j1\\nk2:j2\\nk3:j3\\nk4:j4\\n\" | $MQCTL produce jobs "
+     "--key-separator : -H trace=t1");
+  const std::string receive =
+      "$MQCTL queue receive jobs -g g -n 10 --wait 1s --no-ack --invisible 1h "
+      "-f \"{value}/{offset} \"";
+  EXPECT_EQ(ok(receive).out, "j0/0 j1/1 j2/2 j3/3 j4/4 ");
+  for (int offset : {0, 2, 4}) ok("$MQCTL queue ack jobs 0 " + std::to_string(offset) + " 1 -g g");
+  // j1 and j3 given back twice: their second (last) delivery ends unacknowledged.
+  ok("$MQCTL queue nack jobs 0 1 1 -g g --delay 0s");
+  ok("$MQCTL queue nack jobs 0 3 1 -g g --delay 0s");
+  EXPECT_EQ(ok(receive).out, "j1/1 j3/3 ");
+  ok("$MQCTL queue nack jobs 0 1 2 -g g --delay 0s");
+  ok("$MQCTL queue nack jobs 0 3 2 -g g --delay 0s");
+  json letters;
+  ASSERT_TRUE(mq::testing::eventually(
+      [&] {
+        letters = json::parse(ok("$MQCTL dlq list g -o json").out)["letters"];
+        return letters.size() == 2;
+      },
+      10s))
+      << letters.dump();
+  EXPECT_EQ(letters[0]["topic"], "jobs");
+  EXPECT_EQ(letters[0]["source_partition"], 0);
+  EXPECT_EQ(letters[0]["source_offset"], 1);
+  EXPECT_EQ(letters[1]["source_offset"], 3);
+  EXPECT_EQ(letters[0]["deliveries"], 2);
+  EXPECT_EQ(letters[0]["reason"], "max-deliveries");
+  EXPECT_EQ(letters[0]["key"], "k1");
+  EXPECT_EQ(letters[0]["redriven"], false);
+  // The letter carries the message's own headers and value besides its origin.
+  const std::string shown = ok("$MQCTL dlq show g 0").out;
+  for (const std::string& want :
+       {std::string("trace=t1"), std::string("mq.dlq.group=g"), std::string("mq.dlq.topic=jobs"),
+        std::string("mq.dlq.offset=1"), std::string("mq.dlq.deliveries=2"),
+        std::string("mq.dlq.reason=max-deliveries"), std::string("value      j1")}) {
+    EXPECT_NE(shown.find(want), std::string::npos) << want << " in " << shown;
+  }
+  EXPECT_EQ(sh("$MQCTL dlq show g 7").code, 3);
+  // Nothing left for the group; other groups and plain consumers unaffected.
+  EXPECT_EQ(ok(receive).out, "");
+  EXPECT_EQ(ok("$MQCTL queue receive jobs -g h -n 10 --wait 1s | wc -l").out, "5\n");
+
+  // Redrive: a dry run changes nothing; then both come back as first deliveries, once.
+  EXPECT_EQ(ok("$MQCTL dlq redrive g --dry-run").out,
+            "would redrive 2 dead letter(s) to group g\n");
+  EXPECT_EQ(ok(receive).out, "");
+  EXPECT_EQ(ok("$MQCTL dlq redrive g").out, "redrove 2 dead letter(s) to group g\n");
+  letters = json::parse(ok("$MQCTL dlq list g -o json").out)["letters"];
+  ASSERT_EQ(letters.size(), 2u);
+  EXPECT_EQ(letters[0]["redriven"], true);
+  EXPECT_EQ(letters[1]["redriven"], true);
+  EXPECT_EQ(ok("$MQCTL queue receive jobs -g g -n 10 --wait 1s -f \"{value} \"").out, "j1 j3 ");
+  EXPECT_EQ(ok("$MQCTL dlq redrive g").out, "redrove 0 dead letter(s) to group g\n");
+  httplib::Client http("127.0.0.1", broker_->http_port());
+  auto metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  for (const std::string& want : {std::string(R"(mq_queue_dead_lettered_total{topic="jobs"} 2)"),
+                                  std::string(R"(mq_queue_redriven_total{topic="jobs"} 2)")}) {
+    EXPECT_NE(metrics->body.find(want), std::string::npos) << want;
+  }
+
+  // Another group's letter whose original retention then deleted: its
+  // redrive is skipped and said, and not tried again.
+  const std::string receive_h2 =
+      "$MQCTL queue receive jobs -g h2 -n 1 --wait 1s --no-ack --invisible 1h -f \"{value}\"";
+  EXPECT_EQ(ok(receive_h2).out, "j0");
+  ok("$MQCTL queue nack jobs 0 0 1 -g h2 --delay 0s");
+  EXPECT_EQ(ok(receive_h2).out, "j0");
+  ok("$MQCTL queue nack jobs 0 0 2 -g h2 --delay 0s");
+  ASSERT_TRUE(mq::testing::eventually(
+      [&] { return json::parse(ok("$MQCTL dlq list h2 -o json").out)["letters"].size() == 1; },
+      10s));
+  ok("$MQCTL topic trim jobs --before 3 -y");
+  Shell skipped = sh("$MQCTL dlq redrive h2");
+  EXPECT_EQ(skipped.code, 4) << skipped.err;
+  EXPECT_NE(skipped.err.find("no longer in jobs"), std::string::npos) << skipped.err;
+  EXPECT_EQ(skipped.out, "redrove 0 dead letter(s) to group h2; 1 skipped\n");
+  EXPECT_EQ(ok("$MQCTL dlq redrive h2").out, "redrove 0 dead letter(s) to group h2\n");
+
+  // Bad input: a clear error, nothing changed.
+  for (const std::string& bad :
+       {std::string("list"), std::string("list g -n 0"), std::string("redrive g -n -1"),
+        std::string("show g"), std::string("show g x"), std::string("frob g")}) {
+    Shell refused = sh("$MQCTL dlq " + bad);
+    EXPECT_EQ(refused.code, 2) << bad << ": " << refused.err;
+  }
+  EXPECT_EQ(ok("$MQCTL dlq list nobody").out,
+            "group nobody has no dead letters (no topic dlq.nobody)\n");
 }
 
 }  // namespace

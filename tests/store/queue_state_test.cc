@@ -141,6 +141,31 @@ TEST(QueueStateTest, AHeldMessageHoldsBackNoLaterMessageOfItsKey) {
   EXPECT_EQ(state.group("g")->available(INT64_MAX / 4, 10).size(), 1u);  // offset 1 only
   state.apply(simple(Kind::kAck, "g", {1}));
   EXPECT_EQ(state.group("g")->first_with_key(5), std::nullopt);
+  // Held entries are listed for the dead-letter mover, lowest offset first.
+  std::vector<int64_t> held;
+  state.group("g")->for_each_held([&](int64_t offset, const QueueState::Entry& e) {
+    EXPECT_EQ(e.available_at, QueueState::kHeldAt);
+    held.push_back(offset);
+    return true;
+  });
+  EXPECT_EQ(held, std::vector<int64_t>{0});
+  // A redrive puts a done message back as never handed out (deliver, 0
+  // deliveries, `next` unchanged); the dead op then removes a held one.
+  state.apply({.kind = Kind::kDeliver,
+               .group = "g",
+               .time_ms = 2000,
+               .next = -1,
+               .items = {{.offset = 1, .available_at = 2000, .key_hash = 5}}});
+  EXPECT_EQ(state.group("g")->next, 3);
+  EXPECT_EQ(state.group("g")->entry(1)->deliveries, 0);
+  EXPECT_EQ(state.group("g")->available(2000, 10).size(), 1u);
+  state.apply(simple(Kind::kDead, "g", {0}));
+  held.clear();
+  state.group("g")->for_each_held([&](int64_t offset, const QueueState::Entry&) {
+    held.push_back(offset);
+    return true;
+  });
+  EXPECT_TRUE(held.empty());
 }
 
 TEST(QueueStateTest, SnapshotRoundTripsAndBadLinesAreRefused) {
