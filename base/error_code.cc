@@ -119,6 +119,8 @@ std::string_view error_name(ErrorCode code) {
       return "VOTER_NOT_FOUND";
     case ErrorCode::kVoterChangeInProgress:
       return "VOTER_CHANGE_IN_PROGRESS";
+    case ErrorCode::kAuthenticationFailed:
+      return "AUTHENTICATION_FAILED";
   }
   return "UNKNOWN_ERROR_CODE";
 }

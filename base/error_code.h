@@ -68,6 +68,8 @@ enum class ErrorCode : int16_t {
   kDuplicateVoter = 54,         // the node is a voter already
   kVoterNotFound = 55,          // the node is not a voter
   kVoterChangeInProgress = 56,  // an earlier voter change has not committed yet
+  // Security (docs/security.md).
+  kAuthenticationFailed = 57,  // the connection's CURVE handshake failed: wrong or refused keys
 };
 
 // Stable upper-case name, e.g. "NOT_LEADER", for logs, metrics and CLI output.

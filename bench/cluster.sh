@@ -5,7 +5,7 @@
 # then `mqctl bench produce --acks all` with 100-byte messages and PRODUCERS
 # producers of THREADS sending threads each, and `mqctl bench consume` of it all. Prints mqctl's JSON lines
 # and each mqd's CPU per message.
-# Usage: [MQD=PATH] bench/cluster.sh [MESSAGES] [PARTITIONS] [PRODUCERS] [THREADS]   (default 2,000,000 6 4 1)
+# Usage: [MQD=PATH] [CURVE=1] bench/cluster.sh [MESSAGES] [PARTITIONS] [PRODUCERS] [THREADS]   (default 2,000,000 6 4 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-2000000}
@@ -26,6 +26,12 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 declare -A CLIENT QUORUM
 for i in 1 2 3; do CLIENT[$i]=$(free_port); QUORUM[$i]=$(free_port); done
 VOTERS="1@127.0.0.1:${QUORUM[1]},2@127.0.0.1:${QUORUM[2]},3@127.0.0.1:${QUORUM[3]}"
+# CURVE=1: every connection encrypted with one cluster key (docs/security.md).
+SECURITY=
+if [ "${CURVE:-0}" = 1 ]; then
+  export MQ_SERVER_KEY=$("$BIN/mqctl" keygen "$TMP/cluster")
+  SECURITY=$(printf '[security]\ncurve_secret_key_file = "%s"' "$TMP/cluster.secret")
+fi
 for i in 1 2 3; do
   cat > "$TMP/node$i.toml" <<TOML
 node_id = $i
@@ -38,6 +44,7 @@ address = "127.0.0.1:0"
 voters = "$VOTERS"
 [replication]
 fetch_max_wait_ms = ${FETCH_WAIT:-200}
+$SECURITY
 TOML
   "$MQD" --config "$TMP/node$i.toml" 2>"$TMP/node$i.log" &
   PIDS+=($!)
@@ -47,7 +54,7 @@ for _ in $(seq 100); do
   [ "$("$BIN/mqctl" -b "$BROKERS" cluster brokers -o json 2>/dev/null | grep -c '"fenced": false')" = 3 ] && break
   sleep 0.2
 done
-echo "mqd $($MQD --version | awk '{print $2}'), 3 nodes on 127.0.0.1, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+echo "mqd $($MQD --version | awk '{print $2}'), 3 nodes on 127.0.0.1, CURVE ${CURVE:-0}, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 "$BIN/mqctl" -b "$BROKERS" topic create bench -p "$P" -r 3 -c min.insync.replicas=2 >/dev/null
 sleep 1  # every leader has opened its replica
 

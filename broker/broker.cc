@@ -52,6 +52,16 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
     for (const auto& [key, value] : dynamic_.values()) {
       status("dynamic setting " + key + " = " + value + " (" + DynamicSettings::kFileName + ")");
     }
+    if (!config_.curve_secret_key_file.empty()) {
+      Result<transport::CurveKeyPair> keys =
+          transport::load_curve_secret_key_file(config_.curve_secret_key_file);
+      if (!keys.is_ok()) {
+        return Status(keys.code(), "security.curve_secret_key_file: " + keys.status().message());
+      }
+      config_.curve_keys = std::move(keys).value();
+      status("CURVE on every listener; the cluster's public key is " +
+             config_.curve_keys.public_key);
+    }
   }
   disk_ =
       std::make_unique<DiskMonitor>(config_.data_dir, config_.min_free_bytes,
@@ -142,7 +152,8 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
                                 .max_request_bytes = config_.max_request_bytes,
                                 .buffer_memory_bytes = config_.buffer_memory_bytes,
                                 .max_inflight_requests = config_.max_inflight_requests,
-                                .max_connections = config_.max_connections});
+                                .max_connections = config_.max_connections,
+                                .curve = {.secret_key = config_.curve_keys.secret_key}});
   if (!bound.is_ok()) {
     return Status(bound.code(),
                   "listeners.client " + config_.client_listener + ": " + bound.message());
@@ -191,8 +202,10 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
     split_endpoint(client_endpoint_, &host, &port);
     if (host.empty() || host == "0.0.0.0" || host == "*") host = "127.0.0.1";
     if (host == "::" || host == "[::]") host = "[::1]";
-    dead_letters_ =
-        std::make_unique<DeadLetters>(*replicas_, *queue_, host + ":" + std::to_string(port));
+    dead_letters_ = std::make_unique<DeadLetters>(
+        *replicas_, *queue_, host + ":" + std::to_string(port),
+        client::CurveSettings{.server_key = config_.curve_keys.public_key,
+                              .secret_key = config_.curve_keys.secret_key});
     dead_letters_->start();
   }
   housekeeping_ = std::thread([this] { housekeeping(); });

@@ -33,6 +33,8 @@ quorum::QuorumConfig quorum_config(const BrokerConfig& config) {
   q.heartbeat_interval_ms = cluster.quorum_tick_ms;
   q.snapshot_every_entries = static_cast<uint64_t>(cluster.quorum_snapshot_every_entries);
   q.random_seed = random_id();
+  q.curve_server = {.secret_key = config.curve_keys.secret_key};
+  q.curve_client = broker_curve_client(config);
   return q;
 }
 

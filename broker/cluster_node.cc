@@ -289,7 +289,8 @@ void ClusterNode::follow(const MetadataImage& image, const std::shared_ptr<Parti
         .fetch_max_wait_ms = config_.cluster.replica_fetch_max_wait_ms,
         .fetch_max_bytes = static_cast<int32_t>(config_.cluster.replica_fetch_max_bytes),
         .throttle_bytes_per_sec = config_.cluster.replica_throttle_bytes_per_sec,
-        .reassignment_throttle = reassignment_throttle_});
+        .reassignment_throttle = reassignment_throttle_,
+        .curve = broker_curve_client(config_)});
     fetcher->start();
   }
   fetcher->add_partition(partition, leader_epoch);

@@ -151,6 +151,19 @@ std::vector<Setting> build_settings() {
       },
       [](const BrokerConfig& c) { return c.http_address; }));
 
+  t.push_back(text(
+      "security.curve_secret_key_file",
+      "The cluster's CURVE secret key (mqctl keygen): every listener then requires an "
+      "encrypted CURVE connection, and the broker connects to the others with it; every broker "
+      "of a cluster uses the same key. The file must be readable by its owner only (mode 0600). "
+      "Empty: plain text.",
+      false,
+      [](BrokerConfig& c, const std::string& v) {
+        c.curve_secret_key_file = v;
+        return Status::ok();
+      },
+      [](const BrokerConfig& c) { return c.curve_secret_key_file; }));
+
   t.push_back(boolean("topics.auto_create",
                       "Create a topic (with the defaults) when a client produces to or fetches "
                       "metadata of one that does not exist.",

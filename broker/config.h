@@ -10,6 +10,7 @@
 
 #include "base/status.h"
 #include "store/log_config.h"
+#include "transport/curve.h"
 
 namespace mq::broker {
 
@@ -93,10 +94,26 @@ struct BrokerConfig {
 
   ClusterConfig cluster;
 
+  // Security (docs/security.md). The cluster's CURVE secret key file: every
+  // listener (client, quorum) requires the CURVE handshake with it, and the
+  // broker's own connections to other brokers use it. Empty: plain text.
+  std::string curve_secret_key_file;
+  // Loaded from curve_secret_key_file when the broker starts (not a setting).
+  transport::CurveKeyPair curve_keys;
+
   // Cross-setting checks after parsing (e.g. node_id must be a quorum member
   // in cluster mode).
   Status validate() const;
 };
+
+// How this broker connects to the others: the cluster's key pair as its own,
+// the cluster's public key as theirs (empty: plain text).
+inline transport::CurveClient broker_curve_client(const BrokerConfig& config) {
+  if (config.curve_keys.secret_key.empty()) return {};
+  return {.server_key = config.curve_keys.public_key,
+          .public_key = config.curve_keys.public_key,
+          .secret_key = config.curve_keys.secret_key};
+}
 
 enum class SettingType { kInteger, kBoolean, kString };
 

@@ -65,8 +65,12 @@ bool kept_header(std::string_view key) {
 
 }  // namespace
 
-DeadLetters::DeadLetters(ReplicaManager& replicas, QueueService& queue, std::string bootstrap)
-    : replicas_(replicas), queue_(queue), bootstrap_(std::move(bootstrap)) {}
+DeadLetters::DeadLetters(ReplicaManager& replicas, QueueService& queue, std::string bootstrap,
+                         client::CurveSettings curve)
+    : replicas_(replicas),
+      queue_(queue),
+      bootstrap_(std::move(bootstrap)),
+      curve_(std::move(curve)) {}
 
 DeadLetters::~DeadLetters() {
   stop();
@@ -125,11 +129,15 @@ Status DeadLetters::ensure_clients() {
   producer.request_timeout_ms = 5000;
   producer.delivery_timeout_ms = 15000;
   producer.max_block_ms = 5000;
+  producer.curve = curve_;
+  // As large as the producer's memory allows: a letter is as large as its message.
+  producer.max_request_size_bytes = producer.buffer_memory_bytes;
   client::AdminConfig admin;
   admin.bootstrap_servers = bootstrap_;
   admin.client_id = "mqd-dead-letters";
   admin.request_timeout_ms = 5000;
   admin.default_api_timeout_ms = 10000;
+  admin.curve = curve_;
   MQ_ASSIGN_OR_RETURN(producer_, client::Producer::create(producer));
   MQ_ASSIGN_OR_RETURN(admin_, client::Admin::create(admin));
   return Status::ok();
@@ -167,6 +175,7 @@ Result<size_t> DeadLetters::move(Partition& partition) {
   std::vector<QueueService::DeadLetter> done;
   std::vector<std::pair<size_t, std::future<Result<client::RecordMetadata>>>> sent;
   Status first_error = Status::ok();
+  std::set<std::string> unavailable;  // dead-letter topics that could not be made this pass
   for (size_t i = 0; i < letters.size(); ++i) {
     const QueueService::DeadLetter& letter = letters[i];
     if (!letter.message) {
@@ -174,7 +183,9 @@ Result<size_t> DeadLetters::move(Partition& partition) {
       continue;
     }
     const std::string topic = dead_letter_topic(letter.group);
+    if (unavailable.contains(topic)) continue;
     if (Status ready = ensure_topic(topic); !ready.is_ok()) {
+      unavailable.insert(topic);
       if (first_error.is_ok()) first_error = ready;
       continue;
     }
@@ -198,11 +209,27 @@ Result<size_t> DeadLetters::move(Partition& partition) {
   }
   for (auto& [i, future] : sent) {
     Result<client::RecordMetadata> acked = future.get();
+    const std::string topic = dead_letter_topic(letters[i].group);
     if (acked.is_ok()) {
       done.push_back(letters[i]);
-    } else if (first_error.is_ok()) {
-      first_error = Status(acked.code(), "producing to " + dead_letter_topic(letters[i].group) +
-                                             ": " + acked.status().message());
+      continue;
+    }
+    if (acked.code() == ErrorCode::kMessageTooLarge) {
+      // It can never be copied: the group lets it go (it stays in its own
+      // topic, at its offset), said loudly, rather than holding it forever.
+      spdlog::error(
+          "{}-{}: queue group {}: the message at offset {} is too large for dead-letter topic "
+          "{} ({}); the group no longer holds it (it is still in {} at that offset)",
+          partition.topic(), partition.index(), letters[i].group, letters[i].offset, topic,
+          acked.status().message(), partition.topic());
+      QueueService::DeadLetter dropped = letters[i];
+      dropped.message.reset();
+      done.push_back(std::move(dropped));
+      continue;
+    }
+    if (acked.code() == ErrorCode::kUnknownTopicOrPartition) topics_known_.erase(topic);
+    if (first_error.is_ok()) {
+      first_error = Status(acked.code(), "producing to " + topic + ": " + acked.status().message());
     }
   }
   size_t moved = 0;

@@ -25,6 +25,7 @@
 #include "base/status.h"
 #include "broker/queue_service.h"
 #include "broker/replica_manager.h"
+#include "client/config.h"
 #include "transport/queue.h"
 
 namespace mq::client {
@@ -42,8 +43,10 @@ class DeadLetters {
   // Most letters one pass moves per partition.
   static constexpr size_t kMaxPerPass = 1000;
 
-  // `bootstrap`: this broker's client listener, "host:port".
-  DeadLetters(ReplicaManager& replicas, QueueService& queue, std::string bootstrap);
+  // `bootstrap`: this broker's client listener, "host:port"; `curve` what
+  // its clients need to connect there.
+  DeadLetters(ReplicaManager& replicas, QueueService& queue, std::string bootstrap,
+              client::CurveSettings curve = {});
   ~DeadLetters();
   DeadLetters(const DeadLetters&) = delete;
   DeadLetters& operator=(const DeadLetters&) = delete;
@@ -63,6 +66,7 @@ class DeadLetters {
   ReplicaManager& replicas_;
   QueueService& queue_;
   std::string bootstrap_;
+  client::CurveSettings curve_;
   std::unique_ptr<client::Producer> producer_;
   std::unique_ptr<client::Admin> admin_;
   std::set<std::string> topics_known_;  // dead-letter topics seen to exist

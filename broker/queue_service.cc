@@ -67,6 +67,11 @@ int64_t next_available(const QueueService::Settings& s, int32_t delivery, int64_
 Result<std::optional<QueueService::StoredMessage>> read_message(Log& log, int64_t offset,
                                                                 int64_t hw) {
   using Found = std::optional<QueueService::StoredMessage>;
+  if (offset >= hw) {
+    // Not committed (yet) on this leader: a later try reads it.
+    return Status(ErrorCode::kOffsetNotAvailable,
+                  "offset " + std::to_string(offset) + " is above the high watermark");
+  }
   Result<LogReadResult> read = log.read(offset, 1, hw);
   if (!read.is_ok()) {
     if (read.code() == ErrorCode::kOffsetOutOfRange || read.code() == ErrorCode::kCorruptMessage) {
@@ -498,9 +503,10 @@ QueueService::Acked QueueService::ack(Partition& partition, const std::string& g
             out.results[i] = ErrorCode::kOffsetOutOfRange;
           } else if (g == nullptr || m.offset >= g->next) {
             out.results[i] = ErrorCode::kNotFound;
-          } else if (e != nullptr && e->available_at < kHeld &&
-                     e->deliveries < settings.max_deliveries) {
-            continue;  // pending (in flight or waiting): nothing to do
+          } else if (e != nullptr &&
+                     (e->invisible_until > now ||
+                      (e->available_at < kHeld && e->deliveries < settings.max_deliveries))) {
+            continue;  // pending (in flight, or waiting for a retry): nothing to do
           } else if (e != nullptr) {
             redrives.push_back({.offset = m.offset, .available_at = now, .key_hash = e->key_hash});
             out.appended_for.push_back(i);
@@ -616,7 +622,12 @@ Result<std::vector<QueueService::DeadLetter>> QueueService::dead_letters(Partiti
   // Entries due again are visited at most this many per group and pass:
   // the ones past their last delivery are rare among them.
   constexpr size_t kMaxVisited = 10000;
+  // The state as of this log end: only once every op behind it is committed
+  // is it what any next leader has too (an op a new leader lacks, a last
+  // delivery, say, must not send a message to the dead-letter topic).
+  int64_t state_end = 0;
   log.read_queue_state([&](const QueueState& state) {
+    state_end = log.log_end_offset();
     for (const auto& [id, g] : state.groups()) {
       if (out.size() >= limit) return;
       size_t visited = 0;
@@ -633,6 +644,7 @@ Result<std::vector<QueueService::DeadLetter>> QueueService::dead_letters(Partiti
     }
   });
   const int64_t hw = partition.high_watermark();
+  if (hw < state_end) return std::vector<DeadLetter>();  // next pass
   for (DeadLetter& letter : out) {
     MQ_ASSIGN_OR_RETURN(letter.message, read_message(log, letter.offset, hw));
   }

@@ -212,6 +212,7 @@ bool ReplicaFetcher::ensure_connected() {
   ConnectionOptions options;
   options.client_id = "mq-replica-" + std::to_string(options_.local_broker_id);
   options.send_timeout_ms = options_.request_timeout_ms;
+  options.curve = options_.curve;
   Result<std::unique_ptr<Connection>> connected =
       Connection::connect(options_.leader_endpoint, options);
   if (!connected.is_ok()) {

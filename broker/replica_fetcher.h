@@ -47,6 +47,7 @@ struct ReplicaFetcherOptions {
   int32_t retry_backoff_ms = 500;             // after network and retriable errors
   // Shared by the broker's fetchers; applies to partitions set_throttled().
   std::shared_ptr<ReplicationThrottle> reassignment_throttle;
+  transport::CurveClient curve;  // encryption to the leader (docs/security.md)
 };
 
 enum class FollowPhase {

@@ -31,6 +31,7 @@ Status Server::bind(const ServerOptions& options) {
   listener_options.endpoint = options.endpoint;
   listener_options.max_message_bytes = options.max_request_bytes;
   listener_options.max_connections = options.max_connections;
+  listener_options.curve = options.curve;
   MQ_ASSIGN_OR_RETURN(listener_, transport::Listener::bind(listener_options));
   endpoint_ = listener_->endpoint();
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

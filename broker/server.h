@@ -30,6 +30,7 @@ struct ServerOptions {
   int64_t buffer_memory_bytes = 512 * 1024 * 1024;
   int64_t max_inflight_requests = 10000;
   int64_t max_connections = 10000;  // 0: no limit
+  transport::CurveServer curve;     // empty secret key: plain text
 };
 
 class Server {

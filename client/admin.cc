@@ -48,7 +48,8 @@ Result<std::unique_ptr<Admin>> Admin::create(const AdminConfig& config) {
   auto cluster =
       std::make_unique<Cluster>(ClusterOptions{.bootstrap_endpoints = std::move(bootstrap),
                                                .client_id = config.client_id,
-                                               .request_timeout_ms = config.request_timeout_ms});
+                                               .request_timeout_ms = config.request_timeout_ms,
+                                               .curve = curve_client_of(config.curve)});
   return std::unique_ptr<Admin>(new Admin(std::move(cluster), config));
 }
 

@@ -96,7 +96,8 @@ Result<std::unique_ptr<transport::Connection>> Cluster::open(const std::string& 
       .client_id = options_.client_id,
       .send_timeout_ms = options_.request_timeout_ms,
       .linger_ms = options_.linger_ms,
-      .connect_timeout_ms = options_.connection_setup_timeout_ms};
+      .connect_timeout_ms = options_.connection_setup_timeout_ms,
+      .curve = options_.curve};
   MQ_ASSIGN_OR_RETURN(std::unique_ptr<transport::Connection> connection,
                       transport::Connection::connect(endpoint, connection_options));
   int setup_ms = std::min(options_.request_timeout_ms, options_.connection_setup_timeout_ms);

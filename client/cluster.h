@@ -17,10 +17,17 @@
 #include <vector>
 
 #include "base/status.h"
+#include "client/config.h"
 #include "client/metadata.h"
 #include "transport/connection.h"
 
 namespace mq::client {
+
+// The connection settings of a client's CurveSettings (the public half of
+// its secret key derived when the connection is made).
+inline transport::CurveClient curve_client_of(const CurveSettings& curve) {
+  return {.server_key = curve.server_key, .secret_key = curve.secret_key};
+}
 
 struct ClusterOptions {
   std::vector<std::string> bootstrap_endpoints;  // "tcp://host:port"
@@ -38,6 +45,8 @@ struct ClusterOptions {
   // (ZeroMQ's linger): 0 drops it. An acks=0 producer's records count as
   // sent once queued, so its connections deliver them before they close.
   int linger_ms = 0;
+  // Encryption of every connection (docs/security.md).
+  transport::CurveClient curve;
 };
 
 // A response and the node whose connection it came from. A non-ok `error`

@@ -113,7 +113,22 @@ Result<std::vector<std::string>> parse_bootstrap_servers(std::string_view list) 
   return endpoints;
 }
 
+Status CurveSettings::validate() const {
+  if (!server_key.empty()) {
+    MQ_RETURN_IF_ERROR(transport::check_curve_key(server_key, "curve.server_key"));
+  }
+  if (!secret_key.empty()) {
+    if (server_key.empty()) {
+      return Status(ErrorCode::kInvalidConfig,
+                    "curve.secret_key is set without curve.server_key (the broker's public key)");
+    }
+    MQ_RETURN_IF_ERROR(transport::check_curve_key(secret_key, "curve.secret_key"));
+  }
+  return Status::ok();
+}
+
 Status ProducerConfig::validate() const {
+  MQ_RETURN_IF_ERROR(curve.validate());
   MQ_RETURN_IF_ERROR(check_bootstrap(bootstrap_servers));
   if (acks != -1 && acks != 0 && acks != 1) {
     return invalid("acks", "must be -1 (all), 0 or 1, got " + std::to_string(acks));
@@ -177,6 +192,7 @@ Result<OffsetReset> parse_offset_reset(std::string_view name) {
 }
 
 Status ConsumerConfig::validate() const {
+  MQ_RETURN_IF_ERROR(curve.validate());
   MQ_RETURN_IF_ERROR(check_bootstrap(bootstrap_servers));
   MQ_RETURN_IF_ERROR(check_non_negative("fetch_min_bytes", fetch_min_bytes));
   MQ_RETURN_IF_ERROR(check_non_negative("fetch_max_wait_ms", fetch_max_wait_ms));
@@ -210,6 +226,7 @@ Result<std::vector<std::string>> parse_assignment_strategies(std::string_view li
 }
 
 Status AdminConfig::validate() const {
+  MQ_RETURN_IF_ERROR(curve.validate());
   MQ_RETURN_IF_ERROR(check_bootstrap(bootstrap_servers));
   MQ_RETURN_IF_ERROR(check_positive("request_timeout_ms", request_timeout_ms));
   MQ_RETURN_IF_ERROR(check_positive("default_api_timeout_ms", default_api_timeout_ms));

@@ -11,6 +11,7 @@
 
 #include "base/status.h"
 #include "store/compression.h"
+#include "transport/curve.h"
 
 namespace mq::client {
 
@@ -18,6 +19,15 @@ namespace mq::client {
 // entries, spaces around commas allowed. Returns ZeroMQ endpoints
 // ("tcp://host:port"); kInvalidConfig names the bad entry.
 Result<std::vector<std::string>> parse_bootstrap_servers(std::string_view list);
+
+// Encryption (docs/security.md): the brokers' CURVE public key (40
+// characters of Z85; empty: plain text) and this client's own secret key
+// (empty: a fresh key pair per connection, the client anonymous).
+struct CurveSettings {
+  std::string server_key;
+  std::string secret_key;
+  Status validate() const;  // names the malformed key
+};
 
 struct ProducerConfig {
   std::string bootstrap_servers;  // required: "host:port,host:port"
@@ -45,6 +55,7 @@ struct ProducerConfig {
   // does when its topics.auto_create allows (Kafka's allow.auto.create.topics).
   bool allow_auto_create_topics = true;
 
+  CurveSettings curve;
   Status validate() const;
 };
 
@@ -89,6 +100,7 @@ struct ConsumerConfig {
   bool enable_auto_commit = true;  // commit positions from poll() every auto_commit_interval_ms
   int auto_commit_interval_ms = 5'000;
 
+  CurveSettings curve;
   Status validate() const;
 };
 
@@ -107,6 +119,7 @@ struct AdminConfig {
   int retry_backoff_ms = 100;        // first wait before a retry; doubles per attempt
   int retry_backoff_max_ms = 1'000;  // cap of that doubling
 
+  CurveSettings curve;
   Status validate() const;
 };
 

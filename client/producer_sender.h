@@ -49,7 +49,8 @@ class Producer::Sender {
             .client_id = config_.client_id,
             .request_timeout_ms = config_.request_timeout_ms,
             // acks=0: what was queued is delivered when the producer closes.
-            .linger_ms = config_.acks == 0 ? std::min(config_.request_timeout_ms, 10'000) : 0}),
+            .linger_ms = config_.acks == 0 ? std::min(config_.request_timeout_ms, 10'000) : 0,
+            .curve = curve_client_of(config_.curve)}),
         accumulator_(
             AccumulatorOptions{.batch_size_bytes = config_.batch_size_bytes,
                                .linger_ms = config_.linger_ms,

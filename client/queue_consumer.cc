@@ -30,6 +30,7 @@ Status config_error(const std::string& what) {
 }  // namespace
 
 Status QueueConsumerConfig::validate() const {
+  MQ_RETURN_IF_ERROR(curve.validate());
   MQ_RETURN_IF_ERROR(parse_bootstrap_servers(bootstrap_servers).status());
   if (group_id.empty()) return config_error("group_id is required");
   if (topics.empty()) return config_error("at least one topic is required");
@@ -52,7 +53,8 @@ Result<std::unique_ptr<QueueConsumer>> QueueConsumer::create(const QueueConsumer
   auto cluster =
       std::make_unique<Cluster>(ClusterOptions{.bootstrap_endpoints = std::move(bootstrap),
                                                .client_id = config.client_id,
-                                               .request_timeout_ms = config.request_timeout_ms});
+                                               .request_timeout_ms = config.request_timeout_ms,
+                                               .curve = curve_client_of(config.curve)});
   return std::unique_ptr<QueueConsumer>(new QueueConsumer(std::move(cluster), config));
 }
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "client/config.h"
 #include "client/record.h"
 
 namespace mq::client {
@@ -36,6 +37,7 @@ struct QueueConsumerConfig {
   int request_timeout_ms = 30'000;
   int retry_backoff_ms = 100;  // wait after a failed call
   int poll_interval_ms = 20;   // receive() asks again this often while nothing is there
+  CurveSettings curve;         // encryption, as the other clients' (docs/security.md)
 
   Status validate() const;
 };
@@ -72,11 +74,12 @@ class QueueConsumer {
   // or a partition refused in a way no retry cures (a compacted topic).
   Result<std::vector<QueueMessage>> receive(int max_messages, int timeout_ms);
 
-  // kRedrive puts back a message the group was handed before (acked, or
+  // kRedrive puts back a message below the group's next offset (acked, or
   // moved to its dead-letter topic): handed out again as a first delivery;
-  // one still pending stays as it is. Only topic, partition and offset of
-  // the message count. OFFSET_OUT_OF_RANGE when retention deleted it,
-  // NOT_FOUND when the group was never handed it.
+  // one still pending (in flight, or waiting for its retry) stays as it
+  // is. Only topic, partition and offset of the message count.
+  // OFFSET_OUT_OF_RANGE when retention deleted it, NOT_FOUND when the
+  // offset is past the group's next or holds no message.
   enum class Action { kAck, kNack, kChangeInvisible, kRedrive };
   // One request per leader for all of `messages`. `delay_ms`: nack, -1 for
   // the topic's retry back-off or the wait in ms; change, the new invisible

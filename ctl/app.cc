@@ -20,6 +20,7 @@
 #include "ctl/commands.h"
 #include "ctl/duration.h"
 #include "ctl/profiles.h"
+#include "transport/curve.h"
 
 namespace mq::ctl {
 namespace {
@@ -59,6 +60,8 @@ struct GlobalFlags {
   std::string output;
   std::string timeout;
   std::vector<std::string> client_settings;  // -X key=value
+  std::string server_key;
+  std::string secret_key_file;
   bool verbose = false;
 };
 
@@ -113,6 +116,28 @@ int resolve_globals(const GlobalFlags& flags, Context& ctx) {
     Result<OutputFormat> format = parse_output_format(output);
     if (!format.is_ok()) return ctx.usage("-o: " + format.status().message());
     ctx.output = *format;
+  }
+  // Encryption: the brokers' public key, this client's secret key file
+  // (read here, so the secret never passes through the command line).
+  std::string server_key =
+      !flags.server_key.empty() ? flags.server_key : profile.server_key.value_or("");
+  if (const char* env = std::getenv("MQ_SERVER_KEY"); flags.server_key.empty() && env && *env) {
+    server_key = env;
+  }
+  std::string secret_key_file =
+      !flags.secret_key_file.empty() ? flags.secret_key_file : profile.secret_key_file.value_or("");
+  if (!server_key.empty()) {
+    Status key = transport::check_curve_key(server_key, "--server-key");
+    if (!key.is_ok()) return ctx.usage(key.message());
+    ctx.curve.server_key = server_key;
+  }
+  if (!secret_key_file.empty()) {
+    if (server_key.empty()) {
+      return ctx.usage("--secret-key-file needs --server-key (the brokers' public key)");
+    }
+    Result<transport::CurveKeyPair> keys = transport::load_curve_secret_key_file(secret_key_file);
+    if (!keys.is_ok()) return ctx.usage("--secret-key-file: " + keys.status().message());
+    ctx.curve.secret_key = keys->secret_key;
   }
   Result<ClientOverrides> overrides = ClientOverrides::parse(flags.client_settings);
   if (!overrides.is_ok()) return ctx.usage(overrides.status().message());
@@ -181,6 +206,12 @@ int run_mqctl(int argc, const char* const* argv, Streams streams) {
   app.add_option("--timeout", flags.timeout, "Time allowed per broker request (default 10s)");
   app.add_option("-X", flags.client_settings,
                  "Client setting key=value, Kafka's names (repeatable; mqctl client-settings)");
+  app.add_option("--server-key", flags.server_key,
+                 "The brokers' CURVE public key: connections are encrypted (default "
+                 "$MQ_SERVER_KEY, the profile's)");
+  app.add_option("--secret-key-file", flags.secret_key_file,
+                 "File holding this client's CURVE secret key, mode 0600 (default: the "
+                 "profile's; none: a fresh key per connection)");
   app.add_flag("-v,--verbose", flags.verbose, "Say more on stderr");
 
   add_topic_commands(app, ctx, action);
@@ -196,6 +227,7 @@ int run_mqctl(int argc, const char* const* argv, Streams streams) {
   add_group_commands(app, ctx, action);
   add_config_commands(app, ctx, action);
   add_profile_commands(app, ctx, action);
+  add_keygen_command(app, ctx, action);
   add_bench_commands(app, ctx, action);
   add_log_commands(app, ctx, action);
   add_client_settings_command(app, ctx, action);

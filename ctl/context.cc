@@ -98,6 +98,7 @@ client::AdminConfig Context::admin_config() const {
   // restarting or a leader moving within it is waited out, not an error.
   config.request_timeout_ms = timeout_ms;
   config.default_api_timeout_ms = timeout_ms;
+  config.curve = curve;
   apply_client_settings(config);
   return config;
 }
@@ -116,6 +117,7 @@ client::ProducerConfig Context::producer_config(int acks) const {
   config.request_timeout_ms = std::max(30'000, timeout_ms);
   config.delivery_timeout_ms = std::max(120'000, timeout_ms + config.linger_ms);
   config.max_block_ms = std::max(60'000, timeout_ms);
+  config.curve = curve;
   apply_client_settings(config);
   return config;
 }
@@ -128,6 +130,7 @@ client::ConsumerConfig Context::consumer_config() const {
   config.fetch_max_wait_ms = std::min(500, timeout_ms / 2);
   config.request_timeout_ms = std::max(timeout_ms, config.fetch_max_wait_ms + 100);
   config.default_api_timeout_ms = timeout_ms;
+  config.curve = curve;
   apply_client_settings(config);
   return config;
 }

@@ -51,6 +51,8 @@ class Context {
   // -X key=value: applied last by the *_config() below, and again by a
   // command that changes its config after them (produce --linger, bench).
   ClientOverrides client_overrides;
+  // Encryption (--server-key, --secret-key-file, or the profile's).
+  client::CurveSettings curve;
 
   // "mqctl: <message>" on stderr.
   void error(const std::string& message) const;

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <thread>
 
 #include "client/admin.h"
 #include "client/consumer.h"
@@ -258,6 +259,7 @@ int redrive(Context& ctx, const RedriveFlags& flags) {
   client::QueueConsumerConfig config;
   config.bootstrap_servers = ctx.brokers;
   config.client_id = "mqctl";
+  config.curve = ctx.curve;
   config.group_id = flags.group;
   config.topics = {topic};
   config.request_timeout_ms = ctx.timeout_ms;
@@ -277,24 +279,40 @@ int redrive(Context& ctx, const RedriveFlags& flags) {
   int failed = kExitOk;
   auto put_back = [&]() -> bool {
     if (chunk.empty()) return true;
-    std::vector<client::QueueMessage> messages;
-    for (const Letter& l : chunk) {
-      messages.push_back({.topic = l.topic, .partition = l.partition, .offset = l.source_offset});
-    }
     std::map<TopicPartition, int64_t> position;
     if (!flags.dry_run) {
-      Result<std::vector<client::QueueAckResult>> results =
-          (*queue)->settle(messages, client::QueueConsumer::Action::kRedrive);
-      if (!results.is_ok()) {
-        failed = ctx.fail("cannot redrive", results.status());
-        return false;
+      // Per letter its outcome; transient failures are asked again (a
+      // leader moving) before the redrive stops at the first that stays.
+      std::vector<Status> outcome(chunk.size(), Status(ErrorCode::kUnknown, "not asked"));
+      std::vector<size_t> ask(chunk.size());
+      for (size_t i = 0; i < ask.size(); ++i) ask[i] = i;
+      for (int attempt = 0; attempt < 5 && !ask.empty(); ++attempt) {
+        if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
+        std::vector<client::QueueMessage> messages;
+        for (size_t i : ask) {
+          const Letter& l = chunk[i];
+          messages.push_back(
+              {.topic = l.topic, .partition = l.partition, .offset = l.source_offset});
+        }
+        Result<std::vector<client::QueueAckResult>> results =
+            (*queue)->settle(messages, client::QueueConsumer::Action::kRedrive);
+        std::vector<size_t> again;
+        for (size_t k = 0; k < ask.size(); ++k) {
+          outcome[ask[k]] = results.is_ok() ? (*results)[k].status : results.status();
+          if (is_retriable(outcome[ask[k]].code()) &&
+              outcome[ask[k]].code() != ErrorCode::kUnknownTopicOrPartition) {
+            again.push_back(ask[k]);
+          }
+        }
+        ask = std::move(again);
       }
       for (size_t i = 0; i < chunk.size(); ++i) {
-        const Status& st = (*results)[i].status;
+        const Status& st = outcome[i];
         const Letter& l = chunk[i];
         const std::string what =
             l.topic + "-" + std::to_string(l.partition) + "@" + std::to_string(l.source_offset);
-        if (st.code() == ErrorCode::kOffsetOutOfRange || st.code() == ErrorCode::kNotFound) {
+        if (st.code() == ErrorCode::kOffsetOutOfRange || st.code() == ErrorCode::kNotFound ||
+            st.code() == ErrorCode::kUnknownTopicOrPartition) {
           // Gone for good: passed over, and said.
           skipped.push_back({{"offset", l.offset},
                              {"from", what},
@@ -303,9 +321,13 @@ int redrive(Context& ctx, const RedriveFlags& flags) {
           ctx.error("letter " + std::to_string(l.offset) + " (" + what + ") not redriven: " +
                     (st.code() == ErrorCode::kOffsetOutOfRange
                          ? "the message is no longer in " + l.topic + " (retention)"
-                         : "group " + flags.group + " was never handed it"));
+                     : st.code() == ErrorCode::kUnknownTopicOrPartition
+                         ? l.topic + " or its partition no longer exists"
+                         : "group " + flags.group + " holds no message there"));
         } else if (!st.is_ok()) {
-          // Not put back: the position stops before it.
+          // Not put back: the position stops before it (letters after it in
+          // this round were put back, and are left as they are if asked again
+          // while still pending).
           failed = ctx.fail("cannot redrive " + what, st);
           break;
         } else {

@@ -1,11 +1,13 @@
 // mqctl profile create|use|list|delete: named sets of brokers, timeout and
 // output format, kept in profiles.toml (see ctl/profiles.h).
+#include <filesystem>
 #include <memory>
 
 #include "client/config.h"
 #include "ctl/commands.h"
 #include "ctl/duration.h"
 #include "ctl/profiles.h"
+#include "transport/curve.h"
 
 namespace mq::ctl {
 namespace {
@@ -17,6 +19,8 @@ struct ProfileFlags {
   std::string brokers;
   std::string timeout;
   std::string output;
+  std::string server_key;
+  std::string secret_key_file;
   bool use = false;
   bool force = false;
 };
@@ -39,8 +43,13 @@ int save_store(const Context& ctx, const ProfileStore& store) {
 int profile_create(Context& ctx, const ProfileFlags& flags) {
   Status name_ok = validate_profile_name(flags.name);
   if (!name_ok.is_ok()) return ctx.usage(name_ok.message());
-  if (flags.brokers.empty() && flags.timeout.empty() && flags.output.empty()) {
-    return ctx.usage("profile create: give at least one of --brokers, --timeout, --output");
+  if (flags.brokers.empty() && flags.timeout.empty() && flags.output.empty() &&
+      flags.server_key.empty()) {
+    return ctx.usage(
+        "profile create: give at least one of --brokers, --timeout, --output, --server-key");
+  }
+  if (!flags.secret_key_file.empty() && flags.server_key.empty()) {
+    return ctx.usage("--secret-key-file needs --server-key (the brokers' public key)");
   }
   Profile profile;
   if (!flags.brokers.empty()) {
@@ -57,6 +66,18 @@ int profile_create(Context& ctx, const ProfileFlags& flags) {
     Result<OutputFormat> format = parse_output_format(flags.output);
     if (!format.is_ok()) return ctx.usage("--output: " + format.status().message());
     profile.output = flags.output;
+  }
+  if (!flags.server_key.empty()) {
+    Status key = transport::check_curve_key(flags.server_key, "--server-key");
+    if (!key.is_ok()) return ctx.usage(key.message());
+    profile.server_key = flags.server_key;
+  }
+  if (!flags.secret_key_file.empty()) {
+    // Checked now (readable, owner only, a key), kept as a path.
+    Result<transport::CurveKeyPair> keys =
+        transport::load_curve_secret_key_file(flags.secret_key_file);
+    if (!keys.is_ok()) return ctx.usage("--secret-key-file: " + keys.status().message());
+    profile.secret_key_file = std::filesystem::absolute(flags.secret_key_file).string();
   }
   std::optional<ProfileStore> store = load_store(ctx);
   if (!store) return kExitFailed;
@@ -127,6 +148,10 @@ void add_profile_commands(CLI::App& root, Context& ctx, Action& action) {
   CLI::App* create = profile->add_subcommand("create", "Save a profile");
   create->add_option("name", flags->name, "Profile name")->required();
   create->add_option("-b,--brokers", flags->brokers, "Brokers HOST:PORT,...");
+  create->add_option("--server-key", flags->server_key,
+                     "The brokers' CURVE public key (40 characters of Z85)");
+  create->add_option("--secret-key-file", flags->secret_key_file,
+                     "File holding this client's CURVE secret key (mode 0600)");
   create->add_option("--timeout", flags->timeout, "Request timeout, e.g. 5s");
   create->add_option("-o,--output", flags->output, "Output format: table, json or yaml");
   create->add_flag("--use", flags->use, "Make it the current profile");

@@ -10,6 +10,7 @@
 
 #include "ctl/duration.h"
 #include "ctl/output.h"
+#include "transport/curve.h"
 
 namespace mq::ctl {
 namespace {
@@ -76,6 +77,12 @@ Result<ProfileStore> ProfileStore::load(const std::string& path) {
             Result<OutputFormat> format = parse_output_format(text);
             if (!format.is_ok()) return invalid(path, where + ": " + format.status().message());
             profile.output = text;
+          } else if (field == "server_key") {
+            Status key = transport::check_curve_key(text, where);
+            if (!key.is_ok()) return invalid(path, key.message());
+            profile.server_key = text;
+          } else if (field == "secret_key_file") {
+            profile.secret_key_file = text;
           } else {
             return invalid(path, "unknown key " + where);
           }
@@ -98,6 +105,8 @@ Status ProfileStore::save(const std::string& path) const {
     if (profile.brokers) table.insert("brokers", *profile.brokers);
     if (profile.timeout) table.insert("timeout", *profile.timeout);
     if (profile.output) table.insert("output", *profile.output);
+    if (profile.server_key) table.insert("server_key", *profile.server_key);
+    if (profile.secret_key_file) table.insert("secret_key_file", *profile.secret_key_file);
     all.insert(name, std::move(table));
   }
   root.insert("profiles", std::move(all));

@@ -20,6 +20,10 @@ struct Profile {
   std::optional<std::string> brokers;
   std::optional<std::string> timeout;  // a duration, e.g. "5s"
   std::optional<std::string> output;   // table, json or yaml
+  // Encryption (docs/security.md): the brokers' CURVE public key, and the
+  // file holding this client's secret key (never the secret itself).
+  std::optional<std::string> server_key;
+  std::optional<std::string> secret_key_file;
 };
 
 struct ProfileStore {

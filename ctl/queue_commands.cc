@@ -45,6 +45,7 @@ client::QueueConsumerConfig queue_config(const Context& ctx, const std::string& 
   client::QueueConsumerConfig config;
   config.bootstrap_servers = ctx.brokers;
   config.client_id = "mqctl";
+  config.curve = ctx.curve;
   config.group_id = group;
   config.topics = std::move(topics);
   config.request_timeout_ms = ctx.timeout_ms;

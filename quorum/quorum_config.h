@@ -12,6 +12,7 @@
 #include "base/status.h"
 #include "raft/messages.h"
 #include "raft/raft_node.h"
+#include "transport/curve.h"
 
 namespace mq::quorum {
 
@@ -49,6 +50,10 @@ struct QuorumConfig {
   int64_t max_message_bytes = 64 << 20;
   int reconnect_interval_ms = 50;
   int reconnect_interval_max_ms = 1'000;
+  // Encryption (docs/security.md): the quorum listener's server key, and how
+  // this node connects to the others. Empty: plain text.
+  transport::CurveServer curve_server;
+  transport::CurveClient curve_client;
 
   static constexpr int64_t kMinMessageBytes = (1 << 20) + (64 << 10);
   // The largest proposal: one entry alone in an append must fit a message.

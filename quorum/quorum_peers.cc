@@ -65,6 +65,8 @@ void QuorumService::Impl::connect_dealer(NodeId id, const std::string& peer_endp
   dealer.set(zmq::sockopt::heartbeat_ivl, 1'000);
   dealer.set(zmq::sockopt::heartbeat_timeout, 5'000);
   dealer.set(zmq::sockopt::heartbeat_ttl, 10'000);
+  // The keys were checked when the service started.
+  (void)transport::apply_curve_client(dealer.handle(), config.curve_client);
   dealer.connect(peer_endpoint);
   dealers.insert_or_assign(id, std::move(dealer));
   dealer_endpoints.insert_or_assign(id, peer_endpoint);

@@ -35,6 +35,11 @@ Status QuorumService::Impl::start() {
     router->set(zmq::sockopt::sndhwm, config.send_queue_messages);
     router->set(zmq::sockopt::rcvhwm, config.send_queue_messages * 4);
     router->set(zmq::sockopt::router_mandatory, 1);
+    if (Status curve = transport::apply_curve_server(router->handle(), config.curve_server);
+        !curve.is_ok()) {
+      close_sockets();
+      return Status(curve.code(), "quorum: " + curve.message());
+    }
     router->bind(bind_address(config.listen_endpoint));
     endpoint = router->get(zmq::sockopt::last_endpoint);
     for (const auto* members : {&config.voters, &config.observers}) {

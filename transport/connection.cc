@@ -24,7 +24,9 @@ struct Connection::Socket {
 namespace {
 
 constexpr int kMonitoredEvents =
-    ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECT_RETRIED;
+    ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECT_RETRIED |
+    ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+    ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
 
 // Each monitor needs an inproc address of its own in the shared context.
 std::string next_connection_monitor() {
@@ -53,6 +55,7 @@ Result<std::unique_ptr<Connection>> Connection::connect(const std::string& endpo
     s.set(zmq::sockopt::reconnect_ivl, options.reconnect_interval_ms);
     s.set(zmq::sockopt::reconnect_ivl_max, options.reconnect_interval_max_ms);
     s.set(zmq::sockopt::connect_timeout, options.connect_timeout_ms);
+    MQ_RETURN_IF_ERROR(apply_curve_client(s.handle(), options.curve));
     if (options.heartbeat_interval_ms > 0) {
       s.set(zmq::sockopt::heartbeat_ivl, options.heartbeat_interval_ms);
       s.set(zmq::sockopt::heartbeat_timeout, options.heartbeat_timeout_ms);
@@ -105,6 +108,25 @@ const Status& Connection::poll_events() {
     }
     if (id == ZMQ_EVENT_CONNECTED) {
       ever_connected_ = true;
+    } else if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+      ever_handshaken_ = true;
+    } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ||
+               id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL || id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+      // This end refused the handshake, or the broker said no (its ERROR).
+      broken_ = Status(ErrorCode::kAuthenticationFailed,
+                       "the handshake with " + endpoint_ +
+                           " failed: the broker refused this client's key, or its answer did "
+                           "not come from the key configured (curve_server_key)");
+    } else if (id == ZMQ_EVENT_DISCONNECTED && ever_connected_ && !ever_handshaken_) {
+      // Dropped before the handshake completed: the ends most likely do not
+      // agree on security (a broker that died at that moment looks the
+      // same, so this stays retriable).
+      broken_ = Status(ErrorCode::kNetworkError,
+                       "connection to " + endpoint_ + " closed during the handshake: " +
+                           (options_.curve.enabled()
+                                ? "is curve_server_key the broker's public key, and does the "
+                                  "broker use CURVE?"
+                                : "does the broker require CURVE (then set curve_server_key)?"));
     } else if (id == ZMQ_EVENT_DISCONNECTED) {
       broken_ = Status(ErrorCode::kNetworkError, "connection to " + endpoint_ + " lost");
     } else if (id == ZMQ_EVENT_CONNECT_RETRIED && !ever_connected_) {

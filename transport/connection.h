@@ -22,6 +22,7 @@
 
 #include "base/status.h"
 #include "transport/api_versions.h"
+#include "transport/curve.h"
 #include "transport/message.h"
 
 namespace mq::transport {
@@ -48,6 +49,9 @@ struct ConnectionOptions {
   int heartbeat_ttl_ms = 10'000;
   // How long the TCP connect itself may take (ZMQ_CONNECT_TIMEOUT).
   int connect_timeout_ms = 10'000;
+  // Encryption (docs/security.md); empty server_key: plain text. A
+  // handshake that fails breaks the connection with AUTHENTICATION_FAILED.
+  CurveClient curve;
 };
 
 // Not thread-safe: one thread owns a Connection.
@@ -135,6 +139,7 @@ class Connection {
   std::unique_ptr<Socket> socket_;
   std::string endpoint_;
   bool ever_connected_ = false;
+  bool ever_handshaken_ = false;  // a ZMTP handshake completed once
   Status broken_;
   ConnectionOptions options_;
   int32_t next_correlation_id_ = 0;

@@ -59,6 +59,7 @@ Result<std::unique_ptr<Listener>> Listener::bind(const ListenerOptions& options)
     s.set(zmq::sockopt::rcvhwm, options.receive_high_water_mark);
     // Replies to a vanished peer fail instead of vanishing silently.
     s.set(zmq::sockopt::router_mandatory, 1);
+    MQ_RETURN_IF_ERROR(apply_curve_server(s.handle(), options.curve));
     s.bind(options.endpoint);
     std::string monitor_address = next_listener_monitor();
     if (zmq_socket_monitor(s.handle(), monitor_address.c_str(),

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "transport/curve.h"
 #include "transport/message.h"
 
 namespace mq::transport {
@@ -28,6 +29,9 @@ struct ListenerOptions {
   // limit is closed as soon as it is accepted (the client sees it drop and
   // retries later), as Kafka's max.connections does.
   int64_t max_connections = 0;
+  // Encryption (docs/security.md): with a secret key every connection must
+  // complete a CURVE handshake with it; plain-text peers are dropped then.
+  CurveServer curve;
 };
 
 struct ListenerStats {

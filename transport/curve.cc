@@ -1,0 +1,171 @@
+// CURVE keys: generation, Z85 checks, key files, socket options.
+#include "transport/curve.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace mq::transport {
+namespace {
+
+Status config_error(const std::string& message) {
+  return Status(ErrorCode::kInvalidConfig, message);
+}
+
+// The one key a key file holds: its first line that is neither blank nor a
+// '#' comment, trimmed.
+Result<std::string> key_in(const std::string& path, std::string_view what) {
+  std::ifstream in(path);
+  if (!in) return config_error(std::string(what) + " " + path + ": " + std::strerror(errno));
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t start = line.find_first_not_of(" \t\r");
+    if (start == std::string::npos || line[start] == '#') continue;
+    size_t end = line.find_last_not_of(" \t\r");
+    std::string key = line.substr(start, end - start + 1);
+    MQ_RETURN_IF_ERROR(check_curve_key(key, std::string(what) + " " + path));
+    return key;
+  }
+  return config_error(std::string(what) + " " + path + ": no key in it");
+}
+
+Status write_file(const std::string& path, const std::string& text, mode_t mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) return Status(ErrorCode::kInvalidConfig, path + ": " + std::strerror(errno));
+  // The mode is exact whatever the umask.
+  bool ok = ::fchmod(fd, mode) == 0 &&
+            ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            ::fsync(fd) == 0;
+  int saved = errno;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(path.c_str());
+    return Status(ErrorCode::kInvalidConfig, path + ": " + std::strerror(saved));
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+bool curve_available() {
+  return zmq_has("curve") != 0;
+}
+
+Result<CurveKeyPair> generate_curve_key_pair() {
+  if (!curve_available()) {
+    return config_error("this libzmq was built without CURVE (libsodium)");
+  }
+  char public_key[kCurveKeyChars + 1] = {};
+  char secret_key[kCurveKeyChars + 1] = {};
+  if (zmq_curve_keypair(public_key, secret_key) != 0) {
+    return Status(ErrorCode::kUnknown,
+                  std::string("zmq_curve_keypair: ") + zmq_strerror(zmq_errno()));
+  }
+  return CurveKeyPair{public_key, secret_key};
+}
+
+Status check_curve_key(std::string_view key, std::string_view what) {
+  if (key.size() != kCurveKeyChars) {
+    return config_error(std::string(what) + ": a CURVE key is " + std::to_string(kCurveKeyChars) +
+                        " characters of Z85, not " + std::to_string(key.size()));
+  }
+  uint8_t decoded[32];
+  std::string text(key);
+  if (zmq_z85_decode(decoded, text.c_str()) == nullptr) {
+    return config_error(std::string(what) + ": not a Z85 key (a character outside Z85's alphabet)");
+  }
+  return Status::ok();
+}
+
+Result<std::string> curve_public_of(std::string_view secret_key) {
+  MQ_RETURN_IF_ERROR(check_curve_key(secret_key, "secret key"));
+  if (!curve_available()) {
+    return config_error("this libzmq was built without CURVE (libsodium)");
+  }
+  char public_key[kCurveKeyChars + 1] = {};
+  std::string secret(secret_key);
+  if (zmq_curve_public(public_key, secret.c_str()) != 0) {
+    return config_error(std::string("secret key: ") + zmq_strerror(zmq_errno()));
+  }
+  return std::string(public_key);
+}
+
+Result<CurveKeyPair> load_curve_secret_key_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return config_error("secret key file " + path + ": " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) return config_error("secret key file " + path + ": not a file");
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return config_error("secret key file " + path + " is readable by others (mode " + mode +
+                        "): chmod 600 it, and make a new key if others may have read it");
+  }
+  MQ_ASSIGN_OR_RETURN(std::string secret, key_in(path, "secret key file"));
+  MQ_ASSIGN_OR_RETURN(std::string public_key, curve_public_of(secret));
+  return CurveKeyPair{std::move(public_key), std::move(secret)};
+}
+
+Result<std::string> load_curve_public_key_file(const std::string& path) {
+  return key_in(path, "public key file");
+}
+
+Status write_curve_key_files(const std::string& prefix, const CurveKeyPair& pair) {
+  const std::string secret_path = prefix + ".secret";
+  const std::string public_path = prefix + ".public";
+  struct stat st {};
+  if (::stat(public_path.c_str(), &st) == 0) {
+    return config_error(public_path + " exists already: not overwritten");
+  }
+  MQ_RETURN_IF_ERROR(write_file(
+      secret_path,
+      "# mq CURVE secret key: keep it to its owner (mode 0600)\n" + pair.secret_key + "\n", 0600));
+  Status written = write_file(
+      public_path, "# mq CURVE public key: give it to those who connect\n" + pair.public_key + "\n",
+      0644);
+  if (!written.is_ok()) ::unlink(secret_path.c_str());
+  return written;
+}
+
+Status apply_curve_server(void* socket, const CurveServer& curve) {
+  if (!curve.enabled()) return Status::ok();
+  MQ_RETURN_IF_ERROR(check_curve_key(curve.secret_key, "server secret key"));
+  const int on = 1;
+  if (zmq_setsockopt(socket, ZMQ_CURVE_SERVER, &on, sizeof on) != 0 ||
+      zmq_setsockopt(socket, ZMQ_CURVE_SECRETKEY, curve.secret_key.data(),
+                     curve.secret_key.size()) != 0) {
+    return config_error(std::string("CURVE server options: ") + zmq_strerror(zmq_errno()));
+  }
+  return Status::ok();
+}
+
+Status apply_curve_client(void* socket, const CurveClient& curve) {
+  if (!curve.enabled()) return Status::ok();
+  MQ_RETURN_IF_ERROR(check_curve_key(curve.server_key, "server public key"));
+  CurveKeyPair own{curve.public_key, curve.secret_key};
+  if (own.secret_key.empty()) {
+    MQ_ASSIGN_OR_RETURN(own, generate_curve_key_pair());
+  } else if (own.public_key.empty()) {
+    MQ_ASSIGN_OR_RETURN(own.public_key, curve_public_of(own.secret_key));
+  }
+  MQ_RETURN_IF_ERROR(check_curve_key(own.secret_key, "client secret key"));
+  if (zmq_setsockopt(socket, ZMQ_CURVE_SERVERKEY, curve.server_key.data(),
+                     curve.server_key.size()) != 0 ||
+      zmq_setsockopt(socket, ZMQ_CURVE_PUBLICKEY, own.public_key.data(), own.public_key.size()) !=
+          0 ||
+      zmq_setsockopt(socket, ZMQ_CURVE_SECRETKEY, own.secret_key.data(), own.secret_key.size()) !=
+          0) {
+    return config_error(std::string("CURVE client options: ") + zmq_strerror(zmq_errno()));
+  }
+  return Status::ok();
+}
+
+}  // namespace mq::transport
