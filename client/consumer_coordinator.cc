@@ -64,9 +64,10 @@ Result<transport::Connection*> ConsumerCoordinator::coordinator() {
   next_find_ms_ = now + std::max(config_.retry_backoff_ms, 1);
   MQ_ASSIGN_OR_RETURN(BrokerInfo broker, find_coordinator(*cluster_, config_.group_id));
   MQ_ASSIGN_OR_RETURN(std::unique_ptr<transport::Connection> connection,
-                      transport::Connection::connect(
-                          broker.endpoint(), {.client_id = config_.client_id,
-                                              .send_timeout_ms = config_.request_timeout_ms}));
+                      transport::Connection::connect(broker.endpoint(),
+                                                     {.client_id = config_.client_id,
+                                                      .send_timeout_ms = config_.request_timeout_ms,
+                                                      .curve = curve_client_of(config_.curve)}));
   MQ_RETURN_IF_ERROR(connection->negotiate_versions(config_.request_timeout_ms).status());
   connection_ = std::move(connection);
   coordinator_endpoint_ = broker.endpoint();
@@ -308,7 +309,8 @@ Result<std::optional<std::vector<TopicPartition>>> ConsumerCoordinator::continue
                           .heartbeat_interval_ms = config_.heartbeat_interval_ms,
                           .session_timeout_ms = config_.session_timeout_ms,
                           .max_poll_interval_ms = config_.max_poll_interval_ms,
-                          .request_timeout_ms = config_.request_timeout_ms});
+                          .request_timeout_ms = config_.request_timeout_ms,
+                          .curve = curve_client_of(config_.curve)});
   }
   heartbeat_->note_poll();
   heartbeat_->beat(coordinator_endpoint_, generation_id_, member_id_);

@@ -17,8 +17,8 @@ namespace {
 // or a call on it failed.
 class CoordinatorLink {
  public:
-  CoordinatorLink(std::string client_id, int timeout_ms)
-      : client_id_(std::move(client_id)), timeout_ms_(timeout_ms) {}
+  CoordinatorLink(std::string client_id, int timeout_ms, transport::CurveClient curve)
+      : client_id_(std::move(client_id)), timeout_ms_(timeout_ms), curve_(std::move(curve)) {}
 
   template <class Request>
   Result<typename Request::Response> call(const std::string& endpoint, const Request& request,
@@ -26,8 +26,9 @@ class CoordinatorLink {
     if (connection_ == nullptr || connection_->endpoint() != endpoint) {
       connection_.reset();
       MQ_ASSIGN_OR_RETURN(connection_,
-                          transport::Connection::connect(
-                              endpoint, {.client_id = client_id_, .send_timeout_ms = timeout_ms_}));
+                          transport::Connection::connect(endpoint, {.client_id = client_id_,
+                                                                    .send_timeout_ms = timeout_ms_,
+                                                                    .curve = curve_}));
       Status negotiated = connection_->negotiate_versions(timeout_ms).status();
       if (!negotiated.is_ok()) {
         connection_.reset();
@@ -42,6 +43,7 @@ class CoordinatorLink {
  private:
   std::string client_id_;
   int timeout_ms_;
+  transport::CurveClient curve_;
   std::unique_ptr<transport::Connection> connection_;
 };
 
@@ -93,7 +95,7 @@ int64_t HeartbeatThread::heartbeats_sent() const {
 }
 
 void HeartbeatThread::run() {
-  CoordinatorLink link(settings_.client_id, settings_.request_timeout_ms);
+  CoordinatorLink link(settings_.client_id, settings_.request_timeout_ms, settings_.curve);
   std::unique_lock lock(mu_);
   int64_t next_beat_ms = 0;
   uint64_t version_seen = member_version_;

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "base/status.h"
+#include "transport/curve.h"
 
 namespace mq::client {
 
@@ -32,6 +33,7 @@ struct HeartbeatSettings {
   int session_timeout_ms = 45'000;
   int max_poll_interval_ms = 300'000;
   int request_timeout_ms = 30'000;
+  transport::CurveClient curve;  // the consumer's encryption (docs/security.md)
 };
 
 class HeartbeatThread {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 
@@ -100,7 +101,11 @@ const Status& Connection::poll_events() {
     if (!got) break;
     // Frame 1: uint16 event, uint32 value (native order); frame 2: the address.
     uint16_t id = 0;
+    uint32_t value = 0;
     if (event.size() >= sizeof(id)) std::memcpy(&id, event.data(), sizeof(id));
+    if (event.size() >= sizeof(id) + sizeof(value)) {
+      std::memcpy(&value, static_cast<const char*>(event.data()) + sizeof(id), sizeof(value));
+    }
     while (event.more()) {
       zmq::message_t rest;
       if (!socket_->monitor.recv(rest, zmq::recv_flags::dontwait)) break;
@@ -110,23 +115,43 @@ const Status& Connection::poll_events() {
       ever_connected_ = true;
     } else if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
       ever_handshaken_ = true;
-    } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ||
-               id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL || id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
-      // This end refused the handshake, or the broker said no (its ERROR).
+    } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL &&
+               value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH) {
+      // One side uses CURVE, the other not: no retry cures that.
       broken_ = Status(ErrorCode::kAuthenticationFailed,
-                       "the handshake with " + endpoint_ +
-                           " failed: the broker refused this client's key, or its answer did "
-                           "not come from the key configured (curve_server_key)");
-    } else if (id == ZMQ_EVENT_DISCONNECTED && ever_connected_ && !ever_handshaken_) {
-      // Dropped before the handshake completed: the ends most likely do not
-      // agree on security (a broker that died at that moment looks the
-      // same, so this stays retriable).
-      broken_ = Status(ErrorCode::kNetworkError,
-                       "connection to " + endpoint_ + " closed during the handshake: " +
+                       "the handshake with " + endpoint_ + " failed: " +
                            (options_.curve.enabled()
-                                ? "is curve_server_key the broker's public key, and does the "
-                                  "broker use CURVE?"
-                                : "does the broker require CURVE (then set curve_server_key)?"));
+                                ? "the broker does not use CURVE (this client has a server key)"
+                                : "the broker requires CURVE: give its public key "
+                                  "(--server-key, curve.server_key)"));
+    } else if ((id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL &&
+                value == ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC) ||
+               id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+      // The broker's answer failed its checks, or it refused this client.
+      broken_ =
+          Status(ErrorCode::kAuthenticationFailed,
+                 "the handshake with " + endpoint_ + " failed: " +
+                     (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                          ? "the broker refused this client (status " + std::to_string(value) + ")"
+                          : "the broker's answer does not come from the server key "
+                            "given (--server-key, curve.server_key)"));
+    } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+      char code[16];
+      std::snprintf(code, sizeof code, "0x%08x", value);
+      broken_ = Status(ErrorCode::kNetworkError,
+                       "the handshake with " + endpoint_ + " failed: ZMTP protocol error " + code);
+    } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ||
+               (id == ZMQ_EVENT_DISCONNECTED && ever_connected_ && !ever_handshaken_)) {
+      // Dropped before the handshake completed: a broker restarting or
+      // refusing connections looks the same as a server key that does not
+      // match (the broker drops those silently), so this stays retriable.
+      broken_ = Status(ErrorCode::kNetworkError,
+                       "connection to " + endpoint_ + " closed during the handshake" +
+                           (options_.curve.enabled()
+                                ? " (is the server key the broker's public key, and does the "
+                                  "broker use CURVE?)"
+                                : " (does the broker require CURVE? then give its public key: "
+                                  "--server-key, curve.server_key)"));
     } else if (id == ZMQ_EVENT_DISCONNECTED) {
       broken_ = Status(ErrorCode::kNetworkError, "connection to " + endpoint_ + " lost");
     } else if (id == ZMQ_EVENT_CONNECT_RETRIED && !ever_connected_) {

@@ -19,11 +19,11 @@ Status config_error(const std::string& message) {
   return Status(ErrorCode::kInvalidConfig, message);
 }
 
-// The one key a key file holds: its first line that is neither blank nor a
-// '#' comment, trimmed.
-Result<std::string> key_in(const std::string& path, std::string_view what) {
-  std::ifstream in(path);
-  if (!in) return config_error(std::string(what) + " " + path + ": " + std::strerror(errno));
+// The one key a key file's text holds: its first line that is neither
+// blank nor a '#' comment, trimmed.
+Result<std::string> key_in_text(const std::string& text, const std::string& path,
+                                std::string_view what) {
+  std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
     size_t start = line.find_first_not_of(" \t\r");
@@ -36,14 +36,23 @@ Result<std::string> key_in(const std::string& path, std::string_view what) {
   return config_error(std::string(what) + " " + path + ": no key in it");
 }
 
+Result<std::string> key_in(const std::string& path, std::string_view what) {
+  std::ifstream in(path);
+  if (!in) return config_error(std::string(what) + " " + path + ": " + std::strerror(errno));
+  std::stringstream text;
+  text << in.rdbuf();
+  return key_in_text(text.str(), path, what);
+}
+
 Status write_file(const std::string& path, const std::string& text, mode_t mode) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return Status(ErrorCode::kInvalidConfig, path + ": " + std::strerror(errno));
   // The mode is exact whatever the umask.
+  errno = 0;
   bool ok = ::fchmod(fd, mode) == 0 &&
             ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
             ::fsync(fd) == 0;
-  int saved = errno;
+  int saved = errno != 0 ? errno : EIO;  // a short write sets none
   ::close(fd);
   if (!ok) {
     ::unlink(path.c_str());
@@ -98,18 +107,33 @@ Result<std::string> curve_public_of(std::string_view secret_key) {
 }
 
 Result<CurveKeyPair> load_curve_secret_key_file(const std::string& path) {
+  // The mode is checked on the file that is read (no window between the two).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return config_error("secret key file " + path + ": " + std::strerror(errno));
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    return config_error("secret key file " + path + ": " + std::strerror(errno));
-  }
-  if (!S_ISREG(st.st_mode)) return config_error("secret key file " + path + ": not a file");
-  if ((st.st_mode & 077) != 0) {
+  Status checked = Status::ok();
+  if (::fstat(fd, &st) != 0) {
+    checked = config_error("secret key file " + path + ": " + std::strerror(errno));
+  } else if (!S_ISREG(st.st_mode)) {
+    checked = config_error("secret key file " + path + ": not a file");
+  } else if ((st.st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return config_error("secret key file " + path + " is readable by others (mode " + mode +
-                        "): chmod 600 it, and make a new key if others may have read it");
+    checked = config_error("secret key file " + path + " is readable by others (mode " + mode +
+                           "): chmod 600 it, and make a new key if others may have read it");
   }
-  MQ_ASSIGN_OR_RETURN(std::string secret, key_in(path, "secret key file"));
+  std::string text;
+  if (checked.is_ok()) {
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0 && text.size() < (1 << 16)) {
+      text.append(buf, static_cast<size_t>(n));
+    }
+    if (n < 0) checked = config_error("secret key file " + path + ": " + std::strerror(errno));
+  }
+  ::close(fd);
+  MQ_RETURN_IF_ERROR(checked);
+  MQ_ASSIGN_OR_RETURN(std::string secret, key_in_text(text, path, "secret key file"));
   MQ_ASSIGN_OR_RETURN(std::string public_key, curve_public_of(secret));
   return CurveKeyPair{std::move(public_key), std::move(secret)};
 }
