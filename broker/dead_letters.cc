@@ -24,7 +24,7 @@ using transport::dead_letter_topic;
 constexpr auto kPassInterval = std::chrono::milliseconds(200);
 constexpr int64_t kFailedWaitMs = 5000;
 
-int64_t steady_ms() {
+int64_t mover_clock_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
@@ -101,7 +101,7 @@ void DeadLetters::run() {
       if (!p->is_leader()) continue;
       auto key = std::make_pair(p->topic(), p->index());
       if (auto it = failed.find(key); it != failed.end()) {
-        if (it->second > steady_ms()) continue;
+        if (it->second > mover_clock_ms()) continue;
         failed.erase(it);
       }
       Result<size_t> moved = move(*p);
@@ -109,7 +109,7 @@ void DeadLetters::run() {
           moved.code() != ErrorCode::kLeaderNotAvailable) {
         spdlog::warn("{}-{}: moving dead letters: {} (trying again in {} s)", p->topic(),
                      p->index(), moved.status().to_string(), kFailedWaitMs / 1000);
-        failed[key] = steady_ms() + kFailedWaitMs;
+        failed[key] = mover_clock_ms() + kFailedWaitMs;
       }
       std::lock_guard stopping(mu_);
       if (stop_) break;

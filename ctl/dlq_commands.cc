@@ -26,25 +26,25 @@ namespace {
 using client::TopicPartition;
 using nlohmann::ordered_json;
 
-struct ListFlags {
+struct DlqListFlags {
   std::string group;
   int64_t limit = 100;
 };
 
-struct ShowFlags {
+struct DlqShowFlags {
   std::string group;
   int64_t offset = -1;
   int32_t partition = 0;
 };
 
-struct RedriveFlags {
+struct DlqRedriveFlags {
   std::string group;
   int64_t limit = 0;  // 0: every letter not yet redriven
   bool dry_run = false;
 };
 
 // One dead letter: where it is and where it came from.
-struct Letter {
+struct DeadLetter {
   TopicPartition at;  // in the dead-letter topic
   int64_t offset = 0;
   int64_t timestamp_ms = 0;  // when it was dead-lettered
@@ -56,7 +56,7 @@ struct Letter {
   std::optional<std::string> key;
 };
 
-std::optional<std::string> header(const client::ConsumerRecord& r, std::string_view name) {
+std::optional<std::string> letter_header(const client::ConsumerRecord& r, std::string_view name) {
   for (const client::Header& h : r.headers) {
     if (h.key == name) return h.value;
   }
@@ -65,22 +65,22 @@ std::optional<std::string> header(const client::ConsumerRecord& r, std::string_v
 
 // The letter `r` holds for `group`; nullopt for another group's (a shared
 // dead-letter topic) or a record that is no letter.
-std::optional<Letter> letter_of(const client::ConsumerRecord& r, const std::string& group) {
-  if (header(r, transport::kDlqGroupHeader) != group) return std::nullopt;
-  std::optional<std::string> topic = header(r, transport::kDlqTopicHeader);
-  std::optional<std::string> partition = header(r, transport::kDlqPartitionHeader);
-  std::optional<std::string> offset = header(r, transport::kDlqOffsetHeader);
+std::optional<DeadLetter> letter_of(const client::ConsumerRecord& r, const std::string& group) {
+  if (letter_header(r, transport::kDlqGroupHeader) != group) return std::nullopt;
+  std::optional<std::string> topic = letter_header(r, transport::kDlqTopicHeader);
+  std::optional<std::string> partition = letter_header(r, transport::kDlqPartitionHeader);
+  std::optional<std::string> offset = letter_header(r, transport::kDlqOffsetHeader);
   if (!topic || !partition || !offset) return std::nullopt;
-  Letter l{.at = {r.topic, r.partition}, .offset = r.offset, .timestamp_ms = r.timestamp_ms};
+  DeadLetter l{.at = {r.topic, r.partition}, .offset = r.offset, .timestamp_ms = r.timestamp_ms};
   l.topic = *topic;
   char* end = nullptr;
   l.partition = static_cast<int32_t>(std::strtol(partition->c_str(), &end, 10));
   if (*end != '\0' || l.partition < 0) return std::nullopt;
   l.source_offset = std::strtoll(offset->c_str(), &end, 10);
   if (*end != '\0' || l.source_offset < 0) return std::nullopt;
-  l.deliveries = static_cast<int32_t>(
-      std::strtol(header(r, transport::kDlqDeliveriesHeader).value_or("0").c_str(), nullptr, 10));
-  l.reason = header(r, transport::kDlqReasonHeader).value_or("");
+  l.deliveries = static_cast<int32_t>(std::strtol(
+      letter_header(r, transport::kDlqDeliveriesHeader).value_or("0").c_str(), nullptr, 10));
+  l.reason = letter_header(r, transport::kDlqReasonHeader).value_or("");
   l.key = r.key;
   return l;
 }
@@ -91,7 +91,7 @@ std::optional<Letter> letter_of(const client::ConsumerRecord& r, const std::stri
 int read_letters(Context& ctx, const std::string& group, const std::string& topic,
                  const std::map<TopicPartition, int64_t>& from,
                  const std::map<TopicPartition, int64_t>& ends,
-                 const std::function<bool(const Letter&)>& visit) {
+                 const std::function<bool(const DeadLetter&)>& visit) {
   std::vector<TopicPartition> todo;
   for (const auto& [tp, start] : from) {
     if (start < ends.at(tp)) todo.push_back(tp);
@@ -121,7 +121,7 @@ int read_letters(Context& ctx, const std::string& group, const std::string& topi
       TopicPartition tp{r.topic, r.partition};
       auto it = left.find(tp);
       if (it == left.end() || r.offset >= it->second) continue;
-      if (std::optional<Letter> l = letter_of(r, group); l && !visit(*l)) return kExitOk;
+      if (std::optional<DeadLetter> l = letter_of(r, group); l && !visit(*l)) return kExitOk;
     }
     // Done with a partition once its position reached the end read before.
     for (auto it = left.begin(); it != left.end();) {
@@ -139,10 +139,10 @@ int read_letters(Context& ctx, const std::string& group, const std::string& topi
 // The dead-letter topic's partitions with their start and end offsets and
 // the redrive position. kExitOk, or an exit code; `*missing` when the topic
 // does not exist (no letter yet).
-struct Extent {
+struct DlqExtent {
   std::map<TopicPartition, int64_t> starts, ends, redriven;
 };
-int extent_of(Context& ctx, const std::string& group, const std::string& topic, Extent* out,
+int extent_of(Context& ctx, const std::string& group, const std::string& topic, DlqExtent* out,
               bool* missing) {
   *missing = false;
   auto admin = ctx.open_admin();
@@ -183,7 +183,7 @@ int extent_of(Context& ctx, const std::string& group, const std::string& topic, 
   return kExitOk;
 }
 
-ordered_json letter_json(const Letter& l, bool redriven) {
+ordered_json letter_json(const DeadLetter& l, bool redriven) {
   return {{"partition", l.at.partition},
           {"offset", l.offset},
           {"dead_at_ms", l.timestamp_ms},
@@ -197,11 +197,11 @@ ordered_json letter_json(const Letter& l, bool redriven) {
           {"redriven", redriven}};
 }
 
-int list(Context& ctx, const ListFlags& flags) {
+int list_letters(Context& ctx, const DlqListFlags& flags) {
   if (flags.group.empty()) return ctx.usage("GROUP: a group id is not empty");
   if (flags.limit < 1 || flags.limit > 100000) return ctx.usage("-n: the limit is 1 to 100000");
   const std::string topic = transport::dead_letter_topic(flags.group);
-  Extent extent;
+  DlqExtent extent;
   bool missing = false;
   if (int rc = extent_of(ctx, flags.group, topic, &extent, &missing); rc != kExitOk) return rc;
   ordered_json letters = ordered_json::array();
@@ -211,7 +211,7 @@ int list(Context& ctx, const ListFlags& flags) {
     for (const auto& [tp, end] : extent.ends) {
       from[tp] = std::max(extent.starts[tp], end - flags.limit);
     }
-    int rc = read_letters(ctx, flags.group, topic, from, extent.ends, [&](const Letter& l) {
+    int rc = read_letters(ctx, flags.group, topic, from, extent.ends, [&](const DeadLetter& l) {
       letters.push_back(letter_json(l, l.offset < extent.redriven[l.at]));
       return true;
     });
@@ -237,17 +237,17 @@ int list(Context& ctx, const ListFlags& flags) {
   return kExitOk;
 }
 
-int show(Context& ctx, const ShowFlags& flags) {
+int show_letter(Context& ctx, const DlqShowFlags& flags) {
   if (flags.group.empty()) return ctx.usage("GROUP: a group id is not empty");
   return show_message(ctx, transport::dead_letter_topic(flags.group), flags.partition,
                       flags.offset);
 }
 
-int redrive(Context& ctx, const RedriveFlags& flags) {
+int redrive_letters(Context& ctx, const DlqRedriveFlags& flags) {
   if (flags.group.empty()) return ctx.usage("GROUP: a group id is not empty");
   if (flags.limit < 0) return ctx.usage("-n: the limit is >= 1 (0: all)");
   const std::string topic = transport::dead_letter_topic(flags.group);
-  Extent extent;
+  DlqExtent extent;
   bool missing = false;
   if (int rc = extent_of(ctx, flags.group, topic, &extent, &missing); rc != kExitOk) return rc;
   if (missing) {
@@ -273,7 +273,7 @@ int redrive(Context& ctx, const RedriveFlags& flags) {
   // Letters are put back in chunks; after each, the redrive position moves
   // past it, so an interrupted redrive goes on where it stopped.
   constexpr size_t kChunk = 1000;
-  std::vector<Letter> chunk;
+  std::vector<DeadLetter> chunk;
   size_t redriven = 0, taken = 0;
   ordered_json skipped = ordered_json::array();
   int failed = kExitOk;
@@ -290,7 +290,7 @@ int redrive(Context& ctx, const RedriveFlags& flags) {
         if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
         std::vector<client::QueueMessage> messages;
         for (size_t i : ask) {
-          const Letter& l = chunk[i];
+          const DeadLetter& l = chunk[i];
           messages.push_back(
               {.topic = l.topic, .partition = l.partition, .offset = l.source_offset});
         }
@@ -308,7 +308,7 @@ int redrive(Context& ctx, const RedriveFlags& flags) {
       }
       for (size_t i = 0; i < chunk.size(); ++i) {
         const Status& st = outcome[i];
-        const Letter& l = chunk[i];
+        const DeadLetter& l = chunk[i];
         const std::string what =
             l.topic + "-" + std::to_string(l.partition) + "@" + std::to_string(l.source_offset);
         if (st.code() == ErrorCode::kOffsetOutOfRange || st.code() == ErrorCode::kNotFound ||
@@ -348,7 +348,7 @@ int redrive(Context& ctx, const RedriveFlags& flags) {
     return failed == kExitOk;
   };
   int rc =
-      read_letters(ctx, flags.group, topic, extent.redriven, extent.ends, [&](const Letter& l) {
+      read_letters(ctx, flags.group, topic, extent.redriven, extent.ends, [&](const DeadLetter& l) {
         if (flags.limit > 0 && taken >= static_cast<size_t>(flags.limit)) {
           return false;
         }
@@ -380,17 +380,17 @@ void add_dlq_commands(CLI::App& root, Context& ctx, Action& action) {
       "dlq", "A queue group's dead letters: list, show, and redrive them to the group");
   dlq->require_subcommand(1);
 
-  auto list_flags = std::make_shared<ListFlags>();
+  auto list_flags = std::make_shared<DlqListFlags>();
   CLI::App* list_command =
       dlq->add_subcommand("list", "Print a group's latest dead letters and where they came from");
   list_command->add_option("group", list_flags->group, "Queue group")->required();
   list_command->add_option("-n,--limit", list_flags->limit,
                            "The latest N offsets of the dead-letter topic (default 100)");
   list_command->callback([&ctx, &action, list_flags] {
-    action = [&ctx, list_flags] { return list(ctx, *list_flags); };
+    action = [&ctx, list_flags] { return list_letters(ctx, *list_flags); };
   });
 
-  auto show_flags = std::make_shared<ShowFlags>();
+  auto show_flags = std::make_shared<DlqShowFlags>();
   CLI::App* show_command =
       dlq->add_subcommand("show", "Print one dead letter with its headers and value");
   show_command->add_option("group", show_flags->group, "Queue group")->required();
@@ -399,10 +399,10 @@ void add_dlq_commands(CLI::App& root, Context& ctx, Action& action) {
   show_command->add_option("-p,--partition", show_flags->partition,
                            "Partition of the dead-letter topic (default 0)");
   show_command->callback([&ctx, &action, show_flags] {
-    action = [&ctx, show_flags] { return show(ctx, *show_flags); };
+    action = [&ctx, show_flags] { return show_letter(ctx, *show_flags); };
   });
 
-  auto redrive_flags = std::make_shared<RedriveFlags>();
+  auto redrive_flags = std::make_shared<DlqRedriveFlags>();
   CLI::App* redrive_command = dlq->add_subcommand(
       "redrive", "Put the dead letters not yet redriven back to the group, to be received again");
   redrive_command->add_option("group", redrive_flags->group, "Queue group")->required();
@@ -411,7 +411,7 @@ void add_dlq_commands(CLI::App& root, Context& ctx, Action& action) {
   redrive_command->add_flag("--dry-run", redrive_flags->dry_run,
                             "Count what would be redriven; change nothing");
   redrive_command->callback([&ctx, &action, redrive_flags] {
-    action = [&ctx, redrive_flags] { return redrive(ctx, *redrive_flags); };
+    action = [&ctx, redrive_flags] { return redrive_letters(ctx, *redrive_flags); };
   });
 }
 
