@@ -697,12 +697,12 @@ Result<QueueService::Finished> QueueService::finish_dead(Partition& partition,
       }
     }
     if (ops.empty()) return out;
-    Result<AppendResult> appended = append_ops(partition, ops, version, &out.epoch);
+    int32_t epoch = 0;
+    Result<AppendResult> appended = append_ops(partition, ops, version, &epoch);
     if (!appended.is_ok()) {
       if (appended.code() == ErrorCode::kFencedLeaderEpoch) continue;
       return appended.status();
     }
-    out.last_offset = appended->last_offset;
     if (out.dead > 0) metrics_.add_queue_dead_lettered(partition.topic(), out.dead);
     return out;
   }

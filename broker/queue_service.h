@@ -108,12 +108,10 @@ class QueueService {
   // Marks `letters` done once their copies are in the dead-letter topic (a
   // dead op; an expire op for unreadable ones). One that changed since
   // dead_letters() (put back by a redrive) is left alone. Returns how many
-  // were marked and the appended records to wait for.
+  // were marked.
   struct Finished {
     size_t dead = 0;
     size_t expired = 0;
-    int64_t last_offset = -1;
-    int32_t epoch = 0;
   };
   Result<Finished> finish_dead(Partition& partition, const std::vector<DeadLetter>& letters);
 
