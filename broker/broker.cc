@@ -62,6 +62,36 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
       status("CURVE on every listener; the cluster's public key is " +
              config_.curve_keys.public_key);
     }
+    if (!config_.broker_secret_key_file.empty()) {
+      Result<transport::CurveKeyPair> keys =
+          transport::load_curve_secret_key_file(config_.broker_secret_key_file);
+      if (!keys.is_ok()) {
+        return Status(keys.code(), "security.broker_secret_key_file: " + keys.status().message());
+      }
+      config_.broker_keys = std::move(keys).value();
+    }
+    if (!config_.principals_file.empty()) {
+      Result<std::shared_ptr<transport::Principals>> principals =
+          transport::Principals::load(config_.principals_file);
+      if (!principals.is_ok()) {
+        return Status(principals.code(),
+                      "security.principals_file: " + principals.status().message());
+      }
+      config_.principals = std::move(principals).value();
+      // Its own key must be there: the other brokers (and its own listener)
+      // would refuse it otherwise.
+      const std::string self = transport::broker_principal(config_.node_id);
+      std::optional<std::string> listed =
+          config_.principals->principal_of(config_.broker_keys.public_key);
+      if (listed != self) {
+        return Status(ErrorCode::kInvalidConfig,
+                      "security.principals_file " + config_.principals_file + " must list " +
+                          "this broker's public key " + config_.broker_keys.public_key + " as " +
+                          self + (listed ? ", not as " + *listed : ""));
+      }
+      status("authentication on: " + std::to_string(config_.principals->size()) + " keys in " +
+             config_.principals_file + "; this broker is " + self);
+    }
   }
   disk_ =
       std::make_unique<DiskMonitor>(config_.data_dir, config_.min_free_bytes,
@@ -153,7 +183,8 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
                                 .buffer_memory_bytes = config_.buffer_memory_bytes,
                                 .max_inflight_requests = config_.max_inflight_requests,
                                 .max_connections = config_.max_connections,
-                                .curve = {.secret_key = config_.curve_keys.secret_key}});
+                                .curve = {.secret_key = config_.curve_keys.secret_key},
+                                .authenticator = config_.principals});
   if (!bound.is_ok()) {
     return Status(bound.code(),
                   "listeners.client " + config_.client_listener + ": " + bound.message());
@@ -189,6 +220,9 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   server_->serve();
   http_->add_collectable(std::make_shared<PartitionCollector>(*replicas_));
   http_->add_collectable(std::make_shared<StorageCollector>(*disk_));
+  if (config_.principals) {
+    http_->add_collectable(std::make_shared<SecurityCollector>(config_.principals));
+  }
   http_->add_collectable(std::make_shared<GroupCollector>(*coordinator_));
   http_->add_collectable(std::make_shared<ClusterCollector>(
       cluster_->member(), *replicas_,
@@ -202,10 +236,10 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
     split_endpoint(client_endpoint_, &host, &port);
     if (host.empty() || host == "0.0.0.0" || host == "*") host = "127.0.0.1";
     if (host == "::" || host == "[::]") host = "[::1]";
+    transport::CurveClient own = broker_curve_client(config_);
     dead_letters_ = std::make_unique<DeadLetters>(
         *replicas_, *queue_, host + ":" + std::to_string(port),
-        client::CurveSettings{.server_key = config_.curve_keys.public_key,
-                              .secret_key = config_.curve_keys.secret_key});
+        client::CurveSettings{.server_key = own.server_key, .secret_key = own.secret_key});
     dead_letters_->start();
   }
   housekeeping_ = std::thread([this] { housekeeping(); });
@@ -277,6 +311,17 @@ Result<ConfigDiff> Broker::reload(const BrokerConfig& file_config) {
   ConfigDiff diff = diff_configs(config_, next);
   MQ_RETURN_IF_ERROR(apply_dynamic_locked(next));
   file_config_ = file_config;
+  if (config_.principals) {
+    // The file's contents change on SIGHUP; its path takes a restart.
+    Status reloaded = config_.principals->reload();
+    if (reloaded.is_ok()) {
+      spdlog::info("principals: {} keys in {}", config_.principals->size(),
+                   config_.principals->path());
+    } else {
+      spdlog::error("principals: keeping the {} keys in force: {}", config_.principals->size(),
+                    reloaded.message());
+    }
+  }
   return diff;
 }
 

@@ -353,21 +353,41 @@ std::vector<prometheus::MetricFamily> GroupCollector::Collect() const {
   return {members, state, rebalances, commits, lag, total_lag};
 }
 
+namespace {
+// A family of one unlabelled series.
+prometheus::MetricFamily single_series(const char* name, const char* help,
+                                       prometheus::MetricType type, double v) {
+  prometheus::MetricFamily f;
+  f.name = name;
+  f.help = help;
+  f.type = type;
+  prometheus::ClientMetric m;
+  if (type == prometheus::MetricType::Counter) {
+    m.counter.value = v;
+  } else {
+    m.gauge.value = v;
+  }
+  f.metric.push_back(std::move(m));
+  return f;
+}
+}  // namespace
+
+std::vector<prometheus::MetricFamily> SecurityCollector::Collect() const {
+  using prometheus::MetricType;
+  return {single_series("mq_principals", "Keys in the principals file in force.", MetricType::Gauge,
+                        static_cast<double>(principals_->size())),
+          single_series("mq_principals_file_error",
+                        "1 while the principals file failed to load at the last SIGHUP (the "
+                        "principals loaded before stay in force).",
+                        MetricType::Gauge, principals_->reload_failed() ? 1 : 0),
+          single_series("mq_authentication_failures_total",
+                        "CURVE handshakes and requests refused because their key is not in the "
+                        "principals file.",
+                        MetricType::Counter, static_cast<double>(principals_->rejected()))};
+}
+
 std::vector<prometheus::MetricFamily> StorageCollector::Collect() const {
-  auto one = [](const char* name, const char* help, prometheus::MetricType type, double v) {
-    prometheus::MetricFamily f;
-    f.name = name;
-    f.help = help;
-    f.type = type;
-    prometheus::ClientMetric m;
-    if (type == prometheus::MetricType::Counter) {
-      m.counter.value = v;
-    } else {
-      m.gauge.value = v;
-    }
-    f.metric.push_back(std::move(m));
-    return f;
-  };
+  auto one = single_series;
   using prometheus::MetricType;
   return {one("mq_storage_free_bytes", "Free bytes of the data directory's filesystem.",
               MetricType::Gauge, static_cast<double>(disk_.free_bytes())),

@@ -24,6 +24,7 @@
 #include "group/coordinator.h"
 #include "metadata/image.h"
 #include "quorum/quorum_service.h"
+#include "transport/principals.h"
 
 namespace mq::broker {
 
@@ -114,6 +115,18 @@ class StorageCollector : public prometheus::Collectable {
 
  private:
   const DiskMonitor& disk_;
+};
+
+// Authentication figures read from the principals at scrape time:
+// mq_principals, mq_principals_file_error, mq_authentication_failures_total.
+class SecurityCollector : public prometheus::Collectable {
+ public:
+  explicit SecurityCollector(std::shared_ptr<const transport::Principals> principals)
+      : principals_(std::move(principals)) {}
+  std::vector<prometheus::MetricFamily> Collect() const override;
+
+ private:
+  std::shared_ptr<const transport::Principals> principals_;
 };
 
 // Consumer group figures read from the coordinator at scrape time:

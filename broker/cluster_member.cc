@@ -35,6 +35,8 @@ quorum::QuorumConfig quorum_config(const BrokerConfig& config) {
   q.random_seed = random_id();
   q.curve_server = {.secret_key = config.curve_keys.secret_key};
   q.curve_client = broker_curve_client(config);
+  if (config.principals)
+    q.authenticator = std::make_shared<transport::BrokersOnly>(config.principals);
   return q;
 }
 

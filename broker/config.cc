@@ -164,6 +164,34 @@ std::vector<Setting> build_settings() {
       },
       [](const BrokerConfig& c) { return c.curve_secret_key_file; }));
 
+  t.push_back(text(
+      "security.principals_file",
+      "Authentication: the file of principals allowed to connect, one \"NAME KEY\" line each "
+      "(a name and a CURVE public key; docs/security.md). A handshake with a key not in it is "
+      "refused before any request is read, and a request on a connection whose key has left it "
+      "is answered AUTHENTICATION_FAILED. The file is read again on SIGHUP (systemctl reload "
+      "mqd); a file that does not parse leaves the principals in force. Brokers are listed as "
+      "broker:NODE_ID and are the only principals the quorum listener accepts. Needs "
+      "security.curve_secret_key_file and security.broker_secret_key_file. Empty: any client "
+      "with the cluster's public key may connect.",
+      false,
+      [](BrokerConfig& c, const std::string& v) {
+        c.principals_file = v;
+        return Status::ok();
+      },
+      [](const BrokerConfig& c) { return c.principals_file; }));
+  t.push_back(text(
+      "security.broker_secret_key_file",
+      "This broker's own CURVE secret key (mqctl keygen), with which it connects to the other "
+      "brokers and to its own listener; its public key is in the principals file as "
+      "broker:NODE_ID. Mode 0600 or stricter. Empty: the cluster's key pair.",
+      false,
+      [](BrokerConfig& c, const std::string& v) {
+        c.broker_secret_key_file = v;
+        return Status::ok();
+      },
+      [](const BrokerConfig& c) { return c.broker_secret_key_file; }));
+
   t.push_back(boolean("topics.auto_create",
                       "Create a topic (with the defaults) when a client produces to or fetches "
                       "metadata of one that does not exist.",
@@ -512,6 +540,16 @@ const QuorumMember* ClusterConfig::member(int32_t node_id) const {
 
 Status BrokerConfig::validate() const {
   MQ_RETURN_IF_ERROR(log.validate());
+  if (!principals_file.empty() &&
+      (curve_secret_key_file.empty() || broker_secret_key_file.empty())) {
+    return invalid(
+        "security.principals_file needs security.curve_secret_key_file (authentication rides on "
+        "CURVE) and security.broker_secret_key_file (this broker's identity as broker:" +
+        std::to_string(node_id) + ")");
+  }
+  if (!broker_secret_key_file.empty() && curve_secret_key_file.empty()) {
+    return invalid("security.broker_secret_key_file needs security.curve_secret_key_file");
+  }
   if (cluster.voters.empty()) {
     if (!cluster.observers.empty()) {
       return invalid("cluster.observers is set but cluster.voters is empty: name the voters");

@@ -11,6 +11,7 @@
 #include "base/status.h"
 #include "store/log_config.h"
 #include "transport/curve.h"
+#include "transport/principals.h"
 
 namespace mq::broker {
 
@@ -100,19 +101,28 @@ struct BrokerConfig {
   std::string curve_secret_key_file;
   // Loaded from curve_secret_key_file when the broker starts (not a setting).
   transport::CurveKeyPair curve_keys;
+  // Authentication: the principals file (reloaded on SIGHUP), and this
+  // broker's own key pair, its identity as broker:NODE_ID (empty: the
+  // cluster's key pair).
+  std::string principals_file;
+  std::string broker_secret_key_file;
+  transport::CurveKeyPair broker_keys;                // loaded at start (not a setting)
+  std::shared_ptr<transport::Principals> principals;  // loaded at start (not a setting)
 
   // Cross-setting checks after parsing (e.g. node_id must be a quorum member
   // in cluster mode).
   Status validate() const;
 };
 
-// How this broker connects to the others: the cluster's key pair as its own,
-// the cluster's public key as theirs (empty: plain text).
+// How this broker connects to the others: its own key pair (or the
+// cluster's), the cluster's public key as theirs (empty: plain text).
 inline transport::CurveClient broker_curve_client(const BrokerConfig& config) {
   if (config.curve_keys.secret_key.empty()) return {};
+  const transport::CurveKeyPair& own =
+      config.broker_keys.secret_key.empty() ? config.curve_keys : config.broker_keys;
   return {.server_key = config.curve_keys.public_key,
-          .public_key = config.curve_keys.public_key,
-          .secret_key = config.curve_keys.secret_key};
+          .public_key = own.public_key,
+          .secret_key = own.secret_key};
 }
 
 enum class SettingType { kInteger, kBoolean, kString };

@@ -32,6 +32,7 @@ Status Server::bind(const ServerOptions& options) {
   listener_options.max_message_bytes = options.max_request_bytes;
   listener_options.max_connections = options.max_connections;
   listener_options.curve = options.curve;
+  listener_options.authenticator = options.authenticator;
   MQ_ASSIGN_OR_RETURN(listener_, transport::Listener::bind(listener_options));
   endpoint_ = listener_->endpoint();
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

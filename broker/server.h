@@ -21,6 +21,7 @@
 #include "broker/request_handler.h"
 #include "broker/scheduler.h"
 #include "transport/listener.h"
+#include "transport/principals.h"
 
 namespace mq::broker {
 
@@ -31,6 +32,8 @@ struct ServerOptions {
   int64_t max_inflight_requests = 10000;
   int64_t max_connections = 10000;  // 0: no limit
   transport::CurveServer curve;     // empty secret key: plain text
+  // Authentication (docs/security.md); null: any CURVE client is served.
+  std::shared_ptr<const transport::Authenticator> authenticator;
 };
 
 class Server {

@@ -21,6 +21,7 @@
 #include "ctl/duration.h"
 #include "ctl/profiles.h"
 #include "transport/curve.h"
+#include "transport/principals.h"
 
 namespace mq::ctl {
 namespace {
@@ -62,6 +63,8 @@ struct GlobalFlags {
   std::vector<std::string> client_settings;  // -X key=value
   std::string server_key;
   std::string secret_key_file;
+  std::string user;
+  std::string password_file;
   bool verbose = false;
 };
 
@@ -139,6 +142,37 @@ int resolve_globals(const GlobalFlags& flags, Context& ctx) {
     if (!keys.is_ok()) return ctx.usage("--secret-key-file: " + keys.status().message());
     ctx.curve.secret_key = keys->secret_key;
   }
+  // Or a user name and password, from which the key pair is derived (the
+  // password from a file or the environment, never the command line).
+  std::string user = !flags.user.empty() ? flags.user : profile.user.value_or("");
+  if (!user.empty()) {
+    if (server_key.empty()) return ctx.usage("--user needs --server-key (the brokers' public key)");
+    if (!flags.secret_key_file.empty() || (flags.user.empty() && !secret_key_file.empty())) {
+      return ctx.usage("--user and --secret-key-file are two ways to authenticate: give one");
+    }
+    Status name = transport::check_principal_name(user);
+    if (!name.is_ok()) return ctx.usage("--user: " + name.message());
+    std::string password_file =
+        !flags.password_file.empty() ? flags.password_file : profile.password_file.value_or("");
+    std::string password;
+    const char* env = std::getenv("MQ_PASSWORD");
+    if (!flags.password_file.empty() || (env == nullptr || *env == '\0')) {
+      if (password_file.empty()) {
+        return ctx.usage("--user " + user +
+                         " needs a password: --password-file FILE or $MQ_PASSWORD");
+      }
+      Result<std::string> read = transport::load_password_file(password_file);
+      if (!read.is_ok()) return ctx.usage("--password-file: " + read.status().message());
+      password = std::move(read).value();
+    } else {
+      password = env;
+    }
+    Result<transport::CurveKeyPair> keys = transport::derive_curve_key_pair(user, password);
+    if (!keys.is_ok()) return ctx.usage("--user: " + keys.status().message());
+    ctx.curve.secret_key = keys->secret_key;
+  } else if (!flags.password_file.empty()) {
+    return ctx.usage("--password-file needs --user");
+  }
   Result<ClientOverrides> overrides = ClientOverrides::parse(flags.client_settings);
   if (!overrides.is_ok()) return ctx.usage(overrides.status().message());
   ctx.client_overrides = std::move(overrides).value();
@@ -212,6 +246,12 @@ int run_mqctl(int argc, const char* const* argv, Streams streams) {
   app.add_option("--secret-key-file", flags.secret_key_file,
                  "File holding this client's CURVE secret key, mode 0600 (default: the "
                  "profile's; none: a fresh key per connection)");
+  app.add_option("--user", flags.user,
+                 "Authenticate as this user, with a key pair derived from the password "
+                 "(--password-file or $MQ_PASSWORD; needs --server-key)");
+  app.add_option("--password-file", flags.password_file,
+                 "File whose first line is --user's password, mode 0600 (default: "
+                 "$MQ_PASSWORD, the profile's)");
   app.add_flag("-v,--verbose", flags.verbose, "Say more on stderr");
 
   add_topic_commands(app, ctx, action);
@@ -228,6 +268,7 @@ int run_mqctl(int argc, const char* const* argv, Streams streams) {
   add_config_commands(app, ctx, action);
   add_profile_commands(app, ctx, action);
   add_keygen_command(app, ctx, action);
+  add_passwd_command(app, ctx, action);
   add_bench_commands(app, ctx, action);
   add_log_commands(app, ctx, action);
   add_client_settings_command(app, ctx, action);

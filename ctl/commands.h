@@ -24,6 +24,7 @@ void add_delayed_commands(CLI::App& root, Context& ctx, Action& action);
 void add_queue_commands(CLI::App& root, Context& ctx, Action& action);
 void add_dlq_commands(CLI::App& root, Context& ctx, Action& action);
 void add_keygen_command(CLI::App& root, Context& ctx, Action& action);
+void add_passwd_command(CLI::App& root, Context& ctx, Action& action);
 // mqctl message show: prints one message with its headers; an exit code.
 int show_message(Context& ctx, const std::string& topic, int32_t partition, int64_t offset);
 void add_cluster_commands(CLI::App& root, Context& ctx, Action& action);

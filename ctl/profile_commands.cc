@@ -8,6 +8,7 @@
 #include "ctl/duration.h"
 #include "ctl/profiles.h"
 #include "transport/curve.h"
+#include "transport/principals.h"
 
 namespace mq::ctl {
 namespace {
@@ -21,6 +22,8 @@ struct ProfileFlags {
   std::string output;
   std::string server_key;
   std::string secret_key_file;
+  std::string user;
+  std::string password_file;
   bool use = false;
   bool force = false;
 };
@@ -51,6 +54,15 @@ int profile_create(Context& ctx, const ProfileFlags& flags) {
   if (!flags.secret_key_file.empty() && flags.server_key.empty()) {
     return ctx.usage("--secret-key-file needs --server-key (the brokers' public key)");
   }
+  if (!flags.user.empty() && flags.server_key.empty()) {
+    return ctx.usage("--user needs --server-key (the brokers' public key)");
+  }
+  if (!flags.user.empty() && !flags.secret_key_file.empty()) {
+    return ctx.usage("--user and --secret-key-file are two ways to authenticate: give one");
+  }
+  if (!flags.password_file.empty() && flags.user.empty()) {
+    return ctx.usage("--password-file needs --user");
+  }
   Profile profile;
   if (!flags.brokers.empty()) {
     Result<std::vector<std::string>> parsed = client::parse_bootstrap_servers(flags.brokers);
@@ -78,6 +90,18 @@ int profile_create(Context& ctx, const ProfileFlags& flags) {
         transport::load_curve_secret_key_file(flags.secret_key_file);
     if (!keys.is_ok()) return ctx.usage("--secret-key-file: " + keys.status().message());
     profile.secret_key_file = std::filesystem::absolute(flags.secret_key_file).string();
+  }
+  if (!flags.user.empty()) {
+    Status name = transport::check_principal_name(flags.user);
+    if (!name.is_ok()) return ctx.usage("--user: " + name.message());
+    profile.user = flags.user;
+  }
+  if (!flags.password_file.empty()) {
+    // Checked now (readable, owner only, not empty), kept as a path: the
+    // password itself is never written to the profiles file.
+    Result<std::string> password = transport::load_password_file(flags.password_file);
+    if (!password.is_ok()) return ctx.usage("--password-file: " + password.status().message());
+    profile.password_file = std::filesystem::absolute(flags.password_file).string();
   }
   std::optional<ProfileStore> store = load_store(ctx);
   if (!store) return kExitFailed;
@@ -152,6 +176,11 @@ void add_profile_commands(CLI::App& root, Context& ctx, Action& action) {
                      "The brokers' CURVE public key (40 characters of Z85)");
   create->add_option("--secret-key-file", flags->secret_key_file,
                      "File holding this client's CURVE secret key (mode 0600)");
+  create->add_option("--user", flags->user,
+                     "Authenticate as this user (a key pair derived from the password)");
+  create->add_option("--password-file", flags->password_file,
+                     "File whose first line is the user's password (mode 0600); without it "
+                     "$MQ_PASSWORD is read when the profile is used");
   create->add_option("--timeout", flags->timeout, "Request timeout, e.g. 5s");
   create->add_option("-o,--output", flags->output, "Output format: table, json or yaml");
   create->add_flag("--use", flags->use, "Make it the current profile");

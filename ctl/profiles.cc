@@ -11,6 +11,7 @@
 #include "ctl/duration.h"
 #include "ctl/output.h"
 #include "transport/curve.h"
+#include "transport/principals.h"
 
 namespace mq::ctl {
 namespace {
@@ -83,6 +84,12 @@ Result<ProfileStore> ProfileStore::load(const std::string& path) {
             profile.server_key = text;
           } else if (field == "secret_key_file") {
             profile.secret_key_file = text;
+          } else if (field == "user") {
+            Status user = transport::check_principal_name(text);
+            if (!user.is_ok()) return invalid(path, where + ": " + user.message());
+            profile.user = text;
+          } else if (field == "password_file") {
+            profile.password_file = text;
           } else {
             return invalid(path, "unknown key " + where);
           }
@@ -107,6 +114,8 @@ Status ProfileStore::save(const std::string& path) const {
     if (profile.output) table.insert("output", *profile.output);
     if (profile.server_key) table.insert("server_key", *profile.server_key);
     if (profile.secret_key_file) table.insert("secret_key_file", *profile.secret_key_file);
+    if (profile.user) table.insert("user", *profile.user);
+    if (profile.password_file) table.insert("password_file", *profile.password_file);
     all.insert(name, std::move(table));
   }
   root.insert("profiles", std::move(all));

@@ -24,6 +24,8 @@ struct Profile {
   // file holding this client's secret key (never the secret itself).
   std::optional<std::string> server_key;
   std::optional<std::string> secret_key_file;
+  std::optional<std::string> user;           // password-derived key pair
+  std::optional<std::string> password_file;  // its password (mode 0600)
 };
 
 struct ProfileStore {

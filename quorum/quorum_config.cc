@@ -85,6 +85,9 @@ Status validate(const QuorumConfig& config) {
     MQ_RETURN_IF_ERROR(
         transport::check_curve_key(config.curve_client.secret_key, "quorum client secret key"));
   }
+  if (config.authenticator && !config.curve_server.enabled()) {
+    return invalid("authentication needs CURVE (a server secret key)");
+  }
   if (config.id < 0) return invalid("node id " + std::to_string(config.id) + " is negative");
   if (config.voters.size() != 1 && config.voters.size() != 3 && config.voters.size() != 5) {
     return invalid("there must be 1, 3 or 5 voters, not " + std::to_string(config.voters.size()));

@@ -13,6 +13,7 @@
 #include "raft/messages.h"
 #include "raft/raft_node.h"
 #include "transport/curve.h"
+#include "transport/principals.h"
 
 namespace mq::quorum {
 
@@ -54,6 +55,9 @@ struct QuorumConfig {
   // this node connects to the others. Empty: plain text.
   transport::CurveServer curve_server;
   transport::CurveClient curve_client;
+  // Authentication (needs curve_server): who may send to the quorum
+  // listener (transport::BrokersOnly: brokers, each only as itself).
+  std::shared_ptr<const transport::Authenticator> authenticator;
 
   static constexpr int64_t kMinMessageBytes = (1 << 20) + (64 << 10);
   // The largest proposal: one entry alone in an append must fit a message.

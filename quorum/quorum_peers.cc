@@ -164,6 +164,16 @@ void QuorumService::Impl::receive_from_members() {
       reject("quorum endpoint", received->limit_error.message());
       continue;
     }
+    std::optional<std::string> principal;
+    if (config.authenticator) {
+      // Checked on every message: a broker key removed from the principals
+      // file stops counting at once, not at the next handshake.
+      principal = config.authenticator->principal_of(received->user_id);
+      if (!principal) {
+        reject("quorum endpoint", "a message from a key that is not a broker's (any more)");
+        continue;
+      }
+    }
     std::string routing_id(received->frames[0].as_string_view());
     auto decoded = decode_inbound(std::span(received->frames).subspan(1));
     if (!decoded) {
@@ -171,6 +181,12 @@ void QuorumService::Impl::receive_from_members() {
       continue;
     }
     if (auto* message = std::get_if<raft::Message>(&decoded.value())) {
+      if (principal && *principal != transport::broker_principal(message->from)) {
+        // A broker speaks for itself only.
+        reject("quorum endpoint",
+               raft::describe(*message) + ": sent with " + *principal + "'s key");
+        continue;
+      }
       on_raft_message(std::move(*message), sender_endpoint(received->frames[1]));
     } else {
       on_call(routing_id, std::move(std::get<InboundCall>(decoded.value())));

@@ -40,6 +40,16 @@ Status QuorumService::Impl::start() {
       close_sockets();
       return Status(curve.code(), "quorum: " + curve.message());
     }
+    if (config.authenticator) {
+      Result<std::unique_ptr<transport::ZapDomain>> zap_domain =
+          transport::ZapDomain::open(*context, config.authenticator);
+      if (!zap_domain.is_ok()) {
+        close_sockets();
+        return Status(zap_domain.code(), "quorum: " + zap_domain.status().message());
+      }
+      zap = std::move(zap_domain).value();
+      router->set(zmq::sockopt::zap_domain, zap->name());
+    }
     router->bind(bind_address(config.listen_endpoint));
     endpoint = router->get(zmq::sockopt::last_endpoint);
     for (const auto* members : {&config.voters, &config.observers}) {
@@ -98,6 +108,7 @@ void QuorumService::Impl::stop() {
   stop_requested = true;
   mailbox->wake();
   if (thread.joinable()) thread.join();
+  zap.reset();
   context.reset();
 }
 

@@ -27,6 +27,7 @@
 #include "quorum/quorum_service.h"
 #include "quorum/wire.h"
 #include "raft/file_storage.h"
+#include "transport/zap.h"
 #include "transport/zmq_frames.h"
 
 namespace mq::quorum {
@@ -259,6 +260,7 @@ struct QuorumService::Impl {
 
   // Owned by the quorum thread once it runs.
   std::unique_ptr<zmq::context_t> context;
+  std::unique_ptr<transport::ZapDomain> zap;  // the router's authentication, if on
   std::optional<zmq::socket_t> router;
   std::map<NodeId, zmq::socket_t> dealers;
   std::map<NodeId, std::string> dealer_endpoints;  // where each DEALER connects

@@ -128,13 +128,14 @@ const Status& Connection::poll_events() {
                 value == ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC) ||
                id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
       // The broker's answer failed its checks, or it refused this client.
-      broken_ =
-          Status(ErrorCode::kAuthenticationFailed,
-                 "the handshake with " + endpoint_ + " failed: " +
-                     (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-                          ? "the broker refused this client (status " + std::to_string(value) + ")"
-                          : "the broker's answer does not come from the server key "
-                            "given (--server-key, curve.server_key)"));
+      broken_ = Status(
+          ErrorCode::kAuthenticationFailed,
+          "the handshake with " + endpoint_ + " failed: " +
+              (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                   ? "the broker refused this client's key (status " + std::to_string(value) +
+                         "): is its public key in the broker's principals file?"
+                   : "the broker's answer does not come from the server key "
+                     "given (--server-key, curve.server_key)"));
     } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
       char code[16];
       std::snprintf(code, sizeof code, "0x%08x", value);

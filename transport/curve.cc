@@ -2,6 +2,7 @@
 #include "transport/curve.h"
 
 #include <fcntl.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -106,21 +107,24 @@ Result<std::string> curve_public_of(std::string_view secret_key) {
   return std::string(public_key);
 }
 
-Result<CurveKeyPair> load_curve_secret_key_file(const std::string& path) {
+Result<std::string> read_owner_only_file(const std::string& path, std::string_view what) {
+  const std::string named = std::string(what) + " " + path;
   // The mode is checked on the file that is read (no window between the two).
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return config_error("secret key file " + path + ": " + std::strerror(errno));
+  if (fd < 0) return config_error(named + ": " + std::strerror(errno));
   struct stat st {};
   Status checked = Status::ok();
   if (::fstat(fd, &st) != 0) {
-    checked = config_error("secret key file " + path + ": " + std::strerror(errno));
+    checked = config_error(named + ": " + std::strerror(errno));
   } else if (!S_ISREG(st.st_mode)) {
-    checked = config_error("secret key file " + path + ": not a file");
+    checked = config_error(named + ": not a file");
   } else if ((st.st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    checked = config_error("secret key file " + path + " is readable by others (mode " + mode +
-                           "): chmod 600 it, and make a new key if others may have read it");
+    checked = config_error(named + " is readable by others (mode " + mode +
+                           "): chmod 600 it, and replace the secret if others may have read it");
+  } else if (st.st_size > (1 << 16)) {
+    checked = config_error(named + ": larger than 64 KiB");
   }
   std::string text;
   if (checked.is_ok()) {
@@ -129,13 +133,51 @@ Result<CurveKeyPair> load_curve_secret_key_file(const std::string& path) {
     while ((n = ::read(fd, buf, sizeof buf)) > 0 && text.size() < (1 << 16)) {
       text.append(buf, static_cast<size_t>(n));
     }
-    if (n < 0) checked = config_error("secret key file " + path + ": " + std::strerror(errno));
+    if (n < 0) checked = config_error(named + ": " + std::strerror(errno));
   }
   ::close(fd);
   MQ_RETURN_IF_ERROR(checked);
+  return text;
+}
+
+Result<std::string> load_password_file(const std::string& path) {
+  MQ_ASSIGN_OR_RETURN(std::string text, read_owner_only_file(path, "password file"));
+  std::string password = text.substr(0, text.find('\n'));
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  if (password.empty()) return config_error("password file " + path + ": the first line is empty");
+  return password;
+}
+
+Result<CurveKeyPair> load_curve_secret_key_file(const std::string& path) {
+  MQ_ASSIGN_OR_RETURN(std::string text, read_owner_only_file(path, "secret key file"));
   MQ_ASSIGN_OR_RETURN(std::string secret, key_in_text(text, path, "secret key file"));
   MQ_ASSIGN_OR_RETURN(std::string public_key, curve_public_of(secret));
   return CurveKeyPair{std::move(public_key), std::move(secret)};
+}
+
+Result<CurveKeyPair> derive_curve_key_pair(std::string_view user, std::string_view password) {
+  if (user.empty()) return config_error("a user name is needed to derive a key from a password");
+  if (password.empty()) return config_error("empty password for user " + std::string(user));
+  if (sodium_init() < 0) return Status(ErrorCode::kUnknown, "libsodium failed to initialise");
+  static_assert(crypto_pwhash_SALTBYTES == 16);
+  unsigned char salt[crypto_pwhash_SALTBYTES];
+  const std::string salted = "mq user " + std::string(user);
+  crypto_generichash(salt, sizeof salt, reinterpret_cast<const unsigned char*>(salted.data()),
+                     salted.size(), nullptr, 0);
+  uint8_t secret[32];
+  if (crypto_pwhash(secret, sizeof secret, password.data(), password.size(), salt,
+                    crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                    crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    return Status(ErrorCode::kUnknown, "deriving a key from the password: out of memory");
+  }
+  char z85[kCurveKeyChars + 1] = {};
+  zmq_z85_encode(z85, secret, sizeof secret);
+  sodium_memzero(secret, sizeof secret);
+  CurveKeyPair pair;
+  pair.secret_key = z85;
+  sodium_memzero(z85, sizeof z85);
+  MQ_ASSIGN_OR_RETURN(pair.public_key, curve_public_of(pair.secret_key));
+  return pair;
 }
 
 Result<std::string> load_curve_public_key_file(const std::string& path) {

@@ -33,11 +33,26 @@ Result<std::string> curve_public_of(std::string_view secret_key);
 // INVALID_CONFIG unless `key` is 40 characters of Z85 (`what` names it).
 Status check_curve_key(std::string_view key, std::string_view what);
 
+// The text of a file only its owner may read (a secret key, a password):
+// errors for a missing or unreadable file, a file readable by group or
+// others, and one over 64 KiB. `what` names the file in errors.
+Result<std::string> read_owner_only_file(const std::string& path, std::string_view what);
+// The first line of a password file (read_owner_only_file), without its
+// line end; INVALID_CONFIG for an empty one.
+Result<std::string> load_password_file(const std::string& path);
+
 // The key pair of a secret key file (the public half derived). Errors name
 // the file: missing, unreadable, readable by group or others, malformed.
 Result<CurveKeyPair> load_curve_secret_key_file(const std::string& path);
 // The key in a public key file.
 Result<std::string> load_curve_public_key_file(const std::string& path);
+// The key pair of a user name and password, for clients that cannot hold
+// a key file: the secret key is Argon2id (libsodium's crypto_pwhash, 64 MiB,
+// 2 passes) of the password, salted with a hash of the user name. The same
+// name and password give the same pair anywhere; the broker is given only
+// the public key (`mqctl passwd`). Takes about a tenth of a second.
+Result<CurveKeyPair> derive_curve_key_pair(std::string_view user, std::string_view password);
+
 // Writes `pair` to PREFIX.secret (mode 0600, never over an existing file)
 // and PREFIX.public (0644), each with a comment line saying what it is.
 Status write_curve_key_files(const std::string& prefix, const CurveKeyPair& pair);

@@ -11,12 +11,14 @@
 #include <cstring>
 #include <vector>
 
+#include "transport/zap.h"
 #include "transport/zmq_frames.h"
 
 namespace mq::transport {
 
 struct Listener::Socket {
   std::shared_ptr<zmq::context_t> context;  // declared first: outlives the sockets
+  std::unique_ptr<ZapDomain> zap;           // before the sockets: closed after them
   zmq::socket_t socket;
   zmq::socket_t monitor;  // PAIR receiving the ROUTER's connection events
 };
@@ -48,6 +50,9 @@ Result<std::unique_ptr<Listener>> Listener::bind(const ListenerOptions& options)
     return Status(ErrorCode::kInvalidConfig,
                   "listener limits must allow at least one byte and two frames");
   }
+  if (options.authenticator && !options.curve.enabled()) {
+    return Status(ErrorCode::kInvalidConfig, "authentication needs CURVE (a server secret key)");
+  }
   try {
     auto socket = std::make_unique<Socket>();
     socket->context = shared_zmq_context();
@@ -60,6 +65,10 @@ Result<std::unique_ptr<Listener>> Listener::bind(const ListenerOptions& options)
     // Replies to a vanished peer fail instead of vanishing silently.
     s.set(zmq::sockopt::router_mandatory, 1);
     MQ_RETURN_IF_ERROR(apply_curve_server(s.handle(), options.curve));
+    if (options.authenticator) {
+      MQ_ASSIGN_OR_RETURN(socket->zap, ZapDomain::open(*socket->context, options.authenticator));
+      s.set(zmq::sockopt::zap_domain, socket->zap->name());
+    }
     s.bind(options.endpoint);
     std::string monitor_address = next_listener_monitor();
     if (zmq_socket_monitor(s.handle(), monitor_address.c_str(),
@@ -171,10 +180,21 @@ Result<std::optional<InboundRequest>> Listener::receive(int timeout_ms) {
     std::string peer(frames[0].as_string_view());
     std::span<const Frame> message = std::span<const Frame>(frames).subspan(1);
 
-    Result<InboundRequest> request = received->limit_error.is_ok()
-                                         ? parse_request(message)
-                                         : Result<InboundRequest>(received->limit_error);
+    std::optional<std::string> principal;
+    if (options_.authenticator) {
+      // The key the connection authenticated with (ZAP's User-Id), checked
+      // against the principals in force now.
+      principal = options_.authenticator->principal_of(received->user_id);
+      if (!principal) ++stats_.requests_unauthenticated;
+    }
+    Result<InboundRequest> request =
+        !received->limit_error.is_ok() ? Result<InboundRequest>(received->limit_error)
+        : options_.authenticator && !principal
+            ? Result<InboundRequest>(Status(ErrorCode::kAuthenticationFailed,
+                                            "this connection's key is no longer accepted"))
+            : parse_request(message);
     if (request.is_ok()) {
+      if (principal) request->principal = std::move(*principal);
       request->peer = std::move(peer);
       request->peer_address = std::move(received->peer_address);
       ++stats_.requests_received;

@@ -11,6 +11,7 @@
 #include "base/status.h"
 #include "transport/curve.h"
 #include "transport/message.h"
+#include "transport/principals.h"
 
 namespace mq::transport {
 
@@ -32,11 +33,16 @@ struct ListenerOptions {
   // Encryption (docs/security.md): with a secret key every connection must
   // complete a CURVE handshake with it; plain-text peers are dropped then.
   CurveServer curve;
+  // Authentication (needs `curve`): only keys the authenticator knows
+  // complete a handshake (ZAP, transport/zap.h), and each request is checked
+  // again, so a key removed since is answered AUTHENTICATION_FAILED.
+  std::shared_ptr<const Authenticator> authenticator;
 };
 
 struct ListenerStats {
-  uint64_t requests_received = 0;  // returned by receive()
-  uint64_t requests_rejected = 0;  // answered here with an error instead
+  uint64_t requests_received = 0;         // returned by receive()
+  uint64_t requests_rejected = 0;         // answered here with an error instead
+  uint64_t requests_unauthenticated = 0;  // of which: the key is no longer known
   uint64_t replies_sent = 0;
   uint64_t replies_failed = 0;  // peer gone or its send queue full
   int64_t connections_open = 0;

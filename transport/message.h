@@ -27,6 +27,7 @@ namespace mq::transport {
 struct InboundRequest {
   std::string peer;          // ZeroMQ routing id of the sender; empty off the socket
   std::string peer_address;  // the sender's IP address, when the transport knows it
+  std::string principal;     // who the sender authenticated as; empty when not asked
   RequestHeader header;
   Frame body;
   Frames records;

@@ -83,9 +83,13 @@ Result<std::optional<ReceivedMessage>> receive_message(zmq::socket_t& socket, in
         return Status(ErrorCode::kNetworkError, "multipart message ended early");
       }
       more = part.more();
-      if (frame_count == 0) {
+      if (frame_count <= 1) {
+        // A ROUTER's routing id part is made locally: the connection's
+        // properties come with the parts the peer sent.
         const char* address = zmq_msg_gets(part.handle(), "Peer-Address");
-        if (address != nullptr) received.peer_address = address;
+        if (address != nullptr && received.peer_address.empty()) received.peer_address = address;
+        const char* user_id = zmq_msg_gets(part.handle(), "User-Id");
+        if (user_id != nullptr && received.user_id.empty()) received.user_id = user_id;
       }
       ++frame_count;
       total_bytes += part.size();

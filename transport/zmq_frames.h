@@ -25,6 +25,7 @@ struct ReceivedMessage {
   Frames frames;
   Status limit_error;        // kMessageTooLarge when frames were dropped
   std::string peer_address;  // ZeroMQ's "Peer-Address" of a TCP sender, else empty
+  std::string user_id;       // ZeroMQ's "User-Id": what ZAP authenticated, else empty
 };
 
 // One process-wide ZeroMQ context, created on first use and destroyed when

@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# Builds the fuzzers (wire decoders, filter parsers) with clang into build-fuzz/
+# Builds the fuzzers (wire decoders, filter parsers, authentication) with clang into build-fuzz/
 # and runs each for N seconds (default 30), starting from the seed corpus in
 # tests/fuzz/corpus/. New inputs go to build-fuzz/corpus/, crashes to build-fuzz/crashes/.
 #   tests/fuzz/run.sh [seconds]          fuzz every target
 #   tests/fuzz/run.sh --write-corpus     regenerate the decoders' seeds in tests/fuzz/corpus/
-#                                        (the filter_parser seeds are checked-in files)
+#                                        (the filter_parser and zap seeds are checked-in files)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 BUILD_DIR=${BUILD_DIR:-build-fuzz}
 JOBS=${JOBS:-1}
-TARGETS=(request_decoder response_decoder filter_parser)
+TARGETS=(request_decoder response_decoder filter_parser zap)
 
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER=clang++ -DMQ_FUZZ=ON >/dev/null

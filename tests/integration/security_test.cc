@@ -4,18 +4,26 @@
 // are told it is the handshake, and the broker keeps serving the others);
 // a secret key file others can read stops mqd and mqctl with a clear error;
 // three mqd with one cluster key elect, replicate and serve acks=all.
+// With a principals file only listed keys (and password users) are served,
+// a key removed and SIGHUP stops even an open connection, a file that does
+// not parse keeps the principals in force, and brokers authenticate each
+// other and the quorum with their own keys.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <sys/stat.h>
 
+#include <csignal>
 #include <fstream>
 #include <memory>
 #include <string>
 
+#include "client/admin.h"
 #include "tests/support/eventually.h"
 #include "tests/support/mqctl_shell.h"
 #include "tests/support/mqd_cluster.h"
 #include "tests/support/mqd_process.h"
 #include "tests/support/temp_dir.h"
+#include "transport/connection.h"
 
 namespace mq {
 namespace {
@@ -47,6 +55,50 @@ class SecurityTest : public ::testing::Test {
     Shell made = ctl("127.0.0.1:1", "keygen " + dir_.file(name));
     EXPECT_EQ(made.code, 0) << made.err;
     return made.out.substr(0, made.out.find('\n'));
+  }
+
+  // Writes `text` to dir_/NAME with `mode`.
+  std::string write_file(const std::string& name, const std::string& text, mode_t mode = 0644) {
+    std::ofstream(dir_.file(name), std::ios::trunc) << text;
+    EXPECT_EQ(::chmod(dir_.file(name).c_str(), mode), 0);
+    return dir_.file(name);
+  }
+  // The [security] settings of an authenticating broker, as top-level dotted keys.
+  std::string security_toml(const std::string& broker_key) {
+    return "security.curve_secret_key_file = \"" + dir_.file("cluster.secret") +
+           "\"\nsecurity.broker_secret_key_file = \"" + dir_.file(broker_key + ".secret") +
+           "\"\nsecurity.principals_file = \"" + dir_.file("principals") + "\"\n";
+  }
+
+  // Three brokers registered, a topic of 3 replicas all in sync, 100
+  // messages produced with acks=all and read back, by mqctl with `flags`.
+  void expect_serves_acks_all(MqdCluster& cluster, const std::string& flags) {
+    ASSERT_TRUE(eventually(
+        [&] {
+          Shell brokers = ctl(cluster.bootstrap(), flags + "cluster brokers -o json");
+          nlohmann::json listed = nlohmann::json::parse(brokers.out, nullptr, false);
+          return brokers.code == 0 && listed.is_array() && listed.size() == 3;
+        },
+        30s))
+        << cluster.logs();
+    Shell created = ctl(cluster.bootstrap(), flags + "topic create r -p 1 -r 3");
+    ASSERT_EQ(created.code, 0) << created.err << cluster.logs();
+    Shell described;
+    ASSERT_TRUE(eventually(
+        [&] {
+          described = ctl(cluster.bootstrap(), flags + "topic describe r -o json");
+          nlohmann::json topic = nlohmann::json::parse(described.out, nullptr, false);
+          return described.code == 0 && topic.is_array() && topic.size() == 1 &&
+                 topic[0]["partitions"][0]["isr"].size() == 3;
+        },
+        30s))
+        << described.out << described.err << cluster.logs();
+    std::string lines;
+    for (int i = 0; i < 100; i++) lines += "m" + std::to_string(i) + "\n";
+    Shell produced = ctl(cluster.bootstrap(), flags + "produce r --acks all", lines);
+    ASSERT_EQ(produced.code, 0) << produced.err;
+    Shell consumed = ctl(cluster.bootstrap(), flags + "consume r --from beginning -e");
+    EXPECT_EQ(consumed.out, lines);
   }
 
   TempDir dir_;
@@ -153,35 +205,186 @@ TEST_F(SecurityTest, AnEncryptedClusterElectsReplicatesAndServes) {
                          "\"\n");
   std::string why;
   ASSERT_TRUE(cluster.start(&why)) << why;
-  const std::string with_key = "--server-key '" + key + "' --timeout 10s ";
-  ASSERT_TRUE(eventually(
-      [&] {
-        Shell brokers = ctl(cluster.bootstrap(), with_key + "cluster brokers -o json");
-        nlohmann::json listed = nlohmann::json::parse(brokers.out, nullptr, false);
-        return brokers.code == 0 && listed.is_array() && listed.size() == 3;
-      },
-      30s))
-      << cluster.logs();
-  Shell created = ctl(cluster.bootstrap(), with_key + "topic create r -p 1 -r 3");
-  ASSERT_EQ(created.code, 0) << created.err << cluster.logs();
-  Shell described;
-  ASSERT_TRUE(eventually(
-      [&] {
-        described = ctl(cluster.bootstrap(), with_key + "topic describe r -o json");
-        nlohmann::json topic = nlohmann::json::parse(described.out, nullptr, false);
-        return described.code == 0 && topic.is_array() && topic.size() == 1 &&
-               topic[0]["partitions"][0]["isr"].size() == 3;
-      },
-      30s))
-      << described.out << described.err << cluster.logs();
-  std::string lines;
-  for (int i = 0; i < 100; i++) lines += "m" + std::to_string(i) + "\n";
-  Shell produced = ctl(cluster.bootstrap(), with_key + "produce r --acks all", lines);
-  ASSERT_EQ(produced.code, 0) << produced.err;
-  Shell consumed = ctl(cluster.bootstrap(), with_key + "consume r --from beginning -e");
-  EXPECT_EQ(consumed.out, lines);
+  expect_serves_acks_all(cluster, "--server-key '" + key + "' --timeout 10s ");
   // Without the key the cluster serves nothing.
   EXPECT_EQ(ctl(cluster.bootstrap(), "--timeout 2s topic list").code, 1);
+}
+
+TEST_F(SecurityTest, OnlyPrincipalsAreServedAndARemovedKeyStopsAtOnce) {
+  const std::string key = keygen("cluster");
+  const std::string broker_key = keygen("broker1");
+  const std::string alice = keygen("alice");
+  keygen("mallory");
+  // A user with a password: mqctl passwd prints the line for the file.
+  Shell carol = ctl("127.0.0.1:1", "passwd carol", "open sesame\n");
+  ASSERT_EQ(carol.code, 0) << carol.err;
+  EXPECT_EQ(carol.out.size(), std::string("carol ").size() + 40 + 1) << carol.out;
+  EXPECT_EQ(carol.out.find("open sesame"), std::string::npos);
+  EXPECT_EQ(ctl("127.0.0.1:1", "passwd carol").code, 2);  // no password
+  EXPECT_EQ(ctl("127.0.0.1:1", "passwd broker:2", "x\n").code, 2);
+  EXPECT_EQ(ctl("127.0.0.1:1", "passwd bad/name", "x\n").code, 2);
+  const std::string principals =
+      "# test principals\nbroker:1 " + broker_key + "\nalice " + alice + "\n" + carol.out;
+  write_file("principals", principals);
+  write_file("carol.password", "open sesame\n", 0600);
+
+  MqdProcess broker(dir_.file("data"));
+  broker.set_top_level(security_toml("broker1"));
+  ASSERT_TRUE(broker.start()) << broker.log();
+  EXPECT_NE(broker.log().find("authentication on: 3 keys in " + dir_.file("principals") +
+                              "; this broker is broker:1"),
+            std::string::npos)
+      << broker.log();
+  const std::string brokers = broker.endpoint().substr(6);
+  const std::string as_alice = "--server-key '" + key + "' --secret-key-file " +
+                               dir_.file("alice.secret") + " --timeout 5s ";
+  const std::string as_carol = "--server-key '" + key + "' --user carol --password-file " +
+                               dir_.file("carol.password") + " --timeout 5s ";
+
+  EXPECT_EQ(ctl(brokers, as_alice + "topic create t -p 1").code, 0);
+  EXPECT_EQ(ctl(brokers, as_alice + "produce t", "a\nb\n").code, 0);
+  Shell consumed = ctl(brokers, as_carol + "consume t -g readers --from beginning -e");
+  EXPECT_EQ(consumed.code, 0) << consumed.err;
+  EXPECT_EQ(consumed.out, "a\nb\n");
+  // A wrong password is another key: refused.
+  write_file("wrong.password", "open sesamf\n", 0600);
+  Shell wrong = ctl(brokers, "--server-key '" + key + "' --user carol --password-file " +
+                                 dir_.file("wrong.password") + " --timeout 2s topic list");
+  EXPECT_EQ(wrong.code, 1);
+  EXPECT_NE(wrong.err.find("refused this client's key"), std::string::npos) << wrong.err;
+  // Unknown keys and anonymous clients: refused in the handshake.
+  Shell mallory = ctl(brokers, "--server-key '" + key + "' --secret-key-file " +
+                                   dir_.file("mallory.secret") + " --timeout 2s topic list");
+  EXPECT_EQ(mallory.code, 1);
+  EXPECT_NE(mallory.err.find("principals file"), std::string::npos) << mallory.err;
+  EXPECT_EQ(ctl(brokers, "--server-key '" + key + "' --timeout 2s topic list").code, 1);
+  // Flags that cannot go together, or lack a part, are usage errors.
+  EXPECT_EQ(
+      ctl(brokers, "--user carol --password-file " + dir_.file("carol.password") + " topic list")
+          .code,
+      2);  // no server key
+  EXPECT_EQ(ctl(brokers, "--server-key '" + key + "' --user carol topic list").code, 2);
+  EXPECT_EQ(
+      ctl(brokers, as_carol + "--secret-key-file " + dir_.file("alice.secret") + " topic list")
+          .code,
+      2);
+  EXPECT_EQ(ctl(brokers, "--server-key '" + key + "' --password-file " +
+                             dir_.file("carol.password") + " topic list")
+                .code,
+            2);
+  write_file("open.password", "x\n", 0644);
+  EXPECT_EQ(ctl(brokers, "--server-key '" + key + "' --user carol --password-file " +
+                             dir_.file("open.password") + " topic list")
+                .code,
+            2);
+  // A profile carries the user and the password file's path, never the password.
+  ASSERT_EQ(
+      ctl(brokers, "profile create carol --server-key '" + key + "' --user carol --password-file " +
+                       dir_.file("carol.password") + " --use")
+          .code,
+      0);
+  EXPECT_EQ(ctl(brokers, "topic list").code, 0);
+  std::ifstream profiles(dir_.file("config/mq/profiles.toml"));
+  std::string saved((std::istreambuf_iterator<char>(profiles)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(saved.find("open sesame"), std::string::npos) << saved;
+  ASSERT_EQ(ctl(brokers, "profile delete carol").code, 0);
+
+  // An open connection as alice; then alice leaves the file and mqd reloads.
+  client::AdminConfig config{
+      .bootstrap_servers = brokers, .request_timeout_ms = 3000, .default_api_timeout_ms = 5000};
+  config.curve = {.server_key = key, .secret_key = read_key(dir_.file("alice.secret"))};
+  std::unique_ptr<client::Admin> admin = client::Admin::create(config).value();
+  ASSERT_TRUE(admin->describe_cluster().is_ok());
+  write_file("principals", "broker:1 " + broker_key + "\n" + carol.out);
+  broker.signal(SIGHUP);
+  ASSERT_TRUE(broker.wait_for_log("principals: 2 keys in")) << broker.log();
+  Result<client::ClusterMetadata> revoked = admin->describe_cluster();
+  ASSERT_FALSE(revoked.is_ok());
+  EXPECT_EQ(revoked.status().code(), ErrorCode::kAuthenticationFailed)
+      << revoked.status().to_string();
+  EXPECT_EQ(ctl(brokers, as_alice + "topic list").code, 1);
+  EXPECT_EQ(ctl(brokers, as_carol + "topic list").code, 0);
+
+  // A file that does not parse: the principals in force stay.
+  write_file("principals", "carol\n");
+  broker.signal(SIGHUP);
+  ASSERT_TRUE(broker.wait_for_log("principals: keeping the 2 keys in force")) << broker.log();
+  EXPECT_NE(broker.log().find(dir_.file("principals") + ":1: expected NAME KEY"), std::string::npos)
+      << broker.log();
+  EXPECT_EQ(ctl(brokers, as_carol + "topic list").code, 0);
+  // The broker reports it all.
+  httplib::Client http("127.0.0.1", broker.http_port());
+  auto scraped = http.Get("/metrics");
+  ASSERT_TRUE(scraped && scraped->status == 200);
+  const std::string& metrics = scraped->body;
+  EXPECT_NE(metrics.find("mq_principals 2"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("mq_principals_file_error 1"), std::string::npos);
+  EXPECT_NE(metrics.find("mq_authentication_failures_total"), std::string::npos);
+  EXPECT_EQ(metrics.find("mq_authentication_failures_total 0"), std::string::npos);
+}
+
+TEST_F(SecurityTest, ABrokerWhoseKeyIsNotListedDoesNotStart) {
+  keygen("cluster");
+  const std::string broker_key = keygen("broker1");
+  const std::string other = keygen("other");
+  write_file("principals", "broker:2 " + broker_key + "\nbroker:1 " + other + "\n");
+  MqdProcess broker(dir_.file("data"));
+  broker.set_top_level(security_toml("broker1"));
+  EXPECT_FALSE(broker.start());
+  EXPECT_NE(broker.log().find("must list this broker's public key " + broker_key +
+                              " as broker:1, not as broker:2"),
+            std::string::npos)
+      << broker.log();
+  // A principals file needs the keys it rides on.
+  MqdProcess keyless(dir_.file("data2"),
+                     "[security]\nprincipals_file = \"" + dir_.file("principals") + "\"\n");
+  EXPECT_FALSE(keyless.start());
+  EXPECT_NE(keyless.log().find("security.principals_file needs"), std::string::npos)
+      << keyless.log();
+  // A principals file that does not parse.
+  write_file("principals", "broker:1 " + broker_key + " trailing\n");
+  MqdProcess unparsed(dir_.file("data3"));
+  unparsed.set_top_level(security_toml("broker1"));
+  EXPECT_FALSE(unparsed.start());
+  EXPECT_NE(unparsed.log().find(dir_.file("principals") + ":1: expected NAME KEY"),
+            std::string::npos)
+      << unparsed.log();
+}
+
+TEST_F(SecurityTest, BrokersAuthenticateEachOtherAndOnlyBrokersReachTheQuorum) {
+  const std::string key = keygen("cluster");
+  const std::string alice = keygen("alice");
+  std::string principals = "alice " + alice + "\n";
+  for (int id = 1; id <= 3; id++) {
+    principals +=
+        "broker:" + std::to_string(id) + " " + keygen("broker" + std::to_string(id)) + "\n";
+  }
+  write_file("principals", principals);
+  MqdCluster cluster(dir_.path(), 3, mq::testing::quick_cluster_toml(1500),
+                     std::string(mq::testing::kQuickQuorumToml));
+  for (int id = 1; id <= 3; id++) {
+    cluster.node(id).set_top_level("node_id = " + std::to_string(id) + "\n" +
+                                   security_toml("broker" + std::to_string(id)));
+  }
+  std::string why;
+  ASSERT_TRUE(cluster.start(&why)) << why;
+  expect_serves_acks_all(cluster, "--server-key '" + key + "' --secret-key-file " +
+                                      dir_.file("alice.secret") + " --timeout 10s ");
+
+  // The quorum listener refuses a client's key in the handshake, however
+  // valid on the client listener; and anonymous keys.
+  const std::string quorum =
+      "tcp://" + cluster.quorum_member(1).substr(cluster.quorum_member(1).find('@') + 1);
+  for (const std::string& secret : {read_key(dir_.file("alice.secret")), std::string()}) {
+    transport::ConnectionOptions options;
+    options.curve = {.server_key = key, .public_key = "", .secret_key = secret};
+    std::unique_ptr<transport::Connection> connection =
+        transport::Connection::connect(quorum, options).value();
+    Result<transport::ApiVersionsResponse> refused = connection->negotiate_versions(3000);
+    ASSERT_FALSE(refused.is_ok());
+    EXPECT_EQ(refused.status().code(), ErrorCode::kAuthenticationFailed)
+        << refused.status().to_string();
+  }
 }
 
 }  // namespace

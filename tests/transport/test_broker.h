@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -48,6 +49,11 @@ class TestBroker {
   const std::string& endpoint() const { return endpoint_; }
   int produce_requests() const { return produce_requests_; }
   int rejected_requests() const { return rejected_requests_; }
+  // Who sent the last request served (InboundRequest::principal).
+  std::string last_principal() const {
+    std::lock_guard lock(mu_);
+    return last_principal_;
+  }
   // Only when constructed with serve = false.
   Listener& listener() { return *listener_; }
 
@@ -62,6 +68,10 @@ class TestBroker {
   }
 
   void handle(const InboundRequest& request) {
+    {
+      std::lock_guard lock(mu_);
+      last_principal_ = request.principal;
+    }
     Status status;
     switch (request.header.api_key) {
       case ApiKey::kApiVersions:
@@ -136,6 +146,8 @@ class TestBroker {
   std::string endpoint_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
+  mutable std::mutex mu_;
+  std::string last_principal_;
   std::atomic<int> produce_requests_{0};
   std::atomic<int> rejected_requests_{0};
 };
