@@ -121,6 +121,8 @@ std::string_view error_name(ErrorCode code) {
       return "VOTER_CHANGE_IN_PROGRESS";
     case ErrorCode::kAuthenticationFailed:
       return "AUTHENTICATION_FAILED";
+    case ErrorCode::kClusterAuthorizationFailed:
+      return "CLUSTER_AUTHORIZATION_FAILED";
   }
   return "UNKNOWN_ERROR_CODE";
 }

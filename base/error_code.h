@@ -70,6 +70,7 @@ enum class ErrorCode : int16_t {
   kVoterChangeInProgress = 56,  // an earlier voter change has not committed yet
   // Security (docs/security.md).
   kAuthenticationFailed = 57,  // the connection's CURVE handshake failed: wrong or refused keys
+  kClusterAuthorizationFailed = 58,  // the principal may not do this (a broker's part, say)
 };
 
 // Stable upper-case name, e.g. "NOT_LEADER", for logs, metrics and CLI output.

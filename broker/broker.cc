@@ -17,6 +17,19 @@
 namespace mq::broker {
 namespace {
 
+// The bearer token in http.token_file: its first line (owner-only file).
+Result<std::string> load_http_token(const std::string& path) {
+  Result<std::string> text = transport::read_owner_only_file(path, "token file");
+  if (!text.is_ok()) return Status(text.code(), "http.token_file: " + text.status().message());
+  std::string token = text->substr(0, text->find('\n'));
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  if (token.empty()) {
+    return Status(ErrorCode::kInvalidConfig,
+                  "http.token_file: " + path + ": the first line is empty");
+  }
+  return token;
+}
+
 int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -78,17 +91,12 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
                       "security.principals_file: " + principals.status().message());
       }
       config_.principals = std::move(principals).value();
-      // Its own key must be there: the other brokers (and its own listener)
-      // would refuse it otherwise.
+      // Its own key must be there, now and after every reload: the other
+      // brokers (and its own listener) would refuse it otherwise.
       const std::string self = transport::broker_principal(config_.node_id);
-      std::optional<std::string> listed =
-          config_.principals->principal_of(config_.broker_keys.public_key);
-      if (listed != self) {
-        return Status(ErrorCode::kInvalidConfig,
-                      "security.principals_file " + config_.principals_file + " must list " +
-                          "this broker's public key " + config_.broker_keys.public_key + " as " +
-                          self + (listed ? ", not as " + *listed : ""));
-      }
+      Status listed = config_.principals->require(config_.broker_keys.public_key, self);
+      if (!listed.is_ok())
+        return Status(listed.code(), "security.principals_file " + listed.message());
       status("authentication on: " + std::to_string(config_.principals->size()) + " keys in " +
              config_.principals_file + "; this broker is " + self);
     }
@@ -129,8 +137,30 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
       std::vector<std::shared_ptr<prometheus::Collectable>>{
           metrics_.registry(), std::make_shared<metrics::ProcessCollector>()},
       handlers);
-  MQ_RETURN_IF_ERROR(http_->start(http_address->first, http_address->second));
-  status("HTTP on " + http_address->first + ":" + std::to_string(http_->port()));
+  metrics::HttpSecurity http_security;
+  http_security.token_loopback = config_.http_token_loopback;
+  if (!config_.http_token_file.empty()) {
+    MQ_ASSIGN_OR_RETURN(http_security.token, load_http_token(config_.http_token_file));
+  }
+  if (!config_.http_tls_key_file.empty()) {
+    // Its mode is checked as a secret key file's; the TLS library reads it.
+    Result<std::string> key = transport::read_owner_only_file(config_.http_tls_key_file, "file");
+    if (!key.is_ok()) return Status(key.code(), "http.tls_key_file: " + key.status().message());
+    http_security.tls_cert_file = config_.http_tls_cert_file;
+    http_security.tls_key_file = config_.http_tls_key_file;
+  }
+  Status http_started = http_->start(http_address->first, http_address->second, http_security);
+  if (!http_started.is_ok()) {
+    return Status(http_started.code(), "http: " + http_started.message());
+  }
+  std::string http_note;
+  if (!http_security.tls_cert_file.empty()) http_note = "TLS";
+  if (!http_security.token.empty()) {
+    http_note += std::string(http_note.empty() ? "" : "; ") + "a bearer token asked of clients" +
+                 (config_.http_token_loopback ? "" : " not on loopback");
+  }
+  status("HTTP on " + http_address->first + ":" + std::to_string(http_->port()) +
+         (http_note.empty() ? "" : " (" + http_note + ")"));
 
   status("recovering partition logs in " + config_.data_dir);
   hold_for_test_gate();
@@ -305,23 +335,36 @@ void Broker::clean_logs() {
   }
 }
 
+void Broker::reload_secrets() {
+  // Paths come from the config in force (changing them takes a restart).
+  BrokerConfig config = current();
+  if (!config.http_token_file.empty()) {
+    Result<std::string> token = load_http_token(config.http_token_file);
+    if (token.is_ok()) {
+      http_->set_token(std::move(token).value());
+      spdlog::info("http.token_file: token read again from {}", config.http_token_file);
+    } else {
+      spdlog::error("http.token_file: keeping the token in force: {}", token.status().message());
+    }
+  }
+  if (config.principals) {
+    Status reloaded = config.principals->reload();
+    if (reloaded.is_ok()) {
+      spdlog::info("principals: {} keys in {}", config.principals->size(),
+                   config.principals->path());
+    } else {
+      spdlog::error("principals: keeping the {} keys in force: {}", config.principals->size(),
+                    reloaded.message());
+    }
+  }
+}
+
 Result<ConfigDiff> Broker::reload(const BrokerConfig& file_config) {
   std::lock_guard lock(settings_mu_);
   MQ_ASSIGN_OR_RETURN(BrokerConfig next, dynamic_.apply(file_config));
   ConfigDiff diff = diff_configs(config_, next);
   MQ_RETURN_IF_ERROR(apply_dynamic_locked(next));
   file_config_ = file_config;
-  if (config_.principals) {
-    // The file's contents change on SIGHUP; its path takes a restart.
-    Status reloaded = config_.principals->reload();
-    if (reloaded.is_ok()) {
-      spdlog::info("principals: {} keys in {}", config_.principals->size(),
-                   config_.principals->path());
-    } else {
-      spdlog::error("principals: keeping the {} keys in force: {}", config_.principals->size(),
-                    reloaded.message());
-    }
-  }
   return diff;
 }
 

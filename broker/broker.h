@@ -41,6 +41,10 @@ class Broker : public BrokerSettings {
   // The dynamic settings changed through the protocol stay laid over
   // `config` (DynamicSettings).
   Result<ConfigDiff> reload(const BrokerConfig& config);
+  // SIGHUP, before reload() and whatever becomes of it: rereads the
+  // principals file and http.token_file; one that does not load leaves
+  // what is in force, with an error in the log.
+  void reload_secrets();
 
   // BrokerSettings, for AlterConfigs / DescribeConfigs on this broker.
   BrokerConfig current() const override;

@@ -150,6 +150,40 @@ std::vector<Setting> build_settings() {
         return Status::ok();
       },
       [](const BrokerConfig& c) { return c.http_address; }));
+  t.push_back(text(
+      "http.token_file",
+      "File whose first line is the bearer token HTTP clients not on loopback must send "
+      "(Authorization: Bearer TOKEN) for everything but /healthz. Mode 0600 or stricter; read "
+      "again on SIGHUP. Required when security.curve_secret_key_file is set and http.address is "
+      "not a loopback address. Empty: no token asked.",
+      false,
+      [](BrokerConfig& c, const std::string& v) {
+        c.http_token_file = v;
+        return Status::ok();
+      },
+      [](const BrokerConfig& c) { return c.http_token_file; }));
+  t.push_back(boolean("http.token_loopback",
+                      "Ask the bearer token (http.token_file) of clients on loopback too: of the "
+                      "machine's other users. /healthz stays open.",
+                      false, [](BrokerConfig& c) -> bool& { return c.http_token_loopback; }));
+  t.push_back(text(
+      "http.tls_cert_file",
+      "PEM file of the HTTP server's TLS certificate (chain): HTTP is then served over TLS only. "
+      "Needs http.tls_key_file. Empty: plain HTTP.",
+      false,
+      [](BrokerConfig& c, const std::string& v) {
+        c.http_tls_cert_file = v;
+        return Status::ok();
+      },
+      [](const BrokerConfig& c) { return c.http_tls_cert_file; }));
+  t.push_back(text(
+      "http.tls_key_file",
+      "PEM file of the TLS certificate's private key (unencrypted), mode 0600 or stricter.", false,
+      [](BrokerConfig& c, const std::string& v) {
+        c.http_tls_key_file = v;
+        return Status::ok();
+      },
+      [](const BrokerConfig& c) { return c.http_tls_key_file; }));
 
   t.push_back(text(
       "security.curve_secret_key_file",
@@ -549,6 +583,23 @@ Status BrokerConfig::validate() const {
   }
   if (!broker_secret_key_file.empty() && curve_secret_key_file.empty()) {
     return invalid("security.broker_secret_key_file needs security.curve_secret_key_file");
+  }
+  if (http_token_loopback && http_token_file.empty()) {
+    return invalid("http.token_loopback needs http.token_file (the token to ask for)");
+  }
+  if (http_tls_cert_file.empty() != http_tls_key_file.empty()) {
+    return invalid("http.tls_cert_file and http.tls_key_file go together: give both or neither");
+  }
+  if (!curve_secret_key_file.empty() && http_token_file.empty()) {
+    // With security on, /metrics and /v1/status are not left open to the network.
+    std::string host = http_address.substr(0, http_address.rfind(':'));
+    if (host != "127.0.0.1" && host != "localhost" && host != "[::1]" && host != "::1" &&
+        !host.starts_with("127.")) {
+      return invalid("http.address " + http_address +
+                     " is not a loopback address: with security.curve_secret_key_file set, set "
+                     "http.token_file too (a bearer token for HTTP clients not on loopback), or "
+                     "bind HTTP to 127.0.0.1");
+    }
   }
   if (cluster.voters.empty()) {
     if (!cluster.observers.empty()) {

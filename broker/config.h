@@ -66,6 +66,13 @@ struct BrokerConfig {
   std::string data_dir = "./data";
   std::string client_listener = "tcp://127.0.0.1:9092";
   std::string http_address = "127.0.0.1:9644";
+  // HTTP security (docs/security.md, "HTTP"): a bearer token asked of
+  // clients not on loopback (the file's first line, reread on SIGHUP), and
+  // TLS with a PEM certificate and key. Empty: none.
+  std::string http_token_file;
+  bool http_token_loopback = false;  // the token asked of loopback clients too
+  std::string http_tls_cert_file;
+  std::string http_tls_key_file;
 
   // Topic defaults: what a topic gets unless created with its own configs.
   bool auto_create_topics = false;

@@ -76,6 +76,9 @@ int run(const std::string& config_path) {
     }
     if (sig == SIGHUP) {
       sd_notify(0, "RELOADING=1");
+      // First and on their own: a removed key must not wait on a config
+      // file that no longer parses.
+      broker.reload_secrets();
       mq::Result<mq::broker::BrokerConfig> next = mq::broker::load_config(config_path);
       if (!next.is_ok()) {
         spdlog::error("reload: keeping the running settings: {}", next.status().message());

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -69,7 +70,7 @@ struct GlobalFlags {
 };
 
 // Fills ctx from flags > $MQ_BROKERS > profile > defaults. Usage errors are reported.
-int resolve_globals(const GlobalFlags& flags, Context& ctx) {
+int resolve_globals(const GlobalFlags& flags, Context& ctx, bool offline) {
   ctx.verbose = flags.verbose;
   ctx.profiles_path = default_profiles_path();
   Profile profile;
@@ -144,16 +145,20 @@ int resolve_globals(const GlobalFlags& flags, Context& ctx) {
   }
   // Or a user name and password, from which the key pair is derived (the
   // password from a file or the environment, never the command line).
+  // Not for commands that never connect (a profile's user must not stop
+  // `mqctl profile delete`).
   std::string user = !flags.user.empty() ? flags.user : profile.user.value_or("");
-  if (!user.empty()) {
+  if (!user.empty() && !offline) {
     if (server_key.empty()) return ctx.usage("--user needs --server-key (the brokers' public key)");
     if (!flags.secret_key_file.empty() || (flags.user.empty() && !secret_key_file.empty())) {
       return ctx.usage("--user and --secret-key-file are two ways to authenticate: give one");
     }
     Status name = transport::check_principal_name(user);
     if (!name.is_ok()) return ctx.usage("--user: " + name.message());
-    std::string password_file =
-        !flags.password_file.empty() ? flags.password_file : profile.password_file.value_or("");
+    // The profile's password file goes with the profile's user only.
+    std::string password_file = !flags.password_file.empty() ? flags.password_file
+                                : flags.user.empty()         ? profile.password_file.value_or("")
+                                                             : "";
     std::string password;
     const char* env = std::getenv("MQ_PASSWORD");
     if (!flags.password_file.empty() || (env == nullptr || *env == '\0')) {
@@ -166,11 +171,13 @@ int resolve_globals(const GlobalFlags& flags, Context& ctx) {
       password = std::move(read).value();
     } else {
       password = env;
+      ::unsetenv("MQ_PASSWORD");  // read once; not passed on
     }
-    Result<transport::CurveKeyPair> keys = transport::derive_curve_key_pair(user, password);
+    Result<transport::CurveKeyPair> keys =
+        transport::derive_curve_key_pair(server_key, user, password);
     if (!keys.is_ok()) return ctx.usage("--user: " + keys.status().message());
     ctx.curve.secret_key = keys->secret_key;
-  } else if (!flags.password_file.empty()) {
+  } else if (!flags.password_file.empty() && flags.user.empty()) {
     return ctx.usage("--password-file needs --user");
   }
   Result<ClientOverrides> overrides = ClientOverrides::parse(flags.client_settings);
@@ -298,7 +305,11 @@ int run_mqctl(int argc, const char* const* argv, Streams streams) {
     std::fputs(err.str().c_str(), streams.err);
     return code == 0 ? kExitOk : kExitUsage;
   }
-  int resolved = resolve_globals(flags, ctx);
+  static const std::set<std::string> kOffline = {"keygen",     "passwd",          "profile",
+                                                 "completion", "client-settings", "version"};
+  const bool offline = !app.get_subcommands().empty() &&
+                       kOffline.contains(app.get_subcommands().front()->get_name());
+  int resolved = resolve_globals(flags, ctx, offline);
   if (resolved != kExitOk) return resolved;
   return action ? action() : kExitUsage;
 }

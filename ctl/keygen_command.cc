@@ -3,12 +3,13 @@
 // Prints the public key; the secret key is never printed.
 //
 // mqctl passwd USER: the principals-file line of a user who authenticates
-// with a password (its key pair derived from it); the password is read from
-// standard input, never from the command line.
+// with a password (its key pair derived from it and the cluster's public
+// key); the password is read from standard input, never from the command
+// line.
 #include <termios.h>
 #include <unistd.h>
 
-#include <iostream>
+#include <cstdio>
 #include <memory>
 
 #include "ctl/commands.h"
@@ -31,22 +32,26 @@ int keygen(Context& ctx, const std::string& prefix) {
   return kExitOk;
 }
 
-// One line of standard input; on a terminal asked for without echo.
-std::optional<std::string> read_password(const char* prompt) {
-  const bool terminal = ::isatty(STDIN_FILENO) != 0;
+// One line of `in`; on a terminal asked for on `err` without echo.
+std::optional<std::string> read_password(FILE* in, FILE* err, const char* prompt) {
+  const int fd = ::fileno(in);
+  const bool terminal = ::isatty(fd) != 0;
   termios saved{};
   if (terminal) {
-    std::cerr << prompt << std::flush;
-    ::tcgetattr(STDIN_FILENO, &saved);
+    std::fputs(prompt, err);
+    std::fflush(err);
+    ::tcgetattr(fd, &saved);
     termios quiet = saved;
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    ::tcsetattr(fd, TCSAFLUSH, &quiet);
   }
   std::string line;
-  bool got = static_cast<bool>(std::getline(std::cin, line));
+  int c;
+  while ((c = std::fgetc(in)) != EOF && c != '\n') line.push_back(static_cast<char>(c));
+  const bool got = c != EOF || !line.empty();
   if (terminal) {
-    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
-    std::cerr << "\n";
+    ::tcsetattr(fd, TCSAFLUSH, &saved);
+    std::fputs("\n", err);
   }
   if (!got) return std::nullopt;
   if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -59,19 +64,22 @@ int passwd(Context& ctx, const std::string& user) {
   if (transport::is_broker_principal(user)) {
     return ctx.usage("USER: broker:ID names are brokers', which authenticate with key files");
   }
-  std::optional<std::string> password = read_password("Password: ");
+  if (ctx.curve.server_key.empty()) {
+    return ctx.usage("passwd needs --server-key: the cluster's public key salts the key");
+  }
+  std::optional<std::string> password = read_password(ctx.io.in, ctx.io.err, "Password: ");
   if (!password || password->empty()) {
     return ctx.usage("no password on standard input (one line)");
   }
-  if (::isatty(STDIN_FILENO) != 0) {
-    std::optional<std::string> again = read_password("Again: ");
+  if (::isatty(::fileno(ctx.io.in)) != 0) {
+    std::optional<std::string> again = read_password(ctx.io.in, ctx.io.err, "Again: ");
     if (again != password) return ctx.usage("the two passwords differ");
   }
-  Result<transport::CurveKeyPair> pair = transport::derive_curve_key_pair(user, *password);
+  Result<transport::CurveKeyPair> pair =
+      transport::derive_curve_key_pair(ctx.curve.server_key, user, *password);
   if (!pair.is_ok()) return ctx.fail("cannot derive the key pair", pair.status());
-  nlohmann::ordered_json document{{"user", user}, {"public_key", pair->public_key}};
-  ctx.print(document,
-            [&](const nlohmann::ordered_json&) { return user + " " + pair->public_key + "\n"; });
+  // The principals file's line, whatever -o says: it is made to be appended.
+  std::fprintf(ctx.io.out, "%s %s\n", user.c_str(), pair->public_key.c_str());
   return kExitOk;
 }
 

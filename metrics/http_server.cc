@@ -23,8 +23,61 @@ void HttpServer::add_collectable(std::shared_ptr<prometheus::Collectable> collec
   collectables_.push_back(std::move(collectable));
 }
 
-Status HttpServer::start(const std::string& host, int port) {
-  server_ = std::make_unique<httplib::Server>();
+bool is_loopback_address(const std::string& address) {
+  return address.starts_with("127.") || address == "::1" || address.starts_with("::ffff:127.");
+}
+
+void HttpServer::set_token(std::string token) {
+  std::lock_guard lock(token_mu_);
+  token_ = std::move(token);
+}
+
+Status HttpServer::start(const std::string& host, int port, const HttpSecurity& security) {
+  set_token(security.token);
+  token_loopback_ = security.token_loopback;
+  if (security.tls_cert_file.empty() != security.tls_key_file.empty()) {
+    return Status(ErrorCode::kInvalidConfig,
+                  "TLS needs both a certificate file and its private key file");
+  }
+  if (!security.tls_cert_file.empty()) {
+    auto tls = std::make_unique<httplib::SSLServer>(security.tls_cert_file.c_str(),
+                                                    security.tls_key_file.c_str());
+    if (!tls->is_valid()) {
+      return Status(ErrorCode::kInvalidConfig,
+                    "cannot serve TLS with " + security.tls_cert_file + " and " +
+                        security.tls_key_file +
+                        ": not PEM, unreadable, or the key is not the certificate's");
+    }
+    server_ = std::move(tls);
+  } else {
+    server_ = std::make_unique<httplib::Server>();
+  }
+  // Clients not on loopback need the token for all but /healthz.
+  server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (req.path == "/healthz" || (!token_loopback_ && is_loopback_address(req.remote_addr))) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    std::string token;
+    {
+      std::lock_guard lock(token_mu_);
+      token = token_;
+    }
+    if (token.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    const std::string given = req.get_header_value("Authorization");
+    constexpr std::string_view kBearer = "Bearer ";
+    bool ok = given.size() == kBearer.size() + token.size() && given.starts_with(kBearer);
+    // Compared in constant time: how long a wrong token took says nothing.
+    unsigned char differ = ok ? 0 : 1;
+    for (size_t i = 0; ok && i < token.size(); i++) {
+      differ |= static_cast<unsigned char>(given[kBearer.size() + i] ^ token[i]);
+    }
+    if (differ == 0) return httplib::Server::HandlerResponse::Unhandled;
+    unauthorized_.fetch_add(1, std::memory_order_relaxed);
+    res.status = 401;
+    res.set_header("WWW-Authenticate", "Bearer realm=\"mq\"");
+    res.set_content("a bearer token is required (Authorization: Bearer ...)\n", "text/plain");
+    return httplib::Server::HandlerResponse::Handled;
+  });
   // httplib's default adds SO_REUSEPORT, which would let a second broker
   // share this port silently; keep only SO_REUSEADDR (fast restarts).
   server_->set_socket_options([](int sock) {
@@ -43,6 +96,14 @@ Status HttpServer::start(const std::string& host, int port) {
       families.insert(families.end(), std::make_move_iterator(collected.begin()),
                       std::make_move_iterator(collected.end()));
     }
+    // The server's own figure.
+    prometheus::MetricFamily refused;
+    refused.name = "mq_http_unauthorized_total";
+    refused.help = "HTTP requests refused for a missing or wrong bearer token (http.token_file).";
+    refused.type = prometheus::MetricType::Counter;
+    refused.metric.emplace_back();
+    refused.metric.back().counter.value = static_cast<double>(unauthorized());
+    families.push_back(std::move(refused));
     prometheus::TextSerializer serializer;
     res.set_content(serializer.Serialize(families), "text/plain; version=0.0.4; charset=utf-8");
   });

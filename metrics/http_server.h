@@ -1,7 +1,10 @@
 // The broker's one HTTP server (cpp-httplib): /metrics in the Prometheus text
-// format, /healthz, /readyz and the JSON status at /v1/status.
+// format, /healthz, /readyz and the JSON status at /v1/status; optionally
+// over TLS, and with a bearer token asked of every client not on loopback
+// for everything but /healthz (docs/security.md, "HTTP").
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -28,6 +31,21 @@ struct HttpHandlers {
   std::function<std::string()> status_json;
 };
 
+struct HttpSecurity {
+  // Required of clients not on loopback ("Authorization: Bearer TOKEN"),
+  // for everything but /healthz; empty: none asked.
+  std::string token;
+  // The token asked of loopback clients too.
+  bool token_loopback = false;
+  // TLS: PEM files of the certificate (chain) and its private key; empty:
+  // plain HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+};
+
+// Whether a peer address (as the server reports it) is a loopback one.
+bool is_loopback_address(const std::string& address);
+
 class HttpServer {
  public:
   // /metrics serves the samples of every collectable (a prometheus::Registry,
@@ -42,9 +60,14 @@ class HttpServer {
   void add_collectable(std::shared_ptr<prometheus::Collectable> collectable);
 
   // Binds `host:port` (port 0: any free port) and serves on a thread of its own.
-  Status start(const std::string& host, int port);
+  Status start(const std::string& host, int port, const HttpSecurity& security = {});
   int port() const { return port_; }
   void stop();
+
+  // A new token (SIGHUP); empty: none asked any more.
+  void set_token(std::string token);
+  // Requests refused for a missing or wrong token.
+  uint64_t unauthorized() const { return unauthorized_.load(std::memory_order_relaxed); }
 
  private:
   std::mutex collectables_mu_;
@@ -53,6 +76,10 @@ class HttpServer {
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = -1;
+  std::mutex token_mu_;
+  std::string token_;
+  std::atomic<uint64_t> unauthorized_{0};
+  bool token_loopback_ = false;
 };
 
 // Splits "host:port" (port 0-65535); the error names `what`.

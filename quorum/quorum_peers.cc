@@ -189,7 +189,14 @@ void QuorumService::Impl::receive_from_members() {
       }
       on_raft_message(std::move(*message), sender_endpoint(received->frames[1]));
     } else {
-      on_call(routing_id, std::move(std::get<InboundCall>(decoded.value())));
+      InboundCall& call = std::get<InboundCall>(decoded.value());
+      if (principal && *principal != transport::broker_principal(call.request.from)) {
+        reject("quorum endpoint", "a ControllerCall from node " +
+                                      std::to_string(call.request.from) + " sent with " +
+                                      *principal + "'s key");
+        continue;
+      }
+      on_call(routing_id, std::move(call));
     }
   }
 }

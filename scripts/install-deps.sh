@@ -5,10 +5,10 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev
-  libzmq3-dev libsodium-dev cppzmq-dev libcli11-dev libcpp-httplib-dev prometheus-cpp-dev
+  libzmq3-dev libsodium-dev cppzmq-dev libcli11-dev libcpp-httplib-dev libssl-dev prometheus-cpp-dev
   libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev libzstd-dev liblz4-dev
   libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev
-  systemd prometheus strace  # tests/ops: systemd-analyze, promtool, a Prometheus server, the syscall trace
+  systemd prometheus strace openssl  # tests/ops: systemd-analyze, promtool, a Prometheus server, the syscall trace; tests: a TLS certificate
 )
 
 missing=()

@@ -155,13 +155,15 @@ Result<CurveKeyPair> load_curve_secret_key_file(const std::string& path) {
   return CurveKeyPair{std::move(public_key), std::move(secret)};
 }
 
-Result<CurveKeyPair> derive_curve_key_pair(std::string_view user, std::string_view password) {
+Result<CurveKeyPair> derive_curve_key_pair(std::string_view server_key, std::string_view user,
+                                           std::string_view password) {
+  MQ_RETURN_IF_ERROR(check_curve_key(server_key, "server public key"));
   if (user.empty()) return config_error("a user name is needed to derive a key from a password");
   if (password.empty()) return config_error("empty password for user " + std::string(user));
   if (sodium_init() < 0) return Status(ErrorCode::kUnknown, "libsodium failed to initialise");
   static_assert(crypto_pwhash_SALTBYTES == 16);
   unsigned char salt[crypto_pwhash_SALTBYTES];
-  const std::string salted = "mq user " + std::string(user);
+  const std::string salted = "mq user " + std::string(server_key) + " " + std::string(user);
   crypto_generichash(salt, sizeof salt, reinterpret_cast<const unsigned char*>(salted.data()),
                      salted.size(), nullptr, 0);
   uint8_t secret[32];

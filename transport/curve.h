@@ -48,10 +48,12 @@ Result<CurveKeyPair> load_curve_secret_key_file(const std::string& path);
 Result<std::string> load_curve_public_key_file(const std::string& path);
 // The key pair of a user name and password, for clients that cannot hold
 // a key file: the secret key is Argon2id (libsodium's crypto_pwhash, 64 MiB,
-// 2 passes) of the password, salted with a hash of the user name. The same
-// name and password give the same pair anywhere; the broker is given only
-// the public key (`mqctl passwd`). Takes about a tenth of a second.
-Result<CurveKeyPair> derive_curve_key_pair(std::string_view user, std::string_view password);
+// 2 passes) of the password, salted with a hash of the cluster's public key
+// (`server_key`) and the user name, so one password gives other keys in
+// other clusters. The broker is given only the public key (`mqctl passwd`).
+// Takes about a tenth of a second.
+Result<CurveKeyPair> derive_curve_key_pair(std::string_view server_key, std::string_view user,
+                                           std::string_view password);
 
 // Writes `pair` to PREFIX.secret (mode 0600, never over an existing file)
 // and PREFIX.public (0644), each with a comment line saying what it is.

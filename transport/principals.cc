@@ -134,14 +134,30 @@ Result<std::shared_ptr<Principals>> Principals::load(const std::string& path) {
   return principals;
 }
 
+Status Principals::check_required(const PrincipalTable& table) const {
+  if (required_key_.empty()) return Status::ok();
+  const std::string* listed = table.principal_of(required_key_);
+  if (listed != nullptr && *listed == required_name_) return Status::ok();
+  return Status(ErrorCode::kInvalidConfig, path_ + " must list this broker's public key " +
+                                               required_key_ + " as " + required_name_ +
+                                               (listed != nullptr ? ", not as " + *listed : ""));
+}
+
 Status Principals::reload() {
   Result<PrincipalTable> parsed = PrincipalTable::load(path_);
-  reload_failed_ = !parsed.is_ok();
-  if (!parsed.is_ok()) return parsed.status();
-  auto loaded = std::make_shared<const PrincipalTable>(std::move(parsed).value());
   std::lock_guard lock(mu_);
-  table_ = std::move(loaded);
+  Status checked = parsed.is_ok() ? check_required(*parsed) : parsed.status();
+  reload_failed_ = !checked.is_ok();
+  MQ_RETURN_IF_ERROR(checked);
+  table_ = std::make_shared<const PrincipalTable>(std::move(parsed).value());
   return Status::ok();
+}
+
+Status Principals::require(std::string public_key, std::string name) {
+  std::lock_guard lock(mu_);
+  required_key_ = std::move(public_key);
+  required_name_ = std::move(name);
+  return table_ ? check_required(*table_) : Status::ok();
 }
 
 size_t Principals::size() const {
@@ -149,23 +165,29 @@ size_t Principals::size() const {
   return table_ ? table_->size() : 0;
 }
 
-std::optional<std::string> Principals::principal_of(std::string_view public_key) const {
+std::optional<std::string> Principals::find(std::string_view public_key) const {
   std::shared_ptr<const PrincipalTable> table;
   {
     std::lock_guard lock(mu_);
     table = table_;
   }
   const std::string* name = table ? table->principal_of(public_key) : nullptr;
-  if (name == nullptr) {
-    count_rejected();
-    return std::nullopt;
-  }
+  if (name == nullptr) return std::nullopt;
   return *name;
 }
 
+std::optional<std::string> Principals::principal_of(std::string_view public_key) const {
+  std::optional<std::string> name = find(public_key);
+  if (!name) refused();
+  return name;
+}
+
 std::optional<std::string> BrokersOnly::principal_of(std::string_view public_key) const {
-  std::optional<std::string> name = all_->principal_of(public_key);
-  if (!name || !is_broker_principal(*name)) return std::nullopt;
+  std::optional<std::string> name = all_->find(public_key);
+  if (!name || !is_broker_principal(*name)) {
+    all_->refused();
+    return std::nullopt;
+  }
   return name;
 }
 

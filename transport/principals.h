@@ -56,8 +56,11 @@ class PrincipalTable {
 class Authenticator {
  public:
   virtual ~Authenticator() = default;
-  // The principal a client public key (Z85) authenticates as, or nullopt.
+  // The principal a client public key (Z85) authenticates as, or nullopt
+  // (counted as a refusal).
   virtual std::optional<std::string> principal_of(std::string_view public_key) const = 0;
+  // Counts a refusal made elsewhere (a handshake that is not CURVE).
+  virtual void refused() const {}
 };
 
 // The principals file of a broker: loaded at start, reloaded on SIGHUP.
@@ -67,24 +70,35 @@ class Principals final : public Authenticator {
 
   // Reads the file again. On error the table in use stays, the error is
   // returned (the broker logs it) and reload_failed() is true until a
-  // reload succeeds.
+  // reload succeeds. A file without the required principal (require()) is
+  // an error too.
   Status reload();
+  // From now on the file must give `public_key` to `name` (a broker's own
+  // key: a file without it would cut the broker off from the others);
+  // INVALID_CONFIG if the file in force does not.
+  Status require(std::string public_key, std::string name);
   bool reload_failed() const { return reload_failed_.load(std::memory_order_relaxed); }
 
   std::optional<std::string> principal_of(std::string_view public_key) const override;
+  void refused() const override { rejected_.fetch_add(1, std::memory_order_relaxed); }
+  // principal_of without counting a miss.
+  std::optional<std::string> find(std::string_view public_key) const;
   const std::string& path() const { return path_; }
   size_t size() const;
 
-  // Handshakes and requests turned away because their key is unknown.
+  // Handshakes and requests turned away because of their key.
   uint64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
-  void count_rejected() const { rejected_.fetch_add(1, std::memory_order_relaxed); }
 
  private:
   explicit Principals(std::string path) : path_(std::move(path)) {}
+  // INVALID_CONFIG unless `table` gives required_key_ to required_name_.
+  Status check_required(const PrincipalTable& table) const;
 
   const std::string path_;
   mutable std::mutex mu_;
   std::shared_ptr<const PrincipalTable> table_;
+  std::string required_key_;  // empty: none
+  std::string required_name_;
   mutable std::atomic<uint64_t> rejected_{0};
   std::atomic<bool> reload_failed_{false};
 };
@@ -92,11 +106,12 @@ class Principals final : public Authenticator {
 // Admits only the brokers among `all`'s principals (the quorum listener).
 class BrokersOnly final : public Authenticator {
  public:
-  explicit BrokersOnly(std::shared_ptr<const Authenticator> all) : all_(std::move(all)) {}
+  explicit BrokersOnly(std::shared_ptr<const Principals> all) : all_(std::move(all)) {}
   std::optional<std::string> principal_of(std::string_view public_key) const override;
+  void refused() const override { all_->refused(); }
 
  private:
-  std::shared_ptr<const Authenticator> all_;
+  std::shared_ptr<const Principals> all_;
 };
 
 }  // namespace mq::transport

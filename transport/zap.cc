@@ -9,6 +9,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <zmq.hpp>
 
@@ -65,6 +66,7 @@ std::vector<std::string> answer_zap_request(
     return zap_reply(request->request_id, "400", "unknown ZAP domain", "");
   }
   if (request->mechanism != "CURVE") {
+    authenticator->refused();
     return zap_reply(request->request_id, "400", "CURVE required", "");
   }
   if (!authenticator->principal_of(request->client_public_key)) {
@@ -82,9 +84,14 @@ class ZapDomain::Handler {
   }
 
   Status start() {
+    // The promise moves into the thread: it outlives this call's return.
     std::promise<Status> bound;
     std::future<Status> result = bound.get_future();
-    thread_ = std::thread([this, &bound] { run(bound); });
+    try {
+      thread_ = std::thread([this, bound = std::move(bound)]() mutable { run(bound); });
+    } catch (const std::system_error& error) {
+      return Status(ErrorCode::kUnknown, std::string("ZAP handler: thread: ") + error.what());
+    }
     Status status = result.get();
     if (!status.is_ok()) thread_.join();
     return status;
@@ -92,7 +99,9 @@ class ZapDomain::Handler {
 
   std::string add(std::shared_ptr<const Authenticator> authenticator) {
     std::lock_guard lock(mu_);
-    std::string name = "mq-" + std::to_string(next_domain_++);
+    // Unique in the process, so a name never returns to another listener.
+    static std::atomic<uint64_t> next_domain{0};
+    std::string name = "mq-" + std::to_string(next_domain.fetch_add(1));
     domains_.emplace(name, std::move(authenticator));
     return name;
   }
@@ -153,6 +162,12 @@ class ZapDomain::Handler {
         spdlog::error("ZAP handler: {}", error.what());
       }
     }
+    // Closing is asynchronous; unbinding frees the endpoint now, for a
+    // handler the context may get next.
+    try {
+      socket.unbind(kZapEndpoint);
+    } catch (const zmq::error_t&) {
+    }
   }
 
   // At most one line a second: a flood of bad handshakes must not flood the log.
@@ -174,7 +189,6 @@ class ZapDomain::Handler {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::mutex mu_;
-  uint64_t next_domain_ = 0;
   std::map<std::string, std::shared_ptr<const Authenticator>, std::less<>> domains_;
 };
 

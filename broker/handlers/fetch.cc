@@ -15,6 +15,7 @@
 #include "broker/replica_manager.h"
 #include "broker/scheduler.h"
 #include "store/record_batch.h"
+#include "transport/principals.h"
 
 namespace mq::broker::handlers {
 
@@ -183,6 +184,16 @@ void fetch(Call call) {
         encode_error_response(call.request.header, ErrorCode::kInvalidRequest,
                               "replica_id " + std::to_string(request->replica_id) +
                                   " is neither -1 (a consumer) nor a broker id (a follower)"));
+  }
+  // With authentication on, only broker N fetches as replica N: a follower's
+  // fetch moves the high watermark and the ISR.
+  if (request->replica_id >= 0 && !call.request.principal.empty() &&
+      call.request.principal != transport::broker_principal(request->replica_id)) {
+    return call.reply(
+        encode_error_response(call.request.header, ErrorCode::kClusterAuthorizationFailed,
+                              call.request.principal + " may not fetch as replica " +
+                                  std::to_string(request->replica_id) + " (only " +
+                                  transport::broker_principal(request->replica_id) + " may)"));
   }
   std::unordered_map<std::string, FetchFilter> filters;
   for (const FetchRequest::Topic& topic : request->topics) {

@@ -215,14 +215,17 @@ TEST_F(SecurityTest, OnlyPrincipalsAreServedAndARemovedKeyStopsAtOnce) {
   const std::string broker_key = keygen("broker1");
   const std::string alice = keygen("alice");
   keygen("mallory");
-  // A user with a password: mqctl passwd prints the line for the file.
-  Shell carol = ctl("127.0.0.1:1", "passwd carol", "open sesame\n");
+  // A user with a password: mqctl passwd prints the line for the file
+  // (-o json too: the line is made to be appended).
+  const std::string server = "--server-key '" + key + "' ";
+  Shell carol = ctl("127.0.0.1:1", server + "-o json passwd carol", "open sesame\n");
   ASSERT_EQ(carol.code, 0) << carol.err;
   EXPECT_EQ(carol.out.size(), std::string("carol ").size() + 40 + 1) << carol.out;
   EXPECT_EQ(carol.out.find("open sesame"), std::string::npos);
-  EXPECT_EQ(ctl("127.0.0.1:1", "passwd carol").code, 2);  // no password
-  EXPECT_EQ(ctl("127.0.0.1:1", "passwd broker:2", "x\n").code, 2);
-  EXPECT_EQ(ctl("127.0.0.1:1", "passwd bad/name", "x\n").code, 2);
+  EXPECT_EQ(ctl("127.0.0.1:1", server + "passwd carol").code, 2);  // no password
+  EXPECT_EQ(ctl("127.0.0.1:1", server + "passwd broker:2", "x\n").code, 2);
+  EXPECT_EQ(ctl("127.0.0.1:1", server + "passwd bad/name", "x\n").code, 2);
+  EXPECT_EQ(ctl("127.0.0.1:1", "passwd carol", "x\n").code, 2);  // no cluster key
   const std::string principals =
       "# test principals\nbroker:1 " + broker_key + "\nalice " + alice + "\n" + carol.out;
   write_file("principals", principals);
@@ -288,6 +291,14 @@ TEST_F(SecurityTest, OnlyPrincipalsAreServedAndARemovedKeyStopsAtOnce) {
   std::string saved((std::istreambuf_iterator<char>(profiles)), std::istreambuf_iterator<char>());
   EXPECT_EQ(saved.find("open sesame"), std::string::npos) << saved;
   ASSERT_EQ(ctl(brokers, "profile delete carol").code, 0);
+  // A profile without the password file wants $MQ_PASSWORD to connect, but
+  // commands that never connect work without it.
+  ASSERT_EQ(ctl(brokers, "profile create env --server-key '" + key + "' --user carol --use").code,
+            0);
+  Shell no_password = ctl(brokers, "topic list");
+  EXPECT_EQ(no_password.code, 2);
+  EXPECT_NE(no_password.err.find("$MQ_PASSWORD"), std::string::npos) << no_password.err;
+  EXPECT_EQ(ctl(brokers, "profile delete env").code, 0);
 
   // An open connection as alice; then alice leaves the file and mqd reloads.
   client::AdminConfig config{
@@ -385,6 +396,128 @@ TEST_F(SecurityTest, BrokersAuthenticateEachOtherAndOnlyBrokersReachTheQuorum) {
     EXPECT_EQ(refused.status().code(), ErrorCode::kAuthenticationFailed)
         << refused.status().to_string();
   }
+}
+
+// MqdProcess writes "[http]\naddress = ..." and then the extra TOML: lines
+// before the first table header of `extra` land in [http].
+std::string http_then(const std::string& http_lines, const std::string& rest) {
+  return http_lines + rest;
+}
+
+TEST_F(SecurityTest, HttpAsksForTheTokenAndServesTls) {
+  keygen("cluster");
+  Shell made = mq::testing::run_shell(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext "
+      "subjectAltName=IP:127.0.0.1 -keyout " +
+          dir_.file("http.key") + " -out " + dir_.file("http.crt") + " 2>&1",
+      dir_.file("openssl.err"));
+  ASSERT_EQ(made.code, 0) << made.out;
+  ASSERT_EQ(::chmod(dir_.file("http.key").c_str(), 0600), 0);
+  write_file("token", "first-token\n", 0600);
+  const std::string security =
+      "[security]\ncurve_secret_key_file = \"" + dir_.file("cluster.secret") + "\"\n";
+  const std::string http = "token_file = \"" + dir_.file("token") +
+                           "\"\ntoken_loopback = true\ntls_cert_file = \"" + dir_.file("http.crt") +
+                           "\"\ntls_key_file = \"" + dir_.file("http.key") + "\"\n";
+  MqdProcess broker(dir_.file("data"), http_then(http, security));
+  ASSERT_TRUE(broker.start()) << broker.log();
+  EXPECT_NE(broker.log().find("(TLS; a bearer token asked of clients)"), std::string::npos)
+      << broker.log();
+
+  httplib::SSLClient https("127.0.0.1", broker.http_port());
+  https.set_ca_cert_path(dir_.file("http.crt").c_str());
+  https.enable_server_certificate_verification(true);
+  auto get = [&](const std::string& path, const std::string& token) {
+    httplib::Headers headers;
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    auto response = https.Get(path.c_str(), headers);
+    return response ? response->status : -1;
+  };
+  EXPECT_EQ(get("/healthz", ""), 200);  // probes need no token
+  for (const char* path : {"/metrics", "/readyz", "/v1/status"}) {
+    EXPECT_EQ(get(path, ""), 401) << path;
+    EXPECT_EQ(get(path, "first-tokeN"), 401) << path;
+    // Past the token (/readyz may still say 503 while the broker registers).
+    int status = get(path, "first-token");
+    EXPECT_TRUE(status == 200 || (status == 503 && std::string(path) == "/readyz"))
+        << path << " " << status;
+  }
+  auto refused = https.Get("/metrics");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->get_header_value("WWW-Authenticate"), "Bearer realm=\"mq\"");
+  httplib::Headers with_token{{"Authorization", "Bearer first-token"}};
+  auto metrics = https.Get("/metrics", with_token);
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("mq_http_unauthorized_total 7"), std::string::npos)
+      << metrics->body.substr(0, 2000);
+  // Plain HTTP to the TLS port gets nothing.
+  httplib::Client plain("127.0.0.1", broker.http_port());
+  plain.set_connection_timeout(2);
+  plain.set_read_timeout(2);
+  auto answered = plain.Get("/healthz");
+  EXPECT_TRUE(!answered || answered->status != 200);
+
+  // A new token on SIGHUP; the old one is refused from then on.
+  write_file("token", "second-token\n", 0600);
+  broker.signal(SIGHUP);
+  ASSERT_TRUE(broker.wait_for_log("http.token_file: token read again")) << broker.log();
+  EXPECT_EQ(get("/metrics", "first-token"), 401);
+  EXPECT_EQ(get("/metrics", "second-token"), 200);
+  // A token file others can read is not taken: the token in force stays.
+  write_file("token", "third-token\n", 0644);
+  broker.signal(SIGHUP);
+  ASSERT_TRUE(broker.wait_for_log("http.token_file: keeping the token in force")) << broker.log();
+  EXPECT_EQ(get("/metrics", "second-token"), 200);
+}
+
+TEST_F(SecurityTest, HttpSettingsThatWouldExposeOrFailStopTheBroker) {
+  keygen("cluster");
+  write_file("token", "t\n", 0600);
+  write_file("open-token", "t\n", 0644);
+  write_file("empty-token", "\n", 0600);
+  write_file("garbage.crt", "not a certificate\n", 0644);
+  write_file("garbage.key", "not a key\n", 0600);
+  write_file("open.key", "not a key\n", 0644);
+  const std::string security =
+      "[security]\ncurve_secret_key_file = \"" + dir_.file("cluster.secret") + "\"\n";
+  struct Case {
+    std::string http;      // lines for [http]
+    std::string expected;  // in the log
+  };
+  const Case cases[] = {
+      {"token_file = \"" + dir_.file("open-token") + "\"\n", "is readable by others (mode 0644)"},
+      {"token_file = \"" + dir_.file("empty-token") + "\"\n", "the first line is empty"},
+      {"token_file = \"" + dir_.file("none") + "\"\n", "http.token_file: token file"},
+      {"token_loopback = true\n", "http.token_loopback needs http.token_file"},
+      {"tls_cert_file = \"" + dir_.file("garbage.crt") + "\"\n",
+       "http.tls_cert_file and http.tls_key_file go together"},
+      {"tls_cert_file = \"" + dir_.file("garbage.crt") + "\"\ntls_key_file = \"" +
+           dir_.file("open.key") + "\"\n",
+       "http.tls_key_file: file " + dir_.file("open.key") + " is readable by others"},
+      {"tls_cert_file = \"" + dir_.file("garbage.crt") + "\"\ntls_key_file = \"" +
+           dir_.file("garbage.key") + "\"\n",
+       "cannot serve TLS with"},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    MqdProcess broker(dir_.file("data" + std::to_string(n++)), http_then(c.http, security));
+    EXPECT_FALSE(broker.start()) << c.http;
+    EXPECT_NE(broker.log().find(c.expected), std::string::npos) << c.http << "\n" << broker.log();
+  }
+  // With CURVE on, HTTP beyond loopback needs a token.
+  Shell checked = mq::testing::run_shell(
+      std::string(MQ_MQD_BINARY) + " --check-config " +
+          write_file("wide.toml",
+                     [&] {
+                       return "data_dir = \"" + dir_.file("wide") +
+                              "\"\n[http]\naddress = \"0.0.0.0:0\"\n" + security;
+                     }()),
+      dir_.file("check.err"));
+  EXPECT_NE(checked.code, 0);
+  std::ifstream err(dir_.file("check.err"));
+  std::string text((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+  EXPECT_NE((checked.out + text).find("is not a loopback address"), std::string::npos)
+      << checked.out << text;
 }
 
 }  // namespace
