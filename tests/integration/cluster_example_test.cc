@@ -1,6 +1,6 @@
-// The example cluster, examples/configs/cluster/node{1,2,3}.toml, run the way
-// its README says: three real mqd processes started in one directory, data
-// under ./data/nodeN. Only the ports are changed (free ones instead of
+// The example clusters, examples/configs/cluster/node{1,2,3}.toml and
+// examples/configs/secure (below), run the way their READMEs say: three real mqd processes started
+// in one directory, data under ./data/nodeN. Only the ports are changed (free ones instead of
 // 9N92/9N93/9N44, so a broker already running on this machine never
 // collides); every other byte of each file is what runs. The three become
 // ready (/readyz 200), mqctl creates a topic through node 1 without a
@@ -154,10 +154,21 @@ using mq::testing::Shell;
 
 class ClusterExampleTest : public ::testing::Test {
  protected:
-  static std::string example(int node) {
-    return std::string(MQ_SOURCE_DIR) + "/examples/configs/cluster/node" + std::to_string(node) +
-           ".toml";
+  // The example's folder under examples/configs, and what its ports add to
+  // the node number: node N's ports are 9(N+offset)92, 9(N+offset)93 and
+  // 9(N+offset)HH, HH its HTTP suffix.
+  explicit ClusterExampleTest(std::string folder = "cluster", int port_offset = 0,
+                              std::string http_suffix = "44")
+      : folder_(std::move(folder)),
+        port_offset_(port_offset),
+        http_suffix_(std::move(http_suffix)) {}
+
+  std::string example(int node) const {
+    return std::string(MQ_SOURCE_DIR) + "/examples/configs/" + folder_ + "/node" +
+           std::to_string(node) + ".toml";
   }
+  // "127.0.0.1:9N" of node `n`'s ports.
+  std::string port_base(int n) const { return "127.0.0.1:9" + std::to_string(n + port_offset_); }
 
   void SetUp() override {
     for (int n = 1; n <= kNodes; n++) {
@@ -181,13 +192,13 @@ class ClusterExampleTest : public ::testing::Test {
     std::string text = read_file(example(node));
     EXPECT_FALSE(text.empty()) << example(node);
     for (int n = 1; n <= kNodes; n++) {
-      std::string base = "127.0.0.1:9" + std::to_string(n);
+      std::string base = port_base(n);
       int quorum = replace_all(&text, base + "93", "127.0.0.1:" + std::to_string(quorum_[n]));
       EXPECT_GE(quorum, 1) << example(node) << " does not name node " << n << "'s quorum port";
       if (n != node) continue;
       EXPECT_EQ(replace_all(&text, base + "92", "127.0.0.1:" + std::to_string(client_[n])), 1)
           << example(node) << ": client port";
-      EXPECT_EQ(replace_all(&text, base + "44", "127.0.0.1:" + std::to_string(http_[n])), 1)
+      EXPECT_EQ(replace_all(&text, base + http_suffix_, "127.0.0.1:" + std::to_string(http_[n])), 1)
           << example(node) << ": HTTP port";
     }
     return text;
@@ -216,6 +227,74 @@ class ClusterExampleTest : public ::testing::Test {
     return response && response->status == 200;
   }
 
+  // The example files' setting lines with what differs by node (the id,
+  // `node_specific` with N for the node number, the ports) made the same.
+  void expect_files_differ_only_in(const std::vector<std::string>& node_specific) {
+    std::vector<std::string> normalized[kNodes + 1];
+    for (int n = 1; n <= kNodes; n++) {
+      std::string id = std::to_string(n);
+      for (std::string line : setting_lines(read_file(example(n)))) {
+        if (line == "node_id = " + id) line = "node_id = N";
+        for (std::string text : node_specific) {
+          std::string general = text;
+          replace_all(&text, "N", id);
+          replace_all(&line, text, general);
+        }
+        replace_all(&line, port_base(n) + "92", "127.0.0.1:9N92");
+        replace_all(&line, port_base(n) + http_suffix_, "127.0.0.1:9NHH");
+        normalized[n].push_back(line);
+      }
+      ASSERT_FALSE(normalized[n].empty()) << example(n);
+      EXPECT_NE(std::find(normalized[n].begin(), normalized[n].end(), "node_id = N"),
+                normalized[n].end())
+          << example(n) << " does not set node_id = " << id;
+    }
+    EXPECT_EQ(normalized[1], normalized[2]);
+    EXPECT_EQ(normalized[1], normalized[3]);
+  }
+
+  // Writes each node's file with this test's ports (checking that no
+  // endpoint of the example's is left) and starts the three in dir_, then
+  // waits until each is ready (/readyz 200).
+  void start_ready() {
+    std::set<int> ours;
+    for (int n = 1; n <= kNodes; n++) ours.insert({client_[n], quorum_[n], http_[n]});
+    ASSERT_EQ(ours.size(), 3u * kNodes) << "free_port() gave the same port twice";
+    for (int n = 1; n <= kNodes; n++) {
+      std::string config = rewritten(n);
+      ASSERT_FALSE(HasFailure());
+      // Every endpoint a setting names is one of this test's ports: nothing
+      // of the example's is left to collide with a running broker.
+      std::regex endpoint(R"((\d+\.\d+\.\d+\.\d+):(\d+))");
+      for (const std::string& line : setting_lines(config)) {
+        for (std::sregex_iterator m(line.begin(), line.end(), endpoint), end; m != end; ++m) {
+          EXPECT_EQ((*m)[1].str(), "127.0.0.1") << line;
+          EXPECT_TRUE(ours.count(std::stoi((*m)[2].str()))) << "not rewritten: " << line;
+        }
+      }
+      std::string path = dir_.file("node" + std::to_string(n) + ".toml");
+      std::ofstream(path) << config;
+      ASSERT_TRUE(
+          nodes_[n].start(dir_.path(), path, dir_.file("node" + std::to_string(n) + ".log")));
+    }
+    // Ready = the logs are recovered, the broker serves, and it registered
+    // and was unfenced by the controller.
+    auto deadline = std::chrono::steady_clock::now() + 90s;
+    std::set<int> waiting = {1, 2, 3};
+    while (!waiting.empty() && std::chrono::steady_clock::now() < deadline) {
+      for (auto it = waiting.begin(); it != waiting.end();) {
+        ASSERT_TRUE(nodes_[*it].running()) << "node " << *it << " exited";
+        it = ready(*it) ? waiting.erase(it) : std::next(it);
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_TRUE(waiting.empty()) << waiting.size() << " node(s) never became ready, first "
+                                 << *waiting.begin();
+  }
+
+  const std::string folder_;
+  const int port_offset_;
+  const std::string http_suffix_;
   TempDir dir_;
   std::map<int, int> client_, quorum_, http_;
   std::map<int, Node> nodes_;
@@ -223,60 +302,12 @@ class ClusterExampleTest : public ::testing::Test {
 
 TEST_F(ClusterExampleTest, ExampleFilesDifferOnlyInIdDataDirAndPorts) {
   // What the README promises and a copy-and-edit of a fourth node relies on.
-  std::vector<std::string> normalized[kNodes + 1];
-  for (int n = 1; n <= kNodes; n++) {
-    std::string id = std::to_string(n);
-    for (std::string line : setting_lines(read_file(example(n)))) {
-      if (line == "node_id = " + id) line = "node_id = N";
-      replace_all(&line, "\"./data/node" + id + "\"", "\"./data/nodeN\"");
-      replace_all(&line, "127.0.0.1:9" + id + "92", "127.0.0.1:9N92");
-      replace_all(&line, "127.0.0.1:9" + id + "44", "127.0.0.1:9N44");
-      normalized[n].push_back(line);
-    }
-    ASSERT_FALSE(normalized[n].empty()) << example(n);
-    EXPECT_NE(std::find(normalized[n].begin(), normalized[n].end(), "node_id = N"),
-              normalized[n].end())
-        << example(n) << " does not set node_id = " << id;
-  }
-  EXPECT_EQ(normalized[1], normalized[2]);
-  EXPECT_EQ(normalized[1], normalized[3]);
+  expect_files_differ_only_in({"\"./data/nodeN\""});
 }
 
 TEST_F(ClusterExampleTest, ThreeNodesReplicateAndServeThroughAnyBroker) {
-  std::set<int> ours;
-  for (int n = 1; n <= kNodes; n++) ours.insert({client_[n], quorum_[n], http_[n]});
-  ASSERT_EQ(ours.size(), 3u * kNodes) << "free_port() gave the same port twice";
-
-  for (int n = 1; n <= kNodes; n++) {
-    std::string config = rewritten(n);
-    ASSERT_FALSE(HasFailure());
-    // Every endpoint a setting names is one of this test's ports: nothing of
-    // the example's 9N92/9N93/9N44 is left to collide with a running broker.
-    std::regex endpoint(R"((\d+\.\d+\.\d+\.\d+):(\d+))");
-    for (const std::string& line : setting_lines(config)) {
-      for (std::sregex_iterator m(line.begin(), line.end(), endpoint), end; m != end; ++m) {
-        EXPECT_EQ((*m)[1].str(), "127.0.0.1") << line;
-        EXPECT_TRUE(ours.count(std::stoi((*m)[2].str()))) << "not rewritten: " << line;
-      }
-    }
-    std::string path = dir_.file("node" + std::to_string(n) + ".toml");
-    std::ofstream(path) << config;
-    ASSERT_TRUE(nodes_[n].start(dir_.path(), path, dir_.file("node" + std::to_string(n) + ".log")));
-  }
-
-  // Ready = the logs are recovered, the broker serves, and it registered and
-  // was unfenced by the controller.
-  auto deadline = std::chrono::steady_clock::now() + 90s;
-  std::set<int> waiting = {1, 2, 3};
-  while (!waiting.empty() && std::chrono::steady_clock::now() < deadline) {
-    for (auto it = waiting.begin(); it != waiting.end();) {
-      ASSERT_TRUE(nodes_[*it].running()) << "node " << *it << " exited";
-      it = ready(*it) ? waiting.erase(it) : std::next(it);
-    }
-    std::this_thread::sleep_for(100ms);
-  }
-  ASSERT_TRUE(waiting.empty()) << waiting.size() << " node(s) never became ready, first "
-                               << *waiting.begin();
+  start_ready();
+  ASSERT_FALSE(HasFailure());
   // The data went where the examples say: ./data/nodeN of the directory
   // mqd started in, with the quorum's log in __quorum.
   for (int n = 1; n <= kNodes; n++) {
@@ -346,6 +377,67 @@ TEST_F(ClusterExampleTest, ThreeNodesReplicateAndServeThroughAnyBroker) {
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
         << "node " << n << " status " << status;
   }
+}
+
+// examples/configs/secure: the same cluster with CURVE, a principals file
+// and an HTTP token; setup.sh makes the keys in the directory the brokers
+// start in, as its README says.
+class SecureExampleTest : public ClusterExampleTest {
+ protected:
+  SecureExampleTest() : ClusterExampleTest("secure", 3, "43") {}
+};
+
+TEST_F(SecureExampleTest, ExampleFilesDifferOnlyInIdDataDirPortsAndOwnKey) {
+  expect_files_differ_only_in({"\"./data/secure/nodeN\"", "\"./data/secure/keys/brokerN.secret\""});
+}
+
+TEST_F(SecureExampleTest, SetupThenThreeNodesServeOnlyTheKeysTheyList) {
+  Shell made = ok("sh " + std::string(MQ_SOURCE_DIR) + "/examples/configs/secure/setup.sh");
+  ASSERT_FALSE(HasFailure());
+  EXPECT_NE(made.out.find("The cluster's public key"), std::string::npos) << made.out;
+  // Never over existing keys.
+  EXPECT_EQ(sh("sh " + std::string(MQ_SOURCE_DIR) + "/examples/configs/secure/setup.sh").code, 1);
+  std::string principals = read_file(dir_.file("data/secure/keys/principals"));
+  for (const char* name : {"broker:1 ", "broker:2 ", "broker:3 ", "admin "}) {
+    EXPECT_NE(principals.find(name), std::string::npos) << principals;
+  }
+
+  start_ready();
+  ASSERT_FALSE(HasFailure());
+  for (int n = 1; n <= kNodes; n++) {
+    EXPECT_NE(nodes_[n].log().find("authentication on: 4 keys"), std::string::npos) << "node " << n;
+  }
+  // As admin: the README's commands. (No single quotes: sh() quotes with them.)
+  const std::string admin = "$MQCTL --brokers " + broker(1) + "," + broker(2) + "," + broker(3) +
+                            " --server-key \"$(grep -v ^# data/secure/keys/cluster.public)\"" +
+                            " --secret-key-file data/secure/keys/admin.secret ";
+  json brokers = json::parse(ok(admin + "-o json cluster brokers").out, nullptr, false);
+  ASSERT_TRUE(brokers.is_array() && brokers.size() == 3u) << brokers.dump();
+  ok(admin + "topic create events -p 3");
+  Shell produced;
+  auto until = std::chrono::steady_clock::now() + 20s;
+  do {  // the topic reaches every broker's image moments after node 1's
+    produced = sh("seq 1 1000 | " + admin + "produce events --acks all -o json");
+  } while (produced.code != 0 && std::chrono::steady_clock::now() < until);
+  ASSERT_EQ(produced.code, 0) << produced.err;
+  Shell consumed = ok(admin + "consume events --from beginning -e");
+  EXPECT_EQ(std::count(consumed.out.begin(), consumed.out.end(), '\n'), 1000);
+
+  // With the cluster's key but no listed key pair, or in plain text: refused.
+  Shell stranger =
+      sh("$MQCTL --brokers " + broker(2) +
+         " --timeout 3s --server-key \"$(grep -v ^# data/secure/keys/cluster.public)\"" +
+         " topic list");
+  EXPECT_EQ(stranger.code, 1);
+  EXPECT_NE(stranger.err.find("refused this client"), std::string::npos) << stranger.err;
+  EXPECT_EQ(sh("$MQCTL --brokers " + broker(3) + " --timeout 3s topic list").code, 1);
+
+  // HTTP: loopback needs no token for the example's Prometheus.
+  httplib::Client http("127.0.0.1", http_[1]);
+  auto metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_NE(metrics->body.find("mq_principals 4"), std::string::npos);
 }
 
 }  // namespace
