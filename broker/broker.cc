@@ -146,12 +146,25 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
     // Its mode is checked as a secret key file's; the TLS library reads it.
     Result<std::string> key = transport::read_owner_only_file(config_.http_tls_key_file, "file");
     if (!key.is_ok()) return Status(key.code(), "http.tls_key_file: " + key.status().message());
+    // OpenSSL would ask for a pass phrase on the terminal, where no one answers.
+    if (key->find("ENCRYPTED") != std::string::npos) {
+      return Status(ErrorCode::kInvalidConfig,
+                    "http.tls_key_file: " + config_.http_tls_key_file +
+                        " is encrypted: give the key without a pass phrase (mode 0600 keeps it)");
+    }
     http_security.tls_cert_file = config_.http_tls_cert_file;
     http_security.tls_key_file = config_.http_tls_key_file;
   }
   Status http_started = http_->start(http_address->first, http_address->second, http_security);
   if (!http_started.is_ok()) {
     return Status(http_started.code(), "http: " + http_started.message());
+  }
+  if (!http_security.token.empty() && http_security.tls_cert_file.empty() &&
+      !metrics::is_loopback_address(http_address->first) && http_address->first != "localhost") {
+    spdlog::warn(
+        "http: the bearer token travels in clear text to {}: set http.tls_cert_file and "
+        "http.tls_key_file",
+        config_.http_address);
   }
   std::string http_note;
   if (!http_security.tls_cert_file.empty()) http_note = "TLS";
@@ -353,8 +366,8 @@ void Broker::reload_secrets() {
       spdlog::info("principals: {} keys in {}", config.principals->size(),
                    config.principals->path());
     } else {
-      spdlog::error("principals: keeping the {} keys in force: {}", config.principals->size(),
-                    reloaded.message());
+      spdlog::error("principals: {}; {} keys in force", reloaded.message(),
+                    config.principals->size());
     }
   }
 }

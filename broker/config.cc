@@ -1,6 +1,8 @@
 // The settings table and the TOML parser built on it (toml++).
 #include "broker/config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <toml++/toml.h>
 
 #include <cstdio>
@@ -593,8 +595,17 @@ Status BrokerConfig::validate() const {
   if (!curve_secret_key_file.empty() && http_token_file.empty()) {
     // With security on, /metrics and /v1/status are not left open to the network.
     std::string host = http_address.substr(0, http_address.rfind(':'));
-    if (host != "127.0.0.1" && host != "localhost" && host != "[::1]" && host != "::1" &&
-        !host.starts_with("127.")) {
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
+    }
+    // A literal loopback address (a name like 127.example.com is not one).
+    in_addr v4{};
+    in6_addr v6{};
+    bool loopback =
+        host == "localhost" ||
+        (::inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127) ||
+        (::inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6));
+    if (!loopback) {
       return invalid("http.address " + http_address +
                      " is not a loopback address: with security.curve_secret_key_file set, set "
                      "http.token_file too (a bearer token for HTTP clients not on loopback), or "

@@ -135,7 +135,7 @@ int resolve_globals(const GlobalFlags& flags, Context& ctx, bool offline) {
     if (!key.is_ok()) return ctx.usage(key.message());
     ctx.curve.server_key = server_key;
   }
-  if (!secret_key_file.empty()) {
+  if (!secret_key_file.empty() && !offline) {
     if (server_key.empty()) {
       return ctx.usage("--secret-key-file needs --server-key (the brokers' public key)");
     }
@@ -147,7 +147,10 @@ int resolve_globals(const GlobalFlags& flags, Context& ctx, bool offline) {
   // password from a file or the environment, never the command line).
   // Not for commands that never connect (a profile's user must not stop
   // `mqctl profile delete`).
-  std::string user = !flags.user.empty() ? flags.user : profile.user.value_or("");
+  // A --secret-key-file flag overrides the profile's user, as any flag does.
+  std::string user = !flags.user.empty()              ? flags.user
+                     : !flags.secret_key_file.empty() ? ""
+                                                      : profile.user.value_or("");
   if (!user.empty() && !offline) {
     if (server_key.empty()) return ctx.usage("--user needs --server-key (the brokers' public key)");
     if (!flags.secret_key_file.empty() || (flags.user.empty() && !secret_key_file.empty())) {
@@ -305,10 +308,17 @@ int run_mqctl(int argc, const char* const* argv, Streams streams) {
     std::fputs(err.str().c_str(), streams.err);
     return code == 0 ? kExitOk : kExitUsage;
   }
+  // Commands that never connect: no key is read or derived for them.
   static const std::set<std::string> kOffline = {"keygen",     "passwd",          "profile",
                                                  "completion", "client-settings", "version"};
-  const bool offline = !app.get_subcommands().empty() &&
-                       kOffline.contains(app.get_subcommands().front()->get_name());
+  bool offline = false;
+  if (!app.get_subcommands().empty()) {
+    const CLI::App* command = app.get_subcommands().front();
+    const CLI::App* leaf =
+        command->get_subcommands().empty() ? command : command->get_subcommands().front();
+    offline = kOffline.contains(command->get_name()) ||
+              (command->get_name() == "log" && leaf->get_name() == "dump");
+  }
   int resolved = resolve_globals(flags, ctx, offline);
   if (resolved != kExitOk) return resolved;
   return action ? action() : kExitUsage;

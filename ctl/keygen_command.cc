@@ -48,7 +48,8 @@ std::optional<std::string> read_password(FILE* in, FILE* err, const char* prompt
   std::string line;
   int c;
   while ((c = std::fgetc(in)) != EOF && c != '\n') line.push_back(static_cast<char>(c));
-  const bool got = c != EOF || !line.empty();
+  // A read error mid-line is no password (a cut one would make another key).
+  const bool got = !std::ferror(in) && (c != EOF || !line.empty());
   if (terminal) {
     ::tcsetattr(fd, TCSAFLUSH, &saved);
     std::fputs("\n", err);

@@ -52,9 +52,11 @@ Status HttpServer::start(const std::string& host, int port, const HttpSecurity& 
   } else {
     server_ = std::make_unique<httplib::Server>();
   }
-  // Clients not on loopback need the token for all but /healthz.
+  // Clients not on loopback need the token for all but the probes.
   server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    if (req.path == "/healthz" || (!token_loopback_ && is_loopback_address(req.remote_addr))) {
+    // The probes stay open: load balancers and orchestrators send no token.
+    if (req.path == "/healthz" || req.path == "/readyz" ||
+        (!token_loopback_ && is_loopback_address(req.remote_addr))) {
       return httplib::Server::HandlerResponse::Unhandled;
     }
     std::string token;

@@ -1,7 +1,7 @@
 // The broker's one HTTP server (cpp-httplib): /metrics in the Prometheus text
 // format, /healthz, /readyz and the JSON status at /v1/status; optionally
 // over TLS, and with a bearer token asked of every client not on loopback
-// for everything but /healthz (docs/security.md, "HTTP").
+// for everything but /healthz and /readyz (docs/security.md, "HTTP").
 #pragma once
 
 #include <atomic>
@@ -33,7 +33,7 @@ struct HttpHandlers {
 
 struct HttpSecurity {
   // Required of clients not on loopback ("Authorization: Bearer TOKEN"),
-  // for everything but /healthz; empty: none asked.
+  // for everything but /healthz and /readyz; empty: none asked.
   std::string token;
   // The token asked of loopback clients too.
   bool token_loopback = false;

@@ -181,8 +181,11 @@ void QuorumService::Impl::receive_from_members() {
       continue;
     }
     if (auto* message = std::get_if<raft::Message>(&decoded.value())) {
-      if (principal && *principal != transport::broker_principal(message->from)) {
-        // A broker speaks for itself only.
+      // A broker speaks for itself only; but a voter passes an observer's
+      // hello on to the leader under the observer's id (raft_node.cc).
+      const auto* hello = std::get_if<raft::ObserverHello>(&message->body);
+      const bool relayed = hello != nullptr && hello->forwarded;
+      if (principal && !relayed && *principal != transport::broker_principal(message->from)) {
         reject("quorum endpoint",
                raft::describe(*message) + ": sent with " + *principal + "'s key");
         continue;

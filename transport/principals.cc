@@ -146,10 +146,20 @@ Status Principals::check_required(const PrincipalTable& table) const {
 Status Principals::reload() {
   Result<PrincipalTable> parsed = PrincipalTable::load(path_);
   std::lock_guard lock(mu_);
-  Status checked = parsed.is_ok() ? check_required(*parsed) : parsed.status();
-  reload_failed_ = !checked.is_ok();
-  MQ_RETURN_IF_ERROR(checked);
-  table_ = std::make_shared<const PrincipalTable>(std::move(parsed).value());
+  reload_failed_ = true;
+  if (!parsed.is_ok()) return Status(parsed.code(), "not reloaded: " + parsed.status().message());
+  Status checked = check_required(*parsed);
+  PrincipalTable table = std::move(parsed).value();
+  if (!checked.is_ok()) {
+    // Whatever else the edit did applies; this broker keeps its own entry.
+    std::erase_if(table.by_key_, [&](const auto& entry) { return entry.second == required_name_; });
+    table.by_key_[required_key_] = required_name_;
+    table_ = std::make_shared<const PrincipalTable>(std::move(table));
+    return Status(checked.code(), checked.message() + " (the rest of the file applies; " +
+                                      required_name_ + " kept its key)");
+  }
+  reload_failed_ = false;
+  table_ = std::make_shared<const PrincipalTable>(std::move(table));
   return Status::ok();
 }
 

@@ -47,6 +47,7 @@ class PrincipalTable {
   size_t size() const { return by_key_.size(); }
 
  private:
+  friend class Principals;                               // keeps a broker's own entry (reload())
   std::unordered_map<std::string, std::string> by_key_;  // Z85 key -> name
 };
 
@@ -71,7 +72,8 @@ class Principals final : public Authenticator {
   // Reads the file again. On error the table in use stays, the error is
   // returned (the broker logs it) and reload_failed() is true until a
   // reload succeeds. A file without the required principal (require()) is
-  // an error too.
+  // applied with that one entry kept (so the keys it removes are refused at
+  // once), and is an error too.
   Status reload();
   // From now on the file must give `public_key` to `name` (a broker's own
   // key: a file without it would cut the broker off from the others);

@@ -15,22 +15,28 @@ if [ -e "$keys" ]; then
   echo "$keys exists already: remove ./data/secure to start over" >&2
   exit 1
 fi
-mkdir -p "$keys"
-chmod 700 "$keys"
+mkdir -p ./data/secure
+# Made in a folder of its own and moved into place at the end: a run that
+# fails leaves nothing behind that stops the next one.
+work=$(mktemp -d ./data/secure/keys.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+chmod 700 "$work"
 key() { grep -v '^#' "$1"; }
 
-"$mqctl" keygen "$keys/cluster" >/dev/null
-"$mqctl" keygen "$keys/admin" >/dev/null
+"$mqctl" keygen "$work/cluster" >/dev/null
+"$mqctl" keygen "$work/admin" >/dev/null
 {
   echo "# Who may connect to the secure example cluster (docs/security.md)."
   for n in 1 2 3; do
-    "$mqctl" keygen "$keys/broker$n" >/dev/null
-    echo "broker:$n $(key "$keys/broker$n.public")"
+    "$mqctl" keygen "$work/broker$n" >/dev/null
+    echo "broker:$n $(key "$work/broker$n.public")"
   done
-  echo "admin $(key "$keys/admin.public")"
-} >"$keys/principals"
-chmod 600 "$keys/principals"
-(umask 077 && od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$keys/http.token" && echo >>"$keys/http.token")
+  echo "admin $(key "$work/admin.public")"
+} >"$work/principals"
+chmod 600 "$work/principals"
+(umask 077 && od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$work/http.token" && echo >>"$work/http.token")
+mv "$work" "$keys"
+trap - EXIT
 
 echo "made $keys. The cluster's public key (clients give it as --server-key):"
 key "$keys/cluster.public"
