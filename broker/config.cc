@@ -155,7 +155,8 @@ std::vector<Setting> build_settings() {
   t.push_back(text(
       "http.token_file",
       "File whose first line is the bearer token HTTP clients not on loopback must send "
-      "(Authorization: Bearer TOKEN) for everything but /healthz. Mode 0600 or stricter; read "
+      "(Authorization: Bearer TOKEN) for everything but /healthz and /readyz. Mode 0600 or "
+      "stricter; read "
       "again on SIGHUP. Required when security.curve_secret_key_file is set and http.address is "
       "not a loopback address. Empty: no token asked.",
       false,
