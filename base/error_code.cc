@@ -123,6 +123,12 @@ std::string_view error_name(ErrorCode code) {
       return "AUTHENTICATION_FAILED";
     case ErrorCode::kClusterAuthorizationFailed:
       return "CLUSTER_AUTHORIZATION_FAILED";
+    case ErrorCode::kTopicAuthorizationFailed:
+      return "TOPIC_AUTHORIZATION_FAILED";
+    case ErrorCode::kGroupAuthorizationFailed:
+      return "GROUP_AUTHORIZATION_FAILED";
+    case ErrorCode::kInvalidAcl:
+      return "INVALID_ACL";
   }
   return "UNKNOWN_ERROR_CODE";
 }

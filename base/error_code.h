@@ -71,6 +71,9 @@ enum class ErrorCode : int16_t {
   // Security (docs/security.md).
   kAuthenticationFailed = 57,  // the connection's CURVE handshake failed: wrong or refused keys
   kClusterAuthorizationFailed = 58,  // the principal may not do this (a broker's part, say)
+  kTopicAuthorizationFailed = 59,    // an ACL denies the principal this on the topic
+  kGroupAuthorizationFailed = 60,    // an ACL denies the principal this on the group
+  kInvalidAcl = 61,                  // an ACL binding or filter is malformed
 };
 
 // Stable upper-case name, e.g. "NOT_LEADER", for logs, metrics and CLI output.

@@ -220,6 +220,10 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   handler_->set_delayed_delivery(delayed_.get());
   queue_ = std::make_unique<QueueService>(*replicas_, metrics_);
   handler_->set_queue_service(queue_.get());
+  if (config_.authorization) {
+    authorizer_ = std::make_unique<Authorizer>(config_.super_users, *cluster_);
+    handler_->set_authorizer(authorizer_.get());
+  }
   server_ = std::make_unique<Server>(*handler_, *scheduler_, metrics_);
   Status bound = server_->bind({.endpoint = config_.client_listener,
                                 .max_request_bytes = config_.max_request_bytes,
@@ -264,7 +268,8 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   http_->add_collectable(std::make_shared<PartitionCollector>(*replicas_));
   http_->add_collectable(std::make_shared<StorageCollector>(*disk_));
   if (config_.principals) {
-    http_->add_collectable(std::make_shared<SecurityCollector>(config_.principals));
+    http_->add_collectable(
+        std::make_shared<SecurityCollector>(config_.principals, authorizer_.get(), *cluster_));
   }
   http_->add_collectable(std::make_shared<GroupCollector>(*coordinator_));
   http_->add_collectable(std::make_shared<ClusterCollector>(

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "base/status.h"
+#include "broker/authorizer.h"
 #include "broker/broker_metrics.h"
 #include "broker/cluster_node.h"
 #include "broker/config.h"
@@ -91,6 +92,7 @@ class Broker : public BrokerSettings {
   std::unique_ptr<OffsetsStorage> offsets_storage_;
   std::unique_ptr<group::GroupCoordinator> coordinator_;
   std::unique_ptr<ClusterNode> cluster_;
+  std::unique_ptr<Authorizer> authorizer_;  // with security.authorization only
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<DelayedDelivery> delayed_;
   std::unique_ptr<QueueService> queue_;

@@ -7,7 +7,9 @@
 #include <chrono>
 #include <set>
 
+#include "broker/authorizer.h"
 #include "broker/cluster_member.h"
+#include "broker/cluster_view.h"
 #include "broker/replica_manager.h"
 
 namespace mq::broker {
@@ -374,16 +376,28 @@ prometheus::MetricFamily single_series(const char* name, const char* help,
 
 std::vector<prometheus::MetricFamily> SecurityCollector::Collect() const {
   using prometheus::MetricType;
-  return {single_series("mq_principals", "Keys in the principals file in force.", MetricType::Gauge,
-                        static_cast<double>(principals_->size())),
-          single_series("mq_principals_file_error",
-                        "1 while the principals file failed to load at the last SIGHUP (the "
-                        "principals loaded before stay in force).",
-                        MetricType::Gauge, principals_->reload_failed() ? 1 : 0),
-          single_series("mq_authentication_failures_total",
-                        "CURVE handshakes and requests refused because their key is not in the "
-                        "principals file.",
-                        MetricType::Counter, static_cast<double>(principals_->rejected()))};
+  std::vector<prometheus::MetricFamily> families = {
+      single_series("mq_principals", "Keys in the principals file in force.", MetricType::Gauge,
+                    static_cast<double>(principals_->size())),
+      single_series("mq_principals_file_error",
+                    "1 while the principals file failed to load at the last SIGHUP (the "
+                    "principals loaded before stay in force).",
+                    MetricType::Gauge, principals_->reload_failed() ? 1 : 0),
+      single_series("mq_authentication_failures_total",
+                    "CURVE handshakes and requests refused because their key is not in the "
+                    "principals file.",
+                    MetricType::Counter, static_cast<double>(principals_->rejected()))};
+  if (authorizer_ != nullptr) {
+    std::shared_ptr<const metadata::MetadataImage> image = cluster_.image();
+    families.push_back(single_series("mq_acls", "ACL bindings stored in the cluster metadata.",
+                                     MetricType::Gauge,
+                                     image ? static_cast<double>(image->acls().size()) : 0));
+    families.push_back(
+        single_series("mq_authorization_denials_total",
+                      "Requests (or topics, groups within one) the ACLs denied to their principal.",
+                      MetricType::Counter, static_cast<double>(authorizer_->denials())));
+  }
+  return families;
 }
 
 std::vector<prometheus::MetricFamily> StorageCollector::Collect() const {

@@ -117,16 +117,24 @@ class StorageCollector : public prometheus::Collectable {
   const DiskMonitor& disk_;
 };
 
-// Authentication figures read from the principals at scrape time:
-// mq_principals, mq_principals_file_error, mq_authentication_failures_total.
+class Authorizer;
+class ClusterView;
+
+// Security figures read at scrape time: from the principals mq_principals,
+// mq_principals_file_error, mq_authentication_failures_total; with
+// authorization on, mq_acls and mq_authorization_denials_total.
 class SecurityCollector : public prometheus::Collectable {
  public:
-  explicit SecurityCollector(std::shared_ptr<const transport::Principals> principals)
-      : principals_(std::move(principals)) {}
+  // `authorizer` nullptr: authorization is off.
+  SecurityCollector(std::shared_ptr<const transport::Principals> principals,
+                    const Authorizer* authorizer, const ClusterView& cluster)
+      : principals_(std::move(principals)), authorizer_(authorizer), cluster_(cluster) {}
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
   std::shared_ptr<const transport::Principals> principals_;
+  const Authorizer* authorizer_;
+  const ClusterView& cluster_;
 };
 
 // Consumer group figures read from the coordinator at scrape time:

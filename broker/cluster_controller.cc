@@ -214,7 +214,7 @@ struct ClusterController::Handler {
   Bytes (*handle)(ClusterController&, const ControllerCall&, const char*);
 };
 
-const std::array<ClusterController::Handler, 16> ClusterController::kHandlers = {{
+const std::array<ClusterController::Handler, 18> ClusterController::kHandlers = {{
     {CallKind::kRegisterBroker, "RegisterBroker",
      typed<metadata::BrokerRegistration, RegisterBrokerReply, &ClusterController::register_broker>},
     {CallKind::kBrokerHeartbeat, "BrokerHeartbeat",
@@ -250,6 +250,12 @@ const std::array<ClusterController::Handler, 16> ClusterController::kHandlers = 
      typed<VoterChangeCall, EmptyReply, &ClusterController::remove_voter>},
     {CallKind::kUnregisterBroker, "UnregisterBroker",
      typed<UnregisterBrokerCall, EmptyReply, &ClusterController::unregister_broker>},
+    {CallKind::kCreateAcls, "CreateAcls",
+     typed<transport::CreateAclsRequest, transport::CreateAclsResponse,
+           &ClusterController::create_acls>},
+    {CallKind::kDeleteAcls, "DeleteAcls",
+     typed<transport::DeleteAclsRequest, transport::DeleteAclsResponse,
+           &ClusterController::delete_acls>},
 }};
 
 Bytes ClusterController::dispatch(const Bytes& request) {
@@ -406,6 +412,34 @@ Result<EmptyReply> ClusterController::unregister_broker(const UnregisterBrokerCa
   MQ_ASSIGN_OR_RETURN(metadata::RecordBatch batch, controller_->unregister_broker(r.broker_id));
   MQ_RETURN_IF_ERROR(commit(batch).status());
   return EmptyReply{};
+}
+
+Result<transport::CreateAclsResponse> ClusterController::create_acls(
+    const transport::CreateAclsRequest& r) {
+  metadata::Decision<std::vector<Status>> decision = controller_->create_acls(r.creations);
+  if (!decision.records.empty()) MQ_RETURN_IF_ERROR(commit(decision.records).status());
+  transport::CreateAclsResponse reply;
+  for (const Status& status : decision.response) {
+    reply.results.push_back({status.code(), status.is_ok() ? "" : status.message()});
+  }
+  return reply;
+}
+
+Result<transport::DeleteAclsResponse> ClusterController::delete_acls(
+    const transport::DeleteAclsRequest& r) {
+  auto decision = controller_->delete_acls(r.filters);
+  if (!decision.records.empty()) MQ_RETURN_IF_ERROR(commit(decision.records).status());
+  transport::DeleteAclsResponse reply;
+  for (auto& selected : decision.response) {
+    auto& out = reply.results.emplace_back();
+    if (selected.is_ok()) {
+      out.deleted = std::move(selected).value();
+    } else {
+      out.error_code = selected.code();
+      out.error_message = selected.status().message();
+    }
+  }
+  return reply;
 }
 
 Result<EmptyReply> ClusterController::change_voters(bool add, const VoterChangeCall& call) {

@@ -79,9 +79,11 @@ class ClusterController {
   Result<EmptyReply> add_voter(const VoterChangeCall& call);
   Result<EmptyReply> remove_voter(const VoterChangeCall& call);
   Result<EmptyReply> unregister_broker(const UnregisterBrokerCall& call);
+  Result<transport::CreateAclsResponse> create_acls(const transport::CreateAclsRequest& call);
+  Result<transport::DeleteAclsResponse> delete_acls(const transport::DeleteAclsRequest& call);
 
   struct Handler;
-  static const std::array<Handler, 16> kHandlers;
+  static const std::array<Handler, 18> kHandlers;
 
   ClusterControllerConfig config_;
   quorum::QuorumService& quorum_;

@@ -78,6 +78,11 @@ class ClusterNode : public ClusterView, private IsrChanger {
       const transport::RemoveRaftVoterRequest& request) override;
   transport::UnregisterBrokerResponse unregister_broker(
       const transport::UnregisterBrokerRequest& request) override;
+  std::shared_ptr<const metadata::MetadataImage> image() const override;
+  transport::DescribeAclsResponse describe_acls(
+      const transport::DescribeAclsRequest& request) override;
+  transport::CreateAclsResponse create_acls(const transport::CreateAclsRequest& request) override;
+  transport::DeleteAclsResponse delete_acls(const transport::DeleteAclsRequest& request) override;
   transport::AlterPartitionReassignmentsResponse alter_reassignments(
       const transport::AlterPartitionReassignmentsRequest& request) override;
   transport::ListPartitionReassignmentsResponse list_reassignments(

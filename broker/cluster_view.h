@@ -6,12 +6,15 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
 #include "broker/topic_config.h"
+#include "metadata/image.h"
+#include "transport/acls.h"
 #include "transport/cluster_admin.h"
 #include "transport/metadata.h"
 
@@ -72,6 +75,17 @@ class ClusterView {
   // The partitions being reassigned, from this broker's image.
   virtual transport::ListPartitionReassignmentsResponse list_reassignments(
       const transport::ListPartitionReassignmentsRequest& request) = 0;
+  // This broker's metadata image (the authorizer reads its ACLs).
+  virtual std::shared_ptr<const metadata::MetadataImage> image() const = 0;
+  // The ACLs in this broker's image that the filter selects.
+  virtual transport::DescribeAclsResponse describe_acls(
+      const transport::DescribeAclsRequest& request) = 0;
+  // ACL changes through the active controller; answered once committed and
+  // in every live broker's image (docs/protocol.md, CreateAcls).
+  virtual transport::CreateAclsResponse create_acls(
+      const transport::CreateAclsRequest& request) = 0;
+  virtual transport::DeleteAclsResponse delete_acls(
+      const transport::DeleteAclsRequest& request) = 0;
 };
 
 }  // namespace mq::broker

@@ -228,6 +228,41 @@ std::vector<Setting> build_settings() {
         return Status::ok();
       },
       [](const BrokerConfig& c) { return c.broker_secret_key_file; }));
+  t.push_back(boolean(
+      "security.authorization",
+      "Authorization: every client request is checked against the ACLs (mqctl acl; "
+      "docs/security.md), and what no ACL allows is denied (TOPIC_, GROUP_ or "
+      "CLUSTER_AUTHORIZATION_FAILED). With no ACLs stored, only super-users and brokers may do "
+      "anything. Needs security.principals_file.",
+      false, [](BrokerConfig& c) -> bool& { return c.authorization; }));
+  t.push_back(text(
+      "security.super_users",
+      "Principals that pass every authorization check, comma-separated (e.g. \"admin,ops\"); "
+      "brokers (broker:NODE_ID) always do.",
+      false,
+      [](BrokerConfig& c, const std::string& v) -> Status {
+        c.super_users.clear();
+        size_t start = 0;
+        while (start <= v.size()) {
+          size_t comma = std::min(v.find(',', start), v.size());
+          std::string name = v.substr(start, comma - start);
+          name.erase(0, name.find_first_not_of(' '));
+          name.erase(name.find_last_not_of(' ') + 1);
+          if (!name.empty() || comma < v.size()) {
+            if (Status valid = transport::check_principal_name(name); !valid.is_ok()) {
+              return invalid(valid.message());
+            }
+            c.super_users.push_back(name);
+          }
+          start = comma + 1;
+        }
+        return Status::ok();
+      },
+      [](const BrokerConfig& c) {
+        std::string joined;
+        for (const std::string& name : c.super_users) joined += (joined.empty() ? "" : ",") + name;
+        return joined;
+      }));
 
   t.push_back(boolean("topics.auto_create",
                       "Create a topic (with the defaults) when a client produces to or fetches "
@@ -583,6 +618,11 @@ Status BrokerConfig::validate() const {
         "security.principals_file needs security.curve_secret_key_file (authentication rides on "
         "CURVE) and security.broker_secret_key_file (this broker's identity as broker:" +
         std::to_string(node_id) + ")");
+  }
+  if (authorization && principals_file.empty()) {
+    return invalid(
+        "security.authorization needs security.principals_file (ACLs name the principals it "
+        "lists)");
   }
   if (!broker_secret_key_file.empty() && curve_secret_key_file.empty()) {
     return invalid("security.broker_secret_key_file needs security.curve_secret_key_file");

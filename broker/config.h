@@ -115,6 +115,10 @@ struct BrokerConfig {
   std::string broker_secret_key_file;
   transport::CurveKeyPair broker_keys;                // loaded at start (not a setting)
   std::shared_ptr<transport::Principals> principals;  // loaded at start (not a setting)
+  // Authorization: ACLs decide every client request; super-users (and
+  // every broker:N) pass without them.
+  bool authorization = false;
+  std::vector<std::string> super_users;
 
   // Cross-setting checks after parsing (e.g. node_id must be a quorum member
   // in cluster mode).

@@ -22,6 +22,7 @@
 #include "base/error_code.h"
 #include "base/status.h"
 #include "metadata/controller.h"
+#include "transport/acls.h"
 #include "transport/codec.h"
 
 namespace mq::broker {
@@ -45,6 +46,8 @@ enum class CallKind : int8_t {
   kAddVoter = 13,
   kRemoveVoter = 14,
   kUnregisterBroker = 15,
+  kCreateAcls = 16,  // body transport::CreateAclsRequest, reply CreateAclsResponse
+  kDeleteAcls = 17,  // body transport::DeleteAclsRequest, reply DeleteAclsResponse
 };
 
 struct ControllerCall {

@@ -1,6 +1,7 @@
 // RequestHandler: the dispatch in front of the handlers.
 #include "broker/request_handler.h"
 
+#include "broker/authorizer.h"
 #include "broker/broker_metrics.h"
 #include "broker/cluster_view.h"
 #include "broker/handlers/handlers.h"
@@ -86,6 +87,17 @@ void RequestHandler::dispatch(const handlers::Handler* handler, InboundRequest r
                                        std::string(api_name(header.api_key)) + " v" +
                                            std::to_string(header.api_version) +
                                            " is not served by this broker version"));
+  }
+  if (handler->cluster_operation && ctx_.authorizer != nullptr &&
+      !ctx_.authorizer->allow(request.principal, *handler->cluster_operation,
+                              transport::AclResourceType::kCluster,
+                              transport::kClusterResourceName)) {
+    if (!header.expects_response()) return reply({});
+    return reply(encode_error_response(
+        header, ErrorCode::kClusterAuthorizationFailed,
+        std::string(api_name(header.api_key)) + " needs " +
+            std::string(transport::acl_name(*handler->cluster_operation)) +
+            " on the cluster, which the ACLs do not grant " + request.principal));
   }
   handler->handle(handlers::Call{ctx_, std::move(request), std::move(reply), started});
 }

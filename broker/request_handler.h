@@ -37,6 +37,7 @@ class RequestHandler {
   void set_broker_settings(BrokerSettings* settings) { ctx_.settings = settings; }
   void set_delayed_delivery(DelayedDelivery* delayed) { ctx_.delayed = delayed; }
   void set_queue_service(QueueService* queue) { ctx_.queue = queue; }
+  void set_authorizer(Authorizer* authorizer) { ctx_.authorizer = authorizer; }
 
   // Handles `request` and calls `reply` exactly once, maybe later (long
   // poll, or held while a starting cluster broker catches up).

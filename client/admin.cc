@@ -594,4 +594,55 @@ Status Admin::unregister_broker(int32_t id) {
       only_not_controller);
 }
 
+Result<std::vector<transport::AclBinding>> Admin::describe_acls(
+    const transport::AclFilter& filter) {
+  std::lock_guard lock(mu_);
+  MQ_ASSIGN_OR_RETURN(transport::DescribeAclsResponse response,
+                      retrying(
+                          [&]() -> Result<transport::DescribeAclsResponse> {
+                            MQ_ASSIGN_OR_RETURN(int32_t node, cluster_->any_node());
+                            return cluster_->call(node, transport::DescribeAclsRequest{filter});
+                          },
+                          transient));
+  MQ_RETURN_IF_ERROR(item_status(response.error_code, response.error_message));
+  return std::move(response.acls);
+}
+
+Result<std::vector<Status>> Admin::create_acls(const std::vector<transport::AclBinding>& bindings) {
+  std::lock_guard lock(mu_);
+  MQ_ASSIGN_OR_RETURN(transport::CreateAclsResponse response,
+                      call_controller(transport::CreateAclsRequest{bindings}));
+  if (response.results.size() != bindings.size()) {
+    return Status(ErrorCode::kCorruptMessage,
+                  "CreateAcls answered " + std::to_string(response.results.size()) +
+                      " results for " + std::to_string(bindings.size()) + " bindings");
+  }
+  std::vector<Status> results;
+  for (const auto& r : response.results)
+    results.push_back(item_status(r.error_code, r.error_message));
+  return results;
+}
+
+Result<std::vector<Result<std::vector<transport::AclBinding>>>> Admin::delete_acls(
+    const std::vector<transport::AclFilter>& filters) {
+  std::lock_guard lock(mu_);
+  MQ_ASSIGN_OR_RETURN(transport::DeleteAclsResponse response,
+                      call_controller(transport::DeleteAclsRequest{filters}));
+  if (response.results.size() != filters.size()) {
+    return Status(ErrorCode::kCorruptMessage,
+                  "DeleteAcls answered " + std::to_string(response.results.size()) +
+                      " results for " + std::to_string(filters.size()) + " filters");
+  }
+  std::vector<Result<std::vector<transport::AclBinding>>> results;
+  for (auto& r : response.results) {
+    Status status = item_status(r.error_code, r.error_message);
+    if (status.is_ok()) {
+      results.emplace_back(std::move(r.deleted));
+    } else {
+      results.emplace_back(std::move(status));
+    }
+  }
+  return results;
+}
+
 }  // namespace mq::client

@@ -17,6 +17,7 @@
 #include "client/config.h"
 #include "client/metadata.h"
 #include "client/record.h"
+#include "transport/acls.h"
 #include "transport/cluster_admin.h"
 #include "transport/configs.h"
 
@@ -411,6 +412,18 @@ class Admin {
   // The partitions being reassigned (nullopt = all) and the throttle in force.
   Result<ReassignmentListing> list_reassignments(
       const std::optional<std::vector<TopicPartition>>& partitions = std::nullopt);
+
+  // ACLs (docs/security.md, "Authorization"). The stored bindings the
+  // filter selects, sorted (DescribeAcls to any broker).
+  Result<std::vector<transport::AclBinding>> describe_acls(const transport::AclFilter& filter);
+  // Stores the bindings (one stored already is a success): per binding, in
+  // order, ok or why not (INVALID_ACL). Answered once every live broker
+  // enforces them.
+  Result<std::vector<Status>> create_acls(const std::vector<transport::AclBinding>& bindings);
+  // Removes every stored binding each filter selects: per filter, the
+  // bindings it removed or its error.
+  Result<std::vector<Result<std::vector<transport::AclBinding>>>> delete_acls(
+      const std::vector<transport::AclFilter>& filters);
 
  private:
   Admin(std::unique_ptr<Cluster> cluster, const AdminConfig& config);

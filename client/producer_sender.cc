@@ -144,7 +144,10 @@ void Producer::Sender::assign_waiting_locked(int64_t now, std::vector<Submitted>
                           std::move(submitted.callback), submitted.id);
       continue;
     }
-    if (now - submitted.submitted_ms >= config_.max_block_ms) {
+    // A topic the ACLs hide from this principal: no metadata will come.
+    const TopicInfo* info = cluster_.metadata().topic(submitted.topic);
+    if (now - submitted.submitted_ms >= config_.max_block_ms ||
+        (info != nullptr && info->error == ErrorCode::kTopicAuthorizationFailed)) {
       expired.push_back(std::move(submitted));
       continue;
     }
@@ -157,6 +160,13 @@ void Producer::Sender::assign_waiting_locked(int64_t now, std::vector<Submitted>
 // Outside mu_: a callback may send again.
 void Producer::Sender::fail_expired(std::vector<Submitted>& expired) {
   for (Submitted& submitted : expired) {
+    if (const TopicInfo* info = cluster_.metadata().topic(submitted.topic);
+        info != nullptr && info->error == ErrorCode::kTopicAuthorizationFailed) {
+      fail_waiting(submitted, Status(ErrorCode::kTopicAuthorizationFailed,
+                                     "this principal may not describe topic " + submitted.topic +
+                                         " (docs/security.md, Authorization)"));
+      continue;
+    }
     std::string what = submitted.partition ? "partition " + submitted.topic + "-" +
                                                  std::to_string(*submitted.partition)
                                            : "topic " + submitted.topic;
@@ -182,6 +192,16 @@ bool Producer::Sender::ensure_producer_id(int64_t now) {
   if (!node.is_ok()) return false;
   Result<transport::InitProducerIdResponse> response =
       cluster_.call(*node, transport::InitProducerIdRequest{});
+  if (response.is_ok() && response->error_code == ErrorCode::kClusterAuthorizationFailed) {
+    // Not a passing state: the records waiting for an id fail now with
+    // why, instead of at delivery_timeout_ms. Later sends ask again (an
+    // ACL may be added meanwhile).
+    Status denied(ErrorCode::kClusterAuthorizationFailed,
+                  "the broker refused this producer an idempotent producer id: its principal "
+                  "may write no topic (docs/security.md, Authorization)");
+    for (auto& batch : accumulator_.take_all()) finish(std::move(batch), denied, -1, -1);
+    return false;
+  }
   if (!response.is_ok() || response->error_code != ErrorCode::kNone) return false;
   identity_ = {response->producer_id, response->producer_epoch};
   return true;

@@ -270,6 +270,7 @@ int run_mqctl(int argc, const char* const* argv, Streams streams) {
   add_offsets_command(app, ctx, action);
   add_message_commands(app, ctx, action);
   add_delayed_commands(app, ctx, action);
+  add_acl_commands(app, ctx, action);
   add_queue_commands(app, ctx, action);
   add_dlq_commands(app, ctx, action);
   add_cluster_commands(app, ctx, action);

@@ -21,6 +21,7 @@ void add_consume_command(CLI::App& root, Context& ctx, Action& action);
 void add_offsets_command(CLI::App& root, Context& ctx, Action& action);
 void add_message_commands(CLI::App& root, Context& ctx, Action& action);
 void add_delayed_commands(CLI::App& root, Context& ctx, Action& action);
+void add_acl_commands(CLI::App& root, Context& ctx, Action& action);
 void add_queue_commands(CLI::App& root, Context& ctx, Action& action);
 void add_dlq_commands(CLI::App& root, Context& ctx, Action& action);
 void add_keygen_command(CLI::App& root, Context& ctx, Action& action);

@@ -137,6 +137,9 @@ int consume_partitions(Context& ctx, const ConsumeFlags& flags, const StartPosit
   std::vector<TopicPartition> tps;
   for (const std::string& topic : flags.topics) {
     int32_t count = metadata->partition_count(topic);
+    if (Status denied = hidden_topic(*metadata, topic); !denied.is_ok()) {
+      return ctx.fail("cannot consume", denied);
+    }
     if (count == 0) return ctx.not_found("topic", topic);
     if (wanted_partitions.empty()) {
       for (int32_t p = 0; p < count; ++p) tps.push_back({topic, p});

@@ -48,6 +48,13 @@ int Context::fail(const std::string& what, const Status& status) const {
   return exit_code_for(status);
 }
 
+Status hidden_topic(const client::ClusterMetadata& metadata, const std::string& topic) {
+  const client::TopicInfo* info = metadata.topic(topic);
+  if (info == nullptr || info->error != ErrorCode::kTopicAuthorizationFailed) return Status::ok();
+  return Status(ErrorCode::kTopicAuthorizationFailed,
+                "the ACLs do not let this principal describe topic \"" + topic + "\"");
+}
+
 int Context::not_found(const std::string& kind, const std::string& name) const {
   error(kind + " \"" + name + "\" not found");
   return kExitNotFound;
@@ -61,6 +68,9 @@ int Context::partitions_for_producing(const std::string& topic, int32_t* partiti
   if (!metadata.is_ok()) return fail("cannot produce", metadata.status());
   *partitions = metadata->partition_count(topic);
   if (*partitions > 0) return kExitOk;
+  if (Status denied = hidden_topic(*metadata, topic); !denied.is_ok()) {
+    return fail("cannot produce", denied);
+  }
   error("topic \"" + topic + "\" not found, and the broker did not create it " +
         "(topics.auto_create = false, or the name is not a valid topic name)");
   return kExitNotFound;

@@ -103,6 +103,10 @@ class Context {
 // Exit code for a failed status: kExitNotFound for unknown topics, else kExitFailed.
 int exit_code_for(const Status& status);
 
+// TOPIC_AUTHORIZATION_FAILED when the metadata says the ACLs hide `topic`
+// from this principal (it may exist), else ok: not to be taken for missing.
+Status hidden_topic(const client::ClusterMetadata& metadata, const std::string& topic);
+
 // Milliseconds since the epoch, by the wall clock.
 int64_t now_ms();
 

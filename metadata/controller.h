@@ -231,6 +231,17 @@ class Controller {
                                      const std::vector<std::vector<BrokerId>>& assignment = {});
   Result<RecordBatch> alter_configs(const std::vector<Config>& changes) const;
 
+  // --- ACLs (controller_acls.cc) ---
+  // Acl records for the valid bindings not stored yet (each once); the
+  // response has one status per binding (INVALID_ACL, or ok when stored
+  // already or by this batch).
+  Decision<std::vector<Status>> create_acls(
+      const std::vector<transport::AclBinding>& bindings) const;
+  // RemoveAcl records for every stored binding a filter selects (each once);
+  // the response has, per filter, the bindings it selects or its INVALID_ACL.
+  Decision<std::vector<Result<std::vector<transport::AclBinding>>>> delete_acls(
+      const std::vector<transport::AclFilter>& filters) const;
+
   // --- partitions (controller_partitions.cc) ---
   // The response is the partition's state once the batch is applied.
   Result<Decision<PartitionState>> alter_partition(const AlterPartitionRequest& request);

@@ -97,6 +97,7 @@ struct SnapshotWire {
   std::vector<TopicState> topics;
   std::vector<ResourceConfigs> configs;
   std::vector<ProducerEpochEntry> producer_epochs;  // version 1
+  std::vector<transport::AclBinding> acls;          // version 2
 
   template <class Self, class Codec>
   static void fields(Self& m, Codec& c) {
@@ -109,6 +110,7 @@ struct SnapshotWire {
     c("configs", m.configs);
     // The version is decoded first, so it says whether this field follows.
     if (m.version >= 1) c("producer_epochs", m.producer_epochs);
+    if (m.version >= 2) c("acls", m.acls);
   }
 };
 
@@ -459,6 +461,25 @@ Status MetadataImage::apply_record(const ClusterId& r, uint64_t) {
   return Status::ok();
 }
 
+Status MetadataImage::apply_record(const Acl& r, uint64_t) {
+  MQ_RETURN_IF_ERROR(transport::validate(r.acl));
+  auto at = std::ranges::lower_bound(acls_, r.acl);
+  if (at != acls_.end() && *at == r.acl) {
+    return invalid_record("ACL " + transport::describe(r.acl) + " is stored already");
+  }
+  acls_.insert(at, r.acl);
+  return Status::ok();
+}
+
+Status MetadataImage::apply_record(const RemoveAcl& r, uint64_t) {
+  auto at = std::ranges::lower_bound(acls_, r.acl);
+  if (at == acls_.end() || *at != r.acl) {
+    return invalid_record("ACL " + transport::describe(r.acl) + " is not stored");
+  }
+  acls_.erase(at);
+  return Status::ok();
+}
+
 Bytes MetadataImage::encode_snapshot() const {
   SnapshotWire wire;
   wire.applied_index = applied_index_;
@@ -467,10 +488,11 @@ Bytes MetadataImage::encode_snapshot() const {
   for (const auto& [id, state] : brokers_) wire.brokers.push_back(state);
   for (const auto& [name, state] : topics_) wire.topics.push_back(state);
   wire.configs = configs_;
-  // Version 0 while no epoch was bumped: members of an older build, which
-  // read only version 0, can still take this snapshot.
-  wire.version = producer_epochs_.empty() ? 0 : 1;
+  // The lowest version that holds the content: members of an older build
+  // can still take a snapshot that uses nothing newer.
+  wire.version = !acls_.empty() ? 2 : !producer_epochs_.empty() ? 1 : 0;
   for (const auto& [id, epoch] : producer_epochs_) wire.producer_epochs.push_back({id, epoch});
+  wire.acls = acls_;
   std::string out = transport::encode_struct(wire);
   return Bytes(out.begin(), out.end());
 }
@@ -482,9 +504,9 @@ Result<MetadataImage> MetadataImage::decode_snapshot(std::span<const uint8_t> by
   // The version (int16, little-endian) decides the layout, so it is checked first.
   if (bytes.size() >= 2) {
     auto version = static_cast<int16_t>(bytes[0] | (bytes[1] << 8));
-    if (version != 0 && version != 1) {
+    if (version < 0 || version > 2) {
       return corrupt("version " + std::to_string(version) +
-                     " is not supported (this build reads versions 0 and 1)");
+                     " is not supported (this build reads versions 0 to 2)");
     }
   }
   MQ_ASSIGN_OR_RETURN(SnapshotWire wire,
@@ -504,6 +526,15 @@ Result<MetadataImage> MetadataImage::decode_snapshot(std::span<const uint8_t> by
       return corrupt("producer " + std::to_string(e.producer_id) + " appears twice");
     }
   }
+  for (size_t i = 0; i < wire.acls.size(); ++i) {
+    if (Status valid = transport::validate(wire.acls[i]); !valid.is_ok()) {
+      return corrupt("ACL " + transport::describe(wire.acls[i]) + ": " + valid.message());
+    }
+    if (i > 0 && !(wire.acls[i - 1] < wire.acls[i])) {
+      return corrupt("ACLs are not sorted or one appears twice");
+    }
+  }
+  image.acls_ = std::move(wire.acls);
   for (BrokerState& state : wire.brokers) {
     if (state.broker_id < 0) return corrupt("negative broker id");
     BrokerId id = state.broker_id;

@@ -12,7 +12,9 @@
 //     topics              array of TopicState (partitions inside)
 //     configs             array of ResourceConfigs (cluster and broker resources)
 //     producer_epochs     array of {producer_id int64, producer_epoch int16}
-//                         (version 1 only; version 0 = no epoch was ever bumped)
+//                         (version 1 and later; version 0 = no epoch was ever bumped)
+//     acls                array of AclBinding, sorted (version 2 only; written
+//                         only while ACLs are stored)
 #pragma once
 
 #include <cstdint>
@@ -143,6 +145,8 @@ class MetadataImage {
   // A cluster or broker config value, nullptr when unset.
   const std::string* config(ConfigResource resource, std::string_view name,
                             std::string_view key) const;
+  // The stored ACL bindings, sorted, each once.
+  const std::vector<transport::AclBinding>& acls() const { return acls_; }
 
   bool operator==(const MetadataImage&) const = default;
 
@@ -161,6 +165,8 @@ class MetadataImage {
   Status apply_record(const ProducerIds& r, uint64_t raft_index);
   Status apply_record(const ClusterId& r, uint64_t raft_index);
   Status apply_record(const ProducerEpoch& r, uint64_t raft_index);
+  Status apply_record(const Acl& r, uint64_t raft_index);
+  Status apply_record(const RemoveAcl& r, uint64_t raft_index);
   Result<BrokerState*> registered(BrokerId id, int64_t epoch, std::string_view what);
   Status check_topics_complete() const;
 
@@ -172,6 +178,7 @@ class MetadataImage {
   TopicMap topics_;
   std::map<TopicId, std::string> topic_names_;
   std::vector<ResourceConfigs> configs_;
+  std::vector<transport::AclBinding> acls_;  // sorted, unique
   // Announced partition count per topic created in the batch being applied.
   std::map<std::string, int32_t, std::less<>> announced_partitions_;
 };

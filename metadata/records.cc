@@ -20,6 +20,8 @@ constexpr std::string_view kTypeNames[] = {
     "ProducerIds",
     "ClusterId",
     "ProducerEpoch",
+    "Acl",
+    "RemoveAcl",
 };
 static_assert(std::size(kTypeNames) == std::variant_size_v<Record>);
 
@@ -82,6 +84,10 @@ std::string describe(const Record& record) {
     if (c->replicas) text += " replicas " + list(*c->replicas);
   } else if (const auto* t = std::get_if<Topic>(&record)) {
     text += " " + t->name + " partitions " + std::to_string(t->partition_count);
+  } else if (const auto* a = std::get_if<Acl>(&record)) {
+    text += " " + transport::describe(a->acl);
+  } else if (const auto* ra = std::get_if<RemoveAcl>(&record)) {
+    text += " " + transport::describe(ra->acl);
   } else if (const auto* e = std::get_if<ProducerEpoch>(&record)) {
     text += " producer " + std::to_string(e->producer_id) + " epoch " +
             std::to_string(e->producer_epoch);
@@ -135,6 +141,12 @@ Result<Record> decode_record(std::span<const uint8_t> bytes) {
         config->resource != ConfigResource::kTopic && config->resource != ConfigResource::kBroker) {
       return corrupt("Config resource type " + std::to_string(resource) + " is unknown");
     }
+  }
+  const transport::AclBinding* acl = nullptr;
+  if (const auto* a = std::get_if<Acl>(&record)) acl = &a->acl;
+  if (const auto* a = std::get_if<RemoveAcl>(&record)) acl = &a->acl;
+  if (acl != nullptr) {
+    if (Status valid = transport::validate(*acl); !valid.is_ok()) return corrupt(valid.message());
   }
   return record;
 }

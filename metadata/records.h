@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "transport/acls.h"
 #include "transport/codec.h"
 
 namespace mq::metadata {
@@ -276,10 +277,33 @@ struct ClusterId {
   }
 };
 
+// Stores an ACL binding (transport/acls.h); the image holds each once.
+struct Acl {
+  transport::AclBinding acl;
+
+  bool operator==(const Acl&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("acl", m.acl);
+  }
+};
+
+// Removes a stored ACL binding.
+struct RemoveAcl {
+  transport::AclBinding acl;
+
+  bool operator==(const RemoveAcl&) const = default;
+  template <class Self, class Codec>
+  static void fields(Self& m, Codec& c) {
+    c("acl", m.acl);
+  }
+};
+
 // The variant index is the record's wire type; append new types at the end.
-using Record = std::variant<RegisterBroker, UnregisterBroker, FenceBroker, UnfenceBroker,
-                            BrokerControlledShutdown, Topic, Partition, PartitionChange,
-                            RemoveTopic, Config, ProducerIds, ClusterId, ProducerEpoch>;
+using Record =
+    std::variant<RegisterBroker, UnregisterBroker, FenceBroker, UnfenceBroker,
+                 BrokerControlledShutdown, Topic, Partition, PartitionChange, RemoveTopic, Config,
+                 ProducerIds, ClusterId, ProducerEpoch, Acl, RemoveAcl>;
 
 enum class RecordType : int8_t {
   kRegisterBroker = 0,
@@ -295,6 +319,8 @@ enum class RecordType : int8_t {
   kProducerIds = 10,
   kClusterId = 11,
   kProducerEpoch = 12,
+  kAcl = 13,
+  kRemoveAcl = 14,
 };
 
 using RecordBatch = std::vector<Record>;

@@ -37,6 +37,9 @@ constexpr std::array kSupportedApis = {
     SupportedApi{ApiKey::kRemoveRaftVoter, {0, 0}},
     SupportedApi{ApiKey::kUnregisterBroker, {0, 0}},
     SupportedApi{ApiKey::kDescribeLogDirs, {0, 0}},
+    SupportedApi{ApiKey::kDescribeAcls, {0, 0}},
+    SupportedApi{ApiKey::kCreateAcls, {0, 0}},
+    SupportedApi{ApiKey::kDeleteAcls, {0, 0}},
     SupportedApi{ApiKey::kFindCoordinator, {0, 0}},
     SupportedApi{ApiKey::kJoinGroup, {0, 0}},
     SupportedApi{ApiKey::kSyncGroup, {0, 0}},
@@ -107,6 +110,12 @@ std::string_view api_name(ApiKey key) {
       return "UnregisterBroker";
     case ApiKey::kDescribeLogDirs:
       return "DescribeLogDirs";
+    case ApiKey::kDescribeAcls:
+      return "DescribeAcls";
+    case ApiKey::kCreateAcls:
+      return "CreateAcls";
+    case ApiKey::kDeleteAcls:
+      return "DeleteAcls";
     case ApiKey::kFindCoordinator:
       return "FindCoordinator";
     case ApiKey::kJoinGroup:

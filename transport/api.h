@@ -44,6 +44,9 @@ enum class ApiKey : int16_t {
   kRemoveRaftVoter = 31,
   kUnregisterBroker = 32,
   kDescribeLogDirs = 33,
+  kDescribeAcls = 34,
+  kCreateAcls = 35,
+  kDeleteAcls = 36,
   // Consumer groups.
   kFindCoordinator = 40,
   kJoinGroup = 41,

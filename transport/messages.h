@@ -2,6 +2,7 @@
 // request and response types (each Request names its Response).
 #pragma once
 
+#include "transport/acls.h"
 #include "transport/api_versions.h"
 #include "transport/cluster_admin.h"
 #include "transport/configs.h"
@@ -106,6 +107,15 @@ bool visit_api(ApiKey key, Visitor&& visitor) {
       return true;
     case ApiKey::kDescribeLogDirs:
       visitor.template operator()<DescribeLogDirsRequest>();
+      return true;
+    case ApiKey::kDescribeAcls:
+      visitor.template operator()<DescribeAclsRequest>();
+      return true;
+    case ApiKey::kCreateAcls:
+      visitor.template operator()<CreateAclsRequest>();
+      return true;
+    case ApiKey::kDeleteAcls:
+      visitor.template operator()<DeleteAclsRequest>();
       return true;
     case ApiKey::kFindCoordinator:
       visitor.template operator()<FindCoordinatorRequest>();

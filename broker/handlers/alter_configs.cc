@@ -39,12 +39,25 @@ Status alter_broker(Context& ctx, const AlterConfigsRequest::Resource& resource,
   return ctx.settings->alter(changes, validate_only);
 }
 
-AlterConfigsResponse alter_configs_response(Context& ctx, const AlterConfigsRequest& req) {
+AlterConfigsResponse alter_configs_response(const Call& call, Context& ctx,
+                                            const AlterConfigsRequest& req) {
   AlterConfigsResponse response;
   for (const auto& resource : req.resources) {
     auto& out = response.responses.emplace_back();
     out.resource_type = resource.resource_type;
     out.resource_name = resource.resource_name;
+    if (resource.resource_type == ConfigResourceType::kBroker &&
+        !cluster_authorized(call, AclOperation::kAlter)) {
+      out.error_code = ErrorCode::kClusterAuthorizationFailed;
+      out.error_message = "may not alter the cluster";
+      continue;
+    }
+    if (resource.resource_type == ConfigResourceType::kTopic &&
+        !topic_authorized(call, AclOperation::kAlter, resource.resource_name)) {
+      out.error_code = ErrorCode::kTopicAuthorizationFailed;
+      out.error_message = "may not alter topic " + resource.resource_name;
+      continue;
+    }
     if (resource.resource_type == ConfigResourceType::kBroker) {
       set_status(out, alter_broker(ctx, resource, req.validate_only));
       continue;

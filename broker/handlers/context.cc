@@ -1,4 +1,5 @@
 // Context: the lookups several handlers share.
+#include "broker/authorizer.h"
 #include "broker/cluster_view.h"
 #include "broker/handlers/handler.h"
 #include "broker/partition.h"
@@ -6,6 +7,31 @@
 #include "group/coordinator.h"
 
 namespace mq::broker::handlers {
+
+bool authorized(const Call& call, transport::AclOperation operation,
+                transport::AclResourceType type, std::string_view name) {
+  if (call.ctx.authorizer == nullptr) return true;
+  return call.ctx.authorizer->allow(call.request.principal, operation, type, name);
+}
+
+bool visible(const Call& call, transport::AclOperation operation, transport::AclResourceType type,
+             std::string_view name) {
+  if (call.ctx.authorizer == nullptr) return true;
+  return call.ctx.authorizer->permits(call.request.principal, operation, type, name);
+}
+
+bool create_authorized(const Call& call, std::string_view topic) {
+  return visible(call, transport::AclOperation::kCreate, transport::AclResourceType::kCluster,
+                 transport::kClusterResourceName) ||
+         topic_authorized(call, transport::AclOperation::kCreate, topic);
+}
+
+bool may_auto_create(const Call& call, std::string_view topic) {
+  using transport::AclOperation;
+  return visible(call, AclOperation::kCreate, transport::AclResourceType::kCluster,
+                 transport::kClusterResourceName) ||
+         visible(call, AclOperation::kCreate, transport::AclResourceType::kTopic, topic);
+}
 
 std::shared_ptr<Partition> Context::find_partition(const std::string& topic, int32_t index,
                                                    bool may_create, ErrorCode* error) {

@@ -12,7 +12,8 @@ using namespace mq::transport;
 
 namespace {
 
-CreateTopicsResponse create_topics_response(Context& ctx, const CreateTopicsRequest& req) {
+CreateTopicsResponse create_topics_response(const Call& call, Context& ctx,
+                                            const CreateTopicsRequest& req) {
   BrokerConfig config = ctx.replicas.config();
   CreateTopicsResponse response;
   for (const auto& topic : req.topics) {
@@ -28,8 +29,11 @@ CreateTopicsResponse create_topics_response(Context& ctx, const CreateTopicsRequ
       if (c.value) overrides[c.name] = *c.value;
     }
     Status st;
+    if (!create_authorized(call, topic.name)) {
+      st = Status(ErrorCode::kTopicAuthorizationFailed, "may not create topic " + topic.name);
+    }
     std::vector<std::vector<int32_t>> assignment;
-    for (const auto& a : topic.assignments) {
+    for (const auto& a : st.is_ok() ? topic.assignments : decltype(topic.assignments){}) {
       if (a.partition_index != static_cast<int32_t>(assignment.size())) {
         st = Status(ErrorCode::kInvalidReplicaAssignment,
                     "assignments must list partitions 0, 1, 2, ... in order");

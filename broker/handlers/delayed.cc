@@ -31,8 +31,13 @@ void list_delayed(Call call) {
   }
   const auto limit = static_cast<size_t>(request->max_messages);
   Context& ctx = call.ctx;
+  TopicGate gate(call, AclOperation::kDescribe);
   answer(call, per_partition<ListDelayedResponse>(
                    *request, [&](const std::string& topic, const auto& p, auto& out) {
+                     if (!gate.allows(topic)) {
+                       out.error_code = ErrorCode::kTopicAuthorizationFailed;
+                       return;
+                     }
                      std::shared_ptr<Partition> partition = ctx.led_partition(
                          topic, p.partition_index, p.current_leader_epoch, &out.error_code);
                      if (!partition) return;
@@ -64,8 +69,13 @@ void cancel_delayed(Call call) {
   }
   std::vector<PartitionWaits::Target> pending;
   std::vector<std::vector<size_t>> appended;  // per pending target: its offsets in the batch
+  TopicGate gate(call, AclOperation::kWrite);
   CancelDelayedResponse response = per_partition<CancelDelayedResponse>(
       *request, [&](const std::string& topic, const auto& p, auto& out, Slot slot) {
+        if (!gate.allows(topic)) {
+          out.error_code = ErrorCode::kTopicAuthorizationFailed;
+          return;
+        }
         std::shared_ptr<Partition> partition =
             ctx.led_partition(topic, p.partition_index, p.current_leader_epoch, &out.error_code);
         if (!partition) return;

@@ -10,11 +10,11 @@ using transport::DeleteGroupsRequest;
 using transport::DeleteGroupsResponse;
 
 void delete_groups(Call call) {
-  serve_group<DeleteGroupsRequest>(call, [](Context& ctx, group::GroupCoordinator& coordinator,
-                                            const DeleteGroupsRequest& request) {
+  serve_group<DeleteGroupsRequest>(call, [&call](Context&, group::GroupCoordinator& coordinator,
+                                                 const DeleteGroupsRequest& request) {
     DeleteGroupsResponse response;
     response.results = per_group<DeleteGroupsResponse::Result>(
-        ctx, request.groups_names,
+        call, transport::AclOperation::kDelete, request.groups_names,
         [&](std::vector<std::string> here) {
           DeleteGroupsRequest ask;
           ask.groups_names = std::move(here);

@@ -15,10 +15,14 @@ using namespace mq::transport;
 
 namespace {
 
-DeleteRecordsResponse delete_all(Context& ctx, const DeleteRecordsRequest& request,
+DeleteRecordsResponse delete_all(Context& ctx, TopicGate gate, const DeleteRecordsRequest& request,
                                  std::vector<PartitionWaits::Target>* pending) {
   return per_partition<DeleteRecordsResponse>(
       request, [&](const std::string& topic, const auto& p, auto& out, Slot slot) {
+        if (!gate.allows(topic)) {
+          out.error_code = ErrorCode::kTopicAuthorizationFailed;
+          return;
+        }
         if (topic == group::kOffsetsTopic) {
           out.error_code = ErrorCode::kInvalidTopic;
           out.error_message = "__consumer_offsets is internal: the group coordinator owns it";
@@ -55,7 +59,8 @@ void delete_records(Call call) {
   std::optional<DeleteRecordsRequest> request = decode_or_refuse<DeleteRecordsRequest>(call);
   if (!request) return;
   std::vector<PartitionWaits::Target> pending;
-  DeleteRecordsResponse response = delete_all(call.ctx, *request, &pending);
+  DeleteRecordsResponse response =
+      delete_all(call.ctx, TopicGate(call, AclOperation::kDelete), *request, &pending);
   if (pending.empty()) return answer(call, response);
   auto deadline = Clock::now() + std::chrono::milliseconds(std::max(request->timeout_ms, 0));
   PartitionWaits::start(

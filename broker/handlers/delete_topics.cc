@@ -12,12 +12,15 @@ using namespace mq::transport;
 
 namespace {
 
-DeleteTopicsResponse delete_topics_response(Context& ctx, const DeleteTopicsRequest& req) {
+DeleteTopicsResponse delete_topics_response(const Call& call, Context& ctx,
+                                            const DeleteTopicsRequest& req) {
   DeleteTopicsResponse response;
   for (const auto& name : req.topic_names) {
     auto& out = response.responses.emplace_back();
     out.name = name;
-    Status st = name == group::kOffsetsTopic
+    Status st = !topic_authorized(call, AclOperation::kDelete, name)
+                    ? Status(ErrorCode::kTopicAuthorizationFailed, "may not delete topic " + name)
+                : name == group::kOffsetsTopic
                     ? Status(ErrorCode::kInvalidTopic,
                              "__consumer_offsets is internal: it holds every group's offsets")
                     : ctx.cluster->delete_topic(name);

@@ -16,7 +16,8 @@ using namespace mq::transport;
 
 namespace {
 
-DescribeConfigsResponse describe_configs_response(Context& ctx, const DescribeConfigsRequest& req) {
+DescribeConfigsResponse describe_configs_response(const Call& call, Context& ctx,
+                                                  const DescribeConfigsRequest& req) {
   BrokerConfig config = ctx.replicas.config();
   DescribeConfigsResponse response;
   for (const auto& resource : req.resources) {
@@ -30,7 +31,15 @@ DescribeConfigsResponse describe_configs_response(Context& ctx, const DescribeCo
       }
       return false;
     };
-    if (resource.resource_type == ConfigResourceType::kTopic) {
+    if (resource.resource_type == ConfigResourceType::kTopic &&
+        !topic_authorized(call, AclOperation::kDescribe, resource.resource_name)) {
+      out.error_code = ErrorCode::kTopicAuthorizationFailed;
+      out.error_message = "may not describe topic " + resource.resource_name;
+    } else if (resource.resource_type == ConfigResourceType::kBroker &&
+               !cluster_authorized(call, AclOperation::kDescribe)) {
+      out.error_code = ErrorCode::kClusterAuthorizationFailed;
+      out.error_message = "may not describe the cluster";
+    } else if (resource.resource_type == ConfigResourceType::kTopic) {
       std::optional<TopicInfo> topic = ctx.replicas.topic(resource.resource_name);
       if (!topic) {
         out.error_code = ErrorCode::kUnknownTopicOrPartition;

@@ -10,11 +10,11 @@ using transport::DescribeGroupsRequest;
 using transport::DescribeGroupsResponse;
 
 void describe_groups(Call call) {
-  serve_group<DescribeGroupsRequest>(call, [](Context& ctx, group::GroupCoordinator& coordinator,
-                                              const DescribeGroupsRequest& request) {
+  serve_group<DescribeGroupsRequest>(call, [&call](Context&, group::GroupCoordinator& coordinator,
+                                                   const DescribeGroupsRequest& request) {
     DescribeGroupsResponse response;
     response.groups = per_group<DescribeGroupsResponse::Group>(
-        ctx, request.groups,
+        call, transport::AclOperation::kDescribe, request.groups,
         [&](std::vector<std::string> here) {
           DescribeGroupsRequest ask;
           ask.groups = std::move(here);

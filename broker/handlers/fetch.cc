@@ -7,6 +7,7 @@
 #include <atomic>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "broker/broker_metrics.h"
 #include "broker/fetch_filter.h"
@@ -32,6 +33,7 @@ struct FetchState {
   Reply reply;
   Clock::time_point deadline;
   std::unordered_map<std::string, FetchFilter> filters;  // by topic, for filtered topics only
+  std::unordered_set<std::string> denied;                // topics the principal may not read
   std::atomic<bool> done{false};
   std::atomic<bool> retry_queued{false};
   std::mutex mu;  // guards waits: registration races with wake-ups on other threads
@@ -69,6 +71,11 @@ void attempt(const std::shared_ptr<FetchState>& state) {
   std::vector<std::pair<std::shared_ptr<Partition>, int64_t>> watch;
   FetchResponse response =
       per_partition<FetchResponse>(wanted, [&](const std::string& topic, const auto& p, auto& out) {
+        if (!state->denied.empty() && state->denied.contains(topic)) {
+          out.error_code = ErrorCode::kTopicAuthorizationFailed;
+          any_error = true;
+          return;
+        }
         ErrorCode error = ErrorCode::kNone;
         std::shared_ptr<Partition> partition =
             ctx.find_partition(topic, p.partition_index, false, &error);
@@ -195,6 +202,17 @@ void fetch(Call call) {
                                   std::to_string(request->replica_id) + " (only " +
                                   transport::broker_principal(request->replica_id) + " may)"));
   }
+  // A follower (broker:N, checked above) reads what it replicates; a
+  // consumer needs read on each topic, asked once per topic.
+  std::unordered_set<std::string> denied;
+  if (request->replica_id < 0) {
+    for (const FetchRequest::Topic& topic : request->topics) {
+      if (!denied.contains(topic.name) &&
+          !topic_authorized(call, AclOperation::kRead, topic.name)) {
+        denied.insert(topic.name);
+      }
+    }
+  }
   std::unordered_map<std::string, FetchFilter> filters;
   for (const FetchRequest::Topic& topic : request->topics) {
     if (topic.tags.empty() && topic.filter.empty()) continue;
@@ -214,6 +232,7 @@ void fetch(Call call) {
                                             std::move(request).value(), std::move(call.reply),
                                             call.started + std::chrono::milliseconds(wait_ms));
   state->filters = std::move(filters);
+  state->denied = std::move(denied);
   attempt(state);
 }
 

@@ -12,7 +12,8 @@ using namespace mq::transport;
 
 namespace {
 
-FindCoordinatorResponse coordinator_of(Context& ctx, const FindCoordinatorRequest& request) {
+FindCoordinatorResponse coordinator_of(const Call& call, Context& ctx,
+                                       const FindCoordinatorRequest& request) {
   FindCoordinatorResponse response;
   if (request.key_type != CoordinatorType::kGroup) {
     response.error_code = ErrorCode::kInvalidRequest;
@@ -22,6 +23,10 @@ FindCoordinatorResponse coordinator_of(Context& ctx, const FindCoordinatorReques
   if (request.key.empty()) {
     response.error_code = ErrorCode::kInvalidGroupId;
     response.error_message = "the group id is empty";
+    return response;
+  }
+  if (!group_authorized(call, AclOperation::kDescribe, request.key)) {
+    response.error_code = ErrorCode::kGroupAuthorizationFailed;
     return response;
   }
   if (ctx.coordinator == nullptr) {

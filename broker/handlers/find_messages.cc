@@ -12,11 +12,15 @@ using namespace mq::transport;
 
 namespace {
 
-FindMessagesResponse find_all(Context& ctx, const FindMessagesRequest& request) {
+FindMessagesResponse find_all(Context& ctx, TopicGate gate, const FindMessagesRequest& request) {
   const std::string_view key(reinterpret_cast<const char*>(request.key.data()), request.key.size());
   const auto limit = static_cast<size_t>(request.max_messages);
   return per_partition<FindMessagesResponse>(
       request, [&](const std::string& topic, const auto& p, auto& out) {
+        if (!gate.allows(topic)) {
+          out.error_code = ErrorCode::kTopicAuthorizationFailed;
+          return;
+        }
         std::shared_ptr<Partition> partition =
             ctx.led_partition(topic, p.partition_index, p.current_leader_epoch, &out.error_code);
         if (!partition) return;
@@ -45,7 +49,7 @@ void find_messages(Call call) {
         "max_messages " + std::to_string(request->max_messages) + " is outside " +
             std::to_string(kFindMessagesMin) + ".." + std::to_string(kFindMessagesMax)));
   }
-  answer(call, find_all(call.ctx, *request));
+  answer(call, find_all(call.ctx, TopicGate(call, AclOperation::kRead), *request));
 }
 
 }  // namespace mq::broker::handlers

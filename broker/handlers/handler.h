@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "base/status.h"
+#include "transport/acls.h"
 #include "transport/message.h"
 
 namespace mq::group {
@@ -21,6 +22,7 @@ class GroupCoordinator;
 
 namespace mq::broker {
 
+class Authorizer;
 class BrokerMetrics;
 class BrokerSettings;
 class ClusterView;
@@ -65,6 +67,9 @@ struct Context {
   DelayedDelivery* delayed = nullptr;
   // Queue groups (ReceiveMessages, AckMessages); refused without one.
   QueueService* queue = nullptr;
+  // Decides every request's access when security.authorization is on;
+  // unset: every request is allowed.
+  Authorizer* authorizer = nullptr;
 
   // The partition if this broker holds it. Else nullptr and `*error`:
   // NOT_LEADER when the metadata places it on another broker (the
@@ -91,6 +96,55 @@ struct Call {
   transport::InboundRequest request;
   Reply reply;  // call exactly once
   Clock::time_point started;
+};
+
+// Whether the call's principal may do `operation` on the resource: always
+// without an authorizer. A denial is counted and logged (Authorizer::allow).
+bool authorized(const Call& call, transport::AclOperation operation,
+                transport::AclResourceType type, std::string_view name);
+// The same without counting or logging a denial: what a listing (Metadata,
+// ListGroups) leaves out.
+bool visible(const Call& call, transport::AclOperation operation, transport::AclResourceType type,
+             std::string_view name);
+// Whether a topic the call names may be created by it when missing
+// (topics.auto_create): create on the cluster or on the topic; silent.
+bool may_auto_create(const Call& call, std::string_view topic);
+// Create on the cluster (silently) or on the topic: what creating a
+// topic needs.
+bool create_authorized(const Call& call, std::string_view topic);
+// authorized() on a topic, a group, the cluster.
+inline bool topic_authorized(const Call& call, transport::AclOperation op, std::string_view topic) {
+  return authorized(call, op, transport::AclResourceType::kTopic, topic);
+}
+inline bool group_authorized(const Call& call, transport::AclOperation op, std::string_view group) {
+  return authorized(call, op, transport::AclResourceType::kGroup, group);
+}
+inline bool cluster_authorized(const Call& call, transport::AclOperation op) {
+  return authorized(call, op, transport::AclResourceType::kCluster,
+                    transport::kClusterResourceName);
+}
+
+// authorized() asked once per topic of a per-partition request (its
+// partitions are listed together, so the last answer is kept).
+class TopicGate {
+ public:
+  TopicGate(const Call& call, transport::AclOperation operation)
+      : call_(call), operation_(operation) {}
+  bool allows(const std::string& topic) {
+    if (!asked_ || topic != last_) {
+      asked_ = true;
+      last_ = topic;
+      allowed_ = topic_authorized(call_, operation_, topic);
+    }
+    return allowed_;
+  }
+
+ private:
+  const Call& call_;
+  transport::AclOperation operation_;
+  bool asked_ = false;
+  std::string last_;
+  bool allowed_ = false;
 };
 
 // The response's frames, or UNKNOWN_SERVER_ERROR if it cannot be encoded.
@@ -160,11 +214,16 @@ Response per_partition(const Request& request, Fill fill) {
 }
 
 // The common handler: decodes a `Request` and answers `fn(ctx, request)`
-// at once.
+// (or `fn(call, ctx, request)`, for handlers that check access) at once.
 template <class Request, class Fn>
 void serve(Call& call, Fn fn) {
   std::optional<Request> request = decode_or_refuse<Request>(call);
-  if (request) answer(call, fn(call.ctx, *request));
+  if (!request) return;
+  if constexpr (std::is_invocable_v<Fn&, const Call&, Context&, const Request&>) {
+    answer(call, fn(call, call.ctx, *request));
+  } else {
+    answer(call, fn(call.ctx, *request));
+  }
 }
 
 }  // namespace handlers

@@ -2,6 +2,7 @@
 // name, registered with its version range in table.cc.
 #pragma once
 
+#include <optional>
 #include <span>
 
 #include "broker/handlers/handler.h"
@@ -18,6 +19,10 @@ struct Handler {
   bool group = false;
   // Answered at once by a starting broker: needs no metadata.
   bool before_catch_up = false;
+  // With authorization on, what the request needs on the cluster resource,
+  // checked before the handler runs (CLUSTER_AUTHORIZATION_FAILED); the
+  // requests about topics and groups check those themselves.
+  std::optional<transport::AclOperation> cluster_operation = std::nullopt;
 };
 
 // The registered handlers, sorted by api key.
@@ -46,6 +51,9 @@ void add_raft_voter(Call call);
 void remove_raft_voter(Call call);
 void unregister_broker(Call call);
 void describe_log_dirs(Call call);
+void describe_acls(Call call);
+void create_acls(Call call);
+void delete_acls(Call call);
 void elect_leaders(Call call);
 void alter_partition_reassignments(Call call);
 void list_partition_reassignments(Call call);

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "broker/authorizer.h"
 #include "broker/handlers/handlers.h"
 #include "broker/replica_manager.h"
 
@@ -46,7 +47,15 @@ InitProducerIdResponse init(Context& ctx, const InitProducerIdRequest& request) 
 }  // namespace
 
 void init_producer_id(Call call) {
-  serve<InitProducerIdRequest>(call, init);
+  serve<InitProducerIdRequest>(call, [&call](Context& ctx, const InitProducerIdRequest& request) {
+    if (ctx.authorizer != nullptr &&
+        !ctx.authorizer->allow_idempotent_write(call.request.principal)) {
+      InitProducerIdResponse refused;
+      refused.error_code = ErrorCode::kClusterAuthorizationFailed;
+      return refused;
+    }
+    return init(ctx, request);
+  });
 }
 
 }  // namespace mq::broker::handlers

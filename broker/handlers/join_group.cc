@@ -10,6 +10,9 @@ void join_group(Call call) {
   std::optional<transport::JoinGroupRequest> join =
       decode_or_refuse<transport::JoinGroupRequest>(call);
   if (!join) return;
+  if (!group_authorized(call, transport::AclOperation::kRead, join->group_id)) {
+    return answer(call, refused(*join, ErrorCode::kGroupAuthorizationFailed));
+  }
   ErrorCode error = call.ctx.coordinator_error(join->group_id);
   if (error != ErrorCode::kNone) return answer(call, refused(*join, error));
   // DescribeGroups reports the member's client id and address.

@@ -12,9 +12,13 @@ using namespace mq::transport;
 
 namespace {
 
-ListOffsetsResponse list(Context& ctx, const ListOffsetsRequest& request) {
+ListOffsetsResponse list(Context& ctx, TopicGate gate, const ListOffsetsRequest& request) {
   return per_partition<ListOffsetsResponse>(
       request, [&](const std::string& topic, const auto& p, auto& out) {
+        if (!gate.allows(topic)) {
+          out.error_code = ErrorCode::kTopicAuthorizationFailed;
+          return;
+        }
         ErrorCode error = ErrorCode::kNone;
         std::shared_ptr<Partition> partition =
             ctx.find_partition(topic, p.partition_index, false, &error);
@@ -47,7 +51,9 @@ ListOffsetsResponse list(Context& ctx, const ListOffsetsRequest& request) {
 }  // namespace
 
 void list_offsets(Call call) {
-  serve<ListOffsetsRequest>(call, list);
+  serve<ListOffsetsRequest>(call, [&call](Context& ctx, const ListOffsetsRequest& request) {
+    return list(ctx, TopicGate(call, AclOperation::kDescribe), request);
+  });
 }
 
 }  // namespace mq::broker::handlers

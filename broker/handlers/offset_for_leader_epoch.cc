@@ -12,9 +12,14 @@ using namespace mq::transport;
 
 namespace {
 
-OffsetForLeaderEpochResponse end_offsets(Context& ctx, const OffsetForLeaderEpochRequest& request) {
+OffsetForLeaderEpochResponse end_offsets(Context& ctx, TopicGate gate,
+                                         const OffsetForLeaderEpochRequest& request) {
   return per_partition<OffsetForLeaderEpochResponse>(
       request, [&](const std::string& topic, const auto& p, auto& out) {
+        if (!gate.allows(topic)) {
+          out.error_code = ErrorCode::kTopicAuthorizationFailed;
+          return;
+        }
         std::shared_ptr<Partition> partition = ctx.replicas.partition(topic, p.partition_index);
         if (!partition) {
           out.error_code = ErrorCode::kUnknownTopicOrPartition;
@@ -37,7 +42,10 @@ OffsetForLeaderEpochResponse end_offsets(Context& ctx, const OffsetForLeaderEpoc
 }  // namespace
 
 void offset_for_leader_epoch(Call call) {
-  serve<OffsetForLeaderEpochRequest>(call, end_offsets);
+  serve<OffsetForLeaderEpochRequest>(
+      call, [&call](Context& ctx, const OffsetForLeaderEpochRequest& request) {
+        return end_offsets(ctx, TopicGate(call, AclOperation::kDescribe), request);
+      });
 }
 
 }  // namespace mq::broker::handlers

@@ -40,7 +40,7 @@ Status check_producer_epochs(const ReplicaManager& replicas, std::span<const uin
 
 // Appends one partition's batches into `out`; an acks=all append not yet
 // replicated goes to `pending`.
-void append(Context& ctx, const ProduceRequest& produce, const std::string& topic,
+void append(Context& ctx, const ProduceRequest& produce, const std::string& topic, bool may_create,
             const ProduceRequest::Topic::Partition& p, ProduceResponse::Topic::Partition& out,
             std::optional<PartitionWaits::Target>* pending) {
   if (topic == group::kOffsetsTopic) {
@@ -55,7 +55,8 @@ void append(Context& ctx, const ProduceRequest& produce, const std::string& topi
     return;
   }
   ErrorCode error = ErrorCode::kNone;
-  std::shared_ptr<Partition> partition = ctx.find_partition(topic, p.partition_index, true, &error);
+  std::shared_ptr<Partition> partition =
+      ctx.find_partition(topic, p.partition_index, may_create, &error);
   if (!partition) {
     out.error_code = error;
     return;
@@ -148,10 +149,14 @@ void name_current_leaders(const ClusterView* cluster, ProduceResponse& response)
   }
 }
 
-ProduceResponse append_all(Context& ctx, const ProduceRequest& produce,
+ProduceResponse append_all(const Call& call, const ProduceRequest& produce,
                            std::vector<PartitionWaits::Target>* pending) {
   bool valid_acks =
       produce.acks == kAcksAll || produce.acks == kAcksLeader || produce.acks == kAcksNone;
+  // Asked once per topic (its partitions are listed together).
+  const std::string* checked = nullptr;
+  bool allowed = false;
+  bool may_create = false;
   return per_partition<ProduceResponse>(
       produce, [&](const std::string& topic, const auto& p, auto& out, Slot slot) {
         if (!valid_acks) {
@@ -159,8 +164,17 @@ ProduceResponse append_all(Context& ctx, const ProduceRequest& produce,
           out.error_message = "acks must be -1, 0 or 1";
           return;
         }
+        if (checked == nullptr || *checked != topic) {
+          checked = &topic;
+          allowed = topic_authorized(call, AclOperation::kWrite, topic);
+          may_create = allowed && may_auto_create(call, topic);
+        }
+        if (!allowed) {
+          out.error_code = ErrorCode::kTopicAuthorizationFailed;
+          return;
+        }
         std::optional<PartitionWaits::Target> waiting;
-        append(ctx, produce, topic, p, out, &waiting);
+        append(call.ctx, produce, topic, may_create, p, out, &waiting);
         if (waiting) {
           waiting->topic_index = slot.topic;
           waiting->partition_index = slot.partition;
@@ -175,7 +189,7 @@ void produce(Call call) {
   std::optional<ProduceRequest> request = decode_or_refuse<ProduceRequest>(call);
   if (!request) return;
   std::vector<PartitionWaits::Target> pending;
-  ProduceResponse response = append_all(call.ctx, *request, &pending);
+  ProduceResponse response = append_all(call, *request, &pending);
   if (pending.empty() || !call.request.header.expects_response()) {
     name_current_leaders(call.ctx.cluster, response);
     return answer(call, response);

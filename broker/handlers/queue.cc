@@ -129,10 +129,20 @@ void receive_messages(Call call) {
     return call.reply(encode_error_response(call.request.header, ErrorCode::kInvalidRequest,
                                             "this broker does not serve queue groups"));
   }
+  if (!group_authorized(call, AclOperation::kRead, request->group)) {
+    return call.reply(encode_error_response(call.request.header,
+                                            ErrorCode::kGroupAuthorizationFailed,
+                                            "may not read group " + request->group));
+  }
   int32_t left = request->max_messages;
   std::vector<PartitionWaits::Target> pending;
+  TopicGate gate(call, AclOperation::kRead);
   ReceiveMessagesResponse response = per_partition<ReceiveMessagesResponse>(
       *request, [&](const std::string& topic, const auto& p, auto& out, Slot slot) {
+        if (!gate.allows(topic)) {
+          out.error_code = ErrorCode::kTopicAuthorizationFailed;
+          return;
+        }
         std::shared_ptr<Partition> partition =
             ctx.led_partition(topic, p.partition_index, p.current_leader_epoch, &out.error_code);
         if (!partition || left <= 0) return;
@@ -184,10 +194,20 @@ void ack_messages(Call call) {
     return call.reply(encode_error_response(call.request.header, ErrorCode::kInvalidRequest,
                                             "this broker does not serve queue groups"));
   }
+  if (!group_authorized(call, AclOperation::kRead, request->group)) {
+    return call.reply(encode_error_response(call.request.header,
+                                            ErrorCode::kGroupAuthorizationFailed,
+                                            "may not read group " + request->group));
+  }
   std::vector<PartitionWaits::Target> pending;
   std::vector<std::vector<size_t>> appended;
+  TopicGate gate(call, AclOperation::kRead);
   AckMessagesResponse response = per_partition<AckMessagesResponse>(
       *request, [&](const std::string& topic, const auto& p, auto& out, Slot slot) {
+        if (!gate.allows(topic)) {
+          out.error_code = ErrorCode::kTopicAuthorizationFailed;
+          return;
+        }
         std::shared_ptr<Partition> partition =
             ctx.led_partition(topic, p.partition_index, p.current_leader_epoch, &out.error_code);
         if (!partition) return;

@@ -11,6 +11,8 @@ namespace {
 
 using transport::ApiKey;
 constexpr bool kGroup = true;
+constexpr auto kDescribeCluster = transport::AclOperation::kDescribe;
+constexpr auto kAlterCluster = transport::AclOperation::kAlter;
 
 // Sorted by api key.
 constexpr std::array kHandlers = {
@@ -31,15 +33,33 @@ constexpr std::array kHandlers = {
     Handler{ApiKey::kCreatePartitions, {0, 0}, create_partitions},
     Handler{ApiKey::kDescribeConfigs, {0, 0}, describe_configs},
     Handler{ApiKey::kAlterConfigs, {0, 0}, alter_configs},
-    Handler{ApiKey::kElectLeaders, {0, 0}, elect_leaders},
-    Handler{ApiKey::kDescribeQuorum, {0, 1}, describe_quorum, !kGroup, /*before_catch_up=*/true},
-    Handler{ApiKey::kAlterPartitionReassignments, {0, 0}, alter_partition_reassignments},
-    Handler{ApiKey::kListPartitionReassignments, {0, 0}, list_partition_reassignments},
-    Handler{ApiKey::kDescribeCluster, {0, 0}, describe_cluster},
-    Handler{ApiKey::kAddRaftVoter, {0, 0}, add_raft_voter},
-    Handler{ApiKey::kRemoveRaftVoter, {0, 0}, remove_raft_voter},
-    Handler{ApiKey::kUnregisterBroker, {0, 0}, unregister_broker},
-    Handler{ApiKey::kDescribeLogDirs, {0, 0}, describe_log_dirs},
+    Handler{ApiKey::kElectLeaders, {0, 0}, elect_leaders, !kGroup, false, kAlterCluster},
+    Handler{ApiKey::kDescribeQuorum,
+            {0, 1},
+            describe_quorum,
+            !kGroup,
+            /*before_catch_up=*/true,
+            kDescribeCluster},
+    Handler{ApiKey::kAlterPartitionReassignments,
+            {0, 0},
+            alter_partition_reassignments,
+            !kGroup,
+            false,
+            kAlterCluster},
+    Handler{ApiKey::kListPartitionReassignments,
+            {0, 0},
+            list_partition_reassignments,
+            !kGroup,
+            false,
+            kDescribeCluster},
+    Handler{ApiKey::kDescribeCluster, {0, 0}, describe_cluster, !kGroup, false, kDescribeCluster},
+    Handler{ApiKey::kAddRaftVoter, {0, 0}, add_raft_voter, !kGroup, false, kAlterCluster},
+    Handler{ApiKey::kRemoveRaftVoter, {0, 0}, remove_raft_voter, !kGroup, false, kAlterCluster},
+    Handler{ApiKey::kUnregisterBroker, {0, 0}, unregister_broker, !kGroup, false, kAlterCluster},
+    Handler{ApiKey::kDescribeLogDirs, {0, 0}, describe_log_dirs, !kGroup, false, kDescribeCluster},
+    Handler{ApiKey::kDescribeAcls, {0, 0}, describe_acls, !kGroup, false, kDescribeCluster},
+    Handler{ApiKey::kCreateAcls, {0, 0}, create_acls, !kGroup, false, kAlterCluster},
+    Handler{ApiKey::kDeleteAcls, {0, 0}, delete_acls, !kGroup, false, kAlterCluster},
     Handler{ApiKey::kFindCoordinator, {0, 0}, find_coordinator, kGroup},
     Handler{ApiKey::kJoinGroup, {0, 0}, join_group, kGroup},
     Handler{ApiKey::kSyncGroup, {0, 0}, sync_group, kGroup},

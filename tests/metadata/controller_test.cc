@@ -754,5 +754,43 @@ TEST(ControllerBrokersTest, BrokersBehindAreTheLiveOnesNotReportingTheOffset) {
   EXPECT_TRUE(h.controller().brokers_behind(later).empty());
 }
 
+TEST(ControllerAclsTest, CreatesEachBindingOnceAndDeletesWhatFiltersSelect) {
+  ControllerHarness h;
+  transport::AclBinding read{.resource_type = transport::AclResourceType::kTopic,
+                             .resource_name = "orders",
+                             .principal = "alice",
+                             .operation = transport::AclOperation::kRead};
+  transport::AclBinding write = read;
+  write.operation = transport::AclOperation::kWrite;
+  transport::AclBinding bad = read;
+  bad.principal = "not a name";
+  Decision<std::vector<Status>> created = h.controller().create_acls({read, bad, read, write});
+  ASSERT_EQ(created.response.size(), 4u);
+  EXPECT_TRUE(created.response[0].is_ok());
+  EXPECT_EQ(created.response[1].code(), ErrorCode::kInvalidAcl);
+  EXPECT_TRUE(created.response[2].is_ok()) << "a repeat in one request is stored once";
+  EXPECT_EQ(created.records.size(), 2u);
+  h.commit(created.records);
+  EXPECT_EQ(h.image().acls().size(), 2u);
+  // Stored already: ok, nothing to commit (a retried call is harmless).
+  Decision<std::vector<Status>> again = h.controller().create_acls({read});
+  EXPECT_TRUE(again.response[0].is_ok());
+  EXPECT_TRUE(again.records.empty());
+
+  auto deleted = h.controller().delete_acls(
+      {transport::AclFilter{.operation = transport::AclOperation::kRead},
+       transport::AclFilter{.principal = "alice"},
+       transport::AclFilter{.pattern_type = transport::AclPatternType::kMatch}});
+  ASSERT_EQ(deleted.response.size(), 3u);
+  ASSERT_TRUE(deleted.response[0].is_ok());
+  EXPECT_EQ(*deleted.response[0], std::vector<transport::AclBinding>{read});
+  ASSERT_TRUE(deleted.response[1].is_ok());
+  EXPECT_EQ(deleted.response[1]->size(), 2u) << "both of alice's, one removed by either filter";
+  EXPECT_EQ(deleted.response[2].code(), ErrorCode::kInvalidAcl) << "match needs a name";
+  EXPECT_EQ(deleted.records.size(), 2u) << "each binding removed once";
+  h.commit(deleted.records);
+  EXPECT_TRUE(h.image().acls().empty());
+}
+
 }  // namespace
 }  // namespace mq::metadata

@@ -206,6 +206,44 @@ TEST_F(ImageTest, SnapshotKeepsProducerEpochsAndReadsVersionZero) {
       << bad.status().message();
 }
 
+TEST_F(ImageTest, AclsAreStoredOnceRemovedAndKeptInSnapshotsVersionTwo) {
+  transport::AclBinding read{.resource_type = transport::AclResourceType::kTopic,
+                             .resource_name = "orders",
+                             .principal = "alice",
+                             .operation = transport::AclOperation::kRead};
+  transport::AclBinding deny = read;
+  deny.permission = transport::AclPermission::kDeny;
+  deny.principal = "mallory";
+  Bytes before = image.encode_snapshot();
+  EXPECT_EQ(before[0], 0) << "no ACLs: the layout older builds read";
+  ASSERT_TRUE(image.apply(RecordBatch{Acl{deny}, Acl{read}}, 7).is_ok());
+  EXPECT_EQ(image.acls(), (std::vector<transport::AclBinding>{read, deny}))
+      << "sorted, whatever the order they came in";
+  Status twice = image.apply(Acl{read}, 8);
+  EXPECT_EQ(twice.code(), ErrorCode::kInvalidRequest);
+  EXPECT_NE(twice.message().find("stored already"), std::string::npos) << twice.message();
+  transport::AclBinding invalid = read;
+  invalid.principal = "";
+  EXPECT_FALSE(image.apply(Acl{invalid}, 8).is_ok());
+
+  Bytes v2 = image.encode_snapshot();
+  EXPECT_EQ(v2[0], 2);
+  Result<MetadataImage> decoded = MetadataImage::decode_snapshot(v2);
+  ASSERT_TRUE(decoded.is_ok()) << decoded.status().to_string();
+  EXPECT_EQ(*decoded, image);
+  // Every cut of it is damage, not a smaller image.
+  for (size_t size = 0; size < v2.size(); ++size) {
+    ASSERT_FALSE(MetadataImage::decode_snapshot({v2.data(), size}).is_ok()) << size;
+  }
+
+  ASSERT_TRUE(image.apply(RemoveAcl{read}, 9).is_ok());
+  EXPECT_EQ(image.acls(), std::vector<transport::AclBinding>{deny});
+  Status gone = image.apply(RemoveAcl{read}, 10);
+  EXPECT_NE(gone.message().find("is not stored"), std::string::npos) << gone.message();
+  ASSERT_TRUE(image.apply(RemoveAcl{deny}, 11).is_ok());
+  EXPECT_EQ(image.encode_snapshot()[0], 0) << "back to the oldest layout once none is left";
+}
+
 TEST_F(ImageTest, SnapshotRoundTrips) {
   ASSERT_TRUE(image.apply(Config{ConfigResource::kCluster, "", "a", "b"}, 7).is_ok());
   ASSERT_TRUE(image.apply(ProducerIds{1, 5, 0, 1000}, 8).is_ok());
@@ -228,10 +266,10 @@ TEST_F(ImageTest, CorruptSnapshotIsAnError) {
     EXPECT_EQ(decoded.code(), ErrorCode::kCorruptMessage);
   }
   Bytes version = bytes;
-  version[0] = 2;
+  version[0] = 3;
   Result<MetadataImage> future = MetadataImage::decode_snapshot(version);
   ASSERT_FALSE(future.is_ok());
-  EXPECT_NE(future.status().message().find("version 2 is not supported"), std::string::npos)
+  EXPECT_NE(future.status().message().find("version 3 is not supported"), std::string::npos)
       << future.status().message();
 
   // A structurally valid snapshot whose partition breaks an invariant.

@@ -28,12 +28,22 @@ std::vector<Record> samples() {
       ProducerIds{1, 17, 2000, 1000},
       ClusterId{"mq-cluster-1"},
       ProducerEpoch{2001, 7},
+      Acl{{.resource_type = transport::AclResourceType::kTopic,
+           .resource_name = "pay.",
+           .pattern_type = transport::AclPatternType::kPrefixed,
+           .principal = "alice",
+           .operation = transport::AclOperation::kWrite,
+           .permission = transport::AclPermission::kDeny}},
+      RemoveAcl{{.resource_type = transport::AclResourceType::kCluster,
+                 .resource_name = "cluster",
+                 .principal = "*",
+                 .operation = transport::AclOperation::kDescribe}},
   };
 }
 
 TEST(RecordsTest, EveryTypeRoundTrips) {
   std::vector<Record> all = samples();
-  ASSERT_EQ(std::variant_size_v<Record>, 13u);
+  ASSERT_EQ(std::variant_size_v<Record>, 15u);
   for (const Record& record : all) {
     Result<Bytes> bytes = encode_record(record);
     ASSERT_TRUE(bytes.is_ok()) << describe(record);
@@ -107,6 +117,23 @@ TEST(RecordsTest, InvalidBoolAndConfigResourceAreRejected) {
   decoded = decode_record(config);
   ASSERT_FALSE(decoded.is_ok());
   EXPECT_NE(decoded.status().message().find("resource type 9 is unknown"), std::string::npos)
+      << decoded.status().message();
+}
+
+TEST(RecordsTest, AnInvalidAclDoesNotDecode) {
+  transport::AclBinding acl{.resource_type = transport::AclResourceType::kGroup,
+                            .resource_name = "g",
+                            .principal = "alice",
+                            .operation = transport::AclOperation::kRead};
+  Bytes bytes = *encode_record(Acl{acl});
+  ASSERT_TRUE(decode_record(bytes).is_ok());
+  // type, version (2 bytes), then the resource type: 4 is the cluster,
+  // which is named "cluster" only.
+  bytes[3] = 4;
+  Result<Record> decoded = decode_record(bytes);
+  ASSERT_FALSE(decoded.is_ok());
+  EXPECT_EQ(decoded.code(), ErrorCode::kCorruptMessage);
+  EXPECT_NE(decoded.status().message().find("\"cluster\""), std::string::npos)
       << decoded.status().message();
 }
 
