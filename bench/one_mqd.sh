@@ -47,4 +47,4 @@ PID=$!
 export MQ_BROKERS=127.0.0.1:$PORT
 # shellcheck disable=SC2086  # the key flags are two words
 for _ in $(seq 100); do "$BIN/mqctl" $ADMIN_KEY topic list >/dev/null 2>&1 && break; sleep 0.1; done
-echo "mqd $($BIN/mqd --version | awk '{print $2}'), 1 node on 127.0.0.1, CURVE ${CURVE:-0}, AUTH ${AUTH:-0}, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+echo "mqd $($BIN/mqd --version | awk '{print $2}'), 1 node on 127.0.0.1, CURVE $([ "${AUTH:-0}" = 1 ] && echo 1 || echo "${CURVE:-0}"), AUTH ${AUTH:-0}, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"

@@ -99,7 +99,7 @@ std::string render_table(const ordered_json& acls) {
   return table.render();
 }
 
-int add(Context& ctx, const AclFlags& flags) {
+int add_acls(Context& ctx, const AclFlags& flags) {
   if (!flags.principals.empty()) {
     return ctx.usage("acl add: say --allow PRINCIPAL or --deny PRINCIPAL (not --principal)");
   }
@@ -187,7 +187,7 @@ Result<std::vector<AclFilter>> remove_filters(const AclFlags& flags) {
   return filters;
 }
 
-int remove(Context& ctx, const AclFlags& flags) {
+int remove_acls(Context& ctx, const AclFlags& flags) {
   if (flags.match) return ctx.usage("acl remove: --match is for acl list");
   Result<std::vector<AclFilter>> filters = remove_filters(flags);
   if (!filters.is_ok()) return ctx.usage("acl remove: " + filters.status().message());
@@ -210,7 +210,7 @@ int remove(Context& ctx, const AclFlags& flags) {
   return kExitOk;
 }
 
-int list(Context& ctx, const AclFlags& flags) {
+int list_acls(Context& ctx, const AclFlags& flags) {
   if (!flags.allow.empty() || !flags.deny.empty() || flags.prefixed) {
     return ctx.usage(
         "acl list: filter with --principal, --operation and --topic/--group/--cluster (and "
@@ -272,14 +272,14 @@ void add_acl_commands(CLI::App& root, Context& ctx, Action& action) {
       "add", "Allow or deny principals operations on a topic, group or the cluster");
   add_binding_flags(add_command, *add_flags, false);
   add_command->callback(
-      [&ctx, &action, add_flags] { action = [&ctx, add_flags] { return add(ctx, *add_flags); }; });
+      [&ctx, &action, add_flags] { action = [&ctx, add_flags] { return add_acls(ctx, *add_flags); }; });
 
   auto remove_flags = std::make_shared<AclFlags>();
   CLI::App* remove_command = acl->add_subcommand(
       "remove", "Remove the ACLs matching a resource and/or principal (and operations, if given)");
   add_binding_flags(remove_command, *remove_flags, true);
   remove_command->callback([&ctx, &action, remove_flags] {
-    action = [&ctx, remove_flags] { return remove(ctx, *remove_flags); };
+    action = [&ctx, remove_flags] { return remove_acls(ctx, *remove_flags); };
   });
 
   auto list_flags = std::make_shared<AclFlags>();
@@ -289,7 +289,7 @@ void add_acl_commands(CLI::App& root, Context& ctx, Action& action) {
                          "Every ACL that applies to the named resource (literal, \"*\" and "
                          "prefixes), not only those naming it exactly");
   list_command->callback([&ctx, &action, list_flags] {
-    action = [&ctx, list_flags] { return list(ctx, *list_flags); };
+    action = [&ctx, list_flags] { return list_acls(ctx, *list_flags); };
   });
 }
 
