@@ -1,14 +1,24 @@
 // CURVE keys (generation, Z85 checks, key files and their permissions) and
 // encrypted connections end to end: a Connection with the listener's public
 // key is served; a plain-text one or one with another key is not, and is
-// told it is a handshake failure.
+// told it is a handshake failure; a recorded session replayed byte for byte
+// is not served.
 #include "transport/curve.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <fstream>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "tests/support/temp_dir.h"
 #include "tests/transport/test_broker.h"
@@ -145,6 +155,162 @@ TEST(CurveConnectionTest, ACurveClientAgainstAPlainListenerIsToldSo) {
               refused.message().find("does the broker use CURVE?") != std::string::npos)
       << refused.to_string();
   EXPECT_TRUE(exchange(broker, {}).is_ok());
+}
+
+int port_of(const std::string& endpoint) {
+  return std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
+}
+
+int connect_to(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// A TCP relay for one connection to 127.0.0.1:`port` that records the bytes
+// each side sent.
+class RecordingRelay {
+ public:
+  explicit RecordingRelay(int port) : target_port_(port) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+        ::listen(listen_fd_, 1) != 0 ||
+        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      return;
+    }
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { relay(); });
+  }
+  ~RecordingRelay() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    ::close(listen_fd_);
+  }
+  std::string endpoint() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
+  std::string from_client() {
+    std::lock_guard lock(mu_);
+    return from_client_;
+  }
+  std::string from_server() {
+    std::lock_guard lock(mu_);
+    return from_server_;
+  }
+
+ private:
+  void relay() {
+    pollfd accept_poll{listen_fd_, POLLIN, 0};
+    while (!stop_ && ::poll(&accept_poll, 1, 50) == 0) {
+    }
+    if (stop_) return;
+    int client = ::accept(listen_fd_, nullptr, nullptr);
+    int server = connect_to(target_port_);
+    pollfd fds[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
+    char buf[65536];
+    while (!stop_) {
+      if (::poll(fds, 2, 50) <= 0) continue;
+      bool closed = false;
+      for (int i = 0; i < 2; i++) {
+        if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+        ssize_t n = ::read(fds[i].fd, buf, sizeof(buf));
+        if (n <= 0) {
+          closed = true;
+          break;
+        }
+        {
+          std::lock_guard lock(mu_);
+          (i == 0 ? from_client_ : from_server_).append(buf, static_cast<size_t>(n));
+        }
+        if (::write(fds[1 - i].fd, buf, static_cast<size_t>(n)) != n) closed = true;
+      }
+      if (closed) break;
+    }
+    ::close(client);
+    ::close(server);
+  }
+
+  int target_port_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::mutex mu_;
+  std::string from_client_;
+  std::string from_server_;
+};
+
+// Sends `bytes` on a new TCP connection to `port` and returns all that comes
+// back until the peer closes or `quiet` passes without a byte; `*closed`
+// says which.
+std::string replay(int port, const std::string& bytes, std::chrono::milliseconds quiet,
+                   bool* closed) {
+  int fd = connect_to(port);
+  *closed = false;
+  if (fd < 0) return "";
+  std::string received;
+  size_t sent = 0;
+  char buf[65536];
+  while (true) {
+    if (sent < bytes.size()) {
+      ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+      if (n > 0) sent += static_cast<size_t>(n);
+    }
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(quiet.count())) <= 0) break;
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n <= 0) {
+      *closed = true;
+      break;
+    }
+    received.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return received;
+}
+
+TEST(CurveConnectionTest, AReplayedSessionIsNotServed) {
+  CurveKeyPair server = generate_curve_key_pair().value();
+  TestBroker broker(ListenerOptions{.curve = {.secret_key = server.secret_key}});
+  ASSERT_TRUE(broker.status().is_ok()) << broker.status().to_string();
+  std::string client_bytes;
+  std::string server_bytes;
+  {
+    // A real session through the relay: handshake, one request, its answer.
+    RecordingRelay relay(port_of(broker.endpoint()));
+    auto connection =
+        Connection::connect(relay.endpoint(), {.curve = {.server_key = server.public_key}});
+    ASSERT_TRUE(connection.is_ok());
+    ASSERT_TRUE((*connection)->negotiate_versions(3000).is_ok());
+    connection->reset();
+    client_bytes = relay.from_client();
+    server_bytes = relay.from_server();
+  }
+  ASSERT_GT(client_bytes.size(), 64u);
+  // The same bytes again, on a new connection: the replayed INITIATE
+  // carries a cookie the broker did not give this connection (it is
+  // encrypted to short-term keys of the recorded one), so the broker closes
+  // the connection before any request is read: the ApiVersions answer
+  // never comes, and the connection does not stay open (as it would once a
+  // handshake succeeded: the recording ends without a goodbye).
+  bool closed = false;
+  std::string answered =
+      replay(port_of(broker.endpoint()), client_bytes, std::chrono::milliseconds(2000), &closed);
+  EXPECT_TRUE(closed) << "the broker keeps a replayed connection open";
+  EXPECT_LT(answered.size() + 100, server_bytes.size())
+      << "replayed: " << answered.size() << " bytes back, the real session " << server_bytes.size();
+  EXPECT_EQ(broker.produce_requests() + broker.rejected_requests(), 0);
+  // The broker is unharmed.
+  EXPECT_TRUE(exchange(broker, {.curve = {.server_key = server.public_key}}).is_ok());
 }
 
 }  // namespace
