@@ -8,6 +8,7 @@
 #include <future>
 #include <memory>
 #include <set>
+#include <type_traits>
 
 #include "base/random_id.h"
 #include "broker/replica_manager.h"
@@ -51,14 +52,14 @@ void ClusterController::stop() {
   for (Call& call : left) call.reply(Status(ErrorCode::kNotController, "the broker is stopping"));
 }
 
-void ClusterController::handle(Bytes request, quorum::ReplyFn reply) {
+void ClusterController::handle(quorum::NodeId from, Bytes request, quorum::ReplyFn reply) {
   {
     std::lock_guard lock(mu_);
     if (!active_ || stop_) {
       reply(not_controller());
       return;
     }
-    calls_.push_back({std::move(request), std::move(reply)});
+    calls_.push_back({from, std::move(request), std::move(reply)});
   }
   cv_.notify_all();
 }
@@ -106,7 +107,7 @@ void ClusterController::run() {
       Call call = std::move(calls_.front());
       calls_.pop_front();
       lock.unlock();
-      call.reply(dispatch(call.request));
+      call.reply(dispatch(call.from, call.request));
       lock.lock();
       decisions_++;
       continue;
@@ -197,12 +198,29 @@ Result<Response> ClusterController::decide(Decide decide) {
 
 namespace {
 
+// The calls a broker makes about itself: their broker_id is the caller's.
+template <class Call>
+constexpr bool kNamesCaller =
+    std::is_same_v<Call, metadata::BrokerRegistration> ||
+    std::is_same_v<Call, metadata::BrokerHeartbeat> ||
+    std::is_same_v<Call, metadata::AlterPartitionRequest> ||
+    std::is_same_v<Call, BrokerEpochCall> || std::is_same_v<Call, BumpProducerEpochCall>;
+
 // Decodes the call's body as `Call`, runs `method` and encodes its reply.
 template <class Call, class Reply, Result<Reply> (ClusterController::*method)(const Call&)>
-Bytes typed(ClusterController& controller, const ControllerCall& call, const char* what) {
+Bytes typed(ClusterController& controller, quorum::NodeId from, const ControllerCall& call,
+            const char* what) {
   Result<Call> decoded =
       transport::decode_struct<Call>(call.body, ErrorCode::kInvalidRequest, what);
   if (!decoded.is_ok()) return encode_reply(Result<Reply>(decoded.status()));
+  if constexpr (kNamesCaller<Call>) {
+    if (decoded->broker_id != from) {
+      return encode_reply(Result<Reply>(Status(
+          ErrorCode::kClusterAuthorizationFailed,
+          std::string(what) + " for broker " + std::to_string(decoded->broker_id) +
+              " from broker " + std::to_string(from) + ": a broker speaks only for itself")));
+    }
+  }
   return encode_reply((controller.*method)(*decoded));
 }
 
@@ -211,7 +229,7 @@ Bytes typed(ClusterController& controller, const ControllerCall& call, const cha
 struct ClusterController::Handler {
   CallKind kind;
   const char* name;
-  Bytes (*handle)(ClusterController&, const ControllerCall&, const char*);
+  Bytes (*handle)(ClusterController&, quorum::NodeId, const ControllerCall&, const char*);
 };
 
 const std::array<ClusterController::Handler, 18> ClusterController::kHandlers = {{
@@ -258,12 +276,12 @@ const std::array<ClusterController::Handler, 18> ClusterController::kHandlers = 
            &ClusterController::delete_acls>},
 }};
 
-Bytes ClusterController::dispatch(const Bytes& request) {
+Bytes ClusterController::dispatch(quorum::NodeId from, const Bytes& request) {
   Result<ControllerCall> call = transport::decode_versioned_struct<ControllerCall>(
       request, ErrorCode::kInvalidRequest, "controller call");
   if (!call.is_ok()) return encode_reply(Result<EmptyReply>(call.status()));
   for (const Handler& handler : kHandlers) {
-    if (handler.kind == call->kind) return handler.handle(*this, *call, handler.name);
+    if (handler.kind == call->kind) return handler.handle(*this, from, *call, handler.name);
   }
   return encode_reply(Result<EmptyReply>(
       Status(ErrorCode::kInvalidRequest,

@@ -35,8 +35,11 @@ class ClusterController {
   ClusterController(const ClusterController&) = delete;
   ClusterController& operator=(const ClusterController&) = delete;
 
-  // The quorum's controller handler: queues the call (any thread, never blocks).
-  void handle(Bytes request, quorum::ReplyFn reply);
+  // The quorum's controller handler: queues the call (any thread, never
+  // blocks). `from` is the calling broker's node id: a call that names the
+  // broker it comes from (registration, heartbeat, ISR change, producer ids,
+  // controlled shutdown, producer epoch bump) must name that one.
+  void handle(quorum::NodeId from, Bytes request, quorum::ReplyFn reply);
   // From MetadataStore's leader listener.
   void set_active(bool active);
   void stop();
@@ -45,12 +48,13 @@ class ClusterController {
 
  private:
   struct Call {
+    quorum::NodeId from;
     Bytes request;
     quorum::ReplyFn reply;
   };
   void run();
   void activate();
-  Bytes dispatch(const Bytes& request);
+  Bytes dispatch(quorum::NodeId from, const Bytes& request);
   // Proposes `batch` and waits until it is applied here: the raft index, or
   // why it failed (not controller any more, rejected by the image, timeout).
   Result<uint64_t> commit(const metadata::RecordBatch& batch);

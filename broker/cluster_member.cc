@@ -58,9 +58,10 @@ ClusterMember::ClusterMember(const BrokerConfig& config, ClusterMemberOptions op
     : config_(config), options_(std::move(options)), incarnation_id_(random_id()) {
   quorum_ = std::make_unique<quorum::QuorumService>(quorum_config(config_), store_);
   controller_ = std::make_unique<ClusterController>(controller_config(config_), *quorum_, store_);
-  quorum_->set_controller_handler([this](Bytes request, quorum::ReplyFn reply) {
-    controller_->handle(std::move(request), std::move(reply));
-  });
+  quorum_->set_controller_handler(
+      [this](quorum::NodeId from, Bytes request, quorum::ReplyFn reply) {
+        controller_->handle(from, std::move(request), std::move(reply));
+      });
   store_.set_leader_listener([this](uint64_t, quorum::NodeId, bool am_controller) {
     controller_->set_active(am_controller);
   });

@@ -2,6 +2,7 @@
 #include "metrics/http_server.h"
 
 #include <httplib.h>
+#include <openssl/ssl.h>
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
@@ -47,6 +48,10 @@ Status HttpServer::start(const std::string& host, int port, const HttpSecurity& 
                     "cannot serve TLS with " + security.tls_cert_file + " and " +
                         security.tls_key_file +
                         ": not PEM, unreadable, or the key is not the certificate's");
+    }
+    // TLS 1.2 or later, whatever the system's OpenSSL defaults allow.
+    if (SSL_CTX_set_min_proto_version(tls->ssl_context(), TLS1_2_VERSION) != 1) {
+      return Status(ErrorCode::kInvalidConfig, "cannot require TLS 1.2 or later of HTTP clients");
     }
     server_ = std::move(tls);
   } else {

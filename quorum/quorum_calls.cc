@@ -29,7 +29,7 @@ void QuorumService::Impl::start_call(CallCommand& command) {
   if (am_controller) {
     ++counters.calls_handled;
     std::shared_ptr<CallSlot> slot = command.slot;
-    invoke_handler(std::move(command.request),
+    invoke_handler(config.id, std::move(command.request),
                    make_reply([slot](Result<Bytes> result) { slot->set(std::move(result)); }));
     return;
   }
@@ -62,13 +62,13 @@ void QuorumService::Impl::start_call(CallCommand& command) {
   calls.emplace(id, OutboundCall{std::move(command.slot), leader, command.deadline});
 }
 
-void QuorumService::Impl::invoke_handler(Bytes request, ReplyFn reply) {
+void QuorumService::Impl::invoke_handler(NodeId from, Bytes request, ReplyFn reply) {
   if (!handler) {
     reply(Status(ErrorCode::kUnknown,
                  "node " + std::to_string(config.id) + " has no controller handler"));
     return;
   }
-  handler(std::move(request), std::move(reply));
+  handler(from, std::move(request), std::move(reply));
 }
 
 void QuorumService::Impl::send_reply(const std::string& routing_id, int32_t correlation_id,
@@ -102,7 +102,7 @@ void QuorumService::Impl::on_call(const std::string& routing_id, InboundCall cal
   ++counters.calls_handled;
   std::shared_ptr<Mailbox> box = mailbox;
   int32_t correlation_id = call.correlation_id;
-  invoke_handler(std::move(call.request.request),
+  invoke_handler(call.request.from, std::move(call.request.request),
                  make_reply([box, routing_id, correlation_id](Result<Bytes> result) {
                    Command command = ReplyCommand{routing_id, correlation_id, std::move(result)};
                    box->post(command);

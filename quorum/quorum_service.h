@@ -82,7 +82,9 @@ struct QuorumStatus {
 // calls are ignored, and a reply dropped without being called answers the
 // caller UNKNOWN ("the controller dropped the request").
 using ReplyFn = std::function<void(Result<Bytes>)>;
-using ControllerHandler = std::function<void(Bytes request, ReplyFn reply)>;
+// `from` is the calling member's node id (this node's own for its own calls;
+// with authentication on, the quorum checked it against the caller's key).
+using ControllerHandler = std::function<void(NodeId from, Bytes request, ReplyFn reply)>;
 
 // Errors that name a leader (NOT_CONTROLLER) end in "(leader: <id>)" or
 // "(leader: none)"; this reads the id back, raft::kNoNode if there is none.

@@ -205,7 +205,7 @@ struct QuorumService::Impl {
   void change_voters(VoterChangeCommand& command);
   void connect_voters();
   void start_call(CallCommand& command);
-  void invoke_handler(Bytes request, ReplyFn reply);
+  void invoke_handler(NodeId from, Bytes request, ReplyFn reply);
   void send_reply(const std::string& routing_id, int32_t correlation_id,
                   const Result<Bytes>& result);
   void receive_from_members();

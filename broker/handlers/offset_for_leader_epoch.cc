@@ -4,6 +4,7 @@
 #include "broker/handlers/handlers.h"
 #include "broker/partition.h"
 #include "broker/replica_manager.h"
+#include "transport/principals.h"
 #include "transport/replication.h"
 
 namespace mq::broker::handlers {
@@ -42,10 +43,19 @@ OffsetForLeaderEpochResponse end_offsets(Context& ctx, TopicGate gate,
 }  // namespace
 
 void offset_for_leader_epoch(Call call) {
-  serve<OffsetForLeaderEpochRequest>(
-      call, [&call](Context& ctx, const OffsetForLeaderEpochRequest& request) {
-        return end_offsets(ctx, TopicGate(call, AclOperation::kDescribe), request);
-      });
+  std::optional<OffsetForLeaderEpochRequest> request =
+      decode_or_refuse<OffsetForLeaderEpochRequest>(call);
+  if (!request) return;
+  // A follower's answer reaches past the high watermark: with authentication
+  // on, only broker N asks as replica N (as for Fetch).
+  if (request->replica_id >= 0 && !call.request.principal.empty() &&
+      call.request.principal != broker_principal(request->replica_id)) {
+    return call.reply(encode_error_response(
+        call.request.header, ErrorCode::kClusterAuthorizationFailed,
+        call.request.principal + " may not ask as replica " + std::to_string(request->replica_id) +
+            " (only " + broker_principal(request->replica_id) + " may)"));
+  }
+  answer(call, end_offsets(call.ctx, TopicGate(call, AclOperation::kDescribe), *request));
 }
 
 }  // namespace mq::broker::handlers

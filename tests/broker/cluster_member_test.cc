@@ -225,6 +225,16 @@ TEST_F(ClusterMemberTest, MalformedControllerCallsGetClearErrors) {
       CallKind::kBrokerHeartbeat, metadata::BrokerHeartbeat{.broker_id = 42, .broker_epoch = 7},
       5s);
   EXPECT_FALSE(stranger.is_ok());
+  // A broker speaking for another: broker 1 asking broker 2's controlled
+  // shutdown, with broker 2's real epoch, is refused and changes nothing.
+  Result<metadata::ControlledShutdownResponse> impostor =
+      members_[1]->call<metadata::ControlledShutdownResponse>(
+          CallKind::kControlledShutdown,
+          BrokerEpochCall{.broker_id = 2, .broker_epoch = members_[2]->broker_epoch()}, 5s);
+  EXPECT_EQ(impostor.code(), ErrorCode::kClusterAuthorizationFailed)
+      << impostor.status().to_string();
+  EXPECT_NE(impostor.status().message().find("a broker speaks only for itself"), std::string::npos);
+  EXPECT_FALSE(members_[1]->image()->broker(2)->in_controlled_shutdown);
 }
 
 TEST_F(ClusterMemberTest, ElectLeadersCallsAnswerPerPartitionAndRejectBadTypes) {

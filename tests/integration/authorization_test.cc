@@ -742,6 +742,33 @@ TEST_F(AuthorizationTest, MqctlManagesAcls) {
   EXPECT_NE(refused.err.find("CLUSTER_AUTHORIZATION_FAILED"), std::string::npos) << refused.err;
 }
 
+TEST_F(AuthorizationTest, OnlyBrokerNAsksAsReplicaN) {
+  // Even the super-user: a follower's requests move the high watermark and
+  // the ISR, or read past the high watermark.
+  grant({on_topic("t", AclOperation::kAll)});
+  for (const char* who : {"alice", "admin"}) {
+    SCOPED_TRACE(who);
+    FetchRequest fetch;
+    fetch.replica_id = 1;
+    fetch.max_wait_ms = 0;
+    auto& t = fetch.topics.emplace_back();
+    t.name = "t";
+    t.partitions.push_back(
+        {.partition_index = 0, .fetch_offset = 0, .partition_max_bytes = 1 << 20});
+    EXPECT_EQ(conns_[who]->call(fetch, kTimeoutMs).code(), ErrorCode::kClusterAuthorizationFailed);
+    OffsetForLeaderEpochRequest epochs;
+    epochs.replica_id = 1;
+    auto& e = epochs.topics.emplace_back();
+    e.name = "t";
+    e.partitions.push_back({.partition_index = 0, .current_leader_epoch = -1, .leader_epoch = 0});
+    EXPECT_EQ(conns_[who]->call(epochs, kTimeoutMs).code(), ErrorCode::kClusterAuthorizationFailed);
+    // As a consumer it is answered.
+    epochs.replica_id = -1;
+    EXPECT_EQ(codes_of(conns_[who]->call(epochs, kTimeoutMs)),
+              std::vector<ErrorCode>{ErrorCode::kNone});
+  }
+}
+
 TEST_F(AuthorizationTest, ProducersAreToldWhyAtOnce) {
   const std::string brokers = broker_->endpoint().substr(6);
   for (const char* who : {"alice", "bob"}) {

@@ -12,6 +12,7 @@
 #include <httplib.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <memory>
@@ -453,6 +454,17 @@ TEST_F(SecurityTest, HttpAsksForTheTokenAndServesTls) {
   ASSERT_TRUE(metrics);
   EXPECT_NE(metrics->body.find("mq_http_unauthorized_total 9"), std::string::npos)
       << metrics->body.substr(0, 2000);
+  // TLS 1.2 at least: a client offering TLS 1.1 at most gets no session.
+  Shell old_tls = mq::testing::run_shell(
+      "openssl s_client -connect 127.0.0.1:" + std::to_string(broker.http_port()) +
+          " -tls1_1 </dev/null 2>&1",
+      dir_.file("s_client.err"));
+  EXPECT_NE(old_tls.code, 0) << old_tls.out;
+  Shell tls12 = mq::testing::run_shell(
+      "openssl s_client -connect 127.0.0.1:" + std::to_string(broker.http_port()) +
+          " -tls1_2 </dev/null 2>&1",
+      dir_.file("s_client.err"));
+  EXPECT_EQ(tls12.code, 0) << tls12.out;
   // Plain HTTP to the TLS port gets nothing.
   httplib::Client plain("127.0.0.1", broker.http_port());
   plain.set_connection_timeout(2);

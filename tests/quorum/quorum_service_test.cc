@@ -403,12 +403,12 @@ TEST(QuorumServiceTest, InvalidConfigsAndUnusableEndpointsFailStart) {
   EXPECT_EQ(started.code(), ErrorCode::kNetworkError) << started.to_string();
 }
 
-// A controller handler that answers "<node>:<request>", replying only after
+// A controller handler that answers "<node>:<request>@<caller>", replying only after
 // the request committed as a proposal (so the reply comes later, from the
 // quorum thread's apply path, as the broker's controller will do).
 ControllerHandler committing_handler(TestQuorum& quorum, NodeId id) {
-  return [&quorum, id](Bytes request, ReplyFn reply) {
-    std::string answer = std::to_string(id) + ":" + text(request);
+  return [&quorum, id](NodeId from, Bytes request, ReplyFn reply) {
+    std::string answer = std::to_string(id) + ":" + text(request) + "@" + std::to_string(from);
     quorum.service(id).propose(std::move(request), [reply, answer](Result<uint64_t> committed) {
       if (!committed) return reply(committed.status());
       reply(bytes(answer));
@@ -425,10 +425,10 @@ TEST(QuorumServiceTest, ControllerCallsReachTheLeadersHandlerFromAnyMember) {
 
   Result<Bytes> remote = quorum.service(follower).call_leader(bytes("register"), 5s);
   ASSERT_TRUE(remote) << remote.status().to_string();
-  EXPECT_EQ(text(remote.value()), std::to_string(leader) + ":register");
+  EXPECT_EQ(text(remote.value()), std::to_string(leader) + ":register@" + std::to_string(follower));
   Result<Bytes> local = quorum.service(leader).call_leader(bytes("local"), 5s);
   ASSERT_TRUE(local) << local.status().to_string();
-  EXPECT_EQ(text(local.value()), std::to_string(leader) + ":local");
+  EXPECT_EQ(text(local.value()), std::to_string(leader) + ":local@" + std::to_string(leader));
   EXPECT_EQ(quorum.service(follower).status().counters.calls_sent, 1u);
   EXPECT_EQ(quorum.service(leader).status().counters.calls_handled, 2u);
 
@@ -442,7 +442,8 @@ TEST(QuorumServiceTest, ControllerCallsReachTheLeadersHandlerFromAnyMember) {
       for (int i = 0; i < 50; ++i) {
         auto sent = std::chrono::steady_clock::now();
         Result<Bytes> reply = quorum.service(id).call_leader(bytes(std::to_string(i)), 10s);
-        if (reply && text(reply.value()) == std::to_string(leader) + ":" + std::to_string(i)) {
+        if (reply && text(reply.value()) == std::to_string(leader) + ":" + std::to_string(i) + "@" +
+                                                std::to_string(id)) {
           ++answered;
           continue;
         }
@@ -465,7 +466,7 @@ TEST(QuorumServiceTest, ControllerCallsAreRetriedAcrossALeaderChange) {
   std::vector<ReplyFn> held;
   std::atomic<NodeId> first_leader{raft::kNoNode};
   for (NodeId id = 1; id <= 3; ++id) {
-    quorum.start(id, [&, id](Bytes request, ReplyFn reply) {
+    quorum.start(id, [&, id](NodeId, Bytes request, ReplyFn reply) {
       if (id == first_leader.load()) {
         std::lock_guard lock(held_mutex);
         held.push_back(std::move(reply));
@@ -526,7 +527,7 @@ TEST(QuorumServiceTest, ControllerCallsAreRetriedAcrossALeaderChange) {
 
 TEST(QuorumServiceTest, ADroppedReplyAnswersTheCallerAtOnce) {
   TestQuorum quorum({.voters = 1});
-  quorum.start(1, [](Bytes, ReplyFn) {});
+  quorum.start(1, [](NodeId, Bytes, ReplyFn) {});
   ASSERT_EQ(quorum.wait_for_controller(5s), 1);
   auto started = std::chrono::steady_clock::now();
   Result<Bytes> reply = quorum.service(1).call_leader(bytes("x"), 10s);
