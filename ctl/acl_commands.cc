@@ -271,8 +271,9 @@ void add_acl_commands(CLI::App& root, Context& ctx, Action& action) {
   CLI::App* add_command = acl->add_subcommand(
       "add", "Allow or deny principals operations on a topic, group or the cluster");
   add_binding_flags(add_command, *add_flags, false);
-  add_command->callback(
-      [&ctx, &action, add_flags] { action = [&ctx, add_flags] { return add_acls(ctx, *add_flags); }; });
+  add_command->callback([&ctx, &action, add_flags] {
+    action = [&ctx, add_flags] { return add_acls(ctx, *add_flags); };
+  });
 
   auto remove_flags = std::make_shared<AclFlags>();
   CLI::App* remove_command = acl->add_subcommand(
