@@ -575,8 +575,11 @@ TEST(QuorumServiceTest, MalformedFramesAreDroppedAndTheQuorumKeepsWorking) {
       as_strings(encode_raft_frames(stranger)),
       as_strings(encode_raft_frames(misdirected)),
       as_strings(encode_call_request(1, {.from = 9, .request = bytes("who")})),
-      // Hellos from a listed member, or announcing no endpoint or a member's.
-      as_strings(encode_raft_frames({2, leader, raft::ObserverHello{1000, "tcp://127.0.0.1:1"}})),
+      // Hellos naming the leader as their sender, or announcing no endpoint
+      // or a member's. (A follower's hello to the leader is no garbage: a
+      // voter announces itself so when it hears no leader.)
+      as_strings(
+          encode_raft_frames({leader, leader, raft::ObserverHello{1000, "tcp://127.0.0.1:1"}})),
       as_strings(encode_raft_frames({9, leader, raft::ObserverHello{1000, "nowhere"}})),
       as_strings(encode_raft_frames(
           {9, leader, raft::ObserverHello{1000, quorum.config(1).listen_endpoint}})),
