@@ -75,6 +75,22 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
       status("CURVE on every listener; the cluster's public key is " +
              config_.curve_keys.public_key);
     }
+    if (!config_.curve_other_public_key_file.empty()) {
+      Result<std::string> other =
+          transport::load_curve_public_key_file(config_.curve_other_public_key_file);
+      if (!other.is_ok()) {
+        return Status(other.code(),
+                      "security.curve_other_public_key_file: " + other.status().message());
+      }
+      if (*other == config_.curve_keys.public_key) {
+        return Status(ErrorCode::kInvalidConfig,
+                      "security.curve_other_public_key_file holds the cluster's own public key: "
+                      "give the other one (the new key, or the old one)");
+      }
+      config_.curve_other_public_key = std::move(other).value();
+      status("the cluster's key is changing: this broker also reaches brokers listening with " +
+             config_.curve_other_public_key);
+    }
     if (!config_.broker_secret_key_file.empty()) {
       Result<transport::CurveKeyPair> keys =
           transport::load_curve_secret_key_file(config_.broker_secret_key_file);
@@ -287,7 +303,10 @@ Status Broker::start(const std::function<void(const std::string&)>& on_status) {
     transport::CurveClient own = broker_curve_client(config_);
     dead_letters_ = std::make_unique<DeadLetters>(
         *replicas_, *queue_, host + ":" + std::to_string(port),
-        client::CurveSettings{.server_key = own.server_key, .secret_key = own.secret_key});
+        client::CurveSettings{
+            .server_key =
+                own.server_key + (own.other_server_key.empty() ? "" : "," + own.other_server_key),
+            .secret_key = own.secret_key});
     dead_letters_->start();
   }
   housekeeping_ = std::thread([this] { housekeeping(); });

@@ -202,6 +202,19 @@ std::vector<Setting> build_settings() {
       [](const BrokerConfig& c) { return c.curve_secret_key_file; }));
 
   t.push_back(text(
+      "security.curve_other_public_key_file",
+      "While the cluster's key pair changes: the other public key (mqctl keygen's PREFIX.public; "
+      "the new one while this broker still listens with the old, the old one once it listens "
+      "with the new). This broker's connections to the other brokers then reach brokers "
+      "listening with either; docs/security.md, \"Changing the cluster's key\". Needs "
+      "security.curve_secret_key_file. Empty: only the cluster's key.",
+      false,
+      [](BrokerConfig& c, const std::string& v) {
+        c.curve_other_public_key_file = v;
+        return Status::ok();
+      },
+      [](const BrokerConfig& c) { return c.curve_other_public_key_file; }));
+  t.push_back(text(
       "security.principals_file",
       "Authentication: the file of principals allowed to connect, one \"NAME KEY\" line each "
       "(a name and a CURVE public key; docs/security.md). A handshake with a key not in it is "
@@ -618,6 +631,11 @@ Status BrokerConfig::validate() const {
         "security.principals_file needs security.curve_secret_key_file (authentication rides on "
         "CURVE) and security.broker_secret_key_file (this broker's identity as broker:" +
         std::to_string(node_id) + ")");
+  }
+  if (!curve_other_public_key_file.empty() && curve_secret_key_file.empty()) {
+    return invalid(
+        "security.curve_other_public_key_file needs security.curve_secret_key_file (it is the "
+        "cluster's other key while that one changes)");
   }
   if (authorization && principals_file.empty()) {
     return invalid(

@@ -108,6 +108,11 @@ struct BrokerConfig {
   std::string curve_secret_key_file;
   // Loaded from curve_secret_key_file when the broker starts (not a setting).
   transport::CurveKeyPair curve_keys;
+  // While the cluster's key pair changes: the other public key, which this
+  // broker's own connections to brokers also accept (docs/security.md,
+  // "Changing the cluster's key"). Empty: only the cluster's.
+  std::string curve_other_public_key_file;
+  std::string curve_other_public_key;  // loaded at start (not a setting)
   // Authentication: the principals file (reloaded on SIGHUP), and this
   // broker's own key pair, its identity as broker:NODE_ID (empty: the
   // cluster's key pair).
@@ -133,7 +138,8 @@ inline transport::CurveClient broker_curve_client(const BrokerConfig& config) {
       config.broker_keys.secret_key.empty() ? config.curve_keys : config.broker_keys;
   return {.server_key = config.curve_keys.public_key,
           .public_key = own.public_key,
-          .secret_key = own.secret_key};
+          .secret_key = own.secret_key,
+          .other_server_key = config.curve_other_public_key};
 }
 
 enum class SettingType { kInteger, kBoolean, kString };

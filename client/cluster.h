@@ -25,9 +25,6 @@ namespace mq::client {
 
 // The connection settings of a client's CurveSettings (the public half of
 // its secret key derived when the connection is made).
-inline transport::CurveClient curve_client_of(const CurveSettings& curve) {
-  return {.server_key = curve.server_key, .secret_key = curve.secret_key};
-}
 
 struct ClusterOptions {
   std::vector<std::string> bootstrap_endpoints;  // "tcp://host:port"

@@ -114,17 +114,55 @@ Result<std::vector<std::string>> parse_bootstrap_servers(std::string_view list) 
 }
 
 Status CurveSettings::validate() const {
+  size_t server_keys = 0;
   if (!server_key.empty()) {
-    MQ_RETURN_IF_ERROR(transport::check_curve_key(server_key, "curve.server_key"));
+    MQ_ASSIGN_OR_RETURN(std::vector<std::string> keys,
+                        transport::parse_server_keys(server_key, "curve.server_key"));
+    server_keys = keys.size();
   }
   if (!secret_key.empty()) {
     if (server_key.empty()) {
       return Status(ErrorCode::kInvalidConfig,
                     "curve.secret_key is set without curve.server_key (the broker's public key)");
     }
-    MQ_RETURN_IF_ERROR(transport::check_curve_key(secret_key, "curve.secret_key"));
+    // The same parser: one or two Z85 keys, comma-separated.
+    MQ_ASSIGN_OR_RETURN(std::vector<std::string> keys,
+                        transport::parse_server_keys(secret_key, "curve.secret_key"));
+    if (keys.size() > server_keys) {
+      return Status(ErrorCode::kInvalidConfig,
+                    "curve.secret_key has two keys but curve.server_key one (one secret key per "
+                    "server key, or one for both)");
+    }
   }
   return Status::ok();
+}
+
+transport::CurveClient curve_client_of(const CurveSettings& curve) {
+  transport::CurveClient client;
+  // validate() has passed: the lists parse.
+  auto split = [](const std::string& text) {
+    std::vector<std::string> keys;
+    if (text.empty()) return keys;
+    Result<std::vector<std::string>> parsed = transport::parse_server_keys(text, "");
+    // Unparsed (validate() skipped): the text as it is, which the transport
+    // then refuses as a malformed key, rather than no key (plain text).
+    if (parsed.is_ok()) {
+      keys = std::move(parsed).value();
+    } else {
+      keys.push_back(text);
+    }
+    return keys;
+  };
+  std::vector<std::string> servers = split(curve.server_key);
+  std::vector<std::string> secrets = split(curve.secret_key);
+  if (servers.empty()) return client;
+  client.server_key = servers[0];
+  if (!secrets.empty()) client.secret_key = secrets[0];
+  if (servers.size() > 1) {
+    client.other_server_key = servers[1];
+    if (secrets.size() > 1) client.other_secret_key = secrets[1];
+  }
+  return client;
 }
 
 Status ProducerConfig::validate() const {

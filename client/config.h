@@ -13,6 +13,10 @@
 #include "store/compression.h"
 #include "transport/curve.h"
 
+namespace mq::transport {
+struct CurveClient;
+}
+
 namespace mq::client {
 
 // Parses a comma-separated broker list: "host:port" or "tcp://host:port"
@@ -22,12 +26,20 @@ Result<std::vector<std::string>> parse_bootstrap_servers(std::string_view list);
 
 // Encryption (docs/security.md): the brokers' CURVE public key (40
 // characters of Z85; empty: plain text) and this client's own secret key
-// (empty: a fresh key pair per connection, the client anonymous).
+// (empty: a fresh key pair per connection, the client anonymous). While the
+// cluster's key pair changes, server_key is both public keys, "OLD,NEW":
+// each broker is reached with the one it listens with (transport/curve.h),
+// and secret_key may be one per server key, "S1,S2" (password users, whose
+// key pair is derived with the server key).
 struct CurveSettings {
   std::string server_key;
   std::string secret_key;
   Status validate() const;  // names the malformed key
 };
+
+// The transport's form of the settings (one or two server keys); call
+// after CurveSettings::validate().
+transport::CurveClient curve_client_of(const CurveSettings& curve);
 
 struct ProducerConfig {
   std::string bootstrap_servers;  // required: "host:port,host:port"

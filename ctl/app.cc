@@ -130,9 +130,12 @@ int resolve_globals(const GlobalFlags& flags, Context& ctx, bool offline) {
   }
   std::string secret_key_file =
       !flags.secret_key_file.empty() ? flags.secret_key_file : profile.secret_key_file.value_or("");
+  std::vector<std::string> server_keys;  // two while the cluster's key changes
   if (!server_key.empty()) {
-    Status key = transport::check_curve_key(server_key, "--server-key");
-    if (!key.is_ok()) return ctx.usage(key.message());
+    Result<std::vector<std::string>> keys =
+        transport::parse_server_keys(server_key, "--server-key");
+    if (!keys.is_ok()) return ctx.usage(keys.status().message());
+    server_keys = std::move(keys).value();
     ctx.curve.server_key = server_key;
   }
   if (!secret_key_file.empty() && !offline) {
@@ -176,10 +179,14 @@ int resolve_globals(const GlobalFlags& flags, Context& ctx, bool offline) {
       password = env;
       ::unsetenv("MQ_PASSWORD");  // read once; not passed on
     }
-    Result<transport::CurveKeyPair> keys =
-        transport::derive_curve_key_pair(server_key, user, password);
-    if (!keys.is_ok()) return ctx.usage("--user: " + keys.status().message());
-    ctx.curve.secret_key = keys->secret_key;
+    // The key pair depends on the server key: one per server key.
+    std::string secrets;
+    for (const std::string& key : server_keys) {
+      Result<transport::CurveKeyPair> keys = transport::derive_curve_key_pair(key, user, password);
+      if (!keys.is_ok()) return ctx.usage("--user: " + keys.status().message());
+      secrets += (secrets.empty() ? "" : ",") + keys->secret_key;
+    }
+    ctx.curve.secret_key = secrets;
   } else if (!flags.password_file.empty() && flags.user.empty()) {
     return ctx.usage("--password-file needs --user");
   }

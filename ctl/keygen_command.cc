@@ -76,11 +76,18 @@ int passwd(Context& ctx, const std::string& user) {
     std::optional<std::string> again = read_password(ctx.io.in, ctx.io.err, "Again: ");
     if (again != password) return ctx.usage("the two passwords differ");
   }
-  Result<transport::CurveKeyPair> pair =
-      transport::derive_curve_key_pair(ctx.curve.server_key, user, *password);
-  if (!pair.is_ok()) return ctx.fail("cannot derive the key pair", pair.status());
   // The principals file's line, whatever -o says: it is made to be appended.
-  std::fprintf(ctx.io.out, "%s %s\n", user.c_str(), pair->public_key.c_str());
+  // With two server keys (the cluster's key changing), one line for each:
+  // the key pair depends on the server key.
+  Result<std::vector<std::string>> server_keys =
+      transport::parse_server_keys(ctx.curve.server_key, "--server-key");
+  if (!server_keys.is_ok()) return ctx.usage(server_keys.status().message());
+  for (const std::string& server_key : *server_keys) {
+    Result<transport::CurveKeyPair> pair =
+        transport::derive_curve_key_pair(server_key, user, *password);
+    if (!pair.is_ok()) return ctx.fail("cannot derive the key pair", pair.status());
+    std::fprintf(ctx.io.out, "%s %s\n", user.c_str(), pair->public_key.c_str());
+  }
   return kExitOk;
 }
 

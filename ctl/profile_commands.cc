@@ -80,8 +80,9 @@ int profile_create(Context& ctx, const ProfileFlags& flags) {
     profile.output = flags.output;
   }
   if (!flags.server_key.empty()) {
-    Status key = transport::check_curve_key(flags.server_key, "--server-key");
-    if (!key.is_ok()) return ctx.usage(key.message());
+    Result<std::vector<std::string>> keys =
+        transport::parse_server_keys(flags.server_key, "--server-key");
+    if (!keys.is_ok()) return ctx.usage(keys.status().message());
     profile.server_key = flags.server_key;
   }
   if (!flags.secret_key_file.empty()) {

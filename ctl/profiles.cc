@@ -79,8 +79,8 @@ Result<ProfileStore> ProfileStore::load(const std::string& path) {
             if (!format.is_ok()) return invalid(path, where + ": " + format.status().message());
             profile.output = text;
           } else if (field == "server_key") {
-            Status key = transport::check_curve_key(text, where);
-            if (!key.is_ok()) return invalid(path, key.message());
+            Result<std::vector<std::string>> keys = transport::parse_server_keys(text, where);
+            if (!keys.is_ok()) return invalid(path, keys.status().message());
             profile.server_key = text;
           } else if (field == "secret_key_file") {
             profile.secret_key_file = text;

@@ -84,6 +84,10 @@ Status validate(const QuorumConfig& config) {
         transport::check_curve_key(config.curve_client.server_key, "quorum server key"));
     MQ_RETURN_IF_ERROR(
         transport::check_curve_key(config.curve_client.secret_key, "quorum client secret key"));
+    if (!config.curve_client.other_server_key.empty()) {
+      MQ_RETURN_IF_ERROR(transport::check_curve_key(config.curve_client.other_server_key,
+                                                    "quorum other server key"));
+    }
   }
   if (config.authenticator && !config.curve_server.enabled()) {
     return invalid("authentication needs CURVE (a server secret key)");

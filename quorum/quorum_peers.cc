@@ -68,6 +68,18 @@ void QuorumService::Impl::connect_dealer(NodeId id, const std::string& peer_endp
   // The keys were checked when the service started.
   (void)transport::apply_curve_client(dealer.handle(), config.curve_client);
   dealer.connect(peer_endpoint);
+  // While the cluster's key changes, a second connection to the same peer
+  // with the other server key (ZeroMQ takes the key when connecting): the
+  // one whose handshake the peer accepts carries the messages (immediate:
+  // none queue on the other, which keeps being dropped and retried). ZeroMQ
+  // ignores a second connect to an endpoint it already connects to, so the
+  // second one names a source address, any ("tcp://0.0.0.0:0;host:port"):
+  // another endpoint to ZeroMQ, the same peer.
+  constexpr std::string_view kTcp = "tcp://";
+  if (!config.curve_client.other_server_key.empty() && peer_endpoint.starts_with(kTcp)) {
+    (void)transport::apply_curve_client(dealer.handle(), config.curve_client.swapped());
+    dealer.connect("tcp://0.0.0.0:0;" + peer_endpoint.substr(kTcp.size()));
+  }
   dealers.insert_or_assign(id, std::move(dealer));
   dealer_endpoints.insert_or_assign(id, peer_endpoint);
   dealers_changed = true;

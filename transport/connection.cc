@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 
+#include "transport/server_key_choices.h"
 #include "transport/zmq_frames.h"
 
 namespace mq::transport {
@@ -56,7 +57,12 @@ Result<std::unique_ptr<Connection>> Connection::connect(const std::string& endpo
     s.set(zmq::sockopt::reconnect_ivl, options.reconnect_interval_ms);
     s.set(zmq::sockopt::reconnect_ivl_max, options.reconnect_interval_max_ms);
     s.set(zmq::sockopt::connect_timeout, options.connect_timeout_ms);
-    MQ_RETURN_IF_ERROR(apply_curve_client(s.handle(), options.curve));
+    // With two server keys, the one that last worked with this endpoint.
+    bool other =
+        !options.curve.other_server_key.empty() &&
+        ServerKeyChoices::process().use_other(ServerKeyChoices::key(endpoint, options.curve));
+    MQ_RETURN_IF_ERROR(
+        apply_curve_client(s.handle(), other ? options.curve.swapped() : options.curve));
     if (options.heartbeat_interval_ms > 0) {
       s.set(zmq::sockopt::heartbeat_ivl, options.heartbeat_interval_ms);
       s.set(zmq::sockopt::heartbeat_timeout, options.heartbeat_timeout_ms);
@@ -72,7 +78,10 @@ Result<std::unique_ptr<Connection>> Connection::connect(const std::string& endpo
     socket->monitor.set(zmq::sockopt::linger, 0);
     socket->monitor.connect(monitor_address);
     s.connect(endpoint);
-    return std::unique_ptr<Connection>(new Connection(std::move(socket), endpoint, options));
+    auto connection =
+        std::unique_ptr<Connection>(new Connection(std::move(socket), endpoint, options));
+    connection->other_server_key_ = other;
+    return connection;
   } catch (const zmq::error_t& error) {
     return status_from(error, "connect " + endpoint);
   }
@@ -83,6 +92,13 @@ Connection::Connection(std::unique_ptr<Socket> socket, std::string endpoint,
     : socket_(std::move(socket)), endpoint_(std::move(endpoint)), options_(options) {}
 
 Connection::~Connection() = default;
+
+std::string Connection::note_dropped_handshake() {
+  if (options_.curve.other_server_key.empty()) return "";
+  const bool switched = ServerKeyChoices::process().handshake_dropped(
+      ServerKeyChoices::key(endpoint_, options_.curve), other_server_key_);
+  return switched ? "; with two server keys, the next connection to it uses the other one" : "";
+}
 
 std::array<void*, 2> Connection::poll_handles() const {
   return {socket_->socket.handle(), socket_->monitor.handle()};
@@ -115,6 +131,10 @@ const Status& Connection::poll_events() {
       ever_connected_ = true;
     } else if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
       ever_handshaken_ = true;
+      if (!options_.curve.other_server_key.empty()) {
+        ServerKeyChoices::process().handshake_succeeded(
+            ServerKeyChoices::key(endpoint_, options_.curve), other_server_key_);
+      }
     } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL &&
                value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH) {
       // One side uses CURVE, the other not: no retry cures that.
@@ -150,9 +170,10 @@ const Status& Connection::poll_events() {
                        "connection to " + endpoint_ + " closed during the handshake" +
                            (options_.curve.enabled()
                                 ? " (is the server key the broker's public key, and does the "
-                                  "broker use CURVE?)"
+                                  "broker use CURVE?"
                                 : " (does the broker require CURVE? then give its public key: "
-                                  "--server-key, curve.server_key)"));
+                                  "--server-key, curve.server_key") +
+                           note_dropped_handshake() + ")");
     } else if (id == ZMQ_EVENT_DISCONNECTED) {
       broken_ = Status(ErrorCode::kNetworkError, "connection to " + endpoint_ + " lost");
     } else if (id == ZMQ_EVENT_CONNECT_RETRIED && !ever_connected_) {

@@ -133,13 +133,17 @@ class Connection {
   Connection(std::unique_ptr<Socket> socket, std::string endpoint,
              const ConnectionOptions& options);
 
+  // A handshake dropped: with two server keys, tells the endpoint's choice
+  // (server_key_choices.h); the note for the error message ("" or "; ...").
+  std::string note_dropped_handshake();
   // Receives one message and files it under its request; false on timeout.
   Result<bool> receive_one(int timeout_ms);
 
   std::unique_ptr<Socket> socket_;
   std::string endpoint_;
   bool ever_connected_ = false;
-  bool ever_handshaken_ = false;  // a ZMTP handshake completed once
+  bool ever_handshaken_ = false;   // a ZMTP handshake completed once
+  bool other_server_key_ = false;  // connected with curve.other_server_key
   Status broken_;
   ConnectionOptions options_;
   int32_t next_correlation_id_ = 0;

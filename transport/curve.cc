@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -37,13 +38,6 @@ Result<std::string> key_in_text(const std::string& text, const std::string& path
   return config_error(std::string(what) + " " + path + ": no key in it");
 }
 
-Result<std::string> key_in(const std::string& path, std::string_view what) {
-  std::ifstream in(path);
-  if (!in) return config_error(std::string(what) + " " + path + ": " + std::strerror(errno));
-  std::stringstream text;
-  text << in.rdbuf();
-  return key_in_text(text.str(), path, what);
-}
 
 Status write_file(const std::string& path, const std::string& text, mode_t mode) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
@@ -183,7 +177,17 @@ Result<CurveKeyPair> derive_curve_key_pair(std::string_view server_key, std::str
 }
 
 Result<std::string> load_curve_public_key_file(const std::string& path) {
-  return key_in(path, "public key file");
+  std::ifstream in(path);
+  if (!in) return config_error("public key file " + path + ": " + std::strerror(errno));
+  std::stringstream text;
+  text << in.rdbuf();
+  // A secret key file named by mistake: refused before its key is echoed
+  // anywhere (mqd logs the public keys it uses).
+  if (text.str().find("# mq CURVE secret key") != std::string::npos) {
+    return config_error("public key file " + path +
+                        " holds a secret key (give the .public file beside it)");
+  }
+  return key_in_text(text.str(), path, "public key file");
 }
 
 Status write_curve_key_files(const std::string& prefix, const CurveKeyPair& pair) {
@@ -213,6 +217,39 @@ Status apply_curve_server(void* socket, const CurveServer& curve) {
     return config_error(std::string("CURVE server options: ") + zmq_strerror(zmq_errno()));
   }
   return Status::ok();
+}
+
+CurveClient CurveClient::swapped() const {
+  CurveClient other = *this;
+  std::swap(other.server_key, other.other_server_key);
+  if (!other_secret_key.empty() || !other_public_key.empty()) {
+    std::swap(other.public_key, other.other_public_key);
+    std::swap(other.secret_key, other.other_secret_key);
+  }
+  return other;
+}
+
+Result<std::vector<std::string>> parse_server_keys(std::string_view text, std::string_view what) {
+  std::vector<std::string> keys;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = std::min(text.find(',', start), text.size());
+    std::string_view key = text.substr(start, comma - start);
+    while (!key.empty() && key.front() == ' ') key.remove_prefix(1);
+    while (!key.empty() && key.back() == ' ') key.remove_suffix(1);
+    MQ_RETURN_IF_ERROR(check_curve_key(key, what));
+    keys.emplace_back(key);
+    start = comma + 1;
+  }
+  if (keys.size() > 2) {
+    return config_error(std::string(what) +
+                        ": at most two keys (one per cluster key: the cluster's, and the other "
+                        "one while it changes)");
+  }
+  if (keys.size() == 2 && keys[0] == keys[1]) {
+    return config_error(std::string(what) + ": the same key twice");
+  }
+  return keys;
 }
 
 Status apply_curve_client(void* socket, const CurveClient& curve) {

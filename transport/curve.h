@@ -12,6 +12,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 
@@ -69,12 +70,30 @@ struct CurveServer {
 // pair (empty server_key: plain text). A client without a key pair of its
 // own gets a fresh one per connection (connections are encrypted; the
 // client is anonymous to the broker).
+//
+// While the cluster's key pair changes (docs/security.md, "Changing the
+// cluster's key") a client knows both public keys: `other_server_key` is
+// the one a broker may listen with instead, and other_public_key /
+// other_secret_key the key pair this client uses with it (empty: the same
+// as with server_key). A connection whose handshake the broker drops or
+// fails makes the next connection to that endpoint use the other key; the
+// key that last worked with an endpoint is used first (process-wide).
 struct CurveClient {
   std::string server_key;
   std::string public_key;
   std::string secret_key;
+  std::string other_server_key;
+  std::string other_public_key;
+  std::string other_secret_key;
   bool enabled() const { return !server_key.empty(); }
+  // The same client with the other server key (and its key pair) in front.
+  CurveClient swapped() const;
 };
+
+// "KEY" or "KEY1,KEY2" (the cluster's public key, or both while it changes:
+// Z85 has no comma): the keys, or INVALID_CONFIG naming `what` for a
+// malformed key, more than two, or the same key twice.
+Result<std::vector<std::string>> parse_server_keys(std::string_view text, std::string_view what);
 
 // Sets the socket options (before bind/connect): `socket` is a libzmq
 // socket handle. A client without a key pair gets a fresh one here.

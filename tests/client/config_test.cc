@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "transport/curve.h"
+
 namespace mq::client {
 namespace {
 
@@ -149,6 +151,30 @@ TEST(AdminConfigValidation, NeedsBootstrapAndAPositiveTimeout) {
   EXPECT_EQ(AdminConfig{}.validate().code(), ErrorCode::kInvalidConfig);
   EXPECT_EQ((AdminConfig{.bootstrap_servers = "h:1", .request_timeout_ms = 0}.validate().code()),
             ErrorCode::kInvalidConfig);
+}
+
+TEST(CurveSettingsValidation, OneOrTwoServerKeysAndASecretPerKey) {
+  std::string a = transport::generate_curve_key_pair().value().public_key;
+  std::string b = transport::generate_curve_key_pair().value().public_key;
+  std::string s1 = transport::generate_curve_key_pair().value().secret_key;
+  std::string s2 = transport::generate_curve_key_pair().value().secret_key;
+  EXPECT_TRUE((CurveSettings{.server_key = a, .secret_key = s1}).validate().is_ok());
+  CurveSettings both{.server_key = a + "," + b, .secret_key = s1 + "," + s2};
+  ASSERT_TRUE(both.validate().is_ok());
+  transport::CurveClient client = curve_client_of(both);
+  EXPECT_EQ(client.server_key, a);
+  EXPECT_EQ(client.other_server_key, b);
+  EXPECT_EQ(client.secret_key, s1);
+  EXPECT_EQ(client.other_secret_key, s2);
+  transport::CurveClient shared = curve_client_of({.server_key = a + "," + b, .secret_key = s1});
+  EXPECT_TRUE(shared.other_secret_key.empty()) << "one secret key for both server keys";
+  Status more = CurveSettings{.server_key = a, .secret_key = s1 + "," + s2}.validate();
+  EXPECT_NE(more.message().find("one secret key per server key"), std::string::npos)
+      << more.to_string();
+  EXPECT_EQ((CurveSettings{.server_key = a + "," + a}).validate().code(),
+            ErrorCode::kInvalidConfig);
+  EXPECT_EQ((CurveSettings{.server_key = "x"}).validate().code(), ErrorCode::kInvalidConfig);
+  EXPECT_TRUE(curve_client_of({}).server_key.empty());
 }
 
 }  // namespace

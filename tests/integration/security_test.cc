@@ -401,6 +401,108 @@ TEST_F(SecurityTest, BrokersAuthenticateEachOtherAndOnlyBrokersReachTheQuorum) {
   }
 }
 
+// The cluster's key pair changes with no moment out of service: every
+// broker first also accepts the new key for its own connections, clients
+// are given both keys, then each broker in turn restarts listening with the
+// new key; acks=all produces succeed between every step, and at the end a
+// client with the old key alone is refused while one with the new is served.
+TEST_F(SecurityTest, TheClustersKeyChangesWithoutDowntime) {
+  const std::string old_key = keygen("cluster");
+  const std::string new_key = keygen("next");
+  MqdCluster cluster(dir_.path(), 3, mq::testing::quick_cluster_toml(1500),
+                     std::string(mq::testing::kQuickQuorumToml));
+  auto configure = [&](int id, const std::string& secret, const std::string& other) {
+    std::string toml = "node_id = " + std::to_string(id) + "\nsecurity.curve_secret_key_file = \"" +
+                       dir_.file(secret + ".secret") + "\"\n";
+    if (!other.empty()) {
+      toml += "security.curve_other_public_key_file = \"" + dir_.file(other + ".public") + "\"\n";
+    }
+    cluster.node(id).set_top_level(toml);
+  };
+  for (int id = 1; id <= 3; id++) configure(id, "cluster", "");
+  std::string why;
+  ASSERT_TRUE(cluster.start(&why)) << why;
+  const std::string both = "--server-key '" + old_key + "," + new_key + "' --timeout 20s ";
+  expect_serves_acks_all(cluster, both);
+  int produced = 100;
+  auto produce_and_check = [&](const std::string& step) {
+    SCOPED_TRACE(step);
+    std::string lines;
+    for (int i = 0; i < 50; i++) lines += step + std::to_string(i) + "\n";
+    Shell sent = ctl(cluster.bootstrap(), both + "produce r --acks all", lines);
+    ASSERT_EQ(sent.code, 0) << sent.err << cluster.logs();
+    produced += 50;
+    Shell read = ctl(cluster.bootstrap(), both + "consume r --from beginning -e");
+    ASSERT_EQ(read.code, 0) << read.err;
+    EXPECT_EQ(static_cast<int>(std::count(read.out.begin(), read.out.end(), '\n')), produced);
+  };
+  auto restart = [&](int id) {
+    ASSERT_EQ(cluster.node(id).stop(), 0);
+    ASSERT_TRUE(cluster.node(id).start()) << cluster.node(id).log();
+    // Back in the ISR of the topic before the next broker goes.
+    Shell described;
+    ASSERT_TRUE(eventually(
+        [&] {
+          described = ctl(cluster.bootstrap(), both + "topic describe r -o json");
+          nlohmann::json topic = nlohmann::json::parse(described.out, nullptr, false);
+          return described.code == 0 && topic.is_array() && topic.size() == 1 &&
+                 topic[0]["partitions"][0]["isr"].size() == 3;
+        },
+        60s))
+        << described.out << described.err << cluster.logs();
+  };
+  // 1. Every broker also reaches brokers listening with the new key.
+  for (int id = 1; id <= 3; id++) {
+    configure(id, "cluster", "next");
+    restart(id);
+  }
+  produce_and_check("accepting");
+  // 2. One broker at a time listens with the new key (and reaches the others,
+  // still on the old one, with it as the other key).
+  for (int id = 1; id <= 3; id++) {
+    configure(id, "next", "cluster");
+    restart(id);
+    EXPECT_NE(cluster.node(id).log().find("the cluster's key is changing"), std::string::npos);
+    produce_and_check("switched" + std::to_string(id));
+  }
+  // 3. Done: the old key alone reaches no broker, the new one alone does.
+  Shell old_only =
+      ctl(cluster.bootstrap(), "--server-key '" + old_key + "' --timeout 3s topic list");
+  EXPECT_EQ(old_only.code, 1);
+  Shell new_only =
+      ctl(cluster.bootstrap(), "--server-key '" + new_key + "' --timeout 10s topic list");
+  EXPECT_EQ(new_only.code, 0) << new_only.err;
+  // Bad values stop mqctl and mqd with their reason.
+  EXPECT_EQ(
+      ctl(cluster.bootstrap(), "--server-key '" + old_key + "," + old_key + "' topic list").code,
+      2);
+  EXPECT_EQ(ctl(cluster.bootstrap(),
+                "--server-key '" + old_key + "," + new_key + "," + old_key + "' topic list")
+                .code,
+            2);
+  MqdProcess same(dir_.file("same"));
+  same.set_top_level("security.curve_secret_key_file = \"" + dir_.file("next.secret") +
+                     "\"\nsecurity.curve_other_public_key_file = \"" + dir_.file("next.public") +
+                     "\"\n");
+  EXPECT_FALSE(same.start());
+  EXPECT_NE(same.log().find("holds the cluster's own public key"), std::string::npos) << same.log();
+}
+
+TEST_F(SecurityTest, PasswordUsersGetALinePerServerKeyWhileTheKeyChanges) {
+  const std::string old_key = keygen("cluster");
+  const std::string new_key = keygen("next");
+  Shell one = ctl("127.0.0.1:1", "--server-key '" + old_key + "' passwd carol", "pw\n");
+  Shell two =
+      ctl("127.0.0.1:1", "--server-key '" + old_key + "," + new_key + "' passwd carol", "pw\n");
+  ASSERT_EQ(one.code, 0) << one.err;
+  ASSERT_EQ(two.code, 0) << two.err;
+  Shell next = ctl("127.0.0.1:1", "--server-key '" + new_key + "' passwd carol", "pw\n");
+  ASSERT_EQ(next.code, 0) << next.err;
+  EXPECT_EQ(std::count(two.out.begin(), two.out.end(), '\n'), 2);
+  EXPECT_EQ(two.out, one.out + next.out) << "the old key's line, then the new key's";
+  EXPECT_NE(one.out, next.out);
+}
+
 // MqdProcess writes "[http]\naddress = ..." and then the extra TOML: lines
 // before the first table header of `extra` land in [http].
 std::string http_then(const std::string& http_lines, const std::string& rest) {

@@ -1,4 +1,5 @@
-// A directory under $TMPDIR that lives as long as the test that made it.
+// A directory under $TMPDIR that lives as long as the test that made it
+// (kept when MQ_KEEP is set in the environment, to look at after a failure).
 #pragma once
 
 #include <cstdlib>
@@ -17,7 +18,7 @@ class TempDir {
   }
   ~TempDir() {
     std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
+    if (std::getenv("MQ_KEEP") == nullptr) std::filesystem::remove_all(path_, ec);
   }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;

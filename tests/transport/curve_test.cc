@@ -23,6 +23,7 @@
 #include "tests/support/temp_dir.h"
 #include "tests/transport/test_broker.h"
 #include "transport/connection.h"
+#include "transport/server_key_choices.h"
 
 namespace mq::transport {
 namespace {
@@ -75,6 +76,11 @@ TEST(CurveKeysTest, KeyFilesRoundTripAndASecretOthersCanReadIsRefused) {
   EXPECT_EQ(loaded->secret_key, pair.secret_key);
   EXPECT_EQ(loaded->public_key, pair.public_key);
   EXPECT_EQ(load_curve_public_key_file(prefix + ".public").value(), pair.public_key);
+  // The secret file where a public one belongs: refused, its key not echoed.
+  Result<std::string> mixed_up = load_curve_public_key_file(prefix + ".secret");
+  ASSERT_FALSE(mixed_up.is_ok());
+  EXPECT_NE(mixed_up.status().message().find("holds a secret key"), std::string::npos);
+  EXPECT_EQ(mixed_up.status().message().find(pair.secret_key), std::string::npos);
   // Never over an existing pair.
   Status again = write_curve_key_files(prefix, pair);
   EXPECT_FALSE(again.is_ok());
@@ -311,6 +317,84 @@ TEST(CurveConnectionTest, AReplayedSessionIsNotServed) {
   EXPECT_EQ(broker.produce_requests() + broker.rejected_requests(), 0);
   // The broker is unharmed.
   EXPECT_TRUE(exchange(broker, {.curve = {.server_key = server.public_key}}).is_ok());
+}
+
+TEST(CurveKeysTest, ServerKeysAreOneOrTwo) {
+  CurveKeyPair a = generate_curve_key_pair().value();
+  CurveKeyPair b = generate_curve_key_pair().value();
+  EXPECT_EQ(parse_server_keys(a.public_key, "k").value(), std::vector<std::string>{a.public_key});
+  EXPECT_EQ(parse_server_keys(a.public_key + ", " + b.public_key, "k").value(),
+            (std::vector<std::string>{a.public_key, b.public_key}));
+  Result<std::vector<std::string>> three =
+      parse_server_keys(a.public_key + "," + b.public_key + "," + a.public_key, "--server-key");
+  EXPECT_NE(three.status().message().find("at most two"), std::string::npos);
+  EXPECT_NE(parse_server_keys(a.public_key + "," + a.public_key, "k")
+                .status()
+                .message()
+                .find("the same key twice"),
+            std::string::npos);
+  EXPECT_EQ(parse_server_keys(a.public_key + ",", "k").code(), ErrorCode::kInvalidConfig);
+  EXPECT_EQ(parse_server_keys("", "k").code(), ErrorCode::kInvalidConfig);
+  CurveClient client{.server_key = a.public_key,
+                     .secret_key = "s1",
+                     .other_server_key = b.public_key,
+                     .other_secret_key = "s2"};
+  CurveClient swapped = client.swapped();
+  EXPECT_EQ(swapped.server_key, b.public_key);
+  EXPECT_EQ(swapped.secret_key, "s2");
+  EXPECT_EQ(swapped.other_secret_key, "s1");
+  client.other_secret_key.clear();
+  EXPECT_EQ(client.swapped().secret_key, "s1") << "one key pair for both server keys";
+}
+
+TEST(CurveKeysTest, AKeyThatWorkedIsGivenUpOnlyAfterTwoDropsInARow) {
+  ServerKeyChoices choices;
+  const std::string endpoint = "tcp://127.0.0.1:1\nA\nB";
+  EXPECT_FALSE(choices.use_other(endpoint)) << "the first key first";
+  // A key that never worked: one drop and the next connection tries the other.
+  EXPECT_TRUE(choices.handshake_dropped(endpoint, false));
+  EXPECT_TRUE(choices.use_other(endpoint));
+  // A drop of a connection made before that switch changes nothing.
+  EXPECT_TRUE(choices.handshake_dropped(endpoint, false));
+  EXPECT_TRUE(choices.use_other(endpoint));
+  // Once the other key worked, a broker restarting (one drop) keeps it ...
+  choices.handshake_succeeded(endpoint, true);
+  EXPECT_FALSE(choices.handshake_dropped(endpoint, true));
+  EXPECT_TRUE(choices.use_other(endpoint));
+  // ... and a success in between starts the count again ...
+  choices.handshake_succeeded(endpoint, true);
+  EXPECT_FALSE(choices.handshake_dropped(endpoint, true));
+  // ... while a second drop in a row (the broker listens with the first key
+  // now) switches back.
+  EXPECT_TRUE(choices.handshake_dropped(endpoint, true));
+  EXPECT_FALSE(choices.use_other(endpoint));
+  EXPECT_FALSE(choices.use_other("tcp://127.0.0.1:2\nA\nB")) << "each endpoint its own";
+}
+
+TEST(CurveConnectionTest, AClientWithBothKeysReachesBrokersOnEither) {
+  CurveKeyPair old_key = generate_curve_key_pair().value();
+  CurveKeyPair new_key = generate_curve_key_pair().value();
+  TestBroker on_old(ListenerOptions{.curve = {.secret_key = old_key.secret_key}});
+  TestBroker on_new(ListenerOptions{.curve = {.secret_key = new_key.secret_key}});
+  ASSERT_TRUE(on_old.status().is_ok() && on_new.status().is_ok());
+  ConnectionOptions both{
+      .curve = {.server_key = old_key.public_key, .other_server_key = new_key.public_key}};
+  // The broker on the old key: the first key works at once.
+  EXPECT_TRUE(exchange(on_old, both).is_ok());
+  // The broker on the new key drops the first handshake; the next
+  // connection uses the other key, and from then on it is used first.
+  Status first = exchange(on_new, both);
+  ASSERT_FALSE(first.is_ok());
+  EXPECT_TRUE(is_retriable(first.code())) << first.to_string();
+  EXPECT_NE(first.message().find("the next connection to it uses the other one"), std::string::npos)
+      << first.to_string();
+  EXPECT_TRUE(exchange(on_new, both).is_ok());
+  EXPECT_TRUE(exchange(on_new, both).is_ok());
+  EXPECT_TRUE(exchange(on_old, both).is_ok()) << "each endpoint keeps its own choice";
+  // A client that knows only the old key never reaches the new one.
+  ConnectionOptions old_only{.curve = {.server_key = old_key.public_key}};
+  EXPECT_FALSE(exchange(on_new, old_only).is_ok());
+  EXPECT_FALSE(exchange(on_new, old_only).is_ok());
 }
 
 }  // namespace
