@@ -5,7 +5,7 @@ TSAN_DIR  ?= build-tsan
 JOBS      ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test run install asan asan-test tsan tsan-test bench failover-bench cluster-soak format clean
+.PHONY: all deps configure build test run install asan asan-test tsan tsan-test bench failover-bench cluster-soak faults format clean
 
 all: build
 
@@ -73,6 +73,12 @@ failover-bench: build
 ITERATIONS ?= 20
 cluster-soak: build
 	MQ_CLUSTER_TEST_ITERATIONS=$(ITERATIONS) $(BUILD_DIR)/tests/bin/integration_cluster_test
+
+# The fault campaign (docs/faults.md): RUNS runs of DURATION per fault type,
+# each in network namespaces of its own; the report goes to
+# bench/faults/report.md. Needs root. `make test` runs one short run.
+faults: build
+	tests/faults/campaign.sh $(BUILD_DIR)
 
 format:
 	git ls-files '*.cc' '*.h' | xargs clang-format -i

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "base/test_breaks.h"
 #include "store/coding.h"
 #include "store/record_batch.h"
 #include "transport/fetch.h"
@@ -433,6 +434,10 @@ Result<bool> ReplicaFetcher::truncate_by_epoch(const Work& w, int32_t leader_epo
     } else {
       target = std::min({leader_end_offset, ours->start_offset, end});
     }
+  }
+  if (test_break("truncation")) {  // a deliberate defect (base/test_breaks.h)
+    target = end;
+    finished = true;
   }
   Status cut = w.partition->truncate_to(target, w.leader_epoch);
   if (!cut.is_ok()) {
