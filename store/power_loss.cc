@@ -198,10 +198,27 @@ Status replay(const std::string& dir) {
         return io_error("truncate", entry_path, errno);
       }
     }
-    // Not remove_file(): with the variable set that would journal the removal.
-    if (::unlink(path.c_str()) != 0) return io_error("remove", path, errno);
   }
+  // What survived is on disk, as after a real power loss and a reboot: the
+  // journal starts again from it (every file durable at its length, the
+  // listing as it is), so a later simulated power loss of the same directory
+  // keeps it, instead of cutting to nothing what was not fsynced again since.
   MQ_ASSIGN_OR_RETURN(std::vector<Entry> entries, entries_of(dir));
+  std::string baseline;
+  std::string listing = "D " + std::to_string(entries.size()) + "\n";
+  for (const Entry& entry : entries) {
+    listing += "E " + std::to_string(entry.inode) + " " + entry.name + "\n";
+    if (entry.directory) continue;
+    struct stat st;
+    const std::string entry_path = dir + "/" + entry.name;
+    if (::lstat(entry_path.c_str(), &st) != 0) return io_error("stat", entry_path, errno);
+    if (!S_ISREG(st.st_mode)) continue;
+    baseline += "F " + std::to_string(st.st_ino) + " " + std::to_string(st.st_size) + " " +
+                entry.name + "\n";
+  }
+  // Not remove_file(): with the variable set that would journal the removal.
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return io_error("remove", path, errno);
+  MQ_RETURN_IF_ERROR(append_journal(dir, baseline + listing));
   for (const Entry& entry : entries) {
     if (entry.directory) MQ_RETURN_IF_ERROR(replay(dir + "/" + entry.name));
   }

@@ -67,8 +67,11 @@ Status journal_file_removed(const std::string& path);
 // removes the entries that were not in the directory's last fsynced listing
 // (all of them if it was never fsynced), truncates every regular file to its
 // inode's last fsynced length (0 if never fsynced; a shorter file is left as
-// it is), and removes the journal. Directories without a journal are left
-// untouched. A malformed journal is a kCorruptMessage naming the file and
+// it is). Directories without a journal are left untouched. Then every
+// directory's journal is replaced by one saying that what survived is
+// durable (each file at its length, the listing as it is), so a second
+// simulated power loss starts from there. A malformed journal is a
+// kCorruptMessage naming the file and
 // line, with nothing changed in that directory; an unreadable tree a
 // kStorageError.
 Status simulate_power_loss(const std::string& data_dir);

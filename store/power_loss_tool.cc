@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
                  "usage: mq-power-loss DATA_DIR\n"
                  "  Truncates the files under DATA_DIR (a SIGKILLed process's, run with\n"
                  "  MQ_TEST_POWER_LOSS_JOURNAL=1) to what was fsynced, removes what was\n"
-                 "  created since its directory's last fsync, and removes the journals.\n");
+                 "  created since its directory's last fsync, and restarts the journals\n"
+                 "  from what survived (a second power loss keeps it).\n");
     return 2;
   }
   mq::Status status = mq::simulate_power_loss(argv[1]);

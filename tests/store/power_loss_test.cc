@@ -140,7 +140,7 @@ TEST_F(PowerLossTest, IntervalLogEndsExactlyAtTheLastFsync) {
   ASSERT_FALSE(journals(root_.path()).empty());
   Status simulated = simulate_power_loss(root_.path());
   ASSERT_TRUE(simulated.is_ok()) << simulated.to_string();
-  EXPECT_TRUE(journals(root_.path()).empty()) << "the journals are removed";
+  EXPECT_FALSE(journals(root_.path()).empty()) << "the journals restart from what survived";
 
   auto log = reopen(FsyncPolicy::kInterval);
   ASSERT_NE(log, nullptr);
@@ -232,7 +232,32 @@ TEST_F(PowerLossTest, FilesAreCutToTheirFsyncsAndUnsyncedEntriesDisappear) {
   EXPECT_FALSE(fs::exists(dir + "/sub/inner")) << "sub was never fsynced";
   EXPECT_FALSE(fs::exists(dir + "/after-last")) << "created after the last directory fsync";
   EXPECT_FALSE(fs::exists(dir + "/checkpoint.tmp"));
-  EXPECT_TRUE(journals(root_.path()).empty());
+}
+
+// A second power loss keeps what survived the first, though nothing was
+// fsynced again since: the first one restarts the journals from there.
+TEST_F(PowerLossTest, ASecondPowerLossKeepsWhatSurvivedTheFirst) {
+  std::string dir = root_.file("d");
+  run_and_kill([&] {
+    if (!create_directories(dir).is_ok()) return false;
+    return write_file_atomically(dir + "/directory-id", "0123456789abcdef\n").is_ok();
+  });
+  ASSERT_TRUE(simulate_power_loss(root_.path()).is_ok());
+  ASSERT_EQ(slurp(dir + "/directory-id"), "0123456789abcdef\n");
+  EXPECT_FALSE(journals(root_.path()).empty()) << "the journals start again from what survived";
+  // The next run fsyncs another file in the same directory, then dies.
+  run_and_kill([&] {
+    Result<File> file = File::open(dir + "/segment", /*create=*/true);
+    if (!file.is_ok() || !file->write_at(0, as_bytes(std::string("abc"))).is_ok()) return false;
+    if (!file->sync().is_ok()) return false;
+    if (!sync_directory(dir).is_ok()) return false;
+    return file->write_at(3, as_bytes(std::string("lost"))).is_ok();
+  });
+  Status second = simulate_power_loss(root_.path());
+  ASSERT_TRUE(second.is_ok()) << second.to_string();
+  EXPECT_EQ(slurp(dir + "/directory-id"), "0123456789abcdef\n")
+      << "cut to nothing: the first power loss forgot it was durable";
+  EXPECT_EQ(slurp(dir + "/segment"), "abc");
 }
 
 // create_directories syncs each new level's parent: a partition directory
@@ -310,7 +335,9 @@ TEST_F(PowerLossTest, MalformedJournalsAreClearErrorsAndChangeNothing) {
     spit(journal, torn);
     Status status = simulate_power_loss(root_.path());
     EXPECT_TRUE(status.is_ok()) << status.to_string();
-    EXPECT_FALSE(fs::exists(journal));
+    // Replaced by one that starts from what survived.
+    EXPECT_EQ(slurp(journal).find(torn), std::string::npos);
+    EXPECT_NE(slurp(journal).find(" data\n"), std::string::npos) << slurp(journal);
   }
   EXPECT_EQ(simulate_power_loss(root_.file("missing")).code(), ErrorCode::kStorageError);
 }
