@@ -182,7 +182,19 @@ bool Producer::Sender::ensure_producer_id(int64_t now) {
     // A new id restarts every sequence at 0; wait until nothing uses the old one.
     if (!in_flight_.empty()) return true;
     identity_ = ProducerIdentity{};
-    accumulator_.reset_sequences();
+    // Retries waiting in the queue may be stored already under the old id:
+    // their outcome is unknown, and re-sending them under the new id could
+    // store them twice. They fail; the caller decides.
+    for (auto& batch : accumulator_.reset_sequences()) {
+      Status unknown(batch->last_error.is_ok() ? ErrorCode::kUnknown : batch->last_error.code(),
+                     "produce to " + batch->partition.to_string() + ": outcome unknown after " +
+                         std::to_string(batch->attempts) +
+                         " attempt(s) under a producer id given up after another batch failed "
+                         "(it may be stored); not sent again under a new id, which could store "
+                         "it twice" +
+                         (batch->last_error.is_ok() ? "" : ": " + batch->last_error.message()));
+      finish(std::move(batch), unknown, -1, -1);
+    }
     need_new_identity_ = false;
   }
   if (identity_.valid()) return true;

@@ -481,14 +481,24 @@ bool RecordAccumulator::has_earlier_unacknowledged(const TopicPartition& partiti
   });
 }
 
-void RecordAccumulator::reset_sequences() {
-  for_each_queue([](TopicQueues&, PartitionQueue& queue) {
+std::vector<std::unique_ptr<ProducerBatch>> RecordAccumulator::reset_sequences() {
+  std::vector<std::unique_ptr<ProducerBatch>> sent_before;
+  for_each_queue([&](TopicQueues&, PartitionQueue& queue) {
     assert(queue.in_flight == 0);
     queue.next_sequence = 0;
     queue.in_flight_sequences.clear();
     std::lock_guard lock(queue.mu);
-    for (auto& batch : queue.sealed) batch->base_sequence.reset();
+    for (auto it = queue.sealed.begin(); it != queue.sealed.end();) {
+      if ((*it)->attempts > 0) {
+        sent_before.push_back(std::move(*it));
+        it = queue.sealed.erase(it);
+        continue;
+      }
+      (*it)->base_sequence.reset();
+      ++it;
+    }
   });
+  return sent_before;
 }
 
 std::vector<std::unique_ptr<ProducerBatch>> RecordAccumulator::expire_created_before(

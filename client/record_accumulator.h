@@ -258,8 +258,12 @@ class RecordAccumulator {
   bool has_earlier_unacknowledged(const TopicPartition& partition, int32_t sequence) const;
 
   // After a new producer id: every partition starts again at sequence 0 and
-  // queued batches get fresh sequences when drained. Call with nothing in flight.
-  void reset_sequences();
+  // queued batches never sent get fresh sequences when drained. Queued
+  // batches sent before (retries) are taken out and returned: the broker may
+  // have stored them under the old id, so sending them again under the new
+  // one could store them twice; the caller fails them. Call with nothing in
+  // flight.
+  std::vector<std::unique_ptr<ProducerBatch>> reset_sequences();
 
   // Removes and returns queued batches (sealed or open) created before
   // `deadline_ms` (delivery timeout), oldest first per partition.

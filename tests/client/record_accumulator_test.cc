@@ -369,14 +369,20 @@ TEST_F(Accumulator, OutOfOrderBehindAnEarlierFailureCountsAsRetriable) {
   EXPECT_FALSE(accumulator_->has_earlier_unacknowledged(kP1, 1));
 }
 
-TEST_F(Accumulator, ResetSequencesStartsAgainAtZero) {
+TEST_F(Accumulator, ResetSequencesStartsAgainAtZeroAndHandsBackWhatWasSent) {
   make(options(10'000, 0));
   append(kP0, 10);
   auto first = drain_one(kP0);
+  append(kP0, 10);  // queued behind it, never sent
   accumulator_->requeue(std::move(first), 0);
-  accumulator_->reset_sequences();
+  // The retry may be stored under the old id: handed back to be failed,
+  // not sent again under the new one (which would store it twice).
+  auto sent_before = accumulator_->reset_sequences();
+  ASSERT_EQ(sent_before.size(), 1u);
+  EXPECT_EQ(sent_before.front()->attempts, 1);
   EXPECT_EQ(accumulator_->next_sequence(kP0), 0);
   auto again = drain_one(kP0);
+  EXPECT_EQ(again->attempts, 1) << "the batch never sent, now sent first";
   EXPECT_EQ(again->base_sequence, 0);
   EXPECT_EQ(accumulator_->next_sequence(kP0), 1);
 }

@@ -300,6 +300,13 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   ::signal(SIGPIPE, SIG_IGN);
+  // Stopped from outside (Ctrl-C, a test timeout): the nodes go with it.
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    ::signal(sig, [](int received) {
+      kill_all_nodes();
+      ::_exit(128 + received);
+    });
+  }
   spdlog::set_level(spdlog::level::warn);  // the store's notes while reading replicas
   return run(*options);
 }

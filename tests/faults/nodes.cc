@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -36,7 +38,17 @@ std::streamoff size_of(const std::string& path) {
   return ec ? 0 : static_cast<std::streamoff>(size);
 }
 
+// The running nodes' pids by id, for kill_all_nodes() in a signal handler.
+std::array<std::atomic<pid_t>, 10> running_pids{};
+
 }  // namespace
+
+void kill_all_nodes() {
+  for (auto& pid : running_pids) {
+    pid_t p = pid.load();
+    if (p > 0) ::kill(p, SIGKILL);
+  }
+}
 
 Nodes::Nodes(const Network& network, NodesOptions options)
     : network_(network), options_(std::move(options)) {}
@@ -49,6 +61,7 @@ Nodes::~Nodes() {
     ::waitpid(pid, nullptr, 0);
   }
   pids_.clear();
+  for (auto& pid : running_pids) pid.store(0);
   for (const std::string& mount : mounts_) ::umount2(mount.c_str(), MNT_DETACH);
 }
 
@@ -105,6 +118,7 @@ Status Nodes::prepare() {
 void Nodes::reap_locked() {
   for (auto it = pids_.begin(); it != pids_.end();) {
     if (::waitpid(it->second, nullptr, WNOHANG) == it->second) {
+      running_pids[it->first].store(0);
       it = pids_.erase(it);
     } else {
       ++it;
@@ -158,6 +172,7 @@ Status Nodes::start(int id) {
                     "starting node " + std::to_string(id) + ": " + std::strerror(rc));
     }
     pids_[id] = child;
+    running_pids[id].store(child);
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {

@@ -25,6 +25,11 @@ struct NodesOptions {
   std::string extra_toml;            // appended to every node's config
 };
 
+// SIGKILLs every node any Nodes started and that still runs: async-signal-
+// safe, for the harness's SIGINT/SIGTERM handler (the nodes must not outlive
+// it in namespaces nobody removes).
+void kill_all_nodes();
+
 class Nodes {
  public:
   Nodes(const Network& network, NodesOptions options);

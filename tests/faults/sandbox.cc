@@ -61,8 +61,9 @@ Status enter_sandbox(const std::vector<std::string>& args) {
   ssize_t n = ::readlink("/proc/self/exe", resolved, sizeof resolved - 1);
   if (n <= 0) return Status(ErrorCode::kUnknown, "cannot find this program (/proc/self/exe)");
   resolved[n] = '\0';
-  std::vector<std::string> command = {"unshare", "--net",  "--mount",      "--propagation",
-                                      "private", "--fork", "--kill-child", resolved};
+  std::vector<std::string> command = {
+      "unshare", "--net", "--mount", "--propagation", "private", "--fork", "--kill-child=SIGTERM",
+      resolved};
   command.insert(command.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& a : command) argv.push_back(a.data());
