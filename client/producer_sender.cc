@@ -179,8 +179,9 @@ void Producer::Sender::fail_expired(std::vector<Submitted>& expired) {
 bool Producer::Sender::ensure_producer_id(int64_t now) {
   if (!config_.enable_idempotence) return true;
   if (need_new_identity_) {
-    // A new id restarts every sequence at 0; wait until nothing uses the old one.
-    if (!in_flight_.empty()) return true;
+    // A new id restarts every sequence at 0; wait until nothing uses the old
+    // one, sending nothing more under it meanwhile.
+    if (!in_flight_.empty()) return false;
     identity_ = ProducerIdentity{};
     // Retries waiting in the queue may be stored already under the old id:
     // their outcome is unknown, and re-sending them under the new id could

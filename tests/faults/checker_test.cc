@@ -145,8 +145,9 @@ TEST(CheckerTest, FindsAReplicaThatDiffersFromTheLogClientsRead) {
   replica("node-1", {{0, 0, "a"}, {0, 1, "b"}});               // the same
   replica("node-2", {{0, 0, "a"}});                            // behind: not an anomaly
   replica("node-3", {{0, 0, "a"}, {0, 1, "x"}, {0, 2, "y"}});  // kept a divergent tail
+  replica("node-4", {{0, 0, "a"}, {0, 1, "b"}, {0, 2, "z"}});  // past the end: not compared
   Verdict verdict = must_check(ops);
-  EXPECT_EQ(verdict.replicas_read, 3u);
+  EXPECT_EQ(verdict.replicas_read, 4u);
   ASSERT_EQ(verdict.anomalies.size(), 1u) << verdict.report(ops);
   EXPECT_EQ(verdict.anomalies[0].kind, AnomalyKind::kInconsistentOffset);
   EXPECT_NE(verdict.anomalies[0].what.find("node-3's replica holds 'x' at p0@1 where the log"),

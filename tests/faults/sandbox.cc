@@ -1,5 +1,7 @@
 #include "tests/faults/sandbox.h"
 
+#include <net/if.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,6 +44,23 @@ Status run_command(const std::string& command) {
 
 Status enter_sandbox(const std::vector<std::string>& args) {
   if (const char* inside = std::getenv(kSandboxEnv); inside != nullptr && *inside != '\0') {
+    // The variable alone could be inherited: it names the network namespace
+    // the harness left, this one must be another, and a new one, holding
+    // only its loopback interface, before anything is mounted or configured.
+    struct stat mine {};
+    struct if_nameindex* interfaces = ::if_nameindex();
+    bool fresh = interfaces != nullptr;
+    for (struct if_nameindex* i = interfaces; fresh && i->if_index != 0; ++i) {
+      fresh = std::strcmp(i->if_name, "lo") == 0;
+    }
+    if (interfaces != nullptr) ::if_freenameindex(interfaces);
+    if (::stat("/proc/self/ns/net", &mine) != 0 || std::to_string(mine.st_ino) == inside ||
+        !fresh) {
+      return Status(ErrorCode::kInvalidRequest,
+                    std::string(kSandboxEnv) +
+                        " is set but this process shares the host's network namespace: "
+                        "unset it (mq-faults sets it itself)");
+    }
     // A tmpfs over /run: `ip netns add` keeps its bind mounts under
     // /run/netns, and iptables its lock in /run; neither reaches the host.
     MQ_RETURN_IF_ERROR(run_command("mount -t tmpfs mq-faults /run"));
@@ -56,7 +75,11 @@ Status enter_sandbox(const std::vector<std::string>& args) {
   if (::access("/usr/bin/unshare", X_OK) != 0) {
     return Status(ErrorCode::kNotFound, "unshare(1) is missing (Debian: util-linux)");
   }
-  ::setenv(kSandboxEnv, "1", 1);
+  struct stat host {};
+  if (::stat("/proc/self/ns/net", &host) != 0) {
+    return Status(ErrorCode::kUnknown, "cannot read this process's network namespace");
+  }
+  ::setenv(kSandboxEnv, std::to_string(host.st_ino).c_str(), 1);
   char resolved[4096];
   ssize_t n = ::readlink("/proc/self/exe", resolved, sizeof resolved - 1);
   if (n <= 0) return Status(ErrorCode::kUnknown, "cannot find this program (/proc/self/exe)");

@@ -280,7 +280,10 @@ Status Workload::final_read(int timeout_ms) {
       continue;
     }
     for (const client::ConsumerRecord& r : *polled) {
-      if (r.offset >= ends[{options_.topic, r.partition}].offset) continue;
+      // Past the end taken before the read, or again after a position reset.
+      if (r.offset >= ends[{options_.topic, r.partition}].offset || r.offset < next[r.partition]) {
+        continue;
+      }
       reads[r.partition].push_back({r.partition, r.offset, r.value.value_or("")});
       next[r.partition] = r.offset + 1;
     }
