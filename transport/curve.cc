@@ -38,7 +38,6 @@ Result<std::string> key_in_text(const std::string& text, const std::string& path
   return config_error(std::string(what) + " " + path + ": no key in it");
 }
 
-
 Status write_file(const std::string& path, const std::string& text, mode_t mode) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return Status(ErrorCode::kInvalidConfig, path + ": " + std::strerror(errno));
