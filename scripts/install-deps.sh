@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev
+  build-essential cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev lld
   libzmq3-dev libsodium-dev cppzmq-dev libcli11-dev libcpp-httplib-dev libssl-dev prometheus-cpp-dev
   libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev libzstd-dev liblz4-dev
   libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev

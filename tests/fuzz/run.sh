@@ -12,7 +12,7 @@ BUILD_DIR=${BUILD_DIR:-build-fuzz}
 JOBS=${JOBS:-1}
 TARGETS=(request_decoder response_decoder filter_parser zap)
 
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_UNITY_BUILD=ON \
   -DCMAKE_CXX_COMPILER=clang++ -DMQ_FUZZ=ON >/dev/null
 cmake --build "$BUILD_DIR" -j "$JOBS" --target fuzz_corpus_writer \
   "${TARGETS[@]/#/fuzz_}"
