@@ -40,9 +40,17 @@ GroupCoordinator::~GroupCoordinator() {
 }
 
 int64_t GroupCoordinator::now() const {
+  if (config_.wall_clock_ms) return config_.wall_clock_ms();
   if (config_.clock_ms) return config_.clock_ms();
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t GroupCoordinator::timer_ms() const {
+  if (config_.clock_ms) return config_.clock_ms();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
@@ -366,7 +374,7 @@ std::optional<std::string> GroupCoordinator::choose_protocol_locked(const Group&
 }
 
 void GroupCoordinator::start_rebalance_locked(Group& group, Deferred& deferred) {
-  int64_t t = now();
+  int64_t t = timer_ms();
   int32_t longest = 0;
   for (const auto& [id, member] : group.members) {
     longest = std::max(longest, member.rebalance_timeout_ms);
@@ -381,7 +389,7 @@ void GroupCoordinator::start_rebalance_locked(Group& group, Deferred& deferred) 
 
 void GroupCoordinator::maybe_complete_join_locked(Group& group, Deferred& deferred) {
   if (group.state != State::kPreparingRebalance) return;
-  int64_t t = now();
+  int64_t t = timer_ms();
   bool everyone = !group.members.empty();
   for (const auto& [id, member] : group.members) everyone &= member.pending_join != nullptr;
   if ((everyone && t >= group.initial_delay_until_ms) || t >= group.join_deadline_ms) {
@@ -474,7 +482,7 @@ void GroupCoordinator::complete_join_locked(Group& group, Deferred& deferred) {
             {other, group.members.at(other).instance_id, metadata_of[other]});
       }
     }
-    member.last_heard_ms = now();
+    member.last_heard_ms = timer_ms();
     deferred.answers.push_back({std::move(member.pending_join), std::move(response)});
     member.pending_join = nullptr;
   }
@@ -610,13 +618,13 @@ void GroupCoordinator::join(const JoinGroupRequest& request, const std::string& 
     member.session_timeout_ms = request.session_timeout_ms;
     member.rebalance_timeout_ms = request.rebalance_timeout_ms;
     member.protocols = request.protocols;
-    member.last_heard_ms = now();
+    member.last_heard_ms = timer_ms();
     member.pending_join = std::move(done);
     group.protocol_type = request.protocol_type;
 
     if (group.state == State::kEmpty) {
       // Wait a little for the rest of a starting fleet.
-      int64_t t = now();
+      int64_t t = timer_ms();
       group.initial_delay_until_ms = t + config_.initial_rebalance_delay_ms;
       group.state = State::kPreparingRebalance;
       group.join_deadline_ms =
@@ -624,10 +632,10 @@ void GroupCoordinator::join(const JoinGroupRequest& request, const std::string& 
       group.rebalances++;
       maybe_complete_join_locked(group, deferred);
     } else if (group.state == State::kPreparingRebalance) {
-      if (is_new && now() < group.initial_delay_until_ms) {
+      if (is_new && timer_ms() < group.initial_delay_until_ms) {
         // Newcomers during the initial delay extend it, within the deadline.
         group.initial_delay_until_ms =
-            std::min(now() + config_.initial_rebalance_delay_ms, group.join_deadline_ms);
+            std::min(timer_ms() + config_.initial_rebalance_delay_ms, group.join_deadline_ms);
       }
       maybe_complete_join_locked(group, deferred);
     } else if (changed || group.state == State::kStable ||
@@ -659,7 +667,7 @@ SyncGroupResponse GroupCoordinator::sync(const SyncGroupRequest& request) {
   }
   Member& member = group->members.at(request.member_id);
   member.synced = true;
-  member.last_heard_ms = now();
+  member.last_heard_ms = timer_ms();
   bool all = true;
   for (const auto& [id, m] : group->members) all &= m.synced;
   if (all) group->state = State::kStable;
@@ -678,7 +686,7 @@ HeartbeatResponse GroupCoordinator::heartbeat(const HeartbeatRequest& request) {
   response.error_code =
       check_member_locked(request.group_id, request.member_id, request.generation_id, &group);
   if (response.error_code != ErrorCode::kNone) return response;
-  group->members.at(request.member_id).last_heard_ms = now();
+  group->members.at(request.member_id).last_heard_ms = timer_ms();
   if (group->state == State::kPreparingRebalance) {
     response.error_code = ErrorCode::kRebalanceInProgress;
   }
@@ -725,7 +733,7 @@ void GroupCoordinator::tick() {
   Deferred deferred;
   {
     std::lock_guard lock(mu_);
-    int64_t t = now();
+    int64_t t = timer_ms();
     for (auto& [id, group] : groups_) {
       // In every state, including during a rebalance: a member that died
       // just before one must not hold the group until the rebalance timeout.

@@ -52,7 +52,10 @@ struct CoordinatorConfig {
   int32_t max_session_timeout_ms = 1800000;
   int32_t max_size = 1000;            // members per group
   int32_t max_metadata_bytes = 4096;  // per committed offset
-  std::function<int64_t()> clock_ms;  // tests substitute their own
+  // Tests substitute their own clocks: clock_ms for session and rebalance
+  // deadlines (and for timestamps too, unless wall_clock_ms is also set).
+  std::function<int64_t()> clock_ms;
+  std::function<int64_t()> wall_clock_ms;
 };
 
 // What the coordinator needs of the broker: the offsets topic's partitions
@@ -221,7 +224,11 @@ class GroupCoordinator {
     uint64_t generation = 0;  // bumped by every load and unload: stale loads are dropped
   };
 
+  // Wall-clock time, for what is stored (record and commit timestamps).
   int64_t now() const;
+  // Monotonic time, for session and rebalance deadlines: a wall-clock jump
+  // must not expire every member at once, nor keep a dead one for hours.
+  int64_t timer_ms() const;
   static Status apply_record(std::map<std::string, Group>& groups, const Record& record);
   // Replays offsets partition `partition` into `into` (groups Empty).
   Status replay_partition(int32_t partition, std::map<std::string, Group>& into);

@@ -49,7 +49,7 @@ OffsetCommitResponse GroupCoordinator::commit(const OffsetCommitRequest& request
         return answer_all(ErrorCode::kRebalanceInProgress);
       }
       Member& member = group->members.at(request.member_id);
-      member.last_heard_ms = now();
+      member.last_heard_ms = timer_ms();
       if (group->protocol_name == kAssignorBroadcast) member_key = member.offsets_key();
     }
   }

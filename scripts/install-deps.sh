@@ -9,7 +9,7 @@ PACKAGES=(
   libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev libzstd-dev liblz4-dev
   libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev
   systemd prometheus strace openssl  # tests/ops: systemd-analyze, promtool, a Prometheus server, the syscall trace; tests: a TLS certificate
-  iproute2 iptables  # tests/faults: network namespaces, veth pairs, a bridge, and cut links inside them
+  iproute2 iptables libfaketime  # tests/faults: network namespaces, veth pairs, a bridge, cut links inside them; wall-clock jumps
 )
 
 missing=()

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -51,7 +52,7 @@ void usage() {
                "usage: mq-faults [--seed N] [--duration 60s] [--faults kill,pause,...|all]\n"
                "                 [--nodes 3] [--rate 200] [--out DIR] [--mqd PATH]\n"
                "       mq-faults --check HISTORY\n"
-               "  faults: kill, pause, partition, flaky, power-loss, disk-full (or all)\n"
+               "  faults: kill, pause, partition, flaky, power-loss, disk-full, clock (or all)\n"
                "  Needs root: it makes network namespaces of its own (docs/faults.md).\n"
                "  Exit: 0 no anomaly, 1 anomalies, 2 bad arguments or harness failure,\n"
                "  77 cannot run here (not root).\n");
@@ -209,7 +210,19 @@ int run(const Options& options) {
                  network.status().message().c_str());
     return kExitUsage;
   }
-  Nodes nodes(*network, {.mqd = options.mqd, .run_dir = out, .nodes = options.nodes});
+  std::string faketime;
+  if (std::ranges::find(options.faults, FaultKind::kClock) != options.faults.end()) {
+    faketime = find_faketime_library();
+    if (faketime.empty()) {
+      std::fprintf(stderr,
+                   "mq-faults: the clock fault needs libfaketime (Debian package libfaketime; "
+                   "make deps installs it)\n");
+      return kExitUsage;
+    }
+  }
+  Nodes nodes(
+      *network,
+      {.mqd = options.mqd, .run_dir = out, .nodes = options.nodes, .faketime_library = faketime});
   History history;
   if (Status ready = nodes.prepare(); !ready.is_ok()) {
     std::fprintf(stderr, "mq-faults: %s\n", ready.message().c_str());

@@ -17,7 +17,13 @@ namespace mq::faults {
 namespace {
 
 constexpr std::array<std::string_view, kFaultKinds> kFaultNames = {
-    "kill", "pause", "partition", "flaky", "power-loss", "disk-full"};
+    "kill", "pause", "partition", "flaky", "power-loss", "disk-full", "clock"};
+
+// Wall-clock jumps, in seconds: an NTP step after a bad sync, a VM resumed
+// from a snapshot, a wrong manual date. Within a day either way: retention
+// (7 days) and producer-id expiration (7 days) are rightly wall-clock and
+// would expire data and producers on a larger forward jump.
+constexpr std::array<int64_t, 8> kClockJumps = {-86'400, -7'200, -600, -30, 30, 600, 7'200, 86'400};
 
 constexpr const char* kBallast = "/ballast";
 
@@ -217,6 +223,18 @@ Status Nemesis::inject(FaultKind kind, int node, int duration_ms) {
       note(OpType::kInfo, OpFn::kHeal, who + "'s data disk has space again");
       return Status::ok();
     }
+    case FaultKind::kClock: {
+      const int64_t jump =
+          kClockJumps[std::uniform_int_distribution<size_t>(0, kClockJumps.size() - 1)(rng_)];
+      MQ_RETURN_IF_ERROR(nodes_.set_clock_offset(node, jump));
+      ++injected_;
+      note(OpType::kInfo, OpFn::kFault,
+           who + "'s wall clock jumps " + (jump > 0 ? "+" : "") + std::to_string(jump) + " s");
+      sleep_ms(duration_ms);
+      MQ_RETURN_IF_ERROR(nodes_.set_clock_offset(node, 0));
+      note(OpType::kInfo, OpFn::kHeal, who + "'s wall clock is right again");
+      return Status::ok();
+    }
   }
   return Status::ok();
 }
@@ -242,6 +260,9 @@ Status Nemesis::heal_all() {
   Status result = network_.heal();
   for (int n = 1; n <= nodes_.count(); ++n) {
     std::filesystem::remove(nodes_.data_dir(n) + kBallast);
+    if (Status clock = nodes_.set_clock_offset(n, 0); !clock.is_ok() && result.is_ok()) {
+      result = clock;
+    }
     if (nodes_.running(n)) {
       (void)nodes_.signal(n, SIGCONT);
       continue;

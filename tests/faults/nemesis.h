@@ -28,8 +28,9 @@ enum class FaultKind : uint8_t {
   kFlaky,      // a node's links drop a share of their packets
   kPowerLoss,  // SIGKILL, then every byte the node did not fsync is gone
   kDiskFull,   // the node's data disk fills up, then space returns
+  kClock,      // the node's wall clock jumps forward or back, then back to the right time
 };
-inline constexpr size_t kFaultKinds = 6;
+inline constexpr size_t kFaultKinds = 7;
 std::string_view fault_name(FaultKind kind);
 // "kill,pause" or "all"; an error names the unknown one.
 Result<std::vector<FaultKind>> parse_faults(std::string_view list);

@@ -7,10 +7,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -74,6 +76,36 @@ std::string Nodes::log_path(int id) const {
 std::string Nodes::config_path(int id) const {
   return options_.run_dir + "/node" + std::to_string(id) + ".toml";
 }
+std::string Nodes::clock_path(int id) const {
+  return options_.run_dir + "/node" + std::to_string(id) + ".faketime";
+}
+
+std::string find_faketime_library() {
+  for (const char* path : {"/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
+                           "/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1",
+                           "/usr/lib/faketime/libfaketimeMT.so.1"}) {
+    if (std::filesystem::exists(path)) return path;
+  }
+  return "";
+}
+
+Status Nodes::set_clock_offset(int id, int64_t seconds) {
+  if (options_.faketime_library.empty()) {
+    return Status(ErrorCode::kInvalidRequest, "the nodes run without libfaketime");
+  }
+  // libfaketime reads the file again at most a second after a change
+  // (FAKETIME_CACHE_DURATION); a rename, so it never reads half a line.
+  const std::string path = clock_path(id);
+  {
+    std::ofstream out(path + ".tmp", std::ios::trunc);
+    out << (seconds >= 0 ? "+" : "") << seconds << "\n";
+    if (!out) return Status(ErrorCode::kStorageError, "cannot write " + path + ".tmp");
+  }
+  std::error_code ec;
+  std::filesystem::rename(path + ".tmp", path, ec);
+  if (ec) return Status(ErrorCode::kStorageError, "renaming to " + path + ": " + ec.message());
+  return Status::ok();
+}
 
 std::string Nodes::bootstrap() const {
   std::string out;
@@ -111,6 +143,7 @@ Status Nodes::prepare() {
         << "min_insync_replicas = " << (options_.nodes >= 3 ? 2 : 1) << "\n"
         << options_.extra_toml << "\n";
     if (!out) return Status(ErrorCode::kStorageError, "cannot write " + config_path(id));
+    if (!options_.faketime_library.empty()) MQ_RETURN_IF_ERROR(set_clock_offset(id, 0));
   }
   return Status::ok();
 }
@@ -154,10 +187,29 @@ Status Nodes::start(int id) {
     argv.push_back(nullptr);
     // The store journals every fsync (store/power_loss.h), so a power loss
     // can be simulated on any node at any time.
-    std::string journal = std::string(kPowerLossJournalEnv) + "=1";
+    std::vector<std::string> extra = {std::string(kPowerLossJournalEnv) + "=1"};
+    if (!options_.faketime_library.empty()) {
+      // Only the wall clock moves: timers and timeouts that use
+      // CLOCK_MONOTONIC must not notice a jump. No shared memory (a
+      // SIGKILLed node could not remove it). ASan wants its runtime first in
+      // the library list; libfaketime only wraps time calls, so let it be.
+      const char* asan = std::getenv("ASAN_OPTIONS");
+      extra.insert(
+          extra.end(),
+          {"LD_PRELOAD=" + options_.faketime_library, "FAKETIME_TIMESTAMP_FILE=" + clock_path(id),
+           "FAKETIME_CACHE_DURATION=1", "FAKETIME_DONT_FAKE_MONOTONIC=1", "FAKETIME_DISABLE_SHM=1",
+           "ASAN_OPTIONS=" + std::string(asan ? asan : "") + (asan && *asan ? ":" : "") +
+               "verify_asan_link_order=0"});
+    }
     std::vector<char*> env;
-    for (char** e = environ; *e != nullptr; ++e) env.push_back(*e);
-    env.push_back(journal.data());
+    for (char** e = environ; *e != nullptr; ++e) {
+      std::string_view entry(*e);
+      bool replaced = std::ranges::any_of(extra, [&](const std::string& x) {
+        return entry.substr(0, entry.find('=') + 1) == x.substr(0, x.find('=') + 1);
+      });
+      if (!replaced) env.push_back(*e);
+    }
+    for (std::string& x : extra) env.push_back(x.data());
     env.push_back(nullptr);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);

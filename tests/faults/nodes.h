@@ -23,7 +23,14 @@ struct NodesOptions {
   int nodes = 3;
   int64_t data_bytes = 512LL << 20;  // each node's tmpfs
   std::string extra_toml;            // appended to every node's config
+  // libfaketime's preload library: when set, every node runs under it and
+  // set_clock_offset() moves its wall clock (CLOCK_MONOTONIC stays true).
+  std::string faketime_library;
 };
+
+// libfaketime's multithreaded preload library where Debian's libfaketime
+// package installs it; empty when it is not installed.
+std::string find_faketime_library();
 
 // SIGKILLs every node any Nodes started and that still runs: async-signal-
 // safe, for the harness's SIGINT/SIGTERM handler (the nodes must not outlive
@@ -48,6 +55,10 @@ class Nodes {
   // The node's pid while it runs, else -1.
   pid_t pid(int id);
   std::string data_dir(int id) const;
+  // Moves node `id`'s wall clock `seconds` away from the true time (0: the
+  // true time again), within a second, running or not. Needs
+  // faketime_library.
+  Status set_clock_offset(int id, int64_t seconds);
   std::string log_path(int id) const;
   // "10.77.0.11:9092,...": every node, running or not.
   std::string bootstrap() const;
@@ -57,6 +68,7 @@ class Nodes {
 
  private:
   std::string config_path(int id) const;
+  std::string clock_path(int id) const;
   void reap_locked();
 
   const Network& network_;

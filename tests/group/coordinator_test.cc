@@ -242,6 +242,36 @@ TEST_F(CoordinatorTest, AMemberThatStopsHeartbeatingIsRemovedAndItsPartitionsMov
   EXPECT_EQ(heartbeat(b, 2), ErrorCode::kUnknownMemberId);
 }
 
+TEST_F(CoordinatorTest, WallClockJumpsNeitherExpireMembersNorKeepDeadOnesAlive) {
+  // Sessions run on the monotonic clock: a wall clock stepped a day forward
+  // (NTP, a resumed VM) must not expire everyone, nor a day back keep a
+  // silent member in the group for a day.
+  int64_t wall = 1'700'000'000'000;
+  CoordinatorConfig config;
+  config.offsets_partitions = 4;
+  config.initial_rebalance_delay_ms = 100;
+  config.min_session_timeout_ms = 100;
+  config.clock_ms = [this] { return now_; };
+  config.wall_clock_ms = [&wall] { return wall; };
+  coordinator_ = std::make_unique<GroupCoordinator>(config, storage_);
+  ASSERT_TRUE(coordinator_->load().is_ok());
+  std::string a = new_member();
+  auto joined = join(join_request(a));
+  advance(150);
+  ASSERT_TRUE(joined->has_value());
+  sync(a, 1);
+  wall += 24LL * 3600 * 1000;
+  advance(500);
+  EXPECT_EQ(heartbeat(a, 1), ErrorCode::kNone) << "a day forward on the wall clock";
+  EXPECT_EQ(state(), "Stable");
+  wall -= 2 * 24LL * 3600 * 1000;
+  advance(500);
+  EXPECT_EQ(heartbeat(a, 1), ErrorCode::kNone) << "a day back";
+  advance(1'100);  // silent past its 1000 ms session
+  EXPECT_EQ(state(), "Empty") << "expired at its session timeout, whatever the wall clock says";
+  coordinator_.reset();  // before `wall` goes
+}
+
 TEST_F(CoordinatorTest, MembersThatDoNotRejoinInTimeAreDropped) {
   std::string a = new_member(), b = new_member();
   join(join_request(a));
