@@ -4,7 +4,7 @@
 # per fault type. Needs root. Usage (make faults sets the defaults):
 #
 #   tests/faults/campaign.sh [BUILD_DIR]
-#     RUNS=20 DURATION=5m FAULTS="kill pause partition flaky power-loss disk-full clock all"
+#     RUNS=20 DURATION=5m FAULTS="kill pause partition flaky power-loss disk-full clock corrupt all"
 #     FIRST_SEED=1 OUT=bench/faults/runs REPORT=bench/faults/report.md
 #
 # Exit status: 0 when every run was clean, 1 otherwise.
@@ -13,7 +13,7 @@ set -uo pipefail
 BUILD_DIR=${1:-build}
 RUNS=${RUNS:-20}
 DURATION=${DURATION:-5m}
-FAULTS=${FAULTS:-"kill pause partition flaky power-loss disk-full clock all"}
+FAULTS=${FAULTS:-"kill pause partition flaky power-loss disk-full clock corrupt all"}
 FIRST_SEED=${FIRST_SEED:-1}
 OUT=${OUT:-bench/faults/runs}
 REPORT=${REPORT:-bench/faults/report.md}

@@ -10,9 +10,9 @@ namespace mq::faults {
 namespace {
 
 constexpr std::array<std::string_view, kAnomalyKinds> kAnomalyNames = {
-    "lost-write",        "duplicate",    "inconsistent-offset",
-    "nonmonotonic-poll", "skipped-poll", "never-committed-read",
-    "commit-backwards",  "unknown-value"};
+    "lost-write",        "duplicate",     "inconsistent-offset",
+    "nonmonotonic-poll", "skipped-poll",  "never-committed-read",
+    "commit-backwards",  "unknown-value", "damaged-replica"};
 
 std::string at(int32_t partition, int64_t offset) {
   return "p" + std::to_string(partition) + "@" + std::to_string(offset);
@@ -269,8 +269,26 @@ class Checker {
   void check_replicas() {
     for (size_t i = 0; i < history_.size(); ++i) {
       const Op& op = history_[i];
-      if (op.fn != OpFn::kReplicaRead || op.type != OpType::kOk) continue;
+      if (op.fn != OpFn::kReplicaRead) continue;
+      if (op.type == OpType::kFail) {
+        add(AnomalyKind::kDamagedReplica,
+            op.process + "'s in-sync replica of p" + std::to_string(op.partition) +
+                " cannot be read: " + op.error,
+            {i});
+        continue;
+      }
+      if (op.type != OpType::kOk) continue;
       ++verdict_.replicas_read;
+      // In sync, it holds at least what the clients read.
+      const int64_t final_last = final_.last_offset(op.partition);
+      const int64_t replica_last = op.reads.empty() ? -1 : op.reads.back().offset;
+      if (op.partition >= 0 && replica_last < final_last) {
+        add(AnomalyKind::kDamagedReplica,
+            op.process + "'s in-sync replica of p" + std::to_string(op.partition) +
+                " ends at offset " + std::to_string(replica_last) +
+                ", the log the clients read at " + std::to_string(final_last),
+            {i});
+      }
       for (const Read& r : op.reads) {
         // Past the end the final read took: written after it, not comparable.
         if (r.offset > final_.last_offset(r.partition)) break;

@@ -24,8 +24,9 @@ enum class AnomalyKind : uint8_t {
   kNeverCommittedRead,  // a consumer read a value the final log does not hold
   kCommitBackwards,     // a committed offset went back
   kUnknownValue,        // the log holds a value no producer sent (corruption)
+  kDamagedReplica,      // an in-sync replica that cannot be read, or ends short
 };
-inline constexpr size_t kAnomalyKinds = 8;
+inline constexpr size_t kAnomalyKinds = 9;
 std::string_view anomaly_name(AnomalyKind kind);
 
 struct Anomaly {

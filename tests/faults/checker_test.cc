@@ -129,30 +129,63 @@ TEST(CheckerTest, AnAckWithoutAnOffsetNeedsTheValueSomewhere) {
             std::string::npos);
 }
 
-TEST(CheckerTest, FindsAReplicaThatDiffersFromTheLogClientsRead) {
+// One in-sync replica of partition 0 read from disk after the run; with an
+// error, a replica that could not be read.
+Op replica_read(const std::string& node, std::vector<Read> reads, const std::string& error = "") {
+  return {.time_us = 99'000,
+          .process = node,
+          .type = error.empty() ? OpType::kOk : OpType::kFail,
+          .fn = OpFn::kReplicaRead,
+          .partition = 0,
+          .reads = std::move(reads),
+          .error = error};
+}
+
+// 'a' and 'b' acknowledged at p0@0 and p0@1, and read there at the end.
+std::vector<Op> a_and_b_stored() {
   HistoryBuilder h;
   h.sent("producer-1", "a", 0, 0)
       .sent("producer-1", "b", 0, 1)
       .final_read({{0, 0, "a"}, {0, 1, "b"}});
-  std::vector<Op> ops = h.ops();
+  return h.ops();
+}
+
+TEST(CheckerTest, FindsAReplicaThatDiffersFromTheLogClientsRead) {
+  std::vector<Op> ops = a_and_b_stored();
   auto replica = [&](const std::string& node, std::vector<Read> reads) {
-    ops.push_back({.time_us = 99'000,
-                   .process = node,
-                   .type = OpType::kOk,
-                   .fn = OpFn::kReplicaRead,
-                   .reads = std::move(reads)});
+    ops.push_back(replica_read(node, std::move(reads)));
   };
   replica("node-1", {{0, 0, "a"}, {0, 1, "b"}});               // the same
-  replica("node-2", {{0, 0, "a"}});                            // behind: not an anomaly
   replica("node-3", {{0, 0, "a"}, {0, 1, "x"}, {0, 2, "y"}});  // kept a divergent tail
   replica("node-4", {{0, 0, "a"}, {0, 1, "b"}, {0, 2, "z"}});  // past the end: not compared
   Verdict verdict = must_check(ops);
-  EXPECT_EQ(verdict.replicas_read, 4u);
+  EXPECT_EQ(verdict.replicas_read, 3u);
   ASSERT_EQ(verdict.anomalies.size(), 1u) << verdict.report(ops);
   EXPECT_EQ(verdict.anomalies[0].kind, AnomalyKind::kInconsistentOffset);
   EXPECT_NE(verdict.anomalies[0].what.find("node-3's replica holds 'x' at p0@1 where the log"),
             std::string::npos)
       << verdict.anomalies[0].what;
+}
+
+TEST(CheckerTest, FindsAnInSyncReplicaThatEndsShortOrCannotBeRead) {
+  // In the ISR, a replica holds at least the high watermark the final read
+  // reached: one that lost records (a damaged file cut them and it was not
+  // noticed), or whose records fail their CRC, is damaged.
+  std::vector<Op> ops = a_and_b_stored();
+  ops.push_back(replica_read("node-2", {{0, 0, "a"}}));
+  ops.push_back(
+      replica_read("node-3", {}, "CORRUPT_MESSAGE: batch at position 61: checksum mismatch"));
+  Verdict verdict = must_check(ops);
+  EXPECT_EQ(verdict.count(AnomalyKind::kDamagedReplica), 2u) << verdict.report(ops);
+  EXPECT_EQ(verdict.anomalies.size(), 2u) << verdict.report(ops);
+  EXPECT_NE(verdict.report(ops).find("node-2's in-sync replica of p0 ends at offset 0, the log "
+                                     "the clients read at 1"),
+            std::string::npos)
+      << verdict.report(ops);
+  EXPECT_NE(verdict.report(ops).find("node-3's in-sync replica of p0 cannot be read: "
+                                     "CORRUPT_MESSAGE"),
+            std::string::npos)
+      << verdict.report(ops);
 }
 
 TEST(CheckerTest, FindsADuplicate) {

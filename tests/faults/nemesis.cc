@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -17,7 +18,7 @@ namespace mq::faults {
 namespace {
 
 constexpr std::array<std::string_view, kFaultKinds> kFaultNames = {
-    "kill", "pause", "partition", "flaky", "power-loss", "disk-full", "clock"};
+    "kill", "pause", "partition", "flaky", "power-loss", "disk-full", "clock", "corrupt"};
 
 // Wall-clock jumps, in seconds: an NTP step after a bad sync, a VM resumed
 // from a snapshot, a wrong manual date. Within a day either way: retention
@@ -223,6 +224,16 @@ Status Nemesis::inject(FaultKind kind, int node, int duration_ms) {
       note(OpType::kInfo, OpFn::kHeal, who + "'s data disk has space again");
       return Status::ok();
     }
+    case FaultKind::kCorrupt: {
+      if (!nodes_.running(node)) return Status::ok();
+      MQ_RETURN_IF_ERROR(nodes_.signal(node, SIGKILL));
+      MQ_ASSIGN_OR_RETURN(std::string damaged, damage_a_file(node));
+      ++injected_;
+      note(OpType::kInfo, OpFn::kFault, "SIGKILL " + who + ", then " + damaged);
+      sleep_ms(duration_ms);
+      MQ_RETURN_IF_ERROR(start_after_damage(node, damaged));
+      return Status::ok();
+    }
     case FaultKind::kClock: {
       const int64_t jump =
           kClockJumps[std::uniform_int_distribution<size_t>(0, kClockJumps.size() - 1)(rng_)];
@@ -236,6 +247,91 @@ Status Nemesis::inject(FaultKind kind, int node, int duration_ms) {
       return Status::ok();
     }
   }
+  return Status::ok();
+}
+
+Result<std::string> Nemesis::damage_a_file(int node) {
+  // The files a disk can damage, by kind: a partition's segments, its
+  // indexes, its checkpoints; the metadata quorum's files.
+  const std::string data = nodes_.data_dir(node) + "/data";
+  std::array<std::vector<std::string>, 4> files;  // segment, index, checkpoint, quorum
+  constexpr std::array<std::string_view, 4> kKindNames = {"segment", "index", "checkpoint",
+                                                          "quorum file"};
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(data, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file(ec) || it->file_size(ec) == 0) continue;
+    const std::string relative = std::filesystem::relative(it->path(), data).string();
+    const std::string name = it->path().filename().string();
+    // The power-loss journal is the harness's, not mq's.
+    if (name == kPowerLossJournalName) continue;
+    if (relative.starts_with("__quorum/")) {
+      files[3].push_back(relative);
+    } else if (relative.find('/') == std::string::npos) {
+      continue;  // the node's own files (clean_shutdown, dynamic settings)
+    } else if (name.ends_with(".log")) {
+      files[0].push_back(relative);
+    } else if (name.ends_with(".index") || name.ends_with(".timeindex") ||
+               name.ends_with(".keyindex")) {
+      files[1].push_back(relative);
+    } else if (name.ends_with(".checkpoint") || name == "leader-epoch-checkpoint") {
+      files[2].push_back(relative);
+    }
+  }
+  if (ec) return Status(ErrorCode::kStorageError, data + ": " + ec.message());
+  std::vector<size_t> kinds;
+  for (size_t k = 0; k < files.size(); ++k) {
+    if (!files[k].empty()) kinds.push_back(k);
+  }
+  if (kinds.empty()) return std::string("no file to damage");
+  const size_t kind = kinds[std::uniform_int_distribution<size_t>(0, kinds.size() - 1)(rng_)];
+  std::vector<std::string>& candidates = files[kind];
+  std::ranges::sort(candidates);  // directory order is not the seed's to decide
+  const std::string relative =
+      candidates[std::uniform_int_distribution<size_t>(0, candidates.size() - 1)(rng_)];
+  const std::string path = data + "/" + relative;
+  const auto size = static_cast<int64_t>(std::filesystem::file_size(path));
+  const int64_t at = std::uniform_int_distribution<int64_t>(0, size - 1)(rng_);
+  std::string what = std::string(kKindNames[kind]) + " " + relative + ": ";
+  if (std::uniform_int_distribution<int>(0, 1)(rng_) == 0) {
+    const int bit = std::uniform_int_distribution<int>(0, 7)(rng_);
+    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) return Status(ErrorCode::kStorageError, path + ": " + std::strerror(errno));
+    unsigned char byte = 0;
+    bool done = ::pread(fd, &byte, 1, at) == 1;
+    byte ^= static_cast<unsigned char>(1u << bit);
+    done = done && ::pwrite(fd, &byte, 1, at) == 1;
+    ::close(fd);
+    if (!done) return Status(ErrorCode::kStorageError, path + ": flipping a bit failed");
+    what += "bit " + std::to_string(bit) + " of byte " + std::to_string(at) + " of " +
+            std::to_string(size) + " flipped";
+  } else {
+    if (::truncate(path.c_str(), at) != 0) {
+      return Status(ErrorCode::kStorageError, path + ": " + std::strerror(errno));
+    }
+    what += "cut from " + std::to_string(size) + " to " + std::to_string(at) + " bytes";
+  }
+  return what;
+}
+
+Status Nemesis::start_after_damage(int node, const std::string& damaged) {
+  const std::string who = "node " + std::to_string(node);
+  Status started = nodes_.start(node);
+  if (started.is_ok()) {
+    note(OpType::kInfo, OpFn::kHeal, who + " restarted");
+    return Status::ok();
+  }
+  if (!damaged.starts_with("quorum file ")) return started;
+  // mqd refuses to start on a damaged metadata log (docs/raft.md, Storage);
+  // the runbook's repair: wipe the quorum directory, start, and the node
+  // rejoins under a new directory id (docs/cluster.md).
+  note(OpType::kInfo, OpFn::kHeal,
+       who + " refused to start on its damaged quorum file; the operator wipes its __quorum");
+  std::error_code ec;
+  std::filesystem::remove_all(nodes_.data_dir(node) + "/data/__quorum", ec);
+  if (ec) return Status(ErrorCode::kStorageError, "wiping __quorum: " + ec.message());
+  MQ_RETURN_IF_ERROR(nodes_.start(node));
+  note(OpType::kInfo, OpFn::kHeal, who + " restarted with an empty quorum directory");
   return Status::ok();
 }
 
@@ -260,8 +356,10 @@ Status Nemesis::heal_all() {
   Status result = network_.heal();
   for (int n = 1; n <= nodes_.count(); ++n) {
     std::filesystem::remove(nodes_.data_dir(n) + kBallast);
-    if (Status clock = nodes_.set_clock_offset(n, 0); !clock.is_ok() && result.is_ok()) {
-      result = clock;
+    if (nodes_.fake_clock()) {
+      if (Status clock = nodes_.set_clock_offset(n, 0); !clock.is_ok() && result.is_ok()) {
+        result = clock;
+      }
     }
     if (nodes_.running(n)) {
       (void)nodes_.signal(n, SIGCONT);

@@ -29,8 +29,9 @@ enum class FaultKind : uint8_t {
   kPowerLoss,  // SIGKILL, then every byte the node did not fsync is gone
   kDiskFull,   // the node's data disk fills up, then space returns
   kClock,      // the node's wall clock jumps forward or back, then back to the right time
+  kCorrupt,    // SIGKILL, one of the node's files damaged (a bit flipped or its tail cut), restart
 };
-inline constexpr size_t kFaultKinds = 7;
+inline constexpr size_t kFaultKinds = 8;
 std::string_view fault_name(FaultKind kind);
 // "kill,pause" or "all"; an error names the unknown one.
 Result<std::vector<FaultKind>> parse_faults(std::string_view list);
@@ -65,6 +66,11 @@ class Nemesis {
   bool sleep_ms(int ms);  // false when stopping
   int target();
   Status inject(FaultKind kind, int node, int duration_ms);
+  // kCorrupt's damage to one file of a stopped node: what was done, for the history.
+  Result<std::string> damage_a_file(int node);
+  // Starts a node after kCorrupt; a node that refuses to start over a
+  // damaged quorum file gets the operator's repair (docs/faults.md).
+  Status start_after_damage(int node, const std::string& damaged);
   void note(OpType type, OpFn fn, const std::string& what);
   void error(const std::string& what);
 

@@ -139,6 +139,9 @@ Status Nodes::prepare() {
         << "broker_session_timeout_ms = 3000\n"
         << "[quorum]\ntick_ms = 50\nelection_timeout_ms = 1000\n"
         << "[replication]\nlag_time_max_ms = 5000\n"
+        // Small segments: a run's few megabytes roll through several, so
+        // faults meet sealed (trusted) segments and their indexes too.
+        << "[log]\nsegment_bytes = 262144\n"
         << "[topics]\ndefault_replication_factor = " << std::min(options_.nodes, 3) << "\n"
         << "min_insync_replicas = " << (options_.nodes >= 3 ? 2 : 1) << "\n"
         << options_.extra_toml << "\n";

@@ -59,6 +59,7 @@ class Nodes {
   // true time again), within a second, running or not. Needs
   // faketime_library.
   Status set_clock_offset(int id, int64_t seconds);
+  bool fake_clock() const { return !options_.faketime_library.empty(); }
   std::string log_path(int id) const;
   // "10.77.0.11:9092,...": every node, running or not.
   std::string bootstrap() const;
