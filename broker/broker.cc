@@ -32,7 +32,7 @@ Result<std::string> load_http_token(const std::string& path) {
 
 // Uptime is measured on the monotonic clock: a wall-clock jump does not
 // change how long the broker has run.
-int64_t steady_ms() {
+int64_t uptime_clock_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
@@ -51,7 +51,7 @@ Broker::~Broker() {
 }
 
 Status Broker::start(const std::function<void(const std::string&)>& on_status) {
-  started_ms_ = steady_ms();
+  started_ms_ = uptime_clock_ms();
   auto status = [&](const std::string& line) {
     spdlog::info("{}", line);
     if (on_status) on_status(line);
@@ -492,7 +492,7 @@ std::string Broker::status_json() const {
   nlohmann::json j;
   j["node_id"] = config_.node_id;
   j["version"] = MQ_VERSION;
-  j["uptime_seconds"] = (steady_ms() - started_ms_) / 1000;
+  j["uptime_seconds"] = (uptime_clock_ms() - started_ms_) / 1000;
   j["ready"] = ready_.load();
   j["client_endpoint"] = client_endpoint_;
   nlohmann::json partitions = nlohmann::json::array();
