@@ -38,7 +38,7 @@ struct FinalLog {
   // How many records the final log holds strictly between two offsets.
   int64_t held_between(int32_t partition, int64_t after, int64_t before) const {
     auto p = records.find(partition);
-    if (p == records.end()) return 0;
+    if (p == records.end() || before <= after + 1) return 0;
     auto from = p->second.upper_bound(after);
     auto to = p->second.lower_bound(before);
     return std::distance(from, to);
@@ -165,12 +165,22 @@ class Checker {
     // even where the final log has nothing.
     std::map<std::pair<int32_t, int64_t>, std::pair<std::string, size_t>> seen;
     // The last offset each consumer read of each partition in its current
-    // assignment.
-    std::map<std::string, std::map<int32_t, std::pair<int64_t, size_t>>> last;
+    // assignment, and in any assignment.
+    std::map<std::string, std::map<int32_t, std::pair<int64_t, size_t>>> last, ever;
+    // The highest offset any commit begun so far may have stored, whatever
+    // its outcome, and the commit that asked for it.
+    std::map<int32_t, std::pair<int64_t, size_t>> committed;
     for (size_t i = 0; i < history_.size(); ++i) {
       const Op& op = history_[i];
       if (op.fn == OpFn::kAssign || op.fn == OpFn::kRevoke) {
         if (op.type == OpType::kOk) last.erase(op.process);
+        continue;
+      }
+      if (op.fn == OpFn::kCommit && op.type == OpType::kInvoke) {
+        for (const auto& [partition, offset] : op.offsets) {
+          auto& highest = committed[partition];
+          if (offset > highest.first) highest = {offset, i};
+        }
         continue;
       }
       if (op.fn != OpFn::kPoll || op.type != OpType::kOk) continue;
@@ -202,7 +212,9 @@ class Checker {
         }
         auto& mine = last[op.process];
         auto previous = mine.find(r.partition);
-        if (previous != mine.end()) {
+        if (previous == mine.end()) {
+          check_first_read(op, i, r, committed, ever[op.process]);
+        } else {
           const auto [before, before_op] = previous->second;
           if (r.offset <= before) {
             add(AnomalyKind::kNonMonotonicPoll,
@@ -219,8 +231,36 @@ class Checker {
           }
         }
         mine[r.partition] = {r.offset, i};
+        ever[op.process][r.partition] = {r.offset, i};
       }
     }
+  }
+
+  // A consumer's first read of a partition in an assignment starts where
+  // the group committed (or, with no commit, at the log's first record),
+  // or where this consumer itself had read up to. Records the log holds
+  // before that read and past both points were skipped by the group: a
+  // rebalance that loses messages.
+  void check_first_read(const Op& op, size_t i, const Read& r,
+                        const std::map<int32_t, std::pair<int64_t, size_t>>& committed,
+                        const std::map<int32_t, std::pair<int64_t, size_t>>& own) {
+    auto commit = committed.find(r.partition);
+    const int64_t resume = commit == committed.end() ? 0 : commit->second.first;
+    int64_t missed = final_.held_between(r.partition, resume - 1, r.offset);
+    if (missed == 0) return;
+    auto mine = own.find(r.partition);
+    if (mine != own.end() && final_.held_between(r.partition, mine->second.first, r.offset) == 0)
+      return;
+    std::vector<size_t> ops = {i};
+    if (commit != committed.end()) ops.insert(ops.begin(), commit->second.second);
+    if (mine != own.end()) ops.insert(ops.begin(), mine->second.second);
+    add(AnomalyKind::kSkippedPoll,
+        op.process + " began its assignment of p" + std::to_string(r.partition) + " at " +
+            at(r.partition, r.offset) + ", skipping " + std::to_string(missed) +
+            " record(s) the log holds after " +
+            (commit == committed.end() ? std::string("its start (nothing committed)")
+                                       : "the committed offset " + std::to_string(resume)),
+        std::move(ops));
   }
 
   void check_commits() {
