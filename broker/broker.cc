@@ -4,12 +4,15 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "base/exit_status.h"
 #include "base/node_address.h"
 #include "broker/single_node_conversion.h"
 #include "metrics/process_collector.h"
@@ -44,6 +47,55 @@ Broker::Broker(BrokerConfig config) : config_(std::move(config)) {
   config_.log.fsync_observer = [this](int64_t nanos) {
     metrics_.observe_fsync(static_cast<double>(nanos) / 1e9);
   };
+  config_.log.corrupt_read_observer = [this](const std::string& dir, int64_t offset) {
+    on_corrupt_read(dir, offset);
+  };
+}
+
+void Broker::on_corrupt_read(const std::string& dir, int64_t offset) {
+  if (!replicas_) return;
+  for (const std::shared_ptr<Partition>& p : replicas_->partitions()) {
+    if (p->log().dir() != dir) continue;
+    const std::string name = p->topic() + "-" + std::to_string(p->index());
+    // Who else holds it: a leader, its other in-sync replicas; a follower,
+    // its leader (whatever the follower holds, it copied from there).
+    std::vector<int32_t> isr;
+    if (p->is_leader()) {
+      isr = p->isr();
+      std::erase(isr, config_.node_id);
+    } else if (p->leader_id() >= 0 && p->leader_id() != config_.node_id) {
+      isr = {p->leader_id()};
+    }
+    if (isr.empty()) {
+      spdlog::error(
+          "partition {}: a batch at or after offset {} fails its CRC and no other in-sync "
+          "replica holds it: not repaired (restore the partition from a backup, or it is "
+          "repaired once another replica leads)",
+          name, offset);
+      return;
+    }
+    // One repair at a time: the first thread to find damage stops the process.
+    static std::atomic<bool> repairing{false};
+    if (repairing.exchange(true)) return;
+    std::string others;
+    for (int32_t id : isr) others += (others.empty() ? "" : ",") + std::to_string(id);
+    Status marked = p->log().mark_damaged(offset);
+    if (!marked.is_ok()) {
+      spdlog::error(
+          "partition {}: a batch at or after offset {} fails its CRC; marking it for "
+          "repair failed: {}",
+          name, offset, marked.to_string());
+      repairing = false;
+      return;
+    }
+    spdlog::critical(
+        "partition {}: a batch at or after offset {} fails its CRC here; in-sync replica(s) {} "
+        "hold it. Exiting (status {}) to repair: at the next start this replica is cut at "
+        "offset {} and fetches the rest again, out of the ISR and leadership until then",
+        name, offset, others, kExitRepairReplica, offset);
+    spdlog::default_logger()->flush();
+    std::_Exit(kExitRepairReplica);
+  }
 }
 
 Broker::~Broker() {
@@ -52,6 +104,10 @@ Broker::~Broker() {
 
 Status Broker::start(const std::function<void(const std::string&)>& on_status) {
   started_ms_ = uptime_clock_ms();
+  // The first scrub pass a minute after the start (sooner if passes are
+  // more frequent), not in the rush of it.
+  scrub_.next_pass = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::min<int64_t>(
+                                                            60'000, config_.scrub_interval_ms));
   auto status = [&](const std::string& line) {
     spdlog::info("{}", line);
     if (on_status) on_status(line);
@@ -348,6 +404,13 @@ void Broker::housekeeping() {
     lock.unlock();
     disk_->poll();
     replicas_->flush_due();
+    {
+      BrokerConfig config = replicas_->config();
+      if (config.scrub_bytes_per_second > 0) {
+        scrub_step(std::max<int64_t>(1, config.scrub_bytes_per_second / 10),
+                   config.scrub_interval_ms);
+      }
+    }
     if (std::chrono::steady_clock::now() >= next_retention) {
       int deleted = replicas_->apply_retention();
       if (deleted > 0) spdlog::info("retention deleted {} segment(s)", deleted);
@@ -356,6 +419,48 @@ void Broker::housekeeping() {
     }
     lock.lock();
   }
+}
+
+void Broker::scrub_step(int64_t budget_bytes, int64_t interval_ms) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < scrub_.next_pass) return;
+  std::map<std::string, std::shared_ptr<Partition>> by_name;
+  for (const std::shared_ptr<Partition>& p : replicas_->partitions()) {
+    by_name[p->topic() + "-" + std::to_string(p->index())] = p;
+  }
+  if (scrub_.names.empty() && scrub_.partition == 0) {
+    for (const auto& [name, p] : by_name) scrub_.names.push_back(name);
+  }
+  while (budget_bytes > 0 && scrub_.partition < scrub_.names.size()) {
+    auto it = by_name.find(scrub_.names[scrub_.partition]);
+    if (it == by_name.end()) {  // deleted or moved away since the pass began
+      ++scrub_.partition;
+      scrub_.offset = -1;
+      continue;
+    }
+    Log& log = it->second->log();
+    if (scrub_.offset < log.log_start_offset()) scrub_.offset = log.log_start_offset();
+    const int64_t end = log.log_end_offset();
+    Result<LogReadResult> read =
+        scrub_.offset < end ? log.read(scrub_.offset, static_cast<size_t>(budget_bytes), end)
+                            : Result<LogReadResult>(LogReadResult{});
+    if (read.is_ok() && !read->bytes.empty() && read->next_offset > scrub_.offset) {
+      budget_bytes -= static_cast<int64_t>(read->bytes.size());
+      scrub_.bytes += static_cast<int64_t>(read->bytes.size());
+      scrub_.offset = read->next_offset;
+      continue;
+    }
+    // The end of this replica, or a read that failed (logged, and repaired
+    // by on_corrupt_read where another replica can): the next one.
+    if (!read.is_ok() && read.code() == ErrorCode::kCorruptMessage) ++scrub_.damaged;
+    ++scrub_.partition;
+    scrub_.offset = -1;
+  }
+  if (scrub_.partition < scrub_.names.size()) return;
+  spdlog::info("scrub: read {} replica(s), {} bytes, {} with a batch failing its CRC",
+               scrub_.names.size(), scrub_.bytes, scrub_.damaged);
+  scrub_ = ScrubCursor{};
+  scrub_.next_pass = now + std::chrono::milliseconds(interval_ms);
 }
 
 void Broker::clean_logs() {

@@ -4,11 +4,14 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "base/status.h"
 #include "broker/authorizer.h"
@@ -71,6 +74,26 @@ class Broker : public BrokerSettings {
 
  private:
   void housekeeping();
+  // A read found a batch failing its CRC in the log at `dir`, at or after
+  // `offset`. If another in-sync replica holds the partition, this one is
+  // marked to be cut there (Log::mark_damaged) and mqd exits: it comes back
+  // unclean, so it leaves every ISR and leadership, cuts the damage away and
+  // fetches the rest from the new leader. Without another in-sync replica it
+  // only logs: nothing else holds the data.
+  void on_corrupt_read(const std::string& dir, int64_t offset);
+  // One housekeeping tick's share of the scrub: reads up to `budget` bytes
+  // of the replica under the cursor from where it stopped (Log::read checks
+  // each batch's CRC; damage goes to on_corrupt_read). Housekeeping thread.
+  void scrub_step(int64_t budget_bytes, int64_t interval_ms);
+  struct ScrubCursor {
+    std::chrono::steady_clock::time_point next_pass;
+    size_t partition = 0;            // index in the pass's sorted list
+    int64_t offset = -1;             // next offset to read there; -1: its log start
+    int64_t bytes = 0;               // read in this pass
+    int damaged = 0;                 // replicas whose read failed in this pass
+    std::vector<std::string> names;  // the pass's replicas, "topic-partition"
+  };
+  ScrubCursor scrub_;
   // Compaction of the compacted partitions every log.cleaner_interval_ms, on
   // its own thread so a long pass never delays the interval fsyncs.
   void clean_logs();

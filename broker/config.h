@@ -83,6 +83,11 @@ struct BrokerConfig {
 
   int64_t retention_check_interval_ms = 5 * 60 * 1000;
   int64_t cleaner_interval_ms = 15 * 1000;
+  // The scrub (Broker::scrub_step): every replica's batches read back and
+  // checked against their CRCs, at most this many bytes a second (0: off),
+  // a pass started every scrub_interval_ms.
+  int64_t scrub_bytes_per_second = 8 * 1024 * 1024;
+  int64_t scrub_interval_ms = 24LL * 3600 * 1000;
   int32_t worker_threads = 2;
   int64_t max_inflight_requests = 10000;
   int64_t max_connections = 10000;

@@ -353,6 +353,17 @@ std::vector<Setting> build_settings() {
   t.push_back(integer("log.retention_check_interval_ms",
                       "How often retention runs over every partition (ms).", true, 1000, kMaxInt64,
                       [](BrokerConfig& c) -> int64_t& { return c.retention_check_interval_ms; }));
+  t.push_back(integer("log.scrub_bytes_per_second",
+                      "The scrub reads every replica's batches back and checks their CRCs, "
+                      "at most this many bytes a second; damage it finds is repaired from "
+                      "another in-sync replica (runbooks: Data directory damaged). 0: no scrub.",
+                      true, 0, kMaxInt64,
+                      [](BrokerConfig& c) -> int64_t& { return c.scrub_bytes_per_second; }));
+  t.push_back(integer(
+      "log.scrub_interval_ms",
+      "Time from the start of one scrub pass over every replica to the start "
+      "of the next (ms); the first starts a minute after mqd does (or this long, if shorter).",
+      true, 1000, kMaxInt64, [](BrokerConfig& c) -> int64_t& { return c.scrub_interval_ms; }));
   t.push_back(integer("log.cleaner_interval_ms",
                       "How often compaction looks at every partition with cleanup.policy "
                       "compact and compacts those past min.cleanable.dirty.ratio (ms).",

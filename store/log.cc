@@ -328,7 +328,10 @@ Result<LogReadResult> Log::read(int64_t offset, size_t max_bytes, int64_t max_of
     Result<Segment::ReadSlice> slice =
         segment->read(offset, max_bytes, max_offset, config_.verify_reads);
     if (!slice.is_ok()) {
-      if (slice.code() == ErrorCode::kCorruptMessage) corrupt_reads_++;
+      if (slice.code() == ErrorCode::kCorruptMessage) {
+        corrupt_reads_++;
+        if (config_.corrupt_read_observer) config_.corrupt_read_observer(dir_, offset);
+      }
       return slice.status();
     }
     if (!slice->bytes.empty()) {

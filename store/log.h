@@ -187,6 +187,12 @@ class Log {
   const RecoveryReport& recovery_report() const { return recovery_; }
   // Reads that found a corrupt batch (each also logged as an error).
   uint64_t corrupt_reads() const { return corrupt_reads_.load(std::memory_order_relaxed); }
+  // Damage to repair at the next open (storage-format.md §6.6): writes
+  // damaged.checkpoint, and the next Log::open cuts the log at `offset`
+  // (truncate_to) before anything reads it, then removes the file. For a
+  // replica whose other in-sync replicas hold what is cut: it fetches it
+  // again. The caller stops using the log (the process exits) after this.
+  Status mark_damaged(int64_t offset);
   // True once an fsync failed: appends are refused until the log is reopened.
   bool failed() const { return failed_.load(std::memory_order_acquire); }
   // max.message.bytes: the largest batch an append takes.
@@ -325,6 +331,8 @@ class Log {
   std::string dir_;
   LogConfig config_;  // fields reconfigure() changes are read under append_mu_ or flush_mu_
   RecoveryReport recovery_;
+  // Log::open: applies and removes damaged.checkpoint (mark_damaged).
+  Status cut_marked_damage();
   LeaderEpochCache epochs_;
   ProducerStateTable producers_;             // guarded by append_mu_
   DedupWindow dedup_;                        // guarded by append_mu_

@@ -63,6 +63,9 @@ struct LogConfig {
   std::function<int64_t()> clock_ms;
   // Called with the duration of every data fsync, for metrics.
   std::function<void(int64_t nanos)> fsync_observer;
+  // Called when a read finds a batch failing its CRC at or after `offset`
+  // (the read's start), from the reading thread, with the log's directory.
+  std::function<void(const std::string& dir, int64_t offset)> corrupt_read_observer;
 
   // Checks ranges; the message names the offending setting.
   Status validate() const;

@@ -28,16 +28,57 @@ Result<LogState> read_log_state(const std::string& path) {
   return state;
 }
 
+namespace {
+constexpr std::string_view kDamagedKind = "mq-damaged";
+constexpr const char* kDamagedFile = "damaged.checkpoint";
+}  // namespace
+
 Result<std::unique_ptr<Log>> Log::open(const std::string& dir, LogConfig config) {
   MQ_RETURN_IF_ERROR(config.validate());
   MQ_RETURN_IF_ERROR(create_directories(dir));
   std::unique_ptr<Log> log(new Log(dir, std::move(config)));
   Status recovered = log->recover();
+  if (recovered.is_ok()) recovered = log->cut_marked_damage();
   if (!recovered.is_ok()) {
     log->closed_ = true;  // nothing to flush or mark clean: the log never opened
     return recovered;
   }
   return log;
+}
+
+Status Log::mark_damaged(int64_t offset) {
+  return write_checkpoint(path(kDamagedFile), kDamagedKind, 1,
+                          {"truncate_to " + std::to_string(offset)});
+}
+
+Status Log::cut_marked_damage() {
+  const std::string marker = path(kDamagedFile);
+  Result<std::vector<std::string>> lines = read_checkpoint(marker, kDamagedKind, 1);
+  if (lines.code() == ErrorCode::kNotFound) return Status::ok();
+  int64_t offset = -1;
+  if (lines.is_ok() && lines->size() == 1) {
+    std::istringstream in(lines->front());
+    std::string key;
+    if (!(in >> key >> offset) || key != "truncate_to" || offset < 0) offset = -1;
+  }
+  if (offset < 0) {
+    // Unreadable: where the damage was is unknown. A read of it finds it
+    // again and marks it again.
+    std::string why = lines.is_ok() ? marker + ": not one line \"truncate_to <offset>\""
+                                    : lines.status().message();
+    recovery_.notes.push_back(why + "; ignored");
+    spdlog::warn("{}: {}; ignored", dir_, why);
+  } else if (offset < log_end_offset()) {
+    const int64_t end = log_end_offset();
+    MQ_RETURN_IF_ERROR(truncate_to(offset));
+    std::string note = "a read found a batch failing its CRC at or after offset " +
+                       std::to_string(offset) + " before the last stop: cut the log from " +
+                       std::to_string(log_end_offset()) + " (it ended at " + std::to_string(end) +
+                       "); the other replicas hold the rest";
+    recovery_.notes.push_back(note);
+    spdlog::warn("{}: {}", dir_, note);
+  }
+  return remove_file(marker);
 }
 
 Status Log::recover() {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "base/exit_status.h"
 #include "client/admin.h"
 #include "store/power_loss.h"
 
@@ -335,11 +337,38 @@ Status Nemesis::start_after_damage(int node, const std::string& damaged) {
   return Status::ok();
 }
 
+void Nemesis::restart_exited() {
+  for (const auto& [node, status] : nodes_.exited_by_themselves()) {
+    const std::string who = "node " + std::to_string(node);
+    const bool repair = WIFEXITED(status) && WEXITSTATUS(status) == kExitRepairReplica;
+    const std::string how = WIFEXITED(status)
+                                ? "exited with status " + std::to_string(WEXITSTATUS(status))
+                                : "died of signal " + std::to_string(WTERMSIG(status));
+    note(OpType::kInfo, OpFn::kHeal,
+         who + " " + how + (repair ? " (to repair a damaged replica)" : "") +
+             "; restarted, as systemd would");
+    // Only the repair exit is mqd's to make; any other is a crash.
+    if (!repair) error(who + " " + how + " by itself");
+    if (Status started = nodes_.start(node); !started.is_ok()) {
+      error(who + " does not start again after it " + how + ": " + started.to_string());
+    }
+  }
+}
+
 void Nemesis::loop() {
   std::uniform_int_distribution<int> gap(options_.min_gap_ms, options_.max_gap_ms);
   std::uniform_int_distribution<int> lasting(options_.min_fault_ms, options_.max_fault_ms);
   std::uniform_int_distribution<size_t> pick(0, options_.kinds.size() - 1);
-  while (sleep_ms(gap(rng_))) {
+  // Between faults, a node that exited by itself is restarted within half
+  // a second (systemd's Restart=on-failure).
+  auto healthy_for = [&](int ms) {
+    for (; ms > 0; ms -= 500) {
+      if (!sleep_ms(std::min(ms, 500))) return false;
+      restart_exited();
+    }
+    return true;
+  };
+  while (healthy_for(gap(rng_))) {
     const FaultKind kind = options_.kinds[pick(rng_)];
     const int node = target();
     const int duration = lasting(rng_);
@@ -353,6 +382,7 @@ void Nemesis::loop() {
 }
 
 Status Nemesis::heal_all() {
+  restart_exited();
   Status result = network_.heal();
   for (int n = 1; n <= nodes_.count(); ++n) {
     std::filesystem::remove(nodes_.data_dir(n) + kBallast);

@@ -66,6 +66,9 @@ class Nemesis {
   bool sleep_ms(int ms);  // false when stopping
   int target();
   Status inject(FaultKind kind, int node, int duration_ms);
+  // Restarts nodes that exited by themselves; an exit other than mqd's
+  // repair exit (status 75) is an error of the run.
+  void restart_exited();
   // kCorrupt's damage to one file of a stopped node: what was done, for the history.
   Result<std::string> damage_a_file(int node);
   // Starts a node after kCorrupt; a node that refuses to start over a

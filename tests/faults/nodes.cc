@@ -142,6 +142,8 @@ Status Nodes::prepare() {
         // Small segments: a run's few megabytes roll through several, so
         // faults meet sealed (trusted) segments and their indexes too.
         << "[log]\nsegment_bytes = 262144\n"
+        // A scrub pass every 5 s: damage nobody reads is found within a run.
+        << "scrub_interval_ms = 5000\nscrub_bytes_per_second = 67108864\n"
         << "[topics]\ndefault_replication_factor = " << std::min(options_.nodes, 3) << "\n"
         << "min_insync_replicas = " << (options_.nodes >= 3 ? 2 : 1) << "\n"
         << options_.extra_toml << "\n";
@@ -153,8 +155,10 @@ Status Nodes::prepare() {
 
 void Nodes::reap_locked() {
   for (auto it = pids_.begin(); it != pids_.end();) {
-    if (::waitpid(it->second, nullptr, WNOHANG) == it->second) {
+    int status = 0;
+    if (::waitpid(it->second, &status, WNOHANG) == it->second) {
       running_pids[it->first].store(0);
+      if (!stopped_on_purpose_.contains(it->first)) exited_[it->first] = status;
       it = pids_.erase(it);
     } else {
       ++it;
@@ -228,6 +232,8 @@ Status Nodes::start(int id) {
     }
     pids_[id] = child;
     running_pids[id].store(child);
+    stopped_on_purpose_.erase(id);
+    exited_.erase(id);
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -262,6 +268,10 @@ Status Nodes::signal(int id, int sig) {
                   "kill " + std::to_string(target) + ": " + std::strerror(errno));
   }
   if (sig != SIGKILL && sig != SIGTERM) return Status::ok();
+  {
+    std::lock_guard lock(mu_);
+    stopped_on_purpose_.insert(id);
+  }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (running(id)) {
     if (std::chrono::steady_clock::now() > deadline) {
@@ -270,6 +280,12 @@ Status Nodes::signal(int id, int sig) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return Status::ok();
+}
+
+std::map<int, int> Nodes::exited_by_themselves() {
+  std::lock_guard lock(mu_);
+  reap_locked();
+  return exited_;
 }
 
 std::string Nodes::tails(size_t bytes) const {

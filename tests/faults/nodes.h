@@ -9,6 +9,7 @@
 
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,9 @@ class Nodes {
   // Sends `signal`; SIGKILL and SIGTERM also wait for the process to end.
   Status signal(int id, int signal);
   bool running(int id);
+  // Nodes that exited without signal() stopping them, and how (a wait
+  // status), since their last start.
+  std::map<int, int> exited_by_themselves();
   // The node's pid while it runs, else -1.
   pid_t pid(int id);
   std::string data_dir(int id) const;
@@ -76,6 +80,8 @@ class Nodes {
   NodesOptions options_;
   std::mutex mu_;
   std::map<int, pid_t> pids_;
+  std::set<int> stopped_on_purpose_;  // by signal(), until the next start()
+  std::map<int, int> exited_;         // node -> wait status, of exits nobody asked for
   std::vector<std::string> mounts_;
 };
 

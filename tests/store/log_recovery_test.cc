@@ -72,11 +72,37 @@ class LogRecoveryTest : public ::testing::Test {
     return false;
   }
 
+  // 1000 records in 200 batches, a clean shutdown, then bit rot in the
+  // middle of the first sealed segment: returns the damaged batch's offset.
+  int64_t write_then_damage_a_sealed_segment() {
+    {
+      auto log = open(live_.path());
+      for (int i = 0; i < 200; i++) {
+        std::string b = make_batch(5);
+        EXPECT_TRUE(log->append(as_writable_bytes(b)).is_ok());
+      }
+      bases_ = log->segment_base_offsets();
+    }
+    std::string first = segment_stem(live_.path(), bases_[0]) + ".log";
+    uint64_t size = fs::file_size(first);
+    std::ifstream in(first, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t position = 0;
+    BatchCursor cursor(as_bytes(bytes));
+    for (auto batch = cursor.next(); !batch.empty(); batch = cursor.next()) {
+      if (position > size / 2) {
+        write_at(first, position + kBatchHeaderSize + 2, "\x42\x42");
+        return parse_batch_header(batch)->base_offset;
+      }
+      position += batch.size();
+    }
+    return -1;
+  }
+
   TempDir live_;
   TempDir crashed_;
   std::vector<int64_t> bases_;
 };
-
 TEST_F(LogRecoveryTest, CleanShutdownSkipsTheScan) {
   {
     auto log = open(live_.path());
@@ -239,30 +265,7 @@ TEST_F(LogRecoveryTest, GarbageAndTruncatedIndexesAreRebuilt) {
 }
 
 TEST_F(LogRecoveryTest, CorruptionInASealedSegmentIsReportedAndNeverServed) {
-  {
-    auto log = open(live_.path());
-    for (int i = 0; i < 200; i++) {
-      std::string b = make_batch(5);
-      ASSERT_TRUE(log->append(as_writable_bytes(b)).is_ok());
-    }
-    bases_ = log->segment_base_offsets();
-  }
-  // Bit rot after a clean shutdown, in the middle of the first sealed segment.
-  std::string first = segment_stem(live_.path(), bases_[0]) + ".log";
-  uint64_t size = fs::file_size(first);
-  std::ifstream in(first, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t position = 0;
-  int64_t victim_offset = -1;
-  BatchCursor cursor(as_bytes(bytes));
-  for (auto batch = cursor.next(); !batch.empty(); batch = cursor.next()) {
-    if (position > size / 2) {
-      victim_offset = parse_batch_header(batch)->base_offset;
-      write_at(first, position + kBatchHeaderSize + 2, "\x42\x42");
-      break;
-    }
-    position += batch.size();
-  }
+  const int64_t victim_offset = write_then_damage_a_sealed_segment();
   ASSERT_GT(victim_offset, 0);
   auto log = open(live_.path());
   EXPECT_EQ(log->log_end_offset(), 1000) << "sealed segments are not rewritten on a clean start";
@@ -277,6 +280,46 @@ TEST_F(LogRecoveryTest, CorruptionInASealedSegmentIsReportedAndNeverServed) {
     EXPECT_LT(parse_batch_header(batch)->base_offset, victim_offset);
   }
   EXPECT_EQ(before->next_offset, victim_offset);
+}
+
+TEST_F(LogRecoveryTest, ADamagedBatchMarkedWhenReadIsCutAtTheNextOpen) {
+  // The broker's repair of a replica whose other replicas hold the data: the
+  // read reports where, the log is marked, the next open cuts it there.
+  const int64_t victim_offset = write_then_damage_a_sealed_segment();
+  ASSERT_GT(victim_offset, 0);
+  std::vector<std::pair<std::string, int64_t>> reported;
+  LogConfig c = config();
+  c.corrupt_read_observer = [&](const std::string& dir, int64_t offset) {
+    reported.emplace_back(dir, offset);
+  };
+  {
+    Result<std::unique_ptr<Log>> log = Log::open(live_.path(), c);
+    ASSERT_TRUE(log.is_ok()) << log.status().to_string();
+    ASSERT_EQ((*log)->read(victim_offset, 1 << 16).code(), ErrorCode::kCorruptMessage);
+    ASSERT_EQ(reported.size(), 1u);
+    EXPECT_EQ(reported[0].first, live_.path());
+    EXPECT_EQ(reported[0].second, victim_offset);
+    ASSERT_TRUE((*log)->mark_damaged(victim_offset).is_ok());
+  }
+  auto log = open(live_.path());
+  EXPECT_EQ(log->log_end_offset(), victim_offset) << "cut at the damaged batch";
+  EXPECT_TRUE(
+      notes_mention(*log, "failing its CRC at or after offset " + std::to_string(victim_offset)));
+  EXPECT_EQ(read_everything(*log).size(), static_cast<size_t>(victim_offset))
+      << "everything before it is intact and served";
+  EXPECT_FALSE(fs::exists(live_.path() + "/damaged.checkpoint")) << "applied once";
+  std::string b = make_batch(5);
+  EXPECT_TRUE(log->append(as_writable_bytes(b)).is_ok()) << "appends (fetches) go on from there";
+  EXPECT_EQ(log->log_end_offset(), victim_offset + 5);
+}
+
+TEST_F(LogRecoveryTest, AnUnreadableDamageMarkIsIgnored) {
+  write_and_crash(4);
+  append_to(crashed_.path() + "/damaged.checkpoint", "mq-damaged 1\ntruncate_to 3\ncrc32c 0\n");
+  auto log = open(crashed_.path());
+  EXPECT_EQ(log->log_end_offset(), 20) << "nothing cut on a mark that fails its checksum";
+  EXPECT_TRUE(notes_mention(*log, "ignored"));
+  EXPECT_FALSE(fs::exists(crashed_.path() + "/damaged.checkpoint"));
 }
 
 TEST_F(LogRecoveryTest, LeaderEpochsAreCutToTheRecoveredLog) {
