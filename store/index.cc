@@ -76,6 +76,15 @@ uint32_t SegmentIndex::position_for(uint32_t relative_offset) const {
   return it == offsets_.begin() ? 0 : std::prev(it)->position;
 }
 
+std::optional<OffsetIndexEntry> SegmentIndex::entry_for(uint32_t relative_offset) const {
+  std::shared_lock lock(mu_);
+  auto it =
+      std::upper_bound(offsets_.begin(), offsets_.end(), relative_offset,
+                       [](uint32_t v, const OffsetIndexEntry& e) { return v < e.relative_offset; });
+  if (it == offsets_.begin()) return std::nullopt;
+  return *std::prev(it);
+}
+
 uint32_t SegmentIndex::start_for_timestamp(int64_t timestamp) const {
   std::shared_lock lock(mu_);
   auto it = std::lower_bound(times_.begin(), times_.end(), timestamp,

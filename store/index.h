@@ -51,6 +51,8 @@ class SegmentIndex {
 
   // Position to start scanning from for `relative_offset`: the largest entry <= it.
   uint32_t position_for(uint32_t relative_offset) const;
+  // That entry itself (nullopt when none is <= it: scan from the start).
+  std::optional<OffsetIndexEntry> entry_for(uint32_t relative_offset) const;
   // Relative offset to start scanning from for batches with max_timestamp >= ts:
   // the last entry with timestamp < ts (0 if none).
   uint32_t start_for_timestamp(int64_t timestamp) const;

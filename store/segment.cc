@@ -279,23 +279,52 @@ Status Segment::append(std::span<const uint8_t> bytes, std::span<const BatchHead
   return Status::ok();
 }
 
+Status Segment::scan_headers(uint32_t relative, const ScanVisitor& visit) const {
+  const uint64_t end = size_bytes();
+  std::optional<OffsetIndexEntry> entry = index_.entry_for(relative);
+  if (entry && entry->position >= end) entry.reset();
+  uint64_t start = entry ? entry->position : 0;
+  while (true) {
+    SegmentScanner scanner(log_file_, start, end, /*whole_batches=*/false, kHeaderScanChunk);
+    bool first = true;
+    bool entry_wrong = false;
+    while (true) {
+      SegmentScanner::Step step = scanner.next();
+      if (first && start > 0) {
+        first = false;
+        // The entry must point at the batch it names: a damaged entry that
+        // load()'s order checks let through would start the scan inside a
+        // batch, or at a later one (skipping records).
+        entry_wrong = step != SegmentScanner::Step::kBatch || scanner.batch_position() != start ||
+                      scanner.header().base_offset != base_offset_ + entry->relative_offset;
+        if (entry_wrong) break;
+      }
+      if (step == SegmentScanner::Step::kEnd) return Status::ok();
+      if (step != SegmentScanner::Step::kBatch) {
+        return Status(scanner.error().code(), log_file_.path() + ": " + scanner.error().message());
+      }
+      MQ_ASSIGN_OR_RETURN(bool more, visit(scanner.header(), scanner.batch_position()));
+      if (!more) return Status::ok();
+    }
+    spdlog::warn(
+        "{}: the index entry for offset {} does not point at its batch (position {}); "
+        "scanning the segment from its start",
+        log_file_.path(), base_offset_ + entry->relative_offset, start);
+    start = 0;
+  }
+}
+
 Result<std::optional<BatchHeader>> Segment::find_batch(int64_t offset, uint64_t* position) const {
   if (offset < base_offset_ || offset >= next_offset()) return std::optional<BatchHeader>();
-  uint64_t end = size_bytes();
-  uint64_t start = index_.position_for(static_cast<uint32_t>(offset - base_offset_));
-  if (start >= end) start = 0;
-  SegmentScanner scanner(log_file_, start, end, /*whole_batches=*/false, kHeaderScanChunk);
-  while (true) {
-    SegmentScanner::Step step = scanner.next();
-    if (step == SegmentScanner::Step::kEnd) return std::optional<BatchHeader>();
-    if (step != SegmentScanner::Step::kBatch) {
-      return Status(scanner.error().code(), log_file_.path() + ": " + scanner.error().message());
-    }
-    if (scanner.header().last_offset() >= offset) {
-      *position = scanner.batch_position();
-      return std::optional<BatchHeader>(scanner.header());
-    }
-  }
+  std::optional<BatchHeader> found;
+  MQ_RETURN_IF_ERROR(scan_headers(static_cast<uint32_t>(offset - base_offset_),
+                                  [&](const BatchHeader& h, uint64_t at) -> Result<bool> {
+                                    if (h.last_offset() < offset) return true;
+                                    found = h;
+                                    *position = at;
+                                    return false;
+                                  }));
+  return found;
 }
 
 Result<Segment::ReadSlice> Segment::read(int64_t offset, size_t max_bytes, int64_t max_offset,
@@ -340,40 +369,26 @@ Result<Segment::ReadSlice> Segment::read(int64_t offset, size_t max_bytes, int64
 
 Result<std::optional<BatchHeader>> Segment::find_batch_by_timestamp(int64_t timestamp) const {
   if (max_timestamp() < timestamp) return std::optional<BatchHeader>();
-  uint32_t relative = index_.start_for_timestamp(timestamp);
-  uint64_t end = size_bytes();
-  uint64_t start = index_.position_for(relative);
-  if (start >= end) start = 0;
-  SegmentScanner scanner(log_file_, start, end, /*whole_batches=*/false, kHeaderScanChunk);
-  while (true) {
-    SegmentScanner::Step step = scanner.next();
-    if (step == SegmentScanner::Step::kEnd) return std::optional<BatchHeader>();
-    if (step != SegmentScanner::Step::kBatch) {
-      return Status(scanner.error().code(), log_file_.path() + ": " + scanner.error().message());
-    }
-    if (scanner.header().max_timestamp >= timestamp) {
-      return std::optional<BatchHeader>(scanner.header());
-    }
-  }
+  std::optional<BatchHeader> found;
+  MQ_RETURN_IF_ERROR(scan_headers(index_.start_for_timestamp(timestamp),
+                                  [&](const BatchHeader& h, uint64_t) -> Result<bool> {
+                                    if (h.max_timestamp < timestamp) return true;
+                                    found = h;
+                                    return false;
+                                  }));
+  return found;
 }
 
 Status Segment::for_each_header(int64_t from_offset, const HeaderVisitor& visitor) const {
-  uint64_t end = size_bytes();
-  uint64_t start = from_offset > base_offset_
-                       ? index_.position_for(static_cast<uint32_t>(
-                             std::min<int64_t>(from_offset - base_offset_, UINT32_MAX)))
-                       : 0;
-  if (start >= end) start = 0;
-  SegmentScanner scanner(log_file_, start, end, /*whole_batches=*/false, kHeaderScanChunk);
-  while (true) {
-    SegmentScanner::Step step = scanner.next();
-    if (step == SegmentScanner::Step::kEnd) return Status::ok();
-    if (step != SegmentScanner::Step::kBatch) {
-      return Status(scanner.error().code(), log_file_.path() + ": " + scanner.error().message());
-    }
-    if (scanner.header().last_offset() < from_offset) continue;
-    MQ_RETURN_IF_ERROR(visitor(scanner.header()));
-  }
+  const auto relative =
+      from_offset > base_offset_
+          ? static_cast<uint32_t>(std::min<int64_t>(from_offset - base_offset_, UINT32_MAX))
+          : 0u;
+  return scan_headers(relative, [&](const BatchHeader& h, uint64_t) -> Result<bool> {
+    if (h.last_offset() < from_offset) return true;
+    MQ_RETURN_IF_ERROR(visitor(h));
+    return true;
+  });
 }
 
 Status Segment::for_each_batch(int64_t end_offset, const BatchVisitor& visitor) const {
