@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 
@@ -306,10 +308,19 @@ Status Segment::scan_headers(uint32_t relative, const ScanVisitor& visit) const 
       MQ_ASSIGN_OR_RETURN(bool more, visit(scanner.header(), scanner.batch_position()));
       if (!more) return Status::ok();
     }
-    spdlog::warn(
-        "{}: the index entry for offset {} does not point at its batch (position {}); "
-        "scanning the segment from its start",
-        log_file_.path(), base_offset_ + entry->relative_offset, start);
+    // Every lookup through that entry meets it again until the segment is
+    // indexed anew: one warning a minute, whatever the segment.
+    static std::atomic<int64_t> last_warning_s{-60};
+    const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::steady_clock::now().time_since_epoch())
+                              .count();
+    int64_t last = last_warning_s.load(std::memory_order_relaxed);
+    if (now_s - last >= 60 && last_warning_s.compare_exchange_strong(last, now_s)) {
+      spdlog::warn(
+          "{}: the index entry for offset {} does not point at its batch (position {}); "
+          "scanning the segment from its start (said at most once a minute)",
+          log_file_.path(), base_offset_ + entry->relative_offset, start);
+    }
     start = 0;
   }
 }
