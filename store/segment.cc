@@ -281,7 +281,8 @@ Status Segment::append(std::span<const uint8_t> bytes, std::span<const BatchHead
   return Status::ok();
 }
 
-Status Segment::scan_headers(uint32_t relative, const ScanVisitor& visit) const {
+template <typename Visit>
+Status Segment::scan_headers(uint32_t relative, const Visit& visit) const {
   const uint64_t end = size_bytes();
   std::optional<OffsetIndexEntry> entry = index_.entry_for(relative);
   if (entry && entry->position >= end) entry.reset();

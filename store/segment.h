@@ -46,8 +46,6 @@ struct SegmentRecovery {
 class Segment {
  public:
   using HeaderVisitor = std::function<Status(const BatchHeader&)>;
-  // A header and its position; false stops the scan.
-  using ScanVisitor = std::function<Result<bool>(const BatchHeader&, uint64_t position)>;
   using BatchVisitor = std::function<Status(const BatchHeader&, std::span<const uint8_t> batch)>;
 
   // Creates an empty segment (truncating any stale files of that name). With
@@ -127,7 +125,11 @@ class Segment {
   // `relative` (the segment's start if none). An entry that does not point
   // at the batch it names is passed over with a warning, and the scan starts
   // at the segment's start instead.
-  Status scan_headers(uint32_t relative, const ScanVisitor& visit) const;
+  // `visit(header, position)` returns Result<bool>: false stops the scan.
+  // A template (instantiated in segment.cc only): every fetch looks a batch
+  // up through it, without a std::function allocation.
+  template <typename Visit>
+  Status scan_headers(uint32_t relative, const Visit& visit) const;
   Segment(std::string stem, int64_t base_offset, uint32_t index_interval_bytes, File log_file,
           std::string_view suffix = {});
   // Updates the running maximum and the sparse indexes for one appended batch.
